@@ -1,0 +1,182 @@
+"""Torch-named dtypes, PyTorch's type promotion and the default dtype."""
+
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+
+
+class dtype:
+    """A tensor element type; prints as ``ndgrad.float32`` like ``torch.float32``."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_kind")
+
+    def __init__(self, name: str, np_dtype, kind: int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self._kind = kind  # 0 bool, 1 integer, 2 floating, 3 complex
+        self.is_floating_point = kind == 2
+        self.is_complex = kind == 3
+        self.is_signed = name not in ("bool", "uint8")
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return "ndgrad." + self.name
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+    def to_real(self) -> "dtype":
+        return {"complex64": float32, "complex128": float64}.get(self.name, self)
+
+    def to_complex(self) -> "dtype":
+        return {"float64": complex128, "complex128": complex128}.get(self.name, complex64)
+
+
+bool_ = dtype("bool", np.bool_, 0)
+uint8 = dtype("uint8", np.uint8, 1)
+int8 = dtype("int8", np.int8, 1)
+int16 = dtype("int16", np.int16, 1)
+int32 = dtype("int32", np.int32, 1)
+int64 = dtype("int64", np.int64, 1)
+float16 = dtype("float16", np.float16, 2)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, 2)
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 2)
+complex64 = dtype("complex64", np.complex64, 3)
+complex128 = dtype("complex128", np.complex128, 3)
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64,
+       complex128)
+ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32,
+           "long": int64, "cfloat": complex64, "cdouble": complex128, "bool": bool_}
+_BY_NAME = {d.name: d for d in ALL}
+_FROM_NP = {d.np: d for d in ALL}
+
+
+def _by_name(name: str) -> dtype:
+    return _BY_NAME[name]
+
+
+def from_numpy(np_dtype) -> dtype:
+    """The ndgrad dtype of a NumPy dtype; raises TypeError for ones torch lacks."""
+    try:
+        return _FROM_NP[np_dtype]
+    except KeyError:
+        pass
+    try:
+        return _FROM_NP[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
+            "and bool.") from None
+
+
+def to_dtype(d) -> dtype:
+    """Accept an ndgrad dtype, a Python type (float, int, bool, complex) or a NumPy dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return float64
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if d is complex:
+        return complex128
+    return from_numpy(d)
+
+
+# --- default dtype -------------------------------------------------------------------------------
+_default = [float32]
+
+
+def get_default_dtype() -> dtype:
+    return _default[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _default[0] = d
+    from . import _print
+
+    _print.set_default_dtype_name(d.name)
+
+
+# --- promotion -----------------------------------------------------------------------------------
+_INT_ORDER = {"uint8": 0, "int8": 1, "int16": 2, "int32": 3, "int64": 4}
+_SIGNED_BY_BITS = {8: int8, 16: int16, 32: int32, 64: int64}
+
+
+def _promote_pair(a: dtype, b: dtype) -> dtype:
+    """torch.promote_types for two dtypes."""
+    if a is b:
+        return a
+    if a._kind != b._kind:
+        hi, lo = (a, b) if a._kind > b._kind else (b, a)
+        if hi._kind == 3 and lo._kind == 2 and lo is float64:
+            return complex128
+        return hi
+    if a._kind == 1:
+        if uint8 in (a, b):  # unsigned with signed: the smallest signed type holding both
+            other = b if a is uint8 else a
+            return int16 if other is int8 else other
+        return a if _INT_ORDER[a.name] > _INT_ORDER[b.name] else b
+    if a._kind == 2:
+        if {a.name, b.name} == {"float16", "bfloat16"}:
+            return float32
+        return a if a.itemsize > b.itemsize else b
+    return a if a.itemsize > b.itemsize else b
+
+
+_PROMOTE = {(a, b): _promote_pair(a, b) for a in ALL for b in ALL}
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    return _PROMOTE[a, b]
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    """c10's combine_categories: a lower-priority tier only matters if its category is higher."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher._kind == 3:
+        return higher
+    if lower._kind == 3:
+        return higher.to_complex() if higher._kind == 2 else lower
+    if higher._kind == 2:
+        return higher
+    if higher is bool_ or lower._kind == 2:
+        return _PROMOTE[higher, lower]
+    return higher
+
+
+def scalar_dtype(x) -> dtype:
+    """The dtype a Python scalar takes when it enters a tensor op as a 'weak' (wrapped) number."""
+    if isinstance(x, bool):
+        return bool_
+    if isinstance(x, int):
+        return int64
+    if isinstance(x, complex):
+        return complex64 if _default[0] is not float64 else complex128
+    return _default[0]
+
+
+def result_type(*args) -> dtype:
+    """PyTorch's result type over tensors (dim > 0 first, then 0-d) and Python scalars."""
+    dim = zero = wrapped = None
+    for x in args:
+        d = getattr(x, "dtype", None)
+        if isinstance(d, dtype):
+            if x.ndim:
+                dim = d if dim is None else _PROMOTE[dim, d]
+            else:
+                zero = d if zero is None else _PROMOTE[zero, d]
+        else:
+            d = scalar_dtype(x)
+            wrapped = d if wrapped is None else _PROMOTE[wrapped, d]
+    return _combine(dim, _combine(zero, wrapped))

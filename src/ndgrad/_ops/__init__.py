@@ -1,0 +1,1 @@
+"""Primitive ops grouped by family; importing this package attaches their Tensor methods."""

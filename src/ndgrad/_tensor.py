@@ -1,0 +1,458 @@
+"""Tensor: an array on a device plus autograd metadata. Ops attach their methods to it."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from . import _dtype as D
+from ._backend import CPU, device, device_of_array, to_device, to_numpy
+from ._grad_mode import state as _grad_state
+
+
+class Size(tuple):
+    """Same as torch.Size: a tuple of ints that prints as ``ndgrad.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"ndgrad.Size([{', '.join(map(str, self))}])"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+    def __getitem__(self, i):
+        out = tuple.__getitem__(self, i)
+        return Size(out) if isinstance(i, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+def tensor_method(*names):
+    """Attach a function to Tensor as a method under its own name or the names given."""
+
+    def attach(fn):
+        for n in names or (fn.__name__,):
+            setattr(Tensor, n, fn)
+        return fn
+
+    if len(names) == 1 and callable(names[0]):
+        fn, names = names[0], ()
+        return attach(fn)
+    return attach
+
+
+class Tensor:
+    """A multi-dimensional array with autograd. ``Tensor(data)`` is torch's legacy constructor."""
+
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_vc",
+                 "_base", "_view_fn", "_retains_grad", "_hooks", "__weakref__")
+    __array_priority__ = 1000  # NumPy defers `ndarray + tensor` to Tensor.__radd__
+    __array_ufunc__ = None
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+    layout = "strided"
+
+    def __init__(self, *args, device=None):
+        # Legacy constructor: data is copied into the default dtype; ints give an uninitialised size.
+        from ._creation import _array_from_data
+
+        dev = _resolve_device(device)
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = args[0]
+            if isinstance(data, Tensor):
+                arr = data._data.astype(D.get_default_dtype().np)
+            else:
+                arr = _array_from_data(data, D.get_default_dtype())
+            arr = to_device(arr, dev)
+        else:
+            shape = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+            arr = dev.xp.empty(tuple(shape), dtype=D.get_default_dtype().np)
+        _init(self, arr, dev)
+
+    # --- construction from arrays (internal, the hot path) -------------------------------------
+    @staticmethod
+    def _make(data, dev=CPU, requires_grad=False, grad_fn=None, output_nr=0):
+        t = object.__new__(Tensor)
+        t._data = data
+        t._device = dev
+        t._requires_grad = requires_grad
+        t._grad = None
+        t._grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._vc = [0]
+        t._base = None
+        t._view_fn = None
+        t._retains_grad = False
+        t._hooks = None
+        return t
+
+    # --- metadata ------------------------------------------------------------------------------
+    @property
+    def dtype(self) -> D.dtype:
+        return D.from_numpy(self._data.dtype)
+
+    @property
+    def device(self) -> device:
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._device.type == "cpu"
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def stride(self, dim: int | None = None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def storage_offset(self) -> int:
+        base = self._data
+        while getattr(base, "base", None) is not None and hasattr(base.base, "ctypes"):
+            base = base.base
+        if base is self._data or not isinstance(base, np.ndarray):
+            return 0
+        return (self.data_ptr() - base.ctypes.data) // self._data.itemsize
+
+    def data_ptr(self) -> int:
+        d = self._data
+        return d.ctypes.data if isinstance(d, np.ndarray) else d.data.ptr
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f" or self._data.dtype == D.bfloat16.np
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    # --- autograd metadata ---------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if flag and not (self.is_floating_point() or self.is_complex()):
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+                "access the leaf Tensor instead.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{list(value.shape)} vs {list(self.shape)}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is not None:
+            self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd.engine import backward
+
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+                 inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        t = Tensor._make(self._data, self._device)
+        t._vc = self._vc  # a view: shares the version counter, like torch
+        return t
+
+    def detach_(self) -> "Tensor":
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        return Tensor._make(self._data, self._device)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data = value._data
+        self._device = value._device
+
+    # --- conversion ----------------------------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        v = to_numpy(self._data).reshape(()).item()
+        return float(v) if self._data.dtype == D.bfloat16.np else v
+
+    def tolist(self):
+        a = to_numpy(self._data)
+        return a.astype(np.float32).tolist() if a.dtype == D.bfloat16.np else a.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if self._device.type != "cpu":
+            if not force:
+                raise TypeError(
+                    f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() "
+                    "to copy the tensor to host memory first.")
+            return to_numpy(self._data)
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = to_numpy(self._data)
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    # --- Python protocol -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __contains__(self, element) -> bool:
+        return bool((self == element).any())
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        from ._print import format_tensor
+
+        gf = self._grad_fn
+        return format_tensor(
+            to_numpy(self._data), dtype_name=self.dtype.name, device=str(self._device),
+            grad_fn_name=None if gf is None else gf.name(),
+            requires_grad=self._requires_grad)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (to_numpy(self._data), str(self._device), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment.")
+        new = object.__new__(type(self))
+        for slot in Tensor.__slots__[:-1]:
+            setattr(new, slot, getattr(self, slot))
+        new._data = self._data.copy()
+        new._vc = [0]
+        new._grad = None if self._grad is None else self._grad.clone()
+        new._hooks = None
+        if hasattr(self, "__dict__"):
+            import copy
+
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = new
+        return new
+
+
+def _rebuild(array, dev, requires_grad):
+    t = Tensor._make(to_device(array, device(dev)), device(dev))
+    t._requires_grad = requires_grad
+    return t
+
+
+def _init(t: Tensor, arr, dev: device) -> None:
+    t._data = arr
+    t._device = dev
+    t._requires_grad = False
+    t._grad = None
+    t._grad_fn = None
+    t._output_nr = 0
+    t._vc = [0]
+    t._base = None
+    t._view_fn = None
+    t._retains_grad = False
+    t._hooks = None
+
+
+class _RemovableHandle:
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _resolve_device(dev) -> device:
+    return CPU if dev is None else device(dev)
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """Normalise a possibly negative dim; IndexError with torch's text when out of range."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def wrap_dims(dims, ndim: int) -> tuple:
+    if isinstance(dims, int):
+        dims = (dims,)
+    return tuple(_wrap_dim(d, ndim) for d in dims)
+
+
+wrap_dim = _wrap_dim
+
+
+def grad_recording(*tensors) -> bool:
+    """True when grad mode is on and some argument requires grad."""
+    if not _grad_state.grad_enabled:
+        return False
+    for t in tensors:
+        if isinstance(t, Tensor) and t._requires_grad:
+            return True
+    return False
+
+
+def as_array(x, dev: device, dt: D.dtype | None = None):
+    """An argument as an array on ``dev`` (scalars become 0-d arrays of ``dt``)."""
+    if isinstance(x, Tensor):
+        return x._data
+    xp = dev.xp
+    return xp.asarray(x, dtype=None if dt is None else dt.np)
+
+
+_ = device_of_array  # re-exported for ops

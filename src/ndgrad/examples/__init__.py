@@ -1,0 +1,1 @@
+"""Runnable examples: the course notebook and the exercises, on ndgrad."""

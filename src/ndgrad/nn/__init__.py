@@ -1,0 +1,5 @@
+"""Same as torch.nn."""
+
+from . import functional, init
+from .modules import Identity, Linear, Module, ModuleDict, ModuleList, ReLU, Sequential
+from .parameter import Buffer, Parameter

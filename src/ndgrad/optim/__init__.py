@@ -1,0 +1,1 @@
+"""Same as torch.optim (filled in by the optim work)."""

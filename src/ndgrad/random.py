@@ -1,0 +1,211 @@
+"""Random tensors and generators that reproduce PyTorch's CPU streams (see ``_random``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dtype as D
+from ._backend import CPU, device, to_device
+from ._creation import _leaf, _size
+from ._tensor import Tensor, _resolve_device, tensor_method
+
+
+class Generator:
+    """Same as torch.Generator: its own Mersenne Twister state, seeded like PyTorch's."""
+
+    def __init__(self, device="cpu"):
+        try:
+            from ._random import Engine
+        except ImportError:  # TEMP until _random lands
+            class Engine:
+                def __init__(self):
+                    self.r = np.random.default_rng(0)
+                def manual_seed(self, s): self.r = np.random.default_rng(s)
+                def rand(self, s, d): return self.r.random(s).astype(d)
+                def randn(self, s, d): return self.r.standard_normal(s).astype(d)
+                def uniform(self, s, a, b, d): return self.r.uniform(a, b, s).astype(d)
+                def normal(self, s, m, sd, d): return self.r.normal(m, sd, s).astype(d)
+                def randint(self, lo, hi, s): return self.r.integers(lo, hi, s)
+                def randperm(self, n): return self.r.permutation(n)
+
+        self.device = _resolve_device(device)
+        self._engine = Engine()
+
+    def manual_seed(self, seed: int) -> "Generator":
+        self._engine.manual_seed(int(seed))
+        return self
+
+    def seed(self) -> int:
+        return self._engine.seed()
+
+    def initial_seed(self) -> int:
+        return self._engine.initial_seed()
+
+    def get_state(self) -> Tensor:
+        return Tensor._make(self._engine.get_state(), CPU)
+
+    def set_state(self, new_state: Tensor) -> "Generator":
+        self._engine.set_state(np.asarray(new_state._data, dtype=np.uint8))
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator; ``rand``/``randn``/... then match torch.manual_seed's streams."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    default_generator.set_state(new_state)
+
+
+def _engine(generator):
+    return (generator or default_generator)._engine
+
+
+def _float_dt(dtype):
+    dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{dt.name}'")
+    return dt
+
+
+def _sample(draw, size, dtype, device, requires_grad):
+    dev = _resolve_device(device)
+    arr = draw(_size(size))
+    return _leaf(to_device(arr, dev), dev, requires_grad)
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False) -> Tensor:
+    dt = _float_dt(dtype)
+    return _sample(lambda s: _engine(generator).rand(s, dt.np), size, dt, device, requires_grad)
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False) -> Tensor:
+    dt = _float_dt(dtype)
+    return _sample(lambda s: _engine(generator).randn(s, dt.np), size, dt, device, requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad=False) -> Tensor:
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    dt = D.int64 if dtype is None else D.to_dtype(dtype)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    return _sample(lambda s: _engine(generator).randint(int(low), int(high), s).astype(dt.np),
+                   (size,), dt, device, requires_grad)
+
+
+def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False) -> Tensor:
+    dt = D.int64 if dtype is None else D.to_dtype(dtype)
+    dev = _resolve_device(device)
+    arr = _engine(generator).randperm(int(n)).astype(dt.np)
+    return _leaf(to_device(arr, dev), dev, requires_grad)
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype,
+                   device=device or input.device)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
+           device=None, requires_grad=False) -> Tensor:
+    """Same as torch.normal for scalar mean/std with a size, or tensor mean and/or std."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        z = randn(ref.shape if size is None else size, generator=generator, dtype=ref.dtype,
+                  device=ref.device)
+        return z * std + mean
+    dt = _float_dt(dtype)
+    return _sample(lambda s: _engine(generator).normal(s, mean, std, dt.np), (size,), dt, device,
+                   requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
+    probs = input._data if p is None else p
+    arr = _engine(generator).bernoulli(np.asarray(probs), input.shape, input._data.dtype)
+    return Tensor._make(to_device(arr, input.device), input.device)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
+    arr = _engine(generator).multinomial(np.asarray(input.detach()), num_samples, replacement)
+    return Tensor._make(to_device(arr, input.device), input.device)
+
+
+def _fill_random(self, draw):
+    """In-place random fill (used by nn.init under no_grad)."""
+    from ._ops._inplace import check_leaf
+
+    check_leaf(self)
+    arr = draw(tuple(self.shape), self._data.dtype)
+    self._data[...] = to_device(arr, self.device)
+    self._vc[0] += 1
+    return self
+
+
+@tensor_method
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    return _fill_random(self, lambda s, d: _engine(generator).uniform(s, a, b, d))
+
+
+@tensor_method
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    return _fill_random(self, lambda s, d: _engine(generator).normal(s, mean, std, d))
+
+
+@tensor_method
+def exponential_(self, lambd=1.0, *, generator=None):
+    return _fill_random(self, lambda s, d: _engine(generator).exponential(s, lambd, d))
+
+
+@tensor_method
+def bernoulli_(self, p=0.5, *, generator=None):
+    probs = p._data if isinstance(p, Tensor) else p
+    return _fill_random(self, lambda s, d: _engine(generator).bernoulli(probs, s, d))
+
+
+@tensor_method
+def random_(self, from_=0, to=None, *, generator=None):
+    if to is None:
+        from_, to = 0, from_ if from_ else 2 ** 24
+    return _fill_random(self, lambda s, d: _engine(generator).randint(from_, to, s).astype(d))
+
+
+Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
+Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: multinomial(
+    self, num_samples, replacement, generator=generator)
+_ = device
