@@ -11,6 +11,10 @@ from ._backend import CPU, device, to_device
 from ._tensor import Tensor, _resolve_device, tensor_method
 from .autograd.grad_mode import state as _grad_state
 
+__all__ = ["arange", "as_tensor", "asarray", "empty", "empty_like", "eye", "from_dlpack",
+           "from_numpy", "full", "full_like", "linspace", "logspace", "ones", "ones_like",
+           "tensor", "zeros", "zeros_like"]
+
 
 def _leaf(arr, dev, requires_grad=False) -> Tensor:
     t = Tensor._make(arr, dev)

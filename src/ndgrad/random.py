@@ -9,6 +9,10 @@ from ._backend import CPU, device, to_device
 from ._creation import _leaf, _size
 from ._tensor import Tensor, _resolve_device, tensor_method
 
+__all__ = ["Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
+           "manual_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like",
+           "randn", "randn_like", "randperm", "seed", "set_rng_state"]
+
 
 class Generator:
     """Same as torch.Generator: its own Mersenne Twister state, seeded like PyTorch's."""

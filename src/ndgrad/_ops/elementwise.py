@@ -694,3 +694,10 @@ def masked_fill(input, mask, value):
 @tensor_method
 def masked_fill_(input, mask, value):
     return inplace(input, masked_fill, mask, value)
+
+__all__ += ["round", "round_", "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide",
+            "true_divide", "floor_divide", "pow", "maximum", "minimum", "atan2", "arctan2", "eq",
+            "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+            "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
+            "bitwise_or", "bitwise_xor", "bitwise_not", "conj", "real", "imag", "where",
+            "masked_fill"]

@@ -9,6 +9,8 @@ from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import torch_type_name
 
+__all__ = ["bmm", "det", "diag", "dot", "inverse", "matmul", "mm", "mv"]
+
 _HALF = (D.float16.np, D.bfloat16.np)
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
             "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",

@@ -11,6 +11,10 @@ from .._tensor import Size, Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ._inplace import inplace
 
+__all__ = ["broadcast_to", "cat", "clone", "concat", "concatenate", "flatten", "narrow", "permute",
+           "reshape", "select", "squeeze", "stack", "swapaxes", "swapdims", "t", "transpose",
+           "unbind", "unflatten", "unsqueeze", "index_put"]
+
 
 def _as_view(out: Tensor, src: Tensor, fn) -> Tensor:
     """Mark ``out`` as a view of ``src``'s base; ``fn(base)`` rebuilds it (for in-place ops)."""

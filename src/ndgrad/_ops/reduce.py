@@ -9,6 +9,8 @@ from .._tensor import Tensor, tensor_method, wrap_dims
 from ..autograd.function import Op
 from ._inplace import torch_type_name
 
+__all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "max", "mean", "min", "sum"]
+
 _HALF = (D.float16.np, D.bfloat16.np)
 
 

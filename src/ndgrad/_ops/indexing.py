@@ -1,0 +1,3 @@
+"""indexing primitives (being filled in)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""sorting primitives (being filled in)."""
+
+__all__: list[str] = []
