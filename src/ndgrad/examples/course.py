@@ -1,16 +1,27 @@
 """Run the course notebook's code cells with ndgrad standing in for torch.
 
-    python -m ndgrad.examples.course
+    python -m ndgrad.examples.course            # ndgrad as torch; prints each cell's output
+    python -m ndgrad.examples.course --json     # {cell label: output}, for comparing with torch
+    python -m ndgrad.examples.course --torch    # the same with real PyTorch (if installed)
+
+``--seed N`` seeds the generator first; ndgrad's CPU random streams equal torch's, so seeded runs
+print the same random tensors.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import pathlib
 import sys
+import traceback
+from collections.abc import Iterator
 
 NOTEBOOK = pathlib.Path(__file__).with_name("course_notebook.py")
-ALIASES = ["", ".nn", ".nn.functional", ".nn.init", ".linalg", ".testing", ".autograd", ".optim",
-           ".utils", ".utils.data", ".fft", ".func", ".random", ".distributed", ".cuda"]
+ALIASES = ["", ".nn", ".nn.functional", ".nn.init", ".linalg", ".testing", ".autograd",
+           ".autograd.functional", ".autograd.graph", ".optim", ".utils", ".utils.data", ".fft",
+           ".func", ".random", ".distributed", ".cuda"]
 
 
 def use_ndgrad_as_torch() -> None:
@@ -39,14 +50,39 @@ def cells(path: pathlib.Path = NOTEBOOK) -> list[tuple[str, str]]:
     return out
 
 
-def main() -> int:
-    use_ndgrad_as_torch()
+def run_cells() -> Iterator[tuple[str, str]]:
+    """Execute the cells in one namespace, yielding (label, printed output) for each.
+
+    An exception ends its cell with the last traceback line (``!! TypeError: ...``) as output, so
+    a comparison names the cell and later cells still run."""
     namespace: dict = {"__name__": "__course__"}
     for label, source in cells():
-        print(f"\n===== {label} =====")
-        exec(compile(source, f"<cell {label}>", "exec"), namespace)
-    print("\nAll cells ran with ndgrad.")
-    return 0
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            try:
+                exec(compile(source, f"<cell {label}>", "exec"), namespace)
+            except Exception as e:
+                print(f"!! {traceback.format_exception_only(type(e), e)[-1].strip()}")
+        yield label, buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if "--torch" not in args:
+        use_ndgrad_as_torch()
+    if "--seed" in args:
+        import torch  # ndgrad itself unless --torch
+
+        torch.manual_seed(int(args[args.index("--seed") + 1]))
+    outputs = dict(run_cells())
+    if "--json" in args:
+        json.dump(outputs, sys.stdout)
+        return 0
+    for label, out in outputs.items():
+        print(f"===== {label} =====\n{out}")
+    failed = [label for label, out in outputs.items() if "\n!! " in "\n" + out]
+    print(f"Cells that raised: {failed}" if failed else "All cells ran.")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
