@@ -18,19 +18,7 @@ class Generator:
     """Same as torch.Generator: its own Mersenne Twister state, seeded like PyTorch's."""
 
     def __init__(self, device="cpu"):
-        try:
-            from ._random import Engine
-        except ImportError:  # TEMP until _random lands
-            class Engine:
-                def __init__(self):
-                    self.r = np.random.default_rng(0)
-                def manual_seed(self, s): self.r = np.random.default_rng(s)
-                def rand(self, s, d): return self.r.random(s).astype(d)
-                def randn(self, s, d): return self.r.standard_normal(s).astype(d)
-                def uniform(self, s, a, b, d): return self.r.uniform(a, b, s).astype(d)
-                def normal(self, s, m, sd, d): return self.r.normal(m, sd, s).astype(d)
-                def randint(self, lo, hi, s): return self.r.integers(lo, hi, s)
-                def randperm(self, n): return self.r.permutation(n)
+        from ._random import Engine
 
         self.device = _resolve_device(device)
         self._engine = Engine()
@@ -114,7 +102,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
-    return _sample(lambda s: _engine(generator).randint(int(low), int(high), s).astype(dt.np),
+    return _sample(lambda s: _engine(generator).randint(int(low), int(high), s, dt.np),
                    (size,), dt, device, requires_grad)
 
 
@@ -206,7 +194,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
 def random_(self, from_=0, to=None, *, generator=None):
     if to is None:
         from_, to = 0, from_ if from_ else 2 ** 24
-    return _fill_random(self, lambda s, d: _engine(generator).randint(from_, to, s).astype(d))
+    return _fill_random(self, lambda s, d: _engine(generator).randint(from_, to, s, d))
 
 
 Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
