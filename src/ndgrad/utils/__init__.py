@@ -1,0 +1,3 @@
+"""Same as torch.utils."""
+
+from . import data
