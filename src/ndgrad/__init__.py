@@ -20,6 +20,8 @@ from .random import *  # noqa: F403
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                          no_grad, set_grad_enabled)
 from . import autograd, linalg, nn, optim, testing  # noqa: E402
+from . import utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
 from ._misc import *  # noqa: F403,E402
 
 half, float, double = float16, float32, float64  # noqa: A001

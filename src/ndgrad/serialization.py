@@ -1,0 +1,290 @@
+"""ndgrad.save / ndgrad.load: checkpoints as safetensors files, with no pickle anywhere.
+
+Tensors go in the safetensors data (a flat ``{name: tensor}`` dict, such as a state_dict, is
+stored under its own keys, so ``safetensors.torch.load_file`` reads ndgrad's files and
+``ndgrad.load`` reads any safetensors file). Everything around the tensors (nested dicts, lists,
+tuples, numbers, strings, dtypes, optimizer and scheduler state) is a JSON tree in the header's
+``__metadata__["ndgrad"]``, built from a fixed set of tagged node types: loading a file only ever
+builds those, so a hostile file can't run code; a malformed one raises RuntimeError.
+
+Differs from torch: arbitrary Python objects (whole nn.Modules, custom classes) can't be saved,
+save ``model.state_dict()`` instead; views of one storage load as separate tensors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import os
+from collections import Counter, OrderedDict
+from typing import Any
+
+import numpy as np
+
+from . import _dtype as D
+from . import _safetensors as S
+from ._backend import CPU, cuda_available, device, to_device, to_numpy
+from ._tensor import Size, Tensor
+
+__all__ = ["load", "save"]
+
+_MAX_DEPTH = 200
+_SCALAR_KINDS = "biuf"
+
+
+def save(obj: Any, f, pickle_module: Any = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True,
+         _disable_byteorder_record: bool = False) -> None:
+    """Same as torch.save, in the safetensors format (see the module docstring)."""
+    enc = _Encoder()
+    tree = enc.encode(obj, "", 0)
+    meta = {"format": "pt", "ndgrad": json.dumps(tree, separators=(",", ":"), allow_nan=False)}
+    data = S.dumps(enc.arrays, meta)
+    if hasattr(f, "write"):
+        f.write(data)
+    else:
+        with open(os.fspath(f), "wb") as fh:
+            fh.write(data)
+
+
+def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, **pickle_load_args) -> Any:
+    """Same as torch.load for files written by ndgrad.save or any safetensors writer.
+
+    ``weights_only`` is accepted and ignored: loading is always safe."""
+    buf = bytearray(f.read() if hasattr(f, "read") else _read(f))
+    try:
+        arrays, meta = S.loads(buf)
+    except S.SafetensorsError:
+        if buf[:4] == b"PK\x03\x04" or buf[:2] == b"\x80\x02":  # zip or legacy pickle
+            raise S.SafetensorsError(
+                "ndgrad.load reads safetensors files and this looks like a PyTorch pickle "
+                "checkpoint, which ndgrad never unpickles; convert it in PyTorch with "
+                "safetensors.torch.save_file(torch.load(path), new_path)") from None
+        raise
+    if "ndgrad" not in meta:  # a plain safetensors file: its tensors, by name
+        return {k: _place(a, "cpu", map_location) for k, a in arrays.items()}
+    try:
+        tree = json.loads(meta["ndgrad"])
+        return _Decoder(arrays, map_location).decode(tree, 0)
+    except S.SafetensorsError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError, OverflowError,
+            binascii.Error) as e:
+        raise S.SafetensorsError(f"invalid ndgrad metadata: {type(e).__name__}: {e}") from None
+
+
+def _read(path) -> bytes:
+    with open(os.fspath(path), "rb") as fh:
+        return fh.read()
+
+
+# --- writing ----------------------------------------------------------------------------------
+class _Encoder:
+    """Turns an object into a JSON tree, collecting its tensors (each object stored once)."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self.names: dict[int, str] = {}
+        self.keep: list = []  # keeps encoded objects alive so their ids stay unique
+        self.active: set[int] = set()
+
+    def encode(self, obj, path: str, depth: int):
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"ndgrad.save: object nesting is deeper than {_MAX_DEPTH} levels")
+        if obj is None or type(obj) in (bool, int, str):
+            return obj
+        if type(obj) is float:
+            return obj if math.isfinite(obj) else {"float": repr(obj)}
+        if isinstance(obj, Tensor):
+            return self._tensor(obj, path)
+        if isinstance(obj, D.dtype):
+            return {"dtype": obj.name}
+        if isinstance(obj, device):
+            return {"device": str(obj)}
+        if isinstance(obj, Size):
+            return {"size": list(obj)}
+        if isinstance(obj, np.ndarray):
+            return self._ref("ndarray", obj, obj, path)
+        if isinstance(obj, np.generic) and obj.dtype.kind in _SCALAR_KINDS:
+            return {"npscalar": obj.dtype.str, "value": obj.item()}
+        if isinstance(obj, complex):
+            return {"complex": [obj.real, obj.imag]}
+        if isinstance(obj, bytes):
+            return {"bytes": base64.b64encode(obj).decode()}
+        if isinstance(obj, (list, tuple, set, frozenset, dict)):
+            return self._container(obj, path, depth)
+        raise TypeError(f"ndgrad.save can't store {type(obj).__module__}.{type(obj).__qualname__}"
+                        " objects: it stores tensors, numbers, strings, bytes, None, dtypes, "
+                        "devices and lists/tuples/sets/dicts of them (save model.state_dict(), "
+                        "not the model)")
+
+    def _container(self, obj, path: str, depth: int):
+        if id(obj) in self.active:
+            raise ValueError("ndgrad.save: the object contains a reference cycle")
+        self.active.add(id(obj))
+        sub = lambda v, k: self.encode(v, f"{path}.{k}" if path else str(k), depth + 1)  # noqa
+        if isinstance(obj, dict):
+            items = [[self.encode(k, "", depth + 1), sub(v, k)] for k, v in obj.items()]
+            tag = ("counter" if isinstance(obj, Counter) else
+                   "odict" if isinstance(obj, OrderedDict) else "dict")
+            out: Any = {tag: items}
+        elif isinstance(obj, list):
+            out = [sub(v, i) for i, v in enumerate(obj)]
+        else:
+            tag = "tuple" if isinstance(obj, tuple) else "set"
+            if tag == "tuple" and hasattr(obj, "_fields"):
+                raise TypeError("ndgrad.save can't store namedtuples; convert to a tuple or dict")
+            out = {tag: [sub(v, i) for i, v in enumerate(obj)]}
+        self.active.discard(id(obj))
+        return out
+
+    def _tensor(self, t: Tensor, path: str) -> dict:
+        node = self._ref("tensor", t, to_numpy(t.detach()._data), path)
+        if t.device != CPU:
+            node["device"] = str(t.device)
+        if t.requires_grad:
+            node["requires_grad"] = True
+        from .nn.parameter import Parameter
+
+        if isinstance(t, Parameter):
+            node["parameter"] = True
+        return node
+
+    def _ref(self, tag: str, owner, arr: np.ndarray, path: str) -> dict:
+        """{tag: name} for ``arr``'s data, stored once per object (aliases load as one)."""
+        c128 = arr.dtype == np.complex128
+        name = self.names.get(id(owner))
+        if name is None:
+            name = path or tag
+            while name in self.arrays or name == "__metadata__":
+                name += "_"
+            if c128:  # as float64 pairs: safetensors has no complex128
+                arr = arr[..., None].view(np.float64)
+            self.arrays[name] = np.asarray(arr, order="C")
+            self.names[id(owner)] = name
+            self.keep.append(owner)
+        return {tag: name, "complex128": True} if c128 else {tag: name}
+
+
+# --- reading ----------------------------------------------------------------------------------
+def _place(arr: np.ndarray, saved_device: str, map_location) -> Tensor:
+    """A tensor of ``arr`` on the device ``map_location`` picks for ``saved_device``."""
+    dev = saved_device
+    if isinstance(map_location, dict):
+        dev = map_location.get(saved_device, saved_device)
+    elif isinstance(map_location, (str, device)):
+        dev = map_location
+    elif map_location is not None and not callable(map_location):
+        raise TypeError(f"map_location should be a str, device, dict or callable, got "
+                        f"{type(map_location).__name__}")
+    t = Tensor._make(arr, CPU)
+    if callable(map_location):
+        out = map_location(t, saved_device)
+        return out if isinstance(out, Tensor) else t
+    d = device(dev)
+    if d == CPU:
+        return t
+    if not cuda_available():
+        raise RuntimeError(
+            "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
+            "False. If you are running on a CPU-only machine, please use torch.load with "
+            "map_location=torch.device('cpu') to map your storages to the CPU.")
+    return Tensor._make(to_device(arr, d), d)
+
+
+class _Decoder:
+    """Rebuilds an object from the JSON tree; accepts only the node types _Encoder writes."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], map_location) -> None:
+        self.arrays, self.map_location = arrays, map_location
+        self.tensors: dict[str, Tensor] = {}
+
+    def decode(self, node, depth: int):
+        if depth > _MAX_DEPTH:
+            raise S.SafetensorsError(f"invalid ndgrad metadata: nested deeper than {_MAX_DEPTH}")
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if isinstance(node, list):
+            return [self.decode(v, depth + 1) for v in node]
+        if not isinstance(node, dict) or not node:
+            raise S.SafetensorsError(f"invalid ndgrad metadata node {node!r:.80}")
+        tag = next(iter(node))
+        val = node[tag]
+        if tag == "tensor":
+            return self._tensor(node)
+        if tag == "ndarray":
+            return self._array(node)
+        if tag in ("dict", "odict", "counter"):
+            pairs = [(self._key(k, depth), self.decode(v, depth + 1)) for k, v in _pairs(val)]
+            return {"dict": dict, "odict": OrderedDict, "counter": Counter}[tag](pairs)
+        if tag in ("tuple", "set"):
+            items = [self.decode(v, depth + 1) for v in _list(val)]
+            return tuple(items) if tag == "tuple" else set(items)
+        return self._leaf(tag, val, node)
+
+    def _key(self, node, depth: int):
+        key = self.decode(node, depth + 1)
+        hash(key)  # an unhashable key (a list) is a malformed file: TypeError, reported above
+        return key
+
+    def _leaf(self, tag: str, val, node: dict):
+        if tag == "float" and val in ("inf", "-inf", "nan"):
+            return float(val)
+        if tag == "dtype" and val in D._BY_NAME:
+            return D._BY_NAME[val]
+        if tag == "device" and isinstance(val, str):
+            return device(val)
+        if tag == "size" and isinstance(val, list) and all(type(v) is int for v in val):
+            return Size(val)
+        if tag == "npscalar" and isinstance(val, str) and np.dtype(val).kind in _SCALAR_KINDS \
+                and type(node.get("value")) in (bool, int, float):
+            return np.dtype(val).type(node["value"])
+        if tag == "complex" and isinstance(val, list) and len(val) == 2:
+            return complex(*val)
+        if tag == "bytes" and isinstance(val, str):
+            return base64.b64decode(val, validate=True)
+        raise S.SafetensorsError(f"invalid ndgrad metadata node {node!r:.80}")
+
+    def _array(self, node: dict) -> np.ndarray:
+        name = next(iter(node.values()))
+        if not isinstance(name, str) or name not in self.arrays:
+            raise S.SafetensorsError(f"invalid ndgrad metadata: no tensor named {name!r:.80}")
+        arr = self.arrays[name]
+        if node.get("complex128"):
+            if arr.dtype != np.float64 or arr.shape[-1:] != (2,):
+                raise S.SafetensorsError(f"invalid ndgrad metadata: {name!r} is not complex128")
+            arr = arr.view(np.complex128)[..., 0]
+        return arr
+
+    def _tensor(self, node: dict) -> Tensor:
+        name = node["tensor"]
+        if isinstance(name, str) and name in self.tensors:
+            return self.tensors[name]
+        arr = self._array(node)
+        D.from_numpy(arr.dtype)  # U16/U32/U64 have no ndgrad dtype: TypeError, reported above
+        dev = node.get("device", "cpu")
+        if not isinstance(dev, str):
+            raise S.SafetensorsError(f"invalid ndgrad metadata: device {dev!r:.80}")
+        t = _place(arr, dev, self.map_location)
+        if node.get("parameter"):
+            from .nn.parameter import Parameter
+
+            t = Parameter(t, requires_grad=bool(node.get("requires_grad")))
+        elif node.get("requires_grad"):
+            t.requires_grad_(True)
+        self.tensors[name] = t
+        return t
+
+
+def _list(val) -> list:
+    if not isinstance(val, list):
+        raise S.SafetensorsError(f"invalid ndgrad metadata: expected a list, got {val!r:.80}")
+    return val
+
+
+def _pairs(val) -> list:
+    if not all(isinstance(p, list) and len(p) == 2 for p in _list(val)):
+        raise S.SafetensorsError("invalid ndgrad metadata: a mapping must be [key, value] pairs")
+    return val
