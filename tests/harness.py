@@ -30,6 +30,8 @@ def to_lib(lib, x, requires_grad):
 def to_numpy(x):
     if isinstance(x, torch.Tensor):
         x = x.detach()
+        if x._is_zerotensor():  # some backward formulas return torch's lazy ZeroTensor
+            x = torch.zeros(x.shape, dtype=x.dtype)
         if x.dtype == torch.bfloat16:
             x = x.float()
         return x.cpu().numpy()
@@ -88,7 +90,7 @@ def run_both(op, arrays, kwargs, grad=True):
                 c = rng.standard_normal(tuple(o.shape))
                 if o.is_complex():
                     c = c + 1j * rng.standard_normal(tuple(o.shape))
-                cots.append(c)
+                cots.append(np.asarray(c))
             cot_t = [to_lib(lib, c.astype(to_numpy(o).dtype), False).to(o.dtype)
                      for c, o in zip(cots, diff)]
             grads = lib.autograd.grad(diff, leaves, cot_t, allow_unused=True)
