@@ -1,0 +1,1 @@
+"""Benchmarks: ndgrad against torch (and other autograd libraries); see bench/run.py."""

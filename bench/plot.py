@@ -1,0 +1,42 @@
+"""Bar chart of ndgrad/torch time ratios (log scale) with each workload's target."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def plot(results: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in results["workloads"] if r["ratio"] is not None]
+    fig, ax = plt.subplots(figsize=(9, 0.42 * len(rows) + 1.4))
+    y = range(len(rows))
+    colors = ["#4c72b0" if r["met"] is not False else "#dd8452" for r in rows]
+    ax.barh(y, [r["ratio"] for r in rows], color=colors)
+    for i, r in enumerate(rows):
+        if r["target"]:
+            ax.plot([r["target"]] * 2, [i - 0.4, i + 0.4], color="black", lw=1.5)
+        ax.text(r["ratio"] * 1.05, i, f"{r['ratio']:.2f}", va="center", fontsize=8)
+    ax.axvline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(list(y), [r["label"] for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("ndgrad time / torch time (lower is better; black tick: target; "
+                  "orange: target missed)")
+    v = results["meta"]["versions"]
+    ax.set_title(f"ndgrad vs torch {v.get('torch', '?')}, 2 threads, float32 "
+                 f"({results['meta']['date'][:10]})", fontsize=10)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":  # python -m bench.plot results.json out.png
+    with open(sys.argv[1]) as f:
+        plot(json.load(f), sys.argv[2])
