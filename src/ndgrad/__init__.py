@@ -11,6 +11,7 @@ from ._tensor import Size, Tensor
 from ._print import get_printoptions, set_printoptions
 from ._creation import *  # noqa: F403
 from ._ops.elementwise import *  # noqa: F403
+from ._ops.pointwise import *  # noqa: F403
 from ._ops.reduce import *  # noqa: F403
 from ._ops.movement import *  # noqa: F403
 from ._ops.indexing import *  # noqa: F403

@@ -1,0 +1,384 @@
+"""Pointwise ops built on the primitives: clamp, lerp, addcmul/addcdiv, nan_to_num, logit, degree
+conversion, and the float predicates (isnan, isclose, equal...)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from .._grad_mode import is_grad_enabled
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ._inplace import torch_type_name
+from .elementwise import (_as, _cast, _compute, _out, _to_float, add, binary, export, mul,
+                          need_tensor, not_implemented, where, wrap)
+
+__all__: list[str] = []
+_NS = globals()
+
+_META = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+         "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+         "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
+         "complex128": "c10::complex<double>"}
+
+
+def meta_name(dt: D.dtype) -> str:
+    """A dtype as C++ names it in some torch messages ('float', 'long int')."""
+    return _META[dt.name]
+
+
+# --- clamp --------------------------------------------------------------------------------------
+class Clamp(Op):
+    """min(max(x, lo), hi); nan in x or a bound propagates. The gradient goes to whichever of x,
+    lo, hi the result equals (x on ties), and to hi where lo > hi, as in torch."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, lo, hi, dt=None):
+        xp = ctx.xp
+        a = _as(a, dt)
+        out = a
+        if lo is not None:
+            lo = _as(lo, dt)
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            hi = _as(hi, dt)
+            out = xp.minimum(out, hi)
+        ctx.bounds = (lo is not None, hi is not None)
+        ctx.save(a, *(b for b in (lo, hi) if b is not None))
+        return out if out is not a else a.copy()
+
+    def backward(ctx, g):
+        has_lo, has_hi = ctx.bounds
+        saved = list(ctx.saved_tensors)
+        a = saved.pop(0)
+        lo = saved.pop(0) if has_lo else None
+        hi = saved.pop(0) if has_hi else None
+        zero = g.new_zeros(())
+        if lo is None:
+            return where(a <= hi, g, zero), None, where(a > hi, g, zero)
+        if hi is None:
+            return where(a >= lo, g, zero), where(a < lo, g, zero), None
+        crossed = lo > hi
+        return (where((a >= lo) & (a <= hi), g, zero), where((a < lo) & ~crossed, g, zero),
+                where((a > hi) | crossed, g, zero))
+
+
+def _clamp(input, min, max, name, names):
+    if min is None and max is None:
+        raise RuntimeError(f"torch.{name}: At least one of 'min' or 'max' must not be None")
+    if input.is_complex():
+        raise NotImplementedError("clamp is not supported for complex types")
+    tensors = isinstance(min, Tensor) or isinstance(max, Tensor)
+    if tensors and not all(b is None or isinstance(b, Tensor) for b in (min, max)):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        f"min={type(min).__name__}, max={type(max).__name__})")
+    dt = D.result_type(*(x for x in (input, min, max) if x is not None))
+    dev = input._device
+    lo = None if min is None else _cast(min, dt, dev)
+    hi = None if max is None else _cast(max, dt, dev)
+    try:
+        res = Clamp.apply(input, lo, hi, dt=None if dt is input.dtype and not tensors else dt)
+    except ValueError:
+        shapes = ", ".join(str(list(t.shape)) for t in (input, lo, hi) if t is not None)
+        raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape "
+                           f"({shapes})") from None
+    return _rename(res, names[tensors])
+
+
+def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
+    """Same as torch.clamp."""
+    return _out(_clamp(input, min, max, "clamp", ("ClampBackward1", "ClampBackward0")), out, "clamp")
+
+
+def clamp_min(input: Tensor, min, *, out=None) -> Tensor:
+    """Same as torch.clamp_min."""
+    return _out(_clamp(input, min, None, "clamp_min", ("ClampMinBackward0", "ClampMinBackward1")), out, "clamp_min")
+
+
+def clamp_max(input: Tensor, max, *, out=None) -> Tensor:
+    """Same as torch.clamp_max."""
+    return _out(_clamp(input, None, max, "clamp_max", ("ClampMaxBackward0", "ClampMaxBackward1")), out, "clamp_max")
+
+
+for _name in ("clamp", "clamp_min", "clamp_max"):
+    export(_NS, _name, _NS[_name])
+export(_NS, "clip", clamp)
+export(_NS, "clip_", _NS["clamp_"], inplace_too=False)
+
+
+# --- lerp ---------------------------------------------------------------------------------------
+class Lerp(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, b, w):
+        ctx.save(a, b, w)
+
+        def f(xp, a):
+            bb = b.astype(a.dtype)
+            ww = w.astype(a.dtype) if hasattr(w, "astype") else w
+            d = bb - a
+            # torch's two-sided formula: exact at both ends of [0, 1]
+            return xp.where(xp.abs(ww) < 0.5, a + ww * d, bb - d * (1 - ww)).astype(a.dtype)
+
+        return _compute(ctx.xp, f, a)
+
+    def backward(ctx, g):
+        a, b, w = ctx.saved_tensors
+        gw = g * _conj(b - a) if ctx.needs_input_grad[2] else None
+        return g * _conj(1 - w), g * _conj(w), gw
+
+
+def _conj(t):
+    return t.conj() if t.is_complex() else t
+
+
+def lerp(input: Tensor, end: Tensor, weight, *, out=None) -> Tensor:
+    """Same as torch.lerp."""
+    need_tensor("lerp", end, "end")
+    tensor_w = isinstance(weight, Tensor)
+    for what, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t.dtype is not input.dtype:
+            raise RuntimeError(f"expected dtype {meta_name(input.dtype)} for `{what}` but got "
+                               f"dtype {meta_name(t.dtype)}")
+    if input.dtype._kind < 2:
+        raise not_implemented("lerp_kernel_tensor" if tensor_w else "lerp_kernel_scalar",
+                              input.dtype)
+    w = weight if tensor_w else _cast(weight, input.dtype, input._device)
+    try:
+        res = Lerp.apply(input, end, w)
+    except ValueError:
+        shapes = ", ".join(str(list(t.shape)) for t in (input, end, w))
+        raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape "
+                           f"({shapes})") from None
+    if res._grad_fn is not None:
+        res._grad_fn._name = "LerpBackward1" if tensor_w else "LerpBackward0"
+    return _out(res, out, "lerp")
+
+
+export(_NS, "lerp", lerp)
+
+
+# --- addcmul / addcdiv --------------------------------------------------------------------------
+def _value(value, dt):
+    # an integral result takes the value truncated, as torch casts the scalar to the dtype
+    return int(value) if dt._kind < 2 and not isinstance(value, bool) else value
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=None) -> Tensor:
+    """Same as torch.addcmul: input + value * tensor1 * tensor2."""
+    dt = D.result_type(input, tensor1, tensor2)
+    prod = mul(tensor1, _value(value, dt)) if value != 1 else tensor1
+    res = add(input.to(dt), mul(prod, tensor2).to(dt))
+    return _out(_rename(res, "AddcmulBackward0"), out, "addcmul")
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=None) -> Tensor:
+    """Same as torch.addcdiv: input + value * tensor1 / tensor2."""
+    if tensor1.dtype._kind < 2 and tensor2.dtype._kind < 2:
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: (input "
+            "+ value * tensor1 / tensor2), for all dtypes.")
+    dt = D.result_type(input, tensor1, tensor2)
+    num = mul(tensor1, value) if value != 1 else tensor1
+    res = add(input.to(dt), (num.to(dt) / tensor2.to(dt)))
+    return _out(_rename(res, "AddcdivBackward0"), out, "addcdiv")
+
+
+def _rename(t: Tensor, name: str) -> Tensor:
+    if t._grad_fn is not None:
+        t._grad_fn._name = name
+    return t
+
+
+export(_NS, "addcmul", addcmul)
+export(_NS, "addcdiv", addcdiv)
+
+
+# --- nan_to_num, logit, degrees -----------------------------------------------------------------
+def _finfo(npdt):
+    import ml_dtypes
+
+    return ml_dtypes.finfo(npdt) if npdt == D.bfloat16.np else np.finfo(npdt)
+
+
+class NanToNum(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, nan=0.0, posinf=None, neginf=None):
+        xp = ctx.xp
+        if a.dtype.kind in "biu":
+            return a.copy()
+        real = a.real.dtype if a.dtype.kind == "c" else a.dtype
+        info = _finfo(real)
+        hi = info.max if posinf is None else posinf
+        lo = info.min if neginf is None else neginf
+        ctx.save(a)
+        if a.dtype.kind == "c":
+            return xp.nan_to_num(a, nan=nan, posinf=hi, neginf=lo)
+        out = xp.where(xp.isnan(a), xp.asarray(nan).astype(a.dtype), a)
+        out = xp.where(out == xp.inf, xp.asarray(hi).astype(a.dtype), out)
+        return xp.where(out == -xp.inf, xp.asarray(lo).astype(a.dtype), out)
+
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * isfinite(a)
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None, *, out=None) -> Tensor:
+    """Same as torch.nan_to_num."""
+    if input.is_complex() and input.requires_grad and is_grad_enabled():
+        raise RuntimeError("nan_to_num does not support automatic differentiation for outputs "
+                           "with complex dtype.")
+    return _out(NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf), out, "nan_to_num")
+
+
+class Logit(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, eps=None):
+        if a.dtype.kind == "c":
+            raise not_implemented("logit_cpu", a.dtype)
+        a = _to_float(a)
+        ctx.eps = eps
+        ctx.save(a)
+
+        def f(xp, x):
+            z = x if eps is None else xp.clip(x, eps, 1 - eps)
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                return xp.log(z / (1 - z))
+
+        return _compute(ctx.xp, f, a)
+
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        d = g / (a * (1 - a))
+        if ctx.eps is None:
+            return d.masked_fill((a < 0) | (a > 1), math.nan)
+        return d.masked_fill((a < ctx.eps) | (a > 1 - ctx.eps), 0)
+
+
+def logit(input: Tensor, eps: float | None = None, *, out=None) -> Tensor:
+    """Same as torch.logit."""
+    return _out(Logit.apply(input, eps=eps), out, "logit")
+
+
+def _degrees(name, factor, node):
+    def fn(input: Tensor, *, out=None) -> Tensor:
+        if input.is_complex():
+            raise RuntimeError(f"{name} is not supported for complex tensors.")
+        if not input.is_floating_point():
+            input = input.to(D.get_default_dtype())
+        return _out(_rename(mul(input, factor), node), out, name)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Same as torch.{name}."
+    return fn
+
+
+deg2rad = _degrees("deg2rad", math.pi / 180, "Deg2RadBackward0")
+rad2deg = _degrees("rad2deg", 180 / math.pi, "Rad2DegBackward0")
+for _name in ("nan_to_num", "logit", "deg2rad", "rad2deg"):
+    export(_NS, _name, _NS[_name])
+
+
+# --- predicates ---------------------------------------------------------------------------------
+def _predicate(name, fn, *, complex_ok=True):
+    def pred(input: Tensor) -> Tensor:
+        a = input._data
+        xp = input._device.xp
+        if a.dtype.kind == "c" and not complex_ok:
+            raise RuntimeError(f"{name} does not support complex inputs.")
+        if a.dtype.kind in "biu":  # integers are always finite
+            return Tensor._make(xp.full(a.shape, name in ("isfinite", "isreal")), input._device)
+        if a.dtype == D.bfloat16.np:
+            a = a.astype(xp.float32)
+        return wrap(fn(xp, a), input._device)
+
+    pred.__name__ = pred.__qualname__ = name
+    pred.__doc__ = f"Same as torch.{name}."
+    return pred
+
+
+isnan = _predicate("isnan", lambda xp, a: xp.isnan(a))
+isinf = _predicate("isinf", lambda xp, a: xp.isinf(a))
+isfinite = _predicate("isfinite", lambda xp, a: xp.isfinite(a))
+isposinf = _predicate("isposinf", lambda xp, a: xp.isposinf(a), complex_ok=False)
+isneginf = _predicate("isneginf", lambda xp, a: xp.isneginf(a), complex_ok=False)
+isreal = _predicate("isreal", lambda xp, a: a.imag == 0 if a.dtype.kind == "c"
+                    else xp.ones(a.shape, bool))
+for _name in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "isreal"):
+    export(_NS, _name, _NS[_name], inplace_too=False)
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Same as torch.isclose."""
+    need_tensor("isclose", other)
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{torch_type_name(input.dtype)} did not match "
+                           f"{torch_type_name(other.dtype)}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    if input.is_complex() and equal_nan:
+        raise RuntimeError("isclose with equal_nan=True is not supported for complex inputs.")
+
+    def f(xp, a, b):
+        close = a == b
+        if a.dtype.kind == "b" or (a.dtype.kind in "iu" and rtol == 0 and atol == 0):
+            return close
+        if a.dtype.kind in "iu":
+            a, b = _to_float(a), _to_float(b)
+        if _is_half_np(a):
+            a, b = a.astype(xp.float32), b.astype(xp.float32)
+        if equal_nan:
+            close = close | (xp.isnan(a) & xp.isnan(b))
+        with xp.errstate(invalid="ignore"):
+            err = xp.abs(a - b)
+            return close | (xp.isfinite(err) & (err <= atol + xp.abs(rtol * b)))
+
+    try:
+        return wrap(f(input._device.xp, input._data, other._data), input._device)
+    except ValueError:
+        from .elementwise import _broadcast_error
+
+        _broadcast_error(input, other)
+        raise
+
+
+def _is_half_np(a):
+    return a.dtype.itemsize == 2 and a.dtype.kind in "fV"
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Same as torch.allclose."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Same as torch.equal: same shape and the same values (nan is never equal)."""
+    need_tensor("equal", other)
+    if input.shape != other.shape:
+        return False
+    return bool(binary(_Eq, input, other)._data.all())
+
+
+class _Eq(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, b, dt=None):
+        return _as(a, dt) == _as(b, dt)
+
+
+for _name in ("isclose", "allclose", "equal"):
+    export(_NS, _name, _NS[_name], inplace_too=False)
