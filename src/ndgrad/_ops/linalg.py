@@ -359,12 +359,10 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
                            f"input. Got {torch_type_name(x.dtype)}")
     if dtype is not None:
         x = x.to(dtype)
+    if ord == 2:  # one fused node, the common case
+        return _Norm2.apply(x, dim if dim is None else _dims(dim, x.ndim), keepdim)
     a = x.abs()
-    if ord == 2:
-        out = (sum(a * a, dim, keepdim)).sqrt() if not x.is_complex() else \
-            sum(a * a, dim, keepdim).sqrt()
-        out = _Norm2.apply(x, dim if dim is None else _dims(dim, x.ndim), keepdim)
-    elif ord == float("inf"):
+    if ord == float("inf"):
         out = amax(a, dim if dim is not None else (), keepdim)
     elif ord == -float("inf"):
         out = amin(a, dim if dim is not None else (), keepdim)
