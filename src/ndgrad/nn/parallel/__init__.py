@@ -1,0 +1,5 @@
+"""Same as torch.nn.parallel: DistributedDataParallel over MPI."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
