@@ -134,8 +134,12 @@ def _promote_pair(a: dtype, b: dtype) -> dtype:
 _PROMOTE = {(a, b): _promote_pair(a, b) for a in ALL for b in ALL}
 
 
-def promote_types(a: dtype, b: dtype) -> dtype:
-    return _PROMOTE[a, b]
+def promote_types(type1: dtype, type2: dtype) -> dtype:
+    """Same as torch.promote_types (Python types float, int, bool, complex are accepted)."""
+    try:
+        return _PROMOTE[type1, type2]
+    except KeyError:
+        return _PROMOTE[to_dtype(type1), to_dtype(type2)]
 
 
 def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import _dtype as D
 from .._backend import special
 from .._tensor import Tensor, tensor_method
@@ -331,6 +333,36 @@ def _coerce(x, name: str, pos: int):
                     f"{type(x).__name__}")
 
 
+_CPP_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
+              "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "float32": "float", "float64": "double"}
+
+
+def check_scalar_range(value, dt) -> None:
+    """torch's error for a scalar argument that overflows the dtype it is converted to (pow's
+    exponent, clamp's bounds; arithmetic operands wrap around instead)."""
+    if isinstance(value, (bool, complex)) or dt._kind in (0, 3):
+        return
+    if dt._kind == 1:
+        info = np.iinfo(dt.np)
+        # c10 lets negative values wrap into unsigned types down to -max
+        ok = (-info.max if info.min == 0 else info.min) <= value <= info.max
+    else:
+        ok = not math.isfinite(value) or math.fabs(value) <= float(finfo(dt.np).max)
+    if not ok:
+        raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[dt.name]} without "
+                           "overflow")
+
+
+def finfo(npdt):
+    """np.finfo, with bfloat16 from ml_dtypes."""
+    if npdt == D.bfloat16.np:
+        import ml_dtypes
+
+        return ml_dtypes.finfo(npdt)
+    return np.finfo(npdt)
+
+
 def _as(a, dt):
     return a if dt is None or a.dtype == dt.np else a.astype(dt.np)
 
@@ -535,10 +567,10 @@ class Pow(Op):
         a, b = _as(a, dt), _as(b, dt)
         k = a.dtype.kind
         if k == "b":
+            if ctx.scalar_exponent and b == 1:  # torch copies for an exponent of 1
+                return a.copy()
             raise not_implemented("pow", a.dtype)
         if k in "iu" and (b < 0).any():
-            if b.ndim == 0 and ctx.scalar_exponent:
-                raise RuntimeError("Integers to negative integer powers are not allowed.")
             # torch: 1 ** -n == 1, (-1) ** -n == +-1, anything else ** -n == 0
             xp = ctx.xp
             pos = xp.power(a, xp.maximum(b, 0))
@@ -953,6 +985,10 @@ def pow(input, exponent, *, out=None) -> Tensor:
         if isinstance(exponent, Tensor):
             res, name = binary(Pow, input, exponent), "PowBackward1"
         else:
+            dt = D.result_type(input, exponent)
+            check_scalar_range(exponent, dt)
+            if dt._kind == 1 and not isinstance(exponent, complex) and exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
             res, name = binary(_PowScalar, input, exponent), "PowBackward0"
     else:
         need_tensor("pow", exponent, "exponent")
@@ -1098,10 +1134,12 @@ def logical_not(input: Tensor, *, out=None) -> Tensor:
 
 def _bitwise(name):
     def op(input, other, *, out=None):
-        res = binary(Compare, input, other, fn=name)
-        if res._data.dtype.kind not in "iub":
-            raise not_implemented(f"{name}_cpu", res.dtype)
-        return _out(res, out, name)
+        a, b, dt = (input, other, None) if isinstance(input, Tensor) and isinstance(
+            other, Tensor) and input._data.dtype is other._data.dtype else _mixed(Compare, input,
+                                                                                 other, None)
+        if (dt or a.dtype)._kind > 1:
+            raise not_implemented(f"{name}_cpu", dt or a.dtype)
+        return _out(binary(Compare, a, b, dt=dt, fn=name), out, name)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Same as torch.{name}."

@@ -12,8 +12,8 @@ from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._inplace import torch_type_name
-from .elementwise import (_as, _cast, _compute, _out, _to_float, add, binary, export, mul,
-                          need_tensor, not_implemented, where, wrap)
+from .elementwise import (_as, _cast, _compute, _out, _to_float, add, binary, check_scalar_range,
+                          export, finfo, mul, need_tensor, not_implemented, where, wrap)
 
 __all__: list[str] = []
 _NS = globals()
@@ -76,6 +76,19 @@ def _clamp(input, min, max, name, names):
         raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
                         f"min={type(min).__name__}, max={type(max).__name__})")
     dt = D.result_type(*(x for x in (input, min, max) if x is not None))
+    if not tensors:
+        for b in (min, max):
+            if isinstance(b, complex) and input.is_floating_point():
+                raise RuntimeError("value cannot be converted to type double without overflow")
+            if b is not None:
+                check_scalar_range(b, dt)
+    if dt.is_complex:
+        raise NotImplementedError("clamp is not supported for complex types")
+    if dt is D.bool_ and not (tensors and (min is None or max is None)):
+        kernel = "clamp_cpu" if tensors else {(True, True): "clamp_scalar_cpu", (
+            True, False): "clamp_min_scalar_cpu", (False, True): "clamp_max_scalar_cpu"}[
+            min is not None, max is not None]
+        raise not_implemented(kernel, dt)
     dev = input._device
     lo = None if min is None else _cast(min, dt, dev)
     hi = None if max is None else _cast(max, dt, dev)
@@ -202,12 +215,6 @@ export(_NS, "addcdiv", addcdiv)
 
 
 # --- nan_to_num, logit, degrees -----------------------------------------------------------------
-def _finfo(npdt):
-    import ml_dtypes
-
-    return ml_dtypes.finfo(npdt) if npdt == D.bfloat16.np else np.finfo(npdt)
-
-
 class NanToNum(Op):
     __slots__ = ()
 
@@ -216,7 +223,7 @@ class NanToNum(Op):
         if a.dtype.kind in "biu":
             return a.copy()
         real = a.real.dtype if a.dtype.kind == "c" else a.dtype
-        info = _finfo(real)
+        info = finfo(real)
         hi = info.max if posinf is None else posinf
         lo = info.min if neginf is None else neginf
         ctx.save(a)
