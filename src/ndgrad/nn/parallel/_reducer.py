@@ -35,11 +35,11 @@ class _Bucket:
         self.req = self.host = None
 
 
-def assign_buckets(params: list, cap_bytes: int) -> list:
+def assign_buckets(params: list, cap_bytes: int, first_cap: int) -> list:
     """Group parameters, last first (backward's order), into buckets of one dtype and device."""
     buckets: list = []
     open_: dict = {}
-    cap = _FIRST_BUCKET_BYTES
+    cap = first_cap
     for p in reversed(params):
         key = (p._data.dtype, p._device)
         cur = open_.setdefault(key, [[], 0])
@@ -56,9 +56,14 @@ def assign_buckets(params: list, cap_bytes: int) -> list:
 class Reducer:
     """Averages gradients across ranks once per synchronised backward."""
 
-    def __init__(self, params: list, pg: ProcessGroup, cap_bytes: int, find_unused: bool) -> None:
+    def __init__(self, params: list, pg: ProcessGroup, cap_mb: float | None,
+                 find_unused: bool) -> None:
         self.params, self.pg, self.find_unused = params, pg, find_unused
-        self.buckets = [_Bucket(b, b[0]._device.xp) for b in assign_buckets(params, cap_bytes)]
+        # torch's caps: 25 MiB, and a 1 MiB first bucket (the first grads out) unless cap_mb is set
+        cap = int((25 if cap_mb is None else cap_mb) * 1024 * 1024)
+        first = min(cap, _FIRST_BUCKET_BYTES) if cap_mb is None else cap
+        groups = assign_buckets(params, cap, first)
+        self.buckets = [_Bucket(b, b[0]._device.xp) for b in groups]
         self.where = {}
         for bi, b in enumerate(self.buckets):
             for i, p in enumerate(b.params):

@@ -39,9 +39,8 @@ class DistributedDataParallel(Module):
         _verify_same_model(pg, module)
         if init_sync:
             _broadcast_coalesced(pg, [*module.parameters(), *module.buffers()])
-        cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
         self._pg = pg
-        self.reducer = Reducer(params, pg, cap, find_unused_parameters)
+        self.reducer = Reducer(params, pg, bucket_cap_mb, find_unused_parameters)
 
     def forward(self, *inputs, **kwargs):
         buffers = list(self.module.buffers())

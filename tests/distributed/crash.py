@@ -1,0 +1,20 @@
+"""Run under `mpiexec -n 2 python crash.py MODE`: the job must end, never hang.
+
+raise: rank 1 raises while rank 0 waits in all_reduce. skip: rank 1 never calls the
+collective and exits; rank 0 gives up after the group's timeout."""
+
+import datetime
+import sys
+import time
+
+import ndgrad as torch
+import ndgrad.distributed as dist
+
+dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=1))
+if dist.get_rank() == 1:
+    if sys.argv[1] == "raise":
+        time.sleep(0.2)
+        raise ValueError("rank 1 failed on purpose")
+    sys.exit(0)
+dist.all_reduce(torch.ones(3))
+print("rank 0 returned from all_reduce: the test must not reach this", flush=True)
