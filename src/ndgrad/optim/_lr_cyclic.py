@@ -13,19 +13,19 @@ from .lr_scheduler import (EPOCH_DEPRECATION_WARNING, LRScheduler, _format_param
 from .optimizer import Optimizer
 
 
-def _init_momentum(sched, optimizer: Optimizer, max_m, base_m, last_epoch: int) -> None:
+def _init_momentum(sched, optimizer: Optimizer, max_m, base_m, last_epoch: int) -> tuple:
     """Set up momentum (or Adam's beta1) cycling between base and max, as torch does."""
     if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
         raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option "
                          "enabled")
     sched.use_beta1 = "betas" in optimizer.defaults
-    sched.max_momentums = _format_param("max_momentum", optimizer, max_m)
-    sched.base_momentums = _format_param("base_momentum", optimizer, base_m)
+    max_ms = _format_param("max_momentum", optimizer, max_m)
+    base_ms = _format_param("base_momentum", optimizer, base_m)
     if last_epoch == -1:
-        for m, b, group in zip(sched.max_momentums, sched.base_momentums,
-                               optimizer.param_groups):
+        for m, b, group in zip(max_ms, base_ms, optimizer.param_groups):
             _set_momentum(sched, group, m)
             group["max_momentum"], group["base_momentum"] = m, b
+    return max_ms, base_ms
 
 
 def _set_momentum(sched, group: dict, value) -> None:
@@ -290,7 +290,8 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            _init_momentum(self, optimizer, max_momentum, base_momentum, last_epoch)
+            self.max_momentums, self.base_momentums = _init_momentum(
+                self, optimizer, max_momentum, base_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
