@@ -1,6 +1,8 @@
 """Same as torch.nn."""
 
-from . import functional, init
-from .modules import Identity, Linear, Module, ModuleDict, ModuleList, ReLU, Sequential
+from . import functional, init, utils
+from .modules import *  # noqa: F403
+from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
-from . import parallel  # noqa: E402  (after modules: DDP is a Module)
+
+__all__ = ["Buffer", "Parameter", "functional", "init", "utils", *_modules_all]

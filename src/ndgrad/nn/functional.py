@@ -1,60 +1,24 @@
-"""Same as torch.nn.functional (the functions implemented so far)."""
+"""Same as torch.nn.functional. Families live in nn/_functional/; this module re-exports them."""
 
-from __future__ import annotations
-
-from .._ops.elementwise import relu as _relu
-from .._ops.elementwise import relu_ as _relu_
-from .._ops.linalg import _mm
-from .._tensor import Tensor
-from ..autograd.function import Op
-
-
-class Linear(Op):
-    """x @ W.T + b as one node: the layer every model uses, so one primitive (BLAS, no temporaries)."""
-
-    __slots__ = ()
-
-    def forward(ctx, x, w, b=None):
-        ctx.save(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
-        out = _mm(ctx.xp, x, w.T)
-        if b is not None:
-            out += b
-        return out
-
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        gx = g @ w if ctx.needs_input_grad[0] else None
-        gw = gb = None
-        if ctx.needs_input_grad[1]:
-            if x.ndim == 1:
-                gw = g.unsqueeze(-1) * x
-            else:
-                gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
-        if ctx.needs_input_grad[2]:
-            gb = g if g.ndim == 1 else g.reshape(-1, g.shape[-1]).sum(0)
-        return gx, gw, gb
-
-
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    if input.shape[-1] != weight.shape[-1]:
-        rows = "x".join(map(str, (input.reshape(-1, input.shape[-1]).shape if input.ndim != 1
-                                  else (1, input.shape[0]))))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows} and "
-                           f"{weight.shape[1]}x{weight.shape[0]})")
-    if input.dtype is not weight.dtype:
-        from .._ops.linalg import _dtype_check
-
-        _dtype_check(input, weight, "mat1", "mat2")
-    out = Linear.apply(input, weight, bias) if bias is not None else Linear.apply(input, weight)
-    if out._grad_fn is not None:
-        if input.ndim == 2:
-            out._grad_fn._name = "AddmmBackward0" if bias is not None else "MmBackward0"
-        elif input.ndim == 1 and bias is None:
-            out._grad_fn._name = "SqueezeBackward4"
-        else:
-            out._grad_fn._name = "ViewBackward0"
-    return out
-
-
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return _relu_(input) if inplace else _relu(input)
+from ._functional.activation import (celu, celu_, elu, elu_, gelu, glu, hardsigmoid, hardswish,
+                                     hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax,
+                                     logsigmoid, mish, prelu, relu, relu6, relu_, selu, selu_,
+                                     sigmoid, silu, softmax, softmin, softplus, softsign, tanh,
+                                     threshold, threshold_)
+from ._functional.attention import multi_head_attention_forward, scaled_dot_product_attention
+from ._functional.conv import (conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold,
+                               unfold)
+from ._functional.distance import cosine_similarity, normalize, pairwise_distance
+from ._functional.dropout import alpha_dropout, dropout, dropout1d, dropout2d
+from ._functional.linear import bilinear, linear
+from ._functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                               cosine_embedding_loss, cross_entropy, gaussian_nll_loss,
+                               hinge_embedding_loss, huber_loss, kl_div, l1_loss,
+                               margin_ranking_loss, mse_loss, nll_loss, poisson_nll_loss,
+                               smooth_l1_loss, triplet_margin_loss)
+from ._functional.norm import batch_norm, group_norm, instance_norm, layer_norm
+from ._functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d,
+                                  avg_pool2d, max_pool1d, max_pool1d_with_indices, max_pool2d,
+                                  max_pool2d_with_indices)
+from ._functional.shape import (interpolate, pad, pixel_shuffle, pixel_unshuffle, upsample)
+from ._functional.sparse import embedding, one_hot

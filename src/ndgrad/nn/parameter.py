@@ -25,6 +25,8 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    __str__ = __repr__
+
     def __reduce_ex__(self, protocol):
         return (Parameter, (Tensor._make(self._data, self._device), self._requires_grad))
 

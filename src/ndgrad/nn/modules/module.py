@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 from typing import Iterator
 
 from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter
+from ._hooks import BackwardHook, RemovableHandle, add_hook
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_EXTRA_STATE = "_extra_state"
 
 
-class _Keys(_IncompatibleKeys):
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self):
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
@@ -24,7 +27,9 @@ class Module:
     """Same as torch.nn.Module."""
 
     training: bool
+    dump_patches = False
     _version = 1
+    call_super_init = False
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
@@ -32,30 +37,49 @@ class Module:
                             f"{len(args) + 1} were given")
         d = self.__dict__
         d["training"] = True
-        d["_parameters"] = {}
-        d["_buffers"] = {}
+        for store in ("_parameters", "_buffers", "_modules", "_forward_hooks",
+                      "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                      "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_backward_hooks",
+                      "_backward_pre_hooks", "_state_dict_hooks", "_load_state_dict_post_hooks"):
+            d[store] = OrderedDict() if "hooks" in store else {}
         d["_non_persistent_buffers_set"] = set()
-        d["_modules"] = {}
-        d["_forward_hooks"] = OrderedDict()
-        d["_forward_pre_hooks"] = OrderedDict()
-        d["_backward_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
-        for hook in tuple(self._forward_pre_hooks.values()):
-            r = hook(self, args)
-            if r is not None:
-                args = r if isinstance(r, tuple) else (r,)
+        d = self.__dict__
+        if not (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"]
+                or d["_backward_pre_hooks"]):
+            return self.forward(*args, **kwargs)
+        for hid, hook in tuple(self._forward_pre_hooks.items()):
+            if hid in self._forward_pre_hooks_with_kwargs:
+                r = hook(self, args, kwargs)
+                if r is not None:
+                    if not (isinstance(r, tuple) and len(r) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {r}.")
+                    args, kwargs = r
+            else:
+                r = hook(self, args)
+                if r is not None:
+                    args = r if isinstance(r, tuple) else (r,)
+        bw = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            bw = BackwardHook(self, list(self._backward_hooks.values()),
+                              list(self._backward_pre_hooks.values()))
+            args = bw.setup_input_hook(args)
         out = self.forward(*args, **kwargs)
-        for hook in tuple(self._forward_hooks.values()):
-            r = hook(self, args, out)
+        for hid, hook in tuple(self._forward_hooks.items()):
+            if hid in self._forward_hooks_with_kwargs:
+                r = hook(self, args, kwargs, out)
+            else:
+                r = hook(self, args, out)
             if r is not None:
                 out = r
-        if self._backward_hooks:
-            out = _attach_backward_hooks(self, args, out)
+        if bw is not None:
+            out = bw.setup_output_hook(out)
         return out
 
     # --- registration ----------------------------------------------------------------------------
@@ -69,7 +93,7 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
                                 "(torch.nn.Parameter or None expected)")
             params[name] = None
         elif isinstance(value, Module):
@@ -79,16 +103,16 @@ class Module:
             d["_modules"][name] = value
         elif d.get("_modules") is not None and name in d["_modules"]:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
-                                f"'{name}' (torch.nn.Module or None expected)")
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
             d["_modules"][name] = None
         elif isinstance(value, Buffer) or (d.get("_buffers") is not None and
                                            name in d["_buffers"]):
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                "(torch.Tensor or None expected)")
-            persistent = getattr(value, "persistent", name not in
-                                 d["_non_persistent_buffers_set"])
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+            persistent = value.persistent if isinstance(value, Buffer) else \
+                name not in d["_non_persistent_buffers_set"]
             self.register_buffer(name, value, persistent)
         else:
             object.__setattr__(self, name, value)
@@ -111,20 +135,30 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(object.__dir__(self)) | set(self._parameters) | set(self._buffers) |
-                      set(self._modules))
+        keys = (dir(type(self)) + list(self.__dict__) + list(self._parameters) +
+                list(self._modules) + list(self._buffers))
+        return sorted(k for k in keys if not k[0].isdigit())
+
+    def _check_name(self, name, kind: str, store: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in getattr(self, store):
+            raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        if "." in name or name == "":
-            raise KeyError(f'parameter name can\'t contain "." or be empty, got "{name}"')
+        self._check_name(name, "parameter", "_parameters")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
-                            f"'{name}' (torch.nn.Parameter or None required)")
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            "(torch.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
-                             "parameters must be created explicitly. To express '{name}' as a "
+                             f"parameters must be created explicitly. To express '{name}' as a "
                              "function of another Tensor, compute the value in the forward() "
                              "method.")
         self._parameters[name] = param
@@ -132,14 +166,12 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        if "." in name or name == "":
-            raise KeyError(f'buffer name can\'t contain "." or be empty, got "{name}"')
+        self._check_name(name, "buffer", "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         if isinstance(tensor, Buffer):
             tensor = Tensor._make(tensor._data, tensor._device)
-        _discard(self.__dict__, name)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -148,48 +180,73 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         if not isinstance(module, Module) and module is not None:
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        if "." in name or name == "":
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
 
-    register_module = add_module
+    def register_module(self, name: str, module: Module | None) -> None:
+        self.add_module(name, module)
 
     def get_submodule(self, target: str) -> Module:
         mod = self
         for item in target.split(".") if target else ():
-            if item not in mod._modules:
-                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
-            mod = mod._modules[item]
+            if not hasattr(mod, item):
+                raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
-        mod_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(mod_path)
-        if name not in mod._parameters:
-            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
-        return mod._parameters[name]
+        return self._get_member(target, Parameter, "nn.Parameter")
 
     def get_buffer(self, target: str) -> Tensor:
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
         if name not in mod._buffers:
-            raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
+            raise AttributeError("`" + name + "` is not a buffer")
         return mod._buffers[name]
 
+    def _get_member(self, target, cls, what):
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        value = getattr(mod, name)
+        if not isinstance(value, cls):
+            raise AttributeError("`" + name + "` is not an " + what)
+        return value
+
+    def get_extra_state(self):
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be "
+                           "called.")
+
+    def set_extra_state(self, state) -> None:
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
+                           "called.")
+
     # --- traversal (one walker serves every named_* method) ----------------------------------------
-    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator:
         memo = set() if memo is None else memo
-        if remove_duplicate and self in memo:
+        if self in memo:
             return
         if remove_duplicate:
             memo.add(self)
         yield prefix, self
         for name, m in self._modules.items():
-            if m is None:
-                continue
-            yield from m.named_modules(memo, prefix + ("." if prefix else "") + name,
-                                       remove_duplicate)
+            if m is not None:
+                yield from m.named_modules(memo, prefix + ("." if prefix else "") + name,
+                                           remove_duplicate)
 
     def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate=True):
         seen = set()
@@ -197,7 +254,7 @@ class Module:
             if recurse else [(prefix, self)]
         for mod_prefix, mod in mods:
             for k, v in getattr(mod, store).items():
-                if v is None or (remove_duplicate and id(v) in seen):
+                if v is None or id(v) in seen:
                     continue
                 if remove_duplicate:
                     seen.add(id(v))
@@ -219,74 +276,150 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def named_children(self):
+    def named_children(self) -> Iterator:
         seen = set()
         for name, m in self._modules.items():
             if m is not None and m not in seen:
                 seen.add(m)
                 yield name, m
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
     # --- state ---------------------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
-        out = OrderedDict() if destination is None else destination
-        for name, p in self._parameters.items():
-            if p is not None:
-                out[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                out[prefix + name] = b if keep_vars else b.detach()
+        if args:  # torch's deprecated positional form: (destination, prefix, keep_vars)
+            destination = args[0] if destination is None else destination
+            prefix = args[1] if len(args) > 1 and prefix == "" else prefix
+            keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = dict(version=self._version)
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        self._save_to_state_dict(destination, prefix, keep_vars)
         for name, m in self._modules.items():
             if m is not None:
-                m.state_dict(destination=out, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return out
+                m.state_dict(destination=destination, prefix=prefix + name + ".",
+                             keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            r = hook(self, destination, prefix, local_metadata)
+            if r is not None:
+                destination = r
+        return destination
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        from ...autograd.grad_mode import no_grad
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing, unexpected, errors = [], [], []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
 
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for k, v in state_dict.items():
-            if k not in own:
-                continue
-            target = own[k]
-            if not isinstance(v, Tensor):
-                errors.append(f'While copying the parameter named "{k}", expected torch.Tensor '
-                              f"or Tensor-like object from checkpoint but received {type(v)}")
-                continue
-            if tuple(v.shape) != tuple(target.shape):
-                errors.append(f"size mismatch for {k}: copying a param with shape {v.shape} from "
-                              f"checkpoint, the shape in current model is {target.shape}.")
-                continue
-            with no_grad():
-                target.copy_(v)
+        def load(module, local, prefix=""):
+            meta = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                meta["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(local, prefix, meta, True, missing, unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    p = prefix + name + "."
+                    load(child, {k: v for k, v in local.items() if k.startswith(p)}, p)
+            for hook in module._load_state_dict_post_hooks.values():
+                hook(module, _IncompatibleKeys(missing, unexpected))
+
+        load(self, state_dict)
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: " +
-                              ", ".join(f'"{k}"' for k in unexpected) + ". ")
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected)))
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " +
-                              ", ".join(f'"{k}"' for k in missing) + ". ")
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in missing)))
         if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" +
-                               "\n\t".join(errors))
-        return _Keys(missing, unexpected)
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
+        return _IncompatibleKeys(missing, unexpected)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        persistent = {k: v for k, v in self._buffers.items()
+                      if k not in self._non_persistent_buffers_set}
+        local = {k: v for k, v in [*self._parameters.items(), *persistent.items()]
+                 if v is not None}
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, param in local.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                error_msgs.append(f'While copying the parameter named "{key}", expected '
+                                  "torch.Tensor or Tensor-like object from checkpoint but "
+                                  f"received {type(value)}")
+                continue
+            if param.ndim == 0 and value.ndim == 1:  # torch's backward compatibility
+                value = value[0]
+            if value.shape != param.shape:
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape "
+                                  f"{value.shape} from checkpoint, the shape in current model is "
+                                  f"{param.shape}.")
+                continue
+            try:
+                with no_grad():
+                    if assign:
+                        if isinstance(param, Parameter):
+                            value = value.requires_grad_(param.requires_grad) \
+                                if isinstance(value, Parameter) else \
+                                Parameter(value, requires_grad=param.requires_grad)
+                        setattr(self, name, value)
+                    else:
+                        param.copy_(value)
+            except Exception as ex:
+                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
+                                  f"in the model are {param.size()} and whose dimensions in the "
+                                  f"checkpoint are {value.size()}, an exception occurred : "
+                                  f"{ex.args}.")
+        extra = prefix + _EXTRA_STATE
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra in state_dict:
+                self.set_extra_state(state_dict[extra])
+            elif strict:
+                missing_keys.append(extra)
+        elif strict and extra in state_dict:
+            unexpected_keys.append(extra)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra:
+                    head = key[len(prefix):].split(".", 1)
+                    if (head[0] not in self._modules) if len(head) > 1 else (head[0] not in
+                                                                           local):
+                        unexpected_keys.append(key)
 
     # --- modes, devices, dtypes ----------------------------------------------------------------------
     def train(self, mode: bool = True):
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.training = mode
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):
@@ -304,7 +437,10 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.detach_()
+                if p.grad.grad_fn is not None:
+                    p.grad.detach_()
+                else:
+                    p.grad.requires_grad_(False)
                 p.grad.zero_()
 
     def apply(self, fn):
@@ -313,32 +449,41 @@ class Module:
         fn(self)
         return self
 
-    def _apply(self, fn):
-        """Move/cast every parameter and buffer in place (the Parameter objects are kept)."""
-        from ...autograd.grad_mode import no_grad
-
-        for m in self.modules():
-            for k, p in m._parameters.items():
-                if p is None:
-                    continue
+    def _apply(self, fn, recurse: bool = True):
+        """Convert every parameter and buffer; Parameter objects are kept (``param.data = ...``)."""
+        if recurse:
+            for m in self.children():
+                m._apply(fn)
+        for p in self._parameters.values():
+            if p is None:
+                continue
+            with no_grad():
+                new = fn(p)
+            p._data, p._device = new._data, new._device
+            if p._grad is not None:
                 with no_grad():
-                    new = fn(p)
-                p._data, p._device = new._data, new._device
-                if p.grad is not None:
-                    g = fn(p.grad)
-                    p.grad._data, p.grad._device = g._data, g._device
-            for k, b in m._buffers.items():
-                if b is not None:
-                    m._buffers[k] = fn(b)
+                    g = fn(p._grad)
+                p._grad._data, p._grad._device = g._data, g._device
+        for k, b in self._buffers.items():
+            if b is not None:
+                self._buffers[k] = fn(b)
         return self
 
     def to(self, *args, **kwargs):
         from ..._ops.movement import _parse_to
 
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
         dt, dev = _parse_to(args, dict(kwargs))
-        return self._apply(lambda t: t.to(dtype=dt if dt and (t.is_floating_point() or
-                                                              t.is_complex()) else None,
-                                          device=dev))
+        if dt is not None and not (dt.is_floating_point or dt.is_complex):
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
+                            f"desired dtype={dt}")
+
+        def convert(t):
+            keep = not (t.is_floating_point() or t.is_complex())
+            return t.to(device=dev, dtype=None if keep else dt)
+
+        return self._apply(convert)
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
@@ -370,19 +515,41 @@ class Module:
         return self._cast(D.bfloat16)
 
     def type(self, dst_type):
-        return self._cast(dst_type)
+        return self._apply(lambda t: t.type(dst_type))
+
+    def share_memory(self):
+        return self
 
     # --- hooks ---------------------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook):
-        return _add_hook(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        h = add_hook(self._forward_pre_hooks, hook, prepend,
+                     extra=self._forward_pre_hooks_with_kwargs)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[h.id] = True
+        return h
 
-    def register_forward_hook(self, hook):
-        return _add_hook(self._forward_hooks, hook)
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        h = add_hook(self._forward_hooks, hook, prepend,
+                     extra=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[h.id] = True
+        if always_call:
+            self._forward_hooks_always_called[h.id] = True
+        return h
 
-    def register_full_backward_hook(self, hook):
-        return _add_hook(self._backward_hooks, hook)
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        return add_hook(self._backward_hooks, hook, prepend)
 
-    register_backward_hook = register_full_backward_hook
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        return add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        return add_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        return add_hook(self._load_state_dict_post_hooks, hook)
 
     # --- printing ------------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -392,80 +559,39 @@ class Module:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        lines = self.extra_repr().split("\n") if self.extra_repr() else []
-        children = [f"({k}): " + _indent(repr(m), 2) for k, m in self._modules.items()]
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        children = [f"({k}): " + _addindent(repr(m), 2) for k, m in self._modules.items()]
         main = self._get_name() + "("
-        if lines and not children and len(lines) == 1:
+        if len(lines) == 1 and not children:
             return main + lines[0] + ")"
         body = lines + children
-        if not body:
-            return main + ")"
-        return main + "\n  " + "\n  ".join(body) + "\n)"
+        return main + ("\n  " + "\n  ".join(body) + "\n" if body else "") + ")"
 
-    def __getstate__(self):
-        return self.__dict__.copy()
-
-    def __setstate__(self, state):
+    def __setstate__(self, state) -> None:
         self.__dict__.update(state)
+        for store in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                      "_forward_pre_hooks_with_kwargs", "_backward_pre_hooks",
+                      "_state_dict_hooks", "_load_state_dict_post_hooks"):
+            self.__dict__.setdefault(store, OrderedDict())
 
 
-def _indent(s: str, n: int) -> str:
+def _addindent(s: str, n: int) -> str:
     first, *rest = s.split("\n")
     return "\n".join([first] + [" " * n + line for line in rest])
 
 
+def _typename(obj) -> str:
+    if isinstance(obj, Tensor):
+        return "torch." + type(obj).__name__ if type(obj) is Tensor else \
+            f"torch.nn.parameter.{type(obj).__name__}"
+    t = type(obj)
+    return t.__qualname__ if t.__module__ in ("builtins", "__main__") else \
+        f"{t.__module__}.{t.__qualname__}"
+
+
 def _discard(d, name):
     for store in ("_parameters", "_buffers", "_modules"):
-        if name in d.get(store, {}):
-            del d[store][name]
+        d.get(store, {}).pop(name, None)
+    d["_non_persistent_buffers_set"].discard(name)
     d.pop(name, None)
-
-
-class RemovableHandle:
-    _next_id = 0
-
-    def __init__(self, hooks):
-        self.hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-def _add_hook(store, hook):
-    h = RemovableHandle(store)
-    store[h.id] = hook
-    return h
-
-
-def _attach_backward_hooks(module, args, out):
-    """Full backward hooks: call hook(module, grad_input, grad_output) once grads of the inputs are
-    known (grad_input is None for inputs that do not require grad)."""
-    from ...autograd.function import Function
-
-    if not isinstance(out, Tensor) or not out.requires_grad:
-        return out
-    inputs = tuple(a for a in args if isinstance(a, Tensor))
-
-    class _Hook(Function):
-        @staticmethod
-        def forward(ctx, o, *ins):
-            return o.clone()
-
-        @staticmethod
-        def backward(ctx, g):
-            grad_in = (g,)
-            for hook in tuple(module._backward_hooks.values()):
-                r = hook(module, grad_in, (g,))
-                if r is not None:
-                    g = r[0]
-            return (g,) + (None,) * len(inputs)
-
-    return _Hook.apply(out, *inputs)

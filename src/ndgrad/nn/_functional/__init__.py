@@ -1,0 +1,1 @@
+"""Families of torch.nn.functional, re-exported by nn/functional.py."""

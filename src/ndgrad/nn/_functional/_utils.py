@@ -1,0 +1,81 @@
+"""Small helpers shared by the functional families."""
+
+from __future__ import annotations
+
+import collections.abc
+import warnings
+from itertools import repeat
+
+from ..._tensor import Tensor
+
+
+def named(out: Tensor, name: str) -> Tensor:
+    """Give a composite's final (freshly made) node torch's grad_fn name for the fused op."""
+    if out._grad_fn is not None:
+        out._grad_fn._name = name
+    return out
+
+
+def reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def legacy_reduction(size_average, reduce_, reduction: str) -> str:
+    """torch's handling of the deprecated size_average/reduce arguments."""
+    if size_average is None and reduce_ is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce_ = True if reduce_ is None else reduce_
+    out = "mean" if size_average and reduce_ else "sum" if reduce_ else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{out}' "
+                  "instead.", stacklevel=3)
+    return out
+
+
+def ntuple(n: int, name: str = "parse"):
+    def parse(x):
+        if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
+            return tuple(x)
+        return tuple(repeat(x, n))
+
+    parse.__name__ = name
+    return parse
+
+
+single = ntuple(1, "_single")
+pair = ntuple(2, "_pair")
+
+
+_HALF_KINDS = ("float16", "bfloat16")
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int"}
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+                "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def compute(xp, fn, a):
+    """Half precision computed in float32 and rounded back, as torch does on CPU."""
+    if a.dtype.name in _HALF_KINDS:
+        return fn(xp, a.astype(xp.float32)).astype(a.dtype)
+    return fn(xp, a)
+
+
+def mm(xp, a, b):
+    if a.dtype.name in _HALF_KINDS:  # NumPy's float16 matmul is very slow
+        return xp.matmul(a.astype(xp.float32), b.astype(xp.float32)).astype(a.dtype)
+    return xp.matmul(a, b)
+
+
+def c_name(t: Tensor) -> str:
+    return _C_NAMES.get(t.dtype.name, t.dtype.name)
+
+
+def torch_name(t: Tensor) -> str:
+    return _TORCH_NAMES[t.dtype.name]

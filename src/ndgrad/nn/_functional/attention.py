@@ -1,0 +1,187 @@
+"""scaled_dot_product_attention and multi_head_attention_forward, composed from matmul/softmax."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from ... import zeros
+from ..._tensor import Tensor
+from .activation import softmax
+from .dropout import dropout
+from .linear import linear
+from .shape import pad
+
+
+def _float_mask(mask: Tensor, dtype) -> Tensor:
+    """A boolean mask (True = attend) as an additive float mask; float masks pass through."""
+    if mask.dtype.name == "bool":
+        return zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(mask.logical_not(),
+                                                                              float("-inf"))
+    return mask
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """Same as torch's; a row that masks every key gives zeros, as torch's CPU kernels do."""
+    n_q, n_k = query.shape[-2], key.shape[-2]
+    s = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        rep = query.shape[-3] // key.shape[-3]
+        key = key.unsqueeze(-3).expand(key.shape[:-2] + (rep,) + key.shape[-2:]).flatten(-4, -3)
+        value = value.unsqueeze(-3).expand(value.shape[:-2] + (rep,) + value.shape[-2:]) \
+            .flatten(-4, -3)
+    scores = (query @ key.mT) * s
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                               "set when is_causal=True")
+        attn_mask = Tensor._make(query._device.xp.tri(n_q, n_k, dtype=bool), query._device)
+    if attn_mask is not None:
+        scores = scores + _float_mask(attn_mask, query.dtype)
+    weights = softmax(scores, -1)
+    dead = (scores._data == float("-inf")).all(-1, keepdims=True)
+    if dead.any():  # fully masked rows: zeros instead of NaN
+        weights = weights.masked_fill(Tensor._make(dead, query._device), 0.0)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value
+
+
+def cat(tensors, dim=0):
+    from ... import cat as _cat  # late: the joins live in a module imported after nn's
+
+    return _cat(tensors, dim)
+
+
+def _check_key_padding_mask(mask: Tensor, src_len: int, bsz: int) -> None:
+    if mask.shape[0] != bsz:
+        raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
+                             f"{tuple(mask.shape)}")
+    if mask.shape[1] != src_len:
+        raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
+                             f"{tuple(mask.shape)}")
+
+
+def _canonical_mask(mask, name, other_type, other_name, target_type, check_other=True):
+    if mask is None:
+        return None
+    if mask.dtype.name != "bool" and not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if check_other and other_type is not None and mask.dtype is not other_type:
+        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same "
+                      "type for both instead.", stacklevel=3)
+    return _float_mask(mask, target_type)
+
+
+def _in_projection(query, key, value, w, b, separate):
+    e = query.shape[-1]
+    if separate is not None:
+        wq, wk, wv = separate
+    else:
+        wq, wk, wv = w[:e], w[e:2 * e], w[2 * e:]
+    bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
+    if key is value and query is key and separate is None:
+        q, k, v = linear(query, w, b).unflatten(-1, (3, e)).unbind(-2)
+        return q, k, v
+    return linear(query, wq, bq), linear(key, wk, bk), linear(value, wv, bv)
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    """Same as torch.nn.functional.multi_head_attention_forward (sequence-first layout)."""
+    batched = query.ndim == 3
+    if query.ndim not in (2, 3):
+        raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
+                             f"{query.ndim}-D query tensor")
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
+                                       None if attn_mask is None else attn_mask.dtype,
+                                       "attn_mask", query.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
+                           "Transformer module method `generate_square_subsequent_mask` to create "
+                           "this mask.")
+    attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got "
+                             f"{embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    separate = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight \
+        else None
+    q, k, v = _in_projection(query, key, value, in_proj_weight, in_proj_bias, separate)
+    if attn_mask is not None:
+        if attn_mask.ndim == 2:
+            if tuple(attn_mask.shape) != (tgt_len, k.shape[0]):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but "
+                                   f"should be {(tgt_len, k.shape[0])}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif attn_mask.ndim == 3:
+            want = (bsz * num_heads, tgt_len, k.shape[0])
+            if tuple(attn_mask.shape) != want:
+                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but "
+                                   f"should be {want}.")
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+    if bias_k is not None and bias_v is not None:
+        k = cat([k, bias_k.expand(1, bsz, embed_dim)])
+        v = cat([v, bias_v.expand(1, bsz, embed_dim)])
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    k = static_k if static_k is not None else \
+        k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    v = static_v if static_v is not None else \
+        v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    if add_zero_attn:
+        z = zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype, device=k.device)
+        k, v = cat([k, z], 1), cat([v, z], 1)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    src_len = k.shape[1]
+    if key_padding_mask is not None:
+        _check_key_padding_mask(key_padding_mask, src_len, bsz)
+        kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(bsz, num_heads, 1, src_len) \
+            .reshape(bsz * num_heads, 1, src_len)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+    scores = (q * math.sqrt(1.0 / head_dim)) @ k.mT
+    if attn_mask is not None:
+        scores = scores + attn_mask
+    weights = softmax(scores, -1)
+    if not need_weights:  # torch's fused path: fully masked rows give zeros, not NaN
+        dead = (scores._data == float("-inf")).all(-1, keepdims=True)
+        if dead.any():
+            weights = weights.masked_fill(Tensor._make(dead, q._device), 0.0)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    if not batched:
+        out = out.squeeze(1)
+    if not need_weights:
+        return out, None
+    weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+    if average_attn_weights:
+        weights = weights.mean(1)
+    if not batched:
+        weights = weights.squeeze(0)
+    return out, weights

@@ -1,0 +1,81 @@
+"""linear (one fused primitive: the layer every model uses) and bilinear."""
+
+from __future__ import annotations
+
+from ..._tensor import Tensor
+from ...autograd.function import Op
+from ._utils import c_name, mm, named
+from ._utils import torch_name as _tn
+
+
+class Linear(Op):
+    """x @ W.T + b as one node: BLAS, no temporaries."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, w, b=None):
+        ctx.save(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        out = mm(ctx.xp, x, w.T)
+        if b is not None:
+            out += b
+        return out
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        gx = g @ w if ctx.needs_input_grad[0] else None
+        gw = gb = None
+        if ctx.needs_input_grad[1]:
+            if x.ndim == 1:
+                gw = g.unsqueeze(-1) * x
+            else:
+                gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
+        if ctx.needs_input_grad[2]:
+            gb = g if g.ndim == 1 else g.reshape(-1, g.shape[-1]).sum(0)
+        return gx, gw, gb
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    if input.shape[-1] != weight.shape[-1]:
+        rows = "x".join(map(str, (input.reshape(-1, input.shape[-1]).shape if input.ndim != 1
+                                  else (1, input.shape[0]))))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{c_name(input)} != {c_name(weight)}")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tn(bias)} and "
+                           f"{_tn(input)}")
+    out = Linear.apply(input, weight, bias) if bias is not None else Linear.apply(input, weight)
+    if out._grad_fn is not None:
+        if input.ndim == 2:
+            out._grad_fn._name = "AddmmBackward0" if bias is not None else "MmBackward0"
+        elif input.ndim == 1 and bias is None:
+            out._grad_fn._name = "SqueezeBackward4"
+        else:
+            out._grad_fn._name = "ViewBackward0"
+    return out
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and "
+                           f"{input2.ndim}")
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+    o, i1, i2 = weight.shape
+    if input1.shape[-1] != i1:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
+                           f"{input1.shape[-1]} but expected {i1}")
+    if input2.shape[-1] != i2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got "
+                           f"{input2.shape[-1]} but expected {i2}")
+    lead = tuple(input1.shape[:-1])
+    a, c = input1.reshape(-1, i1), input2.reshape(-1, i2)
+    # y[m, o] = sum_ij a[m, i] W[o, i, j] c[m, j]: one matmul, then a product-sum over j
+    t = (a @ weight.permute(1, 0, 2).reshape(i1, o * i2)).reshape(-1, o, i2)
+    y = (t * c.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        y = y + bias
+    return named(y.reshape(lead + (o,)), "ViewBackward0")

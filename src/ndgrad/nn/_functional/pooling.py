@@ -1,0 +1,235 @@
+"""Pooling on strided window views: max pooling gathers at argmax indices (``GatherFlat``, whose
+gradient is ``ScatterFlat``), average pooling sums windows and spreads back with ``Fold``."""
+
+from __future__ import annotations
+
+import math
+
+from ..._tensor import Tensor
+from ...autograd.function import Op
+from ._utils import named, ntuple
+from .conv import Fold, windows
+
+
+class GatherFlat(Op):
+    """x (N, C, *S), idx (N, C, *out) flat spatial indices -> x at those indices."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, idx):
+        n, c = x.shape[:2]
+        ctx.size, ctx.idx = x.shape[2:], idx
+        flat = x.reshape(n, c, -1)
+        return ctx.xp.take_along_axis(flat, idx.reshape(n, c, -1), axis=2).reshape(idx.shape)
+
+    def backward(ctx, g):
+        return ScatterFlat.apply(g, ctx.idx, ctx.size)
+
+
+class ScatterFlat(Op):
+    """The adjoint of GatherFlat: g summed into zeros of spatial size ``size`` at ``idx``."""
+
+    __slots__ = ()
+
+    def forward(ctx, g, idx, size):
+        xp = ctx.xp
+        n, c = g.shape[:2]
+        ctx.idx = idx
+        s = math.prod(size)
+        # bincount over (row, index) pairs: a vectorised scatter-add that handles repeats
+        rows = xp.arange(n * c).reshape(n, c, *(1,) * (idx.ndim - 2)) * s
+        w = g.astype(xp.float64) if g.dtype.kind == "V" or g.dtype.itemsize < 4 else g
+        out = xp.bincount((rows + idx).ravel(), weights=w.ravel(), minlength=n * c * s)
+        return out.astype(g.dtype).reshape((n, c) + tuple(size))
+
+    def backward(ctx, g):
+        return GatherFlat.apply(g, ctx.idx)
+
+
+def _pool_geometry(size, k, s, p, d, ceil_mode):
+    """Output sizes and the right padding that makes ceil_mode's last windows exist."""
+    outs, pads = [], []
+    for n, ki, si, pi, di in zip(size, k, s, p, d):
+        span = di * (ki - 1) + 1
+        num = n + 2 * pi - span
+        o = (-(-num // si) if ceil_mode else num // si) + 1
+        if ceil_mode and (o - 1) * si >= n + pi:  # the last window must start inside the input
+            o -= 1
+        outs.append(o)
+        pads.append((pi, max(pi, (o - 1) * si + span - n - pi)))
+    return tuple(outs), tuple(pads)
+
+
+def _check_pool(name, nd, input, k, s, p, d):
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
+                           f"batch size for input, but got:{list(input.shape)}" if nd == 1 else
+                           "non-empty 3D or 4D (batch mode) tensor expected for input")
+    for ki, pi, di in zip(k, p, d):
+        if pi > ki // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pi}, kernel_size={ki} and dilation={di}")
+    for si in s:
+        if si <= 0:
+            raise RuntimeError("stride should be greater than zero")
+
+
+def _max_pool_indices(xp, x, k, s, pads, d, outs):
+    """Flat input index of each window's first maximum (torch's tie rule), as int64."""
+    v = windows(xp, x, k, s, pads, d, value=-xp.inf)
+    nd = len(k)
+    v = v[(slice(None), slice(None)) + tuple(slice(0, o) for o in outs)]
+    flat = v.reshape(v.shape[:2 + nd] + (-1,))
+    if flat.dtype.kind == "f":
+        # NaN wins, as in torch: argmax of a window holding NaN points at the NaN
+        arg = xp.where(xp.isnan(flat).any(-1), xp.isnan(flat).argmax(-1), flat.argmax(-1))
+    else:
+        arg = flat.argmax(-1)
+    offs = xp.unravel_index(arg, k)
+    idx = 0
+    for j, (o, si, (lo, _), di) in enumerate(zip(outs, s, pads, d)):
+        pos = xp.arange(o).reshape((o,) + (1,) * (nd - 1 - j)) * si - lo + offs[j] * di
+        idx = idx * x.shape[2 + j] + pos
+    return idx.astype(xp.int64)
+
+
+def _max_pool(nd, name, input, kernel_size, stride, padding, dilation, ceil_mode,
+              return_indices):
+    tup = ntuple(nd)
+    k = tup(kernel_size)
+    s = tup(stride) if stride is not None and stride != [] and stride != () else k
+    p, d = tup(padding), tup(dilation)
+    _check_pool(name, nd, input, k, s, p, d)
+    batched = input.ndim == nd + 2
+    x = input if batched else input.unsqueeze(0)
+    outs, pads = _pool_geometry(x.shape[2:], k, s, p, d, ceil_mode)
+    if any(o <= 0 for o in outs):
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (x.shape[1],) + outs))}). Output "
+                           "size is too small")
+    xp = x._device.xp
+    data = x._data.astype(xp.float32) if x._data.dtype.kind == "V" else x._data
+    idx = _max_pool_indices(xp, data, k, s, pads, d, outs)
+    out = named(GatherFlat.apply(x, idx), f"MaxPool{nd}DWithIndicesBackward0")
+    ind = Tensor._make(idx, x._device)
+    if not batched:
+        out, ind = out.squeeze(0), ind.squeeze(0)
+    return (out, ind) if return_indices else out
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    return _max_pool(1, "max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    return _max_pool(2, "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+max_pool1d_with_indices = max_pool1d
+max_pool2d_with_indices = max_pool2d
+
+
+class AvgPool(Op):
+    """Window sums over a strided view (no copy) divided by torch's divisor; the gradient spreads
+    g / divisor back over each window with Fold."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, k, s, pads, outs, div):
+        xp = ctx.xp
+        nd = len(k)
+        v = windows(xp, x, k, s, pads, (1,) * nd)
+        v = v[(slice(None), slice(None)) + tuple(slice(0, o) for o in outs)]
+        ctx.args = (x.shape, k, s, pads, outs, div)
+        tot = v.sum(axis=tuple(range(-nd, 0)), dtype=xp.float32 if x.dtype.kind == "V" else None)
+        return (tot / div).astype(x.dtype)
+
+    def backward(ctx, g):
+        shape, k, s, pads, outs, div = ctx.args
+        nd = len(k)
+        gd = g / Tensor._make(div, g._device) if not isinstance(div, (int, float)) else g / div
+        cols = gd.unsqueeze(2).expand(shape[:2] + (math.prod(k),) + tuple(outs))
+        return Fold.apply(cols, shape[2:], k, s, pads, (1,) * nd)
+
+
+def _avg_divisor(xp, size, k, s, p, outs, count_include_pad, dtype):
+    """torch's per-window divisor: the window clipped to the padded input (count_include_pad) or
+    to the input; separable, so an outer product of one count per dimension."""
+    div = None
+    for n, ki, si, pi, o in zip(size, k, s, p, outs):
+        start = xp.arange(o) * si - pi
+        end = xp.minimum(start + ki, n + pi)
+        if count_include_pad:
+            cnt = end - start
+        else:
+            cnt = xp.minimum(end, n) - xp.maximum(start, 0)
+        div = cnt if div is None else div[..., None] * cnt
+    return div.astype(dtype)
+
+
+def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    tup = ntuple(nd)
+    k = tup(kernel_size)
+    s = tup(stride) if stride is not None and stride != [] and stride != () else k
+    p = tup(padding)
+    _check_pool(f"avg_pool{nd}d", nd, input, k, s, p, (1,) * nd)
+    batched = input.ndim == nd + 2
+    x = input if batched else input.unsqueeze(0)
+    outs, pads = _pool_geometry(x.shape[2:], k, s, p, (1,) * nd, ceil_mode)
+    xp = x._device.xp
+    if divisor_override:
+        div = divisor_override
+    else:
+        dt = xp.float32 if x._data.dtype.kind == "V" else x._data.dtype
+        div = _avg_divisor(xp, x.shape[2:], k, s, p, outs, count_include_pad, dt)
+        if not ceil_mode and (count_include_pad or not any(p)):
+            div = math.prod(k)
+    out = named(AvgPool.apply(x, k, s, pads, outs, div), f"AvgPool{nd}DBackward0")
+    return out if batched else out.squeeze(0)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def _adaptive_matrix(xp, n, o, dtype):
+    """(o, n) averaging matrix of torch's adaptive windows [floor(i*n/o), ceil((i+1)*n/o))."""
+    i = xp.arange(o)
+    start = (i * n) // o
+    end = -((-(i + 1) * n) // o)
+    j = xp.arange(n)
+    m = (j >= start[:, None]) & (j < end[:, None])
+    return (m / (end - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    if input.ndim not in (3, 4):
+        raise RuntimeError("adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+                           f"{list(input.shape)}")
+    h, w = input.shape[-2:]
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+    oh, ow = h if oh is None else oh, w if ow is None else ow
+    xp = input._device.xp
+    dt = input._data.dtype
+    ah = Tensor._make(_adaptive_matrix(xp, h, oh, dt), input._device)
+    aw = Tensor._make(_adaptive_matrix(xp, w, ow, dt).T, input._device)
+    return named(ah @ input @ aw, "AdaptiveAvgPool2DBackward0")
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    o = output_size if isinstance(output_size, int) else output_size[0]
+    xp = input._device.xp
+    a = _adaptive_matrix(xp, input.shape[-1], o, input._data.dtype).T
+    return named(input @ Tensor._make(a, input._device), "AdaptiveAvgPool2DBackward0")
