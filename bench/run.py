@@ -58,14 +58,14 @@ def _sample(fn, n: int) -> float:
 
 
 def time_calls(fns: dict, min_time: float, repeats: int) -> dict:
-    """Median seconds per call of each callable. Samples of the libraries alternate, so a change
+    """(median, min) seconds per call of each callable. Samples of the libraries alternate, so a change
     in machine load during the run hits all of them alike."""
     counts = {k: _calls_per_sample(fn, min_time) for k, fn in fns.items()}
     samples: dict = {k: [] for k in fns}
     for _ in range(repeats):
         for k, fn in fns.items():
             samples[k].append(_sample(fn, counts[k]))
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return {k: (statistics.median(v), min(v)) for k, v in samples.items()}
 
 
 def traced_peak_mb(fn) -> float:
@@ -103,8 +103,9 @@ def run_workload(w: Workload, libs: dict, quick: bool, min_time: float, repeats:
             res["errors"][name] = err
     if w.name == "matmul_1024":
         fns["numpy"] = matmul_numpy(quick)
-    res["times_s"] = time_calls({k: f for k, f in fns.items() if f}, min_time, repeats)
-    res["times_s"].update({k: None for k, f in fns.items() if f is None})
+    timed = time_calls({k: f for k, f in fns.items() if f}, min_time, repeats)
+    res["times_s"] = {k: timed[k][0] if f else None for k, f in fns.items()}
+    res["min_times_s"] = {k: v[1] for k, v in timed.items()}  # less sensitive to a busy machine
     if fns.get("ndgrad"):
         res["ndgrad_peak_mb"] = traced_peak_mb(fns["ndgrad"])
     nd, tt = res["times_s"].get("ndgrad"), res["times_s"].get("torch")

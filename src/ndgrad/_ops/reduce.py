@@ -53,7 +53,7 @@ class Mean(Op):
 
     def forward(ctx, a, axes=None, keepdim=False):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        ctx.count = a.size // max(1, _size(a.shape, axes, keepdim=True))
+        ctx.count = a.size // (_size(a.shape, axes, keepdim=True) or 1)  # max is torch.max here
         if a.dtype in _HALF:
             return a.astype(ctx.xp.float32).mean(axis=axes, keepdims=keepdim).astype(a.dtype)
         return a.mean(axis=axes, keepdims=keepdim)
