@@ -4,5 +4,6 @@ from . import functional, init, utils
 from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
+from . import parallel  # noqa: E402  (after modules: DDP is a Module)
 
 __all__ = ["Buffer", "Parameter", "functional", "init", "utils", *_modules_all]
