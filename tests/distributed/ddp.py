@@ -148,5 +148,13 @@ except RuntimeError as e:
 else:
     raise AssertionError("mismatched models must raise")
 
+# the demo's helpers
+from ndgrad.distributed import launch_helpers  # noqa: E402
+
+assert launch_helpers.setup() == (rank, world) and launch_helpers.is_main() == (rank == 0)
+assert isinstance(launch_helpers.wrap(nn.Linear(2, 2)), DDP)
+dl, sampler = launch_helpers.loader(TensorDataset(X, Y), batch_size=4, seed=1)
+assert len(sampler) == 32 // world and sum(len(b[0]) for b in dl) == 32 // world
+
 dist.barrier()
 print(f"rank {rank}: DDP OK", flush=True)
