@@ -53,6 +53,10 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
     """Same as torch.load for files written by ndgrad.save or any safetensors writer.
 
     ``weights_only`` is accepted and ignored: loading is always safe."""
+    if not (map_location is None or callable(map_location) or
+            isinstance(map_location, (str, device, dict))):
+        raise TypeError(f"map_location should be a str, device, dict or callable, got "
+                        f"{type(map_location).__name__}")
     buf = bytearray(f.read() if hasattr(f, "read") else _read(f))
     try:
         arrays, meta = S.loads(buf)
@@ -63,9 +67,9 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
                 "checkpoint, which ndgrad never unpickles; convert it in PyTorch with "
                 "safetensors.torch.save_file(torch.load(path), new_path)") from None
         raise
-    if "ndgrad" not in meta:  # a plain safetensors file: its tensors, by name
-        return {k: _place(a, "cpu", map_location) for k, a in arrays.items()}
     try:
+        if "ndgrad" not in meta:  # a plain safetensors file: its tensors, by name
+            return {k: _place(_supported(a), "cpu", map_location) for k, a in arrays.items()}
         tree = json.loads(meta["ndgrad"])
         return _Decoder(arrays, map_location).decode(tree, 0)
     except S.SafetensorsError:
@@ -176,9 +180,6 @@ def _place(arr: np.ndarray, saved_device: str, map_location) -> Tensor:
         dev = map_location.get(saved_device, saved_device)
     elif isinstance(map_location, (str, device)):
         dev = map_location
-    elif map_location is not None and not callable(map_location):
-        raise TypeError(f"map_location should be a str, device, dict or callable, got "
-                        f"{type(map_location).__name__}")
     t = Tensor._make(arr, CPU)
     if callable(map_location):
         out = map_location(t, saved_device)
@@ -218,7 +219,7 @@ class _Decoder:
             return self._array(node)
         if tag in ("dict", "odict", "counter"):
             pairs = [(self._key(k, depth), self.decode(v, depth + 1)) for k, v in _pairs(val)]
-            return {"dict": dict, "odict": OrderedDict, "counter": Counter}[tag](pairs)
+            return {"dict": dict, "odict": OrderedDict, "counter": Counter}[tag](dict(pairs))
         if tag in ("tuple", "set"):
             items = [self.decode(v, depth + 1) for v in _list(val)]
             return tuple(items) if tag == "tuple" else set(items)
@@ -263,11 +264,10 @@ class _Decoder:
         if isinstance(name, str) and name in self.tensors:
             return self.tensors[name]
         arr = self._array(node)
-        D.from_numpy(arr.dtype)  # U16/U32/U64 have no ndgrad dtype: TypeError, reported above
         dev = node.get("device", "cpu")
         if not isinstance(dev, str):
             raise S.SafetensorsError(f"invalid ndgrad metadata: device {dev!r:.80}")
-        t = _place(arr, dev, self.map_location)
+        t = _place(_supported(arr), dev, self.map_location)
         if node.get("parameter"):
             from .nn.parameter import Parameter
 
@@ -276,6 +276,12 @@ class _Decoder:
             t.requires_grad_(True)
         self.tensors[name] = t
         return t
+
+
+def _supported(arr: np.ndarray) -> np.ndarray:
+    """``arr`` if ndgrad has its dtype (not U16/U32/U64); else TypeError, reported as invalid."""
+    D.from_numpy(arr.dtype)
+    return arr
 
 
 def _list(val) -> list:
