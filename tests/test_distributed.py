@@ -23,7 +23,8 @@ def mpirun(script: str, *args: str, n: int = 2, timeout: float = 60) -> subproce
     assert MPIEXEC, "mpiexec not found: pip install 'ndgrad[mpi]'"
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE")}
     return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(HERE / script), *args],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+                          capture_output=True, text=True, timeout=timeout, env=env,
+                          check=False)
 
 
 def test_collectives_every_dtype_two_ranks():
@@ -57,12 +58,13 @@ def test_single_process_group_and_env_checks():
     code = ("import ndgrad as t, ndgrad.distributed as d; d.init_process_group('gloo');"
             "x = t.arange(3.0); d.all_reduce(x, op=d.ReduceOp.AVG); d.broadcast(x, 0);"
             "print(d.get_rank(), d.get_world_size(), d.get_backend(), x.tolist())")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
+                       check=False)
     assert r.stdout.strip() == "0 1 mpi [0.0, 1.0, 2.0]", r.stderr
     env = dict(os.environ, WORLD_SIZE="2")
-    r = subprocess.run([sys.executable, "-c", "import ndgrad.distributed as d; "
-                        "d.init_process_group('mpi')"], capture_output=True, text=True,
-                       timeout=30, env=env)
+    code = "import ndgrad.distributed as d; d.init_process_group('mpi')"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
+                       env=env, check=False)
     assert "ValueError: environment variable WORLD_SIZE=2 disagrees with MPI" in r.stderr
 
 
@@ -112,9 +114,19 @@ def test_sampler_matches_torch_and_partitions(n, replicas):
 
 
 def test_sampler_rejects_a_bad_rank():
-    for kw in (dict(num_replicas=2, rank=2), dict(num_replicas=2, rank=-1)):
+    for kw in ({"num_replicas": 2, "rank": 2}, {"num_replicas": 2, "rank": -1}):
         with pytest.raises(ValueError) as ours:
             DistributedSampler(range(4), **kw)
         with pytest.raises(ValueError) as theirs:
             torch.utils.data.distributed.DistributedSampler(range(4), **kw)
         assert str(ours.value) == str(theirs.value)
+
+
+def test_engine_runs_post_accumulate_hooks_after_accumulation():
+    """DDP's hook point in the engine: called once per backward, with .grad already summed."""
+    p = ndgrad.nn.Parameter(ndgrad.ones(3))
+    seen = []
+    p._post_accumulate_grad_hooks = {0: lambda t: seen.append(t.grad.tolist())}
+    (p * 2 + p).sum().backward()
+    (p * 2).sum().backward()
+    assert seen == [[3.0, 3.0, 3.0], [5.0, 5.0, 5.0]]

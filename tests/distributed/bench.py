@@ -31,9 +31,9 @@ if world > 1:
     for mb in (1, 100):
         a = np.ones(mb * 2**20 // 4, np.float32)
         t = torch.from_numpy(a.copy())
-        raw = best(lambda: comm.Allreduce(MPI.IN_PLACE, a, MPI.SUM), 10)
-        ours = best(lambda: dist.all_reduce(t), 10)
-        avg = best(lambda: dist.all_reduce(t, op=dist.ReduceOp.AVG), 10)
+        raw = best(lambda a=a: comm.Allreduce(MPI.IN_PLACE, a, MPI.SUM), 10)
+        ours = best(lambda t=t: dist.all_reduce(t), 10)
+        avg = best(lambda t=t: dist.all_reduce(t, op=dist.ReduceOp.AVG), 10)
         if rank == 0:
             print(f"all_reduce {mb:>3} MB float32: mpi4py {raw * 1e3:7.2f} ms   ndgrad SUM "
                   f"{ours * 1e3:7.2f} ms   ndgrad AVG {avg * 1e3:7.2f} ms")

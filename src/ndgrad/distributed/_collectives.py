@@ -6,6 +6,7 @@ pattern would be wrong), bool as uint8 with OR/AND. Broadcast and gather move ra
 from __future__ import annotations
 
 import enum
+
 import numpy as np
 
 from .._tensor import Tensor

@@ -86,7 +86,7 @@ def is_mpi_available() -> bool:
 
 def _env_int(name: str, given: int, mpi_value: int) -> None:
     for source, value in ((f"argument {name.lower()}", given),
-                          (f"environment variable {name}", int(os.environ.get(name, -1)))):
+                          (f"environment variable {name}", int(os.environ.get(name, "-1")))):
         if value >= 0 and value != mpi_value:
             raise ValueError(
                 f"{source}={value} disagrees with MPI, which reports {name.lower()} {mpi_value}; "

@@ -42,7 +42,7 @@ def to_mpi_array(a):
 class Staged:
     """``work`` is the array MPI operates on; it aliases the tensor whenever it can."""
 
-    __slots__ = ("t", "work", "reduce", "aliased")
+    __slots__ = ("aliased", "reduce", "t", "work")
 
     def __init__(self, t: Tensor, reduce: bool) -> None:
         a = t._data

@@ -7,9 +7,9 @@ copies the averaged gradients back into ``.grad``."""
 
 from __future__ import annotations
 
+from ..._tensor import Tensor
 from ...distributed._group import ProcessGroup, _mpi
 from ...distributed._staging import _assign, compute_dtype, to_mpi_array
-from ..._tensor import Tensor
 
 _FIRST_BUCKET_BYTES = 1 << 20  # torch's dist._DEFAULT_FIRST_BUCKET_BYTES
 
@@ -22,7 +22,7 @@ class _HookDict(dict):
 
 
 class _Bucket:
-    __slots__ = ("params", "offsets", "buf", "pending", "req", "host")
+    __slots__ = ("buf", "host", "offsets", "params", "pending", "req")
 
     def __init__(self, params: list, xp) -> None:
         self.params = params

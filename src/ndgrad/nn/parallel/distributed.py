@@ -6,10 +6,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ...distributed._group import ProcessGroup, _default_group, _mpi
-from ...distributed._staging import Staged
 from ..._grad_mode import state as _grad_state
 from ..._tensor import Tensor
+from ...distributed._group import ProcessGroup, _default_group, _mpi
+from ...distributed._staging import Staged
 from ..modules.module import Module
 from ._reducer import Reducer
 
