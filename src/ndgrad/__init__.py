@@ -24,6 +24,7 @@ from . import autograd, linalg, nn, optim, testing  # noqa: E402
 from . import utils  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from ._misc import *  # noqa: F403,E402
+from ._threads import *  # noqa: F403,E402
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
