@@ -7,8 +7,8 @@ gets a node that routes the view's gradient back into it (torch's CopySlices).""
 from __future__ import annotations
 
 from .. import _dtype as D
-from .._tensor import Tensor
-from ..autograd.function import Op
+from .._tensor import Tensor, refresh_view
+from ..autograd.function import Op, RetainGrad
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
 
@@ -32,6 +32,18 @@ def check_leaf(t: Tensor) -> None:
     if base is not None and base._requires_grad and base._grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+    if base is not None and t._view_meta is not None:
+        if t._view_meta == "no_grad":
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode "
+                "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+                "You can clarify your code by moving both the view and the inplace either both "
+                "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+                "outside (if you want the inplace to be tracked).")
+        raise RuntimeError(f"{t._view_meta} is a view and is being modified inplace. This view is "
+                           "the output of a function that returns multiple views. Such functions "
+                           "do not allow the output views to be modified inplace. You should "
+                           "replace the inplace operation by an out-of-place one.")
 
 
 def write(t: Tensor, value) -> None:
@@ -89,10 +101,12 @@ def inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
         return t
     check_leaf(t)
     base = t._base
+    if base is not None and t._view_ver != t._vc[0]:
+        refresh_view(t)
     new = fn(_snapshot(t), *args, **kwargs)
     write(t, new)
     if base is None:
-        t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, True
+        _rebase(t, new._grad_fn, new._output_nr)
         return t
     value = new if new._data.shape == t._data.shape else new.expand(t.shape)
     # The base's buffer already holds the new values (written through the view); its old place in
@@ -100,8 +114,22 @@ def inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
     base_old = Tensor._make(base._data, base._device, base._requires_grad, base._grad_fn,
                             base._output_nr)
     node_out = CopySlices.apply(base_old, value, t._view_fn)
-    node_out._grad_fn._name = "CopySlices"
+    node_out._grad_fn._name = "torch::autograd::CopySlices"
     base._grad_fn, base._output_nr, base._requires_grad = node_out._grad_fn, 0, True
     view = t._view_fn(base)  # the view's new history hangs off the new base
-    t._grad_fn, t._output_nr, t._requires_grad = view._grad_fn, view._output_nr, True
+    view._grad_fn._name = "AsStridedBackward0"
+    _rebase(t, view._grad_fn, view._output_nr)
+    t._view_ver = t._vc[0]
     return t
+
+
+def _rebase(t: Tensor, fn, nr: int) -> None:
+    """Give ``t`` its new node. As in torch, retain_grad follows the tensor to its new value while
+    hooks registered before stay with the old one."""
+    old_fn, old_nr = t._grad_fn, t._output_nr
+    t._grad_fn, t._output_nr, t._requires_grad = fn, nr, True
+    if t._retains_grad and old_fn is not None and old_fn._hooks:
+        hooks = old_fn._hooks.get(old_nr, [])
+        for h in [h for h in hooks if isinstance(h, RetainGrad)]:
+            hooks.remove(h)
+            fn._add_hook(nr, h)

@@ -1,10 +1,14 @@
-"""Same as torch.autograd: backward, grad, Function, grad modes, gradcheck."""
+"""Same as torch.autograd: backward, grad, Function, grad modes, gradcheck, functional, graph."""
 
+from . import functional, graph
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "enable_grad", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled", "no_grad", "set_grad_enabled"]
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+           "is_inference_mode_enabled", "no_grad", "set_grad_enabled", "detect_anomaly",
+           "set_detect_anomaly", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
+           "graph"]

@@ -1,148 +1,20 @@
-"""The reverse-mode engine: dependency counts, a ready stack, gradient buffers per node.
+"""The reverse-mode engine: dependency counts, a ready stack, one gradient buffer per node.
 
 Iterative, so a chain of 100,000 ops needs no recursion. Leaves are graph sinks keyed by the tensor
-itself; their summed gradient is accumulated into ``.grad`` once per backward call."""
+itself; their summed gradient goes through the leaf's hooks into ``.grad`` once per call. For
+``autograd.grad`` (and ``backward(inputs=...)``) only nodes on a path to an input run."""
 
 from __future__ import annotations
 
-from .._tensor import Tensor
-from .grad_mode import set_grad_enabled
-from .grad_mode import state as _grad_state
+import warnings
+
+from .._grad_mode import anomaly, set_grad_enabled
+from .._tensor import Tensor, refresh_view
+
+_Grads = list  # one gradient (or None) per output of a node
 
 
-def _root_edges(tensors, grads, create_graph):
-    edges, root_grads = [], []
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"backward expects tensors, got {type(t).__name__}")
-        if not t._requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
-                               "grad_fn")
-        g = grads[i] if grads is not None else None
-        if g is None:
-            if t._data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = Tensor._make(t._device.xp.ones(t._data.shape, t._data.dtype), t._device)
-        elif not isinstance(g, Tensor):
-            g = Tensor._make(t._device.xp.asarray(g, t._data.dtype), t._device)
-        elif tuple(g.shape) != tuple(t.shape):
-            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
-                               f"output[{i}] has a shape of {t.shape}.")
-        if not create_graph:
-            g = g.detach()
-        edges.append((t._grad_fn, t._output_nr) if t._grad_fn is not None else (t, 0))
-        root_grads.append(g)
-    return edges, root_grads
-
-
-def _dependencies(edges) -> dict:
-    deps: dict = {}
-    seen = set()
-    stack = []
-    for fn, _ in edges:
-        if fn not in seen:
-            seen.add(fn)
-            stack.append(fn)
-    while stack:
-        fn = stack.pop()
-        if isinstance(fn, Tensor):
-            continue
-        for e in fn.next_edges:
-            if e is None:
-                continue
-            tgt = e[0]
-            deps[tgt] = deps.get(tgt, 0) + 1
-            if tgt not in seen:
-                seen.add(tgt)
-                stack.append(tgt)
-    return deps
-
-
-def _n_outputs(fn) -> int:
-    if isinstance(fn, Tensor):
-        return 1
-    meta = getattr(fn, "out_meta", None)
-    return len(meta) if meta else 1
-
-
-def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
-    if leaf._grad is None:
-        # A fresh buffer we own, so later backward calls can add into it in place.
-        leaf._grad = g if create_graph else Tensor._make(g._data.copy(), g._device)
-    elif create_graph or leaf._grad._requires_grad:
-        leaf._grad = leaf._grad + g
-    else:
-        leaf._grad._data += g._data
-        leaf._grad._vc[0] += 1
-
-
-def _call_hooks(hooks, g):
-    for hook in hooks:
-        r = hook(g)
-        if r is not None:
-            g = r
-    return g
-
-
-def run(edges, root_grads, retain_graph: bool, create_graph: bool, capture=None,
-        accumulate_into=None) -> dict:
-    """Backpropagate ``root_grads`` from ``edges``. With ``capture`` (a dict edge -> slot), gradients
-    reaching those edges are returned instead of being accumulated into leaves."""
-    deps = _dependencies(edges)
-    buffers: dict = {}
-    for (fn, nr), g in zip(edges, root_grads):
-        buf = buffers.get(fn)
-        if buf is None:
-            buf = buffers[fn] = [None] * _n_outputs(fn)
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = [fn for fn in buffers if deps.get(fn, 0) == 0]
-    captured: dict = {}
-    with set_grad_enabled(create_graph):
-        while ready:
-            fn = ready.pop()
-            grads = buffers.pop(fn, None)
-            if isinstance(fn, Tensor):  # a leaf
-                if grads is None or grads[0] is None:
-                    continue
-                g = grads[0]
-                if fn._hooks:
-                    g = _call_hooks(fn._hooks, g)
-                if capture is not None:
-                    if (fn, 0) in capture:
-                        captured[fn, 0] = g
-                elif accumulate_into is None or fn in accumulate_into:
-                    _accumulate(fn, g, create_graph)
-                continue
-            in_grads = None
-            if grads is not None and any(g is not None for g in grads):
-                if fn._hooks:
-                    for nr, hooks in fn._hooks.items():
-                        if grads[nr] is not None:
-                            grads[nr] = _call_hooks(hooks, grads[nr])
-                if capture is not None:
-                    for nr, g in enumerate(grads):
-                        if (fn, nr) in capture and g is not None:
-                            captured[fn, nr] = g
-                in_grads = fn._apply_backward(grads)
-                if not retain_graph:
-                    fn._release()
-            for i, e in enumerate(fn.next_edges):
-                if e is None:
-                    continue
-                tgt, nr = e
-                g = in_grads[i] if in_grads is not None else None
-                if g is not None:
-                    buf = buffers.get(tgt)
-                    if buf is None:
-                        buf = buffers[tgt] = [None] * _n_outputs(tgt)
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                deps[tgt] -= 1
-                if deps[tgt] == 0:
-                    ready.append(tgt)
-    return captured
-
-
-def _as_tuple(x):
+def _as_tuple(x) -> tuple | None:
     if x is None:
         return None
     if isinstance(x, Tensor):
@@ -150,35 +22,301 @@ def _as_tuple(x):
     return tuple(x)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+def _edge(t: Tensor) -> tuple:
+    if t._base is not None and t._view_ver != t._vc[0]:
+        refresh_view(t)  # a view whose base changed in place
+    return (t._grad_fn, t._output_nr) if t._grad_fn is not None else (t, 0)
+
+
+def _roots(tensors: tuple, grads: tuple | None, create_graph: bool) -> tuple[list, list]:
+    """The graph edges of ``tensors`` and their starting gradients, checked as torch does."""
+    if grads is None:
+        grads = (None,) * len(tensors)
+    for g in grads:
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
+    edges, root_grads = [], []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
+                               "grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = Tensor._make(t._device.xp.ones(t._data.shape, t._data.dtype), t._device)
+        else:
+            if g._data.shape != t._data.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{g.shape} and output[{i}] has a shape of {t.shape}.")
+            if g._data.dtype != t._data.dtype:
+                g = g.to(t.dtype)
+            if not create_graph:
+                g = g.detach()
+        edges.append(_edge(t))
+        root_grads.append(g)
+    return edges, root_grads
+
+
+def _add(a: Tensor | None, b: Tensor, create_graph: bool) -> Tensor:
+    if a is None:
+        return b
+    if create_graph:
+        return a + b
+    return Tensor._make(a._data + b._data, a._device)  # never in place: a may be aliased
+
+
+def _call_hooks(hooks: list, g: Tensor) -> Tensor:
+    for hook in hooks:
+        r = hook(g)
+        if r is None:
+            continue
+        if not isinstance(r, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+        if r._data.shape != g._data.shape:
+            raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the size of "
+                               "value")
+        if r._data.dtype != g._data.dtype:
+            raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the type of "
+                               f"value (was {g.type()} got {r.type()})")
+        g = r
+    return g
+
+
+def _node_hooks(fn, grads: _Grads) -> _Grads:
+    hooks = fn._hooks
+    for nr, g in enumerate(grads):
+        if g is not None and hooks.get(nr):
+            grads[nr] = _call_hooks(hooks[nr], g)
+    for pre in hooks.get("pre", ()):
+        r = pre(tuple(grads))
+        if r is not None:
+            grads = list(r)
+    return grads
+
+
+def _post_hooks(fn, in_grads: tuple, grads: _Grads) -> tuple:
+    for post in fn._hooks.get("post", ()):
+        r = post(in_grads, tuple(grads))
+        if r is not None:
+            in_grads = tuple(r)
+    return in_grads
+
+
+def _graph(roots: list, targets) -> tuple[dict, set | None]:
+    """Pending-edge counts of every node reachable from ``roots``; with ``targets`` (edges whose
+    gradient is wanted), also the set of nodes that lie on a path to one of them."""
+    deps: dict = {}
+    parents: dict | None = {} if targets is not None else None
+    stack = []
+    for fn, _ in roots:
+        if fn not in deps and not isinstance(fn, Tensor):
+            deps[fn] = 0
+            stack.append(fn)
+    while stack:
+        fn = stack.pop()
+        for e in fn.next_edges:
+            if e is None:
+                continue
+            t = e[0]
+            if parents is not None:
+                parents.setdefault(t, []).append(fn)
+            if isinstance(t, Tensor):
+                continue
+            n = deps.get(t)
+            if n is None:
+                deps[t] = 1
+                stack.append(t)
+            else:
+                deps[t] = n + 1
+    if targets is None:
+        return deps, None
+    needed: set = set()
+    stack = [fn for fn, _ in targets]
+    while stack:
+        for p in parents.get(stack.pop(), ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    return deps, needed
+
+
+def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
+        targets: dict | None = None) -> dict:
+    """Backpropagate ``root_grads`` from the ``roots`` edges. Gradients reach leaves' ``.grad``,
+    or, with ``targets`` (a collection of edges), are returned as {edge: gradient} instead."""
+    deps, needed = _graph(roots, targets)
+    buffers: dict = {}  # node -> gradients of its outputs (a list; a Tensor for one output)
+    leaves: dict = {}
+    for (fn, nr), g in zip(roots, root_grads):
+        if isinstance(fn, Tensor):
+            leaves[fn] = _add(leaves.get(fn), g, create_graph)
+        elif fn.out_meta is None:
+            buffers[fn] = _add(buffers.get(fn), g, create_graph)
+        else:
+            buf = buffers.setdefault(fn, [None] * len(fn.out_meta))
+            buf[nr] = _add(buf[nr], g, create_graph)
+    captured: dict = {}
+    ready = [fn for fn, n in deps.items() if n == 0]
+    with set_grad_enabled(create_graph):
+        while ready:
+            fn = ready.pop()
+            g = buffers.pop(fn, None)
+            in_grads = None
+            if g is not None:
+                grads = [g] if fn.out_meta is None else g
+                if fn._hooks:
+                    grads = _node_hooks(fn, grads)
+                if targets is not None:
+                    for nr, gi in enumerate(grads):
+                        if gi is not None and (fn, nr) in targets:
+                            captured[fn, nr] = gi
+                if needed is None or fn in needed:
+                    in_grads = _backward(fn, grads) if anomaly.enabled else \
+                        fn._apply_backward(grads)
+                    if fn._hooks and "post" in fn._hooks:
+                        in_grads = _post_hooks(fn, in_grads, grads)
+                    if not retain_graph:
+                        fn._release()
+            for i, e in enumerate(fn.next_edges):
+                if e is None:
+                    continue
+                t, nr = e
+                gi = in_grads[i] if in_grads is not None else None
+                if isinstance(t, Tensor):
+                    if gi is not None:
+                        leaves[t] = _add(leaves.get(t), gi, create_graph)
+                    continue
+                if gi is not None:
+                    if t.out_meta is None:
+                        buffers[t] = _add(buffers.get(t), gi, create_graph)
+                    else:
+                        buf = buffers.setdefault(t, [None] * len(t.out_meta))
+                        buf[nr] = _add(buf[nr], gi, create_graph)
+                n = deps[t] - 1
+                deps[t] = n
+                if n == 0:
+                    ready.append(t)
+        for leaf, g in leaves.items():
+            if leaf._hooks:
+                g = _call_hooks(leaf._hooks, g)
+            if targets is None:
+                _accumulate(leaf, g, create_graph)
+            elif (leaf, 0) in targets:
+                captured[leaf, 0] = g
+    return captured
+
+
+def _backward(fn, grads: _Grads) -> tuple:
+    """``fn._apply_backward`` under anomaly detection: a failure (or, with check_nan, a nan
+    gradient) first warns with the Python stack of the forward call that made ``fn``."""
+    try:
+        res = fn._apply_backward(grads)
+        if anomaly.check_nan:
+            for i, g in enumerate(res):
+                if g is not None and g._device.xp.isnan(g._data).any():
+                    raise RuntimeError(f"Function '{fn.name()}' returned nan values in its {i}th "
+                                       "output.")
+    except Exception:
+        stack = "".join(fn.__dict__.get("_stack", ["(no forward traceback recorded)\n"]))
+        warnings.warn(f"Error detected in {fn.name()}. Traceback of forward call that caused the "
+                      f"error:\n{stack}", UserWarning, stacklevel=2)
+        raise
+    return res
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
+    """Add into ``leaf.grad`` as torch's AccumulateGrad does: in place unless recording."""
+    old = leaf._grad
+    if old is None:
+        if create_graph and g._requires_grad:
+            g = g.clone()
+            g._grad_fn._name = "torch::autograd::CopyBackwards"
+            leaf._grad = g
+        else:  # a buffer of our own, so later calls can add into it in place
+            leaf._grad = Tensor._make(g._data.copy(), g._device)
+    elif create_graph:
+        leaf._grad = old + g
+    else:
+        old._data += g._data
+        old._vc[0] += 1
+    hooks = getattr(leaf, "_post_accumulate_grad_hooks", None)  # {id: hook(leaf)}; DDP uses it
+    if hooks:
+        for hook in tuple(hooks.values()):
+            hook(leaf)
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, grad_variables=None, inputs=None) -> None:
     """Same as torch.autograd.backward."""
     tensors = _as_tuple(tensors)
-    grad_tensors = _as_tuple(grad_tensors)
+    grads = _as_tuple(grad_tensors if grad_variables is None else grad_variables)
     if retain_graph is None:
         retain_graph = create_graph
-    edges, root_grads = _root_edges(tensors, grad_tensors, create_graph)
-    only = None
-    if inputs is not None:
-        only = set(_as_tuple(inputs))
-    run(edges, root_grads, retain_graph, create_graph, accumulate_into=only)
+    if create_graph:
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the "
+            "parameter and its gradient which can cause a memory leak. We recommend using "
+            "autograd.grad when creating the graph to avoid this. If you have to use this "
+            "function, make sure to reset the .grad fields of your parameters to None after use "
+            "to break the cycle and avoid the leak.", UserWarning, stacklevel=2)
+    roots, root_grads = _roots(tensors, grads, create_graph)
+    if inputs is None:
+        run(roots, root_grads, retain_graph, create_graph)
+        return
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    _check_inputs(inputs)
+    keys = [_edge(t) for t in inputs]
+    captured = run(roots, root_grads, retain_graph, create_graph, dict.fromkeys(keys))
+    for t, k in zip(inputs, keys):
+        g = captured.get(k)
+        if g is not None:
+            with set_grad_enabled(create_graph):
+                _accumulate(t, g, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Same as torch.autograd.grad: gradients of ``outputs`` w.r.t. ``inputs``, as a tuple."""
+def _check_inputs(inputs: tuple) -> None:
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor in inputs, but got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+    """Same as torch.autograd.grad: gradients of ``outputs`` w.r.t. ``inputs``, as a tuple.
+    ``is_grads_batched`` loops over the batch instead of vectorising."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
+                      "To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", UserWarning, stacklevel=2)
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grad_outputs = _as_tuple(grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    if allow_unused is None:
-        allow_unused = materialize_grads
-    for i, t in enumerate(inputs):
-        if not t._requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
-    edges, root_grads = _root_edges(outputs, grad_outputs, create_graph)
-    keys = [(t._grad_fn, t._output_nr) if t._grad_fn is not None else (t, 0) for t in inputs]
-    captured = run(edges, root_grads, retain_graph, create_graph, capture=set(keys))
+    if is_grads_batched:
+        return _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                        materialize_grads)
+    allow_unused = allow_unused or materialize_grads
+    _check_inputs(inputs)
+    roots, root_grads = _roots(outputs, grad_outputs, create_graph)
+    keys = [_edge(t) for t in inputs]
+    captured = run(roots, root_grads, retain_graph, create_graph, dict.fromkeys(keys))
     result = []
     for i, (t, k) in enumerate(zip(inputs, keys)):
         g = captured.get(k)
@@ -193,5 +331,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def _grad_enabled() -> bool:
-    return _grad_state.grad_enabled
+def _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+             materialize_grads) -> tuple:
+    from .._ops.movement import stack
+
+    n = grad_outputs[0].shape[0]
+    per = [grad(outputs, inputs, [g[b] for g in grad_outputs], retain_graph=True if b < n - 1
+                else retain_graph, create_graph=create_graph, allow_unused=allow_unused,
+                materialize_grads=materialize_grads) for b in range(n)]
+    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*per))

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import functools
+import re
+import traceback
 import weakref
 
 from .._backend import CPU
-from .._tensor import Tensor
-from .grad_mode import no_grad
-from .grad_mode import state as _grad_state
-
-_OUT = object()  # marks a saved value that is one of the node's own outputs
+from .._grad_mode import anomaly as _anomaly
+from .._grad_mode import no_grad
+from .._grad_mode import state as _grad_state
+from .._tensor import Tensor, refresh_view
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -18,42 +20,54 @@ FREED_MSG = (
     "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
     "through the graph a second time or if you need to access saved tensors after calling "
     "backward.")
+_FREED = (None,)  # ``saved`` once released: truthy, so ``if ctx.saved:`` still reaches the error
+_OUT, _IN, _HOOKED = 0, 1, 2  # kinds of saved values
 
 
 class Node:
     """One recorded call: edges to its inputs' nodes (or leaf tensors) and what backward needs.
 
     ``next_edges[i]`` is ``(node, output_nr)`` for a non-leaf input, ``(leaf_tensor, 0)`` for a
-    leaf that requires grad, and None for an input that needs no gradient."""
+    leaf that requires grad, and None for an input that needs no gradient. ``out_meta`` is None
+    for a single output, else one ``(shape, dtype, device)`` per output (None: not a tensor).
+    ``_hooks`` maps an output number to its tensor hooks; "pre"/"post" hold the node's own."""
 
     __slots__ = ("next_edges", "saved", "needs_input_grad", "xp", "in_meta", "out_meta", "_name",
-                 "_freed", "_hooks", "__weakref__", "__dict__")
+                 "_hooks", "__weakref__", "__dict__")
 
     def name(self) -> str:
         return self._name or type(self).__name__ + "Backward0"
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{self.name().rpartition('::')[2]} object at {hex(id(self))}>"
 
     @property
     def next_functions(self) -> tuple:
-        out = []
-        for e in self.next_edges:
-            if e is None:
-                out.append((None, 0))
-            elif isinstance(e[0], Tensor):
-                out.append((AccumulateGrad(e[0]), 0))
-            else:
-                out.append(e)
-        return tuple(out)
+        return tuple((None, 0) if e is None else (AccumulateGrad(e[0]), 0)
+                     if isinstance(e[0], Tensor) else e for e in self.next_edges)
+
+    @property
+    def metadata(self) -> dict:
+        return self.__dict__.setdefault("_metadata", {})
+
+    def register_prehook(self, fn):
+        """Same as torch's Node.register_prehook: ``fn(grad_outputs)`` may return new ones."""
+        return self._add_hook("pre", fn)
 
     def register_hook(self, fn):
-        raise NotImplementedError("Node.register_hook is not supported; use Tensor.register_hook")
+        """Same as torch's Node.register_hook: ``fn(grad_inputs, grad_outputs)`` may return new
+        grad_inputs."""
+        return self._add_hook("post", fn)
 
-    def _add_tensor_hook(self, nr: int, hook) -> None:
+    def _add_hook(self, key, hook, before_retain: bool = False):
         if self._hooks is None:
             self._hooks = {}
-        self._hooks.setdefault(nr, []).append(hook)
+        hooks = self._hooks.setdefault(key, [])
+        if before_retain and hooks and isinstance(hooks[-1], RetainGrad):
+            hooks.insert(len(hooks) - 1, hook)  # torch runs retain_grad's hook last
+        else:
+            hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def save(self, *values) -> None:
         """Keep arrays (inputs, outputs or others) for backward."""
@@ -61,59 +75,139 @@ class Node:
 
     @property
     def saved_tensors(self) -> tuple:
-        if self._freed:
+        if self.saved is _FREED:
             raise RuntimeError(FREED_MSG)
         return tuple(_unpack(self, s) for s in self.saved)
 
     def _release(self) -> None:
         if self.saved:
-            self.saved = None
-            self._freed = True
+            self.saved = _FREED
 
     def _apply_backward(self, grads: list) -> tuple:
-        """Run backward for the gradients of the outputs; sum each result to its input's shape."""
-        if len(grads) > 1:
-            grads = [g if g is not None else _zeros(self, m) for g, m in zip(grads, self.out_meta)]
+        """Run backward for the outputs' gradients; sum/cast each result to its input's meta."""
+        if self.out_meta is not None:
+            grads = [g if g is not None or m is None else _zeros(m)
+                     for g, m in zip(grads, self.out_meta)]
         res = self.backward(*grads)
-        if not isinstance(res, tuple):
-            res = (res,)
-        out = []
-        for g, meta in zip(res, self.in_meta):
-            if g is None or meta is None:
-                out.append(None)
-                continue
-            shape, dt = meta
-            if g._data.shape != shape:
-                g = _sum_to(g, shape)
-            if g._data.dtype != dt:
-                if g._data.dtype.kind == "c" and dt.kind != "c":
-                    g = g.real
-                g = g.to(_DTYPE.from_numpy(dt))
-            out.append(g)
-        return tuple(out)
+        return _check_grads(self, res if type(res) is tuple else (res,))
+
+    def backward(self, *grads):
+        raise NotImplementedError
 
 
-def _zeros(node, meta):
+class RetainGrad:
+    """The hook ``Tensor.retain_grad`` puts on the tensor's node: stores the gradient as .grad."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.ref = weakref.ref(tensor)  # no cycle tensor -> node -> hook -> tensor
+
+    def __call__(self, g):
+        t = self.ref()
+        if t is not None:
+            if t._grad is None:
+                t._grad = Tensor._make(g._data.copy(), g._device)
+            else:
+                t._grad = Tensor._make(t._grad._data + g._data, g._device)
+
+
+class RemovableHandle:
+    """Returned by register_hook; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _zeros(meta):
     shape, dt, dev = meta
     return Tensor._make(dev.xp.zeros(shape, dt), dev)
 
 
+def _check_grads(node, res: tuple) -> tuple:
+    """Each gradient summed to its input's shape (if it broadcasts to it) and cast to its dtype."""
+    out = []
+    for i, (g, meta) in enumerate(zip(res, node.in_meta)):
+        if g is None or meta is None:
+            out.append(None)
+            continue
+        shape, dt = meta
+        d = g._data
+        if d.shape != shape:
+            if not _expandable(shape, d.shape):
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
+                                   f"{i} - got {list(d.shape)} but expected shape compatible with "
+                                   f"{list(shape)}")
+            g = _sum_to(g, shape)
+        if g._data.dtype != dt:
+            if g._data.dtype.kind == "c" and dt.kind != "c":
+                g = g.real
+            g = g.to(_DTYPE.from_numpy(dt))
+        out.append(g)
+    return tuple(out)
+
+
+def _expandable(shape, to) -> bool:
+    return len(shape) <= len(to) and all(s in (1, t) for s, t in zip(shape[::-1], to[::-1]))
+
+
+# --- saving values for backward, with version checks ----------------------------------------------
 def _unpack(node, s):
+    if s is None:
+        return None
     kind, obj, vc, version = s
+    if kind is _HOOKED:
+        return vc(obj)  # the unpack hook
     if vc[0] != version:
-        t = obj if kind is not _OUT else None
-        what = (f"[{t.type()} {list(t.shape)}]" if t is not None else "an output")
-        raise RuntimeError(
-            "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: {what}, which is output 0 of {node.name()}, is at version "
-            f"{vc[0]}; expected version {version} instead. Hint: the backtrace further above "
-            "can help find the operation that failed to compute its gradient.")
+        raise RuntimeError(_modified_message(node, obj, kind, vc[0], version))
     if kind is _OUT:  # rebuild the output tensor without a reference cycle
         arr, nr, dev = obj
         t = Tensor._make(arr, dev, True, node, nr)
         t._vc = vc
         return t
     return obj
+
+
+def _modified_message(node, obj, kind, now, version) -> str:
+    if kind is _OUT:  # torch names the node that saved its own output
+        arr, nr, dev = obj
+        t, op = Tensor._make(arr, dev), (node, nr)
+    else:
+        t, op = obj, (obj._grad_fn, obj._output_nr)
+    where = ""
+    if op[0] is not None:
+        name = re.sub(r"Backward\d*$", "", op[0].name())
+        where = f", which is output {op[1]} of {name},"
+    hint = ("the backtrace further above shows the operation that failed to compute its "
+            "gradient. The variable in question was changed in there or anywhere later. Good "
+            "luck!" if _anomaly.enabled else
+            "enable anomaly detection to find the operation that failed to compute its gradient, "
+            "with ndgrad.autograd.set_detect_anomaly(True, check_nan=False).")
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{t.type()} {list(t.shape)}]{where} is at version {now}; "
+            f"expected version {version} instead. Hint: {hint}")
+
+
+def _hooked(value: Tensor):
+    hooks = _grad_state.saved_hooks
+    pack, unpack = hooks[-1]
+    _grad_state.saved_hooks = ()  # ops inside the pack hook save their tensors plainly
+    try:
+        return (_HOOKED, pack(value), unpack, None)
+    finally:
+        _grad_state.saved_hooks = hooks
 
 
 def _wrap(out, dev):
@@ -172,19 +266,26 @@ class _NoGrad(tuple):
 _NO_GRAD = _NoGrad()
 
 
-def _record(ctx, args, arrays, out, dev):
-    ctx._freed = False
-    ctx._hooks = None
+def _edges(node, args, needs) -> None:
     edges, meta = [], []
-    for a, need in zip(args, ctx.needs_input_grad):
+    for a, need in zip(args, needs):
         if need:
+            if a._base is not None and a._view_ver != a._vc[0]:
+                refresh_view(a)  # a view whose base changed in place
             edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
             meta.append((a._data.shape, a._data.dtype))
         else:
             edges.append(None)
             meta.append(None)
-    ctx.next_edges = tuple(edges)
-    ctx.in_meta = tuple(meta)
+    node.next_edges = tuple(edges)
+    node.in_meta = tuple(meta)
+    node._hooks = None
+    if _anomaly.enabled:
+        node._stack = traceback.format_stack()[:-3]
+
+
+def _record(ctx, args, arrays, out, dev):
+    _edges(ctx, args, ctx.needs_input_grad)
     multi = type(out) is tuple
     outs = out if multi else (out,)
     xp = dev.xp
@@ -194,22 +295,27 @@ def _record(ctx, args, arrays, out, dev):
             o = xp.asarray(o)
         diff = o.dtype.kind in "fcV"  # integer outputs (indices) are not differentiable
         results.append(Tensor._make(o, dev, diff, ctx if diff else None, i))
-    if multi:
-        ctx.out_meta = tuple((r._data.shape, r._data.dtype, dev) for r in results)
+    ctx.out_meta = tuple((r._data.shape, r._data.dtype, dev) for r in results) if multi else None
     if ctx.saved:
         ctx.saved = tuple(_pack(s, args, arrays, outs, results, dev) for s in ctx.saved)
     return tuple(results) if multi else results[0]
 
 
 def _pack(s, args, arrays, outs, results, dev):
+    if s is None:
+        return None
+    hooks = _grad_state.saved_hooks
     for a, arr in zip(args, arrays):
         if s is arr and isinstance(a, Tensor):
-            return ("in", a, a._vc, a._vc[0])
+            return _hooked(a) if hooks else (_IN, a, a._vc, a._vc[0])
     for i, o in enumerate(outs):
         if s is o:
             r = results[i]
+            if hooks:
+                return _hooked(r)
             return (_OUT, (r._data, i, dev), r._vc, r._vc[0])
-    return ("const", Tensor._make(s, dev), _CONST_VC, 0)
+    t = Tensor._make(s, dev)
+    return _hooked(t) if hooks else (_IN, t, _CONST_VC, 0)
 
 
 _CONST_VC = [0]
@@ -235,9 +341,24 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+class _DelayedError(Op):
+    """Identity whose backward raises: what @once_differentiable puts on its outputs."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, *others):
+        return a
+
+    def backward(ctx, g):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+
+
 # --- the public Function --------------------------------------------------------------------------
 class FunctionCtx:
-    """The ``ctx`` a user-defined Function's forward and backward receive."""
+    """The ``ctx`` methods of a user-defined Function (in torch, ctx is the backward node)."""
+
+    __slots__ = ()
 
     def save_for_backward(self, *tensors) -> None:
         self.to_save = tensors
@@ -246,49 +367,45 @@ class FunctionCtx:
         self.non_differentiable = tensors
 
     def mark_dirty(self, *tensors) -> None:
-        self.dirty = tensors
+        self.dirty_tensors = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = value
 
 
-class BackwardCFunction(Node):
-    """The graph node of a user-defined Function call."""
+class BackwardCFunction(FunctionCtx, Node):
+    """The graph node (and ``ctx``) of a user-defined Function call."""
 
-    def backward(self, *grads):
-        ctx = self.ctx
-        if not ctx.materialize_grads:
-            grads = tuple(None if getattr(g, "_zero_fill", False) else g for g in grads)
-        res = self.fn_cls.backward(ctx, *grads)
-        if not isinstance(res, tuple):
-            res = (res,)
-        n = len(self.next_edges)
-        if len(res) < n:
-            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
-                               f"(expected {n}, got {len(res)})")
-        return tuple(res[:n])
+    __slots__ = ()
+    fn_cls: type
 
     @property
-    def saved_tensors(self):
-        return self.ctx.saved_tensors
+    def ctx(self):
+        return self
 
-    def _release(self) -> None:
-        if getattr(self.ctx, "to_save", None):
-            self.ctx._freed = True
-
-
-class _SavedTensors:
-    """Descriptor giving ctx.saved_tensors with the freed-graph check."""
-
-    def __get__(self, ctx, owner=None):
-        if ctx is None:
-            return self
-        if getattr(ctx, "_freed", False):
-            raise RuntimeError(FREED_MSG)
-        return tuple(ctx.to_save) if hasattr(ctx, "to_save") else ()
-
-
-FunctionCtx.saved_tensors = _SavedTensors()
+    def _apply_backward(self, grads: list) -> tuple:
+        meta = self.out_meta
+        if self.materialize_grads and meta is not None:
+            grads = [g if g is not None or m is None else _zeros(m) for g, m in zip(grads, meta)]
+        cls = self.fn_cls
+        user_fn = cls.vjp if cls.vjp is not Function.vjp else cls.backward
+        res = user_fn(self, *grads)
+        if type(res) is not tuple:
+            res = (res,)
+        n = len(self.next_edges)
+        if len(res) < n or any(r is not None for r in res[n:]):
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                               f"(expected {n}, got {len(res)})")
+        for i, g in enumerate(res[:n]):
+            if g is None:
+                continue
+            if not isinstance(g, Tensor):
+                raise TypeError(f"expected Variable or None (got {type(g).__name__})")
+            if not self._tensor_args[i]:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than "
+                                   f"None at position {i + 1}, but the corresponding forward "
+                                   "input was not a Variable")
+        return _check_grads(self, res[:n])
 
 
 class FunctionMeta(type):
@@ -298,8 +415,14 @@ class FunctionMeta(type):
 
 
 class Function(metaclass=FunctionMeta):
-    """Same as torch.autograd.Function: define ``forward(ctx, ...)`` and ``backward(ctx, ...)`` as
-    staticmethods and call ``.apply(...)``."""
+    """Same as torch.autograd.Function: define ``forward`` and ``backward`` (or ``vjp``) as
+    staticmethods, optionally ``setup_context``, and call ``.apply(...)``."""
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -307,53 +430,102 @@ class Function(metaclass=FunctionMeta):
                                   "autograd.Function.")
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
     def backward(ctx, *grads):
         raise NotImplementedError("You must implement either the backward or vjp method for your "
                                   "custom autograd.Function to use it with backward mode AD.")
 
+    vjp = backward
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
-        ctx = FunctionCtx()
-        ctx.materialize_grads = True
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        with no_grad():
-            out = cls.forward(ctx, *args, **kwargs)
-        record = _grad_state.grad_enabled and any(ctx.needs_input_grad)
-        multi = isinstance(out, tuple)
-        outs = out if multi else (out,)
-        if not record:
-            return out
+        if cls.backward is not Function.backward and cls.vjp is not Function.vjp:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is "
+                               "not allowed. You should only implement one of them.")
         node = object.__new__(cls._backward_cls)
-        node.ctx = ctx
-        node.saved = None
-        node._freed = False
-        node._hooks = None
-        node._name = cls.__name__ + "Backward"
-        node.xp = None
-        edges, meta = [], []
-        for a, need in zip(args, ctx.needs_input_grad):
-            if need:
-                edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
-                meta.append((a._data.shape, a._data.dtype))
+        node.materialize_grads = True
+        node._tensor_args = tuple(isinstance(a, Tensor) for a in args)
+        node.needs_input_grad = tuple(t and a._requires_grad
+                                      for t, a in zip(node._tensor_args, args))
+        with no_grad():
+            if cls.setup_context is not Function.setup_context:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(node, args, out)
             else:
-                edges.append(None)
-                meta.append(None)
-        node.next_edges, node.in_meta = tuple(edges), tuple(meta)
-        non_diff = {id(t) for t in getattr(ctx, "non_differentiable", ())}
-        results = []
-        for i, o in enumerate(outs):
-            if not isinstance(o, Tensor):
-                results.append(o)
-                continue
-            if any(o is a for a in args):  # returned an input as is: a new tensor object, like torch
-                o = Tensor._make(o._data, o._device)
+                out = cls.forward(node, *args, **kwargs)
+        if not (_grad_state.grad_enabled and any(node.needs_input_grad)):
+            return out
+        return _record_function(node, cls, args, out)
+
+
+def _record_function(node, cls, args, out):
+    d = node.__dict__
+    dirty = {id(t) for t in d.get("dirty_tensors", ())}
+    for a in args:
+        if id(a) in dirty and a._requires_grad and a._grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
+                               "operation.")
+    _edges(node, args, node.needs_input_grad)
+    node.saved = ()
+    node._name = cls.__name__ + "Backward"
+    node.xp = None
+    non_diff = {id(t) for t in d.get("non_differentiable", ())}
+    multi = isinstance(out, tuple)
+    results = []
+    for i, o in enumerate(out if multi else (out,)):
+        if isinstance(o, Tensor):
+            if id(o) not in dirty and any(o is a for a in args):  # an input returned as is
+                alias = Tensor._make(o._data, o._device)
+                alias._vc = o._vc
+                o = alias
             if id(o) not in non_diff and (o.is_floating_point() or o.is_complex()):
                 o._grad_fn, o._output_nr, o._requires_grad = node, i, True
-            results.append(o)
-        node.out_meta = tuple((r._data.shape, r._data.dtype, r._device) if isinstance(r, Tensor)
-                              else ((), None, CPU) for r in results)
-        ctx._node = weakref.ref(node)
-        return tuple(results) if multi else results[0]
+            else:
+                o._requires_grad = False
+        results.append(o)
+    node.out_meta = tuple((r._data.shape, r._data.dtype, r._device) if isinstance(r, Tensor)
+                          else None for r in results) if multi else None
+    to_save = d.pop("to_save", ())
+    if to_save:
+        hooks = _grad_state.saved_hooks
+        node.saved = tuple(None if t is None else _hooked(t) if hooks else
+                           (_IN, t, t._vc, t._vc[0]) for t in to_save)
+    return tuple(results) if multi else results[0]
+
+
+def once_differentiable(fn):
+    """Same as torch.autograd.function.once_differentiable: backward runs without recording, and
+    differentiating its result raises."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            outputs = fn(ctx, *args)
+        if not _grad_state.grad_enabled:
+            return outputs
+        grads = [a for a in args if isinstance(a, Tensor) and a._requires_grad]
+        if not grads:
+            return outputs
+        single = not isinstance(outputs, tuple)
+        wrapped = tuple(o if not isinstance(o, Tensor) else _delayed(o, grads)
+                        for o in ((outputs,) if single else outputs))
+        return wrapped[0] if single else wrapped
+
+    return wrapper
+
+
+def _delayed(o, grads):
+    out = _DelayedError.apply(o.detach(), *grads)
+    out._grad_fn._name = "DelayedError"
+    return out
 
 
 class _Lazy:

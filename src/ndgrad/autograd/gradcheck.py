@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -84,9 +84,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
 
     def first_derivative(*args):
         xs, gos = args[:n], args[n:]
-        outs = _outputs(func, xs)
-        return _grad(outs, [xs[i] for i in diff_idx], list(gos), create_graph=True,
-                     allow_unused=True)
+        with enable_grad():  # also while gradcheck perturbs the inputs under no_grad
+            outs = _outputs(func, xs)
+            return _grad(outs, [xs[i] for i in diff_idx], list(gos), create_graph=True,
+                         allow_unused=True)
 
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol,
                      rtol=rtol, raise_exception=raise_exception)

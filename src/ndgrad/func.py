@@ -1,0 +1,298 @@
+"""Same as torch.func: grad, grad_and_value, jacrev, jacfwd, hessian, vmap, functional_call.
+
+Built on the tape-based engine rather than function transforms: ``grad`` differentiates a fresh
+copy of its inputs with ``autograd.grad`` (keeping the graph when the inputs themselves require
+grad, so transforms nest), ``jacfwd`` is computed in reverse mode, and ``vmap`` runs ``func`` once
+per batch element and stacks the results (same values, no vectorisation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._grad_mode import enable_grad
+from ._tensor import Tensor
+from .autograd.engine import grad as _autograd_grad
+
+__all__ = ["grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "vmap", "functional_call"]
+
+
+# --- pytrees: tensors inside nested tuples, lists and dicts ---------------------------------------
+def _flatten(tree) -> tuple[list, Callable]:
+    """The leaves of ``tree`` and a function building the same structure from new leaves."""
+    if isinstance(tree, (tuple, list)):
+        parts = [_flatten(x) for x in tree]
+        kind = type(tree)
+        return [v for p in parts for v in p[0]], lambda vs: _rebuild(kind, parts, vs)
+    if isinstance(tree, dict):
+        keys = list(tree)
+        parts = [_flatten(tree[k]) for k in keys]
+        return [v for p in parts for v in p[0]], \
+            lambda vs: dict(zip(keys, _rebuild(list, parts, vs)))
+    return [tree], lambda vs: vs[0]
+
+
+def _rebuild(kind, parts, values):
+    out, i = [], 0
+    for leaves, unflatten in parts:
+        out.append(unflatten(values[i:i + len(leaves)]))
+        i += len(leaves)
+    return kind(out) if kind in (tuple, list) else kind(*out)
+
+
+def _argnums(argnums, n: int) -> tuple:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not -n <= a < n:
+            raise RuntimeError(f"Got argnum={a}, but only {n} positional inputs")
+    return tuple(a % n for a in nums)
+
+
+def _track(t):
+    """A new tensor to differentiate with respect to, still linked to ``t``'s own graph."""
+    if not isinstance(t, Tensor):
+        raise RuntimeError(f"Expected a Tensor among the differentiated inputs, got {type(t)}")
+    return t.view_as(t) if t.requires_grad else t.detach().requires_grad_()
+
+
+def _vjp_rows(outputs: list, inputs: list, create: bool) -> list:
+    """rows[o][i]: the Jacobian of flat output o w.r.t. flat input i, one backward per element."""
+    from ._ops.movement import stack
+
+    rows = []
+    for out in outputs:
+        n = out.numel()
+        per_input: list = [[] for _ in inputs]
+        for j in range(n):
+            onehot = out.new_zeros(n)
+            onehot[j] = 1
+            gs = _autograd_grad(out, inputs, onehot.view(out.shape), retain_graph=True,
+                                create_graph=create, allow_unused=True)
+            for k, (g, x) in enumerate(zip(gs, inputs)):
+                per_input[k].append(x.new_zeros(x.shape) if g is None else g)
+        rows.append([stack(r).view(out.shape + x.shape) if r else
+                     x.new_zeros(out.shape + x.shape) for r, x in zip(per_input, inputs)])
+    return rows
+
+
+def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """Same as torch.func.grad_and_value."""
+
+    def wrapper(*args, **kwargs):
+        nums = _argnums(argnums, len(args))
+        args = list(args)
+        with enable_grad():
+            leaves, unflattens, originals = [], [], []
+            for a in nums:
+                flat, unflatten = _flatten(args[a])
+                originals += flat
+                tracked = [_track(t) for t in flat]
+                leaves += tracked
+                unflattens.append((a, len(tracked), unflatten))
+            i = 0
+            for a, n, unflatten in unflattens:
+                args[a] = unflatten(leaves[i:i + n])
+                i += n
+            out = func(*args, **kwargs)
+            aux = None
+            if has_aux:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be "
+                                       "a tuple: (output, aux) if has_aux is True")
+                out, aux = out
+            if not isinstance(out, Tensor):
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
+                                   f"Tensor, got {type(out)}")
+            if out.dim() != 0:
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
+                                   f"scalar Tensor, got tensor with {out.dim()} dims. Maybe you "
+                                   "wanted to use the vjp or jacrev APIs instead?")
+            nested = any(t.requires_grad for t in originals)  # an outer transform is tracking
+            gs = _autograd_grad(out, leaves, create_graph=nested, allow_unused=True) \
+                if out.requires_grad else (None,) * len(leaves)
+        gs = [x.new_zeros(x.shape) if g is None else g for g, x in zip(gs, leaves)]
+        grads, i = [], 0
+        for a, n, unflatten in unflattens:
+            grads.append(unflatten(gs[i:i + n]))
+            i += n
+        g = grads[0] if isinstance(argnums, int) else tuple(grads)
+        value = out if nested else out.detach()
+        return (g, (value, aux)) if has_aux else (g, value)
+
+    return wrapper
+
+
+def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """Same as torch.func.grad: the gradient of a scalar-valued ``func`` w.r.t. ``argnums``."""
+    gv = grad_and_value(func, argnums, has_aux)
+
+    def wrapper(*args, **kwargs):
+        g, value = gv(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None) -> Callable:
+    """Same as torch.func.jacrev: the Jacobian as a pytree shaped like the output, each leaf a
+    pytree shaped like the differentiated inputs."""
+
+    def wrapper(*args, **kwargs):
+        nums = _argnums(argnums, len(args))
+        args = list(args)
+        with enable_grad():
+            leaves, structure, originals = [], [], []
+            for a in nums:
+                flat, unflatten = _flatten(args[a])
+                originals += flat
+                tracked = [_track(t) for t in flat]
+                args[a] = unflatten(tracked)
+                structure.append((len(tracked), unflatten))
+                leaves += tracked
+            out = func(*args, **kwargs)
+            aux = None
+            if has_aux:
+                out, aux = out
+            flat_out, unflatten_out = _flatten(out)
+            for o in flat_out:
+                if not isinstance(o, Tensor):
+                    raise RuntimeError(f"jacrev(f): Expected f to return Tensors, got {type(o)}")
+            nested = any(t.requires_grad for t in originals)
+            rows = _vjp_rows(flat_out, leaves, nested)
+        per_output = []
+        for row in rows:
+            parts, i = [], 0
+            for n, unflatten in structure:
+                parts.append(unflatten(row[i:i + n]))
+                i += n
+            per_output.append(parts[0] if isinstance(argnums, int) else tuple(parts))
+        jac = unflatten_out(per_output)
+        return (jac, aux) if has_aux else jac
+
+    return wrapper
+
+
+def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+    """Same as torch.func.jacfwd (the same Jacobian, computed in reverse mode)."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func: Callable, argnums=0) -> Callable:
+    """Same as torch.func.hessian: the Jacobian of the Jacobian."""
+    return jacrev(jacrev(func, argnums), argnums)
+
+
+# --- vmap -----------------------------------------------------------------------------------------
+def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
+    """Same as torch.func.vmap, by a loop: ``func`` runs on each batch element and the results
+    are stacked along ``out_dims``."""
+
+    def wrapper(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not "
+                             f"compatible with the structure of `inputs`. in_dims has structure "
+                             f"of length {len(dims)} but inputs has {len(args)} elements.")
+        mapped = []  # (flat tensors, their dims, unflatten) per argument
+        sizes = set()
+        for a, d in zip(args, dims):
+            flat, unflatten = _flatten(a)
+            fdims = _flatten(d)[0] if isinstance(d, (tuple, list, dict)) else [d] * len(flat)
+            for t, fd in zip(flat, fdims):
+                if fd is not None:
+                    if not isinstance(t, Tensor):
+                        raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim="
+                                         f"{fd} for an input but the input is of type {type(t)}. "
+                                         "We cannot vmap over non-Tensor arguments")
+                    sizes.add(t.shape[fd])
+            mapped.append((flat, fdims, unflatten))
+        if len(sizes) != 1:
+            raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                             f"dimension, got sizes {sorted(sizes)} for the mapped dimension"
+                             if sizes else "vmap(f)(<inputs>): at least one input must be mapped")
+        results = []
+        for b in range(sizes.pop()):
+            call_args = [unflatten([t if fd is None else t.select(fd, b)
+                                    for t, fd in zip(flat, fdims)])
+                         for flat, fdims, unflatten in mapped]
+            results.append(func(*call_args, **kwargs))
+        return _stack_outputs(results, out_dims)
+
+    return wrapper
+
+
+def _stack_outputs(results: list, out_dims):
+    from ._ops.movement import stack
+
+    flat0, unflatten = _flatten(results[0])
+    flats = [_flatten(r)[0] for r in results]
+    odims = _flatten(out_dims)[0] if isinstance(out_dims, (tuple, list)) else \
+        [out_dims] * len(flat0)
+    out = []
+    for k, od in enumerate(odims):
+        column = [f[k] for f in flats]
+        if not isinstance(column[0], Tensor):
+            raise ValueError(f"vmap: `func` must only return Tensors, got type {type(column[0])}")
+        out.append(column[0] if od is None else stack(column, od))
+    return unflatten(out)
+
+
+# --- functional_call ------------------------------------------------------------------------------
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights: bool = True, strict: bool = False):
+    """Same as torch.func.functional_call: call ``module`` with some parameters and buffers
+    replaced by the given tensors, restoring the originals afterwards."""
+    dicts = parameter_and_buffer_dicts
+    if isinstance(dicts, dict):
+        dicts = (dicts,)
+    values: dict = {}
+    for d in dicts:
+        for k, v in d.items():
+            if k in values:
+                raise ValueError(f"{k} appeared in multiple dictionaries; behavior of "
+                                 "functional call is ambiguous")
+            values[k] = v
+    if tie_weights:  # a tensor registered under several names is replaced under all of them
+        aliases: dict = {}
+        for n, t in [*module.named_parameters(remove_duplicate=False),
+                     *module.named_buffers(remove_duplicate=False)]:
+            aliases.setdefault(id(t), []).append(n)
+        for names in aliases.values():
+            given = [n for n in names if n in values]
+            for n in names if given else ():
+                values.setdefault(n, values[given[0]])
+    if strict:
+        names = {n for n, _ in module.named_parameters()} | {n for n, _ in module.named_buffers()}
+        missing, unexpected = sorted(names - set(values)), sorted(set(values) - names)
+        if missing or unexpected:
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t"
+                               f"Missing key(s): {missing}. Unexpected key(s): {unexpected}.")
+    args = () if args is None else args if isinstance(args, tuple) else (args,)
+    saved = [_swap(module, name, v) for name, v in values.items()]
+    try:
+        return module(*args, **(kwargs or {}))
+    finally:
+        for owner, store, name, old in reversed(saved):
+            if store is None:
+                delattr(owner, name) if old is _MISSING else object.__setattr__(owner, name, old)
+            else:
+                store[name] = old
+
+
+_MISSING = object()
+
+
+def _swap(module, name: str, value):
+    """Put ``value`` where ``module``'s dotted ``name`` lives; return how to put it back."""
+    *path, leaf = name.split(".")
+    owner = module
+    for p in path:
+        owner = getattr(owner, p)
+    for store_name in ("_parameters", "_buffers"):
+        store = owner.__dict__.get(store_name)
+        if store is not None and leaf in store:
+            old = store[leaf]
+            store[leaf] = value
+            return owner, store, leaf, old
+    old = owner.__dict__.get(leaf, _MISSING)
+    object.__setattr__(owner, leaf, value)
+    return owner, None, leaf, old
