@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..._backend import to_numpy
 from ..._grad_mode import state as _grad_state
 from ..._tensor import Tensor
 from ...distributed._group import ProcessGroup, _default_group, _mpi
@@ -86,7 +87,7 @@ def _broadcast_coalesced(pg: ProcessGroup, tensors: list[Tensor], src: int = 0) 
     if pg.size() == 1 or not tensors:
         return
     staged = [Staged(t, reduce=False) for t in tensors]
-    flat = np.concatenate([s.work.reshape(-1).view(np.uint8) for s in staged])
+    flat = np.concatenate([to_numpy(s.work).reshape(-1).view(np.uint8) for s in staged])
     pg.wait(pg.comm.Ibcast([flat, _mpi().BYTE], root=src), "DistributedDataParallel broadcast")
     if pg.rank() == src:
         return
