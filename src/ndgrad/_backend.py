@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
 
 
+_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+          "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+
 class device:
-    """Same as torch.device: ``device('cpu')``, ``device('cuda', 0)``, ``device('cuda:1')``."""
+    """Same as torch.device: ``device('cpu')``, ``device('cuda', 0)``, ``device('cuda:1')``.
+
+    Any torch device type can be named; tensors live on ``cpu`` or ``cuda`` (CuPy) only."""
 
     __slots__ = ("type", "index")
 
-    def __new__(cls, type_or_device="cpu", index: int | None = None):
-        if isinstance(type_or_device, device):
-            return type_or_device
-        if isinstance(type_or_device, int):  # torch.device(0) means cuda:0
-            type_or_device, index = "cuda", type_or_device
-        kind, _, idx = str(type_or_device).partition(":")
-        if kind not in ("cpu", "cuda"):
-            raise RuntimeError(
-                "Expected one of cpu, cuda device type at start of device string: "
-                f"{type_or_device}")
-        if idx:
+    def __new__(cls, type=None, index: int | None = None):  # noqa: A002  (torch's keyword)
+        if isinstance(type, device):
+            return type
+        if isinstance(type, int) and not isinstance(type, bool):  # device(0) means cuda:0
+            type, index = "cuda", type
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({builtins.type(type).__name__})")
+        kind, sep, idx = type.partition(":")
+        if kind not in _TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_TYPES)} device type at start of "
+                               f"device string: {type}")
+        if sep:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was "
+                                   f"passed explicitly: {type}")
+            if not idx.isdigit() or (len(idx) > 1 and idx[0] == "0"):
+                raise RuntimeError(f"Invalid device string: '{type}'")
             index = int(idx)
-        if kind == "cuda" and index is None:
-            index = 0
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
         key = (kind, index)
         cached = _DEVICES.get(key)
         if cached is not None:
@@ -48,8 +61,6 @@ class device:
         return f"device(type='{self.type}', index={self.index})"
 
     def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            other = device(other)
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self) -> int:
@@ -58,14 +69,38 @@ class device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
     @property
     def xp(self):
         """The array module that holds this device's arrays."""
-        return np if self.type == "cpu" else cupy()
+        if self.type == "cpu":
+            return np
+        if self.type == "cuda":
+            return cupy()
+        raise RuntimeError(f"ndgrad tensors live on cpu or cuda, not on '{self.type}'")
 
 
 _DEVICES: dict = {}
 CPU = device("cpu")
+
+
+def tensor_device(dev) -> device:
+    """Where a tensor asked to live on ``dev`` lives: cpu, or cuda with a concrete index."""
+    if dev is None:
+        return CPU
+    d = device(dev)
+    if d.type == "cuda":
+        return d if d.index is not None else device("cuda", 0)
+    if d.type == "cpu":
+        return CPU
+    if d.type == "meta":
+        raise NotImplementedError("ndgrad has no 'meta' tensors")
+    raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices")
 
 
 def cupy():
@@ -100,7 +135,7 @@ def to_device(a, dev: device):
     if dev.type == "cpu":
         return a if isinstance(a, np.ndarray) else a.get()
     cp = cupy()
-    with cp.cuda.Device(dev.index):
+    with cp.cuda.Device(dev.index or 0):
         return cp.asarray(a)
 
 

@@ -1,7 +1,9 @@
-"""Tensor creation: from data, filled, ranges, and random (PyTorch's CPU streams)."""
+"""Tensor creation: from data (with torch's dtype inference), filled, ranges, ``new_*`` methods."""
 
 from __future__ import annotations
 
+import builtins
+import math
 import numbers
 
 import numpy as np
@@ -9,90 +11,143 @@ import numpy as np
 from . import _dtype as D
 from ._backend import CPU, device, to_device
 from ._tensor import Tensor, _resolve_device, tensor_method
+from .autograd.function import Op
 from .autograd.grad_mode import state as _grad_state
 
-__all__ = ["arange", "as_tensor", "asarray", "empty", "empty_like", "eye", "from_dlpack",
+__all__ = ["arange", "as_tensor", "asarray", "complex", "empty", "empty_like", "eye", "from_dlpack",
            "from_numpy", "full", "full_like", "linspace", "logspace", "ones", "ones_like",
-           "tensor", "zeros", "zeros_like"]
+           "polar", "tensor", "zeros", "zeros_like"]
 
 
 def _leaf(arr, dev, requires_grad=False) -> Tensor:
     t = Tensor._make(arr, dev)
     if requires_grad:
-        t.requires_grad = True  # validates the dtype
+        if not (t.is_floating_point() or t.is_complex()):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t._requires_grad = True
     return t
 
 
+# --- from data -------------------------------------------------------------------------------------
+_SEQ = (list, tuple, range)
+_PY_KIND = {bool: D.bool_, int: D.int64, float: None, complex: None}  # None: default-dtype based
+
+
+def _scalar_dtype(t) -> D.dtype:
+    """The dtype torch.tensor infers for one kind of leaf value."""
+    d = _PY_KIND.get(t, False)
+    if d is not False:
+        return d or (D.get_default_dtype() if t is float else D.scalar_dtype(1j))
+    if issubclass(t, np.generic):
+        return D.from_numpy(np.dtype(t))
+    if issubclass(t, numbers.Integral):
+        return D.int64
+    if issubclass(t, numbers.Real):
+        return D.get_default_dtype()
+    if issubclass(t, numbers.Complex):
+        return D.scalar_dtype(1j)
+    if t is str:
+        raise TypeError("new(): invalid data type 'str'")
+    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
+
+
 def _infer_dtype(data) -> D.dtype:
-    """torch.tensor's inference: bool < int (int64) < float (default) < complex."""
-    kind = 0
+    """torch.tensor's inference: promote over every leaf (Python float means the default dtype)."""
+    out = None
     stack = [data]
     while stack:
         x = stack.pop()
-        if isinstance(x, Tensor):
-            d = x.dtype
-            kind = max(kind, d._kind if d._kind < 2 else (2 if d._kind == 2 else 3))
-        elif isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, (bool, np.bool_)):
-            pass
-        elif isinstance(x, numbers.Integral):
-            kind = max(kind, 1)
-        elif isinstance(x, numbers.Real):
-            kind = max(kind, 2)
-        elif isinstance(x, numbers.Complex):
-            kind = 3
+        if isinstance(x, _SEQ):
+            kinds = set(map(type, x))
+            if any(issubclass(k, (_SEQ, Tensor, np.ndarray)) for k in kinds):
+                stack.extend(x)
+                continue
+            dts = [_scalar_dtype(k) for k in kinds]
+        elif isinstance(x, (Tensor, np.ndarray)):
+            dts = [D.from_numpy(x.dtype) if isinstance(x, np.ndarray) else x.dtype]
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    if kind == 3:
-        return D.complex64 if D.get_default_dtype() is not D.float64 else D.complex128
-    return (D.bool_, D.int64, D.get_default_dtype())[kind]
+            dts = [_scalar_dtype(type(x))]
+        for d in dts:
+            out = d if out is None else D.promote_types(out, d)
+    return out or D.get_default_dtype()
+
+
+def _ragged_message(data) -> str:
+    """torch's message for nested sequences of unequal lengths."""
+    level, dim = [data], 0
+    while level and isinstance(level[0], _SEQ):
+        n = len(level[0])
+        for x in level:
+            if not isinstance(x, _SEQ):
+                return "not a sequence"
+            if len(x) != n:
+                return f"expected sequence of length {n} at dim {dim} (got {len(x)})"
+        level = [y for x in level for y in x]
+        dim += 1
+    return "not a sequence"
+
+
+def _unwrap_tensors(data):
+    """Sequences holding tensors: each must be a single element (torch converts them to scalars)."""
+    if isinstance(data, Tensor):
+        if data.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data.item()
+    if isinstance(data, _SEQ):
+        return [_unwrap_tensors(x) for x in data]
+    return data
 
 
 def _array_from_data(data, dt: D.dtype | None):
-    """A fresh host array of ``dt`` from nested lists, scalars, arrays or tensors."""
+    """A fresh host array of ``dt`` (inferred as torch.tensor does when None) from ``data``."""
     if isinstance(data, Tensor):
         arr = np.asarray(data.detach().__array__())
         return arr.astype(dt.np if dt else arr.dtype, copy=True)
     if isinstance(data, np.ndarray) or hasattr(data, "__array_interface__"):
         arr = np.asarray(data)
-        D.from_numpy(arr.dtype)  # reject dtypes torch lacks
+        _check_numpy(arr)
         return np.array(arr, dtype=dt.np if dt else arr.dtype, copy=True)
     if hasattr(data, "__cuda_array_interface__"):
         return data.astype(dt.np if dt else data.dtype, copy=True)
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        data = _tensors_to_lists(data)
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
     target = dt or _infer_dtype(data)
-    if not isinstance(data, (list, tuple, numbers.Number, np.generic)):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if isinstance(data, _SEQ) and any(isinstance(x, Tensor) for x in data):
+        data = _unwrap_tensors(data)
+    via = np.float64 if target is D.bfloat16 else target.np
     try:
-        arr = np.array(data, dtype=target.np if target is not D.bfloat16 else np.float64)
-    except ValueError as e:
-        raise ValueError(f"expected sequence of equal length lists: {e}") from None
+        arr = np.array(data, dtype=via)
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long") from None
+    except (ValueError, TypeError) as e:
+        if isinstance(data, _SEQ):
+            msg = _ragged_message(data)
+            raise (TypeError if msg == "not a sequence" else ValueError)(msg) from None
+        raise TypeError(str(e)) from None
     return arr.astype(target.np) if target is D.bfloat16 else arr
 
 
-def _flat(data):
-    for x in data:
-        if isinstance(x, (list, tuple)):
-            yield from _flat(x)
-        else:
-            yield x
-
-
-def _tensors_to_lists(data):
-    if isinstance(data, Tensor):
-        if data.numel() != 1 or data.ndim:
-            return data.tolist()
-        return data.item()
-    return [_tensors_to_lists(x) for x in data] if isinstance(data, (list, tuple)) else data
+def _check_numpy(arr: np.ndarray) -> None:
+    """Reject arrays torch cannot wrap, with torch's messages."""
+    if not arr.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. "
+                         "Conversion between byte orders is currently not supported.")
+    D.from_numpy(arr.dtype)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
-    """Same as torch.tensor: always copies; infers int64 / float32 / bool / complex64."""
+    """Same as torch.tensor: always copies; infers int64 / default float / bool / complex."""
     dt = None if dtype is None else D.to_dtype(dtype)
     dev = _resolve_device(device) if device is not None else (
         data.device if isinstance(data, Tensor) else CPU)
+    if isinstance(data, Tensor):
+        import warnings
+
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
     arr = _array_from_data(data, dt)
     return _leaf(to_device(arr, dev), dev, requires_grad)
 
@@ -103,17 +158,21 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         return data.to(dtype=dt, device=device) if dt or device else data
     if isinstance(data, np.ndarray) and (dt is None or data.dtype == dt.np) and (
-            device is None or str(device) == "cpu"):
+            device is None or _resolve_device(device) is CPU):
         return from_numpy(data)
-    return tensor(data, dtype=dt, device=device)
+    return _leaf(to_device(_array_from_data(data, dt), _resolve_device(device)),
+                 _resolve_device(device))
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """Same as torch.asarray: shares memory unless ``copy=True`` or a conversion is needed."""
+    if copy is False and not isinstance(obj, (Tensor, np.ndarray)):
+        raise ValueError("can't alias Python sequence without copy")
     t = as_tensor(obj, dtype=dtype, device=device)
     if copy:
-        t = t.clone()
+        t = t.detach().clone()
     if requires_grad:
-        t.requires_grad_()
+        t = t.detach().requires_grad_()
     return t
 
 
@@ -121,80 +180,114 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     """Same as torch.from_numpy: the tensor shares the array's memory."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    D.from_numpy(ndarray.dtype)
+    _check_numpy(ndarray)
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors "
+                         "with negative strides are not currently supported. (You can probably "
+                         "work around this by making a copy of your array  with array.copy().) ")
     return Tensor._make(ndarray, CPU)
 
 
 def from_dlpack(ext) -> Tensor:
-    """Zero-copy import of any DLPack producer (NumPy, torch, CuPy)."""
-    dev_type = ext.__dlpack_device__()[0] if hasattr(ext, "__dlpack_device__") else 1
-    if dev_type == 1:
+    """Same as torch.from_dlpack: zero-copy import of a DLPack producer (NumPy, torch, CuPy)."""
+    dev_type, dev_id = ext.__dlpack_device__()
+    if dev_type == 1:  # kDLCPU
         return Tensor._make(np.from_dlpack(ext), CPU)
     from ._backend import cupy
 
     arr = cupy().from_dlpack(ext)
-    return Tensor._make(arr, device("cuda", arr.device.id))
+    return Tensor._make(arr, device("cuda", int(dev_id)))
 
 
-def _size(size):
+# --- filled ----------------------------------------------------------------------------------------
+def _size(size, name: str = "zeros") -> tuple:
+    """Sizes given as ints or one sequence, checked with torch's messages."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
+    elif len(size) == 1 and isinstance(size[0], Tensor) and size[0].ndim == 1:
+        size = size[0].tolist()
     out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = int(s)
-        if not isinstance(s, (int, np.integer)):
-            raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element of "
-                            f"type {type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+    for i, s in enumerate(size, 1):
+        if isinstance(s, (tuple, list)):
+            raise TypeError(f"{name}() takes 1 positional argument but {len(size)} were given")
+        if not isinstance(s, (int, np.integer, Tensor)) or isinstance(s, Tensor) and (
+                s.is_floating_point() or s.numel() != 1):
+            what = type(s).__name__
+            if len(size) == 1:
+                raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, "
+                                f"not {what}")
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {i} "
+                            f"with error \"type must be tuple of ints,but got {what}\"")
         out.append(int(s))
+    for s in out:
+        if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
     return tuple(out)
 
 
-def _filled(fill, size, dtype, device, requires_grad):
+def _filled(name, fill, size, dtype, device, requires_grad):
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     dev = _resolve_device(device)
-    return _leaf(fill(dev.xp, _size(size), dt.np), dev, requires_grad)
+    return _leaf(fill(dev.xp, _size(size, name), dt.np), dev, requires_grad)
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
+    return _filled("zeros", lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
+    return _filled("ones", lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, pin_memory=False) -> Tensor:
-    return _filled(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
+    return _filled("empty", lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False) -> Tensor:
+    """Same as torch.full: the dtype follows ``fill_value`` (bool, int64 or the default float)."""
+    if isinstance(size, int):
+        raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     if dtype is None:
-        dtype = D.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else \
-            fill_value.dtype
-    return _filled(lambda xp, s, d: xp.full(s, fill_value, d), (size,) if isinstance(
-        size, int) else tuple(size), dtype, device, requires_grad)
+        dtype = D.scalar_dtype(fill_value)
+    return _filled("full", lambda xp, s, d: xp.full(s, fill_value, d), tuple(size), dtype,
+                   device, requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad=False) -> Tensor:
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and not isinstance(v, (int, np.integer)):
+            raise TypeError(f"eye(): argument '{name}' (position 1) must be int, not "
+                            f"{type(v).__name__}")
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     m = n if m is None else m
-    return _filled(lambda xp, s, d: xp.eye(n, m, dtype=d), (n, m), dtype, device, requires_grad)
+    return _filled("eye", lambda xp, s, d: xp.eye(n, m, dtype=d), (n, m), dtype, device,
+                   requires_grad)
 
 
 def _like(fn):
-    def like(input, *args, dtype=None, layout=None, device=None, requires_grad=False,
-             memory_format=None, **kw):
-        return fn(input.shape, *args, dtype=dtype or input.dtype, device=device or input.device,
-                  requires_grad=requires_grad, **kw)
+    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+             memory_format=None) -> Tensor:
+        _check_tensor(like.__name__, input)
+        return fn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                  requires_grad=requires_grad)
 
-    like.__name__ = fn.__name__ + "_like"
+    like.__name__ = like.__qualname__ = fn.__name__ + "_like"
+    like.__doc__ = f"Same as torch.{like.__name__}."
     return like
+
+
+def _check_tensor(name, input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
 
 
 zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
@@ -202,97 +295,210 @@ zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
+    _check_tensor("full_like", input)
     return full(input.shape, fill_value, dtype=dtype or input.dtype,
                 device=device or input.device, requires_grad=requires_grad)
 
 
+# --- ranges ----------------------------------------------------------------------------------------
+def _scalar(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
+    """Same as torch.arange, including its integer rules (bounds and step truncate first)."""
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = _scalar(start), _scalar(end), _scalar(step)
+    if any(isinstance(v, builtins.complex) for v in (start, end, step)):
+        raise RuntimeError("value cannot be converted to type double without overflow")
+    if dtype is None:
+        floating = any(isinstance(v, (float, np.floating)) for v in (start, end, step))
+        dtype = D.get_default_dtype() if floating else D.int64
+    dt = D.to_dtype(dtype)
+    if dt is D.bool_:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    if dtype is None:
-        dtype = D.get_default_dtype() if any(isinstance(v, float) for v in vals) else D.int64
-    dt = D.to_dtype(dtype)
-    start, end, step = vals
+    if not all(math.isfinite(v) for v in (start, end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    import math
-
-    n = max(0, math.ceil((end - start) / step))
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dt._kind == 1:
+        # torch accumulates integer dtypes in int64: start and step truncate before stepping
+        if dt is D.int64:
+            start, end, step = int(start), int(end), int(step)
+            if step == 0:
+                raise ValueError("step must be nonzero")
+        n = max(0, math.ceil((end - start) / step))
+        arr = int(start) + np.arange(n, dtype=np.int64) * int(step)
+    else:
+        n = max(0, math.ceil((end - start) / step))
+        arr = start + np.arange(n, dtype=np.float64) * step  # torch accumulates in double
     dev = _resolve_device(device)
-    # torch computes start + i*step in the accumulation type, then casts
-    arr = (start + np.arange(n, dtype=np.float64 if dt._kind >= 2 else np.int64) * step)
     return _leaf(to_device(arr.astype(dt.np), dev), dev, requires_grad)
+
+
+def _steps(steps):
+    if not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"linspace(): argument 'steps' (position 3) must be int, not "
+                        f"{type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return int(steps)
+
+
+def _linspace(start, end, steps, dt):
+    # torch fills the first half from start and the second half from end (symmetric rounding)
+    start, end = _scalar(start), _scalar(end)
+    if dt is D.bool_:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if steps == 1:
+        return np.full(1, start, dtype=np.float64 if not isinstance(start, builtins.complex)
+                       else np.complex128)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    i = np.arange(steps, dtype=np.float64)
+    return np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     dev = _resolve_device(device)
-    # torch fills the first half from start and the second half from end (symmetric rounding)
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    i = np.arange(steps, dtype=np.float64)
-    half = steps // 2
-    arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    arr = _linspace(start, end, _steps(steps), dt)
     return _leaf(to_device(arr.astype(dt.np), dev), dev, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
-    lin = linspace(start, end, steps, dtype=D.float64)
     dev = _resolve_device(device)
-    return _leaf(to_device((base ** lin._data).astype(dt.np), dev), dev, requires_grad)
+    arr = np.power(float(base), _linspace(start, end, _steps(steps), dt))
+    return _leaf(to_device(arr.astype(dt.np), dev), dev, requires_grad)
+
+
+# --- complex from parts ----------------------------------------------------------------------------
+class Complex(Op):
+    __slots__ = ()
+
+    def forward(ctx, real, imag):
+        dt = np.complex128 if real.dtype == np.float64 else np.complex64
+        return (real + 1j * imag).astype(dt, copy=False)
+
+    def backward(ctx, g):  # d/d(re) and d/d(im) of re + i*im under torch's conjugate convention
+        return g.real, g.imag
+
+
+def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:
+    """Same as torch.complex: ``real + 1j * imag`` for two float tensors of one dtype."""
+    if real.dtype is not imag.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_type_name(real)} but got scalar "
+                           f"type {_type_name(imag)} for second argument")
+    if real.dtype not in (D.float32, D.float64, D.float16):
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{_type_name(real)} and {_type_name(imag)}")
+    return Complex.apply(real, imag)
+
+
+def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:
+    """Same as torch.polar: ``abs * (cos(angle) + 1j * sin(angle))``."""
+    return complex(abs * angle.cos(), abs * angle.sin())
+
+
+def _type_name(t):
+    from ._ops._inplace import torch_type_name
+
+    return torch_type_name(t.dtype)
 
 
 # --- new_* methods ---------------------------------------------------------------------------------
 def _new(fn):
-    def new(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+    def new(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+            pin_memory=False) -> Tensor:
         return fn(*size, dtype=dtype or self.dtype, device=device or self.device,
                   requires_grad=requires_grad)
 
+    new.__name__ = "new_" + fn.__name__
     return new
 
 
 Tensor.new_zeros = _new(zeros)
 Tensor.new_ones = _new(ones)
 Tensor.new_empty = _new(empty)
-Tensor.new_full = lambda self, size, fill_value, *, dtype=None, device=None, \
-    requires_grad=False: full(size, fill_value, dtype=dtype or self.dtype,
-                              device=device or self.device, requires_grad=requires_grad)
-Tensor.new_tensor = lambda self, data, *, dtype=None, device=None, requires_grad=False: tensor(
-    data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+@tensor_method
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+             layout=None, pin_memory=False) -> Tensor:
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+@tensor_method
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
+               pin_memory=False) -> Tensor:
+    dev = device or self.device
+    if isinstance(data, Tensor):
+        return data.detach().to(dtype=dtype or data.dtype, device=dev, copy=True) \
+            .requires_grad_(requires_grad)
+    return tensor(data, dtype=dtype or self.dtype, device=dev, requires_grad=requires_grad)
+
+
+class Overwrite(Op):
+    """``t``'s new value is ``v`` broadcast to its shape: fill_, zero_ and copy_ under autograd."""
+
+    __slots__ = ()
+
+    def forward(ctx, t, v):
+        ctx.shape = t.shape
+        return ctx.xp.broadcast_to(v, t.shape)
+
+    def backward(ctx, g):
+        return g.new_zeros(ctx.shape) if ctx.needs_input_grad[0] else None, g
+
+
+def _overwrite(t: Tensor, value, name: str) -> Tensor:
+    from ._ops._inplace import inplace
+
+    def fn(old, v):
+        out = Overwrite.apply(old, v)
+        if out._grad_fn is not None:
+            out._grad_fn._name = name
+        return out
+
+    return inplace(t, fn, value)
 
 
 @tensor_method
 def zero_(self) -> Tensor:
-    return fill_(self, 0)
+    return _overwrite(self, 0, "ZeroBackward0")
 
 
 @tensor_method
 def fill_(self, value) -> Tensor:
-    from ._ops._inplace import check_leaf, inplace
-
-    check_leaf(self)
-    if _grad_state.grad_enabled and (self._requires_grad or isinstance(value, Tensor) and
-                                     value._requires_grad):
-        from ._ops.elementwise import add, mul
-
-        return inplace(self, lambda t, v: add(mul(t, 0), v), value)
-    self._data[...] = value._data if isinstance(value, Tensor) else value
-    self._vc[0] += 1
-    return self
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return _overwrite(self, value, "FillBackward2" if not isinstance(value, Tensor) else
+                      "FillBackward3")
 
 
 @tensor_method
 def copy_(self, src, non_blocking=False) -> Tensor:
-    from ._ops._inplace import inplace
-
     if not isinstance(src, Tensor):
-        src = tensor(src)
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(src).__name__}")
     if src.device != self.device or src.dtype is not self.dtype:
         src = src.to(device=self.device, dtype=self.dtype)
-    return inplace(self, lambda t, s: s.expand(t.shape), src)
+    shape, sshape = self._data.shape, src._data.shape
+    n = max(len(shape), len(sshape))
+    if len(sshape) > len(shape):
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(sshape)}")
+    for k in range(1, min(len(shape), len(sshape)) + 1):
+        a, b = shape[-k], sshape[-k]
+        if b not in (1, a):
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) "
+                               f"at non-singleton dimension {n - k}")
+    return _overwrite(self, src, "CopyBackwards")

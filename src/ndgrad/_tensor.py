@@ -8,12 +8,23 @@ import warnings
 import numpy as np
 
 from . import _dtype as D
-from ._backend import CPU, device, device_of_array, to_device, to_numpy
+from ._backend import CPU, device, device_of_array, tensor_device, to_device, to_numpy
 from ._grad_mode import state as _grad_state
 
 
 class Size(tuple):
     """Same as torch.Size: a tuple of ints that prints as ``ndgrad.Size([2, 3])``."""
+
+    def __new__(cls, sizes=()):
+        out = []
+        for i, s in enumerate(sizes):
+            if type(s) is not int:
+                if not hasattr(s, "__index__"):
+                    raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                                    f"'{type(s).__name__}')")
+                s = s.__index__()
+            out.append(s)
+        return tuple.__new__(cls, out)
 
     def __repr__(self) -> str:
         return f"ndgrad.Size([{', '.join(map(str, self))}])"
@@ -28,7 +39,19 @@ class Size(tuple):
         return Size(out) if isinstance(i, slice) else out
 
     def __add__(self, other):
-        return Size(tuple(self) + tuple(other))
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(self) + other)
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(other + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
 
     def __reduce__(self):
         return (Size, (tuple(self),))
@@ -52,7 +75,8 @@ class Tensor:
     """A multi-dimensional array with autograd. ``Tensor(data)`` is torch's legacy constructor."""
 
     __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_vc",
-                 "_base", "_view_fn", "_retains_grad", "_hooks", "__weakref__")
+                 "_base", "_view_fn", "_retains_grad", "_hooks", "_view_meta", "_view_ver",
+                 "__weakref__")
     __array_priority__ = 1000  # NumPy defers `ndarray + tensor` to Tensor.__radd__
     __array_ufunc__ = None
     is_sparse = False
@@ -61,20 +85,23 @@ class Tensor:
     layout = "strided"
 
     def __init__(self, *args, device=None):
-        # Legacy constructor: data is copied into the default dtype; ints give an uninitialised size.
-        from ._creation import _array_from_data
+        # Legacy constructor: Tensor(sizes...) or Tensor(Size) is uninitialised, Tensor(sequence)
+        # copies into the default dtype, Tensor(tensor) aliases it.
+        from ._creation import _array_from_data, _size
 
         dev = _resolve_device(device)
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            _init(self, args[0]._data, args[0]._device)
+            self._vc = args[0]._vc
+            return
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             data = args[0]
-            if isinstance(data, Tensor):
-                arr = data._data.astype(D.get_default_dtype().np)
-            else:
-                arr = _array_from_data(data, D.get_default_dtype())
-            arr = to_device(arr, dev)
+            if isinstance(data, (float, complex, bool)):
+                raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+            arr = to_device(_array_from_data(data, D.get_default_dtype()), dev)
         else:
-            shape = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
-            arr = dev.xp.empty(tuple(shape), dtype=D.get_default_dtype().np)
+            shape = _size(args, "new") if args else (0,)
+            arr = dev.xp.empty(shape, dtype=D.get_default_dtype().np)
         _init(self, arr, dev)
 
     # --- construction from arrays (internal, the hot path) -------------------------------------
@@ -181,18 +208,12 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        if self._grad_fn is not None:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a "
-                "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach().")
-        if flag and not (self.is_floating_point() or self.is_complex()):
-            raise RuntimeError(
-                "Only Tensors of floating point and complex dtype can require gradients")
-        self._requires_grad = bool(flag)
+        _set_requires_grad(self, flag, "only Tensors of floating point and complex dtype can "
+                                       "require gradients", attribute=True)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        self.requires_grad = requires_grad
+        _set_requires_grad(self, requires_grad, "only Tensors of floating point dtype can "
+                                                "require gradients", attribute=False)
         return self
 
     @property
@@ -201,17 +222,20 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._base is not None and self._view_ver != self._vc[0]:
+            refresh_view(self)
         return self._grad_fn
 
     @property
     def grad(self):
-        if self._grad_fn is not None and not self._retains_grad:
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
                 ".grad attribute won't be populated during autograd.backward(). If you indeed want "
                 "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
                 "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
-                "access the leaf Tensor instead.", UserWarning, stacklevel=2)
+                "access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more "
+                "information.", UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -236,7 +260,10 @@ class Tensor:
     def retain_grad(self) -> None:
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._grad_fn is not None:
+        if self._grad_fn is not None and not self._retains_grad:
+            from .autograd.function import RetainGrad
+
+            self._grad_fn._add_hook(self._output_nr, RetainGrad(self))
             self._retains_grad = True
 
     def register_hook(self, hook):
@@ -244,6 +271,8 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError(
                 "cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:  # a non-leaf's hooks live on its node
+            return self._grad_fn._add_hook(self._output_nr, hook, before_retain=True)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -252,8 +281,7 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from .autograd.engine import backward
 
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                 inputs=inputs)
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         t = Tensor._make(self._data, self._device)
@@ -261,6 +289,8 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
         return self
@@ -347,10 +377,10 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None) -> str:
         from ._print import format_tensor
 
-        gf = self._grad_fn
+        gf = self.grad_fn
         return format_tensor(
             to_numpy(self._data), dtype_name=self.dtype.name, device=str(self._device),
-            grad_fn_name=None if gf is None else gf.name(),
+            grad_fn_name=None if gf is None else gf.name().rpartition("::")[2],
             requires_grad=self._requires_grad)
 
     __str__ = __repr__
@@ -370,8 +400,9 @@ class Tensor:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
                                "the deepcopy protocol at the moment.")
         new = object.__new__(type(self))
-        for slot in Tensor.__slots__[:-1]:
+        for slot in Tensor.__slots__[:-3]:  # the copy is not a view: no _view_meta/_view_ver
             setattr(new, slot, getattr(self, slot))
+        new._base = new._view_fn = None
         new._data = self._data.copy()
         new._vc = [0]
         new._grad = None if self._grad is None else self._grad.clone()
@@ -382,6 +413,48 @@ class Tensor:
             new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         memo[id(self)] = new
         return new
+
+
+def refresh_view(t: Tensor) -> None:
+    """A view whose base was modified in place (through the base or another view) takes its
+    history from the base's new one, as torch regenerates it (as AsStridedBackward0)."""
+    t._view_ver = t._vc[0]
+    base = t._base
+    if not base._requires_grad or t._view_meta == "no_grad":
+        return
+    if t._view_meta is not None:
+        raise RuntimeError(f"{t._view_meta} is a view and its base or another view of its base "
+                           "has been modified inplace. This view is the output of a function "
+                           "that returns multiple views. Such functions do not allow the output "
+                           "views to be modified inplace. You should replace the inplace "
+                           "operation by an out-of-place one.")
+    prev, _grad_state.grad_enabled = _grad_state.grad_enabled, True
+    try:
+        v = t._view_fn(base)
+    finally:
+        _grad_state.grad_enabled = prev
+    if v._grad_fn is not None:
+        v._grad_fn._name = "AsStridedBackward0"
+    t._grad_fn, t._output_nr, t._requires_grad = v._grad_fn, v._output_nr, True
+
+
+_DETACH_HINT = (" If you want to use a computed variable in a subgraph that doesn't require "
+                "differentiation use var_no_grad = var.detach().")
+
+
+def _set_requires_grad(t: Tensor, flag: bool, dtype_msg: str, attribute: bool) -> None:
+    """torch's rules: only leaves change the flag (requires_grad_() on a non-leaf may keep True),
+    only floating-point and complex tensors require grad."""
+    if t._grad_fn is not None:
+        if flag and attribute:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        if not flag:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables." +
+                               _DETACH_HINT)
+        return
+    if flag and not (t.is_floating_point() or t.is_complex()):
+        raise RuntimeError(dtype_msg)
+    t._requires_grad = bool(flag)
 
 
 def _rebuild(array, dev, requires_grad):
@@ -415,8 +488,7 @@ class _RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-def _resolve_device(dev) -> device:
-    return CPU if dev is None else device(dev)
+_resolve_device = tensor_device
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -1,3 +1,416 @@
-"""indexing primitives (being filled in)."""
+"""``tensor[key]`` and ``tensor[key] = value`` with torch's semantics, and index_put.
 
-__all__: list[str] = []
+A key is split the way torch does it: ints, slices, None and Ellipsis form a *basic* key applied
+first as a view (ints select before advanced indices are placed, unlike NumPy); index tensors,
+masks and Python bools then form an *advanced* key applied to that view (a copy)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import _dtype as D
+from .._backend import to_device
+from .._tensor import Tensor, tensor_method
+from ..autograd.function import Op
+from ._inplace import inplace
+from .movement import Slice, _basic
+
+__all__ = ["index_put"]
+
+_ALL = slice(None)
+_INDEX_TYPES = "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables " \
+               "are valid indices (got {})"
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+def _as_tuple(key) -> tuple:
+    if type(key) is tuple:
+        return key
+    if isinstance(key, list) and len(key) < 32 and any(
+            isinstance(k, (Tensor, list, tuple, slice, np.ndarray)) or k is None or k is Ellipsis
+            for k in key):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and "
+                      "will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In "
+                      "pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], "
+                      "which will result either in an error or a different result",
+                      UserWarning, stacklevel=4)
+        return tuple(key)
+    return (key,)
+
+
+def _index_array(k, xp):
+    """An index that is not int/slice/None/Ellipsis as an integer or bool array (or an int)."""
+    if isinstance(k, Tensor):
+        a = k._data
+    elif isinstance(k, np.ndarray):
+        a = k
+    elif isinstance(k, (list, tuple, range)):
+        a = np.asarray(k)
+        if a.size == 0:
+            a = a.astype(np.int64)
+    elif isinstance(k, str):
+        raise TypeError("new(): invalid data type 'str'")
+    else:
+        raise IndexError(_INDEX_TYPES.format(type(k).__name__))
+    kind = a.dtype.kind
+    if not (a.dtype == np.int64 or a.dtype == np.int32 or kind == "b" or a.dtype == np.uint8):
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if a.ndim == 0 and kind != "b" and a.dtype != np.uint8:
+        return int(a)
+    if a.dtype == np.uint8:
+        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                      "torch.bool instead.", UserWarning, stacklevel=4)
+        a = a.astype(bool)
+    if xp is not np and isinstance(a, np.ndarray):
+        a = xp.asarray(a)
+    return a
+
+
+def _parse(t: Tensor, key):
+    """Split ``key`` into (basic key, advanced key or None, node name of the basic part)."""
+    shape = t._data.shape
+    ndim = len(shape)
+    items = _as_tuple(key)
+    spec = 0
+    conv = []
+    for k in items:
+        if k is None or k is Ellipsis or k is True or k is False:
+            conv.append(k)
+            continue
+        if type(k) is not int and type(k) is not slice:
+            if hasattr(k, "__index__") and not isinstance(k, (Tensor, np.ndarray)):
+                k = k.__index__()
+            elif isinstance(k, Tensor) and k._data.ndim == 0 and k._data.dtype.kind == "b":
+                k = bool(k._data)
+                conv.append(k)
+                continue
+            else:
+                k = _index_array(k, t._device.xp)
+        spec += k.ndim if hasattr(k, "dtype") and k.dtype.kind == "b" else 1
+        conv.append(k)
+    if spec > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    basic, adv = [], []
+    src = out = 0  # position in the input's dims and in the basic result's dims
+    name, nbool = None, 0
+    trivial_ok = type(key) is tuple or isinstance(key, list)
+    for i, k in enumerate(conv):
+        if type(k) is int:
+            if ndim == 0:
+                raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
+                                 "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
+                                 "number")
+            n = shape[src]
+            if not -n <= k < n:
+                raise IndexError(f"index {k} is out of bounds for dimension {i} with size {n}")
+            basic.append(k)
+            src += 1
+            name = "SelectBackward0"
+        elif type(k) is slice:
+            if k.step is not None and k.step.__index__() <= 0:
+                raise ValueError("step must be greater than zero")
+            basic.append(k)
+            if not (trivial_ok and k.indices(shape[src]) == (0, shape[src], 1)):
+                name = "SliceBackward0"
+            src += 1
+            out += 1
+        elif k is None:
+            basic.append(None)
+            out += 1
+            name = "UnsqueezeBackward0"
+        elif k is Ellipsis:
+            n = min(ndim - spec, ndim - src)
+            basic.extend([_ALL] * n)
+            src += n
+            out += n
+        elif k is True or k is False:
+            basic.append(None)
+            adv.append((out, t._device.xp.zeros(1 if k else 0, np.int64)))
+            out += 1
+        else:
+            n = k.ndim if k.dtype.kind == "b" else 1
+            basic.extend([_ALL] * n)
+            adv.append((out, k))
+            nbool += k.dtype.kind == "b"
+            src += n
+            out += n
+    return tuple(basic), _adv_key(adv) if adv else None, name
+
+
+def _adv_key(adv) -> tuple:
+    """The NumPy key that applies ``(dim, array)`` pairs to the basic result."""
+    key, cur = [], 0
+    for pos, a in adv:
+        key.extend([_ALL] * (pos - cur))
+        key.append(a)
+        cur = pos + (a.ndim if a.dtype.kind == "b" else 1)
+    return tuple(key)
+
+
+def _explain(shape, akey) -> None:
+    """Raise torch's IndexError for an advanced key NumPy rejected."""
+    dim, ordinal, arrays = 0, 0, []
+    for a in akey:
+        if type(a) is slice:
+            dim += 1
+            continue
+        if a.dtype.kind == "b":
+            for j, (m, s) in enumerate(zip(a.shape, shape[dim:])):
+                if m != s:
+                    raise IndexError(f"The shape of the mask {list(a.shape)} at index {j} does not "
+                                     f"match the shape of the indexed tensor {list(shape)} at "
+                                     f"index {dim + j}")
+            dim += a.ndim
+            ordinal += a.ndim
+            arrays.append(a.shape[:0] + (int(a.sum()),))
+            continue
+        n = shape[dim]
+        if a.size and (a.max() >= n or a.min() < -n):
+            if n == 0:
+                raise IndexError("index is out of bounds for dimension with size 0")
+            bad = int(a[(a >= n) | (a < -n)].ravel()[0])
+            raise IndexError(f"index {bad} is out of bounds for dimension {ordinal} with size {n}")
+        arrays.append(a.shape)
+        dim += 1
+        ordinal += 1
+    try:
+        np.broadcast_shapes(*arrays)
+    except ValueError:
+        shapes = ", ".join(str(list(s)) for s in arrays)
+        raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together with "
+                         f"shapes {shapes}") from None
+
+
+# --- reading ---------------------------------------------------------------------------------------
+class Index(Op):
+    """An advanced (copying) index; repeated indices accumulate in backward."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        return a[key]
+
+    def backward(ctx, g):
+        return IndexBackward.apply(g, ctx.shape, ctx.key)
+
+
+class IndexBackward(Op):
+    __slots__ = ()
+
+    def forward(ctx, g, shape, key):
+        ctx.key = key
+        out = ctx.xp.zeros(shape, g.dtype)
+        if all(type(k) is slice or k.dtype.kind == "b" for k in key):
+            out[key] = g  # masks never repeat an element
+        else:
+            ctx.xp.add.at(out, key, g)
+        return out
+
+    def backward(ctx, gg):
+        return Index.apply(gg, ctx.key)
+
+
+def getitem(self: Tensor, key) -> Tensor:
+    if type(key) is int and self._data.ndim and -self._data.shape[0] <= key < \
+            self._data.shape[0]:
+        out = _basic(self, (key,), "SelectBackward0")  # the common fast path
+        return out
+    basic, akey, name = _parse(self, key)
+    if type(key) is slice:
+        name = "SliceBackward0"  # torch never skips a lone slice
+    out = self if akey is not None and all(k is _ALL for k in basic) else \
+        _basic(self, basic, name)
+    if akey is None:
+        return out
+    try:
+        return Index.apply(out, akey)
+    except IndexError:
+        _explain(out._data.shape, akey)
+        raise
+
+
+# --- writing ---------------------------------------------------------------------------------------
+class IndexPut(Op):
+    """``a[basic][adv] = v`` (or ``+= v``) out of place; the slots written lose their gradient."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, v, basic, akey, accumulate=False):
+        ctx.basic, ctx.akey, ctx.accumulate = basic, akey, accumulate
+        ctx.vshape = getattr(v, "shape", ())
+        out = a.copy()
+        _put(ctx.xp, out, basic, akey, v, accumulate)
+        return out
+
+    def backward(ctx, g):
+        ga = gv = None
+        if ctx.needs_input_grad[0]:
+            ga = g if ctx.accumulate else IndexPut.apply(g, g.new_zeros(()), ctx.basic, ctx.akey)
+        if ctx.needs_input_grad[1]:
+            gv = Slice.apply(g, ctx.basic)
+            if ctx.akey is not None:
+                gv = Index.apply(gv, ctx.akey)
+            gv = _sum_to(gv, ctx.vshape)
+        return ga, gv
+
+
+def _put(xp, out, basic, akey, v, accumulate):
+    if akey is None:
+        if accumulate:
+            out[basic] += v
+        else:
+            out[basic] = v
+        return
+    view = out[basic] if basic else out
+    if accumulate:
+        xp.add.at(view, akey, v)
+    else:
+        view[akey] = v
+
+
+def _sum_to(g: Tensor, shape) -> Tensor:
+    """Sum a broadcast value's gradient back to its shape (which may have extra leading 1s)."""
+    if tuple(g.shape) == tuple(shape):
+        return g
+    extra = len(shape) - g.ndim
+    if extra > 0:
+        return g.reshape(shape)
+    from .reduce import sum_to_size
+
+    return sum_to_size(g, shape)
+
+
+def _value(self: Tensor, value, advanced: bool):
+    if isinstance(value, Tensor):
+        if value._device != self._device:
+            raise RuntimeError(f"expected device {self._device} but got device {value._device}")
+        if advanced and value.dtype is not self.dtype:
+            from ._inplace import torch_type_name as tn
+
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{tn(self.dtype)} for the destination and {tn(value.dtype)} for "
+                               "the source.")
+        return value
+    if isinstance(value, (bool, int, float, complex, np.generic)):
+        return value
+    mod = type(value).__module__
+    what = type(value).__name__ if mod == "builtins" else f"{mod}.{type(value).__name__}"
+    raise TypeError(f"can't assign a {what} to a {self.type()}")
+
+
+def _shape_error(self: Tensor, basic, akey, vshape) -> None:
+    """Raise torch's message for a value that does not broadcast to the indexed region."""
+    region = self._data[basic] if basic else self._data
+    if akey is not None:
+        rshape = np.empty(region.shape, np.bool_)[akey].shape
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
+                           f"broadcast to indexing result of shape {list(rshape)}")
+    from .movement import expand_error
+
+    vshape = list(vshape)
+    while len(vshape) > np.ndim(region) and vshape[0] == 1:
+        vshape.pop(0)  # torch drops leading 1s before expanding
+    expand_error(self.type(), vshape, list(np.shape(region)))
+
+
+def setitem(self: Tensor, key, value) -> None:
+    basic, akey, _ = _parse(self, key)
+    value = _value(self, value, akey is not None)
+    if not _recording(self, value):
+        v = value._data if isinstance(value, Tensor) else value
+        try:
+            _put(self._device.xp, self._data, basic, akey, v, False)
+        except IndexError:
+            _explain(self._data[basic].shape, akey)
+            raise
+        except ValueError:
+            _shape_error(self, basic, akey, np.shape(v))
+            raise
+        self._vc[0] += 1
+        return
+    if not isinstance(value, Tensor):
+        value = Tensor._make(self._device.xp.asarray(value, self._data.dtype), self._device)
+    elif value.dtype is not self.dtype:
+        value = value.to(self.dtype)
+    _check_put_shape(self, basic, akey, value)
+    if akey is None and self._requires_grad and self._grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+
+    def put(t, v):
+        out = IndexPut.apply(t, v, basic, akey)
+        out._grad_fn._name = "torch::autograd::CopySlices" if akey is None else \
+            "IndexPutBackward0"
+        return out
+
+    inplace(self, put, value)
+
+
+def _check_put_shape(self, basic, akey, value) -> None:
+    region = self._data[basic] if basic else self._data
+    rshape = np.shape(region) if akey is None else np.empty(np.shape(region), np.bool_)[akey].shape
+    try:
+        np.broadcast_to(np.empty(value._data.shape, np.bool_), rshape)
+    except ValueError:
+        _shape_error(self, basic, akey, value._data.shape)
+
+
+def _recording(self: Tensor, value) -> bool:
+    from ..autograd.grad_mode import state
+
+    if not state.grad_enabled:
+        return False
+    base = self._base
+    return self._requires_grad or (base is not None and base._requires_grad) or (
+        isinstance(value, Tensor) and value._requires_grad)
+
+
+Tensor.__getitem__ = getitem
+Tensor.__setitem__ = setitem
+
+
+def _indices_key(input: Tensor, indices):
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): argument 'indices' (position 1) must be tuple of Tensors, "
+                        f"not {type(indices).__name__}")
+    for i, k in enumerate(indices):
+        if k is not None and not isinstance(k, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(k).__name__}")
+    key = tuple(_ALL if k is None else k for k in indices)
+    basic, akey, _ = _parse(input, key)
+    if akey is None:  # index_put with only None indices writes everything
+        akey = (_ALL,)
+    return basic, akey
+
+
+@tensor_method
+def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """Same as torch.Tensor.index_put_."""
+    basic, akey = _indices_key(input, indices)
+    values = _value(input, values, True)
+
+    def put(t, v):
+        out = IndexPut.apply(t, v, basic, akey, accumulate)
+        if out._grad_fn is not None:
+            out._grad_fn._name = "IndexPutBackward0"
+        return out
+
+    return inplace(input, put, values)
+
+
+@tensor_method
+def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """Same as torch.index_put."""
+    basic, akey = _indices_key(input, indices)
+    values = _value(input, values, True)
+    out = IndexPut.apply(input, values, basic, akey, accumulate)
+    if out._grad_fn is not None:
+        out._grad_fn._name = "IndexPutBackward0"
+    return out
+
+
+_ = to_device, D

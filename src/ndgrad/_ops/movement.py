@@ -1,50 +1,95 @@
-"""Shape and movement primitives: views (reshape, transpose, permute, expand, squeeze, indexing),
-joins (cat, stack), copies (clone, to) and indexing with gradients."""
+"""Views: tensors that share their base's memory (reshape, permute, expand, squeeze, narrow,
+select...), and the joins cat/stack. Each view is marked with ``_as_view`` so writes through it
+reach the base and in-place ops on it rebase the base's history (see ``_inplace``)."""
 
 from __future__ import annotations
 
 import math
 
 from .. import _dtype as D
-from .._backend import device, to_device
-from .._tensor import Size, Tensor, tensor_method, wrap_dim, wrap_dims
+from .._tensor import Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
-from ._inplace import inplace
+from ..autograd.grad_mode import state as _grad_state
+from .convert import _parse_to  # noqa: F401  (nn.Module.to imports it from here)
 
-__all__ = ["broadcast_to", "cat", "clone", "concat", "concatenate", "flatten", "narrow", "permute",
-           "reshape", "select", "squeeze", "stack", "swapaxes", "swapdims", "t", "transpose",
-           "unbind", "unflatten", "unsqueeze", "index_put"]
+__all__ = ["adjoint", "broadcast_to", "cat", "concat", "concatenate", "flatten", "movedim",
+           "moveaxis", "narrow", "permute", "reshape", "select", "squeeze", "stack", "swapaxes",
+           "swapdims", "t", "transpose", "unflatten", "unsqueeze"]
 
 
-def _as_view(out: Tensor, src: Tensor, fn) -> Tensor:
-    """Mark ``out`` as a view of ``src``'s base; ``fn(base)`` rebuilds it (for in-place ops)."""
-    if src._base is None:
+def _as_view(out: Tensor, src: Tensor, fn, multi: str | None = None) -> Tensor:
+    """Mark ``out`` as a view of ``src``'s base; ``fn(src)`` rebuilds it (for in-place ops).
+
+    ``multi`` names the multi-output op (Split, Unbind) whose views torch forbids modifying in
+    place while recording; views made in no_grad mode of a tensor requiring grad are marked too."""
+    base = src._base
+    if base is None:
         out._base, out._view_fn = src, fn
     else:
         prev = src._view_fn
-        out._base, out._view_fn = src._base, lambda b: fn(prev(b))
+        out._base, out._view_fn = base, lambda b: fn(prev(b))
+        src = base
     out._vc = src._vc
+    out._view_ver = src._vc[0]
+    out._view_meta = multi or (None if _grad_state.grad_enabled or not src._requires_grad
+                               else "no_grad")
     return out
 
 
-def _shape_arg(shape):
+def _strided(xp, a, shape, strides):
+    """A writable view of ``a`` with element strides (NumPy's diagonal is read-only)."""
+    return xp.lib.stride_tricks.as_strided(a, shape, tuple(s * a.itemsize for s in strides))
+
+
+def _elem_strides(a) -> tuple:
+    return tuple(s // a.itemsize for s in a.strides)
+
+
+# --- reshape family ------------------------------------------------------------------------------
+def _shape_arg(shape, name="reshape"):
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    elif any(not isinstance(s, int) for s in shape):
+        raise TypeError(f"{name}() takes 1 positional argument but {len(shape)} were given")
+    return tuple(s.__index__() for s in shape)
 
 
 def _infer(shape, numel):
     shape = list(shape)
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
+    for i, s in enumerate(shape):
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {shape}")
     known = math.prod(s for s in shape if s != -1)
     if -1 in shape:
-        if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        if known == 0:
+            if numel == 0:
+                raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {shape} "
+                                   "because the unspecified dimension size -1 can be any value "
+                                   "and is ambiguous")
+            raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
+        if numel % known:
+            raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
         shape[shape.index(-1)] = numel // known
     elif known != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
     return tuple(shape)
+
+
+def _try_view(a, shape):
+    """``a`` reshaped without copying, or None when its strides do not allow it."""
+    try:
+        return a.reshape(shape, copy=False)
+    except ValueError:
+        return None
+    except TypeError:  # array modules without reshape(copy=)
+        probe = a.view()
+        try:
+            probe.shape = shape
+        except AttributeError:
+            return None
+        return probe
 
 
 class View(Op):
@@ -52,42 +97,60 @@ class View(Op):
 
     def forward(ctx, a, shape):
         ctx.shape = a.shape
-        return a.reshape(shape)
+        v = _try_view(a, shape)
+        return a.reshape(shape) if v is None else v
 
     def backward(ctx, g):
         return g.reshape(ctx.shape)
 
 
-@tensor_method
-def reshape(input, *shape):
-    shape = _infer(_shape_arg(shape), input.numel())
-    if shape == input._data.shape and not input._requires_grad:
-        return _as_view(Tensor._make(input._data.view(), input._device), input,
-                        lambda b: b.reshape(shape))
+def _view(input: Tensor, shape: tuple, name: str = "ViewBackward0") -> Tensor:
     out = View.apply(input, shape)
-    if out._data.base is not None or out._data.size == 0:
-        return _as_view(out, input, lambda b: b.reshape(shape))
+    if out._grad_fn is not None:
+        out._grad_fn._name = name
+    return _as_view(out, input, lambda b: _view(b, shape, name))
+
+
+@tensor_method
+def reshape(input: Tensor, *shape) -> Tensor:
+    """Same as torch.reshape: a view when the strides allow it, else a copy."""
+    shape = _infer(_shape_arg(shape), input._data.size)
+    if _try_view(input._data, shape) is not None:
+        return _view(input, shape)
+    out = View.apply(input, shape)
     if out._grad_fn is not None:
         out._grad_fn._name = "UnsafeViewBackward0"
     return out
 
 
 @tensor_method
-def view(input, *shape):
+def view(input: Tensor, *shape) -> Tensor:
+    """Same as torch.Tensor.view, including ``view(dtype)``."""
     if len(shape) == 1 and isinstance(shape[0], (D.dtype, type)) and not isinstance(shape[0], int):
-        dt = D.to_dtype(shape[0])
-        return Tensor._make(input._data.view(dt.np), input._device)
-    shape = _infer(_shape_arg(shape), input.numel())
-    if not input._data.flags.c_contiguous and input._data.size > 1:
-        probe = input._data.view()
-        try:
-            probe.shape = shape  # NumPy refuses exactly when a view is impossible
-        except AttributeError:
-            raise RuntimeError("view size is not compatible with input tensor's size and stride "
-                               "(at least one dimension spans across two contiguous subspaces). "
-                               "Use .reshape(...) instead.") from None
-    out = View.apply(input, shape)
-    return _as_view(out, input, lambda b: b.view(shape))
+        return _view_dtype(input, D.to_dtype(shape[0]))
+    shape = _infer(_shape_arg(shape, "view"), input._data.size)
+    if _try_view(input._data, shape) is None:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    return _view(input, shape)
+
+
+def _view_dtype(input: Tensor, dt: D.dtype) -> Tensor:
+    a, old = input._data, input.dtype
+    if dt.itemsize != old.itemsize:
+        from ._inplace import torch_type_name as tn
+
+        what = f"view {tn(old)} as {tn(dt)} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to {what}")
+        if dt.itemsize > old.itemsize and a.shape[-1] * old.itemsize % dt.itemsize:
+            raise RuntimeError(f"self.size(-1) must be divisible by {dt.itemsize // old.itemsize} "
+                               f"to {what}, but got {a.shape[-1]}")
+        if a.ndim and a.strides[-1] != a.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 to {what}")
+    out = Tensor._make(a.view(dt.np), input._device)
+    return _as_view(out, input, lambda b: _view_dtype(b, dt))
 
 
 Tensor.view_as = lambda self, other: view(self, other.shape)
@@ -95,24 +158,30 @@ Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
 
 
 @tensor_method
-def flatten(input, start_dim=0, end_dim=-1):
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if input.ndim == 0:
         return reshape(input, (1,))
     s, e = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
     shp = input.shape
     return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
 
 @tensor_method
-def unflatten(input, dim, sizes):
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     d = wrap_dim(dim, input.ndim)
     shp = input.shape
-    sizes = _infer(tuple(sizes), shp[d])
-    return view(input, shp[:d] + sizes + shp[d + 1:])
+    sizes = tuple(sizes)
+    if sizes.count(-1) <= 1 and -1 not in sizes and math.prod(sizes) != shp[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shp[d]}) in the input tensor")
+    return view(input, shp[:d] + _infer(sizes, shp[d]) + shp[d + 1:])
 
 
+# --- permutations --------------------------------------------------------------------------------
 class Permute(Op):
     __slots__ = ()
 
@@ -127,9 +196,16 @@ class Permute(Op):
         return g.permute(inv)
 
 
+def _permute(input: Tensor, perm: tuple, name: str) -> Tensor:
+    out = Permute.apply(input, perm)
+    if out._grad_fn is not None:
+        out._grad_fn._name = name
+    return _as_view(out, input, lambda b: _permute(b, perm, name))
+
+
 @tensor_method
-def permute(input, *dims):
-    dims = _shape_arg(dims)
+def permute(input: Tensor, *dims) -> Tensor:
+    dims = _shape_arg(dims, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
                            "not match the length of the desired ordering of dimensions i.e. "
@@ -137,19 +213,16 @@ def permute(input, *dims):
     perm = wrap_dims(dims, input.ndim)
     if len(set(perm)) != len(perm):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _as_view(Permute.apply(input, perm), input, lambda b: b.permute(perm))
+    return _permute(input, perm, "PermuteBackward0")
 
 
 @tensor_method
-def transpose(input, dim0, dim1):
+def transpose(input: Tensor, dim0: int, dim1: int, _name: str = "TransposeBackward0") -> Tensor:
     n = input.ndim
     d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
     perm = list(range(n))
     perm[d0], perm[d1] = perm[d1], perm[d0]
-    out = Permute.apply(input, tuple(perm))
-    if out._grad_fn is not None:
-        out._grad_fn._name = "TransposeBackward0"
-    return _as_view(out, input, lambda b: b.transpose(d0, d1))
+    return _permute(input, tuple(perm), _name)
 
 
 swapaxes = swapdims = transpose
@@ -157,10 +230,10 @@ Tensor.swapaxes = Tensor.swapdims = transpose
 
 
 @tensor_method
-def t(input):
+def t(input: Tensor) -> Tensor:
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, -1) if input.ndim == 2 else input
+    return transpose(input, 0, -1, "TBackward0") if input.ndim == 2 else input
 
 
 def _T(self):
@@ -168,9 +241,11 @@ def _T(self):
         import warnings
 
         warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
-                      "shape is deprecated and it will throw an error in a future release.",
+                      "shape is deprecated and it will throw an error in a future release. "
+                      "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
+                      "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
                       UserWarning, stacklevel=2)
-    return permute(self, tuple(range(self.ndim - 1, -1, -1)))
+    return _permute(self, tuple(range(self.ndim - 1, -1, -1)), "PermuteBackward0")
 
 
 def _mT(self):
@@ -180,12 +255,54 @@ def _mT(self):
     return transpose(self, -2, -1)
 
 
+def _H(self):
+    if self.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.ndim}-D tensor." +
+                           (" For batches of matrices, consider using tensor.mH"
+                            if self.ndim > 2 else ""))
+    return adjoint(self)
+
+
+@tensor_method
+def adjoint(input: Tensor) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {input.ndim}-D tensor.")
+    out = transpose(input, -2, -1)
+    return out.conj() if out.is_complex() else out
+
+
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
-Tensor.H = property(lambda self: _T(self).conj())
-Tensor.mH = property(lambda self: _mT(self).conj())
+Tensor.H = property(_H)
+Tensor.mH = property(lambda self: _mT(self) if not self.is_complex() else adjoint(self))
 
 
+@tensor_method
+def movedim(input: Tensor, source, destination) -> Tensor:
+    """Same as torch.movedim (alias moveaxis)."""
+    n = input.ndim
+    src = wrap_dims(source, n)
+    dst = wrap_dims(destination, n)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    rest = iter(d for d in range(n) if d not in src)
+    where = dict(zip(dst, src))
+    perm = tuple(where[i] if i in where else next(rest) for i in range(n))
+    return _permute(input, perm, "PermuteBackward0")
+
+
+moveaxis = movedim
+Tensor.moveaxis = movedim
+
+
+# --- broadcasting views --------------------------------------------------------------------------
 class Expand(Op):
     __slots__ = ()
 
@@ -199,63 +316,125 @@ class Expand(Op):
         return sum_to_size(g, ctx.shape)
 
 
-@tensor_method
-def expand(input, *sizes):
-    sizes = list(_shape_arg(sizes))
-    n = len(sizes) - input.ndim
+def expand_error(type_name: str, sizes: list, shape: list) -> None:
+    """Raise torch's error if ``shape`` cannot expand to ``sizes`` (-1 keeps a size)."""
+    n = len(sizes) - len(shape)
     if n < 0:
-        raise RuntimeError(f"expand({input.type()}{{{list(input.shape)}}}, size={sizes}): the "
-                           "number of sizes provided ({}) must be greater or equal to the number "
-                           f"of dimensions in the tensor ({input.ndim})".format(len(sizes)))
+        raise RuntimeError(f"expand({type_name}{{{shape}}}, size={sizes}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of "
+                           f"dimensions in the tensor ({len(shape)})")
     for i, s in enumerate(sizes):
-        if s == -1:
-            sizes[i] = input.shape[i - n]
-        elif i >= n and input.shape[i - n] not in (1, s):
+        if s == -1 and i < n:
+            raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                               f"non-existing dimension {i}")
+        if i >= n and s != -1 and shape[i - n] not in (1, s):
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
-                               f"size ({input.shape[i - n]}) at non-singleton dimension {i}.  "
-                               f"Target sizes: {sizes}.  Tensor sizes: {list(input.shape)}")
-    sizes = tuple(sizes)
-    if sizes == input._data.shape:
-        return _as_view(Tensor._make(input._data.view(), input._device, input._requires_grad,
-                                     None), input, lambda b: b.expand(sizes)) \
-            if not input._requires_grad else Expand.apply(input, sizes)
-    return _as_view(Expand.apply(input, sizes), input, lambda b: b.expand(sizes))
+                               f"size ({shape[i - n]}) at non-singleton dimension {i}.  "
+                               f"Target sizes: {sizes}.  Tensor sizes: {shape}")
+
+
+@tensor_method
+def expand(input: Tensor, *sizes) -> Tensor:
+    sizes = list(_shape_arg(sizes, "expand"))
+    shape = input._data.shape
+    expand_error(input.type(), sizes, list(shape))
+    n = len(sizes) - len(shape)
+    sizes = tuple(shape[i - n] if s == -1 else s for i, s in enumerate(sizes))
+    return _expand(input, sizes)
+
+
+def _expand(input: Tensor, sizes: tuple) -> Tensor:
+    return _as_view(Expand.apply(input, sizes), input, lambda b: _expand(b, sizes))
 
 
 Tensor.expand_as = lambda self, other: expand(self, other.shape)
 
 
-def broadcast_to(input, size):
-    return expand(input, size)
+def broadcast_to(input: Tensor, size) -> Tensor:
+    return expand(input, tuple(size))
+
+
+Tensor.broadcast_to = broadcast_to
 
 
 @tensor_method
-def squeeze(input, dim=None):
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    shape = input._data.shape
     if dim is None:
-        axes = tuple(i for i, s in enumerate(input.shape) if s == 1)
-        name = "SqueezeBackward0"
+        axes, name = tuple(i for i, s in enumerate(shape) if s == 1), "SqueezeBackward0"
     else:
-        axes = tuple(d for d in wrap_dims(dim, input.ndim) if input.shape[d] == 1) \
-            if input.ndim else ()
         name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
-    shape = tuple(s for i, s in enumerate(input.shape) if i not in axes)
-    out = View.apply(input, shape)
-    if out._grad_fn is not None:
-        out._grad_fn._name = name
-    return _as_view(out, input, lambda b: b.squeeze(dim))
+        axes = tuple(d for d in wrap_dims(dim, input.ndim) if input.ndim and shape[d] == 1)
+    return _view(input, tuple(s for i, s in enumerate(shape) if i not in axes), name)
 
 
 @tensor_method
-def unsqueeze(input, dim):
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
     d = wrap_dim(dim, input.ndim + 1)
-    shape = input.shape[:d] + (1,) + input.shape[d:]
-    out = View.apply(input, shape)
+    shape = input._data.shape
+    return _view(input, shape[:d] + (1,) + shape[d:], "UnsqueezeBackward0")
+
+
+# --- pieces --------------------------------------------------------------------------------------
+class Slice(Op):
+    """A basic index (ints, slices, None) as a view: select, slice, unsqueeze."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        return a[key]
+
+    def backward(ctx, g):
+        return SliceBackward.apply(g, ctx.shape, ctx.key)
+
+
+class SliceBackward(Op):
+    __slots__ = ()
+
+    def forward(ctx, g, shape, key):
+        ctx.key = key
+        out = ctx.xp.zeros(shape, g.dtype)
+        out[key] = g
+        return out
+
+    def backward(ctx, gg):
+        return Slice.apply(gg, ctx.key)
+
+
+def _basic(t: Tensor, key: tuple, name: str | None) -> Tensor:
+    out = Slice.apply(t, key)
     if out._grad_fn is not None:
-        out._grad_fn._name = "UnsqueezeBackward0"
-    return _as_view(out, input, lambda b: b.unsqueeze(d))
+        out._grad_fn._name = name or "AliasBackward0"
+    return _as_view(out, t, lambda b: _basic(b, key, name))
 
 
-# --- joins --------------------------------------------------------------------------------------
+@tensor_method
+def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
+    d = wrap_dim(dim, input.ndim)
+    n = input._data.shape[d]
+    start = int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
+    if start < 0:
+        start += n
+    if start + length > n or length < 0:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return _basic(input, (slice(None),) * d + (slice(start, start + length),), "SliceBackward0")
+
+
+@tensor_method
+def select(input: Tensor, dim: int, index) -> Tensor:
+    d = wrap_dim(dim, input.ndim)
+    n, index = input._data.shape[d], int(index)
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
+    return _basic(input, (slice(None),) * d + (index,), "SelectBackward0")
+
+
+# --- joins ---------------------------------------------------------------------------------------
 class Cat(Op):
     __slots__ = ()
 
@@ -271,16 +450,30 @@ class Cat(Op):
         return tuple(out)
 
 
-def _promote_all(tensors):
+def _tensor_list(name: str, tensors) -> list:
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        "Tensor")
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return tensors
+
+
+def _promote_all(tensors: list) -> list:
     dt = D.result_type(*tensors)
     return [t if t.dtype is dt else t.to(dt) for t in tensors]
 
 
-def cat(tensors, dim=0, *, out=None):
-    tensors = list(tensors)
+def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
+    """Same as torch.cat (1-D empty tensors are skipped, as torch's legacy rule says)."""
+    tensors = _tensor_list("cat", tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    nonempty = [t for t in tensors if not (t.ndim == 1 and t.numel() == 0)]
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    dt = D.result_type(*tensors)
+    nonempty = [t for t in tensors if not (t.ndim == 1 and t._data.size == 0)]
     tensors = _promote_all(nonempty or tensors[:1])
     ref = tensors[0]
     if ref.ndim == 0:
@@ -295,7 +488,8 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
                                    f"Expected size {ref.shape[k]} but got size {t.shape[k]} for "
                                    f"tensor number {i} in the list.")
-    return Cat.apply(*tensors, dim=d)
+    res = Cat.apply(*tensors, dim=d)
+    return res if res.dtype is dt else res.to(dt)
 
 
 concat = concatenate = cat
@@ -312,8 +506,8 @@ class Stack(Op):
         return tuple(g.unbind(ctx.dim))
 
 
-def stack(tensors, dim=0, *, out=None):
-    tensors = list(tensors)
+def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
+    tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors[1:], 1):
@@ -324,344 +518,3 @@ def stack(tensors, dim=0, *, out=None):
     tensors = _promote_all(tensors)
     d = wrap_dim(dim, tensors[0].ndim + 1)
     return Stack.apply(*tensors, dim=d)
-
-
-class Unbind(Op):
-    __slots__ = ()
-
-    def forward(ctx, a, dim):
-        ctx.dim = dim
-        return tuple(ctx.xp.moveaxis(a, dim, 0)) if a.shape[dim] else ()
-
-    def backward(ctx, *grads):
-        return stack(grads, ctx.dim)
-
-
-@tensor_method
-def unbind(input, dim=0):
-    d = wrap_dim(dim, input.ndim)
-    outs = Unbind.apply(input, d)
-    if not isinstance(outs, tuple):
-        outs = (outs,)
-    return tuple(_as_view(o, input, lambda b, i=i: b.select(d, i)) for i, o in enumerate(outs))
-
-
-@tensor_method
-def narrow(input, dim, start, length):
-    d = wrap_dim(dim, input.ndim)
-    start = int(start)
-    if start < 0:
-        start += input.shape[d]
-    if start + length > input.shape[d] or length < 0:
-        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
-                           f"({input.shape[d]}).")
-    idx = (slice(None),) * d + (slice(start, start + length),)
-    return input[idx]
-
-
-@tensor_method
-def select(input, dim, index):
-    d = wrap_dim(dim, input.ndim)
-    return input[(slice(None),) * d + (index,)]
-
-
-# --- copies and conversions ---------------------------------------------------------------------
-class Clone(Op):
-    __slots__ = ()
-
-    def forward(ctx, a):
-        return a.copy()
-
-    def backward(ctx, g):
-        return g
-
-
-@tensor_method
-def clone(input, *, memory_format=None):
-    return Clone.apply(input)
-
-
-@tensor_method
-def contiguous(input, memory_format=None):
-    if input._data.flags.c_contiguous:
-        return input
-    return Clone.apply(input)
-
-
-class ToCopy(Op):
-    __slots__ = ()
-
-    def forward(ctx, a, dt, dev):
-        ctx.src_dtype, ctx.src_dev = a.dtype, ctx.device_of(a)
-        if a.dtype.kind == "c" and dt.kind != "c":
-            import warnings
-
-            warnings.warn("Casting complex values to real discards the imaginary part",
-                          UserWarning, stacklevel=4)
-            a = a.real
-        return to_device(a.astype(dt, copy=False), dev)
-
-    def device_of(ctx, a):
-        from .._backend import device_of_array
-
-        return device_of_array(a)
-
-    def backward(ctx, g):
-        return g.to(dtype=D.from_numpy(ctx.src_dtype), device=ctx.src_dev)
-
-
-def _parse_to(args, kwargs):
-    dt = kwargs.pop("dtype", None)
-    dev = kwargs.pop("device", None)
-    for a in args:
-        if isinstance(a, D.dtype):
-            dt = a
-        elif isinstance(a, Tensor):
-            dt, dev = a.dtype, a.device
-        elif isinstance(a, (str, device)):
-            dev = a
-    return dt, dev
-
-
-@tensor_method
-def to(input, *args, **kwargs):
-    """Same as torch.Tensor.to(dtype), .to(device), .to(other), with ``copy=`` and
-    ``non_blocking=`` (ignored)."""
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
-    dt, dev = _parse_to(args, kwargs)
-    dt = input.dtype if dt is None else D.to_dtype(dt)
-    dev = input._device if dev is None else device(dev)
-    if dt is input.dtype and dev == input._device and not copy:
-        return input
-    out = ToCopy.apply(input, dt.np, dev)
-    out._device = dev
-    return out
-
-
-def _caster(dt):
-    def cast(self, memory_format=None):
-        return to(self, dt)
-
-    return cast
-
-
-for _n, _dt in (("float", D.float32), ("double", D.float64), ("half", D.float16),
-                ("bfloat16", D.bfloat16), ("int", D.int32), ("long", D.int64),
-                ("short", D.int16), ("char", D.int8), ("byte", D.uint8), ("bool", D.bool_),
-                ("cfloat", D.complex64), ("cdouble", D.complex128)):
-    setattr(Tensor, _n, _caster(_dt))
-
-Tensor.cpu = lambda self, memory_format=None: to(self, "cpu")
-Tensor.cuda = lambda self, device=None, non_blocking=False: to(
-    self, "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
-Tensor.type_as = lambda self, other: to(self, other.dtype)
-
-_LEGACY = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-           "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
-           "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-           "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
-           "complex128": "ComplexDoubleTensor"}
-
-
-def _type(self, dtype=None, non_blocking=False):
-    if dtype is None:
-        prefix = "torch." if self._device.type == "cpu" else "torch.cuda."
-        return prefix + _LEGACY[self.dtype.name]
-    if isinstance(dtype, str):
-        name = dtype.rsplit(".", 1)[-1]
-        dtype = next(D._by_name(k) for k, v in _LEGACY.items() if v == name)
-    return to(self, dtype)
-
-
-Tensor.type = _type
-
-
-# --- indexing -----------------------------------------------------------------------------------
-def _index_key(key, dev):
-    """Tensors in an index become arrays; bool/int checks as torch does."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    out = []
-    for k in key:
-        if isinstance(k, Tensor):
-            k = k._data
-            if k.dtype.kind not in "biu":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        elif isinstance(k, list):
-            k = dev.xp.asarray(k)
-            if k.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        out.append(k)
-    return tuple(out)
-
-
-def _is_basic(key):
-    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key)
-
-
-def _check_bounds(key, shape):
-    dim = 0
-    for k in key:
-        if k is None:
-            continue
-        if k is Ellipsis:
-            dim = len(shape) - sum(1 for x in key if x is not None and x is not Ellipsis)
-            continue
-        if isinstance(k, int) and dim < len(shape):
-            if not -shape[dim] <= k < shape[dim]:
-                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size "
-                                 f"{shape[dim]}")
-        elif isinstance(k, int):
-            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-        dim += 1 if not hasattr(k, "dtype") or k.dtype.kind != "b" else k.ndim
-
-
-class Index(Op):
-    __slots__ = ()
-
-    def forward(ctx, a, key, basic):
-        ctx.shape, ctx.key, ctx.basic = a.shape, key, basic
-        return a[key]
-
-    def backward(ctx, g):
-        return IndexBackward.apply(g, ctx.shape, ctx.key, ctx.basic)
-
-
-class IndexBackward(Op):
-    """Scatter a gradient into zeros; repeated advanced indices accumulate."""
-
-    __slots__ = ()
-
-    def forward(ctx, g, shape, key, basic):
-        ctx.key, ctx.basic = key, basic
-        out = ctx.xp.zeros(shape, g.dtype)
-        if basic:
-            out[key] = g
-        else:
-            ctx.xp.add.at(out, key, g)
-        return out
-
-    def backward(ctx, gg):
-        return Index.apply(gg, ctx.key, ctx.basic)
-
-
-def _index_name(key, basic):
-    if not basic:
-        return "IndexBackward0"
-    last = None
-    for k in key:
-        if isinstance(k, int):
-            last = "SelectBackward0"
-        elif isinstance(k, slice) and k != slice(None):
-            last = "SliceBackward0"
-        elif k is None:
-            last = "UnsqueezeBackward0"
-    return last or "AliasBackward0"
-
-
-def getitem(self, key):
-    key = _index_key(key, self._device)
-    basic = _is_basic(key)
-    if basic:
-        _check_bounds(key, self._data.shape)
-    try:
-        out = Index.apply(self, key, basic)
-    except IndexError as e:
-        raise IndexError(_numpy_index_message(str(e))) from None
-    if out._grad_fn is not None:
-        out._grad_fn._name = _index_name(key, basic)
-    if basic:
-        _as_view(out, self, lambda b: getitem(b, key))
-    return out
-
-
-def _numpy_index_message(msg):
-    import re
-
-    m = re.match(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", msg)
-    if m:
-        return f"index {m[1]} is out of bounds for dimension {m[2]} with size {m[3]}"
-    return msg
-
-
-class IndexPut(Op):
-    """``a[key] = v`` out of place: the slots written lose their gradient; v gets the rest."""
-
-    __slots__ = ()
-
-    def forward(ctx, a, v, key, accumulate=False):
-        ctx.key, ctx.vshape = key, v.shape
-        out = a.copy()
-        if accumulate:
-            ctx.xp.add.at(out, key, v)
-        else:
-            out[key] = v
-        return out
-
-    def backward(ctx, g):
-        ga = gv = None
-        if ctx.needs_input_grad[0]:
-            ga = IndexPut.apply(g, g.new_zeros(()), ctx.key)
-        if ctx.needs_input_grad[1]:
-            gv = Index.apply(g, ctx.key, _is_basic(ctx.key))
-            if gv.shape != ctx.vshape:
-                from .reduce import sum_to_size
-
-                gv = sum_to_size(gv, ctx.vshape)
-        return ga, gv
-
-
-def setitem(self, key, value):
-    key = _index_key(key, self._device)
-    if isinstance(value, Tensor):
-        if value._device != self._device:
-            raise RuntimeError(f"expected device {self._device} but got device {value._device}")
-    if _is_basic(key):
-        _check_bounds(key, self._data.shape)
-    recording = _recording(self, value)
-    if not recording:
-        self._data[key] = value._data if isinstance(value, Tensor) else value
-        self._vc[0] += 1
-        return
-    if not isinstance(value, Tensor):
-        value = Tensor._make(self._device.xp.asarray(value, self._data.dtype), self._device)
-    elif value.dtype is not self.dtype:
-        value = value.to(self.dtype)
-
-    def put(t, v):
-        out = IndexPut.apply(t, v, key)
-        out._grad_fn._name = "IndexPutBackward0" if not _is_basic(key) else "CopySlices"
-        return out
-
-    inplace(self, put, value)
-
-
-def _recording(*ts):
-    from ..autograd.grad_mode import state
-
-    return state.grad_enabled and any(
-        isinstance(t, Tensor) and (t._requires_grad or (t._base is not None and
-                                                        t._base._requires_grad)) for t in ts)
-
-
-Tensor.__getitem__ = getitem
-Tensor.__setitem__ = setitem
-
-
-@tensor_method
-def index_put_(input, indices, values, accumulate=False):
-    key = _index_key(tuple(indices), input._device)
-    return inplace(input, lambda t, v: IndexPut.apply(t, v, key, accumulate), values)
-
-
-@tensor_method
-def index_put(input, indices, values, accumulate=False):
-    key = _index_key(tuple(indices), input._device)
-    return IndexPut.apply(input, values, key, accumulate)
-
-
-Tensor.size_ = None
-del Tensor.size_
-_ = Size

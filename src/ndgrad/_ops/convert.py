@@ -1,0 +1,165 @@
+"""Copies and conversions: clone, contiguous, ``.to()`` (dtype and device), ``.type()`` and the
+``.float()``-style casters."""
+
+from __future__ import annotations
+
+import warnings
+
+from .. import _dtype as D
+from .._backend import device, device_of_array, to_device
+from .._tensor import Tensor, _resolve_device, tensor_method
+from ..autograd.function import Op
+
+__all__ = ["channels_last", "clone", "contiguous_format", "memory_format", "preserve_format"]
+
+
+class memory_format:
+    """Same as torch.memory_format; every ndgrad tensor is laid out C-contiguously or as a view."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+
+
+class Clone(Op):
+    __slots__ = ()
+
+    def forward(ctx, a):
+        return a.copy()
+
+    def backward(ctx, g):
+        return g
+
+
+@tensor_method
+def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    return Clone.apply(input)
+
+
+@tensor_method
+def contiguous(input: Tensor, memory_format=None) -> Tensor:
+    if input._data.flags.c_contiguous:
+        return input
+    return Clone.apply(input)
+
+
+class ToCopy(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, dt, dev):
+        ctx.src_dtype, ctx.src_dev = a.dtype, device_of_array(a)
+        if a.dtype.kind == "c" and dt.kind != "c":
+            warnings.warn("Casting complex values to real discards the imaginary part",
+                          UserWarning, stacklevel=5)
+            a = a.real
+        return to_device(a.astype(dt, copy=False), dev)
+
+    def backward(ctx, g):
+        if g.is_complex() and ctx.src_dtype.kind != "c":
+            g = g.real  # the gradient of a real-to-complex cast is the real part
+        return g.to(dtype=D.from_numpy(ctx.src_dtype), device=ctx.src_dev)
+
+
+def _parse_to(args, kwargs):
+    """(dtype, device) from ``.to()``'s positional forms: (device, dtype), (dtype), (tensor)."""
+    dt = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    if "other" in kwargs:
+        raise TypeError("to() received an invalid combination of arguments - got (other=Tensor, )")
+    for i, a in enumerate(args):
+        if isinstance(a, D.dtype):
+            if dt is not None:
+                raise TypeError("to() received an invalid combination of arguments - got "
+                                "(torch.dtype, torch.dtype)")
+            dt = a
+        elif isinstance(a, Tensor):
+            dt, dev = a.dtype, a.device
+        elif isinstance(a, (str, device, int)) and not isinstance(a, bool) and i == 0:
+            dev = a
+    return dt, dev
+
+
+@tensor_method
+def to(input: Tensor, *args, **kwargs) -> Tensor:
+    """Same as torch.Tensor.to(dtype), .to(device, dtype), .to(other), with ``copy=``;
+    ``non_blocking`` and ``memory_format`` are accepted and ignored."""
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if len(args) > 2 and isinstance(args[-1], bool):  # to(device, dtype, non_blocking, copy)
+        copy = args[-1]
+    dt, dev = _parse_to(args, kwargs)
+    dt = input.dtype if dt is None else D.to_dtype(dt)
+    dev = input._device if dev is None else _resolve_device(dev)
+    if dt is input.dtype and dev == input._device and not copy:
+        return input
+    if dev.type == "cuda":
+        dev.xp  # noqa: B018  (imports CuPy, raising torch's error when it is missing)
+    out = ToCopy.apply(input, dt.np, dev)
+    out._device = dev
+    return out
+
+
+def _caster(name, dt):
+    def cast(self, memory_format=None):
+        return to(self, dt)
+
+    cast.__name__ = name
+    return cast
+
+
+for _n, _dt in (("float", D.float32), ("double", D.float64), ("half", D.float16),
+                ("bfloat16", D.bfloat16), ("int", D.int32), ("long", D.int64),
+                ("short", D.int16), ("char", D.int8), ("byte", D.uint8), ("bool", D.bool_),
+                ("cfloat", D.complex64), ("cdouble", D.complex128)):
+    setattr(Tensor, _n, _caster(_n, _dt))
+
+
+@tensor_method
+def cpu(self, memory_format=None) -> Tensor:
+    return to(self, "cpu")
+
+
+@tensor_method
+def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
+    return to(self, "cuda" if device is None else
+              (f"cuda:{device}" if isinstance(device, int) else device))
+
+
+Tensor.type_as = lambda self, other: to(self, other.dtype)
+
+_LEGACY = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+           "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+           "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+           "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+           "complex128": "ComplexDoubleTensor"}
+_FROM_LEGACY = {v: k for k, v in _LEGACY.items()}
+
+
+def legacy_type_name(t: Tensor) -> str:
+    """torch's 'torch.FloatTensor' / 'torch.cuda.FloatTensor' name of a tensor's type."""
+    prefix = "torch." if t._device.type == "cpu" else "torch.cuda."
+    return prefix + _LEGACY[t.dtype.name]
+
+
+@tensor_method("type")
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    """Same as torch.Tensor.type: the legacy type name, or a cast to a dtype or type name."""
+    if dtype is None:
+        return legacy_type_name(self)
+    if isinstance(dtype, str):
+        mod, _, name = dtype.rpartition(".")
+        if mod not in ("torch", "torch.cuda") or name not in _FROM_LEGACY:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dev = "cuda" if mod == "torch.cuda" else "cpu"
+        return to(self, dev, D._by_name(_FROM_LEGACY[name]))
+    return to(self, dtype)

@@ -1,0 +1,350 @@
+"""Index-driven reads and writes along a dimension: gather/scatter, index_select/add/copy/fill,
+masked_select/scatter, take, nonzero, searchsorted. Each is an advanced-index key fed to the two
+indexing primitives (``Index`` and ``IndexPut``), so none needs a backward of its own."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, tensor_method, wrap_dim
+from ._inplace import inplace, torch_type_name
+from .indexing import Index, IndexPut
+
+__all__ = ["argwhere", "bucketize", "gather", "index_add", "index_copy", "index_fill",
+           "index_select", "masked_scatter", "masked_select", "nonzero", "scatter",
+           "scatter_add", "searchsorted", "take", "take_along_dim"]
+
+
+def _named(out: Tensor, name: str) -> Tensor:
+    if out._grad_fn is not None:
+        out._grad_fn._name = name
+    return out
+
+
+def _int_index(index: Tensor, what: str) -> None:
+    if not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"{what}(): Expected dtype int32/int64 for index")
+
+
+def _check_range(idx, n: int, dim: int) -> None:
+    """gather/scatter indices must lie in [0, n): negative ones are errors too."""
+    if idx.size and (idx.max() >= n or idx.min() < 0):
+        bad = int(idx[(idx >= n) | (idx < 0)].ravel()[0])
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+# --- gather / scatter: one index per output element ---------------------------------------------
+def _along(index: Tensor, dim: int) -> tuple:
+    """The advanced key reading ``a[i0, ..., index[i], ..., in]`` for every position of index."""
+    xp = index._device.xp
+    shape = index._data.shape
+    grids = [xp.arange(s).reshape((-1,) + (1,) * (len(shape) - d - 1)) for d, s in
+             enumerate(shape)]
+    grids[dim] = index._data
+    return tuple(grids)
+
+
+def _check_gather(name: str, input: Tensor, dim: int, index: Tensor, src=None) -> int:
+    d = wrap_dim(dim, input.ndim)
+    if name == "gather":
+        _int_index(index, name)
+    elif not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if index.ndim != input.ndim and index.numel():
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    ishape, sshape = list(index.shape), list(input.shape)
+    too_big = [k for k, (i, s) in enumerate(zip(ishape, sshape)) if k != d and i > s]
+    if isinstance(src, Tensor):
+        if src.dtype is not input.dtype:
+            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+        if too_big or any(i > s for i, s in zip(ishape, src.shape)):
+            raise RuntimeError(f"Expected index {ishape} to be no larger than self {sshape} apart "
+                               f"from dimension {d} and to be no larger size than src "
+                               f"{list(src.shape)}")
+    elif too_big:
+        raise RuntimeError(f"Size does not match at dimension {too_big[0]} expected index "
+                           f"{ishape} to be no larger than self {sshape} apart from dimension {d}")
+    if input.ndim:
+        _check_range(index._data, input.shape[d], d)
+    return d
+
+
+@tensor_method
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
+           out=None) -> Tensor:
+    d = _check_gather("gather", input, dim, index)
+    if not index.numel():
+        return input.new_empty(index.shape)
+    return _named(Index.apply(input, _along(index, d)), "GatherBackward0")
+
+
+def _scatter(input: Tensor, dim: int, index: Tensor, src, accumulate: bool, name: str):
+    d = _check_gather(name, input, dim, index, src)
+    if isinstance(src, Tensor):
+        src = src[tuple(slice(0, s) for s in index.shape)]
+        bname = "ScatterAddBackward0" if accumulate else "ScatterBackward0"
+    else:
+        bname = "ScatterBackward1"
+    return lambda t, v: _named(IndexPut.apply(t, v, (), _along(index, d), accumulate), bname), src
+
+
+@tensor_method
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None,
+            out=None) -> Tensor:
+    """Same as torch.scatter (with ``src`` or ``value``; ``reduce='add'`` or 'multiply')."""
+    fn, v = _scatter_fn(input, dim, index, src, value, reduce)
+    return fn(input, v)
+
+
+@tensor_method
+def scatter_(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
+             reduce=None) -> Tensor:
+    fn, v = _scatter_fn(input, dim, index, src, value, reduce)
+    return inplace(input, fn, v)
+
+
+def _scatter_fn(input, dim, index, src, value, reduce):
+    src = value if src is None else src
+    if reduce is None:
+        return _scatter(input, dim, index, src, False, "scatter")
+    if reduce == "add":
+        import warnings
+
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will "
+                      "be removed in a future PyTorch release. Use torch.scatter_reduce instead "
+                      "for more reduction options.", UserWarning, stacklevel=3)
+        return _scatter(input, dim, index, src, True, "scatter")
+    raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}"
+                       if reduce != "multiply" else "scatter(reduce='multiply') is not supported")
+
+
+@tensor_method
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    fn, v = _scatter(input, dim, index, src, True, "scatter_add")
+    return fn(input, v)
+
+
+@tensor_method
+def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    fn, v = _scatter(input, dim, index, src, True, "scatter_add")
+    return inplace(input, fn, v)
+
+
+@tensor_method
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out=None) -> Tensor:
+    """Same as torch.take_along_dim: gather after broadcasting all but ``dim``."""
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    d = wrap_dim(dim, input.ndim)
+    from .shape import broadcast_shapes
+
+    ishape, xshape = list(indices.shape), list(input.shape)
+    ishape[d] = xshape[d] = 1
+    from .shape import _broadcast_error
+
+    _broadcast_error(tuple(xshape), tuple(ishape))
+    shape = list(broadcast_shapes(xshape, ishape))
+    shape[d] = input.shape[d]
+    input = input.expand(shape)
+    shape[d] = indices.shape[d]
+    return gather(input, d, indices.expand(shape))
+
+
+# --- one index per slice along dim ---------------------------------------------------------------
+def _vector_index(name: str, index: Tensor) -> Tensor:
+    if not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
+    if index.ndim > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector")
+    return index.reshape(-1)
+
+
+def _dim_key(input: Tensor, dim: int, index: Tensor, name: str) -> tuple[int, tuple]:
+    d = wrap_dim(dim, input.ndim)
+    idx = _vector_index(name, index)._data
+    n = input.shape[d] if input.ndim else 1
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = int(idx[(idx >= n) | (idx < -n)].ravel()[0])
+        if name == "index_select":
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+        raise IndexError("index out of range in self")
+    return d, (slice(None),) * d + (idx,)
+
+
+@tensor_method
+def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
+    _, key = _dim_key(input, dim, index, "index_select")
+    return _named(Index.apply(input, key), "IndexSelectBackward0")
+
+
+def _source_check(name, input, d, index, source):
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"{name}(): self ({torch_type_name(input.dtype)}) and source "
+                           f"({torch_type_name(source.dtype)}) must have the same scalar type")
+    k = source.shape[d] if source.ndim else 1
+    if index.numel() != k:
+        raise RuntimeError(f"{name}(): Number of indices ({index.numel()}) should be equal to "
+                           f"source.size(dim): ({k}), for dim: {d}")
+
+
+def _index_put_fn(name, input, dim, index, accumulate, bname):
+    d, key = _dim_key(input, dim, index, name)
+    return d, lambda t, v: _named(IndexPut.apply(t, v, (), key, accumulate), bname)
+
+
+def _index_add(inplace_: bool):
+    def fn(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+        d, put = _index_put_fn("index_add_", input, dim, index, True, "IndexAddBackward0")
+        _source_check("index_add_", input, d, index, source)
+        src = source * alpha if alpha != 1 else source
+        return inplace(input, put, src) if inplace_ else put(input, src)
+
+    fn.__name__ = "index_add_" if inplace_ else "index_add"
+    return tensor_method(fn)
+
+
+def _index_copy(inplace_: bool):
+    def fn(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        d, put = _index_put_fn("index_copy_", input, dim, index, False, "IndexCopyBackward0")
+        _source_check("index_copy_", input, d, index, source)
+        return inplace(input, put, source) if inplace_ else put(input, source)
+
+    fn.__name__ = "index_copy_" if inplace_ else "index_copy"
+    return tensor_method(fn)
+
+
+def _index_fill(inplace_: bool):
+    def fn(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s).")
+        if isinstance(value, Tensor):
+            value = value.to(input.dtype)
+        _, put = _index_put_fn("index_fill_", input, dim, index, False, "IndexFillBackward0")
+        return inplace(input, put, value) if inplace_ else put(input, value)
+
+    fn.__name__ = "index_fill_" if inplace_ else "index_fill"
+    return tensor_method(fn)
+
+
+index_add, index_add_ = _index_add(False), _index_add(True)
+index_copy, index_copy_ = _index_copy(False), _index_copy(True)
+index_fill, index_fill_ = _index_fill(False), _index_fill(True)
+
+
+# --- masks ---------------------------------------------------------------------------------------
+def _mask(name: str, input: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    if not isinstance(mask, Tensor) or mask.dtype is not D.bool_:
+        raise RuntimeError(f"{name}: expected BoolTensor for mask")
+    from .shape import broadcast_tensors
+
+    return broadcast_tensors(input, mask)
+
+
+@tensor_method
+def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
+    x, m = _mask("masked_select", input, mask)
+    return _named(Index.apply(x, (m._data,)), "MaskedSelectBackward0")
+
+
+def _masked_scatter(inplace_: bool):
+    def fn(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+        if mask.dtype is not D.bool_:
+            raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with "
+                               f"dtype {mask.dtype.name}")
+        m = mask.expand(input.shape)._data
+        k = int(m.sum())
+        if k > source.numel():
+            raise RuntimeError("Number of elements of source < number of ones in mask")
+        src = source.reshape(-1)[:k]
+
+        def put(t, v):
+            return _named(IndexPut.apply(t, v, (), (m,)), "MaskedScatterBackward0")
+
+        return inplace(input, put, src) if inplace_ else put(input, src)
+
+    fn.__name__ = "masked_scatter_" if inplace_ else "masked_scatter"
+    return tensor_method(fn)
+
+
+masked_scatter, masked_scatter_ = _masked_scatter(False), _masked_scatter(True)
+
+
+@tensor_method
+def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
+    """Same as torch.nonzero: an (n, ndim) int64 tensor, or a tuple of index vectors."""
+    xp, dev = input._device.xp, input._device
+    a = input._data
+    if as_tuple:
+        parts = xp.nonzero(a.reshape(1) if a.ndim == 0 else a)
+        return tuple(Tensor._make(p.astype(np.int64, copy=False), dev) for p in parts)
+    if a.ndim == 0:
+        return Tensor._make(xp.zeros((int(a != 0), 0), np.int64), dev)
+    return Tensor._make(xp.argwhere(a).astype(np.int64, copy=False), dev)
+
+
+@tensor_method
+def argwhere(input: Tensor) -> Tensor:
+    return nonzero(input)
+
+
+@tensor_method
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Same as torch.take: index the flattened input."""
+    if not isinstance(index, Tensor) or index.dtype is not D.int64:
+        raise RuntimeError("take(): Expected a long tensor for index, but got "
+                           f"{torch_type_name(index.dtype) if isinstance(index, Tensor) else ''}")
+    n, idx = input.numel(), index._data
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = int(idx[(idx >= n) | (idx < -n)].ravel()[0])
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    return _named(Index.apply(input.reshape(-1), (idx,)), "TakeBackward0")
+
+
+# --- sorted search -------------------------------------------------------------------------------
+def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, out=None, sorter: Tensor | None = None) -> Tensor:
+    """Same as torch.searchsorted; batched sequences are searched row by row in one NumPy call."""
+    if side is not None:
+        if side == "left" and right:
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
+                               "got side of left while right was True")
+        right = side == "right"
+    seq = sorted_sequence
+    xp, dev = seq._device.xp, seq._device
+    vals = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    s = seq._data
+    if sorter is not None:
+        s = xp.take_along_axis(s, sorter._data, axis=-1)
+    if s.ndim > 1 and s.shape[:-1] != vals.shape[:-1]:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the "
+                           "first N-1 dimensions of boundaries tensor and input value tensor must "
+                           f"match, but we got boundaries tensor {list(s.shape)} and input value "
+                           f"tensor {list(vals.shape)}")
+    side_ = "right" if right else "left"
+    if s.ndim <= 1:
+        res = xp.searchsorted(s, vals, side=side_)
+    else:
+        # Rank both together, then offset each row past the previous one: one sorted 1-D search.
+        _, inv = xp.unique(xp.concatenate([s.ravel(), vals.ravel()]), return_inverse=True)
+        inv = inv.ravel()
+        rows, n = s.size // s.shape[-1], s.shape[-1]
+        off = (xp.arange(rows) * (s.size + vals.size + 1)).reshape(s.shape[:-1] + (1,))
+        keys = (inv[:s.size].reshape(s.shape) + off).ravel()
+        res = xp.searchsorted(keys, (inv[s.size:].reshape(vals.shape) + off).ravel(), side=side_)
+        res = res.reshape(vals.shape) - (xp.arange(rows) * n).reshape(s.shape[:-1] + (1,))
+    return Tensor._make(xp.asarray(res, np.int32 if out_int32 else np.int64), dev)
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False,
+              out=None) -> Tensor:
+    """Same as torch.bucketize (searchsorted with the roles of the arguments swapped)."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+Tensor.bucketize = lambda self, boundaries, *, out_int32=False, right=False: bucketize(
+    self, boundaries, out_int32=out_int32, right=right)

@@ -1,0 +1,316 @@
+"""Rearranging copies and joins built on cat: h/v/d/column stacks, repeat/tile, flip/roll/rot90,
+triangles, meshgrid, broadcasting helpers."""
+
+from __future__ import annotations
+
+from .. import _dtype as D
+from .._tensor import Size, Tensor, tensor_method, wrap_dim, wrap_dims
+from ..autograd.function import Op
+from .movement import _tensor_list, cat, expand, flatten, reshape, unsqueeze
+
+__all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors",
+           "column_stack", "dstack", "flip", "fliplr", "flipud", "hstack", "meshgrid",
+           "repeat_interleave", "roll", "rot90", "row_stack", "tile", "tril", "triu", "vstack"]
+
+
+def _atleast(n: int):
+    def fn(*tensors):
+        if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+            return tuple(fn(t) for t in tensors[0])
+        if len(tensors) != 1:
+            return tuple(fn(t) for t in tensors)
+        t = tensors[0]
+        if t.ndim >= n:
+            return t
+        if t.ndim == 0:
+            return reshape(t, (1,) * n)
+        if n == 2 or t.ndim == 2:
+            return unsqueeze(t, 0 if n == 2 else -1)
+        return reshape(t, (1, t.shape[0], 1))
+
+    fn.__name__ = f"atleast_{n}d"
+    fn.__doc__ = f"Same as torch.atleast_{n}d: views with dimensions added."
+    return fn
+
+
+atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
+
+
+def hstack(tensors, *, out=None) -> Tensor:
+    ts = atleast_1d(tuple(_tensor_list("hstack", tensors)))
+    return cat(ts, 0 if all(t.ndim == 1 for t in ts) else 1)
+
+
+def vstack(tensors, *, out=None) -> Tensor:
+    return cat(atleast_2d(tuple(_tensor_list("vstack", tensors))), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors, *, out=None) -> Tensor:
+    return cat(atleast_3d(tuple(_tensor_list("dstack", tensors))), 2)
+
+
+def column_stack(tensors, *, out=None) -> Tensor:
+    ts = [reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t
+          for t in _tensor_list("column_stack", tensors)]
+    return cat(ts, 1)
+
+
+# --- broadcasting --------------------------------------------------------------------------------
+def broadcast_shapes(*shapes) -> Size:
+    """Same as torch.broadcast_shapes (ints count as 1-D shapes)."""
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    res = [1] * max((len(s) for s in shapes), default=0)
+    for i, s in enumerate(shapes):
+        for k in range(1, len(s) + 1):
+            if res[-k] == 1:
+                res[-k] = s[-k]
+            elif s[-k] not in (1, res[-k]):
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {s[-k]} at "
+                                   f"{-k}! Mismatching argument at index {i} had {s}; but "
+                                   f"expected shape should be broadcastable to {res}")
+    return Size(res)
+
+
+def _broadcast_error(a: tuple, b: tuple) -> None:
+    for k in range(1, min(len(a), len(b)) + 1):
+        if a[-k] != b[-k] and 1 not in (a[-k], b[-k]):
+            raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b "
+                               f"({b[-k]}) at non-singleton dimension {max(len(a), len(b)) - k}")
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """Same as torch.broadcast_tensors: expanded views (a tensor already of the shape is kept)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape: tuple = ()
+    for t in tensors:
+        _broadcast_error(shape, tuple(t.shape))
+        shape = tuple(broadcast_shapes(shape, tuple(t.shape)))
+    return tuple(t if tuple(t.shape) == shape else expand(t, shape) for t in tensors)
+
+
+# --- repeating -----------------------------------------------------------------------------------
+class Repeat(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, reps):
+        a = a.reshape((1,) * (len(reps) - a.ndim) + a.shape)
+        ctx.shape = a.shape
+        return ctx.xp.tile(a, reps)
+
+    def backward(ctx, g):
+        # view the grad as (r0, s0, r1, s1, ...) and sum the repeat axes
+        split = tuple(x for r, s in zip(g.shape, ctx.shape) for x in (r // s, s))
+        return g.reshape(split).sum(tuple(range(0, len(split), 2)))
+
+
+@tensor_method
+def repeat(input: Tensor, *sizes) -> Tensor:
+    """Same as torch.Tensor.repeat: tile the data ``sizes`` times along each dimension."""
+    if len(sizes) == 1 and not isinstance(sizes[0], int):
+        sizes = tuple(sizes[0])
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    padded = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
+    shape = [r * s for r, s in zip(sizes, padded)]
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {shape}")
+    return Repeat.apply(input, tuple(sizes))
+
+
+@tensor_method
+def tile(input: Tensor, dims) -> Tensor:
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+@tensor_method
+def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Same as torch.repeat_interleave, including the one-argument form (repeat ``arange``)."""
+    if repeats is None:  # repeat_interleave(repeats): index i repeated repeats[i] times
+        r = input._data
+        return Tensor._make(input._device.xp.repeat(
+            input._device.xp.arange(r.shape[0] if r.ndim else 1), r.reshape(-1)), input._device)
+    if dim is None:
+        input, dim = flatten(input), 0
+    d = wrap_dim(dim, input.ndim)
+    n = input.shape[d]
+    xp = input._device.xp
+    if isinstance(repeats, Tensor) and repeats.ndim:
+        if repeats.shape[0] not in (1, n) or repeats.ndim != 1:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {repeats.shape[0]} and input.size({d}) = {n}")
+        reps = repeats._data
+    else:
+        reps = int(repeats)
+    if (xp.asarray(reps) < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    idx = Tensor._make(xp.repeat(xp.arange(n), reps), input._device)
+    return input[(slice(None),) * d + (idx,)]
+
+
+# --- reordering ----------------------------------------------------------------------------------
+class Flip(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return ctx.xp.flip(a, dims).copy()
+
+    def backward(ctx, g):
+        return Flip.apply(g, ctx.dims)
+
+
+@tensor_method
+def flip(input: Tensor, dims) -> Tensor:
+    if isinstance(dims, int):
+        raise TypeError("flip(): argument 'dims' (position 2) must be tuple of ints, not int")
+    ds = wrap_dims(tuple(dims), input.ndim)
+    for d in ds:
+        if ds.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return Flip.apply(input, ds)
+
+
+@tensor_method
+def fliplr(input: Tensor) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+@tensor_method
+def flipud(input: Tensor) -> Tensor:
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+class Roll(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        if dims is None:
+            return ctx.xp.roll(a.reshape(-1), shifts).reshape(a.shape)
+        return ctx.xp.roll(a, shifts, dims)
+
+    def backward(ctx, g):
+        return Roll.apply(g, tuple(-s for s in ctx.shifts) if ctx.dims is not None else
+                          -ctx.shifts, ctx.dims)
+
+
+@tensor_method
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    if dims is None:
+        if not isinstance(shifts, int):
+            shifts = tuple(shifts)
+            if len(shifts) != 1:
+                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                                   "dims:0")
+            shifts = shifts[0]
+        return Roll.apply(input, int(shifts), None)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = wrap_dims(dims, input.ndim)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    return Roll.apply(input, shifts, dims)
+
+
+class Rot90(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, k, dims):
+        ctx.k, ctx.dims = k, dims
+        return ctx.xp.rot90(a, k, dims).copy()
+
+    def backward(ctx, g):
+        return Rot90.apply(g, -ctx.k, ctx.dims)
+
+
+@tensor_method
+def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = wrap_dims(dims, input.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    return Rot90.apply(input, k % 4, (d0, d1))
+
+
+# --- triangles, grids ---------------------------------------------------------------------------
+class Tri(Op):
+    """tril / triu: keep the lower or upper triangle of the last two dimensions."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, k, lower):
+        ctx.k, ctx.lower = k, lower
+        return (ctx.xp.tril if lower else ctx.xp.triu)(a, k)
+
+    def backward(ctx, g):
+        return _tri(g, ctx.k, ctx.lower)
+
+
+def _tri(input: Tensor, diagonal: int, lower: bool) -> Tensor:
+    name = "tril" if lower else "triu"
+    if input.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    out = Tri.apply(input, int(diagonal), lower)
+    if out._grad_fn is not None:
+        out._grad_fn._name = "TrilBackward0" if lower else "TriuBackward0"
+    return out
+
+
+@tensor_method
+def tril(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
+    return _tri(input, diagonal, True)
+
+
+@tensor_method
+def triu(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
+    return _tri(input, diagonal, False)
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Same as torch.meshgrid: expanded views of 0-D/1-D tensors ('ij' unless indexing='xy')."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing is None:
+        import warnings
+
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f"{indexing}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got: {t}")
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    ts = list(tensors)
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.numel() for t in ts)
+    outs = [expand(reshape(t, tuple(-1 if i == j else 1 for j in range(len(ts)))), shape)
+            for i, t in enumerate(ts)]
+    if swap:
+        outs[0], outs[1] = outs[1], outs[0]
+    return tuple(outs)
