@@ -14,7 +14,11 @@ from ._ops.elementwise import *  # noqa: F403
 from ._ops.pointwise import *  # noqa: F403
 from ._ops.reduce import *  # noqa: F403
 from ._ops.movement import *  # noqa: F403
+from ._ops.split import *  # noqa: F403
+from ._ops.shape import *  # noqa: F403
+from ._ops.convert import *  # noqa: F403
 from ._ops.indexing import *  # noqa: F403
+from ._ops.gather import *  # noqa: F403
 from ._ops.sorting import *  # noqa: F403
 from ._ops.linalg import *  # noqa: F403
 from .random import *  # noqa: F403
@@ -25,6 +29,8 @@ from . import utils  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from ._misc import *  # noqa: F403,E402
 from ._threads import *  # noqa: F403,E402
+from ._typeinfo import *  # noqa: F403,E402
+from . import cuda  # noqa: E402
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
