@@ -130,10 +130,11 @@ def main(argv: list[str] | None = None) -> dict:
                    help="folder for the plot and the saved models (default ./ndgrad-demo)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     args = p.parse_args(argv)
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+    from threadpoolctl import threadpool_limits
 
     # These matrices are tiny: a multi-threaded BLAS spends more time waking threads than
-    # multiplying (10x slower per step on a busy 2-core machine), so use one thread.
+    # multiplying (10x slower per step on a busy 2-core machine), so use one thread; unlike
+    # torch.set_num_threads(1), the context manager restores the pool size afterwards.
     with threadpool_limits(1, user_api="blas"):
         return _run(args)
 
