@@ -24,7 +24,7 @@ from ._ops.linalg import *  # noqa: F403
 from .random import *  # noqa: F403
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                          no_grad, set_grad_enabled)
-from . import autograd, linalg, nn, optim, testing  # noqa: E402
+from . import autograd, fft, linalg, nn, optim, testing  # noqa: E402
 from . import utils  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from ._misc import *  # noqa: F403,E402

@@ -1,0 +1,23 @@
+"""Linear algebra: products, einsum, diagonals, factorizations, solvers, matrix functions, norms
+and the observation statistics built on them. Exports the top-level torch names; the
+torch.linalg namespace is ndgrad/linalg.py."""
+
+from . import diagonal as _diagonal
+from . import einsum as _einsum
+from . import factorizations as _factorizations
+from . import matfuncs as _matfuncs
+from . import products as _products
+from . import solvers as _solvers
+from . import stats as _stats
+from ._common import LinAlgError  # noqa: F401
+from .diagonal import *  # noqa: F403
+from .einsum import *  # noqa: F403
+from .factorizations import *  # noqa: F403
+from .matfuncs import *  # noqa: F403
+from .products import *  # noqa: F403
+from .products import _dtype_check, _mm  # noqa: F401  (nn.functional's Linear uses them)
+from .solvers import *  # noqa: F403
+from .stats import *  # noqa: F403
+
+__all__ = [n for m in (_diagonal, _einsum, _factorizations, _matfuncs, _products, _solvers, _stats)
+           for n in m.__all__]

@@ -1,0 +1,98 @@
+"""Checks, errors and small tensor helpers shared by the linear algebra ops."""
+
+from __future__ import annotations
+
+from ... import _dtype as D
+from ..._tensor import Tensor
+from .._inplace import torch_type_name
+from ..elementwise import where
+
+HALF = (D.float16.np, D.bfloat16.np)
+
+
+class LinAlgError(RuntimeError):
+    """Same as torch.linalg.LinAlgError (torch._C._LinAlgError)."""
+
+
+def check_float(name: str, A: Tensor) -> None:
+    if not (A.is_floating_point() or A.is_complex()):
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{torch_type_name(A.dtype)}")
+
+
+def check_matrix(name: str, A: Tensor, what: str = "A") -> None:
+    """A floating or complex tensor of at least 2 dimensions."""
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
+    check_float(name, A)
+
+
+def check_square(name: str, A: Tensor) -> None:
+    check_matrix(name, A)
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+
+
+def check_lapack_dtype(A: Tensor, kernel: str) -> None:
+    """LAPACK has no half precision: torch raises NotImplementedError naming its CPU kernel."""
+    if A._data.dtype in HALF:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                  f"'{torch_type_name(A.dtype)}'")
+
+
+def batch_prefix(A, flat_index: int) -> str:
+    """torch names the failing matrix of a batch: ``(Batch element 3): ``."""
+    return f"(Batch element {flat_index}): " if A.ndim > 2 else ""
+
+
+def first_failure(info) -> int:
+    """Flat index of the first nonzero LAPACK-style info code."""
+    return int(info.reshape(-1).nonzero()[0][0])
+
+
+def real_np(dt):
+    """The real NumPy dtype of a (possibly complex) dtype."""
+    return dt.type(0).real.dtype
+
+
+# --- small tensor helpers (differentiable, for backward formulas) ---------------------------------
+def eye(n: int, like: Tensor) -> Tensor:
+    xp = like._device.xp
+    return Tensor._make(xp.eye(n, dtype=like._data.dtype), like._device)
+
+
+def _tri(x: Tensor, k: int, upper: bool) -> Tensor:
+    xp = x._device.xp
+    m, n = x.shape[-2:]
+    keep = xp.tri(m, n, k - 1 if upper else k, dtype=bool)
+    mask = Tensor._make(~keep if upper else keep, x._device)
+    return where(mask, x, 0.0)
+
+
+def tril(x: Tensor, k: int = 0) -> Tensor:
+    """Lower triangle of the last two dims (torch.tril)."""
+    return _tri(x, k, False)
+
+
+def triu(x: Tensor, k: int = 0) -> Tensor:
+    """Upper triangle of the last two dims (torch.triu)."""
+    return _tri(x, k, True)
+
+
+def mH(x: Tensor) -> Tensor:
+    return x.mT.conj()
+
+
+def return_type(name: str, fields: str):
+    """A named tuple that prints like torch.return_types.<name>."""
+    from collections import namedtuple
+
+    base = namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"ndgrad.return_types.{name}(\n{body})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__str__": __repr__,
+                                "__module__": "ndgrad.return_types"})

@@ -1,0 +1,219 @@
+"""einsum: one node over xp.einsum with NumPy's optimised contraction path (cached per equation
+and shapes). Its backward is einsum again, so higher derivatives come for free."""
+
+from __future__ import annotations
+
+import functools
+import string
+
+from ..._tensor import Tensor
+from ...autograd.function import Op
+from .._inplace import torch_type_name
+from ._common import HALF
+
+__all__ = ["einsum"]
+
+# torch's sublist labels: 0-25 are 'A'-'Z', 26-51 'a'-'z' (also the implicit output's order)
+_LABELS = string.ascii_uppercase + string.ascii_lowercase
+
+
+@functools.lru_cache(maxsize=512)
+def _contraction_path(eq: str, shapes: tuple) -> list:
+    """NumPy's optimised pairwise order; it depends only on shapes, so NumPy plans for any xp."""
+    import numpy as np
+
+    dummies = [np.broadcast_to(np.zeros((), np.float32), s) for s in shapes]
+    return np.einsum_path(eq, *dummies, optimize="optimal" if len(shapes) <= 4 else "greedy")[0]
+
+
+class Einsum(Op):
+    """``eq`` has explicit output and no ellipsis; operands already share every label's size."""
+
+    __slots__ = ()
+
+    def forward(ctx, *arrays, eq):
+        ctx.eq = eq
+        ctx.save(*arrays)
+        xp = ctx.xp
+        half = arrays[0].dtype if arrays[0].dtype in HALF else None
+        if half is not None:
+            arrays = [a.astype(xp.float32) for a in arrays]
+        opt = False
+        if len(arrays) > 1:
+            path = _contraction_path(eq, tuple(a.shape for a in arrays))
+            opt = path if xp.__name__ == "numpy" else True
+        out = xp.einsum(eq, *arrays, optimize=opt)
+        return out.astype(half) if half is not None else out
+
+    def backward(ctx, g):
+        lhs, out = ctx.eq.split("->")
+        terms = lhs.split(",")
+        ops = ctx.saved_tensors
+        return tuple(_operand_grad(g, out, terms, ops, i) if need else None
+                     for i, need in enumerate(ctx.needs_input_grad))
+
+
+def _operand_grad(g, out, terms, ops, i):
+    """d/d(operand i): contract g with the other operands (conjugated) onto operand i's labels.
+    A label only operand i has is restored with a ones vector; a repeated label (a diagonal)
+    gets a fresh label tied to the first by an identity matrix."""
+    own = terms[i]
+    others = [j for j in range(len(terms)) if j != i]
+    shared = set(out).union(*(terms[j] for j in others))
+    fresh = iter(sorted(set(_LABELS) - set(out).union(*terms)))
+    subs, operands, target, seen = [out], [g], [], set()
+    for j in others:
+        subs.append(terms[j])
+        operands.append(ops[j].conj())
+    xp, dev, dt = g._device.xp, g._device, g._data.dtype
+    for c, n in zip(own, ops[i].shape):
+        if c in seen:
+            f = next(fresh)
+            subs.append(c + f)
+            operands.append(Tensor._make(xp.eye(n, dtype=dt), dev))
+            target.append(f)
+            continue
+        seen.add(c)
+        target.append(c)
+        if c not in shared:
+            subs.append(c)
+            operands.append(Tensor._make(xp.ones(n, dtype=dt), dev))
+    return einsum(",".join(subs) + "->" + "".join(target), *operands)
+
+
+def _sublist_equation(args):
+    """einsum(op0, sub0, op1, sub1, ..., [out]) -> (equation, operands)."""
+    def term(sub):
+        parts = []
+        for s in sub:
+            if s is Ellipsis:
+                parts.append("...")
+            elif not 0 <= s < 52:
+                raise ValueError("einsum(): subscript in subscript list is not within the valid "
+                                 "range [0, 52)")
+            else:
+                parts.append(_LABELS[s])
+        return "".join(parts)
+
+    ops, subs = list(args[0::2]), [term(s) for s in args[1::2]]
+    eq = ",".join(subs[:len(ops)])
+    if len(subs) > len(ops):
+        eq += "->" + subs[-1]
+    return eq, ops
+
+
+def _parse_term(t, k, base, op):
+    """Labels of one operand's term; ``None`` marks where its ellipsis goes."""
+    labels, i = [], 0
+    while i < len(t):
+        c = t[i]
+        if c == ".":
+            if None in labels:
+                raise RuntimeError(f"einsum(): found '.' for operand {k} for which an ellipsis "
+                                   "was already found")
+            if t[i:i + 3] != "...":
+                raise RuntimeError(f"einsum(): found '.' for operand {k} that is not part of any "
+                                   "ellipsis")
+            labels.append(None)
+            i += 3
+            continue
+        if c not in _LABELS:
+            raise RuntimeError(f"einsum(): invalid subscript given at index {base + i} in the "
+                               "equation string, subscripts must be in [a-zA-Z]")
+        labels.append(c)
+        i += 1
+    if op is not None:
+        named = len(labels) - (None in labels)
+        if None not in labels and named != op.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) does "
+                               f"not match the number of dimensions ({op.ndim}) for operand {k} "
+                               "and no ellipsis was given")
+        if named > op.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) is "
+                               f"more than the number of dimensions ({op.ndim}) for operand {k}")
+    return labels
+
+
+def _explicit(eq, ops):
+    """Resolve ellipses into spare labels and check sizes: (per-operand labels, output, sizes)."""
+    eq = eq.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) > len(ops):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(ops):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    parsed, base = [], 0
+    for k, (t, op) in enumerate(zip(terms, ops)):
+        parsed.append(_parse_term(t, k, base, op))
+        base += len(t) + 1
+    out = _parse_term(rhs, -1, len(lhs) + 2, None) if arrow else None
+    used = {c for p in parsed for c in p if c}
+    spare = [c for c in _LABELS if c not in used and (out is None or c not in out)]
+    n_ell = max(op.ndim - (len(p) - 1) for p, op in zip(parsed, ops) if None in p) \
+        if any(None in p for p in parsed) else 0
+    ell = spare[:n_ell]
+    labels = []
+    for p, op in zip(parsed, ops):
+        if None in p:
+            k = p.index(None)
+            n = op.ndim - (len(p) - 1)
+            p = p[:k] + ell[n_ell - n:] + p[k + 1:]
+        labels.append("".join(p))
+    if out is None:
+        counts = {c: sum(t.count(c) for t in labels) for c in used}
+        out_s = "".join(ell) + "".join(sorted(c for c, n in counts.items() if n == 1))
+    else:
+        out_s = "".join("".join(ell) if c is None else c for c in out)
+        for c in out_s:
+            if c not in used and c not in ell:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   "equation for any input operand")
+            if out_s.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the "
+                                   "output")
+    return labels, out_s
+
+
+def _sizes(labels, ops):
+    sizes = {}
+    for k, (t, op) in enumerate(zip(labels, ops)):
+        mine = {}
+        for c, n in zip(t, op.shape):
+            if c in mine and mine[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the "
+                                   f"sizes don't match, {mine[c]} != {n}")
+            mine[c] = n
+            seen = sizes.get(c, 1)
+            if n != seen and 1 not in (n, seen):
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which "
+                                   f"does not broadcast with previously seen size {seen}")
+            sizes[c] = n if seen == 1 else seen
+    return sizes
+
+
+def einsum(*args) -> Tensor:
+    """Same as torch.einsum (equation or sublist form)."""
+    if not args or (isinstance(args[0], str) and len(args) == 1):
+        raise ValueError("einsum(): must specify the equation string and at least one operand, "
+                         "or at least one operand and its subscripts list")
+    if isinstance(args[0], str):
+        eq, ops = args[0], args[1:]
+        if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
+            ops = tuple(ops[0])
+    else:
+        eq, ops = _sublist_equation(args)
+    for op in ops[1:]:
+        if op.dtype is not ops[0].dtype:
+            raise RuntimeError(f"expected scalar type {torch_type_name(ops[0].dtype)} but found "
+                               f"{torch_type_name(op.dtype)}")
+    labels, out = _explicit(eq, ops)
+    sizes = _sizes(labels, ops)
+    ops = [op.expand(*(sizes[c] for c in t)) if any(n != sizes[c] for c, n in zip(t, op.shape))
+           else op for t, op in zip(labels, ops)]
+    res = Einsum.apply(*ops, eq=",".join(labels) + "->" + out)
+    if res._grad_fn is not None:
+        summed = len(ops) == 1 and len(set(labels[0])) > len(out)
+        res._grad_fn._name = ("ViewBackward0" if len(ops) > 1 else
+                              "SumBackward1" if summed else "PermuteBackward0")
+    return res

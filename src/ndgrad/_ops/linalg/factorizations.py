@@ -1,0 +1,506 @@
+"""Matrix factorizations with torch's backward formulas: cholesky, qr, eigh, eig, svd, lu.
+
+Where a factorization is not unique (signs or phases of vectors), a loss must not depend on
+the choice; like torch, the complex backwards check this and raise otherwise."""
+
+from __future__ import annotations
+
+import warnings
+
+from ..._tensor import Tensor, tensor_method
+from ...autograd.function import Op
+from ..movement import cat
+from . import _lapack
+from ._common import (LinAlgError, batch_prefix, check_lapack_dtype, check_matrix, check_square,
+                      eye, first_failure, mH, return_type, tril, triu)
+from .diagonal import diag_embed
+from .solvers import solve, solve_triangular
+
+__all__ = ["cholesky", "qr", "svd"]
+
+CholeskyEx = return_type("linalg_cholesky_ex", "L info")
+QR = return_type("linalg_qr", "Q R")
+Eigh = return_type("linalg_eigh", "eigenvalues eigenvectors")
+Eig = return_type("linalg_eig", "eigenvalues eigenvectors")
+SVD = return_type("linalg_svd", "U S Vh")
+LUFactor = return_type("linalg_lu_factor", "LU pivots")
+LUFactorEx = return_type("linalg_lu_factor_ex", "LU pivots info")
+LU = return_type("linalg_lu", "P L U")
+TorchSVD = return_type("svd", "U S V")
+TorchQR = return_type("qr", "Q R")
+
+
+def _named(t, name):
+    if t._grad_fn is not None:
+        t._grad_fn._name = name
+    return t
+
+
+def _diag(x):
+    return x.diagonal(0, -2, -1)
+
+
+# --- Cholesky -------------------------------------------------------------------------------------
+class Cholesky(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, upper=False, check=True, name="linalg.cholesky"):
+        xp = ctx.xp
+        try:
+            L, info = xp.linalg.cholesky(a), xp.zeros(a.shape[:-2], xp.int32)
+        except xp.linalg.LinAlgError:
+            L, info = _lapack.potf2(xp, a)
+            if check:
+                i = first_failure(info)
+                raise LinAlgError(
+                    f"{name}: {batch_prefix(a, i)}The factorization could not be completed "
+                    "because the input is not positive-definite (the leading minor of order "
+                    f"{int(info.reshape(-1)[i])} is not positive-definite).") from None
+        if upper:
+            L = L.swapaxes(-1, -2).conj()
+        ctx.upper = upper
+        ctx.save(L)
+        return L, info
+
+    def backward(ctx, gL, _):
+        # torch's cholesky_backward (Murray 2016): gA = L^{-H} Phi(L^H gL) L^{-1}
+        (L,) = ctx.saved_tensors
+        if ctx.upper:
+            L, gL = mH(L), mH(gL)
+        gA = tril(mH(L) @ gL)
+        gA = 0.5 * (gA + mH(tril(gA, -1)))
+        gA = solve_triangular(mH(L), gA, upper=True)
+        return solve_triangular(L, gA, upper=False, left=False)
+
+
+def _cholesky(A, upper, check, name):
+    check_square(name, A)
+    check_lapack_dtype(A, "cholesky_cpu")
+    L, info = Cholesky.apply(A, upper=upper, check=check, name=name)
+    return _named(L, "LinalgCholeskyExBackward0"), info
+
+
+def linalg_cholesky(A, *, upper=False, out=None):
+    """Same as torch.linalg.cholesky."""
+    return _cholesky(A, upper, True, "linalg.cholesky")[0]
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """Same as torch.linalg.cholesky_ex (a failed matrix holds potf2's partial factor)."""
+    return CholeskyEx(*_cholesky(A, upper, check_errors, "linalg.cholesky_ex"))
+
+
+@tensor_method
+def cholesky(input, upper=False, *, out=None):
+    """Same as torch.cholesky (deprecated in torch in favour of torch.linalg.cholesky)."""
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+                  "removed in a future PyTorch release.", UserWarning, stacklevel=2)
+    return _named(_cholesky(input, upper, True, "linalg.cholesky")[0], "CholeskyBackward0")
+
+
+# --- QR -------------------------------------------------------------------------------------------
+class Qr(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, mode):
+        xp = ctx.xp
+        if mode == "r":
+            q, r = xp.zeros((0,), a.dtype), xp.linalg.qr(a, mode="r")
+        else:
+            q, r = xp.linalg.qr(a, mode=mode)
+        ctx.mode = mode
+        ctx.save(q, r)
+        return q, r
+
+    def backward(ctx, gQ, gR):
+        # torch's linalg_qr_backward
+        Q, R = ctx.saved_tensors
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
+                               "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
+                               "are going to differentiate through linalg.qr.")
+        m, n = Q.shape[-2], R.shape[-1]
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                               "and nrows > ncols.")
+        gA = gR @ mH(R) - mH(Q) @ gQ
+        if m >= n:
+            t = triu(gA)
+            t = t + mH(t)
+            t = t - diag_embed(_diag(t).real * 0.5 if t.is_complex() else _diag(t) * 0.5)
+            gA = Q @ t + gQ
+            return solve_triangular(mH(R), gA, upper=False, left=False)
+        t = tril(-gA - mH(-gA))
+        if t.is_complex():
+            t = t - diag_embed(_diag(t).imag * 0.5) * 1j
+        gA = solve_triangular(mH(R[..., :m]), Q @ t, upper=False, left=False)
+        zeros = Tensor._make(gA._device.xp.zeros(gA.shape[:-1] + (n - m,), gA._data.dtype),
+                             gA._device)
+        return cat([gA, zeros], -1) + Q @ gR
+
+
+def linalg_qr(A, mode="reduced", *, out=None):
+    """Same as torch.linalg.qr."""
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    check_matrix("linalg.qr", A)
+    check_lapack_dtype(A, "geqrf_cpu")
+    q, r = Qr.apply(A, mode)
+    return QR(_named(q, "LinalgQrBackward0"), _named(r, "LinalgQrBackward0"))
+
+
+@tensor_method
+def qr(input, some=True, *, out=None):
+    """Same as torch.qr (deprecated in torch in favour of torch.linalg.qr)."""
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
+                  "future PyTorch release.", UserWarning, stacklevel=2)
+    return TorchQR(*linalg_qr(input, "reduced" if some else "complete"))
+
+
+# --- eigendecompositions --------------------------------------------------------------------------
+def _check_phase(VhgV, msg):
+    """Complex eigen/singular vectors have a free phase; a loss that sees it is ill-defined."""
+    xp = VhgV._device.xp
+    if not xp.allclose(xp.imag(xp.diagonal(VhgV._data, 0, -2, -1)), 0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(msg)
+
+
+_PHASE = "The {} in the complex case are specified up to multiplication by e^{{i phi}}. The " \
+    "specified loss function depends on {}"
+
+
+def _eig_core(gL, gV, L, V, hermitian):
+    """torch's linalg_eig_backward with both gradients (zeros where an output was unused)."""
+    VhgV = mH(V) @ gV
+    if V.is_complex():
+        name = "linalg_eigh_backward" if hermitian else "linalg_eig_backward"
+        _check_phase(VhgV, f"{name}: " + _PHASE.format("eigenvectors", "this quantity, so it is "
+                                                        "ill-defined."))
+    if hermitian:
+        VhgV = 0.5 * (VhgV - mH(VhgV))
+    else:
+        VhgV = VhgV - mH(V) @ (V * _diag(VhgV).real.unsqueeze(-2))
+    Lc = L.conj()
+    E = Lc.unsqueeze(-2) - Lc.unsqueeze(-1)
+    one = eye(E.shape[-1], E)
+    gA = VhgV / (E + one) * (1 - one) + diag_embed(gL)  # E's diagonal is 0; fill it with 1
+    if hermitian:
+        return V @ (gA @ mH(V))
+    return solve(mH(V), gA @ mH(V))
+
+
+class EighOp(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, uplo):
+        w, v = ctx.xp.linalg.eigh(a, UPLO=uplo)
+        ctx.save(w, v)
+        return w, v
+
+    def backward(ctx, gL, gV):
+        L, V = ctx.saved_tensors
+        return _eig_core(gL, gV, L, V, True)
+
+
+class Eigvalsh(Op):
+    """Eigenvalues only; the vectors are computed (and kept) just when a gradient is needed."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, uplo):
+        xp = ctx.xp
+        if not ctx.needs_input_grad[0]:
+            return xp.linalg.eigvalsh(a, UPLO=uplo)
+        w, v = xp.linalg.eigh(a, UPLO=uplo)
+        ctx.save(v)
+        return w
+
+    def backward(ctx, gL):
+        (V,) = ctx.saved_tensors
+        return (V * gL.unsqueeze(-2)) @ mH(V)
+
+
+def _eigh_checks(name, A, UPLO):
+    check_square(name, A)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    check_lapack_dtype(A, "linalg_eigh_cpu")
+
+
+def eigh(A, UPLO="L", *, out=None):
+    """Same as torch.linalg.eigh."""
+    _eigh_checks("linalg.eigh", A, UPLO)
+    w, v = EighOp.apply(A, UPLO)
+    return Eigh(_named(w, "LinalgEighBackward0"), _named(v, "LinalgEighBackward0"))
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    """Same as torch.linalg.eigvalsh."""
+    _eigh_checks("linalg.eigvalsh", A, UPLO)
+    return _named(Eigvalsh.apply(A, UPLO), "LinalgEighBackward0")
+
+
+def _complex_np(xp, dt):
+    return xp.complex64 if dt in (xp.float32, xp.complex64) else xp.complex128
+
+
+class EigOp(Op):
+    __slots__ = ()
+
+    def forward(ctx, a):
+        xp = ctx.xp
+        w, v = xp.linalg.eig(a)
+        c = _complex_np(xp, a.dtype)
+        w, v = w.astype(c), v.astype(c)
+        ctx.save(w, v)
+        return w, v
+
+    def backward(ctx, gL, gV):
+        L, V = ctx.saved_tensors
+        return _eig_core(gL, gV, L, V, False)
+
+
+class Eigvals(Op):
+    __slots__ = ()
+
+    def forward(ctx, a):
+        xp = ctx.xp
+        c = _complex_np(xp, a.dtype)
+        if not ctx.needs_input_grad[0]:
+            return xp.linalg.eigvals(a).astype(c)
+        w, v = xp.linalg.eig(a)
+        v = v.astype(c)
+        ctx.save(v)
+        return w.astype(c)
+
+    def backward(ctx, gL):
+        (V,) = ctx.saved_tensors  # gA = V^{-H} diag(gL) V^H
+        return solve(mH(V), gL.unsqueeze(-1) * mH(V))
+
+
+def _eig_checks(name, A):
+    check_square(name, A)
+    if not (A.is_floating_point() or A.is_complex()):
+        raise RuntimeError(f"Unknown Complex ScalarType for {A.type().split('.')[-1][:-6]}")
+    check_lapack_dtype(A, "linalg_eig_out_cpu")
+
+
+def eig(A, *, out=None):
+    """Same as torch.linalg.eig."""
+    _eig_checks("linalg.eig", A)
+    w, v = EigOp.apply(A)
+    return Eig(_named(w, "LinalgEigBackward0"), _named(v, "LinalgEigBackward0"))
+
+
+def eigvals(A, *, out=None):
+    """Same as torch.linalg.eigvals."""
+    _eig_checks("linalg.eigvals", A)
+    return _named(Eigvals.apply(A), "LinalgEigBackward0")
+
+
+# --- SVD ------------------------------------------------------------------------------------------
+def _svd_arrays(xp, a, full):
+    if a.size:
+        return xp.linalg.svd(a, full_matrices=full)
+    m, n = a.shape[-2:]  # torch: identity-filled vectors for an empty matrix
+    k, b = min(m, n), a.shape[:-2]
+    u = xp.broadcast_to(xp.eye(m, m if full else k, dtype=a.dtype), b + (m, m if full else k))
+    vh = xp.broadcast_to(xp.eye(n if full else k, n, dtype=a.dtype), b + (n if full else k, n))
+    return u.copy(), xp.zeros(b + (k,), a.real.dtype), vh.copy()
+
+
+class SvdOp(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, full_matrices):
+        u, s, vh = _svd_arrays(ctx.xp, a, full_matrices)
+        ctx.full = full_matrices
+        ctx.save(u, s, vh)
+        return u, s, vh
+
+    def backward(ctx, gU, gS, gVh):
+        U, S, Vh = ctx.saved_tensors
+        if ctx.full:  # only the first k vectors are determined by A (torch narrows the same way)
+            k = S.shape[-1]
+            U, gU, Vh, gVh = U[..., :k], gU[..., :k], Vh[..., :k, :], gVh[..., :k, :]
+        return _svd_backward(gU, gS, gVh, U, S, Vh)
+
+
+def _svd_backward(gU, gS, gVh, U, S, Vh):
+    """torch's svd_backward (distinct singular values; full rank if rectangular or complex)."""
+    m, n = U.shape[-2], Vh.shape[-1]
+    UhgU = mH(U) @ gU
+    VhgV = Vh @ mH(gVh)
+    UhgU, VhgV = UhgU - mH(UhgU), VhgV - mH(VhgV)
+    if U.is_complex():
+        _check_phase(UhgU + VhgV, "svd_backward: " + _PHASE.format(
+            "singular vectors", "this phase term, making it ill-defined."))
+    S2 = S * S
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1)
+    one = eye(E.shape[-1], E)
+    gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / (E + one) + diag_embed(gS)
+    if U.is_complex():
+        gA = gA + diag_embed(_diag(UhgU) / (2 * S))
+    if m > n:
+        gUSinv = gU / S.unsqueeze(-2)
+        gA = (U @ gA + gUSinv - U @ (mH(U) @ gUSinv)) @ Vh
+    elif m < n:
+        SinvgVh = gVh / S.unsqueeze(-1)
+        gA = U @ (gA @ Vh + SinvgVh - (SinvgVh @ mH(Vh)) @ Vh)
+    else:
+        gA = U @ (gA @ Vh)
+    return gA
+
+
+class SvdVals(Op):
+    """Singular values only; U and Vh are kept just when a gradient is needed."""
+
+    __slots__ = ()
+
+    def forward(ctx, a):
+        xp = ctx.xp
+        if a.size == 0:
+            return _svd_arrays(xp, a, False)[1]
+        if not ctx.needs_input_grad[0]:
+            return xp.linalg.svd(a, compute_uv=False)
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        ctx.save(u, vh)
+        return s
+
+    def backward(ctx, gS):
+        U, Vh = ctx.saved_tensors
+        return U @ (gS.unsqueeze(-1) * Vh) if U.shape[-2] >= Vh.shape[-1] else \
+            (U * gS.unsqueeze(-2)) @ Vh
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+    """Same as torch.linalg.svd (`driver` is accepted and ignored, as on CPU in torch)."""
+    check_matrix("linalg.svd", A)
+    check_lapack_dtype(A, "linalg_svd_cpu")
+    u, s, vh = SvdOp.apply(A, full_matrices)
+    return SVD(*(_named(t, "LinalgSvdBackward0") for t in (u, s, vh)))
+
+
+def svdvals(A, *, driver=None, out=None):
+    """Same as torch.linalg.svdvals."""
+    check_matrix("linalg.svdvals", A)
+    check_lapack_dtype(A, "linalg_svd_cpu")
+    return _named(SvdVals.apply(A), "LinalgSvdBackward0")
+
+
+@tensor_method
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """Same as torch.svd: returns V (not Vh); without compute_uv, U and V are zero-filled."""
+    if not compute_uv:
+        s = svdvals(input)
+        xp, dev, dt = input._device.xp, input._device, input._data.dtype
+        m, n = input.shape[-2:]
+        zeros = [Tensor._make(xp.zeros(input.shape[:-2] + (k, k), dt), dev) for k in (m, n)]
+        return TorchSVD(zeros[0], s, zeros[1])
+    u, s, vh = linalg_svd(input, full_matrices=not some)
+    return TorchSVD(u, s, mH(vh))
+
+
+# --- LU -------------------------------------------------------------------------------------------
+def _lu_backward(gL, gU, P, L, U):
+    """torch's linalg_lu_backward: A = P L U with unit lower L (m x k) and upper U (k x n)."""
+    m, n = L.shape[-2], U.shape[-1]
+    k = min(m, n)
+    if m == n:
+        gA = tril(mH(L) @ gL, -1) + triu(gU @ mH(U))
+        gA = solve_triangular(mH(U), gA, upper=False, left=False)
+        gA = solve_triangular(mH(L), gA, upper=True, unitriangular=True)
+    elif m < n:  # wide: U = [U1 U2]
+        U1 = U[..., :k]
+        gA = tril(mH(L) @ gL - triu(gU) @ mH(U), -1)
+        gA = solve_triangular(mH(U1), gA, upper=False, left=False)
+        gA = cat([gA + triu(gU[..., :k]), gU[..., k:]], -1)
+        gA = solve_triangular(mH(L), gA, upper=True, unitriangular=True)
+    else:  # tall: L = [L1; L2]
+        L1 = L[..., :k, :]
+        gA = triu(gU @ mH(U) - mH(L) @ tril(gL, -1))
+        gA = solve_triangular(mH(L1), gA, upper=True, unitriangular=True)
+        gA = cat([gA + tril(gL[..., :k, :], -1), gL[..., k:, :]], -2)
+        gA = solve_triangular(mH(U), gA, upper=False, left=False)
+    return P @ gA
+
+
+def _unpack(xp, lu, piv):
+    """(P, L, U) arrays from a packed LU and its pivots."""
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    L = xp.tril(lu[..., :, :k], -1) + xp.eye(m, k, dtype=lu.dtype)
+    return _lapack.permutation(xp, piv, m, lu.dtype), L, xp.triu(lu[..., :k, :])
+
+
+class LuOp(Op):
+    __slots__ = ()
+
+    def forward(ctx, a):
+        xp = ctx.xp
+        P, L, U = _unpack(xp, *_lapack.getrf(xp, a)[:2])
+        ctx.save(P, L, U)
+        return P, L, U
+
+    def backward(ctx, gP, gL, gU):
+        P, L, U = ctx.saved_tensors
+        return _lu_backward(gL, gU, P.detach(), L, U)
+
+
+class LuFactor(Op):
+    __slots__ = ()
+
+    def forward(ctx, a):
+        lu, piv, info = _lapack.getrf(ctx.xp, a)
+        ctx.save(lu, piv)
+        return lu, piv, info
+
+    def backward(ctx, g, _piv, _info):
+        LU, piv = ctx.saved_tensors
+        xp = LU._device.xp
+        m, n = LU.shape[-2:]
+        k = min(m, n)
+        L = tril(LU[..., :, :k], -1) + Tensor._make(xp.eye(m, k, dtype=LU._data.dtype), LU._device)
+        P = Tensor._make(_lapack.permutation(xp, piv._data, m, LU._data.dtype), LU._device)
+        return _lu_backward(tril(g[..., :, :k], -1), triu(g[..., :k, :]), P, L, triu(LU[..., :k, :]))
+
+
+def _lu_checks(name, A, pivot):
+    check_matrix(name, A)
+    if not pivot:
+        raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU")
+    check_lapack_dtype(A, "lu_cpu")
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """Same as torch.linalg.lu_factor_ex."""
+    _lu_checks("linalg.lu_factor_ex", A, pivot)
+    lu, piv, info = LuFactor.apply(A)
+    if check_errors and bool(info._data.any()):
+        i = first_failure(info._data)
+        raise LinAlgError(f"linalg.lu_factor_ex: {batch_prefix(A, i)}The factorization could not "
+                          "be completed because the input is singular.")
+    return LUFactorEx(_named(lu, "LinalgLuFactorExBackward0"), piv, info)
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """Same as torch.linalg.lu_factor."""
+    _lu_checks("linalg.lu_factor", A, pivot)
+    lu, piv, info = LuFactor.apply(A)
+    if bool(info._data.any()):
+        i = first_failure(info._data)
+        j = int(info._data.reshape(-1)[i])
+        raise RuntimeError(f"torch.linalg.lu_factor: {batch_prefix(A, i)}U[{j},{j}] is zero and "
+                           "using it on lu_solve would result in a division by zero. If you still "
+                           "want to perform the factorization, consider calling linalg.lu(A, "
+                           "pivot) or linalg.lu_factor_ex(A, pivot)")
+    return LUFactor(_named(lu, "LinalgLuFactorExBackward0"), piv)
+
+
+def lu(A, *, pivot=True, out=None):
+    """Same as torch.linalg.lu."""
+    _lu_checks("linalg.lu", A, pivot)
+    P, L, U = LuOp.apply(A)
+    return LU(P.detach(), _named(L, "LinalgLuBackward0"), _named(U, "LinalgLuBackward0"))
+

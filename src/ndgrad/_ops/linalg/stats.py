@@ -1,0 +1,173 @@
+"""Products over observations: cov, corrcoef, cdist, trapezoid."""
+
+from __future__ import annotations
+
+import warnings
+
+from ... import _dtype as D
+from ..._tensor import Tensor, tensor_method, wrap_dim
+from ...autograd.function import Op
+from .._inplace import torch_type_name
+from ..elementwise import where
+from ..reduce import sum as _sum
+from ._common import HALF
+from .norms import vector_norm
+
+__all__ = ["cdist", "corrcoef", "cov", "trapezoid"]
+
+
+@tensor_method
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Same as torch.cov (rows are variables, columns observations)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {input.ndim} dimensions")
+    if input.dtype is D.bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    n_obs = x.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        if wt.ndim > 1:
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got "
+                               f"{name} with {wt.ndim} dimensions")
+        if wt.numel() != n_obs:
+            raise RuntimeError(f"cov(): expected {name} to have the same numel as there are "
+                               f"observations in the input but got {wt.numel()} != {n_obs}")
+        w = wt if w is None else w * wt
+    w_sum = _sum(w) if w is not None else n_obs
+    avg = _sum(x * w if w is not None else x, 1) / w_sum
+    if w is None:
+        norm = w_sum - correction
+    elif aweights is not None and correction != 0:
+        norm = w_sum - correction * _sum(w * aweights) / w_sum
+    else:
+        norm = w_sum - correction
+    if bool(norm <= 0):
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than "
+                      "the number of observations.", UserWarning, stacklevel=2)
+        norm = norm * 0
+    x = x - avg.unsqueeze(1)
+    c = x @ (x * w if w is not None else x).mT.conj()
+    return (c / norm).squeeze()
+
+
+@tensor_method
+def corrcoef(input):
+    """Same as torch.corrcoef."""
+    if input.ndim > 2:
+        raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got "
+                           f"an input with {input.ndim} dimensions")
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    std = (d.real if d.is_complex() else d).sqrt()
+    c = c / std.reshape(-1, 1) / std.reshape(1, -1)
+    return _clip(c.real) + 1j * _clip(c.imag) if c.is_complex() else _clip(c)
+
+
+def _clip(c):
+    """Clamp to [-1, 1]; the bounds themselves keep their gradient, as with torch.clip."""
+    c = where(c > 1, 1.0, c)
+    return where(c < -1, -1.0, c)
+
+
+class EuclideanDist(Op):
+    """cdist for p=2 as one node: pairwise distances from one matmul when the sets are large
+    (torch's 'use_mm_for_euclid_dist' path), else from the differences."""
+
+    __slots__ = ()
+
+    def forward(ctx, x1, x2, use_mm):
+        xp = ctx.xp
+        if use_mm:  # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b, clamped at 0 against rounding
+            n1 = (x1 * x1).sum(-1)[..., :, None]
+            n2 = (x2 * x2).sum(-1)[..., None, :]
+            d2 = n1 + n2 - 2 * (x1 @ x2.swapaxes(-1, -2))
+            out = xp.sqrt(xp.maximum(d2, 0))
+        else:
+            diff = x1[..., :, None, :] - x2[..., None, :, :]
+            out = xp.sqrt((diff * diff).sum(-1))
+        ctx.save(x1, x2, out)
+        return out
+
+    def backward(ctx, g):
+        # d|a - b| / da = (a - b) / |a - b| (0 at 0), summed with matmuls, not a P x R x M array
+        x1, x2, d = ctx.saved_tensors
+        r = (g / d).masked_fill(d == 0, 0)
+        g1 = x1 * _sum(r, -1, keepdim=True) - r @ x2 if ctx.needs_input_grad[0] else None
+        g2 = x2 * _sum(r, -2).unsqueeze(-1) - r.mT @ x1 if ctx.needs_input_grad[1] else None
+        return g1, g2
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Same as torch.cdist."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
+                           f"X2: {x2.shape[-1]}")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if not x.is_floating_point():
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{torch_type_name(x.dtype)}")
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(f"expected scalar type {torch_type_name(x1.dtype)} but found "
+                           f"{torch_type_name(x2.dtype)}")
+    if x1._data.dtype in HALF:
+        raise NotImplementedError(f"\"cdist\" not implemented for '{torch_type_name(x1.dtype)}'")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    batch = _broadcast(x1.shape[:-2], x2.shape[:-2])
+    x1 = x1.expand(*batch, *x1.shape[-2:])
+    x2 = x2.expand(*batch, *x2.shape[-2:])
+    if p == 2:
+        big = x1.shape[-2] > 25 or x2.shape[-2] > 25
+        use_mm = compute_mode == "use_mm_for_euclid_dist" or (
+            big and compute_mode == "use_mm_for_euclid_dist_if_necessary")
+        res = EuclideanDist.apply(x1, x2, use_mm)
+    else:
+        res = vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+    if res._grad_fn is not None:
+        res._grad_fn._name = "CdistBackward0"
+    return res
+
+
+def _broadcast(a, b):
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y and 1 not in (x, y):
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                               f"at non-singleton dimension {i}")
+    return tuple(max(x, y) for x, y in zip(a, b))
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """Same as torch.trapezoid."""
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid() received an invalid combination of arguments - got (Tensor, "
+                        "Tensor, dx=...), but expected one of:\n * (Tensor y, Tensor x, *, int dim "
+                        "= -1)\n * (Tensor y, *, Number dx = 1, int dim = -1)")
+    d = wrap_dim(dim, y.ndim)
+    if y.dtype is D.bool_:
+        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
+    n = y.shape[d]
+    if n == 0:
+        shape = y.shape[:d] + y.shape[d + 1:]
+        dt = y.dtype if y.is_floating_point() or y.is_complex() else D.get_default_dtype()
+        return Tensor._make(y._device.xp.zeros(shape, dt.np), y._device)
+    if x is None:  # constant spacing: dx * (sum(y) - (y_first + y_last) / 2)
+        return (_sum(y, d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * (1 if dx is None else dx)
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
+        x = x.reshape(*[n if i == d else 1 for i in range(y.ndim)])
+    elif x.ndim < y.ndim:
+        x = x.reshape(*((1,) * (y.ndim - x.ndim) + tuple(x.shape)))
+    spacing = x.narrow(d, 1, x.shape[d] - 1) - x.narrow(d, 0, x.shape[d] - 1)
+    return _sum((y.narrow(d, 0, n - 1) + y.narrow(d, 1, n - 1)) * spacing, d) / 2.0

@@ -1,0 +1,217 @@
+"""Same as torch.fft: discrete Fourier transforms with gradients.
+
+Three primitives (complex-to-complex, real-to-half-complex and back) over xp.fft; padding and
+trimming to a requested size happen outside them, so their adjoints are transforms of the
+same kind in the opposite direction with the dual normalisation."""
+
+from __future__ import annotations
+
+from . import _dtype as D
+from ._ops._inplace import torch_type_name
+from ._ops.movement import cat
+from ._tensor import Tensor, wrap_dim, wrap_dims
+from .autograd.function import Op
+
+__all__ = ["fft", "fft2", "fftfreq", "fftn", "ifft", "ifft2", "ifftn", "irfft", "rfft",
+           "rfftfreq"]
+
+# the adjoint of a transform scaled by 1 is one scaled by 1/n the other way, and vice versa
+_DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+class FftC2C(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, axes, forward, norm):
+        ctx.args = (axes, forward, norm)
+        fn = ctx.xp.fft.fftn if forward else ctx.xp.fft.ifftn
+        return fn(a, axes=axes, norm=norm)
+
+    def backward(ctx, g):
+        axes, forward, norm = ctx.args
+        return _c2c(g, axes, not forward, _DUAL[norm])
+
+
+class FftR2C(Op):
+    """The onesided transform: the last axis keeps n // 2 + 1 frequencies."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, axes, norm):
+        ctx.args = (axes, norm, a.shape[axes[-1]])
+        return ctx.xp.fft.rfftn(a, axes=axes, norm=norm)
+
+    def backward(ctx, g):
+        # zero-fill the dropped half, then the inverse complex transform's real part
+        axes, norm, n = ctx.args
+        return _c2c(_pad(g, axes[-1], n), axes, False, _DUAL[norm]).real
+
+
+class FftC2R(Op):
+    """The inverse of the onesided transform; ``n`` is the output length of the last axis."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, axes, norm, n):
+        ctx.args = (axes, norm, n)
+        s = [a.shape[ax] for ax in axes[:-1]] + [n]
+        return ctx.xp.fft.irfftn(a, s=s, axes=axes, norm=norm)
+
+    def backward(ctx, g):
+        # the onesided forward transform, with the bins that stand for two (their mirror images
+        # were dropped) counted twice: indices 1 .. n - n // 2 - 1
+        axes, norm, n = ctx.args
+        gi = _r2c(g, axes, _DUAL[norm])
+        twice = n - gi.shape[axes[-1]]
+        if twice <= 0:
+            return gi
+        ax = axes[-1]
+        return cat([gi.narrow(ax, 0, 1), gi.narrow(ax, 1, twice) * 2,
+                    gi.narrow(ax, 1 + twice, gi.shape[ax] - 1 - twice)], ax)
+
+
+def _named(t, name):
+    if t._grad_fn is not None:
+        t._grad_fn._name = name
+    return t
+
+
+def _c2c(x, axes, forward, norm):
+    name = "FftC2CBackward0" if x.is_complex() else "FftR2CBackward0" if forward else \
+        "ConjBackward0"
+    return _named(FftC2C.apply(x, tuple(axes), forward, norm), name)
+
+
+def _r2c(x, axes, norm):
+    return _named(FftR2C.apply(x, tuple(axes), norm), "FftR2CBackward0")
+
+
+def _pad(x, ax, n):
+    """Zero-pad (or trim) axis ``ax`` of ``x`` to length ``n``."""
+    have = x.shape[ax]
+    if have >= n:
+        return x.narrow(ax, 0, n) if have > n else x
+    shape = list(x.shape)
+    shape[ax] = n - have
+    return cat([x, Tensor._make(x._device.xp.zeros(shape, x._data.dtype), x._device)], ax)
+
+
+def _prepare(x, norm, real_only=False, name=""):
+    """torch's dtype rules: integers and bools become the default float; no half precision."""
+    if norm is None:
+        norm = "backward"
+    if norm not in _DUAL:
+        raise RuntimeError(f"Invalid normalization mode: \"{norm}\"")
+    if x.dtype in (D.float16, D.bfloat16):
+        raise RuntimeError(f"Unsupported dtype {torch_type_name(x.dtype)}")
+    if real_only and x.is_complex():
+        raise RuntimeError(f"{name} expects a real input tensor, but got "
+                           f"{torch_type_name(x.dtype)}")
+    if not (x.is_floating_point() or x.is_complex()):
+        x = x.to(D.get_default_dtype())
+    return x, norm
+
+
+def _axes_sizes(x, s, dim, default_all):
+    """Resolve (s, dim) as torch.fft.fftn does: dims unique; s pads or trims each."""
+    if dim is not None:
+        dims = [dim] if isinstance(dim, int) else list(dim)
+        if s is not None and len(s) != len(dims):
+            raise RuntimeError("When given, dim and shape arguments must have the same length")
+    elif s is not None:
+        dims = list(range(-len(s), 0))
+    else:
+        dims = list(range(x.ndim)) if default_all else [-2, -1]
+    axes = list(wrap_dims(dims, x.ndim)) if x.ndim else [wrap_dim(dims[0], 0)]
+    if len(set(axes)) != len(axes):
+        raise RuntimeError("FFT dims must be unique")
+    sizes = [x.shape[a] if s is None or s[i] == -1 else s[i] for i, a in enumerate(axes)]
+    for n in sizes:
+        if n < 1:
+            raise RuntimeError(f"Invalid number of data points ({n}) specified")
+    return axes, sizes
+
+
+def _1d(x, n, dim):
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _axes_sizes(x, None if n is None else [n], [dim], False)
+
+
+def _c2c_n(x, s, dim, norm, forward, default_all=False):
+    x, norm = _prepare(x, norm)
+    axes, sizes = _axes_sizes(x, s, dim, default_all) if not isinstance(dim, int) else \
+        _1d(x, None if s is None else s[0], dim)
+    for a, n in zip(axes, sizes):
+        x = _pad(x, a, n)
+    return _c2c(x, axes, forward, norm)
+
+
+def fft(input, n=None, dim=-1, norm=None, *, out=None):
+    """Same as torch.fft.fft."""
+    return _c2c_n(input, None if n is None else [n], dim, norm, True)
+
+
+def ifft(input, n=None, dim=-1, norm=None, *, out=None):
+    """Same as torch.fft.ifft."""
+    return _c2c_n(input, None if n is None else [n], dim, norm, False)
+
+
+def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """Same as torch.fft.fft2."""
+    return _c2c_n(input, s, dim, norm, True)
+
+
+def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """Same as torch.fft.ifft2."""
+    return _c2c_n(input, s, dim, norm, False)
+
+
+def fftn(input, s=None, dim=None, norm=None, *, out=None):
+    """Same as torch.fft.fftn."""
+    return _c2c_n(input, s, dim, norm, True, default_all=True)
+
+
+def ifftn(input, s=None, dim=None, norm=None, *, out=None):
+    """Same as torch.fft.ifftn."""
+    return _c2c_n(input, s, dim, norm, False, default_all=True)
+
+
+def rfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """Same as torch.fft.rfft."""
+    x, norm = _prepare(input, norm, True, "rfft")
+    (ax,), (m,) = _1d(x, n, dim)
+    return _r2c(_pad(x, ax, m), [ax], norm)
+
+
+def irfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """Same as torch.fft.irfft."""
+    x, norm = _prepare(input, norm)
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    ax = wrap_dim(dim, x.ndim)
+    m = 2 * (x.shape[ax] - 1) if n is None else n
+    if m < 1:
+        raise RuntimeError(f"Invalid number of data points ({m}) specified")
+    if not x.is_complex():
+        x = x.to(D.complex128 if x.dtype is D.float64 else D.complex64)
+    res = FftC2R.apply(_pad(x, ax, m // 2 + 1), (ax,), norm, m)
+    return _named(res, "FftC2RBackward0")
+
+
+def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Same as torch.fft.fftfreq."""
+    from ._creation import arange
+
+    idx = arange(n, dtype=dtype, device=device)
+    half = (n + 1) // 2
+    res = (idx - (idx >= half).to(idx.dtype) * n) * (1.0 / (n * d)) if n else idx
+    return res.detach().requires_grad_(requires_grad)
+
+
+def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Same as torch.fft.rfftfreq."""
+    from ._creation import arange
+
+    res = arange(n // 2 + 1, dtype=dtype, device=device) * (1.0 / (n * d))
+    return res.detach().requires_grad_(requires_grad)
