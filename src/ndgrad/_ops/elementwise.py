@@ -131,7 +131,7 @@ Reciprocal = unary("Reciprocal", lambda xp, a: 1 / a, lambda y, g: -g * _c(y * y
 Sigmoid = unary("Sigmoid", lambda xp, a: _sigmoid(xp, a), lambda y, g: g * _c(y * (1 - y)),
                 saves="output")
 Relu = unary("Relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype),
-             lambda y, g: g * (y > 0), saves="output", ints="keep",
+             lambda y, g: g.masked_fill(y <= 0, 0), saves="output", ints="keep",  # +0, as torch
              bool_err=_msg(RuntimeError, "Boolean inputs not supported for relu"),
              complex_err=_msg(NotImplementedError, "clamp is not supported for complex types"))
 Abs = unary("Abs", lambda xp, a: xp.abs(a), lambda a, g: g * a.sgn(), ints="keep",
