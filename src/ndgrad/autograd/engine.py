@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from .._grad_mode import anomaly, set_grad_enabled
+from .._grad_mode import state as _state
 from .._tensor import Tensor, refresh_view
 
 _Grads = list  # one gradient (or None) per output of a node
@@ -68,7 +69,8 @@ def _add(a: Tensor | None, b: Tensor, create_graph: bool) -> Tensor:
         return b
     if create_graph:
         return a + b
-    return Tensor._make(a._data + b._data, a._device)  # never in place: a may be aliased
+    # never in place (a may be aliased); asarray: 0-d sums come back from NumPy as scalars
+    return Tensor._make(a._device.xp.asarray(a._data + b._data), a._device)
 
 
 def _call_hooks(hooks: list, g: Tensor) -> Tensor:
@@ -153,17 +155,22 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
     deps, needed = _graph(roots, targets)
     buffers: dict = {}  # node -> gradients of its outputs (a list; a Tensor for one output)
     leaves: dict = {}
+    ready = []  # only roots can start with no pending edges
     for (fn, nr), g in zip(roots, root_grads):
         if isinstance(fn, Tensor):
             leaves[fn] = _add(leaves.get(fn), g, create_graph)
-        elif fn.out_meta is None:
+            continue
+        if deps[fn] == 0 and fn not in buffers:
+            ready.append(fn)
+        if fn.out_meta is None:
             buffers[fn] = _add(buffers.get(fn), g, create_graph)
         else:
             buf = buffers.setdefault(fn, [None] * len(fn.out_meta))
             buf[nr] = _add(buf[nr], g, create_graph)
     captured: dict = {}
-    ready = [fn for fn, n in deps.items() if n == 0]
-    with set_grad_enabled(create_graph):
+    prev_mode = _state.grad_enabled
+    _state.grad_enabled = create_graph
+    try:
         while ready:
             fn = ready.pop()
             g = buffers.pop(fn, None)
@@ -183,11 +190,10 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                         in_grads = _post_hooks(fn, in_grads, grads)
                     if not retain_graph:
                         fn._release()
-            for i, e in enumerate(fn.next_edges):
+            for e, gi in zip(fn.next_edges, in_grads or _NONES(len(fn.next_edges))):
                 if e is None:
                     continue
                 t, nr = e
-                gi = in_grads[i] if in_grads is not None else None
                 if isinstance(t, Tensor):
                     if gi is not None:
                         leaves[t] = _add(leaves.get(t), gi, create_graph)
@@ -203,13 +209,21 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                 if n == 0:
                     ready.append(t)
         for leaf, g in leaves.items():
+            if targets is not None and (leaf, 0) not in targets:
+                continue
             if leaf._hooks:
                 g = _call_hooks(leaf._hooks, g)
             if targets is None:
                 _accumulate(leaf, g, create_graph)
-            elif (leaf, 0) in targets:
+            else:
                 captured[leaf, 0] = g
+    finally:
+        _state.grad_enabled = prev_mode
     return captured
+
+
+def _NONES(n: int) -> tuple:
+    return (None,) * n
 
 
 def _backward(fn, grads: _Grads) -> tuple:

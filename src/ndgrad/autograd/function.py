@@ -210,12 +210,6 @@ def _hooked(value: Tensor):
         _grad_state.saved_hooks = hooks
 
 
-def _wrap(out, dev):
-    if type(out) is not dev.xp.ndarray:
-        out = dev.xp.asarray(out)
-    return Tensor._make(out, dev)
-
-
 class Op(Node):
     """An internal primitive. Subclasses define ``forward(ctx, *arrays, **kw)`` returning an array
     (or a tuple of arrays) and ``backward(ctx, *grads)`` on tensors, returning one gradient per
@@ -242,18 +236,19 @@ class Op(Node):
         if dev is None:
             dev = CPU
         ctx = object.__new__(cls)
-        ctx.xp = dev.xp
+        xp = ctx.xp = dev.xp
         ctx.saved = ()
         ctx._name = None
         if not (record and _grad_state.grad_enabled):
             ctx.needs_input_grad = _NO_GRAD
             out = cls.forward(ctx, *arrays, **kw)
             if type(out) is tuple:
-                return tuple(_wrap(o, dev) for o in out)
-            return _wrap(out, dev)
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+                return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev)
+                             for o in out)
+            return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
+        ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         out = cls.forward(ctx, *arrays, **kw)
-        return _record(ctx, args, arrays, out, dev)
+        return _record(ctx, args, arrays, out, dev, xp)
 
 
 class _NoGrad(tuple):
@@ -284,21 +279,26 @@ def _edges(node, args, needs) -> None:
         node._stack = traceback.format_stack()[:-3]
 
 
-def _record(ctx, args, arrays, out, dev):
+def _record(ctx, args, arrays, out, dev, xp):
     _edges(ctx, args, ctx.needs_input_grad)
-    multi = type(out) is tuple
-    outs = out if multi else (out,)
-    xp = dev.xp
+    if type(out) is not tuple:
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)
+        diff = out.dtype.kind in "fcV"  # integer outputs (indices) are not differentiable
+        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+        ctx.out_meta = None
+        if ctx.saved:
+            ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
+        return res
+    outs = tuple(o if type(o) is xp.ndarray else xp.asarray(o) for o in out)
     results = []
     for i, o in enumerate(outs):
-        if type(o) is not xp.ndarray:
-            o = xp.asarray(o)
-        diff = o.dtype.kind in "fcV"  # integer outputs (indices) are not differentiable
+        diff = o.dtype.kind in "fcV"
         results.append(Tensor._make(o, dev, diff, ctx if diff else None, i))
-    ctx.out_meta = tuple((r._data.shape, r._data.dtype, dev) for r in results) if multi else None
+    ctx.out_meta = tuple((r._data.shape, r._data.dtype, dev) for r in results)
     if ctx.saved:
-        ctx.saved = tuple(_pack(s, args, arrays, outs, results, dev) for s in ctx.saved)
-    return tuple(results) if multi else results[0]
+        ctx.saved = tuple([_pack(s, args, arrays, out, results, dev) for s in ctx.saved])
+    return tuple(results)
 
 
 def _pack(s, args, arrays, outs, results, dev):
