@@ -309,7 +309,7 @@ def test_hostile_files_raise_clear_errors(data):
     raw = data.getvalue() if isinstance(data, io.BytesIO) else data
     with pytest.raises(RuntimeError) as e:
         ndgrad.load(io.BytesIO(raw))
-    assert "invalid" in str(e.value) or "device type" in str(e.value)
+    assert "invalid" in str(e.value)
 
 
 def _sample_file() -> bytes:

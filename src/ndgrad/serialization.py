@@ -236,7 +236,7 @@ class _Decoder:
         if tag == "dtype" and val in D._BY_NAME:
             return D._BY_NAME[val]
         if tag == "device" and isinstance(val, str):
-            return device(val)
+            return _device(val)
         if tag == "size" and isinstance(val, list) and all(type(v) is int for v in val):
             return Size(val)
         if tag == "npscalar" and isinstance(val, str) and np.dtype(val).kind in _SCALAR_KINDS \
@@ -264,9 +264,7 @@ class _Decoder:
         if isinstance(name, str) and name in self.tensors:
             return self.tensors[name]
         arr = self._array(node)
-        dev = node.get("device", "cpu")
-        if not isinstance(dev, str):
-            raise S.SafetensorsError(f"invalid ndgrad metadata: device {dev!r:.80}")
+        dev = str(_device(node.get("device", "cpu")))
         t = _place(_supported(arr), dev, self.map_location)
         if node.get("parameter"):
             from .nn.parameter import Parameter
@@ -276,6 +274,15 @@ class _Decoder:
             t.requires_grad_(True)
         self.tensors[name] = t
         return t
+
+
+def _device(name) -> device:
+    try:
+        if isinstance(name, str):
+            return device(name)
+    except (RuntimeError, ValueError):
+        pass
+    raise S.SafetensorsError(f"invalid ndgrad metadata: device {name!r:.80}")
 
 
 def _supported(arr: np.ndarray) -> np.ndarray:
