@@ -13,6 +13,8 @@ from ._creation import *  # noqa: F403
 from ._ops.elementwise import *  # noqa: F403
 from ._ops.pointwise import *  # noqa: F403
 from ._ops.reduce import *  # noqa: F403
+from ._ops.scan import *  # noqa: F403
+from ._ops.stats import *  # noqa: F403
 from ._ops.movement import *  # noqa: F403
 from ._ops.split import *  # noqa: F403
 from ._ops.shape import *  # noqa: F403

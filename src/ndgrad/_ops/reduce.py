@@ -1,24 +1,37 @@
-"""Reductions: sum, mean, max/min (with indices), amax/amin, prod, var/std, logsumexp, sum_to_size."""
+"""Reductions: sum/mean/prod (and nan variants), max/min/amax/amin/aminmax/argmax/argmin,
+var/std (and *_mean), logsumexp, all/any, count_nonzero, dist; plus the gather-along-dim pair
+(Select/PutAlong) that every index-returning reduction differentiates through."""
 
 from __future__ import annotations
 
+import builtins
+import math
+import types
 from collections import namedtuple
 
 from .. import _dtype as D
-from .._tensor import Tensor, tensor_method, wrap_dims
+from .._tensor import Tensor, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ._inplace import torch_type_name
+from .elementwise import _out, export, not_implemented, wrap
 
-__all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "max", "mean", "min", "sum"]
+__all__: list[str] = ["return_types"]
+_NS = globals()
 
-_HALF = (D.float16.np, D.bfloat16.np)
+
+def _is_half(a) -> bool:
+    return a.dtype.itemsize == 2 and a.dtype.kind in "fV"
 
 
 def _axes(dim, ndim):
-    """dim=None or () means every axis, as in torch."""
+    """Normalised reduction axes; None (every axis) for dim=None, (), [] or a 0-d input."""
     if dim is None or dim == () or dim == []:
         return None
-    return wrap_dims(dim, ndim)
+    axes = wrap_dims(dim, ndim)
+    if len(set(axes)) != len(axes):
+        d = next(a for a in axes if axes.count(a) > 1)
+        raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return axes if ndim else None
 
 
 def _expand_back(g, shape, axes, keepdim):
@@ -33,6 +46,83 @@ def _expand_back(g, shape, axes, keepdim):
     return g.expand(shape)
 
 
+def _rename(t: Tensor, name: str) -> Tensor:
+    if t._grad_fn is not None:
+        t._grad_fn._name = name
+    return t
+
+
+def _return_type(name: str, fields: tuple):
+    """A named tuple that prints like torch.return_types.<name>."""
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"ndgrad.return_types.{name}(\n{body})"
+
+    cls = type(name, (namedtuple(name, fields),), {"__slots__": (), "__repr__": __repr__})
+    cls.__module__ = "ndgrad.return_types"
+    return cls
+
+
+return_types = types.SimpleNamespace(**{n: _return_type(n, ("values", "indices")) for n in (
+    "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin")},
+    aminmax=_return_type("aminmax", ("min", "max")))
+
+
+# --- gather along a dim: the differentiable core of max(dim), sort, topk, median, mode... --------
+class Select(Op):
+    """take_along_axis(a, idx, dim), dropping ``dim`` unless keepdim; idx is a raw int array.
+    ``repeats``: an index may occur more than once in a slice (so backward must add up)."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, idx, dim, keepdim=True, repeats=False):
+        ctx.idx, ctx.dim, ctx.keepdim, ctx.shape, ctx.repeats = idx, dim, keepdim, a.shape, repeats
+        out = ctx.xp.take_along_axis(a, idx, axis=dim)
+        return out if keepdim else out.squeeze(dim)
+
+    def backward(ctx, g):
+        if not ctx.keepdim:
+            g = g.unsqueeze(ctx.dim)
+        return PutAlong.apply(g, ctx.idx, ctx.dim, ctx.shape, ctx.repeats), None
+
+
+class PutAlong(Op):
+    """zeros(shape) with ``g`` added at ``idx`` along ``dim``."""
+
+    __slots__ = ()
+
+    def forward(ctx, g, idx, dim, shape, repeats=False):
+        xp = ctx.xp
+        ctx.idx, ctx.dim, ctx.repeats = idx, dim, repeats
+        out = xp.zeros(shape, g.dtype)
+        if not repeats:
+            xp.put_along_axis(out, idx, g, axis=dim)
+            return out
+        # scatter-add: the flat position of every (index, other coordinates) pair
+        pos = list(xp.indices(idx.shape, sparse=True))
+        pos[dim] = idx
+        flat = xp.ravel_multi_index(xp.broadcast_arrays(*pos), shape)
+        xp.add.at(out.reshape(-1), flat.reshape(-1), xp.broadcast_to(g, idx.shape).reshape(-1))
+        return out
+
+    def backward(ctx, g):
+        return Select.apply(g, ctx.idx, ctx.dim, True, ctx.repeats), None
+
+
+def select_along(input: Tensor, idx, dim: int, keepdim: bool, name: str,
+                 repeats: bool = False) -> Tensor:
+    """``input`` gathered at the raw index array ``idx`` along ``dim``, grad node ``name``."""
+    return _rename(Select.apply(input, idx, dim, keepdim, repeats), name)
+
+
+def _index_tensor(idx, keepdim, dim, dev) -> Tensor:
+    xp = dev.xp
+    idx = idx if keepdim else idx.squeeze(dim)
+    return wrap(idx.astype(xp.int64, copy=False), dev)
+
+
+# --- sum, mean, prod ----------------------------------------------------------------------------
 class Sum(Op):
     __slots__ = ()
 
@@ -40,9 +130,11 @@ class Sum(Op):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         if dtype is None and a.dtype.kind in "biu":
             dtype = ctx.xp.int64
-        if a.dtype in _HALF:  # accumulate in float32, like torch
+        if dtype is None and _is_half(a):  # accumulate in float32, like torch
             return a.astype(ctx.xp.float32).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
-        return a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+        if dtype is not None and dtype != a.dtype:
+            a = a.astype(dtype)
+        return a.sum(axis=axes, keepdims=keepdim)
 
     def backward(ctx, g):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
@@ -53,34 +145,31 @@ class Mean(Op):
 
     def forward(ctx, a, axes=None, keepdim=False):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        ctx.count = a.size // (_size(a.shape, axes, keepdim=True) or 1)  # max is torch.max here
-        if a.dtype in _HALF:
-            return a.astype(ctx.xp.float32).mean(axis=axes, keepdims=keepdim).astype(a.dtype)
-        return a.mean(axis=axes, keepdims=keepdim)
+        ctx.count = _count(a.shape, axes)
+        with ctx.xp.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan
+            if _is_half(a):
+                return a.astype(ctx.xp.float32).mean(axis=axes, keepdims=keepdim).astype(a.dtype)
+            return a.mean(axis=axes, keepdims=keepdim)
 
     def backward(ctx, g):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) / ctx.count
 
 
-def _size(shape, axes, keepdim):
-    import math
-
-    if axes is None:
-        return 1
-    return math.prod(1 if i in axes else s for i, s in enumerate(shape))
+def _count(shape, axes) -> int:
+    return math.prod(shape) if axes is None else math.prod(shape[i] for i in axes)
 
 
-@tensor_method
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
+    """Same as torch.sum."""
     axes = _axes(dim, input.ndim)
-    out = Sum.apply(input, axes, keepdim, dtype=None if dtype is None else dtype.np)
-    if out._grad_fn is not None and axes is not None:
-        out._grad_fn._name = "SumBackward1"
-    return out
+    res = Sum.apply(input, axes, keepdim, dtype=None if dtype is None else dtype.np)
+    if axes is not None:
+        _rename(res, "SumBackward1")
+    return _out(res, out, "sum")
 
 
-@tensor_method
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
+    """Same as torch.mean."""
     if dtype is not None:
         input = input.to(dtype)
     dt = input.dtype
@@ -88,10 +177,116 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {torch_type_name(dt)}")
     axes = _axes(dim, input.ndim)
-    out = Mean.apply(input, axes, keepdim)
-    if out._grad_fn is not None and axes is not None:
-        out._grad_fn._name = "MeanBackward1"
-    return out
+    res = Mean.apply(input, axes, keepdim)
+    if axes is not None:
+        _rename(res, "MeanBackward1")
+    return _out(res, out, "mean")
+
+
+class Nansum(Sum):
+    """sum with nan counted as 0; the gradient is g * (x is not nan), as torch multiplies."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, axes=None, keepdim=False, dtype=None):
+        if a.dtype.kind in "fV":
+            nan = ctx.xp.isnan(a)
+            if ctx.needs_input_grad[0]:
+                ctx.save(nan)
+            a = ctx.xp.where(nan, 0, a).astype(a.dtype, copy=False)
+        return Sum.forward(ctx, a, axes, keepdim, dtype)
+
+    def backward(ctx, g):
+        g = _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
+        return g * ctx.saved_tensors[0].logical_not() if ctx.saved else g
+
+
+def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
+    """Same as torch.nansum."""
+    if input.is_complex():
+        raise RuntimeError("nansum does not support complex inputs")
+    res = Nansum.apply(input, _axes(dim, input.ndim), keepdim,
+                       dtype=None if dtype is None else dtype.np)
+    return _out(res, out, "nansum")
+
+
+def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
+    """Same as torch.nanmean."""
+    if not (input.is_floating_point() or input.is_complex()):
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {torch_type_name(input.dtype)}")
+    count = sum(input.isnan().logical_not(), dim, keepdim)
+    return _out(nansum(input, dim, keepdim, dtype=dtype) / count, out, "nanmean")
+
+
+class Prod(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, axis=None, keepdim=False, dtype=None):
+        xp = ctx.xp
+        if dtype is None and a.dtype.kind in "biu":
+            dtype = xp.int64
+        if dtype is not None and dtype != a.dtype:
+            a = a.astype(dtype)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        if _is_half(a):
+            out = a.astype(xp.float32).prod(axis=axis, keepdims=keepdim).astype(a.dtype)
+        else:
+            out = a.prod(axis=axis, keepdims=keepdim)
+        ctx.save(a, out)
+        return out
+
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        axis, keepdim = ctx.axis, ctx.keepdim
+        axes = None if axis is None else (axis,)
+        g = _expand_back(g, a.shape, axes, keepdim)
+        if not (a == 0).any():
+            return g * (_expand_back(out, a.shape, axes, keepdim) / a).conj()
+        # a zero somewhere: the product of the others, from exclusive prefix and suffix products
+        flat = a.reshape(-1) if axis is None else a
+        d = 0 if axis is None else axis
+        others = _prod_others(flat, d).reshape(a.shape)
+        return g * others.conj()
+
+
+def _prod_others(a: Tensor, dim: int) -> Tensor:
+    """prod of every element of the slice but the one at each position (no division)."""
+    from .scan import cumprod, rev_cumprod
+
+    ones = a.narrow(dim, 0, 1).new_ones(())
+    n = a.shape[dim]
+    if n == 0:
+        return a
+    pad = ones.expand(_with(a.shape, dim, 1))
+    from .movement import cat
+
+    left = cat([pad, cumprod(a.narrow(dim, 0, n - 1), dim)], dim)
+    right = cat([rev_cumprod(a.narrow(dim, 1, n - 1), dim), pad], dim)
+    return left * right
+
+
+def _with(shape, dim, size):
+    s = list(shape)
+    s[dim] = size
+    return tuple(s)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None,
+         out=None) -> Tensor:
+    """Same as torch.prod."""
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod() received an invalid combination of arguments - got "
+                        f"({type(dim).__name__}), but expected one of:\n * (*, torch.dtype dtype "
+                        "= None)\n * (int dim, bool keepdim = False, *, torch.dtype dtype = None)")
+    axis = None if dim is None else wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        axis = None
+    res = Prod.apply(input, axis, keepdim if dim is not None else False,
+                     dtype=None if dtype is None else dtype.np)
+    if dim is not None:
+        _rename(res, "ProdBackward1")
+    return _out(res, out, "prod")
 
 
 def sum_to_size(g: Tensor, shape) -> Tensor:
@@ -111,15 +306,21 @@ Tensor.sum_to_size = lambda self, *size: sum_to_size(
     self, size[0] if len(size) == 1 and not isinstance(size[0], int) else size)
 
 
+# --- max / min ----------------------------------------------------------------------------------
 class Amax(Op):
     """amax/amin and max()/min() without dim: ties share the gradient evenly, as in torch."""
 
     __slots__ = ()
 
     def forward(ctx, a, axes=None, keepdim=False, fn="max"):
-        if a.size == 0 and (axes is None or any(a.shape[i] == 0 for i in axes)):
-            raise RuntimeError(f"{fn}(): Expected reduction dim to be specified for input.numel() "
-                               "== 0. Specify the reduction dim with the 'dim' argument.")
+        if a.size == 0 and (axes is None or builtins.any(a.shape[i] == 0 for i in axes)):
+            name = ("a" + fn) if ctx.named_a else fn
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        if a.dtype.kind == "c":
+            raise RuntimeError(f"{fn}(): does not support complex input" if not ctx.named_a
+                               else f"a{fn}(): does not support complex input")
         out = getattr(a, fn)(axis=axes, keepdims=keepdim)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         ctx.save(a, out)
@@ -133,111 +334,276 @@ class Amax(Op):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * mask / count
 
 
-class MaxDim(Op):
-    """max/min along a dim: values and indices; the gradient goes to the chosen index."""
+Amax.named_a = False
 
+
+class _AmaxNamed(Amax):
     __slots__ = ()
-
-    def forward(ctx, a, dim, keepdim=False, fn="max"):
-        xp = ctx.xp
-        if a.ndim == 0:
-            return a.copy(), xp.zeros((), xp.int64)
-        if a.shape[dim] == 0:
-            raise IndexError(f"{fn}(): Expected reduction dim {dim} to have non-zero size.")
-        arg = xp.nanargmax if False else (xp.argmax if fn == "max" else xp.argmin)
-        idx = xp.expand_dims(arg(a, axis=dim), dim)
-        if a.dtype.kind == "f":  # nan wins, as in torch
-            nan = xp.isnan(a)
-            has_nan = nan.any(axis=dim, keepdims=True)
-            idx = xp.where(has_nan, xp.expand_dims(xp.argmax(nan, axis=dim), dim), idx)
-        vals = xp.take_along_axis(a, idx, axis=dim)
-        ctx.shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
-        if not keepdim:
-            vals, idx = vals.squeeze(dim), idx.squeeze(dim)
-        ctx.save(idx)
-        return vals, idx.astype(xp.int64)
-
-    def backward(ctx, g, _):
-        (idx,) = ctx.saved_tensors
-        if not ctx.keepdim:
-            g, idx = g.unsqueeze(ctx.dim), idx.unsqueeze(ctx.dim)
-        zeros = g.new_zeros(ctx.shape)
-        return zeros.scatter(ctx.dim, idx, g)
+    named_a = True
 
 
-return_types = {n: namedtuple(n, ["values", "indices"]) for n in (
-    "max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin", "nanmedian")}
+def _arg_index(xp, a, dim, fn):
+    """argmax/argmin along dim with keepdims; nan wins (the first one), as in torch."""
+    idx = (xp.argmax if fn == "max" else xp.argmin)(a, axis=dim, keepdims=True)
+    return idx
 
 
-def _max_min(fn, input, dim=None, keepdim=False):
+def _max_min(fn, input, dim=None, keepdim=False, out=None):
     if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
         from .elementwise import maximum, minimum
 
-        return (maximum if fn == "max" else minimum)(input, dim)
+        return (maximum if fn == "max" else minimum)(input, dim, out=out)
     if dim is None:
-        out = Amax.apply(input, None, False, fn=fn)
-        if out._grad_fn is not None:
-            out._grad_fn._name = "MaxBackward1" if fn == "max" else "MinBackward1"
+        res = Amax.apply(input, None, False, fn=fn)
+        return _rename(res, "MaxBackward1" if fn == "max" else "MinBackward1")
+    d = wrap_dim(dim, input.ndim)
+    a = input._data
+    if a.ndim == 0:
+        idx = input._device.xp.zeros((1,), input._device.xp.int64)
+        vals = select_along(input.reshape(1), idx, 0, False, fn.capitalize() + "Backward0")
+        return getattr(return_types, fn)(vals, _index_tensor(idx, False, 0, input._device))
+    if a.shape[d] == 0:
+        raise IndexError(f"{fn}(): Expected reduction dim {d} to have non-zero size.")
+    if a.dtype.kind == "c":
+        raise RuntimeError(f"{fn}(): does not support complex input")
+    idx = _arg_index(input._device.xp, a, d, fn)
+    vals = select_along(input, idx, d, keepdim, fn.capitalize() + "Backward0")
+    return getattr(return_types, fn)(vals, _index_tensor(idx, keepdim, d, input._device))
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
+    """Same as torch.max: the maximum, (values, indices) along dim, or maximum(input, other)."""
+    return _max_min("max", input, dim, keepdim, out)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
+    """Same as torch.min: the minimum, (values, indices) along dim, or minimum(input, other)."""
+    return _max_min("min", input, dim, keepdim, out)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
+    """Same as torch.amax."""
+    res = _AmaxNamed.apply(input, _axes(dim, input.ndim), keepdim, fn="max")
+    return _out(_rename(res, "AmaxBackward0"), out, "amax")
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
+    """Same as torch.amin."""
+    res = _AmaxNamed.apply(input, _axes(dim, input.ndim), keepdim, fn="min")
+    return _out(_rename(res, "AminBackward0"), out, "amin")
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
+    """Same as torch.aminmax: (min, max)."""
+    if input.numel() == 0 and (dim is None or input.shape[wrap_dim(dim, input.ndim)] == 0):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    d = () if dim is None else dim
+    lo, hi = amin(input, d, keepdim), amax(input, d, keepdim)
+    if dim is None and keepdim:
+        lo, hi = lo.reshape((1,) * input.ndim), hi.reshape((1,) * input.ndim)
+    return return_types.aminmax(_rename(lo, "AminmaxBackward0"),
+                                   _rename(hi, "AminmaxBackward0"))
+
+
+def _argmax_min(fn, input, dim, keepdim):
+    xp = input._device.xp
+    a = input._data
+    if a.dtype.kind == "c":
+        raise not_implemented(f"arg{fn}_cpu", input.dtype)
+    if a.dtype.kind == "b":
+        raise RuntimeError(f"arg{fn}(): does not support bool input")
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(f"arg{fn}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        i = (xp.argmax if fn == "max" else xp.argmin)(a.reshape(-1))
+        res = xp.asarray(i, dtype=xp.int64)
+        return wrap(res.reshape((1,) * a.ndim) if keepdim else res, input._device)
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
+        return wrap(xp.zeros((), xp.int64), input._device)
+    if a.shape[d] == 0:
+        raise IndexError(f"arg{fn}(): Expected reduction dim {d} to have non-zero size.")
+    return _index_tensor(_arg_index(xp, a, d, fn), keepdim, d, input._device)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=None) -> Tensor:
+    """Same as torch.argmax."""
+    return _out(_argmax_min("max", input, dim, keepdim), out, "argmax")
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=None) -> Tensor:
+    """Same as torch.argmin."""
+    return _out(_argmax_min("min", input, dim, keepdim), out, "argmin")
+
+
+# --- var / std ----------------------------------------------------------------------------------
+class VarMean(Op):
+    """(var or std, mean) over axes in one pass; backward on tensors."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, axes=None, correction=1, keepdim=False, std=False):
+        xp = ctx.xp
+        work = a.astype(xp.float32) if _is_half(a) else a
+        n = _count(a.shape, axes)
+        m = work.mean(axis=axes, keepdims=True) if n else xp.full(
+            [1 if axes is None or i in axes else s for i, s in enumerate(a.shape)], xp.nan,
+            work.dtype)
+        d = work - m
+        sq = (d * d.conj()).real if d.dtype.kind == "c" else d * d
+        dof = builtins.max(n - correction, 0)
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            v = sq.sum(axis=axes, keepdims=keepdim) / dof
+        if std:
+            v = xp.sqrt(v)
+        if not keepdim:
+            m = m.reshape(v.shape)
+        real = a.real.dtype if a.dtype.kind == "c" else a.dtype
+        v, m = v.astype(real, copy=False), m.astype(a.dtype, copy=False)
+        ctx.axes, ctx.keepdim, ctx.dof, ctx.std, ctx.n = axes, keepdim, dof, std, n
+        ctx.save(a, v, m)
+        return v, m
+
+    def backward(ctx, gv, gm):
+        a, v, m = ctx.saved_tensors
+        axes, keepdim = ctx.axes, ctx.keepdim
+        shape = a.shape
+        d = a - _expand_back(m, shape, axes, keepdim)
+        if ctx.std:  # d std = d var / (2 std); a zero std gives a zero gradient
+            gv = (gv / (2 * v)).masked_fill(v == 0, 0)
+        grad = _expand_back(gv, shape, axes, keepdim) * (2 / ctx.dof if ctx.dof else math.inf) * d
+        return grad + _expand_back(gm, shape, axes, keepdim) / ctx.n
+
+
+def _var_args(name, input, dim, unbiased, keepdim, correction):
+    if not (input.is_floating_point() or input.is_complex()):
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if isinstance(dim, bool):  # var(input, unbiased) positional form
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise RuntimeError(f"{name}: Only one of unbiased and correction may be given")
+    corr = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
+    axes = _axes(dim, input.ndim)
+    n = _count(input.shape, axes)
+    if n - corr <= 0:
+        import warnings
+
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    return axes, corr
+
+
+def _var_mean(name, node, std, input, dim, unbiased, keepdim, correction):
+    axes, corr = _var_args(name, input, dim, unbiased, keepdim, correction)
+    v, m = VarMean.apply(input, axes, corr, keepdim, std=std)
+    if v._grad_fn is not None:
+        v._grad_fn._name = node
+    return v, m
+
+
+def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None, out=None) -> Tensor:
+    """Same as torch.var."""
+    return _out(_var_mean("var", "VarBackward0", False, input, dim, unbiased, keepdim,
+                          correction)[0], out, "var")
+
+
+def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None, out=None) -> Tensor:
+    """Same as torch.std."""
+    return _out(_var_mean("std", "StdBackward0", True, input, dim, unbiased, keepdim,
+                          correction)[0], out, "std")
+
+
+def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None) -> tuple:
+    """Same as torch.var_mean."""
+    return _var_mean("var_mean", "VarMeanBackward0", False, input, dim, unbiased, keepdim,
+                     correction)
+
+
+def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None) -> tuple:
+    """Same as torch.std_mean."""
+    return _var_mean("std_mean", "StdMeanBackward0", True, input, dim, unbiased, keepdim,
+                     correction)
+
+
+# --- logsumexp ----------------------------------------------------------------------------------
+class Logsumexp(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, axes, keepdim=False):
+        xp = ctx.xp
+        if a.dtype.kind in "biu":
+            a = a.astype(D.get_default_dtype().np)
+        work = a.astype(xp.float32) if _is_half(a) else a
+        # shift by the max so exp cannot overflow; an infinite max is kept as is
+        top = work.max(axis=axes, keepdims=True) if work.size else xp.zeros(
+            [1] * work.ndim, work.dtype)
+        top = xp.where(xp.isfinite(top), top, 0)
+        with xp.errstate(divide="ignore"):
+            out = xp.log(xp.exp(work - top).sum(axis=axes, keepdims=True)) + top
+        if not keepdim:
+            out = out.squeeze(axis=axes) if axes is not None else out.reshape(())
+        out = out.astype(a.dtype, copy=False)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.save(a, out)
         return out
-    d = wrap_dims(dim, input.ndim)[0] if input.ndim else 0
-    vals, idx = MaxDim.apply(input, d, keepdim, fn=fn)
-    if vals._grad_fn is not None:
-        vals._grad_fn._name = "MaxBackward0" if fn == "max" else "MinBackward0"
-    return return_types[fn](vals, idx)
+
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        shape, axes, keepdim = a.shape, ctx.axes, ctx.keepdim
+        return _expand_back(g, shape, axes, keepdim) * (
+            a - _expand_back(out, shape, axes, keepdim)).exp()
 
 
-@tensor_method
-def max(input, dim=None, keepdim=False):
-    return _max_min("max", input, dim, keepdim)
+def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
+    """Same as torch.logsumexp."""
+    if input.is_complex():
+        raise not_implemented("logsumexp", input.dtype)
+    axes = _axes(dim, input.ndim) if input.ndim else None
+    return _out(Logsumexp.apply(input, axes, keepdim), out, "logsumexp")
 
 
-@tensor_method
-def min(input, dim=None, keepdim=False):
-    return _max_min("min", input, dim, keepdim)
-
-
-@tensor_method
-def amax(input, dim=(), keepdim=False):
-    return Amax.apply(input, _axes(dim, input.ndim), keepdim, fn="max")
-
-
-@tensor_method
-def amin(input, dim=(), keepdim=False):
-    out = Amax.apply(input, _axes(dim, input.ndim), keepdim, fn="min")
-    if out._grad_fn is not None:
-        out._grad_fn._name = "AminBackward0"
-    return out
-
-
-@tensor_method
-def argmax(input, dim=None, keepdim=False):
+# --- boolean reductions -------------------------------------------------------------------------
+def _logical_reduce(fn, input, dim, keepdim, out):
     xp = input._device.xp
     a = input._data
-    if dim is None:
-        out = xp.asarray(xp.argmax(a.reshape(-1)), dtype=xp.int64)
-        return Tensor._make(out.reshape((1,) * a.ndim) if keepdim else out, input._device)
-    return max(input, dim, keepdim).indices
+    res = getattr(xp, fn)(a, axis=_axes(dim, input.ndim), keepdims=keepdim)
+    if a.dtype == xp.uint8:  # torch keeps uint8 for all/any of uint8
+        res = xp.asarray(res).astype(xp.uint8)
+    return _out(wrap(res, input._device), out, fn)
 
 
-@tensor_method
-def argmin(input, dim=None, keepdim=False):
+def all(input: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
+    """Same as torch.all."""
+    return _logical_reduce("all", input, dim, keepdim, out)
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
+    """Same as torch.any."""
+    return _logical_reduce("any", input, dim, keepdim, out)
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """Same as torch.count_nonzero."""
     xp = input._device.xp
-    a = input._data
-    if dim is None:
-        out = xp.asarray(xp.argmin(a.reshape(-1)), dtype=xp.int64)
-        return Tensor._make(out.reshape((1,) * a.ndim) if keepdim else out, input._device)
-    return min(input, dim, keepdim).indices
+    res = xp.count_nonzero(input._data, axis=_axes(dim, input.ndim))
+    return wrap(xp.asarray(res, dtype=xp.int64), input._device)
 
 
-@tensor_method
-def all(input, dim=None, keepdim=False):
-    xp = input._device.xp
-    out = xp.all(input._data, axis=_axes(dim, input.ndim), keepdims=keepdim)
-    return Tensor._make(xp.asarray(out), input._device)
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """Same as torch.dist: the p-norm of input - other."""
+    from .linalg import vector_norm
+
+    return _rename(vector_norm(input - other, p), "DistBackward0")
 
 
-@tensor_method
-def any(input, dim=None, keepdim=False):
-    xp = input._device.xp
-    out = xp.any(input._data, axis=_axes(dim, input.ndim), keepdims=keepdim)
-    return Tensor._make(xp.asarray(out), input._device)
+for _name in ("sum", "mean", "nansum", "nanmean", "prod", "max", "min", "amax", "amin",
+              "aminmax", "argmax", "argmin", "var", "std", "var_mean", "std_mean", "logsumexp",
+              "all", "any", "count_nonzero", "dist"):
+    export(_NS, _name, _NS[_name], inplace_too=False)

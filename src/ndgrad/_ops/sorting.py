@@ -1,3 +1,378 @@
-"""sorting primitives (being filled in)."""
+"""Order statistics: sort/argsort/msort, topk, kthvalue, median/nanmedian, mode,
+quantile/nanquantile, unique/unique_consecutive, isin."""
+
+from __future__ import annotations
+
+
+from .._tensor import Tensor, wrap_dim
+from ..autograd.function import Op
+from ._inplace import torch_type_name
+from .elementwise import _out, export, not_implemented, wrap
+from .reduce import _index_tensor, _rename, return_types, select_along
 
 __all__: list[str] = []
+_NS = globals()
+
+
+def argsort_array(xp, a, axis: int, descending: bool = False):
+    """Stable argsort; nan sorts as the largest value, as in torch."""
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable")
+    # the stable ascending order of the reversed slice, reversed: descending with ties (and nans)
+    # still in their original order
+    n = a.shape[axis]
+    r = xp.argsort(xp.flip(a, axis), axis=axis, kind="stable")
+    return xp.flip(n - 1 - r, axis)
+
+
+def _check_sortable(input: Tensor) -> None:
+    if input.is_complex():
+        raise RuntimeError(" Sort does not support complex dtypes on CPU")
+
+
+def _sorted(input: Tensor, dim: int, descending: bool, name: str, k: int | None = None):
+    """(values, indices) of ``input`` sorted along ``dim``, the first ``k`` only if given."""
+    _check_sortable(input)
+    xp = input._device.xp
+    if input.ndim == 0:
+        idx = xp.zeros((1,), xp.int64)
+        vals = select_along(input.reshape(1), idx, 0, False, name)
+        return vals, _index_tensor(idx, False, 0, input._device)
+    d = wrap_dim(dim, input.ndim)
+    idx = argsort_array(xp, input._data, d, descending)
+    if k is not None:
+        idx = xp.take(idx, xp.arange(k), axis=d)
+    return select_along(input, idx, d, True, name), _index_tensor(idx, True, d, input._device)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *,
+         out=None):
+    """Same as torch.sort (always stable)."""
+    res = return_types.sort(*_sorted(input, dim, descending, "SortBackward0"))
+    return _tuple_out(res, out, "sort")
+
+
+def _tuple_out(res, out, name):
+    if out is None:
+        return res
+    for r, o in zip(res, out):
+        _out(r, o, name)
+    return type(res)(*out)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Same as torch.argsort (always stable)."""
+    _check_sortable(input)
+    xp = input._device.xp
+    if input.ndim == 0:
+        return wrap(xp.zeros((), xp.int64), input._device)
+    d = wrap_dim(dim, input.ndim)
+    return _index_tensor(argsort_array(xp, input._data, d, descending), True, d, input._device)
+
+
+def msort(input: Tensor, *, out=None) -> Tensor:
+    """Same as torch.msort: sorted along dim 0."""
+    return _out(sort(input, 0).values, out, "msort")
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *,
+         out=None):
+    """Same as torch.topk (ties keep their original order, which torch does not promise)."""
+    size = input.shape[wrap_dim(dim, input.ndim)] if input.ndim else 1
+    if k < 0 or k > size:
+        raise RuntimeError("selected index k out of range")
+    res = return_types.topk(*_sorted(input, dim, largest, "TopkBackward0", k))
+    return _tuple_out(res, out, "topk")
+
+
+def _pick(input: Tensor, dim: int, keepdim: bool, pos_fn, name: str, kind: str):
+    """The element at sorted position ``pos_fn(sorted_values, sorted_indices, d)`` (a raw index
+    array with keepdims) along ``dim``, as (values, indices)."""
+    xp = input._device.xp
+    a = input._data
+    if a.ndim == 0:
+        a, input, d = a.reshape(1), input.reshape(1), 0
+        keepdim = False
+    else:
+        d = wrap_dim(dim, a.ndim)
+    order = argsort_array(xp, a, d)
+    srt = xp.take_along_axis(a, order, axis=d)
+    pos = pos_fn(xp, srt, d)
+    idx = xp.take_along_axis(order, pos, axis=d)
+    vals = select_along(input, idx, d, keepdim, name)
+    return getattr(return_types, kind)(vals, _index_tensor(idx, keepdim, d, input._device))
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
+    """Same as torch.kthvalue: the k-th smallest element (1-based)."""
+    _check_sortable(input)
+    d = wrap_dim(dim, input.ndim) if input.ndim else 0
+    size = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+
+    def pos(xp, srt, d):
+        return xp.full(_keep(srt.shape, d), k - 1, xp.int64)
+
+    return _tuple_out(_pick(input, dim, keepdim, pos, "KthvalueBackward0", "kthvalue"), out,
+                      "kthvalue")
+
+
+def _keep(shape, d):
+    s = list(shape)
+    s[d] = 1
+    return tuple(s)
+
+
+def _median_pos(ignore_nan):
+    def pos(xp, srt, d):
+        n = srt.shape[d]
+        nan = xp.isnan(srt) if srt.dtype.kind in "fV" else xp.zeros(srt.shape, bool)
+        nans = nan.sum(axis=d, keepdims=True)
+        if ignore_nan:  # the lower median of the values that are not nan (nan if all are)
+            valid = n - nans
+            return xp.where(valid > 0, (valid - 1) // 2, 0).astype(xp.int64)
+        # nan sorts last; a slice with a nan has the first nan as its median
+        return xp.where(nans > 0, n - nans, (n - 1) // 2).astype(xp.int64)
+
+    return pos
+
+
+def _median_dim(input, dim, keepdim, ignore_nan):
+    name = "nanmedian" if ignore_nan else "median"
+    if input.dtype._kind == 0:
+        raise not_implemented(f"{name}_cpu", input.dtype)
+    _check_sortable(input)
+    d = wrap_dim(dim, input.ndim) if input.ndim else 0
+    if input.ndim and input.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    node = "NanmedianBackward1" if ignore_nan else "MedianBackward1"
+    return _pick(input, dim, keepdim, _median_pos(ignore_nan), node, name)
+
+
+class _Median(Op):
+    """median() of all elements: its gradient is shared by every element equal to it."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, ignore_nan=False):
+        xp = ctx.xp
+        flat = a.reshape(-1)
+        if flat.size == 0:
+            out = xp.asarray(xp.nan, a.dtype)
+        else:
+            srt = xp.sort(flat)
+            out = srt[_median_pos(ignore_nan)(xp, srt[None], 1)[0, 0]]
+        ctx.save(a, out)
+        return xp.asarray(out, a.dtype)
+
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        mask = a.isnan() if bool(out.isnan()) else (a == out)
+        return mask * (g / mask.sum())
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=None):
+    """Same as torch.median: the lower median; nan if there is one."""
+    if dim is None:
+        if input.dtype._kind == 0:
+            raise not_implemented("median_cpu", input.dtype)
+        _check_sortable(input)
+        return _out(_Median.apply(input), out, "median")
+    return _tuple_out(_median_dim(input, dim, keepdim, False), out, "median")
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=None):
+    """Same as torch.nanmedian: the lower median of the values that are not nan."""
+    if dim is None:
+        if input.dtype._kind == 0:
+            raise not_implemented("nanmedian_cpu", input.dtype)
+        _check_sortable(input)
+        res = _Median.apply(input, ignore_nan=True)
+        return _out(_rename(res, "NanmedianBackward0"), out, "nanmedian")
+    return _tuple_out(_median_dim(input, dim, keepdim, True), out, "nanmedian")
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None):
+    """Same as torch.mode: the most frequent value (the smallest on ties) and its last index."""
+    _check_sortable(input)
+    d = wrap_dim(dim, input.ndim) if input.ndim else 0
+    if input.ndim and input.shape[d] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+
+    def pos(xp, srt, d):
+        n = srt.shape[d]
+        moved = xp.moveaxis(srt, d, -1)
+        change = moved[..., 1:] != moved[..., :-1]
+        edge = xp.ones(change.shape[:-1] + (1,), bool)
+        first = xp.concatenate([edge, change], -1)
+        last = xp.concatenate([change, edge], -1)
+        j = xp.arange(n)
+        start = xp.maximum.accumulate(xp.where(first, j, 0), axis=-1)
+        run = xp.where(last, j - start + 1, 0)
+        # the first longest run in sorted order is the smallest most frequent value; its last
+        # position is, by stability, that value's last occurrence
+        best = xp.argmax(run, axis=-1)[..., None]
+        return xp.moveaxis(best, -1, d)
+
+    return _tuple_out(_pick(input, dim, keepdim, pos, "ModeBackward0", "mode"), out, "mode")
+
+
+# --- quantile -----------------------------------------------------------------------------------
+_INTERP = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name, input: Tensor, q, dim, keepdim, interpolation, ignore_nan):
+    from .pointwise import lerp
+
+    xp = input._device.xp
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if input.dtype.name not in ("float32", "float64"):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERP:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    scalar_q = not isinstance(q, Tensor)
+    if not scalar_q:
+        if q.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype is not input.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    qa = xp.asarray(q._data if not scalar_q else q, dtype=input._data.dtype).reshape(-1)
+    if qa.size and not ((qa >= 0) & (qa <= 1)).all():
+        bad = qa[~((qa >= 0) & (qa <= 1))][0]
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {bad:g}"
+                           if scalar_q else f"{name}() q values must be in the range [0, 1]")
+    ndim = input.ndim
+    if dim is None:
+        x, d = input.reshape(-1), None
+    else:
+        d = wrap_dim(dim, ndim) if ndim else 0
+        x = input.permute(*[i for i in range(ndim) if i != d], d) if ndim else input.reshape(1)
+    srt = sort(x, -1).values  # nan last
+    s = srt._data
+    n = s.shape[-1]
+    nan = xp.isnan(s)
+    shape_q = (qa.size,) + (1,) * s.ndim
+    if ignore_nan:
+        ranks = qa.reshape(shape_q) * (n - nan.sum(-1, keepdims=True) - 1)
+        ranks = xp.maximum(ranks, 0)
+    else:
+        ranks = xp.broadcast_to(qa.reshape(shape_q) * (n - 1), (qa.size,) + s.shape[:-1] + (1,))
+        ranks = xp.where(nan.any(-1, keepdims=True), n - 1, ranks)
+    if interpolation == "lower":
+        ranks = xp.floor(ranks)
+    elif interpolation == "higher":
+        ranks = xp.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = xp.round(ranks)  # half to even, as torch
+    below = xp.floor(ranks).astype(xp.int64)
+    above = xp.ceil(ranks).astype(xp.int64)
+    full = srt.unsqueeze(0).expand((qa.size,) + tuple(srt.shape))
+    lo = select_along(full, below, -1, False, "GatherBackward0")
+    if interpolation in ("linear", "midpoint"):
+        w = xp.full(below.shape, 0.5, s.dtype) if interpolation == "midpoint" else (
+            ranks - below).astype(s.dtype)
+        hi = select_along(full, above, -1, False, "GatherBackward0")
+        lo = lerp(lo, hi, wrap(w[..., 0], input._device))
+    # lo: (Q,) + reduced shape (the reduced dim was moved last and dropped)
+    if keepdim and ndim:
+        lo = lo.reshape((qa.size,) + (1,) * ndim) if d is None else lo.unsqueeze(d + 1)
+    return lo.squeeze(0) if scalar_q else lo
+
+
+def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear", out=None) -> Tensor:
+    """Same as torch.quantile."""
+    return _out(_quantile("quantile", input, q, dim, keepdim, interpolation, False), out,
+                "quantile")
+
+
+def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear", out=None) -> Tensor:
+    """Same as torch.nanquantile."""
+    return _out(_quantile("nanquantile", input, q, dim, keepdim, interpolation, True), out,
+                "nanquantile")
+
+
+# --- unique, isin -------------------------------------------------------------------------------
+def _unique_result(dev, vals, inverse, counts, return_inverse, return_counts):
+    xp = dev.xp
+    out = [wrap(vals, dev)]
+    if return_inverse:
+        out.append(wrap(inverse.astype(xp.int64), dev))
+    if return_counts:
+        out.append(wrap(counts.astype(xp.int64), dev))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None):
+    """Same as torch.unique (the result is always sorted, as torch's CPU kernel does)."""
+    xp = input._device.xp
+    a = input._data
+    if dim is not None:
+        d = wrap_dim(dim, a.ndim)
+        if a.shape[d] == 0:
+            vals, inv, cnt = a, xp.zeros(0, xp.int64), xp.zeros(0, xp.int64)
+        else:
+            vals, inv, cnt = xp.unique(a, return_inverse=True, return_counts=True, axis=d,
+                                       equal_nan=False)
+        return _unique_result(input._device, vals, inv.reshape(-1), cnt, return_inverse,
+                              return_counts)
+    vals, inv, cnt = xp.unique(a.reshape(-1), return_inverse=True, return_counts=True,
+                               equal_nan=False)
+    return _unique_result(input._device, vals, inv.reshape(a.shape), cnt, return_inverse,
+                          return_counts)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None):
+    """Same as torch.unique_consecutive."""
+    xp = input._device.xp
+    a = input._data
+    if dim is None:
+        flat, d, moved = a.reshape(-1), 0, None
+    else:
+        d = wrap_dim(dim, a.ndim)
+        moved = xp.moveaxis(a, d, 0)
+        flat = moved.reshape(moved.shape[0], -1)
+    n = flat.shape[0]
+    if n == 0:
+        keep = xp.zeros(0, bool)
+    else:
+        diff = flat[1:] != flat[:-1]
+        if diff.ndim > 1:
+            diff = diff.any(axis=1)
+        keep = xp.concatenate([xp.ones(1, bool), diff])
+    starts = xp.nonzero(keep)[0]
+    counts = xp.diff(xp.concatenate([starts, xp.asarray([n])]))
+    inverse = xp.cumsum(keep) - 1
+    if dim is None:
+        return _unique_result(input._device, flat[keep], inverse.reshape(a.shape), counts,
+                              return_inverse, return_counts)
+    vals = xp.moveaxis(moved[keep], 0, d)
+    return _unique_result(input._device, vals, inverse, counts, return_inverse, return_counts)
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """Same as torch.isin."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin() received an invalid combination of arguments - got "
+                        f"({type(elements).__name__}, {type(test_elements).__name__})")
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    for t in (elements, test_elements):
+        if isinstance(t, Tensor) and t.dtype._kind in (0, 3):
+            raise RuntimeError("Unsupported input type encountered for isin(): "
+                               f"{torch_type_name(t.dtype)}")
+    xp = ref._device.xp
+    e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    res = xp.isin(e, t, assume_unique=assume_unique, invert=invert)
+    return wrap(res, ref._device)
+
+
+for _name in ("sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
+              "quantile", "nanquantile", "unique", "unique_consecutive", "isin"):
+    export(_NS, _name, _NS[_name], inplace_too=False, method=_name not in ("isin",))
