@@ -132,7 +132,9 @@ def _abort_on_uncaught_exception(world, rank: int) -> None:
 
 def destroy_process_group(group=None) -> None:
     """Same as torch.distributed.destroy_process_group; MPI itself stays up so init may follow."""
-    pg = _default_group()
+    pg = _state["pg"]
+    if pg is None:
+        raise AssertionError("Process group cannot be None")  # torch's error, type included
     pg.comm.Free()
     _state["pg"] = None
 
