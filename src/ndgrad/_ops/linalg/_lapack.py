@@ -18,7 +18,9 @@ def getrf(xp, a):
     piv = xp.zeros((b, k), xp.int32)
     info = xp.zeros(b, xp.int32)
     for j in range(k):
-        p = j + xp.argmax(xp.abs(lu[:, j:, j]), axis=1)
+        col = lu[:, j:, j]  # LAPACK's i?amax ranks complex numbers by |re| + |im|
+        p = j + xp.argmax(xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c" else
+                          xp.abs(col), axis=1)
         piv[:, j] = p + 1
         top = lu[rows, j].copy()
         lu[rows, j] = lu[rows, p]

@@ -95,11 +95,11 @@ def _sublist_equation(args):
                 parts.append(_LABELS[s])
         return "".join(parts)
 
-    ops, subs = list(args[0::2]), [term(s) for s in args[1::2]]
-    eq = ",".join(subs[:len(ops)])
-    if len(subs) > len(ops):
-        eq += "->" + subs[-1]
-    return eq, ops
+    pairs = args[:len(args) - len(args) % 2]
+    eq = ",".join(term(s) for s in pairs[1::2])
+    if len(args) % 2:
+        eq += "->" + term(args[-1])
+    return eq, list(pairs[0::2])
 
 
 def _parse_term(t, k, base, op):

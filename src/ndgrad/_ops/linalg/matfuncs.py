@@ -28,13 +28,13 @@ class Det(Op):
         return out
 
     def backward(ctx, g):
-        a, det = ctx.saved_tensors
+        a, d0 = ctx.saved_tensors
         if a.numel() == 0:
-            return None
+            return a.new_zeros(a.shape)
         n = a.shape[-1]
-        d = (g * det.conj()).unsqueeze(-1).unsqueeze(-1)
+        d = (g * d0.conj()).unsqueeze(-1).unsqueeze(-1)
         eps = a._device.xp.finfo(real_np(a._data.dtype)).eps
-        if not bool((det.abs() < 100 * eps)._data.any()):
+        if not bool((d0.abs() < 100 * eps)._data.any()):
             return solve(mH(a), d * eye(n, a))  # gA = g conj(det) A^{-H}
         # singular somewhere: g adj(A)^H from the SVD, as torch does
         # (https://nhigham.com/2020/06/16/what-is-the-adjugate-of-a-matrix/)

@@ -54,7 +54,7 @@ class VectorNorm(Op):
         a, n = ctx.saved_tensors
         p, axes, keepdim = ctx.args
         if p == 0:
-            return None
+            return a.new_zeros(a.shape)
         g = _expand_back(g, a.ndim, axes, keepdim)
         n = _expand_back(n, a.ndim, axes, keepdim)
         if p == 1:

@@ -92,7 +92,7 @@ class AddMatMul(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         gi = None
-        if ctx.needs_input_grad[0] and ctx.beta != 0:
+        if ctx.needs_input_grad[0]:
             gi = g * ctx.beta if ctx.beta != 1 else g
         return (gi,) + _matmul_grads(ctx, g, a, b, *ctx.nd, alpha=ctx.alpha)
 

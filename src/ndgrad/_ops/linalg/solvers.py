@@ -157,8 +157,8 @@ class SolveTriangular(Op):
     def forward(ctx, a, b, upper, unitriangular):
         xp = ctx.xp
         n = a.shape[-1]
-        keep = xp.tri(n, n, -1, dtype=bool)
-        t = xp.where(~keep if upper else keep.T, a, 0)  # only the named triangle is read
+        lower = xp.tri(n, n, 0, dtype=bool)
+        t = xp.where(lower.T if upper else lower, a, 0)  # only the named triangle is read
         if unitriangular:
             t = xp.where(xp.eye(n, dtype=bool), xp.ones((), a.dtype), t)
         try:
@@ -301,7 +301,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
         return Tensor._make(xp.zeros(A.shape[:-2], xp.int64), A._device)
     s = _singular_values(xp, A._data, hermitian, False)
     cut = _cutoff(xp, s.max(-1, keepdims=True), atol, rtol, m, n, s.dtype)
-    return Tensor._make((s > cut).sum(-1).astype(xp.int64), A._device)
+    return Tensor._make(xp.asarray((s > cut).sum(-1), dtype=xp.int64), A._device)
 
 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
@@ -327,7 +327,6 @@ class LstsqOp(Op):
         if m > n and driver != "gelsy" and (driver == "gels" or bool((rank == n).all())):
             r = a @ x - bm
             res = (r * r.conj()).real.sum(-2)
-            res = res[..., 0] if vec else res
         if driver == "gels":
             rank = xp.zeros((0,), xp.int64)
         sv = s if driver in ("gelsd", "gelss") else empty
@@ -345,7 +344,7 @@ class LstsqOp(Op):
         gb = mH(p) @ gx
         if gres.numel():  # residuals ||AX - B||^2: gA = 2 (g r) X^H, gB = -2 g r
             r = a @ x - b
-            gr = gres.unsqueeze(-2) * r if not ctx.vec else gres.unsqueeze(-1).unsqueeze(-1) * r
+            gr = gres.unsqueeze(-2) * r
             ga = ga + 2 * gr @ mH(x) if ga is not None else None
             gb = gb - 2 * gr
         return ga, gb.squeeze(-1) if ctx.vec else gb

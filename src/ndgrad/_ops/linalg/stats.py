@@ -159,8 +159,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     n = y.shape[d]
     if n == 0:
         shape = y.shape[:d] + y.shape[d + 1:]
-        dt = y.dtype if y.is_floating_point() or y.is_complex() else D.get_default_dtype()
-        return Tensor._make(y._device.xp.zeros(shape, dt.np), y._device)
+        return Tensor._make(y._device.xp.zeros(shape, y._data.dtype), y._device)
     if x is None:  # constant spacing: dx * (sum(y) - (y_first + y_last) / 2)
         return (_sum(y, d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * (1 if dx is None else dx)
     if x.ndim == 1:
