@@ -34,7 +34,7 @@ def to_numpy(x):
             x = torch.zeros(x.shape, dtype=x.dtype)
         if x.dtype == torch.bfloat16:
             x = x.float()
-        return x.cpu().numpy()
+        return x.cpu().resolve_conj().numpy()  # a lazily conjugated view (e.g. from .mH)
     if isinstance(x, ndgrad.Tensor):
         a = np.asarray(x.detach())
         return a.astype(np.float32) if a.dtype.name == "bfloat16" else a
