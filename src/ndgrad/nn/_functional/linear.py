@@ -46,7 +46,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tn(bias)} and "
                            f"{_tn(input)}")
-    out = Linear.apply(input, weight, bias) if bias is not None else Linear.apply(input, weight)
+    out = Linear.apply(input, weight, bias)
     if out._grad_fn is not None:
         if input.ndim == 2:
             out._grad_fn._name = "AddmmBackward0" if bias is not None else "MmBackward0"
