@@ -1,0 +1,47 @@
+"""Op-table entries for torch.fft: transforms of real and complex inputs with padding,
+trimming, every normalisation, and several dims."""
+
+import numpy as np
+
+from op_db import OpInfo, arr, register
+
+F = ("float32", "float64")
+C = ("complex64", "complex128")
+NORMS = (None, "backward", "forward", "ortho")
+
+
+def cases(*specs):
+    def samples(rng, dtype):
+        for shape, kw in specs:
+            yield [np.asarray(arr(rng, shape, dtype))], kw
+
+    return samples
+
+
+ONE_D = cases(*[((5,), {"norm": n}) for n in NORMS], ((3, 6), {"n": 8}), ((3, 6), {"n": 4}),
+              ((3, 6), {"dim": 0}), ((2, 3, 4), {"dim": -2, "n": 5, "norm": "ortho"}),
+              ((1,), {}))
+N_D = cases(((3, 4), {}), ((2, 3, 4), {"norm": "ortho"}), ((3, 4), {"s": (5, 2)}),
+            ((2, 3, 4), {"dim": (0, 2), "norm": "forward"}), ((2, 3, 4), {"s": (2, 6)}))
+
+register(
+    OpInfo("fft", lambda T, x, **k: T.fft.fft(x, **k), ONE_D, dtypes=F + C),
+    OpInfo("ifft", lambda T, x, **k: T.fft.ifft(x, **k), ONE_D, dtypes=F + C),
+    OpInfo("rfft", lambda T, x, **k: T.fft.rfft(x, **k), ONE_D, dtypes=F),
+    OpInfo("irfft", lambda T, x, **k: T.fft.irfft(x, **k),
+           cases(*[((5,), {"norm": n}) for n in NORMS], ((3, 6), {"n": 7}), ((3, 6), {"n": 4}),
+                 ((3, 4), {"dim": 0}), ((2, 3, 4), {"dim": 1, "n": 6})), dtypes=F + C),
+    OpInfo("fft2", lambda T, x, **k: T.fft.fft2(x, **k), cases(((3, 4), {}),
+                                                             ((2, 3, 4), {"norm": "ortho"}),
+                                                             ((3, 4), {"s": (5, 2)})),
+           dtypes=F + C),
+    OpInfo("ifft2", lambda T, x, **k: T.fft.ifft2(x, **k), cases(((3, 4), {}),
+                                                               ((3, 4), {"s": (2, 6)})),
+           dtypes=F + C),
+    OpInfo("fftn", lambda T, x, **k: T.fft.fftn(x, **k), N_D, dtypes=F + C),
+    OpInfo("ifftn", lambda T, x, **k: T.fft.ifftn(x, **k), N_D, dtypes=F + C),
+    OpInfo("fft_int", lambda T, x: T.fft.fft(x), cases(((4,), {})), dtypes=("int64", "bool"),
+           grad=False),
+    OpInfo("fft_roundtrip", lambda T, x: T.fft.irfft(T.fft.rfft(x), n=x.shape[-1]),
+           cases(((5,), {}), ((3, 6), {}))),
+)
