@@ -6,10 +6,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from torch.utils import data as t_data
 
 import ndgrad
 from ndgrad.utils import data as nd_data
-from torch.utils import data as t_data
 
 LIBS = [(ndgrad, nd_data), (torch, t_data)]
 

@@ -3,7 +3,6 @@
 import io
 import json
 import math
-import pathlib
 from collections import Counter, OrderedDict, namedtuple
 
 import numpy as np
@@ -114,7 +113,8 @@ def test_model_and_optimizer_checkpoint_resume():
     the same weights as training straight through."""
     def train(model, opt, sched, steps, start):
         for i in range(start, start + steps):
-            x = ndgrad.tensor(np.random.default_rng(i).standard_normal((5, 4)), dtype=ndgrad.float32)
+            x = ndgrad.tensor(np.random.default_rng(i).standard_normal((5, 4)),
+                              dtype=ndgrad.float32)
             opt.zero_grad()
             (model(x) ** 2).sum().backward()
             opt.step()

@@ -8,8 +8,7 @@ import warnings
 from functools import partial
 from typing import Any, Callable
 
-from .lr_scheduler import (EPOCH_DEPRECATION_WARNING, LRScheduler, _format_param, _set,
-                           _values)
+from .lr_scheduler import EPOCH_DEPRECATION_WARNING, LRScheduler, _format_param, _set, _values
 from .optimizer import Optimizer
 
 

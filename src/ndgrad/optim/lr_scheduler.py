@@ -8,7 +8,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 from weakref import ref
 
 from .._tensor import Tensor

@@ -32,7 +32,8 @@ class SGD(Optimizer):
 
     def _step_group(self, group) -> None:
         lr, momentum, dampening = A.scalar(group["lr"]), group["momentum"], group["dampening"]
-        wd, nesterov, maximize = A.scalar(group["weight_decay"]), group["nesterov"], group["maximize"]
+        wd, nesterov = A.scalar(group["weight_decay"]), group["nesterov"]
+        maximize = group["maximize"]
         for p in group["params"]:
             if p.grad is None:
                 continue

@@ -1,3 +1,5 @@
 """Same as torch.utils."""
 
 from . import data
+
+__all__ = ["data"]

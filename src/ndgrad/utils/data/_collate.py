@@ -19,7 +19,7 @@ _err = ("default_collate: batch must contain tensors, numpy arrays, numbers, dic
 
 
 def default_convert(data):
-    """Same as torch.utils.data.default_convert: NumPy arrays/scalars become tensors, recursively."""
+    """Same as torch.utils.data.default_convert: NumPy arrays and scalars become tensors."""
     from ..._creation import as_tensor
 
     t = type(data)

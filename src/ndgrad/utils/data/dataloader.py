@@ -1,9 +1,9 @@
 """Same as torch.utils.data.DataLoader, loading in the calling process.
 
 ``num_workers > 0`` is accepted and loads in-process in the same order: there are no worker
-processes, so ``worker_init_fn`` is not called and ``get_worker_info()`` is always None. Shuffling draws from the generators exactly as
-torch does (one 64-bit seed draw per epoch, then ``randperm``), so the same seed gives the same
-batches as PyTorch."""
+processes, so ``worker_init_fn`` is not called and ``get_worker_info()`` is always None.
+Shuffling draws from the generators exactly as torch does (one 64-bit seed draw per epoch, then
+``randperm``), so the same seed gives the same batches as PyTorch."""
 
 from __future__ import annotations
 
