@@ -582,9 +582,9 @@ def _addindent(s: str, n: int) -> str:
 
 
 def _typename(obj) -> str:
+    """torch.typename: a tensor's legacy type name (torch.FloatTensor), else the qualified name."""
     if isinstance(obj, Tensor):
-        return "torch." + type(obj).__name__ if type(obj) is Tensor else \
-            f"torch.nn.parameter.{type(obj).__name__}"
+        return obj.type()
     t = type(obj)
     return t.__qualname__ if t.__module__ in ("builtins", "__main__") else \
         f"{t.__module__}.{t.__qualname__}"
