@@ -7,6 +7,8 @@ per batch element and stacks the results (same values, no vectorisation)."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 
 from ._grad_mode import enable_grad
@@ -47,11 +49,35 @@ def _argnums(argnums, n: int) -> tuple:
     return tuple(a % n for a in nums)
 
 
-def _track(t):
-    """A new tensor to differentiate with respect to, still linked to ``t``'s own graph."""
+class _Levels(threading.local):
+    depth = 0  # how many grad/jacrev transforms are running in this thread
+
+
+_levels = _Levels()
+
+
+@contextlib.contextmanager
+def _transform():
+    """Run a transform's function one level deeper; say whether an outer transform is active,
+    in which case the results keep their graph so the outer one can differentiate them."""
+    _levels.depth += 1
+    try:
+        yield _levels.depth > 1
+    finally:
+        _levels.depth -= 1
+
+
+def _track(t, nested: bool):
+    """A new tensor to differentiate with respect to; inside another transform it stays linked
+    to the outer graph. Plain autograd history outside any transform is cut, as torch does."""
     if not isinstance(t, Tensor):
         raise RuntimeError(f"Expected a Tensor among the differentiated inputs, got {type(t)}")
-    return t.view_as(t) if t.requires_grad else t.detach().requires_grad_()
+    return t.view_as(t) if nested and t.requires_grad else t.detach().requires_grad_()
+
+
+def _detach_tree(tree):
+    flat, unflatten = _flatten(tree)
+    return unflatten([t.detach() if isinstance(t, Tensor) else t for t in flat])
 
 
 def _vjp_rows(outputs: list, inputs: list, create: bool) -> list:
@@ -80,18 +106,14 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         args = list(args)
-        with enable_grad():
-            leaves, unflattens, originals = [], [], []
+        with enable_grad(), _transform() as nested:
+            leaves, unflattens = [], []
             for a in nums:
                 flat, unflatten = _flatten(args[a])
-                originals += flat
-                tracked = [_track(t) for t in flat]
+                tracked = [_track(t, nested) for t in flat]
+                args[a] = unflatten(tracked)
                 leaves += tracked
-                unflattens.append((a, len(tracked), unflatten))
-            i = 0
-            for a, n, unflatten in unflattens:
-                args[a] = unflatten(leaves[i:i + n])
-                i += n
+                unflattens.append((len(tracked), unflatten))
             out = func(*args, **kwargs)
             aux = None
             if has_aux:
@@ -106,17 +128,17 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
                                    f"scalar Tensor, got tensor with {out.dim()} dims. Maybe you "
                                    "wanted to use the vjp or jacrev APIs instead?")
-            nested = any(t.requires_grad for t in originals)  # an outer transform is tracking
             gs = _autograd_grad(out, leaves, create_graph=nested, allow_unused=True) \
                 if out.requires_grad else (None,) * len(leaves)
         gs = [x.new_zeros(x.shape) if g is None else g for g, x in zip(gs, leaves)]
         grads, i = [], 0
-        for a, n, unflatten in unflattens:
+        for n, unflatten in unflattens:
             grads.append(unflatten(gs[i:i + n]))
             i += n
         g = grads[0] if isinstance(argnums, int) else tuple(grads)
-        value = out if nested else out.detach()
-        return (g, (value, aux)) if has_aux else (g, value)
+        if not nested:
+            out, aux = out.detach(), _detach_tree(aux)
+        return (g, (out, aux)) if has_aux else (g, out)
 
     return wrapper
 
@@ -139,12 +161,11 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None)
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         args = list(args)
-        with enable_grad():
-            leaves, structure, originals = [], [], []
+        with enable_grad(), _transform() as nested:
+            leaves, structure = [], []
             for a in nums:
                 flat, unflatten = _flatten(args[a])
-                originals += flat
-                tracked = [_track(t) for t in flat]
+                tracked = [_track(t, nested) for t in flat]
                 args[a] = unflatten(tracked)
                 structure.append((len(tracked), unflatten))
                 leaves += tracked
@@ -156,7 +177,6 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None)
             for o in flat_out:
                 if not isinstance(o, Tensor):
                     raise RuntimeError(f"jacrev(f): Expected f to return Tensors, got {type(o)}")
-            nested = any(t.requires_grad for t in originals)
             rows = _vjp_rows(flat_out, leaves, nested)
         per_output = []
         for row in rows:
@@ -166,6 +186,8 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None)
                 i += n
             per_output.append(parts[0] if isinstance(argnums, int) else tuple(parts))
         jac = unflatten_out(per_output)
+        if not nested:
+            aux = _detach_tree(aux)
         return (jac, aux) if has_aux else jac
 
     return wrapper
@@ -263,9 +285,12 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     if strict:
         names = {n for n, _ in module.named_parameters()} | {n for n, _ in module.named_buffers()}
         missing, unexpected = sorted(names - set(values)), sorted(set(values) - names)
-        if missing or unexpected:
+        errors = ([f"Unexpected key(s): {', '.join(map(repr, unexpected))}."] if unexpected
+                  else []) + ([f"Missing key(s): {', '.join(map(repr, missing))}."] if missing
+                              else [])
+        if errors:
             raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t"
-                               f"Missing key(s): {missing}. Unexpected key(s): {unexpected}.")
+                               + "\n\t".join(errors))
     args = () if args is None else args if isinstance(args, tuple) else (args,)
     saved = [_swap(module, name, v) for name, v in values.items()]
     try:

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 import traceback
+import warnings
 import weakref
 
 from .._backend import CPU
@@ -346,7 +348,7 @@ class _DelayedError(Op):
 
     __slots__ = ()
 
-    def forward(ctx, a, *others):
+    def forward(ctx, a):
         return a
 
     def backward(ctx, g):
@@ -383,11 +385,18 @@ class BackwardCFunction(FunctionCtx, Node):
     def ctx(self):
         return self
 
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(f for f, t in zip(Node.next_functions.fget(self), self._tensor_args) if t)
+
     def _apply_backward(self, grads: list) -> tuple:
         meta = self.out_meta
         if self.materialize_grads and meta is not None:
             grads = [g if g is not None or m is None else _zeros(m) for g, m in zip(grads, meta)]
         cls = self.fn_cls
+        if cls.backward is not Function.backward and cls.vjp is not Function.vjp:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is "
+                               "not allowed. You should only implement one of them.")
         user_fn = cls.vjp if cls.vjp is not Function.vjp else cls.backward
         res = user_fn(self, *grads)
         if type(res) is not tuple:
@@ -400,7 +409,7 @@ class BackwardCFunction(FunctionCtx, Node):
             if g is None:
                 continue
             if not isinstance(g, Tensor):
-                raise TypeError(f"expected Variable or None (got {type(g).__name__})")
+                raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
             if not self._tensor_args[i]:
                 raise RuntimeError(f"function {self.name()} returned a gradient different than "
                                    f"None at position {i + 1}, but the corresponding forward "
@@ -417,6 +426,12 @@ class FunctionMeta(type):
 class Function(metaclass=FunctionMeta):
     """Same as torch.autograd.Function: define ``forward`` and ``backward`` (or ``vjp``) as
     staticmethods, optionally ``setup_context``, and call ``.apply(...)``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        warnings.warn(f"{type(self)} should not be instantiated. Methods on autograd functions "
+                      "are all static, so you should invoke them on the class itself. "
+                      "Instantiating an autograd function will raise an error in a future version "
+                      "of PyTorch.", DeprecationWarning, stacklevel=2)
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError(
@@ -447,16 +462,18 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        if cls.backward is not Function.backward and cls.vjp is not Function.vjp:
-            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is "
-                               "not allowed. You should only implement one of them.")
+        setup = cls.setup_context is not Function.setup_context
+        if setup and kwargs:  # setup_context sees every argument positionally, as in torch
+            bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, {}
         node = object.__new__(cls._backward_cls)
         node.materialize_grads = True
         node._tensor_args = tuple(isinstance(a, Tensor) for a in args)
         node.needs_input_grad = tuple(t and a._requires_grad
                                       for t, a in zip(node._tensor_args, args))
         with no_grad():
-            if cls.setup_context is not Function.setup_context:
+            if setup:
                 out = cls.forward(*args, **kwargs)
                 cls.setup_context(node, args, out)
             else:
@@ -470,9 +487,11 @@ def _record_function(node, cls, args, out):
     d = node.__dict__
     dirty = {id(t) for t in d.get("dirty_tensors", ())}
     for a in args:
-        if id(a) in dirty and a._requires_grad and a._grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
-                               "operation.")
+        if id(a) in dirty:
+            if a._requires_grad and a._grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
+            a._vc[0] += 1
     _edges(node, args, node.needs_input_grad)
     node.saved = ()
     node._name = cls.__name__ + "Backward"
@@ -511,19 +530,19 @@ def once_differentiable(fn):
             outputs = fn(ctx, *args)
         if not _grad_state.grad_enabled:
             return outputs
-        grads = [a for a in args if isinstance(a, Tensor) and a._requires_grad]
-        if not grads:
+        if not any(isinstance(a, Tensor) and a._requires_grad for a in args):
             return outputs
         single = not isinstance(outputs, tuple)
-        wrapped = tuple(o if not isinstance(o, Tensor) else _delayed(o, grads)
+        wrapped = tuple(o if not isinstance(o, Tensor) else _delayed(o)
                         for o in ((outputs,) if single else outputs))
         return wrapped[0] if single else wrapped
 
     return wrapper
 
 
-def _delayed(o, grads):
-    out = _DelayedError.apply(o.detach(), *grads)
+def _delayed(o):
+    # torch links the error node to a detached copy, so only differentiating through it fails
+    out = _DelayedError.apply(o.detach().requires_grad_())
     out._grad_fn._name = "DelayedError"
     return out
 
