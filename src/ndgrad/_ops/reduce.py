@@ -598,9 +598,9 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """Same as torch.dist: the p-norm of input - other."""
-    from .linalg import vector_norm
+    from .. import linalg
 
-    return _rename(vector_norm(input - other, p), "DistBackward0")
+    return _rename(linalg.vector_norm(input - other, p), "DistBackward0")
 
 
 for _name in ("sum", "mean", "nansum", "nanmean", "prod", "max", "min", "amax", "amin",
