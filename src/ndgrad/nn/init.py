@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 import warnings
 
-from .. import where
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ._functional._utils import where
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:

@@ -9,6 +9,13 @@ from itertools import repeat
 from ..._tensor import Tensor
 
 
+def where(condition, input, other):
+    """torch.where, looked up when called: the op families are imported after nn is defined."""
+    from ... import where as _where
+
+    return _where(condition, input, other)
+
+
 def named(out: Tensor, name: str) -> Tensor:
     """Give a composite's final (freshly made) node torch's grad_fn name for the fused op."""
     if out._grad_fn is not None:

@@ -5,20 +5,16 @@ from __future__ import annotations
 import math
 import warnings
 
-from ... import relu as _relu
-from ... import relu_ as _relu_
-from ... import sigmoid as _sigmoid
-from ... import tanh as _tanh
-from ... import where
 from ..._ops._inplace import inplace
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
 from ._utils import compute as _compute
-from ._utils import named, torch_name
+from ._utils import named, torch_name, where
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 _SQRT_2_PI = math.sqrt(2 / math.pi)
+_SIXTH_F32 = 0.1666666716337204  # torch's hardsigmoid backward uses the float constant 1.0f/6
 
 
 class _Act(Op):
@@ -106,7 +102,7 @@ Silu = _act("Silu", lambda xp, a: (a * _sig_np(xp, a)).astype(a.dtype), _silu_df
 Mish = _act("Mish", lambda xp, a: (a * xp.tanh(_softplus_f(xp, a, 1, 20))).astype(a.dtype),
             _mish_df)
 Hardsigmoid = _act("Hardsigmoid", lambda xp, a: (xp.clip(a + 3, 0, 6) / 6).astype(a.dtype),
-                   lambda a, g: g * ((a > -3) & (a < 3)) / 6)
+                   lambda a, g: g * ((a > -3) & (a < 3)) * _SIXTH_F32)
 Hardswish = _act("Hardswish", lambda xp, a: (a * xp.clip(a + 3, 0, 6) / 6).astype(a.dtype),
                  lambda a, g: where(a < -3, g * 0, where(a <= 3, g * (a / 3 + 0.5), g)))
 Softplus = _act("Softplus", _softplus_f, _softplus_df)
@@ -123,11 +119,11 @@ def _maybe_inplace(fn, input: Tensor, inplace_: bool, **kw) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return _relu_(input) if inplace else _relu(input)
+    return input.relu_() if inplace else input.relu()
 
 
 def relu_(input: Tensor) -> Tensor:
-    return _relu_(input)
+    return input.relu_()
 
 
 def _hardtanh(x, lo, hi):
@@ -247,11 +243,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return _sigmoid(input)
+    return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
-    return _tanh(input)
+    return input.tanh()
 
 
 def logsigmoid(input: Tensor) -> Tensor:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import math
 import warnings
 
-from ... import minimum, where
-from ... import relu as _relu
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from ._utils import legacy_reduction, named, torch_name
+from ._utils import legacy_reduction, named, torch_name, where
 from ._utils import reduce as _reduce
 from .activation import _softplus_forward, log_softmax
 from .distance import pairwise_distance
 
 _REDUCTIONS = ("none", "mean", "sum")
+
+
+def _relu(x: Tensor) -> Tensor:
+    return x.relu()
 
 
 def _check_reduction(reduction: str) -> None:
@@ -354,7 +356,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
     return _reduce(_relu(margin + d_pos - d_neg), reduction)
 
 
