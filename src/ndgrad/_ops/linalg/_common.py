@@ -51,6 +51,18 @@ def first_failure(info) -> int:
     return int(info.reshape(-1).nonzero()[0][0])
 
 
+_WARNED: set = set()
+
+
+def warn_once(msg: str) -> None:
+    """A UserWarning the first time only, like torch's TORCH_WARN_ONCE."""
+    if msg not in _WARNED:
+        _WARNED.add(msg)
+        import warnings
+
+        warnings.warn(msg, UserWarning, stacklevel=3)
+
+
 def real_np(dt):
     """The real NumPy dtype of a (possibly complex) dtype."""
     return dt.type(0).real.dtype

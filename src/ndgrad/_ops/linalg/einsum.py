@@ -182,7 +182,7 @@ def _sizes(labels, ops):
         for c, n in zip(t, op.shape):
             if c in mine and mine[c] != n:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the "
-                                   f"sizes don't match, {mine[c]} != {n}")
+                                   f"sizes don't match, {n} != {mine[c]}")
             mine[c] = n
             seen = sizes.get(c, 1)
             if n != seen and 1 not in (n, seen):

@@ -5,14 +5,13 @@ the choice; like torch, the complex backwards check this and raise otherwise."""
 
 from __future__ import annotations
 
-import warnings
-
-from ..._tensor import Tensor, tensor_method
+from ..._tensor import Tensor, grad_recording, tensor_method
 from ...autograd.function import Op
+from .._inplace import torch_type_name
 from ..movement import cat
 from . import _lapack
 from ._common import (LinAlgError, batch_prefix, check_lapack_dtype, check_matrix, check_square,
-                      eye, first_failure, mH, return_type, tril, triu)
+                      eye, first_failure, mH, return_type, tril, triu, warn_once)
 from .diagonal import diag_embed
 from .solvers import solve, solve_triangular
 
@@ -93,8 +92,12 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
 @tensor_method
 def cholesky(input, upper=False, *, out=None):
     """Same as torch.cholesky (deprecated in torch in favour of torch.linalg.cholesky)."""
-    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
-                  "removed in a future PyTorch release.", UserWarning, stacklevel=2)
+    warn_once("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+                  "removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be "
+                  "replaced with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, "
+                  "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\nThis "
+                  "transform will produce equivalent results for all valid (symmetric positive "
+                  "definite) inputs.")
     return _named(_cholesky(input, upper, True, "linalg.cholesky")[0], "CholeskyBackward0")
 
 
@@ -153,8 +156,10 @@ def linalg_qr(A, mode="reduced", *, out=None):
 @tensor_method
 def qr(input, some=True, *, out=None):
     """Same as torch.qr (deprecated in torch in favour of torch.linalg.qr)."""
-    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
-                  "future PyTorch release.", UserWarning, stacklevel=2)
+    warn_once("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
+                  "future PyTorch release.\nThe boolean parameter 'some' has been replaced with a "
+                  "string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
+                  "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
     return TorchQR(*linalg_qr(input, "reduced" if some else "complete"))
 
 
@@ -203,24 +208,6 @@ class EighOp(Op):
         return _eig_core(gL, gV, L, V, True)
 
 
-class Eigvalsh(Op):
-    """Eigenvalues only; the vectors are computed (and kept) just when a gradient is needed."""
-
-    __slots__ = ()
-
-    def forward(ctx, a, uplo):
-        xp = ctx.xp
-        if not ctx.needs_input_grad[0]:
-            return xp.linalg.eigvalsh(a, UPLO=uplo)
-        w, v = xp.linalg.eigh(a, UPLO=uplo)
-        ctx.save(v)
-        return w
-
-    def backward(ctx, gL):
-        (V,) = ctx.saved_tensors
-        return (V * gL.unsqueeze(-2)) @ mH(V)
-
-
 def _eigh_checks(name, A, UPLO):
     check_square(name, A)
     if UPLO not in ("L", "U"):
@@ -235,10 +222,14 @@ def eigh(A, UPLO="L", *, out=None):
     return Eigh(_named(w, "LinalgEighBackward0"), _named(v, "LinalgEighBackward0"))
 
 
+# The values-only functions compute the vectors too when a gradient is recorded, as torch does:
+# the backward needs them, and as outputs of the same node they stay differentiable.
 def eigvalsh(A, UPLO="L", *, out=None):
     """Same as torch.linalg.eigvalsh."""
     _eigh_checks("linalg.eigvalsh", A, UPLO)
-    return _named(Eigvalsh.apply(A, UPLO), "LinalgEighBackward0")
+    if grad_recording(A):
+        return _named(EighOp.apply(A, UPLO)[0], "LinalgEighBackward0")
+    return Tensor._make(A._device.xp.linalg.eigvalsh(A._data, UPLO=UPLO), A._device)
 
 
 def _complex_np(xp, dt):
@@ -261,28 +252,10 @@ class EigOp(Op):
         return _eig_core(gL, gV, L, V, False)
 
 
-class Eigvals(Op):
-    __slots__ = ()
-
-    def forward(ctx, a):
-        xp = ctx.xp
-        c = _complex_np(xp, a.dtype)
-        if not ctx.needs_input_grad[0]:
-            return xp.linalg.eigvals(a).astype(c)
-        w, v = xp.linalg.eig(a)
-        v = v.astype(c)
-        ctx.save(v)
-        return w.astype(c)
-
-    def backward(ctx, gL):
-        (V,) = ctx.saved_tensors  # gA = V^{-H} diag(gL) V^H
-        return solve(mH(V), gL.unsqueeze(-1) * mH(V))
-
-
 def _eig_checks(name, A):
-    check_square(name, A)
     if not (A.is_floating_point() or A.is_complex()):
-        raise RuntimeError(f"Unknown Complex ScalarType for {A.type().split('.')[-1][:-6]}")
+        raise RuntimeError(f"Unknown Complex ScalarType for {torch_type_name(A.dtype)}")
+    check_square(name, A)
     check_lapack_dtype(A, "linalg_eig_out_cpu")
 
 
@@ -296,7 +269,11 @@ def eig(A, *, out=None):
 def eigvals(A, *, out=None):
     """Same as torch.linalg.eigvals."""
     _eig_checks("linalg.eigvals", A)
-    return _named(Eigvals.apply(A), "LinalgEigBackward0")
+    if grad_recording(A):
+        return _named(EigOp.apply(A)[0], "LinalgEigBackward0")
+    xp = A._device.xp
+    return Tensor._make(xp.linalg.eigvals(A._data).astype(_complex_np(xp, A._data.dtype)),
+                        A._device)
 
 
 # --- SVD ------------------------------------------------------------------------------------------
@@ -353,27 +330,6 @@ def _svd_backward(gU, gS, gVh, U, S, Vh):
     return gA
 
 
-class SvdVals(Op):
-    """Singular values only; U and Vh are kept just when a gradient is needed."""
-
-    __slots__ = ()
-
-    def forward(ctx, a):
-        xp = ctx.xp
-        if a.size == 0:
-            return _svd_arrays(xp, a, False)[1]
-        if not ctx.needs_input_grad[0]:
-            return xp.linalg.svd(a, compute_uv=False)
-        u, s, vh = xp.linalg.svd(a, full_matrices=False)
-        ctx.save(u, vh)
-        return s
-
-    def backward(ctx, gS):
-        U, Vh = ctx.saved_tensors
-        return U @ (gS.unsqueeze(-1) * Vh) if U.shape[-2] >= Vh.shape[-1] else \
-            (U * gS.unsqueeze(-2)) @ Vh
-
-
 def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
     """Same as torch.linalg.svd (`driver` is accepted and ignored, as on CPU in torch)."""
     check_matrix("linalg.svd", A)
@@ -386,7 +342,9 @@ def svdvals(A, *, driver=None, out=None):
     """Same as torch.linalg.svdvals."""
     check_matrix("linalg.svdvals", A)
     check_lapack_dtype(A, "linalg_svd_cpu")
-    return _named(SvdVals.apply(A), "LinalgSvdBackward0")
+    if grad_recording(A) or A.numel() == 0:
+        return _named(SvdOp.apply(A, False)[1], "LinalgSvdBackward0")
+    return Tensor._make(A._device.xp.linalg.svd(A._data, compute_uv=False), A._device)
 
 
 @tensor_method

@@ -132,8 +132,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         return res
     # 1 / -1: max / min column sum; inf / -inf: max / min row sum
     summed, other = (d0, d1) if ord in (1, -1) else (d1, d0)
-    res = (amax if ord > 0 else amin)(_sum(A.abs(), summed, keepdim=True), other, keepdim=True)
-    return res if keepdim else res.squeeze((d0, d1))
+    if not keepdim and other > summed:
+        other -= 1
+    return (amax if ord > 0 else amin)(_sum(A.abs(), summed, keepdim), other, keepdim)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):

@@ -11,7 +11,7 @@ from ...autograd.function import Op
 from .._inplace import inplace, torch_type_name
 from ..elementwise import mul
 from ..reduce import sum as _sum
-from ._common import HALF, check_float
+from ._common import HALF, check_float, warn_once
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "ger", "inner", "kron",
            "matmul", "mm", "mv", "outer", "tensordot", "vdot"]
@@ -142,8 +142,7 @@ def _check_matmul(input, other):
                        f"[{batch}, {ka}] but got: [{batch}, {kb}].")
 
 
-_MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0",
-                 (1, 2): "SqueezeBackward4", (3, 3): "BmmBackward0"}
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4"}
 
 
 @tensor_method
@@ -165,7 +164,8 @@ def matmul(input, other, *, out=None):
         raise RuntimeError(f"The size of tensor a ({input.shape[-3]}) must match the size of "
                            f"tensor b ({other.shape[-3]}) at non-singleton dimension 0") from None
     if res._grad_fn is not None:
-        res._grad_fn._name = _MATMUL_NAMES.get((na, nb), "UnsafeViewBackward0")
+        res._grad_fn._name = _MATMUL_NAMES.get((na, nb), "CloneBackward0" if na == 2 else
+                                               "UnsafeViewBackward0")
     return res
 
 
@@ -200,7 +200,11 @@ def bmm(input, mat2, *, out=None):
     if mat2.shape[0] != b or mat2.shape[1] != k:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {k}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
-    return matmul(input, mat2)
+    _check_matmul(input, mat2)
+    res = MatMul.apply(input, mat2)
+    if res._grad_fn is not None:
+        res._grad_fn._name = "BmmBackward0"
+    return res
 
 
 @tensor_method
@@ -297,7 +301,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 @tensor_method
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """Same as torch.addmv."""
-    if mat.ndim != 2 or vec.ndim != 1:
+    if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, "
                            f"{vec.ndim}")
     if not input.dtype is mat.dtype is vec.dtype:
@@ -448,12 +452,10 @@ def linalg_cross(input, other, *, dim=-1, out=None):
 def cross(input, other, dim=None, *, out=None):
     """Same as torch.cross: without `dim`, the first dimension of size 3 (deprecated in torch)."""
     if dim is None:
-        import warnings
-
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
-                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
-                      "default value of dim will change to agree with that of linalg.cross in a "
-                      "future release.", UserWarning, stacklevel=2)
+        warn_once("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                  "either pass the dim explicitly or simply use torch.linalg.cross.\nThe default "
+                  "value of dim will change to agree with that of linalg.cross in a future "
+                  "release.")
         dim = next((i for i, s in enumerate(input.shape) if s == 3), -1)
     return linalg_cross(input, other, dim=dim)
 

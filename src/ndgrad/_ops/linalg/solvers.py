@@ -134,7 +134,7 @@ def _solve(A, B, left, check, name):
     if bm.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation AX = B "
                            f"({A.shape[-2]}x{A.shape[-1]} and {bm.shape[-2]}x{bm.shape[-1]})")
-    _broadcast_batch(A.shape[:-2], bm.shape[:-2])
+    _broadcast_batch(bm.shape[:-2], A.shape[:-2])
     x, info = Solve.apply(A, B, vec=vec, check=check)
     if x._grad_fn is not None:
         x._grad_fn._name = "LinalgSolveExBackward0"
@@ -268,7 +268,8 @@ def _pinv_backward(g, p, a):
 def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None):
     """Same as torch.linalg.pinv (`rcond` is the deprecated name of `rtol`)."""
     if A.ndim < 2 or not (A.is_floating_point() or A.is_complex()) or A._data.dtype in HALF:
-        raise RuntimeError(f"linalg.pinv({A.type()}{list(A.shape)}): expected a tensor with 2 or "
+        raise RuntimeError(f"linalg.pinv({torch_type_name(A.dtype)}{{{list(A.shape)}}}): expected "
+                           "a tensor with 2 or "
                            "more dimensions of float, double, cfloat or cdouble types")
     rtol = rcond if rtol is None else rtol
     res = Pinv.apply(A, atol=atol, rtol=rtol, hermitian=hermitian)
