@@ -11,6 +11,9 @@ from ._tensor import Size, Tensor
 from ._print import get_printoptions, set_printoptions
 from ._creation import *  # noqa: F403
 from ._ops.elementwise import *  # noqa: F403
+from ._ops.unary import *  # noqa: F403
+from ._ops.binary import *  # noqa: F403
+from ._ops.compare import *  # noqa: F403
 from ._ops.pointwise import *  # noqa: F403
 from ._ops.reduce import *  # noqa: F403
 from ._ops.scan import *  # noqa: F403

@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .. import _dtype as D
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._inplace import torch_type_name
-from .elementwise import (_as, _cast, _compute, _out, _to_float, add, binary, check_scalar_range,
-                          export, finfo, mul, need_tensor, not_implemented, where, wrap)
+from .elementwise import (
+    _as,
+    _cast,
+    _compute,
+    _out,
+    _to_float,
+    add,
+    binary,
+    check_scalar_range,
+    export,
+    finfo,
+    mul,
+    need_tensor,
+    not_implemented,
+    where,
+    wrap,
+)
 
 __all__: list[str] = []
 _NS = globals()
@@ -103,17 +116,20 @@ def _clamp(input, min, max, name, names):
 
 def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
     """Same as torch.clamp."""
-    return _out(_clamp(input, min, max, "clamp", ("ClampBackward1", "ClampBackward0")), out, "clamp")
+    res = _clamp(input, min, max, "clamp", ("ClampBackward1", "ClampBackward0"))
+    return _out(res, out, "clamp")
 
 
 def clamp_min(input: Tensor, min, *, out=None) -> Tensor:
     """Same as torch.clamp_min."""
-    return _out(_clamp(input, min, None, "clamp_min", ("ClampMinBackward0", "ClampMinBackward1")), out, "clamp_min")
+    res = _clamp(input, min, None, "clamp_min", ("ClampMinBackward0", "ClampMinBackward1"))
+    return _out(res, out, "clamp_min")
 
 
 def clamp_max(input: Tensor, max, *, out=None) -> Tensor:
     """Same as torch.clamp_max."""
-    return _out(_clamp(input, None, max, "clamp_max", ("ClampMaxBackward0", "ClampMaxBackward1")), out, "clamp_max")
+    res = _clamp(input, None, max, "clamp_max", ("ClampMaxBackward0", "ClampMaxBackward1"))
+    return _out(res, out, "clamp_max")
 
 
 for _name in ("clamp", "clamp_min", "clamp_max"):

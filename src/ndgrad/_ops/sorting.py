@@ -3,7 +3,6 @@ quantile/nanquantile, unique/unique_consecutive, isin."""
 
 from __future__ import annotations
 
-
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from ._inplace import torch_type_name

@@ -1,0 +1,233 @@
+"""Comparisons, logical and bitwise ops, and the Python operators of Tensor."""
+
+from __future__ import annotations
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ._inplace import inplace
+from .binary import bitwise_left_shift, bitwise_right_shift
+from .elementwise import (
+    Add,
+    Div,
+    Mul,
+    Sub,
+    _as,
+    _broadcast_error,
+    _mixed,
+    _out,
+    add,
+    binary,
+    div,
+    export,
+    floor_divide,
+    mul,
+    need_tensor,
+    not_implemented,
+    pow,
+    remainder,
+    rsub,
+    sub,
+    wrap,
+)
+from .unary import abs, neg, reciprocal
+
+__all__: list[str] = []
+
+
+def _export(name: str, f, **kw) -> None:
+    export(globals(), name, f, **kw)
+
+
+class Compare(Op):
+    """Comparisons, logical and bitwise ops: no gradient."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, b, dt=None, fn=None):
+        return getattr(ctx.xp, fn)(_as(a, dt), _as(b, dt))
+
+
+def _compare(name, fn):
+    def op(input, other, *, out=None):
+        if input.__class__ is Tensor and other.__class__ is Tensor and out is None \
+                and input._data.dtype is other._data.dtype and input._data.dtype.kind != "c":
+            try:  # fast path: no promotion, no graph
+                return wrap(getattr(input._device.xp, fn)(input._data, other._data),
+                            input._device)
+            except ValueError:
+                _broadcast_error(input, other)
+                raise
+        if name in ("lt", "le", "gt", "ge"):
+            for x in (input, other):
+                if isinstance(x, Tensor) and x.is_complex() or isinstance(x, complex):
+                    raise not_implemented(f"{name}_cpu", D.complex64 if not isinstance(x, Tensor)
+                                          else x.dtype)
+        return _out(binary(Compare, input, other, fn=fn), out, name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Same as torch.{name}."
+    return op
+
+eq = _compare("eq", "equal")
+ne = _compare("ne", "not_equal")
+lt = _compare("lt", "less")
+le = _compare("le", "less_equal")
+gt = _compare("gt", "greater")
+ge = _compare("ge", "greater_equal")
+
+
+def _logical(name):
+    def op(input, other, *, out=None):
+        need_tensor(name, other)
+        return _out(binary(Compare, input, other, dt=_logical_dt(input, other), fn=name), out,
+                    name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Same as torch.{name}."
+    return op
+
+
+def _logical_dt(a, b):
+    # no promotion needed to test truthiness; only the shapes must broadcast
+    return None if a._data.dtype is b._data.dtype else D.result_type(a, b)
+
+
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+logical_xor = _logical("logical_xor")
+
+
+def logical_not(input: Tensor, *, out=None) -> Tensor:
+    """Same as torch.logical_not."""
+    return _out(wrap(input._device.xp.logical_not(input._data), input._device), out,
+                "logical_not")
+
+
+def _bitwise(name):
+    def op(input, other, *, out=None):
+        a, b, dt = (input, other, None) if isinstance(input, Tensor) and isinstance(
+            other, Tensor) and input._data.dtype is other._data.dtype else _mixed(Compare, input,
+                                                                                 other, None)
+        if (dt or a.dtype)._kind > 1:
+            raise not_implemented(f"{name}_cpu", dt or a.dtype)
+        return _out(binary(Compare, a, b, dt=dt, fn=name), out, name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Same as torch.{name}."
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and")
+bitwise_or = _bitwise("bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor")
+
+
+def bitwise_not(input: Tensor, *, out=None) -> Tensor:
+    """Same as torch.bitwise_not."""
+    if input._data.dtype.kind not in "iub":
+        raise not_implemented("bitwise_not_cpu", input.dtype)
+    return _out(wrap(input._device.xp.invert(input._data), input._device), out, "bitwise_not")
+
+
+for _name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+              "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"):
+    _export(_name, globals()[_name])
+for _alias, _name in {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
+                      "not_equal": "ne"}.items():
+    _export(_alias, globals()[_name], inplace_too=False)
+    _export(_alias + "_", globals()[_name + "_"], inplace_too=False)
+
+
+# --- operators ----------------------------------------------------------------------------------
+T = Tensor
+
+
+def _operand_ok(other) -> bool:
+    if isinstance(other, (Tensor, int, float, complex)):
+        return True
+    import numbers
+
+    import numpy as np
+
+    return isinstance(other, (numbers.Number, np.ndarray))
+
+
+def _binop(fn, reflected=False):
+    """A binary dunder: NotImplemented for operands torch rejects (Python then raises)."""
+    if reflected:
+        def op(self, other):
+            return fn(other, self) if _operand_ok(other) else NotImplemented
+    else:
+        def op(self, other):
+            return fn(self, other) if _operand_ok(other) else NotImplemented
+    return op
+
+
+def _fast(cls):
+    """add/sub/mul/truediv: straight to binary() (the hottest calls in training loops)."""
+    def op(self, other):
+        if isinstance(other, _OPERANDS) or _operand_ok(other):
+            return binary(cls, self, other)
+        return NotImplemented
+    return op
+
+
+_OPERANDS = (Tensor, int, float)
+
+
+def _inplace_op(fn):
+    return lambda self, other: inplace(self, fn, other)
+
+
+def _rtruediv(self, other):
+    return mul(reciprocal(self), other)  # as torch computes scalar / tensor
+
+
+T.__add__ = _fast(Add)
+T.__radd__ = _binop(add, True)
+T.__iadd__ = _inplace_op(add)
+T.__sub__ = _fast(Sub)
+T.__rsub__ = _binop(rsub)
+T.__isub__ = _inplace_op(sub)
+T.__mul__ = _fast(Mul)
+T.__rmul__ = _binop(mul, True)
+T.__imul__ = _inplace_op(mul)
+T.__truediv__ = _fast(Div)
+T.__rtruediv__ = _binop(_rtruediv)
+T.__itruediv__ = _inplace_op(div)
+T.__floordiv__ = _binop(floor_divide)
+T.__rfloordiv__ = _binop(floor_divide, True)
+T.__ifloordiv__ = _inplace_op(floor_divide)
+T.__mod__ = _binop(remainder)
+T.__rmod__ = _binop(remainder, True)
+T.__imod__ = _inplace_op(remainder)
+T.__pow__ = _binop(pow)
+T.__rpow__ = _binop(pow, True)
+T.__ipow__ = _inplace_op(pow)
+T.__neg__ = neg  # noqa: F821  (made by _export)
+T.__pos__ = lambda self: self
+T.__abs__ = abs  # noqa: F821
+T.__eq__ = _binop(eq)
+T.__ne__ = _binop(ne)
+T.__lt__ = _binop(lt)
+T.__le__ = _binop(le)
+T.__gt__ = _binop(gt)
+T.__ge__ = _binop(ge)
+T.__and__ = _binop(bitwise_and)
+T.__rand__ = _binop(bitwise_and, True)
+T.__iand__ = _inplace_op(bitwise_and)
+T.__or__ = _binop(bitwise_or)
+T.__ror__ = _binop(bitwise_or, True)
+T.__ior__ = _inplace_op(bitwise_or)
+T.__xor__ = _binop(bitwise_xor)
+T.__rxor__ = _binop(bitwise_xor, True)
+T.__ixor__ = _inplace_op(bitwise_xor)
+T.__invert__ = bitwise_not
+T.__lshift__ = _binop(bitwise_left_shift)
+T.__rlshift__ = _binop(bitwise_left_shift, True)
+T.__ilshift__ = _inplace_op(bitwise_left_shift)
+T.__rshift__ = _binop(bitwise_right_shift)
+T.__rrshift__ = _binop(bitwise_right_shift, True)
+T.__irshift__ = _inplace_op(bitwise_right_shift)
+T.__hash__ = lambda self: id(self)
