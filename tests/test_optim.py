@@ -422,3 +422,21 @@ def test_no_warnings_in_normal_use():
         warnings.simplefilter("error")
         p.grad = ndgrad.ones(2)
         opt.step()
+
+
+def test_lbfgs_complex_params_match_torch():
+    out = []
+    for lib in (ndgrad, torch):
+        x = lib.nn.Parameter(lib.tensor([1 + 2j, -1 + 0.5j], dtype=lib.complex128))
+        opt = lib.optim.LBFGS([x], history_size=3, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = (x * x.conj()).real.sum() + (x.real ** 4).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(2):
+            opt.step(closure)
+        out.append(_np(x))
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-9, atol=1e-12)

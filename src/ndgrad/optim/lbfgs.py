@@ -130,15 +130,17 @@ class LBFGS(Optimizer):
         for p in self._params:
             g = zeros(p.numel(), dtype=p.dtype, device=p.device) if p.grad is None \
                 else p.grad.reshape(-1)
-            views.append(g.view_as_real().reshape(-1) if g.is_complex() else g)
+            if g.is_complex():  # as (real, imag) pairs, like torch.view_as_real
+                g = Tensor._make(A.real(g._data).reshape(-1), g.device)
+            views.append(g)
         return cat(views, 0)
 
     def _add_grad(self, step_size, update: Tensor) -> None:
         offset = 0
         for p in self._params:
-            view = p.view_as_real() if p.is_complex() else p
-            n = view.numel()
-            A.add_(view._data, update[offset:offset + n].view_as(view)._data, A.scalar(step_size))
+            view = A.real(p._data)
+            n = view.size
+            A.add_(view, update._data[offset:offset + n].reshape(view.shape), A.scalar(step_size))
             A.bump(p)
             offset += n
 
