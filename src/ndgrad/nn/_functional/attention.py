@@ -65,6 +65,30 @@ def _check_key_padding_mask(mask: Tensor, src_len: int, bsz: int) -> None:
                              f"{tuple(mask.shape)}")
 
 
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+    """torch's checks; True for batched (3-D) inputs."""
+    if query.ndim not in (2, 3):
+        raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
+                             f"{query.ndim}-D query tensor")
+    batched = query.ndim == 3
+    kind, n = ("batched (3-D)", 3) if batched else ("unbatched (2-D)", 2)
+    if key.ndim != n or value.ndim != n:
+        raise AssertionError(f"For {kind} `query`, expected `key` and `value` to be {n}-D but "
+                             f"found {key.ndim}-D and {value.ndim}-D tensors respectively")
+    if key_padding_mask is not None and key_padding_mask.ndim != n - 1:
+        raise AssertionError(f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+                             f"{n - 1}-D but found {key_padding_mask.ndim}-D tensor instead")
+    if attn_mask is not None:
+        if attn_mask.ndim not in (2, 3):
+            raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or "
+                                 f"3-D but found {attn_mask.ndim}-D tensor instead")
+        want = (num_heads, query.shape[0], key.shape[0])
+        if not batched and attn_mask.ndim == 3 and tuple(attn_mask.shape) != want:
+            raise AssertionError(f"Expected `attn_mask` shape to be {want} but got "
+                                 f"{attn_mask.shape}")
+    return batched
+
+
 def _canonical_mask(mask, name, other_type, other_name, target_type, check_other=True):
     if mask is None:
         return None
@@ -73,7 +97,10 @@ def _canonical_mask(mask, name, other_type, other_name, target_type, check_other
     if check_other and other_type is not None and mask.dtype is not other_type:
         warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same "
                       "type for both instead.", stacklevel=3)
-    return _float_mask(mask, target_type)
+    if mask.dtype.name == "bool":  # here True means "masked out" (sdpa's bool masks: "attend")
+        return zeros(mask.shape, dtype=target_type, device=mask.device).masked_fill(
+            mask, float("-inf"))
+    return mask
 
 
 def _in_projection(query, key, value, w, b, separate):
@@ -97,10 +124,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  k_proj_weight=None, v_proj_weight=None, static_k=None,
                                  static_v=None, average_attn_weights=True, is_causal=False):
     """Same as torch.nn.functional.multi_head_attention_forward (sequence-first layout)."""
-    batched = query.ndim == 3
-    if query.ndim not in (2, 3):
-        raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
-                             f"{query.ndim}-D query tensor")
+    batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
