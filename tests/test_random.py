@@ -389,3 +389,14 @@ def test_glibc_kernels_match_libm():
     y = np.concatenate([-(1.0 - x), -rng.random(20_000) * 2.0**-25, -rng.uniform(0.28, 0.31, 20_000),
                         [-0.0, -(2.0**-30), -(2.0**-54), -(2.0**-55)]])
     assert_same(_random._glibc_log1p(y), np.array([math.log1p(v) for v in y]))
+
+
+@pytest.mark.parametrize("dt", ["int64", "int32", "int16", "uint8", "bool", "float32", "float64"])
+def test_random_full_range_matches_torch(dt):
+    import ndgrad
+
+    ndgrad.manual_seed(3)
+    torch.manual_seed(3)
+    a = ndgrad.empty(50, dtype=getattr(ndgrad, dt)).random_()
+    b = torch.empty(50, dtype=getattr(torch, dt)).random_()
+    assert a.tolist() == b.tolist()

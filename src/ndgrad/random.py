@@ -192,9 +192,21 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 @tensor_method
 def random_(self, from_=0, to=None, *, generator=None):
+    """Same as torch.Tensor.random_: no bounds means [0, 2**mantissa] for floats, [0, max] for ints."""
+    if to is None and not from_ and self.dtype is D.int32:
+        # torch's full-range draw for int32 is one 32-bit word (randint would take 64 bits here)
+        return _fill_random(self, lambda s, d: (_engine(generator)._u32(int(np.prod(s))) %
+                                                2 ** 31).astype(d).reshape(s))
     if to is None:
-        from_, to = 0, from_ if from_ else 2 ** 24
+        from_, to = 0, from_ if from_ else _random_upper(self.dtype)
     return _fill_random(self, lambda s, d: _engine(generator).randint(from_, to, s, d))
+
+
+def _random_upper(dt) -> int:
+    digits = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+    if dt.name in digits:
+        return 2 ** digits[dt.name] + 1
+    return 2 if dt is D.bool_ else int(np.iinfo(dt.np).max) + 1
 
 
 Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
