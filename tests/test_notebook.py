@@ -30,14 +30,15 @@ LABELS = [label for label, _ in course.cells()]
 
 
 def _run(*flags: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ndgrad.examples.course", "--json", "--seed",
-                             "0", *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    # --quick: the timing cell multiplies 500 matrices, not 5000; it prints sizes and timings only
+    return subprocess.Popen([sys.executable, "-m", "ndgrad.examples.course", "--json", "--quick",
+                             "--seed", "0", *flags], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 @pytest.fixture(scope="module")
 def outputs() -> tuple[dict, dict]:
-    procs = _run("--torch"), _run()  # concurrently: the timing cell dominates both
+    procs = _run("--torch"), _run()  # concurrently
     results = []
     for p, who in zip(procs, ("torch", "ndgrad")):
         out, err = p.communicate(timeout=300)
