@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ..._ops._inplace import inplace
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
@@ -39,13 +41,14 @@ def _act(name: str, f, df):
     return type(name, (_Act,), {"__slots__": (), "f": staticmethod(f), "df": staticmethod(df)})
 
 
-def _elu_f(xp, a, alpha, scale, input_scale):
+def _elu_f(xp, a, alpha, scale, input_scale, grad_scale=None):
     neg = (xp.exp(xp.minimum(a, 0) * input_scale) - 1) * (alpha * scale)
     return xp.where(a > 0, a * scale, neg).astype(a.dtype)
 
 
-def _elu_df(a, g, alpha, scale, input_scale):
-    return where(a > 0, g * scale, g * ((alpha * scale * input_scale) * (a * input_scale).exp()))
+def _elu_df(a, g, alpha, scale, input_scale, grad_scale=None):
+    gs = input_scale if grad_scale is None else grad_scale
+    return where(a > 0, g * scale, g * ((alpha * scale * gs) * (a * gs).exp()))
 
 
 def _gelu_f(xp, a, approximate):
@@ -154,8 +157,8 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, True)
 
 
-def _elu(x, alpha, scale, input_scale, cls=Elu):
-    return cls.apply(x, alpha=alpha, scale=scale, input_scale=input_scale)
+def _elu(x, alpha, scale, input_scale, cls=Elu, grad_scale=None):
+    return cls.apply(x, alpha=alpha, scale=scale, input_scale=input_scale, grad_scale=grad_scale)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -178,8 +181,10 @@ def selu_(input: Tensor) -> Tensor:
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
+    # torch's derivative formula uses 1 / alpha.toFloat(): alpha rounded to float32
+    grad_scale = 1.0 / float(np.float32(alpha))
     return _maybe_inplace(_elu, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha,
-                          cls=Celu)
+                          cls=Celu, grad_scale=grad_scale)
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -311,8 +316,8 @@ def _softmax_like(cls, input: Tensor, dim, dtype, name: str) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     if not (input.is_floating_point() or input.is_complex()):
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                           f"'{torch_name(input)}'")
+        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                                  f"'{torch_name(input)}'")
     d = wrap_dim(dim, input.ndim)
     if input.ndim == 0:  # one element: softmax 1, log_softmax 0
         return cls.apply(input.reshape(1), 0).reshape(())

@@ -109,6 +109,7 @@ class NllLoss(Op):
         wt = wt.astype(x.dtype)
         picked = -xp.take_along_axis(x, safe[:, None], axis=1)[:, 0] * wt
         ctx.t, ctx.wt, ctx.reduction, ctx.nclass = safe, wt, reduction, x.shape[1]
+        ctx.keep = keep
         if reduction == "none":
             return picked
         total = picked.sum(dtype=xp.float32 if x.dtype.kind == "V" else None)
@@ -121,9 +122,9 @@ class NllLoss(Op):
     def backward(ctx, g):
         xp = g._device.xp
         scale = -ctx.wt
-        if ctx.reduction == "mean":
+        if ctx.reduction == "mean":  # ignored entries stay 0 even when every one is ignored
             with _quiet(xp):
-                scale = scale / ctx.denom
+                scale = xp.where(ctx.keep, scale / ctx.denom, 0).astype(scale.dtype)
         mask = xp.zeros((len(ctx.t), ctx.nclass), dtype=ctx.wt.dtype)
         xp.put_along_axis(mask, ctx.t[:, None], scale[:, None], axis=1)
         m = Tensor._make(mask, g._device)
@@ -313,9 +314,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if input1.ndim != input2.ndim or input1.ndim not in (1, 2):
-        raise RuntimeError(f"cosine_embedding_loss : 1D target tensor expects 2D input tensors, "
-                           f"but found inputs with sizes {list(input1.shape)} and "
-                           f"{list(input2.shape)}.")
+        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with "
+                           f"sizes {list(input1.shape)} and {list(input2.shape)}.")
     d = input1.ndim - 1
     prod = (input1 * input2).sum(d)
     mag1 = (input1 * input1).sum(d) + 1e-12
