@@ -176,6 +176,13 @@ def _fast(cls):
 _OPERANDS = (Tensor, int, float)
 
 
+def _invert(self):
+    if self._data.dtype.kind not in "iub":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
+
+
 def _inplace_op(fn):
     return lambda self, other: inplace(self, fn, other)
 
@@ -223,7 +230,7 @@ T.__ior__ = _inplace_op(bitwise_or)
 T.__xor__ = _binop(bitwise_xor)
 T.__rxor__ = _binop(bitwise_xor, True)
 T.__ixor__ = _inplace_op(bitwise_xor)
-T.__invert__ = bitwise_not
+T.__invert__ = _invert
 T.__lshift__ = _binop(bitwise_left_shift)
 T.__rlshift__ = _binop(bitwise_left_shift, True)
 T.__ilshift__ = _inplace_op(bitwise_left_shift)

@@ -123,14 +123,18 @@ def _as(a, dt):
     return a if dt is None or a.dtype == dt.np else a.astype(dt.np)
 
 
-def _broadcast_error(a, b):
-    sa, sb = tuple(a.shape), tuple(b.shape)
-    n = max(len(sa), len(sb))
-    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
-    for i in range(n - 1, -1, -1):
-        if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
-            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b "
-                               f"({pb[i]}) at non-singleton dimension {i}") from None
+def _broadcast_error(*tensors):
+    """torch's error for the first pair that fails when the shapes are broadcast in order."""
+    shapes = [tuple(t.shape) for t in tensors if t is not None]
+    cur = shapes[0]
+    for s in shapes[1:]:
+        n = max(len(cur), len(s))
+        pa, pb = (1,) * (n - len(cur)) + cur, (1,) * (n - len(s)) + s
+        for i in range(n - 1, -1, -1):
+            if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
+                raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor "
+                                   f"b ({pb[i]}) at non-singleton dimension {i}") from None
+        cur = tuple(x if y == 1 else y for x, y in zip(pa, pb))
 
 
 def binary(cls, a, b, dt=None, **kw):
@@ -373,6 +377,16 @@ def _out(res: Tensor, out, name: str = "") -> Tensor:
                                f"output type {torch_type_name(want)}")
         src = src.astype(out._data.dtype)
     if src.shape != out._data.shape:
+        if out._data.size:
+            import warnings
+
+            warnings.warn(
+                "An output with one or more elements was resized since it had shape "
+                f"{list(out._data.shape)}, which does not match the required output shape "
+                f"{list(src.shape)}. This behavior is deprecated, and in a future PyTorch release "
+                "outputs will not be resized unless they have zero elements. You can explicitly "
+                "reuse an out tensor t by resizing it, inplace, to zero elements with "
+                "t.resize_(0).", UserWarning, stacklevel=3)
         out._data = src.copy() if src is res._data else src
     else:
         out._data[...] = src
@@ -632,9 +646,8 @@ def where(condition: Tensor, input=None, other=None, *, out=None):
     try:
         return _out(Where.apply(condition, a, b, dt=dt), out, "where")
     except ValueError:
-        shapes = ", ".join(str(list(t.shape)) for t in (condition, a, b))
-        raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape "
-                           f"({shapes})") from None
+        _broadcast_error(condition, a, b)
+        raise
 
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)

@@ -12,6 +12,7 @@ from ..autograd.function import Op
 from ._inplace import torch_type_name
 from .elementwise import (
     _as,
+    _broadcast_error,
     _cast,
     _compute,
     _out,
@@ -108,9 +109,8 @@ def _clamp(input, min, max, name, names):
     try:
         res = Clamp.apply(input, lo, hi, dt=None if dt is input.dtype and not tensors else dt)
     except ValueError:
-        shapes = ", ".join(str(list(t.shape)) for t in (input, lo, hi) if t is not None)
-        raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape "
-                           f"({shapes})") from None
+        _broadcast_error(input, lo, hi)
+        raise
     return _rename(res, names[tensors])
 
 
@@ -179,9 +179,8 @@ def lerp(input: Tensor, end: Tensor, weight, *, out=None) -> Tensor:
     try:
         res = Lerp.apply(input, end, w)
     except ValueError:
-        shapes = ", ".join(str(list(t.shape)) for t in (input, end, w))
-        raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape "
-                           f"({shapes})") from None
+        _broadcast_error(input, end, w)
+        raise
     if res._grad_fn is not None:
         res._grad_fn._name = "LerpBackward1" if tensor_w else "LerpBackward0"
     return _out(res, out, "lerp")
@@ -200,7 +199,11 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=Non
     """Same as torch.addcmul: input + value * tensor1 * tensor2."""
     dt = D.result_type(input, tensor1, tensor2)
     prod = mul(tensor1, _value(value, dt)) if value != 1 else tensor1
-    res = add(input.to(dt), mul(prod, tensor2).to(dt))
+    try:
+        res = add(input.to(dt), mul(prod, tensor2).to(dt))
+    except RuntimeError:
+        _broadcast_error(input, tensor1, tensor2)  # torch's message names input first
+        raise
     return _out(_rename(res, "AddcmulBackward0"), out, "addcmul")
 
 
@@ -216,7 +219,11 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=Non
             "+ value * tensor1 / tensor2), for all dtypes.")
     dt = D.result_type(input, tensor1, tensor2)
     num = mul(tensor1, value) if value != 1 else tensor1
-    res = add(input.to(dt), (num.to(dt) / tensor2.to(dt)))
+    try:
+        res = add(input.to(dt), (num.to(dt) / tensor2.to(dt)))
+    except RuntimeError:
+        _broadcast_error(input, tensor1, tensor2)
+        raise
     return _out(_rename(res, "AddcdivBackward0"), out, "addcdiv")
 
 
@@ -372,8 +379,6 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     try:
         return wrap(f(input._device.xp, input._data, other._data), input._device)
     except ValueError:
-        from .elementwise import _broadcast_error
-
         _broadcast_error(input, other)
         raise
 
