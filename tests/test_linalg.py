@@ -4,11 +4,11 @@ tuples, grad_fn names, views, the complex gauge checks, second derivatives, fft 
 import numpy as np
 import pytest
 import torch
+from autograd_compare import same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndgrad
-from autograd_compare import same
 
 RNG = np.random.default_rng(0)
 A33 = RNG.standard_normal((3, 3))

@@ -2,8 +2,17 @@
 
 from ._ops.linalg._common import LinAlgError
 from ._ops.linalg.diagonal import linalg_diagonal as diagonal
-from ._ops.linalg.factorizations import (cholesky_ex, eig, eigh, eigvals, eigvalsh, lu, lu_factor,
-                                         lu_factor_ex, svdvals)
+from ._ops.linalg.factorizations import (
+                                         cholesky_ex,
+                                         eig,
+                                         eigh,
+                                         eigvals,
+                                         eigvalsh,
+                                         lu,
+                                         lu_factor,
+                                         lu_factor_ex,
+                                         svdvals,
+)
 from ._ops.linalg.factorizations import linalg_cholesky as cholesky
 from ._ops.linalg.factorizations import linalg_qr as qr
 from ._ops.linalg.factorizations import linalg_svd as svd
@@ -12,8 +21,16 @@ from ._ops.linalg.matfuncs import linalg_slogdet as slogdet
 from ._ops.linalg.norms import matrix_norm, norm, vector_norm
 from ._ops.linalg.products import linalg_cross as cross
 from ._ops.linalg.products import matmul, multi_dot, vecdot
-from ._ops.linalg.solvers import (inv, inv_ex, lstsq, matrix_rank, pinv, solve, solve_ex,
-                                  solve_triangular)
+from ._ops.linalg.solvers import (
+                                         inv,
+                                         inv_ex,
+                                         lstsq,
+                                         matrix_rank,
+                                         pinv,
+                                         solve,
+                                         solve_ex,
+                                         solve_triangular,
+)
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig",
            "eigh", "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor",

@@ -143,6 +143,36 @@ SQ = cases(([(3, 3)], {}), ([(2, 3, 3)], {}), ([(1, 1)], {}))
 RECT = cases(([(3, 3)], {}), ([(4, 3)], {}), ([(3, 5)], {}), ([(2, 4, 3)], {}))
 
 
+def _eigh_inv(T, x, **k):
+    w, v = T.linalg.eigh(herm(T, x), **k)
+    return w, sq_abs(v)
+
+
+def _eigh_project(T, x):
+    w, v = T.linalg.eigh(herm(T, x))
+    return (v * w.exp().unsqueeze(-2)) @ v.mH
+
+
+def _eig_inv(T, x):
+    w, v = T.linalg.eig(x)
+    return w, sq_abs(v)
+
+
+def _eig_reconstruct(T, x):
+    w, v = T.linalg.eig(x)
+    return T.linalg.solve(v, v * w.unsqueeze(-2), left=False)  # V diag(w) V^{-1}
+
+
+def _svd_uv(T, x):
+    u, _, vh = T.linalg.svd(x, full_matrices=False)
+    return u @ vh
+
+
+def _torch_svd(T, x):
+    u, s, v = T.svd(x)
+    return s, (u * s.unsqueeze(-2)) @ v.mT
+
+
 def _svd_inv(T, x, full=False):
     U, S, Vh = T.linalg.svd(x, full_matrices=full)
     k = S.shape[-1]
@@ -161,24 +191,19 @@ register(
                  ([(3, 5)], {"mode": "complete"})), dtypes=F + C, **LOOSE),
     OpInfo("qr_r", lambda T, x: T.linalg.qr(x, mode="r")[1], cases(([(4, 3)], {})), grad=False),
     OpInfo("torch_qr", lambda T, x: T.qr(x), cases(([(4, 3)], {}))),
-    OpInfo("eigh", lambda T, x, **k: (lambda w, v: (w, sq_abs(v)))(*T.linalg.eigh(herm(T, x),
-                                                                                **k)),
+    OpInfo("eigh", _eigh_inv,
            cases(([(3, 3)], {}), ([(2, 4, 4)], {}), ([(3, 3)], {"UPLO": "U"})), dtypes=F + C,
            **LOOSE),
-    OpInfo("eigh_project", lambda T, x: (lambda w, v: (v * w.exp().unsqueeze(-2)) @ v.mH)(
-        *T.linalg.eigh(herm(T, x))), SQ, dtypes=F + C, **LOOSE),
+    OpInfo("eigh_project", _eigh_project, SQ, dtypes=F + C, **LOOSE),
     OpInfo("eigvalsh", lambda T, x: T.linalg.eigvalsh(herm(T, x)), SQ, dtypes=F + C, **LOOSE),
-    OpInfo("eig", lambda T, x: (lambda w, v: (w, sq_abs(v)))(*T.linalg.eig(x)),
+    OpInfo("eig", _eig_inv,
            cases(([(3, 3)], {}), ([(2, 4, 4)], {})), dtypes=F + C, **LOOSE),
-    OpInfo("eig_reconstruct", lambda T, x: (lambda w, v: T.linalg.solve(
-        v, v * w.unsqueeze(-2), left=False))(*T.linalg.eig(x)), SQ, dtypes=F + C, **LOOSE),
+    OpInfo("eig_reconstruct", _eig_reconstruct, SQ, dtypes=F + C, **LOOSE),
     OpInfo("eigvals", lambda T, x: T.linalg.eigvals(x), SQ, dtypes=F + C, **LOOSE),
     OpInfo("svd", lambda T, x: _svd_inv(T, x), RECT, dtypes=F + C, **LOOSE),
     OpInfo("svd_full", lambda T, x: _svd_inv(T, x, True), RECT, dtypes=F + C, **LOOSE),
-    OpInfo("svd_uv_only", lambda T, x: (lambda u, s, vh: u @ vh)(*T.linalg.svd(
-        x, full_matrices=False)), RECT, dtypes=F + C, **LOOSE),
-    OpInfo("torch_svd", lambda T, x: (lambda u, s, v: (s, (u * s.unsqueeze(-2)) @ v.mT))(
-        *T.svd(x)), RECT, **LOOSE),
+    OpInfo("svd_uv_only", _svd_uv, RECT, dtypes=F + C, **LOOSE),
+    OpInfo("torch_svd", _torch_svd, RECT, **LOOSE),
     OpInfo("svdvals", lambda T, x: T.linalg.svdvals(x), RECT, dtypes=F + C, **LOOSE),
     OpInfo("lu_factor", lambda T, x: T.linalg.lu_factor(x), cases(([(3, 3)], {}),
                                                                   ([(2, 4, 4)], {}),

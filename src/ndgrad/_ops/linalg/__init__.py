@@ -10,14 +10,14 @@ from . import products as _products
 from . import solvers as _solvers
 from . import stats as _stats
 from ._common import LinAlgError  # noqa: F401
-from .diagonal import *  # noqa: F403
-from .einsum import *  # noqa: F403
-from .factorizations import *  # noqa: F403
-from .matfuncs import *  # noqa: F403
-from .products import *  # noqa: F403
+from .diagonal import *
+from .einsum import *
+from .factorizations import *
+from .matfuncs import *
+from .products import *
 from .products import _dtype_check, _mm  # noqa: F401  (nn.functional's Linear uses them)
-from .solvers import *  # noqa: F403
-from .stats import *  # noqa: F403
+from .solvers import *
+from .stats import *
 
 __all__ = [n for m in (_diagonal, _einsum, _factorizations, _matfuncs, _products, _solvers, _stats)
            for n in m.__all__]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from ... import _dtype as D
 from ..._tensor import Tensor
 from .._inplace import torch_type_name
-from ..elementwise import where
 
 HALF = (D.float16.np, D.bfloat16.np)
 
@@ -68,28 +67,10 @@ def real_np(dt):
     return dt.type(0).real.dtype
 
 
-# --- small tensor helpers (differentiable, for backward formulas) ---------------------------------
+# --- small tensor helpers (for backward formulas) -------------------------------------------------
 def eye(n: int, like: Tensor) -> Tensor:
     xp = like._device.xp
     return Tensor._make(xp.eye(n, dtype=like._data.dtype), like._device)
-
-
-def _tri(x: Tensor, k: int, upper: bool) -> Tensor:
-    xp = x._device.xp
-    m, n = x.shape[-2:]
-    keep = xp.tri(m, n, k - 1 if upper else k, dtype=bool)
-    mask = Tensor._make(~keep if upper else keep, x._device)
-    return where(mask, x, 0.0)
-
-
-def tril(x: Tensor, k: int = 0) -> Tensor:
-    """Lower triangle of the last two dims (torch.tril)."""
-    return _tri(x, k, False)
-
-
-def triu(x: Tensor, k: int = 0) -> Tensor:
-    """Upper triangle of the last two dims (torch.triu)."""
-    return _tri(x, k, True)
 
 
 def mH(x: Tensor) -> Tensor:

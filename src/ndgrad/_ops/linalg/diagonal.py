@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..._tensor import Tensor, tensor_method, wrap_dim
+from ..._tensor import tensor_method, wrap_dim
 from ...autograd.function import Op
 from ..movement import _as_view
 

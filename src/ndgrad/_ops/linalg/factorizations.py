@@ -9,9 +9,20 @@ from ..._tensor import Tensor, grad_recording, tensor_method
 from ...autograd.function import Op
 from .._inplace import torch_type_name
 from ..movement import cat
+from ..shape import tril, triu
 from . import _lapack
-from ._common import (LinAlgError, batch_prefix, check_lapack_dtype, check_matrix, check_square,
-                      eye, first_failure, mH, return_type, tril, triu, warn_once)
+from ._common import (
+    LinAlgError,
+    batch_prefix,
+    check_lapack_dtype,
+    check_matrix,
+    check_square,
+    eye,
+    first_failure,
+    mH,
+    return_type,
+    warn_once,
+)
 from .diagonal import diag_embed
 from .solvers import solve, solve_triangular
 

@@ -6,8 +6,16 @@ from ..._tensor import Tensor, tensor_method
 from ...autograd.function import Op
 from ..elementwise import where
 from ..movement import cat, stack
-from ._common import (HALF, check_lapack_dtype, check_matrix, check_square, eye, mH, real_np,
-                      return_type)
+from ._common import (
+    HALF,
+    check_lapack_dtype,
+    check_matrix,
+    check_square,
+    eye,
+    mH,
+    real_np,
+    return_type,
+)
 from .diagonal import diag_embed
 from .factorizations import linalg_svd, svdvals
 from .norms import matrix_norm

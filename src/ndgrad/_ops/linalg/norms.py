@@ -8,7 +8,8 @@ from ... import _dtype as D
 from ..._tensor import wrap_dims
 from ...autograd.function import Op
 from .._inplace import torch_type_name
-from ..reduce import amax, amin, sum as _sum
+from ..reduce import amax, amin
+from ..reduce import sum as _sum
 from ._common import HALF, check_float
 
 _INF = float("inf")
@@ -63,7 +64,7 @@ class VectorNorm(Op):
             return g * (a / n).masked_fill(n == 0, 0)
         if math.isinf(p):
             aa = a.abs()
-            mask = (aa == n).logical_or(aa != aa)  # ties share the gradient; NaN counts as max
+            mask = (aa == n).logical_or(aa.isnan())  # ties share the gradient; NaN counts as max
             return a.sgn() * ((g / _sum(mask, axes, keepdim=True)) * mask)
         if p < 1:
             return a.sgn() * a.abs().pow(p - 1).masked_fill(a == 0, 0) * g * n.pow(1 - p)
@@ -93,10 +94,10 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                                f"narrowing to the specified dtype ({torch_type_name(dtype)})")
         x = x.to(dtype)
     axes = _norm_dims(dim, x.ndim)
-    if ord < 0 or math.isinf(ord):
-        if any(x.shape[a] == 0 for a in axes) or (x.numel() == 0 and not axes):
-            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
-                               "tensor because the operation does not have an identity")
+    empty = any(x.shape[a] == 0 for a in axes) or (x.numel() == 0 and not axes)
+    if (ord < 0 or math.isinf(ord)) and empty:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor "
+                           "because the operation does not have an identity")
     res = VectorNorm.apply(x, float(ord), axes, keepdim)
     if res._grad_fn is not None:
         res._grad_fn._name = "LinalgVectorNormBackward0"

@@ -196,7 +196,7 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    b, n, k = input.shape
+    b, _, k = input.shape
     if mat2.shape[0] != b or mat2.shape[1] != k:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {k}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
@@ -331,7 +331,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"Input dtypes must be the same, got: input {_C_NAMES[input.dtype.name]}"
                            f", batch1: {_C_NAMES[batch1.dtype.name]}, batch2: "
                            f"{_C_NAMES[batch2.dtype.name]}")
-    b, n, k = batch1.shape
+    b, _, k = batch1.shape
     if batch2.shape[:2] != (b, k):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {k}] but got: [{batch2.shape[0]}, {batch2.shape[1]}].")
@@ -351,12 +351,16 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _add_product(input, a2, batch2.reshape(b * k, -1), beta, alpha, "AddbmmBackward0")
 
 
-for _name in ("addmm", "addmv", "baddbmm", "addbmm"):
-    def _inplace(self, *args, _fn=globals()[_name], **kw):
-        return inplace(self, _fn, *args, **kw)
+def _inplace_method(fn):
+    def method(self, *args, **kw):
+        return inplace(self, fn, *args, **kw)
 
-    _inplace.__name__ = _name + "_"
-    setattr(Tensor, _name + "_", _inplace)
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+for _fn in (addmm, addmv, baddbmm, addbmm):
+    setattr(Tensor, _fn.__name__ + "_", _inplace_method(_fn))
 
 
 # --- contractions ---------------------------------------------------------------------------------

@@ -5,9 +5,20 @@ from __future__ import annotations
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from .._inplace import torch_type_name
+from ..shape import tril, triu
 from . import _lapack
-from ._common import (HALF, LinAlgError, batch_prefix, check_lapack_dtype, check_matrix,
-                      check_square, first_failure, mH, real_np, return_type, tril, triu)
+from ._common import (
+    HALF,
+    LinAlgError,
+    batch_prefix,
+    check_lapack_dtype,
+    check_matrix,
+    check_square,
+    first_failure,
+    mH,
+    real_np,
+    return_type,
+)
 
 __all__ = ["inverse", "pinverse"]
 

@@ -8,7 +8,7 @@ from ... import _dtype as D
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
 from .._inplace import torch_type_name
-from ..elementwise import where
+from ..pointwise import clip
 from ..reduce import sum as _sum
 from ._common import HALF
 from .norms import vector_norm
@@ -66,13 +66,9 @@ def corrcoef(input):
     d = c.diagonal()
     std = (d.real if d.is_complex() else d).sqrt()
     c = c / std.reshape(-1, 1) / std.reshape(1, -1)
-    return _clip(c.real) + 1j * _clip(c.imag) if c.is_complex() else _clip(c)
-
-
-def _clip(c):
-    """Clamp to [-1, 1]; the bounds themselves keep their gradient, as with torch.clip."""
-    c = where(c > 1, 1.0, c)
-    return where(c < -1, -1.0, c)
+    if c.is_complex():
+        return clip(c.real, -1, 1) + 1j * clip(c.imag, -1, 1)
+    return clip(c, -1, 1)
 
 
 class EuclideanDist(Op):
