@@ -1,6 +1,8 @@
 """Same as torch.linalg."""
 
 from ._ops.linalg._common import LinAlgError
+from ._ops.linalg.contractions import linalg_cross as cross
+from ._ops.linalg.contractions import multi_dot, vecdot
 from ._ops.linalg.diagonal import linalg_diagonal as diagonal
 from ._ops.linalg.factorizations import (
                                          cholesky_ex,
@@ -19,8 +21,7 @@ from ._ops.linalg.factorizations import linalg_svd as svd
 from ._ops.linalg.matfuncs import cond, det, matrix_exp, matrix_power
 from ._ops.linalg.matfuncs import linalg_slogdet as slogdet
 from ._ops.linalg.norms import matrix_norm, norm, vector_norm
-from ._ops.linalg.products import linalg_cross as cross
-from ._ops.linalg.products import matmul, multi_dot, vecdot
+from ._ops.linalg.products import matmul
 from ._ops.linalg.solvers import (
                                          inv,
                                          inv_ex,

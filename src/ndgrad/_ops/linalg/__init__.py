@@ -1,7 +1,8 @@
-"""Linear algebra: products, einsum, diagonals, factorizations, solvers, matrix functions, norms
-and the observation statistics built on them. Exports the top-level torch names; the
-torch.linalg namespace is ndgrad/linalg.py."""
+"""Linear algebra: products, contractions, einsum, diagonals, factorizations, solvers, matrix
+functions, norms and the observation statistics built on them. Exports the top-level torch
+names; the torch.linalg namespace is ndgrad/linalg.py."""
 
+from . import contractions as _contractions
 from . import diagonal as _diagonal
 from . import einsum as _einsum
 from . import factorizations as _factorizations
@@ -10,6 +11,7 @@ from . import products as _products
 from . import solvers as _solvers
 from . import stats as _stats
 from ._common import LinAlgError  # noqa: F401
+from .contractions import *
 from .diagonal import *
 from .einsum import *
 from .factorizations import *
@@ -19,5 +21,5 @@ from .products import _dtype_check, _mm  # noqa: F401  (nn.functional's Linear u
 from .solvers import *
 from .stats import *
 
-__all__ = [n for m in (_diagonal, _einsum, _factorizations, _matfuncs, _products, _solvers, _stats)
-           for n in m.__all__]
+__all__ = [n for m in (_contractions, _diagonal, _einsum, _factorizations, _matfuncs, _products,
+                       _solvers, _stats) for n in m.__all__]
