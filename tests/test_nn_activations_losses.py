@@ -6,9 +6,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from nn_compare import make_pair, run_pair, same_repr
 
 import ndgrad
-from nn_compare import make_pair, run_pair, same_repr
 
 R = np.random.default_rng(2)
 X = R.uniform(-3, 3, (4, 5))

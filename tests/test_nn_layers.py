@@ -4,9 +4,9 @@
 import numpy as np
 import pytest
 import torch
+from nn_compare import make_pair, run_pair, same_repr
 
 import ndgrad
-from nn_compare import make_pair, run_pair, same_repr
 
 R = np.random.default_rng(0)
 

@@ -8,9 +8,9 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
+from nn_compare import copy_weights
 
 import ndgrad
-from nn_compare import copy_weights
 
 
 def build(T):
@@ -376,7 +376,7 @@ def test_module_dict_parameter_list_and_dict_match_torch():
 def test_notebook_style_model_registers_through_super_init():
     class MLP(ndgrad.nn.Module):
         def __init__(self, dim_in, dim_out):
-            super(MLP, self).__init__()
+            super(MLP, self).__init__()  # noqa: UP008  (the notebook's form)
             self.linear1 = ndgrad.nn.Linear(dim_in, dim_in)
             self.linear2 = ndgrad.nn.Linear(dim_in, dim_out)
             self.activation_func = ndgrad.nn.functional.relu

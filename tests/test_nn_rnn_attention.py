@@ -4,9 +4,9 @@ outputs, final states and gradients."""
 import numpy as np
 import pytest
 import torch
+from nn_compare import make_pair, nd, run_pair, same_repr
 
 import ndgrad
-from nn_compare import make_pair, nd, run_pair, same_repr
 
 R = np.random.default_rng(1)
 
@@ -128,7 +128,9 @@ def test_multihead_attention_matches_torch(name, dtype):
     make, call, inputs = MHAS[name]
     tm, nm = make_pair(make, dtype)
     if name == "float_mask_no_weights":
-        call = (lambda m, a: m(a, a, a, attn_mask=m_float(a).to(a.dtype), need_weights=False))
+
+        def call(m, a):
+            return m(a, a, a, attn_mask=m_float(a).to(a.dtype), need_weights=False)
     run_pair(tm, nm, [a.astype(dtype) for a in inputs], dtype, call=call, scale=5)
     same_repr(nm, tm)
 

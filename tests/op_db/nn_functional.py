@@ -1,6 +1,5 @@
 """Op-table entries for torch.nn.functional: values and gradients vs torch, float64 gradcheck."""
 
-import numpy as np
 
 from op_db import OpInfo, arr, register
 
@@ -122,13 +121,13 @@ register(
            shapes([(2, 12, 20)], [(8, 20)])),
 )
 
-# --- normalisation, dropout, embedding, shape ------------------------------------------------------
+# --- normalisation, dropout, embedding, shape -----------------------------------------------------
 register(
     OpInfo("F.batch_norm_train", lambda T, x, w, b: F(T).batch_norm(x, None, None, w, b, True),
            shapes([(4, 3), (3,), (3,)], [(2, 3, 4, 5), (3,), (3,)])),
     OpInfo("F.batch_norm_eval",
            lambda T, x, m, v: F(T).batch_norm(x, m.detach(), v.detach().abs() + 0.5),
-           shapes([(4, 3, 2), (3,), (3,)]), gradcheck=False),  # running stats are detached
+           shapes([(4, 3, 2), (3,), (3,)]), gradcheck=False),  # running stats: detached
     OpInfo("F.layer_norm", lambda T, x, w, b: F(T).layer_norm(x, (4, 5), w, b),
            shapes([(2, 3, 4, 5), (4, 5), (4, 5)], [(4, 5), (4, 5), (4, 5)])),
     OpInfo("F.layer_norm_plain", lambda T, x: F(T).layer_norm(x, [3], eps=1e-3),

@@ -22,3 +22,19 @@ from ._functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_
                                   max_pool2d_with_indices)
 from ._functional.shape import (interpolate, pad, pixel_shuffle, pixel_unshuffle, upsample)
 from ._functional.sparse import embedding, one_hot
+
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "alpha_dropout", "avg_pool1d",
+           "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d",
+           "conv_transpose1d", "conv_transpose2d", "cosine_embedding_loss", "cosine_similarity",
+           "cross_entropy", "dropout", "dropout1d", "dropout2d", "elu", "elu_", "embedding",
+           "fold", "gaussian_nll_loss", "gelu", "glu", "group_norm", "hardsigmoid", "hardswish",
+           "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm",
+           "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear",
+           "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d",
+           "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "mish", "mse_loss",
+           "multi_head_attention_forward", "nll_loss", "normalize", "one_hot", "pad",
+           "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu",
+           "relu", "relu6", "relu_", "scaled_dot_product_attention", "selu", "selu_", "sigmoid",
+           "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign", "tanh",
+           "threshold", "threshold_", "triplet_margin_loss", "unfold", "upsample"]

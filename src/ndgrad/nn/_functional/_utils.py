@@ -59,7 +59,6 @@ single = ntuple(1, "_single")
 pair = ntuple(2, "_pair")
 
 
-_HALF_KINDS = ("float16", "bfloat16")
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
             "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int"}
 _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
@@ -67,15 +66,29 @@ _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short
                 "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
+def _is_half(dt) -> bool:
+    return dt.itemsize == 2 and dt.kind in "fV"  # float16 or bfloat16 (cheaper than .name)
+
+
 def compute(xp, fn, a):
     """Half precision computed in float32 and rounded back, as torch does on CPU."""
-    if a.dtype.name in _HALF_KINDS:
+    if _is_half(a.dtype):
         return fn(xp, a.astype(xp.float32)).astype(a.dtype)
     return fn(xp, a)
 
 
+def scatter_add(xp, out, index, values) -> None:
+    """out[index] += values with repeated indices summed (NumPy's add.at, CuPy's scatter_add)."""
+    if xp.__name__ == "numpy":
+        xp.add.at(out, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(out, index, values)
+
+
 def mm(xp, a, b):
-    if a.dtype.name in _HALF_KINDS:  # NumPy's float16 matmul is very slow
+    if _is_half(a.dtype):  # NumPy's float16 matmul is very slow
         return xp.matmul(a.astype(xp.float32), b.astype(xp.float32)).astype(a.dtype)
     return xp.matmul(a, b)
 

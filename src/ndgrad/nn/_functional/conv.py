@@ -115,7 +115,7 @@ def _conv_checks(name, nd, input, weight, bias, groups, transposed=False):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
     if weight.ndim != nd + 2:
-        raise RuntimeError(f"weight should have at least three dimensions")
+        raise RuntimeError("weight should have at least three dimensions")
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"expected scalar type {torch_name(input)} but found "
                            f"{torch_name(weight)}")

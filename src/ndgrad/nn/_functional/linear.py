@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from ..._grad_mode import state as _grad_state
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ._utils import c_name, mm, named
@@ -22,6 +25,8 @@ class Linear(Op):
 
     def backward(ctx, g):
         x, w = ctx.saved_tensors
+        if not _grad_state.grad_enabled:  # first order: raw arrays, no graph bookkeeping
+            return _linear_grads(ctx, g, x, w)
         gx = g @ w if ctx.needs_input_grad[0] else None
         gw = gb = None
         if ctx.needs_input_grad[1]:
@@ -34,26 +39,43 @@ class Linear(Op):
         return gx, gw, gb
 
 
+def _linear_grads(ctx, g, x, w):
+    xp, dev, need = ctx.xp, g._device, ctx.needs_input_grad
+    ga = g._data
+    gx = gw = gb = None
+    if need[0]:
+        gx = Tensor._make(mm(xp, ga, w._data), dev)
+    g2 = ga.reshape(-1, ga.shape[-1])
+    if need[1]:
+        xa = x._data
+        gw = Tensor._make(mm(xp, g2.T, xa.reshape(-1, xa.shape[-1])), dev)
+    if need[2]:
+        gb = Tensor._make(g2.sum(0), dev)
+    return gx, gw, gb
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    if input.shape[-1] != weight.shape[-1]:
-        rows = "x".join(map(str, (input.reshape(-1, input.shape[-1]).shape if input.ndim != 1
-                                  else (1, input.shape[0]))))
+    xs, ws = input._data.shape, weight._data.shape
+    if not xs or not ws:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
+                           f"{len(xs)}D and {len(ws)}D")
+    if xs[-1] != ws[-1]:
+        rows = "x".join(map(str, (math.prod(xs[:-1]), xs[-1]) if len(xs) > 1 else (1,) + xs))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows} and "
-                           f"{weight.shape[1]}x{weight.shape[0]})")
-    if input.dtype is not weight.dtype:
+                           f"{ws[1]}x{ws[0]})")
+    if input._data.dtype != weight._data.dtype:
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
                            f"{c_name(input)} != {c_name(weight)}")
-    if bias is not None and bias.dtype is not input.dtype:
+    if bias is not None and bias._data.dtype != input._data.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tn(bias)} and "
                            f"{_tn(input)}")
     out = Linear.apply(input, weight, bias)
-    if out._grad_fn is not None:
-        if input.ndim == 2:
-            out._grad_fn._name = "AddmmBackward0" if bias is not None else "MmBackward0"
-        elif input.ndim == 1 and bias is None:
-            out._grad_fn._name = "SqueezeBackward4"
+    node = out._grad_fn
+    if node is not None:  # torch's node names: addmm/mm for 2-D input, a view otherwise
+        if len(xs) == 2:
+            node._name = "AddmmBackward0" if bias is not None else "MmBackward0"
         else:
-            out._grad_fn._name = "ViewBackward0"
+            node._name = "SqueezeBackward4" if len(xs) == 1 and bias is None else "ViewBackward0"
     return out
 
 

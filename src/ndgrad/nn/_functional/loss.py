@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ._utils import legacy_reduction, named, torch_name, where
@@ -84,7 +86,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Tensor | None = None) -> Tensor:
     _size_warning(input, target)
     if delta <= 0:
-        raise RuntimeError(f"huber_loss does not support non-positive values for delta.")
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = input - target
     z = d.abs()
     loss = where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
@@ -116,34 +118,24 @@ class NllLoss(Op):
         if reduction == "sum":
             return xp.asarray(total, dtype=x.dtype)
         ctx.denom = wt.sum()
-        with _quiet(xp):
+        with _quiet():
             return xp.asarray(total / ctx.denom, dtype=x.dtype)
 
     def backward(ctx, g):
         xp = g._device.xp
         scale = -ctx.wt
         if ctx.reduction == "mean":  # ignored entries stay 0 even when every one is ignored
-            with _quiet(xp):
+            with _quiet():
                 scale = xp.where(ctx.keep, scale / ctx.denom, 0).astype(scale.dtype)
         mask = xp.zeros((len(ctx.t), ctx.nclass), dtype=ctx.wt.dtype)
-        xp.put_along_axis(mask, ctx.t[:, None], scale[:, None], axis=1)
+        mask[xp.arange(len(ctx.t)), ctx.t] = scale
         m = Tensor._make(mask, g._device)
         return (g.unsqueeze(1) if ctx.reduction == "none" else g) * m, None
 
 
-class _quiet:
+def _quiet():
     """0/0 is nan on purpose (every target ignored), as in torch: no NumPy warning."""
-
-    def __init__(self, xp):
-        self.xp = xp
-
-    def __enter__(self):
-        self.old = self.xp.seterr(invalid="ignore", divide="ignore") if hasattr(
-            self.xp, "seterr") else None
-
-    def __exit__(self, *exc):
-        if self.old is not None:
-            self.xp.seterr(**self.old)
+    return np.errstate(invalid="ignore", divide="ignore")
 
 
 def _check_target_dtype(target: Tensor) -> None:
@@ -180,8 +172,12 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if bad.any():
         raise IndexError(f"Target {int(tarr[bad.argmax()])} is out of bounds.")
     # class dim last, everything else flattened: (M, C)
-    x = input.reshape(1, c) if input.ndim == 1 else \
-        input.permute((0,) + tuple(range(2, input.ndim)) + (1,)).reshape(-1, c) if input.ndim > 2 else input
+    if input.ndim == 1:
+        x = input.reshape(1, c)
+    elif input.ndim > 2:
+        x = input.permute((0, *range(2, input.ndim), 1)).reshape(-1, c)
+    else:
+        x = input
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
     out = NllLoss.apply(x, tarr, w, ignore_index, reduction)
     if reduction == "none":
@@ -263,7 +259,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if ((a < 0) | (a > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
     # torch clamps each log at -100 so a saturated input gives a finite loss
-    loss = -(target * input.log().clamp_min(-100) + (1 - target) * (1 - input).log().clamp_min(-100))
+    loss = -(target * input.log().clamp_min(-100) +
+             (1 - target) * (1 - input).log().clamp_min(-100))
     if weight is not None:
         loss = loss * weight
     return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")

@@ -6,7 +6,7 @@ import math
 
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from ._utils import named
+from ._utils import named, scatter_add
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 
@@ -132,13 +132,13 @@ def _interp_matrix(xp, n_in, n_out, align_corners, scale, cubic, ft):
     t = xp.clip(src - i0, 0, 1).astype(ft)
     if not cubic:
         i1 = i0 + (i0 < n_in - 1)
-        xp.add.at(m, (rows, i0), 1 - t)
-        xp.add.at(m, (rows, i1), t)
+        scatter_add(xp, m, (rows, i0), 1 - t)
+        scatter_add(xp, m, (rows, i1), t)
         return m
     n0, f0 = _cubic(t + 1)[1], _cubic(t)[0]
     n1, f1 = _cubic(1 - t)[0], _cubic(2 - t)[1]
     for off, w in ((-1, n0), (0, f0), (1, n1), (2, f1)):
-        xp.add.at(m, (rows, xp.clip(i0 + off, 0, n_in - 1)), w.astype(ft))
+        scatter_add(xp, m, (rows, xp.clip(i0 + off, 0, n_in - 1)), w.astype(ft))
     return m
 
 

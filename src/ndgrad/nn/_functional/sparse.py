@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
-from ._utils import named
+from ._utils import named, scatter_add
 
 
 def _row_factor(xp, idx, padding_idx, scale_grad_by_freq, dtype):
@@ -38,8 +38,8 @@ class EmbeddingBackward(Op):
         ctx.args = (idx, padding_idx, scale_grad_by_freq)
         f = _row_factor(xp, idx, padding_idx, scale_grad_by_freq, g.dtype)
         out = xp.zeros((num,) + g.shape[idx.ndim:], dtype=g.dtype)
-        xp.add.at(out, idx.reshape(-1), (g * f[(...,) + (None,) * (g.ndim - idx.ndim)]
-                                         ).reshape((-1,) + out.shape[1:]))
+        rows = (g * f[(...,) + (None,) * (g.ndim - idx.ndim)]).reshape((-1,) + out.shape[1:])
+        scatter_add(xp, out, idx.reshape(-1), rows)
         return out
 
     def backward(ctx, gg):

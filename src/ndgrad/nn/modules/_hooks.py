@@ -28,7 +28,7 @@ class RemovableHandle:
             if d is not None:
                 d.pop(self.id, None)
 
-    def __enter__(self) -> "RemovableHandle":
+    def __enter__(self) -> RemovableHandle:
         return self
 
     def __exit__(self, *exc) -> None:

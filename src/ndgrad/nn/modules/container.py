@@ -62,19 +62,19 @@ class Sequential(Module):
     def __dir__(self):
         return _no_digits(super().__dir__())
 
-    def __add__(self, other) -> "Sequential":
+    def __add__(self, other) -> Sequential:
         if not isinstance(other, Sequential):
             raise ValueError("add operator supports only objects of Sequential class, but "
                              f"{type(other)} is given.")
         return Sequential(*self, *other)
 
-    def __iadd__(self, other) -> "Sequential":
+    def __iadd__(self, other) -> Sequential:
         if not isinstance(other, Sequential):
             raise ValueError("add operator supports only objects of Sequential class, but "
                              f"{type(other)} is given.")
         return self.extend(list(other))
 
-    def __mul__(self, other: int) -> "Sequential":
+    def __mul__(self, other: int) -> Sequential:
         if not isinstance(other, int):
             raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
         if other <= 0:
@@ -83,7 +83,7 @@ class Sequential(Module):
 
     __rmul__ = __mul__
 
-    def __imul__(self, other: int) -> "Sequential":
+    def __imul__(self, other: int) -> Sequential:
         mods = list(self * other)
         return self.extend(mods[len(self):])
 
@@ -92,11 +92,11 @@ class Sequential(Module):
         del self[key]
         return v
 
-    def append(self, module: Module) -> "Sequential":
+    def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
 
-    def insert(self, index: int, module: Module) -> "Sequential":
+    def insert(self, index: int, module: Module) -> Sequential:
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
         n = len(self._modules)
@@ -108,7 +108,7 @@ class Sequential(Module):
         self._modules[str(index)] = module
         return self
 
-    def extend(self, sequential) -> "Sequential":
+    def extend(self, sequential) -> Sequential:
         for m in sequential:
             self.append(m)
         return self
@@ -152,10 +152,10 @@ class ModuleList(Module):
     def __dir__(self):
         return _no_digits(super().__dir__())
 
-    def __iadd__(self, modules) -> "ModuleList":
+    def __iadd__(self, modules) -> ModuleList:
         return self.extend(modules)
 
-    def __add__(self, other) -> "ModuleList":
+    def __add__(self, other) -> ModuleList:
         return ModuleList(chain(self, other))
 
     def __repr__(self) -> str:
@@ -177,7 +177,7 @@ class ModuleList(Module):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
 
-    def append(self, module: Module) -> "ModuleList":
+    def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
         return self
 
@@ -186,7 +186,7 @@ class ModuleList(Module):
         del self[key]
         return v
 
-    def extend(self, modules) -> "ModuleList":
+    def extend(self, modules) -> ModuleList:
         if not isinstance(modules, Iterable):
             raise TypeError("ModuleList.extend should be called with an iterable, but got " +
                             type(modules).__name__)
@@ -299,18 +299,18 @@ class ParameterList(Module):
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
-    def __iadd__(self, parameters) -> "ParameterList":
+    def __iadd__(self, parameters) -> ParameterList:
         return self.extend(parameters)
 
     def __dir__(self):
         return _no_digits(super().__dir__())
 
-    def append(self, value) -> "ParameterList":
+    def append(self, value) -> ParameterList:
         self._size += 1
         self[self._size - 1] = value
         return self
 
-    def extend(self, values) -> "ParameterList":
+    def extend(self, values) -> ParameterList:
         if not isinstance(values, Iterable) or isinstance(values, Tensor):
             raise TypeError("ParameterList.extend should be called with an iterable, but got " +
                             type(values).__name__)
@@ -367,7 +367,7 @@ class ParameterDict(Module):
     def __contains__(self, key) -> bool:
         return key in self._keys
 
-    def copy(self) -> "ParameterDict":
+    def copy(self) -> ParameterDict:
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
     def setdefault(self, key: str, default=None):
@@ -391,7 +391,7 @@ class ParameterDict(Module):
     def get(self, key: str, default=None):
         return self[key] if key in self else default
 
-    def fromkeys(self, keys, default=None) -> "ParameterDict":
+    def fromkeys(self, keys, default=None) -> ParameterDict:
         return ParameterDict((k, default) for k in keys)
 
     def keys(self):
@@ -418,16 +418,16 @@ class ParameterDict(Module):
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
 
-    def __or__(self, other) -> "ParameterDict":
+    def __or__(self, other) -> ParameterDict:
         out = self.copy()
         out.update(other)
         return out
 
-    def __ror__(self, other) -> "ParameterDict":
+    def __ror__(self, other) -> ParameterDict:
         out = other.copy()
         out.update(self)
         return out
 
-    def __ior__(self, other) -> "ParameterDict":
+    def __ior__(self, other) -> ParameterDict:
         self.update(other)
         return self

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from collections.abc import Mapping
-from typing import Iterator
+from collections.abc import Iterator, Mapping
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
@@ -234,7 +233,7 @@ class Module:
         raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
                            "called.")
 
-    # --- traversal (one walker serves every named_* method) ----------------------------------------
+    # --- traversal (one walker serves every named_* method) --------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator:
         memo = set() if memo is None else memo
@@ -291,7 +290,7 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
-    # --- state ---------------------------------------------------------------------------------------
+    # --- state -----------------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
         if args:  # torch's deprecated positional form: (destination, prefix, keep_vars)
             destination = args[0] if destination is None else destination
@@ -413,7 +412,7 @@ class Module:
                                                                            local):
                         unexpected_keys.append(key)
 
-    # --- modes, devices, dtypes ----------------------------------------------------------------------
+    # --- modes, devices, dtypes ------------------------------------------------------------------
     def train(self, mode: bool = True):
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
@@ -520,7 +519,7 @@ class Module:
     def share_memory(self):
         return self
 
-    # --- hooks ---------------------------------------------------------------------------------------
+    # --- hooks -----------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
         h = add_hook(self._forward_pre_hooks, hook, prepend,
@@ -551,7 +550,7 @@ class Module:
     def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
         return add_hook(self._load_state_dict_post_hooks, hook)
 
-    # --- printing ------------------------------------------------------------------------------------
+    # --- printing --------------------------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
 
