@@ -1,4 +1,5 @@
-"""Op-table entries for pointwise ops: unary math, binary arithmetic, clamp/lerp/addcmul, predicates."""
+"""Op-table entries for pointwise ops: unary math, binary arithmetic, clamp/lerp/addcmul,
+predicates."""
 
 import numpy as np
 
@@ -39,7 +40,8 @@ def u(name, low=-2.0, high=2.0, dtypes=FLOATS, *, grad=True, avoid_zero=False, m
     # integer inputs give float32 results that may differ from torch's kernels in the last bit
     out = [OpInfo(name, fn, samples, dtypes=floats, grad=grad, **kw)] if floats else []
     if ints:
-        out.append(OpInfo(name + "_int", fn, samples, dtypes=ints, grad=False, rtol=1e-6, atol=1e-6))
+        out.append(OpInfo(name + "_int", fn, samples, dtypes=ints, grad=False, rtol=1e-6,
+                          atol=1e-6))
     return out
 
 

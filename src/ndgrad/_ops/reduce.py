@@ -204,7 +204,7 @@ class Nansum(Sum):
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.nansum."""
     if input.is_complex():
-        raise RuntimeError("nansum does not support complex inputs")
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     res = Nansum.apply(input, _axes(dim, input.ndim), keepdim,
                        dtype=None if dtype is None else dtype.np)
     return _out(res, out, "nansum")
@@ -313,11 +313,14 @@ class Amax(Op):
     __slots__ = ()
 
     def forward(ctx, a, axes=None, keepdim=False, fn="max"):
-        if a.size == 0 and (axes is None or builtins.any(a.shape[i] == 0 for i in axes)):
-            name = ("a" + fn) if ctx.named_a else fn
+        name = ("a" + fn) if ctx.named_a else fn
+        if a.size == 0 and axes is None:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' "
                                "argument.")
+        for i in axes or ():
+            if a.shape[i] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {i} to have non-zero size.")
         if a.dtype.kind == "c":
             raise RuntimeError(f"{fn}(): does not support complex input" if not ctx.named_a
                                else f"a{fn}(): does not support complex input")
@@ -573,7 +576,10 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
 def _logical_reduce(fn, input, dim, keepdim, out):
     xp = input._device.xp
     a = input._data
-    res = getattr(xp, fn)(a, axis=_axes(dim, input.ndim), keepdims=keepdim)
+    if isinstance(dim, (tuple, list)) and not dim:  # torch: an empty dim list reduces nothing
+        res = a != 0
+    else:
+        res = getattr(xp, fn)(a, axis=_axes(dim, input.ndim), keepdims=keepdim)
     if a.dtype == xp.uint8:  # torch keeps uint8 for all/any of uint8
         res = xp.asarray(res).astype(xp.uint8)
     return _out(wrap(res, input._device), out, fn)

@@ -140,7 +140,7 @@ def _median_pos(ignore_nan):
 def _median_dim(input, dim, keepdim, ignore_nan):
     name = "nanmedian" if ignore_nan else "median"
     if input.dtype._kind == 0:
-        raise not_implemented(f"{name}_cpu", input.dtype)
+        raise not_implemented("median_out", input.dtype)
     _check_sortable(input)
     d = wrap_dim(dim, input.ndim) if input.ndim else 0
     if input.ndim and input.shape[d] == 0:
@@ -185,7 +185,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, o
     """Same as torch.nanmedian: the lower median of the values that are not nan."""
     if dim is None:
         if input.dtype._kind == 0:
-            raise not_implemented("nanmedian_cpu", input.dtype)
+            raise not_implemented("median_cpu", input.dtype)
         _check_sortable(input)
         res = _Median.apply(input, ignore_nan=True)
         return _out(_rename(res, "NanmedianBackward0"), out, "nanmedian")
@@ -291,7 +291,8 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
 def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear", out=None) -> Tensor:
     """Same as torch.nanquantile."""
-    return _out(_quantile("nanquantile", input, q, dim, keepdim, interpolation, True), out,
+    # torch's messages say quantile() for both
+    return _out(_quantile("quantile", input, q, dim, keepdim, interpolation, True), out,
                 "nanquantile")
 
 
@@ -358,8 +359,14 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
     """Same as torch.isin."""
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
-        raise TypeError(f"isin() received an invalid combination of arguments - got "
-                        f"({type(elements).__name__}, {type(test_elements).__name__})")
+        raise TypeError(
+            f"isin() received an invalid combination of arguments - got ("
+            f"{type(elements).__name__}, {type(test_elements).__name__}), but expected one of:\n"
+            " * (Tensor elements, Tensor test_elements, *, bool assume_unique = False, bool "
+            "invert = False, Tensor out = None)\n * (Number element, Tensor test_elements, *, "
+            "bool assume_unique = False, bool invert = False, Tensor out = None)\n * (Tensor "
+            "elements, Number test_element, *, bool assume_unique = False, bool invert = False, "
+            "Tensor out = None)\n")
     ref = elements if isinstance(elements, Tensor) else test_elements
     for t in (elements, test_elements):
         if isinstance(t, Tensor) and t.dtype._kind in (0, 3):
