@@ -147,44 +147,44 @@ def _c2c_n(x, s, dim, norm, forward, default_all=False):
     return _c2c(x, axes, forward, norm)
 
 
-def fft(input, n=None, dim=-1, norm=None, *, out=None):
+def fft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.fft."""
     return _c2c_n(input, None if n is None else [n], dim, norm, True)
 
 
-def ifft(input, n=None, dim=-1, norm=None, *, out=None):
+def ifft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.ifft."""
     return _c2c_n(input, None if n is None else [n], dim, norm, False)
 
 
-def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.fft2."""
     return _c2c_n(input, s, dim, norm, True)
 
 
-def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.ifft2."""
     return _c2c_n(input, s, dim, norm, False)
 
 
-def fftn(input, s=None, dim=None, norm=None, *, out=None):
+def fftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.fftn."""
     return _c2c_n(input, s, dim, norm, True, default_all=True)
 
 
-def ifftn(input, s=None, dim=None, norm=None, *, out=None):
+def ifftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.ifftn."""
     return _c2c_n(input, s, dim, norm, False, default_all=True)
 
 
-def rfft(input, n=None, dim=-1, norm=None, *, out=None):
+def rfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.rfft."""
     x, norm = _prepare(input, norm, True, "rfft")
     (ax,), (m,) = _1d(x, n, dim)
     return _r2c(_pad(x, ax, m), [ax], norm)
 
 
-def irfft(input, n=None, dim=-1, norm=None, *, out=None):
+def irfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.irfft."""
     x, norm = _prepare(input, norm)
     if x.ndim == 0:
@@ -199,7 +199,8 @@ def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     return _named(res, "FftC2RBackward0")
 
 
-def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device=None,
+            requires_grad: bool = False) -> Tensor:
     """Same as torch.fft.fftfreq."""
     from ._creation import arange
 
@@ -209,7 +210,8 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, require
     return res.detach().requires_grad_(requires_grad)
 
 
-def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def rfftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad: bool = False) -> Tensor:
     """Same as torch.fft.rfftfreq."""
     from ._creation import arange
 

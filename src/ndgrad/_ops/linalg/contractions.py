@@ -16,7 +16,7 @@ __all__ = ["cross", "inner", "kron", "tensordot"]
 
 
 @tensor_method
-def inner(input, other, *, out=None):
+def inner(input, other, *, out=None) -> Tensor:
     """Same as torch.inner."""
     if input.ndim == 0 or other.ndim == 0:
         return mul(input, other)
@@ -42,7 +42,7 @@ def _dims_arg(dims, na, nb):
     return da, db, False
 
 
-def tensordot(a, b, dims=2, out=None):
+def tensordot(a, b, dims=2, out=None) -> Tensor:
     """Same as torch.tensordot: permute, reshape, one matmul."""
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
@@ -62,7 +62,7 @@ def tensordot(a, b, dims=2, out=None):
 
 
 @tensor_method
-def kron(input, other, *, out=None):
+def kron(input, other, *, out=None) -> Tensor:
     """Same as torch.kron: one broadcast product of interleaved views."""
     nd = max(input.ndim, other.ndim)
     sa = (1,) * (nd - input.ndim) + tuple(input.shape)
@@ -97,7 +97,7 @@ def _cross(a, b, dim):
     return out
 
 
-def linalg_cross(input, other, *, dim=-1, out=None):
+def linalg_cross(input, other, *, dim=-1, out=None) -> Tensor:
     """Same as torch.linalg.cross."""
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
@@ -116,7 +116,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
 
 
 @tensor_method
-def cross(input, other, dim=None, *, out=None):
+def cross(input, other, dim=None, *, out=None) -> Tensor:
     """Same as torch.cross: without `dim`, the first dimension of size 3 (deprecated in torch)."""
     if dim is None:
         warn_once("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
@@ -127,7 +127,7 @@ def cross(input, other, dim=None, *, out=None):
     return linalg_cross(input, other, dim=dim)
 
 
-def vecdot(x, y, *, dim=-1, out=None):
+def vecdot(x, y, *, dim=-1, out=None) -> Tensor:
     """Same as torch.linalg.vecdot: sum(conj(x) * y, dim)."""
     check_float("linalg.vecdot", x)
     if x.dtype is not y.dtype:
@@ -137,7 +137,7 @@ def vecdot(x, y, *, dim=-1, out=None):
     return _sum(x.conj() * y, dim)
 
 
-def multi_dot(tensors, *, out=None):
+def multi_dot(tensors, *, out=None) -> Tensor:
     """Same as torch.linalg.multi_dot: the cheapest parenthesisation (chain-order DP)."""
     n = len(tensors)
     if n < 2:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..._tensor import tensor_method, wrap_dim
+from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
 from ..movement import _as_view
 
@@ -59,20 +59,20 @@ def _dims(d1, d2, ndim):
 
 
 @tensor_method
-def diagonal(input, offset=0, dim1=0, dim2=1):
+def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     """Same as torch.diagonal: a view that writes through to ``input``."""
     d1, d2 = _dims(dim1, dim2, input.ndim)
     out = Diagonal.apply(input, offset, d1, d2)
     return _as_view(out, input, lambda b: diagonal(b, offset, d1, d2))
 
 
-def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
     """Same as torch.linalg.diagonal."""
     return diagonal(A, offset, dim1, dim2)
 
 
 @tensor_method
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
     """Same as torch.diag_embed."""
     nd = input.ndim + 1
     d1, d2 = _dims(dim1, dim2, nd)
@@ -86,7 +86,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 @tensor_method
-def diag(input, diagonal=0, *, out=None):
+def diag(input, diagonal=0, *, out=None) -> Tensor:
     """Same as torch.diag: a vector becomes a diagonal matrix; a matrix gives a copy of one."""
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)

@@ -90,18 +90,18 @@ def _cholesky(A, upper, check, name):
     return _named(L, "LinalgCholeskyExBackward0"), info
 
 
-def linalg_cholesky(A, *, upper=False, out=None):
+def linalg_cholesky(A, *, upper=False, out=None) -> Tensor:
     """Same as torch.linalg.cholesky."""
     return _cholesky(A, upper, True, "linalg.cholesky")[0]
 
 
-def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None) -> CholeskyEx:
     """Same as torch.linalg.cholesky_ex (a failed matrix holds potf2's partial factor)."""
     return CholeskyEx(*_cholesky(A, upper, check_errors, "linalg.cholesky_ex"))
 
 
 @tensor_method
-def cholesky(input, upper=False, *, out=None):
+def cholesky(input, upper=False, *, out=None) -> Tensor:
     """Same as torch.cholesky (deprecated in torch in favour of torch.linalg.cholesky)."""
     warn_once("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
                   "removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be "
@@ -153,7 +153,7 @@ class Qr(Op):
         return cat([gA, zeros], -1) + Q @ gR
 
 
-def linalg_qr(A, mode="reduced", *, out=None):
+def linalg_qr(A, mode="reduced", *, out=None) -> QR:
     """Same as torch.linalg.qr."""
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
@@ -165,7 +165,7 @@ def linalg_qr(A, mode="reduced", *, out=None):
 
 
 @tensor_method
-def qr(input, some=True, *, out=None):
+def qr(input, some=True, *, out=None) -> TorchQR:
     """Same as torch.qr (deprecated in torch in favour of torch.linalg.qr)."""
     warn_once("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
                   "future PyTorch release.\nThe boolean parameter 'some' has been replaced with a "
@@ -226,7 +226,7 @@ def _eigh_checks(name, A, UPLO):
     check_lapack_dtype(A, "linalg_eigh_cpu")
 
 
-def eigh(A, UPLO="L", *, out=None):
+def eigh(A, UPLO="L", *, out=None) -> Eigh:
     """Same as torch.linalg.eigh."""
     _eigh_checks("linalg.eigh", A, UPLO)
     w, v = EighOp.apply(A, UPLO)
@@ -235,7 +235,7 @@ def eigh(A, UPLO="L", *, out=None):
 
 # The values-only functions compute the vectors too when a gradient is recorded, as torch does:
 # the backward needs them, and as outputs of the same node they stay differentiable.
-def eigvalsh(A, UPLO="L", *, out=None):
+def eigvalsh(A, UPLO="L", *, out=None) -> Tensor:
     """Same as torch.linalg.eigvalsh."""
     _eigh_checks("linalg.eigvalsh", A, UPLO)
     if grad_recording(A):
@@ -270,14 +270,14 @@ def _eig_checks(name, A):
     check_lapack_dtype(A, "linalg_eig_out_cpu")
 
 
-def eig(A, *, out=None):
+def eig(A, *, out=None) -> Eig:
     """Same as torch.linalg.eig."""
     _eig_checks("linalg.eig", A)
     w, v = EigOp.apply(A)
     return Eig(_named(w, "LinalgEigBackward0"), _named(v, "LinalgEigBackward0"))
 
 
-def eigvals(A, *, out=None):
+def eigvals(A, *, out=None) -> Tensor:
     """Same as torch.linalg.eigvals."""
     _eig_checks("linalg.eigvals", A)
     if grad_recording(A):
@@ -341,7 +341,7 @@ def _svd_backward(gU, gS, gVh, U, S, Vh):
     return gA
 
 
-def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+def linalg_svd(A, full_matrices=True, *, driver=None, out=None) -> SVD:
     """Same as torch.linalg.svd (`driver` is accepted and ignored, as on CPU in torch)."""
     check_matrix("linalg.svd", A)
     check_lapack_dtype(A, "linalg_svd_cpu")
@@ -349,7 +349,7 @@ def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
     return SVD(*(_named(t, "LinalgSvdBackward0") for t in (u, s, vh)))
 
 
-def svdvals(A, *, driver=None, out=None):
+def svdvals(A, *, driver=None, out=None) -> Tensor:
     """Same as torch.linalg.svdvals."""
     check_matrix("linalg.svdvals", A)
     check_lapack_dtype(A, "linalg_svd_cpu")
@@ -359,7 +359,7 @@ def svdvals(A, *, driver=None, out=None):
 
 
 @tensor_method
-def svd(input, some=True, compute_uv=True, *, out=None):
+def svd(input, some=True, compute_uv=True, *, out=None) -> TorchSVD:
     """Same as torch.svd: returns V (not Vh); without compute_uv, U and V are zero-filled."""
     if not compute_uv:
         s = svdvals(input)
@@ -442,7 +442,7 @@ def _lu_checks(name, A, pivot):
     check_lapack_dtype(A, "lu_cpu")
 
 
-def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None) -> LUFactorEx:
     """Same as torch.linalg.lu_factor_ex."""
     _lu_checks("linalg.lu_factor_ex", A, pivot)
     lu, piv, info = LuFactor.apply(A)
@@ -453,7 +453,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     return LUFactorEx(_named(lu, "LinalgLuFactorExBackward0"), piv, info)
 
 
-def lu_factor(A, *, pivot=True, out=None):
+def lu_factor(A, *, pivot=True, out=None) -> LUFactor:
     """Same as torch.linalg.lu_factor."""
     _lu_checks("linalg.lu_factor", A, pivot)
     lu, piv, info = LuFactor.apply(A)
@@ -467,7 +467,7 @@ def lu_factor(A, *, pivot=True, out=None):
     return LUFactor(_named(lu, "LinalgLuFactorExBackward0"), piv)
 
 
-def lu(A, *, pivot=True, out=None):
+def lu(A, *, pivot=True, out=None) -> LU:
     """Same as torch.linalg.lu."""
     _lu_checks("linalg.lu", A, pivot)
     P, L, U = LuOp.apply(A)

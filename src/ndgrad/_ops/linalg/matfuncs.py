@@ -63,7 +63,7 @@ def _prod_others(s):
     return stack([p * q for p, q in zip(pre, suf[::-1])], -1)
 
 
-def det(A, *, out=None):
+def det(A, *, out=None) -> Tensor:
     """Same as torch.linalg.det."""
     check_square("linalg.det", A)
     check_lapack_dtype(A, "lu_cpu")
@@ -93,7 +93,7 @@ class SlogdetOp(Op):
         return solve(mH(a), diag_embed(g.unsqueeze(-1).expand(*g.shape, n)))
 
 
-def linalg_slogdet(A, *, out=None):
+def linalg_slogdet(A, *, out=None) -> Slogdet:
     """Same as torch.linalg.slogdet."""
     check_square("linalg.slogdet", A)
     _low_precision("linalg.slogdet", A)
@@ -105,13 +105,13 @@ def linalg_slogdet(A, *, out=None):
 
 
 @tensor_method
-def slogdet(input):
+def slogdet(input) -> TorchSlogdet:
     """Same as torch.slogdet."""
     return TorchSlogdet(*linalg_slogdet(input))
 
 
 @tensor_method
-def logdet(input):
+def logdet(input) -> Tensor:
     """Same as torch.logdet: NaN for a negative real determinant."""
     sign, logabs = linalg_slogdet(input)
     if input.is_complex():
@@ -120,7 +120,7 @@ def logdet(input):
 
 
 @tensor_method
-def matrix_power(input, n):
+def matrix_power(input, n) -> Tensor:
     """Same as torch.linalg.matrix_power: repeated squaring (an inverse first when n < 0)."""
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
@@ -195,7 +195,7 @@ class MatrixExp(Op):
 
 
 @tensor_method
-def matrix_exp(input):
+def matrix_exp(input) -> Tensor:
     """Same as torch.linalg.matrix_exp (half precision is computed in float32)."""
     check_square("linalg.matrix_exp", input)
     res = MatrixExp.apply(input)
@@ -204,7 +204,7 @@ def matrix_exp(input):
     return res
 
 
-def cond(A, p=None, *, out=None):
+def cond(A, p=None, *, out=None) -> Tensor:
     """Same as torch.linalg.cond."""
     if p in (None, 2, -2):
         check_matrix("linalg.cond", A)

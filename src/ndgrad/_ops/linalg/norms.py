@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ... import _dtype as D
-from ..._tensor import wrap_dims
+from ..._tensor import Tensor, wrap_dims
 from ...autograd.function import Op
 from .._inplace import torch_type_name
 from ..reduce import amax, amin
@@ -80,7 +80,7 @@ def _norm_dims(dim, ndim):
     return wrap_dims(dim, ndim) if ndim else ()
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.linalg.vector_norm."""
     if isinstance(ord, bool) or not isinstance(ord, (int, float)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
@@ -107,7 +107,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 _MATRIX_ORDS = ("fro", "nuc", 2, -2, 1, -1, _INF, -_INF)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.linalg.matrix_norm."""
     name = "linalg.matrix_norm"
     if A.ndim < 2:
@@ -138,7 +138,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     return (amax if ord > 0 else amin)(_sum(A.abs(), summed, keepdim), other, keepdim)
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
+def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None) -> Tensor:
     """Same as torch.linalg.norm."""
     if isinstance(dim, int):
         dim = (dim,)

@@ -143,7 +143,7 @@ _MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeB
 
 
 @tensor_method
-def matmul(input, other, *, out=None):
+def matmul(input, other, *, out=None) -> Tensor:
     """Same as torch.matmul; `out` is not supported."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not "
@@ -175,7 +175,7 @@ Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 
 
 @tensor_method
-def mm(input, mat2, *, out=None):
+def mm(input, mat2, *, out=None) -> Tensor:
     """Same as torch.mm."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"{'self' if input.ndim != 2 else 'mat2'} must be a matrix")
@@ -183,7 +183,7 @@ def mm(input, mat2, *, out=None):
 
 
 @tensor_method
-def mv(input, vec, *, out=None):
+def mv(input, vec, *, out=None) -> Tensor:
     """Same as torch.mv."""
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
@@ -191,7 +191,7 @@ def mv(input, vec, *, out=None):
 
 
 @tensor_method
-def bmm(input, mat2, *, out=None):
+def bmm(input, mat2, *, out=None) -> Tensor:
     """Same as torch.bmm."""
     x, y = input._data, mat2._data
     if x.ndim != 3:
@@ -211,7 +211,7 @@ def bmm(input, mat2, *, out=None):
 
 
 @tensor_method
-def dot(input, other, *, out=None):
+def dot(input, other, *, out=None) -> Tensor:
     """Same as torch.dot."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
@@ -231,7 +231,7 @@ def dot(input, other, *, out=None):
 
 
 @tensor_method
-def vdot(input, other, *, out=None):
+def vdot(input, other, *, out=None) -> Tensor:
     """Same as torch.vdot: the first argument is conjugated."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
@@ -242,7 +242,7 @@ def vdot(input, other, *, out=None):
 
 
 @tensor_method
-def outer(input, vec2, *, out=None):
+def outer(input, vec2, *, out=None) -> Tensor:
     """Same as torch.outer."""
     for name, t in (("self", input), ("vec2", vec2)):
         if t.ndim != 1:
@@ -279,7 +279,7 @@ def _same_dtype(inp, other):
 
 
 @tensor_method
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addmm."""
     for name, m in (("mat1", mat1), ("mat2", mat2)):
         if m.ndim != 2:
@@ -291,7 +291,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 
 
 @tensor_method
-def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addmv."""
     if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, "
@@ -316,7 +316,7 @@ def _batch_check(batch1, batch2):
 
 
 @tensor_method
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.baddbmm."""
     _batch_check(batch1, batch2)
     if not input.dtype is batch1.dtype is batch2.dtype:
@@ -331,7 +331,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 
 @tensor_method
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addbmm: the batch is contracted in one GEMM (n, b*k) @ (b*k, m)."""
     _batch_check(batch1, batch2)
     _same_dtype(input, batch2)

@@ -69,12 +69,12 @@ def _inv(A, check, name):
     return out, info
 
 
-def inv(A, *, out=None):
+def inv(A, *, out=None) -> Tensor:
     """Same as torch.linalg.inv."""
     return _inv(A, True, "linalg.inv")[0]
 
 
-def inv_ex(A, *, check_errors=False, out=None):
+def inv_ex(A, *, check_errors=False, out=None) -> InvEx:
     """Same as torch.linalg.inv_ex; singular matrices give NaN where torch gives LAPACK's inf."""
     return InvEx(*_inv(A, check_errors, "linalg.inv_ex"))
 
@@ -152,12 +152,12 @@ def _solve(A, B, left, check, name):
     return x, info
 
 
-def solve(A, B, *, left=True, out=None):
+def solve(A, B, *, left=True, out=None) -> Tensor:
     """Same as torch.linalg.solve."""
     return _solve(A, B, left, True, "linalg.solve")[0]
 
 
-def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+def solve_ex(A, B, *, left=True, check_errors=False, out=None) -> SolveEx:
     """Same as torch.linalg.solve_ex; singular systems give NaN."""
     return SolveEx(*_solve(A, B, left, check_errors, "linalg.solve_ex"))
 
@@ -192,7 +192,7 @@ class SolveTriangular(Op):
         return ga, gb
 
 
-def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None) -> Tensor:
     """Same as torch.linalg.solve_triangular."""
     name = "linalg.solve_triangular"
     check_matrix(name, A)
@@ -238,7 +238,7 @@ def _singular_values(xp, a, hermitian, uv):
     return xp.linalg.svd(a, full_matrices=False, compute_uv=uv)
 
 
-def mH_arr(xp, a):
+def mH_arr(xp, a) -> Tensor:
     return a.swapaxes(-1, -2).conj()
 
 
@@ -276,7 +276,7 @@ def _pinv_backward(g, p, a):
     return -mH(K @ p) + (gh - a @ K) @ p @ ph + pHK - pHK @ p @ a
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None):
+def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None) -> Tensor:
     """Same as torch.linalg.pinv (`rcond` is the deprecated name of `rtol`)."""
     if A.ndim < 2 or not (A.is_floating_point() or A.is_complex()) or A._data.dtype in HALF:
         raise RuntimeError(f"linalg.pinv({torch_type_name(A.dtype)}{{{list(A.shape)}}}): expected "
@@ -289,7 +289,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None):
     return res
 
 
-def pinverse(input, rcond=1e-15):
+def pinverse(input, rcond=1e-15) -> Tensor:
     """Same as torch.pinverse."""
     return pinv(input, rtol=rcond)
 
@@ -302,7 +302,7 @@ def _double_only(A):
         raise RuntimeError("This function doesn't handle types other than float and double")
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None):
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None) -> Tensor:
     """Same as torch.linalg.matrix_rank (`tol` is the deprecated name of `atol`)."""
     check_matrix("linalg.matrix_rank", A)
     _double_only(A)
@@ -362,7 +362,7 @@ class LstsqOp(Op):
         return ga, gb.squeeze(-1) if ctx.vec else gb
 
 
-def lstsq(A, B, rcond=None, *, driver=None):
+def lstsq(A, B, rcond=None, *, driver=None) -> Lstsq:
     """Same as torch.linalg.lstsq; every driver solves through the SVD (gelsd), which agrees
     with torch's default gelsy wherever the answer is unique (full rank)."""
     name = "torch.linalg.lstsq"

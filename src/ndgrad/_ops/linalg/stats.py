@@ -17,7 +17,7 @@ __all__ = ["cdist", "corrcoef", "cov", "trapezoid"]
 
 
 @tensor_method
-def cov(input, *, correction=1, fweights=None, aweights=None):
+def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
     """Same as torch.cov (rows are variables, columns observations)."""
     if input.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
@@ -55,7 +55,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
 
 
 @tensor_method
-def corrcoef(input):
+def corrcoef(input) -> Tensor:
     """Same as torch.corrcoef."""
     if input.ndim > 2:
         raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got "
@@ -99,7 +99,7 @@ class EuclideanDist(Op):
         return g1, g2
 
 
-def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """Same as torch.cdist."""
     for name, x in (("X1", x1), ("X2", x2)):
         if x.ndim < 2:
@@ -143,7 +143,7 @@ def _broadcast(a, b):
     return tuple(max(x, y) for x, y in zip(a, b))
 
 
-def trapezoid(y, x=None, *, dx=None, dim=-1):
+def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     """Same as torch.trapezoid."""
     if x is not None and dx is not None:
         raise TypeError("trapezoid() received an invalid combination of arguments - got (Tensor, "
