@@ -440,6 +440,12 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
                pin_memory=False) -> Tensor:
     dev = device or self.device
     if isinstance(data, Tensor):
+        import warnings
+
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
         return data.detach().to(dtype=dtype or data.dtype, device=dev, copy=True) \
             .requires_grad_(requires_grad)
     return tensor(data, dtype=dtype or self.dtype, device=dev, requires_grad=requires_grad)
@@ -452,7 +458,7 @@ class Overwrite(Op):
 
     def forward(ctx, t, v):
         ctx.shape = t.shape
-        return ctx.xp.broadcast_to(v, t.shape)
+        return ctx.xp.broadcast_to(ctx.xp.asarray(v, dtype=t.dtype), t.shape)
 
     def backward(ctx, g):
         return g.new_zeros(ctx.shape) if ctx.needs_input_grad[0] else None, g
@@ -501,4 +507,4 @@ def copy_(self, src, non_blocking=False) -> Tensor:
         if b not in (1, a):
             raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) "
                                f"at non-singleton dimension {n - k}")
-    return _overwrite(self, src, "CopyBackwards")
+    return _overwrite(self, src, "torch::autograd::CopyBackwards")

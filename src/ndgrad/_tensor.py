@@ -329,10 +329,14 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        a = to_numpy(self._data)
-        return a if dtype is None else a.astype(dtype, copy=False)
+        a = self.numpy(force=self._device.type != "cpu" and not self._requires_grad)
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a.copy() if copy and a is self._data else a
 
     def __dlpack__(self, *args, **kwargs):
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):

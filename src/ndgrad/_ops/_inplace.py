@@ -84,8 +84,7 @@ class CopySlices(Op):
 
     def backward(ctx, g):
         g_base = g.clone()
-        with no_grad():
-            ctx.view_fn(g_base).zero_()
+        ctx.view_fn(g_base).zero_()  # recorded under create_graph, so double backward sees it
         return g_base, ctx.view_fn(g), None
 
 

@@ -69,17 +69,28 @@ class ToCopy(Op):
         return g.to(dtype=D.from_numpy(ctx.src_dtype), device=ctx.src_dev)
 
 
+_TO_OVERLOADS = (
+    ", but expected one of:\n"
+    " * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool "
+    "copy = False, *, torch.memory_format memory_format = None)\n"
+    " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format "
+    "memory_format = None)\n"
+    " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format "
+    "memory_format = None)\n")
+
+
 def _parse_to(args, kwargs):
     """(dtype, device) from ``.to()``'s positional forms: (device, dtype), (dtype), (tensor)."""
     dt = kwargs.pop("dtype", None)
     dev = kwargs.pop("device", None)
     if "other" in kwargs:
-        raise TypeError("to() received an invalid combination of arguments - got (other=Tensor, )")
+        raise TypeError("to() received an invalid combination of arguments - got (other=Tensor, )"
+                        + _TO_OVERLOADS)
     for i, a in enumerate(args):
         if isinstance(a, D.dtype):
             if dt is not None:
                 raise TypeError("to() received an invalid combination of arguments - got "
-                                "(torch.dtype, torch.dtype)")
+                                "(torch.dtype, torch.dtype)" + _TO_OVERLOADS)
             dt = a
         elif isinstance(a, Tensor):
             dt, dev = a.dtype, a.device

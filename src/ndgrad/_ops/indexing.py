@@ -20,6 +20,11 @@ from .movement import Slice, _basic
 __all__ = ["index_put"]
 
 _ALL = slice(None)
+_SEQ_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
+    "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as "
+    "tensor index, x[torch.tensor(seq)], which will result either in an error or a different "
+    "result")
 _INDEX_TYPES = "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables " \
                "are valid indices (got {})"
 
@@ -31,11 +36,7 @@ def _as_tuple(key) -> tuple:
     if isinstance(key, list) and len(key) < 32 and any(
             isinstance(k, (Tensor, list, tuple, slice, np.ndarray)) or k is None or k is Ellipsis
             for k in key):
-        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and "
-                      "will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In "
-                      "pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], "
-                      "which will result either in an error or a different result",
-                      UserWarning, stacklevel=4)
+        warnings.warn(_SEQ_WARNING, UserWarning, stacklevel=4)
         return tuple(key)
     return (key,)
 
@@ -51,6 +52,7 @@ def _index_array(k, xp):
         if a.size == 0:
             a = a.astype(np.int64)
     elif isinstance(k, str):
+        warnings.warn(_SEQ_WARNING, UserWarning, stacklevel=4)
         raise TypeError("new(): invalid data type 'str'")
     else:
         raise IndexError(_INDEX_TYPES.format(type(k).__name__))
@@ -91,17 +93,15 @@ def _parse(t: Tensor, key):
         spec += k.ndim if hasattr(k, "dtype") and k.dtype.kind == "b" else 1
         conv.append(k)
     if spec > ndim:
+        if ndim == 0 and type(conv[0]) is int:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     basic, adv = [], []
     src = out = 0  # position in the input's dims and in the basic result's dims
-    name, nbool = None, 0
-    trivial_ok = type(key) is tuple or isinstance(key, list)
+    name = None  # the last basic op torch would record (None: the basic part is an alias)
     for i, k in enumerate(conv):
         if type(k) is int:
-            if ndim == 0:
-                raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
-                                 "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
-                                 "number")
             n = shape[src]
             if not -n <= k < n:
                 raise IndexError(f"index {k} is out of bounds for dimension {i} with size {n}")
@@ -110,9 +110,10 @@ def _parse(t: Tensor, key):
             name = "SelectBackward0"
         elif type(k) is slice:
             if k.step is not None and k.step.__index__() <= 0:
-                raise ValueError("step must be greater than zero")
+                raise ValueError("step must be greater than zero" if k.step.__index__() else
+                                 "slice step cannot be zero")
             basic.append(k)
-            if not (trivial_ok and k.indices(shape[src]) == (0, shape[src], 1)):
+            if not _whole(k, shape[src]):
                 name = "SliceBackward0"
             src += 1
             out += 1
@@ -133,10 +134,15 @@ def _parse(t: Tensor, key):
             n = k.ndim if k.dtype.kind == "b" else 1
             basic.extend([_ALL] * n)
             adv.append((out, k))
-            nbool += k.dtype.kind == "b"
             src += n
             out += n
     return tuple(basic), _adv_key(adv) if adv else None, name
+
+
+def _whole(k: slice, n: int) -> bool:
+    """torch skips a slice in a tuple key when its raw start is 0, step 1 and stop reaches n."""
+    return (k.start is None or type(k.start) is int and k.start == 0) and k.step in (None, 1) \
+        and (k.stop is None or type(k.stop) is int and k.stop >= n)
 
 
 def _adv_key(adv) -> tuple:
@@ -221,7 +227,7 @@ def getitem(self: Tensor, key) -> Tensor:
     basic, akey, name = _parse(self, key)
     if type(key) is slice:
         name = "SliceBackward0"  # torch never skips a lone slice
-    out = self if akey is not None and all(k is _ALL for k in basic) else \
+    out = self if akey is not None and name is None and None not in basic else \
         _basic(self, basic, name)
     if akey is None:
         return out
@@ -301,7 +307,7 @@ def _value(self: Tensor, value, advanced: bool):
     raise TypeError(f"can't assign a {what} to a {self.type()}")
 
 
-def _shape_error(self: Tensor, basic, akey, vshape) -> None:
+def _shape_error(self: Tensor, basic, akey, vshape, type_name: str) -> None:
     """Raise torch's message for a value that does not broadcast to the indexed region."""
     region = self._data[basic] if basic else self._data
     if akey is not None:
@@ -313,11 +319,11 @@ def _shape_error(self: Tensor, basic, akey, vshape) -> None:
     vshape = list(vshape)
     while len(vshape) > np.ndim(region) and vshape[0] == 1:
         vshape.pop(0)  # torch drops leading 1s before expanding
-    expand_error(self.type(), vshape, list(np.shape(region)))
+    expand_error(type_name, list(np.shape(region)), vshape)
 
 
 def setitem(self: Tensor, key, value) -> None:
-    basic, akey, _ = _parse(self, key)
+    basic, akey, name = _parse(self, key)
     value = _value(self, value, akey is not None)
     if not _recording(self, value):
         v = value._data if isinstance(value, Tensor) else value
@@ -327,7 +333,7 @@ def setitem(self: Tensor, key, value) -> None:
             _explain(self._data[basic].shape, akey)
             raise
         except ValueError:
-            _shape_error(self, basic, akey, np.shape(v))
+            _shape_error(self, basic, akey, np.shape(v), value.type())
             raise
         self._vc[0] += 1
         return
@@ -340,10 +346,13 @@ def setitem(self: Tensor, key, value) -> None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
 
+    # torch's node: a view written (CopySlices), an index_put, or a copy_ of the whole tensor
+    name = "torch::autograd::CopySlices" if name is not None else \
+        "IndexPutBackward0" if akey is not None else "torch::autograd::CopyBackwards"
+
     def put(t, v):
         out = IndexPut.apply(t, v, basic, akey)
-        out._grad_fn._name = "torch::autograd::CopySlices" if akey is None else \
-            "IndexPutBackward0"
+        out._grad_fn._name = name
         return out
 
     inplace(self, put, value)
@@ -355,7 +364,7 @@ def _check_put_shape(self, basic, akey, value) -> None:
     try:
         np.broadcast_to(np.empty(value._data.shape, np.bool_), rshape)
     except ValueError:
-        _shape_error(self, basic, akey, value._data.shape)
+        _shape_error(self, basic, akey, value._data.shape, value.type())
 
 
 def _recording(self: Tensor, value) -> bool:

@@ -237,9 +237,12 @@ def t(input: Tensor) -> Tensor:
 
 
 def _T(self):
-    if self.ndim > 2:
-        import warnings
+    import warnings
 
+    if self.ndim == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=2)
+    elif self.ndim != 2:
         warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
                       "shape is deprecated and it will throw an error in a future release. "
                       "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
@@ -354,7 +357,7 @@ def broadcast_to(input: Tensor, size) -> Tensor:
     return expand(input, tuple(size))
 
 
-Tensor.broadcast_to = broadcast_to
+Tensor.broadcast_to = expand
 
 
 @tensor_method
@@ -383,7 +386,7 @@ class Slice(Op):
 
     def forward(ctx, a, key):
         ctx.shape, ctx.key = a.shape, key
-        return a[key]
+        return a[key + (Ellipsis,)]  # the Ellipsis keeps a full int key a 0-d view, not a copy
 
     def backward(ctx, g):
         return SliceBackward.apply(g, ctx.shape, ctx.key)
@@ -435,18 +438,24 @@ def select(input: Tensor, dim: int, index) -> Tensor:
 
 
 # --- joins ---------------------------------------------------------------------------------------
+def _skipped(a) -> bool:
+    """torch's legacy rule: cat skips 1-D empty tensors, whatever the others' rank."""
+    return a.ndim == 1 and a.shape[0] == 0
+
+
 class Cat(Op):
     __slots__ = ()
 
     def forward(ctx, *arrays, dim=0):
-        ctx.sizes, ctx.dim = [a.shape[dim] for a in arrays], dim
-        return ctx.xp.concatenate(arrays, axis=dim)
+        keep = [a for a in arrays if not _skipped(a)] or arrays[:1]
+        ctx.sizes, ctx.dim = [None if _skipped(a) else a.shape[dim] for a in arrays], dim
+        return ctx.xp.concatenate(keep, axis=dim)
 
     def backward(ctx, g):
         out, start = [], 0
         for s in ctx.sizes:
-            out.append(g.narrow(ctx.dim, start, s))
-            start += s
+            out.append(g.new_zeros(0) if s is None else g.narrow(ctx.dim, start, s))
+            start += s or 0
         return tuple(out)
 
 
@@ -472,14 +481,14 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     tensors = _tensor_list("cat", tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    dt = D.result_type(*tensors)
-    nonempty = [t for t in tensors if not (t.ndim == 1 and t._data.size == 0)]
-    tensors = _promote_all(nonempty or tensors[:1])
-    ref = tensors[0]
+    tensors = _promote_all(tensors)
+    checked = [(i, t) for i, t in enumerate(tensors) if not _skipped(t._data)] or [(0, tensors[0])]
+    ref = checked[0][1]
     if ref.ndim == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        raise RuntimeError(f"zero-dimensional tensor (at position {checked[0][0]}) cannot be "
+                           "concatenated")
     d = wrap_dim(dim, ref.ndim)
-    for i, t in enumerate(tensors[1:], 1):
+    for i, t in checked[1:]:
         if t.ndim != ref.ndim:
             raise RuntimeError("Tensors must have same number of dimensions: got "
                                f"{ref.ndim} and {t.ndim}")
@@ -488,8 +497,7 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
                                    f"Expected size {ref.shape[k]} but got size {t.shape[k]} for "
                                    f"tensor number {i} in the list.")
-    res = Cat.apply(*tensors, dim=d)
-    return res if res.dtype is dt else res.to(dt)
+    return Cat.apply(*tensors, dim=d)
 
 
 concat = concatenate = cat

@@ -116,7 +116,8 @@ class Unbind(Op):
 
     def forward(ctx, a, dim):
         ctx.dim = dim
-        return tuple(ctx.xp.moveaxis(a, dim, 0))
+        m = ctx.xp.moveaxis(a, dim, 0)
+        return tuple(m[i, ...] for i in range(m.shape[0]))  # 0-d views, not NumPy scalars
 
     def backward(ctx, *grads):
         return stack(grads, ctx.dim)
@@ -140,14 +141,14 @@ class Unfold(Op):
 
     def forward(ctx, a, dim, size, step):
         ctx.shape, ctx.args = a.shape, (dim, size, step)
-        st = _elem_strides(a)
+        if a.ndim == 0:  # torch treats a scalar as one window of size 1
+            return a.reshape(1)
+        st = list(_elem_strides(a))
         shape = list(a.shape)
-        shape[dim] = (a.shape[dim] - size) // step + 1 if a.ndim else 1
-        strides = list(st)
-        if a.ndim:
-            strides[dim] = st[dim] * step
-        return _strided(ctx.xp, a, tuple(shape) + (size,),
-                        tuple(strides) + ((st[dim] if a.ndim else 1),))
+        shape[dim] = (a.shape[dim] - size) // step + 1
+        last = st[dim]
+        st[dim] *= step
+        return _strided(ctx.xp, a, tuple(shape) + (size,), tuple(st) + (last,))
 
     def backward(ctx, g):
         return UnfoldBackward.apply(g, ctx.shape, *ctx.args)
