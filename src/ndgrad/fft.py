@@ -204,7 +204,7 @@ def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device
     """Same as torch.fft.fftfreq."""
     from ._creation import arange
 
-    idx = arange(n, dtype=dtype, device=device)
+    idx = arange(n, dtype=dtype or D.get_default_dtype(), device=device)
     half = (n + 1) // 2
     res = (idx - (idx >= half).to(idx.dtype) * n) * (1.0 / (n * d)) if n else idx
     return res.detach().requires_grad_(requires_grad)
@@ -215,5 +215,5 @@ def rfftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, devic
     """Same as torch.fft.rfftfreq."""
     from ._creation import arange
 
-    res = arange(n // 2 + 1, dtype=dtype, device=device) * (1.0 / (n * d))
+    res = arange(n // 2 + 1, dtype=dtype or D.get_default_dtype(), device=device) * (1.0 / (n * d))
     return res.detach().requires_grad_(requires_grad)

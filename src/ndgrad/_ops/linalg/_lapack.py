@@ -6,14 +6,16 @@ they cost O(n) array operations; getrf also finds which matrix of a batch is sin
 
 from __future__ import annotations
 
+import math
+
 
 def getrf(xp, a):
     """LU = P^T A with partial pivoting: (LU, 1-based int32 pivots, int32 info) like LAPACK,
     info being the 1-based index of the first exactly-zero pivot (0 when none)."""
     *batch, m, n = a.shape
     k = min(m, n)
-    lu = a.reshape(-1, m, n).copy()
-    b = lu.shape[0]
+    b = math.prod(batch)
+    lu = a.reshape(b, m, n).copy()
     rows = xp.arange(b)
     piv = xp.zeros((b, k), xp.int32)
     info = xp.zeros(b, xp.int32)
@@ -37,8 +39,8 @@ def getrf(xp, a):
 def permutation(xp, piv, m, dtype):
     """The P of A = P L U from LAPACK's sequential row swaps."""
     *batch, k = piv.shape
-    flat = piv.reshape(-1, k) - 1
-    b = flat.shape[0]
+    b = math.prod(batch)
+    flat = piv.reshape(b, k) - 1
     perm = xp.broadcast_to(xp.arange(m), (b, m)).copy()
     rows = xp.arange(b)
     for j in range(k):
@@ -56,7 +58,7 @@ def potf2(xp, a):
     """Unblocked lower Cholesky that stops at the first non-positive pivot, like LAPACK's potf2:
     (partial factor, int32 info = order of the failing leading minor, 0 when none)."""
     *batch, n, _ = a.shape
-    L = xp.tril(a).reshape(-1, n, n).copy()
+    L = xp.tril(a).reshape(math.prod(batch), n, n).copy()
     info = xp.zeros(L.shape[0], xp.int32)
     ok = xp.ones(L.shape[0], bool)
     for j in range(n):

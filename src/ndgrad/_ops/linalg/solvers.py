@@ -376,6 +376,9 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Lstsq:
                            f"{torch_type_name(B.dtype)}")
     check_matrix("linalg.lstsq", A)
     _double_only(A)
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError(f"{name}: input.dim() must be greater or equal to other.dim() and "
+                           "(input.dim() - other.dim()) <= 1")
     vec = _is_vector_rhs(A, B)
     if A.shape[-2] != B.shape[-1 if vec else -2]:
         raise RuntimeError(f"{name}: input.size(-2) should match other.size({-1 if vec else -2})")

@@ -27,7 +27,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
     x = input.reshape(1, -1) if input.ndim < 2 else input
     n_obs = x.shape[1]
     w = None
-    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+    for name, wt, kind in (("fweights", fweights, "integral"),
+                           ("aweights", aweights, "floating point")):
         if wt is None:
             continue
         if wt.ndim > 1:
@@ -36,8 +37,15 @@ def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
         if wt.numel() != n_obs:
             raise RuntimeError(f"cov(): expected {name} to have the same numel as there are "
                                f"observations in the input but got {wt.numel()} != {n_obs}")
+        if wt.is_floating_point() != (kind == "floating point") or wt.is_complex():
+            raise RuntimeError(f"cov(): expected {name} to have {kind} dtype but got {name} "
+                               f"with {torch_type_name(wt.dtype)} dtype")
+        if bool((wt < 0).any()):
+            raise RuntimeError(f"cov(): {name} cannot be negative")
         w = wt if w is None else w * wt
     w_sum = _sum(w) if w is not None else n_obs
+    if w is not None and not bool(w_sum != 0):
+        raise RuntimeError("cov(): weights sum to zero, can't be normalized")
     avg = _sum(x * w if w is not None else x, 1) / w_sum
     if w is None:
         norm = w_sum - correction
