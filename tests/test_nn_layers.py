@@ -226,3 +226,14 @@ def test_flatten_unflatten_reprs_and_errors():
     for lib in (ndgrad, torch):
         with pytest.raises(TypeError, match="unflattened_size must be a tuple of ints"):
             lib.nn.Unflatten(1, 5)
+
+
+def test_linear_1d_input_weight_grad_keeps_signed_zeros_like_torch():
+    # a zero upstream gradient times a negative input is -0.0 in torch (printed as -0.0000)
+    grads = []
+    for T in (ndgrad, torch):
+        lin = T.nn.Linear(3, 2)
+        x = T.tensor([-1.0, 2.0, -3.0])
+        lin(x).backward(T.tensor([0.0, 1.0]))
+        grads.append(np.signbit(np.asarray(lin.weight.grad)))
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -48,7 +48,9 @@ def _linear_grads(ctx, g, x, w):
     g2 = ga.reshape(-1, ga.shape[-1])
     if need[1]:
         xa = x._data
-        gw = Tensor._make(mm(xp, g2.T, xa.reshape(-1, xa.shape[-1])), dev)
+        # 1-D input: an outer product like torch's (a K=1 matmul would turn -0.0 into 0.0)
+        w_grad = ga[:, None] * xa if xa.ndim == 1 else mm(xp, g2.T, xa.reshape(-1, xa.shape[-1]))
+        gw = Tensor._make(w_grad, dev)
     if need[2]:
         gb = Tensor._make(g2.sum(0), dev)
     return gx, gw, gb
