@@ -41,7 +41,7 @@ class Det(Op):
             return a.new_zeros(a.shape)
         n = a.shape[-1]
         d = (g * d0.conj()).unsqueeze(-1).unsqueeze(-1)
-        eps = a._device.xp.finfo(real_np(a._data.dtype)).eps
+        eps = float(a._device.xp.finfo(real_np(a._data.dtype)).eps)
         if not bool((d0.abs() < 100 * eps)._data.any()):
             return solve(mH(a), d * eye(n, a))  # gA = g conj(det) A^{-H}
         # singular somewhere: g adj(A)^H from the SVD, as torch does
