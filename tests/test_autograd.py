@@ -684,3 +684,17 @@ def test_retain_grad_follows_in_place_but_hooks_stay():
         return y.grad, x.grad, seen
 
     same(f)
+
+
+def test_gradcheck_like_torch():
+    def f(lib):
+        x = lib.tensor([[0.5, -1.0], [2.0, 0.3]], dtype=lib.float64, requires_grad=True)
+        gc = lib.autograd.gradcheck
+        return (gc(lambda t: t.T.exp() * t, x), gc(lambda t: lib.zeros_like(t), x),
+                gc(lambda t: (t.sin(), lib.zeros_like(t)), x.T),
+                gc(lambda t: t.detach() * 2, x, raise_exception=False))
+
+    same(f)
+    with pytest.raises(ndgrad.autograd.GradcheckError, match="Jacobian mismatch"):
+        ndgrad.autograd.gradcheck(lambda t: t.detach() * 2,
+                                  ndgrad.ones(2, dtype=ndgrad.float64, requires_grad=True))

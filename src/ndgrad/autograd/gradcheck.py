@@ -1,66 +1,83 @@
-"""Finite-difference checks of gradients (float64), as torch.autograd.gradcheck/gradgradcheck."""
+"""Finite-difference checks of gradients, as torch.autograd.gradcheck/gradgradcheck.
+
+Differences from torch: the outputs are checked through one random projection (vᵀJ, like torch's
+fast mode on the output side) while every input element is perturbed (like its slow mode), and
+forward-mode options are accepted and ignored."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from .._backend import to_numpy
 from .._tensor import Tensor
 from .engine import grad as _grad
 from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
-    """Raised by gradcheck when analytical and numerical gradients differ."""
+    """Same as torch.autograd.gradcheck.GradcheckError."""
 
 
-def _outputs(fn, inputs):
-    out = fn(*inputs)
-    outs = out if isinstance(out, (tuple, list)) else (out,)
-    return [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
-
-
-def _numerical(fn, inputs, i, eps, projections):
-    """d<proj, f(x)>/dx_i by central differences, one element at a time."""
-    x = inputs[i]
-    flat = x._data.reshape(-1)
-    out = np.zeros(x._data.shape, dtype=x._data.dtype).reshape(-1)
-    for k in range(flat.size):
-        orig = flat[k].copy()
-        vals = []
-        for delta in (eps, -eps):
-            flat[k] = orig + delta
-            with no_grad():
-                outs = _outputs_nograd(fn, inputs)
-            vals.append(sum(float(np.real(np.vdot(p, o._data)).sum()) if o._data.dtype.kind == "c"
-                            else float((p * o._data).sum()) for p, o in zip(projections, outs)))
-        flat[k] = orig
-        out[k] = (vals[0] - vals[1]) / (2 * eps)
-    return out.reshape(x._data.shape)
-
-
-def _outputs_nograd(fn, inputs):
+def _float_outputs(fn, inputs) -> list:
     out = fn(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
     return [o for o in outs if isinstance(o, Tensor) and (o.is_floating_point() or o.is_complex())]
 
 
+def _project(projections, outs) -> float:
+    return sum(float(np.real(np.vdot(p, to_numpy(o._data)))) for p, o in zip(projections, outs))
+
+
+def _numerical(fn, inputs, x: Tensor, eps: float, projections) -> np.ndarray:
+    """d<v, f(x)>/dx by central differences, one element of ``x`` at a time."""
+    original = x._data
+    flat = x._device.xp.array(original, copy=True).reshape(-1)  # contiguous, perturbed in place
+    x._data = flat.reshape(original.shape)
+    out = np.zeros(flat.size, dtype=np.float64 if flat.dtype.kind != "c" else flat.dtype)
+    try:
+        for k in range(flat.size):
+            orig = flat[k].copy()
+            vals = []
+            for delta in (eps, -eps):
+                flat[k] = orig + delta
+                with no_grad():
+                    vals.append(_project(projections, _float_outputs(fn, inputs)))
+            flat[k] = orig
+            out[k] = (vals[0] - vals[1]) / (2 * eps)
+    finally:
+        x._data = original
+    return out.reshape(original.shape)
+
+
 def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad=True,
-              check_grad_dtypes=False, check_batched_grad=False, fast_mode=False,
-              masked=None) -> bool:
-    """Compare autograd's gradients of ``func`` with central finite differences."""
+              raise_exception: bool = True, nondet_tol: float = 0.0,
+              check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+              check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+              check_forward_ad: bool = False, check_backward_ad: bool = True,
+              fast_mode: bool = False, masked=None) -> bool:
+    """Same as torch.autograd.gradcheck (see the module docstring)."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    outs = _outputs(func, inputs)
-    if not outs:
-        raise ValueError("gradcheck expects at least one output that requires grad")
+    diff = [(i, t) for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
+                         "none of the them have requires_grad=True.")
+    for i, t in diff:
+        if t._data.dtype.name not in ("float64", "complex128"):
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
+                          "point or complex. This check will likely fail if all the inputs are not "
+                          "of double precision floating point or complex. ", stacklevel=2)
+    outs = _float_outputs(func, inputs)
     rng = np.random.default_rng(0)
     projections = [rng.standard_normal(o._data.shape).astype(o._data.dtype) for o in outs]
-    cot = [Tensor._make(p.copy()) for p in projections]
-    analytical = _grad(outs, [inputs[i] for i in diff_idx], cot, allow_unused=True)
-    for i, a in zip(diff_idx, analytical):
-        num = _numerical(func, inputs, i, eps, projections)
-        ana = np.zeros_like(num) if a is None else np.asarray(a.detach()._data)
+    wired = [(o, Tensor._make(o._device.xp.asarray(p), o._device))
+             for o, p in zip(outs, projections) if o.requires_grad]
+    analytical = _grad([o for o, _ in wired], [t for _, t in diff], [p for _, p in wired],
+                       allow_unused=True) if wired else (None,) * len(diff)
+    for (i, x), a in zip(diff, analytical):
+        num = _numerical(func, inputs, x, eps, projections)
+        ana = np.zeros_like(num) if a is None else to_numpy(a.detach()._data)
         if not np.allclose(ana, num, rtol=rtol, atol=atol):
             if not raise_exception:
                 return False
@@ -70,22 +87,24 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, gen_non_contig_grad_outputs=False,
+                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False,
                   raise_exception: bool = True, **kwargs) -> bool:
-    """gradcheck of the first derivative (built with create_graph=True)."""
+    """Same as torch.autograd.gradgradcheck: gradcheck of the first derivative (built with
+    create_graph=True) with respect to the inputs and the output gradients."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    outs = _outputs(func, inputs)
+    outs = [o for o in _float_outputs(func, inputs) if o.requires_grad]
     rng = np.random.default_rng(1)
     if grad_outputs is None:
-        grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype),
-                                     o.device).requires_grad_() for o in outs]
+        grad_outputs = [Tensor._make(o._device.xp.asarray(rng.standard_normal(o._data.shape)
+                                                          .astype(o._data.dtype)), o._device)
+                        .requires_grad_() for o in outs]
     n = len(inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
 
     def first_derivative(*args):
         xs, gos = args[:n], args[n:]
         with enable_grad():  # also while gradcheck perturbs the inputs under no_grad
-            outs = _outputs(func, xs)
+            outs = [o for o in _float_outputs(func, xs) if o.requires_grad]
             return _grad(outs, [xs[i] for i in diff_idx], list(gos), create_graph=True,
                          allow_unused=True)
 
