@@ -698,3 +698,38 @@ def test_gradcheck_like_torch():
     with pytest.raises(ndgrad.autograd.GradcheckError, match="Jacobian mismatch"):
         ndgrad.autograd.gradcheck(lambda t: t.detach() * 2,
                                   ndgrad.ones(2, dtype=ndgrad.float64, requires_grad=True))
+
+
+@pytest.mark.parametrize("case", ["plain_gets_history", "view_of_non_leaf", "data_is_untracked",
+                                  "base_sees_view_write", "chain_of_in_place"])
+def test_in_place_graph_rewiring(case):
+    def f(lib):
+        w = leaf(lib)
+        if case == "plain_gets_history":
+            x = lib.zeros(3)
+            x.add_(w * 2)
+            x.mul_(w)
+            x.sum().backward()
+            return x, x.is_leaf, w.grad
+        if case == "view_of_non_leaf":
+            y = w * 1
+            y[1:].mul_(y[:2].detach() + 1)
+            (y * y).sum().backward()
+            return y, w.grad
+        if case == "data_is_untracked":
+            z = w * w
+            w.data.mul_(2)
+            z.sum().backward()
+            return w.grad, w._version
+        if case == "base_sees_view_write":
+            y = w.exp()
+            v = y[0:2]
+            v.zero_()
+            y.sum().backward()
+        y = w * 1
+        for _ in range(3):
+            y.mul_(w).add_(1)
+        y.sum().backward()
+        return y, w.grad
+
+    same(f)

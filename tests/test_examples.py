@@ -94,3 +94,35 @@ def test_main_runs(capsys):
     exercises.main()
     out = capsys.readouterr().out
     assert "power method: tensor(" in out and "rank: 2" in out and " -> " in out
+
+
+@pytest.mark.parametrize("mistake", ["update_outside_no_grad", "rebinding_makes_non_leaf",
+                                     "zero_before_backward", "forgot_zero_accumulates"])
+def test_typical_gradient_descent_mistakes_fail_like_torch(mistake):
+    from autograd_compare import same
+
+    def f(lib):
+        w = lib.tensor([1.0, -2.0], requires_grad=True)
+        x = lib.tensor([0.5, 1.5])
+
+        def loss():
+            return (lib.sigmoid(w @ x) - 1) ** 2
+
+        if mistake == "update_outside_no_grad":
+            loss().backward()
+            w -= 0.1 * w.grad
+        elif mistake == "rebinding_makes_non_leaf":
+            loss().backward()
+            w = w - 0.1 * w.grad
+            loss().backward()
+            w.grad.zero_()
+        elif mistake == "zero_before_backward":
+            w.grad.zero_()
+        else:
+            for _ in range(2):
+                loss().backward()
+                with lib.no_grad():
+                    w -= 0.1 * w.grad
+            return w, w.grad
+
+    same(f)
