@@ -102,7 +102,7 @@ def _sublist_equation(args):
     return eq, list(pairs[0::2])
 
 
-def _parse_term(t, k, base, op):
+def _parse_term(t, k, base, ndim):
     """Labels of one operand's term; ``None`` marks where its ellipsis goes."""
     labels, i = [], 0
     while i < len(t):
@@ -122,42 +122,53 @@ def _parse_term(t, k, base, op):
                                "equation string, subscripts must be in [a-zA-Z]")
         labels.append(c)
         i += 1
-    if op is not None:
+    if ndim is not None:
         named = len(labels) - (None in labels)
-        if None not in labels and named != op.ndim:
+        if None not in labels and named != ndim:
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) does "
-                               f"not match the number of dimensions ({op.ndim}) for operand {k} "
-                               "and no ellipsis was given")
-        if named > op.ndim:
+                               f"not match the number of dimensions ({ndim}) for operand {k} and "
+                               "no ellipsis was given")
+        if named > ndim:
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) is "
-                               f"more than the number of dimensions ({op.ndim}) for operand {k}")
+                               f"more than the number of dimensions ({ndim}) for operand {k}")
     return labels
 
 
-def _explicit(eq, ops):
-    """Resolve ellipses into spare labels and check sizes: (per-operand labels, output, sizes)."""
+@functools.lru_cache(maxsize=512)
+def _plan(eq: str, shapes: tuple) -> tuple:
+    """Everything einsum derives from the equation and the shapes, computed once: the explicit
+    equation and, per operand, the shape to broadcast it to (None when it already has it)."""
+    labels, out = _explicit(eq, shapes)
+    sizes = _sizes(labels, shapes)
+    targets = tuple(tuple(sizes[c] for c in t) if any(n != sizes[c] for c, n in zip(t, s))
+                    else None for t, s in zip(labels, shapes))
+    return ",".join(labels) + "->" + out, targets, len(set(labels[0])) > len(out)
+
+
+def _explicit(eq, shapes):
+    """Resolve ellipses into spare labels: (per-operand labels, output labels)."""
     eq = eq.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
-    if len(terms) > len(ops):
+    if len(terms) > len(shapes):
         raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
-    if len(terms) < len(ops):
+    if len(terms) < len(shapes):
         raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     parsed, base = [], 0
-    for k, (t, op) in enumerate(zip(terms, ops)):
-        parsed.append(_parse_term(t, k, base, op))
+    for k, (t, s) in enumerate(zip(terms, shapes)):
+        parsed.append(_parse_term(t, k, base, len(s)))
         base += len(t) + 1
     out = _parse_term(rhs, -1, len(lhs) + 2, None) if arrow else None
     used = {c for p in parsed for c in p if c}
     spare = [c for c in _LABELS if c not in used and (out is None or c not in out)]
-    n_ell = max(op.ndim - (len(p) - 1) for p, op in zip(parsed, ops) if None in p) \
+    n_ell = max(len(s) - (len(p) - 1) for p, s in zip(parsed, shapes) if None in p) \
         if any(None in p for p in parsed) else 0
     ell = spare[:n_ell]
     labels = []
-    for p, op in zip(parsed, ops):
+    for p, s in zip(parsed, shapes):
         if None in p:
             k = p.index(None)
-            n = op.ndim - (len(p) - 1)
+            n = len(s) - (len(p) - 1)
             p = p[:k] + ell[n_ell - n:] + p[k + 1:]
         labels.append("".join(p))
     if out is None:
@@ -175,11 +186,11 @@ def _explicit(eq, ops):
     return labels, out_s
 
 
-def _sizes(labels, ops):
+def _sizes(labels, shapes):
     sizes = {}
-    for k, (t, op) in enumerate(zip(labels, ops)):
+    for k, (t, shape) in enumerate(zip(labels, shapes)):
         mine = {}
-        for c, n in zip(t, op.shape):
+        for c, n in zip(t, shape):
             if c in mine and mine[c] != n:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the "
                                    f"sizes don't match, {n} != {mine[c]}")
@@ -207,13 +218,10 @@ def einsum(*args) -> Tensor:
         if op.dtype is not ops[0].dtype:
             raise RuntimeError(f"expected scalar type {torch_type_name(ops[0].dtype)} but found "
                                f"{torch_type_name(op.dtype)}")
-    labels, out = _explicit(eq, ops)
-    sizes = _sizes(labels, ops)
-    ops = [op.expand(*(sizes[c] for c in t)) if any(n != sizes[c] for c, n in zip(t, op.shape))
-           else op for t, op in zip(labels, ops)]
-    res = Einsum.apply(*ops, eq=",".join(labels) + "->" + out)
+    explicit, targets, summed = _plan(eq, tuple(op._data.shape for op in ops))
+    ops = [op if t is None else op.expand(*t) for op, t in zip(ops, targets)]
+    res = Einsum.apply(*ops, eq=explicit)
     if res._grad_fn is not None:
-        summed = len(ops) == 1 and len(set(labels[0])) > len(out)
         res._grad_fn._name = ("ViewBackward0" if len(ops) > 1 else
                               "SumBackward1" if summed else "PermuteBackward0")
     return res
