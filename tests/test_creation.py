@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from autograd_compare import same
 
 CASES = {

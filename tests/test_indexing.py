@@ -3,10 +3,9 @@
 
 import numpy as np
 import pytest
+from autograd_compare import same
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from autograd_compare import same
 
 
 def base(lib, requires_grad=True):
@@ -308,5 +307,82 @@ def test_random_advanced_keys_match_torch(rows, cols):
         y = x[lib.tensor(rows)[:, None], lib.tensor(cols)]
         (y * y).sum().backward()
         return y, x.grad
+
+    same(f)
+
+
+# --- index-driven ops: errors and in-place forms ---------------------------------------------------
+def _x(lib):
+    return lib.arange(6.0).reshape(2, 3)
+
+
+GATHER_ERRORS = {
+    "gather_rank": lambda L: L.gather(_x(L), 1, L.tensor([0, 1])),
+    "gather_size": lambda L: L.gather(_x(L), 0, L.tensor([[0, 1, 2, 0]])),
+    "gather_range": lambda L: L.gather(_x(L), 1, L.tensor([[5]])),
+    "gather_negative": lambda L: L.gather(_x(L), 1, L.tensor([[-1]])),
+    "gather_dim": lambda L: L.gather(_x(L), 2, L.tensor([[0]])),
+    "gather_float_index": lambda L: L.gather(_x(L), 1, L.tensor([[0.0]])),
+    "scatter_src_small": lambda L: _x(L).scatter(1, L.tensor([[0, 1], [1, 0]]), L.ones(1, 1)),
+    "scatter_dtype": lambda L: _x(L).scatter(1, L.tensor([[0]]), L.ones(1, 1, dtype=L.float64)),
+    "scatter_range": lambda L: _x(L).scatter_(1, L.tensor([[7]]), 1.0),
+    "scatter_float_index": lambda L: _x(L).scatter(1, L.tensor([[0.0]]), 1.0),
+    "index_select_range": lambda L: L.index_select(_x(L), 1, L.tensor([5])),
+    "index_select_2d": lambda L: L.index_select(_x(L), 1, L.tensor([[0]])),
+    "index_select_float": lambda L: L.index_select(_x(L), 1, L.tensor([1.0])),
+    "index_add_count": lambda L: _x(L).index_add_(1, L.tensor([0, 0]), L.ones(2, 3)),
+    "index_fill_vector": lambda L: _x(L).index_fill_(1, L.tensor([0]), L.tensor([1.0])),
+    "masked_select_int_mask": lambda L: L.masked_select(_x(L), L.tensor([1, 0, 1])),
+    "masked_scatter_short": lambda L: _x(L).masked_scatter_(L.tensor([True, False, True]),
+                                                            L.arange(2.0)),
+    "take_range": lambda L: L.take(_x(L), L.tensor([6])),
+    "take_along_dim_shapes": lambda L: L.take_along_dim(_x(L), L.tensor([[0, 1]]), 0),
+    "searchsorted_shapes": lambda L: L.searchsorted(L.tensor([[1, 3], [2, 4]]), L.tensor([2, 3])),
+    "searchsorted_side": lambda L: L.searchsorted(L.tensor([1, 3]), L.tensor([2]), side="left",
+                                                  right=True),
+    "bucketize_2d": lambda L: L.bucketize(L.tensor([1]), L.tensor([[1, 3]])),
+}
+
+
+@pytest.mark.parametrize("name", list(GATHER_ERRORS))
+def test_index_op_errors_match_torch(name):
+    same(GATHER_ERRORS[name])
+
+
+def test_index_ops_in_place_and_grad_fn_names():
+    def f(lib):
+        x = _x(lib).requires_grad_()
+        i = lib.tensor([[0, 1], [1, 0]])
+        outs = [lib.gather(x, 1, i), x.scatter(1, i, lib.ones(2, 2)), x.scatter(1, i, 5.0),
+                x.scatter_add(1, i, lib.ones(2, 2)), lib.index_select(x, 1, lib.tensor([2, 0])),
+                x.index_add(1, lib.tensor([0]), lib.ones(2, 1)),
+                x.index_copy(1, lib.tensor([0]), lib.ones(2, 1)),
+                x.index_fill(1, lib.tensor([0]), 2.0), lib.masked_select(x, x > 2),
+                x.masked_scatter(lib.tensor([True, False, True]), lib.arange(10.0)),
+                lib.take(x, lib.tensor([1])), lib.take_along_dim(x, lib.tensor([5, 0]))]
+        names = [o.grad_fn.name() for o in outs]
+        y = _x(lib)
+        y.scatter_(1, i, -1.0).scatter_add_(0, lib.tensor([[1, 1, 1]]), lib.ones(1, 3))
+        y.index_add_(0, lib.tensor([0, 0]), lib.ones(2, 3), alpha=2).index_fill_(1, lib.tensor(1),
+                                                                                  9.0)
+        y.index_copy_(0, lib.tensor([1]), lib.zeros(1, 3)).masked_scatter_(y > 5, lib.arange(9.0))
+        return names, y, y._version
+
+    same(f)
+
+
+def test_nonzero_forms_and_searchsorted_batches():
+    def f(lib):
+        a = lib.tensor([[0, 1], [2, 0]])
+        s = lib.tensor([[1.0, 3.0, 5.0], [-2.0, 0.0, 2.0]])
+        v = lib.tensor([[3.0, 6.0], [-3.0, 0.5]])
+        return (lib.nonzero(a), lib.nonzero(a, as_tuple=True), lib.nonzero(lib.tensor(3)),
+                lib.nonzero(lib.tensor(0), as_tuple=True), lib.argwhere(lib.tensor([0.0, 1.0])),
+                lib.searchsorted(s, v), lib.searchsorted(s, v, right=True),
+                lib.searchsorted(lib.tensor([1, 3, 5, 7]), 3),
+                lib.searchsorted(lib.tensor([3, 1]), lib.tensor([2]), sorter=lib.tensor([1, 0])),
+                lib.bucketize(4, lib.tensor([1, 3, 5, 7])),
+                lib.bucketize(lib.tensor([1, 5, 9]), lib.tensor([1, 3, 5, 7]), right=True),
+                lib.bucketize(lib.tensor([1.0, 6.0]), lib.tensor([0.0, 5.0]), out_int32=True))
 
     same(f)

@@ -6,9 +6,9 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from autograd_compare import same
 
 import ndgrad
-from autograd_compare import same
 
 CASES = {
     # legacy constructor
@@ -220,9 +220,9 @@ def test_T_of_other_ranks_warns():
     # torch warns once per process, so compare the values here and the messages by hand
     same(lambda L: (L.tensor(1.0).T, L.zeros(2, 3, 4).T.shape, L.zeros(3).T), check_warnings=False)
     with pytest.warns(UserWarning, match="Tensor.T is deprecated on 0-D tensors"):
-        ndgrad.tensor(1.0).T
+        _ = ndgrad.tensor(1.0).T
     with pytest.warns(UserWarning, match="dimension other than 2 to reverse their shape"):
-        ndgrad.zeros(2, 3, 4).T
+        _ = ndgrad.zeros(2, 3, 4).T
 
 
 def test_printing_matches_torch():

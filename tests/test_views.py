@@ -3,8 +3,12 @@ in-place ops through views updating the base with the right gradients, and torch
 
 import numpy as np
 import pytest
-
+import torch
 from autograd_compare import same
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ndgrad
 
 
 def grid(lib, requires_grad=False):
@@ -207,3 +211,147 @@ def test_numpy_interop_shares_memory():
         return t, a.tolist(), np.shares_memory(n, a)
 
     same(f)
+
+
+# --- shape-op errors -------------------------------------------------------------------------------
+SHAPE_ERRORS = {
+    "reshape_size": lambda L: L.arange(3.0).reshape(2, 2),
+    "view_size": lambda L: L.arange(6.0).view(4),
+    "reshape_two_infers": lambda L: L.zeros(6).reshape(-1, -1),
+    "reshape_bad_dim": lambda L: L.zeros(6).reshape(2, -2),
+    "reshape_empty_infer": lambda L: L.zeros(0, 3).reshape(0, -1),
+    "reshape_zero_into": lambda L: L.zeros(6).reshape(0, -1),
+    "reshape_mixed_args": lambda L: L.zeros(6).reshape((2, 3), 1),
+    "view_noncontiguous": lambda L: L.zeros(2, 3).t().view(6),
+    "view_dtype_size": lambda L: L.zeros(2, 3).view(L.float64),
+    "view_dtype_0d": lambda L: L.tensor(1.0).view(L.int16),
+    "permute_count": lambda L: L.zeros(2, 3).permute(0),
+    "permute_duplicate": lambda L: L.zeros(2, 3).permute(0, 0),
+    "permute_range": lambda L: L.zeros(2, 3).permute(0, 2),
+    "transpose_range": lambda L: L.zeros(2, 3).transpose(0, 2),
+    "t_3d": lambda L: L.zeros(2, 3, 4).t(),
+    "expand_fewer": lambda L: L.zeros(2, 3).expand(3),
+    "expand_mismatch": lambda L: L.zeros(2, 3).expand(3, 3),
+    "expand_leading_minus_one": lambda L: L.zeros(2, 3).expand(-1, 2, 3),
+    "squeeze_range": lambda L: L.zeros(2, 3).squeeze(2),
+    "unsqueeze_range": lambda L: L.zeros(2, 3).unsqueeze(3),
+    "unsqueeze_range_negative": lambda L: L.zeros(2, 3).unsqueeze(-4),
+    "flatten_order": lambda L: L.zeros(2, 3).flatten(1, 0),
+    "unflatten_sizes": lambda L: L.zeros(2, 3).unflatten(1, (2, 2)),
+    "movedim_repeat": lambda L: L.zeros(2, 3, 4).movedim((0, 0), (2, 1)),
+    "movedim_lengths": lambda L: L.zeros(2, 3, 4).movedim((0, 1), (2,)),
+    "narrow_length": lambda L: L.zeros(2, 3).narrow(0, 1, 5),
+    "narrow_start": lambda L: L.zeros(2, 3).narrow(0, 3, 0),
+    "select_range": lambda L: L.zeros(2, 3).select(0, 3),
+    "unfold_size": lambda L: L.zeros(2, 3).unfold(1, 4, 1),
+    "unfold_step": lambda L: L.zeros(2, 3).unfold(1, 2, 0),
+    "chunk_zero": lambda L: L.zeros(2, 3).chunk(0),
+    "split_zero": lambda L: L.zeros(2, 3).split(0),
+    "split_negative": lambda L: L.zeros(2, 3).split(-1),
+    "split_sizes_sum": lambda L: L.zeros(2, 3).split([1, 1], 1),
+    "unbind_range": lambda L: L.zeros(2, 3).unbind(2),
+    "cat_sizes": lambda L: L.cat([L.zeros(2, 3), L.zeros(2, 2)]),
+    "cat_ranks": lambda L: L.cat([L.zeros(2, 3), L.zeros(3)]),
+    "cat_empty_list": lambda L: L.cat([]),
+    "cat_scalar": lambda L: L.cat([L.tensor(1.0)]),
+    "cat_dim": lambda L: L.cat([L.zeros(2, 3)], 2),
+    "cat_tensor_arg": lambda L: L.cat(L.zeros(2, 3)),
+    "cat_non_tensor": lambda L: L.cat([L.zeros(2), 1]),
+    "stack_sizes": lambda L: L.stack([L.zeros(2, 3), L.zeros(3, 2)]),
+    "stack_empty": lambda L: L.stack([]),
+    "stack_dim": lambda L: L.stack([L.zeros(2)], 2),
+    "broadcast_shapes": lambda L: L.broadcast_shapes((2, 1), (3, 4)),
+    "broadcast_tensors": lambda L: L.broadcast_tensors(L.zeros(2, 3), L.zeros(4)),
+    "repeat_fewer": lambda L: L.zeros(2, 3).repeat(2),
+    "repeat_negative": lambda L: L.zeros(2, 3).repeat(-1, 1),
+    "repeat_interleave_sizes": lambda L: L.zeros(2, 3).repeat_interleave(L.tensor([1, 2, 3]), 0),
+    "repeat_interleave_negative": lambda L: L.zeros(2).repeat_interleave(L.tensor([-1, 2])),
+    "flip_int": lambda L: L.flip(L.zeros(2, 3), 0),
+    "flip_repeat": lambda L: L.flip(L.zeros(2, 3), [0, 0]),
+    "fliplr_1d": lambda L: L.fliplr(L.zeros(3)),
+    "roll_align": lambda L: L.roll(L.zeros(2, 3), (1, 2), 0),
+    "rot90_same_dims": lambda L: L.rot90(L.zeros(2, 3), 1, [0, 0]),
+    "rot90_1d": lambda L: L.rot90(L.zeros(3)),
+    "tril_1d": lambda L: L.tril(L.zeros(3)),
+    "meshgrid_empty": lambda L: L.meshgrid(indexing="ij"),
+    "meshgrid_indexing": lambda L: L.meshgrid(L.zeros(2), indexing="foo"),
+    "meshgrid_dtypes": lambda L: L.meshgrid(L.zeros(2), L.arange(3), indexing="ij"),
+    "meshgrid_warns": lambda L: [t.shape for t in L.meshgrid(L.zeros(2), L.zeros(3))],
+    "hsplit_divisible": lambda L: L.hsplit(L.zeros(2, 3), 2),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPE_ERRORS))
+def test_shape_errors_match_torch(name):
+    same(SHAPE_ERRORS[name])
+
+
+def test_meshgrid_rank_error():
+    # torch prints the tensor in its C++ format; ndgrad prints its repr
+    same(lambda L: L.meshgrid(L.zeros(2, 2), indexing="ij"),
+         message="torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got:")
+
+
+# --- properties: reshape and permute round trips keep values and views -----------------------------
+@st.composite
+def shape_and_perm(draw):
+    shape = tuple(draw(st.lists(st.integers(0, 3), min_size=0, max_size=4)))
+    perm = tuple(draw(st.permutations(range(len(shape)))))
+    return shape, perm
+
+
+@settings(max_examples=50, deadline=None)
+@given(shape_and_perm())
+def test_permute_reshape_round_trips(case):
+    shape, perm = case
+    x = ndgrad.arange(float(np.prod(shape))).reshape(shape).clone()
+    y = x.permute(perm)
+    inv = tuple(int(i) for i in np.argsort(perm))
+    back = y.permute(inv)
+    assert back.shape == x.shape and back._base is x
+    assert back.stride() == x.stride() or x.numel() == 0
+    flat = y.reshape(-1)
+    np.testing.assert_array_equal(flat.numpy(), np.transpose(x.numpy(), perm).reshape(-1))
+    assert (flat._base is x) == np.shares_memory(flat.numpy(), x.numpy()) or x.numel() == 0
+    t = torch.arange(float(np.prod(shape))).reshape(shape).permute(perm)
+    assert y.is_contiguous() == t.is_contiguous()
+    assert y.stride() == t.stride() or x.numel() == 0  # empty: NumPy keeps no layout
+
+
+def test_inplace_view_ops_and_resize():
+    def f(lib):
+        x = lib.ones(1, 2, 1, requires_grad=True)
+        names = [(x * 1).squeeze_().grad_fn.name(), (x * 1).squeeze_(0).grad_fn.name(),
+                 (x * 1).squeeze_((0, 2)).grad_fn.name(), (x * 1).unsqueeze_(0).grad_fn.name(),
+                 (x * 1).transpose_(0, 1).grad_fn.name(), (x * 1).swapaxes_(0, 1).grad_fn.name(),
+                 (x[0] * 1).t_().grad_fn.name()]
+        y = x * lib.tensor([[[2.0], [3.0]]])
+        y.t_() if y.ndim == 2 else y.squeeze_(2).t_()
+        (y * lib.tensor([[1.0, 10.0]])).sum().backward()
+        z = lib.zeros(2, 3)
+        w = z.view(6)
+        z.t_()
+        w[1] = 5
+        r = lib.arange(6.0)
+        r.resize_(2, 2)
+        g = lib.arange(3.0).resize_(5)[:3]
+        return names, y.shape, x.grad, z, z._version, r, g, z.stride(), x.output_nr
+
+    same(f)
+    same(lambda L: L.ones(2, requires_grad=True).unsqueeze_(0))
+    same(lambda L: L.ones(2, requires_grad=True).resize_(3))
+
+
+def test_split_with_sizes_and_fill_diagonal():
+    def f(lib):
+        x = lib.arange(6.0, requires_grad=True)
+        parts = (x * 1).split_with_sizes([2, 4])
+        y = lib.zeros(5, 3)
+        y.fill_diagonal_(5, wrap=True)
+        z = (lib.ones(3, 3, requires_grad=True) * 2).fill_diagonal_(0)
+        c = lib.zeros(2, 2, 2).fill_diagonal_(1)
+        return parts, parts[0].grad_fn.name(), y, lib.zeros(5, 3).fill_diagonal_(5), z, c
+
+    same(f)
+    same(lambda L: L.zeros(2, 3, 2).fill_diagonal_(1))
+    same(lambda L: L.zeros(1).fill_diagonal_(1))

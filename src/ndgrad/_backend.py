@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 
-
 _TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
           "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
@@ -18,7 +17,7 @@ class device:
 
     __slots__ = ("type", "index")
 
-    def __new__(cls, type=None, index: int | None = None):  # noqa: A002  (torch's keyword)
+    def __new__(cls, type=None, index: int | None = None):
         if isinstance(type, device):
             return type
         if isinstance(type, int) and not isinstance(type, bool):  # device(0) means cuda:0

@@ -12,7 +12,6 @@ from . import _dtype as D
 from ._backend import CPU, device, to_device
 from ._tensor import Tensor, _resolve_device, tensor_method
 from .autograd.function import Op
-from .autograd.grad_mode import state as _grad_state
 
 __all__ = ["arange", "as_tensor", "asarray", "complex", "empty", "empty_like", "eye", "from_dlpack",
            "from_numpy", "full", "full_like", "linspace", "logspace", "ones", "ones_like",

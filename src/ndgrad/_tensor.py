@@ -173,8 +173,16 @@ class Tensor:
         return self._data.nbytes
 
     def stride(self, dim: int | None = None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+        a = self._data
+        if a.size:
+            st = tuple(s // a.itemsize for s in a.strides)
+        else:  # NumPy zeroes an empty array's strides; torch reports contiguous ones
+            st, acc = [], 1
+            for n in reversed(a.shape):
+                st.insert(0, acc)
+                acc *= max(n, 1)
+            st = tuple(st)
+        return st if dim is None else st[_wrap_dim(dim, a.ndim)]
 
     def is_contiguous(self, memory_format=None) -> bool:
         return bool(self._data.flags.c_contiguous)
@@ -211,10 +219,14 @@ class Tensor:
         _set_requires_grad(self, flag, "only Tensors of floating point and complex dtype can "
                                        "require gradients", attribute=True)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         _set_requires_grad(self, requires_grad, "only Tensors of floating point dtype can "
                                                 "require gradients", attribute=False)
         return self
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
 
     @property
     def is_leaf(self) -> bool:
@@ -283,12 +295,12 @@ class Tensor:
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         t = Tensor._make(self._data, self._device)
         t._vc = self._vc  # a view: shares the version counter, like torch
         return t
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
@@ -296,11 +308,11 @@ class Tensor:
         return self
 
     @property
-    def data(self) -> "Tensor":
+    def data(self) -> Tensor:
         return Tensor._make(self._data, self._device)
 
     @data.setter
-    def data(self, value: "Tensor") -> None:
+    def data(self, value: Tensor) -> None:
         self._data = value._data
         self._device = value._device
 
@@ -404,13 +416,9 @@ class Tensor:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
                                "the deepcopy protocol at the moment.")
         new = object.__new__(type(self))
-        for slot in Tensor.__slots__[:-3]:  # the copy is not a view: no _view_meta/_view_ver
-            setattr(new, slot, getattr(self, slot))
-        new._base = new._view_fn = None
-        new._data = self._data.copy()
-        new._vc = [0]
+        _init(new, self._data.copy(), self._device)  # a fresh leaf, never a view
+        new._requires_grad = self._requires_grad
         new._grad = None if self._grad is None else self._grad.clone()
-        new._hooks = None
         if hasattr(self, "__dict__"):
             import copy
 

@@ -19,7 +19,7 @@ class finfo:
 
     __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
 
-    def __init__(self, type=None):  # noqa: A002  (torch's name)
+    def __init__(self, type=None):
         dt = D.get_default_dtype() if type is None else D.to_dtype(type)
         if dt._kind < 2:
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
@@ -50,7 +50,7 @@ class iinfo:
 
     __slots__ = ("bits", "max", "min", "dtype")
 
-    def __init__(self, type):  # noqa: A002  (torch's name)
+    def __init__(self, type):
         dt = D.to_dtype(type)
         if dt is D.bool_:
             raise TypeError("torch.bool is not supported by torch.iinfo")

@@ -146,3 +146,30 @@ def _set(T, x, key, v):
     y = x.clone()
     y[key] = v
     return y
+
+
+def _reduce_samples(ties: bool):
+    def gen(rng, dtype):
+        index = idx(0, 1, 0, 1, 2, 2, 0, 3).reshape(2, 4)
+        for reduce in ("sum", "prod", "mean", "amax", "amin"):
+            for include_self in (True, False):
+                x = np.asarray(arr(rng, (4, 4), dtype))
+                src = np.asarray(arr(rng, (2, 4), dtype))
+                if ties and reduce in ("amax", "amin") and dtype.startswith("float"):
+                    src[0, 0] = x[0, 0]  # a tie between self and src shares the gradient
+                if ties and reduce == "prod" and dtype.startswith("float"):
+                    src[1, 1], x[2, 2] = 0, 0  # zeros take torch's exclusive-product path
+                yield [x, src, index], {"reduce": reduce, "include_self": include_self}
+
+    return gen
+
+
+register(
+    # ties and zeros: torch's conventions, not finite differences
+    OpInfo("scatter_reduce", lambda T, x, s, i, **k: T.scatter_reduce(x, 0, i, s, **k),
+           _reduce_samples(True), dtypes=("float32", "float64", "int64"), gradcheck=False),
+    OpInfo("scatter_reduce_smooth", lambda T, x, s, i, **k: T.scatter_reduce(x, 0, i, s, **k),
+           _reduce_samples(False), dtypes=("float64",)),
+    OpInfo("scatter_reduce_inplace", lambda T, x, s, i, **k: (x * 1).scatter_reduce_(
+        1, i.t()[:, :2] % 4, s.t()[:, :2], **k), _reduce_samples(False), dtypes=F),
+)

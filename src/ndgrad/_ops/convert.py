@@ -113,8 +113,6 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
     dev = input._device if dev is None else _resolve_device(dev)
     if dt is input.dtype and dev == input._device and not copy:
         return input
-    if dev.type == "cuda":
-        dev.xp  # noqa: B018  (imports CuPy, raising torch's error when it is missing)
     out = ToCopy.apply(input, dt.np, dev)
     out._device = dev
     return out

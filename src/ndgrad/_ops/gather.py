@@ -8,12 +8,13 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, tensor_method, wrap_dim
+from ..autograd.function import Op
 from ._inplace import inplace, torch_type_name
 from .indexing import Index, IndexPut
 
 __all__ = ["argwhere", "bucketize", "gather", "index_add", "index_copy", "index_fill",
            "index_select", "masked_scatter", "masked_select", "nonzero", "scatter",
-           "scatter_add", "searchsorted", "take", "take_along_dim"]
+           "scatter_add", "scatter_reduce", "searchsorted", "take", "take_along_dim"]
 
 
 def _named(out: Tensor, name: str) -> Tensor:
@@ -50,7 +51,7 @@ def _check_gather(name: str, input: Tensor, dim: int, index: Tensor, src=None) -
     if name == "gather":
         _int_index(index, name)
     elif not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if index.ndim != input.ndim and index.numel():
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     ishape, sshape = list(index.shape), list(input.shape)
@@ -121,14 +122,106 @@ def _scatter_fn(input, dim, index, src, value, reduce):
 
 @tensor_method
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    fn, v = _scatter(input, dim, index, src, True, "scatter_add")
+    fn, v = _scatter(input, dim, index, src, True, "scatter")
     return fn(input, v)
 
 
 @tensor_method
 def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    fn, v = _scatter(input, dim, index, src, True, "scatter_add")
+    fn, v = _scatter(input, dim, index, src, True, "scatter")
     return inplace(input, fn, v)
+
+
+_REDUCE = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def _identity(reduce: str, dtype):
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    big = np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+    return -big if reduce == "amax" else big
+
+
+class ScatterReduce(Op):
+    """``input`` with ``src`` reduced into the positions the key names (ufunc.at accumulates)."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, src, key, reduce, include_self):
+        xp = ctx.xp
+        out = a.copy()
+        hit = xp.zeros(a.shape, bool)
+        hit[key] = True
+        if not include_self:
+            out[hit] = _identity(reduce, a.dtype)
+        getattr(xp, _REDUCE[reduce]).at(out, key, src)
+        ctx.key, ctx.reduce, ctx.include_self, ctx.hit = key, reduce, include_self, hit
+        if reduce == "mean":
+            count = (xp.ones if include_self else xp.zeros)(a.shape, a.dtype)
+            xp.add.at(count, key, 1)
+            count[count == 0] = 1  # untouched slots keep their value
+            out = out // count if a.dtype.kind in "iub" else (out / count).astype(a.dtype)
+            ctx.count = count
+        ctx.save(a, src, out)
+        return out
+
+    def backward(ctx, g):
+        a, src, out = ctx.saved_tensors
+        key, reduce, hit = ctx.key, ctx.reduce, Tensor._make(ctx.hit, g._device)
+        gather_ = lambda t: Index.apply(t, key)
+        if reduce in ("sum", "mean"):
+            if reduce == "mean":
+                g = g / Tensor._make(ctx.count, g._device)
+            ga, gs = g, gather_(g)
+        elif reduce == "prod":
+            ga, gs = _prod_grads(g, a, src, out, key, ctx.include_self)
+        else:
+            self_is = a == out  # torch counts ties with self even when include_self=False
+            src_is = src == gather_(out)
+            n = self_is.to(g.dtype) + IndexPut.apply(g.new_zeros(g.shape), src_is.to(g.dtype),
+                                                     (), key, True)
+            g = g / n
+            ga, gs = g * self_is, gather_(g) * src_is
+        if not ctx.include_self:
+            ga = ga.masked_fill(hit, 0)
+        return ga, gs
+
+
+def _prod_grads(g, a, src, out, key, include_self):
+    """torch's exclusive products: a zero among the factors must not zero its own gradient."""
+    from .elementwise import where
+
+    gather_ = lambda t: Index.apply(t, key)
+    masked_a = a.masked_fill(a == 0, 1)
+    ga = g * ScatterReduce.apply(masked_a, src, key, "prod", include_self) / masked_a
+    zero = src == 0
+    zeros_per_slot = IndexPut.apply(a.new_zeros(a.shape), zero.to(a.dtype), (), key, True)
+    single = zero & (gather_(zeros_per_slot) == 1)
+    excl = ScatterReduce.apply(a, src.masked_fill(single, 1), key, "prod", include_self)
+    gs = where(single, gather_(g * excl), gather_(g * out) / src.masked_fill(zero, 1))
+    return ga, gs
+
+
+@tensor_method
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True, out=None) -> Tensor:
+    """Same as torch.scatter_reduce (sum, prod, mean, amax, amin) with torch's gradients."""
+    if reduce not in _REDUCE:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    d = _check_gather("scatter", input, dim, index, src)
+    src = src[tuple(slice(0, s) for s in index.shape)]
+    return _named(ScatterReduce.apply(input, src, _along(index, d), reduce, include_self),
+                  "ScatterReduceBackward0")
+
+
+@tensor_method
+def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                    include_self: bool = True) -> Tensor:
+    return inplace(input, lambda t, s: scatter_reduce(t, dim, index, s, reduce,
+                                                      include_self=include_self), src)
 
 
 @tensor_method
@@ -344,7 +437,3 @@ def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
-
-
-Tensor.bucketize = lambda self, boundaries, *, out_int32=False, right=False: bucketize(
-    self, boundaries, out_int32=out_int32, right=right)

@@ -1,6 +1,6 @@
 """Views: tensors that share their base's memory (reshape, permute, expand, squeeze, narrow,
-select...), and the joins cat/stack. Each view is marked with ``_as_view`` so writes through it
-reach the base and in-place ops on it rebase the base's history (see ``_inplace``)."""
+select...). Each is marked with ``_as_view`` so writes through it reach the base and in-place ops
+on it rebase the base's history (see ``_inplace``)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,26 @@ from .._tensor import Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ..autograd.grad_mode import state as _grad_state
 from .convert import _parse_to  # noqa: F401  (nn.Module.to imports it from here)
+from .joins import cat, stack  # noqa: F401  (older imports name movement)
 
-__all__ = ["adjoint", "broadcast_to", "cat", "concat", "concatenate", "flatten", "movedim",
-           "moveaxis", "narrow", "permute", "reshape", "select", "squeeze", "stack", "swapaxes",
-           "swapdims", "t", "transpose", "unflatten", "unsqueeze"]
+__all__ = [
+    "adjoint",
+    "broadcast_to",
+    "flatten",
+    "moveaxis",
+    "movedim",
+    "narrow",
+    "permute",
+    "reshape",
+    "select",
+    "squeeze",
+    "swapaxes",
+    "swapdims",
+    "t",
+    "transpose",
+    "unflatten",
+    "unsqueeze",
+]
 
 
 def _as_view(out: Tensor, src: Tensor, fn, multi: str | None = None) -> Tensor:
@@ -437,92 +453,50 @@ def select(input: Tensor, dim: int, index) -> Tensor:
     return _basic(input, (slice(None),) * d + (index,), "SelectBackward0")
 
 
-# --- joins ---------------------------------------------------------------------------------------
-def _skipped(a) -> bool:
-    """torch's legacy rule: cat skips 1-D empty tensors, whatever the others' rank."""
-    return a.ndim == 1 and a.shape[0] == 0
+# --- in-place view ops: the tensor itself takes the view's layout -------------------------------
+def _inplace_view(name: str, fn, backward_name):
+    def method(self: Tensor, *args) -> Tensor:
+        from ._inplace import check_leaf
+
+        if self._requires_grad:
+            check_leaf(self)
+        out = fn(self, *args)
+        self._data = out._data
+        if out._grad_fn is not None:
+            out._grad_fn._name = backward_name(args)
+            self._grad_fn, self._output_nr = out._grad_fn, out._output_nr
+        if self._base is not None:
+            prev = self._view_fn
+            self._view_fn = lambda b: fn(prev(b), *args)
+        self._vc[0] += 1
+        return self
+
+    method.__name__ = name
+    setattr(Tensor, name, method)
 
 
-class Cat(Op):
-    __slots__ = ()
-
-    def forward(ctx, *arrays, dim=0):
-        keep = [a for a in arrays if not _skipped(a)] or arrays[:1]
-        ctx.sizes, ctx.dim = [None if _skipped(a) else a.shape[dim] for a in arrays], dim
-        return ctx.xp.concatenate(keep, axis=dim)
-
-    def backward(ctx, g):
-        out, start = [], 0
-        for s in ctx.sizes:
-            out.append(g.new_zeros(0) if s is None else g.narrow(ctx.dim, start, s))
-            start += s or 0
-        return tuple(out)
+_inplace_view("squeeze_", squeeze, lambda a: "SqueezeBackward3" if not a else
+              "SqueezeBackward4" if isinstance(a[0], int) else "SqueezeBackward5")
+_inplace_view("unsqueeze_", unsqueeze, lambda a: "UnsqueezeBackward1")
+_inplace_view("t_", t, lambda a: "TBackward1")
+for _n in ("transpose_", "swapaxes_", "swapdims_"):
+    _inplace_view(_n, transpose, lambda a: "TransposeBackward1")
 
 
-def _tensor_list(name: str, tensors) -> list:
-    if isinstance(tensors, Tensor):
-        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
-                        "Tensor")
-    tensors = list(tensors)
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
-                            f"{type(t).__name__}")
-    return tensors
+@tensor_method
+def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
+    """Same as torch.Tensor.resize_: keeps the leading elements (new ones are uninitialised)."""
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = _shape_arg(sizes, "resize_")
+    n, flat = math.prod(shape), self._data.reshape(-1)
+    if n > flat.size:
+        grown = self._device.xp.empty(n, flat.dtype)
+        grown[:flat.size] = flat
+        flat = grown
+    self._data = flat[:n].reshape(shape)
+    self._vc[0] += 1
+    return self
 
 
-def _promote_all(tensors: list) -> list:
-    dt = D.result_type(*tensors)
-    return [t if t.dtype is dt else t.to(dt) for t in tensors]
-
-
-def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
-    """Same as torch.cat (1-D empty tensors are skipped, as torch's legacy rule says)."""
-    tensors = _tensor_list("cat", tensors)
-    if not tensors:
-        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    tensors = _promote_all(tensors)
-    checked = [(i, t) for i, t in enumerate(tensors) if not _skipped(t._data)] or [(0, tensors[0])]
-    ref = checked[0][1]
-    if ref.ndim == 0:
-        raise RuntimeError(f"zero-dimensional tensor (at position {checked[0][0]}) cannot be "
-                           "concatenated")
-    d = wrap_dim(dim, ref.ndim)
-    for i, t in checked[1:]:
-        if t.ndim != ref.ndim:
-            raise RuntimeError("Tensors must have same number of dimensions: got "
-                               f"{ref.ndim} and {t.ndim}")
-        for k in range(ref.ndim):
-            if k != d and t.shape[k] != ref.shape[k]:
-                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
-                                   f"Expected size {ref.shape[k]} but got size {t.shape[k]} for "
-                                   f"tensor number {i} in the list.")
-    return Cat.apply(*tensors, dim=d)
-
-
-concat = concatenate = cat
-
-
-class Stack(Op):
-    __slots__ = ()
-
-    def forward(ctx, *arrays, dim=0):
-        ctx.dim = dim
-        return ctx.xp.stack(arrays, axis=dim)
-
-    def backward(ctx, g):
-        return tuple(g.unbind(ctx.dim))
-
-
-def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
-    tensors = _tensor_list("stack", tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    for i, t in enumerate(tensors[1:], 1):
-        if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                               f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
-                               f"entry {i}")
-    tensors = _promote_all(tensors)
-    d = wrap_dim(dim, tensors[0].ndim + 1)
-    return Stack.apply(*tensors, dim=d)
+Tensor.resize_as_ = lambda self, other, memory_format=None: resize_(self, other.shape)

@@ -1,61 +1,14 @@
-"""Rearranging copies and joins built on cat: h/v/d/column stacks, repeat/tile, flip/roll/rot90,
-triangles, meshgrid, broadcasting helpers."""
+"""Rearranging copies: repeat/tile, flip/roll/rot90, triangles and diagonal fills, meshgrid, and
+the broadcasting helpers."""
 
 from __future__ import annotations
 
-from .. import _dtype as D
 from .._tensor import Size, Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
-from .movement import _tensor_list, cat, expand, flatten, reshape, unsqueeze
+from .movement import expand, flatten, reshape
 
-__all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors",
-           "column_stack", "dstack", "flip", "fliplr", "flipud", "hstack", "meshgrid",
-           "repeat_interleave", "roll", "rot90", "row_stack", "tile", "tril", "triu", "vstack"]
-
-
-def _atleast(n: int):
-    def fn(*tensors):
-        if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-            return tuple(fn(t) for t in tensors[0])
-        if len(tensors) != 1:
-            return tuple(fn(t) for t in tensors)
-        t = tensors[0]
-        if t.ndim >= n:
-            return t
-        if t.ndim == 0:
-            return reshape(t, (1,) * n)
-        if n == 2 or t.ndim == 2:
-            return unsqueeze(t, 0 if n == 2 else -1)
-        return reshape(t, (1, t.shape[0], 1))
-
-    fn.__name__ = f"atleast_{n}d"
-    fn.__doc__ = f"Same as torch.atleast_{n}d: views with dimensions added."
-    return fn
-
-
-atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
-
-
-def hstack(tensors, *, out=None) -> Tensor:
-    ts = atleast_1d(tuple(_tensor_list("hstack", tensors)))
-    return cat(ts, 0 if all(t.ndim == 1 for t in ts) else 1)
-
-
-def vstack(tensors, *, out=None) -> Tensor:
-    return cat(atleast_2d(tuple(_tensor_list("vstack", tensors))), 0)
-
-
-row_stack = vstack
-
-
-def dstack(tensors, *, out=None) -> Tensor:
-    return cat(atleast_3d(tuple(_tensor_list("dstack", tensors))), 2)
-
-
-def column_stack(tensors, *, out=None) -> Tensor:
-    ts = [reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t
-          for t in _tensor_list("column_stack", tensors)]
-    return cat(ts, 1)
+__all__ = ["broadcast_shapes", "broadcast_tensors", "flip", "fliplr", "flipud", "meshgrid",
+           "repeat_interleave", "roll", "rot90", "tile", "tril", "triu"]
 
 
 # --- broadcasting --------------------------------------------------------------------------------
@@ -281,6 +234,25 @@ def tril(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
 @tensor_method
 def triu(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     return _tri(input, diagonal, False)
+
+
+@tensor_method
+def fill_diagonal_(input: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """Same as torch.Tensor.fill_diagonal_ (``wrap`` restarts the diagonal of tall matrices)."""
+    if input.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if input.ndim > 2:
+        if len(set(input.shape)) != 1:
+            raise RuntimeError("all dimensions of input must be of equal length")
+        i = Tensor._make(input._device.xp.arange(input.shape[0]), input._device)
+        input[(i,) * input.ndim] = fill_value
+        return input
+    rows, cols = input.shape
+    input.diagonal().fill_(fill_value)
+    if wrap:  # torch continues one row below the end of each square block
+        for start in range(cols + 1, rows, cols + 1):
+            input[start:].diagonal().fill_(fill_value)
+    return input
 
 
 def meshgrid(*tensors, indexing: str | None = None) -> tuple:

@@ -62,6 +62,11 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 
 @tensor_method
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
+    return split(input, list(split_sizes), dim)
+
+
+@tensor_method
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
