@@ -17,7 +17,7 @@ import ndgrad
 
 def _norm(text: str) -> str:
     text = text.replace("ndgrad", "torch")
-    return re.sub(r" \(Triggered internally at .*\)$", "", text, flags=re.S)
+    return re.sub(r" \(Triggered internally at .*\)$", "", text, flags=re.DOTALL)
 
 
 def outcome(lib, fn):

@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import pytest
-import torch
 from autograd_compare import outcome, same
 
 import ndgrad

@@ -276,8 +276,7 @@ def test_setup_context_and_vjp_styles():
             return x * k
 
         def setup_context(ctx, inputs, output):
-            x, k = inputs
-            ctx.k = k
+            ctx.k = inputs[1]
 
         a = define(lib, "Setup", forward, lambda ctx, g: (g * ctx.k, None),
                    setup_context=setup_context)

@@ -15,7 +15,7 @@ from ._grad_mode import enable_grad
 from ._tensor import Tensor
 from .autograd.engine import grad as _autograd_grad
 
-__all__ = ["grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "vmap", "functional_call"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "vmap"]
 
 
 # --- pytrees: tensors inside nested tuples, lists and dicts ---------------------------------------

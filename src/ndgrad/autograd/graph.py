@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._grad_mode import state as _state
 from .function import Node
 
-__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu"]
+__all__ = ["Node", "save_on_cpu", "saved_tensors_hooks"]
 
 
 class saved_tensors_hooks:
