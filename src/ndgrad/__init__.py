@@ -20,6 +20,7 @@ from ._ops.scan import *  # noqa: F403
 from ._ops.stats import *  # noqa: F403
 from ._ops.movement import *  # noqa: F403
 from ._ops.split import *  # noqa: F403
+from ._ops.joins import *  # noqa: F403
 from ._ops.shape import *  # noqa: F403
 from ._ops.convert import *  # noqa: F403
 from ._ops.indexing import *  # noqa: F403
