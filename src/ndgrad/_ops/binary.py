@@ -176,13 +176,14 @@ def _no_grad_node(out: Tensor) -> Tensor:
 
 def _binary_fn(cls, name, *, scalars=False, rename=None, **fixed):
     def fn(input, other, *, out=None):
-        need_tensor(name, input, "input", 1)
-        if not scalars:
-            need_tensor(name, other)
+        if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+            need_tensor(name, input, "input", 1)
+            if not scalars:
+                need_tensor(name, other)
         res = binary(cls, input, other, **fixed)
         if rename and res._grad_fn is not None:
             res._grad_fn._name = rename
-        return _out(res, out, name)
+        return res if out is None else _out(res, out, name)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Same as torch.{name}."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.function import Op, _device_mismatch
 from ._inplace import inplace
 from .binary import bitwise_left_shift, bitwise_right_shift
 from .elementwise import (
@@ -49,25 +49,35 @@ class Compare(Op):
 
 
 def _compare(name, fn):
+    ordered = name in ("lt", "le", "gt", "ge")
+
     def op(input, other, *, out=None):
-        if input.__class__ is Tensor and other.__class__ is Tensor and out is None \
-                and input._data.dtype is other._data.dtype and input._data.dtype.kind != "c":
-            try:  # fast path: no promotion, no graph
-                return wrap(getattr(input._device.xp, fn)(input._data, other._data),
-                            input._device)
-            except ValueError:
-                _broadcast_error(input, other)
-                raise
-        if name in ("lt", "le", "gt", "ge"):
-            for x in (input, other):
-                if isinstance(x, Tensor) and x.is_complex() or isinstance(x, complex):
-                    raise not_implemented(f"{name}_cpu", D.complex64 if not isinstance(x, Tensor)
-                                          else x.dtype)
-        return _out(binary(Compare, input, other, fn=fn), out, name)
+        # no graph (bool results): the ufunc runs directly on the promoted arrays
+        if isinstance(input, Tensor) and isinstance(other, Tensor) and (
+                input._data.dtype is other._data.dtype):
+            a, b, dev = input._data, other._data, input._device
+            if other._device is not dev:
+                _device_mismatch(Compare, dev, other._device)
+        else:
+            ta, tb, dt = _mixed(Compare, input, other, None)
+            if isinstance(ta, Tensor) and isinstance(tb, Tensor) and ta._device is not tb._device:
+                _device_mismatch(Compare, ta._device, tb._device)
+            dev = (ta if isinstance(ta, Tensor) else tb)._device
+            a = _as(ta._data if isinstance(ta, Tensor) else ta, dt)
+            b = _as(tb._data if isinstance(tb, Tensor) else tb, dt)
+        if ordered and a.dtype.kind == "c":
+            raise not_implemented(f"{name}_cpu", a.dtype)
+        try:
+            res = wrap(getattr(dev.xp, fn)(a, b), dev)
+        except ValueError:
+            _broadcast_error(a, b)
+            raise
+        return res if out is None else _out(res, out, name)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Same as torch.{name}."
     return op
+
 
 eq = _compare("eq", "equal")
 ne = _compare("ne", "not_equal")
@@ -106,12 +116,16 @@ def logical_not(input: Tensor, *, out=None) -> Tensor:
 
 def _bitwise(name):
     def op(input, other, *, out=None):
-        a, b, dt = (input, other, None) if isinstance(input, Tensor) and isinstance(
-            other, Tensor) and input._data.dtype is other._data.dtype else _mixed(Compare, input,
-                                                                                 other, None)
-        if (dt or a.dtype)._kind > 1:
-            raise not_implemented(f"{name}_cpu", dt or a.dtype)
-        return _out(binary(Compare, a, b, dt=dt, fn=name), out, name)
+        if isinstance(input, Tensor) and isinstance(other, Tensor) and (
+                input._data.dtype is other._data.dtype):
+            a, b, dt = input, other, None
+        else:
+            a, b, dt = _mixed(Compare, input, other, None)
+        res_dt = dt or (a if isinstance(a, Tensor) else b).dtype
+        if res_dt._kind > 1:
+            raise not_implemented(f"{name}_cpu", res_dt)
+        res = binary(Compare, a, b, dt=dt, fn=name)
+        return res if out is None else _out(res, out, name)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Same as torch.{name}."
@@ -150,7 +164,7 @@ def _operand_ok(other) -> bool:
 
     import numpy as np
 
-    return isinstance(other, (numbers.Number, np.ndarray))
+    return isinstance(other, (numbers.Number, np.ndarray, np.generic))
 
 
 def _binop(fn, reflected=False):

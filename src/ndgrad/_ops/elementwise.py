@@ -66,22 +66,20 @@ def _cast(x, dt, dev):
     return Tensor._make(_scalar_array(x, dt, dev.xp), dev)
 
 
-_NUMBERS = (int, float, complex)
-
-
 def _coerce(x, name: str, pos: int):
     """A non-Tensor operand: a Python number stays (a weak scalar), a NumPy array or scalar is
     converted, anything else is torch's TypeError."""
-    if isinstance(x, _NUMBERS):
-        return x
-    import numbers
-
-    import numpy as np
-
     if isinstance(x, np.ndarray):
         from .._creation import from_numpy
 
         return from_numpy(x)
+    if isinstance(x, np.generic):  # NumPy scalars: plain Python numbers (weak, like torch)
+        return x.item()
+    for t in (bool, int, float, complex):  # other subclasses: plain numbers
+        if isinstance(x, t):
+            return t(x)
+    import numbers
+
     if isinstance(x, numbers.Number):
         return x.item() if hasattr(x, "item") else complex(x)
     arg = "input" if pos == 1 else "other"
@@ -94,12 +92,17 @@ _CPP_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32":
               "float32": "float", "float64": "double"}
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
 def check_scalar_range(value, dt) -> None:
     """torch's error for a scalar argument that overflows the dtype it is converted to (pow's
     exponent, clamp's bounds; arithmetic operands wrap around instead)."""
-    if isinstance(value, (bool, complex)) or dt._kind in (0, 3):
+    if dt is D.float64 or isinstance(value, (bool, complex)) or dt._kind in (0, 3):
         return
-    if dt._kind == 1:
+    if dt is D.float32:
+        ok = -_F32_MAX <= value <= _F32_MAX or not math.isfinite(value)
+    elif dt._kind == 1:
         info = np.iinfo(dt.np)
         # c10 lets negative values wrap into unsigned types down to -max
         ok = (-info.max if info.min == 0 else info.min) <= value <= info.max
@@ -153,22 +156,46 @@ def binary(cls, a, b, dt=None, **kw):
         raise
 
 
+_WEAK_TYPES = frozenset((int, float, bool, complex))
+_WEAK: dict = {}
+
+
+def weak_dtype(t: Tensor, x) -> D.dtype:
+    """result_type(t, x) for a Python scalar x, cached by (dtype, scalar type, default dtype)."""
+    key = (t._data.dtype, x.__class__, D._default[0])
+    dt = _WEAK.get(key)
+    if dt is None:
+        dt = _WEAK[key] = D.result_type(t, x)
+    return dt
+
+
 def _mixed(cls, a, b, dt):
-    """Operands where at least one is not a Tensor: the scalar becomes a 0-d tensor of dt."""
-    name = cls.__name__.lower()
-    if not isinstance(a, Tensor):
-        a = _coerce(a, name, 1)
-    if not isinstance(b, Tensor):
-        b = _coerce(b, name, 2)
-    if dt is None and (not isinstance(a, Tensor) or not isinstance(b, Tensor)
-                       or a._data.dtype is not b._data.dtype):
-        dt = D.result_type(a, b)
-    if isinstance(a, Tensor):
-        return a, _cast(b, dt, a._device), dt
-    if isinstance(b, Tensor):
-        return _cast(a, dt, b._device), b, dt
-    raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                    f"{type(a).__name__}")
+    """Operands where at least one is not a Tensor. A Python scalar becomes a raw 0-d array of
+    the promoted dtype (it needs no gradient, so no Tensor); dt comes back None when the tensor
+    operand already has that dtype."""
+    if isinstance(a, Tensor) and b.__class__ in _WEAK_TYPES:
+        t, x, first = a, b, True
+    elif isinstance(b, Tensor) and a.__class__ in _WEAK_TYPES:
+        t, x, first = b, a, False
+    else:
+        name = cls.__name__.lower()
+        if not isinstance(a, Tensor):
+            a = _coerce(a, name, 1)
+        if not isinstance(b, Tensor):
+            b = _coerce(b, name, 2)
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            return a, b, dt if dt is not None or a._data.dtype is b._data.dtype else \
+                D.result_type(a, b)
+        if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(a).__name__}")
+        return _mixed(cls, a, b, dt)
+    if dt is None:
+        dt = weak_dtype(t, x)
+    arr = _scalar_array(x, dt, t._device.xp)
+    if dt.np is t._data.dtype:
+        dt = None
+    return (t, arr, dt) if first else (arr, t, dt)
 
 
 def need_tensor(fn: str, x, arg: str = "other", pos: int = 2) -> None:
@@ -526,11 +553,12 @@ def pow(input, exponent, *, out=None) -> Tensor:
         if isinstance(exponent, Tensor):
             res, name = binary(Pow, input, exponent), "PowBackward1"
         else:
-            dt = D.result_type(input, exponent)
+            dt = weak_dtype(input, exponent) if exponent.__class__ in _WEAK_TYPES else \
+                D.result_type(input, exponent)
             check_scalar_range(exponent, dt)
             if dt._kind == 1 and not isinstance(exponent, complex) and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
-            res, name = binary(_PowScalar, input, exponent), "PowBackward0"
+            res, name = binary(_PowScalar, input, exponent, dt), "PowBackward0"
     else:
         need_tensor("pow", exponent, "exponent")
         res, name = binary(Pow, input, exponent), "PowBackward2"

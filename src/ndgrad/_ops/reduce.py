@@ -128,10 +128,14 @@ class Sum(Op):
 
     def forward(ctx, a, axes=None, keepdim=False, dtype=None):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        if dtype is None and a.dtype.kind in "biu":
-            dtype = ctx.xp.int64
-        if dtype is None and _is_half(a):  # accumulate in float32, like torch
-            return a.astype(ctx.xp.float32).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
+        if dtype is None:
+            k = a.dtype.kind
+            if k == "f" and a.dtype.itemsize > 2:  # the hot path
+                return a.sum(axis=axes, keepdims=keepdim)
+            if k in "biu":
+                dtype = ctx.xp.int64
+            elif _is_half(a):  # accumulate in float32, like torch
+                return a.astype(ctx.xp.float32).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
         if dtype is not None and dtype != a.dtype:
             a = a.astype(dtype)
         return a.sum(axis=axes, keepdims=keepdim)
@@ -145,11 +149,12 @@ class Mean(Op):
 
     def forward(ctx, a, axes=None, keepdim=False):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        ctx.count = _count(a.shape, axes)
-        with ctx.xp.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan
-            if _is_half(a):
-                return a.astype(ctx.xp.float32).mean(axis=axes, keepdims=keepdim).astype(a.dtype)
-            return a.mean(axis=axes, keepdims=keepdim)
+        n = ctx.count = _count(a.shape, axes)
+        work = a.astype(ctx.xp.float32) if _is_half(a) else a
+        total = work.sum(axis=axes, keepdims=keepdim)  # sum / n: ndarray.mean is slow Python
+        if n == 0:  # the mean of nothing is nan
+            return ctx.xp.full(ctx.xp.shape(total), ctx.xp.nan, a.dtype)
+        return (total / n).astype(a.dtype, copy=False)
 
     def backward(ctx, g):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) / ctx.count
@@ -163,24 +168,24 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None)
     """Same as torch.sum."""
     axes = _axes(dim, input.ndim)
     res = Sum.apply(input, axes, keepdim, dtype=None if dtype is None else dtype.np)
-    if axes is not None:
-        _rename(res, "SumBackward1")
-    return _out(res, out, "sum")
+    if axes is not None and res._grad_fn is not None:
+        res._grad_fn._name = "SumBackward1"
+    return res if out is None else _out(res, out, "sum")
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.mean."""
     if dtype is not None:
         input = input.to(dtype)
-    dt = input.dtype
-    if not (dt.is_floating_point or dt.is_complex):
+    if input._data.dtype.kind not in "fcV":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {torch_type_name(dt)}")
+                           "floating point or complex dtype. Got: "
+                           f"{torch_type_name(input.dtype)}")
     axes = _axes(dim, input.ndim)
     res = Mean.apply(input, axes, keepdim)
-    if axes is not None:
-        _rename(res, "MeanBackward1")
-    return _out(res, out, "mean")
+    if axes is not None and res._grad_fn is not None:
+        res._grad_fn._name = "MeanBackward1"
+    return res if out is None else _out(res, out, "mean")
 
 
 class Nansum(Sum):

@@ -38,16 +38,18 @@ def unary(name: str, fwd, grad=None, *, saves="input", ints="float", bool_err=No
         return a
 
     def forward(ctx, a):
-        if a.dtype.kind != "f":
+        dt = a.dtype
+        if dt.kind == "f" and dt.itemsize > 2:  # the hot path: float32/float64
+            out = fwd(ctx.xp, a)
+        else:
             a = prepare(a)
-        out = _compute(ctx.xp, fwd, a)
-        if ctx.needs_input_grad[0]:
-            ctx.save(a if saves == "input" else out)
+            out = _compute(ctx.xp, fwd, a)
+        if saves:  # kept only if a graph is recorded
+            ctx.saved = (a,) if saves == "input" else (out,)
         return out
 
     def backward(ctx, g):
-        (s,) = ctx.saved_tensors
-        return grad(s, g)
+        return grad(ctx.saved_tensors[0] if saves else None, g)
 
     return type(name, (Op,), {"forward": forward, "backward": backward, "__slots__": ()})
 
