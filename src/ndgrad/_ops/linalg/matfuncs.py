@@ -167,7 +167,7 @@ def _expm(xp, a):
     v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
         + b[0] * ident
     r = xp.linalg.solve(v - u, v + u)
-    for i in range(int(s.max(initial=0))):
+    for i in range(int(s.max()) if s.size else 0):
         r = xp.where((s > i)[..., None, None], r @ r, r)
     return r
 

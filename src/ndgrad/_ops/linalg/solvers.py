@@ -330,7 +330,7 @@ class LstsqOp(Op):
         bm = b[..., None] if vec else b
         u, s, vh = xp.linalg.svd(a, full_matrices=False)
         rcond = xp.finfo(s.dtype).eps * max(m, n) if rcond is None else rcond
-        keep = s > rcond * s.max(-1, keepdims=True, initial=0)
+        keep = s > rcond * (s.max(-1, keepdims=True) if s.shape[-1] else s)
         s_inv = xp.where(keep, 1 / xp.where(keep, s, 1), 0).astype(a.dtype)
         x = mH_arr(xp, vh) @ (s_inv[..., :, None] * (mH_arr(xp, u) @ bm))
         rank = keep.sum(-1).astype(xp.int64)
