@@ -732,3 +732,16 @@ def test_in_place_graph_rewiring(case):
         return y, w.grad
 
     same(f)
+
+
+def test_legacy_variable():
+    def f(lib):
+        x = lib.ones(2)
+        v = lib.autograd.Variable(x, requires_grad=True)
+        (v * 3).sum().backward()
+        w = lib.autograd.Variable(v * 2)
+        return (v is x, v, v.grad, v.is_leaf, isinstance(x, lib.autograd.Variable), w, w.is_leaf,
+                lib.autograd.Variable(x, volatile=True))
+
+    same(f)
+    same(lambda lib: lib.autograd.Variable([1.0, 2.0]))

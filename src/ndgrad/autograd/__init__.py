@@ -7,8 +7,9 @@ from .function import Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .variable import Variable
 
 __all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "enable_grad",
            "functional", "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "set_detect_anomaly",
-           "set_grad_enabled"]
+           "set_grad_enabled", "Variable"]
