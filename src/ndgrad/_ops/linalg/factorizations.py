@@ -104,11 +104,11 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None) -> CholeskyEx:
 def cholesky(input, upper=False, *, out=None) -> Tensor:
     """Same as torch.cholesky (deprecated in torch in favour of torch.linalg.cholesky)."""
     warn_once("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
-                  "removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be "
-                  "replaced with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, "
-                  "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\nThis "
-                  "transform will produce equivalent results for all valid (symmetric positive "
-                  "definite) inputs.")
+              "removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be "
+              "replaced with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, "
+              "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\nThis "
+              "transform will produce equivalent results for all valid (symmetric positive "
+              "definite) inputs.")
     return _named(_cholesky(input, upper, True, "linalg.cholesky")[0], "CholeskyBackward0")
 
 
@@ -168,9 +168,9 @@ def linalg_qr(A, mode="reduced", *, out=None) -> QR:
 def qr(input, some=True, *, out=None) -> TorchQR:
     """Same as torch.qr (deprecated in torch in favour of torch.linalg.qr)."""
     warn_once("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
-                  "future PyTorch release.\nThe boolean parameter 'some' has been replaced with a "
-                  "string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
-                  "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
+              "future PyTorch release.\nThe boolean parameter 'some' has been replaced with a "
+              "string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
+              "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
     return TorchQR(*linalg_qr(input, "reduced" if some else "complete"))
 
 
