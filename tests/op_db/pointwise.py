@@ -313,6 +313,8 @@ TERNARY_SHAPES = [((), (), ()), ((3,), (3,), (3,)), ((2, 3), (3,), (2, 1)), ((4,
 # torch's clamp backward cannot handle bounds that broadcast the input to a bigger shape
 CLAMP_SHAPES = [((), (), ()), ((3,), (3,), (3,)), ((2, 3), (3,), (2, 1)), ((4, 6), (3,), (1,)),
                 ((2, 3), (), (1, 3)), ((0, 3), (3,), (1,))]
+
+
 def tern(name, fn, samples, **kw):
     return OpInfo(name, lambda T, x, y, z: fn(T, _strided(x), y, z), samples, **kw)
 

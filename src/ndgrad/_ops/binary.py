@@ -174,6 +174,7 @@ def _no_grad_node(out: Tensor) -> Tensor:
         out._grad_fn._name = "torch::autograd::NotImplemented"
     return out
 
+
 def _binary_fn(cls, name, *, scalars=False, rename=None, **fixed):
     def fn(input, other, *, out=None):
         if not (isinstance(input, Tensor) and isinstance(other, Tensor)):

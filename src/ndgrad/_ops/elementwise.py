@@ -13,6 +13,16 @@ from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace, torch_type_name
 
+_META = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+         "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+         "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
+         "complex128": "c10::complex<double>"}
+
+
+def meta_name(dt: D.dtype) -> str:
+    """A dtype as C++ names it in some torch messages ('float', 'long int')."""
+    return _META[dt.name]
+
 
 def not_implemented(kernel: str, dt) -> NotImplementedError:
     """torch's error for a kernel that has no implementation for a dtype."""
@@ -48,11 +58,15 @@ def _to_float(a):
     """Ints and bools as the default float dtype, as torch's floating ops do."""
     return a.astype(D.get_default_dtype().np) if a.dtype.kind in "biu" else a
 
+
 def _c(x):
     """conj(f'(z)) for complex inputs (torch's convention); the identity for real ones."""
     return x.conj() if x.is_complex() else x
 
+
 # --- binary primitives --------------------------------------------------------------------------
+
+
 def _scalar_array(x, dt, xp):
     try:
         return xp.asarray(x, dtype=dt.np)
@@ -386,7 +400,10 @@ class _PowScalar(Pow):
     __slots__ = ()
     scalar_exponent = True
 
+
 # --- out= -----------------------------------------------------------------------------------------
+
+
 def _out(res: Tensor, out, name: str = "") -> Tensor:
     """Write ``res`` into ``out`` (resized when its shape differs), as torch's out= variants do."""
     if out is None:
@@ -423,6 +440,7 @@ def _out(res: Tensor, out, name: str = "") -> Tensor:
 
 # --- public functions ---------------------------------------------------------------------------
 
+
 def _inplace_fn(f, name):
     def fn(input, *args, **kwargs):
         return inplace(input, f, *args, **kwargs)
@@ -448,6 +466,7 @@ def export(ns: dict, name: str, f, *, method: bool = True, inplace_too: bool = T
 
 def _export(name: str, f, **kw) -> None:
     export(globals(), name, f, **kw)
+
 
 __all__: list[str] = []
 
@@ -583,6 +602,7 @@ def square(input: Tensor, *, out=None) -> Tensor:
     """Same as torch.square."""
     return pow(input, 2, out=out)
 
+
 for _name in ("add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod",
               "pow", "float_power", "square"):
     _export(_name, globals()[_name])
@@ -593,6 +613,8 @@ __all__.append("rsub")
 
 
 # --- complex parts --------------------------------------------------------------------------------
+
+
 class Conj(Op):
     __slots__ = ()
 
@@ -647,6 +669,8 @@ __all__ += ["conj", "real", "imag"]
 
 
 # --- selection ------------------------------------------------------------------------------------
+
+
 class Where(Op):
     __slots__ = ()
 
@@ -686,10 +710,15 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """Same as torch.masked_fill."""
     if mask.dtype is not D.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype.name}")
+                           f"{meta_name(mask.dtype)}")
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
+    if isinstance(value, complex) and not input.is_complex():
+        raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[input.dtype.name]} "
+                           "without overflow")
+    if not isinstance(value, Tensor):
+        check_scalar_range(value, input.dtype)
     v = value.to(input.dtype) if isinstance(value, Tensor) else Tensor._make(
         _scalar_array(value, input.dtype, input._device.xp), input._device)
     res = where(mask, v, input)

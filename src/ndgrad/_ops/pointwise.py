@@ -22,6 +22,7 @@ from .elementwise import (
     check_scalar_range,
     export,
     finfo,
+    meta_name,
     mul,
     need_tensor,
     not_implemented,
@@ -31,16 +32,6 @@ from .elementwise import (
 
 __all__: list[str] = []
 _NS = globals()
-
-_META = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-         "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-         "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
-         "complex128": "c10::complex<double>"}
-
-
-def meta_name(dt: D.dtype) -> str:
-    """A dtype as C++ names it in some torch messages ('float', 'long int')."""
-    return _META[dt.name]
 
 
 # --- clamp --------------------------------------------------------------------------------------

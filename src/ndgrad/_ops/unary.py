@@ -61,6 +61,7 @@ def _kernel(kernel):
 def _msg(exc, text):
     return lambda dt: exc(text)
 
+
 _SQRT_PI = math.sqrt(math.pi)
 _NEG_BOOL = _msg(RuntimeError, "Negation, the `-` operator, on a bool tensor is not supported. If "
                                "you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -261,6 +262,7 @@ class Sgn(Op):
         out = (g - (g * s.conj()).real * s) / m
         return out.masked_fill(m == 0, 0)
 
+
 def _unary_fn(cls, name):
     def fn(input, *, out=None):
         if out is not None:
@@ -270,6 +272,7 @@ def _unary_fn(cls, name):
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Same as torch.{name}."
     return fn
+
 
 UNARY = {"neg": Neg, "sin": Sin, "cos": Cos, "tan": Tan, "asin": Asin, "acos": Acos,
          "atan": Atan, "sinh": Sinh, "cosh": Cosh, "tanh": Tanh, "asinh": Asinh, "acosh": Acosh,
