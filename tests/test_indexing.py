@@ -132,6 +132,7 @@ ERRORS = {
     "float_tensor": lambda L: base(L)[L.tensor([1.0])],
     "int8_tensor": lambda L: base(L)[L.tensor([1], dtype=L.int8)],
     "float_scalar": lambda L: base(L)[1.5],
+    "numpy_bool": lambda L: base(L)[np.True_],
     "string": lambda L: base(L)["a"],
     "negative_step": lambda L: base(L)[::-1],
     "zero_step": lambda L: base(L)[::0],

@@ -15,7 +15,7 @@ class device:
 
     Any torch device type can be named; tensors live on ``cpu`` or ``cuda`` (CuPy) only."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("type", "index", "xp")  # xp: set at once for cpu, on first use for cuda
 
     def __new__(cls, type=None, index: int | None = None):
         if isinstance(type, device):
@@ -45,6 +45,8 @@ class device:
         self = object.__new__(cls)
         object.__setattr__(self, "type", kind)
         object.__setattr__(self, "index", index)
+        if kind == "cpu":
+            object.__setattr__(self, "xp", np)
         _DEVICES[key] = self
         return self
 
@@ -74,14 +76,14 @@ class device:
     def __exit__(self, *exc) -> None:
         return None
 
-    @property
-    def xp(self):
-        """The array module that holds this device's arrays."""
-        if self.type == "cpu":
-            return np
-        if self.type == "cuda":
-            return cupy()
-        raise RuntimeError(f"ndgrad tensors live on cpu or cuda, not on '{self.type}'")
+    def __getattr__(self, name):
+        """``xp`` (the array module of the device's arrays) of a cuda device imports CuPy."""
+        if name != "xp":
+            raise AttributeError(name)
+        if self.type != "cuda":
+            raise RuntimeError(f"ndgrad tensors live on cpu or cuda, not on '{self.type}'")
+        object.__setattr__(self, "xp", cupy())
+        return self.xp
 
 
 _DEVICES: dict = {}

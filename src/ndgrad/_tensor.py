@@ -57,6 +57,9 @@ class Size(tuple):
         return (Size, (tuple(self),))
 
 
+_tuple_new = tuple.__new__
+
+
 def tensor_method(*names):
     """Attach a function to Tensor as a method under its own name or the names given."""
 
@@ -140,11 +143,11 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return _tuple_new(Size, self._data.shape)  # NumPy's shape holds ints already
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return Size(self._data.shape)
+            return _tuple_new(Size, self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property

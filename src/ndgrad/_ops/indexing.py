@@ -20,6 +20,7 @@ from .movement import Slice, _basic
 __all__ = ["index_put"]
 
 _ALL = slice(None)
+_FAST_INDEX = (np.dtype(np.int64), np.dtype(np.bool_))
 _SEQ_WARNING = (
     "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
     "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as "
@@ -55,7 +56,9 @@ def _index_array(k, xp):
         warnings.warn(_SEQ_WARNING, UserWarning, stacklevel=4)
         raise TypeError("new(): invalid data type 'str'")
     else:
-        raise IndexError(_INDEX_TYPES.format(type(k).__name__))
+        mod = type(k).__module__
+        raise IndexError(_INDEX_TYPES.format(type(k).__name__ if mod == "builtins" else
+                                             f"{mod}.{type(k).__name__}"))
     kind = a.dtype.kind
     if not (a.dtype == np.int64 or a.dtype == np.int32 or kind == "b" or a.dtype == np.uint8):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -78,19 +81,19 @@ def _parse(t: Tensor, key):
     spec = 0
     conv = []
     for k in items:
-        if k is None or k is Ellipsis or k is True or k is False:
-            conv.append(k)
-            continue
-        if type(k) is not int and type(k) is not slice:
-            if hasattr(k, "__index__") and not isinstance(k, (Tensor, np.ndarray)):
-                k = k.__index__()
-            elif isinstance(k, Tensor) and k._data.ndim == 0 and k._data.dtype.kind == "b":
-                k = bool(k._data)
-                conv.append(k)
-                continue
-            else:
-                k = _index_array(k, t._device.xp)
-        spec += k.ndim if hasattr(k, "dtype") and k.dtype.kind == "b" else 1
+        tk = type(k)
+        if tk is int or tk is slice:
+            spec += 1
+        elif k is None or k is Ellipsis or tk is bool:
+            pass
+        elif hasattr(k, "__index__") and not isinstance(k, (Tensor, np.ndarray)):
+            k = k.__index__()  # NumPy integers and other int-likes
+            spec += 1
+        elif isinstance(k, Tensor) and k._data.ndim == 0 and k._data.dtype.kind == "b":
+            k = bool(k._data)
+        else:
+            k = _index_array(k, t._device.xp)
+            spec += k.ndim if type(k) is not int and k.dtype.kind == "b" else 1
         conv.append(k)
     if spec > ndim:
         if ndim == 0 and type(conv[0]) is int:
@@ -101,14 +104,15 @@ def _parse(t: Tensor, key):
     src = out = 0  # position in the input's dims and in the basic result's dims
     name = None  # the last basic op torch would record (None: the basic part is an alias)
     for i, k in enumerate(conv):
-        if type(k) is int:
+        tk = type(k)
+        if tk is int:
             n = shape[src]
             if not -n <= k < n:
                 raise IndexError(f"index {k} is out of bounds for dimension {i} with size {n}")
             basic.append(k)
             src += 1
             name = "SelectBackward0"
-        elif type(k) is slice:
+        elif tk is slice:
             if k.step is not None and k.step.__index__() <= 0:
                 raise ValueError("step must be greater than zero" if k.step.__index__() else
                                  "slice step cannot be zero")
@@ -126,7 +130,7 @@ def _parse(t: Tensor, key):
             basic.extend([_ALL] * n)
             src += n
             out += n
-        elif k is True or k is False:
+        elif tk is bool:
             basic.append(None)
             adv.append((out, t._device.xp.zeros(1 if k else 0, np.int64)))
             out += 1
@@ -220,10 +224,17 @@ class IndexBackward(Op):
 
 
 def getitem(self: Tensor, key) -> Tensor:
-    if type(key) is int and self._data.ndim and -self._data.shape[0] <= key < \
-            self._data.shape[0]:
-        out = _basic(self, (key,), "SelectBackward0")  # the common fast path
-        return out
+    # fast paths for the common keys: one in-range int, one index tensor or mask
+    tk = type(key)
+    if tk is int and self._data.ndim and -self._data.shape[0] <= key < self._data.shape[0]:
+        return _basic(self, (key,), "SelectBackward0")
+    if tk is Tensor and key._data.ndim and key._data.dtype in _FAST_INDEX:
+        akey = (key._data,)
+        try:
+            return Index.apply(self, akey)
+        except IndexError:
+            _explain(self._data.shape, akey)
+            raise
     basic, akey, name = _parse(self, key)
     if type(key) is slice:
         name = "SliceBackward0"  # torch never skips a lone slice
@@ -307,7 +318,7 @@ def _value(self: Tensor, value, advanced: bool):
     raise TypeError(f"can't assign a {what} to a {self.type()}")
 
 
-def _shape_error(self: Tensor, basic, akey, vshape, type_name: str) -> None:
+def _shape_error(self: Tensor, basic, akey, vshape, value) -> None:
     """Raise torch's message for a value that does not broadcast to the indexed region."""
     region = self._data[basic] if basic else self._data
     if akey is not None:
@@ -319,7 +330,7 @@ def _shape_error(self: Tensor, basic, akey, vshape, type_name: str) -> None:
     vshape = list(vshape)
     while len(vshape) > np.ndim(region) and vshape[0] == 1:
         vshape.pop(0)  # torch drops leading 1s before expanding
-    expand_error(type_name, list(np.shape(region)), vshape)
+    expand_error(value, list(np.shape(region)), vshape)
 
 
 def setitem(self: Tensor, key, value) -> None:
@@ -333,7 +344,7 @@ def setitem(self: Tensor, key, value) -> None:
             _explain(self._data[basic].shape, akey)
             raise
         except ValueError:
-            _shape_error(self, basic, akey, np.shape(v), value.type())
+            _shape_error(self, basic, akey, np.shape(v), value)
             raise
         self._vc[0] += 1
         return
@@ -364,7 +375,7 @@ def _check_put_shape(self, basic, akey, value) -> None:
     try:
         np.broadcast_to(np.empty(value._data.shape, np.bool_), rshape)
     except ValueError:
-        _shape_error(self, basic, akey, value._data.shape, value.type())
+        _shape_error(self, basic, akey, value._data.shape, value)
 
 
 def _recording(self: Tensor, value) -> bool:

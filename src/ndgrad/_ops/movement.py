@@ -5,6 +5,7 @@ on it rebase the base's history (see ``_inplace``)."""
 from __future__ import annotations
 
 import math
+import operator
 
 from .. import _dtype as D
 from .._tensor import Tensor, tensor_method, wrap_dim, wrap_dims
@@ -63,14 +64,19 @@ def _elem_strides(a) -> tuple:
 
 # --- reshape family ------------------------------------------------------------------------------
 def _shape_arg(shape, name="reshape"):
+    """Sizes given as ints or as one sequence (torch.Size, tuple, list)."""
     if len(shape) == 1 and not isinstance(shape[0], int):
-        shape = shape[0]
-    elif any(not isinstance(s, int) for s in shape):
-        raise TypeError(f"{name}() takes 1 positional argument but {len(shape)} were given")
-    return tuple(s.__index__() for s in shape)
+        return tuple(map(operator.index, shape[0]))
+    try:
+        return tuple(map(operator.index, shape))
+    except TypeError:
+        raise TypeError(f"{name}() takes 1 positional argument but {len(shape)} were given") \
+            from None
 
 
 def _infer(shape, numel):
+    if -1 not in shape and math.prod(shape) == numel and min(shape, default=0) >= 0:
+        return shape  # the common case: nothing to infer
     shape = list(shape)
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -95,6 +101,8 @@ def _infer(shape, numel):
 
 def _try_view(a, shape):
     """``a`` reshaped without copying, or None when its strides do not allow it."""
+    if a.flags.c_contiguous:
+        return a.reshape(shape)
     try:
         return a.reshape(shape, copy=False)
     except ValueError:
@@ -113,8 +121,7 @@ class View(Op):
 
     def forward(ctx, a, shape):
         ctx.shape = a.shape
-        v = _try_view(a, shape)
-        return a.reshape(shape) if v is None else v
+        return a.reshape(shape)  # a view when the strides allow (callers check when it must be)
 
     def backward(ctx, g):
         return g.reshape(ctx.shape)
@@ -131,7 +138,7 @@ def _view(input: Tensor, shape: tuple, name: str = "ViewBackward0") -> Tensor:
 def reshape(input: Tensor, *shape) -> Tensor:
     """Same as torch.reshape: a view when the strides allow it, else a copy."""
     shape = _infer(_shape_arg(shape), input._data.size)
-    if _try_view(input._data, shape) is not None:
+    if input._data.flags.c_contiguous or _try_view(input._data, shape) is not None:
         return _view(input, shape)
     out = View.apply(input, shape)
     if out._grad_fn is not None:
@@ -145,7 +152,7 @@ def view(input: Tensor, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (D.dtype, type)) and not isinstance(shape[0], int):
         return _view_dtype(input, D.to_dtype(shape[0]))
     shape = _infer(_shape_arg(shape, "view"), input._data.size)
-    if _try_view(input._data, shape) is None:
+    if not input._data.flags.c_contiguous and _try_view(input._data, shape) is None:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
@@ -335,11 +342,11 @@ class Expand(Op):
         return sum_to_size(g, ctx.shape)
 
 
-def expand_error(type_name: str, sizes: list, shape: list) -> None:
-    """Raise torch's error if ``shape`` cannot expand to ``sizes`` (-1 keeps a size)."""
+def expand_error(t: Tensor, sizes: list, shape: list) -> None:
+    """Raise torch's error if ``shape`` (of ``t``) cannot expand to ``sizes`` (-1 keeps a size)."""
     n = len(sizes) - len(shape)
     if n < 0:
-        raise RuntimeError(f"expand({type_name}{{{shape}}}, size={sizes}): the number of sizes "
+        raise RuntimeError(f"expand({t.type()}{{{shape}}}, size={sizes}): the number of sizes "
                            f"provided ({len(sizes)}) must be greater or equal to the number of "
                            f"dimensions in the tensor ({len(shape)})")
     for i, s in enumerate(sizes):
@@ -356,7 +363,7 @@ def expand_error(type_name: str, sizes: list, shape: list) -> None:
 def expand(input: Tensor, *sizes) -> Tensor:
     sizes = list(_shape_arg(sizes, "expand"))
     shape = input._data.shape
-    expand_error(input.type(), sizes, list(shape))
+    expand_error(input, sizes, list(shape))
     n = len(sizes) - len(shape)
     sizes = tuple(shape[i - n] if s == -1 else s for i, s in enumerate(sizes))
     return _expand(input, sizes)
