@@ -9,8 +9,9 @@ import math
 import types
 from collections import namedtuple
 
+import numpy as np
+
 from .. import _dtype as D
-from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ._inplace import torch_type_name
@@ -37,16 +38,14 @@ def _axes(dim, ndim):
 
 def _expand_back(g, shape, axes, keepdim):
     """A reduced gradient reshaped (keepdim) and broadcast back to the input's shape."""
-    kept = g._data.shape
     if not keepdim and axes is not None:
-        kept = list(kept)
+        kept = list(g.shape)
         for ax in sorted(axes):
             kept.insert(ax, 1)
+        g = g.reshape(kept)
     elif not keepdim:
-        kept = (1,) * len(shape)
-    if not _grad_state.grad_enabled:  # first order (every loss ends here): a raw broadcast view
-        return Tensor._make(g._device.xp.broadcast_to(g._data.reshape(kept), shape), g._device)
-    return g.reshape(kept).expand(shape)
+        g = g.reshape((1,) * len(shape))
+    return g.expand(shape)
 
 
 def _rename(t: Tensor, name: str) -> Tensor:
@@ -99,18 +98,34 @@ class PutAlong(Op):
         xp = ctx.xp
         ctx.idx, ctx.dim, ctx.repeats = idx, dim, repeats
         out = xp.zeros(shape, g.dtype)
-        if not repeats:
+        if not repeats and xp is np:
             xp.put_along_axis(out, idx, g, axis=dim)
             return out
-        # scatter-add: the flat position of every (index, other coordinates) pair
-        pos = list(xp.indices(idx.shape, sparse=True))
-        pos[dim] = idx
-        flat = xp.ravel_multi_index(xp.broadcast_arrays(*pos), shape)
-        xp.add.at(out.reshape(-1), flat.reshape(-1), xp.broadcast_to(g, idx.shape).reshape(-1))
-        return out
+        flat = _flat_index(xp, idx, dim, shape)
+        vals = xp.broadcast_to(g, idx.shape).reshape(-1)
+        if not repeats:
+            out.reshape(-1)[flat] = vals
+            return out
+        # scatter-add through bincount (NumPy's add.at has no CuPy twin)
+        n = out.size
+        acc = xp.bincount(flat, weights=vals.real, minlength=n)
+        if vals.dtype.kind == "c":
+            acc = acc + 1j * xp.bincount(flat, weights=vals.imag, minlength=n)
+        return acc.astype(g.dtype).reshape(shape)
 
     def backward(ctx, g):
         return Select.apply(g, ctx.idx, ctx.dim, True, ctx.repeats), None
+
+
+def _flat_index(xp, idx, dim, shape):
+    """Flat positions in an array of ``shape`` of the entries ``idx`` selects along ``dim``."""
+    strides = [math.prod(shape[i + 1:]) for i in range(len(shape))]
+    flat = idx * strides[dim]
+    for i, n in enumerate(idx.shape):
+        if i != dim:
+            flat = flat + xp.arange(n).reshape([-1 if j == i else 1 for j in range(idx.ndim)]) \
+                * strides[i]
+    return flat.reshape(-1)
 
 
 def select_along(input: Tensor, idx, dim: int, keepdim: bool, name: str,
@@ -465,7 +480,7 @@ class VarMean(Op):
         d = work - m
         sq = (d * d.conj()).real if d.dtype.kind == "c" else d * d
         dof = builtins.max(n - correction, 0)
-        with xp.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
             v = sq.sum(axis=axes, keepdims=keepdim) / dof
         if std:
             v = xp.sqrt(v)
@@ -556,7 +571,7 @@ class Logsumexp(Op):
         top = work.max(axis=axes, keepdims=True) if work.size else xp.zeros(
             [1] * work.ndim, work.dtype)
         top = xp.where(xp.isfinite(top), top, 0)
-        with xp.errstate(divide="ignore"):
+        with np.errstate(divide="ignore"):
             out = xp.log(xp.exp(work - top).sum(axis=axes, keepdims=True)) + top
         if not keepdim:
             out = out.squeeze(axis=axes) if axes is not None else out.reshape(())

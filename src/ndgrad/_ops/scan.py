@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from .elementwise import _out, export, not_implemented, where
@@ -15,6 +17,18 @@ _NS = globals()
 
 def _dim(input: Tensor, dim: int) -> int:
     return wrap_dim(dim, input.ndim) if input.ndim else 0
+
+
+def accumulate(xp, ufunc: str, a, axis: int):
+    """``ufunc.accumulate`` along ``axis``; a loop over that axis where the array module has no
+    accumulate for this ufunc (CuPy)."""
+    if xp is np:
+        return getattr(np, ufunc).accumulate(a, axis=axis)
+    f = getattr(xp, ufunc)
+    out = xp.moveaxis(a, axis, 0).copy()
+    for i in range(1, out.shape[0]):
+        out[i] = f(out[i - 1], out[i])
+    return xp.moveaxis(out, 0, axis)
 
 
 def _flip(xp, a, axis):
@@ -128,14 +142,14 @@ def _cum_extreme(fn, input: Tensor, dim: int, out=None):
         idx = xp.zeros((1,), xp.int64)
         vals = select_along(input.reshape(1), idx, 0, False, fn.capitalize() + "Backward0")
         return getattr(return_types, fn)(vals, _index_tensor(idx, False, 0, input._device))
-    acc = (xp.maximum if fn == "cummax" else xp.minimum).accumulate(a, axis=d)
+    acc = accumulate(xp, "maximum" if fn == "cummax" else "minimum", a, d)
     # the latest position holding the running extreme (ties move the index forward, as in
     # torch); a nan is the extreme from its position on
     hit = (a == acc)
     if a.dtype.kind in "fV":
         hit = hit | xp.isnan(a)
     pos = xp.arange(a.shape[d]).reshape([-1 if i == d else 1 for i in range(a.ndim)])
-    idx = xp.maximum.accumulate(xp.where(hit, pos, 0), axis=d)
+    idx = accumulate(xp, "maximum", xp.where(hit, pos, 0), d)
     vals = select_along(input, idx, d, True, fn.capitalize() + "Backward0", repeats=True)
     res = getattr(return_types, fn)(vals, _index_tensor(idx, True, d, input._device))
     if out is not None:
@@ -169,7 +183,7 @@ class Logcumsumexp(Op):
             work = a.astype(xp.float32) if _is_half(a) else a
             if reverse:
                 work = xp.flip(work, axis)
-            out = xp.logaddexp.accumulate(work, axis=axis)
+            out = accumulate(xp, "logaddexp", work, axis)
             out = (xp.flip(out, axis) if reverse else out).astype(a.dtype, copy=False)
         ctx.save(a, out)
         return out

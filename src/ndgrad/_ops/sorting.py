@@ -3,11 +3,13 @@ quantile/nanquantile, unique/unique_consecutive, isin."""
 
 from __future__ import annotations
 
+from .._backend import to_device, to_numpy
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from ._inplace import torch_type_name
 from .elementwise import _out, export, not_implemented, wrap
 from .reduce import _index_tensor, _rename, return_types, select_along
+from .scan import accumulate
 
 __all__: list[str] = []
 _NS = globals()
@@ -207,7 +209,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None):
         first = xp.concatenate([edge, change], -1)
         last = xp.concatenate([change, edge], -1)
         j = xp.arange(n)
-        start = xp.maximum.accumulate(xp.where(first, j, 0), axis=-1)
+        start = accumulate(xp, "maximum", xp.where(first, j, 0), -1)
         run = xp.where(last, j - start + 1, 0)
         # the first longest run in sorted order is the smallest most frequent value; its last
         # position is, by stability, that value's last occurrence
@@ -310,21 +312,24 @@ def _unique_result(dev, vals, inverse, counts, return_inverse, return_counts):
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None):
     """Same as torch.unique (the result is always sorted, as torch's CPU kernel does)."""
-    xp = input._device.xp
-    a = input._data
+    import numpy as np
+
+    dev = input._device
+    a = to_numpy(input._data)  # a data-dependent size: computed on the host
     if dim is not None:
         d = wrap_dim(dim, a.ndim)
         if a.shape[d] == 0:
-            vals, inv, cnt = a, xp.zeros(0, xp.int64), xp.zeros(0, xp.int64)
+            vals, inv, cnt = a, np.zeros(0, np.int64), np.zeros(0, np.int64)
         else:
-            vals, inv, cnt = xp.unique(a, return_inverse=True, return_counts=True, axis=d,
+            vals, inv, cnt = np.unique(a, return_inverse=True, return_counts=True, axis=d,
                                        equal_nan=False)
-        return _unique_result(input._device, vals, inv.reshape(-1), cnt, return_inverse,
-                              return_counts)
-    vals, inv, cnt = xp.unique(a.reshape(-1), return_inverse=True, return_counts=True,
-                               equal_nan=False)
-    return _unique_result(input._device, vals, inv.reshape(a.shape), cnt, return_inverse,
-                          return_counts)
+        inv = inv.reshape(-1)
+    else:
+        vals, inv, cnt = np.unique(a.reshape(-1), return_inverse=True, return_counts=True,
+                                   equal_nan=False)
+        inv = inv.reshape(a.shape)
+    vals, inv, cnt = (to_device(x, dev) for x in (vals, inv, cnt))
+    return _unique_result(dev, vals, inv, cnt, return_inverse, return_counts)
 
 
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
