@@ -3,6 +3,7 @@ gradient is ``ScatterFlat``), average pooling sums windows and spreads back with
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from ..._tensor import Tensor
@@ -75,16 +76,20 @@ def _check_pool(name, nd, input, k, s, p, d):
 
 
 def _max_pool_indices(xp, x, k, s, pads, d, outs):
-    """Flat input index of each window's first maximum (torch's tie rule), as int64."""
+    """Flat input index of each window's first maximum (torch's tie rule; NaN wins), as int64.
+    A running max over the kernel offsets: strided views only, no (windows x kernel) copy."""
     v = windows(xp, x, k, s, pads, d, value=-xp.inf)
     nd = len(k)
     v = v[(slice(None), slice(None)) + tuple(slice(0, o) for o in outs)]
-    flat = v.reshape(v.shape[:2 + nd] + (-1,))
-    if flat.dtype.kind == "f":
-        # NaN wins, as in torch: argmax of a window holding NaN points at the NaN
-        arg = xp.where(xp.isnan(flat).any(-1), xp.isnan(flat).argmax(-1), flat.argmax(-1))
-    else:
-        arg = flat.argmax(-1)
+    best = arg = None
+    for j, offs in enumerate(itertools.product(*(range(ki) for ki in k))):
+        cand = v[(...,) + offs]
+        if best is None:
+            best, arg = cand.copy(), xp.zeros(cand.shape, dtype=xp.int64)
+            continue
+        better = (cand > best) | (xp.isnan(cand) & ~xp.isnan(best))
+        best = xp.where(better, cand, best)
+        arg[better] = j
     offs = xp.unravel_index(arg, k)
     idx = 0
     for j, (o, si, (lo, _), di) in enumerate(zip(outs, s, pads, d)):
