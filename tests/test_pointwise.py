@@ -34,6 +34,8 @@ ERRORS = {
     "sub_one_bool": lambda L: T(L, [True]) - 1,
     "rsub_bool": lambda L: 2 - T(L, [True]),
     "neg_bool": lambda L: -T(L, [True]),
+    "pos_bool": lambda L: +T(L, [True]),
+    "positive_bool": lambda L: L.positive(T(L, [True])),
     "alpha_float_int": lambda L: L.add(T(L, [1]), T(L, [2]), alpha=0.5),
     "div_mode": lambda L: L.div(L.ones(1), 2, rounding_mode="round"),
     "int_neg_pow": lambda L: T(L, [2]) ** -1,

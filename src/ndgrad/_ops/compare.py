@@ -30,7 +30,7 @@ from .elementwise import (
     sub,
     wrap,
 )
-from .unary import abs, neg, reciprocal
+from .unary import abs, neg, positive, reciprocal
 
 __all__: list[str] = []
 
@@ -227,7 +227,7 @@ T.__pow__ = _binop(pow)
 T.__rpow__ = _binop(pow, True)
 T.__ipow__ = _inplace_op(pow)
 T.__neg__ = neg  # noqa: F821  (made by _export)
-T.__pos__ = lambda self: self
+T.__pos__ = positive
 T.__abs__ = abs  # noqa: F821
 T.__eq__ = _binop(eq)
 T.__ne__ = _binop(ne)

@@ -295,6 +295,16 @@ for _alias, _name in ALIASES.items():
     __all__.append(_alias + "_")
 
 
+def positive(input: Tensor) -> Tensor:
+    """Same as torch.positive: the input itself."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+_export("positive", positive, inplace_too=False)
+
+
 def _frac(input, *, out=None):
     if input.dtype._kind == 1:
         raise not_implemented("frac_cpu", input.dtype)
