@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._tensor import Tensor, refresh_view
-from ..autograd.function import Op, RetainGrad
+from ..autograd.node import Op, RetainGrad
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._grad_mode import state as _state
-from .function import Node
+from .node import Node
 
 __all__ = ["Node", "save_on_cpu", "saved_tensors_hooks"]
 

@@ -1,0 +1,357 @@
+"""Graph nodes. ``Node``: one recorded call; ``Op``: an internal primitive (forward on arrays,
+backward on tensors), and how values saved for backward are packed and version-checked."""
+
+from __future__ import annotations
+
+import re
+import traceback
+import weakref
+
+from .._backend import CPU
+from .._grad_mode import anomaly as _anomaly
+from .._grad_mode import state as _grad_state
+from .._tensor import Tensor, refresh_view
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+_FREED = (None,)  # ``saved`` once released: truthy, so ``if ctx.saved:`` still reaches the error
+_OUT, _IN, _HOOKED = 0, 1, 2  # kinds of saved values
+
+
+class Node:
+    """One recorded call: edges to its inputs' nodes (or leaf tensors) and what backward needs.
+
+    ``next_edges[i]`` is ``(node, output_nr)`` for a non-leaf input, ``(leaf_tensor, 0)`` for a
+    leaf that requires grad, and None for an input that needs no gradient. ``out_meta`` is None
+    for a single output, else one ``(shape, dtype, device)`` per output (None: not a tensor).
+    ``_hooks`` maps an output number to its tensor hooks; "pre"/"post" hold the node's own."""
+
+    __slots__ = ("next_edges", "saved", "needs_input_grad", "xp", "in_meta", "out_meta", "_name",
+                 "_hooks", "__weakref__", "__dict__")
+
+    def name(self) -> str:
+        return self._name or type(self).__name__ + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name().rpartition('::')[2]} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((None, 0) if e is None else (AccumulateGrad(e[0]), 0)
+                     if isinstance(e[0], Tensor) else e for e in self.next_edges)
+
+    @property
+    def metadata(self) -> dict:
+        return self.__dict__.setdefault("_metadata", {})
+
+    def register_prehook(self, fn):
+        """Same as torch's Node.register_prehook: ``fn(grad_outputs)`` may return new ones."""
+        return self._add_hook("pre", fn)
+
+    def register_hook(self, fn):
+        """Same as torch's Node.register_hook: ``fn(grad_inputs, grad_outputs)`` may return new
+        grad_inputs."""
+        return self._add_hook("post", fn)
+
+    def _add_hook(self, key, hook, before_retain: bool = False):
+        if self._hooks is None:
+            self._hooks = {}
+        hooks = self._hooks.setdefault(key, [])
+        if before_retain and hooks and isinstance(hooks[-1], RetainGrad):
+            hooks.insert(len(hooks) - 1, hook)  # torch runs retain_grad's hook last
+        else:
+            hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def save(self, *values) -> None:
+        """Keep arrays (inputs, outputs or others) for backward."""
+        self.saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self.saved is _FREED:
+            raise RuntimeError(FREED_MSG)
+        return tuple(_unpack(self, s) for s in self.saved)
+
+    def _release(self) -> None:
+        if self.saved:
+            self.saved = _FREED
+
+    def _apply_backward(self, grads: list) -> tuple:
+        """Run backward for the outputs' gradients; sum/cast each result to its input's meta."""
+        if self.out_meta is not None:
+            grads = [g if g is not None or m is None else _zeros(m)
+                     for g, m in zip(grads, self.out_meta)]
+        res = self.backward(*grads)
+        return _check_grads(self, res if type(res) is tuple else (res,))
+
+    def backward(self, *grads):
+        raise NotImplementedError
+
+
+class RetainGrad:
+    """The hook ``Tensor.retain_grad`` puts on the tensor's node: stores the gradient as .grad."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.ref = weakref.ref(tensor)  # no cycle tensor -> node -> hook -> tensor
+
+    def __call__(self, g):
+        t = self.ref()
+        if t is not None:
+            if t._grad is None:
+                t._grad = Tensor._make(g._data.copy(), g._device)
+            else:
+                t._grad = Tensor._make(t._grad._data + g._data, g._device)
+
+
+class RemovableHandle:
+    """Returned by register_hook; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _zeros(meta):
+    shape, dt, dev = meta
+    return Tensor._make(dev.xp.zeros(shape, dt), dev)
+
+
+def _check_grads(node, res: tuple) -> tuple:
+    """Each gradient summed to its input's shape (if it broadcasts to it) and cast to its dtype."""
+    out = []
+    for i, (g, meta) in enumerate(zip(res, node.in_meta)):
+        if g is None or meta is None:
+            out.append(None)
+            continue
+        shape, dt = meta
+        d = g._data
+        if d.shape != shape:
+            if not _expandable(shape, d.shape):
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
+                                   f"{i} - got {list(d.shape)} but expected shape compatible with "
+                                   f"{list(shape)}")
+            g = _sum_to(g, shape)
+        if g._data.dtype != dt:
+            if g._data.dtype.kind == "c" and dt.kind != "c":
+                g = g.real
+            g = g.to(_DTYPE.from_numpy(dt))
+        out.append(g)
+    return tuple(out)
+
+
+def _expandable(shape, to) -> bool:
+    return len(shape) <= len(to) and all(s in (1, t) for s, t in zip(shape[::-1], to[::-1]))
+
+
+# --- saving values for backward, with version checks ----------------------------------------------
+def _unpack(node, s):
+    if s is None:
+        return None
+    kind, obj, vc, version = s
+    if kind is _HOOKED:
+        return vc(obj)  # the unpack hook
+    if vc[0] != version:
+        raise RuntimeError(_modified_message(node, obj, kind, vc[0], version))
+    if kind is _OUT:  # rebuild the output tensor without a reference cycle
+        arr, nr, dev = obj
+        t = Tensor._make(arr, dev, True, node, nr)
+        t._vc = vc
+        return t
+    return obj
+
+
+def _modified_message(node, obj, kind, now, version) -> str:
+    if kind is _OUT:  # torch names the node that saved its own output
+        arr, nr, dev = obj
+        t, op = Tensor._make(arr, dev), (node, nr)
+    else:
+        t, op = obj, (obj._grad_fn, obj._output_nr)
+    where = ""
+    if op[0] is not None:
+        name = re.sub(r"Backward\d*$", "", op[0].name())
+        where = f", which is output {op[1]} of {name},"
+    hint = ("the backtrace further above shows the operation that failed to compute its "
+            "gradient. The variable in question was changed in there or anywhere later. Good "
+            "luck!" if _anomaly.enabled else
+            "enable anomaly detection to find the operation that failed to compute its gradient, "
+            "with ndgrad.autograd.set_detect_anomaly(True, check_nan=False).")
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{t.type()} {list(t.shape)}]{where} is at version {now}; "
+            f"expected version {version} instead. Hint: {hint}")
+
+
+def _hooked(value: Tensor):
+    hooks = _grad_state.saved_hooks
+    pack, unpack = hooks[-1]
+    _grad_state.saved_hooks = ()  # ops inside the pack hook save their tensors plainly
+    try:
+        return (_HOOKED, pack(value), unpack, None)
+    finally:
+        _grad_state.saved_hooks = hooks
+
+
+class Op(Node):
+    """An internal primitive. Subclasses define ``forward(ctx, *arrays, **kw)`` returning an array
+    (or a tuple of arrays) and ``backward(ctx, *grads)`` on tensors, returning one gradient per
+    positional argument (None where there is none)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def apply(cls, *args, **kw):
+        dev = None
+        record = False
+        arrays = []
+        for a in args:
+            if isinstance(a, Tensor):
+                if dev is None:
+                    dev = a._device
+                elif a._device is not dev:
+                    _device_mismatch(cls, dev, a._device)
+                if a._requires_grad:
+                    record = True
+                arrays.append(a._data)
+            else:
+                arrays.append(a)
+        if dev is None:
+            dev = CPU
+        ctx = object.__new__(cls)
+        xp = ctx.xp = dev.xp
+        ctx.saved = ()
+        ctx._name = None
+        if not (record and _grad_state.grad_enabled):
+            ctx.needs_input_grad = _NO_GRAD
+            out = cls.forward(ctx, *arrays, **kw)
+            if type(out) is tuple:
+                return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev)
+                             for o in out)
+            return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
+        ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        out = cls.forward(ctx, *arrays, **kw)
+        return _record(ctx, args, arrays, out, dev, xp)
+
+
+class _NoGrad(tuple):
+    """needs_input_grad when nothing is recorded: every index reads False."""
+
+    def __getitem__(self, i):
+        return False
+
+
+_NO_GRAD = _NoGrad()
+
+
+def _edges(node, args, needs) -> None:
+    edges, meta = [], []
+    for a, need in zip(args, needs):
+        if need:
+            if a._base is not None and a._view_ver != a._vc[0]:
+                refresh_view(a)  # a view whose base changed in place
+            edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
+            meta.append((a._data.shape, a._data.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    node.next_edges = tuple(edges)
+    node.in_meta = tuple(meta)
+    node._hooks = None
+    if _anomaly.enabled:
+        node._stack = traceback.format_stack()[:-3]
+
+
+def _record(ctx, args, arrays, out, dev, xp):
+    _edges(ctx, args, ctx.needs_input_grad)
+    if type(out) is not tuple:
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)
+        diff = out.dtype.kind in "fcV"  # integer outputs (indices) are not differentiable
+        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+        ctx.out_meta = None
+        if ctx.saved:
+            ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
+        return res
+    outs = tuple(o if type(o) is xp.ndarray else xp.asarray(o) for o in out)
+    results = []
+    for i, o in enumerate(outs):
+        diff = o.dtype.kind in "fcV"
+        results.append(Tensor._make(o, dev, diff, ctx if diff else None, i))
+    ctx.out_meta = tuple((r._data.shape, r._data.dtype, dev) for r in results)
+    if ctx.saved:
+        ctx.saved = tuple([_pack(s, args, arrays, out, results, dev) for s in ctx.saved])
+    return tuple(results)
+
+
+def _pack(s, args, arrays, outs, results, dev):
+    if s is None:
+        return None
+    hooks = _grad_state.saved_hooks
+    for a, arr in zip(args, arrays):
+        if s is arr and isinstance(a, Tensor):
+            return _hooked(a) if hooks else (_IN, a, a._vc, a._vc[0])
+    for i, o in enumerate(outs):
+        if s is o:
+            r = results[i]
+            if hooks:
+                return _hooked(r)
+            return (_OUT, (r._data, i, dev), r._vc, r._vc[0])
+    t = Tensor._make(s, dev)
+    return _hooked(t) if hooks else (_IN, t, _CONST_VC, 0)
+
+
+_CONST_VC = [0]
+
+
+def _device_mismatch(cls, a, b):
+    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
+                       f"devices, {a} and {b}! (when checking argument for {cls.__name__.lower()})")
+
+
+class AccumulateGrad:
+    """What ``next_functions`` shows for a leaf, as in torch."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+class _Lazy:
+    """Late imports that would otherwise be circular (the ops import this module)."""
+
+    def __getattr__(self, name):
+        from .. import _dtype
+
+        return getattr(_dtype, name)
+
+
+_DTYPE = _Lazy()
+
+
+def _sum_to(g, shape):
+    from .._ops.reduce import sum_to_size
+
+    return sum_to_size(g, shape)
