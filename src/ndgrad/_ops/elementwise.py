@@ -5,10 +5,12 @@ pointwise module shares (dtype errors, half-precision compute, out=, exports).""
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
 from .. import _dtype as D
+from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace, torch_type_name
@@ -159,6 +161,15 @@ def binary(cls, a, b, dt=None, **kw):
 
     Both operands reach ``forward`` as arrays; ``dt`` (None when no cast is needed) is the
     promoted dtype that ``forward`` casts them to with ``_as``."""
+    fast = _FAST.get(cls)
+    if (fast is not None and not kw and type(a) is Tensor and type(b) is Tensor
+            and a._data.dtype is b._data.dtype and a._device is b._device
+            and not ((a._requires_grad or b._requires_grad) and _grad_state.grad_enabled)):
+        # Same dtype, nothing to record (e.g. inside backward): skip promotion and Op.apply.
+        try:
+            return wrap(fast(a._data, b._data), a._device)
+        except (ValueError, TypeError):
+            pass  # the full path below raises torch's error
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         a, b, dt = _mixed(cls, a, b, dt)
     elif dt is None and a._data.dtype is not b._data.dtype:
@@ -283,6 +294,9 @@ class Mul(Op):
         b, a = ctx.saved_tensors
         return (g * _c(b) if ctx.needs_input_grad[0] else None,
                 g * _c(a) if ctx.needs_input_grad[1] else None)
+
+
+_FAST = {Add: operator.add, Sub: operator.sub, Mul: operator.mul}  # binary's same-dtype path
 
 
 def _int_zero_division(xp, b):

@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype as D
+from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ._inplace import torch_type_name
@@ -38,14 +39,16 @@ def _axes(dim, ndim):
 
 def _expand_back(g, shape, axes, keepdim):
     """A reduced gradient reshaped (keepdim) and broadcast back to the input's shape."""
+    kept = g._data.shape
     if not keepdim and axes is not None:
-        kept = list(g.shape)
+        kept = list(kept)
         for ax in sorted(axes):
             kept.insert(ax, 1)
-        g = g.reshape(kept)
     elif not keepdim:
-        g = g.reshape((1,) * len(shape))
-    return g.expand(shape)
+        kept = (1,) * len(shape)
+    if not _grad_state.grad_enabled:  # first order (every loss ends here): a raw broadcast view
+        return Tensor._make(g._device.xp.broadcast_to(g._data.reshape(kept), shape), g._device)
+    return g.reshape(kept).expand(shape)
 
 
 def _rename(t: Tensor, name: str) -> Tensor:
