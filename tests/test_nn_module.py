@@ -394,3 +394,16 @@ def test_notebook_style_model_registers_through_super_init():
                 self.l = ndgrad.nn.Linear(1, 1)
 
         Broken()
+
+
+def test_always_call_forward_hook_runs_when_forward_raises():
+    logs = []
+    for T in (ndgrad, torch):
+        log = []
+        m = T.nn.Linear(2, 2)
+        m.register_forward_hook(lambda mod, args, out: log.append(out), always_call=True)
+        m.register_forward_hook(lambda mod, args, out: log.append("plain"))
+        with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+            m(T.ones(1, 3))
+        logs.append(log)
+    assert logs[0] == logs[1] == [None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -59,7 +60,11 @@ class Module(StateDictMixin):
             bw = BackwardHook(self, list(self._backward_hooks.values()),
                               list(self._backward_pre_hooks.values()))
             args = bw.setup_input_hook(args)
-        out = self.forward(*args, **kwargs)
+        try:
+            out = self.forward(*args, **kwargs)
+        except Exception:
+            self._always_called_hooks(args, kwargs)
+            raise
         for hid, hook in tuple(self._forward_hooks.items()):
             if hid in self._forward_hooks_with_kwargs:
                 r = hook(self, args, kwargs, out)
@@ -70,6 +75,21 @@ class Module(StateDictMixin):
         if bw is not None:
             out = bw.setup_output_hook(out)
         return out
+
+    def _always_called_hooks(self, args, kwargs) -> None:
+        """forward raised: hooks registered with always_call=True still run (output None)."""
+        for hid, hook in tuple(self._forward_hooks.items()):
+            if hid not in self._forward_hooks_always_called:
+                continue
+            try:
+                if hid in self._forward_hooks_with_kwargs:
+                    hook(self, args, kwargs, None)
+                else:
+                    hook(self, args, None)
+            except Exception as e:
+                warnings.warn("module forward hook with ``always_call=True`` raised an exception "
+                              f"that was silenced as another error was raised in forward: {e}",
+                              stacklevel=3)
 
     # --- registration ----------------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
