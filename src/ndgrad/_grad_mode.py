@@ -125,7 +125,8 @@ class set_grad_enabled(_Mode):
 
 class inference_mode(_Mode):
     """Same as torch.inference_mode, except that tensors made inside are ordinary tensors
-    (torch marks them as inference tensors that autograd later refuses)."""
+    (torch marks them as inference tensors that autograd later refuses), and that inside it
+    ``enable_grad`` leaves is_grad_enabled() False (torch reports True but records nothing)."""
 
     def __new__(cls, mode=True):
         if callable(mode):  # bare decorator: @inference_mode
