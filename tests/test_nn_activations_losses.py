@@ -250,3 +250,34 @@ def test_double_backward_through_losses_and_conv():
         return np.asarray(w.grad)
 
     np.testing.assert_allclose(gp(ndgrad), gp(torch), rtol=1e-9, atol=1e-12)
+
+
+SECOND_ORDER = [
+    lambda T, x: T.nn.functional.gelu(x), lambda T, x: T.nn.functional.gelu(x, approximate="tanh"),
+    lambda T, x: T.nn.functional.elu(x), lambda T, x: T.nn.functional.selu(x),
+    lambda T, x: T.nn.functional.celu(x, 0.7), lambda T, x: T.nn.functional.silu(x),
+    lambda T, x: T.nn.functional.mish(x), lambda T, x: T.nn.functional.softplus(x, 2.0),
+    lambda T, x: T.nn.functional.leaky_relu(x, 0.1) * x,
+    lambda T, x: T.nn.functional.softmax(x, 1), lambda T, x: T.nn.functional.log_softmax(x, 0),
+    lambda T, x: T.nn.functional.layer_norm(x, (5,)),
+    lambda T, x: T.nn.functional.batch_norm(x, None, None, training=True),
+    lambda T, x: T.nn.functional.linear(x, x.tanh(), x[:, 0]),
+    lambda T, x: T.nn.functional.binary_cross_entropy_with_logits(x, x.detach().sigmoid()),
+    lambda T, x: T.nn.functional.max_pool2d(x.reshape(1, 1, 4, 5), 2) ** 2,
+    lambda T, x: T.nn.functional.avg_pool2d(x.reshape(1, 1, 4, 5), 2, 1) ** 2,
+    lambda T, x: T.nn.functional.pad(x, (1, 2), mode="reflect") ** 2,
+    lambda T, x: T.nn.functional.embedding(T.tensor([1, 3]), x) ** 2,
+]
+
+
+@pytest.mark.parametrize("fn", SECOND_ORDER)
+def test_second_derivatives_match_torch(fn):
+    res = []
+    for T in (ndgrad, torch):
+        x = T.tensor(X, requires_grad=True)
+        out = fn(T, x)
+        (g,) = T.autograd.grad((out * T.tensor(np.cos(np.arange(out.numel())).reshape(
+            tuple(out.shape)))).sum(), x, create_graph=True)
+        (gg,) = T.autograd.grad((g * g).sum(), x)
+        res.append(np.asarray(gg))
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-8, atol=1e-10)
