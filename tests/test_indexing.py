@@ -387,3 +387,20 @@ def test_nonzero_forms_and_searchsorted_batches():
                 lib.bucketize(lib.tensor([1.0, 6.0]), lib.tensor([0.0, 5.0]), out_int32=True))
 
     same(f)
+
+
+@pytest.mark.parametrize("name", ["shape_basic", "shape_advanced", "too_many_dims",
+                                  "advanced_out_of_range"])
+def test_setitem_errors_while_recording(name):
+    def f(lib):
+        x = lib.zeros(3, 4) if name != "advanced_out_of_range" else lib.zeros(3)
+        x.requires_grad_()
+        y = x * 1
+        key, value = {"shape_basic": (slice(0, 2), lib.ones(3)),
+                      "shape_advanced": ([0, 1], lib.ones(3)),
+                      "too_many_dims": (0, lib.ones(2, 4)),
+                      "advanced_out_of_range": (lib.tensor([0, 4]), lib.tensor(1.0))}[name]
+        y[key] = value.requires_grad_()
+        return y
+
+    same(f)

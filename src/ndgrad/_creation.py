@@ -10,12 +10,14 @@ import numpy as np
 
 from . import _dtype as D
 from ._backend import CPU, device, to_device
-from ._tensor import Tensor, _resolve_device, tensor_method
+from ._tensor import Size, Tensor, _resolve_device, tensor_method
 from .autograd.function import Op
 
-__all__ = ["arange", "as_tensor", "asarray", "complex", "empty", "empty_like", "eye", "from_dlpack",
-           "from_numpy", "full", "full_like", "linspace", "logspace", "ones", "ones_like",
-           "polar", "tensor", "zeros", "zeros_like"]
+__all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor",
+           "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "arange",
+           "as_tensor", "asarray", "complex", "empty", "empty_like", "eye", "from_dlpack",
+           "from_numpy", "full", "full_like", "linspace", "logspace", "ones", "ones_like", "polar",
+           "tensor", "zeros", "zeros_like"]
 
 
 def _leaf(arr, dev, requires_grad=False) -> Tensor:
@@ -133,6 +135,63 @@ def _check_numpy(arr: np.ndarray) -> None:
         raise ValueError("given numpy array has byte order different from the native byte order. "
                          "Conversion between byte orders is currently not supported.")
     D.from_numpy(arr.dtype)
+
+
+def legacy_array(args: tuple, dt: D.dtype, dev: device):
+    """torch's legacy constructors: sizes (or a Size) give uninitialised memory, a sequence is
+    copied into ``dt``."""
+    if len(args) == 1 and not isinstance(args[0], (int, Size)):
+        data = args[0]
+        if isinstance(data, (float, builtins.complex, bool)):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+        return to_device(_array_from_data(data, dt), dev)
+    return dev.xp.empty(_size(args, "new") if args else (0,), dtype=dt.np)
+
+
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int", "int16": "short int",
+            "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+class _LegacyType(type):
+    """torch.FloatTensor and friends: constructors of one dtype that also answer isinstance."""
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj._device.type == "cpu"
+
+
+def _legacy_type(name: str, dt: D.dtype) -> type:
+    def new(cls, *args, device=None) -> Tensor:
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype is not dt:
+                opts = "TensorOptions(dtype={}, device=cpu, layout=Strided, requires_grad=false " \
+                       "(default), pinned_memory=false (default), memory_format=(nullopt))"
+                raise TypeError(f"expected {opts.format(_C_NAMES[dt.name])} (got "
+                                f"{opts.format(_C_NAMES[args[0].dtype.name])})")
+            return Tensor(args[0])
+        dev = _resolve_device(device)
+        return Tensor._make(legacy_array(args, dt, dev), dev)
+
+    return _LegacyType(name, (), {"__new__": new, "dtype": dt, "__module__": "ndgrad",
+                                  "__doc__": f"Same as torch.{name} (legacy constructor)."})
+
+
+FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor = (
+    _legacy_type(n, d) for n, d in (("FloatTensor", D.float32), ("DoubleTensor", D.float64),
+                                    ("HalfTensor", D.float16), ("BFloat16Tensor", D.bfloat16)))
+LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = (
+    _legacy_type(n, d) for n, d in (("LongTensor", D.int64), ("IntTensor", D.int32),
+                                    ("ShortTensor", D.int16), ("CharTensor", D.int8),
+                                    ("ByteTensor", D.uint8), ("BoolTensor", D.bool_)))
+
+
+@tensor_method
+def new(self, *args, device=None) -> Tensor:
+    """Same as torch.Tensor.new: the legacy constructor with this tensor's dtype and device."""
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return Tensor(args[0])
+    dev = self._device if device is None else _resolve_device(device)
+    return Tensor._make(legacy_array(args, self.dtype, dev), dev)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:

@@ -90,22 +90,14 @@ class Tensor:
     def __init__(self, *args, device=None):
         # Legacy constructor: Tensor(sizes...) or Tensor(Size) is uninitialised, Tensor(sequence)
         # copies into the default dtype, Tensor(tensor) aliases it.
-        from ._creation import _array_from_data, _size
+        from ._creation import legacy_array
 
-        dev = _resolve_device(device)
         if len(args) == 1 and isinstance(args[0], Tensor):
             _init(self, args[0]._data, args[0]._device)
             self._vc = args[0]._vc
             return
-        if len(args) == 1 and not isinstance(args[0], (int, Size)):
-            data = args[0]
-            if isinstance(data, (float, complex, bool)):
-                raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-            arr = to_device(_array_from_data(data, D.get_default_dtype()), dev)
-        else:
-            shape = _size(args, "new") if args else (0,)
-            arr = dev.xp.empty(shape, dtype=D.get_default_dtype().np)
-        _init(self, arr, dev)
+        dev = _resolve_device(device)
+        _init(self, legacy_array(args, D.get_default_dtype(), dev), dev)
 
     # --- construction from arrays (internal, the hot path) -------------------------------------
     @staticmethod

@@ -165,6 +165,8 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
     """Same as torch.Tensor.type: the legacy type name, or a cast to a dtype or type name."""
     if dtype is None:
         return legacy_type_name(self)
+    if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), D.dtype):
+        dtype = dtype.dtype  # a legacy type such as FloatTensor
     if isinstance(dtype, str):
         mod, _, name = dtype.rpartition(".")
         if mod not in ("torch", "torch.cuda") or name not in _FROM_LEGACY:

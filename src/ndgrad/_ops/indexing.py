@@ -322,7 +322,7 @@ def _shape_error(self: Tensor, basic, akey, vshape, value) -> None:
     """Raise torch's message for a value that does not broadcast to the indexed region."""
     region = self._data[basic] if basic else self._data
     if akey is not None:
-        rshape = np.empty(region.shape, np.bool_)[akey].shape
+        rshape = region[akey].shape
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
                            f"broadcast to indexing result of shape {list(rshape)}")
     from .movement import expand_error
@@ -352,7 +352,6 @@ def setitem(self: Tensor, key, value) -> None:
         value = Tensor._make(self._device.xp.asarray(value, self._data.dtype), self._device)
     elif value.dtype is not self.dtype:
         value = value.to(self.dtype)
-    _check_put_shape(self, basic, akey, value)
     if akey is None and self._requires_grad and self._grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
@@ -366,16 +365,14 @@ def setitem(self: Tensor, key, value) -> None:
         out._grad_fn._name = name
         return out
 
-    inplace(self, put, value)
-
-
-def _check_put_shape(self, basic, akey, value) -> None:
-    region = self._data[basic] if basic else self._data
-    rshape = np.shape(region) if akey is None else np.empty(np.shape(region), np.bool_)[akey].shape
     try:
-        np.broadcast_to(np.empty(value._data.shape, np.bool_), rshape)
+        inplace(self, put, value)  # nothing is written when the forward raises
+    except IndexError:
+        _explain(self._data[basic].shape, akey)
+        raise
     except ValueError:
         _shape_error(self, basic, akey, value._data.shape, value)
+        raise
 
 
 def _recording(self: Tensor, value) -> bool:
