@@ -292,15 +292,18 @@ def _filled(name, fill, size, dtype, device, requires_grad):
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """Same as torch.zeros."""
     return _filled("zeros", lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """Same as torch.ones."""
     return _filled("ones", lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, pin_memory=False) -> Tensor:
+    """Same as torch.empty."""
     return _filled("empty", lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
@@ -319,6 +322,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad=False) -> Tensor:
+    """Same as torch.eye."""
     for name, v in (("n", n), ("m", m)):
         if v is not None and not isinstance(v, (int, np.integer)):
             raise TypeError(f"eye(): argument '{name}' (position 1) must be int, not "
@@ -353,6 +357,7 @@ zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
+    """Same as torch.full_like."""
     _check_tensor("full_like", input)
     return full(input.shape, fill_value, dtype=dtype or input.dtype,
                 device=device or input.device, requires_grad=requires_grad)
@@ -422,6 +427,7 @@ def _linspace(start, end, steps, dt):
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
+    """Same as torch.linspace."""
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     dev = _resolve_device(device)
     arr = _linspace(start, end, _steps(steps), dt)
@@ -430,6 +436,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
+    """Same as torch.logspace."""
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     dev = _resolve_device(device)
     arr = np.power(float(base), _linspace(start, end, _steps(steps), dt))
@@ -489,6 +496,7 @@ Tensor.new_empty = _new(empty)
 @tensor_method
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
              layout=None, pin_memory=False) -> Tensor:
+    """Same as torch.Tensor.new_full."""
     return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                 requires_grad=requires_grad)
 
@@ -496,6 +504,7 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 @tensor_method
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
                pin_memory=False) -> Tensor:
+    """Same as torch.Tensor.new_tensor."""
     dev = device or self.device
     if isinstance(data, Tensor):
         import warnings
@@ -536,11 +545,13 @@ def _overwrite(t: Tensor, value, name: str) -> Tensor:
 
 @tensor_method
 def zero_(self) -> Tensor:
+    """Same as torch.Tensor.zero_."""
     return _overwrite(self, 0, "ZeroBackward0")
 
 
 @tensor_method
 def fill_(self, value) -> Tensor:
+    """Same as torch.Tensor.fill_."""
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
@@ -550,6 +561,7 @@ def fill_(self, value) -> Tensor:
 
 @tensor_method
 def copy_(self, src, non_blocking=False) -> Tensor:
+    """Same as torch.Tensor.copy_: broadcasts and casts ``src`` into this tensor."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")

@@ -42,11 +42,13 @@ class Clone(Op):
 
 @tensor_method
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    """Same as torch.clone (``memory_format`` is accepted and ignored)."""
     return Clone.apply(input)
 
 
 @tensor_method
 def contiguous(input: Tensor, memory_format=None) -> Tensor:
+    """Same as torch.Tensor.contiguous: the tensor itself when already contiguous."""
     if input._data.flags.c_contiguous:
         return input
     return Clone.apply(input)
@@ -135,11 +137,13 @@ for _n, _dt in (("float", D.float32), ("double", D.float64), ("half", D.float16)
 
 @tensor_method
 def cpu(self, memory_format=None) -> Tensor:
+    """Same as torch.Tensor.cpu."""
     return to(self, "cpu")
 
 
 @tensor_method
 def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
+    """Same as torch.Tensor.cuda (CuPy arrays)."""
     return to(self, "cuda" if device is None else
               (f"cuda:{device}" if isinstance(device, int) else device))
 

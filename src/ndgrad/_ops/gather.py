@@ -74,6 +74,7 @@ def _check_gather(name: str, input: Tensor, dim: int, index: Tensor, src=None) -
 @tensor_method
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
            out=None) -> Tensor:
+    """Same as torch.gather."""
     d = _check_gather("gather", input, dim, index)
     if not index.numel():
         return input.new_empty(index.shape)
@@ -101,6 +102,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
 @tensor_method
 def scatter_(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
              reduce=None) -> Tensor:
+    """Same as torch.Tensor.scatter_."""
     fn, v = _scatter_fn(input, dim, index, src, value, reduce)
     return inplace(input, fn, v)
 
@@ -122,12 +124,14 @@ def _scatter_fn(input, dim, index, src, value, reduce):
 
 @tensor_method
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Same as torch.scatter_add."""
     fn, v = _scatter(input, dim, index, src, True, "scatter")
     return fn(input, v)
 
 
 @tensor_method
 def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Same as torch.Tensor.scatter_add_."""
     fn, v = _scatter(input, dim, index, src, True, "scatter")
     return inplace(input, fn, v)
 
@@ -220,6 +224,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 @tensor_method
 def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                     include_self: bool = True) -> Tensor:
+    """Same as torch.Tensor.scatter_reduce_."""
     return inplace(input, lambda t, s: scatter_reduce(t, dim, index, s, reduce,
                                                       include_self=include_self), src)
 
@@ -267,6 +272,7 @@ def _dim_key(input: Tensor, dim: int, index: Tensor, name: str) -> tuple[int, tu
 
 @tensor_method
 def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
+    """Same as torch.index_select."""
     _, key = _dim_key(input, dim, index, "index_select")
     return _named(Index.apply(input, key), "IndexSelectBackward0")
 
@@ -337,6 +343,7 @@ def _mask(name: str, input: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
 
 @tensor_method
 def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
+    """Same as torch.masked_select."""
     x, m = _mask("masked_select", input, mask)
     return _named(Index.apply(x, (m._data,)), "MaskedSelectBackward0")
 
@@ -379,6 +386,7 @@ def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
 
 @tensor_method
 def argwhere(input: Tensor) -> Tensor:
+    """Same as torch.argwhere."""
     return nonzero(input)
 
 

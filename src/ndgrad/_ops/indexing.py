@@ -225,6 +225,7 @@ class IndexBackward(Op):
 
 def getitem(self: Tensor, key) -> Tensor:
     # fast paths for the common keys: one in-range int, one index tensor or mask
+    """Same as torch.Tensor.__getitem__: basic keys give views, advanced keys copies."""
     tk = type(key)
     if tk is int and self._data.ndim and -self._data.shape[0] <= key < self._data.shape[0]:
         return _basic(self, (key,), "SelectBackward0")
@@ -334,6 +335,7 @@ def _shape_error(self: Tensor, basic, akey, vshape, value) -> None:
 
 
 def setitem(self: Tensor, key, value) -> None:
+    """Same as torch.Tensor.__setitem__, with gradients through the written values."""
     basic, akey, name = _parse(self, key)
     value = _value(self, value, akey is not None)
     if not _recording(self, value):

@@ -87,6 +87,7 @@ class Stack(Op):
 
 
 def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
+    """Same as torch.stack."""
     tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -124,11 +125,13 @@ atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
 
 
 def hstack(tensors, *, out=None) -> Tensor:
+    """Same as torch.hstack."""
     ts = atleast_1d(tuple(_tensor_list("hstack", tensors)))
     return cat(ts, 0 if all(t.ndim == 1 for t in ts) else 1)
 
 
 def vstack(tensors, *, out=None) -> Tensor:
+    """Same as torch.vstack."""
     return cat(atleast_2d(tuple(_tensor_list("vstack", tensors))), 0)
 
 
@@ -136,10 +139,12 @@ row_stack = vstack
 
 
 def dstack(tensors, *, out=None) -> Tensor:
+    """Same as torch.dstack."""
     return cat(atleast_3d(tuple(_tensor_list("dstack", tensors))), 2)
 
 
 def column_stack(tensors, *, out=None) -> Tensor:
+    """Same as torch.column_stack."""
     ts = [t.reshape(t.numel(), 1) if t.ndim <= 1 else t
           for t in _tensor_list("column_stack", tensors)]
     return cat(ts, 1)

@@ -182,6 +182,7 @@ Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
 
 @tensor_method
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Same as torch.flatten."""
     if input.ndim == 0:
         return reshape(input, (1,))
     s, e = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
@@ -195,6 +196,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 @tensor_method
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """Same as torch.unflatten."""
     d = wrap_dim(dim, input.ndim)
     shp = input.shape
     sizes = tuple(sizes)
@@ -228,6 +230,7 @@ def _permute(input: Tensor, perm: tuple, name: str) -> Tensor:
 
 @tensor_method
 def permute(input: Tensor, *dims) -> Tensor:
+    """Same as torch.permute."""
     dims = _shape_arg(dims, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
@@ -241,6 +244,7 @@ def permute(input: Tensor, *dims) -> Tensor:
 
 @tensor_method
 def transpose(input: Tensor, dim0: int, dim1: int, _name: str = "TransposeBackward0") -> Tensor:
+    """Same as torch.transpose."""
     n = input.ndim
     d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
     perm = list(range(n))
@@ -254,6 +258,7 @@ Tensor.swapaxes = Tensor.swapdims = transpose
 
 @tensor_method
 def t(input: Tensor) -> Tensor:
+    """Same as torch.t: transposes 2-D tensors, returns others as they are."""
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return transpose(input, 0, -1, "TBackward0") if input.ndim == 2 else input
@@ -292,6 +297,7 @@ def _H(self):
 
 @tensor_method
 def adjoint(input: Tensor) -> Tensor:
+    """Same as torch.adjoint."""
     if input.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input.ndim}-D tensor.")
@@ -361,6 +367,7 @@ def expand_error(t: Tensor, sizes: list, shape: list) -> None:
 
 @tensor_method
 def expand(input: Tensor, *sizes) -> Tensor:
+    """Same as torch.Tensor.expand."""
     sizes = list(_shape_arg(sizes, "expand"))
     shape = input._data.shape
     expand_error(input, sizes, list(shape))
@@ -377,6 +384,7 @@ Tensor.expand_as = lambda self, other: expand(self, other.shape)
 
 
 def broadcast_to(input: Tensor, size) -> Tensor:
+    """Same as torch.broadcast_to."""
     return expand(input, tuple(size))
 
 
@@ -385,6 +393,7 @@ Tensor.broadcast_to = expand
 
 @tensor_method
 def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Same as torch.squeeze."""
     shape = input._data.shape
     if dim is None:
         axes, name = tuple(i for i, s in enumerate(shape) if s == 1), "SqueezeBackward0"
@@ -396,6 +405,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
 
 @tensor_method
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Same as torch.unsqueeze."""
     d = wrap_dim(dim, input.ndim + 1)
     shape = input._data.shape
     return _view(input, shape[:d] + (1,) + shape[d:], "UnsqueezeBackward0")
@@ -437,6 +447,7 @@ def _basic(t: Tensor, key: tuple, name: str | None) -> Tensor:
 
 @tensor_method
 def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
+    """Same as torch.narrow: a view."""
     d = wrap_dim(dim, input.ndim)
     n = input._data.shape[d]
     start = int(start)
@@ -452,6 +463,7 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
 
 @tensor_method
 def select(input: Tensor, dim: int, index) -> Tensor:
+    """Same as torch.select: a view."""
     d = wrap_dim(dim, input.ndim)
     n, index = input._data.shape[d], int(index)
     if not -n <= index < n:

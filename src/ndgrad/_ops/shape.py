@@ -78,6 +78,7 @@ def repeat(input: Tensor, *sizes) -> Tensor:
 
 @tensor_method
 def tile(input: Tensor, dims) -> Tensor:
+    """Same as torch.tile."""
     dims = tuple(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
@@ -122,6 +123,7 @@ class Flip(Op):
 
 @tensor_method
 def flip(input: Tensor, dims) -> Tensor:
+    """Same as torch.flip."""
     if isinstance(dims, int):
         raise TypeError("flip(): argument 'dims' (position 2) must be tuple of ints, not int")
     ds = wrap_dims(tuple(dims), input.ndim)
@@ -133,6 +135,7 @@ def flip(input: Tensor, dims) -> Tensor:
 
 @tensor_method
 def fliplr(input: Tensor) -> Tensor:
+    """Same as torch.fliplr."""
     if input.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(input, (1,))
@@ -140,6 +143,7 @@ def fliplr(input: Tensor) -> Tensor:
 
 @tensor_method
 def flipud(input: Tensor) -> Tensor:
+    """Same as torch.flipud."""
     if input.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
     return flip(input, (0,))
@@ -161,6 +165,7 @@ class Roll(Op):
 
 @tensor_method
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Same as torch.roll."""
     if dims is None:
         if not isinstance(shifts, int):
             shifts = tuple(shifts)
@@ -190,6 +195,7 @@ class Rot90(Op):
 
 @tensor_method
 def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Same as torch.rot90."""
     dims = tuple(dims)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -228,11 +234,13 @@ def _tri(input: Tensor, diagonal: int, lower: bool) -> Tensor:
 
 @tensor_method
 def tril(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
+    """Same as torch.tril."""
     return _tri(input, diagonal, True)
 
 
 @tensor_method
 def triu(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
+    """Same as torch.triu."""
     return _tri(input, diagonal, False)
 
 

@@ -63,11 +63,13 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 @tensor_method
 def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
+    """Same as torch.split_with_sizes."""
     return split(input, list(split_sizes), dim)
 
 
 @tensor_method
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Same as torch.chunk."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input._data.shape[wrap_dim(dim, input.ndim)]
@@ -130,6 +132,7 @@ class Unbind(Op):
 
 @tensor_method
 def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """Same as torch.unbind."""
     d = wrap_dim(dim, input.ndim)
     if input._data.shape[d] == 0:
         return ()
