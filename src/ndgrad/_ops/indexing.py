@@ -10,8 +10,6 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype as D
-from .._backend import to_device
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace
@@ -430,6 +428,3 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
     if out._grad_fn is not None:
         out._grad_fn._name = "IndexPutBackward0"
     return out
-
-
-_ = to_device, D
