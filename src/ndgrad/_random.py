@@ -186,6 +186,17 @@ def _sincos256_ps(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _box_muller16_f32(u: np.ndarray, mean: float, std: float) -> np.ndarray:
     """NormalFill16<float> (AVX2) on consecutive blocks of 16 float32 uniforms."""
+    if u.size <= _CHUNK:
+        return _box_muller16_block(u, mean, std)
+    # Blocks that stay in cache: the emulated fmas make many passes over their temporaries.
+    return np.concatenate([_box_muller16_block(u[i:i + _CHUNK], mean, std)
+                           for i in range(0, u.size, _CHUNK)])
+
+
+_CHUNK = 1 << 16  # a multiple of 16
+
+
+def _box_muller16_block(u: np.ndarray, mean: float, std: float) -> np.ndarray:
     u = u.reshape(-1, 16)
     radius = np.sqrt(_F(-2) * _log256_ps(_F(1) - u[:, :8]))
     sin, cos = _sincos256_ps(_F(2 * math.pi) * u[:, 8:])
