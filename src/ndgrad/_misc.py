@@ -6,7 +6,11 @@ from ._tensor import Tensor
 from . import linalg as _linalg
 
 
-__all__ = ["is_tensor", "numel", "is_floating_point", "is_complex", "norm"]
+__all__ = ["is_tensor", "numel", "is_floating_point", "is_complex", "norm", "softmax",
+           "log_softmax", "dropout", "conv1d", "conv2d", "layer_norm", "batch_norm", "embedding",
+           "cosine_similarity", "pairwise_distance", "threshold", "ravel", "is_nonzero",
+           "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+           "set_float32_matmul_precision", "get_float32_matmul_precision", "compile"]
 
 
 def is_tensor(obj) -> bool:
@@ -37,3 +41,72 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 Tensor.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: norm(
     self, p, dim, keepdim, dtype)
 
+
+
+def _functional(name: str):
+    """torch.<name> is torch.nn.functional.<name> (looked up late: nn imports this package)."""
+
+    def fn(*args, **kwargs):
+        from .nn import functional as F
+
+        return getattr(F, name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Same as torch.{name} (torch.nn.functional.{name})."
+    return fn
+
+
+softmax = _functional("softmax")
+log_softmax = _functional("log_softmax")
+dropout = _functional("dropout")
+conv1d = _functional("conv1d")
+conv2d = _functional("conv2d")
+layer_norm = _functional("layer_norm")
+batch_norm = _functional("batch_norm")
+embedding = _functional("embedding")
+cosine_similarity = _functional("cosine_similarity")
+pairwise_distance = _functional("pairwise_distance")
+threshold = _functional("threshold")
+
+
+def ravel(input: Tensor) -> Tensor:
+    return input.reshape(-1)
+
+
+Tensor.ravel = ravel
+
+
+def is_nonzero(input: Tensor) -> bool:
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input)
+
+
+_settings = {"deterministic": False, "matmul_precision": "highest"}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted for compatibility: ndgrad's CPU ops are deterministic already."""
+    _settings["deterministic"] = bool(mode)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _settings["deterministic"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted for compatibility; float32 matmuls always run in full precision."""
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"Invalid precision: {precision}")
+    _settings["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _settings["matmul_precision"]
+
+
+def compile(model=None, **kwargs):
+    """torch.compile is the identity here: eager NumPy has no compiler to hand the graph to."""
+    if model is None:
+        return lambda m: m
+    return model
