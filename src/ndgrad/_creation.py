@@ -222,16 +222,18 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
                  _resolve_device(device))
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
-    """Same as torch.asarray: shares memory unless ``copy=True`` or a conversion is needed."""
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
+    """Same as torch.asarray: shares memory unless ``copy=True`` or a conversion is needed; an
+    unspecified ``requires_grad`` keeps a tensor's graph (torch 2.13's default, without its
+    deprecation warning)."""
     if copy is False and not isinstance(obj, (Tensor, np.ndarray)):
         raise ValueError("can't alias Python sequence without copy")
     t = as_tensor(obj, dtype=dtype, device=device)
     if copy:
-        t = t.detach().clone()
-    if requires_grad:
-        t = t.detach().requires_grad_()
-    return t
+        t = t.clone()
+    if requires_grad is None or requires_grad == t.requires_grad:
+        return t
+    return t.detach().requires_grad_() if requires_grad else t.detach()
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:

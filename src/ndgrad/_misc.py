@@ -62,11 +62,25 @@ dropout = _functional("dropout")
 conv1d = _functional("conv1d")
 conv2d = _functional("conv2d")
 layer_norm = _functional("layer_norm")
-batch_norm = _functional("batch_norm")
-embedding = _functional("embedding")
 cosine_similarity = _functional("cosine_similarity")
 pairwise_distance = _functional("pairwise_distance")
 threshold = _functional("threshold")
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+               cudnn_enabled) -> Tensor:
+    """Same as torch.batch_norm: aten's argument order, unlike F.batch_norm's."""
+    from .nn import functional as F
+
+    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False) -> Tensor:
+    """Same as torch.embedding: weight first, and a negative padding_idx means none."""
+    from .nn import functional as F
+
+    return F.embedding(indices, weight, padding_idx if padding_idx >= 0 else None,
+                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
 def ravel(input: Tensor) -> Tensor:

@@ -7,7 +7,9 @@ import numpy as np
 from . import _dtype as D
 from ._backend import CPU, device, to_device
 from ._creation import _leaf, _size
+from ._grad_mode import no_grad
 from ._tensor import Tensor, _resolve_device, tensor_method
+from .autograd.function import Op
 
 __all__ = ["Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
            "manual_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like",
@@ -141,10 +143,30 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         ref = mean if isinstance(mean, Tensor) else std
         z = randn(ref.shape if size is None else size, generator=generator, dtype=ref.dtype,
                   device=ref.device)
-        return z * std + mean
+        with no_grad():
+            sample = z * std + mean
+        res = _NormalZeroGrad.apply(sample, mean, std)
+        if res._grad_fn is not None:  # torch's overloads: 1 tensor mean, 2 tensor std, 3 both
+            kind = isinstance(mean, Tensor) + 2 * isinstance(std, Tensor)
+            res._grad_fn._name = f"NormalBackward{kind}"
+        return res
     dt = _float_dt(dtype)
     return _sample(lambda s: _engine(generator).normal(s, mean, std, dt.np), (size,), dt, device,
                    requires_grad)
+
+
+class _NormalZeroGrad(Op):
+    """The sample passed through; torch defines normal's gradients w.r.t. mean and std as zeros
+    (no reparameterisation)."""
+
+    __slots__ = ()
+
+    def forward(ctx, sample, mean, std):
+        return sample
+
+    def backward(ctx, g):
+        zero = g * 0
+        return None, zero, zero
 
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:

@@ -72,3 +72,49 @@ register(
     op("copy_casts", lambda T, x, s: (x * 1).copy_(s.to(T.float64)), (([(2, 3), (2, 3)], {}),),
        ("float32",)),
 )
+
+# --- added for tests/test_op_coverage.py: asarray (copies, dtypes, nested lists), from_dlpack
+register(
+    op("asarray", lambda T, x: (T.asarray(x) * 2, T.asarray(x, dtype=T.float64) * 1,
+                                T.asarray(x, copy=True) * 3, T.asarray([[1, 2], [3, 4]]),
+                                T.asarray(2.5), T.asarray(x, requires_grad=False).requires_grad),
+       (([(2, 3)], {}), ([()], {})), F),
+    op("from_dlpack", lambda T, x: T.from_dlpack(x.detach()) * 2, (([(2, 3)], {}),),
+       F + ("int64", "bool"), grad=False),
+)
+
+
+def _seeded(fn):
+    """Run ``fn`` from seed 0 and restore the global generator: ndgrad reproduces torch's CPU
+    random streams bit for bit, so random factories compare like any other op."""
+
+    def run(T, *args):
+        state = T.get_rng_state()
+        T.manual_seed(0)
+        try:
+            return fn(T, *args)
+        finally:
+            T.set_rng_state(state)
+
+    return run
+
+
+# --- added for tests/test_op_coverage.py: the random factories, from a fixed seed
+register(
+    op("rand_randn", _seeded(lambda T: (T.rand(2, 3), T.randn(4), T.rand(3, dtype=T.float64),
+                                        T.randn((2, 2), dtype=T.float64))), tags=("rand", "randn")),
+    op("randint_randperm", _seeded(lambda T: (T.randint(10, (2, 3)), T.randint(-5, 5, (4,)),
+                                              T.randperm(7), T.randperm(3, dtype=T.float32))),
+       tags=("randint", "randperm")),
+    op("random_like", _seeded(lambda T, x: (T.rand_like(x), T.randn_like(x),
+                                            T.randint_like(x, 7), T.randint_like(x, 2, 9))),
+       (([(2, 3)], {}),), F, grad=False, tags=("rand_like", "randn_like", "randint_like")),
+    # torch defines normal's gradients as zeros, so finite differences disagree by design
+    op("normal", _seeded(lambda T, m, s: (T.normal(m, s.abs() + 0.1), T.normal(m, 2.0),
+                                          T.normal(1.0, s.abs() + 0.1), T.normal(0.5, 2.0, (3,)))),
+       (([(2, 3), (2, 3)], {}), ([(4,), (4,)], {})), F, gradcheck=False),
+    op("bernoulli_multinomial", _seeded(lambda T, p: (
+        T.bernoulli(p.sigmoid()), T.bernoulli(p.sigmoid(), 0.3),
+        T.multinomial(p.exp(), 3), T.multinomial(p.exp(), 5, replacement=True))),
+       (([(2, 4)], {}), ([(6,)], {})), F, grad=False, tags=("bernoulli", "multinomial")),
+)

@@ -45,3 +45,24 @@ register(
     OpInfo("fft_roundtrip", lambda T, x: T.fft.irfft(T.fft.rfft(x), n=x.shape[-1]),
            cases(((5,), {}), ((3, 6), {}))),
 )
+
+
+def _no_inputs(*kwargs):
+    def samples(rng, dtype):
+        for kw in kwargs:
+            yield [], kw
+
+    return samples
+
+
+# (added for tests/test_op_coverage.py) sample frequencies: factories, no tensor inputs
+register(
+    OpInfo("fft.fftfreq", lambda T, **k: T.fft.fftfreq(**k),
+           _no_inputs({"n": 5}, {"n": 6, "d": 0.5}, {"n": 1}, {"n": 4, "dtype": None}),
+           dtypes=("float32",), grad=False),
+    OpInfo("fft.rfftfreq", lambda T, **k: T.fft.rfftfreq(**k),
+           _no_inputs({"n": 5}, {"n": 6, "d": 0.25}, {"n": 1}), dtypes=("float32",), grad=False),
+    OpInfo("fft.fftfreq_float64", lambda T, n: (T.fft.fftfreq(n, dtype=T.float64),
+                                                T.fft.rfftfreq(n, 2.0, dtype=T.float64)),
+           _no_inputs({"n": 7}), dtypes=("float64",), grad=False),
+)

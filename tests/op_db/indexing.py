@@ -173,3 +173,10 @@ register(
     OpInfo("scatter_reduce_inplace", lambda T, x, s, i, **k: (x * 1).scatter_reduce_(
         1, i.t()[:, :2] % 4, s.t()[:, :2], **k), _reduce_samples(False), dtypes=F),
 )
+
+# --- added for tests/test_op_coverage.py: torch.masked_fill (scalar and 0-d tensor values)
+register(
+    op("masked_fill", lambda T, x, v, m: (T.masked_fill(x, m, -1.5), T.masked_fill(x, m, v)),
+       [([(3, 4), ()], [MASK], {}), ([(2, 3, 4), ()], [MASK[1]], {}),
+        ([(), ()], [np.array(True)], {})], ALL),
+)

@@ -294,3 +294,63 @@ register(
         T, q, k, v, attn_mask=T.tensor([[True, False, True], [False, True, True]])),
         shapes([(2, 2, 4), (2, 3, 4), (2, 3, 4)]), grad_rtol=1e-4, grad_atol=1e-4),
 )
+
+
+# --- the rest of the public API (added for tests/test_op_coverage.py) ----------------------------
+def _inplace_act(name, *args, **kw):
+    """``F.<name>(y, ...)`` on a copy ``y`` of the input (in place on a leaf raises), returning y."""
+
+    def fn(T, x):
+        y = x.clone()
+        getattr(F(T), name)(y, *args, **kw)
+        return y
+
+    return OpInfo(f"F.{name}", fn, shapes([()], [(0,)], [(7,)], [(2, 3, 4)], low=-3, high=3),
+                  dtypes=F32_64)
+
+
+def _mha(T, q, k, v, w_in, b_in, w_out, b_out):
+    return F(T).multi_head_attention_forward(q, k, v, 4, 2, w_in, b_in, None, None, False, 0.0,
+                                             w_out, b_out, training=False)
+
+
+register(
+    _inplace_act("relu_"), _inplace_act("elu_", 0.5), _inplace_act("selu_"),
+    _inplace_act("celu_", 1.5), _inplace_act("leaky_relu_", 0.2),
+    _inplace_act("hardtanh_", -0.5, 1.5), _inplace_act("threshold_", 0.3, -1.0),
+    OpInfo("F.avg_pool1d", lambda T, x: F(T).avg_pool1d(x, 3, 2, 1, count_include_pad=False),
+           shapes([(2, 3, 10)], [(3, 7)])),
+    OpInfo("F.adaptive_avg_pool1d", lambda T, x: F(T).adaptive_avg_pool1d(x, 3),
+           shapes([(2, 3, 7)], [(3, 5)])),
+    OpInfo("F.conv_transpose1d", lambda T, x, w, b: F(T).conv_transpose1d(
+        x, w, b, stride=2, padding=1, output_padding=1), shapes([(2, 3, 5), (3, 2, 3), (2,)])),
+    OpInfo("F.pixel_unshuffle", lambda T, x: F(T).pixel_unshuffle(x, 2), shapes([(2, 2, 4, 6)])),
+    OpInfo("F.upsample", lambda T, x: F(T).upsample(x, scale_factor=2, mode="nearest"),
+           shapes([(1, 2, 3, 2)])),
+    # the random masks differ from torch's by design; outside training they are the identity
+    OpInfo("F.dropout_family_eval", lambda T, x: (F(T).dropout1d(x, 0.5, training=False),
+                                                  F(T).dropout2d(x, 0.5, training=False),
+                                                  F(T).alpha_dropout(x, 0.5, training=False)),
+           shapes([(2, 3, 4)])),
+    OpInfo("F.multi_head_attention_forward", _mha,
+           shapes([(3, 2, 4), (5, 2, 4), (5, 2, 4), (12, 4), (12,), (4, 4), (4,)]),
+           grad_rtol=1e-4, grad_atol=1e-4),
+    # torch.<name>: the top-level twins of nn.functional, with torch's own signatures
+    OpInfo("softmax", lambda T, x, dim: T.softmax(x, dim), _softmax_samples),
+    OpInfo("log_softmax", lambda T, x, dim: T.log_softmax(x, dim), _softmax_samples),
+    OpInfo("dropout", lambda T, x: T.dropout(x, 0.5, False), shapes([(3, 4)])),
+    OpInfo("conv1d", lambda T, x, w, b: T.conv1d(x, w, b, 2, 1), shapes([(2, 3, 9), (4, 3, 3),
+                                                                         (4,)])),
+    OpInfo("conv2d", lambda T, x, w, b: T.conv2d(x, w, b, 1, 1), shapes([(2, 3, 5, 4),
+                                                                         (4, 3, 3, 2), (4,)])),
+    OpInfo("layer_norm", lambda T, x, w, b: T.layer_norm(x, [4], w, b, 1e-3),
+           shapes([(3, 4), (4,), (4,)])),
+    OpInfo("batch_norm", lambda T, x, w, b: T.batch_norm(x, w, b, None, None, True, 0.1, 1e-5,
+                                                         False), shapes([(4, 3, 2), (3,), (3,)])),
+    OpInfo("embedding", lambda T, w, i: T.embedding(w, i), shapes([(6, 3)], ints=[(6, (4, 5))])),
+    OpInfo("cosine_similarity", lambda T, a, b: T.cosine_similarity(a, b, 0),
+           shapes([(4, 5), (4, 5)])),
+    OpInfo("pairwise_distance", lambda T, a, b: T.pairwise_distance(a, b, 3.0),
+           shapes([(4, 5), (4, 5)])),
+    OpInfo("threshold", lambda T, x: T.threshold(x, 0.3, -1.0), shapes([(3, 4)])),
+)

@@ -379,3 +379,130 @@ register(
     OpInfo("equal_self", lambda T, x, y: T.equal(x, x.clone()), close_samples,
            dtypes=FLOATS + ("int64", "bool"), grad=False),
 )
+
+
+# --- top-level in-place twins and bitwise functions (added for tests/test_op_coverage.py) --------
+def _inplace(name):
+    """``torch.<name>(y, ...)`` on a copy ``y`` of the input, returning ``y``; torch exports some
+    of these only as methods (add_, mul_, ...), so its side calls ``torch.Tensor.<name>``."""
+
+    def fn(T, x, *args, **kw):
+        f = getattr(T, name) if hasattr(T, name) else getattr(T.Tensor, name)
+        y = x.clone()  # in-place on a leaf that requires grad raises
+        f(y, *args, **kw)
+        return y
+
+    return fn
+
+
+INPLACE_PAIRS = [((), ()), ((5,), ()), ((3, 4), (4,)), ((3, 4), (3, 1)), ((2, 3, 4), (3, 1)),
+                 ((0, 3), (3,))]  # the first shape is the broadcast shape
+F2 = ("float32", "float64")
+_UNARY_INPLACE = {  # name: (low, high, avoid_zero)
+    "abs_": (-2, 2, True), "absolute_": (-2, 2, True), "acos_": (-0.9, 0.9, False),
+    "arccos_": (-0.9, 0.9, False), "asin_": (-0.9, 0.9, False), "arcsin_": (-0.9, 0.9, False),
+    "atan_": (-2, 2, False), "arctan_": (-2, 2, False), "ceil_": (-2, 2, False),
+    "cos_": (-2, 2, False), "cosh_": (-2, 2, False), "deg2rad_": (-2, 2, False),
+    "digamma_": (0.3, 3, False), "erf_": (-2, 2, False), "erfc_": (-2, 2, False),
+    "erfinv_": (-0.9, 0.9, False), "exp2_": (-2, 2, False), "exp_": (-2, 2, False),
+    "expm1_": (-2, 2, False), "fix_": (-2, 2, False), "floor_": (-2, 2, False),
+    "frac_": (-2, 2, False), "lgamma_": (0.3, 3, False), "log10_": (0.1, 3, False),
+    "log1p_": (-0.5, 3, False), "log2_": (0.1, 3, False), "log_": (0.1, 3, False),
+    "logit_": (0.1, 0.9, False), "nan_to_num_": (-2, 2, False), "neg_": (-2, 2, False),
+    "negative_": (-2, 2, False), "rad2deg_": (-2, 2, False), "reciprocal_": (-2, 2, True),
+    "relu_": (-2, 2, True), "round_": (-2, 2, False), "rsqrt_": (0.1, 3, False),
+    "sgn_": (-2, 2, True), "sigmoid_": (-2, 2, False), "sign_": (-2, 2, True),
+    "sin_": (-2, 2, False), "sinc_": (-2, 2, False), "sinh_": (-2, 2, False),
+    "sqrt_": (0.1, 3, False), "square_": (-2, 2, False), "tan_": (-1, 1, False),
+    "tanh_": (-2, 2, False), "trunc_": (-2, 2, False),
+}
+for _n, (_lo, _hi, _az) in _UNARY_INPLACE.items():
+    register(OpInfo(_n, _inplace(_n), unary(_lo, _hi, avoid_zero=_az), dtypes=F2))
+# torch raises "the derivative for 'inplace version of acosh' is not implemented" (ndgrad has it)
+for _n, (_lo, _hi) in {"acosh_": (1.2, 3), "arccosh_": (1.2, 3), "asinh_": (-2, 2),
+                       "arcsinh_": (-2, 2), "atanh_": (-0.9, 0.9), "arctanh_": (-0.9, 0.9)}.items():
+    register(OpInfo(_n, _inplace(_n), unary(_lo, _hi), dtypes=F2, grad=False))
+register(
+    OpInfo("logical_not_", _inplace("logical_not_"), unary(), dtypes=F2 + ("bool",), grad=False),
+    OpInfo("bitwise_not_", _inplace("bitwise_not_"), unary(), dtypes=("int64", "bool"),
+           grad=False),
+    OpInfo("bitwise_not", lambda T, x: T.bitwise_not(x), unary(), dtypes=("int64", "bool"),
+           grad=False),
+    OpInfo("clamp_", _inplace("clamp_"), unary(kwargs={"min": -0.5, "max": 0.7}), dtypes=F2),
+    OpInfo("clip_", _inplace("clip_"), unary(kwargs={"max": 0.7}), dtypes=F2),
+    OpInfo("clamp_min_", _inplace("clamp_min_"), unary(kwargs={"min": -0.5}), dtypes=F2),
+    OpInfo("clamp_max_", _inplace("clamp_max_"), unary(kwargs={"max": 0.5}), dtypes=F2),
+)
+_BINARY_INPLACE = {  # name: (low, high, low2, high2, avoid_zero, grad)
+    **dict.fromkeys(["add_", "sub_", "subtract_", "mul_", "multiply_"],
+                    (-2, 2, None, None, False, True)),
+    **dict.fromkeys(["div_", "divide_", "true_divide_", "fmod_", "remainder_", "atan2_",
+                     "arctan2_", "hypot_", "copysign_"], (-2, 2, None, None, True, True)),
+    "pow_": (0.2, 2, -2, 2, False, True), "xlogy_": (-2, 2, 0.1, 3, False, True),
+    "floor_divide_": (-2, 2, None, None, True, False),
+    **dict.fromkeys(["heaviside_", "eq_", "ne_", "not_equal_", "lt_", "less_", "le_",
+                     "less_equal_", "gt_", "greater_", "ge_", "greater_equal_", "logical_and_",
+                     "logical_or_", "logical_xor_"], (-2, 2, None, None, False, False)),
+}
+for _n, (_lo, _hi, _lo2, _hi2, _az, _g) in _BINARY_INPLACE.items():
+    register(OpInfo(_n, _inplace(_n), binary(_lo, _hi, _lo2, _hi2, avoid_zero=_az,
+                                             pairs=INPLACE_PAIRS), dtypes=F2, grad=_g))
+register(
+    # float_power_ computes in float64, so torch only allows a float64 (or complex128) self
+    OpInfo("float_power_", _inplace("float_power_"),
+           binary(0.2, 2, -2, 2, pairs=INPLACE_PAIRS), dtypes=("float64",)),
+    OpInfo("lerp_", lambda T, x, y: _inplace("lerp_")(T, x, y, 0.3),
+           binary(pairs=INPLACE_PAIRS), dtypes=F2),
+    OpInfo("lerp_tensor_weight_", lambda T, x, y: _inplace("lerp_")(T, x, y, y.sigmoid()),
+           binary(pairs=INPLACE_PAIRS), dtypes=F2),
+    OpInfo("addcmul_", lambda T, x, y, z: _inplace("addcmul_")(T, x, y, z, value=0.5),
+           ternary([((), (), ()), ((2, 3), (3,), (2, 1)), ((0, 3), (3,), (1,))]), dtypes=F2),
+    OpInfo("addcdiv_", lambda T, x, y, z: _inplace("addcdiv_")(T, x, y, z, value=2),
+           ternary([((), (), ()), ((2, 3), (3,), (2, 1)), ((0, 3), (3,), (1,))],
+                   avoid_zero_last=True), dtypes=F2),
+)
+_BITWISE = ("int64", "bool")
+_SHIFT = binary(0, 50, 0, 20, pairs=INPLACE_PAIRS)
+register(
+    OpInfo("bitwise_and", lambda T, x, y: T.bitwise_and(x, y), binary(pairs=BROADCAST_PAIRS), dtypes=_BITWISE,
+           grad=False),
+    OpInfo("bitwise_xor", lambda T, x, y: T.bitwise_xor(x, y), binary(pairs=BROADCAST_PAIRS), dtypes=_BITWISE,
+           grad=False),
+    OpInfo("bitwise_left_shift", lambda T, x, y: T.bitwise_left_shift(x, y),
+           binary(-50, 50, 0, 20, pairs=BROADCAST_PAIRS), dtypes=("int64",), grad=False),
+    OpInfo("bitwise_right_shift", lambda T, x, y: T.bitwise_right_shift(x, y),
+           binary(-50, 50, 0, 20, pairs=BROADCAST_PAIRS), dtypes=("int64",), grad=False),
+    *(OpInfo(n, _inplace(n), binary(pairs=INPLACE_PAIRS), dtypes=_BITWISE, grad=False)
+      for n in ("bitwise_and_", "bitwise_or_", "bitwise_xor_")),
+    OpInfo("bitwise_left_shift_", _inplace("bitwise_left_shift_"), _SHIFT, dtypes=("int64",),
+           grad=False),
+    OpInfo("bitwise_right_shift_", _inplace("bitwise_right_shift_"), _SHIFT, dtypes=("int64",),
+           grad=False),
+)
+
+
+def _write_views(T, x, y):
+    z = x * 1
+    z[1:].mul_(y)  # an in-place op on a view of a non-leaf: torch's CopySlices node
+    z.select(1, 0).add_(y.sum())
+    return z
+
+
+def _predicates(T, x):
+    one = T.is_nonzero(x.reshape(-1)[:1]) if x.numel() else None
+    return T.is_complex(x), T.is_floating_point(x), T.is_tensor(x), T.is_tensor(x.tolist()), one
+
+
+register(
+    OpInfo("true_divide", lambda T, x, y: T.true_divide(x, y), binary(avoid_zero=True,
+                                                                     pairs=BROADCAST_PAIRS),
+           dtypes=F2 + ("int64",)),
+    OpInfo("positive", lambda T, x: T.positive(x) * 1, unary(), dtypes=F2 + ("int64",)),
+    OpInfo("conj", lambda T, x: T.conj(x) * (1 + 2j), unary(), dtypes=COMPLEX + ("float64",)),
+    OpInfo("real", lambda T, x: T.real(x), unary(), dtypes=COMPLEX + ("float64",)),
+    OpInfo("imag", lambda T, x: T.imag(x), unary(), dtypes=COMPLEX),
+    OpInfo("is_predicates", _predicates, unary(), dtypes=F2 + COMPLEX + ("int64", "bool"),
+           grad=False, tags=("is_complex", "is_floating_point", "is_tensor", "is_nonzero")),
+    OpInfo("inplace_on_views", _write_views, binary(pairs=[((3, 4), (4,)), ((2, 4), (1, 4))]),
+           dtypes=F2),
+)

@@ -246,3 +246,12 @@ register(
                               np.asarray(arr(rng, (4, 3), dt))], {})], dtypes=F64,
            rtol=1e-5, atol=1e-6),
 )
+
+# --- added for tests/test_op_coverage.py: torch.min, the in-place scans
+register(
+    red("min", lambda T, x, **k: T.min(x, **k), no_ties, FLOATS + ("int64", "bool")),
+    red("min_binary", lambda T, x, **_: T.min(x, x.flip(-1) if x.ndim else -x),
+        scan_samples(shapes=[((), 0), ((5,), 0), ((3, 4), 0)]), F64),
+    red("cumsum_", lambda T, x, **k: (x * 1).cumsum_(**k), scan_samples(), F64),
+    red("cumprod_", lambda T, x, **k: (x * 1).cumprod_(**k), scan_samples(0.5, 1.5), F64),
+)

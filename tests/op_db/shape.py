@@ -165,3 +165,15 @@ register(
        [([(3,)], {})], dtypes=("float32",)),
     op("type_as", lambda T, x, y: x.type_as(y), [([(2,), (1,)], {})], dtypes=F),
 )
+
+# --- added for tests/test_op_coverage.py: adjoint, ravel and the shape queries
+register(
+    op("adjoint", lambda T, x: chain(T, T.adjoint(x)), [([(3, 4)], {}), ([(2, 3, 4)], {})],
+       F + ("complex64", "complex128")),
+    op("ravel", lambda T, x: chain(T, T.ravel(nc(x))), [([(3, 4)], {}), ([()], {}),
+                                                       ([(2, 3, 4)], {})]),
+    op("numel_broadcast_shapes", lambda T, x: (T.numel(x), tuple(T.broadcast_shapes(
+        x.shape, (1,) * x.ndim, (2,) + (1,) * x.ndim))), [([(3, 4)], {}), ([()], {}),
+                                                           ([(0, 2)], {})], ("float32",),
+       grad=False, tags=("numel", "broadcast_shapes")),
+)

@@ -379,7 +379,7 @@ def _arg_index(xp, a, dim, fn):
 
 def _max_min(fn, input, dim=None, keepdim=False, out=None):
     if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
-        from .elementwise import maximum, minimum
+        from .binary import maximum, minimum
 
         return (maximum if fn == "max" else minimum)(input, dim, out=out)
     if dim is None:

@@ -121,7 +121,6 @@ class Flip(Op):
         return Flip.apply(g, ctx.dims)
 
 
-@tensor_method
 def flip(input: Tensor, dims) -> Tensor:
     """Same as torch.flip."""
     if isinstance(dims, int):
@@ -131,6 +130,16 @@ def flip(input: Tensor, dims) -> Tensor:
         if ds.count(d) > 1:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     return Flip.apply(input, ds)
+
+
+def _flip_method(self: Tensor, *dims, **kw) -> Tensor:
+    """Tensor.flip also takes the dims unpacked: ``x.flip(0, 1)``, ``x.flip(-1)``."""
+    if len(dims) == 1 and not isinstance(dims[0], int):
+        dims = dims[0]
+    return flip(self, dims, **kw) if dims else flip(self, **kw)
+
+
+Tensor.flip = _flip_method
 
 
 @tensor_method

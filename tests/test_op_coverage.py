@@ -1,0 +1,164 @@
+"""Meta-tests on the op table: every public op has an entry, and every ``Op`` primitive runs in one.
+
+An op is covered when it is called while the entries run their first float64 sample forward and
+backward in ndgrad (``T.name``, ``T.linalg.name``, ``T.fft.name``, ``T.nn.functional.name`` are
+wrapped with a recorder, as is ``Op.apply`` for the primitive check), when an entry's name
+or one of its ``tags`` is the op's name (``"x"``, ``"linalg.x"``, ``"fft.x"``, ``"F.x"``), when it
+is the very same object as a covered name (an alias such as ``concat``/``cat``), or when an
+allow-list below gives the reason it is tested elsewhere."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import pkgutil
+import warnings
+
+import numpy as np
+import torch
+
+import ndgrad
+import ndgrad.nn.functional as F
+from harness import flat_outputs, to_lib
+from ndgrad.autograd.node import Op
+from op_db import OPS
+import op_db.all  # noqa: F401  (registers every family)
+
+NAMESPACES = {"": ndgrad, "linalg.": ndgrad.linalg, "fft.": ndgrad.fft, "F.": F}
+
+# Public functions the op table does not cover, each with the reason and where it is tested.
+NOT_OPS = {
+    **dict.fromkeys(["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+                     "set_default_dtype", "get_default_dtype", "set_printoptions",
+                     "get_printoptions", "set_num_threads", "get_num_threads",
+                     "set_float32_matmul_precision", "get_float32_matmul_precision",
+                     "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+                     "is_grad_enabled", "is_inference_mode_enabled", "compile"],
+                    "global state or a switch, not a tensor op (test_random, test_print, "
+                    "test_threads, test_misc, test_autograd)"),
+    **dict.fromkeys(["can_cast", "promote_types", "result_type"],
+                    "dtype arithmetic: every dtype pair vs torch in test_promotion/test_tensor"),
+    **dict.fromkeys(["save", "load"], "files: round trips vs torch in test_serialization"),
+}
+# ndgrad-only names: torch has neither torch.<name> nor Tensor.<name>, so there is nothing to
+# compare with (checked below, so the list goes stale loudly if torch adds them).
+NOT_IN_TORCH = ["fmax_", "fmin_", "maximum_", "minimum_", "logaddexp_", "logaddexp2_"]
+
+
+def _public(mod) -> list[str]:
+    names = getattr(mod, "__all__", None) or [n for n in dir(mod) if not n.startswith("_")]
+    return sorted(n for n in names if inspect.isfunction(getattr(mod, n))
+                  or inspect.isbuiltin(getattr(mod, n)))
+
+
+PUBLIC = [(prefix, name) for prefix, mod in NAMESPACES.items() for name in _public(mod)]
+
+
+def _subclasses(cls):
+    for s in cls.__subclasses__():
+        yield s
+        yield from _subclasses(s)
+
+
+@functools.cache
+def _primitives() -> set[str]:
+    """Every Op subclass defined in ndgrad, by qualified name, after importing every module."""
+    for m in pkgutil.walk_packages(ndgrad.__path__, "ndgrad."):
+        if not m.name.startswith(("ndgrad.examples", "ndgrad.demo")):  # scripts that print
+            importlib.import_module(m.name)
+    return {_qualname(c) for c in _subclasses(Op) if c.__module__.startswith("ndgrad.")}
+
+
+def _qualname(cls) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# Op subclasses no entry applies, with the reason.
+UNUSED_OK = {
+    "ndgrad.nn._functional.activation._Act": "base class of the activations; never applied itself",
+    "ndgrad._ops.elementwise._FloorDivideNode": "never applied: floor_divide swaps it in as the "
+    "class of Div's node so that backward raises, as torch's does",
+    "ndgrad._ops.elementwise._RemainderScalarNode": "never applied: remainder(scalar, tensor) "
+    "swaps it in as the class of Remainder's node so that backward raises, as torch's does",
+    "ndgrad.autograd.function._DelayedError": "autograd.Function's once_differentiable, "
+    "tested in test_function.py::test_once_differentiable",
+}
+
+
+def _first_sample(op):
+    dtype = "float64" if "float64" in op.dtypes else op.dtypes[0]
+    arrays, kwargs = next(iter(op.samples(np.random.default_rng(0), dtype)))
+    return arrays, kwargs
+
+
+def _run(op):
+    """Forward and backward (ones as cotangents) of an entry's first sample in ndgrad."""
+    arrays, kwargs = _first_sample(op)
+    ins = [to_lib(ndgrad, a, op.grad) for a in arrays]
+    outs = [o for o in flat_outputs(op.fn(ndgrad, *ins, **kwargs))
+            if isinstance(o, ndgrad.Tensor) and o.requires_grad]
+    leaves = [t for t in ins if isinstance(t, ndgrad.Tensor) and t.requires_grad]
+    if outs and leaves:
+        ndgrad.autograd.grad(outs, leaves, [ndgrad.ones_like(o) for o in outs],
+                             allow_unused=True)
+
+
+@functools.cache
+def _trace():
+    """(qualified public names called by entries, Op classes applied) over all entries."""
+    called, applied = set(), set()
+    saved = [(mod, n, getattr(mod, n)) for p, mod in NAMESPACES.items() for n in _public(mod)]
+    qual = {(id(mod), n): p + n for p, mod in NAMESPACES.items() for n in _public(mod)}
+
+    def spy(mod, name, f):
+        @functools.wraps(f)
+        def wrapper(*a, **k):
+            called.add(qual[id(mod), name])
+            return f(*a, **k)
+        return wrapper
+
+    original = Op.__dict__["apply"]
+
+    def apply(cls, *a, **k):
+        applied.add(cls)
+        return original.__func__(cls, *a, **k)
+
+    try:
+        for mod, name, f in saved:
+            setattr(mod, name, spy(mod, name, f))
+        Op.apply = classmethod(apply)
+        with warnings.catch_warnings():  # deprecations and nan/inf warnings: test_ops reports them
+            warnings.simplefilter("ignore")
+            for op in OPS:
+                if not op.skip_reason:
+                    _run(op)
+    finally:
+        Op.apply = original
+        for mod, name, f in saved:
+            setattr(mod, name, f)
+    return called, applied
+
+
+def test_every_public_op_has_an_entry():
+    called, _ = _trace()
+    named = {op.name for op in OPS} | {t for op in OPS for t in op.tags} | called
+    covered_objs = {id(getattr(NAMESPACES[p], n)) for p, n in PUBLIC if p + n in named}
+    missing = [p + n for p, n in PUBLIC
+               if p + n not in named and p + n not in NOT_OPS and p + n not in NOT_IN_TORCH
+               and id(getattr(NAMESPACES[p], n)) not in covered_objs]
+    assert not missing, f"public ops without an op-table entry: {missing}"
+
+
+def test_allow_lists_are_current():
+    public = {p + n for p, n in PUBLIC}
+    assert not (set(NOT_OPS) | set(NOT_IN_TORCH)) - public, "allow-listed names that are gone"
+    added = [n for n in NOT_IN_TORCH if hasattr(torch, n) or hasattr(torch.Tensor, n)]
+    assert not added, f"torch has these now; give them op-table entries: {added}"
+    assert not set(UNUSED_OK) - _primitives(), "allow-listed Op classes that are gone"
+
+
+def test_every_primitive_runs_in_an_entry():
+    _, applied = _trace()
+    missing = sorted(_primitives() - {_qualname(c) for c in applied} - set(UNUSED_OK))
+    assert not missing, f"Op subclasses no op-table entry applies: {missing}"
