@@ -12,11 +12,13 @@ def plot(results: dict, path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     rows = [r for r in results["workloads"] if r["ratio"] is not None]
     fig, ax = plt.subplots(figsize=(9, 0.42 * len(rows) + 1.4))
     y = range(len(rows))
-    colors = ["#4c72b0" if r["met"] is not False else "#dd8452" for r in rows]
+    colors = ["#999999" if r["met"] is None else "#4c72b0" if r["met"] else "#dd8452"
+              for r in rows]
     ax.barh(y, [r["ratio"] for r in rows], color=colors)
     for i, r in enumerate(rows):
         if r["target"]:
@@ -24,10 +26,13 @@ def plot(results: dict, path: str) -> None:
         ax.text(r["ratio"] * 1.05, i, f"{r['ratio']:.2f}", va="center", fontsize=8)
     ax.axvline(1.0, color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks([0.25, 0.5, 1, 2, 4])
     ax.set_yticks(list(y), [r["label"] for r in rows], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("ndgrad time / torch time (lower is better; black tick: target; "
-                  "orange: target missed)")
+    ax.set_xlabel("ndgrad / torch: time (memory for the last row); lower is better. Black tick: "
+                  "target; orange: missed; grey: no target", fontsize=8)
     v = results["meta"]["versions"]
     ax.set_title(f"ndgrad vs torch {v.get('torch', '?')}, 2 threads, float32 "
                  f"({results['meta']['date'][:10]})", fontsize=10)

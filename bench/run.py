@@ -217,7 +217,8 @@ def main(argv: list[str] | None = None) -> dict:
         except ImportError:
             if name in ("ndgrad", "torch"):
                 raise
-    min_time, repeats = (0.002, 3) if a.quick else (0.2, 7)
+    load0 = os.getloadavg()
+    min_time, repeats = (0.002, 3) if a.quick else (0.1, 15)  # many short samples: robust medians
     only = set(a.only.split(",")) if a.only else None
     results = []
     for w in WORKLOADS:
@@ -229,7 +230,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(table(results, list(libs)))
     out = {"meta": {"date": datetime.datetime.now().isoformat(timespec="seconds"),
                     "quick": a.quick, "machine": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count(), "threads": 2, "versions": _versions(libs)},
+                    "cpus": os.cpu_count(), "threads": 2, "versions": _versions(libs),
+                    "loadavg_before_after": [load0, os.getloadavg()]},  # other work skews times
            "workloads": results}
     path = a.out or os.path.join(HERE, "results", datetime.datetime.now().strftime(
         "%Y%m%d-%H%M%S") + (("-quick" if a.quick else "") + ".json"))
