@@ -16,14 +16,14 @@ import pkgutil
 import warnings
 
 import numpy as np
+import op_db.all  # noqa: F401  (registers every family)
 import torch
+from harness import flat_outputs, to_lib
+from op_db import OPS
 
 import ndgrad
 import ndgrad.nn.functional as F
-from harness import flat_outputs, to_lib
 from ndgrad.autograd.node import Op
-from op_db import OPS
-import op_db.all  # noqa: F401  (registers every family)
 
 NAMESPACES = {"": ndgrad, "linalg.": ndgrad.linalg, "fft.": ndgrad.fft, "F.": F}
 

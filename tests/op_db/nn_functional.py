@@ -298,7 +298,7 @@ register(
 
 # --- the rest of the public API (added for tests/test_op_coverage.py) ----------------------------
 def _inplace_act(name, *args, **kw):
-    """``F.<name>(y, ...)`` on a copy ``y`` of the input (in place on a leaf raises), returning y."""
+    """``F.<name>(y, ...)`` on a copy ``y`` of the input (in place on a leaf raises); returns y."""
 
     def fn(T, x):
         y = x.clone()

@@ -464,10 +464,10 @@ register(
 _BITWISE = ("int64", "bool")
 _SHIFT = binary(0, 50, 0, 20, pairs=INPLACE_PAIRS)
 register(
-    OpInfo("bitwise_and", lambda T, x, y: T.bitwise_and(x, y), binary(pairs=BROADCAST_PAIRS), dtypes=_BITWISE,
-           grad=False),
-    OpInfo("bitwise_xor", lambda T, x, y: T.bitwise_xor(x, y), binary(pairs=BROADCAST_PAIRS), dtypes=_BITWISE,
-           grad=False),
+    OpInfo("bitwise_and", lambda T, x, y: T.bitwise_and(x, y), binary(pairs=BROADCAST_PAIRS),
+           dtypes=_BITWISE, grad=False),
+    OpInfo("bitwise_xor", lambda T, x, y: T.bitwise_xor(x, y), binary(pairs=BROADCAST_PAIRS),
+           dtypes=_BITWISE, grad=False),
     OpInfo("bitwise_left_shift", lambda T, x, y: T.bitwise_left_shift(x, y),
            binary(-50, 50, 0, 20, pairs=BROADCAST_PAIRS), dtypes=("int64",), grad=False),
     OpInfo("bitwise_right_shift", lambda T, x, y: T.bitwise_right_shift(x, y),

@@ -45,11 +45,14 @@ class MinMax(Op):
         a, b = ctx.saved_tensors
         fn = ctx.fn
         first = (a > b) if fn in ("maximum", "fmax") else (a < b)
+        # masked_fill, not g * mask, as torch: a nan/inf gradient stays out of the losing side,
+        # and a nan input takes the whole gradient on both sides
         if fn in ("maximum", "minimum"):
-            w = first + (a == b) * 0.5
-            return g * w, g * (1 - w)
+            h = g.where(a != b, g * 0.5)
+            second = (a < b) if fn == "maximum" else (a > b)
+            return h.masked_fill(second, 0), h.masked_fill(first, 0)
         w = first | (a == b) | b.isnan()
-        return g * w, g * ~w
+        return g.masked_fill(~w, 0), g.masked_fill(w, 0)
 
 
 class Atan2(Op):

@@ -400,7 +400,7 @@ class Pow(Op):
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = g * _c(b * a.pow(b - 1))
-            ga = ga.masked_fill((b == 0) & (a == 0), 0) if ga.numel() else ga
+            ga = ga.masked_fill(b == 0, 0) if ga.numel() else ga  # torch: even for nan/inf a
         if ctx.needs_input_grad[1]:
             gb = g * _c(y * a.log())
             gb = gb.masked_fill((a == 0) & (b.real >= 0), 0) if gb.numel() else gb

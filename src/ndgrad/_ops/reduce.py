@@ -499,10 +499,14 @@ class VarMean(Op):
         a, v, m = ctx.saved_tensors
         axes, keepdim = ctx.axes, ctx.keepdim
         shape = a.shape
-        d = a - _expand_back(m, shape, axes, keepdim)
+        me = _expand_back(m, shape, axes, keepdim)
         if ctx.std:  # d std = d var / (2 std); a zero std gives a zero gradient
             gv = (gv / (2 * v)).masked_fill(v == 0, 0)
-        grad = _expand_back(gv, shape, axes, keepdim) * (2 / ctx.dof if ctx.dof else math.inf) * d
+        gv = _expand_back(gv, shape, axes, keepdim)
+        if not ctx.dof and axes is None:  # torch: inf, or nan where a equals its mean
+            grad = (gv * math.inf).masked_fill(a == me, math.nan)
+        else:
+            grad = gv * (2 / ctx.dof if ctx.dof else math.inf) * (a - me)
         return grad + _expand_back(gm, shape, axes, keepdim) / ctx.n
 
 
@@ -592,6 +596,8 @@ class Logsumexp(Op):
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
     """Same as torch.logsumexp."""
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
     if input.is_complex():
         raise not_implemented("logsumexp", input.dtype)
     axes = _axes(dim, input.ndim) if input.ndim else None
