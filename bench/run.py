@@ -31,6 +31,10 @@ from .workloads import WORKLOADS, Missing, Workload, matmul_numpy  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPTIONAL = ("autograd", "mygrad", "jax")
 MEM_TARGET = 1.2
+# BLAS/OpenMP worker threads spin for up to ~0.1 s after a call; a pause before each sample lets
+# them sleep, so one library's spinning threads never take the cores from the next one's sample
+# (torch's 1024x1024 matmul measured 3x slower right after NumPy's without it).
+COOL_DOWN = 0.15
 
 
 def import_lib(name: str):
@@ -65,6 +69,7 @@ def time_calls(fns: dict, min_time: float, repeats: int) -> dict:
     samples: dict = {k: [] for k in fns}
     for _ in range(repeats):
         for k, fn in fns.items():
+            time.sleep(COOL_DOWN)
             samples[k].append(_sample(fn, counts[k]))
     return {k: (statistics.median(v), min(v)) for k, v in samples.items()}
 
@@ -219,6 +224,8 @@ def main(argv: list[str] | None = None) -> dict:
                 raise
     load0 = os.getloadavg()
     min_time, repeats = (0.002, 3) if a.quick else (0.1, 15)  # many short samples: robust medians
+    global COOL_DOWN
+    COOL_DOWN = 0.0 if a.quick else COOL_DOWN
     only = set(a.only.split(",")) if a.only else None
     results = []
     for w in WORKLOADS:
