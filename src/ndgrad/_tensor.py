@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from . import _dtype as D
-from ._backend import CPU, device, device_of_array, tensor_device, to_device, to_numpy
+from ._backend import CPU, device, tensor_device, to_device, to_numpy
 from ._grad_mode import state as _grad_state
 
 
@@ -534,4 +534,3 @@ def as_array(x, dev: device, dt: D.dtype | None = None):
     return xp.asarray(x, dtype=None if dt is None else dt.np)
 
 
-_ = device_of_array  # re-exported for ops

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype as D
-from ._backend import CPU, device, to_device
+from ._backend import CPU, to_device
 from ._creation import _leaf, _size
 from ._grad_mode import no_grad
 from ._tensor import Tensor, _resolve_device, tensor_method
@@ -234,4 +234,3 @@ def _random_upper(dt) -> int:
 Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
 Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: multinomial(
     self, num_samples, replacement, generator=generator)
-_ = device

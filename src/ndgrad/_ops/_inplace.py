@@ -71,8 +71,7 @@ def _broadcast(a, b):
 
 def _snapshot(t: Tensor) -> Tensor:
     """The value ``t`` has now, at the same place in the graph, in a buffer of its own."""
-    s = Tensor._make(t._data.copy(), t._device, t._requires_grad, t._grad_fn, t._output_nr)
-    return s
+    return Tensor._make(t._data.copy(), t._device, t._requires_grad, t._grad_fn, t._output_nr)
 
 
 class CopySlices(Op):
