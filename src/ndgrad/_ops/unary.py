@@ -92,9 +92,11 @@ Log2 = unary("Log2", lambda xp, a: xp.log2(a), lambda a, g: g / _c(a * math.log(
 Log10 = unary("Log10", lambda xp, a: xp.log10(a), lambda a, g: g / _c(a * math.log(10)))
 Log1p = unary("Log1p", lambda xp, a: xp.log1p(a), lambda a, g: g / _c(a + 1))
 Sqrt = unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda y, g: g / _c(2 * y), saves="output")
-Rsqrt = unary("Rsqrt", lambda xp, a: 1 / xp.sqrt(a), lambda y, g: -0.5 * g * _c(y * y * y),
-              saves="output")
-Reciprocal = unary("Reciprocal", lambda xp, a: 1 / a, lambda y, g: -g * _c(y * y), saves="output")
+Rsqrt = unary("Rsqrt", lambda xp, a: xp.reciprocal(xp.sqrt(a)),
+              lambda y, g: -0.5 * g * _c(y * y * y), saves="output")
+# reciprocal, not 1 / a (NumPy 1.x gives float64 for a 0-d float32 a)
+Reciprocal = unary("Reciprocal", lambda xp, a: xp.reciprocal(a), lambda y, g: -g * _c(y * y),
+                   saves="output")
 Sigmoid = unary("Sigmoid", lambda xp, a: _sigmoid(xp, a), lambda y, g: g * _c(y * (1 - y)),
                 saves="output")
 Relu = unary("Relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype),
@@ -114,14 +116,15 @@ Lgamma = unary("Lgamma", lambda xp, a: special(xp, "lgamma")(a), lambda a, g: g 
                complex_err=_kernel("lgamma_vml_cpu"))
 Digamma = unary("Digamma", lambda xp, a: _digamma(xp, a), lambda a, g: g * polygamma(1, a),
                 complex_err=_kernel("digamma"))
-Sinc = unary("Sinc", lambda xp, a: xp.sinc(a), lambda a, g: g * _c(_sinc_grad(a)))
+Sinc = unary("Sinc", lambda xp, a: xp.sinc(a).astype(a.dtype, copy=False),  # 0-d: NumPy 1.x
+             lambda a, g: g * _c(_sinc_grad(a)))
 Frac = unary("Frac", lambda xp, a: a - xp.trunc(a), lambda a, g: g, saves=None,
              bool_err=_kernel("frac_cpu"), complex_err=_kernel("frac_cpu"))
 
 
 def _sigmoid(xp, a):
-    if a.dtype.kind == "c":
-        return 1 / (1 + xp.exp(-a))
+    if a.dtype.kind == "c":  # astype: NumPy 1.x makes a 0-d complex64 with 1 complex128
+        return (1 / (1 + xp.exp(-a))).astype(a.dtype, copy=False)
     # exp of a non-positive number only, so large |a| neither overflows nor loses precision
     e = xp.exp(-xp.abs(a))
     return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype)
