@@ -94,7 +94,7 @@ def _sig_np(xp, a):
     return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
 
-Hardtanh = _act("Hardtanh", lambda xp, a, lo, hi: xp.clip(a, lo, hi),
+Hardtanh = _act("Hardtanh", lambda xp, a, lo, hi: xp.clip(a, lo, hi).astype(a.dtype, copy=False),
                 lambda a, g, lo, hi: g * ((a > lo) & (a < hi)))
 LeakyRelu = _act("LeakyRelu", lambda xp, a, slope: xp.where(a > 0, a, a * slope).astype(a.dtype),
                  lambda a, g, slope: where(a > 0, g, g * slope))
