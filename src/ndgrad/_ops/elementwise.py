@@ -238,7 +238,7 @@ class Add(Op):
         if alpha == 1:
             return a + b
         ctx.alpha = _alpha(a, alpha)
-        return a + ctx.alpha * b
+        return (a + ctx.alpha * b).astype(a.dtype, copy=False)  # NumPy 1.x: 0-d gave float64
 
     def backward(ctx, g):
         alpha = getattr(ctx, "alpha", None)
@@ -253,6 +253,9 @@ def _alpha(a, alpha):
     if a.dtype.kind in "iub" and isinstance(alpha, float):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
+    if isinstance(alpha, complex) and a.dtype.kind != "c":
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
     return alpha
 
 
@@ -266,7 +269,7 @@ class Sub(Op):
         if alpha == 1:
             return a - b
         ctx.alpha = _alpha(a, alpha)
-        return a - ctx.alpha * b
+        return (a - ctx.alpha * b).astype(a.dtype, copy=False)
 
     def backward(ctx, g):
         alpha = getattr(ctx, "alpha", None)
