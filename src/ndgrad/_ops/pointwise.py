@@ -275,8 +275,8 @@ class Logit(Op):
 
         def f(xp, x):
             z = x if eps is None else xp.clip(x, eps, 1 - eps)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return xp.log(z / (1 - z))
+            with np.errstate(divide="ignore", invalid="ignore"):  # astype: NumPy 1.x, 0-d
+                return xp.log(z / (1 - z)).astype(x.dtype, copy=False)
 
         return _compute(ctx.xp, f, a)
 

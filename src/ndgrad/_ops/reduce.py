@@ -219,7 +219,7 @@ class Nansum(Sum):
             nan = ctx.xp.isnan(a)
             if ctx.needs_input_grad[0]:
                 ctx.save(nan)
-            a = ctx.xp.where(nan, 0, a).astype(a.dtype, copy=False)
+            a = ctx.xp.where(nan, ctx.xp.zeros((), a.dtype), a)
         return Sum.forward(ctx, a, axes, keepdim, dtype)
 
     def backward(ctx, g):

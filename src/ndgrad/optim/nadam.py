@@ -53,7 +53,7 @@ class NAdam(Optimizer):
                     g = A.added(g, param, wd)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
-            state["mu_product"]._data *= mu  # a float32 running product, as in torch
+            state["mu_product"]._data *= np.float32(mu)  # a float32 running product, as in torch
             mu_product = state["mu_product"].item()
             A.lerp_(m, g, 1 - beta1)
             v *= beta2
