@@ -25,7 +25,7 @@ class FftC2C(Op):
     def forward(ctx, a, axes, forward, norm):
         ctx.args = (axes, forward, norm)
         fn = ctx.xp.fft.fftn if forward else ctx.xp.fft.ifftn
-        return fn(a, axes=axes, norm=norm)
+        return _complex(ctx.xp, fn(a, axes=axes, norm=norm), a)
 
     def backward(ctx, g):
         axes, forward, norm = ctx.args
@@ -39,7 +39,7 @@ class FftR2C(Op):
 
     def forward(ctx, a, axes, norm):
         ctx.args = (axes, norm, a.shape[axes[-1]])
-        return ctx.xp.fft.rfftn(a, axes=axes, norm=norm)
+        return _complex(ctx.xp, ctx.xp.fft.rfftn(a, axes=axes, norm=norm), a)
 
     def backward(ctx, g):
         # zero-fill the dropped half, then the inverse complex transform's real part
@@ -55,7 +55,8 @@ class FftC2R(Op):
     def forward(ctx, a, axes, norm, n):
         ctx.args = (axes, norm, n)
         s = [a.shape[ax] for ax in axes[:-1]] + [n]
-        return ctx.xp.fft.irfftn(a, s=s, axes=axes, norm=norm)
+        return ctx.xp.fft.irfftn(a, s=s, axes=axes, norm=norm).astype(
+            ctx.xp.finfo(a.dtype).dtype, copy=False)  # NumPy 1.x computes in double
 
     def backward(ctx, g):
         # the onesided forward transform, with the bins that stand for two (their mirror images
@@ -68,6 +69,11 @@ class FftC2R(Op):
         ax = axes[-1]
         return cat([gi.narrow(ax, 0, 1), gi.narrow(ax, 1, twice) * 2,
                     gi.narrow(ax, 1 + twice, gi.shape[ax] - 1 - twice)], ax)
+
+
+def _complex(xp, out, a):
+    """The complex dtype of ``a``'s precision: NumPy 1.x's fft gives complex128 for float32."""
+    return out.astype(xp.result_type(a.dtype, xp.complex64), copy=False)
 
 
 def _named(t, name):
