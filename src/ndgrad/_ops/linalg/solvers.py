@@ -98,6 +98,12 @@ def _is_vector_rhs(A, B):
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
 
 
+def _stacked(a, b):
+    """``b`` with a's batch rank: NumPy 1.x's solve reads a ``b`` with one dim fewer than ``a``
+    as a stack of vectors, NumPy 2's always as matrices."""
+    return b[(None,) * (a.ndim - b.ndim)] if b.ndim < a.ndim else b
+
+
 class Solve(Op):
     """X = A^{-1} B; ``vec`` marks a vector right-hand side."""
 
@@ -105,7 +111,7 @@ class Solve(Op):
 
     def forward(ctx, a, b, vec=False, check=True):
         xp = ctx.xp
-        bm = b[..., None] if vec else b
+        bm = _stacked(a, b[..., None] if vec else b)
         try:
             x, info = xp.linalg.solve(a, bm), xp.zeros(a.shape[:-2], xp.int32)
         except xp.linalg.LinAlgError:
@@ -173,7 +179,7 @@ class SolveTriangular(Op):
         if unitriangular:
             t = xp.where(xp.eye(n, dtype=bool), xp.ones((), a.dtype), t)
         try:
-            x = xp.linalg.solve(t, b)
+            x = xp.linalg.solve(t, _stacked(a, b))
         except xp.linalg.LinAlgError:  # a zero on the diagonal: BLAS divides by it anyway
             x = _lapack.trsm(xp, t, b, upper)
         ctx.args = (upper, unitriangular)
