@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from .._grad_mode import anomaly, set_grad_enabled
 from .._grad_mode import state as _state
+from .._backend import device_of_array
 from .._tensor import Tensor, refresh_view
 
 _Grads = list  # one gradient (or None) per output of a node
@@ -64,13 +67,20 @@ def _roots(tensors: tuple, grads: tuple | None, create_graph: bool) -> tuple[lis
     return edges, root_grads
 
 
-def _add(a: Tensor | None, b: Tensor, create_graph: bool) -> Tensor:
+def _add(a, b, create_graph: bool):
+    """a + b for gradient buffers: tensors (recorded under create_graph) or raw arrays."""
     if a is None:
         return b
     if create_graph:
         return a + b
-    # never in place (a may be aliased); asarray: 0-d sums come back from NumPy as scalars
-    return Tensor._make(a._device.xp.asarray(a._data + b._data), a._device)
+    if type(a) is Tensor:
+        return Tensor._make(_sum(a._data, b._data), a._device)
+    return _sum(a, b)
+
+
+def _sum(a, b):
+    s = a + b  # never in place: a may be aliased
+    return np.asarray(s) if isinstance(s, np.generic) else s  # NumPy's 0-d sums are scalars
 
 
 def _call_hooks(hooks: list, g: Tensor) -> Tensor:
@@ -151,9 +161,15 @@ def _graph(roots: list, targets) -> tuple[dict, set | None]:
 def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
         targets: dict | None = None) -> dict:
     """Backpropagate ``root_grads`` from the ``roots`` edges. Gradients reach leaves' ``.grad``,
-    or, with ``targets`` (a collection of edges), are returned as {edge: gradient} instead."""
+    or, with ``targets`` (a collection of edges), are returned as {edge: gradient} instead.
+
+    First order (no create_graph, no anomaly mode) runs on raw arrays: nodes with a
+    ``backward_raw`` skip Tensor wrapping; the others, and hooks, see tensors as usual."""
     deps, needed = _graph(roots, targets)
-    buffers: dict = {}  # node -> gradients of its outputs (a list; a Tensor for one output)
+    raw = not create_graph and not anomaly.enabled
+    if raw:
+        root_grads = [g._data for g in root_grads]
+    buffers: dict = {}  # node -> gradients of its outputs (a list; one value for one output)
     leaves: dict = {}
     ready = []  # only roots can start with no pending edges
     for (fn, nr), g in zip(roots, root_grads):
@@ -177,19 +193,15 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
             in_grads = None
             if g is not None:
                 grads = [g] if fn.out_meta is None else g
-                if fn._hooks:
-                    grads = _node_hooks(fn, grads)
-                if targets is not None:
-                    for nr, gi in enumerate(grads):
-                        if gi is not None and (fn, nr) in targets:
-                            captured[fn, nr] = gi
-                if needed is None or fn in needed:
-                    in_grads = _backward(fn, grads) if anomaly.enabled else \
-                        fn._apply_backward(grads)
-                    if fn._hooks and "post" in fn._hooks:
-                        in_grads = _post_hooks(fn, in_grads, grads)
-                    if not retain_graph:
-                        fn._release()
+                if raw and not fn._hooks:
+                    if targets is not None:
+                        _capture(fn, grads, targets, captured)
+                    if needed is None or fn in needed:
+                        in_grads = fn._apply_raw(grads)
+                else:
+                    in_grads = _run_node(fn, grads, raw, targets, captured, needed)
+                if in_grads is not None and not retain_graph:
+                    fn._release()
             for e, gi in zip(fn.next_edges, in_grads or _NONES(len(fn.next_edges))):
                 if e is None:
                     continue
@@ -212,14 +224,48 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
             if targets is not None and (leaf, 0) not in targets:
                 continue
             if leaf._hooks:
-                g = _call_hooks(leaf._hooks, g)
+                g = _call_hooks(leaf._hooks, _tensor(g, leaf._device))
             if targets is None:
                 _accumulate(leaf, g, create_graph)
             else:
                 captured[leaf, 0] = g
     finally:
         _state.grad_enabled = prev_mode
+    if raw:
+        for k, g in captured.items():
+            if type(g) is not Tensor:
+                captured[k] = Tensor._make(g, device_of_array(g))
     return captured
+
+
+def _tensor(g, dev) -> Tensor:
+    return g if type(g) is Tensor else Tensor._make(g, dev)
+
+
+def _capture(fn, grads, targets, captured) -> None:
+    for nr, gi in enumerate(grads):
+        if gi is not None and (fn, nr) in targets:
+            captured[fn, nr] = gi
+
+
+def _run_node(fn, grads, raw, targets, captured, needed) -> tuple | None:
+    """One node's backward through tensors: its hooks, captured gradients, anomaly checks.
+    With ``raw``, the grads come and go as arrays."""
+    if raw:
+        dev = device_of_array(next(g for g in grads if g is not None))
+        grads = [None if g is None else Tensor._make(g, dev) for g in grads]
+    if fn._hooks:
+        grads = _node_hooks(fn, grads)
+    if targets is not None:
+        _capture(fn, grads, targets, captured)
+    if needed is not None and fn not in needed:
+        return None
+    in_grads = _backward(fn, grads) if anomaly.enabled else fn._apply_backward(grads)
+    if fn._hooks and "post" in fn._hooks:
+        in_grads = _post_hooks(fn, in_grads, grads)
+    if raw:
+        in_grads = tuple([None if g is None else g._data for g in in_grads])
+    return in_grads
 
 
 def _NONES(n: int) -> tuple:
@@ -244,8 +290,9 @@ def _backward(fn, grads: _Grads) -> tuple:
     return res
 
 
-def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
-    """Add into ``leaf.grad`` as torch's AccumulateGrad does: in place unless recording."""
+def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
+    """Add into ``leaf.grad`` as torch's AccumulateGrad does: in place unless recording. ``g`` is
+    a Tensor, or a raw array in first-order runs."""
     old = leaf._grad
     if old is None:
         if create_graph and g._requires_grad:
@@ -253,11 +300,12 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
             g._grad_fn._name = "torch::autograd::CopyBackwards"
             leaf._grad = g
         else:  # a buffer of our own, so later calls can add into it in place
-            leaf._grad = Tensor._make(g._data.copy(), g._device)
+            d = g._data if type(g) is Tensor else g
+            leaf._grad = Tensor._make(d.copy(), leaf._device)
     elif create_graph:
         leaf._grad = old + g
     else:
-        old._data += g._data
+        old._data += g._data if type(g) is Tensor else g
         old._vc[0] += 1
     hooks = getattr(leaf, "_post_accumulate_grad_hooks", None)  # {id: hook(leaf)}; DDP uses it
     if hooks:

@@ -7,7 +7,7 @@ import re
 import traceback
 import weakref
 
-from .._backend import CPU
+from .._backend import CPU, device_of_array
 from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, refresh_view
@@ -32,6 +32,9 @@ class Node:
 
     __slots__ = ("next_edges", "saved", "needs_input_grad", "xp", "in_meta", "out_meta", "_name",
                  "_hooks", "__weakref__", "__dict__")
+    # Optional first-order backward on raw arrays (no Tensor wrapping, no graph): a primitive on a
+    # hot path may define it beside ``backward``; it may return NotImplemented to defer to it.
+    backward_raw = None
 
     def name(self) -> str:
         return self._name or type(self).__name__ + "Backward0"
@@ -88,6 +91,27 @@ class Node:
                      for g, m in zip(grads, self.out_meta)]
         res = self.backward(*grads)
         return _check_grads(self, res if type(res) is tuple else (res,))
+
+    def _apply_raw(self, grads: list) -> tuple:
+        """First-order backward on arrays: ``backward_raw`` if the op has one (and takes these
+        grads), else ``backward`` on tensors wrapped around them."""
+        if self.backward_raw is not None:
+            if self.out_meta is not None:
+                grads = [g if g is not None or m is None else m[2].xp.zeros(m[0], m[1])
+                         for g, m in zip(grads, self.out_meta)]
+            res = self.backward_raw(*grads)
+            if res is not NotImplemented:
+                return _check_arrays(self, res if type(res) is tuple else (res,))
+        dev = device_of_array(next(g for g in grads if g is not None))
+        res = self._apply_backward([None if g is None else Tensor._make(g, dev) for g in grads])
+        return tuple([None if g is None else g._data for g in res])
+
+    @property
+    def saved_arrays(self) -> tuple:
+        """The saved values as arrays, version-checked (for ``backward_raw``)."""
+        if self.saved is _FREED:
+            raise RuntimeError(FREED_MSG)
+        return tuple([_unpack_array(self, s) for s in self.saved])
 
     def backward(self, *grads):
         raise NotImplementedError
@@ -157,6 +181,39 @@ def _check_grads(node, res: tuple) -> tuple:
     return tuple(out)
 
 
+def _check_arrays(node, res: tuple) -> tuple:
+    """``_check_grads`` for raw arrays: summed to each input's shape and cast to its dtype."""
+    out = []
+    for g, meta in zip(res, node.in_meta):
+        if g is None or meta is None:
+            out.append(None)
+            continue
+        shape, dt = meta
+        if g.shape != shape:
+            if not _expandable(shape, g.shape):
+                return _check_grads(node, tuple(  # raises torch's error
+                    None if r is None else Tensor._make(node.xp.asarray(r)) for r in res))
+            g = sum_to_array(g, shape)
+        if g.dtype != dt:
+            g = (g.real if g.dtype.kind == "c" and dt.kind != "c" else g).astype(dt)
+        elif type(g) is not node.xp.ndarray:  # NumPy gives 0-d results as scalars
+            g = node.xp.asarray(g)
+        out.append(g)
+    return tuple(out)
+
+
+def sum_to_array(g, shape):
+    """Sum the array ``g`` over the axes that broadcasting ``shape`` to ``g.shape`` added."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                      if n == 1 and g.shape[i + lead] != 1)
+    if not axes:
+        return g.reshape(shape)
+    if g.itemsize == 2 and g.dtype.kind != "i":  # half: accumulate in float32, as torch does
+        return g.sum(axis=axes, keepdims=True, dtype="float32").astype(g.dtype).reshape(shape)
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
 def _expandable(shape, to) -> bool:
     return len(shape) <= len(to) and all(s in (1, t) for s, t in zip(shape[::-1], to[::-1]))
 
@@ -176,6 +233,17 @@ def _unpack(node, s):
         t._vc = vc
         return t
     return obj
+
+
+def _unpack_array(node, s):
+    if s is None:
+        return None
+    kind, obj, vc, version = s
+    if kind is _HOOKED:
+        return vc(obj)._data
+    if vc[0] != version:
+        raise RuntimeError(_modified_message(node, obj, kind, vc[0], version))
+    return obj[0] if kind is _OUT else obj._data
 
 
 def _modified_message(node, obj, kind, now, version) -> str:
