@@ -10,6 +10,8 @@ from autograd_compare import same
 
 import ndgrad
 
+NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
 CASES = {
     # legacy constructor
     "Tensor_sizes": lambda L: L.Tensor(2, 3).shape,
@@ -286,8 +288,10 @@ def test_dlpack_is_zero_copy(direction):
     x = ndgrad.arange(6.0).reshape(2, 3)
     if direction == "ndgrad_to_numpy":
         other = np.from_dlpack(x)
-        other[0, 0] = -1
-        assert x[0, 0].item() == -1 and other.shape == (2, 3)
+        assert np.shares_memory(other, x.numpy()) and other.shape == (2, 3)
+        if NUMPY2:  # NumPy 1.x imports every DLPack array read-only
+            other[0, 0] = -1
+            assert x[0, 0].item() == -1
     elif direction == "numpy_to_ndgrad":
         a = np.arange(6.0).reshape(2, 3)
         t = ndgrad.from_dlpack(a)
@@ -305,8 +309,22 @@ def test_dlpack_is_zero_copy(direction):
         y = ndgrad.from_dlpack(t)
         y[0, 1] = 42
         assert t[0, 1].item() == 42 and y.dtype is ndgrad.int64 and y.data_ptr() == t.data_ptr()
+        s = ndgrad.from_dlpack(t.t())  # strided views travel too
+        assert s.stride() == t.t().stride() and s.data_ptr() == t.data_ptr()
         b = ndgrad.from_dlpack(torch.tensor([True, False]))
         assert b.dtype is ndgrad.bool and b.tolist() == [True, False]
+
+
+def test_from_dlpack_is_writable_as_in_torch():
+    # torch writes through even to a read-only NumPy array; NumPy 1.x marks every import read-only
+    def f(lib):
+        a = np.arange(3.0)
+        a.flags.writeable = False
+        t = lib.from_dlpack(a)
+        t[0] = 5
+        return t, a.tolist()
+
+    same(f)
 
 
 def test_dlpack_refuses_tensors_requiring_grad():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import math
 import numbers
+import types
 
 import numpy as np
 
@@ -252,11 +253,19 @@ def from_dlpack(ext) -> Tensor:
     """Same as torch.from_dlpack: zero-copy import of a DLPack producer (NumPy, torch, CuPy)."""
     dev_type, dev_id = ext.__dlpack_device__()
     if dev_type == 1:  # kDLCPU
-        return Tensor._make(np.from_dlpack(ext), CPU)
+        arr = np.from_dlpack(ext)
+        return Tensor._make(arr if arr.flags.writeable else _writable(arr), CPU)
     from ._backend import cupy
 
     arr = cupy().from_dlpack(ext)
     return Tensor._make(arr, device("cuda", int(dev_id)))
+
+
+def _writable(arr):
+    """torch imports DLPack memory writable; NumPy 1.x imports all of it read-only (the protocol
+    had no flag): the same memory, writable, via a holder's array interface that keeps ``arr``."""
+    iface = dict(arr.__array_interface__, data=(arr.__array_interface__["data"][0], False))
+    return np.asarray(types.SimpleNamespace(__array_interface__=iface, keep=arr))
 
 
 # --- filled ----------------------------------------------------------------------------------------
