@@ -119,15 +119,21 @@ def _trace():
         return wrapper
 
     original = Op.__dict__["apply"]
+    original_pair = Op.__dict__["apply_pair"]
 
     def apply(cls, *a, **k):
         applied.add(cls)
         return original.__func__(cls, *a, **k)
 
+    def apply_pair(cls, *a, **k):
+        applied.add(cls)
+        return original_pair.__func__(cls, *a, **k)
+
     try:
         for mod, name, f in saved:
             setattr(mod, name, spy(mod, name, f))
         Op.apply = classmethod(apply)
+        Op.apply_pair = classmethod(apply_pair)
         with warnings.catch_warnings():  # deprecations and nan/inf warnings: test_ops reports them
             warnings.simplefilter("ignore")
             for op in OPS:
@@ -135,6 +141,7 @@ def _trace():
                     _run(op)
     finally:
         Op.apply = original
+        Op.apply_pair = original_pair
         for mod, name, f in saved:
             setattr(mod, name, f)
     return called, applied

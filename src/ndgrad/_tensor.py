@@ -285,11 +285,6 @@ class Tensor:
         self._hooks.append(hook)
         return _RemovableHandle(self._hooks, hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
     def detach(self) -> Tensor:
         t = Tensor._make(self._data, self._device)
         t._vc = self._vc  # a view: shares the version counter, like torch

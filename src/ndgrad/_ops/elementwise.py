@@ -66,6 +66,25 @@ def _c(x):
     return x.conj() if x.is_complex() else x
 
 
+def conj_array(x):
+    """``_c`` for raw arrays."""
+    return x.conj() if x.dtype.kind == "c" else x
+
+
+def keep_where(xp, keep, g):
+    """The array ``g`` where ``keep``, else +0: torch's ``g.masked_fill(~keep, 0)`` (nan and -0
+    included). Masks the bits instead of branching: ~10x faster than where() on a random mask."""
+    if g.dtype.kind == "c":
+        return xp.where(keep, g, xp.zeros((), g.dtype))
+    bits = _INT_OF_SIZE[g.itemsize]
+    m = xp.negative(keep.view(xp.int8), dtype=bits)  # 0 or all ones
+    out = m if m.shape == g.shape and type(m) is xp.ndarray else None
+    return xp.bitwise_and(m, g.view(bits), out=out).view(g.dtype)
+
+
+_INT_OF_SIZE = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
 # --- binary primitives --------------------------------------------------------------------------
 
 
@@ -161,21 +180,20 @@ def binary(cls, a, b, dt=None, **kw):
 
     Both operands reach ``forward`` as arrays; ``dt`` (None when no cast is needed) is the
     promoted dtype that ``forward`` casts them to with ``_as``."""
-    fast = _FAST.get(cls)
-    if (fast is not None and not kw and type(a) is Tensor and type(b) is Tensor
-            and a._data.dtype is b._data.dtype and a._device is b._device
-            and not ((a._requires_grad or b._requires_grad) and _grad_state.grad_enabled)):
-        # Same dtype, nothing to record (e.g. inside backward): skip promotion and Op.apply.
-        try:
-            return wrap(fast(a._data, b._data), a._device)
-        except (ValueError, TypeError):
-            pass  # the full path below raises torch's error
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if dt is None and a._data.dtype is not b._data.dtype:
+            dt = D.result_type(a, b)
+        elif (dt is None and not kw and a._device is b._device and cls in _FAST
+              and not ((a._requires_grad or b._requires_grad) and _grad_state.grad_enabled)):
+            # Same dtype, nothing to record (e.g. inside backward): skip Op.apply.
+            try:
+                return wrap(_FAST[cls](a._data, b._data), a._device)
+            except (ValueError, TypeError):
+                pass  # the full path below raises torch's error
+    else:
         a, b, dt = _mixed(cls, a, b, dt)
-    elif dt is None and a._data.dtype is not b._data.dtype:
-        dt = D.result_type(a, b)
     try:
-        return cls.apply(a, b, dt=dt, **kw)
+        return cls.apply(a, b, dt=dt, **kw) if kw else cls.apply_pair(a, b, dt)
     except ValueError:
         _broadcast_error(a, b)
         raise
@@ -244,6 +262,8 @@ class Add(Op):
         alpha = getattr(ctx, "alpha", None)
         return g, g if alpha is None else g * _conj_scalar(alpha)
 
+    backward_raw = backward  # the same formula on arrays
+
 
 def _conj_scalar(x):
     return x.conjugate() if isinstance(x, complex) else x
@@ -275,6 +295,8 @@ class Sub(Op):
         alpha = getattr(ctx, "alpha", None)
         return g, -g if alpha is None else g * -_conj_scalar(alpha)
 
+    backward_raw = backward  # the same formula on arrays
+
 
 def _sub_bool(a, b):
     if a.dtype.kind == b.dtype.kind:
@@ -289,14 +311,21 @@ class Mul(Op):
     __slots__ = ()
 
     def forward(ctx, a, b, dt=None):
-        a, b = _as(a, dt), _as(b, dt)
-        ctx.save(b if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
+        if dt is not None:
+            a, b = _as(a, dt), _as(b, dt)
+        need = ctx.needs_input_grad
+        ctx.saved = (b if need[0] else None, a if need[1] else None)
         return a * b
 
     def backward(ctx, g):
         b, a = ctx.saved_tensors
         return (g * _c(b) if ctx.needs_input_grad[0] else None,
                 g * _c(a) if ctx.needs_input_grad[1] else None)
+
+    def backward_raw(ctx, g):
+        b, a = ctx.saved_arrays
+        return (g * conj_array(b) if ctx.needs_input_grad[0] else None,
+                g * conj_array(a) if ctx.needs_input_grad[1] else None)
 
 
 _FAST = {Add: operator.add, Sub: operator.sub, Mul: operator.mul}  # binary's same-dtype path
@@ -337,6 +366,14 @@ class Div(Op):
             return g * 0, g * 0
         a, b = ctx.saved_tensors
         return g / _c(b), -g * _c(a / (b * b))
+
+    def backward_raw(ctx, g):
+        if not ctx.saved:
+            return NotImplemented
+        a, b = ctx.saved_arrays
+        need = ctx.needs_input_grad
+        return (g / conj_array(b) if need[0] else None,
+                -g * conj_array(a / (b * b)) if need[1] else None)
 
 
 def _floor_div(xp, a, b):
@@ -408,6 +445,14 @@ class Pow(Op):
             gb = g * _c(y * a.log())
             gb = gb.masked_fill((a == 0) & (b.real >= 0), 0) if gb.numel() else gb
         return ga, gb
+
+    def backward_raw(ctx, g):
+        a, b, _ = ctx.saved_arrays
+        if ctx.needs_input_grad[1] or b.ndim or a.dtype.kind == "c":
+            return NotImplemented  # the general case, on tensors
+        if b == 0:  # torch: a zero gradient, even for nan/inf a
+            return ctx.xp.zeros_like(g), None
+        return g * (b * a ** (b - 1) if b != 2 else 2 * a), None  # 2 * a: the same bits, faster
 
 
 Pow.scalar_exponent = False
@@ -699,6 +744,12 @@ class Where(Op):
         (cond,) = ctx.saved_tensors
         zero = g.new_zeros(())
         return None, where(cond, g, zero), where(cond, zero, g)
+
+    def backward_raw(ctx, g):
+        (cond,) = ctx.saved_arrays
+        need, xp = ctx.needs_input_grad, ctx.xp
+        return (None, keep_where(xp, cond, g) if need[1] else None,
+                keep_where(xp, ~cond, g) if need[2] else None)
 
 
 def where(condition: Tensor, input=None, other=None, *, out=None):

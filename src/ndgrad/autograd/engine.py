@@ -51,9 +51,11 @@ def _roots(tensors: tuple, grads: tuple | None, create_graph: bool) -> tuple[lis
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
                                "grad_fn")
         if g is None:
-            if t._data.size != 1:
+            d = t._data
+            if d.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = Tensor._make(t._device.xp.ones(t._data.shape, t._data.dtype), t._device)
+            one = t._device.xp.array(1, d.dtype)  # faster than ones() for the usual 0-d loss
+            g = Tensor._make(one if d.ndim == 0 else one.reshape(d.shape), t._device)
         else:
             if g._data.shape != t._data.shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
@@ -342,6 +344,14 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         if g is not None:
             with set_grad_enabled(create_graph):
                 _accumulate(t, g, create_graph)
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Same as torch.Tensor.backward."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+Tensor.backward = _tensor_backward
 
 
 def _check_inputs(inputs: tuple) -> None:

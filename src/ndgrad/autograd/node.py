@@ -184,22 +184,27 @@ def _check_grads(node, res: tuple) -> tuple:
 def _check_arrays(node, res: tuple) -> tuple:
     """``_check_grads`` for raw arrays: summed to each input's shape and cast to its dtype."""
     out = []
+    nd = node.xp.ndarray
     for g, meta in zip(res, node.in_meta):
         if g is None or meta is None:
             out.append(None)
-            continue
-        shape, dt = meta
-        if g.shape != shape:
-            if not _expandable(shape, g.shape):
-                return _check_grads(node, tuple(  # raises torch's error
-                    None if r is None else Tensor._make(node.xp.asarray(r)) for r in res))
-            g = sum_to_array(g, shape)
-        if g.dtype != dt:
-            g = (g.real if g.dtype.kind == "c" and dt.kind != "c" else g).astype(dt)
-        elif type(g) is not node.xp.ndarray:  # NumPy gives 0-d results as scalars
-            g = node.xp.asarray(g)
-        out.append(g)
+        elif g.shape == meta[0] and g.dtype is meta[1] and type(g) is nd:
+            out.append(g)
+        else:
+            out.append(_fix_array(node, g, meta, res))
     return tuple(out)
+
+
+def _fix_array(node, g, meta, res):
+    shape, dt = meta
+    if g.shape != shape:
+        if not _expandable(shape, g.shape):
+            _check_grads(node, tuple(  # raises torch's error
+                None if r is None else Tensor._make(node.xp.asarray(r)) for r in res))
+        g = sum_to_array(g, shape)
+    if g.dtype != dt:
+        g = (g.real if g.dtype.kind == "c" and dt.kind != "c" else g).astype(dt)
+    return g if type(g) is node.xp.ndarray else node.xp.asarray(g)  # NumPy's 0-d scalars
 
 
 def sum_to_array(g, shape):
@@ -283,10 +288,15 @@ class Op(Node):
 
     __slots__ = ()
 
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "backward" in cls.__dict__ and "backward_raw" not in cls.__dict__:
+            cls.backward_raw = None  # an inherited raw backward would not match the new backward
+
     @classmethod
     def apply(cls, *args, **kw):
         dev = None
-        record = False
+        needs = []  # per argument: a Tensor that requires grad?
         arrays = []
         for a in args:
             if isinstance(a, Tensor):
@@ -294,10 +304,10 @@ class Op(Node):
                     dev = a._device
                 elif a._device is not dev:
                     _device_mismatch(cls, dev, a._device)
-                if a._requires_grad:
-                    record = True
+                needs.append(a._requires_grad)
                 arrays.append(a._data)
             else:
+                needs.append(False)
                 arrays.append(a)
         if dev is None:
             dev = CPU
@@ -305,16 +315,68 @@ class Op(Node):
         xp = ctx.xp = dev.xp
         ctx.saved = ()
         ctx._name = None
-        if not (record and _grad_state.grad_enabled):
+        if not (True in needs and _grad_state.grad_enabled):
             ctx.needs_input_grad = _NO_GRAD
             out = cls.forward(ctx, *arrays, **kw)
             if type(out) is tuple:
                 return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev)
                              for o in out)
             return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
-        ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        ctx.needs_input_grad = needs = tuple(needs)
         out = cls.forward(ctx, *arrays, **kw)
-        return _record(ctx, args, arrays, out, dev, xp)
+        _edges(ctx, args, needs)
+        if type(out) is tuple:
+            return _record_outputs(ctx, args, arrays, out, dev, xp)
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)
+        diff = out.dtype.kind in "fcV"  # integer outputs (indices) are not differentiable
+        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+        ctx.out_meta = None
+        if ctx.saved:
+            ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
+        return res
+
+
+    @classmethod
+    def apply_pair(cls, a, b, dt=None):
+        """``apply(a, b, dt=dt)`` unrolled for the commonest call, a binary op on a tensor and
+        a tensor or a raw 0-d array (a promoted Python scalar)."""
+        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+        dev = a._device if ta else b._device
+        if ta and tb and b._device is not dev:
+            _device_mismatch(cls, dev, b._device)
+        ra, rb = ta and a._requires_grad, tb and b._requires_grad
+        da, db = a._data if ta else a, b._data if tb else b
+        ctx = object.__new__(cls)
+        xp = ctx.xp = dev.xp
+        ctx.saved = ()
+        ctx._name = None
+        if not ((ra or rb) and _grad_state.grad_enabled):
+            ctx.needs_input_grad = _NO_GRAD
+            out = cls.forward(ctx, da, db, dt)
+            return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
+        ctx.needs_input_grad = (ra, rb)
+        out = cls.forward(ctx, da, db, dt)
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)
+        ctx.next_edges = (_edge(a) if ra else None, _edge(b) if rb else None)
+        ctx.in_meta = ((da.shape, da.dtype) if ra else None, (db.shape, db.dtype) if rb else None)
+        ctx._hooks = None
+        if _anomaly.enabled:
+            ctx._stack = traceback.format_stack()[:-1]
+        diff = out.dtype.kind in "fcV"
+        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+        ctx.out_meta = None
+        if ctx.saved:
+            if _grad_state.saved_hooks:
+                ctx.saved = tuple([_pack(s, (a, b), (da, db), (out,), (res,), dev)
+                                   for s in ctx.saved])
+            else:  # _pack inlined for the usual saved values: the inputs
+                ctx.saved = tuple([
+                    None if s is None else (_IN, a, a._vc, a._vc[0]) if s is da and ta else
+                    (_IN, b, b._vc, b._vc[0]) if s is db and tb else
+                    _pack(s, (a, b), (da, db), (out,), (res,), dev) for s in ctx.saved])
+        return res
 
 
 class _NoGrad(tuple):
@@ -327,14 +389,21 @@ class _NoGrad(tuple):
 _NO_GRAD = _NoGrad()
 
 
+def _edge(a: Tensor) -> tuple:
+    """The graph edge to a tensor that requires grad: its node, or itself for a leaf."""
+    if a._base is not None and a._view_ver != a._vc[0]:
+        refresh_view(a)  # a view whose base changed in place
+    fn = a._grad_fn
+    return (a, 0) if fn is None else (fn, a._output_nr)
+
+
 def _edges(node, args, needs) -> None:
     edges, meta = [], []
     for a, need in zip(args, needs):
         if need:
-            if a._base is not None and a._view_ver != a._vc[0]:
-                refresh_view(a)  # a view whose base changed in place
-            edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
-            meta.append((a._data.shape, a._data.dtype))
+            edges.append(_edge(a))
+            d = a._data
+            meta.append((d.shape, d.dtype))
         else:
             edges.append(None)
             meta.append(None)
@@ -342,20 +411,11 @@ def _edges(node, args, needs) -> None:
     node.in_meta = tuple(meta)
     node._hooks = None
     if _anomaly.enabled:
-        node._stack = traceback.format_stack()[:-3]
+        node._stack = traceback.format_stack()[:-2]
 
 
-def _record(ctx, args, arrays, out, dev, xp):
-    _edges(ctx, args, ctx.needs_input_grad)
-    if type(out) is not tuple:
-        if type(out) is not xp.ndarray:
-            out = xp.asarray(out)
-        diff = out.dtype.kind in "fcV"  # integer outputs (indices) are not differentiable
-        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
-        ctx.out_meta = None
-        if ctx.saved:
-            ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
-        return res
+def _record_outputs(ctx, args, arrays, out, dev, xp):
+    """Op.apply's recording of a forward that returned several arrays."""
     outs = tuple(o if type(o) is xp.ndarray else xp.asarray(o) for o in out)
     results = []
     for i, o in enumerate(outs):
@@ -372,7 +432,7 @@ def _pack(s, args, arrays, outs, results, dev):
         return None
     hooks = _grad_state.saved_hooks
     for a, arr in zip(args, arrays):
-        if s is arr and isinstance(a, Tensor):
+        if s is arr and a is not arr:  # an input tensor
             return _hooked(a) if hooks else (_IN, a, a._vc, a._vc[0])
     for i, o in enumerate(outs):
         if s is o:
