@@ -210,11 +210,13 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                 t, nr = e
                 if isinstance(t, Tensor):
                     if gi is not None:
-                        leaves[t] = _add(leaves.get(t), gi, create_graph)
+                        old = leaves.get(t)
+                        leaves[t] = gi if old is None else _add(old, gi, create_graph)
                     continue
                 if gi is not None:
                     if t.out_meta is None:
-                        buffers[t] = _add(buffers.get(t), gi, create_graph)
+                        old = buffers.get(t)
+                        buffers[t] = gi if old is None else _add(old, gi, create_graph)
                     else:
                         buf = buffers.setdefault(t, [None] * len(t.out_meta))
                         buf[nr] = _add(buf[nr], gi, create_graph)

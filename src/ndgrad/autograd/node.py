@@ -111,7 +111,13 @@ class Node:
         """The saved values as arrays, version-checked (for ``backward_raw``)."""
         if self.saved is _FREED:
             raise RuntimeError(FREED_MSG)
-        return tuple([_unpack_array(self, s) for s in self.saved])
+        out = []
+        for s in self.saved:  # _unpack_array inlined for the usual case: unchanged, no hooks
+            if s is not None and s[0] is not _HOOKED and s[2][0] == s[3]:
+                out.append(s[1]._data if s[0] is _IN else s[1][0])
+            else:
+                out.append(_unpack_array(self, s))
+        return tuple(out)
 
     def backward(self, *grads):
         raise NotImplementedError
@@ -375,7 +381,8 @@ class Op(Node):
                 ctx.saved = tuple([
                     None if s is None else (_IN, a, a._vc, a._vc[0]) if s is da and ta else
                     (_IN, b, b._vc, b._vc[0]) if s is db and tb else
-                    _pack(s, (a, b), (da, db), (out,), (res,), dev) for s in ctx.saved])
+                    (_OUT, (out, 0, dev), res._vc, 0) if s is out else
+                    (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
         return res
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from ..._grad_mode import state as _grad_state
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ._utils import c_name, mm, named
@@ -25,8 +24,6 @@ class Linear(Op):
 
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        if not _grad_state.grad_enabled:  # first order: raw arrays, no graph bookkeeping
-            return _linear_grads(ctx, g, x, w)
         gx = g @ w if ctx.needs_input_grad[0] else None
         gw = gb = None
         if ctx.needs_input_grad[1]:
@@ -38,22 +35,18 @@ class Linear(Op):
             gb = g if g.ndim == 1 else g.reshape(-1, g.shape[-1]).sum(0)
         return gx, gw, gb
 
-
-def _linear_grads(ctx, g, x, w):
-    xp, dev, need = ctx.xp, g._device, ctx.needs_input_grad
-    ga = g._data
-    gx = gw = gb = None
-    if need[0]:
-        gx = Tensor._make(mm(xp, ga, w._data), dev)
-    g2 = ga.reshape(-1, ga.shape[-1])
-    if need[1]:
-        xa = x._data
-        # 1-D input: an outer product like torch's (a K=1 matmul would turn -0.0 into 0.0)
-        w_grad = ga[:, None] * xa if xa.ndim == 1 else mm(xp, g2.T, xa.reshape(-1, xa.shape[-1]))
-        gw = Tensor._make(w_grad, dev)
-    if need[2]:
-        gb = Tensor._make(g2.sum(0), dev)
-    return gx, gw, gb
+    def backward_raw(ctx, g):
+        x, w = ctx.saved_arrays
+        xp, need = ctx.xp, ctx.needs_input_grad
+        gx = mm(xp, g, w) if need[0] else None
+        g2 = g.reshape(-1, g.shape[-1])
+        gw = gb = None
+        if need[1]:
+            # 1-D input: an outer product like torch's (a K=1 matmul would turn -0.0 into 0.0)
+            gw = g[:, None] * x if x.ndim == 1 else mm(xp, g2.T, x.reshape(-1, x.shape[-1]))
+        if need[2]:
+            gb = g2.sum(0)
+        return gx, gw, gb
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
