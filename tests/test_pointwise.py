@@ -6,6 +6,7 @@ import operator
 import numpy as np
 import pytest
 import torch
+from autograd_compare import same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -294,6 +295,29 @@ def test_integer_scalars_wrap_like_torch():
               lambda L: L.clamp(L.tensor([1, 5], dtype=L.uint8), -1, 3),
               lambda L: L.tensor([250], dtype=L.uint8) == -6):
         assert f(ndgrad).tolist() == f(torch).tolist()
+
+
+_FILLS = {"fill_": lambda t, v: t.fill_(v), "setitem": lambda t, v: t.__setitem__(0, v),
+          "index_fill": lambda t, v: t.index_fill(0, t.new_tensor([0]).long(), v),
+          "scatter": lambda t, v: t.scatter(0, t.new_tensor([0]).long(), v)}
+
+
+@pytest.mark.parametrize("value", [-1, -255, -256, 255, 256, -128, 128, -129, 2 ** 63])
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int64"])
+def test_integers_written_into_narrow_types_as_torch(dtype, value):
+    # torch's range check (negatives wrap into unsigned types down to -max); NumPy's own rules
+    # differ by version (2 raises OverflowError, 1.x warns and wraps), so none of them may show
+    def f(L, write):
+        t = L.zeros(2, dtype=getattr(L, dtype))
+        out = write(t, value)
+        return t if out is None else out
+
+    for name, write in _FILLS.items():
+        if not (name == "setitem" and value == 2 ** 63):  # torch: a ValueError there
+            same(lambda L: f(L, write))
+    same(lambda L: L.full((2,), value, dtype=getattr(L, dtype)))
+    if value < 2 ** 63:  # torch.tensor says "Overflow when unpacking long" there, not worth copying
+        same(lambda L: L.tensor([1, value], dtype=getattr(L, dtype)))
 
 
 shapes = st.lists(st.integers(1, 3), min_size=0, max_size=3)

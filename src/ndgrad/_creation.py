@@ -119,7 +119,8 @@ def _array_from_data(data, dt: D.dtype | None):
         data = _unwrap_tensors(data)
     via = np.float64 if target is D.bfloat16 else target.np
     try:
-        arr = np.array(data, dtype=via)
+        arr = _narrow_ints(data, target) if target._kind == 1 and target.itemsize < 8 else \
+            np.array(data, dtype=via)
     except OverflowError:
         raise ValueError("Overflow when unpacking long long") from None
     except (ValueError, TypeError) as e:
@@ -128,6 +129,17 @@ def _array_from_data(data, dt: D.dtype | None):
             raise (TypeError if msg == "not a sequence" else ValueError)(msg) from None
         raise TypeError(str(e)) from None
     return arr.astype(target.np) if target is D.bfloat16 else arr
+
+
+def _narrow_ints(data, target: D.dtype) -> np.ndarray:
+    """Python ints as a narrow integer dtype with torch's range check (negatives wrap into
+    unsigned types down to -max); NumPy's own check differs by version (1.x warns and wraps)."""
+    arr = np.array(data, dtype=np.int64)
+    info = np.iinfo(target.np)
+    if arr.size and (arr.min() < (-info.max if info.min == 0 else info.min) or
+                     arr.max() > info.max):
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+    return arr.astype(target.np)
 
 
 def _check_numpy(arr: np.ndarray) -> None:
@@ -327,8 +339,10 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         fill_value = fill_value.item()
     if dtype is None:
         dtype = D.scalar_dtype(fill_value)
-    return _filled("full", lambda xp, s, d: xp.full(s, fill_value, d), tuple(size), dtype,
-                   device, requires_grad)
+    from ._ops.elementwise import int_fill
+
+    return _filled("full", lambda xp, s, d: xp.full(s, int_fill(fill_value, d, xp), d),
+                   tuple(size), dtype, device, requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
@@ -535,8 +549,11 @@ class Overwrite(Op):
     __slots__ = ()
 
     def forward(ctx, t, v):
+        from ._ops.elementwise import int_fill
+
         ctx.shape = t.shape
-        return ctx.xp.broadcast_to(ctx.xp.asarray(v, dtype=t.dtype), t.shape)
+        return ctx.xp.broadcast_to(ctx.xp.asarray(int_fill(v, t.dtype, ctx.xp), dtype=t.dtype),
+                                   t.shape)
 
     def backward(ctx, g):
         return g.new_zeros(ctx.shape) if ctx.needs_input_grad[0] else None, g

@@ -155,6 +155,16 @@ def check_scalar_range(value, dt) -> None:
                            "overflow")
 
 
+def int_fill(value, npdt, xp):
+    """A value written into an array of ``npdt`` (fill_, full, setitem): a Python int gets torch's
+    overflow check and wrap-around (NumPy 2 raises OverflowError, NumPy 1.x warns and wraps)."""
+    if value.__class__ is not int or npdt.kind not in "iu":
+        return value
+    dt = D.from_numpy(npdt)
+    check_scalar_range(value, dt)
+    return _scalar_array(value, dt, xp)
+
+
 def finfo(npdt):
     """np.finfo, with bfloat16 from ml_dtypes."""
     if npdt == D.bfloat16.np:

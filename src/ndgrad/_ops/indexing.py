@@ -13,6 +13,7 @@ import numpy as np
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace
+from .elementwise import int_fill
 from .movement import Slice, _basic
 
 __all__ = ["index_put"]
@@ -274,6 +275,7 @@ class IndexPut(Op):
 
 
 def _put(xp, out, basic, akey, v, accumulate):
+    v = int_fill(v, out.dtype, xp)
     if akey is None:
         if accumulate:
             out[basic] += v
