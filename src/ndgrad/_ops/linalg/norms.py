@@ -25,27 +25,31 @@ def _expand_back(t, ndim, axes, keepdim):
     return t.reshape(shape)
 
 
+def _norm(xp, x, ord, axes, keepdim):
+    if ord == 2:  # sum |x|^2 without the square root of abs
+        sq = x.real * x.real + x.imag * x.imag if x.dtype.kind == "c" else x * x
+        return xp.sqrt(sq.sum(axis=axes, keepdims=keepdim))
+    m = xp.abs(x)
+    if ord == _INF:
+        return m.max(axis=axes, keepdims=keepdim)
+    if ord == -_INF:
+        return m.min(axis=axes, keepdims=keepdim)
+    if ord == 0:
+        return (m != 0).sum(axis=axes, keepdims=keepdim).astype(m.dtype)
+    if ord == 1:
+        return m.sum(axis=axes, keepdims=keepdim)
+    return (m ** ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
+
+
 class VectorNorm(Op):
     __slots__ = ()
 
     def forward(ctx, a, ord, axes, keepdim):
         xp = ctx.xp
-        x = a.astype(xp.float32) if a.dtype in HALF else a
-        m = xp.abs(x)
-        if ord == 2:  # sum |x|^2 without the square root of abs
-            sq = x.real * x.real + x.imag * x.imag if x.dtype.kind == "c" else x * x
-            out = xp.sqrt(sq.sum(axis=axes, keepdims=keepdim))
-        elif ord == _INF:
-            out = m.max(axis=axes, keepdims=keepdim)
-        elif ord == -_INF:
-            out = m.min(axis=axes, keepdims=keepdim)
-        elif ord == 0:
-            out = (m != 0).sum(axis=axes, keepdims=keepdim).astype(m.dtype)
-        elif ord == 1:
-            out = m.sum(axis=axes, keepdims=keepdim)
-        else:
-            out = (m ** ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
-        out = xp.asarray(out).astype(m.dtype if a.dtype not in HALF else a.dtype)
+        half = a.dtype in HALF
+        x = a.astype(xp.float32) if half else a
+        out = xp.asarray(_norm(xp, x, ord, axes, keepdim))
+        out = out.astype(a.dtype if half else x.real.dtype, copy=False)
         ctx.args = (ord, axes, keepdim)
         ctx.save(a, out)
         return out
