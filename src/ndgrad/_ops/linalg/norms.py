@@ -98,8 +98,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None) -> T
                                f"narrowing to the specified dtype ({torch_type_name(dtype)})")
         x = x.to(dtype)
     axes = _norm_dims(dim, x.ndim)
-    empty = any(x.shape[a] == 0 for a in axes) or (x.numel() == 0 and not axes)
-    if (ord < 0 or math.isinf(ord)) and empty:
+    if (ord < 0 or math.isinf(ord)) and (any(x.shape[a] == 0 for a in axes)
+                                         or (x.numel() == 0 and not axes)):
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor "
                            "because the operation does not have an identity")
     res = VectorNorm.apply(x, float(ord), axes, keepdim)
