@@ -205,6 +205,9 @@ class Index(Op):
     def backward(ctx, g):
         return IndexBackward.apply(g, ctx.shape, ctx.key)
 
+    def backward_raw(ctx, g):
+        return IndexBackward.forward(ctx, g, ctx.shape, ctx.key)
+
 
 class IndexBackward(Op):
     __slots__ = ()
@@ -231,7 +234,7 @@ def getitem(self: Tensor, key) -> Tensor:
     if tk is Tensor and key._data.ndim and key._data.dtype in _FAST_INDEX:
         akey = (key._data,)
         try:
-            return Index.apply(self, akey)
+            return Index.apply_one(self, akey)
         except IndexError:
             _explain(self._data.shape, akey)
             raise
@@ -243,7 +246,7 @@ def getitem(self: Tensor, key) -> Tensor:
     if akey is None:
         return out
     try:
-        return Index.apply(out, akey)
+        return Index.apply_one(out, akey)
     except IndexError:
         _explain(out._data.shape, akey)
         raise

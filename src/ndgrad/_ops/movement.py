@@ -10,6 +10,7 @@ import operator
 from .. import _dtype as D
 from .._tensor import Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
+from ..autograd.node import sum_to_array
 from ..autograd.grad_mode import state as _grad_state
 from .convert import _parse_to  # noqa: F401  (nn.Module.to imports it from here)
 from .joins import cat, stack  # noqa: F401  (older imports name movement)
@@ -126,9 +127,11 @@ class View(Op):
     def backward(ctx, g):
         return g.reshape(ctx.shape)
 
+    backward_raw = backward  # the same on arrays
+
 
 def _view(input: Tensor, shape: tuple, name: str = "ViewBackward0") -> Tensor:
-    out = View.apply(input, shape)
+    out = View.apply_one(input, shape)
     if out._grad_fn is not None:
         out._grad_fn._name = name
     return _as_view(out, input, lambda b: _view(b, shape, name))
@@ -207,6 +210,13 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
 
 
 # --- permutations --------------------------------------------------------------------------------
+def _inverse(perm) -> list:
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return inv
+
+
 class Permute(Op):
     __slots__ = ()
 
@@ -215,14 +225,14 @@ class Permute(Op):
         return a.transpose(perm)
 
     def backward(ctx, g):
-        inv = [0] * len(ctx.perm)
-        for i, p in enumerate(ctx.perm):
-            inv[p] = i
-        return g.permute(inv)
+        return g.permute(_inverse(ctx.perm))
+
+    def backward_raw(ctx, g):
+        return g.transpose(_inverse(ctx.perm))
 
 
 def _permute(input: Tensor, perm: tuple, name: str) -> Tensor:
-    out = Permute.apply(input, perm)
+    out = Permute.apply_one(input, perm)
     if out._grad_fn is not None:
         out._grad_fn._name = name
     return _as_view(out, input, lambda b: _permute(b, perm, name))
@@ -347,6 +357,9 @@ class Expand(Op):
 
         return sum_to_size(g, ctx.shape)
 
+    def backward_raw(ctx, g):
+        return sum_to_array(g, ctx.shape)
+
 
 def expand_error(t: Tensor, sizes: list, shape: list) -> None:
     """Raise torch's error if ``shape`` (of ``t``) cannot expand to ``sizes`` (-1 keeps a size)."""
@@ -377,7 +390,7 @@ def expand(input: Tensor, *sizes) -> Tensor:
 
 
 def _expand(input: Tensor, sizes: tuple) -> Tensor:
-    return _as_view(Expand.apply(input, sizes), input, lambda b: _expand(b, sizes))
+    return _as_view(Expand.apply_one(input, sizes), input, lambda b: _expand(b, sizes))
 
 
 Tensor.expand_as = lambda self, other: expand(self, other.shape)
@@ -424,6 +437,9 @@ class Slice(Op):
     def backward(ctx, g):
         return SliceBackward.apply(g, ctx.shape, ctx.key)
 
+    def backward_raw(ctx, g):
+        return SliceBackward.forward(ctx, g, ctx.shape, ctx.key)
+
 
 class SliceBackward(Op):
     __slots__ = ()
@@ -439,7 +455,7 @@ class SliceBackward(Op):
 
 
 def _basic(t: Tensor, key: tuple, name: str | None) -> Tensor:
-    out = Slice.apply(t, key)
+    out = Slice.apply_one(t, key)
     if out._grad_fn is not None:
         out._grad_fn._name = name or "AliasBackward0"
     return _as_view(out, t, lambda b: _basic(b, key, name))

@@ -205,7 +205,7 @@ def _count(shape, axes) -> int:
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.sum."""
     axes = _axes(dim, input.ndim)
-    res = Sum.apply(input, axes, keepdim, dtype=None if dtype is None else dtype.np)
+    res = Sum.apply_one(input, axes, keepdim, dtype=None if dtype is None else dtype.np)
     if axes is not None and res._grad_fn is not None:
         res._grad_fn._name = "SumBackward1"
     return res if out is None else _out(res, out, "sum")
@@ -220,7 +220,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None
                            "floating point or complex dtype. Got: "
                            f"{torch_type_name(input.dtype)}")
     axes = _axes(dim, input.ndim)
-    res = Mean.apply(input, axes, keepdim)
+    res = Mean.apply_one(input, axes, keepdim)
     if axes is not None and res._grad_fn is not None:
         res._grad_fn._name = "MeanBackward1"
     return res if out is None else _out(res, out, "mean")

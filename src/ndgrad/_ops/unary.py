@@ -285,8 +285,8 @@ class Sgn(Op):
 def _unary_fn(cls, name):
     def fn(input, *, out=None):
         if out is not None:
-            return _out(cls.apply(input), out, name)
-        return cls.apply(input)
+            return _out(cls.apply_one(input), out, name)
+        return cls.apply_one(input)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Same as torch.{name}."

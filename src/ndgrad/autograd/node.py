@@ -344,6 +344,47 @@ class Op(Node):
 
 
     @classmethod
+    def apply_one(cls, t, *args, **kw):
+        """``apply(t, *args, **kw)`` for an op whose only tensor argument is the first (unary
+        math, reductions, views): the same steps without the scan for tensors."""
+        dev = t._device
+        d = t._data
+        ctx = object.__new__(cls)
+        xp = ctx.xp = dev.xp
+        ctx.saved = ()
+        ctx._name = None
+        if not (t._requires_grad and _grad_state.grad_enabled):
+            ctx.needs_input_grad = _NO_GRAD
+            out = cls.forward(ctx, d, *args, **kw)
+            if type(out) is tuple:
+                return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev)
+                             for o in out)
+            return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
+        ctx.needs_input_grad = _FIRST
+        out = cls.forward(ctx, d, *args, **kw)
+        ctx.next_edges = (_edge(t),)
+        ctx.in_meta = ((d.shape, d.dtype),)
+        ctx._hooks = None
+        if _anomaly.enabled:
+            ctx._stack = traceback.format_stack()[:-1]
+        if type(out) is tuple:
+            return _record_outputs(ctx, (t,), (d,), out, dev, xp)
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)
+        diff = out.dtype.kind in "fcV"
+        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+        ctx.out_meta = None
+        if ctx.saved:
+            if _grad_state.saved_hooks:
+                ctx.saved = tuple([_pack(s, (t,), (d,), (out,), (res,), dev) for s in ctx.saved])
+            else:  # _pack inlined
+                ctx.saved = tuple([
+                    None if s is None else (_IN, t, t._vc, t._vc[0]) if s is d else
+                    (_OUT, (out, 0, dev), res._vc, 0) if s is out else
+                    (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
+        return res
+
+    @classmethod
     def apply_pair(cls, a, b, dt=None):
         """``apply(a, b, dt=dt)`` unrolled for the commonest call, a binary op on a tensor and
         a tensor or a raw 0-d array (a promoted Python scalar)."""
@@ -394,6 +435,16 @@ class _NoGrad(tuple):
 
 
 _NO_GRAD = _NoGrad()
+
+
+class _First(tuple):
+    """needs_input_grad of apply_one: the first argument only."""
+
+    def __getitem__(self, i):
+        return i == 0
+
+
+_FIRST = _First((True,))
 
 
 def _edge(a: Tensor) -> tuple:
