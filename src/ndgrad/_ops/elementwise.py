@@ -534,16 +534,30 @@ def _inplace_fn(f, name):
 
 def export(ns: dict, name: str, f, *, method: bool = True, inplace_too: bool = True) -> None:
     """Module-level function (and its in-place twin ``name_``) plus Tensor methods of the same
-    names, added to the namespace ``ns`` and its ``__all__``."""
+    names, added to the namespace ``ns``; ``__all__`` (ndgrad's namespace) gets the names torch
+    has at top level."""
     ns[name] = f
-    ns["__all__"].append(name)
+    if not name.endswith("_") or name in _TOP_LEVEL_INPLACE:
+        ns["__all__"].append(name)
     if method:
         tensor_method(name)(f)
     if inplace_too:
         fi = _inplace_fn(f, name + "_")
         ns[name + "_"] = fi
-        ns["__all__"].append(name + "_")
-        tensor_method(name + "_")(fi)
+        if name + "_" in _TOP_LEVEL_INPLACE:
+            ns["__all__"].append(name + "_")
+        if name not in _NO_INPLACE_METHOD:
+            tensor_method(name + "_")(fi)
+
+
+# torch has these in-place functions at top level (torch.sin_); the others are Tensor methods only
+_TOP_LEVEL_INPLACE = frozenset(
+    "abs_ acos_ acosh_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ asinh_ atan_ "
+    "atanh_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ deg2rad_ erf_ erfc_ exp2_ exp_ "
+    "expm1_ fix_ floor_ frac_ log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ rad2deg_ "
+    "reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ sinc_ sinh_ sqrt_ square_ tan_ tanh_ trunc_ "
+    "xlogy_".split())
+_NO_INPLACE_METHOD = frozenset(("fmax", "fmin", "maximum", "minimum", "logaddexp", "logaddexp2"))
 
 
 def _export(name: str, f, **kw) -> None:

@@ -661,4 +661,5 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
 for _name in ("sum", "mean", "nansum", "nanmean", "prod", "max", "min", "amax", "amin",
               "aminmax", "argmax", "argmin", "var", "std", "var_mean", "std_mean", "logsumexp",
               "all", "any", "count_nonzero", "dist"):
-    export(_NS, _name, _NS[_name], inplace_too=False)
+    export(_NS, _name, _NS[_name], inplace_too=False,
+           method=_name not in ("var_mean", "std_mean"))  # functions only, as in torch

@@ -311,7 +311,8 @@ for _alias, _name in ALIASES.items():
     _export(_alias, globals()[_name], inplace_too=False)
     globals()[_alias + "_"] = globals()[_name + "_"]
     tensor_method(_alias + "_")(globals()[_name + "_"])
-    __all__.append(_alias + "_")
+    if _alias != "absolute":  # torch has Tensor.absolute_ but no torch.absolute_
+        __all__.append(_alias + "_")
 
 
 def positive(input: Tensor) -> Tensor:
