@@ -323,25 +323,11 @@ class Op(Node):
         ctx._name = None
         if not (True in needs and _grad_state.grad_enabled):
             ctx.needs_input_grad = _NO_GRAD
-            out = cls.forward(ctx, *arrays, **kw)
-            if type(out) is tuple:
-                return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev)
-                             for o in out)
-            return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
+            return _wrap(cls.forward(ctx, *arrays, **kw), dev, xp)
         ctx.needs_input_grad = needs = tuple(needs)
         out = cls.forward(ctx, *arrays, **kw)
         _edges(ctx, args, needs)
-        if type(out) is tuple:
-            return _record_outputs(ctx, args, arrays, out, dev, xp)
-        if type(out) is not xp.ndarray:
-            out = xp.asarray(out)
-        diff = out.dtype.kind in "fcV"  # integer outputs (indices) are not differentiable
-        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
-        ctx.out_meta = None
-        if ctx.saved:
-            ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
-        return res
-
+        return _outputs(ctx, out, dev, xp, args, arrays)
 
     @classmethod
     def apply_one(cls, t, *args, **kw):
@@ -355,11 +341,7 @@ class Op(Node):
         ctx._name = None
         if not (t._requires_grad and _grad_state.grad_enabled):
             ctx.needs_input_grad = _NO_GRAD
-            out = cls.forward(ctx, d, *args, **kw)
-            if type(out) is tuple:
-                return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev)
-                             for o in out)
-            return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
+            return _wrap(cls.forward(ctx, d, *args, **kw), dev, xp)
         ctx.needs_input_grad = _FIRST
         out = cls.forward(ctx, d, *args, **kw)
         ctx.next_edges = (_edge(t),)
@@ -367,22 +349,7 @@ class Op(Node):
         ctx._hooks = None
         if _anomaly.enabled:
             ctx._stack = traceback.format_stack()[:-1]
-        if type(out) is tuple:
-            return _record_outputs(ctx, (t,), (d,), out, dev, xp)
-        if type(out) is not xp.ndarray:
-            out = xp.asarray(out)
-        diff = out.dtype.kind in "fcV"
-        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
-        ctx.out_meta = None
-        if ctx.saved:
-            if _grad_state.saved_hooks:
-                ctx.saved = tuple([_pack(s, (t,), (d,), (out,), (res,), dev) for s in ctx.saved])
-            else:  # _pack inlined
-                ctx.saved = tuple([
-                    None if s is None else (_IN, t, t._vc, t._vc[0]) if s is d else
-                    (_OUT, (out, 0, dev), res._vc, 0) if s is out else
-                    (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
-        return res
+        return _outputs(ctx, out, dev, xp, (t,), (d,))
 
     @classmethod
     def apply_pair(cls, a, b, dt=None):
@@ -400,30 +367,28 @@ class Op(Node):
         ctx._name = None
         if not ((ra or rb) and _grad_state.grad_enabled):
             ctx.needs_input_grad = _NO_GRAD
-            out = cls.forward(ctx, da, db, dt)
-            return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
+            return _wrap(cls.forward(ctx, da, db, dt), dev, xp)
         ctx.needs_input_grad = (ra, rb)
         out = cls.forward(ctx, da, db, dt)
-        if type(out) is not xp.ndarray:
-            out = xp.asarray(out)
         ctx.next_edges = (_edge(a) if ra else None, _edge(b) if rb else None)
         ctx.in_meta = ((da.shape, da.dtype) if ra else None, (db.shape, db.dtype) if rb else None)
         ctx._hooks = None
         if _anomaly.enabled:
             ctx._stack = traceback.format_stack()[:-1]
+        if type(out) is tuple or _grad_state.saved_hooks:
+            return _outputs(ctx, out, dev, xp, (a, b), (da, db))
+        # _outputs and _pack unrolled for this hottest case: 20% of a binary op's time
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)
         diff = out.dtype.kind in "fcV"
         res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
         ctx.out_meta = None
         if ctx.saved:
-            if _grad_state.saved_hooks:
-                ctx.saved = tuple([_pack(s, (a, b), (da, db), (out,), (res,), dev)
-                                   for s in ctx.saved])
-            else:  # _pack inlined for the usual saved values: the inputs
-                ctx.saved = tuple([
-                    None if s is None else (_IN, a, a._vc, a._vc[0]) if s is da and ta else
-                    (_IN, b, b._vc, b._vc[0]) if s is db and tb else
-                    (_OUT, (out, 0, dev), res._vc, 0) if s is out else
-                    (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
+            ctx.saved = tuple([
+                None if s is None else (_IN, a, a._vc, a._vc[0]) if s is da and ta else
+                (_IN, b, b._vc, b._vc[0]) if s is db and tb else
+                (_OUT, (out, 0, dev), res._vc, 0) if s is out else
+                (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
         return res
 
 
@@ -472,8 +437,25 @@ def _edges(node, args, needs) -> None:
         node._stack = traceback.format_stack()[:-2]
 
 
-def _record_outputs(ctx, args, arrays, out, dev, xp):
-    """Op.apply's recording of a forward that returned several arrays."""
+def _wrap(out, dev, xp):
+    """Tensors around an unrecorded forward's array (or tuple of arrays)."""
+    if type(out) is tuple:
+        return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev) for o in out)
+    return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
+
+
+def _outputs(ctx, out, dev, xp, args, arrays):
+    """Tensors around a recorded forward's array (or tuple of arrays), with ``ctx`` as their
+    grad_fn and its saved values packed. Integer outputs (indices) are not differentiable."""
+    if type(out) is not tuple:
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)
+        diff = out.dtype.kind in "fcV"
+        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+        ctx.out_meta = None
+        if ctx.saved:
+            ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
+        return res
     outs = tuple(o if type(o) is xp.ndarray else xp.asarray(o) for o in out)
     results = []
     for i, o in enumerate(outs):
@@ -486,20 +468,30 @@ def _record_outputs(ctx, args, arrays, out, dev, xp):
 
 
 def _pack(s, args, arrays, outs, results, dev):
+    """A saved value with what checks it at unpacking: an input tensor or an output (by identity
+    with the forward's arrays) with its version, or a constant."""
     if s is None:
         return None
-    hooks = _grad_state.saved_hooks
+    if _grad_state.saved_hooks:
+        return _hooked(_saved_tensor(s, args, arrays, outs, results, dev))
     for a, arr in zip(args, arrays):
         if s is arr and a is not arr:  # an input tensor
-            return _hooked(a) if hooks else (_IN, a, a._vc, a._vc[0])
+            return (_IN, a, a._vc, a._vc[0])
     for i, o in enumerate(outs):
-        if s is o:
+        if s is o:  # an output: kept as its array, rebuilt on unpacking (no reference cycle)
             r = results[i]
-            if hooks:
-                return _hooked(r)
             return (_OUT, (r._data, i, dev), r._vc, r._vc[0])
-    t = Tensor._make(s, dev)
-    return _hooked(t) if hooks else (_IN, t, _CONST_VC, 0)
+    return (_IN, Tensor._make(s, dev), _CONST_VC, 0)
+
+
+def _saved_tensor(s, args, arrays, outs, results, dev) -> Tensor:
+    for a, arr in zip(args, arrays):
+        if s is arr and a is not arr:
+            return a
+    for o, r in zip(outs, results):
+        if s is o:
+            return r
+    return Tensor._make(s, dev)
 
 
 _CONST_VC = [0]
