@@ -1,15 +1,16 @@
-"""Convolutions through im2col + matmul: ``Unfold``/``Fold`` are the only primitives (each is the
-other's gradient); conv and conv_transpose are matmuls around them, so every derivative order
-comes from existing backward rules."""
+"""Convolutions through im2col + matmul. ``Conv`` is one node (columns, one batched matmul, bias;
+first-order backward on raw arrays); ``Unfold``/``Fold`` are im2col/col2im as primitives (each
+is the other's gradient), so Conv's tensor backward, conv_transpose and every higher derivative
+come from existing rules."""
 
 from __future__ import annotations
 
-import itertools
 import math
 
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from ._utils import c_name, named, ntuple, pair, torch_name
+from ._im2col import col2im, im2col
+from ._utils import _is_half, c_name, named, ntuple, pair, torch_name
 
 
 def windows(xp, x, k, s, pads, d, value=0):
@@ -29,14 +30,10 @@ class Unfold(Op):
     __slots__ = ()
 
     def forward(ctx, x, k, s, pads, d, out=None):
-        v = windows(ctx.xp, x, k, s, pads, d)
-        nd = len(k)
-        if out is not None:  # Fold's gradient: only the blocks Fold summed (output_padding)
-            v = v[(slice(None), slice(None)) + tuple(slice(0, m) for m in out)]
-        out = v.shape[2:2 + nd]
-        ctx.args = (x.shape[2:], k, s, pads, d, out)
-        perm = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
-        return v.transpose(perm).reshape(x.shape[0], x.shape[1] * math.prod(k), math.prod(out))
+        # out: Fold's gradient takes only the blocks Fold summed (output_padding)
+        cols = im2col(ctx.xp, x, k, s, pads, d, out)
+        ctx.args = (x.shape[2:], k, s, pads, d, cols.shape[3:])
+        return cols.reshape(x.shape[0], -1, math.prod(cols.shape[3:]))
 
     def backward(ctx, g):
         size, k, s, pads, d, out = ctx.args
@@ -50,21 +47,85 @@ class Fold(Op):
     __slots__ = ()
 
     def forward(ctx, cols, size, k, s, pads, d):
-        xp = ctx.xp
-        n, c, _, *out = cols.shape
         ctx.args = (k, s, pads, d, cols.shape)
-        padded = tuple(sz + lo + hi for sz, (lo, hi) in zip(size, pads))
-        res = xp.zeros((n, c) + padded, dtype=cols.dtype)
-        for j, offs in enumerate(itertools.product(*(range(ki) for ki in k))):
-            sl = tuple(slice(o * di, o * di + si * (m - 1) + 1, si)
-                       for o, di, si, m in zip(offs, d, s, out))
-            res[(slice(None), slice(None)) + sl] += cols[:, :, j]
-        crop = tuple(slice(lo, lo + sz) for sz, (lo, _) in zip(size, pads))
-        return res[(slice(None), slice(None)) + crop]
+        return col2im(ctx.xp, lambda j: cols[:, :, j], cols.shape[:2], cols.dtype, size, k, s,
+                      pads, d, cols.shape[3:])
 
     def backward(ctx, g):
         k, s, pads, d, shape = ctx.args
         return Unfold.apply(g, k, s, pads, d, out=shape[3:]).reshape(shape)
+
+
+class Conv(Op):
+    """N-d convolution as one node: im2col columns (N, G, C/G * K, L) times the weight
+    (G, O/G, C/G * K) in one batched matmul, plus bias. The columns are kept for the weight
+    gradient; the input gradient is col2im of W^T g."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, w, b=None, *, stride, pads, dilation, groups):
+        xp, dt = ctx.xp, x.dtype
+        k, o, n = w.shape[2:], w.shape[0], x.shape[0]
+        half = _is_half(dt)  # computed in float32 and rounded once, as torch does on CPU
+        xc, wc = (x.astype(xp.float32), w.astype(xp.float32)) if half else (x, w)
+        cols = im2col(xp, xc, k, stride, pads, dilation)
+        out = cols.shape[3:]
+        res = xp.matmul(wc.reshape(groups, o // groups, -1),
+                        cols.reshape(n, groups, -1, math.prod(out)))
+        if b is not None:
+            res += b.reshape(groups, o // groups, 1)
+        need = ctx.needs_input_grad
+        ctx.args = (x.shape[2:], k, stride, pads, dilation, groups)
+        raw = dt.kind == "f" and not half  # backward_raw's dtypes, the one user of the columns
+        ctx.save(x if need[1] else None, w if need[0] else None,
+                 cols if need[1] and raw else None)
+        res = res.reshape((n, o) + out)
+        return res.astype(dt) if half else res
+
+    def backward(ctx, g):
+        x, w, _ = ctx.saved_tensors
+        size, k, s, pads, d, groups = ctx.args
+        need = ctx.needs_input_grad
+        n, o, out = g.shape[0], g.shape[1], tuple(g.shape[2:])
+        g3 = g.reshape(n, groups, o // groups, -1)
+        gx = gw = gb = None
+        if need[0]:
+            gc = w.reshape(groups, o // groups, -1).mT @ g3
+            gx = Fold.apply(gc.reshape((n, -1, math.prod(k)) + out), size, k, s, pads, d)
+        if need[1]:
+            cols = Unfold.apply(x, k, s, pads, d)
+            gw = (g3 @ cols.reshape(n, groups, -1, g3.shape[-1]).mT).sum(0)
+            gw = gw.reshape((o, -1) + k)
+        if need[2]:
+            gb = g3.sum((0, 3)).reshape(o)
+        return gx, gw, gb
+
+    def backward_raw(ctx, g):
+        if g.dtype.kind != "f" or _is_half(g.dtype):
+            return NotImplemented  # complex (conjugates) and half (float32 GEMMs): on tensors
+        x, w, cols = ctx.saved_arrays
+        xp, need = ctx.xp, ctx.needs_input_grad
+        size, k, s, pads, d, groups = ctx.args
+        n, o, out = g.shape[0], g.shape[1], g.shape[2:]
+        g3 = g.reshape(n, groups, o // groups, -1)
+        gx = gw = gb = None
+        if need[0]:  # the columns W^T g of one kernel offset at a time, into one buffer
+            # (K, G, C/G, O/G): each offset's W^T contiguous, as BLAS wants it
+            wt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1, math.prod(k))
+                                      .transpose(3, 0, 2, 1))
+            buf = xp.empty((n, groups, wt.shape[2], g3.shape[-1]), g.dtype)
+            bshape = (n, -1) + out
+
+            def block(j):
+                return xp.matmul(wt[j], g3, out=buf).reshape(bshape)
+
+            gx = col2im(xp, block, (n, w.shape[1] * groups), g.dtype, size, k, s, pads, d, out)
+        if need[1]:
+            gw = xp.matmul(g3, cols.reshape(n, groups, -1, g3.shape[-1]).swapaxes(2, 3))
+            gw = gw.sum(0).reshape((o, -1) + k)
+        if need[2]:
+            gb = g3.sum((0, 3)).reshape(o)
+        return gx, gw, gb
 
 
 def _sym(p):
@@ -171,14 +232,7 @@ def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
         ks = " x ".join(map(str, span))
         raise RuntimeError(f"Calculated padded input size per channel: ({sz}). Kernel size: "
                            f"({ks}). Kernel size can't be greater than actual input size")
-    n, o = x.shape[0], weight.shape[0]
-    cols = Unfold.apply(x, k, s, pads, d)  # (N, C*K, L)
-    out_sp = tuple((p - sp) // si + 1 for p, sp, si in zip(padded, span, s))
-    w = weight.reshape(groups, o // groups, -1)
-    out = w @ cols.reshape(n, groups, -1, cols.shape[-1])  # (N, G, O/G, L)
-    if bias is not None:
-        out = out + bias.reshape(groups, o // groups, 1)
-    out = out.reshape((n, o) + out_sp)
+    out = Conv.apply(x, weight, bias, stride=s, pads=pads, dilation=d, groups=groups)
     out = named(out, "ConvolutionBackward0")
     return out if batched else out.squeeze(0)
 
@@ -207,6 +261,11 @@ def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_pad
     cout_g = weight.shape[1]
     size = tuple((i - 1) * si - 2 * pi + di * (ki - 1) + opi + 1
                  for i, si, pi, di, ki, opi in zip(sp, s, p, d, k, op))
+    if min(size) < 1:
+        lead = (1,) * (nd == 1)  # torch runs conv_transpose1d as a 2-d one
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, lead + tuple(sp)))})"
+                           f". Calculated output size per channel: "
+                           f"({' x '.join(map(str, lead + size))}). Output size is too small")
     # the transpose of conv: columns W^T x, then col2im onto the (padded) output
     w = weight.reshape(groups, cin // groups, -1).mT  # (G, Cout/G*K, Cin/G)
     cols = w @ x.reshape(n, groups, cin // groups, -1)  # (N, G, Cout/G*K, L)
