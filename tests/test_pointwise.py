@@ -297,6 +297,17 @@ def test_integer_scalars_wrap_like_torch():
         assert f(ndgrad).tolist() == f(torch).tolist()
 
 
+@pytest.mark.parametrize("f", [
+    lambda L: L.nn.functional.hardtanh(L.tensor([1, 2, 3, -3]), -0.5, 1.5),  # ints stay ints
+    lambda L: L.add(L.tensor(1.5), L.tensor(2.0), alpha=3),  # 0-d float32 stays float32
+    lambda L: L.rsub(L.tensor(1.5), 2.0, alpha=3),
+    lambda L: L.add(L.ones(2), L.ones(2), alpha=1j),
+    lambda L: L.sub(L.ones(2), L.ones(2), alpha=1j),
+])
+def test_alpha_and_clip_keep_the_dtype_as_torch(f):
+    same(f)
+
+
 _FILLS = {"fill_": lambda t, v: t.fill_(v), "setitem": lambda t, v: t.__setitem__(0, v),
           "index_fill": lambda t, v: t.index_fill(0, t.new_tensor([0]).long(), v),
           "scatter": lambda t, v: t.scatter(0, t.new_tensor([0]).long(), v)}
