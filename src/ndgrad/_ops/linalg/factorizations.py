@@ -10,7 +10,7 @@ from ...autograd.function import Op
 from .._inplace import torch_type_name
 from ..movement import cat
 from ..shape import tril, triu
-from . import _lapack
+from . import _drivers, _lapack
 from ._common import (
     LinAlgError,
     batch_prefix,
@@ -243,18 +243,11 @@ def eigvalsh(A, UPLO="L", *, out=None) -> Tensor:
     return Tensor._make(A._device.xp.linalg.eigvalsh(A._data, UPLO=UPLO), A._device)
 
 
-def _complex_np(xp, dt):
-    return xp.complex64 if dt in (xp.float32, xp.complex64) else xp.complex128
-
-
 class EigOp(Op):
     __slots__ = ()
 
     def forward(ctx, a):
-        xp = ctx.xp
-        w, v = xp.linalg.eig(a)
-        c = _complex_np(xp, a.dtype)
-        w, v = w.astype(c), v.astype(c)
+        w, v = _drivers.eig(ctx.xp, a, vectors=True)
         ctx.save(w, v)
         return w, v
 
@@ -282,15 +275,13 @@ def eigvals(A, *, out=None) -> Tensor:
     _eig_checks("linalg.eigvals", A)
     if grad_recording(A):
         return _named(EigOp.apply(A)[0], "LinalgEigBackward0")
-    xp = A._device.xp
-    return Tensor._make(xp.linalg.eigvals(A._data).astype(_complex_np(xp, A._data.dtype)),
-                        A._device)
+    return Tensor._make(_drivers.eig(A._device.xp, A._data, vectors=False)[0], A._device)
 
 
 # --- SVD ------------------------------------------------------------------------------------------
 def _svd_arrays(xp, a, full):
     if a.size:
-        return xp.linalg.svd(a, full_matrices=full)
+        return _drivers.svd(xp, a, full_matrices=full)
     m, n = a.shape[-2:]  # torch: identity-filled vectors for an empty matrix
     k, b = min(m, n), a.shape[:-2]
     u = xp.broadcast_to(xp.eye(m, m if full else k, dtype=a.dtype), b + (m, m if full else k))
@@ -355,7 +346,7 @@ def svdvals(A, *, driver=None, out=None) -> Tensor:
     check_lapack_dtype(A, "linalg_svd_cpu")
     if grad_recording(A) or A.numel() == 0:
         return _named(SvdOp.apply(A, False)[1], "LinalgSvdBackward0")
-    return Tensor._make(A._device.xp.linalg.svd(A._data, compute_uv=False), A._device)
+    return Tensor._make(_drivers.svd(A._device.xp, A._data, compute_uv=False), A._device)
 
 
 @tensor_method

@@ -6,7 +6,7 @@ from ..._tensor import Tensor
 from ...autograd.function import Op
 from .._inplace import torch_type_name
 from ..shape import tril, triu
-from . import _lapack
+from . import _drivers, _lapack
 from ._common import (
     HALF,
     LinAlgError,
@@ -39,18 +39,15 @@ class Inv(Op):
 
     def forward(ctx, a, check=True, name="linalg.inv"):
         xp = ctx.xp
-        try:
-            out, info = xp.linalg.inv(a), xp.zeros(a.shape[:-2], xp.int32)
-        except xp.linalg.LinAlgError:
-            info = _lapack.getrf(xp, a)[2]
+        out, info = _drivers.inv(xp, a)
+        if info.any():
             if check:
                 i = first_failure(info)
                 raise LinAlgError(f"{name}: {batch_prefix(a, i)}The diagonal element "
                                   f"{int(info.reshape(-1)[i])} is zero, the inversion could not be "
-                                  "completed because the input matrix is singular.") from None
+                                  "completed because the input matrix is singular.")
             # singular matrices get NaN (LAPACK leaves unspecified values there)
-            safe = xp.where((info != 0)[..., None, None], xp.eye(a.shape[-1], dtype=a.dtype), a)
-            out = xp.where((info != 0)[..., None, None], xp.nan, xp.linalg.inv(safe))
+            out = xp.where((info != 0)[..., None, None], xp.nan, out)
         ctx.save(out)
         return out, info
 
@@ -241,7 +238,7 @@ def _singular_values(xp, a, hermitian, uv):
         w, v = xp.linalg.eigh(a)
         s = xp.abs(w)
         return (v, s, mH_arr(xp, v * xp.sign(w)[..., None, :])) if uv else s
-    return xp.linalg.svd(a, full_matrices=False, compute_uv=uv)
+    return _drivers.svd(xp, a, full_matrices=False, compute_uv=uv)
 
 
 def mH_arr(xp, a) -> Tensor:
@@ -334,7 +331,7 @@ class LstsqOp(Op):
         xp = ctx.xp
         m, n = a.shape[-2:]
         bm = b[..., None] if vec else b
-        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        u, s, vh = _drivers.svd(xp, a, full_matrices=False)
         rcond = xp.finfo(s.dtype).eps * max(m, n) if rcond is None else rcond
         keep = s > rcond * (s.max(-1, keepdims=True) if s.shape[-1] else s)
         s_inv = xp.where(keep, 1 / xp.where(keep, s, 1), 0).astype(a.dtype)
