@@ -287,6 +287,13 @@ class Softmax(Op):
         gy = g * y
         return gy - y * gy.sum(ctx.dim, keepdim=True)
 
+    def backward_raw(ctx, g):
+        (y,) = ctx.saved_arrays
+        if y.itemsize == 2:
+            return NotImplemented  # half: the tensor ops' float32 rounding
+        gy = g * y
+        return gy - y * gy.sum(ctx.dim, keepdims=True)
+
 
 class LogSoftmax(Op):
     __slots__ = ()
@@ -302,6 +309,12 @@ class LogSoftmax(Op):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return g - y.exp() * g.sum(ctx.dim, keepdim=True)
+
+    def backward_raw(ctx, g):
+        (y,) = ctx.saved_arrays
+        if y.itemsize == 2:
+            return NotImplemented  # half: the tensor ops' float32 rounding
+        return g - ctx.xp.exp(y) * g.sum(ctx.dim, keepdims=True)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:

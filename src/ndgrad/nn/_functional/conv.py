@@ -40,6 +40,12 @@ class Unfold(Op):
         cols = g.reshape((g.shape[0], -1, math.prod(k)) + tuple(out))
         return Fold.apply(cols, size, k, s, pads, d)
 
+    def backward_raw(ctx, g):
+        size, k, s, pads, d, out = ctx.args
+        cols = g.reshape((g.shape[0], -1, math.prod(k)) + tuple(out))
+        return col2im(ctx.xp, lambda j: cols[:, :, j], cols.shape[:2], g.dtype, size, k, s, pads,
+                      d, out)
+
 
 class Fold(Op):
     """col2im: (N, C, K, *out) -> (N, C, *size), summing overlaps (one add per kernel offset)."""
@@ -54,6 +60,10 @@ class Fold(Op):
     def backward(ctx, g):
         k, s, pads, d, shape = ctx.args
         return Unfold.apply(g, k, s, pads, d, out=shape[3:]).reshape(shape)
+
+    def backward_raw(ctx, g):
+        k, s, pads, d, shape = ctx.args
+        return im2col(ctx.xp, g, k, s, pads, d, shape[3:]).reshape(shape)
 
 
 class Conv(Op):

@@ -122,15 +122,22 @@ class NllLoss(Op):
             return xp.asarray(total / ctx.denom, dtype=x.dtype)
 
     def backward(ctx, g):
-        xp = g._device.xp
+        m = Tensor._make(ctx.grad_mask(), g._device)
+        return (g.unsqueeze(1) if ctx.reduction == "none" else g) * m, None
+
+    def backward_raw(ctx, g):
+        return (g[:, None] if ctx.reduction == "none" else g) * ctx.grad_mask(), None
+
+    def grad_mask(ctx):
+        """d loss / d x for a unit incoming gradient: scale at each kept [i, target[i]]."""
+        xp = ctx.xp
         scale = -ctx.wt
         if ctx.reduction == "mean":  # ignored entries stay 0 even when every one is ignored
             with _quiet():
                 scale = xp.where(ctx.keep, scale / ctx.denom, 0).astype(scale.dtype)
         mask = xp.zeros((len(ctx.t), ctx.nclass), dtype=ctx.wt.dtype)
         mask[xp.arange(len(ctx.t)), ctx.t] = scale
-        m = Tensor._make(mask, g._device)
-        return (g.unsqueeze(1) if ctx.reduction == "none" else g) * m, None
+        return mask
 
 
 def _quiet():
