@@ -14,6 +14,7 @@ from .._grad_mode import anomaly, set_grad_enabled
 from .._grad_mode import state as _state
 from .._backend import device_of_array
 from .._tensor import Tensor, refresh_view
+from .node import _FREED, _check_arrays
 
 _Grads = list  # one gradient (or None) per output of a node
 
@@ -199,11 +200,16 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                     if targets is not None:
                         _capture(fn, grads, targets, captured)
                     if needed is None or fn in needed:
-                        in_grads = fn._apply_raw(grads)
+                        br = fn.backward_raw  # Node._apply_raw's usual case, inlined
+                        res = br(*grads) if br is not None and fn.out_meta is None else None
+                        if res is None or res is NotImplemented:
+                            in_grads = fn._apply_raw(grads)
+                        else:
+                            in_grads = _check_arrays(fn, res if type(res) is tuple else (res,))
                 else:
                     in_grads = _run_node(fn, grads, raw, targets, captured, needed)
-                if in_grads is not None and not retain_graph:
-                    fn._release()
+                if in_grads is not None and not retain_graph and fn.saved:
+                    fn.saved = _FREED
             for e, gi in zip(fn.next_edges, in_grads or _NONES(len(fn.next_edges))):
                 if e is None:
                     continue
@@ -320,6 +326,15 @@ def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, grad_variables=None, inputs=None) -> None:
     """Same as torch.autograd.backward."""
+    if (type(tensors) is Tensor and grad_tensors is None and grad_variables is None
+            and inputs is None and not create_graph and tensors._requires_grad
+            and tensors._data.size == 1):  # loss.backward(): the usual call, checked quickly
+        d = tensors._data
+        one = tensors._device.xp.array(1, d.dtype)
+        run([_edge(tensors)], [Tensor._make(one if d.ndim == 0 else one.reshape(d.shape),
+                                            tensors._device)],
+            bool(retain_graph), False)
+        return
     tensors = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors if grad_variables is None else grad_variables)
     if retain_graph is None:

@@ -80,10 +80,6 @@ class Node:
             raise RuntimeError(FREED_MSG)
         return tuple(_unpack(self, s) for s in self.saved)
 
-    def _release(self) -> None:
-        if self.saved:
-            self.saved = _FREED
-
     def _apply_backward(self, grads: list) -> tuple:
         """Run backward for the outputs' gradients; sum/cast each result to its input's meta."""
         if self.out_meta is not None:
