@@ -68,8 +68,8 @@ class Fold(Op):
 
 class Conv(Op):
     """N-d convolution as one node: im2col columns (N, G, C/G * K, L) times the weight
-    (G, O/G, C/G * K) in one batched matmul, plus bias. The columns are kept for the weight
-    gradient; the input gradient is col2im of W^T g."""
+    (G, O/G, C/G * K) in one batched matmul, plus bias. Backward: the weight gradient is g times
+    the (remade) columns, the input gradient col2im of W^T g."""
 
     __slots__ = ()
 
@@ -86,14 +86,14 @@ class Conv(Op):
             res += b.reshape(groups, o // groups, 1)
         need = ctx.needs_input_grad
         ctx.args = (x.shape[2:], k, stride, pads, dilation, groups)
-        raw = dt.kind == "f" and not half  # backward_raw's dtypes, the one user of the columns
-        ctx.save(x if need[1] else None, w if need[0] else None,
-                 cols if need[1] and raw else None)
+        # the input, not the K-times larger columns: the backward remakes them (as torch keeps
+        # only the input), so a step's memory peak and its fresh page faults stay low
+        ctx.save(x if need[1] else None, w if need[0] else None)
         res = res.reshape((n, o) + out)
         return res.astype(dt) if half else res
 
     def backward(ctx, g):
-        x, w, _ = ctx.saved_tensors
+        x, w = ctx.saved_tensors
         size, k, s, pads, d, groups = ctx.args
         need = ctx.needs_input_grad
         n, o, out = g.shape[0], g.shape[1], tuple(g.shape[2:])
@@ -113,12 +113,16 @@ class Conv(Op):
     def backward_raw(ctx, g):
         if g.dtype.kind != "f" or _is_half(g.dtype):
             return NotImplemented  # complex (conjugates) and half (float32 GEMMs): on tensors
-        x, w, cols = ctx.saved_arrays
+        x, w = ctx.saved_arrays
         xp, need = ctx.xp, ctx.needs_input_grad
         size, k, s, pads, d, groups = ctx.args
         n, o, out = g.shape[0], g.shape[1], g.shape[2:]
         g3 = g.reshape(n, groups, o // groups, -1)
         gx = gw = gb = None
+        if need[1]:  # first, so the remade columns are freed before col2im's buffers exist
+            cols = im2col(xp, x, k, s, pads, d).reshape(n, groups, -1, g3.shape[-1])
+            gw = xp.matmul(g3, cols.swapaxes(2, 3)).sum(0).reshape((o, -1) + k)
+            cols = None
         if need[0]:  # the columns W^T g of one kernel offset at a time, into one buffer
             # (K, G, C/G, O/G): each offset's W^T contiguous, as BLAS wants it
             wt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1, math.prod(k))
@@ -130,9 +134,6 @@ class Conv(Op):
                 return xp.matmul(wt[j], g3, out=buf).reshape(bshape)
 
             gx = col2im(xp, block, (n, w.shape[1] * groups), g.dtype, size, k, s, pads, d, out)
-        if need[1]:
-            gw = xp.matmul(g3, cols.reshape(n, groups, -1, g3.shape[-1]).swapaxes(2, 3))
-            gw = gw.sum(0).reshape((o, -1) + k)
         if need[2]:
             gb = g3.sum((0, 3)).reshape(o)
         return gx, gw, gb
