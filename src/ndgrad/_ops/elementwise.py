@@ -74,7 +74,7 @@ def conj_array(x):
 def keep_where(xp, keep, g):
     """The array ``g`` where ``keep``, else +0: torch's ``g.masked_fill(~keep, 0)`` (nan and -0
     included). Masks the bits instead of branching: ~10x faster than where() on a random mask."""
-    if g.dtype.kind == "c":
+    if g.dtype.kind == "c" or g.size < 4096:  # where() is faster on few elements
         return xp.where(keep, g, xp.zeros((), g.dtype))
     bits = _INT_OF_SIZE[g.itemsize]
     m = xp.negative(keep.view(xp.int8), dtype=bits)  # 0 or all ones
