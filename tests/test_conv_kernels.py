@@ -136,3 +136,21 @@ def test_conv_dtypes_match_torch(dtype):
     assert res[0][-1] == res[1][-1]
     for a, b in zip(res[0][:-1], res[1][:-1]):
         np.testing.assert_allclose(a, b, rtol=1e-2, atol=1e-2)
+
+
+def test_conv_empty_batch_and_empty_weight_as_torch():
+    for lib, f, ft in ((ndgrad, F.conv2d, F.conv_transpose2d),
+                       (torch, TF.conv2d, TF.conv_transpose2d)):
+        x = lib.zeros(0, 2, 5, 5, requires_grad=True)
+        w = lib.ones(3, 2, 3, 3, requires_grad=True)
+        out = f(x, w, lib.ones(3), stride=2)
+        out.sum().backward()
+        assert tuple(out.shape) == (0, 3, 2, 2) and tuple(x.grad.shape) == (0, 2, 5, 5)
+        assert float(w.grad.abs().sum()) == 0
+        assert tuple(ft(x, lib.ones(2, 3, 3, 3), stride=2).shape) == (0, 3, 11, 11)
+        for call in (lambda: f(lib.zeros(2, 2, 5, 5), lib.ones(0, 2, 3, 3)),
+                     lambda: f(lib.zeros(2, 2, 5, 5), lib.ones(0, 1, 3, 3), groups=2),
+                     lambda: ft(lib.zeros(2, 0, 5, 5), lib.ones(0, 3, 3, 3))):
+            with pytest.raises(RuntimeError, match=r"expected weight to be at least \d at "
+                               r"dimension 0, but got weight of size \[0, \d, 3, 3\] instead"):
+                call()

@@ -33,16 +33,17 @@ class Unfold(Op):
         # out: Fold's gradient takes only the blocks Fold summed (output_padding)
         cols = im2col(ctx.xp, x, k, s, pads, d, out)
         ctx.args = (x.shape[2:], k, s, pads, d, cols.shape[3:])
-        return cols.reshape(x.shape[0], -1, math.prod(cols.shape[3:]))
+        n, c, kk, *out = cols.shape  # explicit sizes: -1 is ambiguous for an empty batch
+        return cols.reshape(n, c * kk, math.prod(out))
 
     def backward(ctx, g):
         size, k, s, pads, d, out = ctx.args
-        cols = g.reshape((g.shape[0], -1, math.prod(k)) + tuple(out))
+        cols = g.reshape((g.shape[0], g.shape[1] // math.prod(k), math.prod(k)) + tuple(out))
         return Fold.apply(cols, size, k, s, pads, d)
 
     def backward_raw(ctx, g):
         size, k, s, pads, d, out = ctx.args
-        cols = g.reshape((g.shape[0], -1, math.prod(k)) + tuple(out))
+        cols = g.reshape((g.shape[0], g.shape[1] // math.prod(k), math.prod(k)) + tuple(out))
         return col2im(ctx.xp, lambda j: cols[:, :, j], cols.shape[:2], g.dtype, size, k, s, pads,
                       d, out)
 
@@ -80,12 +81,13 @@ class Conv(Op):
         xc, wc = (x.astype(xp.float32), w.astype(xp.float32)) if half else (x, w)
         cols = im2col(xp, xc, k, stride, pads, dilation)
         out = cols.shape[3:]
-        res = xp.matmul(wc.reshape(groups, o // groups, -1),
-                        cols.reshape(n, groups, -1, math.prod(out)))
+        ck = w.shape[1] * math.prod(k)  # one group's columns
+        res = xp.matmul(wc.reshape(groups, o // groups, ck),
+                        cols.reshape(n, groups, ck, math.prod(out)))
         if b is not None:
             res += b.reshape(groups, o // groups, 1)
         need = ctx.needs_input_grad
-        ctx.args = (x.shape[2:], k, stride, pads, dilation, groups)
+        ctx.args = (x.shape[2:], k, stride, pads, dilation, groups, w.shape[1])
         # the input, not the K-times larger columns: the backward remakes them (as torch keeps
         # only the input), so a step's memory peak and its fresh page faults stay low
         ctx.save(x if need[1] else None, w if need[0] else None)
@@ -94,18 +96,19 @@ class Conv(Op):
 
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        size, k, s, pads, d, groups = ctx.args
+        size, k, s, pads, d, groups, cg = ctx.args
         need = ctx.needs_input_grad
         n, o, out = g.shape[0], g.shape[1], tuple(g.shape[2:])
-        g3 = g.reshape(n, groups, o // groups, -1)
+        kk, ll = math.prod(k), math.prod(out)
+        g3 = g.reshape(n, groups, o // groups, ll)
         gx = gw = gb = None
         if need[0]:
-            gc = w.reshape(groups, o // groups, -1).mT @ g3
-            gx = Fold.apply(gc.reshape((n, -1, math.prod(k)) + out), size, k, s, pads, d)
+            gc = w.reshape(groups, o // groups, cg * kk).mT @ g3
+            gx = Fold.apply(gc.reshape((n, groups * cg, kk) + out), size, k, s, pads, d)
         if need[1]:
             cols = Unfold.apply(x, k, s, pads, d)
-            gw = (g3 @ cols.reshape(n, groups, -1, g3.shape[-1]).mT).sum(0)
-            gw = gw.reshape((o, -1) + k)
+            gw = (g3 @ cols.reshape(n, groups, cg * kk, ll).mT).sum(0)
+            gw = gw.reshape((o, cg) + k)
         if need[2]:
             gb = g3.sum((0, 3)).reshape(o)
         return gx, gw, gb
@@ -115,25 +118,25 @@ class Conv(Op):
             return NotImplemented  # complex (conjugates) and half (float32 GEMMs): on tensors
         x, w = ctx.saved_arrays
         xp, need = ctx.xp, ctx.needs_input_grad
-        size, k, s, pads, d, groups = ctx.args
+        size, k, s, pads, d, groups, cg = ctx.args
         n, o, out = g.shape[0], g.shape[1], g.shape[2:]
-        g3 = g.reshape(n, groups, o // groups, -1)
+        kk, ll = math.prod(k), math.prod(out)
+        g3 = g.reshape(n, groups, o // groups, ll)
         gx = gw = gb = None
         if need[1]:  # first, so the remade columns are freed before col2im's buffers exist
-            cols = im2col(xp, x, k, s, pads, d).reshape(n, groups, -1, g3.shape[-1])
-            gw = xp.matmul(g3, cols.swapaxes(2, 3)).sum(0).reshape((o, -1) + k)
+            cols = im2col(xp, x, k, s, pads, d).reshape(n, groups, cg * kk, ll)
+            gw = xp.matmul(g3, cols.swapaxes(2, 3)).sum(0).reshape((o, cg) + k)
             cols = None
         if need[0]:  # the columns W^T g of one kernel offset at a time, into one buffer
             # (K, G, C/G, O/G): each offset's W^T contiguous, as BLAS wants it
-            wt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1, math.prod(k))
-                                      .transpose(3, 0, 2, 1))
-            buf = xp.empty((n, groups, wt.shape[2], g3.shape[-1]), g.dtype)
-            bshape = (n, -1) + out
+            wt = xp.ascontiguousarray(w.reshape(groups, o // groups, cg, kk).transpose(3, 0, 2, 1))
+            buf = xp.empty((n, groups, cg, ll), g.dtype)
+            bshape = (n, groups * cg) + out
 
             def block(j):
                 return xp.matmul(wt[j], g3, out=buf).reshape(bshape)
 
-            gx = col2im(xp, block, (n, w.shape[1] * groups), g.dtype, size, k, s, pads, d, out)
+            gx = col2im(xp, block, bshape[:2], g.dtype, size, k, s, pads, d, out)
         if need[2]:
             gb = g3.sum((0, 3)).reshape(o)
         return gx, gw, gb
@@ -197,6 +200,9 @@ def _conv_checks(name, nd, input, weight, bias, groups, transposed=False):
     batched = input.ndim == nd + 2
     x = input if batched else input.unsqueeze(0)
     c = x.shape[1]
+    if weight.shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
     if transposed:
         if weight.shape[0] != c:
             raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, "
@@ -278,8 +284,8 @@ def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_pad
                            f". Calculated output size per channel: "
                            f"({' x '.join(map(str, lead + size))}). Output size is too small")
     # the transpose of conv: columns W^T x, then col2im onto the (padded) output
-    w = weight.reshape(groups, cin // groups, -1).mT  # (G, Cout/G*K, Cin/G)
-    cols = w @ x.reshape(n, groups, cin // groups, -1)  # (N, G, Cout/G*K, L)
+    w = weight.reshape(groups, cin // groups, cout_g * math.prod(k)).mT  # (G, Cout/G*K, Cin/G)
+    cols = w @ x.reshape(n, groups, cin // groups, math.prod(sp))  # (N, G, Cout/G*K, L)
     cols = cols.reshape((n, groups * cout_g, math.prod(k)) + tuple(sp))
     out = Fold.apply(cols, size, k, s, tuple((pi, pi) for pi in p), d)
     if bias is not None:
