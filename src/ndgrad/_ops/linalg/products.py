@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
+
+import numpy as np
 
 from ... import _dtype as D
+from ..._threads import split_matmul
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
 from .._inplace import inplace, torch_type_name
@@ -19,39 +24,46 @@ _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
 
 
 def _mm(xp, a, b):
-    """np.matmul, with half precision through float32 (NumPy's float16 GEMM is ~180x slower).
-
-    np.matmul already runs stacked operands as one BLAS GEMM per matrix; for the notebook's
-    5000 x (100x100 @ 100x100) float32 it measured as fast as a Python loop of 2-D GEMMs into a
-    preallocated buffer and faster than np.einsum(optimize=True)."""
+    """np.matmul, with half precision through float32 (NumPy's float16 GEMM is ~180x slower)
+    and stacks of small matrices split over the BLAS threads (``_threads.split_matmul``)."""
     if a.dtype in HALF:
         return xp.matmul(a.astype(xp.float32), b.astype(xp.float32)).astype(a.dtype)
+    if a.ndim == 3 and b.ndim == 3 and xp is np and a.shape[0] == b.shape[0]:
+        out = split_matmul(a, b)
+        if out is not None:
+            return out
     return xp.matmul(a, b)
 
 
-def _matmul_grads(ctx, g, a, b, na, nb, alpha=1):
+def _matmul_grads(ctx, g, a, b, na, nb, alpha=1, mm=operator.matmul):
     """Gradients of ``alpha * (a @ b)`` for operands of ``na`` and ``nb`` dims (1-D allowed);
-    a and b are the node's last two inputs."""
+    a and b are the node's last two inputs. The same code runs on tensors (backward) and on
+    arrays (backward_raw, with ``mm`` the array product)."""
     ga = gb = None
     if ctx.needs_input_grad[-2]:
-        bh = b.conj()
+        bh = _conj(b)
         if nb == 1:  # (..., n, k) @ (k,)
-            ga = g.unsqueeze(-1) * bh if na > 1 else g * bh
+            ga = g[..., None] * bh if na > 1 else g * bh
         elif na == 1:
-            ga = (bh @ g.unsqueeze(-1)).squeeze(-1)
+            ga = mm(bh, g[..., None])[..., 0]
         else:
-            ga = g @ bh.mT
+            ga = mm(g, bh.swapaxes(-1, -2))
         ga = ga * alpha if alpha != 1 else ga
     if ctx.needs_input_grad[-1]:
-        ah = a.conj()
+        ah = _conj(a)
         if na == 1:  # (k,) @ (..., k, m)
-            gb = ah.unsqueeze(-1) * g.unsqueeze(-2) if nb > 1 else g * ah
+            gb = ah[..., None] * g[..., None, :] if nb > 1 else g * ah
         elif nb == 1:
-            gb = (ah.mT @ g.unsqueeze(-1)).squeeze(-1)
+            gb = mm(ah.swapaxes(-1, -2), g[..., None])[..., 0]
         else:
-            gb = ah.mT @ g
+            gb = mm(ah.swapaxes(-1, -2), g)
         gb = gb * alpha if alpha != 1 else gb
     return ga, gb
+
+
+def _conj(x):
+    complex_ = x.is_complex() if isinstance(x, Tensor) else x.dtype.kind == "c"
+    return x.conj() if complex_ else x
 
 
 class MatMul(Op):
@@ -67,6 +79,10 @@ class MatMul(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         return _matmul_grads(ctx, g, a, b, *ctx.nd)
+
+    def backward_raw(ctx, g):
+        a, b = ctx.saved_arrays
+        return _matmul_grads(ctx, g, a, b, *ctx.nd, mm=functools.partial(_mm, ctx.xp))
 
 
 class AddMatMul(Op):
