@@ -1,4 +1,5 @@
-"""The LAPACK drivers behind svd, eig and inv (_ops/linalg/_drivers.py) against torch, on both
+"""The LAPACK drivers of _ops/linalg/_drivers.py (svd, eig, eigh, inv, solve, LU, det, cholesky,
+triangular solves) against torch, on both
 paths (SciPy's routines in the input precision; NumPy's linalg when SciPy is missing) with
 matrices large enough for the SciPy path: values, dtypes, strides, batches, failures, gradients."""
 
@@ -20,7 +21,7 @@ TOL = {"float32": 1e-3, "complex64": 1e-3, "float64": 1e-9, "complex128": 1e-9}
 
 @pytest.fixture(params=["scipy", "numpy"])
 def path(request, monkeypatch):
-    assert _drivers._scipy_lapack(), "scipy is in the test extra"
+    assert _drivers._scipy_linalg(), "scipy is in the test extra"
     if request.param == "numpy":
         monkeypatch.setattr(_drivers, "_scipy", False)
     return request.param
@@ -44,7 +45,7 @@ def _check(got, want, path, tol):
     assert tuple(got.shape) == tuple(want.shape)
     if path == "scipy":  # LAPACK's column-major results, as torch's
         assert got.stride() == want.stride()
-    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(got.numpy(), want.resolve_conj().numpy(), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -102,6 +103,110 @@ def test_eig_matches_torch(path, dtype, shape):
     np.testing.assert_array_equal(a.numpy(), x)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [((N, N), (N, 3)), ((2, N, N), (2, N, 1)), ((2, N, N), (N, 2)),
+                                    ((N, N), (3, N, 2)), ((N, N), (N,))])
+def test_solve_matches_torch(path, dtype, shapes):
+    x, y = _input(shapes[0], dtype, shift=N), _input(shapes[1], dtype)
+    (a, t), (b, u) = _both(x), _both(y)
+    _check(ndgrad.linalg.solve(a, b), torch.linalg.solve(t, u), "numpy", TOL[dtype])
+    if len(shapes[0]) == len(shapes[1]) == 2:
+        _check(ndgrad.linalg.solve(a, b.mT, left=False), torch.linalg.solve(t, u.mT, left=False),
+               "numpy", TOL[dtype])
+
+
+def test_singular_solve_fails_like_torch(path):
+    x = _input((N, N), "float64", shift=N)
+    x[3] = 0
+    a, t = _both(np.stack([x, np.eye(N)]))
+    b = ndgrad.ones(2, N, 1, dtype=ndgrad.float64)
+    got = _message(lambda: ndgrad.linalg.solve(a, b))
+    want = _message(lambda: torch.linalg.solve(t, torch.ones(2, N, 1, dtype=torch.float64)))
+    assert str(got).replace("ndgrad", "torch") == str(want)
+    res, info = ndgrad.linalg.solve_ex(a, b)
+    assert info.tolist() == torch.linalg.solve_ex(t, torch.ones(2, N, 1, dtype=torch.float64)) \
+        .info.tolist()
+    assert np.isnan(res[0].numpy()).all()
+    np.testing.assert_allclose(res[1].numpy(), np.ones((N, 1)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(N, N), (2, N, N + 5), (N + 5, N)])
+def test_lu_matches_torch(path, dtype, shape):
+    x = _input(shape, dtype)
+    a, t = _both(x)
+    (lu, piv), (LU, PIV) = ndgrad.linalg.lu_factor(a), torch.linalg.lu_factor(t)
+    assert piv.tolist() == PIV.tolist() and piv.dtype == ndgrad.int32
+    _check(lu, LU, path, TOL[dtype])
+    for got, want in zip(ndgrad.linalg.lu(a), torch.linalg.lu(t)):
+        _check(got, want, "numpy", TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", [(), (2,)])
+def test_det_and_slogdet_match_torch(path, dtype, batch):
+    x = _input(batch + (N, N), dtype)
+    x[(0,) * len(batch) + (slice(None), 4)] = 0  # one singular matrix: det 0, logabs -inf
+    a, t = _both(x)
+    _check(ndgrad.linalg.det(a), torch.linalg.det(t), "numpy", TOL[dtype] * 1e3)
+    for got, want in zip(ndgrad.linalg.slogdet(a), torch.linalg.slogdet(t)):
+        _check(got, want, "numpy", TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(N, N), (2, N, N)])
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_matches_torch(path, dtype, shape, uplo):
+    x = _input(shape, dtype)
+    x = x + x.swapaxes(-1, -2).conj()
+    x[..., 0, 1] = 7  # only the UPLO triangle is read
+    a, t = _both(x)
+    (w, v), (W, V) = ndgrad.linalg.eigh(a, uplo), torch.linalg.eigh(t, uplo)
+    _check(w, W, path, TOL[dtype])
+    _check(v.abs(), V.abs(), path, TOL[dtype])  # unique up to sign (phase)
+    _check(ndgrad.linalg.eigvalsh(a, uplo), W, path, TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(N, N), (2, N, N)])
+def test_cholesky_matches_torch(path, dtype, shape):
+    x = _input(shape, dtype)
+    x = x @ x.swapaxes(-1, -2).conj() + N * np.eye(N)
+    a, t = _both(x)
+    _check(ndgrad.linalg.cholesky(a), torch.linalg.cholesky(t), path, TOL[dtype])
+    _check(ndgrad.linalg.cholesky(a, upper=True), torch.linalg.cholesky(t, upper=True), "numpy",
+           TOL[dtype])
+    x[..., 5, 5] = -1e3  # the leading minor of order 6 fails
+    a, t = _both(x)
+    got = _message(lambda: ndgrad.linalg.cholesky(a))
+    assert str(got) == str(_message(lambda: torch.linalg.cholesky(t)))
+    assert ndgrad.linalg.cholesky_ex(a).info.tolist() == torch.linalg.cholesky_ex(t).info.tolist()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [((N, N), (N, 3)), ((2, N, N), (N, 2)), ((N, N), (3, N, 2))])
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("unit", [True, False])
+def test_solve_triangular_matches_torch(path, dtype, shapes, upper, unit):
+    x, y = _input(shapes[0], dtype, shift=N), _input(shapes[1], dtype)
+    (a, t), (b, u) = _both(x), _both(y)
+    kw = dict(upper=upper, unitriangular=unit)
+    _check(ndgrad.linalg.solve_triangular(a, b, **kw), torch.linalg.solve_triangular(t, u, **kw),
+           "numpy", TOL[dtype])
+    _check(ndgrad.linalg.solve_triangular(a, b.mT, left=False, **kw),
+           torch.linalg.solve_triangular(t, u.mT, left=False, **kw), "numpy", TOL[dtype])
+
+
+def test_solve_triangular_divides_by_a_zero_diagonal_like_blas(path):
+    x = np.triu(_input((N, N), "float64", shift=N))
+    x[N - 1, N - 1] = 0
+    (a, t), b = _both(x), np.ones((N, 1))
+    got = ndgrad.linalg.solve_triangular(a, ndgrad.from_numpy(b), upper=True).numpy()
+    want = torch.linalg.solve_triangular(t, torch.from_numpy(b), upper=True).numpy()
+    assert np.isinf(got[-1]).all() and np.isinf(want[-1]).all()
+    assert not np.isfinite(got).any() and not np.isfinite(want).any()
+
+
 def _message(fn):
     with pytest.raises(RuntimeError) as e:
         fn()
@@ -124,7 +229,8 @@ def test_non_finite_input_fails_like_torch(path, name, batch):
     x = _input(batch + (N, N), "float32")
     x[(1,) * len(batch) + (2, 3)] = np.nan
     a, t = _both(x)
-    got, want = (_message(lambda: FAILURES[name](L, y)) for L, y in ((ndgrad, a), (torch, t)))
+    got = _message(lambda: FAILURES[name](ndgrad, a))
+    want = _message(lambda: FAILURES[name](torch, t))
     assert str(got).replace("ndgrad", "torch") == str(want)
     assert isinstance(got, ndgrad.linalg.LinAlgError) == isinstance(want, torch.linalg.LinAlgError)
 
@@ -155,6 +261,14 @@ GRADS = {
     "inv": lambda L, x: (L.linalg.inv(x + N * L.eye(N, dtype=x.dtype)) ** 2).sum(),
     "eig": lambda L, x: _eig_loss(*L.linalg.eig(x)),
     "eigvals": lambda L, x: (L.linalg.eigvals(x) ** 2).real.sum(),
+    "eigh": lambda L, x: ((lambda w, v: (v * v * w.unsqueeze(-2)).sum()))(*L.linalg.eigh(x)),
+    "solve": lambda L, x: L.linalg.solve(x + N * L.eye(N, dtype=x.dtype), x.sin()).sum(),
+    "det": lambda L, x: L.linalg.det(x / 2).sum(),
+    "slogdet": lambda L, x: L.linalg.slogdet(x).logabsdet.sum(),
+    "cholesky": lambda L, x: L.linalg.cholesky(x @ x.mT + L.eye(N, dtype=x.dtype)).sum(),
+    "lu_factor": lambda L, x: (L.linalg.lu_factor(x).LU ** 2).sum(),
+    "solve_triangular": lambda L, x: L.linalg.solve_triangular(
+        x + N * L.eye(N, dtype=x.dtype), x.cos(), upper=True).sum(),
 }
 
 
@@ -171,9 +285,9 @@ def test_gradients_match_torch(path, name):
 
 def test_scipy_thread_pool_gets_the_size_set_before_it_loads():
     code = ("import ndgrad, threadpoolctl, sys; ndgrad.set_num_threads(1); "
-            "ndgrad.linalg.svd(ndgrad.randn(%d, %d)); "
+            f"ndgrad.linalg.svd(ndgrad.randn({N}, {N})); "
             "assert 'scipy.linalg' in sys.modules; "
             "print(sorted({p['num_threads'] for p in threadpoolctl.threadpool_info() "
-            "if p['user_api'] == 'blas'}))" % (N, N))
+            "if p['user_api'] == 'blas'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[1]"

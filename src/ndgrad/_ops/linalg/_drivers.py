@@ -1,5 +1,6 @@
-"""The LAPACK drivers behind svd, eig and inv: the input precision's own routine (gesdd, geev,
-gesv) through SciPy when it is installed (the `fast` extra), NumPy's linalg otherwise.
+"""The LAPACK drivers behind svd, eig, eigh, inv, solve, LU, det, cholesky and triangular solves:
+the input precision's own routine (gesdd, geev, syevd, gesv, getrf, potrf, trsm) through SciPy when
+it is installed (the `fast` extra), NumPy's linalg otherwise.
 
 NumPy's linalg computes float32 and complex64 in double precision and casts back (twice the
 work: svd 512x512 is 2.5x torch's time) and runs geev with its minimal workspace (unblocked
@@ -18,24 +19,24 @@ from ._common import LinAlgError, batch_prefix
 
 MIN_N = 16  # below this NumPy's C loop over a batch beats one SciPy call per matrix
 _PREFIX = {"f": "s", "d": "d", "F": "c", "D": "z"}
-_scipy = None  # scipy.linalg.lapack once imported; False when SciPy is missing
+_scipy = None  # scipy.linalg once imported; False when SciPy is missing
 
 
-def _scipy_lapack():
+def _scipy_linalg():
     global _scipy
     if _scipy is None:
         from ..._threads import get_num_threads
 
         n = get_num_threads()
         try:
-            from scipy.linalg import lapack
+            from scipy import linalg
         except ImportError:
-            lapack = False
+            linalg = False
         else:  # SciPy's OpenBLAS is a pool of its own: give it the size set_num_threads chose
             from threadpoolctl import threadpool_limits
 
             threadpool_limits(n, user_api="blas")
-        _scipy = lapack
+        _scipy = linalg
     return _scipy
 
 
@@ -43,40 +44,46 @@ def _routines(xp, a, n, *names):
     """SciPy's routines for a's precision, or None where NumPy's linalg should run."""
     if xp is not np or n < MIN_N or a.size == 0 or a.dtype.char not in _PREFIX:
         return None
-    lapack = _scipy_lapack()
-    return [getattr(lapack, _PREFIX[a.dtype.char] + name) for name in names] if lapack else None
+    sp = _scipy_linalg()
+    if not sp:
+        return None
+    p = _PREFIX[a.dtype.char]
+    return [getattr(sp.lapack, p + name, None) or getattr(sp.blas, p + name) for name in names]
 
 
-def _lwork(query, *args, **kw) -> int:
-    work, _ = query(*args, **kw)
+def _sizes(work) -> int:
     return int(work.real * 1.000001) + 1  # a float32 size may have been rounded down
 
 
-def _each(a, one):
-    """one(column-major copy of a matrix) -> (arrays, info) over a's batch; outputs stay
-    column-major per matrix."""
-    if a.ndim == 2:
-        arrays, info = one(np.array(a, order="F"))
-        return arrays, np.asarray(info, np.int32)
-    flat = a.reshape(-1, *a.shape[-2:])
-    info = np.zeros(len(flat), np.int32)
+def _lwork(query, *args, **kw) -> int:
+    return _sizes(query(*args, **kw)[0])
+
+
+def _each(one, *arrays):
+    """one(column-major copies of the arrays' matrices at a batch index) -> (arrays, info) over
+    the broadcast batch; outputs stay column-major per matrix, as torch's batches are."""
+    batch = np.broadcast_shapes(*(x.shape[:-2] for x in arrays))
+    full = [np.broadcast_to(x, batch + x.shape[-2:]) for x in arrays]
+    info = np.zeros(batch, np.int32)
     outs = None
-    for i, x in enumerate(flat):
-        arrays, info[i] = one(np.array(x, order="F"))
+    for i in np.ndindex(batch):  # once, at (), for plain matrices
+        res, info[i] = one(*(np.array(x[i], order="F") for x in full))
+        if not batch:
+            return res, info
         if outs is None:
-            outs = [np.empty((len(flat),) + r.shape[::-1], r.dtype).swapaxes(-1, -2) if r.ndim == 2
-                    else np.empty((len(flat),) + r.shape, r.dtype) for r in arrays]
-        for out, r in zip(outs, arrays):
+            outs = [np.empty(batch + r.shape[::-1], r.dtype).swapaxes(-1, -2) if r.ndim == 2
+                    else np.empty(batch + r.shape, r.dtype) for r in res]
+        for out, r in zip(outs, res):
             out[i] = r
-    batch = a.shape[:-2]
-    return [out.reshape(batch + out.shape[1:]) for out in outs], info.reshape(batch)
+    return outs, info
 
 
-def _failed(xp, a, name, info, what):
+def _failed(xp, a, name, info, what, finite=True):
     """torch's LinAlgError for a driver that did not converge (info > 0) or met NaN (info < 0,
-    or no info: NumPy's linalg only says that it failed)."""
+    or no info: NumPy's linalg only says that it failed); `finite=False`: torch does not tell
+    non-finite inputs apart."""
     flat = a.reshape(-1, *a.shape[-2:])
-    bad = ~xp.isfinite(flat).all(axis=(-2, -1))
+    bad = ~xp.isfinite(flat).all(axis=(-2, -1)) & finite
     i = int(info.reshape(-1).nonzero()[0][0]) if info is not None else \
         int(bad.argmax()) if bad.any() else None
     if i is None:
@@ -105,7 +112,7 @@ def svd(xp, a, full_matrices: bool = True, compute_uv: bool = True):
                                lwork=lwork, overwrite_a=True)
         return ((u, s, vh) if compute_uv else (s,)), info
 
-    out, info = _each(a, one)
+    out, info = _each(one, a)
     if info.any():
         raise _failed(xp, a, "linalg.svd", info, "singular values")
     return tuple(out) if compute_uv else out[0]
@@ -149,10 +156,18 @@ def eig(xp, a, vectors: bool):
         w.imag = wi
         return ((w, _pair_vectors(vr, wi, c)) if vectors else (w,)), info
 
-    out, info = _each(a, one)
+    out, info = _each(one, a)
     if info.any():
         raise _failed(xp, a, "linalg.eig", info, "eigenvalues")
     return out[0], (out[1] if vectors else None)
+
+
+def _singular_safe(xp, a, solve):
+    """NumPy's solve/inv raise for a whole batch if one matrix is singular: find those (info as
+    LAPACK's getrf) and solve the rest, the singular ones swapped for identities."""
+    info = _lapack.getrf(xp, a)[2]
+    eye = xp.eye(a.shape[-1], dtype=a.dtype)
+    return solve(xp.where((info != 0)[..., None, None], eye, a)), info
 
 
 def inv(xp, a):
@@ -164,9 +179,7 @@ def inv(xp, a):
         try:
             return xp.linalg.inv(a), xp.zeros(a.shape[:-2], xp.int32)
         except np.linalg.LinAlgError:
-            info = _lapack.getrf(xp, a)[2]
-            safe = xp.where((info != 0)[..., None, None], xp.eye(n, dtype=a.dtype), a)
-            return xp.linalg.inv(safe), info
+            return _singular_safe(xp, a, xp.linalg.inv)
     (gesv,) = found
 
     def one(x):  # torch's inverse too is gesv's solve of A X = I
@@ -174,5 +187,136 @@ def inv(xp, a):
                            overwrite_b=True)
         return (x,), info
 
-    out, info = _each(a, one)
+    out, info = _each(one, a)
     return out[0], info
+
+
+def solve(xp, a, b):
+    """(X, int32 info of a's batch) for A X = B, b a stack of matrices broadcasting with a;
+    info > 0 marks a singular matrix, whose X is then unspecified."""
+    found = _routines(xp, a, a.shape[-1], "gesv")
+    if found is None or not b.size or np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) != \
+            a.shape[:-2]:  # (one LU per matrix of a only)
+        try:
+            return xp.linalg.solve(a, b), xp.zeros(a.shape[:-2], xp.int32)
+        except np.linalg.LinAlgError:
+            return _singular_safe(xp, a, lambda safe: xp.linalg.solve(safe, b))
+    (gesv,) = found
+
+    def one(x, y):
+        *_, x, info = gesv(x, y, overwrite_a=True, overwrite_b=True)
+        return (x,), info
+
+    out, info = _each(one, a, b)
+    return out[0], info
+
+
+def getrf(xp, a):
+    """LU = P^T A with partial pivoting: (LU, 1-based int32 pivots, int32 info) as LAPACK's."""
+    found = _routines(xp, a, min(a.shape[-2:]), "getrf")
+    if found is None:
+        return _lapack.getrf(xp, a)
+    (lapack_getrf,) = found
+
+    def one(x):
+        lu, piv, info = lapack_getrf(x, overwrite_a=True)
+        return (lu, piv + 1), info  # SciPy's wrapper makes the pivots 0-based
+
+    (lu, piv), info = _each(one, a)
+    return lu, piv, info
+
+
+
+def eigh(xp, a, lower: bool, vectors: bool):
+    """(real eigenvalues, eigenvectors or None) of a Hermitian matrix, reading one triangle."""
+    n = a.shape[-1]
+    herm = a.dtype.kind == "c"
+    found = _routines(xp, a, n, *(("heevd", "heevd_lwork") if herm else ("syevd", "syevd_lwork")))
+    if found is None:
+        uplo = "L" if lower else "U"
+        return xp.linalg.eigh(a, UPLO=uplo) if vectors else (xp.linalg.eigvalsh(a, UPLO=uplo), None)
+    evd, query = found
+    *work, _ = query(n, compute_v=vectors, lower=lower)
+    names = ("lwork", "liwork", "lrwork") if herm else ("lwork", "liwork")
+    sizes = {k: _sizes(w) for k, w in zip(names, work)}
+
+    def one(x):
+        w, v, info = evd(x, compute_v=vectors, lower=lower, overwrite_a=True, **sizes)
+        return ((w, v) if vectors else (w,)), info
+
+    out, info = _each(one, a)
+    if info.any():  # torch does not check for NaN here: LAPACK just fails to converge
+        raise _failed(xp, a, "linalg.eigh", info, "eigenvalues", finite=False)
+    return out[0], (out[1] if vectors else None)
+
+
+def cholesky(xp, a):
+    """(lower Cholesky factor, int32 info): a matrix that is not positive-definite holds potf2's
+    partial factor, and its info the order of the leading minor that fails."""
+    found = _routines(xp, a, a.shape[-1], "potrf")
+    if found is None:
+        try:
+            return xp.linalg.cholesky(a), xp.zeros(a.shape[:-2], xp.int32)
+        except np.linalg.LinAlgError:
+            return _lapack.potf2(xp, a)
+    (potrf,) = found
+
+    def one(x):
+        c, info = potrf(x, lower=True, clean=True, overwrite_a=True)
+        return (c,), info
+
+    out, info = _each(one, a)
+    return _lapack.potf2(xp, a) if info.any() else (out[0], info)
+
+
+def solve_triangular(xp, a, b, upper: bool, unit: bool):
+    """A X = B reading one triangle of a (unit diagonal if `unit`), b a stack of matrices
+    broadcasting with a; a zero on the diagonal gives inf/NaN, as BLAS's trsm (torch's)."""
+    n = a.shape[-1]
+    found = _routines(xp, a, n, "trsm")
+    if found is None:
+        lower = xp.tri(n, n, 0, dtype=bool)
+        t = xp.where(lower.T if upper else lower, a, 0)  # only the named triangle is read
+        if unit:
+            t = xp.where(xp.eye(n, dtype=bool), xp.ones((), a.dtype), t)
+        try:
+            return xp.linalg.solve(t, b)
+        except np.linalg.LinAlgError:  # a zero on the diagonal: BLAS divides by it anyway
+            return _lapack.trsm(xp, t, b, upper)
+    (trsm,) = found
+
+    def one(x, y):
+        return (trsm(1.0, x, y, lower=not upper, diag=unit, overwrite_b=True),), 0
+
+    return _each(one, a, b)[0][0]
+
+
+def _lu_diagonal(xp, a):
+    """(diagonal of U, sign of P) from LAPACK's LU, or None where NumPy's linalg should run."""
+    if _routines(xp, a, a.shape[-1], "getrf") is None:
+        return None
+    lu, piv, _ = getrf(xp, a)
+    odd = (piv != np.arange(1, a.shape[-1] + 1, dtype=piv.dtype)).sum(-1) % 2
+    return lu.diagonal(0, -2, -1), np.where(odd, -1, 1).astype(a.dtype)
+
+
+def det(xp, a):
+    """det(A) as torch's: the product of U's diagonal, signed by the row swaps."""
+    parts = _lu_diagonal(xp, a)
+    if parts is None:
+        return xp.asarray(xp.linalg.det(a))
+    d, sign = parts
+    return np.asarray(d.prod(-1) * sign)
+
+
+def slogdet(xp, a):
+    """(sign, log|det A|) as torch's: sign 0 and -inf for a singular matrix."""
+    parts = _lu_diagonal(xp, a)
+    if parts is None:
+        return tuple(xp.asarray(x) for x in xp.linalg.slogdet(a))
+    d, sign = parts
+    mag = np.abs(d)
+    with np.errstate(divide="ignore"):
+        logabs = np.log(mag).sum(-1)
+    unit = np.where(mag == 0, 0, d / np.where(mag == 0, 1, mag))
+    return np.asarray(unit.prod(-1) * sign), np.asarray(logabs)

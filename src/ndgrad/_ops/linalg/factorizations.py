@@ -56,16 +56,13 @@ class Cholesky(Op):
 
     def forward(ctx, a, upper=False, check=True, name="linalg.cholesky"):
         xp = ctx.xp
-        try:
-            L, info = xp.linalg.cholesky(a), xp.zeros(a.shape[:-2], xp.int32)
-        except xp.linalg.LinAlgError:
-            L, info = _lapack.potf2(xp, a)
-            if check:
-                i = first_failure(info)
-                raise LinAlgError(
-                    f"{name}: {batch_prefix(a, i)}The factorization could not be completed "
-                    "because the input is not positive-definite (the leading minor of order "
-                    f"{int(info.reshape(-1)[i])} is not positive-definite).") from None
+        L, info = _drivers.cholesky(xp, a)
+        if check and info.any():
+            i = first_failure(info)
+            raise LinAlgError(
+                f"{name}: {batch_prefix(a, i)}The factorization could not be completed "
+                "because the input is not positive-definite (the leading minor of order "
+                f"{int(info.reshape(-1)[i])} is not positive-definite).")
         if upper:
             L = L.swapaxes(-1, -2).conj()
         ctx.upper = upper
@@ -210,7 +207,7 @@ class EighOp(Op):
     __slots__ = ()
 
     def forward(ctx, a, uplo):
-        w, v = ctx.xp.linalg.eigh(a, UPLO=uplo)
+        w, v = _drivers.eigh(ctx.xp, a, uplo == "L", vectors=True)
         ctx.save(w, v)
         return w, v
 
@@ -240,7 +237,8 @@ def eigvalsh(A, UPLO="L", *, out=None) -> Tensor:
     _eigh_checks("linalg.eigvalsh", A, UPLO)
     if grad_recording(A):
         return _named(EighOp.apply(A, UPLO)[0], "LinalgEighBackward0")
-    return Tensor._make(A._device.xp.linalg.eigvalsh(A._data, UPLO=UPLO), A._device)
+    return Tensor._make(_drivers.eigh(A._device.xp, A._data, UPLO == "L", vectors=False)[0],
+                        A._device)
 
 
 class EigOp(Op):
@@ -399,7 +397,7 @@ class LuOp(Op):
 
     def forward(ctx, a):
         xp = ctx.xp
-        P, L, U = _unpack(xp, *_lapack.getrf(xp, a)[:2])
+        P, L, U = _unpack(xp, *_drivers.getrf(xp, a)[:2])
         ctx.save(P, L, U)
         return P, L, U
 
@@ -412,7 +410,7 @@ class LuFactor(Op):
     __slots__ = ()
 
     def forward(ctx, a):
-        lu, piv, info = _lapack.getrf(ctx.xp, a)
+        lu, piv, info = _drivers.getrf(ctx.xp, a)
         ctx.save(lu, piv)
         return lu, piv, info
 

@@ -6,7 +6,7 @@ from ..._tensor import Tensor
 from ...autograd.function import Op
 from .._inplace import torch_type_name
 from ..shape import tril, triu
-from . import _drivers, _lapack
+from . import _drivers
 from ._common import (
     HALF,
     LinAlgError,
@@ -109,15 +109,12 @@ class Solve(Op):
     def forward(ctx, a, b, vec=False, check=True):
         xp = ctx.xp
         bm = _stacked(a, b[..., None] if vec else b)
-        try:
-            x, info = xp.linalg.solve(a, bm), xp.zeros(a.shape[:-2], xp.int32)
-        except xp.linalg.LinAlgError:
-            info = _lapack.getrf(xp, a)[2]
+        x, info = _drivers.solve(xp, a, bm)
+        if info.any():
             if check:
                 raise LinAlgError(f"torch.linalg.solve: {batch_prefix(a, first_failure(info))}The "
-                                  "solver failed because the input matrix is singular.") from None
-            x = xp.full(xp.broadcast_shapes(a.shape[:-2], bm.shape[:-2]) + bm.shape[-2:], xp.nan,
-                        a.dtype)
+                                  "solver failed because the input matrix is singular.")
+            x = xp.where((info != 0)[..., None, None], xp.nan, x)
         x = x[..., 0] if vec else x
         ctx.vec = vec
         ctx.save(a, x)
@@ -169,16 +166,7 @@ class SolveTriangular(Op):
     __slots__ = ()
 
     def forward(ctx, a, b, upper, unitriangular):
-        xp = ctx.xp
-        n = a.shape[-1]
-        lower = xp.tri(n, n, 0, dtype=bool)
-        t = xp.where(lower.T if upper else lower, a, 0)  # only the named triangle is read
-        if unitriangular:
-            t = xp.where(xp.eye(n, dtype=bool), xp.ones((), a.dtype), t)
-        try:
-            x = xp.linalg.solve(t, _stacked(a, b))
-        except xp.linalg.LinAlgError:  # a zero on the diagonal: BLAS divides by it anyway
-            x = _lapack.trsm(xp, t, b, upper)
+        x = _drivers.solve_triangular(ctx.xp, a, _stacked(a, b), upper, unitriangular)
         ctx.args = (upper, unitriangular)
         ctx.save(a, x)
         return x
@@ -235,7 +223,7 @@ def _cutoff(xp, s_max, atol, rtol, m, n, dt):
 def _singular_values(xp, a, hermitian, uv):
     """(U, |s|, Vh) or just |s|; the Hermitian path uses eigh (U = V, signs moved into Vh)."""
     if hermitian:
-        w, v = xp.linalg.eigh(a)
+        w, v = _drivers.eigh(xp, a, lower=True, vectors=True)
         s = xp.abs(w)
         return (v, s, mH_arr(xp, v * xp.sign(w)[..., None, :])) if uv else s
     return _drivers.svd(xp, a, full_matrices=False, compute_uv=uv)
