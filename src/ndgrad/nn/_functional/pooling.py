@@ -9,6 +9,7 @@ import math
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ._utils import named, ntuple
+from ._im2col import col2im
 from .conv import Fold, windows
 
 
@@ -26,6 +27,9 @@ class GatherFlat(Op):
     def backward(ctx, g):
         return ScatterFlat.apply(g, ctx.idx, ctx.size)
 
+    def backward_raw(ctx, g):
+        return _scatter(ctx.xp, g, ctx.idx, ctx.size)
+
 
 class ScatterFlat(Op):
     """The adjoint of GatherFlat: g summed into zeros of spatial size ``size`` at ``idx``."""
@@ -33,18 +37,21 @@ class ScatterFlat(Op):
     __slots__ = ()
 
     def forward(ctx, g, idx, size):
-        xp = ctx.xp
-        n, c = g.shape[:2]
         ctx.idx = idx
-        s = math.prod(size)
-        # bincount over (row, index) pairs: a vectorised scatter-add that handles repeats
-        rows = xp.arange(n * c).reshape(n, c, *(1,) * (idx.ndim - 2)) * s
-        w = g.astype(xp.float64) if g.dtype.kind == "V" or g.dtype.itemsize < 4 else g
-        out = xp.bincount((rows + idx).ravel(), weights=w.ravel(), minlength=n * c * s)
-        return out.astype(g.dtype).reshape((n, c) + tuple(size))
+        return _scatter(ctx.xp, g, idx, size)
 
     def backward(ctx, g):
         return GatherFlat.apply(g, ctx.idx)
+
+
+def _scatter(xp, g, idx, size):
+    n, c = g.shape[:2]
+    s = math.prod(size)
+    # bincount over (row, index) pairs: a vectorised scatter-add that handles repeats
+    rows = xp.arange(n * c).reshape(n, c, *(1,) * (idx.ndim - 2)) * s
+    w = g.astype(xp.float64) if g.dtype.kind == "V" or g.dtype.itemsize < 4 else g
+    out = xp.bincount((rows + idx).ravel(), weights=w.ravel(), minlength=n * c * s)
+    return out.astype(g.dtype).reshape((n, c) + tuple(size))
 
 
 def _pool_geometry(size, k, s, p, d, ceil_mode):
@@ -159,6 +166,14 @@ class AvgPool(Op):
         gd = g / Tensor._make(div, g._device) if not isinstance(div, (int, float)) else g / div
         cols = gd.unsqueeze(2).expand(shape[:2] + (math.prod(k),) + tuple(outs))
         return Fold.apply(cols, shape[2:], k, s, pads, (1,) * nd)
+
+    def backward_raw(ctx, g):
+        if g.itemsize == 2:
+            return NotImplemented  # half: the tensor division's rounding
+        shape, k, s, pads, outs, div = ctx.args
+        gd = g / div  # every kernel offset spreads the same block: no (N, C, K, *out) columns
+        return col2im(ctx.xp, lambda j: gd, shape[:2], g.dtype, shape[2:], k, s, pads,
+                      (1,) * len(k), outs)
 
 
 def _avg_divisor(xp, size, k, s, p, outs, count_include_pad, dtype):
