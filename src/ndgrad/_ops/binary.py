@@ -8,6 +8,7 @@ import math
 from .._tensor import Tensor
 from ..autograd.function import Op
 from .elementwise import (
+    INT_TO_FLOAT,
     _as,
     _c,
     _compute2,
@@ -157,6 +158,9 @@ class Copysign(Op):
         a, y = ctx.saved_tensors
         ratio = (y / a).masked_fill(a == 0, 0)
         return g * ratio, g * 0
+
+
+INT_TO_FLOAT.update((Atan2, Xlogy, Copysign))
 
 
 class NoGrad(Op):

@@ -199,7 +199,7 @@ def binary(cls, a, b, dt=None, **kw):
     promoted dtype that ``forward`` casts them to with ``_as``."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if dt is None and a._data.dtype is not b._data.dtype:
-            dt = D.result_type(a, b)
+            dt = _float_ints(cls, D.result_type(a, b), kw)
         elif (dt is None and not kw and a._device is b._device and cls in _FAST
               and not ((a._requires_grad or b._requires_grad) and _grad_state.grad_enabled)):
             # Same dtype, nothing to record (e.g. inside backward): skip Op.apply.
@@ -208,12 +208,25 @@ def binary(cls, a, b, dt=None, **kw):
             except (ValueError, TypeError):
                 pass  # the full path below raises torch's error
     else:
-        a, b, dt = _mixed(cls, a, b, dt)
+        a, b, dt = _mixed(cls, a, b, dt, kw)
     try:
         return cls.apply(a, b, dt=dt, **kw) if kw else cls.apply_pair(a, b, dt)
     except ValueError:
         _broadcast_error(a, b)
         raise
+
+
+# ops whose integer inputs compute in floating point (true division, atan2, copysign, xlogy)
+INT_TO_FLOAT: set = set()
+
+
+def _float_ints(cls, dt: D.dtype, kw) -> D.dtype:
+    """The dtype both operands are converted to: torch converts them straight to the default
+    float for INT_TO_FLOAT ops, so an int scalar or 0-d tensor never wraps in a narrow integer
+    type first (uint8 / 300 is 1/300, not 1/44)."""
+    if dt._kind < 2 and cls in INT_TO_FLOAT and not kw:  # kw: div's rounding modes stay integral
+        return D.get_default_dtype()
+    return dt
 
 
 _WEAK_TYPES = frozenset((int, float, bool, complex))
@@ -229,7 +242,7 @@ def weak_dtype(t: Tensor, x) -> D.dtype:
     return dt
 
 
-def _mixed(cls, a, b, dt):
+def _mixed(cls, a, b, dt, kw=None):
     """Operands where at least one is not a Tensor. A Python scalar becomes a raw 0-d array of
     the promoted dtype (it needs no gradient, so no Tensor); dt comes back None when the tensor
     operand already has that dtype."""
@@ -245,13 +258,13 @@ def _mixed(cls, a, b, dt):
             b = _coerce(b, name, 2)
         if isinstance(a, Tensor) and isinstance(b, Tensor):
             return a, b, dt if dt is not None or a._data.dtype is b._data.dtype else \
-                D.result_type(a, b)
+                _float_ints(cls, D.result_type(a, b), kw)
         if not isinstance(a, Tensor) and not isinstance(b, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                             f"{type(a).__name__}")
-        return _mixed(cls, a, b, dt)
+        return _mixed(cls, a, b, dt, kw)
     if dt is None:
-        dt = weak_dtype(t, x)
+        dt = _float_ints(cls, weak_dtype(t, x), kw)
     arr = _scalar_array(x, dt, t._device.xp)
     if dt.np is t._data.dtype:
         dt = None
@@ -391,6 +404,9 @@ class Div(Op):
         need = ctx.needs_input_grad
         return (g / conj_array(b) if need[0] else None,
                 -g * conj_array(a / (b * b)) if need[1] else None)
+
+
+INT_TO_FLOAT.add(Div)
 
 
 def _floor_div(xp, a, b):
