@@ -148,9 +148,8 @@ def test_conv_empty_batch_and_empty_weight_as_torch():
         assert tuple(out.shape) == (0, 3, 2, 2) and tuple(x.grad.shape) == (0, 2, 5, 5)
         assert float(w.grad.abs().sum()) == 0
         assert tuple(ft(x, lib.ones(2, 3, 3, 3), stride=2).shape) == (0, 3, 11, 11)
-        for call in (lambda: f(lib.zeros(2, 2, 5, 5), lib.ones(0, 2, 3, 3)),
-                     lambda: f(lib.zeros(2, 2, 5, 5), lib.ones(0, 1, 3, 3), groups=2),
-                     lambda: ft(lib.zeros(2, 0, 5, 5), lib.ones(0, 3, 3, 3))):
+        for fn, xs, ws, g in ((f, (2, 2, 5, 5), (0, 2, 3, 3), 1), (f, (2, 2, 5, 5), (0, 1, 3, 3), 2),
+                              (ft, (2, 0, 5, 5), (0, 3, 3, 3), 1)):
             with pytest.raises(RuntimeError, match=r"expected weight to be at least \d at "
                                r"dimension 0, but got weight of size \[0, \d, 3, 3\] instead"):
-                call()
+                fn(lib.zeros(xs), lib.ones(ws), groups=g)

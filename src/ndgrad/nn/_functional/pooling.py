@@ -8,8 +8,8 @@ import math
 
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from ._utils import named, ntuple
 from ._im2col import col2im
+from ._utils import named, ntuple
 from .conv import Fold, windows
 
 
