@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import builtins
+import ctypes
 import math
+import sys
 
 import numpy as np
+
+
+def _keep_freed_heap(pad: int = 64 << 20) -> None:
+    """Ask glibc to keep up to ``pad`` bytes of freed heap instead of returning it to the OS at
+    every large free. Each training step frees its megabytes of temporaries; given back, the next
+    step faults them in again, 4 KB at a time (a 1M-element fwd+bwd: 5,000 faults, 17 ms of CPU
+    instead of 6 ms). torch's allocator keeps its memory too."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").mallopt(-2, pad)  # M_TOP_PAD
+        except (OSError, AttributeError):  # not glibc (musl): leave the allocator as it is
+            pass
+
+
+_keep_freed_heap()
 
 _TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
           "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
