@@ -7,12 +7,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import op_db.all  # noqa: F401  (registers every family)
+from harness import flat_outputs, to_lib
+from op_db import OPS
 
 import ndgrad
 from ndgrad.autograd.node import Op
-from harness import flat_outputs, to_lib
-from op_db import OPS
-import op_db.all  # noqa: F401  (registers every family)
 
 GRAD_OPS = [op for op in OPS if op.grad and not op.skip_reason
             and ("float64" in op.dtypes or "float32" in op.dtypes)]

@@ -10,8 +10,8 @@ import operator
 from .. import _dtype as D
 from .._tensor import Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
-from ..autograd.node import sum_to_array
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import sum_to_array
 from .convert import _parse_to  # noqa: F401  (nn.Module.to imports it from here)
 from .joins import cat, stack  # noqa: F401  (older imports name movement)
 

@@ -10,9 +10,9 @@ import warnings
 
 import numpy as np
 
+from .._backend import device_of_array
 from .._grad_mode import anomaly, set_grad_enabled
 from .._grad_mode import state as _state
-from .._backend import device_of_array
 from .._tensor import Tensor, refresh_view
 from .node import _FREED, _check_arrays
 

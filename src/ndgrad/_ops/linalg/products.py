@@ -9,8 +9,8 @@ import operator
 import numpy as np
 
 from ... import _dtype as D
-from ..._threads import split_matmul
 from ..._tensor import Tensor, tensor_method, wrap_dim
+from ..._threads import split_matmul
 from ...autograd.function import Op
 from .._inplace import inplace, torch_type_name
 from ._common import HALF
