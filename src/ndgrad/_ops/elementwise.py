@@ -105,6 +105,9 @@ if np.lib.NumpyVersion(np.__version__) < "2.0.0":
 def _cast(x, dt, dev):
     if isinstance(x, Tensor):
         return x  # cast inside forward, so backward casts the gradient back
+    if dt._kind == 2 and dt.itemsize == 2:
+        with np.errstate(over="ignore"):  # where's 1e6 is inf in float16, without a warning
+            return Tensor._make(_scalar_array(x, dt, dev.xp), dev)
     return Tensor._make(_scalar_array(x, dt, dev.xp), dev)
 
 
@@ -129,40 +132,63 @@ def _coerce(x, name: str, pos: int):
                     f"{type(x).__name__}")
 
 
-_CPP_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
+_CPP_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
               "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-              "float32": "float", "float64": "double"}
-
-
-_F32_MAX = float(np.finfo(np.float32).max)
+              "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
+              "complex128": "c10::complex<double>"}
 
 
 def check_scalar_range(value, dt) -> None:
-    """torch's error for a scalar argument that overflows the dtype it is converted to (pow's
-    exponent, clamp's bounds; arithmetic operands wrap around instead)."""
-    if dt is D.float64 or isinstance(value, (bool, complex)) or dt._kind in (0, 3):
+    """torch's error where c10's checked conversion rejects a Python scalar for ``dt`` (fill
+    values, where's scalars, alpha/value arguments, clamp's bounds): out of range, nan or a
+    fraction outside an integer type, an imaginary part into a real type. Arithmetic operands
+    are cast (they wrap around) instead."""
+    if dt._kind == 0:
         return
-    if dt is D.float32:
-        ok = -_F32_MAX <= value <= _F32_MAX or not math.isfinite(value)
-    elif dt._kind == 1:
-        info = np.iinfo(dt.np)
-        # c10 lets negative values wrap into unsigned types down to -max
-        ok = (-info.max if info.min == 0 else info.min) <= value <= info.max
+    if value.__class__ is complex:
+        if dt._kind == 3:
+            _check_range(value.real, dt.to_real(), dt)
+            _check_range(value.imag, dt.to_real(), dt)
+            return
+        if value.imag:
+            _overflow(dt)
+        value = value.real
+    _check_range(value, dt.to_real(), dt)
+
+
+def _check_range(value, real: D.dtype, dt: D.dtype) -> None:
+    if real._kind == 1:
+        info = np.iinfo(real.np)
+        if value.__class__ is float:
+            ok = info.min <= value <= info.max  # nan fails too
+        else:  # c10 lets negative ints wrap into unsigned types down to -max
+            ok = (-info.max if info.min == 0 else info.min) <= value <= info.max
+    elif real is D.float64:
+        return
     else:
-        ok = not math.isfinite(value) or math.fabs(value) <= float(finfo(dt.np).max)
+        ok = not math.isfinite(value) or math.fabs(value) <= _FMAX[real.name]
     if not ok:
-        raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[dt.name]} without "
-                           "overflow")
+        _overflow(dt)
+
+
+def _overflow(dt: D.dtype):
+    raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[dt.name]} without overflow")
 
 
 def int_fill(value, npdt, xp):
-    """A value written into an array of ``npdt`` (fill_, full, setitem): a Python int gets torch's
-    overflow check and wrap-around (NumPy 2 raises OverflowError, NumPy 1.x warns and wraps)."""
-    if value.__class__ is not int or npdt.kind not in "iu":
+    """A value written into an array of ``npdt`` (fill_, full, setitem, index_fill, scatter): a
+    Python scalar gets torch's checked conversion (``check_scalar_range``), an int wraps around
+    into an unsigned type as in torch (NumPy 2 raises OverflowError, NumPy 1.x warns)."""
+    cls = value.__class__
+    if cls not in _WEAK_TYPES:
         return value
     dt = D.from_numpy(npdt)
+    if dt._kind == 0:
+        return bool(value)  # c10: nonzero is True, 1j included
     check_scalar_range(value, dt)
-    return _scalar_array(value, dt, xp)
+    if cls is complex and dt._kind != 3:
+        return value.real
+    return _scalar_array(value, dt, xp) if cls is int and dt._kind == 1 else value
 
 
 def finfo(npdt):
@@ -172,6 +198,9 @@ def finfo(npdt):
 
         return ml_dtypes.finfo(npdt)
     return np.finfo(npdt)
+
+
+_FMAX = {d: float(finfo(D._by_name(d).np).max) for d in ("float16", "bfloat16", "float32")}
 
 
 def _as(a, dt):
@@ -286,7 +315,7 @@ class Add(Op):
         if alpha == 1:
             return a + b
         ctx.alpha = _alpha(a, alpha)
-        return (a + ctx.alpha * b).astype(a.dtype, copy=False)  # NumPy 1.x: 0-d gave float64
+        return _add_scaled(ctx.xp, a, alpha, b)
 
     def backward(ctx, g):
         alpha = getattr(ctx, "alpha", None)
@@ -299,14 +328,31 @@ def _conj_scalar(x):
     return x.conjugate() if isinstance(x, complex) else x
 
 
-def _alpha(a, alpha):
-    if a.dtype.kind in "iub" and isinstance(alpha, float):
+def _alpha(a, alpha, sign=1):
+    """torch's alpha_check, then the checked conversion of ``sign * alpha`` to the result dtype."""
+    k = a.dtype.kind
+    if alpha.__class__ is bool and k != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if k in "iub" and isinstance(alpha, (float, complex)):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
-    if isinstance(alpha, complex) and a.dtype.kind != "c":
+    if isinstance(alpha, complex) and k != "c":
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
                            "number.")
+    if alpha.__class__ in _WEAK_TYPES:
+        check_scalar_range(sign * alpha, D.from_numpy(a.dtype))
     return alpha
+
+
+def _add_scaled(xp, a, alpha, b):
+    """a + alpha * b as torch computes it: alpha converted to the result dtype (negative ints
+    wrap into unsigned ones), half precision computed in float32."""
+    s = _scalar_array(alpha, D.from_numpy(a.dtype), xp)
+    if a.dtype.kind in "iub":
+        return a + s * b
+    # astype: NumPy 1.x gave float64 for 0-d float32 operands
+    return _compute2(xp, lambda xp, x, y: (x + s.astype(x.dtype) * y).astype(x.dtype, copy=False),
+                     a, b)
 
 
 class Sub(Op):
@@ -318,8 +364,8 @@ class Sub(Op):
         a, b = _as(a, dt), _as(b, dt)
         if alpha == 1:
             return a - b
-        ctx.alpha = _alpha(a, alpha)
-        return (a - ctx.alpha * b).astype(a.dtype, copy=False)
+        ctx.alpha = _alpha(a, alpha, -1)  # torch adds b times -alpha
+        return _add_scaled(ctx.xp, a, -alpha, b)
 
     def backward(ctx, g):
         alpha = getattr(ctx, "alpha", None)
@@ -457,6 +503,8 @@ class Pow(Op):
         if k == "b":
             if ctx.scalar_exponent and b == 1:  # torch copies for an exponent of 1
                 return a.copy()
+            if ctx.scalar_exponent and b == 0:
+                return ctx.xp.ones_like(a)
             raise not_implemented("pow", a.dtype)
         if k in "iu" and (b < 0).any():
             # torch: 1 ** -n == 1, (-1) ** -n == +-1, anything else ** -n == 0
@@ -686,9 +734,10 @@ def pow(input, exponent, *, out=None) -> Tensor:
         else:
             dt = weak_dtype(input, exponent) if exponent.__class__ in _WEAK_TYPES else \
                 D.result_type(input, exponent)
-            check_scalar_range(exponent, dt)
             if dt._kind == 1 and not isinstance(exponent, complex) and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
+            if dt._kind == 1 or dt.itemsize == 2:  # float32/64 and complex take it as a double
+                check_scalar_range(exponent, dt)
             res, name = binary(_PowScalar, input, exponent, dt), "PowBackward0"
     else:
         need_tensor("pow", exponent, "exponent")
@@ -811,6 +860,10 @@ def where(condition: Tensor, input=None, other=None, *, out=None):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {torch_type_name(condition.dtype)}")
     dt = D.result_type(input, other)
+    if dt._kind != 2 or dt.itemsize > 2:  # torch range-checks scalars, except half precision's
+        for x in (input, other):
+            if x.__class__ in _WEAK_TYPES:
+                check_scalar_range(x, dt)
     dev = condition._device
     a, b = _cast(input, dt, dev), _cast(other, dt, dev)
     try:
@@ -832,13 +885,11 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
-    if isinstance(value, complex) and not input.is_complex():
-        raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[input.dtype.name]} "
-                           "without overflow")
-    if not isinstance(value, Tensor):
-        check_scalar_range(value, input.dtype)
-    v = value.to(input.dtype) if isinstance(value, Tensor) else Tensor._make(
-        _scalar_array(value, input.dtype, input._device.xp), input._device)
+    if isinstance(value, Tensor):
+        v = value.to(input.dtype)
+    else:
+        xp, npdt = input._device.xp, input._data.dtype
+        v = Tensor._make(xp.asarray(int_fill(value, npdt, xp), dtype=npdt), input._device)
     res = where(mask, v, input)
     if res._grad_fn is not None:
         res._grad_fn._name = "MaskedFillBackward0"

@@ -320,6 +320,9 @@ def _index_fill(inplace_: bool):
                                f"tensor with {value.ndim} dimension(s).")
         if isinstance(value, Tensor):
             value = value.to(input.dtype)
+        elif isinstance(value, complex) and not input.is_complex():
+            raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not "
+                               "supported")
         _, put = _index_put_fn("index_fill_", input, dim, index, False, "IndexFillBackward0")
         return inplace(input, put, value) if inplace_ else put(input, value)
 

@@ -13,7 +13,8 @@ import numpy as np
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace
-from .elementwise import int_fill
+from .. import _dtype as D
+from .elementwise import check_scalar_range, int_fill
 from .movement import Slice, _basic
 
 __all__ = ["index_put"]
@@ -341,6 +342,10 @@ def setitem(self: Tensor, key, value) -> None:
     """Same as torch.Tensor.__setitem__, with gradients through the written values."""
     basic, akey, name = _parse(self, key)
     value = _value(self, value, akey is not None)
+    if value.__class__ in _SCALARS and self.dtype in _HALVES:
+        check_scalar_range(value, D.float64)  # torch writes it through a double, unchecked
+        with np.errstate(over="ignore"):
+            value = np.float64(value.real).astype(self._data.dtype)
     if not _recording(self, value):
         v = value._data if isinstance(value, Tensor) else value
         try:
@@ -354,7 +359,8 @@ def setitem(self: Tensor, key, value) -> None:
         self._vc[0] += 1
         return
     if not isinstance(value, Tensor):
-        value = Tensor._make(self._device.xp.asarray(value, self._data.dtype), self._device)
+        xp, npdt = self._device.xp, self._data.dtype
+        value = Tensor._make(xp.asarray(int_fill(value, npdt, xp), npdt), self._device)
     elif value.dtype is not self.dtype:
         value = value.to(self.dtype)
     if akey is None and self._requires_grad and self._grad_fn is None:
@@ -378,6 +384,10 @@ def setitem(self: Tensor, key, value) -> None:
     except ValueError:
         _shape_error(self, basic, akey, value._data.shape, value)
         raise
+
+
+_SCALARS = frozenset((bool, int, float, complex))
+_HALVES = frozenset((D.float16, D.bfloat16))
 
 
 def _recording(self: Tensor, value) -> bool:

@@ -82,11 +82,14 @@ def _clamp(input, min, max, name, names):
     if tensors and not all(b is None or isinstance(b, Tensor) for b in (min, max)):
         raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
                         f"min={type(min).__name__}, max={type(max).__name__})")
+    if not tensors and input.is_floating_point():  # torch reads a complex bound as a double
+        for b in (min, max):
+            if isinstance(b, complex):
+                check_scalar_range(b, D.float64)
+        min, max = (b.real if isinstance(b, complex) else b for b in (min, max))
     dt = D.result_type(*(x for x in (input, min, max) if x is not None))
     if not tensors:
         for b in (min, max):
-            if isinstance(b, complex) and input.is_floating_point():
-                raise RuntimeError("value cannot be converted to type double without overflow")
             if b is not None:
                 check_scalar_range(b, dt)
     if dt.is_complex:
@@ -168,7 +171,11 @@ def lerp(input: Tensor, end: Tensor, weight, *, out=None) -> Tensor:
     if input.dtype._kind < 2:
         raise not_implemented("lerp_kernel_tensor" if tensor_w else "lerp_kernel_scalar",
                               input.dtype)
-    w = weight if tensor_w else _cast(weight, input.dtype, input._device)
+    if not tensor_w:  # the weight is taken in the compute dtype (float32 for half precision)
+        check_scalar_range(weight, _opmath(input.dtype))
+        if isinstance(weight, complex) and not input.is_complex():
+            weight = weight.real
+    w = weight if tensor_w else _cast(weight, _opmath(input.dtype), input._device)
     try:
         res = Lerp.apply(input, end, w)
     except ValueError:
@@ -183,20 +190,38 @@ export(_NS, "lerp", lerp)
 
 
 # --- addcmul / addcdiv --------------------------------------------------------------------------
+def _opmath(dt: D.dtype) -> D.dtype:
+    """The dtype torch computes ``dt`` in on CPU (float32 for half precision)."""
+    return D.float32 if dt._kind == 2 and dt.itemsize == 2 else dt
+
+
 def _value(value, dt):
-    # an integral result takes the value truncated, as torch casts the scalar to the dtype
-    return int(value) if dt._kind < 2 and not isinstance(value, bool) else value
+    """addcmul/addcdiv's value: range-checked in the compute dtype; an integral result takes it
+    truncated, as torch casts the scalar to the dtype."""
+    check_scalar_range(value, dt)
+    return int(value.real) if dt._kind < 2 and not isinstance(value, bool) else value
+
+
+def _addc(input, tensor1, tensor2, value, dt, op):
+    """input + value * tensor1 (op) tensor2 computed in ``dt``'s compute dtype, rounded once."""
+    cdt = _opmath(dt)
+    num = tensor1.to(cdt)
+    if value != 1:
+        num = mul(num, _value(value, cdt))
+    try:
+        res = add(input.to(cdt), op(num, tensor2.to(cdt)))
+    except RuntimeError:
+        _broadcast_error(input, tensor1, tensor2)  # torch's message names input first
+        raise
+    return res.to(dt)
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=None) -> Tensor:
     """Same as torch.addcmul: input + value * tensor1 * tensor2."""
     dt = D.result_type(input, tensor1, tensor2)
-    prod = mul(tensor1, _value(value, dt)) if value != 1 else tensor1
-    try:
-        res = add(input.to(dt), mul(prod, tensor2).to(dt))
-    except RuntimeError:
-        _broadcast_error(input, tensor1, tensor2)  # torch's message names input first
-        raise
+    if dt is D.bool_:
+        raise not_implemented("addcmul_cpu_out", dt)
+    res = _addc(input, tensor1, tensor2, value, dt, mul)
     return _out(_rename(res, "AddcmulBackward0"), out, "addcmul")
 
 
@@ -211,12 +236,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=Non
             "float inputs. The future addcdiv behavior is just the latter implementation: (input "
             "+ value * tensor1 / tensor2), for all dtypes.")
     dt = D.result_type(input, tensor1, tensor2)
-    num = mul(tensor1, value) if value != 1 else tensor1
-    try:
-        res = add(input.to(dt), (num.to(dt) / tensor2.to(dt)))
-    except RuntimeError:
-        _broadcast_error(input, tensor1, tensor2)
-        raise
+    res = _addc(input, tensor1, tensor2, value, dt, lambda a, b: a / b)
     return _out(_rename(res, "AddcdivBackward0"), out, "addcdiv")
 
 
@@ -245,9 +265,11 @@ class NanToNum(Op):
         ctx.save(a)
         if a.dtype.kind == "c":
             return xp.nan_to_num(a, nan=nan, posinf=hi, neginf=lo)
-        out = xp.where(xp.isnan(a), xp.asarray(nan).astype(a.dtype), a)
-        out = xp.where(out == xp.inf, xp.asarray(hi).astype(a.dtype), out)
-        return xp.where(out == -xp.inf, xp.asarray(lo).astype(a.dtype), out)
+        with np.errstate(over="ignore"):  # a replacement too big for the dtype is inf, as torch
+            nan, hi, lo = (xp.asarray(v).astype(a.dtype) for v in (nan, hi, lo))
+        # masks from the input: a nan replaced by inf stays inf
+        out = xp.where(a == xp.inf, hi, xp.where(a == -xp.inf, lo, a))
+        return xp.where(xp.isnan(a), nan, out)
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
@@ -257,6 +279,9 @@ class NanToNum(Op):
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None, *, out=None) -> Tensor:
     """Same as torch.nan_to_num."""
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if isinstance(v, complex):
+            raise TypeError(f"nan_to_num(): argument '{name}' must be float, not complex")
     if input.is_complex() and input.requires_grad and is_grad_enabled():
         raise RuntimeError("nan_to_num does not support automatic differentiation for outputs "
                            "with complex dtype.")
