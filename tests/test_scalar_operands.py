@@ -5,6 +5,7 @@ them with c10's checked conversion, wrapped around where torch casts them."""
 from __future__ import annotations
 
 import warnings
+from math import inf, nan
 
 import numpy as np
 import pytest
@@ -106,3 +107,17 @@ def test_half_precision_computes_scalar_arguments_in_float32(dt, op):
     # overflowed float16 first
     x = f"L.tensor([-3.7, -1.1, 0.0, 0.3, 2.9, 7.3], dtype=L.{dt})"
     check(op.format(x=x))
+
+
+@pytest.mark.parametrize("dt", ["float16", "bfloat16", "float32", "float64"])
+def test_remainder_zero_keeps_the_dividends_sign(dt):
+    # torch: fmod moved by b where the signs differ, so 3 % -1.5 is +0 (NumPy's remainder: -0)
+    v = [-3.0, -2.5, -0.0, 0.0, 2.5, 3.0, -1.5, inf, -inf, nan, 1e-30, -1e4]
+    res = []
+    for lib in (ndgrad, torch):
+        a = lib.tensor(v, dtype=getattr(lib, dt))
+        res.append([to_numpy(lib.remainder(a[:, None], a)), to_numpy(a.remainder(-1.5))])
+    for got, want in zip(*res):
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got) & ~np.isnan(got),
+                                      np.signbit(want) & ~np.isnan(want))

@@ -465,6 +465,17 @@ def _quiet(xp):
     return np.errstate(all="ignore")  # CuPy has no errstate (and raises no warnings)
 
 
+def _fmod(xp, a, b):
+    return xp.fmod(a, b)
+
+
+def _py_mod(xp, a, b):
+    """torch's float remainder: fmod, moved by b where the signs differ (a zero keeps a's sign,
+    where NumPy's remainder gives b's)."""
+    m = xp.fmod(a, b)
+    return xp.where((m != 0) & ((m < 0) != (b < 0)), m + b, m)
+
+
 class Remainder(Op):
     """Python's modulo (sign of the divisor), as torch.remainder."""
 
@@ -483,7 +494,7 @@ class Remainder(Op):
         if ctx.needs_input_grad[1]:
             ctx.save(a, b)
         with _quiet(xp):
-            return _compute2(xp, lambda xp, x, y: getattr(xp, fn)(x, y), a, b)
+            return _compute2(xp, _fmod if fn == "fmod" else _py_mod, a, b)
 
     def backward(ctx, g):
         gb = None
