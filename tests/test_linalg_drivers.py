@@ -190,7 +190,7 @@ def test_cholesky_matches_torch(path, dtype, shape):
 def test_solve_triangular_matches_torch(path, dtype, shapes, upper, unit):
     x, y = _input(shapes[0], dtype, shift=N), _input(shapes[1], dtype)
     (a, t), (b, u) = _both(x), _both(y)
-    kw = dict(upper=upper, unitriangular=unit)
+    kw = {"upper": upper, "unitriangular": unit}
     _check(ndgrad.linalg.solve_triangular(a, b, **kw), torch.linalg.solve_triangular(t, u, **kw),
            "numpy", TOL[dtype])
     _check(ndgrad.linalg.solve_triangular(a, b.mT, left=False, **kw),
@@ -251,6 +251,10 @@ def _svd_loss(u, s, vh):
     return ((u * s.unsqueeze(-2)) @ vh + (u * u) * s.unsqueeze(-2)).sum()  # sign-invariant
 
 
+def _eigh_loss(w, v):
+    return (v * v * w.unsqueeze(-2)).sum()  # sign-invariant
+
+
 def _eig_loss(w, v):
     return ((v * v.conj()).real * w.real.unsqueeze(-2)).sum()  # phase-invariant
 
@@ -261,7 +265,7 @@ GRADS = {
     "inv": lambda L, x: (L.linalg.inv(x + N * L.eye(N, dtype=x.dtype)) ** 2).sum(),
     "eig": lambda L, x: _eig_loss(*L.linalg.eig(x)),
     "eigvals": lambda L, x: (L.linalg.eigvals(x) ** 2).real.sum(),
-    "eigh": lambda L, x: ((lambda w, v: (v * v * w.unsqueeze(-2)).sum()))(*L.linalg.eigh(x)),
+    "eigh": lambda L, x: _eigh_loss(*L.linalg.eigh(x)),
     "solve": lambda L, x: L.linalg.solve(x + N * L.eye(N, dtype=x.dtype), x.sin()).sum(),
     "det": lambda L, x: L.linalg.det(x / 2).sum(),
     "slogdet": lambda L, x: L.linalg.slogdet(x).logabsdet.sum(),
@@ -291,3 +295,14 @@ def test_scipy_thread_pool_gets_the_size_set_before_it_loads():
             "if p['user_api'] == 'blas'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[1]"
+
+
+def test_without_scipy_numpy_linalg_serves():
+    code = ("import sys; sys.modules['scipy'] = None; import ndgrad; "
+            "from ndgrad._ops.linalg import _drivers; "
+            f"a = ndgrad.randn({N}, {N}, dtype=ndgrad.float64); "
+            "u, s, vh = ndgrad.linalg.svd(a); w = ndgrad.linalg.eigvals(a); "
+            "err = (ndgrad.linalg.inv(a) @ a - ndgrad.eye(len(a))).abs().max().item(); "
+            "print(_drivers._scipy, err < 1e-9, w.dtype)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "ndgrad.complex128"]
