@@ -2,13 +2,13 @@
 the input precision's own routine (gesdd, geev, syevd, gesv, getrf, potrf, trsm) through SciPy when
 it is installed (the `fast` extra), NumPy's linalg otherwise.
 
-NumPy's linalg computes float32 and complex64 in double precision and casts back (twice the
-work: svd 512x512 is 2.5x torch's time) and runs geev with its minimal workspace (unblocked
-Hessenberg reduction); torch calls the single-precision routines with the optimal one. SciPy's
-wrappers do the same, one matrix per call, so they only serve matrices large enough that the
-Python loop over a batch does not show (MIN_N); CuPy arrays keep cupy.linalg.
+NumPy's linalg computes float32 and complex64 in double precision and casts back: twice the work
+(svd 512x512 took 2.3x torch's time, eigvals and inv about 1.9x), and LU had only a Python-loop
+stand-in. torch calls the single-precision routines, as SciPy's wrappers do, one matrix per call:
+so they only serve matrices large enough that the Python loop over a batch does not show (MIN_N).
+CuPy arrays keep cupy.linalg.
 
-The outputs keep LAPACK's column-major matrices, whose strides torch reports too."""
+SciPy's results keep LAPACK's column-major matrices, whose strides torch reports too."""
 
 from __future__ import annotations
 
@@ -191,12 +191,21 @@ def inv(xp, a):
     return out[0], info
 
 
+def _folded(one, a, b):
+    """_each(one, a, b), one matrix a serving a batch of b's as one call on b's columns."""
+    if a.ndim > 2 or b.ndim == 2:
+        return _each(one, a, b)
+    cols = np.moveaxis(b, -2, 0).reshape(b.shape[-2], -1)
+    (x,), info = _each(one, a, cols)
+    return [np.moveaxis(x.reshape(b.shape[-2], *b.shape[:-2], b.shape[-1]), 0, -2)], info
+
+
 def solve(xp, a, b):
     """(X, int32 info of a's batch) for A X = B, b a stack of matrices broadcasting with a;
     info > 0 marks a singular matrix, whose X is then unspecified."""
     found = _routines(xp, a, a.shape[-1], "gesv")
-    if found is None or not b.size or np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) != \
-            a.shape[:-2]:  # (one LU per matrix of a only)
+    if found is None or not b.size or a.ndim > 2 and np.broadcast_shapes(
+            a.shape[:-2], b.shape[:-2]) != a.shape[:-2]:  # (one LU per matrix of a only)
         try:
             return xp.linalg.solve(a, b), xp.zeros(a.shape[:-2], xp.int32)
         except np.linalg.LinAlgError:
@@ -207,7 +216,7 @@ def solve(xp, a, b):
         *_, x, info = gesv(x, y, overwrite_a=True, overwrite_b=True)
         return (x,), info
 
-    out, info = _each(one, a, b)
+    out, info = _folded(one, a, b)
     return out[0], info
 
 
@@ -224,7 +233,6 @@ def getrf(xp, a):
 
     (lu, piv), info = _each(one, a)
     return lu, piv, info
-
 
 
 def eigh(xp, a, lower: bool, vectors: bool):
@@ -274,7 +282,7 @@ def solve_triangular(xp, a, b, upper: bool, unit: bool):
     broadcasting with a; a zero on the diagonal gives inf/NaN, as BLAS's trsm (torch's)."""
     n = a.shape[-1]
     found = _routines(xp, a, n, "trsm")
-    if found is None:
+    if found is None or not b.size:
         lower = xp.tri(n, n, 0, dtype=bool)
         t = xp.where(lower.T if upper else lower, a, 0)  # only the named triangle is read
         if unit:
@@ -288,7 +296,7 @@ def solve_triangular(xp, a, b, upper: bool, unit: bool):
     def one(x, y):
         return (trsm(1.0, x, y, lower=not upper, diag=unit, overwrite_b=True),), 0
 
-    return _each(one, a, b)[0][0]
+    return _folded(one, a, b)[0][0]
 
 
 def _lu_diagonal(xp, a):
