@@ -10,10 +10,9 @@ from math import inf, nan
 import numpy as np
 import pytest
 import torch
+from harness import to_numpy
 
 import ndgrad
-
-from harness import to_numpy
 
 
 def _run(lib, expr: str):

@@ -80,12 +80,17 @@ register(
        [([(3, 4)], [idx(0, 3, 3, 1, 2, 0).reshape(3, 2)], {"dim": 1}),
         ([(3, 4)], [idx(2, 0, 2, 1).reshape(1, 4)], {"dim": 0}),
         ([(3, 4)], [idx(1, 0).reshape(2, 1)], {"dim": -1}),
-        ([(2, 3, 2)], [idx(0, 0, 1, 1).reshape(2, 1, 2)], {"dim": 1})], ALL),
+        ([(2, 3, 2)], [idx(0, 0, 1, 1).reshape(2, 1, 2)], {"dim": 1}),
+        # torch reads a 0-d input or index as one element along dim 0
+        ([()], [idx(0).reshape(())], {"dim": 0}), ([()], [idx(0, 0, 0)], {"dim": -1}),
+        ([(3,)], [idx(2).reshape(())], {"dim": 0}), ([()], [idx()], {"dim": 0})], ALL),
     op("gather_noncontiguous", lambda T, x, i: T.gather(x.t(), 0, i),
        [([(3, 4)], [idx(0, 3, 3, 1, 2, 0).reshape(3, 2)], {})], F),
     op("scatter_src", lambda T, x, s, i, dim: T.scatter(x, dim, i, s),
        [([(3, 4), (2, 2)], [idx(0, 3, 1, 2).reshape(2, 2)], {"dim": 1}),
-        ([(3, 4), (1, 4)], [idx(2, 0, 1, 1).reshape(1, 4)], {"dim": 0})], ALL),
+        ([(3, 4), (1, 4)], [idx(2, 0, 1, 1).reshape(1, 4)], {"dim": 0}),
+        ([(), ()], [idx(0).reshape(())], {"dim": 0}), ([(), (1,)], [idx(0)], {"dim": -1}),
+        ([(3,), ()], [idx(1)], {"dim": 0})], ALL),
     # torch's own backward fails when src is larger than index: values only
     op("scatter_larger_src", lambda T, x, s, i: T.scatter(x, 1, i, s),
        [([(3, 4), (2, 3)], [idx(0, 3, 1, 2).reshape(2, 2)], {})], ALL, grad=False),
@@ -100,7 +105,9 @@ register(
     op("take_along_dim", lambda T, x, i, **k: T.take_along_dim(x, i, **k),
        [([(3, 4)], [idx(0, 3, 1).reshape(3, 1)], {"dim": 1}),
         ([(3, 4)], [idx(2, 0, 1, 1).reshape(1, 4)], {"dim": 0}),
-        ([(3, 4)], [idx(11, 0, 5)], {}), ([(2, 3, 4)], [idx(1, 0).reshape(1, 2, 1)], {"dim": 1})],
+        ([(3, 4)], [idx(11, 0, 5)], {}), ([(2, 3, 4)], [idx(1, 0).reshape(1, 2, 1)], {"dim": 1}),
+        ([()], [idx(0).reshape(())], {}), ([()], [idx(0, 0)], {}), ([(0, 4)], [idx()], {}),
+        ([(0, 4)], [idx().reshape(0, 1)], {"dim": 1})],
        ALL),
     op("take", lambda T, x, i: weighted(T, T.take(x, i)),
        [([(3, 4)], [idx(0, 11, -1, 5, 5).reshape(5, 1)], {}), ([()], [idx(0, 0)], {})], ALL),
@@ -148,7 +155,7 @@ def _set(T, x, key, v):
     return y
 
 
-def _reduce_samples(ties: bool):
+def _reduce_samples(ties: bool, zero_d: bool = False):
     def gen(rng, dtype):
         index = idx(0, 1, 0, 1, 2, 2, 0, 3).reshape(2, 4)
         for reduce in ("sum", "prod", "mean", "amax", "amin"):
@@ -160,6 +167,9 @@ def _reduce_samples(ties: bool):
                 if ties and reduce == "prod" and dtype.startswith("float"):
                     src[1, 1], x[2, 2] = 0, 0  # zeros take torch's exclusive-product path
                 yield [x, src, index], {"reduce": reduce, "include_self": include_self}
+                if zero_d:  # a 0-d input: one element along dim 0 (as torch reads it)
+                        yield [np.asarray(x[0, 0]), src[:, 0], index[:, 0] * 0], {
+                        "reduce": reduce, "include_self": include_self}
 
     return gen
 
@@ -167,9 +177,9 @@ def _reduce_samples(ties: bool):
 register(
     # ties and zeros: torch's conventions, not finite differences
     OpInfo("scatter_reduce", lambda T, x, s, i, **k: T.scatter_reduce(x, 0, i, s, **k),
-           _reduce_samples(True), dtypes=("float32", "float64", "int64"), gradcheck=False),
+           _reduce_samples(True, True), dtypes=("float32", "float64", "int64"), gradcheck=False),
     OpInfo("scatter_reduce_smooth", lambda T, x, s, i, **k: T.scatter_reduce(x, 0, i, s, **k),
-           _reduce_samples(False), dtypes=("float64",)),
+           _reduce_samples(False, True), dtypes=("float64",)),
     OpInfo("scatter_reduce_inplace", lambda T, x, s, i, **k: (x * 1).scatter_reduce_(
         1, i.t()[:, :2] % 4, s.t()[:, :2], **k), _reduce_samples(False), dtypes=F),
 )

@@ -52,23 +52,31 @@ def _check_gather(name: str, input: Tensor, dim: int, index: Tensor, src=None) -
         _int_index(index, name)
     elif not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
-    if index.ndim != input.ndim and index.numel():
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    # torch reads a 0-d tensor as one element along dim 0
+    if max(index.ndim, 1) != max(input.ndim, 1) and index.numel():
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           f"{'input' if name == 'gather' else 'self'} tensor")
     ishape, sshape = list(index.shape), list(input.shape)
-    too_big = [k for k, (i, s) in enumerate(zip(ishape, sshape)) if k != d and i > s]
+    ones = [1] * max(input.ndim, 1)
+    too_big = [k for k, (i, s) in enumerate(zip(ishape or ones, sshape or ones))
+               if k != d and i > s]
     if isinstance(src, Tensor):
         if src.dtype is not input.dtype:
             raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
-        if too_big or any(i > s for i, s in zip(ishape, src.shape)):
+        if too_big or any(i > s for i, s in zip(ishape or ones, list(src.shape) or ones)):
             raise RuntimeError(f"Expected index {ishape} to be no larger than self {sshape} apart "
                                f"from dimension {d} and to be no larger size than src "
                                f"{list(src.shape)}")
     elif too_big:
         raise RuntimeError(f"Size does not match at dimension {too_big[0]} expected index "
                            f"{ishape} to be no larger than self {sshape} apart from dimension {d}")
-    if input.ndim:
-        _check_range(index._data, input.shape[d], d)
+    _check_range(index._data, (sshape or ones)[d], d)
     return d
+
+
+def _one(t):
+    """A 0-d tensor as the 1-element vector torch's gather/scatter read it as."""
+    return t.reshape(1) if isinstance(t, Tensor) and not t.ndim else t
 
 
 @tensor_method
@@ -76,18 +84,22 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
            out=None) -> Tensor:
     """Same as torch.gather."""
     d = _check_gather("gather", input, dim, index)
-    if not index.numel():
-        return input.new_empty(index.shape)
+    if not (input.ndim and index.ndim):
+        return _named(gather(_one(input), d, _one(index)).reshape(index.shape), "GatherBackward0")
     return _named(Index.apply(input, _along(index, d)), "GatherBackward0")
 
 
 def _scatter(input: Tensor, dim: int, index: Tensor, src, accumulate: bool, name: str):
     d = _check_gather(name, input, dim, index, src)
     if isinstance(src, Tensor):
-        src = src[tuple(slice(0, s) for s in index.shape)]
         bname = "ScatterAddBackward0" if accumulate else "ScatterBackward0"
     else:
         bname = "ScatterBackward1"
+    if not (input.ndim and index.ndim):
+        fn, src = _scatter(_one(input), d, _one(index), _one(src), accumulate, name)
+        return lambda t, v: _named(fn(_one(t), v).reshape(t.shape), bname), src
+    if isinstance(src, Tensor):
+        src = _one(src)[tuple(slice(0, s) for s in index.shape)]
     return lambda t, v: _named(IndexPut.apply(t, v, (), _along(index, d), accumulate), bname), src
 
 
@@ -216,7 +228,11 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
     d = _check_gather("scatter", input, dim, index, src)
-    src = src[tuple(slice(0, s) for s in index.shape)]
+    if not (input.ndim and index.ndim):
+        res = scatter_reduce(_one(input), d, _one(index), _one(src), reduce,
+                             include_self=include_self)
+        return _named(res.reshape(input.shape), "ScatterReduceBackward0")
+    src = _one(src)[tuple(slice(0, s) for s in index.shape)]
     return _named(ScatterReduce.apply(input, src, _along(index, d), reduce, include_self),
                   "ScatterReduceBackward0")
 
@@ -234,7 +250,16 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
     """Same as torch.take_along_dim: gather after broadcasting all but ``dim``."""
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
+    if input.ndim != indices.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same number "
+                           f"of dimensions, but got {input.ndim} dimensions for input, and "
+                           f"{indices.ndim} dimensions for indices")
+    if indices.dtype is not D.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{torch_type_name(indices.dtype)}")
     d = wrap_dim(dim, input.ndim)
+    if not input.ndim:
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
     from .shape import broadcast_shapes
 
     ishape, xshape = list(indices.shape), list(input.shape)

@@ -10,10 +10,10 @@ import warnings
 
 import numpy as np
 
+from .. import _dtype as D
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace
-from .. import _dtype as D
 from .elementwise import check_scalar_range, int_fill
 from .movement import Slice, _basic
 

@@ -518,7 +518,8 @@ class VarMean(Op):
         shape = a.shape
         me = _expand_back(m, shape, axes, keepdim)
         if ctx.std:  # d std = d var / (2 std); a zero std gives a zero gradient
-            gv = (gv / (2 * v)).masked_fill(v == 0, 0)
+            zero = v == 0  # (divided by 1 there: no divide-by-zero warning)
+            gv = (gv / (2 * v.masked_fill(zero, 1))).masked_fill(zero, 0)
         gv = _expand_back(gv, shape, axes, keepdim)
         if not ctx.dof and axes is None:  # torch: inf, or nan where a equals its mean
             grad = (gv * math.inf).masked_fill(a == me, math.nan)
@@ -536,7 +537,7 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
         raise RuntimeError(f"{name}: Only one of unbiased and correction may be given")
     corr = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
     axes = _axes(dim, input.ndim)
-    n = _count(input.shape, axes)
+    n = _count(input.shape, axes) if input.numel() else 0  # torch: numel / output numel
     if n - corr <= 0:
         import warnings
 

@@ -54,6 +54,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not xs or not ws:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{len(xs)}D and {len(ws)}D")
+    if len(ws) != 2:
+        return _linear_vector(input, weight, bias)
     if xs[-1] != ws[-1]:
         rows = "x".join(map(str, (math.prod(xs[:-1]), xs[-1]) if len(xs) > 1 else (1,) + xs))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows} and "
@@ -64,14 +66,47 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias._data.dtype != input._data.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tn(bias)} and "
                            f"{_tn(input)}")
-    out = Linear.apply(input, weight, bias)
+    try:
+        out = Linear.apply(input, weight, bias)
+    except ValueError:
+        _bias_error(input, weight, bias)
+        raise
     node = out._grad_fn
     if node is not None:  # torch's node names: addmm/mm for 2-D input, a view otherwise
         if len(xs) == 2:
             node._name = "AddmmBackward0" if bias is not None else "MmBackward0"
-        else:
-            node._name = "SqueezeBackward4" if len(xs) == 1 and bias is None else "ViewBackward0"
+        elif bias is None:
+            node._name = "SqueezeBackward4" if len(xs) == 1 else "ViewBackward0"
+        else:  # torch folds a 1-D bias into addmm for contiguous input, else adds it after
+            node._name = "ViewBackward0" if bias._data.ndim == 1 and \
+                input._data.flags.c_contiguous else "AddBackward0"
     return out
+
+
+def _bias_error(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """torch's error for a 1-D bias that does not fit the output: addmm's expand, or add's
+    broadcast for a non-contiguous batch."""
+    if bias is None or bias.ndim != 1:
+        return
+    n, b = weight.shape[0], bias.shape[0]
+    if input.ndim < 3 or input.is_contiguous():
+        rows = math.prod(input.shape[:-1])
+        raise RuntimeError(f"The expanded size of the tensor ({n}) must match the existing size "
+                           f"({b}) at non-singleton dimension 1.  Target sizes: [{rows}, {n}].  "
+                           f"Tensor sizes: [{b}]")
+    raise RuntimeError(f"The size of tensor a ({n}) must match the size of tensor b ({b}) at "
+                       f"non-singleton dimension {input.ndim - 1}")
+
+
+def _linear_vector(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """torch's linear for a weight that is not a matrix: matmul(input, weight) (dot, mv), plus
+    bias unless torch's fused addmm path takes it and refuses the vector."""
+    if weight.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {weight.ndim}D")
+    if bias is not None and (input.ndim == 2 or bias.ndim == 1 and input.is_contiguous()):
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+    out = input @ weight
+    return out if bias is None else out + bias
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

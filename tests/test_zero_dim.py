@@ -1,0 +1,93 @@
+"""0-d and empty inputs where ndgrad differed from torch: take_along_dim/gather/scatter on 0-d
+tensors, F.linear with a vector weight or a misfit bias, var/std warnings and gradients."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from harness import to_numpy
+
+import ndgrad
+
+
+def _run(lib, expr: str):
+    """Value, grad_fn name and input gradient of ``expr``, or the exception; plus warnings."""
+    leaves = []
+
+    def x(*shape):
+        leaves.append(lib.arange(1.0, 1 + int(np.prod(shape))).reshape(shape).requires_grad_())
+        return leaves[-1]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            y = eval(expr, {"L": lib, "F": lib.nn.functional, "x": x})
+            name = y.grad_fn.name()
+            y.sum().backward()
+            res = (to_numpy(y), tuple(y.shape), name, [to_numpy(t.grad) for t in leaves])
+        except Exception as e:  # noqa: BLE001  (compared with torch's)
+            res = e
+    return res, sorted({str(w.message).split(" (Triggered")[0] for w in caught})
+
+
+def check(expr: str) -> None:
+    (got, gw), (want, ww) = _run(ndgrad, expr), _run(torch, expr)
+    assert gw == ww, f"{expr}: warnings {gw} != torch's {ww}"
+    if isinstance(want, Exception):
+        assert type(got).__name__ == type(want).__name__ and str(got) == str(want), \
+            f"{expr}: {got!r} != torch's {want!r}"
+        return
+    assert not isinstance(got, Exception), f"{expr}: ndgrad raised {got!r}"
+    assert got[1:3] == want[1:3], f"{expr}: {got[1:3]} != torch's {want[1:3]}"
+    for a, b in zip([got[0]] + got[3], [want[0]] + want[3]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, equal_nan=True, err_msg=expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "L.take_along_dim(x(), L.tensor(0))", "L.take_along_dim(x(), L.tensor(0), 0)",
+    "L.take_along_dim(x(), L.tensor(0), -1)", "L.take_along_dim(x(3), L.tensor(1), 0)",
+    "L.take_along_dim(x(), L.tensor([0, 0]), 0)", "L.take_along_dim(x(2, 3), L.tensor([[1]]).int(), 1)",
+    "L.take_along_dim(x(2, 3), L.tensor([[1.0]]), 1)",
+    "L.gather(x(), 0, L.tensor(0))", "L.gather(x(), -1, L.tensor([0, 0]))",
+    "L.gather(x(), 0, L.tensor([1]))", "L.gather(x(3), 0, L.tensor(2))",
+    "L.gather(x(), 0, L.zeros(1, 1, dtype=L.long))", "L.gather(x(0, 4), 1, L.zeros(0, 1, dtype=L.long))",
+    "x().scatter(0, L.tensor(0), 7.5)", "x().scatter(0, L.tensor([0]), x(1) * 10)",
+    "x(3).scatter(0, L.tensor([1]), x() * 10)", "x().scatter(0, L.zeros(1, 1, dtype=L.long), 7.5)",
+    "x(2, 2).scatter(0, L.zeros(1, dtype=L.long), 7.5)",
+    "x().scatter(0, L.tensor([0, 0]), x() * 10)",
+    "x().scatter_reduce(0, L.tensor([0, 0]), x(2) * 10, 'sum')",
+    "x().scatter_reduce(0, L.tensor([0, 0]), x(2) * 10, 'amax', include_self=False)",
+    "(x() * 1).scatter_(0, L.tensor(0), x() * 10)",
+])
+def test_gather_scatter_read_0d_tensors_as_one_element(expr):
+    check(expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "F.linear(x(3), x(3))", "F.linear(x(2, 3), x(3))", "F.linear(x(4, 2, 3), x(3))",
+    "F.linear(x(3), x(3), x())", "F.linear(x(2, 3), x(3), x())", "F.linear(x(4, 2, 3), x(3), x())",
+    "F.linear(x(3), x(3), x(1))", "F.linear(x(4, 2, 3).transpose(0, 1), x(3), x(1))",
+    "F.linear(x(2, 3), x(4))", "F.linear(x(2, 3), x(2, 4, 3))", "F.linear(x(), x())",
+    "F.linear(x(3), x(4, 3), x(3))", "F.linear(x(2, 3), x(4, 3), x(3))",
+    "F.linear(x(5, 2, 3), x(4, 3), x(3))", "F.linear(x(5, 2, 3).transpose(0, 1), x(4, 3), x(3))",
+    "F.linear(x(3), x(4, 3), x())", "F.linear(x(5, 2, 3), x(4, 3), x())",
+    "F.linear(x(5, 2, 3).transpose(0, 1), x(4, 3), x(4))", "F.linear(x(2, 3), x(4, 3), x(4))",
+])
+def test_linear_vector_weights_and_bias_shapes(expr):
+    # a 1-D weight is matmul's dot/mv (0-d output for a 1-D input); torch's node names and its
+    # addmm/broadcast errors for a bias that does not fit
+    check(expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "L.std(x(), correction=0)", "L.std(x(), 0, unbiased=False, keepdim=True)",
+    "L.std_mean(x(), correction=0)[0]", "L.var(x(), correction=0)", "L.var(x())",
+    "L.var(x(0, 4), -1)", "L.std(x(0, 4), 0)", "L.var_mean(x(3, 0), 0)[0]",
+])
+def test_var_std_on_0d_and_empty_inputs(expr):
+    # a zero std has a zero gradient without a divide-by-zero warning; an empty input warns about
+    # its degrees of freedom as torch does
+    check(expr)
