@@ -1,6 +1,6 @@
 """The LAPACK drivers behind svd, eig, eigh, inv, solve, LU, det, cholesky and triangular solves:
-the input precision's own routine (gesdd, geev, syevd, gesv, getrf, potrf, trsm) through SciPy when
-it is installed (the `fast` extra), NumPy's linalg otherwise.
+the input precision's own routine (gesdd, geev, syevd, getri, gesv, getrf, potrf, trsm) through
+SciPy when it is installed (the `fast` extra), NumPy's linalg otherwise.
 
 NumPy's linalg computes float32 and complex64 in double precision and casts back: twice the work
 (svd 512x512 took 2.3x torch's time, eigvals and inv about 1.9x), and LU had only a Python-loop
@@ -174,18 +174,18 @@ def inv(xp, a):
     """(inverse, int32 info): info > 0 is the 1-based zero pivot that makes a matrix singular,
     whose inverse is then unspecified."""
     n = a.shape[-1]
-    found = _routines(xp, a, n, "gesv")
+    found = _routines(xp, a, n, "getrf", "getri", "getri_lwork")
     if found is None:
         try:
             return xp.linalg.inv(a), xp.zeros(a.shape[:-2], xp.int32)
         except np.linalg.LinAlgError:
             return _singular_safe(xp, a, xp.linalg.inv)
-    (gesv,) = found
+    getrf, getri, query = found
+    lwork = _lwork(query, n)
 
-    def one(x):  # torch's inverse too is gesv's solve of A X = I
-        *_, x, info = gesv(x, np.eye(n, dtype=a.dtype, order="F"), overwrite_a=True,
-                           overwrite_b=True)
-        return (x,), info
+    def one(x):  # getri inverts in place from the LU: a quarter fewer flops than solving A X = I
+        lu, piv, info = getrf(x, overwrite_a=True)
+        return ((lu,) if info else getri(lu, piv, lwork=lwork, overwrite_lu=True)[:1]), info
 
     out, info = _each(one, a)
     return out[0], info
