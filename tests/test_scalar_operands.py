@@ -49,9 +49,10 @@ X = "L.tensor([1, 0, 3], dtype=L.{})"
 @pytest.mark.parametrize("dt", INTS)
 @pytest.mark.parametrize("v", ["300", "-1", "-200", "2**40", "True", "1.5", "L.tensor(300)",
                                "L.tensor(-200)", "L.tensor(2**40)"])
-@pytest.mark.parametrize("op", ["{x} / {v}", "{v} / {x}", "L.true_divide({x}, {v})",
-                                "L.copysign({x}, {v})", "L.xlogy({x}, {v})", "L.xlogy({v}, {x})",
-                                "L.atan2({x}, L.as_tensor({v}))", "L.div({x}, {v}, rounding_mode='floor')"])
+@pytest.mark.parametrize("op", [
+    "{x} / {v}", "{v} / {x}", "L.true_divide({x}, {v})", "L.copysign({x}, {v})",
+    "L.xlogy({x}, {v})", "L.xlogy({v}, {x})", "L.atan2({x}, L.as_tensor({v}))",
+    "L.div({x}, {v}, rounding_mode='floor')"])
 def test_int_operands_convert_in_the_float_compute_dtype(dt, v, op):
     # torch converts an int scalar straight to the float the op computes in: uint8 / 300 is
     # 1/300, not 1/44; copysign(uint8, -1) is negative

@@ -49,11 +49,13 @@ def check(expr: str) -> None:
 @pytest.mark.parametrize("expr", [
     "L.take_along_dim(x(), L.tensor(0))", "L.take_along_dim(x(), L.tensor(0), 0)",
     "L.take_along_dim(x(), L.tensor(0), -1)", "L.take_along_dim(x(3), L.tensor(1), 0)",
-    "L.take_along_dim(x(), L.tensor([0, 0]), 0)", "L.take_along_dim(x(2, 3), L.tensor([[1]]).int(), 1)",
+    "L.take_along_dim(x(), L.tensor([0, 0]), 0)",
+    "L.take_along_dim(x(2, 3), L.tensor([[1]]).int(), 1)",
     "L.take_along_dim(x(2, 3), L.tensor([[1.0]]), 1)",
     "L.gather(x(), 0, L.tensor(0))", "L.gather(x(), -1, L.tensor([0, 0]))",
     "L.gather(x(), 0, L.tensor([1]))", "L.gather(x(3), 0, L.tensor(2))",
-    "L.gather(x(), 0, L.zeros(1, 1, dtype=L.long))", "L.gather(x(0, 4), 1, L.zeros(0, 1, dtype=L.long))",
+    "L.gather(x(), 0, L.zeros(1, 1, dtype=L.long))",
+    "L.gather(x(0, 4), 1, L.zeros(0, 1, dtype=L.long))",
     "x().scatter(0, L.tensor(0), 7.5)", "x().scatter(0, L.tensor([0]), x(1) * 10)",
     "x(3).scatter(0, L.tensor([1]), x() * 10)", "x().scatter(0, L.zeros(1, 1, dtype=L.long), 7.5)",
     "x(2, 2).scatter(0, L.zeros(1, dtype=L.long), 7.5)",
@@ -61,9 +63,32 @@ def check(expr: str) -> None:
     "x().scatter_reduce(0, L.tensor([0, 0]), x(2) * 10, 'sum')",
     "x().scatter_reduce(0, L.tensor([0, 0]), x(2) * 10, 'amax', include_self=False)",
     "(x() * 1).scatter_(0, L.tensor(0), x() * 10)",
+    # an empty index is not size-checked
+    "x(2, 4).gather(0, L.zeros(5, 0, dtype=L.long))",
+    "x(2, 4).scatter(0, L.zeros(5, 0, dtype=L.long), x(1, 1))",
+    "x(0, 4).index_copy(1, L.zeros(0, dtype=L.long), x(0, 2))",
+    "x(3, 4).index_copy(1, L.tensor([0]), x(3, 2))",
+    "L.logsumexp(x(), 1)", "L.logsumexp(x(), (0, -1))", "L.logsumexp(x(), -1)",
 ])
-def test_gather_scatter_read_0d_tensors_as_one_element(expr):
+def test_gather_scatter_family_on_0d_and_empty_inputs(expr):
+    # torch reads a 0-d input or index as one element along dim 0
     check(expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "L.searchsorted(L.tensor(1.0), L.tensor(2.0))",
+    "L.searchsorted(L.tensor(1.0), L.tensor([2.0]))",
+    "L.searchsorted(L.tensor(1.0), L.tensor(2.0), sorter=L.tensor(0))",
+    "L.searchsorted(L.tensor([[1.0, 2]]), L.tensor(2.0))",
+    "L.searchsorted(L.tensor([[1.0, 2]]), 1.5)",
+    "L.searchsorted(L.tensor([1.0, 2]), L.tensor(2.0))",
+])
+def test_searchsorted_0d(expr):
+    got, want = _run(ndgrad, expr)[0], _run(torch, expr)[0]
+    if isinstance(want, Exception):
+        assert type(got) is type(want) and str(got) == str(want), f"{got!r} != {want!r}"
+    else:
+        assert got[0] == want[0] and got[1] == want[1]
 
 
 @pytest.mark.parametrize("expr", [

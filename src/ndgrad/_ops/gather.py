@@ -52,17 +52,19 @@ def _check_gather(name: str, input: Tensor, dim: int, index: Tensor, src=None) -
         _int_index(index, name)
     elif not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if isinstance(src, Tensor) and src.dtype is not input.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
     # torch reads a 0-d tensor as one element along dim 0
     if max(index.ndim, 1) != max(input.ndim, 1) and index.numel():
         raise RuntimeError("Index tensor must have the same number of dimensions as "
                            f"{'input' if name == 'gather' else 'self'} tensor")
+    if not index.numel():  # torch checks no sizes for an empty index
+        return d
     ishape, sshape = list(index.shape), list(input.shape)
     ones = [1] * max(input.ndim, 1)
     too_big = [k for k, (i, s) in enumerate(zip(ishape or ones, sshape or ones))
                if k != d and i > s]
     if isinstance(src, Tensor):
-        if src.dtype is not input.dtype:
-            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
         if too_big or any(i > s for i, s in zip(ishape or ones, list(src.shape) or ones)):
             raise RuntimeError(f"Expected index {ishape} to be no larger than self {sshape} apart "
                                f"from dimension {d} and to be no larger size than src "
@@ -307,6 +309,9 @@ def _source_check(name, input, d, index, source):
         raise RuntimeError(f"{name}(): self ({torch_type_name(input.dtype)}) and source "
                            f"({torch_type_name(source.dtype)}) must have the same scalar type")
     k = source.shape[d] if source.ndim else 1
+    if index.numel() != k and name == "index_copy_":
+        raise IndexError(f"{name}(): Number of indices ({index.numel()}) should be equal to "
+                         f"source.size(dim) ({k})")
     if index.numel() != k:
         raise RuntimeError(f"{name}(): Number of indices ({index.numel()}) should be equal to "
                            f"source.size(dim): ({k}), for dim: {d}")
@@ -346,8 +351,8 @@ def _index_fill(inplace_: bool):
         if isinstance(value, Tensor):
             value = value.to(input.dtype)
         elif isinstance(value, complex) and not input.is_complex():
-            raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not "
-                               "supported")
+            raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is "
+                               "not supported")
         _, put = _index_put_fn("index_fill_", input, dim, index, False, "IndexFillBackward0")
         return inplace(input, put, value) if inplace_ else put(input, value)
 
@@ -444,6 +449,15 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
     seq = sorted_sequence
     xp, dev = seq._device.xp, seq._device
     vals = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if sorter is not None and not seq.ndim:
+        raise RuntimeError("ArrayRef: attempted to access back() of empty list")  # as torch
+    if not vals.ndim and seq.ndim != 1:
+        raise RuntimeError("torch.searchsorted(): input value can be a scalar only when boundaries "
+                           f"tensor dimension is 1, but we got boundaries tensor dim({seq.ndim}) "
+                           f"and input value's dim(0) numel(1)")
+    if not seq.ndim:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
+                           "dimension, but got 0 dimension")
     s = seq._data
     if sorter is not None:
         s = xp.take_along_axis(s, sorter._data, axis=-1)

@@ -618,8 +618,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
         raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
     if input.is_complex():
         raise not_implemented("logsumexp", input.dtype)
-    axes = _axes(dim, input.ndim) if input.ndim else None
-    return _out(Logsumexp.apply(input, axes, keepdim), out, "logsumexp")
+    return _out(Logsumexp.apply(input, _axes(dim, input.ndim), keepdim), out, "logsumexp")
 
 
 # --- boolean reductions -------------------------------------------------------------------------
