@@ -121,3 +121,25 @@ def test_remainder_zero_keeps_the_dividends_sign(dt):
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(np.signbit(got) & ~np.isnan(got),
                                       np.signbit(want) & ~np.isnan(want))
+
+
+@pytest.mark.parametrize("dt", ["float16", "bfloat16"])
+@pytest.mark.parametrize("v", ["0.1", "1 / 3", "-2.7", "7e4", "65536", "1e6", "1e-5",
+                               "L.tensor(0.1, dtype=L.float64)", "L.tensor(7e4)"])
+@pytest.mark.parametrize("op", ["{x} * {v}", "{v} * {x}", "{x} / {v}", "{v} / {x}",
+                                "{x} // {v}", "L.div({x}, {v}, rounding_mode='trunc')"])
+def test_half_precision_takes_scalar_operands_in_float32(dt, v, op):
+    # torch's cpu-scalar kernels: x / 65536 in float16 is x * 2**-16, not x / inf = 0
+    x = f"(L.arange(-40, 40, dtype=L.float32) * 0.37).to(L.{dt})"
+    check(op.format(x=x, v=v))
+
+
+@pytest.mark.parametrize("dt", ["float16", "bfloat16"])
+def test_half_precision_scalar_gradients(dt):
+    res = []
+    for lib in (ndgrad, torch):
+        x = (lib.arange(-8, 8, dtype=lib.float32) * 0.37).to(getattr(lib, dt)).requires_grad_()
+        y = (x * 0.1 + x / 7e4 + 3.0 / (x + 9)).sum()
+        y.backward()
+        res.append(to_numpy(x.grad))
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-2)

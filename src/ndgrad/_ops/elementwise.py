@@ -153,7 +153,7 @@ def check_scalar_range(value, dt) -> None:
         if value.imag:
             _overflow(dt)
         value = value.real
-    _check_range(value, dt.to_real(), dt)
+    _check_range(value, dt.to_real() if dt._kind == 3 else dt, dt)
 
 
 def _check_range(value, real: D.dtype, dt: D.dtype) -> None:
@@ -229,6 +229,8 @@ def binary(cls, a, b, dt=None, **kw):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if dt is None and a._data.dtype is not b._data.dtype:
             dt = _float_ints(cls, D.result_type(a, b), kw)
+            if dt in OPMATH and cls in OPMATH_OPS and not b._data.ndim:
+                dt = OPMATH[dt]  # a 0-d other's own value, in float32 (torch's cpu scalar)
         elif (dt is None and not kw and a._device is b._device and cls in _FAST
               and not ((a._requires_grad or b._requires_grad) and _grad_state.grad_enabled)):
             # Same dtype, nothing to record (e.g. inside backward): skip Op.apply.
@@ -247,6 +249,23 @@ def binary(cls, a, b, dt=None, **kw):
 
 # ops whose integer inputs compute in floating point (true division, atan2, copysign, xlogy)
 INT_TO_FLOAT: set = set()
+# ops torch computes in float32 for a half-precision tensor and a scalar (mul, div)
+OPMATH_OPS: set = set()
+
+
+class Opmath:
+    """binary()'s ``dt`` for a half-precision tensor with a Python scalar (or a 0-d tensor of
+    another dtype) in an OPMATH_OPS op: torch takes the scalar in float32, not rounded to half
+    (x / 65536 is not x / inf), computes in float32 and rounds the result once. ``_as`` casts
+    to ``np`` (float32); the forward casts its result to ``out``."""
+
+    __slots__ = ("np", "out")
+
+    def __init__(self, out: D.dtype):
+        self.np, self.out = np.dtype(np.float32), out.np
+
+
+OPMATH = {D.float16: Opmath(D.float16), D.bfloat16: Opmath(D.bfloat16)}
 
 
 def _float_ints(cls, dt: D.dtype, kw) -> D.dtype:
@@ -268,6 +287,20 @@ def weak_dtype(t: Tensor, x) -> D.dtype:
     dt = _WEAK.get(key)
     if dt is None:
         dt = _WEAK[key] = D.result_type(t, x)
+    return dt
+
+
+_SCALAR_DT: dict = {}
+
+
+def _scalar_dt(key, t: Tensor, x):
+    """The dt a tensor and a Python scalar compute in, cached by (op, dtype, scalar type, default
+    dtype, no kwargs): weak promotion, int->float ops in float, Opmath for half precision."""
+    cls, kw = key[0], () if key[4] else (True,)
+    dt = _float_ints(cls, weak_dtype(t, x), kw)
+    if dt in OPMATH and cls in OPMATH_OPS and x.__class__ is not complex:
+        dt = OPMATH[dt]
+    _SCALAR_DT[key] = dt
     return dt
 
 
@@ -293,7 +326,11 @@ def _mixed(cls, a, b, dt, kw=None):
                             f"{type(a).__name__}")
         return _mixed(cls, a, b, dt, kw)
     if dt is None:
-        dt = _float_ints(cls, weak_dtype(t, x), kw)
+        key = (cls, t._data.dtype, x.__class__, D._default[0], not kw)
+        dt = _SCALAR_DT.get(key) or _scalar_dt(key, t, x)
+        if dt.__class__ is Opmath:
+            arr = t._device.xp.asarray(x, dtype=np.float32)
+            return (t, arr, dt) if first else (arr, t, dt)
     arr = _scalar_array(x, dt, t._device.xp)
     if dt.np is t._data.dtype:
         dt = None
@@ -347,12 +384,12 @@ def _alpha(a, alpha, sign=1):
 def _add_scaled(xp, a, alpha, b):
     """a + alpha * b as torch computes it: alpha converted to the result dtype (negative ints
     wrap into unsigned ones), half precision computed in float32."""
-    s = _scalar_array(alpha, D.from_numpy(a.dtype), xp)
     if a.dtype.kind in "iub":
-        return a + s * b
-    # astype: NumPy 1.x gave float64 for 0-d float32 operands
-    return _compute2(xp, lambda xp, x, y: (x + s.astype(x.dtype) * y).astype(x.dtype, copy=False),
-                     a, b)
+        return a + _scalar_array(alpha, D.from_numpy(a.dtype), xp) * b
+    if not _is_half(a):  # a Python alpha is weak: NumPy takes it in a's dtype, as torch
+        return (a + alpha * b).astype(a.dtype, copy=False)  # NumPy 1.x: 0-d gave float64
+    s = _scalar_array(alpha, D.from_numpy(a.dtype), xp).astype(xp.float32)
+    return _compute2(xp, lambda xp, x, y: x + s * y, a, b)
 
 
 class Sub(Op):
@@ -389,6 +426,8 @@ class Mul(Op):
     def forward(ctx, a, b, dt=None):
         if dt is not None:
             a, b = _as(a, dt), _as(b, dt)
+            if dt.__class__ is Opmath:
+                return Mul.forward(ctx, a, b).astype(dt.out)
         need = ctx.needs_input_grad
         ctx.saved = (b if need[0] else None, a if need[1] else None)
         return a * b
@@ -416,7 +455,10 @@ class Div(Op):
     __slots__ = ()
 
     def forward(ctx, a, b, dt=None, rounding_mode=None):
-        a, b = _as(a, dt), _as(b, dt)
+        if dt is not None:
+            a, b = _as(a, dt), _as(b, dt)
+            if dt.__class__ is Opmath:
+                return Div.forward(ctx, a, b, None, rounding_mode).astype(dt.out)
         if rounding_mode is None:
             if a.dtype.kind in "iub":  # true division of integers gives the default float
                 a, b = _to_float(a), _to_float(b)
@@ -453,6 +495,7 @@ class Div(Op):
 
 
 INT_TO_FLOAT.add(Div)
+OPMATH_OPS.update((Mul, Div))
 
 
 def _floor_div(xp, a, b):
