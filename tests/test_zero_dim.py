@@ -116,3 +116,37 @@ def test_var_std_on_0d_and_empty_inputs(expr):
     # a zero std has a zero gradient without a divide-by-zero warning; an empty input warns about
     # its degrees of freedom as torch does
     check(expr)
+
+
+_IDX = ["L.tensor([-1])", "L.tensor([5])", "L.tensor([-4])", "L.tensor([0, 0])", "L.tensor(0)",
+        "L.zeros(0, dtype=L.long)", "L.tensor([1])"]
+
+
+@pytest.mark.parametrize("i", _IDX)
+@pytest.mark.parametrize("op", [
+    "x(2, 3).index_fill(0, {i}, 1.0)", "x(2, 3).index_fill(1, {i}, 1.0)",
+    "x(2, 3).index_add(0, {i}, x(1, 3))", "x(2, 3).index_add(1, {i}, x(2, 1))",
+    "x(2, 3).index_copy(0, {i}, x(1, 3))", "x(2, 3).index_copy(-1, {i}, x(2, 1))",
+    "L.index_select(x(2, 3), 0, {i})", "L.index_select(x(2, 3), 1, {i})",
+    "x().index_fill(0, {i}, 1.0)", "x().index_add(0, {i}, x())", "x().index_add(0, {i}, x(1))",
+    "x().index_copy(0, {i}, x())", "x().index_copy(0, {i}, x(1))", "L.index_select(x(), 0, {i})",
+    "x().index_add(0, {i}, x(), alpha=2)", "(x() * 1).index_fill_(0, {i}, L.tensor(2.0))",
+    "x(2, 3).index_add(0, {i}, x(1, 4))", "x(2, 3).index_add(0, {i}, x(3))",
+    "x(2, 3).index_copy(0, {i}, x(1, 4))",
+])
+def test_index_ops_bounds_and_source_checks(op, i):
+    # torch's checks in its order: only index_fill takes negative indices; 0-d tensors are one
+    # element along dim 0
+    check(op.format(i=i))
+
+
+@pytest.mark.parametrize("expr", [
+    "x(3, 2).index_put((L.tensor([0, 1]),), x(3))",
+    "x(3, 2).index_put((L.tensor([0, 1]),), x(3), accumulate=True)",
+    "(x(3, 2) * 1).index_put_((L.tensor([0, 1]),), x(3))",
+    "x(0, 2).index_put((L.zeros(0, dtype=L.long),), x(0))",
+    "L.aminmax(x(0, 4), dim=0)[0]", "L.aminmax(x(0, 4))[0]", "L.aminmax(x(4, 0), dim=-1)[0]",
+    "L.aminmax(x(4, 0), dim=0)[0]",
+])
+def test_index_put_and_aminmax_errors(expr):
+    check(expr)

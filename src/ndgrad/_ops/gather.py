@@ -289,43 +289,102 @@ def _dim_key(input: Tensor, dim: int, index: Tensor, name: str) -> tuple[int, tu
     d = wrap_dim(dim, input.ndim)
     idx = _vector_index(name, index)._data
     n = input.shape[d] if input.ndim else 1
-    if idx.size and (idx.max() >= n or idx.min() < -n):
-        bad = int(idx[(idx >= n) | (idx < -n)].ravel()[0])
+    lo = -n if name == "index_fill_" else 0  # only index_fill takes negative indices
+    if idx.size and (idx.max() >= n or idx.min() < lo):
+        bad = int(idx[(idx >= n) | (idx < lo)].ravel()[0])
         if name == "index_select":
-            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
-        raise IndexError("index out of range in self")
+            if d:
+                raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+            raise IndexError("index out of range in self")
+        msg = f"index {bad} is out of bounds for dimension {d} with size {n}"
+        if name == "index_add_":
+            if input.ndim < 2:
+                raise IndexError("index out of range in self")
+            raise RuntimeError(msg)
+        raise IndexError(f"{name}(): {msg}" if name == "index_copy_" else msg)
     return d, (slice(None),) * d + (idx,)
 
 
 @tensor_method
 def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
     """Same as torch.index_select."""
+    if not input.ndim and isinstance(index, Tensor) and index.numel() != 1:
+        raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                           f"{index.numel()} value(s)")
     _, key = _dim_key(input, dim, index, "index_select")
+    if not input.ndim:  # torch reads a 0-d tensor as one element along dim 0
+        return _named(Index.apply(input.reshape(1), key).reshape(()), "IndexSelectBackward0")
     return _named(Index.apply(input, key), "IndexSelectBackward0")
 
 
-def _source_check(name, input, d, index, source):
+def _index_add_check(input: Tensor, d: int, index: Tensor, source: Tensor) -> None:
+    """torch's index_add_ argument checks, in its order (before the index bounds)."""
+    _vector_index("index_add_", index)
     if source.dtype is not input.dtype:
-        raise RuntimeError(f"{name}(): self ({torch_type_name(input.dtype)}) and source "
+        raise RuntimeError(f"index_add_(): self ({torch_type_name(input.dtype)}) and source "
                            f"({torch_type_name(source.dtype)}) must have the same scalar type")
+    if d and d >= source.ndim:
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor "
+                           f"with dim {source.ndim}")
+    if not source.ndim and index.numel() != 1:
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
     k = source.shape[d] if source.ndim else 1
-    if index.numel() != k and name == "index_copy_":
-        raise IndexError(f"{name}(): Number of indices ({index.numel()}) should be equal to "
-                         f"source.size(dim) ({k})")
     if index.numel() != k:
-        raise RuntimeError(f"{name}(): Number of indices ({index.numel()}) should be equal to "
+        raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to "
                            f"source.size(dim): ({k}), for dim: {d}")
+    xs, ss = list(input.shape), list(source.shape)
+    if input.ndim and source.ndim:
+        del xs[d], ss[d]
+    if xs != ss:
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(input.shape)} "
+                           f"source.shape = {list(source.shape)}")
+
+
+def _index_copy_check(input: Tensor, d: int, index: Tensor, source: Tensor) -> None:
+    """torch's index_copy_ argument checks, in its order (before the index bounds)."""
+    if isinstance(index, Tensor) and index.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
+    n = index.numel()
+    if not source.ndim and n != 1:
+        raise IndexError("index_copy_(): When source is scalar, index should have one element "
+                         f"(got {n})")
+    if source.ndim != input.ndim and source.ndim and input.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({source.ndim}), "
+                         f"destination dimensionality ({input.ndim})")
+    if index.dtype is not D.int64:
+        raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
+                           f"{torch_type_name(index.dtype)}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
+                           f"got (self) {torch_type_name(input.dtype)} and (source) "
+                           f"{torch_type_name(source.dtype)}")
+    xs, ss = list(input.shape), list(source.shape)
+    for sizes in (xs, ss):
+        if sizes:
+            del sizes[d]
+    if xs != ss:
+        raise RuntimeError("index_copy_(): Source/destination tensor must have same slice shapes. "
+                           f"Destination slice shape: {' '.join(map(str, xs))} at dimension {d} "
+                           f"and source slice shape: {' '.join(map(str, ss))} at dimension 0.")
+    if source.ndim and n != source.shape[d]:
+        raise IndexError(f"index_copy_(): Number of indices ({n}) should be equal to "
+                         f"source.size(dim) ({source.shape[d]})")
 
 
 def _index_put_fn(name, input, dim, index, accumulate, bname):
     d, key = _dim_key(input, dim, index, name)
+    if not input.ndim:  # torch reads a 0-d tensor as one element along dim 0
+        return d, lambda t, v: _named(
+            IndexPut.apply(t.reshape(1), _one(v), (), key, accumulate).reshape(()), bname)
     return d, lambda t, v: _named(IndexPut.apply(t, v, (), key, accumulate), bname)
 
 
 def _index_add(inplace_: bool):
     def fn(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
-        d, put = _index_put_fn("index_add_", input, dim, index, True, "IndexAddBackward0")
-        _source_check("index_add_", input, d, index, source)
+        _index_add_check(input, wrap_dim(dim, input.ndim), index, source)
+        _, put = _index_put_fn("index_add_", input, dim, index, True, "IndexAddBackward0")
         src = source * alpha if alpha != 1 else source
         return inplace(input, put, src) if inplace_ else put(input, src)
 
@@ -335,8 +394,8 @@ def _index_add(inplace_: bool):
 
 def _index_copy(inplace_: bool):
     def fn(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
-        d, put = _index_put_fn("index_copy_", input, dim, index, False, "IndexCopyBackward0")
-        _source_check("index_copy_", input, d, index, source)
+        _index_copy_check(input, wrap_dim(dim, input.ndim), index, source)
+        _, put = _index_put_fn("index_copy_", input, dim, index, False, "IndexCopyBackward0")
         return inplace(input, put, source) if inplace_ else put(input, source)
 
     fn.__name__ = "index_copy_" if inplace_ else "index_copy"
@@ -353,7 +412,8 @@ def _index_fill(inplace_: bool):
         elif isinstance(value, complex) and not input.is_complex():
             raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is "
                                "not supported")
-        _, put = _index_put_fn("index_fill_", input, dim, index, False, "IndexFillBackward0")
+        bname = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
+        _, put = _index_put_fn("index_fill_", input, dim, index, False, bname)
         return inplace(input, put, value) if inplace_ else put(input, value)
 
     fn.__name__ = "index_fill_" if inplace_ else "index_fill"

@@ -426,7 +426,7 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
     values = _value(input, values, True)
 
     def put(t, v):
-        out = IndexPut.apply(t, v, basic, akey, accumulate)
+        out = _index_put(t, v, basic, akey, accumulate)
         if out._grad_fn is not None:
             out._grad_fn._name = "IndexPutBackward0"
         return out
@@ -434,12 +434,20 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
     return inplace(input, put, values)
 
 
+def _index_put(t: Tensor, v, basic, akey, accumulate: bool) -> Tensor:
+    try:
+        return IndexPut.apply(t, v, basic, akey, accumulate)
+    except ValueError:
+        _shape_error(t, basic, akey, np.shape(v._data if isinstance(v, Tensor) else v), v)
+        raise
+
+
 @tensor_method
 def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """Same as torch.index_put."""
     basic, akey = _indices_key(input, indices)
     values = _value(input, values, True)
-    out = IndexPut.apply(input, values, basic, akey, accumulate)
+    out = _index_put(input, values, basic, akey, accumulate)
     if out._grad_fn is not None:
         out._grad_fn._name = "IndexPutBackward0"
     return out

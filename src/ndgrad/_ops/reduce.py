@@ -441,9 +441,12 @@ def amin(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     """Same as torch.aminmax: (min, max)."""
-    if input.numel() == 0 and (dim is None or input.shape[wrap_dim(dim, input.ndim)] == 0):
+    if input.numel() == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
+    if input.numel() == 0 and input.shape[wrap_dim(dim, input.ndim)] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {wrap_dim(dim, input.ndim)} to have "
+                         "non-zero size.")
     d = () if dim is None else dim
     lo, hi = amin(input, d, keepdim), amax(input, d, keepdim)
     if dim is None and keepdim:
