@@ -24,7 +24,7 @@ def _run(lib, expr: str):
             return e
 
 
-def check(expr: str) -> None:
+def check(expr: str, rtol: float = 2e-7) -> None:
     """``expr`` (written against ``L``) gives in ndgrad what it gives in torch: the same dtype,
     shape and values, or the same exception type and message."""
     got, want = _run(ndgrad, expr), _run(torch, expr)
@@ -38,7 +38,7 @@ def check(expr: str) -> None:
     assert not isinstance(got, Exception), f"{expr}: ndgrad raised {got!r}"
     assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1], expr
     assert tuple(got.shape) == tuple(want.shape), expr
-    np.testing.assert_allclose(to_numpy(got), to_numpy(want), rtol=2e-7, atol=0,
+    np.testing.assert_allclose(to_numpy(got), to_numpy(want), rtol=rtol, atol=0,
                                equal_nan=True, err_msg=expr)
 
 
@@ -143,3 +143,21 @@ def test_half_precision_scalar_gradients(dt):
         y.backward()
         res.append(to_numpy(x.grad))
     np.testing.assert_allclose(res[0], res[1], rtol=1e-2)
+
+
+@pytest.mark.parametrize("dt", ["uint8", "float16", "float32", "float64"])
+@pytest.mark.parametrize("eps", ["None", "0.1", "0.7", "1.0", "0.0", "-0.5", "True", "1e39",
+                                 "1e6", "1j"])
+def test_logit_eps(dt, eps):
+    # torch clamps x < eps first (eps > 1 - eps is not NumPy's clip), reads eps < 0 as none,
+    # range-checks eps in the result dtype and rejects a complex eps
+    x = f"L.tensor([0.0, 0.2, 0.5, 1.0, nan, -1.0, 2.0], dtype=L.{dt})"
+    if dt == "uint8":
+        x = "L.tensor([0, 1, 2], dtype=L.uint8)"
+    check(f"L.logit({x}, {eps})", 1e-3 if dt == "float16" else 2e-7)  # torch rounds x/(1-x)
+    if dt in ("float32", "float64"):
+        got, want = [(lambda t: (lib.autograd.grad(lib.logit(t, eval(eps)).sum(), t)[0]))(
+            lib.tensor([0.0, 0.2, 0.5, 1.0, nan, -1.0, 2.0], requires_grad=True))
+            for lib in (ndgrad, torch)] if eps not in ("1j", "1e39") else (None, None)
+        if want is not None:
+            np.testing.assert_allclose(to_numpy(got), to_numpy(want), equal_nan=True)

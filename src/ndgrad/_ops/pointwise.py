@@ -295,11 +295,14 @@ class Logit(Op):
         if a.dtype.kind == "c":
             raise not_implemented("logit_cpu", a.dtype)
         a = _to_float(a)
-        ctx.eps = eps
+        ctx.eps = eps = None if eps is not None and eps < 0 else eps  # torch: eps < 0 is none
         ctx.save(a)
+        if eps is not None:
+            eps = float(ctx.xp.asarray(eps).astype(a.dtype))  # torch takes eps in a's dtype
 
         def f(xp, x):
-            z = x if eps is None else xp.clip(x, eps, 1 - eps)
+            # torch's clamp: x < eps first, so eps > 1 - eps (eps=1) is not NumPy's clip
+            z = x if eps is None else xp.where(x < eps, eps, xp.where(x > 1 - eps, 1 - eps, x))
             with np.errstate(divide="ignore", invalid="ignore"):  # astype: NumPy 1.x, 0-d
                 return xp.log(z / (1 - z)).astype(x.dtype, copy=False)
 
@@ -315,6 +318,11 @@ class Logit(Op):
 
 def logit(input: Tensor, eps: float | None = None, *, out=None) -> Tensor:
     """Same as torch.logit."""
+    if isinstance(eps, complex):
+        raise TypeError("logit(): argument 'eps' (position 2) must be float, not complex")
+    if eps is not None:
+        check_scalar_range(eps, input.dtype if input.is_floating_point() else
+                           D.get_default_dtype())
     return _out(Logit.apply(input, eps=eps), out, "logit")
 
 
