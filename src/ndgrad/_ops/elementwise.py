@@ -349,7 +349,7 @@ class Add(Op):
 
     def forward(ctx, a, b, dt=None, alpha=1):
         a, b = _as(a, dt), _as(b, dt)
-        if alpha == 1:
+        if alpha.__class__ is int and alpha == 1:
             return a + b
         ctx.alpha = _alpha(a, alpha)
         return _add_scaled(ctx.xp, a, alpha, b)
@@ -399,7 +399,7 @@ class Sub(Op):
         if a.dtype.kind == "b" or b.dtype.kind == "b":
             _sub_bool(a, b)
         a, b = _as(a, dt), _as(b, dt)
-        if alpha == 1:
+        if alpha.__class__ is int and alpha == 1:
             return a - b
         ctx.alpha = _alpha(a, alpha, -1)  # torch adds b times -alpha
         return _add_scaled(ctx.xp, a, -alpha, b)
@@ -687,7 +687,7 @@ __all__: list[str] = []
 
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """Same as torch.add."""
-    if alpha != 1:
+    if alpha.__class__ is not int or alpha != 1:  # True, 1.0, 1+0j: torch's checks apply
         return _out(binary(Add, input, other, alpha=alpha), out, "add")
     if out is not None:
         return _out(binary(Add, input, other), out, "add")
@@ -696,7 +696,7 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
 
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """Same as torch.sub."""
-    if alpha != 1:
+    if alpha.__class__ is not int or alpha != 1:  # True, 1.0, 1+0j: torch's checks apply
         return _out(binary(Sub, input, other, alpha=alpha), out, "sub")
     if out is not None:
         return _out(binary(Sub, input, other), out, "sub")

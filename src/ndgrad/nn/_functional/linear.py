@@ -10,6 +10,11 @@ from ._utils import c_name, mm, named
 from ._utils import torch_name as _tn
 
 
+def _rows(a):
+    """``a`` as a matrix of its last dim (explicit sizes: -1 is ambiguous when that dim is 0)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
 class Linear(Op):
     """x @ W.T + b as one node: BLAS, no temporaries."""
 
@@ -30,20 +35,20 @@ class Linear(Op):
             if x.ndim == 1:
                 gw = g.unsqueeze(-1) * x
             else:
-                gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
+                gw = _rows(g).mT @ _rows(x)
         if ctx.needs_input_grad[2]:
-            gb = g if g.ndim == 1 else g.reshape(-1, g.shape[-1]).sum(0)
+            gb = g if g.ndim == 1 else _rows(g).sum(0)
         return gx, gw, gb
 
     def backward_raw(ctx, g):
         x, w = ctx.saved_arrays
         xp, need = ctx.xp, ctx.needs_input_grad
         gx = mm(xp, g, w) if need[0] else None
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = _rows(g)
         gw = gb = None
         if need[1]:
             # 1-D input: an outer product like torch's (a K=1 matmul would turn -0.0 into 0.0)
-            gw = g[:, None] * x if x.ndim == 1 else mm(xp, g2.T, x.reshape(-1, x.shape[-1]))
+            gw = g[:, None] * x if x.ndim == 1 else mm(xp, g2.T, _rows(x))
         if need[2]:
             gb = g2.sum(0)
         return gx, gw, gb
