@@ -150,3 +150,44 @@ def test_index_ops_bounds_and_source_checks(op, i):
 ])
 def test_index_put_and_aminmax_errors(expr):
     check(expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "L.split(x(), 2)", "L.split(x(), [1])", "L.chunk(x(), 3)", "x().chunk(1, 0)",
+    "L.tensor_split(x(), 3)", "L.tensor_split(x(), [1])", "L.narrow(x(), 0, 0, 1)",
+    "L.narrow(x(), 1, 0, 0)", "L.select(x(), 0, 0)", "L.unbind(x())", "L.unbind(x(), 1)",
+    "L.flip(x(), (0,))", "x().flip(-1)", "L.flip(x(), (1,))", "L.flip(x(), (0, 0))",
+    "L.transpose(x(), -1, 0)", "L.swapaxes(x(), 0, 0)", "L.transpose(x(), 0, 1)", "x().t()",
+    "L.t(x(3))", "L.flatten(x(), 1)", "L.flatten(x(), 0, 1)", "L.flatten(x(), -1, 0)",
+    "L.unflatten(x(), 0, ())", "L.unflatten(x(), 1, (1,))", "L.movedim(x(), 0, 0)",
+    "L.movedim(x(), 1, 0)", "L.roll(x(), 1, 0)", "L.roll(x(), 1, -1)", "L.roll(x(), 1, ())",
+    "L.roll(x(2), 1, ())", "L.roll(x(2), (), ())", "x(0, 3).repeat(2, 1)", "L.tile(x(0, 6), (2,))",
+    "x(2, 0).repeat(2, 3)", "x(3).repeat(0, 2)", "L.split(x(0, 3), 2)", "L.chunk(x(0, 3), 2, 1)",
+    "L.tensor_split(x(0, 3), [1, 2], 1)", "L.unflatten(x(3, 0), 1, (-1, 2))",
+])
+def test_shape_ops_on_0d_and_empty_inputs(expr):
+    # torch's "at least 1-dimensional" errors; a 0-d tensor takes dims -1 and 0 where torch wraps
+    # scalars (flip, transpose, flatten); repeat's backward on an empty input
+    check(expr)
+
+
+def test_unflatten_0d_error_is_torchs_without_its_stack_trace():
+    for lib in (ndgrad, torch):
+        with pytest.raises(RuntimeError, match="^unflatten got an unexpected error:\nDimension "
+                           "specified as 0 but tensor has no dimensions"):
+            lib.unflatten(lib.tensor(1.0), 0, (1,))
+
+
+@pytest.mark.parametrize("attr", ["mT", "H", "mH", "adjoint()"])
+@pytest.mark.parametrize("value", [2.0, 1 + 2j])
+def test_matrix_transposes_of_0d_tensors_are_deprecated_identities(attr, value):
+    # torch warns once per process, so its warning cannot be compared here
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = eval(f"t.{attr}", {"t": torch.tensor(value)})
+    with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+        got = eval(f"t.{attr}", {"t": ndgrad.tensor(value)})
+    assert got.shape == () and got.item() == want.item()
+    for lib in (ndgrad, torch):
+        with pytest.raises(RuntimeError, match=f"tensor.{attr.rstrip('()')}"):
+            eval(f"t.{attr}", {"t": lib.ones(3)})

@@ -64,6 +64,11 @@ def _elem_strides(a) -> tuple:
 
 
 # --- reshape family ------------------------------------------------------------------------------
+def no_dims_error(dim: int) -> IndexError:
+    """torch's error for a dim given to a 0-d tensor where it does not wrap scalars."""
+    return IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+
+
 def _shape_arg(shape, name="reshape"):
     """Sizes given as ints or as one sequence (torch.Size, tuple, list)."""
     if len(shape) == 1 and not isinstance(shape[0], int):
@@ -186,9 +191,9 @@ Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
 @tensor_method
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Same as torch.flatten."""
+    s, e = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
     if input.ndim == 0:
         return reshape(input, (1,))
-    s, e = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -203,6 +208,10 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     d = wrap_dim(dim, input.ndim)
     shp = input.shape
     sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if not shp:  # torch's text, less the C++ stack trace it appends
+        raise RuntimeError(f"unflatten got an unexpected error:\n{no_dims_error(dim)}")
     if sizes.count(-1) <= 1 and -1 not in sizes and math.prod(sizes) != shp[d]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({shp[d]}) in the input tensor")
@@ -258,7 +267,8 @@ def transpose(input: Tensor, dim0: int, dim1: int, _name: str = "TransposeBackwa
     n = input.ndim
     d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
     perm = list(range(n))
-    perm[d0], perm[d1] = perm[d1], perm[d0]
+    if n:
+        perm[d0], perm[d1] = perm[d1], perm[d0]
     return _permute(input, tuple(perm), _name)
 
 
@@ -271,7 +281,8 @@ def t(input: Tensor) -> Tensor:
     """Same as torch.t: transposes 2-D tensors, returns others as they are."""
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, -1, "TBackward0") if input.ndim == 2 else input
+    return transpose(input, 0, -1, "TBackward0") if input.ndim == 2 else \
+        _permute(input, tuple(range(input.ndim)), "TBackward0")
 
 
 def _T(self):
@@ -289,14 +300,28 @@ def _T(self):
     return _permute(self, tuple(range(self.ndim - 1, -1, -1)), "PermuteBackward0")
 
 
-def _mT(self):
+def _identity_0d(t: Tensor, what: str, conj: bool) -> Tensor:
+    """torch's deprecated 0-d case of mT/H/mH/adjoint: the tensor itself (conjugated for H)."""
+    import warnings
+
+    warnings.warn(f"{what} is deprecated on 0-D tensors. " + (
+        "Consider using x.conj()." if conj else "This function is the identity in these cases."),
+        UserWarning, stacklevel=3)
+    return t.conj() if conj else t
+
+
+def _mT(self, name: str = "mT"):
     if self.ndim < 2:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got "
-                           f"{self.ndim}-D tensor.")
+        if self.ndim == 0:
+            return _identity_0d(self, f"Tensor.{name}", name == "mH")
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
+                           f"Got {self.ndim}-D tensor.")
     return transpose(self, -2, -1)
 
 
 def _H(self):
+    if self.ndim == 0:
+        return _identity_0d(self, "Tensor.H", True)
     if self.ndim != 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
                            f"{self.ndim}-D tensor." +
@@ -308,6 +333,8 @@ def _H(self):
 @tensor_method
 def adjoint(input: Tensor) -> Tensor:
     """Same as torch.adjoint."""
+    if input.ndim == 0:
+        return _identity_0d(input, "adjoint()", True)
     if input.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input.ndim}-D tensor.")
@@ -318,7 +345,8 @@ def adjoint(input: Tensor) -> Tensor:
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
 Tensor.H = property(_H)
-Tensor.mH = property(lambda self: _mT(self) if not self.is_complex() else adjoint(self))
+Tensor.mH = property(lambda self: _mT(self, "mH") if self.ndim < 2 or not self.is_complex()
+                     else adjoint(self))
 
 
 @tensor_method
@@ -337,7 +365,7 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     rest = iter(d for d in range(n) if d not in src)
     where = dict(zip(dst, src))
     perm = tuple(where[i] if i in where else next(rest) for i in range(n))
-    return _permute(input, perm, "PermuteBackward0")
+    return _permute(input, perm, "PermuteBackward0" if n else "AliasBackward0")
 
 
 moveaxis = movedim
@@ -464,6 +492,8 @@ def _basic(t: Tensor, key: tuple, name: str | None) -> Tensor:
 @tensor_method
 def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     """Same as torch.narrow: a view."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.ndim)
     n = input._data.shape[d]
     start = int(start)
@@ -480,6 +510,8 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
 @tensor_method
 def select(input: Tensor, dim: int, index) -> Tensor:
     """Same as torch.select: a view."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.ndim)
     n, index = input._data.shape[d], int(index)
     if not -n <= index < n:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .._tensor import Size, Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
-from .movement import expand, flatten, reshape
+from .movement import expand, flatten, no_dims_error, reshape
 
 __all__ = ["broadcast_shapes", "broadcast_tensors", "flip", "fliplr", "flipud", "meshgrid",
            "repeat_interleave", "roll", "rot90", "tile", "tril", "triu"]
@@ -51,12 +51,12 @@ class Repeat(Op):
 
     def forward(ctx, a, reps):
         a = a.reshape((1,) * (len(reps) - a.ndim) + a.shape)
-        ctx.shape = a.shape
+        ctx.shape, ctx.reps = a.shape, reps
         return ctx.xp.tile(a, reps)
 
     def backward(ctx, g):
         # view the grad as (r0, s0, r1, s1, ...) and sum the repeat axes
-        split = tuple(x for r, s in zip(g.shape, ctx.shape) for x in (r // s, s))
+        split = tuple(x for r, s in zip(ctx.reps, ctx.shape) for x in (r, s))
         return g.reshape(split).sum(tuple(range(0, len(split), 2)))
 
 
@@ -129,7 +129,7 @@ def flip(input: Tensor, dims) -> Tensor:
     for d in ds:
         if ds.count(d) > 1:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-    return Flip.apply(input, ds)
+    return Flip.apply(input, ds if input.ndim else ())
 
 
 def _flip_method(self: Tensor, *dims, **kw) -> Tensor:
@@ -175,6 +175,10 @@ class Roll(Op):
 @tensor_method
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Same as torch.roll."""
+    if not isinstance(dims, (int, type(None))):
+        dims = tuple(dims) or None  # no dims rolls the flattened tensor
+    if isinstance(shifts, (list, tuple)) and not shifts:
+        raise RuntimeError("`shifts` required")
     if dims is None:
         if not isinstance(shifts, int):
             shifts = tuple(shifts)
@@ -184,6 +188,8 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
             shifts = shifts[0]
         return Roll.apply(input, int(shifts), None)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if input.ndim == 0:
+        raise no_dims_error(dims if isinstance(dims, int) else dims[0])
     dims = wrap_dims(dims, input.ndim)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"

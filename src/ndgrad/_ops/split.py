@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .._tensor import Tensor, tensor_method, wrap_dim
 from ..autograd.function import Op
-from .movement import _as_view, _elem_strides, _strided, cat, narrow, select, stack
+from .movement import (_as_view, _elem_strides, _strided, cat, narrow, no_dims_error, select,
+                       stack)
 
 __all__ = ["chunk", "dsplit", "hsplit", "split", "tensor_split", "unbind", "vsplit"]
 
@@ -42,6 +43,8 @@ def _split(input: Tensor, sizes, dim: int, name: str) -> tuple:
 @tensor_method
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Same as torch.split: views of ``split_size`` (the last may be smaller) or given sizes."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, tensor.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -70,6 +73,8 @@ def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
 @tensor_method
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Same as torch.chunk."""
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input._data.shape[wrap_dim(dim, input.ndim)]
@@ -80,6 +85,9 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 @tensor_method
 def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     """Same as torch.tensor_split: ``sections`` near-equal pieces or cuts at ``indices``."""
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     d = wrap_dim(dim, input.ndim)
     n = input._data.shape[d]
     if isinstance(indices_or_sections, Tensor) and indices_or_sections.ndim == 0:
@@ -134,6 +142,8 @@ class Unbind(Op):
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """Same as torch.unbind."""
     d = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        raise no_dims_error(dim)
     if input._data.shape[d] == 0:
         return ()
     outs = Unbind.apply(input, d)
