@@ -73,6 +73,9 @@ register(
     op("median_dim_nan", lambda T, x, **k: x.log().median(**k),
        dim_samples(NONEMPTY, extra=({}, {"keepdim": True}), ties=True), F64, gradcheck=False),
     op("median_all", lambda T, x, dim: T.median(x), dim_samples(NONEMPTY), FLOATS + INTS),
+    # an empty input's median is nan, cast to an integer dtype as torch does
+    op("median_all_empty", lambda T, x, dim: (T.median(x), T.nanmedian(x)),
+       dim_samples([((0,), 0), ((0, 3), 0)]), FLOATS + INTS),
     op("median_all_ties", lambda T, x, dim: x.median(), dim_samples(NONEMPTY, ties=True),
        F64 + ("int64",), gradcheck=False),
     op("median_all_nan", lambda T, x, dim: T.median(x.log()), dim_samples(NONEMPTY, ties=True),
@@ -164,6 +167,8 @@ def unique_dim_samples(rng, dtype):
     for d in (0, 1, -1):
         yield [x], {"dim": d, "return_inverse": True, "return_counts": True}
     yield [x], {"dim": 0}
+    yield [x[:0]], {"dim": 0, "return_inverse": True, "return_counts": True}
+    yield [x[:, :0]], {"dim": -1, "return_counts": True}
 
 
 register(
@@ -195,4 +200,9 @@ register(
            dtypes=("int64",), grad=False),
     OpInfo("isin_scalar", lambda T, x, y: (T.isin(x, 2), T.isin(1, x)), isin_samples,
            dtypes=("int64",), grad=False),
+    # a Python scalar takes the tensor's dtype (an int wraps into uint8), as in torch
+    OpInfo("isin_scalar_result_type", lambda T, x, y: (
+        T.isin(x, 257), T.isin(x, 2**40 + 1), T.isin(x, 1.5), T.isin(258, x),
+        T.isin(x, y.amax() if y.numel() else y)),
+        isin_samples, dtypes=("uint8", "int64", "float32"), grad=False),
 )

@@ -4,6 +4,8 @@ quantile/nanquantile, unique/unique_consecutive, isin."""
 from __future__ import annotations
 
 from .._backend import to_device, to_numpy
+from .. import _dtype as D
+from .._dtype import promote_types, result_type
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from ._inplace import torch_type_name
@@ -35,11 +37,11 @@ def _sorted(input: Tensor, dim: int, descending: bool, name: str, k: int | None 
     """(values, indices) of ``input`` sorted along ``dim``, the first ``k`` only if given."""
     _check_sortable(input)
     xp = input._device.xp
+    d = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         idx = xp.zeros((1,), xp.int64)
         vals = select_along(input.reshape(1), idx, 0, False, name)
         return vals, _index_tensor(idx, False, 0, input._device)
-    d = wrap_dim(dim, input.ndim)
     idx = argsort_array(xp, input._data, d, descending)
     if k is not None:
         idx = xp.take(idx, xp.arange(k), axis=d)
@@ -65,9 +67,9 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     """Same as torch.argsort (always stable)."""
     _check_sortable(input)
     xp = input._device.xp
+    d = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return wrap(xp.zeros((), xp.int64), input._device)
-    d = wrap_dim(dim, input.ndim)
     return _index_tensor(argsort_array(xp, input._data, d, descending), True, d, input._device)
 
 
@@ -79,7 +81,8 @@ def msort(input: Tensor, *, out=None) -> Tensor:
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *,
          out=None):
     """Same as torch.topk (ties keep their original order, which torch does not promise)."""
-    size = input.shape[wrap_dim(dim, input.ndim)] if input.ndim else 1
+    d = wrap_dim(dim, input.ndim)
+    size = input.shape[d] if input.ndim else 1
     if k < 0 or k > size:
         raise RuntimeError("selected index k out of range")
     res = return_types.topk(*_sorted(input, dim, largest, "TopkBackward0", k))
@@ -107,8 +110,10 @@ def _pick(input: Tensor, dim: int, keepdim: bool, pos_fn, name: str, kind: str):
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     """Same as torch.kthvalue: the k-th smallest element (1-based)."""
     _check_sortable(input)
-    d = wrap_dim(dim, input.ndim) if input.ndim else 0
+    d = wrap_dim(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
+    if size == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
 
@@ -144,7 +149,7 @@ def _median_dim(input, dim, keepdim, ignore_nan):
     if input.dtype._kind == 0:
         raise not_implemented("median_out", input.dtype)
     _check_sortable(input)
-    d = wrap_dim(dim, input.ndim) if input.ndim else 0
+    d = wrap_dim(dim, input.ndim)
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     node = "NanmedianBackward1" if ignore_nan else "MedianBackward1"
@@ -159,8 +164,9 @@ class _Median(Op):
     def forward(ctx, a, ignore_nan=False):
         xp = ctx.xp
         flat = a.reshape(-1)
-        if flat.size == 0:
-            out = xp.asarray(xp.nan, a.dtype)
+        if flat.size == 0:  # nan, cast as torch does for integers (NumPy's cast agrees)
+            with xp.errstate(invalid="ignore"):
+                out = xp.asarray(xp.nan).astype(a.dtype)
         else:
             srt = xp.sort(flat)
             out = srt[_median_pos(ignore_nan)(xp, srt[None], 1)[0, 0]]
@@ -169,6 +175,8 @@ class _Median(Op):
 
     def backward(ctx, g):
         a, out = ctx.saved_tensors
+        if a.numel() == 0:
+            return a * 0
         mask = a.isnan() if bool(out.isnan()) else (a == out)
         return mask * (g / mask.sum())
 
@@ -179,7 +187,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=
         if input.dtype._kind == 0:
             raise not_implemented("median_cpu", input.dtype)
         _check_sortable(input)
-        return _out(_Median.apply(input), out, "median")
+        return _out(_rename(_Median.apply(input), "MedianBackward0"), out, "median")
     return _tuple_out(_median_dim(input, dim, keepdim, False), out, "median")
 
 
@@ -197,7 +205,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, o
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None):
     """Same as torch.mode: the most frequent value (the smallest on ties) and its last index."""
     _check_sortable(input)
-    d = wrap_dim(dim, input.ndim) if input.ndim else 0
+    d = wrap_dim(dim, input.ndim)
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
 
@@ -249,7 +257,7 @@ def _quantile(name, input: Tensor, q, dim, keepdim, interpolation, ignore_nan):
     if dim is None:
         x, d = input.reshape(-1), None
     else:
-        d = wrap_dim(dim, ndim) if ndim else 0
+        d = wrap_dim(dim, ndim)
         x = input.permute(*[i for i in range(ndim) if i != d], d) if ndim else input.reshape(1)
     srt = sort(x, -1).values  # nan last
     s = srt._data
@@ -280,7 +288,7 @@ def _quantile(name, input: Tensor, q, dim, keepdim, interpolation, ignore_nan):
     # lo: (Q,) + reduced shape (the reduced dim was moved last and dropped)
     if keepdim and ndim:
         lo = lo.reshape((qa.size,) + (1,) * ndim) if d is None else lo.unsqueeze(d + 1)
-    return lo.squeeze(0) if scalar_q else lo
+    return _rename(lo.squeeze(0) if scalar_q else lo, "SqueezeBackward4")
 
 
 def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
@@ -309,6 +317,21 @@ def _unique_result(dev, vals, inverse, counts, return_inverse, return_counts):
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def _unique_dim(a, dim: int) -> int:
+    """``dim`` wrapped, with torch's checks for 0-d and empty inputs."""
+    if a.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = wrap_dim(dim, a.ndim)
+    if a.size == 0:
+        if a.shape[d]:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
+                               "cannot be applied")
+        if a.shape.count(0) > 1:
+            raise RuntimeError("Number of zero sized dimensions is more than one, so unique "
+                               "cannot be applied ")
+    return d
+
+
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None):
     """Same as torch.unique (the result is always sorted, as torch's CPU kernel does)."""
@@ -317,7 +340,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     dev = input._device
     a = to_numpy(input._data)  # a data-dependent size: computed on the host
     if dim is not None:
-        d = wrap_dim(dim, a.ndim)
+        d = _unique_dim(a, dim)
         if a.shape[d] == 0:
             vals, inv, cnt = a, np.zeros(0, np.int64), np.zeros(0, np.int64)
         else:
@@ -340,9 +363,9 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     if dim is None:
         flat, d, moved = a.reshape(-1), 0, None
     else:
-        d = wrap_dim(dim, a.ndim)
+        d = _unique_dim(a, dim)
         moved = xp.moveaxis(a, d, 0)
-        flat = moved.reshape(moved.shape[0], -1)
+        flat = moved.reshape(moved.shape[0], a.size // max(a.shape[d], 1))
     n = flat.shape[0]
     if n == 0:
         keep = xp.zeros(0, bool)
@@ -374,13 +397,24 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
             "Tensor out = None)\n")
     ref = elements if isinstance(elements, Tensor) else test_elements
     for t in (elements, test_elements):
-        if isinstance(t, Tensor) and t.dtype._kind in (0, 3):
-            raise RuntimeError("Unsupported input type encountered for isin(): "
-                               f"{torch_type_name(t.dtype)}")
+        kind = t.dtype._kind if isinstance(t, Tensor) else 0 if isinstance(t, bool) else \
+            3 if isinstance(t, complex) else 1
+        if kind in (0, 3):
+            name = torch_type_name(t.dtype) if isinstance(t, Tensor) else \
+                "Bool" if kind == 0 else "ComplexDouble"
+            raise RuntimeError(f"Unsupported input type encountered for isin(): {name}")
     xp = ref._device.xp
-    e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
-    t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
-    res = xp.isin(e, t, assume_unique=assume_unique, invert=invert)
+    e, t = (x._data if isinstance(x, Tensor) else xp.asarray(x) for x in (elements, test_elements))
+    # torch compares in result_type (a Python int wraps into a narrower integer dtype) when it
+    # takes its brute-force path, else in the promotion of both as 1-D tensors
+    if t.size < int(10.0 * float(e.size) ** 0.145):
+        common = result_type(elements, test_elements).np
+    else:
+        common = promote_types(*(x.dtype if isinstance(x, Tensor) else
+                                 D.int64 if isinstance(x, int) else D.float64
+                                 for x in (elements, test_elements))).np
+    res = xp.isin(e.astype(common, copy=False), t.astype(common, copy=False),
+                  assume_unique=assume_unique, invert=invert)
     return wrap(res, ref._device)
 
 
