@@ -231,3 +231,16 @@ def test_sorting_ops_on_0d_and_empty_inputs(expr):
 def test_isin_scalar_types_and_promotion(expr):
     # bool and complex scalars are rejected; the comparison dtype follows torch's two code paths
     check(expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "L.cumsum(x(), 1)", "L.cumsum(x(), -2)", "L.cumsum(x(), -1, dtype=L.float64)",
+    "L.cumprod(x(), 1)", "L.cummax(x(), 1)[0]", "L.cummin(x(), -2)[0]", "L.cummax(x(), -1)[1]",
+    "L.cummin(x(0, 3), 1)[1]", "L.logcumsumexp(x(), 1)", "L.logcumsumexp(x(0, 2), 0)",
+    "x().detach().cumsum_(1)", "x().detach().cumprod_(-1)", "L.trapezoid(x())",
+    "L.trapezoid(x(), dim=3)", "L.trapezoid(x(), x(), dim=3)", "L.trapezoid(x(), x(3))",
+    "L.trapezoid(x(0, 3), dim=0)",
+])
+def test_scans_on_0d_and_empty_inputs(expr):
+    # a 0-d tensor takes dims -1 and 0 only (cummax/cummin with their own message)
+    check(expr)

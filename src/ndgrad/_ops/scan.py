@@ -15,10 +15,6 @@ __all__: list[str] = []
 _NS = globals()
 
 
-def _dim(input: Tensor, dim: int) -> int:
-    return wrap_dim(dim, input.ndim) if input.ndim else 0
-
-
 def accumulate(xp, ufunc: str, a, axis: int):
     """``ufunc.accumulate`` along ``axis``; a loop over that axis where the array module has no
     accumulate for this ufunc (CuPy)."""
@@ -59,13 +55,13 @@ class Cumsum(Op):
 
 def cumsum(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     """Same as torch.cumsum."""
-    res = Cumsum.apply(input, _dim(input, dim), dtype=None if dtype is None else dtype.np)
+    res = Cumsum.apply(input, wrap_dim(dim, input.ndim), dtype=None if dtype is None else dtype.np)
     return _out(res, out, "cumsum")
 
 
 def rev_cumsum(input: Tensor, dim: int) -> Tensor:
     """Sums from each position to the end of ``dim`` (internal)."""
-    return Cumsum.apply(input, _dim(input, dim), True)
+    return Cumsum.apply(input, wrap_dim(dim, input.ndim), True)
 
 
 class Cumprod(Op):
@@ -123,17 +119,19 @@ def _cumprod_grad_zeros(a: Tensor, g: Tensor, axis: int, reverse: bool) -> Tenso
 
 def cumprod(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     """Same as torch.cumprod (its gradient through zeros is first-order only)."""
-    res = Cumprod.apply(input, _dim(input, dim), dtype=None if dtype is None else dtype.np)
+    res = Cumprod.apply(input, wrap_dim(dim, input.ndim), dtype=None if dtype is None else dtype.np)
     return _out(res, out, "cumprod")
 
 
 def rev_cumprod(input: Tensor, dim: int) -> Tensor:
     """Products from each position to the end of ``dim`` (internal)."""
-    return Cumprod.apply(input, _dim(input, dim), True)
+    return Cumprod.apply(input, wrap_dim(dim, input.ndim), True)
 
 
 def _cum_extreme(fn, input: Tensor, dim: int, out=None):
-    d = _dim(input, dim)
+    if input.ndim == 0 and dim not in (-1, 0):
+        raise IndexError(f"{fn}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+    d = wrap_dim(dim, input.ndim)
     xp = input._device.xp
     a = input._data
     if a.dtype.kind == "c":
@@ -208,7 +206,7 @@ def logcumsumexp(input: Tensor, dim: int, *, out=None) -> Tensor:
         raise not_implemented("logcumsumexp_out_cpu", input.dtype)
     if input.is_complex():
         raise not_implemented("logcumsumexp_out_cpu", input.dtype)
-    return _out(Logcumsumexp.apply(input, _dim(input, dim)), out, "logcumsumexp")
+    return _out(Logcumsumexp.apply(input, wrap_dim(dim, input.ndim)), out, "logcumsumexp")
 
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:

@@ -157,6 +157,9 @@ def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
         raise TypeError("trapezoid() received an invalid combination of arguments - got (Tensor, "
                         "Tensor, dx=...), but expected one of:\n * (Tensor y, Tensor x, *, int dim "
                         "= -1)\n * (Tensor y, *, Number dx = 1, int dim = -1)")
+    if y.ndim == 0:  # torch's errors (with x, its dim is wrapped first)
+        raise IndexError(f"Dimension specified as {dim if x is None else wrap_dim(dim, 0)} but "
+                         "tensor has no dimensions")
     d = wrap_dim(dim, y.ndim)
     if y.dtype is D.bool_:
         raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
