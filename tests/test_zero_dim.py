@@ -244,3 +244,30 @@ def test_isin_scalar_types_and_promotion(expr):
 def test_scans_on_0d_and_empty_inputs(expr):
     # a 0-d tensor takes dims -1 and 0 only (cummax/cummin with their own message)
     check(expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "F.max_pool2d(x(0, 3, 7, 6), 3, 2, 1, ceil_mode=True)", "F.max_pool1d(x(0, 3, 10), 2)",
+    "F.max_pool2d(x(0, 3, 4, 6), 2, return_indices=True)[1]", "F.max_pool1d(x(0, 7), 2)",
+    "F.max_pool1d(x(3, 0), 2)", "F.max_pool1d(x(2, 0, 7), 2)", "F.max_pool2d(x(0, 5, 5), 2)",
+    "F.max_pool2d(x(2, 0, 5, 5), 2)", "F.max_pool2d(x(2, 3, 0, 5), 2)", "F.max_pool2d(x(), 2)",
+    "F.avg_pool2d(x(0, 3, 5, 7), 2)", "F.avg_pool2d(x(0, 5, 7), 2)", "F.avg_pool2d(x(), 2)",
+    "F.avg_pool2d(x(5), 2)", "F.avg_pool2d(x(0, 7), 2)", "F.avg_pool2d(x(2, 3, 4, 6, 2), 2)",
+    "F.avg_pool2d(x(2, 3, 0, 6), 2)", "F.avg_pool1d(x(0, 7), 2)", "F.avg_pool1d(x(), 2)",
+    "F.avg_pool1d(x(2, 3, 0), 2)", "F.avg_pool1d(x(2, 3, 4, 6), 2)",
+    "F.adaptive_avg_pool2d(x(), 2)", "F.adaptive_avg_pool2d(x(0, 3, 4, 4), 2)",
+    "F.adaptive_avg_pool2d(x(2, 3, 0, 6), 2)", "F.adaptive_avg_pool2d(x(3, 0, 7), 2)",
+    "F.adaptive_avg_pool1d(x(), 2)", "F.adaptive_avg_pool1d(x(2, 3, 0), 2)",
+    "F.adaptive_avg_pool1d(x(2, 3, 4, 6), 2)",
+    "F.interpolate(x(), scale_factor=2)", "F.interpolate(x(5), scale_factor=2)",
+    "F.interpolate(x(), size=2, mode='area')", "F.interpolate(x(2, 3), size=2, mode='linear')",
+    "F.interpolate(x(2, 3, 4), scale_factor=2, mode='bilinear')",
+    "F.interpolate(x(2, 0, 4), scale_factor=2, mode='linear')",
+    "F.interpolate(x(2, 3, 0), size=3, mode='linear')",
+    "F.interpolate(x(2, 3, 0, 4), size=3, mode='bilinear')", "F.interpolate(x(2, 3, 4), size=0)",
+    "F.interpolate(x(0, 3, 4, 4), size=5, mode='bicubic')", "F.interpolate(x(1, 1, 0, 2, 2), size=2)",
+])
+def test_pooling_and_interpolate_on_0d_and_empty_inputs(expr):
+    # only the batch dim may be empty; torch's dimension errors (avg_pool1d reports the
+    # unsqueezed 2-D shape it pools)
+    check(expr)

@@ -187,7 +187,8 @@ class Mean(Op):
         n = ctx.count = _count(a.shape, axes)
         work = a.astype(ctx.xp.float32) if _is_half(a) else a
         total = work.sum(axis=axes, keepdims=keepdim)  # sum / n: ndarray.mean is slow Python
-        if n == 0:  # the mean of nothing is nan
+        if n == 0:  # the mean of nothing is nan; its (empty) input's grad needs no 0-division
+            ctx.count = math.inf
             return ctx.xp.full(ctx.xp.shape(total), ctx.xp.nan, a.dtype)
         return (total / n).astype(a.dtype, copy=False)
 

@@ -7,6 +7,7 @@ import itertools
 import math
 
 from ..._tensor import Tensor
+from ..._ops.movement import no_dims_error
 from ...autograd.function import Op
 from ._im2col import col2im
 from ._utils import named, ntuple
@@ -21,8 +22,9 @@ class GatherFlat(Op):
     def forward(ctx, x, idx):
         n, c = x.shape[:2]
         ctx.size, ctx.idx = x.shape[2:], idx
-        flat = x.reshape(n, c, -1)
-        return ctx.xp.take_along_axis(flat, idx.reshape(n, c, -1), axis=2).reshape(idx.shape)
+        flat = x.reshape(n, c, math.prod(ctx.size))  # explicit: -1 fails on an empty batch
+        return ctx.xp.take_along_axis(flat, idx.reshape(n, c, math.prod(idx.shape[2:])),
+                                      axis=2).reshape(idx.shape)
 
     def backward(ctx, g):
         return ScatterFlat.apply(g, ctx.idx, ctx.size)
@@ -69,10 +71,21 @@ def _pool_geometry(size, k, s, p, d, ceil_mode):
 
 
 def _check_pool(name, nd, input, k, s, p, d):
-    if input.ndim not in (nd + 1, nd + 2):
+    shape = input.shape
+    if name == "avg_pool2d" and input.ndim < 3:  # torch reads size(-3) first
+        raise no_dims_error(-3) if not shape else IndexError(
+            f"Dimension out of range (expected to be in range of [{-input.ndim}, "
+            f"{input.ndim - 1}], but got -3)")
+    if input.ndim not in (nd + 1, nd + 2) and name != "avg_pool2d":
         raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
-                           f"batch size for input, but got:{list(input.shape)}" if nd == 1 else
+                           f"batch size for input, but got:{list(shape)}" if nd == 1 else
                            "non-empty 3D or 4D (batch mode) tensor expected for input")
+    if input.ndim not in (nd + 1, nd + 2) or not all(shape[-nd - 1:]):
+        # only the batch dim may be empty; avg_pool1d is avg_pool2d on an unsqueezed input
+        what = "max_pool1d: Expected 2D or 3D" if name == "max_pool1d" else "Expected 3D or 4D"
+        got = shape[:-1] + (1, shape[-1]) if name == "avg_pool1d" else shape
+        raise RuntimeError(f"{what} (batch mode) tensor with optional 0 dim batch size for input, "
+                           f"but got:{list(got)}")
     for ki, pi, di in zip(k, p, d):
         if pi > ki // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
@@ -122,7 +135,9 @@ def _max_pool(nd, name, input, kernel_size, stride, padding, dilation, ceil_mode
     xp = x._device.xp
     data = x._data.astype(xp.float32) if x._data.dtype.kind == "V" else x._data
     idx = _max_pool_indices(xp, data, k, s, pads, d, outs)
-    out = named(GatherFlat.apply(x, idx), f"MaxPool{nd}DWithIndicesBackward0")
+    # torch pools 1-D as 2-D and squeezes: its node is the squeeze
+    out = named(GatherFlat.apply(x, idx),
+                "SqueezeBackward1" if nd == 1 else f"MaxPool{nd}DWithIndicesBackward0")
     ind = Tensor._make(idx, x._device)
     if not batched:
         out, ind = out.squeeze(0), ind.squeeze(0)
@@ -209,12 +224,20 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
         div = _avg_divisor(xp, x.shape[2:], k, s, p, outs, count_include_pad, dt)
         if not ceil_mode and (count_include_pad or not any(p)):
             div = math.prod(k)
-    out = named(AvgPool.apply(x, k, s, pads, outs, div), f"AvgPool{nd}DBackward0")
+    out = named(AvgPool.apply(x, k, s, pads, outs, div),
+                "SqueezeBackward1" if nd == 1 else f"AvgPool{nd}DBackward0")
     return out if batched else out.squeeze(0)
+
+
+def _check_1d(name: str, input: Tensor) -> None:
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor "
+                           f"for argument #1 'self' (while checking arguments for {name})")
 
 
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
+    _check_1d("avg_pool1d", input)
     return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
@@ -238,6 +261,11 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     if input.ndim not in (3, 4):
         raise RuntimeError("adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
                            f"{list(input.shape)}")
+    for i in range(input.ndim - 2, input.ndim):
+        if not input.shape[i]:
+            raise RuntimeError("adaptive_avg_pool2d(): Expected input to have non-zero size for "
+                               f"non-batch dimensions, but input has sizes {list(input.shape)} "
+                               f"with dimension {i} being empty")
     h, w = input.shape[-2:]
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
     oh, ow = h if oh is None else oh, w if ow is None else ow
@@ -249,7 +277,13 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    _check_1d("adaptive_avg_pool1d", input)
+    if not input.shape[-1]:  # torch pools an unsqueezed (..., 1, L) input in 2-D
+        shape = list(input.shape[:-1]) + [1, 0]
+        raise RuntimeError("adaptive_avg_pool2d(): Expected input to have non-zero size for "
+                           f"non-batch dimensions, but input has sizes {shape} with dimension "
+                           f"{len(shape) - 1} being empty")
     o = output_size if isinstance(output_size, int) else output_size[0]
     xp = input._device.xp
     a = _adaptive_matrix(xp, input.shape[-1], o, input._data.dtype).T
-    return named(input @ Tensor._make(a, input._device), "AdaptiveAvgPool2DBackward0")
+    return named(input @ Tensor._make(a, input._device), "SqueezeBackward1")

@@ -142,6 +142,19 @@ def _interp_matrix(xp, n_in, n_out, align_corners, scale, cubic, ft):
     return m
 
 
+def _check_upsample_sizes(shape: tuple, out_size: list) -> None:
+    """torch's upsample checks: spatial sizes above 0, then only the batch may be empty."""
+    names = "DHW"[3 - len(out_size):]
+    ins, outs = shape[2:], out_size
+    if not all(ins) or not all(o > 0 for o in outs):
+        fmt = (lambda v: ", ".join(f"{n}: {x}" for n, x in zip(names, v)))
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({fmt(ins)}){' and' if len(outs) == 1 else ''} output ({fmt(outs)})")
+    if not all(shape[1:]):
+        raise RuntimeError(f"Non-empty {len(shape)}D data tensor expected but got a tensor with "
+                           f"sizes {list(shape)}")
+
+
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -186,6 +199,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     if antialias:
         raise NotImplementedError("antialias=True is not supported by ndgrad")
+    if input.ndim not in (3, 4, 5):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.ndim}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | lanczos | area | nearest-exact (got "
+                                  f"{mode})")
+    if mode != "area":
+        _check_upsample_sizes(input.shape, out_size)
     if mode == "area":
         if nd == 1:
             return adaptive_avg_pool1d(input, out_size)
