@@ -271,3 +271,26 @@ def test_pooling_and_interpolate_on_0d_and_empty_inputs(expr):
     # only the batch dim may be empty; torch's dimension errors (avg_pool1d reports the
     # unsqueezed 2-D shape it pools)
     check(expr)
+
+
+@pytest.mark.parametrize("expr", [l.strip() for l in """
+F.threshold(L.tensor([1, 2], dtype=L.int8), 1.5, 3)
+F.threshold(L.tensor([1, 2], dtype=L.uint8), -1, 3)
+F.threshold(L.tensor([1, 2], dtype=L.uint8), -300, 3)
+F.threshold(L.tensor([1, 2], dtype=L.int8), 1, 300)
+F.hardtanh(L.tensor([1, 2], dtype=L.uint8), 0, 300)
+F.hardtanh(L.tensor([1, 2], dtype=L.uint8), -1, 2)
+F.hardtanh(L.tensor([1, 2], dtype=L.int8), -1.5, 1)
+F.hardtanh(L.tensor([1, 2], dtype=L.int8), -300, 1)
+F.leaky_relu(L.tensor([1, 2]), 0.5)
+F.leaky_relu(L.tensor([1, 2], dtype=L.uint8), -1)
+F.leaky_relu(L.tensor([True]))
+F.hardtanh(L.tensor([1.0, 2], dtype=L.float16), -1e6, 1)
+F.threshold(L.tensor([1.0, 2], dtype=L.float16), 1, 1e6)
+F.leaky_relu(L.tensor([1.0, 2], dtype=L.float16), 1e6)
+F.relu6(L.tensor([1, 2], dtype=L.uint8))
+""".strip().splitlines()])
+def test_activation_scalars_on_integer_and_half_inputs(expr):
+    # threshold/hardtanh take their scalars through c10's checked conversion (a negative int
+    # wraps into uint8); leaky_relu has no integer kernel
+    check(expr)

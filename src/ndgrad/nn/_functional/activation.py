@@ -7,7 +7,9 @@ import warnings
 
 import numpy as np
 
+from ... import _dtype as D
 from ..._ops._inplace import inplace
+from ..._ops.elementwise import check_scalar_range, not_implemented
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
 from ._utils import compute as _compute
@@ -129,6 +131,16 @@ def relu_(input: Tensor) -> Tensor:
     return input.relu_()
 
 
+def _scalar_for(input: Tensor, v):
+    """A scalar argument as torch converts it to an integer or half input's dtype: range-checked
+    (c10's checked conversion), then cast (a negative int wraps into an unsigned type)."""
+    dt = input.dtype
+    if dt is D.float32 or dt is D.float64 or dt is D.bool_:
+        return v
+    check_scalar_range(v, dt)
+    return np.asarray(v).astype(dt.np).item() if dt._kind == 1 else v
+
+
 def _hardtanh(x, lo, hi):
     return Hardtanh.apply(x, lo=lo, hi=hi)
 
@@ -137,6 +149,9 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype._kind == 1 and input.dtype.name.startswith("u") and min(min_val, max_val) < 0:
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    min_val, max_val = _scalar_for(input, min_val), _scalar_for(input, max_val)
     return _maybe_inplace(_hardtanh, input, inplace, lo=min_val, hi=max_val)
 
 
@@ -149,6 +164,8 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if input.dtype._kind in (0, 1):
+        raise not_implemented("leaky_relu_cpu", input.dtype)
     return _maybe_inplace(lambda x, s: LeakyRelu.apply(x, slope=s), input, inplace,
                           s=negative_slope)
 
@@ -222,6 +239,7 @@ def softsign(input: Tensor) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    threshold, value = _scalar_for(input, threshold), _scalar_for(input, value)
     return _maybe_inplace(lambda x, th, v: Threshold.apply(x, th=th, value=v), input, inplace,
                           th=threshold, v=value)
 
