@@ -745,3 +745,31 @@ def test_legacy_variable():
 
     same(f)
     same(lambda lib: lib.autograd.Variable([1.0, 2.0]))
+
+
+def test_fresh_leaf_gradients_are_kept_without_a_copy_and_shared_ones_are_copied(monkeypatch):
+    import sys
+
+    from ndgrad.autograd import engine
+
+    seen = []
+    original = engine._sole_owner
+
+    def spy(a):  # one more reference to ``a`` than the engine's own call
+        seen.append(original(a))
+        return seen[-1]
+
+    monkeypatch.setattr(engine, "_ENGINE_REFS", engine._ENGINE_REFS + 1)
+    monkeypatch.setattr(engine, "_sole_owner", spy)
+    ndgrad.manual_seed(0)
+    lin = ndgrad.nn.Linear(4, 3)
+    lin(ndgrad.randn(2, 4)).sum().backward()
+    stealing = sys.version_info < (3, 14)
+    assert seen == [stealing, stealing]  # the weight's and bias's fresh GEMM/sum results
+    seen.clear()
+    a, b = ndgrad.randn(3, requires_grad=True), ndgrad.randn(3, requires_grad=True)
+    ((a + b) * 1).sum().backward()  # add hands one fresh array to both inputs: the first leaf
+    assert seen == [False, stealing]  # gets a copy, the second (then its sole owner) keeps it
+    a.grad.add_(1)
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(3, 2.0, np.float32))
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(3, np.float32))

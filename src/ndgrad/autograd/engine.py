@@ -6,6 +6,7 @@ itself; their summed gradient goes through the leaf's hooks into ``.grad`` once 
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -230,7 +231,9 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                 deps[t] = n
                 if n == 0:
                     ready.append(t)
-        for leaf, g in leaves.items():
+        in_grads = res = gi = grads = old = None  # no stale references to leaf grads (_sole_owner)
+        for leaf in list(leaves):
+            g = leaves.pop(leaf)
             if targets is not None and (leaf, 0) not in targets:
                 continue
             if leaf._hooks:
@@ -309,6 +312,8 @@ def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
             g = g.clone()
             g._grad_fn._name = "torch::autograd::CopyBackwards"
             leaf._grad = g
+        elif type(g) is not Tensor and _sole_owner(g):  # torch steals such a buffer too
+            leaf._grad = Tensor._make(g, leaf._device)
         else:  # a buffer of our own, so later calls can add into it in place
             d = g._data if type(g) is Tensor else g
             leaf._grad = Tensor._make(d.copy(), leaf._device)
@@ -321,6 +326,19 @@ def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
     if hooks:
         for hook in tuple(hooks.values()):
             hook(leaf)
+
+
+# References to a leaf's gradient array when only the engine holds it: run's variable,
+# _accumulate's and _sole_owner's arguments, getrefcount's own. CPython 3.14 may skip counting
+# references on its stack, so there the count proves nothing and every grad is copied.
+_ENGINE_REFS = 4 if sys.version_info < (3, 14) and sys.implementation.name == "cpython" else -1
+
+
+def _sole_owner(a) -> bool:
+    """Whether the raw gradient ``a`` is a fresh array nothing else refers to (not a view, not
+    one a backward handed to two inputs): then it can become ``.grad`` without a copy."""
+    return (type(a) is np.ndarray and a.base is None and a.flags.writeable
+            and sys.getrefcount(a) == _ENGINE_REFS)
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
