@@ -149,7 +149,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:
-                g = p.grad
+                g = p._grad
                 if g is None:
                     continue
                 if set_to_none:

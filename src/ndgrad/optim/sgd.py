@@ -35,9 +35,10 @@ class SGD(Optimizer):
         wd, nesterov = A.scalar(group["weight_decay"]), group["nesterov"]
         maximize = group["maximize"]
         for p in group["params"]:
-            if p.grad is None:
+            grad = p._grad
+            if grad is None:
                 continue
-            param, g = A.real(p._data), A.real(p.grad._data)
+            param, g = A.real(p._data), A.real(grad._data)
             g = -g if maximize else g
             if wd != 0:
                 g = A.added(g, param, wd)

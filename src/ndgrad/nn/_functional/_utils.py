@@ -88,7 +88,8 @@ def scatter_add(xp, out, index, values) -> None:
 
 
 def mm(xp, a, b):
-    if _is_half(a.dtype):  # NumPy's float16 matmul is very slow
+    dt = a.dtype
+    if dt.itemsize == 2 and dt.kind in "fV":  # half: NumPy's float16 matmul is very slow
         return xp.matmul(a.astype(xp.float32), b.astype(xp.float32)).astype(a.dtype)
     return xp.matmul(a, b)
 

@@ -11,8 +11,9 @@ from ._utils import torch_name as _tn
 
 
 def _rows(a):
-    """``a`` as a matrix of its last dim (explicit sizes: -1 is ambiguous when that dim is 0)."""
-    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+    """``a`` as a matrix of its last dim (-1 is ambiguous when that dim is 0)."""
+    n = a.shape[-1]
+    return a.reshape(-1, n) if n else a.reshape(math.prod(a.shape[:-1]), 0)
 
 
 class Linear(Op):
@@ -21,7 +22,8 @@ class Linear(Op):
     __slots__ = ()
 
     def forward(ctx, x, w, b=None):
-        ctx.save(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        need = ctx.needs_input_grad
+        ctx.saved = (x if need[1] else None, w if need[0] else None)
         out = mm(ctx.xp, x, w.T)
         if b is not None:
             out += b
