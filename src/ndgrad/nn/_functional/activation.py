@@ -350,9 +350,7 @@ def _softmax_like(cls, input: Tensor, dim, dtype, name: str) -> Tensor:
         raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
                                   f"'{torch_name(input)}'")
     d = wrap_dim(dim, input.ndim)
-    if input.ndim == 0:  # one element: softmax 1, log_softmax 0
-        return cls.apply(input.reshape(1), 0).reshape(())
-    return cls.apply(input, d)
+    return cls.apply_one(input, d if input.ndim else None)  # 0-d: over its one element
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
