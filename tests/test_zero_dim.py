@@ -294,3 +294,27 @@ def test_activation_scalars_on_integer_and_half_inputs(expr):
     # threshold/hardtanh take their scalars through c10's checked conversion (a negative int
     # wraps into uint8); leaky_relu has no integer kernel
     check(expr)
+
+
+def test_norm_layers_pass_an_empty_batch_through_as_torch():
+    import warnings
+
+    out = {}
+    for lib in (ndgrad, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the mean of an empty batch
+            lib.manual_seed(0)
+            bn = lib.nn.BatchNorm1d(3)
+            x = lib.randn(0, 3, requires_grad=True)
+            y = bn(x)
+            y.sum().backward()
+            inorm = lib.nn.InstanceNorm1d(3, track_running_stats=True)
+            z = inorm(lib.randn(0, 3, 5))
+            gn = lib.nn.GroupNorm(1, 3)
+            w = gn(lib.randn(0, 3, 5, requires_grad=True))
+            w.sum().backward()
+        out[lib] = (tuple(y.shape), y.grad_fn.name(), bn.running_mean.tolist(),
+                    bn.running_var.tolist(), tuple(x.grad.shape), bn.weight.grad.tolist(),
+                    tuple(z.shape), str(inorm.running_mean.tolist()), tuple(w.shape),
+                    w.grad_fn.name(), gn.weight.grad.tolist())
+    assert out[ndgrad] == out[torch]

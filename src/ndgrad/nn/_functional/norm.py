@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ._utils import named
@@ -35,9 +37,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training:
         per_channel = input.numel() // c if c else 0
-        if per_channel <= 1:
+        if per_channel == 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
+        if per_channel == 0:  # an empty batch passes through, the running stats untouched
+            return _affine(input, weight, bias, shape)
         y, mean, var = _standardize(input, dims, eps)
         if running_mean is not None or running_var is not None:
             with no_grad():
@@ -62,7 +66,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if use_input_stats:
         dims = tuple(range(2, input.ndim))
         y, mean, var = _standardize(input, dims, eps)
-        m = input.numel() // (input.shape[0] * c)
+        m = math.prod(input.shape[2:])
         with no_grad():
             if running_mean is not None:
                 running_mean.mul_(1 - momentum).add_(mean.reshape(-1, c).mean(0) * momentum)
@@ -97,7 +101,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
-    x = input.reshape(n, num_groups, -1)
+    x = input.reshape(n, num_groups, c // num_groups * math.prod(input.shape[2:]))
     y, _, _ = _standardize(x, (2,), eps)
     y = y.reshape(input.shape)
     shape = (1, c) + (1,) * (input.ndim - 2)
