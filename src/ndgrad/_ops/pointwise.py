@@ -17,6 +17,7 @@ from .elementwise import (
     _broadcast_error,
     _cast,
     _compute,
+    _is_half,
     _out,
     _to_float,
     add,
@@ -394,7 +395,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
             return close
         if a.dtype.kind in "iu":
             a, b = _to_float(a), _to_float(b)
-        if _is_half_np(a):
+        if _is_half(a):
             a, b = a.astype(xp.float32), b.astype(xp.float32)
         if equal_nan:
             close = close | (xp.isnan(a) & xp.isnan(b))
@@ -407,10 +408,6 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     except ValueError:
         _broadcast_error(input, other)
         raise
-
-
-def _is_half_np(a):
-    return a.dtype.itemsize == 2 and a.dtype.kind in "fV"
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,

@@ -16,14 +16,10 @@ from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ._inplace import torch_type_name
-from .elementwise import _out, export, not_implemented, wrap
+from .elementwise import _is_half, _out, export, not_implemented, wrap
 
 __all__: list[str] = ["return_types"]
 _NS = globals()
-
-
-def _is_half(a) -> bool:
-    return a.dtype.itemsize == 2 and a.dtype.kind in "fV"
 
 
 def _axes(dim, ndim):
@@ -39,16 +35,11 @@ def _axes(dim, ndim):
 
 def _expand_back(g, shape, axes, keepdim):
     """A reduced gradient reshaped (keepdim) and broadcast back to the input's shape."""
-    kept = g._data.shape
-    if not keepdim and axes is not None:
-        kept = list(kept)
-        for ax in sorted(axes):
-            kept.insert(ax, 1)
-    elif not keepdim:
-        kept = (1,) * len(shape)
-    if not _grad_state.grad_enabled:  # first order (every loss ends here): a raw broadcast view
-        return Tensor._make(g._device.xp.broadcast_to(g._data.reshape(kept), shape), g._device)
-    return g.reshape(kept).expand(shape)
+    if not _grad_state.grad_enabled:  # first order (hooks, anomaly mode): a raw broadcast view
+        return Tensor._make(_expand_array(g._device.xp, g._data, shape, axes, keepdim), g._device)
+    if not keepdim:
+        g = g.reshape([1 if axes is None or i in axes else n for i, n in enumerate(shape)])
+    return g.expand(shape)
 
 
 def _expand_array(xp, g, shape, axes, keepdim):
