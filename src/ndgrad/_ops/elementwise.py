@@ -240,11 +240,24 @@ def binary(cls, a, b, dt=None, **kw):
                 pass  # the full path below raises torch's error
     else:
         a, b, dt = _mixed(cls, a, b, dt, kw)
+    if dt is not None and dt.__class__ is not Opmath and _grad_state.grad_enabled:
+        a, b = _cast_recorded(a, dt), _cast_recorded(b, dt)
     try:
         return cls.apply(a, b, dt=dt, **kw) if kw else cls.apply_pair(a, b, dt)
     except ValueError:
         _broadcast_error(a, b)
         raise
+
+
+def _cast_recorded(t, dt: D.dtype):
+    """An operand that requires grad cast to the promoted dtype as a recorded op (ToCopyBackward0),
+    so derivatives of every order see the cast: saved values are then the cast tensors, not
+    constants made inside forward."""
+    if isinstance(t, Tensor) and t._requires_grad and t._data.dtype != dt.np:
+        from .convert import ToCopy
+
+        return ToCopy.apply(t, dt.np, t._device)
+    return t
 
 
 # ops whose integer inputs compute in floating point (true division, atan2, copysign, xlogy)
@@ -313,7 +326,7 @@ def _mixed(cls, a, b, dt, kw=None):
     elif isinstance(b, Tensor) and a.__class__ in _WEAK_TYPES:
         t, x, first = b, a, False
     else:
-        name = cls.__name__.lower()
+        name = cls._op_name
         if not isinstance(a, Tensor):
             a = _coerce(a, name, 1)
         if not isinstance(b, Tensor):
@@ -570,7 +583,8 @@ class Pow(Op):
             out = a * a  # torch's square kernel; NumPy's power is 4x slower
         else:
             out = _compute2(ctx.xp, lambda xp, x, y: xp.power(x, y), a, b)
-        ctx.save(a, b, out)
+        # the result only for the exponent's gradient (torch's rule), so y **= 2 can follow y = x**2
+        ctx.save(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     def backward(ctx, g):

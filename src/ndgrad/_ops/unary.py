@@ -116,7 +116,7 @@ Sigmoid = unary("Sigmoid", lambda xp, a: _sigmoid(xp, a), lambda y, g: g * _c(y 
                 saves="output", raw=lambda xp, y, g: g * (y * (1 - y)))
 Relu = unary("Relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
              lambda y, g: g.masked_fill(y <= 0, 0), saves="output", ints="keep",  # +0, as torch
-             raw=lambda xp, y, g: keep_where(xp, y > 0, g),
+             raw=lambda xp, y, g: keep_where(xp, y != 0, g),  # not y <= 0: nan keeps g
              bool_err=_msg(RuntimeError, "Boolean inputs not supported for relu"),
              complex_err=_msg(NotImplementedError, "clamp is not supported for complex types"))
 Abs = unary("Abs", lambda xp, a: xp.abs(a), lambda a, g: g * a.sgn(), ints="keep",

@@ -30,14 +30,27 @@ class Node:
     for a single output, else one ``(shape, dtype, device)`` per output (None: not a tensor).
     ``_hooks`` maps an output number to its tensor hooks; "pre"/"post" hold the node's own."""
 
-    __slots__ = ("next_edges", "saved", "needs_input_grad", "xp", "in_meta", "out_meta", "_name",
+    __slots__ = ("next_edges", "saved", "needs_input_grad", "xp", "in_meta", "out_meta",
                  "_hooks", "__weakref__", "__dict__")
+    _node_name = "Node"  # torch's name for this kind of node: the class is named after it
     # Optional first-order backward on raw arrays (no Tensor wrapping, no graph): a primitive on a
     # hot path may define it beside ``backward``; it may return NotImplemented to defer to it.
     backward_raw = None
 
     def name(self) -> str:
-        return self._name or type(self).__name__ + "Backward0"
+        return type(self)._node_name
+
+    @property
+    def _name(self) -> str:
+        return type(self)._node_name
+
+    @_name.setter
+    def _name(self, name) -> None:
+        """Name this node as torch does where one op records several of torch's nodes (a
+        reduction with or without dim is SumBackward0/SumBackward1): the node becomes an instance
+        of a subclass of that name, so ``type(grad_fn).__name__`` is torch's too."""
+        if name is not None and name != type(self)._node_name:
+            self.__class__ = _named_class(type(self), name)
 
     def __repr__(self) -> str:
         return f"<{self.name().rpartition('::')[2]} object at {hex(id(self))}>"
@@ -117,6 +130,19 @@ class Node:
 
     def backward(self, *grads):
         raise NotImplementedError
+
+
+_NAMED: dict = {}
+
+
+def _named_class(cls, name: str) -> type:
+    sub = _NAMED.get((cls, name))
+    if sub is None:
+        short = name.rpartition("::")[2]
+        sub = _NAMED[cls, name] = type(cls)(short, (cls,), {
+            "__slots__": (), "_node_name": name, "__module__": cls.__module__,
+            "__qualname__": short})
+    return sub
 
 
 class RetainGrad:
@@ -292,6 +318,11 @@ class Op(Node):
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
+        if "_node_name" not in cls.__dict__:  # torch's node name: Add -> AddBackward0
+            name = cls.__name__.lstrip("_")
+            cls._node_name = name if re.search(r"Backward\d*$", name) else name + "Backward0"
+            cls._op_name = name.lower()
+            cls.__name__ = cls.__qualname__ = cls._node_name
         if "backward" in cls.__dict__ and "backward_raw" not in cls.__dict__:
             cls.backward_raw = None  # an inherited raw backward would not match the new backward
 
@@ -316,7 +347,6 @@ class Op(Node):
         ctx = object.__new__(cls)
         xp = ctx.xp = dev.xp
         ctx.saved = ()
-        ctx._name = None
         if not (True in needs and _grad_state.grad_enabled):
             ctx.needs_input_grad = _NO_GRAD
             return _wrap(cls.forward(ctx, *arrays, **kw), dev, xp)
@@ -334,7 +364,6 @@ class Op(Node):
         ctx = object.__new__(cls)
         xp = ctx.xp = dev.xp
         ctx.saved = ()
-        ctx._name = None
         if not (t._requires_grad and _grad_state.grad_enabled):
             ctx.needs_input_grad = _NO_GRAD
             return _wrap(cls.forward(ctx, d, *args, **kw), dev, xp)
@@ -360,7 +389,6 @@ class Op(Node):
         ctx = object.__new__(cls)
         xp = ctx.xp = dev.xp
         ctx.saved = ()
-        ctx._name = None
         if not ((ra or rb) and _grad_state.grad_enabled):
             ctx.needs_input_grad = _NO_GRAD
             return _wrap(cls.forward(ctx, da, db, dt), dev, xp)
@@ -375,7 +403,7 @@ class Op(Node):
             return _outputs(ctx, out, dev, xp, (a, b), (da, db))
         # _outputs and _pack unrolled for this hottest case: 20% of a binary op's time
         if type(out) is not xp.ndarray:
-            out = xp.asarray(out)
+            out = _as_saved_array(ctx, out, xp)
         diff = out.dtype.kind in "fcV"
         res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
         ctx.out_meta = None
@@ -444,15 +472,16 @@ def _outputs(ctx, out, dev, xp, args, arrays):
     """Tensors around a recorded forward's array (or tuple of arrays), with ``ctx`` as their
     grad_fn and its saved values packed. Integer outputs (indices) are not differentiable."""
     if type(out) is not tuple:
-        if type(out) is not xp.ndarray:
-            out = xp.asarray(out)
+        if type(out) is not xp.ndarray:  # NumPy's 0-d results are scalars
+            out = _as_saved_array(ctx, out, xp)
         diff = out.dtype.kind in "fcV"
         res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
         ctx.out_meta = None
         if ctx.saved:
             ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
         return res
-    outs = tuple(o if type(o) is xp.ndarray else xp.asarray(o) for o in out)
+    outs = tuple(o if type(o) is xp.ndarray else _as_saved_array(ctx, o, xp) for o in out)
+    out = outs
     results = []
     for i, o in enumerate(outs):
         diff = o.dtype.kind in "fcV"
@@ -461,6 +490,15 @@ def _outputs(ctx, out, dev, xp, args, arrays):
     if ctx.saved:
         ctx.saved = tuple([_pack(s, args, arrays, out, results, dev) for s in ctx.saved])
     return tuple(results)
+
+
+def _as_saved_array(ctx, out, xp):
+    """An output array for NumPy's 0-d scalar result ``out``; a saved reference to the scalar
+    becomes the array, so it is still known as the output (its graph re-attached on unpacking)."""
+    arr = xp.asarray(out)
+    if ctx.saved:
+        ctx.saved = tuple([arr if s is out else s for s in ctx.saved])
+    return arr
 
 
 def _pack(s, args, arrays, outs, results, dev):
@@ -495,7 +533,7 @@ _CONST_VC = [0]
 
 def _device_mismatch(cls, a, b):
     raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
-                       f"devices, {a} and {b}! (when checking argument for {cls.__name__.lower()})")
+                       f"devices, {a} and {b}! (when checking argument for {cls._op_name})")
 
 
 class AccumulateGrad:
