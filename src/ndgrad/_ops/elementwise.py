@@ -445,15 +445,10 @@ class Mul(Op):
         ctx.saved = (b if need[0] else None, a if need[1] else None)
         return a * b
 
-    def backward(ctx, g):
-        b, a = ctx.saved_tensors
-        return (g * _c(b) if ctx.needs_input_grad[0] else None,
-                g * _c(a) if ctx.needs_input_grad[1] else None)
-
-    def backward_raw(ctx, g):
-        b, a = ctx.saved_arrays
-        return (g * conj_array(b) if ctx.needs_input_grad[0] else None,
-                g * conj_array(a) if ctx.needs_input_grad[1] else None)
+    def formula(ctx, ns, saved, g):
+        b, a = saved
+        return (g * ns.c(b) if ctx.needs_input_grad[0] else None,
+                g * ns.c(a) if ctx.needs_input_grad[1] else None)
 
 
 _FAST = {Add: operator.add, Sub: operator.sub, Mul: operator.mul}  # binary's same-dtype path
@@ -492,19 +487,13 @@ class Div(Op):
             return _compute2(xp, lambda xp, x, y: _floor_div(xp, x, y), a, b)
         return _compute2(xp, lambda xp, x, y: xp.trunc(x / y), a, b)
 
-    def backward(ctx, g):
-        if not ctx.saved:
+    def formula(ctx, ns, saved, g):
+        if not saved:  # rounding modes: zero almost everywhere
             return g * 0, g * 0
-        a, b = ctx.saved_tensors
-        return g / _c(b), -g * _c(a / (b * b))
-
-    def backward_raw(ctx, g):
-        if not ctx.saved:
-            return NotImplemented
-        a, b = ctx.saved_arrays
+        a, b = saved
         need = ctx.needs_input_grad
-        return (g / conj_array(b) if need[0] else None,
-                -g * conj_array(a / (b * b)) if need[1] else None)
+        return (g / ns.c(b) if need[0] else None,
+                -g * ns.c(a / (b * b)) if need[1] else None)
 
 
 INT_TO_FLOAT.add(Div)
@@ -587,24 +576,20 @@ class Pow(Op):
         ctx.save(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
-    def backward(ctx, g):
-        a, b, y = ctx.saved_tensors
+    def formula(ctx, ns, saved, g):
+        a, b, y = saved
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = g * _c(b * a.pow(b - 1))
-            ga = ga.masked_fill(b == 0, 0) if ga.numel() else ga  # torch: even for nan/inf a
+            if not ns.tensors and b.ndim == 0 and a.dtype.kind != "c":  # a scalar exponent
+                # torch: a zero gradient for b == 0, even for nan/inf a; 2 * a: the same bits
+                ga = ns.keep(b != 0, g) if b == 0 else g * (2 * a if b == 2 else b * a ** (b - 1))
+            else:
+                ga = g * ns.c(b * a ** (b - 1))
+                ga = ns.keep(b != 0, ga) if ns.numel(ga) else ga
         if ctx.needs_input_grad[1]:
-            gb = g * _c(y * a.log())
-            gb = gb.masked_fill((a == 0) & (b.real >= 0), 0) if gb.numel() else gb
+            gb = g * ns.c(y * ns.log(a))
+            gb = ns.keep(~((a == 0) & (b.real >= 0)), gb) if ns.numel(gb) else gb
         return ga, gb
-
-    def backward_raw(ctx, g):
-        a, b, _ = ctx.saved_arrays
-        if ctx.needs_input_grad[1] or b.ndim or a.dtype.kind == "c":
-            return NotImplemented  # the general case, on tensors
-        if b == 0:  # torch: a zero gradient, even for nan/inf a
-            return ctx.xp.zeros_like(g), None
-        return g * (b * a ** (b - 1) if b != 2 else 2 * a), None  # 2 * a: the same bits, faster
 
 
 Pow.scalar_exponent = False
@@ -907,16 +892,11 @@ class Where(Op):
         ctx.save(cond)
         return ctx.xp.where(cond, _as(a, dt), _as(b, dt))
 
-    def backward(ctx, g):
-        (cond,) = ctx.saved_tensors
-        zero = g.new_zeros(())
-        return None, where(cond, g, zero), where(cond, zero, g)
-
-    def backward_raw(ctx, g):
-        (cond,) = ctx.saved_arrays
-        need, xp = ctx.needs_input_grad, ctx.xp
-        return (None, keep_where(xp, cond, g) if need[1] else None,
-                keep_where(xp, ~cond, g) if need[2] else None)
+    def formula(ctx, ns, saved, g):
+        (cond,) = saved
+        need = ctx.needs_input_grad
+        return (None, ns.keep(cond, g) if need[1] else None,
+                ns.keep(~cond, g) if need[2] else None)
 
 
 def where(condition: Tensor, input=None, other=None, *, out=None):

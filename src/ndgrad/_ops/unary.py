@@ -9,7 +9,8 @@ from .._backend import special
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace
-from .elementwise import _c, _compute, _out, _to_float, export, keep_where, not_implemented
+from ..autograd.formula import arrays
+from .elementwise import _compute, _out, _to_float, export, not_implemented
 
 __all__: list[str] = []
 
@@ -20,10 +21,11 @@ def _export(name: str, f, **kw) -> None:
 
 # --- unary primitives ---------------------------------------------------------------------------
 def unary(name: str, fwd, grad=None, *, saves="input", ints="float", bool_err=None,
-          complex_err=None, raw=None):
-    """Declare a unary primitive: ``fwd(xp, a)`` on arrays and ``grad(saved, g)`` on tensors.
-    ``raw(xp, saved, g)``: the same gradient on arrays of float32/float64 (the first-order fast
-    path of hot ops).
+          complex_err=None, raw=False):
+    """Declare a unary primitive: ``fwd(xp, a)`` on arrays and its derivative once, as
+    ``grad(ns, saved, g)`` (see autograd.formula): on tensors at any order, and with ``raw`` also
+    on float32/float64 arrays, the first-order fast path of hot ops (``grad`` then uses only
+    ``ns``'s functions and operators).
 
     ``ints``: "float" computes ints/bools in the default float dtype, "keep" keeps their dtype.
     ``bool_err``/``complex_err``: the exception torch raises for those inputs (a callable taking
@@ -50,17 +52,16 @@ def unary(name: str, fwd, grad=None, *, saves="input", ints="float", bool_err=No
             ctx.saved = (a,) if saves == "input" else (out,)
         return out
 
-    def backward(ctx, g):
-        return grad(ctx.saved_tensors[0] if saves else None, g)
+    def formula(ctx, ns, saved, g):
+        return grad(ns, saved[0] if saves else None, g)
 
     def backward_raw(ctx, g):
         if g.dtype.kind != "f" or g.itemsize < 4:
-            return NotImplemented
-        return raw(ctx.xp, ctx.saved_arrays[0] if saves else None, g)
+            return NotImplemented  # half precision and complex: on tensors
+        return grad(arrays(ctx.xp), ctx.saved_arrays[0] if saves else None, g)
 
-    ns = {"forward": forward, "backward": backward, "__slots__": ()}
-    if raw is not None:
-        ns["backward_raw"] = backward_raw
+    ns = {"forward": forward, "formula": formula, "__slots__": (),
+          "backward_raw": backward_raw if raw else None}
     return type(name, (Op,), ns)
 
 
@@ -79,62 +80,64 @@ _NEG_BOOL = _msg(RuntimeError, "Negation, the `-` operator, on a bool tensor is 
 
 # name: (array forward, gradient from the saved input or output). `saves="output"` marks the ones
 # whose derivative is cheapest from the result (exp, sigmoid, tanh, sqrt).
-Neg = unary("Neg", lambda xp, a: -a, lambda a, g: -g, saves=None, raw=lambda xp, a, g: -g, ints="keep", bool_err=_NEG_BOOL)
-Sin = unary("Sin", lambda xp, a: xp.sin(a), lambda a, g: g * _c(a.cos()),
-            raw=lambda xp, a, g: g * xp.cos(a))
-Cos = unary("Cos", lambda xp, a: xp.cos(a), lambda a, g: -g * _c(a.sin()),
-            raw=lambda xp, a, g: -g * xp.sin(a))
-Tan = unary("Tan", lambda xp, a: xp.tan(a), lambda y, g: g * _c(1 + y * y), saves="output")
-Asin = unary("Asin", lambda xp, a: xp.arcsin(a), lambda a, g: g * _c((1 - a * a).rsqrt()))
-Acos = unary("Acos", lambda xp, a: xp.arccos(a), lambda a, g: -g * _c((1 - a * a).rsqrt()))
-Atan = unary("Atan", lambda xp, a: xp.arctan(a), lambda a, g: g / _c(1 + a * a))
-Sinh = unary("Sinh", lambda xp, a: xp.sinh(a), lambda a, g: g * _c(a.cosh()))
-Cosh = unary("Cosh", lambda xp, a: xp.cosh(a), lambda a, g: g * _c(a.sinh()))
-Tanh = unary("Tanh", lambda xp, a: xp.tanh(a), lambda y, g: g * _c(1 - y * y), saves="output",
-             raw=lambda xp, y, g: g * (1 - y * y))
-Asinh = unary("Asinh", lambda xp, a: xp.arcsinh(a), lambda a, g: g * _c((a * a + 1).rsqrt()))
+Neg = unary("Neg", lambda xp, a: -a, lambda ns, a, g: -g, saves=None, raw=True, ints="keep",
+            bool_err=_NEG_BOOL)
+Sin = unary("Sin", lambda xp, a: xp.sin(a), lambda ns, a, g: g * ns.c(ns.cos(a)), raw=True)
+Cos = unary("Cos", lambda xp, a: xp.cos(a), lambda ns, a, g: -g * ns.c(ns.sin(a)), raw=True)
+Tan = unary("Tan", lambda xp, a: xp.tan(a), lambda ns, y, g: g * ns.c(1 + y * y), saves="output")
+Asin = unary("Asin", lambda xp, a: xp.arcsin(a), lambda ns, a, g: g * ns.c((1 - a * a).rsqrt()))
+Acos = unary("Acos", lambda xp, a: xp.arccos(a), lambda ns, a, g: -g * ns.c((1 - a * a).rsqrt()))
+Atan = unary("Atan", lambda xp, a: xp.arctan(a), lambda ns, a, g: g / ns.c(1 + a * a))
+Sinh = unary("Sinh", lambda xp, a: xp.sinh(a), lambda ns, a, g: g * ns.c(a.cosh()))
+Cosh = unary("Cosh", lambda xp, a: xp.cosh(a), lambda ns, a, g: g * ns.c(a.sinh()))
+Tanh = unary("Tanh", lambda xp, a: xp.tanh(a), lambda ns, y, g: g * ns.c(1 - y * y),
+             saves="output", raw=True)
+Asinh = unary("Asinh", lambda xp, a: xp.arcsinh(a), lambda ns, a, g: g * ns.c((a * a + 1).rsqrt()))
 Acosh = unary("Acosh", lambda xp, a: xp.arccosh(a),
-              lambda a, g: g * _c((a + 1).rsqrt() * (a - 1).rsqrt()))
-Atanh = unary("Atanh", lambda xp, a: xp.arctanh(a), lambda a, g: g / _c(1 - a * a))
-Exp = unary("Exp", lambda xp, a: xp.exp(a), lambda y, g: g * _c(y), saves="output",
-            raw=lambda xp, y, g: g * y)
-Exp2 = unary("Exp2", lambda xp, a: xp.exp2(a), lambda y, g: g * _c(y * math.log(2)),
+              lambda ns, a, g: g * ns.c((a + 1).rsqrt() * (a - 1).rsqrt()))
+Atanh = unary("Atanh", lambda xp, a: xp.arctanh(a), lambda ns, a, g: g / ns.c(1 - a * a))
+Exp = unary("Exp", lambda xp, a: xp.exp(a), lambda ns, y, g: g * ns.c(y), saves="output",
+            raw=True)
+Exp2 = unary("Exp2", lambda xp, a: xp.exp2(a), lambda ns, y, g: g * ns.c(y * math.log(2)),
              saves="output")
-Expm1 = unary("Expm1", lambda xp, a: xp.expm1(a), lambda y, g: g * _c(y + 1), saves="output")
-Log = unary("Log", lambda xp, a: xp.log(a), lambda a, g: g / _c(a), raw=lambda xp, a, g: g / a)
-Log2 = unary("Log2", lambda xp, a: xp.log2(a), lambda a, g: g / _c(a * math.log(2)))
-Log10 = unary("Log10", lambda xp, a: xp.log10(a), lambda a, g: g / _c(a * math.log(10)))
-Log1p = unary("Log1p", lambda xp, a: xp.log1p(a), lambda a, g: g / _c(a + 1))
-Sqrt = unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda y, g: g / _c(2 * y), saves="output",
-             raw=lambda xp, y, g: g / (2 * y))
+Expm1 = unary("Expm1", lambda xp, a: xp.expm1(a), lambda ns, y, g: g * ns.c(y + 1),
+              saves="output")
+Log = unary("Log", lambda xp, a: xp.log(a), lambda ns, a, g: g / ns.c(a), raw=True)
+Log2 = unary("Log2", lambda xp, a: xp.log2(a), lambda ns, a, g: g / ns.c(a * math.log(2)))
+Log10 = unary("Log10", lambda xp, a: xp.log10(a), lambda ns, a, g: g / ns.c(a * math.log(10)))
+Log1p = unary("Log1p", lambda xp, a: xp.log1p(a), lambda ns, a, g: g / ns.c(a + 1))
+Sqrt = unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda ns, y, g: g / ns.c(2 * y), saves="output",
+             raw=True)
 Rsqrt = unary("Rsqrt", lambda xp, a: xp.reciprocal(xp.sqrt(a)),
-              lambda y, g: -0.5 * g * _c(y * y * y), saves="output")
+              lambda ns, y, g: -0.5 * g * ns.c(y * y * y), saves="output")
 # reciprocal, not 1 / a (NumPy 1.x gives float64 for a 0-d float32 a)
-Reciprocal = unary("Reciprocal", lambda xp, a: xp.reciprocal(a), lambda y, g: -g * _c(y * y),
-                   saves="output")
-Sigmoid = unary("Sigmoid", lambda xp, a: _sigmoid(xp, a), lambda y, g: g * _c(y * (1 - y)),
-                saves="output", raw=lambda xp, y, g: g * (y * (1 - y)))
+Reciprocal = unary("Reciprocal", lambda xp, a: xp.reciprocal(a),
+                   lambda ns, y, g: -g * ns.c(y * y), saves="output")
+Sigmoid = unary("Sigmoid", lambda xp, a: _sigmoid(xp, a), lambda ns, y, g: g * ns.c(y * (1 - y)),
+                saves="output", raw=True)
 Relu = unary("Relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
-             lambda y, g: g.masked_fill(y <= 0, 0), saves="output", ints="keep",  # +0, as torch
-             raw=lambda xp, y, g: keep_where(xp, y != 0, g),  # not y <= 0: nan keeps g
+             # +0 where y is 0 (torch's y <= 0 for an output that is never negative: nan keeps g)
+             lambda ns, y, g: ns.keep(y != 0, g), saves="output", ints="keep", raw=True,
              bool_err=_msg(RuntimeError, "Boolean inputs not supported for relu"),
              complex_err=_msg(NotImplementedError, "clamp is not supported for complex types"))
-Abs = unary("Abs", lambda xp, a: xp.abs(a), lambda a, g: g * a.sgn(), ints="keep",
+Abs = unary("Abs", lambda xp, a: xp.abs(a), lambda ns, a, g: g * a.sgn(), ints="keep",
             bool_err=_kernel("abs_cpu"))
 Erf = unary("Erf", lambda xp, a: special(xp, "erf")(a),
-            lambda a, g: g * (2 / _SQRT_PI) * (-a * a).exp(), complex_err=_kernel("erf_vml_cpu"))
+            lambda ns, a, g: g * (2 / _SQRT_PI) * (-a * a).exp(),
+            complex_err=_kernel("erf_vml_cpu"))
 Erfc = unary("Erfc", lambda xp, a: special(xp, "erfc")(a),
-             lambda a, g: -g * (2 / _SQRT_PI) * (-a * a).exp(), complex_err=_kernel("erfc_vml_cpu"))
+             lambda ns, a, g: -g * (2 / _SQRT_PI) * (-a * a).exp(),
+             complex_err=_kernel("erfc_vml_cpu"))
 Erfinv = unary("Erfinv", lambda xp, a: special(xp, "erfinv")(a),
-               lambda y, g: g * (_SQRT_PI / 2) * (y * y).exp(), saves="output",
+               lambda ns, y, g: g * (_SQRT_PI / 2) * (y * y).exp(), saves="output",
                complex_err=_kernel("erfinv_vml_cpu"))
-Lgamma = unary("Lgamma", lambda xp, a: special(xp, "lgamma")(a), lambda a, g: g * a.digamma(),
-               complex_err=_kernel("lgamma_vml_cpu"))
-Digamma = unary("Digamma", lambda xp, a: _digamma(xp, a), lambda a, g: g * polygamma(1, a),
+Lgamma = unary("Lgamma", lambda xp, a: special(xp, "lgamma")(a),
+               lambda ns, a, g: g * a.digamma(), complex_err=_kernel("lgamma_vml_cpu"))
+Digamma = unary("Digamma", lambda xp, a: _digamma(xp, a), lambda ns, a, g: g * polygamma(1, a),
                 complex_err=_kernel("digamma"))
 Sinc = unary("Sinc", lambda xp, a: xp.sinc(a).astype(a.dtype, copy=False),  # 0-d: NumPy 1.x
-             lambda a, g: g * _c(_sinc_grad(a)))
-Frac = unary("Frac", lambda xp, a: a - xp.trunc(a), lambda a, g: g, saves=None,
+             lambda ns, a, g: g * ns.c(_sinc_grad(a)))
+Frac = unary("Frac", lambda xp, a: a - xp.trunc(a), lambda ns, a, g: g, saves=None,
              bool_err=_kernel("frac_cpu"), complex_err=_kernel("frac_cpu"))
 
 

@@ -11,6 +11,7 @@ from .._backend import CPU, device_of_array
 from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, refresh_view
+from .formula import TENSORS, arrays
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -323,7 +324,12 @@ class Op(Node):
             cls._node_name = name if re.search(r"Backward\d*$", name) else name + "Backward0"
             cls._op_name = name.lower()
             cls.__name__ = cls.__qualname__ = cls._node_name
-        if "backward" in cls.__dict__ and "backward_raw" not in cls.__dict__:
+        f = cls.__dict__.get("formula")
+        if f is not None:  # one derivative: backward on tensors, backward_raw on arrays
+            cls.backward = lambda ctx, *g: f(ctx, TENSORS, ctx.saved_tensors, *g)
+            if "backward_raw" not in cls.__dict__:
+                cls.backward_raw = lambda ctx, *g: f(ctx, arrays(ctx.xp), ctx.saved_arrays, *g)
+        elif "backward" in cls.__dict__ and "backward_raw" not in cls.__dict__:
             cls.backward_raw = None  # an inherited raw backward would not match the new backward
 
     @classmethod

@@ -1,0 +1,63 @@
+"""One derivative formula for both backward paths.
+
+A primitive writes its derivative once, as ``formula(ctx, ns, saved, *grads)``: ``saved`` and the
+gradients are Tensors (any order: the formula is recorded when create_graph is on) or raw arrays
+(the first-order fast path), and ``ns`` gives the few functions whose spelling differs between
+the two. Arithmetic operators, comparisons and ``**`` are written as they are: both kinds have
+them. ``Op`` turns a ``formula`` into ``backward`` and ``backward_raw``, so the two cannot drift."""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+
+
+def _conj_tensor(x):
+    return x.conj() if x.is_complex() else x
+
+
+class _TensorNS:
+    """The tensor side: every call is a recorded op."""
+
+    tensors = True
+    c = staticmethod(_conj_tensor)  # conj(f'(z)) for complex inputs (torch's convention)
+    cos = staticmethod(lambda x: x.cos())
+    sin = staticmethod(lambda x: x.sin())
+    exp = staticmethod(lambda x: x.exp())
+    log = staticmethod(lambda x: x.log())
+    sqrt = staticmethod(lambda x: x.sqrt())
+    rsqrt = staticmethod(lambda x: x.rsqrt())
+    numel = staticmethod(lambda x: x.numel())
+
+    @staticmethod
+    def keep(mask, g):
+        """``g`` where ``mask``, else +0 (nan and -0 included): differentiable in ``g``."""
+        return g.masked_fill(~mask, 0)
+
+
+TENSORS = _TensorNS()
+
+
+class _ArrayNS:
+    """The array side, for one array module (NumPy or CuPy)."""
+
+    tensors = False
+
+    def __init__(self, xp):
+        from .._ops.elementwise import conj_array, keep_where
+
+        self.c = conj_array
+        self.cos, self.sin, self.exp, self.log, self.sqrt = xp.cos, xp.sin, xp.exp, xp.log, xp.sqrt
+        self.rsqrt = lambda x: xp.reciprocal(xp.sqrt(x))
+        self.numel = lambda x: x.size
+        self.keep = lambda mask, g: keep_where(xp, mask, g)
+
+
+_ARRAYS: dict = {}
+
+
+def arrays(xp) -> _ArrayNS:
+    """The namespace of array module ``xp``."""
+    ns = _ARRAYS.get(xp)
+    if ns is None:
+        ns = _ARRAYS[xp] = _ArrayNS(xp)
+    return ns
