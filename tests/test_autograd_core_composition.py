@@ -127,3 +127,20 @@ def test_node_type_name_is_torch_name(expr):
         fn = eval(expr, {"a": a})
         names.append((type(fn.grad_fn).__name__, fn.grad_fn.name()))
     assert names[0] == names[1]
+
+
+def test_polar_with_negative_magnitude_first_and_second_order():
+    """torch's polar_backward works from the result: a negative magnitude flips the sign."""
+    def f(T):
+        a = T.tensor([-1.0, 2.0, 0.0], dtype=T.float64, requires_grad=True)
+        b = T.tensor([0.5, 1.0, 2.0], dtype=T.float64, requires_grad=True)
+        v = T.tensor([1 + 2j, 0.5 - 1j, 2 + 1j], dtype=T.complex128)
+        ga, gb = T.autograd.grad(T.polar(a, b), [a, b], v, create_graph=True)
+        return (ga, gb) + T.autograd.grad((ga * ga).sum() + (gb ** 3).sum(), [a, b])
+    _both(f)
+
+
+def test_complex_keeps_negative_zero_and_inf():
+    for T in (ndgrad, torch):
+        z = T.complex(T.tensor([-0.0, float("inf")]), T.tensor([1.0, float("inf")]))
+        assert str(z).startswith("tensor([-0.+1.j, inf+infj])")

@@ -474,7 +474,9 @@ class Complex(Op):
 
     def forward(ctx, real, imag):
         dt = np.complex128 if real.dtype == np.float64 else np.complex64
-        return (real + 1j * imag).astype(dt, copy=False)
+        out = ctx.xp.empty(np.broadcast_shapes(real.shape, imag.shape), dt)
+        out.real, out.imag = real, imag  # not real + 1j * imag: -0.0 keeps its sign, inf no nan
+        return out
 
     def backward(ctx, g):  # d/d(re) and d/d(im) of re + i*im under torch's conjugate convention
         return g.real, g.imag
@@ -491,9 +493,24 @@ def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:
     return Complex.apply(real, imag)
 
 
+class Polar(Op):
+    __slots__ = ()
+
+    def forward(ctx, r, theta):
+        out = Complex.forward(ctx, r * ctx.xp.cos(theta), r * ctx.xp.sin(theta))
+        ctx.save(out)
+        return out
+
+    def backward(ctx, g):  # torch's polar_backward, from the result (so a negative abs flips)
+        (y,) = ctx.saved_tensors
+        gc = g.conj()
+        return (gc * y.sgn()).real, (gc * y * 1j).real
+
+
 def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:
     """Same as torch.polar: ``abs * (cos(angle) + 1j * sin(angle))``."""
-    return complex(abs * angle.cos(), abs * angle.sin())
+    complex(abs.detach(), angle.detach())  # torch's dtype checks
+    return Polar.apply(abs, angle)
 
 
 def _type_name(t):
