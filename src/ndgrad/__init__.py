@@ -2,6 +2,7 @@
 
 Each module below lists its public names in ``__all__``; this file only re-exports them."""
 
+from . import _warnings  # noqa: F401  (NumPy's floating-point warnings, silent as torch)
 from ._backend import device
 from ._dtype import (bfloat16, complex64, complex128, dtype, float16, float32, float64,
                      get_default_dtype, int8, int16, int32, int64, promote_types, result_type,
