@@ -15,8 +15,9 @@ from .. import _dtype as D
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim, wrap_dims
 from ..autograd.function import Op
+from ..autograd.node import _check_grads
 from ._inplace import torch_type_name
-from .elementwise import _is_half, _out, export, not_implemented, wrap
+from .elementwise import _is_half, _out, export, not_implemented, where, wrap
 
 __all__: list[str] = ["return_types"]
 _NS = globals()
@@ -259,46 +260,53 @@ class Prod(Op):
 
     def forward(ctx, a, axis=None, keepdim=False, dtype=None):
         xp = ctx.xp
+        x = a
         if dtype is None and a.dtype.kind in "biu":
             dtype = xp.int64
         if dtype is not None and dtype != a.dtype:
-            a = a.astype(dtype)
+            x = a.astype(dtype)
         ctx.axis, ctx.keepdim = axis, keepdim
-        if _is_half(a):
-            out = a.astype(xp.float32).prod(axis=axis, keepdims=keepdim).astype(a.dtype)
+        if _is_half(x):
+            out = x.astype(xp.float32).prod(axis=axis, keepdims=keepdim).astype(x.dtype)
         else:
-            out = a.prod(axis=axis, keepdims=keepdim)
-        ctx.save(a, out)
+            out = x.prod(axis=axis, keepdims=keepdim)
+        ctx.save(a, out)  # the input itself (not a cast copy): its graph serves double backward
         return out
 
     def backward(ctx, g):
+        """torch's prod_backward: out / a without zeros, else the product of the others."""
         a, out = ctx.saved_tensors
-        axis, keepdim = ctx.axis, ctx.keepdim
-        axes = None if axis is None else (axis,)
-        g = _expand_back(g, a.shape, axes, keepdim)
-        if not (a == 0).any():
-            return g * (_expand_back(out, a.shape, axes, keepdim) / a).conj()
-        # a zero somewhere: the product of the others, from exclusive prefix and suffix products
-        flat = a.reshape(-1) if axis is None else a
-        d = 0 if axis is None else axis
-        others = _prod_others(flat, d).reshape(a.shape)
-        return g * others.conj()
+        a = a.to(out.dtype)
+        if a.ndim == 0:
+            return g
+        axis = ctx.axis
+        if axis is not None and not ctx.keepdim:
+            g, out = g.unsqueeze(axis), out.unsqueeze(axis)
+        zeros = int((a._data == 0).sum())
+        if not zeros:
+            return g * (out / a).conj()
+        if axis is not None:
+            return _prod_others(g, a, axis)
+        if zeros > 1 and not _grad_state.grad_enabled:  # first order: every product has a zero
+            return a.new_zeros(a.shape)
+        return _prod_others(g, a.reshape(-1), 0).reshape(a.shape)
 
 
-def _prod_others(a: Tensor, dim: int) -> Tensor:
-    """prod of every element of the slice but the one at each position (no division)."""
-    from .scan import cumprod, rev_cumprod
-
-    ones = a.narrow(dim, 0, 1).new_ones(())
-    n = a.shape[dim]
-    if n == 0:
-        return a
-    pad = ones.expand(_with(a.shape, dim, 1))
+def _prod_others(g: Tensor, a: Tensor, dim: int) -> Tensor:
+    """g times the product of the slice's other elements at each position, from exclusive prefix
+    and suffix products (no division; torch's prod_safe_zeros_backward)."""
     from .movement import cat
+    from .scan import cumprod
 
-    left = cat([pad, cumprod(a.narrow(dim, 0, n - 1), dim)], dim)
-    right = cat([rev_cumprod(a.narrow(dim, 1, n - 1), dim), pad], dim)
-    return left * right
+    n = a.shape[dim]
+    if a.numel() == 0:
+        return g.expand(a.shape)
+    if n == 1:
+        return g
+    ones = a.new_ones(()).expand(_with(a.shape, dim, 1))
+    left = cumprod(cat([ones, a.narrow(dim, 0, n - 1)], dim), dim)
+    right = cumprod(cat([ones, a.narrow(dim, 1, n - 1).flip(dim)], dim), dim).flip(dim)
+    return g * (left * right).conj()
 
 
 def _with(shape, dim, size):
@@ -365,11 +373,16 @@ class Amax(Op):
         return out
 
     def backward(ctx, g):
+        # torch: grad / count * mask over the elements equal to the result; max()/min() also
+        # count nan as equal to a nan result (evenly_distribute_backward)
         a, out = ctx.saved_tensors
+        if not ctx.named_a:  # (no dim) zeros elsewhere even for an infinite g: a masked fill
+            mask = (a == out) | (a.isnan() & out.isnan())
+            return where(mask, g / sum(mask.to(g.dtype)), 0)
         out = _expand_back(out, ctx.shape, ctx.axes, ctx.keepdim)
         mask = (a == out).to(g.dtype)
-        count = sum(mask, ctx.axes, keepdim=True)
-        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * mask / count
+        g = _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
+        return g / sum(mask, ctx.axes, keepdim=True) * mask
 
 
 Amax.named_a = False
@@ -481,11 +494,12 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=
 
 # --- var / std ----------------------------------------------------------------------------------
 class VarMean(Op):
-    """(var or std, mean) over axes in one pass; backward on tensors."""
+    """(var or std, mean) over axes in one pass. Saves the input, and the result only for std
+    (as torch): an in-place change of a var or a mean afterwards breaks no backward."""
 
     __slots__ = ()
 
-    def forward(ctx, a, axes=None, correction=1, keepdim=False, std=False):
+    def forward(ctx, a, axes=None, correction=1, keepdim=False, std=False, listed=False):
         xp = ctx.xp
         work = a.astype(xp.float32) if _is_half(a) else a
         n = _count(a.shape, axes)
@@ -503,24 +517,41 @@ class VarMean(Op):
             m = m.reshape(v.shape)
         real = a.real.dtype if a.dtype.kind == "c" else a.dtype
         v, m = v.astype(real, copy=False), m.astype(a.dtype, copy=False)
-        ctx.axes, ctx.keepdim, ctx.dof, ctx.std, ctx.n = axes, keepdim, dof, std, n
-        ctx.save(a, v, m)
+        ctx.axes, ctx.keepdim, ctx.corr, ctx.std, ctx.n = axes, keepdim, correction, std, n
+        ctx.listed = listed  # dim=[]: torch's backward takes it as reducing over 1 element
+        ctx.save(a, v if std else None)
         return v, m
 
+    def _apply_backward(ctx, grads):  # torch adds only the gradients that exist (no 0 * inf)
+        return _check_grads(ctx, (ctx.backward(*grads),))
+
     def backward(ctx, gv, gm):
-        a, v, m = ctx.saved_tensors
+        a, v = ctx.saved_tensors
         axes, keepdim = ctx.axes, ctx.keepdim
-        shape = a.shape
-        me = _expand_back(m, shape, axes, keepdim)
-        if ctx.std:  # d std = d var / (2 std); a zero std gives a zero gradient
-            zero = v == 0  # (divided by 1 there: no divide-by-zero warning)
-            gv = (gv / (2 * v.masked_fill(zero, 1))).masked_fill(zero, 0)
-        gv = _expand_back(gv, shape, axes, keepdim)
-        if not ctx.dof and axes is None:  # torch: inf, or nan where a equals its mean
-            grad = (gv * math.inf).masked_fill(a == me, math.nan)
-        else:
-            grad = gv * (2 / ctx.dof if ctx.dof else math.inf) * (a - me)
-        return grad + _expand_back(gm, shape, axes, keepdim) / ctx.n
+        grad = None
+        if gv is not None:
+            if ctx.std:  # torch: d std = d var / (2 std), 0 where std is 0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    gv = (gv / (v * 2)).masked_fill(v == 0, 0)
+            grad = _var_grad(gv, a, axes, keepdim, ctx.corr, ctx.listed)
+        if gm is not None:
+            gm = _expand_back(gm, a.shape, axes, keepdim) / ctx.n
+            grad = gm if grad is None else grad + gm
+        return grad
+
+
+def _var_grad(g, a, axes, keepdim, correction, listed):
+    """torch's var_backward: 2 (a - mean) / (n - correction), from tensors (differentiable)."""
+    if axes is None and (a.ndim == 0 or not listed):
+        dof = a.numel() - correction
+        if dof <= 0:  # torch: inf, or nan where a equals its mean
+            return g * g.new_full(a.shape, math.inf).masked_fill(a == mean(a), math.nan)
+        return (2 / dof) * g * (a - mean(a))
+    dof = (1 if axes is None else _count(a.shape, axes)) - correction
+    if not keepdim and axes is not None:
+        g = g.reshape([1 if i in axes else n for i, n in enumerate(a.shape)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (2 / dof if dof else math.inf) * g * (a - mean(a, axes, keepdim=True))
 
 
 def _var_args(name, input, dim, unbiased, keepdim, correction):
@@ -532,6 +563,7 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
         raise RuntimeError(f"{name}: Only one of unbiased and correction may be given")
     corr = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
     axes = _axes(dim, input.ndim)
+    listed = isinstance(dim, (list, tuple)) and not dim
     n = _count(input.shape, axes) if input.numel() else 0  # torch: numel / output numel
     if n - corr <= 0:
         import warnings
@@ -539,12 +571,12 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=3)
-    return axes, corr
+    return axes, corr, listed
 
 
 def _var_mean(name, node, std, input, dim, unbiased, keepdim, correction):
-    axes, corr = _var_args(name, input, dim, unbiased, keepdim, correction)
-    v, m = VarMean.apply(input, axes, corr, keepdim, std=std)
+    axes, corr, listed = _var_args(name, input, dim, unbiased, keepdim, correction)
+    v, m = VarMean.apply(input, axes, corr, keepdim, std=std, listed=listed)
     if v._grad_fn is not None:
         v._grad_fn._name = node
     return v, m

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
+from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim
+from .._typeinfo import finfo
 from ..autograd.function import Op
 from .elementwise import _out, export, not_implemented, where
 from .reduce import _index_tensor, _is_half, return_types, select_along
@@ -67,65 +68,107 @@ def rev_cumsum(input: Tensor, dim: int) -> Tensor:
 class Cumprod(Op):
     __slots__ = ()
 
-    def forward(ctx, a, axis, reverse=False, dtype=None):
+    def forward(ctx, a, axis, dtype=None):
         xp = ctx.xp
+        x = a
         if dtype is None and a.dtype.kind in "biu":
             dtype = xp.int64
         if dtype is not None and a.dtype != dtype:
-            a = a.astype(dtype)
-        ctx.axis, ctx.reverse = axis, reverse
-        if a.ndim == 0:
-            out = a.copy()
+            x = a.astype(dtype)
+        ctx.axis = axis
+        if x.ndim == 0:
+            out = x.copy()
         else:
-            work = a.astype(xp.float32) if _is_half(a) else a
-            out = xp.cumprod(_flip(xp, work, axis) if reverse else work, axis=axis)
-            out = (_flip(xp, out, axis) if reverse else out).astype(a.dtype, copy=False)
-        ctx.save(a, out)
+            work = x.astype(xp.float32) if _is_half(x) else x
+            out = xp.cumprod(work, axis=axis).astype(x.dtype, copy=False)
+        ctx.save(a, out)  # the input itself (not a cast copy): its graph serves double backward
         return out
 
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        axis, reverse = ctx.axis, ctx.reverse
-        if a.ndim == 0:
-            return g
-        back = rev_cumsum if not reverse else cumsum
-        if not (a == 0).any():
-            # d out_k / d a_i = out_k / a_i for k >= i
-            return back((g * out.conj()), axis) / a.conj()
-        return _cumprod_grad_zeros(a, g, axis, reverse)
+        return _cumprod_grad(g.to(a.dtype), a, ctx.axis, out)  # torch casts the gradient
 
 
-def _cumprod_grad_zeros(a: Tensor, g: Tensor, axis: int, reverse: bool) -> Tensor:
-    """The cumprod gradient when the input has zeros (no division): grad_i = P_i * Q_i with P the
-    exclusive prefix product and Q_i = g_i + a_{i+1} Q_{i+1}, a recurrence run along ``axis``."""
-    xp = a._device.xp
-    x, gg = a._data, g._data
-    if reverse:
-        x, gg = xp.flip(x, axis), xp.flip(gg, axis)
-    x, gg = xp.moveaxis(x, axis, -1), xp.moveaxis(gg, axis, -1)
-    n = x.shape[-1]
-    prefix = xp.concatenate([xp.ones_like(x[..., :1]), xp.cumprod(x[..., :-1], axis=-1)], -1)
-    q = xp.empty_like(gg if gg.dtype.kind == "c" else prefix)
-    acc = xp.zeros_like(q[..., 0])
-    for i in range(n - 1, -1, -1):  # one vectorised step per position along the dim
-        nxt = x[..., i + 1] if i + 1 < n else 0
-        acc = gg[..., i] + xp.conj(nxt) * acc
-        q[..., i] = acc
-    res = xp.moveaxis(xp.conj(prefix) * q, -1, axis)
-    if reverse:
-        res = xp.flip(res, axis)
-    return Tensor._make(res.astype(g._data.dtype, copy=False), a._device)
+def _cumprod_grad(g: Tensor, a: Tensor, dim: int, out: Tensor) -> Tensor:
+    """torch's cumprod_backward: sum_{j>=k} g_j out_j / a_k without zeros. With zeros, first
+    order uses torch's masks; a graph to differentiate again uses the product of the other
+    factors, prod_{i<k} a_i * Q_k with Q_k = g_k + a_{k+1} Q_{k+1} (a linear scan, no division)."""
+    if a.numel() <= 1 or a.shape[dim] == 1:
+        return g
+    if not (a._data == 0).any():
+        return rev_cumsum(out.conj() * g, dim) / a.conj()
+    if not _grad_state.grad_enabled:
+        res = _cumprod_grad_masks(a._device.xp, g._data, a._data, out._data, dim)
+        return Tensor._make(res, a._device)
+    prefix = Cumprod.apply(_shift(a, dim, 1, 1), dim)  # exclusive prefix products
+    return prefix.conj() * Recur.apply(_shift(a, dim, -1, 0).conj(), g, dim, True)
+
+
+def _cumprod_grad_masks(xp, g, a, out, dim):
+    """torch's first-order cumprod gradient through zeros, on arrays: before the first zero z1,
+    the division formula; at z1, prod(a[:z1]) * sum_{z1<=j<z2} g_j prod(a[z1+1:j+1]); after it, 0
+    (even where g is inf or nan)."""
+    ac = a.conj()
+    zeros = xp.cumsum(a == 0, axis=dim)
+    before = zeros == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = xp.where(before, out.conj() * g, 0)
+        res = xp.where(before, xp.flip(xp.cumsum(xp.flip(w, dim), dim), dim) / ac, 0)
+    first = zeros == 1
+    z1 = xp.argmax(first, axis=dim, keepdims=True)  # 0 where there is no zero
+    at_z1 = first & (xp.arange(a.shape[dim]).reshape(
+        [-1 if i == dim else 1 for i in range(a.ndim)]) == z1)
+    between = first & ~at_z1
+    head = xp.take_along_axis(out.conj(), xp.maximum(z1 - 1, 0), dim)  # prod(a[:z1])
+    head = xp.where(z1 == 0, xp.ones((), head.dtype), head)
+    tail = xp.cumprod(xp.where(between, ac, xp.ones((), ac.dtype)), axis=dim)
+    val = (tail * xp.where(first, g, 0)).sum(axis=dim, keepdims=True) * head
+    return xp.where(at_z1, val, res).astype(res.dtype, copy=False)
+
+
+def _shift(t: Tensor, dim: int, by: int, fill) -> Tensor:
+    """``t`` moved one place along ``dim`` (by=1: towards the end), ``fill`` entering."""
+    from .movement import cat
+
+    n = t.shape[dim]
+    pad = t.new_full((), fill).expand([1 if i == dim else s for i, s in enumerate(t.shape)])
+    return cat([pad, t.narrow(dim, 0, n - 1)] if by > 0 else [t.narrow(dim, 1, n - 1), pad], dim)
+
+
+class Recur(Op):
+    """The linear scan out_k = g_k + c_k out_{k-1} along ``axis`` (reverse: c_k out_{k+1}), one
+    vectorised step per position. Backward is the transposed scan, run the other way:
+    s_j = h_j + c_{j+1} s_{j+1}; d/dg = s, d/dc_k = out_{k-1} s_k."""
+
+    __slots__ = ()
+
+    def forward(ctx, c, g, axis, reverse=False):
+        xp = ctx.xp
+        cm, gm = xp.moveaxis(c, axis, 0), xp.moveaxis(g, axis, 0)
+        res = xp.empty(gm.shape, xp.result_type(c, g))
+        n = gm.shape[0]
+        acc = None
+        for i in (range(n - 1, -1, -1) if reverse else range(n)):
+            acc = gm[i] if acc is None else gm[i] + cm[i] * acc
+            res[i] = acc
+        ctx.axis, ctx.reverse = axis, reverse
+        out = xp.moveaxis(res, 0, axis)
+        ctx.save(c, out if ctx.needs_input_grad[0] else None)
+        return out
+
+    def backward(ctx, h):
+        c, out = ctx.saved_tensors
+        axis, rev = ctx.axis, ctx.reverse
+        step = 1 if rev else -1  # where the coefficient of the transposed scan comes from
+        s = Recur.apply(_shift(c, axis, step, 0).conj(), h, axis, not rev)
+        gc = _shift(out, axis, -step, 0).conj() * s if out is not None else None
+        return gc, s
 
 
 def cumprod(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
-    """Same as torch.cumprod (its gradient through zeros is first-order only)."""
+    """Same as torch.cumprod."""
     res = Cumprod.apply(input, wrap_dim(dim, input.ndim), dtype=None if dtype is None else dtype.np)
     return _out(res, out, "cumprod")
-
-
-def rev_cumprod(input: Tensor, dim: int) -> Tensor:
-    """Products from each position to the end of ``dim`` (internal)."""
-    return Cumprod.apply(input, wrap_dim(dim, input.ndim), True)
 
 
 def _cum_extreme(fn, input: Tensor, dim: int, out=None):
@@ -188,14 +231,18 @@ class Logcumsumexp(Op):
 
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        if a.ndim == 0:
+        if a.ndim == 0 or a.numel() == 0:
             return g
-        # grad_i = sum_{k >= i} g_k exp(a_i - out_k), summed in log space separately for the
-        # positive and negative parts of g so nothing overflows
+        # torch's logcumsumexp_backward: grad_i = sum_{k >= i} g_k exp(a_i - out_k), summed in
+        # log space separately for the positive and negative parts of g so nothing overflows.
+        # The parts g lacks are the lowest finite value, not -inf: -inf - -inf would be nan in
+        # the scan's own backward (double backward).
         axis, rev = ctx.axis, not ctx.reverse
-        ninf = g.new_full((), -math.inf)
-        pos = where(g > 0, g.abs().log(), ninf) - out
-        neg = where(g < 0, g.abs().log(), ninf) - out
+        low = g.new_full((), finfo(g.dtype).min)
+        with np.errstate(divide="ignore"):  # log 0 = -inf, masked out (torch does not warn)
+            log_abs = g.abs().log()
+        pos = where(g > 0, log_abs, low) - out
+        neg = where(g < 0, log_abs, low) - out
         scan = Logcumsumexp.apply
         return (scan(pos, axis, rev) + a).exp() - (scan(neg, axis, rev) + a).exp()
 
