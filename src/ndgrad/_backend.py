@@ -56,6 +56,9 @@ class device:
                                    f"passed explicitly: {type}")
             if not idx.isdigit() or (len(idx) > 1 and idx[0] == "0"):
                 raise RuntimeError(f"Invalid device string: '{type}'")
+            if len(idx) > 10 or int(idx) > 2 ** 31 - 1:  # torch parses it as a C int
+                raise RuntimeError(f"Could not parse device index '{idx}' in device string "
+                                   f"'{type}'")
             index = int(idx)
         if index is not None and index < 0:
             raise RuntimeError("Device index must not be negative")

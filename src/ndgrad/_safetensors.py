@@ -57,6 +57,10 @@ def dumps(arrays: dict[str, np.ndarray], metadata: dict[str, str] | None = None)
     return b"".join(parts)
 
 
+_NOT = (": this is not a safetensors file (ndgrad.load reads files written by ndgrad.save or any "
+        "safetensors writer)")
+
+
 def _bad(msg: str) -> SafetensorsError:
     return SafetensorsError(f"invalid safetensors file: {msg}")
 
@@ -68,9 +72,11 @@ def loads(buf: bytearray) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         raise _bad(f"it has {len(buf)} bytes, fewer than the 8 of the header length")
     n = int.from_bytes(buf[:8], "little")
     if n > MAX_HEADER:
-        raise _bad(f"header length {n} is larger than the {MAX_HEADER} bytes allowed")
+        raise _bad(f"header length {n} is larger than the {MAX_HEADER} bytes allowed{_NOT}")
     if 8 + n > len(buf):
-        raise _bad(f"header length {n} runs past the end of the file ({len(buf)} bytes)")
+        raise _bad(f"header length {n} runs past the end of the file ({len(buf)} bytes){_NOT}")
+    if n and buf[8:9] != b"{":
+        raise _bad(f"the header does not start with '{{'{_NOT}")
     try:
         header = json.loads(bytes(buf[8:8 + n]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
@@ -113,6 +119,8 @@ def _entry(name: str, info, size: int):
     if not (isinstance(offs, list) and len(offs) == 2 and all(
             type(o) is int for o in offs) and 0 <= offs[0] <= offs[1] <= size):
         raise _bad(f"entry {name!r} has invalid data_offsets {offs!r} for {size} bytes of data")
+    if math.prod([d for d in shape if d]) * dt.itemsize >= 2 ** 63:  # NumPy can't shape it
+        raise _bad(f"entry {name!r} has a shape {shape} too large to address")
     if math.prod(shape) * dt.itemsize != offs[1] - offs[0]:
         raise _bad(f"entry {name!r}: shape {shape} of {info['dtype']} needs "
                    f"{math.prod(shape) * dt.itemsize} bytes but data_offsets span "

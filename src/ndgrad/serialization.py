@@ -17,6 +17,7 @@ import binascii
 import json
 import math
 import os
+import sys
 from collections import Counter, OrderedDict
 from typing import Any
 
@@ -30,6 +31,10 @@ from ._tensor import Size, Tensor
 __all__ = ["load", "save"]
 
 _MAX_DEPTH = 200
+# Containers in a description: a state_dict or optimizer state needs a few per tensor. The bound
+# keeps a hostile file's memory and time proportional to its size (~100 bytes per container).
+_MAX_NODES = 1_000_000
+_PICKLE_PROTOCOLS = tuple(bytes([p]) for p in range(2, 6))
 _SCALAR_KINDS = "biuf"
 
 
@@ -61,16 +66,21 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
     try:
         arrays, meta = S.loads(buf)
     except S.SafetensorsError:
-        if buf[:4] == b"PK\x03\x04" or buf[:2] == b"\x80\x02":  # zip or legacy pickle
+        if buf[:4] == b"PK\x03\x04" or (buf[:1] == b"\x80" and buf[1:2] in _PICKLE_PROTOCOLS):
             raise S.SafetensorsError(
-                "ndgrad.load reads safetensors files and this looks like a PyTorch pickle "
-                "checkpoint, which ndgrad never unpickles; convert it in PyTorch with "
-                "safetensors.torch.save_file(torch.load(path), new_path)") from None
+                "ndgrad.load reads safetensors files and this looks like a PyTorch checkpoint "
+                "(a zip archive or a pickle), which ndgrad never unpickles; convert it in PyTorch "
+                "with safetensors.torch.save_file(torch.load(path), new_path)") from None
         raise
     try:
         if "ndgrad" not in meta:  # a plain safetensors file: its tensors, by name
             return {k: _place(_supported(a), "cpu", map_location) for k, a in arrays.items()}
-        tree = json.loads(meta["ndgrad"])
+        text = meta["ndgrad"]
+        nodes = text.count("[") + text.count("{")  # an upper bound on the containers JSON makes
+        if nodes > _MAX_NODES:
+            raise S.SafetensorsError(f"invalid ndgrad metadata: more than {_MAX_NODES} nested "
+                                     "lists and objects")
+        tree = json.loads(text)
         return _Decoder(arrays, map_location).decode(tree, 0)
     except S.SafetensorsError:
         raise
@@ -187,7 +197,10 @@ def _place(arr: np.ndarray, saved_device: str, map_location) -> Tensor:
     d = device(dev)
     if d == CPU:
         return t
-    if not cuda_available():
+    # A device named only by the file must not import CuPy (a file's contents never make ndgrad
+    # import a module): it needs CUDA the user has already started, or a map_location.
+    asked = dev is not saved_device or "cupy" in sys.modules
+    if not asked or not cuda_available():
         raise RuntimeError(
             "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
             "False. If you are running on a CPU-only machine, please use torch.load with "
