@@ -13,7 +13,7 @@ from ._inplace import inplace, torch_type_name
 from .indexing import Index, IndexPut
 
 __all__ = ["argwhere", "bucketize", "gather", "index_add", "index_copy", "index_fill",
-           "index_select", "masked_scatter", "masked_select", "nonzero", "scatter",
+           "index_select", "masked_scatter", "masked_select", "nonzero", "put", "scatter",
            "scatter_add", "scatter_reduce", "searchsorted", "take", "take_along_dim"]
 
 
@@ -442,10 +442,28 @@ def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
 
 
 def _masked_scatter(inplace_: bool):
+    name = "masked_scatter_" if inplace_ else "masked_scatter"
+
     def fn(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+        if not isinstance(source, Tensor):
+            raise TypeError(f"{name}(): argument 'source' (position 2) must be Tensor, not "
+                            f"{type(source).__name__}")
+        if not inplace_:  # torch broadcasts self and mask, then scatters into a copy
+            from .shape import broadcast_tensors
+
+            mask, input = broadcast_tensors(mask, input)
+        if source.dtype is not input.dtype:
+            raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
+                               f"got{torch_type_name(input.dtype)} and "
+                               f"{torch_type_name(source.dtype)}")
         if mask.dtype is not D.bool_:
             raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with "
-                               f"dtype {mask.dtype.name}")
+                               f"dtype {torch_type_name(mask.dtype)}")
+        if mask.ndim > input.ndim:  # torch expands the mask in C++, hence the type's name
+            raise RuntimeError(f"expand({mask._device.type.upper()}BoolType{{{list(mask.shape)}}}"
+                               f", size={list(input.shape)}): the number of sizes provided "
+                               f"({input.ndim}) must be greater or equal to the number of "
+                               f"dimensions in the tensor ({mask.ndim})")
         m = mask.expand(input.shape)._data
         k = int(m.sum())
         if k > source.numel():
@@ -457,7 +475,7 @@ def _masked_scatter(inplace_: bool):
 
         return inplace(input, put, src) if inplace_ else put(input, src)
 
-    fn.__name__ = "masked_scatter_" if inplace_ else "masked_scatter"
+    fn.__name__ = name
     return tensor_method(fn)
 
 
@@ -495,6 +513,64 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
                          "elements.")
     return _named(Index.apply(input.reshape(-1), (idx,)), "TakeBackward0")
+
+
+def _put_fn(input: Tensor, index: Tensor, source: Tensor, accumulate: bool, name: str = "put_",
+            pos: int = 1):
+    """torch's put_ checks, then the write of ``source`` at flat positions ``index``."""
+    for i, (arg, t) in enumerate((("index", index), ("source", source)), pos):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {i}) must be Tensor, not "
+                            f"{type(t).__name__}")
+    if index.dtype is not D.int64:
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
+                           f"{torch_type_name(index.dtype)}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError("put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {torch_type_name(input.dtype)} and source.dtype = "
+                           f"{torch_type_name(source.dtype)}")
+    n, m = input.numel(), index.numel()
+    if source.numel() != m:
+        raise IndexError("put_(): Expected source and index to have the same number of elements, "
+                         f"but got source.numel() = {source.numel()}, index.numel() = {m}")
+    if not n and m:
+        raise IndexError("put_(): Tried to put elements into an empty tensor")
+    idx = index._data.reshape(-1)
+    if m and (idx.max() >= n or idx.min() < -n):
+        bad = int(idx[(idx >= n) | (idx < -n)][0])
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    key = input._device.xp.unravel_index(idx % max(n, 1), input.shape or (1,))
+
+    def put(t, v):
+        if not t.ndim:
+            return _named(IndexPut.apply(t.reshape(1), v, (), key, accumulate).reshape(()),
+                          "PutBackward0")
+        return _named(IndexPut.apply(t, v, (), key, accumulate), "PutBackward0")
+
+    return put, source.reshape(-1)
+
+
+@tensor_method
+def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """Same as torch.Tensor.put_."""
+    fn, v = _put_fn(input, index, source, accumulate)
+    return inplace(input, fn, v)
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """Same as torch.put."""
+    fn, v = _put_fn(input, index, source, accumulate, "put", 2)
+    return fn(input, v)
+
+
+def _put_method(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """Same as torch.Tensor.put."""
+    fn, v = _put_fn(self, index, source, accumulate, "put")
+    return fn(self, v)
+
+
+Tensor.put = _put_method
 
 
 # --- sorted search -------------------------------------------------------------------------------

@@ -134,6 +134,7 @@ def _parse(t: Tensor, key):
             basic.append(None)
             adv.append((out, t._device.xp.zeros(1 if k else 0, np.int64)))
             out += 1
+            name = "UnsqueezeBackward0"  # torch unsqueezes, then indexes that view
         else:
             n = k.ndim if k.dtype.kind == "b" else 1
             basic.extend([_ALL] * n)
@@ -159,38 +160,70 @@ def _adv_key(adv) -> tuple:
     return tuple(key)
 
 
-def _explain(shape, akey) -> None:
-    """Raise torch's IndexError for an advanced key NumPy rejected."""
-    dim, ordinal, arrays = 0, 0, []
+def _explain(shape, akey, vshape=None, dtype_error: str | None = None) -> None:
+    """Raise torch's error for an advanced read or write NumPy rejected, in torch's order: mask
+    shapes, index broadcasting, the value's shape (a write), its dtype, then index bounds."""
+    dim, arrays = 0, []
     for a in akey:
         if type(a) is slice:
             dim += 1
-            continue
-        if a.dtype.kind == "b":
+        elif a.dtype.kind == "b":
             for j, (m, s) in enumerate(zip(a.shape, shape[dim:])):
                 if m != s:
                     raise IndexError(f"The shape of the mask {list(a.shape)} at index {j} does not "
                                      f"match the shape of the indexed tensor {list(shape)} at "
                                      f"index {dim + j}")
+            arrays.append((int(a.sum()),))
             dim += a.ndim
-            ordinal += a.ndim
-            arrays.append(a.shape[:0] + (int(a.sum()),))
-            continue
-        n = shape[dim]
-        if a.size and (a.max() >= n or a.min() < -n):
-            if n == 0:
-                raise IndexError("index is out of bounds for dimension with size 0")
-            bad = int(a[(a >= n) | (a < -n)].ravel()[0])
-            raise IndexError(f"index {bad} is out of bounds for dimension {ordinal} with size {n}")
-        arrays.append(a.shape)
-        dim += 1
-        ordinal += 1
+        else:
+            arrays.append(a.shape)
+            dim += 1
     try:
-        np.broadcast_shapes(*arrays)
+        bshape = np.broadcast_shapes(*arrays)
     except ValueError:
         shapes = ", ".join(str(list(s)) for s in arrays)
         raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together with "
                          f"shapes {shapes}") from None
+    if vshape is not None:
+        region = _region_shape(shape, akey, bshape)
+        if len(vshape) > len(region) or any(v not in (1, r) for v, r in
+                                            zip(vshape[::-1], region[::-1])):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
+                               f"broadcast to indexing result of shape {list(region)}")
+    if dtype_error:
+        raise RuntimeError(dtype_error)
+    dim = ordinal = 0
+    for a in akey:
+        if type(a) is slice:
+            dim += 1
+            continue
+        if a.dtype.kind != "b":
+            n = shape[dim]
+            if a.size and (a.max() >= n or a.min() < -n):
+                if n == 0:
+                    raise IndexError("index is out of bounds for dimension with size 0")
+                bad = int(a[(a >= n) | (a < -n)].ravel()[0])
+                raise IndexError(f"index {bad} is out of bounds for dimension {ordinal} with size "
+                                 f"{n}")
+        k = a.ndim if a.dtype.kind == "b" else 1
+        dim += k
+        ordinal += k
+
+
+def _region_shape(shape, akey, bshape) -> tuple:
+    """The shape of ``view[akey]`` for a view of ``shape`` whose indices broadcast to ``bshape``
+    (indices apart from each other put their dims first, as in NumPy)."""
+    kept, pos, dim = [], [], 0
+    for i, a in enumerate(akey):
+        if type(a) is slice:
+            kept.append(shape[dim])
+            dim += 1
+        else:
+            pos.append(i)
+            dim += a.ndim if a.dtype.kind == "b" else 1
+    kept.extend(shape[dim:])
+    first = pos[0] if pos == list(range(pos[0], pos[-1] + 1)) else 0
+    return tuple(kept[:first]) + tuple(bshape) + tuple(kept[first:])
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -261,12 +294,13 @@ class IndexPut(Op):
 
     def forward(ctx, a, v, basic, akey, accumulate=False):
         ctx.basic, ctx.akey, ctx.accumulate = basic, akey, accumulate
-        ctx.vshape = getattr(v, "shape", ())
         out = a.copy()
         _put(ctx.xp, out, basic, akey, v, accumulate)
         return out
 
     def backward(ctx, g):
+        # the value broadcasts to the region written (no extra leading dims: _put checks), so the
+        # base class sums the region's gradient back to the value's shape
         ga = gv = None
         if ctx.needs_input_grad[0]:
             ga = g if ctx.accumulate else IndexPut.apply(g, g.new_zeros(()), ctx.basic, ctx.akey)
@@ -274,7 +308,6 @@ class IndexPut(Op):
             gv = Slice.apply(g, ctx.basic)
             if ctx.akey is not None:
                 gv = Index.apply(gv, ctx.akey)
-            gv = _sum_to(gv, ctx.vshape)
         return ga, gv
 
 
@@ -287,34 +320,40 @@ def _put(xp, out, basic, akey, v, accumulate):
             out[basic] = v
         return
     view = out[basic] if basic else out
+    if _fills(xp, v, akey, accumulate):
+        v = v.reshape(())
+    elif getattr(v, "ndim", 0) > _region_ndim(view.ndim, akey):
+        raise ValueError  # NumPy would drop the value's leading 1s; torch's index_put_ does not
     if accumulate:
         xp.add.at(view, akey, v)
     else:
         view[akey] = v
 
 
-def _sum_to(g: Tensor, shape) -> Tensor:
-    """Sum a broadcast value's gradient back to its shape (which may have extra leading 1s)."""
-    if tuple(g.shape) == tuple(shape):
-        return g
-    extra = len(shape) - g.ndim
-    if extra > 0:
-        return g.reshape(shape)
-    from .reduce import sum_to_size
+def _region_ndim(ndim: int, akey) -> int:
+    """The number of dims of ``view[akey]`` for a view of ``ndim`` dims."""
+    used = bcast = 0
+    for k in akey:
+        if type(k) is not slice:
+            mask = k.dtype.kind == "b"
+            used += k.ndim if mask else 1
+            bcast = max(bcast, 1 if mask else k.ndim)
+    return ndim - used + bcast
 
-    return sum_to_size(g, shape)
+
+def _strip_ones(v):
+    """torch's slicePrefix1sSize: a tensor or array value without its leading 1-sized dims."""
+    shape = v.shape
+    k = 0
+    while k < len(shape) and shape[k] == 1:
+        k += 1
+    return v.reshape(shape[k:]) if k else v
 
 
-def _value(self: Tensor, value, advanced: bool):
+def _value(self: Tensor, value):
     if isinstance(value, Tensor):
         if value._device != self._device:
             raise RuntimeError(f"expected device {self._device} but got device {value._device}")
-        if advanced and value.dtype is not self.dtype:
-            from ._inplace import torch_type_name as tn
-
-            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                               f"{tn(self.dtype)} for the destination and {tn(value.dtype)} for "
-                               "the source.")
         return value
     if isinstance(value, (bool, int, float, complex, np.generic)):
         return value
@@ -323,13 +362,33 @@ def _value(self: Tensor, value, advanced: bool):
     raise TypeError(f"can't assign a {what} to a {self.type()}")
 
 
-def _shape_error(self: Tensor, basic, akey, vshape, value) -> None:
-    """Raise torch's message for a value that does not broadcast to the indexed region."""
+def _fills(xp, v, akey, accumulate: bool) -> bool:
+    """torch's index_put_ writes a one-element CPU value through a lone mask with masked_fill_ (its
+    ``value.item()``): any dtype, any shape (though a gradient must still fit the value)."""
+    if accumulate or xp is not np or getattr(v, "size", 0) != 1:
+        return False
+    arrays = [k for k in akey if type(k) is not slice]
+    return len(arrays) == 1 and arrays[0].dtype.kind == "b"
+
+
+def _check_dtype(self: Tensor, basic, akey, value, accumulate: bool = False) -> None:
+    """An index put needs the value in the destination's dtype (checked after the shapes)."""
+    if akey is None or not isinstance(value, Tensor) or value.dtype is self.dtype or \
+            _fills(value._device.xp, value._data, akey, accumulate):
+        return
+    from ._inplace import torch_type_name as tn
+
+    _explain(np.shape(self._data[basic]), akey, value._data.shape,
+             f"Index put requires the source and destination dtypes match, got {tn(self.dtype)} "
+             f"for the destination and {tn(value.dtype)} for the source.")
+
+
+def _put_error(self: Tensor, basic, akey, vshape, value) -> None:
+    """Raise torch's message for a write NumPy rejected."""
     region = self._data[basic] if basic else self._data
     if akey is not None:
-        rshape = region[akey].shape
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
-                           f"broadcast to indexing result of shape {list(rshape)}")
+        _explain(np.shape(region), akey, vshape)
+        return
     from .movement import expand_error
 
     vshape = list(vshape)
@@ -341,7 +400,13 @@ def _shape_error(self: Tensor, basic, akey, vshape, value) -> None:
 def setitem(self: Tensor, key, value) -> None:
     """Same as torch.Tensor.__setitem__, with gradients through the written values."""
     basic, akey, name = _parse(self, key)
-    value = _value(self, value, akey is not None)
+    value = _value(self, value)
+    # torch drops the value's leading 1s before broadcasting it: always for an advanced key, and
+    # for a basic one when the shapes differ
+    if isinstance(value, Tensor) and value._data.ndim and value._data.shape[0] == 1 and (
+            akey is not None or value._data.shape != self._data[basic].shape):
+        value = _strip_ones(value)
+    _check_dtype(self, basic, akey, value)
     if value.__class__ in _SCALARS and self.dtype in _HALVES:
         check_scalar_range(value, D.float64)  # torch writes it through a double, unchecked
         with np.errstate(over="ignore"):
@@ -350,11 +415,8 @@ def setitem(self: Tensor, key, value) -> None:
         v = value._data if isinstance(value, Tensor) else value
         try:
             _put(self._device.xp, self._data, basic, akey, v, False)
-        except IndexError:
-            _explain(self._data[basic].shape, akey)
-            raise
-        except ValueError:
-            _shape_error(self, basic, akey, np.shape(v), value)
+        except (IndexError, ValueError):
+            _put_error(self, basic, akey, np.shape(v), value)
             raise
         self._vc[0] += 1
         return
@@ -378,11 +440,8 @@ def setitem(self: Tensor, key, value) -> None:
 
     try:
         inplace(self, put, value)  # nothing is written when the forward raises
-    except IndexError:
-        _explain(self._data[basic].shape, akey)
-        raise
-    except ValueError:
-        _shape_error(self, basic, akey, value._data.shape, value)
+    except (IndexError, ValueError):
+        _put_error(self, basic, akey, value._data.shape, value)
         raise
 
 
@@ -423,7 +482,8 @@ def _indices_key(input: Tensor, indices):
 def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """Same as torch.Tensor.index_put_."""
     basic, akey = _indices_key(input, indices)
-    values = _value(input, values, True)
+    values = _value(input, values)
+    _check_dtype(input, basic, akey, values, accumulate)
 
     def put(t, v):
         out = _index_put(t, v, basic, akey, accumulate)
@@ -437,8 +497,8 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
 def _index_put(t: Tensor, v, basic, akey, accumulate: bool) -> Tensor:
     try:
         return IndexPut.apply(t, v, basic, akey, accumulate)
-    except ValueError:
-        _shape_error(t, basic, akey, np.shape(v._data if isinstance(v, Tensor) else v), v)
+    except (IndexError, ValueError):
+        _put_error(t, basic, akey, np.shape(v._data if isinstance(v, Tensor) else v), v)
         raise
 
 
@@ -446,7 +506,8 @@ def _index_put(t: Tensor, v, basic, akey, accumulate: bool) -> Tensor:
 def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """Same as torch.index_put."""
     basic, akey = _indices_key(input, indices)
-    values = _value(input, values, True)
+    values = _value(input, values)
+    _check_dtype(input, basic, akey, values, accumulate)
     out = _index_put(input, values, basic, akey, accumulate)
     if out._grad_fn is not None:
         out._grad_fn._name = "IndexPutBackward0"

@@ -1,0 +1,284 @@
+"""Indexing ops composed with the rest of the library, against torch: values broadcast into
+setitem/index_put/masked_scatter/put, the strides of the tensors these ops return, and second
+derivatives of the index-driven ops (including through their source/values argument)."""
+
+import numpy as np
+import pytest
+import torch
+from autograd_compare import same
+
+import ndgrad
+
+
+def _data(L, *shape, seed=0, requires_grad=False, dtype="float64"):
+    a = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    return L.tensor(a, requires_grad=requires_grad)
+
+
+# --- setitem with broadcastable values -----------------------------------------------------------
+# torch drops the value's leading 1-sized dims, then broadcasts it to the region written.
+BROADCAST_SETITEM = {
+    "int_key_vec1": ((3,), lambda L: 0, (1,)),
+    "int_key_11": ((3,), lambda L: 0, (1, 1)),
+    "int_key_row": ((4, 3), lambda L: 1, (1, 1, 3)),
+    "slice_113": ((4, 3), lambda L: slice(0, 2), (1, 1, 3)),
+    "slice_same_shape": ((4, 3), lambda L: slice(0, 1), (1, 3)),
+    "slice_1123": ((4, 3), lambda L: slice(0, 2), (1, 1, 2, 3)),
+    "ellipsis_0d_dest": ((), lambda L: Ellipsis, (1, 1)),
+    "none_int": ((4, 3), lambda L: (None, 0), (1, 1, 3)),
+    "index_113": ((4, 3), lambda L: L.tensor([0, 2]), (1, 1, 3)),
+    "index_1123": ((4, 3), lambda L: L.tensor([0, 2]), (1, 1, 2, 3)),
+    "list_113": ((4, 3), lambda L: [0, 2], (1, 1, 3)),
+    "two_index_11": ((4, 3), lambda L: (L.tensor([0, 1]), L.tensor([2, 2])), (1, 1)),
+    "index_int_0d_region": ((3, 3), lambda L: (L.tensor([0, 1]), 0), (1, 1, 1)),
+    "mask_11": ((3,), lambda L: L.tensor([True, False, True]), (1, 1)),
+    "mask_112": ((3,), lambda L: L.tensor([True, False, True]), (1, 1, 2)),
+    "mask_2d_112": ((2, 2), lambda L: L.tensor([[True, False], [False, True]]), (1, 1, 2)),
+    "mask_rows_113": ((3, 3), lambda L: L.tensor([True, False, True]), (1, 1, 3)),
+    "bool_key": ((3,), lambda L: True, (1, 1, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(BROADCAST_SETITEM))
+@pytest.mark.parametrize("grad", ["none", "value", "dest", "both"])
+def test_setitem_broadcast_leading_ones(name, grad):
+    dshape, key, vshape = BROADCAST_SETITEM[name]
+
+    def fn(L):
+        x = _data(L, *dshape, requires_grad=grad in ("dest", "both"))
+        v = _data(L, *vshape, seed=1, requires_grad=grad in ("value", "both"))
+        a = x.clone() if x.requires_grad else x
+        a[key(L)] = v
+        out = [a]
+        if a.requires_grad:
+            (a * _data(L, *dshape, seed=2)).sum().backward()
+            out += [t.grad for t in (x, v) if t.requires_grad]
+        return out
+
+    same(fn)
+
+
+def test_setitem_broadcast_leading_ones_double_backward():
+    def fn(L):
+        x = _data(L, 4, 3, requires_grad=True)
+        w = _data(L, 1, 1, 3, seed=1, requires_grad=True)
+        a = x * 1
+        a[L.tensor([0, 2])] = w * w
+        g = L.autograd.grad((a ** 2).sum(), [x, w], create_graph=True)
+        return L.autograd.grad(sum((t * t).sum() for t in g), [x, w])
+
+    same(fn)
+
+
+SETITEM_VALUES = {
+    "other_dtype_basic": ((3,), lambda L: 0, lambda L: L.tensor([7])),
+    "other_dtype_slice": ((3,), lambda L: slice(0, 2), lambda L: L.tensor([7, 8])),
+    "other_dtype_index": ((3,), lambda L: L.tensor([0, 1]), lambda L: L.tensor([7, 8])),
+    "other_dtype_mask": ((3,), lambda L: L.tensor([True, False, True]), lambda L: L.tensor([7])),
+    "python_int_index": ((3,), lambda L: L.tensor([0, 1]), lambda L: 5),
+    "python_float_into_long": ((3,), lambda L: L.tensor([0]), lambda L: 2.7),
+    "numpy_scalar": ((3,), lambda L: slice(0, 2), lambda L: np.float64(3)),
+    "list": ((3,), lambda L: slice(0, 2), lambda L: [7.0, 8.0]),
+    "list_index": ((3,), lambda L: L.tensor([0, 1]), lambda L: [7.0, 8.0]),
+    "numpy_array": ((3,), lambda L: slice(0, 2), lambda L: np.array([7.0, 8.0])),
+    "numpy_0d": ((3,), lambda L: slice(0, 2), lambda L: np.array(3.0)),
+    "too_many_dims_basic": ((3,), lambda L: 0, lambda L: L.ones(2)),
+    "leading_non_one_basic": ((4, 3), lambda L: slice(0, 2), lambda L: L.ones(2, 1, 3)),
+    "too_many_dims_index": ((4, 3), lambda L: L.tensor([0, 1]), lambda L: L.ones(1, 3, 3)),
+    "leading_non_one_index": ((4, 3), lambda L: L.tensor([0, 1]), lambda L: L.ones(2, 1, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(SETITEM_VALUES))
+def test_setitem_broadcast_value_kinds(name):
+    dshape, key, value = SETITEM_VALUES[name]
+
+    def fn(L):
+        a = L.zeros(dshape, dtype=L.int64 if "long" in name else L.float32)
+        a[key(L)] = value(L)
+        return a
+
+    same(fn)
+
+
+INDEX_PUT = {
+    "leading_ones_rejected": ((3,), lambda L: (L.tensor([0]),), (1, 1), False),
+    "leading_ones_rejected_acc": ((3,), lambda L: (L.tensor([0, 1]),), (1, 1, 2), True),
+    "broadcast": ((4, 3), lambda L: (L.tensor([0, 0, 2]),), (1, 3), True),
+    "two_indices": ((4, 3), lambda L: (L.tensor([0, 1]), L.tensor([2, 2])), (1,), False),
+    "mask": ((4, 3), lambda L: (L.tensor([True, False, True, True]),), (3,), False),
+}
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+@pytest.mark.parametrize("name", list(INDEX_PUT))
+def test_index_put_broadcast_values(name, inplace):
+    dshape, indices, vshape, acc = INDEX_PUT[name]
+
+    def fn(L):
+        x = _data(L, *dshape, requires_grad=True)
+        v = _data(L, *vshape, seed=1, requires_grad=True)
+        if inplace:
+            out = x.clone().index_put_(indices(L), v * 1, accumulate=acc)
+        else:
+            out = L.index_put(x, indices(L), v, accumulate=acc)
+        (out * _data(L, *dshape, seed=2)).sum().backward()
+        return out, x.grad, v.grad
+
+    same(fn)
+
+
+MASKED_SCATTER = {
+    "flat_source": ((3,), lambda L: L.tensor([True, False, True]), lambda L: _data(L, 2, 2)),
+    "broadcast_mask": ((2, 3), lambda L: L.tensor([True, False, True]), lambda L: _data(L, 6)),
+    "broadcast_self": ((1, 3), lambda L: L.tensor([[True], [False]]), lambda L: _data(L, 6)),
+    "0d": ((), lambda L: L.tensor(True), lambda L: _data(L, 2, 2)),
+    "source_dtype": ((3,), lambda L: L.tensor([True, False, True]), lambda L: L.ones(3).long()),
+    "mask_dtype": ((3,), lambda L: L.tensor([1, 0, 1]), lambda L: _data(L, 3)),
+    "source_scalar": ((3,), lambda L: L.tensor([True, False, True]), lambda L: 1.0),
+    "too_few": ((3,), lambda L: L.tensor([True, False, True]), lambda L: _data(L, 1)),
+    "mask_shape": ((3,), lambda L: L.tensor([True, False]), lambda L: _data(L, 3)),
+    "mask_ndim": ((3,), lambda L: L.tensor([[True, False, True]]), lambda L: _data(L, 3)),
+}
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+@pytest.mark.parametrize("name", list(MASKED_SCATTER))
+def test_masked_scatter_broadcast_and_checks(name, inplace):
+    dshape, mask, source = MASKED_SCATTER[name]
+
+    def fn(L):
+        x = _data(L, *dshape, requires_grad=True)
+        s = source(L)
+        if isinstance(s, L.Tensor) and s.is_floating_point():
+            s.requires_grad_(True)
+        out = x.clone().masked_scatter_(mask(L), s) if inplace else \
+            x.masked_scatter(mask(L), s)
+        (out * out).sum().backward()
+        return out, x.grad, s.grad
+
+    same(fn)
+
+
+PUT = {
+    "flat": ((2, 3), lambda L: L.tensor([0, 4]), (2,)),
+    "repeated": ((2, 3), lambda L: L.tensor([0, 0, -1]), (3,)),
+    "index_2d": ((2, 3), lambda L: L.tensor([[0, 4]]), (2,)),
+    "source_2d": ((2, 3), lambda L: L.tensor([1, 5, 2, 0]), (2, 2)),
+    "0d_self": ((), lambda L: L.tensor([0]), (1,)),
+    "empty": ((0,), lambda L: L.tensor([], dtype=L.int64), (0,)),
+    "empty_self": ((0,), lambda L: L.tensor([0]), (1,)),
+    "out_of_range": ((2, 3), lambda L: L.tensor([0, 6]), (2,)),
+    "negative_out_of_range": ((2, 3), lambda L: L.tensor([0, -7]), (2,)),
+    "numel_mismatch": ((2, 3), lambda L: L.tensor([0, 4]), (3,)),
+    "int32_index": ((2, 3), lambda L: L.tensor([0, 4], dtype=L.int32), (2,)),
+    "list_index": ((2, 3), lambda L: [0, 4], (2,)),
+}
+
+
+@pytest.mark.parametrize("acc", [False, True])
+@pytest.mark.parametrize("inplace", [False, True])
+@pytest.mark.parametrize("name", list(PUT))
+def test_put_values_and_grads(name, inplace, acc):
+    dshape, index, sshape = PUT[name]
+
+    def fn(L):
+        x = _data(L, *dshape, requires_grad=True)
+        s = _data(L, *sshape, seed=1, requires_grad=True)
+        out = x.clone().put_(index(L), s * 1, accumulate=acc) if inplace else \
+            L.put(x, index(L), s, accumulate=acc)
+        (out * out).sum().backward()
+        return out, x.grad, s.grad
+
+    same(fn)
+
+
+def test_put_checks():
+    same(lambda L: L.zeros(3).put_(L.tensor([0]), L.tensor([1])))
+    same(lambda L: L.zeros(3).put_(L.tensor([0]), 1.0))
+
+
+# torch's index_put_ (so setitem too) writes a one-element value through a lone mask with
+# masked_fill_: any dtype and any shape of one element are accepted there, not elsewhere
+MASK_FILL = {
+    "mask_long_1": (lambda L: L.tensor([True, False, True]), lambda L: L.tensor([7])),
+    "mask_long_0d": (lambda L: L.tensor([True, False, True]), lambda L: L.tensor(7)),
+    "mask_long_11": (lambda L: L.tensor([True, False, True]), lambda L: L.tensor([[7]])),
+    "mask_long_2": (lambda L: L.tensor([True, False, True]), lambda L: L.tensor([7, 8])),
+    "int_then_mask": (lambda L: (0, L.tensor([True, False, True])), lambda L: L.tensor([7])),
+    "rows_mask": (lambda L: L.tensor([True, False]), lambda L: L.tensor([7])),
+    "bad_mask": (lambda L: L.tensor([True, False, True, False]), lambda L: L.tensor([7])),
+    "index_long_1": (lambda L: L.tensor([0, 1]), lambda L: L.tensor([7])),
+    "index_long_0d": (lambda L: L.tensor([0, 1]), lambda L: L.tensor(7)),
+    "mask_and_index": (lambda L: (L.tensor([True, False]), L.tensor([1])), lambda L: L.tensor([7])),
+    "mask_float32_grad": (lambda L: L.tensor([True, False, True]),
+                          lambda L: L.ones(1, 1, requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize("name", list(MASK_FILL))
+def test_setitem_mask_with_one_element_value_fills(name):
+    key, value = MASK_FILL[name]
+
+    def fn(L):
+        x = _data(L, 2, 3, requires_grad=True)
+        a = x * 1
+        v = value(L)
+        a[key(L)] = v * 1 if v.requires_grad else v
+        (a * a).sum().backward()
+        return a, x.grad, v.grad
+
+    same(fn)
+
+
+@pytest.mark.parametrize("name", ["mask_long_1", "mask_long_11", "mask_long_2", "index_long_1",
+                                  "mask_float32_grad"])
+@pytest.mark.parametrize("acc", [False, True])
+def test_index_put_mask_with_one_element_value_fills(name, acc):
+    key, value = MASK_FILL[name]
+
+    def fn(L):
+        x = _data(L, 3, requires_grad=True)
+        v = value(L)
+        out = L.index_put(x, (key(L),), v, accumulate=acc)
+        (out * out).sum().backward()
+        return out, x.grad, v.grad
+
+    same(fn)
+
+
+def test_put_method_messages():
+    same(lambda L: L.zeros(3).put([0], L.tensor([1.0])))
+    same(lambda L: L.zeros(3).put(L.tensor([0]), 1.0))
+
+
+# torch checks an index put in this order: mask shapes, index broadcasting, the value's shape,
+# its dtype, and only then (in the kernel) the index bounds
+PUT_ERRORS = {
+    "broadcast_before_bounds": (lambda L: (L.tensor([5, 0]), L.tensor([0, 1, 2])), (), "float32"),
+    "dtype_before_bounds": (lambda L: (L.tensor([5, 0]),), (3,), "int64"),
+    "shape_before_dtype": (lambda L: (L.tensor([1, 0]),), (2, 2), "int64"),
+    "mask_before_dtype": (lambda L: (L.tensor([True, False]),), (2,), "int64"),
+    "indices_before_dtype": (lambda L: (L.tensor([1, 0]), L.tensor([0, 1, 2])), (2,), "int64"),
+    "shape_before_bounds": (lambda L: (L.tensor([5, 0]),), (2, 2), "float32"),
+    "leading_ones": (lambda L: (L.tensor([1, 0]),), (1, 2, 3), "int64"),
+}
+
+
+@pytest.mark.parametrize("how", ["setitem", "index_put_", "index_put"])
+@pytest.mark.parametrize("name", list(PUT_ERRORS))
+def test_index_put_error_order(name, how):
+    key, vshape, dtype = PUT_ERRORS[name]
+
+    def fn(L):
+        x = L.zeros(3, 3)
+        v = L.ones(vshape, dtype=getattr(L, dtype))
+        if how == "setitem":
+            x[key(L)] = v
+        elif how == "index_put_":
+            x.index_put_(key(L), v)
+        else:
+            x = L.index_put(x, key(L), v)
+        return x
+
+    same(fn)
