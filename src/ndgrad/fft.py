@@ -2,7 +2,10 @@
 
 Three primitives (complex-to-complex, real-to-half-complex and back) over xp.fft; padding and
 trimming to a requested size happen outside them, so their adjoints are transforms of the
-same kind in the opposite direction with the dual normalisation."""
+same kind in the opposite direction with the dual normalisation. Each backward is made of those
+primitives and tensor ops, so it is differentiable again. The Hermitian transforms are the
+real ones of the conjugate with the dual normalisation: hfft(x) = irfft(conj(x)) and
+ihfft(x) = conj(rfft(x)), each scaled the other way."""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from ._ops.movement import cat
 from ._tensor import Tensor, wrap_dim, wrap_dims
 from .autograd.function import Op
 
-__all__ = ["fft", "fft2", "fftfreq", "fftn", "ifft", "ifft2", "ifftn", "irfft", "rfft",
-           "rfftfreq"]
+__all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft", "ifft2",
+           "ifftn", "ifftshift", "ihfft", "ihfft2", "ihfftn", "irfft", "irfft2", "irfftn", "rfft",
+           "rfft2", "rfftfreq", "rfftn"]
 
 # the adjoint of a transform scaled by 1 is one scaled by 1/n the other way, and vice versa
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -192,17 +196,131 @@ def rfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.irfft."""
-    x, norm = _prepare(input, norm)
-    if x.ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    ax = wrap_dim(dim, x.ndim)
-    m = 2 * (x.shape[ax] - 1) if n is None else n
-    if m < 1:
-        raise RuntimeError(f"Invalid number of data points ({m}) specified")
+    return _c2r_n(input, None if n is None else [n], dim, norm)
+
+
+def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.irfft2."""
+    return _c2r_n(input, s, dim, norm, "irfftn")
+
+
+def irfftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.irfftn."""
+    return _c2r_n(input, s, dim, norm, "irfftn")
+
+
+def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.rfft2."""
+    return _r2c_n(input, s, dim, norm, "rfftn")
+
+
+def rfftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.rfftn."""
+    return _r2c_n(input, s, dim, norm, "rfftn")
+
+
+def hfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.hfft."""
+    return _c2r_n(input, None if n is None else [n], dim, norm, hermitian=True)
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.hfft2."""
+    return _c2r_n(input, s, dim, norm, "hfftn", True)
+
+
+def hfftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.hfftn."""
+    return _c2r_n(input, s, dim, norm, "hfftn", True)
+
+
+def ihfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.ihfft."""
+    x, norm = _prepare(input, norm, True, "ihfft")
+    (ax,), (m,) = _1d(x, n, dim)
+    return _r2c(_pad(x, ax, m), [ax], _DUAL[norm]).conj()
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.ihfft2."""
+    return _ihfftn(input, s, dim, norm)
+
+
+def ihfftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:
+    """Same as torch.fft.ihfftn."""
+    return _ihfftn(input, s, dim, norm)
+
+
+def _nd_axes(x, s, dim, name):
+    if x.ndim == 0 and dim is None and not s:
+        raise RuntimeError(f"{name} must transform at least one axis")
+    return _axes_sizes(x, s, dim, True) if not isinstance(dim, int) else \
+        _1d(x, None if s is None else s[0], dim)
+
+
+def _r2c_n(x, s, dim, norm, name):
+    if x.is_complex():
+        raise RuntimeError(f"{name} expects a real-valued input tensor, but got "
+                           f"{torch_type_name(x.dtype)}")
+    x, norm = _prepare(x, norm)
+    axes, sizes = _nd_axes(x, s, dim, name)
+    for a, n in zip(axes, sizes):
+        x = _pad(x, a, n)
+    return _r2c(x, axes, norm)
+
+
+def _ihfftn(x, s, dim, norm):
+    """conj(rfftn(x)) scaled the other way: the onesided transform of the last axis (dual
+    normalisation), conjugated, then the inverse complex transform of the others."""
+    if x.is_complex():
+        raise RuntimeError(f"Only supports floating-point dtypes, but found: "
+                           f"{torch_type_name(x.dtype)}")
+    x, norm = _prepare(x, norm)
+    axes, sizes = _nd_axes(x, s, dim, "ihfftn")
+    for a, n in zip(axes, sizes):
+        x = _pad(x, a, n)
+    res = _r2c(x, axes[-1:], _DUAL[norm]).conj()
+    if len(axes) == 1:
+        return res
+    return _c2c(_named(res, "ConjPhysicalBackward0"), axes[:-1], False, norm)
+
+
+def _c2r_n(x, s, dim, norm, name=None, hermitian=False):
+    """irfftn (hfftn: of the conjugate, with the dual normalisation): the last axis gives
+    ``s[-1]`` real points (default 2 * (size - 1)) from its first s[-1] // 2 + 1 bins; without
+    ``name``, the 1-D transform with ``s`` = [n]."""
+    x, norm = _prepare(x, norm)
+    axes, sizes = _nd_axes(x, s, dim, name) if name else \
+        _1d(x, None if s is None else s[0], dim)
+    if s is None or s[-1] == -1:
+        sizes[-1] = 2 * (x.shape[axes[-1]] - 1)
+        if sizes[-1] < 1:
+            raise RuntimeError(f"Invalid number of data points ({sizes[-1]}) specified")
+    m = sizes[-1]
     if not x.is_complex():
         x = x.to(D.complex128 if x.dtype is D.float64 else D.complex64)
-    res = FftC2R.apply(_pad(x, ax, m // 2 + 1), (ax,), norm, m)
-    return _named(res, "FftC2RBackward0")
+    for a, n in zip(axes, sizes[:-1] + [m // 2 + 1]):
+        x = _pad(x, a, n)
+    if hermitian:
+        x, norm = x.conj(), _DUAL[norm]
+    return _named(FftC2R.apply(x, tuple(axes), norm, m), "FftC2RBackward0")
+
+
+def fftshift(input, dim=None) -> Tensor:
+    """Same as torch.fft.fftshift."""
+    return _shift(input, dim, 0)
+
+
+def ifftshift(input, dim=None) -> Tensor:
+    """Same as torch.fft.ifftshift."""
+    return _shift(input, dim, 1)
+
+
+def _shift(x, dim, up):
+    from ._ops.shape import roll
+
+    dims = list(range(x.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    return roll(x, [(x.shape[d] + up) // 2 for d in dims], dims)
 
 
 def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device=None,

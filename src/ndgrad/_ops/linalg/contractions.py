@@ -12,7 +12,7 @@ from ..reduce import sum as _sum
 from ._common import check_float, warn_once
 from .products import _C_NAMES
 
-__all__ = ["cross", "inner", "kron", "tensordot"]
+__all__ = ["chain_matmul", "cross", "inner", "kron", "tensordot"]
 
 
 @tensor_method
@@ -163,9 +163,21 @@ def multi_dot(tensors, *, out=None) -> Tensor:
                                f"{list(tensors[i].shape)} and {list(tensors[i + 1].shape)} cannot "
                                "be multiplied")
     out = _chain(mats, _chain_order([m.shape[0] for m in mats] + [mats[-1].shape[1]]), 0, n - 1)
-    if first.ndim == 1:
-        out = out.squeeze(0)
-    return out.squeeze(-1) if last.ndim == 1 else out
+    # torch views the product to the shape of the 1-D ends' squeezed result (ViewBackward0)
+    return out.view(*first.shape[:-1], *last.shape[1:])
+
+
+def chain_matmul(*matrices, out=None) -> Tensor:
+    """Same as torch.chain_matmul (deprecated in torch in favour of torch.linalg.multi_dot)."""
+    warn_once("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "
+              "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors "
+              "rather than multiple parameters.")
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for t in matrices:
+        if t.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {t.ndim}, expected 2 instead.")
+    return matrices[0].clone() if len(matrices) == 1 else multi_dot(matrices)
 
 
 def _chain_order(p):
