@@ -66,13 +66,13 @@ _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short
                 "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
-def _is_half(dt) -> bool:
+def is_half(dt) -> bool:
     return dt.itemsize == 2 and dt.kind in "fV"  # float16 or bfloat16 (cheaper than .name)
 
 
 def compute(xp, fn, a):
     """Half precision computed in float32 and rounded back, as torch does on CPU."""
-    if _is_half(a.dtype):
+    if is_half(a.dtype):
         return fn(xp, a.astype(xp.float32)).astype(a.dtype)
     return fn(xp, a)
 

@@ -13,82 +13,242 @@ from ..._ops.elementwise import check_scalar_range, not_implemented
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
 from ._utils import compute as _compute
-from ._utils import named, torch_name, where
+from ._utils import is_half, named, torch_name, where
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-_SQRT_2_PI = math.sqrt(2 / math.pi)
+_SQRT_2_PI = math.sqrt(2 / math.pi)  # torch's kBeta for gelu's tanh form
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)  # and for the erf form
+_KAPPA = 0.044715
 _SIXTH_F32 = 0.1666666716337204  # torch's hardsigmoid backward uses the float constant 1.0f/6
 
 
+def _quiet():
+    """Both branches of a where are computed: an overflow in the discarded one is no error."""
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+
+# --- pointwise activations ----------------------------------------------------------------------
 class _Act(Op):
-    """A pointwise activation with keyword parameters: ``f(xp, a, **kw)`` on arrays and
-    ``df(a, g, **kw)`` on tensors (so it can be differentiated again)."""
+    """A pointwise activation: ``f(xp, x, **kw)`` forward on arrays. Its backward is torch's
+    ``<act>_backward`` kernel, ``Grad.d``, once on arrays: straight in the first-order pass, and
+    as a node of its own (``Grad``) when recording, so its derivative is torch's formula."""
 
     __slots__ = ()
+    Grad: type  # the _ActGrad subclass
+    inplace_error = None  # set on the node of an in-place call torch cannot differentiate
 
     def forward(ctx, a, **kw):
         ctx.kw = kw
         if ctx.needs_input_grad[0]:
             ctx.save(a)
         f = type(ctx).f
-        return _compute(ctx.xp, lambda xp, x: f(xp, x, **kw), a)
+        out = _compute(ctx.xp, lambda xp, x: f(xp, x, **kw), a)
+        return out if out.dtype == a.dtype else out.astype(a.dtype)  # NumPy 1.x's 0-d promotion
 
     def backward(ctx, g):
+        if ctx.inplace_error:
+            raise RuntimeError(ctx.inplace_error)
         (a,) = ctx.saved_tensors
-        return type(ctx).df(a, g, **ctx.kw)
+        return type(ctx).Grad.apply(g, a, **ctx.kw)
+
+    def backward_raw(ctx, g):
+        if ctx.inplace_error:
+            raise RuntimeError(ctx.inplace_error)
+        (a,) = ctx.saved_arrays
+        return _kernel(ctx.xp, type(ctx).Grad.d, a, g, ctx.kw)
 
 
-def _act(name: str, f, df):
-    return type(name, (_Act,), {"__slots__": (), "f": staticmethod(f), "df": staticmethod(df)})
+def _kernel(xp, d, a, g, kw):
+    """``d(xp, a, g, **kw)``, half precision computed in float32 as torch does on CPU."""
+    with _quiet():
+        if is_half(a.dtype):
+            return d(xp, a.astype(xp.float32), g.astype(xp.float32), **kw).astype(a.dtype)
+        return d(xp, a, g, **kw).astype(a.dtype, copy=False)
+
+
+class _ActGrad(Op):
+    """torch's ``<act>_backward(grad, self)`` as a node: ``d(xp, x, g, **kw)`` on arrays. It is
+    linear in g (its own derivative there); in x its derivative is ``dd(x, g, gg, **kw)`` on
+    tensors, torch's double-backward formula (None: zero, as for the piecewise-linear ones)."""
+
+    __slots__ = ()
+    dd = None
+
+    def forward(ctx, g, a, **kw):
+        ctx.kw = kw
+        ctx.save(g, a)
+        return _kernel(ctx.xp, type(ctx).d, a, g, kw)
+
+    def backward(ctx, gg):
+        g, a = ctx.saved_tensors
+        cls, need = type(ctx), ctx.needs_input_grad
+        ggo = cls.apply(gg, a, **ctx.kw) if need[0] else None
+        ga = None
+        if need[1]:
+            ga = cls.dd(a, g, gg, **ctx.kw) if cls.dd is not None else _zeros(a)
+        return ggo, ga
+
+
+def _zeros(a: Tensor) -> Tensor:
+    return Tensor._make(a._device.xp.zeros(a._data.shape, a._data.dtype), a._device)
+
+
+def _act(name: str, f, d, dd=None, grad=None):
+    """An activation primitive ``name`` (torch's node <name>Backward0) and its backward node
+    (<name>BackwardBackward0), unless it shares ``grad`` with another (celu's is elu's)."""
+    if grad is None:
+        grad = type(name + "Backward", (_ActGrad,), {
+            "__slots__": (), "d": staticmethod(d), "dd": None if dd is None else staticmethod(dd)})
+    return type(name, (_Act,), {"__slots__": (), "f": staticmethod(f), "Grad": grad})
+
+
+def _mask(cond: Tensor, like: Tensor) -> Tensor:
+    """torch's ``cond.type_as(grad)``: multiplying by it turns an inf into nan, as there."""
+    return cond.to(like.dtype)
 
 
 def _elu_f(xp, a, alpha, scale, input_scale, grad_scale=None):
-    neg = (xp.exp(xp.minimum(a, 0) * input_scale) - 1) * (alpha * scale)
-    return xp.where(a > 0, a * scale, neg).astype(a.dtype)
+    with _quiet():  # expm1 of the positive side overflows unseen
+        return xp.where(a > 0, a * scale, xp.expm1(a * input_scale) * (alpha * scale))
 
 
-def _elu_df(a, g, alpha, scale, input_scale, grad_scale=None):
+def _elu_d(xp, a, g, alpha, scale, input_scale, grad_scale=None):
+    gs = input_scale if grad_scale is None else grad_scale  # celu: 1 / float32(alpha), as torch
+    with _quiet():
+        return xp.where(a > 0, g * scale, g * gs * (alpha * scale) * xp.exp(a * gs))
+
+
+def _elu_dd(a, g, gg, alpha, scale, input_scale, grad_scale=None):
+    # torch's elu_double_backward: elu_backward of gg * g * input_scale, on the negative side only
+    # (so 0 at the kink, where the first derivative jumps)
     gs = input_scale if grad_scale is None else grad_scale
-    return where(a > 0, g * scale, g * ((alpha * scale * gs) * (a * gs).exp()))
+    kw = dict(alpha=alpha, scale=scale, input_scale=input_scale, grad_scale=grad_scale)
+    return Elu.Grad.apply(gg * g * gs, a, **kw) * _mask(a < 0, gg)
 
 
 def _gelu_f(xp, a, approximate):
     if approximate == "tanh":
-        return (0.5 * a * (1 + xp.tanh(_SQRT_2_PI * (a + 0.044715 * a ** 3)))).astype(a.dtype)
+        return 0.5 * a * (1 + xp.tanh(_SQRT_2_PI * (a + _KAPPA * a ** 3)))
     from ..._backend import special
 
-    return (0.5 * a * (1 + special(xp, "erf")(a * (1 / math.sqrt(2))))).astype(a.dtype)
+    return 0.5 * a * (1 + special(xp, "erf")(a * (1 / math.sqrt(2))))
 
 
-def _gelu_df(a, g, approximate):
+def _gelu_d(xp, a, g, approximate):
     if approximate == "tanh":
-        t = (_SQRT_2_PI * (a + 0.044715 * a ** 3)).tanh()
-        return g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * a * a))
-    cdf = 0.5 * (1 + (a * (1 / math.sqrt(2))).erf())
-    pdf = (-0.5 * a * a).exp() * (1 / math.sqrt(2 * math.pi))
-    return g * (cdf + a * pdf)
+        x_sq = a * a
+        t = xp.tanh(_SQRT_2_PI * (a + _KAPPA * x_sq * a))
+        right = 0.5 * a * (1 - t * t) * (_SQRT_2_PI * (1 + 3 * _KAPPA * x_sq))
+        return g * (0.5 * (1 + t) + right)
+    from ..._backend import special
+
+    cdf = 0.5 * (1 + special(xp, "erf")(a * (1 / math.sqrt(2))))
+    return g * (cdf + a * (xp.exp(-0.5 * a * a) * _INV_SQRT_2PI))
+
+
+def _gelu_dd(a, g, gg, approximate):
+    """torch's gelu_double_backward."""
+    if approximate == "tanh":
+        inner = _SQRT_2_PI * (a + _KAPPA * a ** 3)
+        t = inner.tanh()
+        sech = 1 / inner.cosh()
+        f = 0.5 * a
+        d_tanh = 1 - t * t
+        h = _SQRT_2_PI * (1 + 3 * _KAPPA * a * a)
+        f_prime_gh = 0.5 * d_tanh * h
+        g_prime_fh = f * h * ((2 * sech) * (-sech * t) * h)
+        h_prime_fg = f * d_tanh * (6 * _KAPPA * a * _SQRT_2_PI)
+        return gg * g * (f_prime_gh + f_prime_gh + g_prime_fh + h_prime_fg)
+    a_sq = a * a
+    pdf = _INV_SQRT_2PI * (-0.5 * a_sq).exp()
+    return gg * g * (2 * pdf - a_sq * pdf)
 
 
 def _softplus_f(xp, a, beta, threshold):
     z = a * beta
-    return xp.where(z > threshold, a, xp.log1p(xp.exp(xp.minimum(z, threshold))) / beta
-                    ).astype(a.dtype)
+    with _quiet():
+        return xp.where(z > threshold, a, xp.log1p(xp.exp(z)) / beta)
 
 
-def _softplus_df(a, g, beta, threshold):
+def _softplus_d(xp, a, g, beta, threshold):
     z = a * beta
-    return where(z > threshold, g, g * z.sigmoid())
+    with _quiet():
+        e = xp.exp(z)
+        return xp.where(z > threshold, g, g * e / (e + 1))
 
 
-def _mish_df(a, g):
-    t = _softplus_forward(a).tanh()
-    return g * (t + a * a.sigmoid() * (1 - t * t))
+def _softplus_dd(a, g, gg, beta, threshold):
+    # torch's softplus_double_backward: sigmoid_backward(gg * g, sigmoid(beta x)) below threshold
+    z = a * beta
+    y = z.sigmoid()
+    return gg * g * (1 - y) * y * _mask(z < threshold, gg) * beta
 
 
-def _silu_df(a, g):
-    s = a.sigmoid()
-    return g * s * (1 + a * (1 - s))
+def _logsigmoid_f(xp, a):
+    return xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
+
+
+def _logsigmoid_d(xp, a, g):
+    z = xp.exp(-xp.abs(a))
+    s = z / (1 + z)
+    return xp.where(a < 0, 1 - s, s) * g
+
+
+def _logsigmoid_dd(a, g, gg):
+    z = a.sigmoid()
+    return gg * g * (z - 1) * z
+
+
+def _hardswish_d(xp, a, g):
+    return xp.where(a <= -3, 0, xp.where(a >= 3, g, g * (a / 3 + 0.5)))
+
+
+def _hardswish_dd(a, g, gg):
+    zero = gg.new_zeros(())
+    return where((a > -3) & (a < 3), gg * g / 3, zero)
+
+
+Hardtanh = _act("Hardtanh", lambda xp, a, lo, hi: xp.clip(a, lo, hi),
+                lambda xp, a, g, lo, hi: xp.where((a > lo) & (a < hi), g, 0))
+LeakyRelu = _act("LeakyRelu", lambda xp, a, slope: xp.where(a > 0, a, a * slope),
+                 lambda xp, a, g, slope: xp.where(a > 0, g, g * slope))
+Elu = _act("Elu", _elu_f, _elu_d, _elu_dd)
+Celu = _act("Celu", _elu_f, None, grad=Elu.Grad)  # torch differentiates celu with elu_backward
+Gelu = _act("Gelu", _gelu_f, _gelu_d, _gelu_dd)
+Hardswish = _act("Hardswish", lambda xp, a: a * xp.clip(a + 3, 0, 6) / 6, _hardswish_d,
+                 _hardswish_dd)
+Softplus = _act("Softplus", _softplus_f, _softplus_d, _softplus_dd)
+LogSigmoid = _act("LogSigmoid", _logsigmoid_f, _logsigmoid_d, _logsigmoid_dd)
+Threshold = _act("Threshold", lambda xp, a, th, value: xp.where(a <= th, value, a),
+                 lambda xp, a, g, th, value: xp.where(a <= th, 0, g))
+
+
+class _HardsigmoidGrad(_ActGrad):
+    """torch has no derivative for hardsigmoid_backward: its node raises when reached."""
+
+    __slots__ = ()
+    _node_name = "torch::autograd::NotImplemented"
+    d = staticmethod(lambda xp, a, g: xp.where((a > -3) & (a < 3), g * _SIXTH_F32, 0))
+
+    def backward(ctx, gg):
+        raise RuntimeError("derivative for aten::hardsigmoid_backward is not implemented")
+
+
+Hardsigmoid = _act("Hardsigmoid", lambda xp, a: xp.clip(a + 3, 0, 6) / 6, None,
+                   grad=_HardsigmoidGrad)
+
+
+# silu and mish: torch differentiates a recorded composite when grad mode is on, its kernel when
+# it is off; both are this one formula (on tensors, or on arrays in the first-order pass)
+def _silu_grad(x, g, s):
+    """silu'(x) g from the sigmoid s of x."""
+    return g * s * (1 + x * (1 - s))
+
+
+def _mish_grad(x, g, s, t):
+    """mish'(x) g from the sigmoid s of x and t = tanh(softplus(x))."""
+    return g * (t + x * s * (1 - t * t))
 
 
 def _sig_np(xp, a):
@@ -96,31 +256,150 @@ def _sig_np(xp, a):
     return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
 
-Hardtanh = _act("Hardtanh", lambda xp, a, lo, hi: xp.clip(a, lo, hi).astype(a.dtype, copy=False),
-                lambda a, g, lo, hi: g * ((a > lo) & (a < hi)))
-LeakyRelu = _act("LeakyRelu", lambda xp, a, slope: xp.where(a > 0, a, a * slope).astype(a.dtype),
-                 lambda a, g, slope: where(a > 0, g, g * slope))
-Elu = _act("Elu", _elu_f, _elu_df)
-Celu = _act("Celu", _elu_f, _elu_df)
-Gelu = _act("Gelu", _gelu_f, _gelu_df)
-Silu = _act("Silu", lambda xp, a: (a * _sig_np(xp, a)).astype(a.dtype), _silu_df)
-Mish = _act("Mish", lambda xp, a: (a * xp.tanh(_softplus_f(xp, a, 1, 20))).astype(a.dtype),
-            _mish_df)
-Hardsigmoid = _act("Hardsigmoid", lambda xp, a: (xp.clip(a + 3, 0, 6) / 6).astype(a.dtype),
-                   lambda a, g: g * ((a > -3) & (a < 3)) * _SIXTH_F32)
-Hardswish = _act("Hardswish", lambda xp, a: (a * xp.clip(a + 3, 0, 6) / 6).astype(a.dtype),
-                 lambda a, g: where(a < -3, g * 0, where(a <= 3, g * (a / 3 + 0.5), g)))
-Softplus = _act("Softplus", _softplus_f, _softplus_df)
-Threshold = _act("Threshold", lambda xp, a, th, value: xp.where(a > th, a, value).astype(a.dtype),
-                 lambda a, g, th, value: g * (a > th))
+def _tanh_softplus_np(xp, a):
+    with _quiet():
+        return xp.tanh(xp.log1p(xp.exp(a)))
+
+
+class Silu(Op):
+    __slots__ = ()
+
+    def forward(ctx, a):
+        if ctx.needs_input_grad[0]:
+            ctx.save(a)
+        return _compute(ctx.xp, lambda xp, x: x * _sig_np(xp, x), a)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return _silu_grad(x, g, x.sigmoid())
+
+    def backward_raw(ctx, g):
+        (x,) = ctx.saved_arrays
+        return _kernel(ctx.xp, lambda xp, x, g: _silu_grad(x, g, _sig_np(xp, x)), x, g, {})
+
+
+class Mish(Op):
+    __slots__ = ()
+
+    def forward(ctx, a):
+        if ctx.needs_input_grad[0]:
+            ctx.save(a)
+        return _compute(ctx.xp, lambda xp, x: x * _tanh_softplus_np(xp, x), a)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return _mish_grad(x, g, x.sigmoid(), x.exp().log1p().tanh())
+
+    def backward_raw(ctx, g):
+        (x,) = ctx.saved_arrays
+        return _kernel(ctx.xp, lambda xp, x, g: _mish_grad(
+            x, g, _sig_np(xp, x), _tanh_softplus_np(xp, x)), x, g, {})
 
 
 def _softplus_forward(a):
     return Softplus.apply(a, beta=1, threshold=20)
 
 
-def _maybe_inplace(fn, input: Tensor, inplace_: bool, **kw) -> Tensor:
-    return inplace(input, lambda t: fn(t, **kw)) if inplace_ else fn(input, **kw)
+class PreluKernel(Op):
+    """where(x > 0, x, w x) with ``w`` broadcast to x (torch's _prelu_kernel)."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, w):
+        ctx.save(x, w)
+        return ctx.xp.where(x > 0, x, w * x).astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_w = ctx.needs_input_grad[1]
+        res = PreluKernelBackward.apply(g, x, w, need_w=need_w)
+        return res if need_w else (res, None)
+
+    def backward_raw(ctx, g):
+        x, w = ctx.saved_arrays
+        return _prelu_grads(ctx.xp, g, x, w, ctx.needs_input_grad[1])
+
+
+def _prelu_grads(xp, g, x, w, need_w):
+    """torch's _prelu_kernel_backward: the input's and the (unreduced) weight's gradients."""
+    pos = x > 0
+    gx = xp.where(pos, g, w * g).astype(x.dtype, copy=False)
+    return (gx, xp.where(pos, 0, x * g).astype(x.dtype, copy=False)) if need_w else (gx, None)
+
+
+class PreluKernelBackward(Op):
+    """_prelu_kernel_backward as a node, with torch's derivative (which splits at x >= 0).
+    Without ``need_w`` it has the one output, the input's gradient."""
+
+    __slots__ = ()
+
+    def forward(ctx, g, x, w, need_w):
+        ctx.save(g, x, w)
+        gx, gw = _prelu_grads(ctx.xp, g, x, w, need_w)
+        return (gx, gw) if need_w else gx
+
+    def backward(ctx, ggx, ggw=None):
+        g, x, w = ctx.saved_tensors
+        pos = x >= 0
+        zero = g.new_zeros(())
+        need = ctx.needs_input_grad
+        if ggw is None:
+            return where(pos, ggx, ggx * w) if need[0] else None, _zeros(x), None
+        return (where(pos, ggx, ggx * w + ggw * x) if need[0] else None,
+                where(pos, zero, g * ggw) if need[1] else None,
+                where(pos, zero, g * ggx) if need[2] else None)
+
+
+class Glu(Op):
+    """a * sigmoid(b) for the halves a, b of ``dim``."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, dim):
+        a, b = ctx.xp.split(x, 2, axis=dim)
+        ctx.dim = dim
+        ctx.save(x)
+        return _compute(ctx.xp, lambda xp, a: a * _sig_np(xp, b.astype(a.dtype)), a)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        from ... import cat
+
+        a, b = x.chunk(2, ctx.dim)
+        return cat(_glu_grads(a, g, b.sigmoid()), ctx.dim)
+
+    def backward_raw(ctx, g):
+        (x,) = ctx.saved_arrays
+        if is_half(x.dtype):
+            return NotImplemented
+        xp = ctx.xp
+        a, b = xp.split(x, 2, axis=ctx.dim)
+        return xp.concatenate(_glu_grads(a, g, _sig_np(xp, b)), axis=ctx.dim)
+
+
+def _glu_grads(a, g, s):
+    """glu's gradients for its halves, from the sigmoid s of the second (torch's glu_backward)."""
+    gs = g * s
+    return gs, gs * a * (1 - s)
+
+
+def _maybe_inplace(fn, input: Tensor, inplace_: bool, node: str | None = None,
+                   error: str | None = None, **kw) -> Tensor:
+    """``fn(input)``, or written into ``input``; torch names some in-place nodes apart (``node``:
+    EluBackward1) and cannot differentiate some of them (``error``, raised by backward)."""
+    if not inplace_:
+        return fn(input, **kw)
+    out = inplace(input, lambda t: fn(t, **kw))
+    if node is not None and out._grad_fn is not None:
+        out._grad_fn._name = node
+        if error:
+            out._grad_fn.inplace_error = error
+    return out
+
+
+_NEG_SLOPE = ("In-place {} backward calculation is triggered with a negative slope which is not "
+              "supported. This is caused by calling in-place forward function with a negative "
+              "slope, please call out-of-place version instead.")
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -166,8 +445,11 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     if input.dtype._kind in (0, 1):
         raise not_implemented("leaky_relu_cpu", input.dtype)
+    err = None if negative_slope >= 0 else _NEG_SLOPE.format("leakyReLu") + (
+        " File an issue at https://github.com/pytorch/pytorch if you do require supporting "
+        "in-place leakRelu backward calculation with negative slope")
     return _maybe_inplace(lambda x, s: LeakyRelu.apply(x, slope=s), input, inplace,
-                          s=negative_slope)
+                          "LeakyReluBackward1", err, s=negative_slope)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -178,8 +460,13 @@ def _elu(x, alpha, scale, input_scale, cls=Elu, grad_scale=None):
     return cls.apply(x, alpha=alpha, scale=scale, input_scale=input_scale, grad_scale=grad_scale)
 
 
+def _elu_error(alpha):
+    return None if alpha >= 0 else _NEG_SLOPE.format("elu")
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    return _maybe_inplace(_elu, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0)
+    return _maybe_inplace(_elu, input, inplace, "EluBackward1", _elu_error(alpha), alpha=alpha,
+                          scale=1.0, input_scale=1.0)
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -187,8 +474,8 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
-    return _maybe_inplace(_elu, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE,
-                          input_scale=1.0)
+    return _maybe_inplace(_elu, input, inplace, "EluBackward1", alpha=_SELU_ALPHA,
+                          scale=_SELU_SCALE, input_scale=1.0)
 
 
 def selu_(input: Tensor) -> Tensor:
@@ -200,8 +487,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         raise RuntimeError("ZeroDivisionError")
     # torch's derivative formula uses 1 / alpha.toFloat(): alpha rounded to float32
     grad_scale = 1.0 / float(np.float32(alpha))
-    return _maybe_inplace(_elu, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha,
-                          cls=Celu, grad_scale=grad_scale)
+    return _maybe_inplace(_elu, input, inplace, "CeluBackward1", _elu_error(alpha), alpha=alpha,
+                          scale=1.0, input_scale=1.0 / alpha, cls=Celu, grad_scale=grad_scale)
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -241,7 +528,7 @@ def softsign(input: Tensor) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     threshold, value = _scalar_for(input, threshold), _scalar_for(input, value)
     return _maybe_inplace(lambda x, th, v: Threshold.apply(x, th=th, value=v), input, inplace,
-                          th=threshold, v=value)
+                          "ThresholdBackward1", th=threshold, v=value)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
@@ -258,11 +545,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                                f"parameter numbers = {weight.numel()} and channel size = {c}.")
         if input.ndim >= 2:
             weight = weight.reshape((1, c) + (1,) * (input.ndim - 2))
-    elif input.ndim > 0:
+    elif tuple(weight.shape) != (1,) * input.ndim:
         weight = weight.reshape((1,) * input.ndim)
-    else:
-        weight = weight.reshape(())
-    return named(where(input > 0, input, weight * input), "PreluKernelBackward0")
+    return PreluKernel.apply(input, weight)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -274,7 +559,7 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    return named(-_softplus_forward(-input), "LogSigmoidBackward0")
+    return LogSigmoid.apply(input)
 
 
 # --- softmax family -----------------------------------------------------------------------------
@@ -377,8 +662,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     n = input.shape[d]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
-    a, b = input.narrow(d, 0, n // 2), input.narrow(d, n // 2, n // 2)
-    return named(a * b.sigmoid(), "GluBackward0")
+    return Glu.apply(input, dim=d)
 
 
 @tensor_method("softmax")

@@ -10,7 +10,7 @@ import math
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ._im2col import col2im, im2col
-from ._utils import _is_half, c_name, named, ntuple, pair, torch_name
+from ._utils import is_half, c_name, named, ntuple, pair, torch_name
 
 
 def windows(xp, x, k, s, pads, d, value=0):
@@ -77,7 +77,7 @@ class Conv(Op):
     def forward(ctx, x, w, b=None, *, stride, pads, dilation, groups):
         xp, dt = ctx.xp, x.dtype
         k, o, n = w.shape[2:], w.shape[0], x.shape[0]
-        half = _is_half(dt)  # computed in float32 and rounded once, as torch does on CPU
+        half = is_half(dt)  # computed in float32 and rounded once, as torch does on CPU
         xc, wc = (x.astype(xp.float32), w.astype(xp.float32)) if half else (x, w)
         cols = im2col(xp, xc, k, stride, pads, dilation)
         out = cols.shape[3:]
@@ -114,7 +114,7 @@ class Conv(Op):
         return gx, gw, gb
 
     def backward_raw(ctx, g):
-        if g.dtype.kind != "f" or _is_half(g.dtype):
+        if g.dtype.kind != "f" or is_half(g.dtype):
             return NotImplemented  # complex (conjugates) and half (float32 GEMMs): on tensors
         x, w = ctx.saved_arrays
         xp, need = ctx.xp, ctx.needs_input_grad

@@ -1,0 +1,230 @@
+"""nn.functional against torch at first and second order (float64): kinks and edge values
+(±0, ±inf, nan, thresholds) through both backward paths (the first-order array path of
+``backward()`` and the tensor path of ``create_graph=True``), and the double backward of every
+op: g = grad(out, inputs, v, create_graph=True), then grad((g * u).sum(), inputs and v)."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ndgrad
+
+INF, NAN = math.inf, math.nan
+EDGE = [0.0, -0.0, 1.0, -1.0, 3.0, -3.0, 6.0, 0.5, -0.5, 20.0, -20.0, 2.0, INF, -INF, NAN,
+        1e-300, 40.0, -40.0]
+
+
+def F(T):
+    return T.nn.functional
+
+
+def _np(t):
+    return None if t is None else t.detach().numpy().copy()
+
+
+def _edge_run(lib, fn, xs, v, u):
+    """out, x.grad from backward(), the create_graph gradient and its derivative along u."""
+    x = lib.tensor(np.array(xs, dtype=np.float64), requires_grad=True)
+    out = fn(lib, x)
+    vv = lib.tensor(np.broadcast_to(v, tuple(out.shape)).copy())
+    out.backward(vv, retain_graph=True)
+    res = [_np(out), _np(x.grad)]
+    (g,) = lib.autograd.grad(out, x, vv, create_graph=True)
+    res.append(_np(g))
+    gg = None
+    if g.requires_grad:
+        uu = lib.tensor(np.broadcast_to(u, tuple(g.shape)).copy())
+        (gg,) = lib.autograd.grad((g * uu).sum(), x, allow_unused=True)
+    res.append(None if gg is None else gg.numpy())
+    return res
+
+
+def _same(got, want, what, rtol=1e-7, atol=1e-10):
+    if got is None or want is None:  # an absent gradient is a zero one
+        z = want if got is None else got
+        assert z is None or not np.any(z), f"{what}: {got} != {want}"
+        return
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+
+
+def _first(lib, fn, xs, v):
+    x = lib.tensor(np.array(xs, dtype=np.float64), requires_grad=True)
+    out = fn(lib, x)
+    out.backward(lib.tensor(np.broadcast_to(v, tuple(out.shape)).copy()))
+    return out, x.grad
+
+
+def check_edges(fn, xs=EDGE, v=1.0, u=1.0):
+    want = _edge_run(torch, fn, xs, v, u)
+    got = _edge_run(ndgrad, fn, xs, v, u)
+    for what, a, b in zip(("output", "grad (backward)", "grad (create_graph)", "second order"),
+                          got, want):
+        _same(a, b, what)
+
+
+V_INF = np.array([INF if i % 2 == 0 else 1.0 for i in range(len(EDGE))])
+
+EDGE_ACTIVATIONS = {
+    "relu6": lambda T, x: F(T).relu6(x),
+    "hardtanh": lambda T, x: F(T).hardtanh(x),
+    "hardtanh(-3,6)": lambda T, x: F(T).hardtanh(x, -3.0, 6.0),
+    "leaky_relu": lambda T, x: F(T).leaky_relu(x, 0.1),
+    "elu": lambda T, x: F(T).elu(x),
+    "elu(0.5)": lambda T, x: F(T).elu(x, 0.5),
+    "selu": lambda T, x: F(T).selu(x),
+    "celu(0.7)": lambda T, x: F(T).celu(x, 0.7),
+    "gelu": lambda T, x: F(T).gelu(x),
+    "gelu(tanh)": lambda T, x: F(T).gelu(x, approximate="tanh"),
+    "silu": lambda T, x: F(T).silu(x),
+    "mish": lambda T, x: F(T).mish(x),
+    "hardswish": lambda T, x: F(T).hardswish(x),
+    "softplus": lambda T, x: F(T).softplus(x),
+    "softplus(2,6)": lambda T, x: F(T).softplus(x, 2.0, 6.0),
+    "softplus(0.5,1)": lambda T, x: F(T).softplus(x, 0.5, 1.0),
+    "threshold(1,-2)": lambda T, x: F(T).threshold(x, 1.0, -2.0),
+    "threshold(0,0)": lambda T, x: F(T).threshold(x, 0.0, 0.0),
+    "logsigmoid": lambda T, x: F(T).logsigmoid(x),
+    "prelu": lambda T, x: F(T).prelu(x, T.tensor([0.25], dtype=T.float64)),
+    "softmax": lambda T, x: F(T).softmax(x, 0),
+    "log_softmax": lambda T, x: F(T).log_softmax(x, 0),
+}
+
+
+@pytest.mark.parametrize("v", [1.0, V_INF], ids=["v=1", "v=inf"])
+@pytest.mark.parametrize("name", list(EDGE_ACTIVATIONS))
+def test_activation_edges_match_torch(name, v):
+    if name in ("softmax", "log_softmax") and v is not V_INF:
+        xs = [x for x in EDGE if math.isfinite(x)]
+        check_edges(EDGE_ACTIVATIONS[name], xs, 1.0, np.cos(np.arange(len(xs))))
+        return
+    if name in ("softmax", "log_softmax"):
+        pytest.skip("an inf incoming gradient spreads over the whole row in both")
+    check_edges(EDGE_ACTIVATIONS[name], EDGE, v, 0.7)
+
+
+def test_hardsigmoid_edges_and_missing_double_backward():
+    for v in (1.0, V_INF):
+        got, want = ([_np(t) for t in _first(lib, lambda T, x: F(T).hardsigmoid(x), EDGE, v)]
+                     for lib in (ndgrad, torch))
+        for what, a, b in zip(("output", "grad"), got, want):
+            _same(a, b, what)
+    for lib in (ndgrad, torch):
+        x = lib.tensor([3.0, -3.0, 0.0], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(F(lib).hardsigmoid(x).sum(), x, create_graph=True)
+        assert g.grad_fn.name() == "torch::autograd::NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for aten::hardsigmoid_backward is not"):
+            lib.autograd.grad(g.sum(), x)
+
+
+def test_kinks_reported_in_the_brief():
+    # hardswish at ±3: torch's derivative is 1 and 0 (the outer pieces), in both paths
+    for create_graph in (False, True):
+        x = ndgrad.tensor([3.0, -3.0], requires_grad=True)
+        (g,) = ndgrad.autograd.grad(F(ndgrad).hardswish(x).sum(), x, create_graph=create_graph)
+        assert g.tolist() == [1.0, 0.0]
+    # elu-family second derivative at 0 is 0 (torch masks x < 0)
+    for f in (F(ndgrad).elu, F(ndgrad).selu, F(ndgrad).celu):
+        x = ndgrad.tensor([0.0], dtype=ndgrad.float64, requires_grad=True)
+        (g,) = ndgrad.autograd.grad(f(x).sum(), x, create_graph=True)
+        assert ndgrad.autograd.grad(g.sum(), x)[0].tolist() == [0.0]
+    # an inf incoming gradient stays out of hardtanh's flat part
+    x = ndgrad.tensor([5.0, 0.0], requires_grad=True)
+    F(ndgrad).hardtanh(x).backward(ndgrad.tensor([INF, 1.0]))
+    assert x.grad.tolist() == [0.0, 1.0]
+
+
+def test_inplace_activation_nodes_match_torch():
+    cases = [lambda T, x: F(T).elu(x, inplace=True), lambda T, x: F(T).selu(x, inplace=True),
+             lambda T, x: F(T).celu(x, inplace=True),
+             lambda T, x: F(T).leaky_relu(x, inplace=True),
+             lambda T, x: F(T).threshold(x, 0.1, 2.0, inplace=True),
+             lambda T, x: F(T).hardtanh(x, inplace=True)]
+    for fn in cases:
+        names = [fn(T, T.tensor([-1.0, 0.5], requires_grad=True) * 1).grad_fn.name()
+                 for T in (ndgrad, torch)]
+        assert names[0] == names[1]
+    for fn, msg in ((lambda T, x: F(T).leaky_relu(x, -0.1, inplace=True), "leakyReLu"),
+                    (lambda T, x: F(T).elu(x, -1.0, inplace=True), "elu")):
+        for T in (ndgrad, torch):
+            y = fn(T, T.tensor([-1.0, 0.5], requires_grad=True) * 1)
+            with pytest.raises(RuntimeError, match=f"In-place {msg} backward calculation"):
+                y.sum().backward()
+
+
+# --- double backward of every nn.functional op ---------------------------------------------------
+def _second(lib, fn, arrays, grads, nonleaf, vgrad):
+    leaves = []
+    for a, r in zip(arrays, grads):
+        leaves.append(lib.tensor(a.copy(), requires_grad=bool(r) and a.dtype.kind == "f"))
+    ins = [t * 1 if nonleaf and t.requires_grad else t for t in leaves]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(lib, *ins)
+    outs = [o for o in (out if isinstance(out, (tuple, list)) else [out]) if o.requires_grad]
+    rng = np.random.default_rng(0)
+    vs = [lib.tensor(rng.standard_normal(tuple(o.shape)), requires_grad=vgrad) for o in outs]
+    diff = [t for t in leaves if t.requires_grad]
+    gs = lib.autograd.grad(outs, diff, vs, create_graph=True, allow_unused=True)
+    total = None
+    for g in gs:
+        if g is not None and g.requires_grad:
+            s = (g * lib.tensor(rng.standard_normal(tuple(g.shape)))).sum()
+            total = s if total is None else total + s
+    wrt = diff + (vs if vgrad else [])
+    sec = [None] * len(wrt) if total is None else lib.autograd.grad(total, wrt, allow_unused=True)
+    return [_np(o) for o in outs], [_np(g) for g in gs], [_np(s) for s in sec]
+
+
+def check_double_backward(fn, arrays, grads=None, rtol=1e-7, atol=1e-9):
+    grads = grads or [True] * len(arrays)
+    for nonleaf in (False, True):
+        for vgrad in (False, True):
+            want = _second(torch, fn, arrays, grads, nonleaf, vgrad)
+            got = _second(ndgrad, fn, arrays, grads, nonleaf, vgrad)
+            for what, a_list, b_list in zip(("output", "gradient", "second order"), got, want):
+                assert len(a_list) == len(b_list)
+                for i, (a, b) in enumerate(zip(a_list, b_list)):
+                    _same(a, b, f"{what} {i} (non-leaf={nonleaf}, v requires grad={vgrad})",
+                          rtol, atol)
+
+
+R = np.random.default_rng(0)
+X = R.standard_normal((4, 6))
+XP = X.copy()
+XP[0, :4] = [0.0, 3.0, -3.0, 1.0]  # kinks in the sample: relu6/hardswish/threshold edges
+W3 = R.standard_normal((3, 6))
+
+DOUBLE = {
+    "relu": (lambda T, x: F(T).relu(x) * x, [XP]),
+    "relu6": (lambda T, x: F(T).relu6(x * 4) * x, [XP]),
+    "hardtanh": (lambda T, x: F(T).hardtanh(x) * x, [XP]),
+    "leaky_relu": (lambda T, x: F(T).leaky_relu(x, 0.2) * x, [XP]),
+    "elu": (lambda T, x: F(T).elu(x), [XP]),
+    "selu": (lambda T, x: F(T).selu(x), [XP]),
+    "celu": (lambda T, x: F(T).celu(x, 0.7), [XP]),
+    "gelu": (lambda T, x: F(T).gelu(x), [X]),
+    "gelu_tanh": (lambda T, x: F(T).gelu(x, approximate="tanh"), [X]),
+    "silu": (lambda T, x: F(T).silu(x), [X]),
+    "mish": (lambda T, x: F(T).mish(x), [X]),
+    "softplus": (lambda T, x: F(T).softplus(x, 2.0, 1.0), [XP]),
+    "hardswish": (lambda T, x: F(T).hardswish(x * 3), [XP]),
+    "threshold": (lambda T, x: F(T).threshold(x, 0.1, 2.0) * x, [XP]),
+    "logsigmoid": (lambda T, x: F(T).logsigmoid(x), [X]),
+    "softsign": (lambda T, x: F(T).softsign(x), [X]),
+    "prelu": (lambda T, x, w: F(T).prelu(x, w) * x, [XP, np.array([0.3])]),
+    "prelu_channels": (lambda T, x, w: F(T).prelu(x.reshape(2, 3, 4), w) ** 2,
+                       [XP, np.array([0.3, -0.2, 0.5])]),
+    "glu": (lambda T, x: F(T).glu(x, 1), [X]),
+    "softmax": (lambda T, x: F(T).softmax(x, 1), [X]),
+    "log_softmax": (lambda T, x: F(T).log_softmax(x, 1), [X]),
+    "softmin": (lambda T, x: F(T).softmin(x, 0), [X]),
+}
+
+
+@pytest.mark.parametrize("name", list(DOUBLE))
+def test_double_backward_matches_torch(name):
+    check_double_backward(*DOUBLE[name])
