@@ -1,7 +1,8 @@
-"""Same as torch.utils.data.DataLoader, loading in the calling process.
+"""Same as torch.utils.data.DataLoader.
 
-``num_workers > 0`` is accepted and loads in-process in the same order: there are no worker
-processes, so ``worker_init_fn`` is not called and ``get_worker_info()`` is always None.
+``num_workers=0`` loads in the calling process; ``num_workers > 0`` runs worker processes as
+torch does (``_worker.py``: per-worker seeds, ``worker_init_fn``, ``get_worker_info``,
+``prefetch_factor``, ``persistent_workers``, ``timeout``, worker errors raised again here).
 Shuffling draws from the generators exactly as torch does (one 64-bit seed draw per epoch, then
 ``randperm``), so the same seed gives the same batches as PyTorch."""
 
@@ -15,14 +16,10 @@ import numpy as np
 from ..._tensor import Tensor
 from ._collate import default_collate, default_convert
 from .dataset import IterableDataset, Subset, TensorDataset
+from ._worker import WorkerPool, get_worker_info
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info"]
-
-
-def get_worker_info():
-    """Same as torch.utils.data.get_worker_info; always None (loading is in-process)."""
-    return None
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -125,12 +122,27 @@ class DataLoader:
         return len(self._index_sampler)
 
     def __iter__(self) -> Iterator:
-        from ...random import randint
+        from ..._creation import empty
+        from ..._dtype import int64
 
+        # torch draws the workers' base seed on every epoch, workers or not (streams stay in step)
+        base_seed = int(empty((), dtype=int64).random_(generator=self.generator).item())
         indices = iter(self._index_sampler)
-        # torch draws a base seed for workers on every epoch; drawing it keeps streams in step
-        randint(0, 2 ** 63, (), generator=self.generator)
+        if self.num_workers > 0:
+            return self._worker_batches(indices, base_seed)
         return self._iterable_batches(indices) if self._iterable else self._map_batches(indices)
+
+    def _worker_batches(self, indices, base_seed: int) -> Iterator:
+        pool = self.__dict__.get("_pool")
+        if pool is None or not pool.workers:
+            pool = WorkerPool(self, base_seed)
+            if self.persistent_workers:
+                self.__dict__["_pool"] = pool
+        try:
+            yield from pool.batches(indices)
+        finally:
+            if not self.persistent_workers:
+                pool.shutdown()
 
     def _map_batches(self, indices) -> Iterator:
         fast = self._fast_source()
