@@ -49,6 +49,13 @@ def test_a_rank_that_raises_ends_the_job():
     assert "must not reach" not in r.stdout
 
 
+def test_a_rank_that_exits_with_an_error_status_ends_the_job():
+    r = mpirun("crash.py", "exit3", timeout=30)
+    assert r.returncode != 0
+    assert "rank 1 exited with status 3; aborting all ranks" in r.stderr, r.stderr
+    assert "must not reach" not in r.stdout
+
+
 def test_a_skipped_collective_times_out_instead_of_hanging():
     r = mpirun("crash.py", "skip", timeout=20)
     assert r.returncode != 0
