@@ -40,6 +40,7 @@ from ._threads import *  # noqa: F403,E402
 from ._typeinfo import *  # noqa: F403,E402
 from . import cuda  # noqa: E402
 from . import func  # noqa: E402
+from . import distributions  # noqa: E402
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

@@ -1,0 +1,262 @@
+"""The samplers torch draws from its own C++ kernels (torch._standard_gamma, _sample_dirichlet,
+poisson, binomial) and their reparameterised gradients, plus Tensor.cauchy_.
+
+ndgrad does not reproduce torch's streams for the first four: they draw from NumPy's generator,
+seeded with 64 bits taken from ndgrad's generator (so ``manual_seed`` makes them repeatable).
+``cauchy_`` is torch's stream (double uniforms through ``median + sigma * tan(pi * (u - 0.5))``).
+The gradients are ATen's approximations (Distributions.h: standard_gamma_grad_one,
+dirichlet_grad_one), written here once with ndgrad's ops on float64 tensors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import ndgrad
+from ndgrad import Tensor
+from ndgrad.autograd import Function
+from ndgrad.autograd.function import once_differentiable
+
+
+def _numpy_rng() -> np.random.Generator:
+    return np.random.default_rng(ndgrad.randint(0, 2**62, (2,)).tolist())
+
+
+def _to_numpy(t: Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+def _like(arr: np.ndarray, ref: Tensor) -> Tensor:
+    return ndgrad.from_numpy(np.ascontiguousarray(arr)).to(device=ref.device, dtype=ref.dtype)
+
+
+def _tiny_clamp(arr: np.ndarray, ref: Tensor) -> np.ndarray:
+    """ATen clamps gamma draws at the dtype's smallest normal number (no exact zeros)."""
+    return np.maximum(arr, ndgrad.finfo(ref.dtype).tiny)
+
+
+def _sample_gamma(alpha: Tensor) -> Tensor:
+    return _like(_tiny_clamp(_numpy_rng().standard_gamma(_to_numpy(alpha).astype(np.float64)),
+                             alpha), alpha)
+
+
+def _sample_dirichlet(concentration: Tensor) -> Tensor:
+    gammas = _tiny_clamp(_numpy_rng().standard_gamma(_to_numpy(concentration).astype(np.float64)),
+                         concentration)
+    return _like(gammas / gammas.sum(-1, keepdims=True), concentration)
+
+
+def poisson(rate: Tensor) -> Tensor:
+    """torch.poisson (no gradient, as torch's is zero)."""
+    return _like(_numpy_rng().poisson(_to_numpy(rate).astype(np.float64)), rate)
+
+
+def binomial(count: Tensor, prob: Tensor) -> Tensor:
+    """torch.binomial."""
+    n = _to_numpy(count).astype(np.int64)
+    return _like(_numpy_rng().binomial(n, np.clip(_to_numpy(prob).astype(np.float64), 0, 1)), count)
+
+
+def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0) -> Tensor:
+    """Tensor.cauchy_: torch's stream (one double uniform per value), in place."""
+    u = ndgrad.rand(t.shape, dtype=ndgrad.float64, device=t.device)
+    with ndgrad.no_grad():
+        return t.copy_(median + sigma * ndgrad.tan(math.pi * (u - 0.5)))
+
+
+# --- reparameterised gradients ----------------------------------------------------------------
+def _f(v: float) -> float:
+    """A C float literal (0.8f) as the double ATen compares with."""
+    return float(np.float32(v))
+
+
+def _standard_gamma_grad(alpha: Tensor, x: Tensor) -> Tensor:
+    """d x / d alpha for x ~ Gamma(alpha, 1), i.e. -(d cdf / d alpha) / pdf (ATen's branches)."""
+    dt = x.dtype
+    alpha, x = alpha.double(), x.double()
+    # Taylor series for small x
+    numer, denom = ndgrad.ones_like(x), alpha.clone()
+    series1, series2 = numer / denom, numer / (denom * denom)
+    for i in range(1, 6):
+        numer = numer * (-x / i)
+        denom = denom + 1
+        series1 = series1 + numer / denom
+        series2 = series2 + numer / (denom * denom)
+    pow_x_alpha = x.pow(alpha)
+    gamma_pdf = x.pow(alpha - 1) * ndgrad.exp(-x)
+    gamma_cdf_alpha = (x.log() - ndgrad.digamma(alpha)) * pow_x_alpha * series1 - pow_x_alpha * series2
+    small = -gamma_cdf_alpha / gamma_pdf
+    small = ndgrad.where(ndgrad.isnan(small), 0.0, small)
+    # Rice saddle point expansion for large alpha
+    numer_1 = 1 + 24 * alpha * (1 + 12 * alpha)
+    numer_2 = (1440 * alpha * alpha + 6 * x * (53 - 120 * x) - 65 * x * x / alpha
+               + alpha * (107 + 3600 * x))
+    centre = numer_1 * numer_2 / (1244160 * alpha * alpha * alpha * alpha)
+    denom = (8 * alpha).sqrt()
+    term2 = denom / (alpha - x)
+    term3 = (x - alpha - alpha * (x / alpha).log()).pow(-1.5)
+    term23 = ndgrad.where(x < alpha, term2 - term3, term2 + term3)
+    term1 = (x / alpha).log() * term23 - (2 / alpha).sqrt() * (alpha + x) / ((alpha - x) ** 2)
+    stirling = 1 + 1 / (12 * alpha) * (1 + 1 / (24 * alpha))
+    tails = -stirling * x * term1 / denom
+    large = ndgrad.where((_f(0.9) * alpha <= x) & (x <= _f(1.1) * alpha), centre, tails)
+    # bivariate rational approximation otherwise
+    u, v = (x / alpha).log(), alpha.log()
+    cv = [c0 + u * (c1 + u * c2) for c0, c1, c2 in zip(*_GAMMA_UV)]
+    p = cv[0] + v * (cv[1] + v * (cv[2] + v * cv[3]))
+    q = cv[4] + v * (cv[5] + v * (cv[6] + v * cv[7]))
+    rational = (p / q).exp()
+    out = ndgrad.where(x < _f(0.8), small, ndgrad.where(alpha > 8.0, large, rational))
+    return out.to(dt)
+
+
+_GAMMA_UV = (
+    (0.16009398, -0.094634809, 0.025146376, -0.0030648343, 1, 0.32668115, 0.10406089,
+     0.0014179084),
+    (0.53487893, 0.1298071, 0.065735949, -0.0015649758, 0.16639465, 0.020070113, -0.0035938915,
+     -0.00058392623),
+    (0.040121004, -0.0065914022, -0.0026286047, -0.0013441777, 0.017050642, -0.0021309326,
+     0.00085092367, -1.5247877e-07),
+)
+
+
+class _StandardGamma(Function):
+    """torch._standard_gamma: a Gamma(alpha, 1) draw, differentiable in alpha (implicit
+    reparameterisation)."""
+
+    @staticmethod
+    def forward(ctx, alpha):
+        x = _sample_gamma(alpha)
+        ctx.save_for_backward(alpha, x)
+        return x
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        alpha, x = ctx.saved_tensors
+        return grad * _standard_gamma_grad(alpha, x)
+
+
+def standard_gamma(alpha: Tensor) -> Tensor:
+    return _StandardGamma.apply(alpha)
+
+
+def _beta_grad_alpha_small(x, alpha, beta):
+    """Taylor expansion of the Beta(alpha, beta) reparameterised gradient near x = 0."""
+    factor = ndgrad.digamma(alpha) - ndgrad.digamma(alpha + beta) - x.log()
+    numer = ndgrad.ones_like(x)
+    series = numer / alpha * (factor + 1 / alpha)
+    for i in range(1, 11):
+        numer = numer * ((i - beta) * x / i)
+        denom = alpha + i
+        series = series + numer / denom * (factor + 1 / denom)
+    result = x * (1 - x).pow(-beta) * series
+    return ndgrad.where(ndgrad.isnan(result), 0.0, result)
+
+
+def _beta_grad_beta_small(x, alpha, beta):
+    factor = ndgrad.digamma(alpha + beta) - ndgrad.digamma(beta)
+    numer, betas, dbetas = ndgrad.ones_like(x), ndgrad.ones_like(x), ndgrad.zeros_like(x)
+    series = factor / alpha
+    for i in range(1, 9):
+        numer = numer * (-x / i)
+        dbetas = dbetas * (beta - i) + betas
+        betas = betas * (beta - i)
+        series = series + numer / (alpha + i) * (dbetas + factor * betas)
+    result = -(1 - x).pow(1 - beta) * series
+    return ndgrad.where(ndgrad.isnan(result), 0.0, result)
+
+
+def _beta_grad_alpha_mid(x, alpha, beta):
+    """Rice saddle point expansion for large alpha and beta."""
+    total = alpha + beta
+    mean = alpha / total
+    std = (alpha * beta / (total + 1)).sqrt() / total
+    poly = 47 * x * beta**4 + alpha * (
+        (43 + 20 * (16 + 27 * beta) * x) * beta**3 + alpha * (
+            3 * (59 + 180 * beta - 90 * x) * beta**2 + alpha * (
+                (453 + 1620 * beta * (1 - x) - 455 * x) * beta + alpha * (
+                    8 * (1 - x) * (135 * beta - 11)))))
+    prefactor_num = (1 + 12 * alpha) * (1 + 12 * beta) / (total * total)
+    prefactor_den = 12960 * alpha**3 * beta**2 * (1 + 12 * total)
+    centre = prefactor_num / (1 - x) * poly / prefactor_den
+    prefactor = -x / (2 * alpha * beta / total).sqrt()
+    stirling = ((1 + 1 / (12 * alpha) + 1 / (288 * alpha * alpha))
+                * (1 + 1 / (12 * beta) + 1 / (288 * beta * beta))
+                / (1 + 1 / (12 * total) + 1 / (288 * total * total)))
+    term1_num = 2 * alpha * alpha * (x - 1) + alpha * beta * (x - 1) - x * beta * beta
+    axbx = alpha * (x - 1) + beta * x
+    term1 = term1_num / ((2 * alpha / beta).sqrt() * total.pow(1.5) * axbx * axbx)
+    term2 = 0.5 * (alpha / (total * x)).log()
+    term3 = (8 * alpha * beta / total).sqrt() / (beta * x + alpha * (x - 1))
+    term4 = (beta * (beta / (total * (1 - x))).log()
+             + alpha * (alpha / (total * x)).log()).pow(-1.5)
+    tails = stirling * prefactor * (term1 + term2 * (term3 + ndgrad.where(x < mean, term4, -term4)))
+    return ndgrad.where((mean - 0.1 * std <= x) & (x <= mean + 0.1 * std), centre, tails)
+
+
+def dirichlet_grad(x: Tensor, alpha: Tensor, total: Tensor) -> Tensor:
+    """torch._dirichlet_grad: -(d cdf / d alpha) / pdf / (1 - x) of Beta(alpha, total - alpha)."""
+    dt = x.dtype
+    x, alpha, total = x.double(), alpha.double(), total.double()
+    beta = total - alpha
+    boundary = total * x * (1 - x)
+    u = x.log()
+    a = alpha.log() - u
+    b = total.log() - a
+    pq = []
+    for c in _DIRICHLET_C:
+        acc = 0
+        for i, ui in enumerate((1, u, u * u)):
+            for j, aj in enumerate((1, a, a * a)):
+                k = c[i][j]
+                acc = acc + ui * aj * (k[0] + b * (k[1] + b * (k[2] + b * k[3])))
+        pq.append(acc)
+    approx = x * (ndgrad.digamma(total) - ndgrad.digamma(alpha)) / beta
+    out = pq[0] / pq[1] * approx
+    out = ndgrad.where((alpha > 6) & (beta > 6), _beta_grad_alpha_mid(x, alpha, beta), out)
+    out = ndgrad.where((x >= 0.5) & (boundary < 0.75), -_beta_grad_beta_small(1 - x, beta, alpha),
+                       out)
+    out = ndgrad.where((x <= 0.5) & (boundary < 2.5), _beta_grad_alpha_small(x, alpha, beta), out)
+    return out.to(dt)
+
+
+_DIRICHLET_C = (
+    (((1.003668233, -0.01061107488, -0.0657888334, 0.01201642863),
+      (0.6336835991, -0.3557432599, 0.05486251648, -0.001465281033),
+      (-0.03276231906, 0.004474107445, 0.002429354597, -0.0001557569013)),
+     ((0.221950385, -0.3187676331, 0.01799915743, 0.01074823814),
+      (-0.2951249643, 0.06219954479, 0.01535556598, 0.001550077057),
+      (0.02155310298, 0.004170831599, 0.001292462449, 6.976601077e-05)),
+     ((-0.05980841433, 0.008441916499, 0.01085618172, 0.002319392565),
+      (0.02911413504, 0.01400243777, -0.002721828457, 0.000751041181),
+      (0.005900514878, -0.001936558688, -9.495446725e-06, 5.385558597e-05))),
+    (((1, -0.02924021934, -0.04438342661, 0.007285809825),
+      (0.6357567472, -0.3473456711, 0.05454656494, -0.002407477521),
+      (-0.03301322327, 0.004845219414, 0.00231480583, -0.0002307248149)),
+     ((0.5925320577, -0.1757678135, 0.01505928619, 0.000564515273),
+      (0.1014815858, -0.06589186703, 0.01272886114, -0.0007316646956),
+      (-0.007258481865, 0.001096195486, 0.0003934994223, -4.12701925e-05)),
+     ((0.06469649321, -0.0236701437, 0.002902096474, -5.896963079e-05),
+      (0.001925008108, -0.002869809258, 0.0008000589141, -6.063713228e-05),
+      (-0.0003477407336, 6.959756487e-05, 1.097287507e-05, -1.650964693e-06))),
+)
+
+
+class Dirichlet(Function):
+    """A Dirichlet draw, differentiable in the concentration (torch's _Dirichlet)."""
+
+    @staticmethod
+    def forward(ctx, concentration):
+        x = _sample_dirichlet(concentration)
+        ctx.save_for_backward(x, concentration)
+        return x
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        x, concentration = ctx.saved_tensors
+        total = concentration.sum(-1, True).expand_as(concentration)
+        grad = dirichlet_grad(x, concentration, total)
+        return grad * (grad_output - (x * grad_output).sum(-1, True))
