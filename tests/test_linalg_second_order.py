@@ -188,6 +188,22 @@ case("svd_full", lambda T, a: (lambda u, s, vh: (s, u.abs(), vh.abs()))(*T.linal
      r(3, 3))
 case("svd_deprecated", lambda T, a: (lambda u, s, v: (s, u @ v.mT))(*T.svd(a)), r(3, 3))
 case("svdvals", lambda T, a: T.linalg.svdvals(a), r(2, 4, 3), c=(r(3, 4, c=True),))
+# one output used: the backward gets None (torch: undefined) for the others
+case("svd_only_u", lambda T, a: T.linalg.svd(a, full_matrices=False)[0].abs(), r(4, 3),
+     c=(r(4, 3, c=True),))
+case("svd_only_vh_wide", lambda T, a: T.linalg.svd(a, full_matrices=False)[2].abs(), r(3, 4))
+case("svd_only_vh_tall", lambda T, a: T.linalg.svd(a)[2].abs(), r(4, 3))
+case("svd_only_u_wide_full", lambda T, a: T.linalg.svd(a)[0].abs(), r(3, 4))
+case("eigh_only_vectors", lambda T, a: _eigh(T, a)[1], herm(3), c=(herm(3, c=True),))
+case("eig_only_vectors", lambda T, a: T.linalg.eig(a)[1].abs(), r(3, 3))
+# repeated (and zero) singular values and eigenvalues: finite with the vectors unused
+for name, a in (("identity", np.eye(3)), ("zeros", np.zeros((2, 3)))):
+    case(f"svdvals_{name}", lambda T, a: T.linalg.svdvals(a), a)
+    for p in ("nuc", 2, -2):
+        case(f"matrix_norm_{p}_{name}", lambda T, a, p=p: T.linalg.matrix_norm(a, p), a)
+case("eigvalsh_identity", lambda T, a: T.linalg.eigvalsh(a), np.eye(3))
+case("eigvals_identity", lambda T, a: T.linalg.eigvals(a), np.eye(3))
+case("cond_identity", lambda T, a: T.linalg.cond(a), np.eye(3))
 case("lu", lambda T, a: T.linalg.lu(a)[1:], well(3, (2,)), c=(well(3, c=True),))
 case("lu_wide", lambda T, a: T.linalg.lu(a)[1:], r(3, 4))
 case("lu_tall", lambda T, a: T.linalg.lu(a)[1:], r(4, 3))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import _dtype as D
 from ..._tensor import Tensor
+from ...autograd.node import _check_grads
 from .._inplace import torch_type_name
 
 HALF = (D.float16.np, D.bfloat16.np)
@@ -75,6 +76,15 @@ def eye(n: int, like: Tensor) -> Tensor:
 
 def mH(x: Tensor) -> Tensor:
     return x.mT.conj()
+
+
+def apply_unmaterialized(node, grads: list) -> tuple:
+    """``Node._apply_backward`` for a decomposition whose backward takes None for an unused
+    output, as torch's formulas take an undefined gradient: the eigen- and singular-vector terms
+    divide by eigenvalue gaps, so with the vectors unused (eigvalsh, svdvals, matrix norms) they
+    must be left out, not multiplied by zero (0 / 0 at repeated eigenvalues)."""
+    res = node.backward(*grads)
+    return _check_grads(node, res if type(res) is tuple else (res,))
 
 
 def return_type(name: str, fields: str):

@@ -13,6 +13,7 @@ from ..shape import tril, triu
 from . import _drivers, _lapack
 from ._common import (
     LinAlgError,
+    apply_unmaterialized,
     batch_prefix,
     check_lapack_dtype,
     check_matrix,
@@ -184,7 +185,11 @@ _PHASE = "The {} in the complex case are specified up to multiplication by e^{{i
 
 
 def _eig_core(gL, gV, L, V, hermitian):
-    """torch's linalg_eig_backward with both gradients (zeros where an output was unused)."""
+    """torch's linalg_eig_backward; gL or gV is None where that output was unused."""
+    if gV is None:  # eigenvalues only: V diag(gL) V^{-1}, defined at repeated eigenvalues too
+        if hermitian:
+            return (V * gL.unsqueeze(-2)) @ mH(V)
+        return solve(mH(V), gL.unsqueeze(-1) * mH(V))
     VhgV = mH(V) @ gV
     if V.is_complex():
         name = "linalg_eigh_backward" if hermitian else "linalg_eig_backward"
@@ -197,7 +202,9 @@ def _eig_core(gL, gV, L, V, hermitian):
     Lc = L.conj()
     E = Lc.unsqueeze(-2) - Lc.unsqueeze(-1)
     one = eye(E.shape[-1], E)
-    gA = VhgV / (E + one) * (1 - one) + diag_embed(gL)  # E's diagonal is 0; fill it with 1
+    gA = VhgV / (E + one) * (1 - one)  # E's diagonal is 0; fill it with 1
+    if gL is not None:
+        gA = gA + diag_embed(gL)
     if hermitian:
         return V @ (gA @ mH(V))
     return solve(mH(V), gA @ mH(V))
@@ -205,6 +212,7 @@ def _eig_core(gL, gV, L, V, hermitian):
 
 class EighOp(Op):
     __slots__ = ()
+    _apply_backward = apply_unmaterialized
 
     def forward(ctx, a, uplo):
         w, v = _drivers.eigh(ctx.xp, a, uplo == "L", vectors=True)
@@ -243,6 +251,7 @@ def eigvalsh(A, UPLO="L", *, out=None) -> Tensor:
 
 class EigOp(Op):
     __slots__ = ()
+    _apply_backward = apply_unmaterialized
 
     def forward(ctx, a):
         w, v = _drivers.eig(ctx.xp, a, vectors=True)
@@ -289,6 +298,7 @@ def _svd_arrays(xp, a, full):
 
 class SvdOp(Op):
     __slots__ = ()
+    _apply_backward = apply_unmaterialized
 
     def forward(ctx, a, full_matrices):
         u, s, vh = _svd_arrays(ctx.xp, a, full_matrices)
@@ -300,34 +310,48 @@ class SvdOp(Op):
         U, S, Vh = ctx.saved_tensors
         if ctx.full:  # only the first k vectors are determined by A (torch narrows the same way)
             k = S.shape[-1]
-            U, gU, Vh, gVh = U[..., :k], gU[..., :k], Vh[..., :k, :], gVh[..., :k, :]
+            U, Vh = U[..., :k], Vh[..., :k, :]
+            gU = None if gU is None else gU[..., :k]
+            gVh = None if gVh is None else gVh[..., :k, :]
         return _svd_backward(gU, gS, gVh, U, S, Vh)
 
 
 def _svd_backward(gU, gS, gVh, U, S, Vh):
-    """torch's svd_backward (distinct singular values; full rank if rectangular or complex)."""
+    """torch's svd_backward (distinct singular values; full rank if rectangular or complex);
+    a gradient is None where that output was unused."""
     m, n = U.shape[-2], Vh.shape[-1]
-    UhgU = mH(U) @ gU
-    VhgV = Vh @ mH(gVh)
-    UhgU, VhgV = UhgU - mH(UhgU), VhgV - mH(VhgV)
+    if gU is None and gVh is None:  # singular values only: U diag(gS) Vh, for repeated ones too
+        return U @ (gS.unsqueeze(-1) * Vh) if m >= n else (U * gS.unsqueeze(-2)) @ Vh
+    UhgU = None if gU is None else _skew(mH(U) @ gU)
+    VhgV = None if gVh is None else _skew(Vh @ mH(gVh))
     if U.is_complex():
-        _check_phase(UhgU + VhgV, "svd_backward: " + _PHASE.format(
-            "singular vectors", "this phase term, making it ill-defined."))
+        _check_phase(VhgV if UhgU is None else UhgU if VhgV is None else UhgU + VhgV,
+                     "svd_backward: " + _PHASE.format("singular vectors", "this phase term, "
+                                                      "making it ill-defined."))
     S2 = S * S
     E = S2.unsqueeze(-2) - S2.unsqueeze(-1)
-    one = eye(E.shape[-1], E)
-    gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / (E + one) + diag_embed(gS)
-    if U.is_complex():
-        gA = gA + diag_embed(_diag(UhgU) / (2 * S))
-    if m > n:
-        gUSinv = gU / S.unsqueeze(-2)
-        gA = (U @ gA + gUSinv - U @ (mH(U) @ gUSinv)) @ Vh
-    elif m < n:
-        SinvgVh = gVh / S.unsqueeze(-1)
-        gA = U @ (gA @ Vh + SinvgVh - (SinvgVh @ mH(Vh)) @ Vh)
+    E = E + eye(E.shape[-1], E)  # its diagonal is 0; the numerators' diagonals are imaginary
+    if VhgV is None:
+        gA = UhgU * S.unsqueeze(-2) / E
+    elif UhgU is None:
+        gA = S.unsqueeze(-1) * VhgV / E
     else:
-        gA = U @ (gA @ Vh)
-    return gA
+        gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
+    if gS is not None:
+        gA = gA + diag_embed(gS)
+    if U.is_complex() and UhgU is not None:
+        gA = gA + diag_embed(_diag(UhgU) / (2 * S))
+    if m > n and gU is not None:
+        gUSinv = gU / S.unsqueeze(-2)
+        return (U @ gA + gUSinv - U @ (mH(U) @ gUSinv)) @ Vh
+    if m < n and gVh is not None:
+        SinvgVh = gVh / S.unsqueeze(-1)
+        return U @ (gA @ Vh + SinvgVh - (SinvgVh @ mH(Vh)) @ Vh)
+    return U @ (gA @ Vh)
+
+
+def _skew(x):
+    return x - mH(x)
 
 
 def linalg_svd(A, full_matrices=True, *, driver=None, out=None) -> SVD:
