@@ -323,3 +323,286 @@ def test_sample_moments(case):
     np.testing.assert_array_less(np.abs(_np(x.mean(0) - dn.mean)), _np(6 * se + 1e-3))
     ndgrad.manual_seed(0)
     assert_close(dn.sample((4000,)), x, 0, "seeded")
+
+
+# --- kl_divergence --------------------------------------------------------------------------------
+def _kl_builders():
+    """Two instances of each registered class (batch (2,), events of size 3)."""
+    def make(name, **params):
+        arrays = {k: v for k, v in params.items()}
+        return lambda D, T: getattr(D, name)(**{
+            k: T.tensor(v, dtype=T.float64, requires_grad=True) for k, v in arrays.items()})
+
+    def two(fn):
+        return [fn(), fn()]
+
+    b = {
+        "Bernoulli": two(lambda: make("Bernoulli", probs=_unit(2))),
+        "Beta": two(lambda: make("Beta", concentration1=_pos(2), concentration0=_pos(2))),
+        "Binomial": two(lambda: lambda D, T, p=_unit(2): D.Binomial(
+            5, T.tensor(p, dtype=T.float64, requires_grad=True))),
+        "Categorical": two(lambda: make("Categorical", probs=_simplex(2, 3))),
+        "Cauchy": two(lambda: make("Cauchy", loc=_real(2), scale=_pos(2))),
+        "ContinuousBernoulli": two(lambda: make("ContinuousBernoulli", probs=_unit(2))),
+        "Dirichlet": two(lambda: make("Dirichlet", concentration=_pos(2, 3))),
+        "Exponential": two(lambda: make("Exponential", rate=_pos(2))),
+        "Gamma": two(lambda: make("Gamma", concentration=_pos(2), rate=_pos(2))),
+        "Geometric": two(lambda: make("Geometric", probs=_unit(2))),
+        "Gumbel": two(lambda: make("Gumbel", loc=_real(2), scale=_pos(2))),
+        "HalfNormal": two(lambda: make("HalfNormal", scale=_pos(2))),
+        "Laplace": two(lambda: make("Laplace", loc=_real(2), scale=_pos(2))),
+        "Normal": two(lambda: make("Normal", loc=_real(2), scale=_pos(2))),
+        "OneHotCategorical": two(lambda: make("OneHotCategorical", probs=_simplex(2, 3))),
+        "Pareto": two(lambda: make("Pareto", scale=_pos(2), alpha=_pos(2))),
+        "Poisson": two(lambda: make("Poisson", rate=_pos(2))),
+        "Uniform": [make("Uniform", low=np.array([-3.0, -2.5]), high=np.array([3.0, 2.0])),
+                    make("Uniform", low=np.array([-1.0, -4.0]), high=np.array([1.5, 3.0]))],
+        "MultivariateNormal": two(lambda: make("MultivariateNormal", loc=_real(2, 3),
+                                               scale_tril=_tril(2, 3))),
+        "LowRankMultivariateNormal": two(lambda: make(
+            "LowRankMultivariateNormal", loc=_real(2, 3), cov_factor=_real(2, 3, 2),
+            cov_diag=_pos(2, 3))),
+        "Independent": two(lambda: lambda D, T, m=_real(2, 3), s=_pos(2, 3): D.Independent(
+            D.Normal(T.tensor(m, dtype=T.float64, requires_grad=True), T.tensor(s)), 1)),
+        "TransformedDistribution": two(lambda: lambda D, T, m=_real(2), s=_pos(2): D.LogNormal(
+            T.tensor(m, dtype=T.float64, requires_grad=True), T.tensor(s))),
+    }
+    return b
+
+
+KL = _kl_builders()
+KL_PAIRS = sorted({(p.__name__, q.__name__) for p, q in torch.distributions.kl._KL_REGISTRY
+                   if p.__name__ in KL and q.__name__ in KL})
+
+
+def test_kl_registry_is_torchs():
+    from ndgrad.distributions.kl import _KL_REGISTRY
+
+    names = {(p.__name__, q.__name__) for p, q in _KL_REGISTRY}
+    assert names == {(p.__name__, q.__name__) for p, q in torch.distributions.kl._KL_REGISTRY}
+    assert len(KL_PAIRS) > 70
+
+
+@pytest.mark.parametrize("pair", KL_PAIRS, ids=lambda p: f"{p[0]}-{p[1]}")
+def test_kl_divergence(pair):
+    pn, qn = KL[pair[0]][0](ndgrad.distributions, ndgrad), KL[pair[1]][1](ndgrad.distributions,
+                                                                           ndgrad)
+    pt, qt = KL[pair[0]][0](torch.distributions, torch), KL[pair[1]][1](torch.distributions, torch)
+    a, b = both(lambda: ndgrad.distributions.kl_divergence(pn, qn),
+                lambda: torch.distributions.kl_divergence(pt, qt))
+    if b is None:
+        return
+    assert_close(a, b, 1e-6, "kl")
+    finite = torch.isfinite(b)
+    leaves_t, leaves_n = _leaves(pt) + _leaves(qt), _leaves(pn) + _leaves(qn)
+    if b.requires_grad and bool(finite.any()) and leaves_t:
+        gt = torch.autograd.grad(b[finite].sum(), leaves_t, allow_unused=True)
+        gn = ndgrad.autograd.grad(a[ndgrad.tensor(finite.numpy())].sum(), leaves_n,
+                                  allow_unused=True)
+        for x, y in zip(gn, gt):
+            if y is not None:
+                assert_close(x, y, 1e-6, "kl grad")
+
+
+def _leaves(d):
+    """The parameters a builder made (leaf tensors that require grad), in a fixed order."""
+    seen = []
+    for v in vars(d).values():
+        if isinstance(v, (torch.Tensor, ndgrad.Tensor)) and v.requires_grad and v.is_leaf:
+            seen.append(v)
+        elif hasattr(v, "__dict__") and not isinstance(v, (torch.Tensor, ndgrad.Tensor)):
+            seen.extend(_leaves(v) if isinstance(v, (torch.distributions.Distribution,
+                                                     ndgrad.distributions.Distribution)) else [])
+    return seen
+
+
+def test_kl_errors_and_register():
+    D = ndgrad.distributions
+    with pytest.raises(NotImplementedError):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.VonMises(ndgrad.tensor(0.0), ndgrad.tensor(1.0)))
+
+    class MyNormal(D.Normal):
+        pass
+
+    @D.register_kl(MyNormal, D.Normal)
+    def _kl(p, q):
+        return ndgrad.tensor(42.0)
+
+    assert D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(0.0, 1.0)).item() == 42.0
+
+
+# --- transforms ---------------------------------------------------------------------------------
+def _transforms(D, T):
+    t64 = lambda a: T.tensor(a, dtype=T.float64)  # noqa: E731
+    return {
+        "abs": (D.AbsTransform(), _real(4)),
+        "affine": (D.AffineTransform(t64([1.0, -2.0, 0.5]), t64([2.0, -0.5, 3.0])), _real(2, 3)),
+        "affine_event": (D.AffineTransform(0.5, t64([2.0, -0.5, 3.0]), event_dim=1),
+                         _real(2, 3)),
+        "exp": (D.ExpTransform(), _real(4)),
+        "sigmoid": (D.SigmoidTransform(), _real(4)),
+        "tanh": (D.TanhTransform(), _real(4)),
+        "softplus": (D.SoftplusTransform(), _real(4)),
+        "power": (D.PowerTransform(t64([0.5, 2.0, 3.0])), _pos(2, 3)),
+        "softmax": (D.SoftmaxTransform(), _real(2, 3)),
+        "stick_breaking": (D.StickBreakingTransform(), _real(2, 3)),
+        "reshape": (D.ReshapeTransform((2, 3), (6,)), _real(4, 2, 3)),
+        "lower_cholesky": (D.LowerCholeskyTransform(), _real(2, 3, 3)),
+        "corr_cholesky": (D.CorrCholeskyTransform(), _real(2, 3)),
+        "positive_definite": (D.PositiveDefiniteTransform(), _real(2, 3, 3)),
+        "compose": (D.ComposeTransform([D.ExpTransform(), D.AffineTransform(1.0, 2.0)]),
+                    _real(4)),
+        "independent": (D.IndependentTransform(D.ExpTransform(), 1), _real(2, 3)),
+        "cat": (D.CatTransform([D.ExpTransform(), D.identity_transform], dim=1,
+                               lengths=[2, 3]), _real(2, 5)),
+        "stack": (D.StackTransform([D.ExpTransform(), D.SigmoidTransform()], dim=1),
+                  _real(3, 2)),
+        "cdf": (D.CumulativeDistributionTransform(D.Normal(t64(0.5), t64(2.0))), _real(4)),
+        "identity": (D.identity_transform, _real(4)),
+        "inverse_sigmoid": (D.SigmoidTransform().inv, _unit(4)),
+    }
+
+
+TRANSFORMS = list(_transforms(torch.distributions, torch))
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_transform(name):
+    tn, x = _transforms(ndgrad.distributions, ndgrad)[name]
+    tt, _ = _transforms(torch.distributions, torch)[name]
+    assert _r(tn) == _r(tt)
+    assert _r(tn.domain) == _r(tt.domain) and _r(tn.codomain) == _r(tt.codomain)
+    assert tn.bijective == tt.bijective
+    xn = ndgrad.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    yn, yt = tn(xn), tt(xt)
+    assert_close(yn, yt, 1e-7, "forward")
+    assert tuple(tn.forward_shape(x.shape)) == tuple(tt.forward_shape(x.shape))
+    assert tuple(tn.inverse_shape(yt.shape)) == tuple(tt.inverse_shape(yt.shape))
+    a, b = both(lambda: tn.sign, lambda: tt.sign)
+    if b is not None:
+        assert_close(a, b, 0, "sign")
+    a, b = both(lambda: tn.inv(yn.detach()), lambda: tt.inv(yt.detach()))
+    if b is not None:
+        assert_close(a, b, 1e-6, "inverse")
+    cached = tn.with_cache(1)
+    assert cached.inv(cached(xn)) is xn  # cache_size=1 hands back the input, as torch's does
+    ln, lt = both(lambda: tn.log_abs_det_jacobian(xn, yn), lambda: tt.log_abs_det_jacobian(xt, yt))
+    if lt is not None:
+        assert_close(ln, lt, 1e-7, "log_abs_det_jacobian")
+        w = R.normal(size=tuple(yt.shape))
+        gt = torch.autograd.grad((yt * torch.tensor(w)).sum() + lt.sum(), xt)[0]
+        gn = ndgrad.autograd.grad((yn * ndgrad.tensor(w)).sum() + ln.sum(), xn)[0]
+        assert_close(gn, gt, 1e-7, "grad")
+    assert tn == tn and (tn.inv.inv is tn)
+
+
+CONSTRAINTS = ["real", "positive", "nonnegative", "simplex", "unit_interval", "lower_cholesky",
+               "positive_definite", "corr_cholesky", "real_vector", "greater_than", "less_than",
+               "interval", "half_open_interval", "greater_than_eq", "independent", "cat", "stack",
+               "lower_triangular", "positive_semidefinite"]
+
+
+def _constraint(C, T, name):
+    special = {
+        "greater_than": lambda: C.greater_than(T.tensor([1.0, -2.0], dtype=T.float64)),
+        "greater_than_eq": lambda: C.greater_than_eq(T.tensor([1.0, -2.0], dtype=T.float64)),
+        "less_than": lambda: C.less_than(3.0),
+        "interval": lambda: C.interval(T.tensor([-1.0, 0.0], dtype=T.float64), 2.0),
+        "half_open_interval": lambda: C.half_open_interval(-1.0, 2.0),
+        "independent": lambda: C.independent(C.positive, 1),
+        "cat": lambda: C.cat([C.positive, C.real], dim=-1, lengths=[1, 1]),
+        "stack": lambda: C.stack([C.positive, C.unit_interval], dim=-1),
+    }
+    return special[name]() if name in special else getattr(C, name)
+
+
+@pytest.mark.parametrize("name", CONSTRAINTS)
+def test_constraint_and_biject_to(name):
+    cn = _constraint(ndgrad.distributions.constraints, ndgrad, name)
+    ct = _constraint(torch.distributions.constraints, torch, name)
+    assert _r(cn) == _r(ct)
+    assert cn.is_discrete == ct.is_discrete and cn.event_dim == ct.event_dim
+    shape = {"lower_cholesky": (2, 3, 3), "positive_definite": (2, 3, 3), "cholesky": (2, 3, 3),
+             "lower_triangular": (2, 3, 3), "positive_semidefinite": (2, 3, 3),
+             "corr_cholesky": (2, 3, 3)}.get(name, (3, 2))
+    x = _real(*shape)
+    assert_close(cn.check(ndgrad.tensor(x)), ct.check(torch.tensor(x)), 0, "check")
+    for fn in ("biject_to", "transform_to"):
+        tn, tt = both(lambda: getattr(ndgrad.distributions, fn)(cn),
+                      lambda: getattr(torch.distributions, fn)(ct))
+        if tt is None:
+            continue
+        assert _r(tn) == _r(tt)
+        u = _real(*tt.inverse_shape(shape))
+        un, ut = ndgrad.tensor(u, requires_grad=True), torch.tensor(u, requires_grad=True)
+        yn, yt = tn(un), tt(ut)
+        assert_close(yn, yt, 1e-7, fn)
+        assert bool(cn.check(yn).all())
+        a, b = both(lambda: tn.log_abs_det_jacobian(un, yn),
+                    lambda: tt.log_abs_det_jacobian(ut, yt))
+        if b is not None:
+            assert_close(a, b, 1e-7, f"{fn} ladj")
+
+
+# --- argument validation ------------------------------------------------------------------------
+def _error(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001
+        return type(e), " ".join(str(e).replace("torch.", "ndgrad.").split())
+    return None
+
+
+INVALID = [
+    lambda D, T: D.Normal(T.tensor([0.0, 1.0]), T.tensor([1.0, -1.0])),
+    lambda D, T: D.Normal(0.0, 1.0).log_prob(1.0),
+    lambda D, T: D.Normal(T.zeros(3), T.ones(3)).log_prob(T.zeros(2)),
+    lambda D, T: D.Normal(T.zeros(3), T.ones(3)).log_prob(T.zeros(2, 4)),
+    lambda D, T: D.Exponential(T.ones(2)).log_prob(T.tensor([1.0, -1.0])),
+    lambda D, T: D.Bernoulli(T.tensor([0.2, 1.5])),
+    lambda D, T: D.Bernoulli(T.tensor([0.2, 0.5])).log_prob(T.tensor([0.0, 0.5])),
+    lambda D, T: D.Bernoulli(),
+    lambda D, T: D.Categorical(probs=T.ones(3) / 3, logits=T.zeros(3)),
+    lambda D, T: D.Categorical(probs=T.tensor(1.0)),
+    lambda D, T: D.Categorical(T.tensor([0.5, 0.5])).log_prob(T.tensor([2])),
+    lambda D, T: D.Dirichlet(T.tensor(1.0)),
+    lambda D, T: D.Dirichlet(T.ones(3)).log_prob(T.tensor([0.5, 0.2, 0.2])),
+    lambda D, T: D.Uniform(T.tensor([0.0]), T.tensor([-1.0])),
+    lambda D, T: D.MultivariateNormal(T.zeros(2)),
+    lambda D, T: D.MultivariateNormal(T.zeros(2), T.eye(2), scale_tril=T.eye(2)),
+    lambda D, T: D.MultivariateNormal(T.zeros(2), T.tensor([[1.0, 2.0], [2.0, 1.0]])),
+    lambda D, T: D.Independent(D.Normal(T.zeros(3), T.ones(3)), 2),
+    lambda D, T: D.MixtureSameFamily(D.Normal(0.0, 1.0), D.Normal(T.zeros(2), T.ones(2))),
+    lambda D, T: D.Binomial(T.tensor([2.0]), T.tensor([0.5])).log_prob(T.tensor([3.0])),
+    lambda D, T: D.Wishart(T.tensor(1.0), T.eye(3)),
+    lambda D, T: D.LKJCholesky(1),
+    lambda D, T: D.Normal(0.0, 1.0).expand((2,)).log_prob(T.zeros(3)),
+    lambda D, T: D.Poisson(T.tensor([-1.0])),
+    lambda D, T: D.Normal(0.0, 1.0).enumerate_support(),
+    lambda D, T: D.Geometric(T.tensor([0.0])),
+    lambda D, T: D.Normal("a", 1.0),
+    lambda D, T: D.TransformedDistribution(D.Normal(0.0, 1.0), [object()]),
+]
+
+
+@pytest.mark.parametrize("i", range(len(INVALID)))
+def test_validation_errors(i):
+    want = _error(lambda: INVALID[i](torch.distributions, torch))
+    got = _error(lambda: INVALID[i](ndgrad.distributions, ndgrad))
+    assert want is not None
+    assert got == want
+
+
+def test_validate_args_switch():
+    D = ndgrad.distributions
+    D.Normal(0.0, -1.0, validate_args=False)  # no check
+    try:
+        D.Distribution.set_default_validate_args(False)
+        D.Normal(0.0, -1.0).log_prob(ndgrad.tensor(0.0))
+    finally:
+        D.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError):
+        D.Distribution.set_default_validate_args(3)
+    with pytest.warns(FutureWarning):
+        assert tuple(D.Normal(0.0, 1.0).sample_n(3).shape) == (3,)
