@@ -445,7 +445,8 @@ class LuFactor(Op):
         k = min(m, n)
         L = tril(LU[..., :, :k], -1) + Tensor._make(xp.eye(m, k, dtype=LU._data.dtype), LU._device)
         P = Tensor._make(_lapack.permutation(xp, piv._data, m, LU._data.dtype), LU._device)
-        return _lu_backward(tril(g[..., :, :k], -1), triu(g[..., :k, :]), P, L, triu(LU[..., :k, :]))
+        U = triu(LU[..., :k, :])
+        return _lu_backward(tril(g[..., :, :k], -1), triu(g[..., :k, :]), P, L, U)
 
 
 def _lu_checks(name, A, pivot):
