@@ -1,7 +1,7 @@
 """Same as torch.distributions, ported from PyTorch's torch/distributions (BSD-3-Clause) onto
 ndgrad's tensor ops; samplers torch draws from its own C++ kernels are documented in ``_ops``."""
 
-from . import constraints, transforms
+from . import constraints, transforms  # noqa: F401  (torch.distributions.constraints)
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
@@ -47,8 +47,6 @@ from .uniform import Uniform
 from .von_mises import VonMises
 from .weibull import Weibull
 from .wishart import Wishart
-
-
 
 __all__ = [
     "Bernoulli",

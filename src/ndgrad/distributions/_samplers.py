@@ -37,13 +37,15 @@ def _tiny_clamp(arr: np.ndarray, ref: Tensor) -> np.ndarray:
 
 
 def _sample_gamma(alpha: Tensor) -> Tensor:
-    return _like(_tiny_clamp(_numpy_rng().standard_gamma(_to_numpy(alpha).astype(np.float64)),
-                             alpha), alpha)
+    return _like(
+        _tiny_clamp(_numpy_rng().standard_gamma(_to_numpy(alpha).astype(np.float64)), alpha), alpha
+    )
 
 
 def _sample_dirichlet(concentration: Tensor) -> Tensor:
-    gammas = _tiny_clamp(_numpy_rng().standard_gamma(_to_numpy(concentration).astype(np.float64)),
-                         concentration)
+    gammas = _tiny_clamp(
+        _numpy_rng().standard_gamma(_to_numpy(concentration).astype(np.float64)), concentration
+    )
     return _like(gammas / gammas.sum(-1, keepdims=True), concentration)
 
 
@@ -85,13 +87,19 @@ def _standard_gamma_grad(alpha: Tensor, x: Tensor) -> Tensor:
         series2 = series2 + numer / (denom * denom)
     pow_x_alpha = x.pow(alpha)
     gamma_pdf = x.pow(alpha - 1) * ndgrad.exp(-x)
-    gamma_cdf_alpha = (x.log() - ndgrad.digamma(alpha)) * pow_x_alpha * series1 - pow_x_alpha * series2
+    gamma_cdf_alpha = (
+        x.log() - ndgrad.digamma(alpha)
+    ) * pow_x_alpha * series1 - pow_x_alpha * series2
     small = -gamma_cdf_alpha / gamma_pdf
     small = ndgrad.where(ndgrad.isnan(small), 0.0, small)
     # Rice saddle point expansion for large alpha
     numer_1 = 1 + 24 * alpha * (1 + 12 * alpha)
-    numer_2 = (1440 * alpha * alpha + 6 * x * (53 - 120 * x) - 65 * x * x / alpha
-               + alpha * (107 + 3600 * x))
+    numer_2 = (
+        1440 * alpha * alpha
+        + 6 * x * (53 - 120 * x)
+        - 65 * x * x / alpha
+        + alpha * (107 + 3600 * x)
+    )
     centre = numer_1 * numer_2 / (1244160 * alpha * alpha * alpha * alpha)
     denom = (8 * alpha).sqrt()
     term2 = denom / (alpha - x)
@@ -112,12 +120,27 @@ def _standard_gamma_grad(alpha: Tensor, x: Tensor) -> Tensor:
 
 
 _GAMMA_UV = (
-    (0.16009398, -0.094634809, 0.025146376, -0.0030648343, 1, 0.32668115, 0.10406089,
-     0.0014179084),
-    (0.53487893, 0.1298071, 0.065735949, -0.0015649758, 0.16639465, 0.020070113, -0.0035938915,
-     -0.00058392623),
-    (0.040121004, -0.0065914022, -0.0026286047, -0.0013441777, 0.017050642, -0.0021309326,
-     0.00085092367, -1.5247877e-07),
+    (0.16009398, -0.094634809, 0.025146376, -0.0030648343, 1, 0.32668115, 0.10406089, 0.0014179084),
+    (
+        0.53487893,
+        0.1298071,
+        0.065735949,
+        -0.0015649758,
+        0.16639465,
+        0.020070113,
+        -0.0035938915,
+        -0.00058392623,
+    ),
+    (
+        0.040121004,
+        -0.0065914022,
+        -0.0026286047,
+        -0.0013441777,
+        0.017050642,
+        -0.0021309326,
+        0.00085092367,
+        -1.5247877e-07,
+    ),
 )
 
 
@@ -174,24 +197,34 @@ def _beta_grad_alpha_mid(x, alpha, beta):
     mean = alpha / total
     std = (alpha * beta / (total + 1)).sqrt() / total
     poly = 47 * x * beta**4 + alpha * (
-        (43 + 20 * (16 + 27 * beta) * x) * beta**3 + alpha * (
-            3 * (59 + 180 * beta - 90 * x) * beta**2 + alpha * (
-                (453 + 1620 * beta * (1 - x) - 455 * x) * beta + alpha * (
-                    8 * (1 - x) * (135 * beta - 11)))))
+        (43 + 20 * (16 + 27 * beta) * x) * beta**3
+        + alpha
+        * (
+            3 * (59 + 180 * beta - 90 * x) * beta**2
+            + alpha
+            * (
+                (453 + 1620 * beta * (1 - x) - 455 * x) * beta
+                + alpha * (8 * (1 - x) * (135 * beta - 11))
+            )
+        )
+    )
     prefactor_num = (1 + 12 * alpha) * (1 + 12 * beta) / (total * total)
     prefactor_den = 12960 * alpha**3 * beta**2 * (1 + 12 * total)
     centre = prefactor_num / (1 - x) * poly / prefactor_den
     prefactor = -x / (2 * alpha * beta / total).sqrt()
-    stirling = ((1 + 1 / (12 * alpha) + 1 / (288 * alpha * alpha))
-                * (1 + 1 / (12 * beta) + 1 / (288 * beta * beta))
-                / (1 + 1 / (12 * total) + 1 / (288 * total * total)))
+    stirling = (
+        (1 + 1 / (12 * alpha) + 1 / (288 * alpha * alpha))
+        * (1 + 1 / (12 * beta) + 1 / (288 * beta * beta))
+        / (1 + 1 / (12 * total) + 1 / (288 * total * total))
+    )
     term1_num = 2 * alpha * alpha * (x - 1) + alpha * beta * (x - 1) - x * beta * beta
     axbx = alpha * (x - 1) + beta * x
     term1 = term1_num / ((2 * alpha / beta).sqrt() * total.pow(1.5) * axbx * axbx)
     term2 = 0.5 * (alpha / (total * x)).log()
     term3 = (8 * alpha * beta / total).sqrt() / (beta * x + alpha * (x - 1))
-    term4 = (beta * (beta / (total * (1 - x))).log()
-             + alpha * (alpha / (total * x)).log()).pow(-1.5)
+    term4 = (beta * (beta / (total * (1 - x))).log() + alpha * (alpha / (total * x)).log()).pow(
+        -1.5
+    )
     tails = stirling * prefactor * (term1 + term2 * (term3 + ndgrad.where(x < mean, term4, -term4)))
     return ndgrad.where((mean - 0.1 * std <= x) & (x <= mean + 0.1 * std), centre, tails)
 
@@ -216,31 +249,48 @@ def dirichlet_grad(x: Tensor, alpha: Tensor, total: Tensor) -> Tensor:
     approx = x * (ndgrad.digamma(total) - ndgrad.digamma(alpha)) / beta
     out = pq[0] / pq[1] * approx
     out = ndgrad.where((alpha > 6) & (beta > 6), _beta_grad_alpha_mid(x, alpha, beta), out)
-    out = ndgrad.where((x >= 0.5) & (boundary < 0.75), -_beta_grad_beta_small(1 - x, beta, alpha),
-                       out)
+    out = ndgrad.where(
+        (x >= 0.5) & (boundary < 0.75), -_beta_grad_beta_small(1 - x, beta, alpha), out
+    )
     out = ndgrad.where((x <= 0.5) & (boundary < 2.5), _beta_grad_alpha_small(x, alpha, beta), out)
     return out.to(dt)
 
 
 _DIRICHLET_C = (
-    (((1.003668233, -0.01061107488, -0.0657888334, 0.01201642863),
-      (0.6336835991, -0.3557432599, 0.05486251648, -0.001465281033),
-      (-0.03276231906, 0.004474107445, 0.002429354597, -0.0001557569013)),
-     ((0.221950385, -0.3187676331, 0.01799915743, 0.01074823814),
-      (-0.2951249643, 0.06219954479, 0.01535556598, 0.001550077057),
-      (0.02155310298, 0.004170831599, 0.001292462449, 6.976601077e-05)),
-     ((-0.05980841433, 0.008441916499, 0.01085618172, 0.002319392565),
-      (0.02911413504, 0.01400243777, -0.002721828457, 0.000751041181),
-      (0.005900514878, -0.001936558688, -9.495446725e-06, 5.385558597e-05))),
-    (((1, -0.02924021934, -0.04438342661, 0.007285809825),
-      (0.6357567472, -0.3473456711, 0.05454656494, -0.002407477521),
-      (-0.03301322327, 0.004845219414, 0.00231480583, -0.0002307248149)),
-     ((0.5925320577, -0.1757678135, 0.01505928619, 0.000564515273),
-      (0.1014815858, -0.06589186703, 0.01272886114, -0.0007316646956),
-      (-0.007258481865, 0.001096195486, 0.0003934994223, -4.12701925e-05)),
-     ((0.06469649321, -0.0236701437, 0.002902096474, -5.896963079e-05),
-      (0.001925008108, -0.002869809258, 0.0008000589141, -6.063713228e-05),
-      (-0.0003477407336, 6.959756487e-05, 1.097287507e-05, -1.650964693e-06))),
+    (
+        (
+            (1.003668233, -0.01061107488, -0.0657888334, 0.01201642863),
+            (0.6336835991, -0.3557432599, 0.05486251648, -0.001465281033),
+            (-0.03276231906, 0.004474107445, 0.002429354597, -0.0001557569013),
+        ),
+        (
+            (0.221950385, -0.3187676331, 0.01799915743, 0.01074823814),
+            (-0.2951249643, 0.06219954479, 0.01535556598, 0.001550077057),
+            (0.02155310298, 0.004170831599, 0.001292462449, 6.976601077e-05),
+        ),
+        (
+            (-0.05980841433, 0.008441916499, 0.01085618172, 0.002319392565),
+            (0.02911413504, 0.01400243777, -0.002721828457, 0.000751041181),
+            (0.005900514878, -0.001936558688, -9.495446725e-06, 5.385558597e-05),
+        ),
+    ),
+    (
+        (
+            (1, -0.02924021934, -0.04438342661, 0.007285809825),
+            (0.6357567472, -0.3473456711, 0.05454656494, -0.002407477521),
+            (-0.03301322327, 0.004845219414, 0.00231480583, -0.0002307248149),
+        ),
+        (
+            (0.5925320577, -0.1757678135, 0.01505928619, 0.000564515273),
+            (0.1014815858, -0.06589186703, 0.01272886114, -0.0007316646956),
+            (-0.007258481865, 0.001096195486, 0.0003934994223, -4.12701925e-05),
+        ),
+        (
+            (0.06469649321, -0.0236701437, 0.002902096474, -5.896963079e-05),
+            (0.001925008108, -0.002869809258, 0.0008000589141, -6.063713228e-05),
+            (-0.0003477407336, 6.959756487e-05, 1.097287507e-05, -1.650964693e-06),
+        ),
+    ),
 )
 
 

@@ -1,25 +1,27 @@
 from __future__ import annotations
 
-import ndgrad
 from math import nan
+
+import ndgrad
 from ndgrad import Tensor
+from ndgrad.nn.functional import binary_cross_entropy_with_logits
+
 from . import constraints
 from .exp_family import ExponentialFamily
 from .utils import (
+    Number,
+    _Number,
     broadcast_all,
     lazy_property,
     logits_to_probs,
     probs_to_logits,
 )
-from ndgrad.nn.functional import binary_cross_entropy_with_logits
-from .utils import _Number, _size, Number
-
 
 __all__ = ["Bernoulli"]
 
 
 class Bernoulli(ExponentialFamily):
-    """Creates a Bernoulli distribution parameterized by :attr:probs or :attr:logits (but not both)."""
+    """Same as torch.distributions.Bernoulli."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
@@ -33,9 +35,7 @@ class Bernoulli(ExponentialFamily):
         validate_args: bool | None = None,
     ) -> None:
         if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
         if probs is not None:
             is_scalar = isinstance(probs, _Number)
             (self.probs,) = broadcast_all(probs)
@@ -105,9 +105,7 @@ class Bernoulli(ExponentialFamily):
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):
-        return binary_cross_entropy_with_logits(
-            self.logits, self.probs, reduction="none"
-        )
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand=True):
         values = ndgrad.arange(2, dtype=self._param.dtype, device=self._param.device)

@@ -2,18 +2,17 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .dirichlet import Dirichlet
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _Number, _size, broadcast_all
 
 __all__ = ["Beta"]
 
 
 class Beta(ExponentialFamily):
-    """Beta distribution parameterized by :attr:concentration1 and :attr:concentration0."""
+    """Same as torch.distributions.Beta."""
 
     arg_constraints = {
         "concentration1": constraints.positive,
@@ -33,15 +32,9 @@ class Beta(ExponentialFamily):
                 [float(concentration1), float(concentration0)]
             )
         else:
-            concentration1, concentration0 = broadcast_all(
-                concentration1, concentration0
-            )
-            concentration1_concentration0 = ndgrad.stack(
-                [concentration1, concentration0], -1
-            )
-        self._dirichlet = Dirichlet(
-            concentration1_concentration0, validate_args=validate_args
-        )
+            concentration1, concentration0 = broadcast_all(concentration1, concentration0)
+            concentration1_concentration0 = ndgrad.stack([concentration1, concentration0], -1)
+        self._dirichlet = Dirichlet(concentration1_concentration0, validate_args=validate_args)
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import _samplers, constraints
 from .distribution import Distribution
 from .utils import (
@@ -10,7 +11,6 @@ from .utils import (
     logits_to_probs,
     probs_to_logits,
 )
-
 
 __all__ = ["Binomial"]
 
@@ -21,7 +21,7 @@ def _clamp_by_zero(x):
 
 
 class Binomial(Distribution):
-    """Creates a Binomial distribution parameterized by :attr:total_count and either :attr:probs or :attr:logits (but not both)."""
+    """Same as torch.distributions.Binomial."""
 
     arg_constraints = {
         "total_count": constraints.nonnegative_integer,
@@ -38,9 +38,7 @@ class Binomial(Distribution):
         validate_args: bool | None = None,
     ) -> None:
         if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
         if probs is not None:
             (
                 self.total_count,
@@ -108,9 +106,7 @@ class Binomial(Distribution):
     def sample(self, sample_shape=ndgrad.Size()):
         shape = self._extended_shape(sample_shape)
         with ndgrad.no_grad():
-            return _samplers.binomial(
-                self.total_count.expand(shape), self.probs.expand(shape)
-            )
+            return _samplers.binomial(self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:
@@ -128,16 +124,12 @@ class Binomial(Distribution):
             + self.total_count * ndgrad.log1p(ndgrad.exp(-ndgrad.abs(self.logits)))
             - log_factorial_n
         )
-        return (
-            value * self.logits - log_factorial_k - log_factorial_nmk - normalize_term
-        )
+        return value * self.logits - log_factorial_k - log_factorial_nmk - normalize_term
 
     def entropy(self):
         total_count = int(self.total_count.max())
         if not self.total_count.min() == total_count:
-            raise NotImplementedError(
-                "Inhomogeneous total count not supported by `entropy`."
-            )
+            raise NotImplementedError("Inhomogeneous total count not supported by `entropy`.")
 
         log_prob = self.log_prob(self.enumerate_support(False))
         return -(ndgrad.exp(log_prob) * log_prob).sum(0)
@@ -148,9 +140,7 @@ class Binomial(Distribution):
             raise NotImplementedError(
                 "Inhomogeneous total count not supported by `enumerate_support`."
             )
-        values = ndgrad.arange(
-            1 + total_count, dtype=self._param.dtype, device=self._param.device
-        )
+        values = ndgrad.arange(1 + total_count, dtype=self._param.dtype, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1,) + self._batch_shape)

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
-import ndgrad
 from math import nan
+
+import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .distribution import Distribution
 from .utils import lazy_property, logits_to_probs, probs_to_logits
-
 
 __all__ = ["Categorical"]
 
 
 class Categorical(Distribution):
-    """Creates a categorical distribution parameterized by either :attr:probs or :attr:logits (but not both)."""
+    """Same as torch.distributions.Categorical."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
@@ -24,9 +25,7 @@ class Categorical(Distribution):
         validate_args: bool | None = None,
     ) -> None:
         if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
         if probs is not None:
             if probs.dim() < 1:
                 raise ValueError("`probs` parameter must be at least one-dimensional.")
@@ -40,9 +39,7 @@ class Categorical(Distribution):
             self.logits = logits - logits.logsumexp(dim=-1, keepdim=True)
         self._param = self.probs if probs is not None else self.logits
         self._num_events = self._param.size()[-1]
-        batch_shape = (
-            self._param.size()[:-1] if self._param.ndimension() > 1 else ndgrad.Size()
-        )
+        batch_shape = self._param.size()[:-1] if self._param.ndimension() > 1 else ndgrad.Size()
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
 import math
+from math import inf, nan
 
 import ndgrad
-from math import inf, nan
 from ndgrad import Tensor
+
 from . import _samplers, constraints
 from .distribution import Distribution
-from .utils import broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _Number, _size, broadcast_all
 
 __all__ = ["Cauchy"]
 
 
 class Cauchy(Distribution):
-    """Samples from a Cauchy (Lorentz) distribution."""
+    """Same as torch.distributions.Cauchy."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -68,9 +67,7 @@ class Cauchy(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return (
-            -math.log(math.pi)
-            - self.scale.log()
-            - (((value - self.loc) / self.scale) ** 2).log1p()
+            -math.log(math.pi) - self.scale.log() - (((value - self.loc) / self.scale) ** 2).log1p()
         )
 
     def cdf(self, value):

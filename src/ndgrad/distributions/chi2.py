@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from ndgrad import Tensor
+
 from . import constraints
 from .gamma import Gamma
-
 
 __all__ = ["Chi2"]
 
 
 class Chi2(Gamma):
-    """Creates a Chi-squared distribution parameterized by shape parameter :attr:df."""
+    """Same as torch.distributions.Chi2."""
 
     arg_constraints = {"df": constraints.positive}
 

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 from . import constraints, transforms
-from .utils import _Number, _size, Number
-
+from .utils import _Number
 
 __all__ = [
     "ConstraintRegistry",
@@ -12,7 +11,7 @@ __all__ = [
 
 
 class ConstraintRegistry:
-    """Registry to link constraints to transforms."""
+    """Same as torch.distributions.ConstraintRegistry."""
 
     def __init__(self):
         self._registry = {}
@@ -28,11 +27,10 @@ class ConstraintRegistry:
         if isinstance(constraint, constraints.Constraint):
             constraint = type(constraint)
 
-        if not isinstance(constraint, type) or not issubclass(
-            constraint, constraints.Constraint
-        ):
+        if not isinstance(constraint, type) or not issubclass(constraint, constraints.Constraint):
             raise TypeError(
-                f"Expected constraint to be either a Constraint subclass or instance, but got {constraint}"
+                "Expected constraint to be either a Constraint subclass or instance, but got "
+                f"{constraint}"
             )
 
         self._registry[constraint] = factory
@@ -68,17 +66,13 @@ def _transform_to_real(constraint):
 @biject_to.register(constraints.independent)
 def _biject_to_independent(constraint):
     base_transform = biject_to(constraint.base_constraint)
-    return transforms.IndependentTransform(
-        base_transform, constraint.reinterpreted_batch_ndims
-    )
+    return transforms.IndependentTransform(base_transform, constraint.reinterpreted_batch_ndims)
 
 
 @transform_to.register(constraints.independent)
 def _transform_to_independent(constraint):
     base_transform = transform_to(constraint.base_constraint)
-    return transforms.IndependentTransform(
-        base_transform, constraint.reinterpreted_batch_ndims
-    )
+    return transforms.IndependentTransform(base_transform, constraint.reinterpreted_batch_ndims)
 
 
 @biject_to.register(constraints.positive)
@@ -119,12 +113,8 @@ def _transform_to_less_than(constraint):
 @transform_to.register(constraints.half_open_interval)
 def _transform_to_interval(constraint):
     # Handle the special case of the unit interval.
-    lower_is_0 = (
-        isinstance(constraint.lower_bound, _Number) and constraint.lower_bound == 0
-    )
-    upper_is_1 = (
-        isinstance(constraint.upper_bound, _Number) and constraint.upper_bound == 1
-    )
+    lower_is_0 = isinstance(constraint.lower_bound, _Number) and constraint.lower_bound == 0
+    upper_is_1 = isinstance(constraint.upper_bound, _Number) and constraint.upper_bound == 1
     if lower_is_0 and upper_is_1:
         return transforms.SigmoidTransform()
 
@@ -179,13 +169,9 @@ def _transform_to_cat(constraint):
 
 @biject_to.register(constraints.stack)
 def _biject_to_stack(constraint):
-    return transforms.StackTransform(
-        [biject_to(c) for c in constraint.cseq], constraint.dim
-    )
+    return transforms.StackTransform([biject_to(c) for c in constraint.cseq], constraint.dim)
 
 
 @transform_to.register(constraints.stack)
 def _transform_to_stack(constraint):
-    return transforms.StackTransform(
-        [transform_to(c) for c in constraint.cseq], constraint.dim
-    )
+    return transforms.StackTransform([transform_to(c) for c in constraint.cseq], constraint.dim)

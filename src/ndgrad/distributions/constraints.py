@@ -1,45 +1,11 @@
+"""Same as torch.distributions.constraints."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-
-r"""
-The following constraints are implemented:
-
-- ``constraints.boolean``
-- ``constraints.cat``
-- ``constraints.corr_cholesky``
-- ``constraints.dependent``
-- ``constraints.greater_than(lower_bound)``
-- ``constraints.greater_than_eq(lower_bound)``
-- ``constraints.independent(constraint, reinterpreted_batch_ndims)``
-- ``constraints.integer_interval(lower_bound, upper_bound)``
-- ``constraints.interval(lower_bound, upper_bound)``
-- ``constraints.less_than(upper_bound)``
-- ``constraints.lower_cholesky``
-- ``constraints.lower_triangular``
-- ``constraints.MixtureSameFamilyConstraint(base_constraint)``
-- ``constraints.multinomial``
-- ``constraints.nonnegative``
-- ``constraints.nonnegative_integer``
-- ``constraints.one_hot``
-- ``constraints.positive_integer``
-- ``constraints.positive``
-- ``constraints.positive_semidefinite``
-- ``constraints.positive_definite``
-- ``constraints.real_vector``
-- ``constraints.real``
-- ``constraints.simplex``
-- ``constraints.symmetric``
-- ``constraints.stack``
-- ``constraints.square``
-- ``constraints.symmetric``
-- ``constraints.unit_interval``
-"""
-
 import ndgrad
-
 
 __all__ = [
     "Constraint",
@@ -78,13 +44,12 @@ __all__ = [
 
 
 class Constraint:
-    """Abstract base class for constraints."""
+    """Same as torch.distributions.constraints.Constraint."""
 
     is_discrete = False  # Default to continuous.
     event_dim = 0  # Default to univariate.
 
     def check(self, value):
-        """Returns a byte tensor of sample_shape + batch_shape indicating whether each event in value satisfies this constraint."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -129,8 +94,6 @@ def is_dependent(constraint):
 
 
 class _DependentProperty(property, _Dependent):
-    """Decorator that extends @property to act like a Dependent constraint when called on a class and act like a property when called on an object."""
-
     def __init__(
         self,
         fn: Callable[..., Any] | None = None,
@@ -144,14 +107,10 @@ class _DependentProperty(property, _Dependent):
 
     def __call__(self, fn: Callable[..., Any]) -> "_DependentProperty":
         """Support for syntax to customize static attributes::"""
-        return _DependentProperty(
-            fn, is_discrete=self._is_discrete, event_dim=self._event_dim
-        )
+        return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
 
 
 class _IndependentConstraint(Constraint):
-    """Wraps a constraint by aggregating over reinterpreted_batch_ndims-many dims in check, so that an event is valid only if all its independent entries are valid."""
-
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
         if not isinstance(base_constraint, Constraint):
             raise AssertionError(
@@ -159,7 +118,8 @@ class _IndependentConstraint(Constraint):
             )
         if not isinstance(reinterpreted_batch_ndims, int):
             raise AssertionError(
-                f"reinterpreted_batch_ndims must be an int, got {type(reinterpreted_batch_ndims).__name__}"
+                "reinterpreted_batch_ndims must be an int, got "
+                f"{type(reinterpreted_batch_ndims).__name__}"
             )
         if reinterpreted_batch_ndims < 0:
             raise AssertionError(
@@ -181,9 +141,7 @@ class _IndependentConstraint(Constraint):
         result = self.base_constraint.check(value)
         if result.dim() < self.reinterpreted_batch_ndims:
             expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
-            raise ValueError(
-                f"Expected value.dim() >= {expected} but got {value.dim()}"
-            )
+            raise ValueError(f"Expected value.dim() >= {expected} but got {value.dim()}")
         result = result.reshape(
             result.shape[: result.dim() - self.reinterpreted_batch_ndims] + (-1,)
         )
@@ -191,11 +149,12 @@ class _IndependentConstraint(Constraint):
         return result
 
     def __repr__(self):
-        return f"{self.__class__.__name__[1:]}({repr(self.base_constraint)}, {self.reinterpreted_batch_ndims})"
+        name = self.__class__.__name__[1:]
+        return f"{name}({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
 
 
 class MixtureSameFamilyConstraint(Constraint):
-    """Constraint for the MixtureSameFamily distribution that adds back the rightmost batch dimension before performing the validity check with the component distribution constraint."""
+    """Same as torch.distributions.constraints.MixtureSameFamilyConstraint."""
 
     def __init__(self, base_constraint):
         if not isinstance(base_constraint, Constraint):
@@ -214,13 +173,10 @@ class MixtureSameFamilyConstraint(Constraint):
         return self.base_constraint.event_dim
 
     def check(self, value):
-        """Check validity of value as a possible outcome of sampling the MixtureSameFamily distribution."""
         unsqueezed_value = value.unsqueeze(-1 - self.event_dim)
         result = self.base_constraint.check(unsqueezed_value)
         if value.dim() < self.event_dim:
-            raise ValueError(
-                f"Expected value.dim() >= {self.event_dim} but got {value.dim()}"
-            )
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
         num_dim_to_keep = value.dim() - self.event_dim
         result = result.reshape(result.shape[:num_dim_to_keep] + (-1,))
         result = result.all(-1)
@@ -262,15 +218,11 @@ class _IntegerInterval(Constraint):
         super().__init__()
 
     def check(self, value):
-        return (
-            (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
-        )
+        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
         fmt_string = self.__class__.__name__[1:]
-        fmt_string += (
-            f"(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
-        )
+        fmt_string += f"(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
         return fmt_string
 
 
@@ -378,9 +330,7 @@ class _Interval(Constraint):
 
     def __repr__(self):
         fmt_string = self.__class__.__name__[1:]
-        fmt_string += (
-            f"(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
-        )
+        fmt_string += f"(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
         return fmt_string
 
 
@@ -397,9 +347,7 @@ class _HalfOpenInterval(Constraint):
 
     def __repr__(self):
         fmt_string = self.__class__.__name__[1:]
-        fmt_string += (
-            f"(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
-        )
+        fmt_string += f"(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
         return fmt_string
 
 
@@ -442,17 +390,13 @@ class _LowerCholesky(Constraint):
 
     def check(self, value):
         value_tril = value.tril()
-        lower_triangular = (
-            (value_tril == value).view(value.shape[:-2] + (-1,)).min(-1)[0]
-        )
+        lower_triangular = (value_tril == value).view(value.shape[:-2] + (-1,)).min(-1)[0]
 
         positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).min(-1)[0]
         return lower_triangular & positive_diagonal
 
 
 class _CorrCholesky(Constraint):
-    """Constrain to lower-triangular square matrices with positive diagonals and each row vector being of unit length."""
-
     event_dim = 2
 
     def check(self, value):
@@ -509,8 +453,6 @@ class _PositiveDefinite(_Symmetric):
 
 
 class _Cat(Constraint):
-    """Constraint functor that applies a sequence of constraints cseq at the submatrices at dimension dim, each of size lengths[dim], in a way compatible with ndgrad.cat."""
-
     def __init__(self, cseq, dim=0, lengths=None):
         if not all(isinstance(c, Constraint) for c in cseq):
             raise AssertionError("All elements of cseq must be Constraint instances")
@@ -548,8 +490,6 @@ class _Cat(Constraint):
 
 
 class _Stack(Constraint):
-    """Constraint functor that applies a sequence of constraints cseq at the submatrices at dimension dim, in a way compatible with ndgrad.stack."""
-
     def __init__(self, cseq, dim=0):
         if not all(isinstance(c, Constraint) for c in cseq):
             raise AssertionError("All elements of cseq must be Constraint instances")
@@ -574,9 +514,7 @@ class _Stack(Constraint):
                 f"dim {self.dim} out of range for value with {value.dim()} dimensions"
             )
         vs = [value.select(self.dim, i) for i in range(value.size(self.dim))]
-        return ndgrad.stack(
-            [constr.check(v) for v, constr in zip(vs, self.cseq)], self.dim
-        )
+        return ndgrad.stack([constr.check(v) for v, constr in zip(vs, self.cseq)], self.dim)
 
 
 # Public interface.

@@ -4,24 +4,26 @@ import math
 
 import ndgrad
 from ndgrad import Tensor
+from ndgrad.nn.functional import binary_cross_entropy_with_logits
+
 from . import constraints
 from .exp_family import ExponentialFamily
 from .utils import (
+    Number,
+    _Number,
+    _size,
     broadcast_all,
     clamp_probs,
     lazy_property,
     logits_to_probs,
     probs_to_logits,
 )
-from ndgrad.nn.functional import binary_cross_entropy_with_logits
-from .utils import _Number, _size, Number
-
 
 __all__ = ["ContinuousBernoulli"]
 
 
 class ContinuousBernoulli(ExponentialFamily):
-    """Creates a continuous Bernoulli distribution parameterized by :attr:probs or :attr:logits (but not both)."""
+    """Same as torch.distributions.ContinuousBernoulli."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
@@ -36,9 +38,7 @@ class ContinuousBernoulli(ExponentialFamily):
         validate_args: bool | None = None,
     ) -> None:
         if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
         if probs is not None:
             is_scalar = isinstance(probs, _Number)
             (self.probs,) = broadcast_all(probs)
@@ -186,10 +186,7 @@ class ContinuousBernoulli(ExponentialFamily):
         cut_probs = self._cut_probs()
         return ndgrad.where(
             self._outside_unstable_region(),
-            (
-                ndgrad.log1p(-cut_probs + value * (2.0 * cut_probs - 1.0))
-                - ndgrad.log1p(-cut_probs)
-            )
+            (ndgrad.log1p(-cut_probs + value * (2.0 * cut_probs - 1.0)) - ndgrad.log1p(-cut_probs))
             / (ndgrad.log(cut_probs) - ndgrad.log1p(-cut_probs)),
             value,
         )
@@ -197,11 +194,7 @@ class ContinuousBernoulli(ExponentialFamily):
     def entropy(self):
         log_probs0 = ndgrad.log1p(-self.probs)
         log_probs1 = ndgrad.log(self.probs)
-        return (
-            self.mean * (log_probs0 - log_probs1)
-            - self._cont_bern_log_norm()
-            - log_probs0
-        )
+        return self.mean * (log_probs0 - log_probs1) - self._cont_bern_log_norm() - log_probs0
 
     @property
     def _natural_params(self) -> tuple[Tensor]:
@@ -212,11 +205,9 @@ class ContinuousBernoulli(ExponentialFamily):
         out_unst_reg = ndgrad.max(
             ndgrad.le(x, self._lims[0] - 0.5), ndgrad.gt(x, self._lims[1] - 0.5)
         )
-        cut_nat_params = ndgrad.where(
-            out_unst_reg, x, (self._lims[0] - 0.5) * ndgrad.ones_like(x)
+        cut_nat_params = ndgrad.where(out_unst_reg, x, (self._lims[0] - 0.5) * ndgrad.ones_like(x))
+        log_norm = ndgrad.log(ndgrad.abs(ndgrad.expm1(cut_nat_params))) - ndgrad.log(
+            ndgrad.abs(cut_nat_params)
         )
-        log_norm = ndgrad.log(
-            ndgrad.abs(ndgrad.expm1(cut_nat_params))
-        ) - ndgrad.log(ndgrad.abs(cut_nat_params))
         taylor = 0.5 * x + ndgrad.pow(x, 2) / 24.0 - ndgrad.pow(x, 4) / 2880.0
         return ndgrad.where(out_unst_reg, log_norm, taylor)

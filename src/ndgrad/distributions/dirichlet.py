@@ -2,20 +2,18 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import _samplers, constraints
 from .exp_family import ExponentialFamily
-from .utils import _Number, _size, Number
-
+from .utils import _size
 
 __all__ = ["Dirichlet"]
 
 
 class Dirichlet(ExponentialFamily):
-    """Creates a Dirichlet distribution parameterized by concentration :attr:concentration."""
+    """Same as torch.distributions.Dirichlet."""
 
-    arg_constraints = {
-        "concentration": constraints.independent(constraints.positive, 1)
-    }
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
 
@@ -25,9 +23,7 @@ class Dirichlet(ExponentialFamily):
         validate_args: bool | None = None,
     ) -> None:
         if concentration.dim() < 1:
-            raise ValueError(
-                "`concentration` parameter must be at least one-dimensional."
-            )
+            raise ValueError("`concentration` parameter must be at least one-dimensional.")
         self.concentration = concentration
         batch_shape, event_shape = concentration.shape[:-1], concentration.shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
@@ -36,9 +32,7 @@ class Dirichlet(ExponentialFamily):
         new = self._get_checked_instance(Dirichlet, _instance)
         batch_shape = ndgrad.Size(batch_shape)
         new.concentration = self.concentration.expand(batch_shape + self.event_shape)
-        super(Dirichlet, new).__init__(
-            batch_shape, self.event_shape, validate_args=False
-        )
+        super(Dirichlet, new).__init__(batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
 
@@ -73,11 +67,7 @@ class Dirichlet(ExponentialFamily):
     @property
     def variance(self) -> Tensor:
         con0 = self.concentration.sum(-1, True)
-        return (
-            self.concentration
-            * (con0 - self.concentration)
-            / (con0.pow(2) * (con0 + 1))
-        )
+        return self.concentration * (con0 - self.concentration) / (con0.pow(2) * (con0 + 1))
 
     def entropy(self):
         k = self.concentration.size(-1)

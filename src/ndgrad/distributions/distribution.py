@@ -4,16 +4,15 @@ import warnings
 
 import ndgrad
 from ndgrad import Tensor
-from . import constraints
-from .utils import lazy_property
-from .utils import _Number, _size, Number
 
+from . import constraints
+from .utils import _size, lazy_property
 
 __all__ = ["Distribution"]
 
 
 class Distribution:
-    """Distribution is the abstract base class for probability distributions."""
+    """Same as torch.distributions.Distribution."""
 
     has_rsample = False
     has_enumerate_support = False
@@ -67,7 +66,6 @@ class Distribution:
         super().__init__()
 
     def expand(self, batch_shape: _size, _instance=None):
-        """Returns a new distribution instance (or populates an existing instance provided by a derived class) with batch dimensions expanded to batch_shape."""
         raise NotImplementedError
 
     @property
@@ -82,7 +80,6 @@ class Distribution:
 
     @property
     def arg_constraints(self) -> dict[str, constraints.Constraint]:
-        """Returns a dictionary from argument names to constraints.Constraint objects that should be satisfied by each argument of this distribution."""
         raise NotImplementedError
 
     @property
@@ -111,18 +108,19 @@ class Distribution:
         return self.variance.sqrt()
 
     def sample(self, sample_shape: _size = ndgrad.Size()) -> Tensor:
-        """Generates a sample_shape shaped sample or sample_shape shaped batch of samples if the distribution parameters are batched."""
         with ndgrad.no_grad():
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape: _size = ndgrad.Size()) -> Tensor:
-        """Generates a sample_shape shaped reparameterized sample or sample_shape shaped batch of reparameterized samples if the distribution parameters are batched."""
         raise NotImplementedError
 
     def sample_n(self, n: int) -> Tensor:
         """Deprecated: sample((n,))."""
-        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.",
-                      FutureWarning, stacklevel=2)
+        warnings.warn(
+            "`sample_n(n)` will be deprecated. Use `sample((n,))` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
         return self.sample(ndgrad.Size((n,)))
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -163,7 +161,8 @@ class Distribution:
         event_dim_start = len(value.size()) - len(self._event_shape)
         if value.size()[event_dim_start:] != self._event_shape:
             raise ValueError(
-                f"The right-most size of value must match event_shape: {value.size()} vs {self._event_shape}."
+                f"The right-most size of value must match event_shape: {value.size()} vs "
+                f"{self._event_shape}."
             )
 
         actual_shape = value.size()
@@ -171,7 +170,8 @@ class Distribution:
         for i, j in zip(reversed(actual_shape), reversed(expected_shape)):
             if i != 1 and j != 1 and i != j:
                 raise ValueError(
-                    f"Value is not broadcastable with batch_shape+event_shape: {actual_shape} vs {expected_shape}."
+                    f"Value is not broadcastable with batch_shape+event_shape: {actual_shape} vs "
+                    f"{expected_shape}."
                 )
         try:
             support = self.support
@@ -198,17 +198,15 @@ class Distribution:
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:
             raise NotImplementedError(
-                f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom __init__ method "
-                "must also define a custom .expand() method."
+                f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom "
+                "__init__ method must also define a custom .expand() method."
             )
         return self.__new__(type(self)) if _instance is None else _instance
 
     def __repr__(self) -> str:
         param_names = [k for k in self.arg_constraints if k in self.__dict__]
+        values = [self.__dict__[p] for p in param_names]
         args_string = ", ".join(
-            [
-                f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
-                for p in param_names
-            ]
+            f"{p}: {v if v.numel() == 1 else v.size()}" for p, v in zip(param_names, values)
         )
         return self.__class__.__name__ + "(" + args_string + ")"

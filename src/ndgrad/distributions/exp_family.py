@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
-from .distribution import Distribution
 
+from .distribution import Distribution
 
 __all__ = ["ExponentialFamily"]
 
 
 class ExponentialFamily(Distribution):
-    """ExponentialFamily is the abstract base class for probability distributions belonging to an exponential family, whose probability mass/density function has the form is defined below"""
+    """Same as torch.distributions.ExponentialFamily."""
 
     @property
     def _natural_params(self) -> tuple[Tensor, ...]:

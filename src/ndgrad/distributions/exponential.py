@@ -2,17 +2,16 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _Number, _size, broadcast_all
 
 __all__ = ["Exponential"]
 
 
 class Exponential(ExponentialFamily):
-    """Creates a Exponential distribution parameterized by :attr:rate."""
+    """Same as torch.distributions.Exponential."""
 
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative

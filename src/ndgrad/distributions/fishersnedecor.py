@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-import ndgrad
 from math import nan
+
+import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _Number, _size, broadcast_all
 
 __all__ = ["FisherSnedecor"]
 
 
 class FisherSnedecor(Distribution):
-    """Creates a Fisher-Snedecor distribution parameterized by :attr:df1 and :attr:df2."""
+    """Same as torch.distributions.FisherSnedecor."""
 
     arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
     support = constraints.positive
@@ -63,12 +63,7 @@ class FisherSnedecor(Distribution):
     def variance(self) -> Tensor:
         df2 = self.df2.clone(memory_format=ndgrad.contiguous_format)
         df2[df2 <= 4] = nan
-        return (
-            2
-            * df2.pow(2)
-            * (self.df1 + df2 - 2)
-            / (self.df1 * (df2 - 2).pow(2) * (df2 - 4))
-        )
+        return 2 * df2.pow(2) * (self.df1 + df2 - 2) / (self.df1 * (df2 - 2).pow(2) * (df2 - 4))
 
     def rsample(self, sample_shape: _size = ndgrad.Size(())) -> Tensor:
         shape = self._extended_shape(sample_shape)

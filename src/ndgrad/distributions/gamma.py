@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import _functions, _samplers, constraints
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _Number, _size, broadcast_all
 
 __all__ = ["Gamma"]
 
@@ -16,7 +15,7 @@ def _standard_gamma(concentration):
 
 
 class Gamma(ExponentialFamily):
-    """Creates a Gamma distribution parameterized by shape :attr:concentration and :attr:rate."""
+    """Same as torch.distributions.Gamma."""
 
     arg_constraints = {
         "concentration": constraints.positive,
@@ -62,12 +61,8 @@ class Gamma(ExponentialFamily):
 
     def rsample(self, sample_shape: _size = ndgrad.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        value = _standard_gamma(self.concentration.expand(shape)) / self.rate.expand(
-            shape
-        )
-        value.detach().clamp_(
-            min=ndgrad.finfo(value.dtype).tiny
-        )  # do not record in autograd graph
+        value = _standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        value.detach().clamp_(min=ndgrad.finfo(value.dtype).tiny)  # do not record in autograd graph
         return value
 
     def log_prob(self, value):

@@ -1,19 +1,19 @@
 from __future__ import annotations
 
 import math
+from math import inf, nan
 from numbers import Number, Real
 
 import ndgrad
-from math import inf, nan
-from . import constraints, Distribution
-from .utils import broadcast_all
 
+from . import Distribution, constraints
+from .utils import broadcast_all
 
 __all__ = ["GeneralizedPareto"]
 
 
 class GeneralizedPareto(Distribution):
-    """Creates a Generalized Pareto distribution parameterized by :attr:loc, :attr:scale, and :attr:concentration."""
+    """Same as torch.distributions.GeneralizedPareto."""
 
     arg_constraints = {
         "loc": constraints.real,
@@ -23,9 +23,7 @@ class GeneralizedPareto(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, concentration, validate_args=None):
-        self.loc, self.scale, self.concentration = broadcast_all(
-            loc, scale, concentration
-        )
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
         if (
             isinstance(loc, Number)
             and isinstance(scale, Number)
@@ -56,14 +54,10 @@ class GeneralizedPareto(Distribution):
             self._validate_sample(value)
         z = self._z(value)
         eq_zero = ndgrad.isclose(self.concentration, ndgrad.tensor(0.0))
-        safe_conc = ndgrad.where(
-            eq_zero, ndgrad.ones_like(self.concentration), self.concentration
-        )
+        safe_conc = ndgrad.where(eq_zero, ndgrad.ones_like(self.concentration), self.concentration)
         y = 1 / safe_conc + ndgrad.ones_like(z)
         where_nonzero = ndgrad.where(y == 0, y, y * ndgrad.log1p(safe_conc * z))
-        log_scale = (
-            math.log(self.scale) if isinstance(self.scale, Real) else self.scale.log()
-        )
+        log_scale = math.log(self.scale) if isinstance(self.scale, Real) else self.scale.log()
         return -log_scale - ndgrad.where(eq_zero, z, where_nonzero)
 
     def log_survival_function(self, value):
@@ -71,9 +65,7 @@ class GeneralizedPareto(Distribution):
             self._validate_sample(value)
         z = self._z(value)
         eq_zero = ndgrad.isclose(self.concentration, ndgrad.tensor(0.0))
-        safe_conc = ndgrad.where(
-            eq_zero, ndgrad.ones_like(self.concentration), self.concentration
-        )
+        safe_conc = ndgrad.where(eq_zero, ndgrad.ones_like(self.concentration), self.concentration)
         where_nonzero = -ndgrad.log1p(safe_conc * z) / safe_conc
         return ndgrad.where(eq_zero, -z, where_nonzero)
 
@@ -124,7 +116,5 @@ class GeneralizedPareto(Distribution):
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
         lower = self.loc
-        upper = ndgrad.where(
-            self.concentration < 0, lower - self.scale / self.concentration, inf
-        )
+        upper = ndgrad.where(self.concentration < 0, lower - self.scale / self.concentration, inf)
         return constraints.interval(lower, upper)

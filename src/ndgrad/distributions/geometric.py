@@ -2,23 +2,24 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+from ndgrad.nn.functional import binary_cross_entropy_with_logits
+
 from . import constraints
 from .distribution import Distribution
 from .utils import (
+    Number,
+    _Number,
     broadcast_all,
     lazy_property,
     logits_to_probs,
     probs_to_logits,
 )
-from ndgrad.nn.functional import binary_cross_entropy_with_logits
-from .utils import _Number, _size, Number
-
 
 __all__ = ["Geometric"]
 
 
 class Geometric(Distribution):
-    """Creates a Geometric distribution parameterized by :attr:probs, where :attr:probs is the probability of success of Bernoulli trials."""
+    """Same as torch.distributions.Geometric."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
@@ -30,9 +31,7 @@ class Geometric(Distribution):
         validate_args: bool | None = None,
     ) -> None:
         if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
         if probs is not None:
             (self.probs,) = broadcast_all(probs)
         else:
@@ -108,6 +107,5 @@ class Geometric(Distribution):
 
     def entropy(self):
         return (
-            binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
-            / self.probs
+            binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
         )

@@ -4,19 +4,18 @@ import math
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
 from .uniform import Uniform
-from .utils import broadcast_all, euler_constant
-from .utils import _Number, _size, Number
-
+from .utils import _Number, broadcast_all, euler_constant
 
 __all__ = ["Gumbel"]
 
 
 class Gumbel(TransformedDistribution):
-    """Samples from a Gumbel Distribution."""
+    """Same as torch.distributions.Gumbel."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real

@@ -1,21 +1,21 @@
 from __future__ import annotations
 
 import math
+from math import inf
 
 import ndgrad
-from math import inf
 from ndgrad import Tensor
+
 from . import constraints
 from .cauchy import Cauchy
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform
 
-
 __all__ = ["HalfCauchy"]
 
 
 class HalfCauchy(TransformedDistribution):
-    """Creates a half-Cauchy distribution parameterized by scale where::"""
+    """Same as torch.distributions.HalfCauchy."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative

@@ -1,21 +1,21 @@
 from __future__ import annotations
 
 import math
+from math import inf
 
 import ndgrad
-from math import inf
 from ndgrad import Tensor
+
 from . import constraints
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform
 
-
 __all__ = ["HalfNormal"]
 
 
 class HalfNormal(TransformedDistribution):
-    """Creates a half-normal distribution parameterized by scale where::"""
+    """Same as torch.distributions.HalfNormal."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative

@@ -4,11 +4,10 @@ from typing import Generic, TypeVar
 
 import ndgrad
 from ndgrad import Size, Tensor
+
 from . import constraints
 from .distribution import Distribution
-from .utils import _sum_rightmost
-from .utils import _Number, _size, Number
-
+from .utils import _size, _sum_rightmost
 
 __all__ = ["Independent"]
 
@@ -17,7 +16,7 @@ D = TypeVar("D", bound=Distribution)
 
 
 class Independent(Distribution, Generic[D]):
-    """Reinterprets some of the batch dims of a distribution as event dims."""
+    """Same as torch.distributions.Independent."""
 
     arg_constraints: dict[str, constraints.Constraint] = {}
     base_dist: D
@@ -48,9 +47,7 @@ class Independent(Distribution, Generic[D]):
             batch_shape + self.event_shape[: self.reinterpreted_batch_ndims]
         )
         new.reinterpreted_batch_ndims = self.reinterpreted_batch_ndims
-        super(Independent, new).__init__(
-            batch_shape, self.event_shape, validate_args=False
-        )
+        super(Independent, new).__init__(batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
 
@@ -99,13 +96,8 @@ class Independent(Distribution, Generic[D]):
 
     def enumerate_support(self, expand=True):
         if self.reinterpreted_batch_ndims > 0:
-            raise NotImplementedError(
-                "Enumeration over cartesian product is not implemented"
-            )
+            raise NotImplementedError("Enumeration over cartesian product is not implemented")
         return self.base_dist.enumerate_support(expand=expand)
 
     def __repr__(self):
-        return (
-            self.__class__.__name__
-            + f"({self.base_dist}, {self.reinterpreted_batch_ndims})"
-        )
+        return self.__class__.__name__ + f"({self.base_dist}, {self.reinterpreted_batch_ndims})"

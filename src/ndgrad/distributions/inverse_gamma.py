@@ -4,17 +4,17 @@ from math import inf
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .gamma import Gamma
 from .transformed_distribution import TransformedDistribution
 from .transforms import PowerTransform
 
-
 __all__ = ["InverseGamma"]
 
 
 class InverseGamma(TransformedDistribution):
-    """Creates an inverse gamma distribution parameterized by :attr:concentration and :attr:rate where::"""
+    """Same as torch.distributions.InverseGamma."""
 
     arg_constraints = {
         "concentration": constraints.positive,
@@ -32,9 +32,7 @@ class InverseGamma(TransformedDistribution):
     ) -> None:
         base_dist = Gamma(concentration, rate, validate_args=validate_args)
         neg_one = -base_dist.rate.new_ones(())
-        super().__init__(
-            base_dist, PowerTransform(neg_one), validate_args=validate_args
-        )
+        super().__init__(base_dist, PowerTransform(neg_one), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(InverseGamma, _instance)
@@ -59,9 +57,7 @@ class InverseGamma(TransformedDistribution):
 
     @property
     def variance(self) -> Tensor:
-        result = self.rate.square() / (
-            (self.concentration - 1).square() * (self.concentration - 2)
-        )
+        result = self.rate.square() / ((self.concentration - 1).square() * (self.concentration - 2))
         return ndgrad.where(self.concentration > 2, result, inf)
 
     def entropy(self):

@@ -4,9 +4,9 @@ import math
 import warnings
 from collections.abc import Callable
 from functools import total_ordering
+from math import inf
 
 import ndgrad
-from math import inf
 from ndgrad import Tensor
 
 from .bernoulli import Bernoulli
@@ -26,19 +26,19 @@ from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
 from .lowrank_multivariate_normal import (
+    LowRankMultivariateNormal,
     _batch_lowrank_logdet,
     _batch_lowrank_mahalanobis,
-    LowRankMultivariateNormal,
 )
-from .multivariate_normal import _batch_mahalanobis, MultivariateNormal
+from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
-from .utils import _sum_rightmost, euler_constant as _euler_gamma
-
+from .utils import _sum_rightmost
+from .utils import euler_constant as _euler_gamma
 
 _KL_REGISTRY: dict[
     tuple[type, type], Callable
@@ -53,13 +53,9 @@ __all__ = ["register_kl", "kl_divergence"]
 def register_kl(type_p, type_q):
     """Decorator to register a pairwise function with kl_divergence."""
     if not isinstance(type_p, type) and issubclass(type_p, Distribution):
-        raise TypeError(
-            f"Expected type_p to be a Distribution subclass but got {type_p}"
-        )
+        raise TypeError(f"Expected type_p to be a Distribution subclass but got {type_p}")
     if not isinstance(type_q, type) and issubclass(type_q, Distribution):
-        raise TypeError(
-            f"Expected type_q to be a Distribution subclass but got {type_q}"
-        )
+        raise TypeError(f"Expected type_q to be a Distribution subclass but got {type_q}")
 
     def decorator(fun):
         _KL_REGISTRY[type_p, type_q] = fun
@@ -125,7 +121,6 @@ def _x_log_x(tensor):
 
 
 def _batch_trace_XXT(bmat):
-    """Utility function for calculating the trace of XX^{T} with X having arbitrary trailing batch dimensions"""
     n = bmat.size(-1)
     m = bmat.size(-2)
     flat_trace = bmat.reshape(-1, m * n).pow(2).sum(-1)
@@ -141,7 +136,8 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         _KL_MEMOIZE[type(p), type(q)] = fun
     if fun is NotImplemented:
         raise NotImplementedError(
-            f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type {q.__class__.__name__}"
+            f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type "
+            f"{q.__class__.__name__}"
         )
     return fun(p, q)
 
@@ -156,8 +152,7 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
     t1 = p.probs * (
-        ndgrad.nn.functional.softplus(-q.logits)
-        - ndgrad.nn.functional.softplus(-p.logits)
+        ndgrad.nn.functional.softplus(-q.logits) - ndgrad.nn.functional.softplus(-p.logits)
     )
     t1[q.probs == 0] = inf
     t1[p.probs == 0] = 0
@@ -189,9 +184,7 @@ def _kl_binomial_binomial(p, q):
         raise NotImplementedError(
             "KL between Binomials where q.total_count > p.total_count is not implemented"
         )
-    kl = p.total_count * (
-        p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p()
-    )
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
     inf_idxs = p.total_count > q.total_count
     kl[inf_idxs] = _infinite_like(kl[inf_idxs])
     return kl
@@ -385,9 +378,7 @@ def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
     term21 = _batch_trace_XXT(
         ndgrad.linalg.solve_triangular(q_scale_tril, p_cov_factor, upper=False)
     )
-    term22 = _batch_trace_XXT(
-        ndgrad.linalg.solve_triangular(q_scale_tril, p_cov_diag, upper=False)
-    )
+    term22 = _batch_trace_XXT(ndgrad.linalg.solve_triangular(q_scale_tril, p_cov_diag, upper=False))
     term2 = term21 + term22
     return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
 
@@ -470,12 +461,7 @@ def _kl_bernoulli_poisson(p, q):
 
 @register_kl(Beta, ContinuousBernoulli)
 def _kl_beta_continuous_bernoulli(p, q):
-    return (
-        -p.entropy()
-        - p.mean * q.logits
-        - ndgrad.log1p(-q.probs)
-        - q._cont_bern_log_norm()
-    )
+    return -p.entropy() - p.mean * q.logits - ndgrad.log1p(-q.probs) - q._cont_bern_log_norm()
 
 
 @register_kl(Beta, Pareto)
@@ -512,10 +498,7 @@ def _kl_beta_normal(p, q):
     var_normal = q.scale.pow(2)
     t1 = -p.entropy()
     t2 = 0.5 * (var_normal * 2 * math.pi).log()
-    t3 = (
-        E_beta * (1 - E_beta) / (p.concentration1 + p.concentration0 + 1)
-        + E_beta.pow(2)
-    ) * 0.5
+    t3 = (E_beta * (1 - E_beta) / (p.concentration1 + p.concentration0 + 1) + E_beta.pow(2)) * 0.5
     t4 = q.loc * E_beta
     t5 = q.loc.pow(2) * 0.5
     return t1 + t2 + (t3 - t4 + t5) / var_normal
@@ -548,9 +531,7 @@ def _kl_continuous_bernoulli_exponential(p, q):
 @register_kl(ContinuousBernoulli, Normal)
 def _kl_continuous_bernoulli_normal(p, q):
     t1 = -p.entropy()
-    t2 = 0.5 * (math.log(2.0 * math.pi) + ndgrad.square(q.loc / q.scale)) + ndgrad.log(
-        q.scale
-    )
+    t2 = 0.5 * (math.log(2.0 * math.pi) + ndgrad.square(q.loc / q.scale)) + ndgrad.log(q.scale)
     t3 = (p.variance + ndgrad.square(p.mean) - 2.0 * q.loc * p.mean) / (
         2.0 * ndgrad.square(q.scale)
     )
@@ -583,11 +564,7 @@ def _kl_exponential_gamma(p, q):
     ratio = q.rate / p.rate
     t1 = -q.concentration * ndgrad.log(ratio)
     return (
-        t1
-        + ratio
-        + q.concentration.lgamma()
-        + q.concentration * _euler_gamma
-        - (1 + _euler_gamma)
+        t1 + ratio + q.concentration.lgamma() + q.concentration * _euler_gamma - (1 + _euler_gamma)
     )
 
 
@@ -639,8 +616,7 @@ def _kl_gamma_gumbel(p, q):
     )
     t2 = beta_scale_prod.log() + p.concentration / beta_scale_prod
     t3 = (
-        ndgrad.exp(loc_scale_ratio)
-        * (1 + beta_scale_prod.reciprocal()).pow(-p.concentration)
+        ndgrad.exp(loc_scale_ratio) * (1 + beta_scale_prod.reciprocal()).pow(-p.concentration)
         - loc_scale_ratio
     )
     return t1 + t2 + t3
@@ -661,11 +637,7 @@ def _kl_gamma_normal(p, q):
     t2 = 0.5 * (p.concentration.pow(2) + p.concentration) / beta_sqr
     t3 = q.loc * p.concentration / p.rate
     t4 = 0.5 * q.loc.pow(2)
-    return (
-        t1
-        + (p.concentration - 1) * p.concentration.digamma()
-        + (t2 - t3 + t4) / var_normal
-    )
+    return t1 + (p.concentration - 1) * p.concentration.digamma() + (t2 - t3 + t4) / var_normal
 
 
 @register_kl(Gumbel, Beta)
@@ -738,9 +710,7 @@ def _kl_normal_laplace(p, q):
     scale_ratio = p.scale / q.scale
     loc_diff_scale_ratio = loc_diff / p.scale
     t1 = ndgrad.log(scale_ratio)
-    t2 = (
-        math.sqrt(2 / math.pi) * p.scale * ndgrad.exp(-0.5 * loc_diff_scale_ratio.pow(2))
-    )
+    t2 = math.sqrt(2 / math.pi) * p.scale * ndgrad.exp(-0.5 * loc_diff_scale_ratio.pow(2))
     t3 = loc_diff * ndgrad.erf(math.sqrt(0.5) * loc_diff_scale_ratio)
     return -t1 + (t2 + t3) / q.scale - (0.5 * (1 + math.log(0.5 * math.pi)))
 
@@ -801,11 +771,7 @@ def _kl_poisson_infinity(p, q):
 def _kl_uniform_beta(p, q):
     common_term = p.high - p.low
     t1 = ndgrad.log(common_term)
-    t2 = (
-        (q.concentration1 - 1)
-        * (_x_log_x(p.high) - _x_log_x(p.low) - common_term)
-        / common_term
-    )
+    t2 = (q.concentration1 - 1) * (_x_log_x(p.high) - _x_log_x(p.low) - common_term) / common_term
     t3 = (
         (q.concentration0 - 1)
         * (_x_log_x(1 - p.high) - _x_log_x(1 - p.low) + common_term)
@@ -823,12 +789,7 @@ def _kl_uniform_beta(p, q):
 
 @register_kl(Uniform, ContinuousBernoulli)
 def _kl_uniform_continuous_bernoulli(p, q):
-    result = (
-        -p.entropy()
-        - p.mean * q.logits
-        - ndgrad.log1p(-q.probs)
-        - q._cont_bern_log_norm()
-    )
+    result = -p.entropy() - p.mean * q.logits - ndgrad.log1p(-q.probs) - q._cont_bern_log_norm()
     return ndgrad.where(
         ndgrad.max(
             ndgrad.ge(p.high, q.support.upper_bound),
@@ -851,11 +812,7 @@ def _kl_uniform_gamma(p, q):
     common_term = p.high - p.low
     t1 = common_term.log()
     t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
-    t3 = (
-        (1 - q.concentration)
-        * (_x_log_x(p.high) - _x_log_x(p.low) - common_term)
-        / common_term
-    )
+    t3 = (1 - q.concentration) * (_x_log_x(p.high) - _x_log_x(p.low) - common_term) / common_term
     t4 = q.rate * (p.high + p.low) / 2
     result = -t1 + t2 + t3 + t4
     result[p.low < q.support.lower_bound] = inf
@@ -908,4 +865,3 @@ def _kl_cauchy_cauchy(p, q):
     t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
     t2 = (4 * p.scale * q.scale).log()
     return t1 - t2
-

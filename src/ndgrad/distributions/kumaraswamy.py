@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-import ndgrad
 from math import nan
+
+import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, PowerTransform
 from .uniform import Uniform
 from .utils import broadcast_all, euler_constant
-
 
 __all__ = ["Kumaraswamy"]
 
@@ -21,7 +22,7 @@ def _moments(a, b, n):
 
 
 class Kumaraswamy(TransformedDistribution):
-    """Samples from a Kumaraswamy distribution."""
+    """Same as torch.distributions.Kumaraswamy."""
 
     arg_constraints = {
         "concentration1": constraints.positive,
@@ -36,9 +37,7 @@ class Kumaraswamy(TransformedDistribution):
         concentration0: Tensor | float,
         validate_args: bool | None = None,
     ) -> None:
-        self.concentration1, self.concentration0 = broadcast_all(
-            concentration1, concentration0
-        )
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         base_dist = Uniform(
             ndgrad.full_like(self.concentration0, 0),
             ndgrad.full_like(self.concentration0, 1),
@@ -73,17 +72,10 @@ class Kumaraswamy(TransformedDistribution):
 
     @property
     def variance(self) -> Tensor:
-        return _moments(self.concentration1, self.concentration0, 2) - ndgrad.pow(
-            self.mean, 2
-        )
+        return _moments(self.concentration1, self.concentration0, 2) - ndgrad.pow(self.mean, 2)
 
     def entropy(self):
         t1 = 1 - self.concentration1.reciprocal()
         t0 = 1 - self.concentration0.reciprocal()
         H0 = ndgrad.digamma(self.concentration0 + 1) + euler_constant
-        return (
-            t0
-            + t1 * H0
-            - ndgrad.log(self.concentration1)
-            - ndgrad.log(self.concentration0)
-        )
+        return t0 + t1 * H0 - ndgrad.log(self.concentration1) - ndgrad.log(self.concentration0)

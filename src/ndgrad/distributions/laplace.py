@@ -2,17 +2,16 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _Number, _size, broadcast_all
 
 __all__ = ["Laplace"]
 
 
 class Laplace(Distribution):
-    """Creates a Laplace distribution parameterized by :attr:loc and :attr:scale."""
+    """Same as torch.distributions.Laplace."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real

@@ -4,17 +4,17 @@ import math
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import _functions, constraints
 from .beta import Beta
 from .distribution import Distribution
 from .utils import broadcast_all
 
-
 __all__ = ["LKJCholesky"]
 
 
 class LKJCholesky(Distribution):
-    """LKJ distribution for lower Cholesky factor of correlation matrices."""
+    """Same as torch.distributions.LKJCholesky."""
 
     arg_constraints = {"concentration": constraints.positive}
     support = constraints.corr_cholesky
@@ -52,9 +52,7 @@ class LKJCholesky(Distribution):
         new.dim = self.dim
         new.concentration = self.concentration.expand(batch_shape)
         new._beta = self._beta.expand(batch_shape + (self.dim,))
-        super(LKJCholesky, new).__init__(
-            batch_shape, self.event_shape, validate_args=False
-        )
+        super(LKJCholesky, new).__init__(batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
 

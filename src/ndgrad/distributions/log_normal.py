@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 from ndgrad import Tensor
+
 from . import constraints
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
 
-
 __all__ = ["LogNormal"]
 
 
 class LogNormal(TransformedDistribution):
-    """Creates a log-normal distribution parameterized by :attr:loc and :attr:scale where::"""
+    """Same as torch.distributions.LogNormal."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive

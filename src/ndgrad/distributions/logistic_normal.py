@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 from ndgrad import Tensor
-from . import constraints, Independent
+
+from . import Independent, constraints
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .transforms import StickBreakingTransform
-
 
 __all__ = ["LogisticNormal"]
 
 
 class LogisticNormal(TransformedDistribution):
-    """Creates a logistic-normal distribution parameterized by :attr:loc and :attr:scale that define the base Normal distribution transformed with the StickBreakingTransform such that::"""
+    """Same as torch.distributions.LogisticNormal."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.simplex
@@ -27,9 +27,7 @@ class LogisticNormal(TransformedDistribution):
         base_dist = Normal(loc, scale, validate_args=validate_args)
         if not base_dist.batch_shape:
             base_dist = base_dist.expand([1])
-        super().__init__(
-            base_dist, StickBreakingTransform(), validate_args=validate_args
-        )
+        super().__init__(base_dist, StickBreakingTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(LogisticNormal, _instance)

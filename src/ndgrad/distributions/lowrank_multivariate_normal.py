@@ -4,18 +4,16 @@ import math
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .distribution import Distribution
 from .multivariate_normal import _batch_mahalanobis, _batch_mv
-from .utils import _standard_normal, lazy_property
-from .utils import _Number, _size, Number
-
+from .utils import _size, _standard_normal, lazy_property
 
 __all__ = ["LowRankMultivariateNormal"]
 
 
 def _batch_capacitance_tril(W, D):
-    """Computes Cholesky of I + W.T @ inv(D) @ W for a batch of matrices W and a batch of vectors D."""
     m = W.size(-1)
     Wt_Dinv = W.mT / D.unsqueeze(-2)
     K = ndgrad.matmul(Wt_Dinv, W).contiguous()
@@ -24,14 +22,10 @@ def _batch_capacitance_tril(W, D):
 
 
 def _batch_lowrank_logdet(W, D, capacitance_tril):
-    """Uses "matrix determinant lemma":: log|W @ W.T + D| = log|C| + log|D|, where C is the capacitance matrix I + W.T @ inv(D) @ W, to compute the log determinant."""
-    return 2 * capacitance_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) + D.log().sum(
-        -1
-    )
+    return 2 * capacitance_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) + D.log().sum(-1)
 
 
 def _batch_lowrank_mahalanobis(W, D, x, capacitance_tril):
-    """Uses "Woodbury matrix identity":: inv(W @ W.T + D) = inv(D) - inv(D) @ W @ inv(C) @ W.T @ inv(D), where C is the capacitance matrix I + W.T @ inv(D) @ W, to compute the squared Mahalanobis distance x.T @ inv(W @ W.T + D) @ x."""
     Wt_Dinv = W.mT / D.unsqueeze(-2)
     Wt_Dinv_x = _batch_mv(Wt_Dinv, x)
     mahalanobis_term1 = (x.pow(2) / D).sum(-1)
@@ -40,7 +34,7 @@ def _batch_lowrank_mahalanobis(W, D, x, capacitance_tril):
 
 
 class LowRankMultivariateNormal(Distribution):
-    """Creates a multivariate normal distribution with covariance matrix having a low-rank form parameterized by :attr:cov_factor and :attr:cov_diag::"""
+    """Same as torch.distributions.LowRankMultivariateNormal."""
 
     arg_constraints = {
         "loc": constraints.real_vector,
@@ -70,19 +64,16 @@ class LowRankMultivariateNormal(Distribution):
                 f"cov_factor must be a batch of matrices with shape {event_shape[0]} x m"
             )
         if cov_diag.shape[-1:] != event_shape:
-            raise ValueError(
-                f"cov_diag must be a batch of vectors with shape {event_shape}"
-            )
+            raise ValueError(f"cov_diag must be a batch of vectors with shape {event_shape}")
 
         loc_ = loc.unsqueeze(-1)
         cov_diag_ = cov_diag.unsqueeze(-1)
         try:
-            loc_, self.cov_factor, cov_diag_ = ndgrad.broadcast_tensors(
-                loc_, cov_factor, cov_diag_
-            )
+            loc_, self.cov_factor, cov_diag_ = ndgrad.broadcast_tensors(loc_, cov_factor, cov_diag_)
         except RuntimeError as e:
             raise ValueError(
-                f"Incompatible batch shapes: loc {loc.shape}, cov_factor {cov_factor.shape}, cov_diag {cov_diag.shape}"
+                f"Incompatible batch shapes: loc {loc.shape}, cov_factor {cov_factor.shape}, "
+                f"cov_diag {cov_diag.shape}"
             ) from e
         self.loc = loc_[..., 0]
         self.cov_diag = cov_diag_[..., 0]
@@ -136,35 +127,24 @@ class LowRankMultivariateNormal(Distribution):
         K = ndgrad.matmul(Dinvsqrt_W, Dinvsqrt_W.mT).contiguous()
         K.view(-1, n * n)[:, :: n + 1] += 1  # add identity matrix to K
         scale_tril = cov_diag_sqrt_unsqueeze * ndgrad.linalg.cholesky(K)
-        return scale_tril.expand(
-            self._batch_shape + self._event_shape + self._event_shape
-        )
+        return scale_tril.expand(self._batch_shape + self._event_shape + self._event_shape)
 
     @lazy_property
     def covariance_matrix(self) -> Tensor:
         covariance_matrix = ndgrad.matmul(
             self._unbroadcasted_cov_factor, self._unbroadcasted_cov_factor.mT
         ) + ndgrad.diag_embed(self._unbroadcasted_cov_diag)
-        return covariance_matrix.expand(
-            self._batch_shape + self._event_shape + self._event_shape
-        )
+        return covariance_matrix.expand(self._batch_shape + self._event_shape + self._event_shape)
 
     @lazy_property
     def precision_matrix(self) -> Tensor:
         # We use "Woodbury matrix identity" to take advantage of low rank form::
         #     inv(W @ W.T + D) = inv(D) - inv(D) @ W @ inv(C) @ W.T @ inv(D)
         # where :math:`C` is the capacitance matrix.
-        Wt_Dinv = (
-            self._unbroadcasted_cov_factor.mT
-            / self._unbroadcasted_cov_diag.unsqueeze(-2)
-        )
+        Wt_Dinv = self._unbroadcasted_cov_factor.mT / self._unbroadcasted_cov_diag.unsqueeze(-2)
         A = ndgrad.linalg.solve_triangular(self._capacitance_tril, Wt_Dinv, upper=False)
-        precision_matrix = (
-            ndgrad.diag_embed(self._unbroadcasted_cov_diag.reciprocal()) - A.mT @ A
-        )
-        return precision_matrix.expand(
-            self._batch_shape + self._event_shape + self._event_shape
-        )
+        precision_matrix = ndgrad.diag_embed(self._unbroadcasted_cov_diag.reciprocal()) - A.mT @ A
+        return precision_matrix.expand(self._batch_shape + self._event_shape + self._event_shape)
 
     def rsample(self, sample_shape: _size = ndgrad.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import Categorical, constraints
 from .constraints import MixtureSameFamilyConstraint
 from .distribution import Distribution
-
 
 __all__ = ["MixtureSameFamily"]
 
 
 class MixtureSameFamily(Distribution):
-    """The MixtureSameFamily distribution implements a (batch of) mixture distribution where all components are from different parameterizations of the same distribution type."""
+    """Same as torch.distributions.MixtureSameFamily."""
 
     arg_constraints: dict[str, constraints.Constraint] = {}
     has_rsample = False
@@ -71,9 +71,7 @@ class MixtureSameFamily(Distribution):
         batch_shape = ndgrad.Size(batch_shape)
         batch_shape_comp = batch_shape + (self._num_component,)
         new = self._get_checked_instance(MixtureSameFamily, _instance)
-        new._component_distribution = self._component_distribution.expand(
-            batch_shape_comp
-        )
+        new._component_distribution = self._component_distribution.expand(batch_shape_comp)
         new._mixture_distribution = self._mixture_distribution.expand(batch_shape)
         new._num_component = self._num_component
         new._event_ndims = self._event_ndims
@@ -128,9 +126,7 @@ class MixtureSameFamily(Distribution):
             self._validate_sample(x)
         x = self._pad(x)
         log_prob_x = self.component_distribution.log_prob(x)  # [S, B, k]
-        log_mix_prob = ndgrad.log_softmax(
-            self.mixture_distribution.logits, dim=-1
-        )  # [B, k]
+        log_mix_prob = ndgrad.log_softmax(self.mixture_distribution.logits, dim=-1)  # [B, k]
         return ndgrad.logsumexp(log_prob_x + log_mix_prob, dim=-1)  # [S, B]
 
     def sample(self, sample_shape=ndgrad.Size()):
@@ -148,9 +144,7 @@ class MixtureSameFamily(Distribution):
             comp_samples = self.component_distribution.sample(sample_shape)
 
             # Gather along the k dimension
-            mix_sample_r = mix_sample.reshape(
-                mix_shape + ndgrad.Size([1] * (len(es) + 1))
-            )
+            mix_sample_r = mix_sample.reshape(mix_shape + ndgrad.Size([1] * (len(es) + 1)))
             mix_sample_r = mix_sample_r.repeat(
                 ndgrad.Size([1] * len(mix_shape)) + ndgrad.Size([1]) + es
             )
@@ -167,15 +161,10 @@ class MixtureSameFamily(Distribution):
         pad_ndims = 0 if cat_batch_ndims == 1 else dist_batch_ndims - cat_batch_ndims
         xs = x.shape
         x = x.reshape(
-            xs[:-1]
-            + ndgrad.Size(pad_ndims * [1])
-            + xs[-1:]
-            + ndgrad.Size(self._event_ndims * [1])
+            xs[:-1] + ndgrad.Size(pad_ndims * [1]) + xs[-1:] + ndgrad.Size(self._event_ndims * [1])
         )
         return x
 
     def __repr__(self):
-        args_string = (
-            f"\n  {self.mixture_distribution},\n  {self.component_distribution}"
-        )
+        args_string = f"\n  {self.mixture_distribution},\n  {self.component_distribution}"
         return "MixtureSameFamily" + "(" + args_string + ")"

@@ -1,19 +1,20 @@
 from __future__ import annotations
 
-import ndgrad
 from math import inf
+
+import ndgrad
 from ndgrad import Tensor
+
 from . import Categorical, constraints
 from .binomial import Binomial
 from .distribution import Distribution
 from .utils import broadcast_all
 
-
 __all__ = ["Multinomial"]
 
 
 class Multinomial(Distribution):
-    """Creates a Multinomial distribution parameterized by :attr:total_count and either :attr:probs or :attr:logits (but not both)."""
+    """Same as torch.distributions.Multinomial."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     total_count: int
@@ -47,9 +48,7 @@ class Multinomial(Distribution):
         batch_shape = ndgrad.Size(batch_shape)
         new.total_count = self.total_count
         new._categorical = self._categorical.expand(batch_shape)
-        super(Multinomial, new).__init__(
-            batch_shape, self.event_shape, validate_args=False
-        )
+        super(Multinomial, new).__init__(batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
 
@@ -74,9 +73,7 @@ class Multinomial(Distribution):
 
     def sample(self, sample_shape=ndgrad.Size()):
         sample_shape = ndgrad.Size(sample_shape)
-        samples = self._categorical.sample(
-            ndgrad.Size((self.total_count,)) + sample_shape
-        )
+        samples = self._categorical.sample(ndgrad.Size((self.total_count,)) + sample_shape)
         # samples.shape is (total_count, sample_shape, batch_shape), need to change it to
         # (sample_shape, batch_shape, total_count)
         shifted_idx = list(range(samples.dim()))

@@ -4,11 +4,10 @@ import math
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import _functions, constraints
 from .distribution import Distribution
-from .utils import _standard_normal, lazy_property
-from .utils import _Number, _size, Number
-
+from .utils import _size, _standard_normal, lazy_property
 
 __all__ = ["MultivariateNormal"]
 
@@ -72,7 +71,7 @@ def _precision_to_scale_tril(P):
 
 
 class MultivariateNormal(Distribution):
-    """Creates a multivariate normal (also called Gaussian) distribution parameterized by a mean vector and a covariance matrix."""
+    """Same as torch.distributions.MultivariateNormal."""
 
     arg_constraints = {
         "loc": constraints.real_vector,
@@ -97,7 +96,8 @@ class MultivariateNormal(Distribution):
             precision_matrix is not None
         ) != 1:
             raise ValueError(
-                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified."
+                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be "
+                "specified."
             )
 
         if scale_tril is not None:
@@ -114,9 +114,7 @@ class MultivariateNormal(Distribution):
                     "covariance_matrix must be at least two-dimensional, "
                     "with optional leading batch dimensions"
                 )
-            batch_shape = ndgrad.broadcast_shapes(
-                covariance_matrix.shape[:-2], loc.shape[:-1]
-            )
+            batch_shape = ndgrad.broadcast_shapes(covariance_matrix.shape[:-2], loc.shape[:-1])
             self.covariance_matrix = covariance_matrix.expand(batch_shape + (-1, -1))
         else:
             if precision_matrix is None:
@@ -126,9 +124,7 @@ class MultivariateNormal(Distribution):
                     "precision_matrix must be at least two-dimensional, "
                     "with optional leading batch dimensions"
                 )
-            batch_shape = ndgrad.broadcast_shapes(
-                precision_matrix.shape[:-2], loc.shape[:-1]
-            )
+            batch_shape = ndgrad.broadcast_shapes(precision_matrix.shape[:-2], loc.shape[:-1])
             self.precision_matrix = precision_matrix.expand(batch_shape + (-1, -1))
         self.loc = loc.expand(batch_shape + (-1,))
 
@@ -155,9 +151,7 @@ class MultivariateNormal(Distribution):
             new.scale_tril = self.scale_tril.expand(cov_shape)
         if "precision_matrix" in self.__dict__:
             new.precision_matrix = self.precision_matrix.expand(cov_shape)
-        super(MultivariateNormal, new).__init__(
-            batch_shape, self.event_shape, validate_args=False
-        )
+        super(MultivariateNormal, new).__init__(batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
 
@@ -205,15 +199,11 @@ class MultivariateNormal(Distribution):
             self._validate_sample(value)
         diff = value - self.loc
         M = _batch_mahalanobis(self._unbroadcasted_scale_tril, diff)
-        half_log_det = (
-            self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-        )
+        half_log_det = self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + M) - half_log_det
 
     def entropy(self):
-        half_log_det = (
-            self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-        )
+        half_log_det = self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
         H = 0.5 * self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + half_log_det
         if len(self._batch_shape) == 0:
             return H

@@ -3,6 +3,7 @@ from __future__ import annotations
 import ndgrad
 import ndgrad.nn.functional as F
 from ndgrad import Tensor
+
 from . import _samplers, constraints
 from .distribution import Distribution
 from .gamma import Gamma
@@ -13,12 +14,11 @@ from .utils import (
     probs_to_logits,
 )
 
-
 __all__ = ["NegativeBinomial"]
 
 
 class NegativeBinomial(Distribution):
-    """Creates a Negative Binomial distribution, i.e."""
+    """Same as torch.distributions.NegativeBinomial."""
 
     arg_constraints = {
         "total_count": constraints.greater_than_eq(0),
@@ -35,9 +35,7 @@ class NegativeBinomial(Distribution):
         validate_args: bool | None = None,
     ) -> None:
         if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
         if probs is not None:
             (
                 self.total_count,
@@ -128,8 +126,6 @@ class NegativeBinomial(Distribution):
         # The case self.total_count == 0 and value == 0 has probability 1 but
         # lgamma(0) is infinite. Handle this case separately using a function
         # that does not modify tensors in place to allow Jit compilation.
-        log_normalization = log_normalization.masked_fill(
-            self.total_count + value == 0.0, 0.0
-        )
+        log_normalization = log_normalization.masked_fill(self.total_count + value == 0.0, 0.0)
 
         return log_unnormalized_prob - log_normalization

@@ -4,17 +4,16 @@ import math
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _standard_normal, broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _Number, _size, _standard_normal, broadcast_all
 
 __all__ = ["Normal"]
 
 
 class Normal(ExponentialFamily):
-    """Creates a normal (also called Gaussian) distribution parameterized by :attr:loc and :attr:scale."""
+    """Same as torch.distributions.Normal."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -74,23 +73,13 @@ class Normal(ExponentialFamily):
             self._validate_sample(value)
         # compute the variance
         var = self.scale**2
-        log_scale = (
-            math.log(self.scale)
-            if isinstance(self.scale, _Number)
-            else self.scale.log()
-        )
-        return (
-            -((value - self.loc) ** 2) / (2 * var)
-            - log_scale
-            - math.log(math.sqrt(2 * math.pi))
-        )
+        log_scale = math.log(self.scale) if isinstance(self.scale, _Number) else self.scale.log()
+        return -((value - self.loc) ** 2) / (2 * var) - log_scale - math.log(math.sqrt(2 * math.pi))
 
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 * (
-            1 + ndgrad.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2))
-        )
+        return 0.5 * (1 + ndgrad.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
 
     def icdf(self, value):
         return self.loc + self.scale * ndgrad.erfinv(2 * value - 1) * math.sqrt(2)

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
-from .utils import _Number, _size, Number
-
+from .utils import _size
 
 __all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 class OneHotCategorical(Distribution):
-    """Creates a one-hot categorical distribution parameterized by :attr:probs or :attr:logits."""
+    """Same as torch.distributions.OneHotCategorical."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.one_hot
@@ -33,9 +33,7 @@ class OneHotCategorical(Distribution):
         new = self._get_checked_instance(OneHotCategorical, _instance)
         batch_shape = ndgrad.Size(batch_shape)
         new._categorical = self._categorical.expand(batch_shape)
-        super(OneHotCategorical, new).__init__(
-            batch_shape, self.event_shape, validate_args=False
-        )
+        super(OneHotCategorical, new).__init__(batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
 
@@ -98,7 +96,7 @@ class OneHotCategorical(Distribution):
 
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):
-    """Creates a reparameterizable OneHotCategorical distribution based on the straight- through gradient estimator from [1]."""
+    """Same as torch.distributions.OneHotCategoricalStraightThrough."""
 
     has_rsample = True
 

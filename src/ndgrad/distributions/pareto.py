@@ -3,19 +3,18 @@ from __future__ import annotations
 from typing import Optional
 
 from ndgrad import Tensor
+
 from . import constraints
 from .exponential import Exponential
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
-from .utils import broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _size, broadcast_all
 
 __all__ = ["Pareto"]
 
 
 class Pareto(TransformedDistribution):
-    """Samples from a Pareto Type 1 distribution."""
+    """Same as torch.distributions.Pareto."""
 
     arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
 
@@ -30,9 +29,7 @@ class Pareto(TransformedDistribution):
         transforms = [ExpTransform(), AffineTransform(loc=0, scale=self.scale)]
         super().__init__(base_dist, transforms, validate_args=validate_args)
 
-    def expand(
-        self, batch_shape: _size, _instance: Optional["Pareto"] = None
-    ) -> "Pareto":
+    def expand(self, batch_shape: _size, _instance: Optional["Pareto"] = None) -> "Pareto":
         new = self._get_checked_instance(Pareto, _instance)
         new.scale = self.scale.expand(batch_shape)
         new.alpha = self.alpha.expand(batch_shape)

@@ -2,17 +2,16 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import _samplers, constraints
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import Number, _Number, broadcast_all
 
 __all__ = ["Poisson"]
 
 
 class Poisson(ExponentialFamily):
-    """Creates a Poisson distribution parameterized by :attr:rate, the rate parameter."""
+    """Same as torch.distributions.Poisson."""
 
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer

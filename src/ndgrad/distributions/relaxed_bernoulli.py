@@ -2,25 +2,27 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
 from .utils import (
+    Number,
+    _Number,
+    _size,
     broadcast_all,
     clamp_probs,
     lazy_property,
     logits_to_probs,
     probs_to_logits,
 )
-from .utils import _Number, _size, Number
-
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
 
 
 class LogitRelaxedBernoulli(Distribution):
-    """Creates a LogitRelaxedBernoulli distribution parameterized by :attr:probs or :attr:logits (but not both), which is the logit of a RelaxedBernoulli distribution."""
+    """Same as torch.distributions.LogitRelaxedBernoulli."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
@@ -34,9 +36,7 @@ class LogitRelaxedBernoulli(Distribution):
     ) -> None:
         self.temperature = temperature
         if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
         if probs is not None:
             is_scalar = isinstance(probs, _Number)
             (self.probs,) = broadcast_all(probs)
@@ -84,9 +84,7 @@ class LogitRelaxedBernoulli(Distribution):
     def rsample(self, sample_shape: _size = ndgrad.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         probs = clamp_probs(self.probs.expand(shape))
-        uniforms = clamp_probs(
-            ndgrad.rand(shape, dtype=probs.dtype, device=probs.device)
-        )
+        uniforms = clamp_probs(ndgrad.rand(shape, dtype=probs.dtype, device=probs.device))
         return (
             uniforms.log() - (-uniforms).log1p() + probs.log() - (-probs).log1p()
         ) / self.temperature
@@ -100,7 +98,7 @@ class LogitRelaxedBernoulli(Distribution):
 
 
 class RelaxedBernoulli(TransformedDistribution):
-    """Creates a RelaxedBernoulli distribution, parametrized by :attr:temperature, and either :attr:probs or :attr:logits (but not both)."""
+    """Same as torch.distributions.RelaxedBernoulli."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval

@@ -2,25 +2,22 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
-from .utils import broadcast_all, clamp_probs
-from .utils import _Number, _size, Number
-
+from .utils import _size, broadcast_all, clamp_probs
 
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
 class ExpRelaxedCategorical(Distribution):
-    """Creates a ExpRelaxedCategorical parameterized by :attr:temperature, and either :attr:probs or :attr:logits (but not both)."""
+    """Same as torch.distributions.ExpRelaxedCategorical."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
-    support = (
-        constraints.real_vector
-    )  # The true support is actually a submanifold of this.
+    support = constraints.real_vector  # The true support is actually a submanifold of this.
     has_rsample = True
 
     def __init__(
@@ -85,7 +82,7 @@ class ExpRelaxedCategorical(Distribution):
 
 
 class RelaxedOneHotCategorical(TransformedDistribution):
-    """Creates a RelaxedOneHotCategorical distribution parametrized by :attr:temperature, and either :attr:probs or :attr:logits."""
+    """Same as torch.distributions.RelaxedOneHotCategorical."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
@@ -99,9 +96,7 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         logits: Tensor | None = None,
         validate_args: bool | None = None,
     ) -> None:
-        base_dist = ExpRelaxedCategorical(
-            temperature, probs, logits, validate_args=validate_args
-        )
+        base_dist = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base_dist, ExpTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
 import math
+from math import inf, nan
 
 import ndgrad
-from math import inf, nan
 from ndgrad import Tensor
+
 from . import Chi2, constraints
 from .distribution import Distribution
-from .utils import _standard_normal, broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _size, _standard_normal, broadcast_all
 
 __all__ = ["StudentT"]
 
 
 class StudentT(Distribution):
-    """Creates a Student's t-distribution parameterized by degree of freedom :attr:df, mean :attr:loc and scale :attr:scale."""
+    """Same as torch.distributions.StudentT."""
 
     arg_constraints = {
         "df": constraints.positive,
@@ -39,9 +38,7 @@ class StudentT(Distribution):
     def variance(self) -> Tensor:
         m = self.df.clone(memory_format=ndgrad.contiguous_format)
         m[self.df > 2] = (
-            self.scale[self.df > 2].pow(2)
-            * self.df[self.df > 2]
-            / (self.df[self.df > 2] - 2)
+            self.scale[self.df > 2].pow(2) * self.df[self.df > 2] / (self.df[self.df > 2] - 2)
         )
         m[(self.df <= 2) & (self.df > 1)] = inf
         m[self.df <= 1] = nan
@@ -72,7 +69,8 @@ class StudentT(Distribution):
 
     def rsample(self, sample_shape: _size = ndgrad.Size()) -> Tensor:
         # NOTE: This does not agree with scipy implementation as much as other distributions.
-        # (see https://github.com/fritzo/notebooks/blob/master/debug-student-t.ipynb). Using DoubleTensor
+        # (see https://github.com/fritzo/notebooks/blob/master/debug-student-t.ipynb). Using
+        # DoubleTensor
         # parameters seems to help.
 
         #   X ~ Normal(0, 1)
@@ -98,11 +96,7 @@ class StudentT(Distribution):
         return -0.5 * (self.df + 1.0) * ndgrad.log1p(y**2.0 / self.df) - Z
 
     def entropy(self):
-        lbeta = (
-            ndgrad.lgamma(0.5 * self.df)
-            + math.lgamma(0.5)
-            - ndgrad.lgamma(0.5 * (self.df + 1))
-        )
+        lbeta = ndgrad.lgamma(0.5 * self.df) + math.lgamma(0.5) - ndgrad.lgamma(0.5 * (self.df + 1))
         return (
             self.scale.log()
             + 0.5

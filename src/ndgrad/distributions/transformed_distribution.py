@@ -2,19 +2,18 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .distribution import Distribution
 from .independent import Independent
 from .transforms import ComposeTransform, Transform
-from .utils import _sum_rightmost
-from .utils import _Number, _size, Number
-
+from .utils import _size, _sum_rightmost
 
 __all__ = ["TransformedDistribution"]
 
 
 class TransformedDistribution(Distribution):
-    """Extension of the Distribution class, which applies a sequence of Transforms to a base distribution."""
+    """Same as torch.distributions.TransformedDistribution."""
 
     arg_constraints: dict[str, constraints.Constraint] = {}
 
@@ -30,14 +29,10 @@ class TransformedDistribution(Distribution):
             ]
         elif isinstance(transforms, list):
             if not all(isinstance(t, Transform) for t in transforms):
-                raise ValueError(
-                    "transforms must be a Transform or a list of Transforms"
-                )
+                raise ValueError("transforms must be a Transform or a list of Transforms")
             self.transforms = transforms
         else:
-            raise ValueError(
-                f"transforms must be a Transform or list, but was {transforms}"
-            )
+            raise ValueError(f"transforms must be a Transform or list, but was {transforms}")
 
         # Reshape base_distribution according to transforms.
         base_shape = base_distribution.batch_shape + base_distribution.event_shape
@@ -45,26 +40,21 @@ class TransformedDistribution(Distribution):
         transform = ComposeTransform(self.transforms)
         if len(base_shape) < transform.domain.event_dim:
             raise ValueError(
-                f"base_distribution needs to have shape with size at least {transform.domain.event_dim}, but got {base_shape}."
+                "base_distribution needs to have shape with size at least "
+                f"{transform.domain.event_dim}, but got {base_shape}."
             )
         forward_shape = transform.forward_shape(base_shape)
         expanded_base_shape = transform.inverse_shape(forward_shape)
         if base_shape != expanded_base_shape:
-            base_batch_shape = expanded_base_shape[
-                : len(expanded_base_shape) - base_event_dim
-            ]
+            base_batch_shape = expanded_base_shape[: len(expanded_base_shape) - base_event_dim]
             base_distribution = base_distribution.expand(base_batch_shape)
         reinterpreted_batch_ndims = transform.domain.event_dim - base_event_dim
         if reinterpreted_batch_ndims > 0:
-            base_distribution = Independent(
-                base_distribution, reinterpreted_batch_ndims
-            )
+            base_distribution = Independent(base_distribution, reinterpreted_batch_ndims)
         self.base_dist = base_distribution
 
         # Compute shapes.
-        transform_change_in_event_dim = (
-            transform.codomain.event_dim - transform.domain.event_dim
-        )
+        transform_change_in_event_dim = transform.codomain.event_dim - transform.domain.event_dim
         event_dim = max(
             transform.codomain.event_dim,  # the transform is coupled
             base_event_dim + transform_change_in_event_dim,  # the base dist is coupled
@@ -99,9 +89,7 @@ class TransformedDistribution(Distribution):
             return self.base_dist.support
         support = self.transforms[-1].codomain
         if len(self.event_shape) > support.event_dim:
-            support = constraints.independent(
-                support, len(self.event_shape) - support.event_dim
-            )
+            support = constraints.independent(support, len(self.event_shape) - support.event_dim)
         return support
 
     @property
@@ -109,7 +97,6 @@ class TransformedDistribution(Distribution):
         return self.base_dist.has_rsample
 
     def sample(self, sample_shape=ndgrad.Size()):
-        """Generates a sample_shape shaped sample or sample_shape shaped batch of samples if the distribution parameters are batched."""
         with ndgrad.no_grad():
             x = self.base_dist.sample(sample_shape)
             for transform in self.transforms:
@@ -117,14 +104,12 @@ class TransformedDistribution(Distribution):
             return x
 
     def rsample(self, sample_shape: _size = ndgrad.Size()) -> Tensor:
-        """Generates a sample_shape shaped reparameterized sample or sample_shape shaped batch of reparameterized samples if the distribution parameters are batched."""
         x = self.base_dist.rsample(sample_shape)
         for transform in self.transforms:
             x = transform(x)
         return x
 
     def log_prob(self, value):
-        """Scores the sample by inverting the transform(s) and computing the score using the score of the base distribution and the log abs det jacobian."""
         if self._validate_args:
             self._validate_sample(value)
         event_dim = len(self.event_shape)
@@ -154,7 +139,6 @@ class TransformedDistribution(Distribution):
         return sign * (value - 0.5) + 0.5
 
     def cdf(self, value):
-        """Computes the cumulative distribution function by inverting the transform(s) and computing the score of the base distribution."""
         for transform in self.transforms[::-1]:
             value = transform.inv(value)
         if self._validate_args:
@@ -164,7 +148,6 @@ class TransformedDistribution(Distribution):
         return value
 
     def icdf(self, value):
-        """Computes the inverse cumulative distribution function using transform(s) and computing the score of the base distribution."""
         value = self._monotonize_cdf(value)
         value = self.base_dist.icdf(value)
         for transform in self.transforms:

@@ -8,18 +8,18 @@ from collections.abc import Sequence
 import ndgrad
 import ndgrad.nn.functional as F
 from ndgrad import Tensor
+from ndgrad.nn.functional import pad, softplus
+
 from . import constraints
 from .distribution import Distribution
 from .utils import (
+    _Number,
     _sum_rightmost,
     broadcast_all,
     lazy_property,
     tril_matrix_to_vec,
     vec_to_tril_matrix,
 )
-from ndgrad.nn.functional import pad, softplus
-from .utils import _Number, _size, Number
-
 
 __all__ = [
     "AbsTransform",
@@ -46,7 +46,7 @@ __all__ = [
 
 
 class Transform:
-    """Abstract class for invertible transformations with computable log det jacobians."""
+    """Same as torch.distributions.Transform."""
 
     bijective = False
     domain: constraints.Constraint
@@ -216,7 +216,7 @@ class _InverseTransform(Transform):
 
 
 class ComposeTransform(Transform):
-    """Composes multiple transforms in a chain."""
+    """Same as torch.distributions.ComposeTransform."""
 
     def __init__(self, parts: list[Transform], cache_size: int = 0) -> None:
         if cache_size:
@@ -309,9 +309,7 @@ class ComposeTransform(Transform):
         event_dim = self.domain.event_dim
         for part, x, y in zip(self.parts, xs[:-1], xs[1:]):
             terms.append(
-                _sum_rightmost(
-                    part.log_abs_det_jacobian(x, y), event_dim - part.domain.event_dim
-                )
+                _sum_rightmost(part.log_abs_det_jacobian(x, y), event_dim - part.domain.event_dim)
             )
             event_dim += part.codomain.event_dim - part.domain.event_dim
         return functools.reduce(operator.add, terms)
@@ -337,7 +335,7 @@ identity_transform = ComposeTransform([])
 
 
 class IndependentTransform(Transform):
-    """Wrapper around another transform to treat reinterpreted_batch_ndims-many extra of the right most dimensions as dependent."""
+    """Same as torch.distributions.IndependentTransform."""
 
     def __init__(
         self,
@@ -358,15 +356,11 @@ class IndependentTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
-        return constraints.independent(
-            self.base_transform.domain, self.reinterpreted_batch_ndims
-        )
+        return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
-        return constraints.independent(
-            self.base_transform.codomain, self.reinterpreted_batch_ndims
-        )
+        return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
 
     @property
     def bijective(self) -> bool:
@@ -392,7 +386,8 @@ class IndependentTransform(Transform):
         return result
 
     def __repr__(self):
-        return f"{self.__class__.__name__}({repr(self.base_transform)}, {self.reinterpreted_batch_ndims})"
+        name = self.__class__.__name__
+        return f"{name}({self.base_transform!r}, {self.reinterpreted_batch_ndims})"
 
     def forward_shape(self, shape):
         return self.base_transform.forward_shape(shape)
@@ -402,7 +397,7 @@ class IndependentTransform(Transform):
 
 
 class ReshapeTransform(Transform):
-    """Unit Jacobian transform to reshape the rightmost part of a tensor."""
+    """Same as torch.distributions.ReshapeTransform."""
 
     bijective = True
 
@@ -448,9 +443,7 @@ class ReshapeTransform(Transform):
             raise ValueError("Too few dimensions on input")
         cut = len(shape) - len(self.in_shape)
         if shape[cut:] != self.in_shape:
-            raise ValueError(
-                f"Shape mismatch: expected {shape[cut:]} but got {self.in_shape}"
-            )
+            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {self.in_shape}")
         return shape[:cut] + self.out_shape
 
     def inverse_shape(self, shape):
@@ -458,14 +451,12 @@ class ReshapeTransform(Transform):
             raise ValueError("Too few dimensions on input")
         cut = len(shape) - len(self.out_shape)
         if shape[cut:] != self.out_shape:
-            raise ValueError(
-                f"Shape mismatch: expected {shape[cut:]} but got {self.out_shape}"
-            )
+            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {self.out_shape}")
         return shape[:cut] + self.in_shape
 
 
 class ExpTransform(Transform):
-    """Transform via the mapping y = exp(x)."""
+    """Same as torch.distributions.ExpTransform."""
 
     domain = constraints.real
     codomain = constraints.positive
@@ -486,7 +477,7 @@ class ExpTransform(Transform):
 
 
 class PowerTransform(Transform):
-    """Transform via the mapping y = x ** exponent."""
+    """Same as torch.distributions.PowerTransform."""
 
     domain = constraints.positive
     codomain = constraints.positive
@@ -532,7 +523,7 @@ def _clipped_sigmoid(x):
 
 
 class SigmoidTransform(Transform):
-    """Transform via the mapping y = 1 / (1 + exp(-x)) and x = logit(y)."""
+    """Same as torch.distributions.SigmoidTransform."""
 
     domain = constraints.real
     codomain = constraints.unit_interval
@@ -555,7 +546,7 @@ class SigmoidTransform(Transform):
 
 
 class SoftplusTransform(Transform):
-    """Transform via the mapping softplus(x) = log(1 + exp(x))."""
+    """Same as torch.distributions.SoftplusTransform."""
 
     domain = constraints.real
     codomain = constraints.positive
@@ -576,7 +567,7 @@ class SoftplusTransform(Transform):
 
 
 class TanhTransform(Transform):
-    """Transform via the mapping y = tanh(x)."""
+    """Same as torch.distributions.TanhTransform."""
 
     domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
@@ -590,7 +581,8 @@ class TanhTransform(Transform):
         return x.tanh()
 
     def _inverse(self, y):
-        # We do not clamp to the boundary here as it may degrade the performance of certain algorithms.
+        # We do not clamp to the boundary here as it may degrade the performance of certain
+        # algorithms.
         # one should use `cache_size=1` instead
         return ndgrad.atanh(y)
 
@@ -601,7 +593,7 @@ class TanhTransform(Transform):
 
 
 class AbsTransform(Transform):
-    """Transform via the mapping y = |x|."""
+    """Same as torch.distributions.AbsTransform."""
 
     domain = constraints.real
     codomain = constraints.positive
@@ -617,7 +609,7 @@ class AbsTransform(Transform):
 
 
 class AffineTransform(Transform):
-    """Transform via the pointwise affine mapping y = loc + scale * x."""
+    """Same as torch.distributions.AffineTransform."""
 
     bijective = True
 
@@ -652,9 +644,7 @@ class AffineTransform(Transform):
     def with_cache(self, cache_size=1):
         if self._cache_size == cache_size:
             return self
-        return AffineTransform(
-            self.loc, self.scale, self.event_dim, cache_size=cache_size
-        )
+        return AffineTransform(self.loc, self.scale, self.event_dim, cache_size=cache_size)
 
     def __eq__(self, other):
         if not isinstance(other, AffineTransform):
@@ -713,7 +703,7 @@ class AffineTransform(Transform):
 
 
 class CorrCholeskyTransform(Transform):
-    """Transforms an unconstrained real vector x with length D*(D-1)/2 into the Cholesky factor of a D-dimension correlation matrix."""
+    """Same as torch.distributions.CorrCholeskyTransform."""
 
     domain = constraints.real_vector
     codomain = constraints.corr_cholesky
@@ -782,7 +772,7 @@ class CorrCholeskyTransform(Transform):
 
 
 class SoftmaxTransform(Transform):
-    """Transform from unconstrained space to the simplex via y = exp(x) then normalizing."""
+    """Same as torch.distributions.SoftmaxTransform."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
@@ -811,7 +801,7 @@ class SoftmaxTransform(Transform):
 
 
 class StickBreakingTransform(Transform):
-    """Transform from unconstrained space to the simplex of one additional dimension via a stick-breaking process."""
+    """Same as torch.distributions.StickBreakingTransform."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
@@ -856,7 +846,7 @@ class StickBreakingTransform(Transform):
 
 
 class LowerCholeskyTransform(Transform):
-    """Transform from unconstrained matrices to lower-triangular matrices with nonnegative diagonal entries."""
+    """Same as torch.distributions.LowerCholeskyTransform."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
@@ -872,7 +862,7 @@ class LowerCholeskyTransform(Transform):
 
 
 class PositiveDefiniteTransform(Transform):
-    """Transform from unconstrained matrices to positive-definite matrices."""
+    """Same as torch.distributions.PositiveDefiniteTransform."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.positive_definite
@@ -890,7 +880,7 @@ class PositiveDefiniteTransform(Transform):
 
 
 class CatTransform(Transform):
-    """Transform functor that applies a sequence of transforms tseq component-wise to each submatrix at dim, of length lengths[dim], in a way compatible with ndgrad.cat."""
+    """Same as torch.distributions.CatTransform."""
 
     transforms: list[Transform]
 
@@ -965,17 +955,13 @@ class CatTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         if not (-x.dim() <= self.dim < x.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for x with {x.dim()} dimensions"
-            )
+            raise AssertionError(f"dim {self.dim} out of range for x with {x.dim()} dimensions")
         if x.size(self.dim) != self.length:
             raise AssertionError(
                 f"x.size({self.dim}) = {x.size(self.dim)} must equal length {self.length}"
             )
         if not (-y.dim() <= self.dim < y.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for y with {y.dim()} dimensions"
-            )
+            raise AssertionError(f"dim {self.dim} out of range for y with {y.dim()} dimensions")
         if y.size(self.dim) != self.length:
             raise AssertionError(
                 f"y.size({self.dim}) = {y.size(self.dim)} must equal length {self.length}"
@@ -1006,25 +992,19 @@ class CatTransform(Transform):
 
     @constraints.dependent_property
     def domain(self):
-        return constraints.cat(
-            [t.domain for t in self.transforms], self.dim, self.lengths
-        )
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
 
     @constraints.dependent_property
     def codomain(self):
-        return constraints.cat(
-            [t.codomain for t in self.transforms], self.dim, self.lengths
-        )
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
 
 
 class StackTransform(Transform):
-    """Transform functor that applies a sequence of transforms tseq component-wise to each submatrix at dim in a way compatible with ndgrad.stack."""
+    """Same as torch.distributions.StackTransform."""
 
     transforms: list[Transform]
 
-    def __init__(
-        self, tseq: Sequence[Transform], dim: int = 0, cache_size: int = 0
-    ) -> None:
+    def __init__(self, tseq: Sequence[Transform], dim: int = 0, cache_size: int = 0) -> None:
         if not all(isinstance(t, Transform) for t in tseq):
             raise AssertionError("All elements of tseq must be Transform instances")
         if cache_size:
@@ -1048,7 +1028,8 @@ class StackTransform(Transform):
             )
         if x.size(self.dim) != len(self.transforms):
             raise AssertionError(
-                f"x.size({self.dim}) = {x.size(self.dim)} must equal len(transforms) {len(self.transforms)}"
+                f"x.size({self.dim}) = {x.size(self.dim)} must equal len(transforms) "
+                f"{len(self.transforms)}"
             )
         yslices = []
         for xslice, trans in zip(self._slice(x), self.transforms):
@@ -1062,7 +1043,8 @@ class StackTransform(Transform):
             )
         if y.size(self.dim) != len(self.transforms):
             raise AssertionError(
-                f"y.size({self.dim}) = {y.size(self.dim)} must equal len(transforms) {len(self.transforms)}"
+                f"y.size({self.dim}) = {y.size(self.dim)} must equal len(transforms) "
+                f"{len(self.transforms)}"
             )
         xslices = []
         for yslice, trans in zip(self._slice(y), self.transforms):
@@ -1071,20 +1053,18 @@ class StackTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         if not (-x.dim() <= self.dim < x.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for x with {x.dim()} dimensions"
-            )
+            raise AssertionError(f"dim {self.dim} out of range for x with {x.dim()} dimensions")
         if x.size(self.dim) != len(self.transforms):
             raise AssertionError(
-                f"x.size({self.dim}) = {x.size(self.dim)} must equal len(transforms) {len(self.transforms)}"
+                f"x.size({self.dim}) = {x.size(self.dim)} must equal len(transforms) "
+                f"{len(self.transforms)}"
             )
         if not (-y.dim() <= self.dim < y.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for y with {y.dim()} dimensions"
-            )
+            raise AssertionError(f"dim {self.dim} out of range for y with {y.dim()} dimensions")
         if y.size(self.dim) != len(self.transforms):
             raise AssertionError(
-                f"y.size({self.dim}) = {y.size(self.dim)} must equal len(transforms) {len(self.transforms)}"
+                f"y.size({self.dim}) = {y.size(self.dim)} must equal len(transforms) "
+                f"{len(self.transforms)}"
             )
         logdetjacs = []
         yslices = self._slice(y)
@@ -1107,7 +1087,7 @@ class StackTransform(Transform):
 
 
 class CumulativeDistributionTransform(Transform):
-    """Transform via the cumulative distribution function of a probability distribution."""
+    """Same as torch.distributions.CumulativeDistributionTransform."""
 
     bijective = True
     codomain = constraints.unit_interval

@@ -1,19 +1,19 @@
 from __future__ import annotations
 
-import ndgrad
 from math import nan
+
+import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
-from .utils import _Number, _size, Number
-
+from .utils import _Number, _size, broadcast_all
 
 __all__ = ["Uniform"]
 
 
 class Uniform(Distribution):
-    """Generates uniformly distributed random samples from the half-open interval [low, high)."""
+    """Same as torch.distributions.Uniform."""
 
     has_rsample = True
 

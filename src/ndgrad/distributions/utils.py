@@ -16,23 +16,31 @@ _Number = (int, float, bool)  # torch.types._Number
 Number = Union[int, float, bool]
 _size = Sequence[int]
 
-__all__ = ["broadcast_all", "logits_to_probs", "clamp_probs", "probs_to_logits", "lazy_property",
-           "tril_matrix_to_vec", "vec_to_tril_matrix"]
+__all__ = [
+    "broadcast_all",
+    "logits_to_probs",
+    "clamp_probs",
+    "probs_to_logits",
+    "lazy_property",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
+]
 
 
 def broadcast_all(*values: Tensor | Number) -> tuple[Tensor, ...]:
     """Broadcast tensors together; numbers become tensors of the first tensor's dtype and device."""
     if not all(isinstance(v, (Tensor, *_Number)) for v in values):
-        raise ValueError("Input arguments must all be instances of Number, "
-                         "torch.Tensor or objects implementing __torch_function__.")
+        raise ValueError(
+            "Input arguments must all be instances of Number, "
+            "torch.Tensor or objects implementing __torch_function__."
+        )
     if not all(isinstance(v, Tensor) for v in values):
         options: dict[str, Any] = dict(dtype=ndgrad.get_default_dtype())
         for value in values:
             if isinstance(value, Tensor):
                 options = dict(dtype=value.dtype, device=value.device)
                 break
-        values = tuple(v if isinstance(v, Tensor) else ndgrad.tensor(v, **options)
-                       for v in values)
+        values = tuple(v if isinstance(v, Tensor) else ndgrad.tensor(v, **options) for v in values)
     return ndgrad.broadcast_tensors(*values)
 
 
@@ -105,12 +113,16 @@ def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
 def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
     """The inverse of tril_matrix_to_vec."""
     # +ve root of D**2 + (1+2*diag)*D - |diag| * (diag+1) - 2*vec.shape[-1] = 0
-    n = (-(1 + 2 * diag)
-         + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    n = (
+        -(1 + 2 * diag)
+        + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5
+    ) / 2
     eps = ndgrad.finfo(vec.dtype).eps
     if round(n) - n > eps:
-        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be expressed "
-                         "as the lower triangular part of a square D x D matrix.")
+        raise ValueError(
+            f"The size of last dimension is {vec.shape[-1]} which cannot be expressed "
+            "as the lower triangular part of a square D x D matrix."
+        )
     n = round(n)
     mat = vec.new_zeros(vec.shape[:-1] + ndgrad.Size((n, n)))
     mat[..., _tril_mask(n, diag, vec.device)] = vec

@@ -4,10 +4,10 @@ import math
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all, lazy_property
-
 
 __all__ = ["VonMises"]
 
@@ -102,7 +102,7 @@ def _rejection_sample(loc, concentration, proposal_r, x):
 
 
 class VonMises(Distribution):
-    """A circular von Mises distribution."""
+    """Same as torch.distributions.VonMises."""
 
     arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
     support = constraints.real
@@ -124,9 +124,7 @@ class VonMises(Distribution):
             self._validate_sample(value)
         log_prob = self.concentration * ndgrad.cos(value - self.loc)
         log_prob = (
-            log_prob
-            - math.log(2 * math.pi)
-            - _log_modified_bessel_fn(self.concentration, order=0)
+            log_prob - math.log(2 * math.pi) - _log_modified_bessel_fn(self.concentration, order=0)
         )
         return log_prob
 
@@ -150,12 +148,11 @@ class VonMises(Distribution):
 
     @ndgrad.no_grad()
     def sample(self, sample_shape=ndgrad.Size()):
-        """The sampling algorithm for the von Mises distribution is based on the following paper: D.J."""
         shape = self._extended_shape(sample_shape)
         x = ndgrad.empty(shape, dtype=self._loc.dtype, device=self.loc.device)
-        return _rejection_sample(
-            self._loc, self._concentration, self._proposal_r, x
-        ).to(self.loc.dtype)
+        return _rejection_sample(self._loc, self._concentration, self._proposal_r, x).to(
+            self.loc.dtype
+        )
 
     def expand(self, batch_shape, _instance=None):
         try:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ndgrad
 from ndgrad import Tensor
+
 from . import constraints
 from .exponential import Exponential
 from .gumbel import euler_constant
@@ -9,12 +10,11 @@ from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, PowerTransform
 from .utils import broadcast_all
 
-
 __all__ = ["Weibull"]
 
 
 class Weibull(TransformedDistribution):
-    """Samples from a two-parameter Weibull distribution."""
+    """Same as torch.distributions.Weibull."""
 
     arg_constraints = {
         "scale": constraints.positive,
@@ -30,9 +30,7 @@ class Weibull(TransformedDistribution):
     ) -> None:
         self.scale, self.concentration = broadcast_all(scale, concentration)
         self.concentration_reciprocal = self.concentration.reciprocal()
-        base_dist = Exponential(
-            ndgrad.ones_like(self.scale), validate_args=validate_args
-        )
+        base_dist = Exponential(ndgrad.ones_like(self.scale), validate_args=validate_args)
         transforms = [
             PowerTransform(exponent=self.concentration_reciprocal),
             AffineTransform(loc=0, scale=self.scale),
@@ -61,8 +59,7 @@ class Weibull(TransformedDistribution):
     def mode(self) -> Tensor:
         return (
             self.scale
-            * ((self.concentration - 1) / self.concentration)
-            ** self.concentration.reciprocal()
+            * ((self.concentration - 1) / self.concentration) ** self.concentration.reciprocal()
         )
 
     @property

@@ -2,16 +2,15 @@ from __future__ import annotations
 
 import math
 import warnings
+from math import nan
 
 import ndgrad
-from math import nan
 from ndgrad import Tensor
+
 from . import _functions, constraints
 from .exp_family import ExponentialFamily
 from .multivariate_normal import _precision_to_scale_tril
-from .utils import lazy_property
-from .utils import _Number, _size, Number
-
+from .utils import Number, _Number, _size, lazy_property
 
 __all__ = ["Wishart"]
 
@@ -33,7 +32,7 @@ def _clamp_above_eps(x: Tensor) -> Tensor:
 
 
 class Wishart(ExponentialFamily):
-    """Wishart distribution by a covariance, precision or scale_tril matrix and degrees of freedom."""
+    """Same as torch.distributions.Wishart."""
 
     support = constraints.positive_definite
     has_rsample = True
@@ -62,18 +61,16 @@ class Wishart(ExponentialFamily):
             + (precision_matrix is not None)
         ) != 1:
             raise AssertionError(
-                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified."
+                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be "
+                "specified."
             )
 
-        param = next(
-            p
-            for p in (covariance_matrix, precision_matrix, scale_tril)
-            if p is not None
-        )
+        param = next(p for p in (covariance_matrix, precision_matrix, scale_tril) if p is not None)
 
         if param.dim() < 2:
             raise ValueError(
-                "scale_tril must be at least two-dimensional, with optional leading batch dimensions"
+                "scale_tril must be at least two-dimensional, with optional leading batch "
+                "dimensions"
             )
 
         if isinstance(df, _Number):
@@ -98,7 +95,8 @@ class Wishart(ExponentialFamily):
 
         if self.df.lt(event_shape[-1]).any():
             warnings.warn(
-                "Low df values detected. Singular samples are highly likely to occur for ndim - 1 < df < ndim.",
+                "Low df values detected. Singular samples are highly likely to occur for ndim - "
+                "1 < df < ndim.",
                 stacklevel=2,
             )
 
@@ -158,15 +156,12 @@ class Wishart(ExponentialFamily):
 
     @lazy_property
     def scale_tril(self) -> Tensor:
-        return self._unbroadcasted_scale_tril.expand(
-            self._batch_shape + self._event_shape
-        )
+        return self._unbroadcasted_scale_tril.expand(self._batch_shape + self._event_shape)
 
     @lazy_property
     def covariance_matrix(self) -> Tensor:
         return (
-            self._unbroadcasted_scale_tril
-            @ self._unbroadcasted_scale_tril.transpose(-2, -1)
+            self._unbroadcasted_scale_tril @ self._unbroadcasted_scale_tril.transpose(-2, -1)
         ).expand(self._batch_shape + self._event_shape)
 
     @lazy_property
@@ -202,9 +197,9 @@ class Wishart(ExponentialFamily):
         p = self._event_shape[-1]  # has singleton shape
 
         # Implemented Sampling using Bartlett decomposition
-        noise = _clamp_above_eps(
-            self._dist_chi2.rsample(sample_shape).sqrt()
-        ).diag_embed(dim1=-2, dim2=-1)
+        noise = _clamp_above_eps(self._dist_chi2.rsample(sample_shape).sqrt()).diag_embed(
+            dim1=-2, dim2=-1
+        )
 
         i, j = _functions.tril_indices(p, p, offset=-1)
         noise[..., i, j] = ndgrad.randn(
@@ -215,10 +210,7 @@ class Wishart(ExponentialFamily):
         chol = self._unbroadcasted_scale_tril @ noise
         return chol @ chol.transpose(-2, -1)
 
-    def rsample(
-        self, sample_shape: _size = ndgrad.Size(), max_try_correction=None
-    ) -> Tensor:
-        """Bartlett-decomposition sample; a singular draw is redrawn up to max_try_correction times."""
+    def rsample(self, sample_shape: _size = ndgrad.Size(), max_try_correction=None) -> Tensor:
 
         if max_try_correction is None:
             max_try_correction = 10
@@ -226,7 +218,8 @@ class Wishart(ExponentialFamily):
         sample_shape = ndgrad.Size(sample_shape)
         sample = self._bartlett_sampling(sample_shape)
 
-        # Below part is to improve numerical stability temporarily and should be removed in the future
+        # Below part is to improve numerical stability temporarily and should be removed in the
+        # future
         is_singular = self.support.check(sample)
         if self._batch_shape:
             is_singular = is_singular.amax(self._batch_dims)
@@ -256,9 +249,7 @@ class Wishart(ExponentialFamily):
             -nu
             * (
                 p * _log_2 / 2
-                + self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1)
-                .log()
-                .sum(-1)
+                + self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
             )
             - _functions.mvlgamma(nu / 2, p=p)
             + (nu - p - 1) / 2 * ndgrad.linalg.slogdet(value).logabsdet
@@ -275,9 +266,7 @@ class Wishart(ExponentialFamily):
             (p + 1)
             * (
                 p * _log_2 / 2
-                + self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1)
-                .log()
-                .sum(-1)
+                + self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
             )
             + _functions.mvlgamma(nu / 2, p=p)
             - (nu - p - 1) / 2 * _mvdigamma(nu / 2, p=p)
