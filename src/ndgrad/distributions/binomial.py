@@ -5,12 +5,7 @@ from ndgrad import Tensor
 
 from . import _samplers, constraints
 from .distribution import Distribution
-from .utils import (
-    broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Binomial"]
 
@@ -40,18 +35,12 @@ class Binomial(Distribution):
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
         if probs is not None:
-            (
-                self.total_count,
-                self.probs,
-            ) = broadcast_all(total_count, probs)
+            (self.total_count, self.probs) = broadcast_all(total_count, probs)
             self.total_count = self.total_count.type_as(self.probs)
         else:
             if logits is None:
                 raise AssertionError("logits is unexpectedly None")
-            (
-                self.total_count,
-                self.logits,
-            ) = broadcast_all(total_count, logits)
+            (self.total_count, self.logits) = broadcast_all(total_count, logits)
             self.total_count = self.total_count.type_as(self.logits)
 
         self._param = self.probs if probs is not None else self.logits

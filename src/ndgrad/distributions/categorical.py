@@ -79,10 +79,7 @@ class Categorical(Distribution):
     @property
     def mean(self) -> Tensor:
         return ndgrad.full(
-            self._extended_shape(),
-            nan,
-            dtype=self.probs.dtype,
-            device=self.probs.device,
+            self._extended_shape(), nan, dtype=self.probs.dtype, device=self.probs.device
         )
 
     @property
@@ -92,10 +89,7 @@ class Categorical(Distribution):
     @property
     def variance(self) -> Tensor:
         return ndgrad.full(
-            self._extended_shape(),
-            nan,
-            dtype=self.probs.dtype,
-            device=self.probs.device,
+            self._extended_shape(), nan, dtype=self.probs.dtype, device=self.probs.device
         )
 
     def sample(self, sample_shape=ndgrad.Size()):

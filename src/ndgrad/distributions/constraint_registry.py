@@ -3,11 +3,7 @@ from __future__ import annotations
 from . import constraints, transforms
 from .utils import _Number
 
-__all__ = [
-    "ConstraintRegistry",
-    "biject_to",
-    "transform_to",
-]
+__all__ = ["ConstraintRegistry", "biject_to", "transform_to"]
 
 
 class ConstraintRegistry:
@@ -89,10 +85,7 @@ def _transform_to_positive(constraint):
 @transform_to.register(constraints.greater_than_eq)
 def _transform_to_greater_than(constraint):
     return transforms.ComposeTransform(
-        [
-            transforms.ExpTransform(),
-            transforms.AffineTransform(constraint.lower_bound, 1),
-        ]
+        [transforms.ExpTransform(), transforms.AffineTransform(constraint.lower_bound, 1)]
     )
 
 
@@ -100,10 +93,7 @@ def _transform_to_greater_than(constraint):
 @transform_to.register(constraints.less_than)
 def _transform_to_less_than(constraint):
     return transforms.ComposeTransform(
-        [
-            transforms.ExpTransform(),
-            transforms.AffineTransform(constraint.upper_bound, -1),
-        ]
+        [transforms.ExpTransform(), transforms.AffineTransform(constraint.upper_bound, -1)]
     )
 
 

@@ -21,10 +21,7 @@ class FisherSnedecor(Distribution):
     has_rsample = True
 
     def __init__(
-        self,
-        df1: Tensor | float,
-        df2: Tensor | float,
-        validate_args: bool | None = None,
+        self, df1: Tensor | float, df2: Tensor | float, validate_args: bool | None = None
     ) -> None:
         self.df1, self.df2 = broadcast_all(df1, df2)
         self._gamma1 = Gamma(self.df1 * 0.5, self.df1)

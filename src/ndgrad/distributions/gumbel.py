@@ -21,10 +21,7 @@ class Gumbel(TransformedDistribution):
     support = constraints.real
 
     def __init__(
-        self,
-        loc: Tensor | float,
-        scale: Tensor | float,
-        validate_args: bool | None = None,
+        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
     ) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         finfo = ndgrad.finfo(self.loc.dtype)

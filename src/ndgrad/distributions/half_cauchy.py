@@ -22,11 +22,7 @@ class HalfCauchy(TransformedDistribution):
     has_rsample = True
     base_dist: Cauchy
 
-    def __init__(
-        self,
-        scale: Tensor | float,
-        validate_args: bool | None = None,
-    ) -> None:
+    def __init__(self, scale: Tensor | float, validate_args: bool | None = None) -> None:
         base_dist = Cauchy(0, scale, validate_args=False)
         super().__init__(base_dist, AbsTransform(), validate_args=validate_args)
 
@@ -41,10 +37,7 @@ class HalfCauchy(TransformedDistribution):
     @property
     def mean(self) -> Tensor:
         return ndgrad.full(
-            self._extended_shape(),
-            math.inf,
-            dtype=self.scale.dtype,
-            device=self.scale.device,
+            self._extended_shape(), math.inf, dtype=self.scale.dtype, device=self.scale.device
         )
 
     @property

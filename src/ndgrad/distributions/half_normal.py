@@ -22,11 +22,7 @@ class HalfNormal(TransformedDistribution):
     has_rsample = True
     base_dist: Normal
 
-    def __init__(
-        self,
-        scale: Tensor | float,
-        validate_args: bool | None = None,
-    ) -> None:
+    def __init__(self, scale: Tensor | float, validate_args: bool | None = None) -> None:
         base_dist = Normal(0, scale, validate_args=False)
         super().__init__(base_dist, AbsTransform(), validate_args=validate_args)
 

@@ -40,12 +40,10 @@ from .uniform import Uniform
 from .utils import _sum_rightmost
 from .utils import euler_constant as _euler_gamma
 
-_KL_REGISTRY: dict[
-    tuple[type, type], Callable
-] = {}  # Source of truth mapping a few general (type, type) pairs to functions.
-_KL_MEMOIZE: dict[
-    tuple[type, type], Callable
-] = {}  # Memoized version mapping many specific (type, type) pairs to functions.
+# Source of truth mapping a few general (type, type) pairs to functions.
+_KL_REGISTRY: dict[tuple[type, type], Callable] = {}
+# Memoized version mapping many specific (type, type) pairs to functions.
+_KL_MEMOIZE: dict[tuple[type, type], Callable] = {}
 
 __all__ = ["register_kl", "kl_divergence"]
 
@@ -298,10 +296,7 @@ def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
         p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
     )
     term3 = _batch_lowrank_mahalanobis(
-        q._unbroadcasted_cov_factor,
-        q._unbroadcasted_cov_diag,
-        q.loc - p.loc,
-        q._capacitance_tril,
+        q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q.loc - p.loc, q._capacitance_tril
     )
     # Expands term2 according to
     # inv(qcov) @ pcov = [inv(qD) - inv(qD) @ qW @ inv(qC) @ qW.T @ inv(qD)] @ (pW @ pW.T + pD)
@@ -330,10 +325,7 @@ def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
         q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
     ) - 2 * p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     term3 = _batch_lowrank_mahalanobis(
-        q._unbroadcasted_cov_factor,
-        q._unbroadcasted_cov_diag,
-        q.loc - p.loc,
-        q._capacitance_tril,
+        q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q.loc - p.loc, q._capacitance_tril
     )
     # Expands term2 according to
     # inv(qcov) @ pcov = [inv(qD) - inv(qD) @ qW @ inv(qC) @ qW.T @ inv(qD)] @ p_tril @ p_tril.T
@@ -543,8 +535,7 @@ def _kl_continuous_bernoulli_uniform(p, q):
     result = -p.entropy() + (q.high - q.low).log()
     return ndgrad.where(
         ndgrad.max(
-            ndgrad.ge(q.low, p.support.lower_bound),
-            ndgrad.le(q.high, p.support.upper_bound),
+            ndgrad.ge(q.low, p.support.lower_bound), ndgrad.le(q.high, p.support.upper_bound)
         ),
         ndgrad.ones_like(result) * inf,
         result,
@@ -792,8 +783,7 @@ def _kl_uniform_continuous_bernoulli(p, q):
     result = -p.entropy() - p.mean * q.logits - ndgrad.log1p(-q.probs) - q._cont_bern_log_norm()
     return ndgrad.where(
         ndgrad.max(
-            ndgrad.ge(p.high, q.support.upper_bound),
-            ndgrad.le(p.low, q.support.lower_bound),
+            ndgrad.ge(p.high, q.support.upper_bound), ndgrad.le(p.low, q.support.lower_bound)
         ),
         ndgrad.ones_like(result) * inf,
         result,

@@ -20,10 +20,7 @@ class LKJCholesky(Distribution):
     support = constraints.corr_cholesky
 
     def __init__(
-        self,
-        dim: int,
-        concentration: Tensor | float = 1.0,
-        validate_args: bool | None = None,
+        self, dim: int, concentration: Tensor | float = 1.0, validate_args: bool | None = None
     ) -> None:
         if dim < 2:
             raise ValueError(
@@ -36,9 +33,7 @@ class LKJCholesky(Distribution):
         # This is used to draw vectorized samples from the beta distribution in Sec. 3.2 of [1].
         marginal_conc = self.concentration + 0.5 * (self.dim - 2)
         offset = ndgrad.arange(
-            self.dim - 1,
-            dtype=self.concentration.dtype,
-            device=self.concentration.device,
+            self.dim - 1, dtype=self.concentration.dtype, device=self.concentration.device
         )
         offset = ndgrad.cat([offset.new_zeros((1,)), offset])
         beta_conc1 = offset + 0.5

@@ -45,11 +45,7 @@ class LowRankMultivariateNormal(Distribution):
     has_rsample = True
 
     def __init__(
-        self,
-        loc: Tensor,
-        cov_factor: Tensor,
-        cov_diag: Tensor,
-        validate_args: bool | None = None,
+        self, loc: Tensor, cov_factor: Tensor, cov_diag: Tensor, validate_args: bool | None = None
     ) -> None:
         if loc.dim() < 1:
             raise ValueError("loc must be at least one-dimensional.")
@@ -168,17 +164,13 @@ class LowRankMultivariateNormal(Distribution):
             self._capacitance_tril,
         )
         log_det = _batch_lowrank_logdet(
-            self._unbroadcasted_cov_factor,
-            self._unbroadcasted_cov_diag,
-            self._capacitance_tril,
+            self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag, self._capacitance_tril
         )
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + log_det + M)
 
     def entropy(self):
         log_det = _batch_lowrank_logdet(
-            self._unbroadcasted_cov_factor,
-            self._unbroadcasted_cov_diag,
-            self._capacitance_tril,
+            self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag, self._capacitance_tril
         )
         H = 0.5 * (self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + log_det)
         if len(self._batch_shape) == 0:

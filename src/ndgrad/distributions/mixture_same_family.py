@@ -61,11 +61,7 @@ class MixtureSameFamily(Distribution):
 
         event_shape = self._component_distribution.event_shape
         self._event_ndims = len(event_shape)
-        super().__init__(
-            batch_shape=cdbs,
-            event_shape=event_shape,
-            validate_args=validate_args,
-        )
+        super().__init__(batch_shape=cdbs, event_shape=event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         batch_shape = ndgrad.Size(batch_shape)

@@ -7,12 +7,7 @@ from ndgrad import Tensor
 from . import _samplers, constraints
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import (
-    broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["NegativeBinomial"]
 
@@ -37,18 +32,12 @@ class NegativeBinomial(Distribution):
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
         if probs is not None:
-            (
-                self.total_count,
-                self.probs,
-            ) = broadcast_all(total_count, probs)
+            (self.total_count, self.probs) = broadcast_all(total_count, probs)
             self.total_count = self.total_count.type_as(self.probs)
         else:
             if logits is None:
                 raise AssertionError("logits is unexpectedly None")
-            (
-                self.total_count,
-                self.logits,
-            ) = broadcast_all(total_count, logits)
+            (self.total_count, self.logits) = broadcast_all(total_count, logits)
             self.total_count = self.total_count.type_as(self.logits)
 
         self._param = self.probs if probs is not None else self.logits
@@ -100,9 +89,7 @@ class NegativeBinomial(Distribution):
     def _gamma(self) -> Gamma:
         # Note we avoid validating because self.total_count can be zero.
         return Gamma(
-            concentration=self.total_count,
-            rate=ndgrad.exp(-self.logits),
-            validate_args=False,
+            concentration=self.total_count, rate=ndgrad.exp(-self.logits), validate_args=False
         )
 
     def sample(self, sample_shape=ndgrad.Size()):

@@ -28,11 +28,7 @@ class Poisson(ExponentialFamily):
     def variance(self) -> Tensor:
         return self.rate
 
-    def __init__(
-        self,
-        rate: Tensor | Number,
-        validate_args: bool | None = None,
-    ) -> None:
+    def __init__(self, rate: Tensor | Number, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
         if isinstance(rate, _Number):
             batch_shape = ndgrad.Size()

@@ -24,9 +24,7 @@ class TransformedDistribution(Distribution):
         validate_args: bool | None = None,
     ) -> None:
         if isinstance(transforms, Transform):
-            self.transforms = [
-                transforms,
-            ]
+            self.transforms = [transforms]
         elif isinstance(transforms, list):
             if not all(isinstance(t, Transform) for t in transforms):
                 raise ValueError("transforms must be a Transform or a list of Transforms")
@@ -119,8 +117,7 @@ class TransformedDistribution(Distribution):
             x = transform.inv(y)
             event_dim += transform.domain.event_dim - transform.codomain.event_dim
             log_prob = log_prob - _sum_rightmost(
-                transform.log_abs_det_jacobian(x, y),
-                event_dim - transform.domain.event_dim,
+                transform.log_abs_det_jacobian(x, y), event_dim - transform.domain.event_dim
             )
             y = x
 

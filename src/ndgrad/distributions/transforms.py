@@ -338,10 +338,7 @@ class IndependentTransform(Transform):
     """Same as torch.distributions.IndependentTransform."""
 
     def __init__(
-        self,
-        base_transform: Transform,
-        reinterpreted_batch_ndims: int,
-        cache_size: int = 0,
+        self, base_transform: Transform, reinterpreted_batch_ndims: int, cache_size: int = 0
     ) -> None:
         super().__init__(cache_size=cache_size)
         self.base_transform = base_transform.with_cache(cache_size)
@@ -401,12 +398,7 @@ class ReshapeTransform(Transform):
 
     bijective = True
 
-    def __init__(
-        self,
-        in_shape: ndgrad.Size,
-        out_shape: ndgrad.Size,
-        cache_size: int = 0,
-    ) -> None:
+    def __init__(self, in_shape: ndgrad.Size, out_shape: ndgrad.Size, cache_size: int = 0) -> None:
         self.in_shape = ndgrad.Size(in_shape)
         self.out_shape = ndgrad.Size(out_shape)
         if self.in_shape.numel() != self.out_shape.numel():
@@ -614,11 +606,7 @@ class AffineTransform(Transform):
     bijective = True
 
     def __init__(
-        self,
-        loc: Tensor | float,
-        scale: Tensor | float,
-        event_dim: int = 0,
-        cache_size: int = 0,
+        self, loc: Tensor | float, scale: Tensor | float, event_dim: int = 0, cache_size: int = 0
     ) -> None:
         super().__init__(cache_size=cache_size)
         self.loc = loc

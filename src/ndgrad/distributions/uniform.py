@@ -20,10 +20,7 @@ class Uniform(Distribution):
     @property
     def arg_constraints(self):
         # TODO allow (loc,scale) parameterization to allow independent constraints.
-        return {
-            "low": constraints.less_than(self.high),
-            "high": constraints.greater_than(self.low),
-        }
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     @property
     def mean(self) -> Tensor:
@@ -42,10 +39,7 @@ class Uniform(Distribution):
         return (self.high - self.low).pow(2) / 12
 
     def __init__(
-        self,
-        low: Tensor | float,
-        high: Tensor | float,
-        validate_args: bool | None = None,
+        self, low: Tensor | float, high: Tensor | float, validate_args: bool | None = None
     ) -> None:
         self.low, self.high = broadcast_all(low, high)
 

@@ -20,15 +20,7 @@ def _eval_poly(y, coef):
     return result
 
 
-_I0_COEF_SMALL = [
-    1.0,
-    3.5156229,
-    3.0899424,
-    1.2067492,
-    0.2659732,
-    0.360768e-1,
-    0.45813e-2,
-]
+_I0_COEF_SMALL = [1.0, 3.5156229, 3.0899424, 1.2067492, 0.2659732, 0.360768e-1, 0.45813e-2]
 _I0_COEF_LARGE = [
     0.39894228,
     0.1328592e-1,
@@ -40,15 +32,7 @@ _I0_COEF_LARGE = [
     -0.1647633e-1,
     0.392377e-2,
 ]
-_I1_COEF_SMALL = [
-    0.5,
-    0.87890594,
-    0.51498869,
-    0.15084934,
-    0.2658733e-1,
-    0.301532e-2,
-    0.32411e-3,
-]
+_I1_COEF_SMALL = [0.5, 0.87890594, 0.51498869, 0.15084934, 0.2658733e-1, 0.301532e-2, 0.32411e-3]
 _I1_COEF_LARGE = [
     0.39894228,
     -0.3988024e-1,
@@ -109,10 +93,7 @@ class VonMises(Distribution):
     has_rsample = False
 
     def __init__(
-        self,
-        loc: Tensor,
-        concentration: Tensor,
-        validate_args: bool | None = None,
+        self, loc: Tensor, concentration: Tensor, validate_args: bool | None = None
     ) -> None:
         self.loc, self.concentration = broadcast_all(loc, concentration)
         batch_shape = self.loc.shape

@@ -16,10 +16,7 @@ __all__ = ["Weibull"]
 class Weibull(TransformedDistribution):
     """Same as torch.distributions.Weibull."""
 
-    arg_constraints = {
-        "scale": constraints.positive,
-        "concentration": constraints.positive,
-    }
+    arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
     support = constraints.positive
 
     def __init__(
