@@ -606,3 +606,117 @@ def test_validate_args_switch():
         D.Distribution.set_default_validate_args(3)
     with pytest.warns(FutureWarning):
         assert tuple(D.Normal(0.0, 1.0).sample_n(3).shape) == (3,)
+
+
+# --- reparameterised gradients of the samplers torch runs in C++ ----------------------------------
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_standard_gamma_grad_is_atens(dtype):
+    from ndgrad.distributions import _samplers
+
+    a = np.concatenate([R.uniform(0.05, 3, 300), R.uniform(3, 30, 300), [9.0, 10.0, 100.0]])
+    x = np.concatenate([R.gamma(a[:-3]), [9.2, 1.5, 100.5]])
+    want = torch._standard_gamma_grad(torch.tensor(a, dtype=getattr(torch, dtype)),
+                                      torch.tensor(x, dtype=getattr(torch, dtype)))
+    got = _samplers._standard_gamma_grad(ndgrad.tensor(a, dtype=getattr(ndgrad, dtype)),
+                                         ndgrad.tensor(x, dtype=getattr(ndgrad, dtype)))
+    assert_close(got, want, 1e-12 if dtype == "float64" else 1e-5)
+
+
+def test_dirichlet_grad_is_atens():
+    from ndgrad.distributions import _samplers
+
+    alpha = R.uniform(0.05, 12, 600)
+    total = alpha + R.uniform(0.05, 12, 600)
+    x = R.beta(alpha, total - alpha)
+    want = torch._dirichlet_grad(torch.tensor(x), torch.tensor(alpha), torch.tensor(total))
+    got = _samplers.dirichlet_grad(ndgrad.tensor(x), ndgrad.tensor(alpha), ndgrad.tensor(total))
+    assert_close(got, want, 1e-10)
+
+
+def test_gamma_family_rsample_grads():
+    """rsample's gradient is torch's implicit one evaluated at ndgrad's own draws."""
+    D = ndgrad.distributions
+    a, r = ndgrad.tensor(_pos(4), requires_grad=True), ndgrad.tensor(_pos(4), requires_grad=True)
+    x = D.Gamma(a, r).rsample((3,))
+    ga, gr = ndgrad.autograd.grad(x.sum(), [a, r])
+    at, rt, xt = (torch.tensor(_np(t)) for t in (a, r, x))
+    want_a = (torch._standard_gamma_grad(at.expand(3, 4), xt * rt) / rt).sum(0)
+    assert_close(ga, want_a, 1e-10)
+    assert_close(gr, (-xt / rt).sum(0), 1e-10)
+    # Dirichlet and Beta: torch's _Dirichlet backward at ndgrad's draws
+    c = ndgrad.tensor(_pos(2, 3), requires_grad=True)
+    w = R.normal(size=(2, 3))
+    x = D.Dirichlet(c).rsample()
+    (g,) = ndgrad.autograd.grad((x * ndgrad.tensor(w)).sum(), [c])
+    from torch.distributions.dirichlet import _Dirichlet_backward
+
+    want = _Dirichlet_backward(torch.tensor(_np(x)), torch.tensor(_np(c)), torch.tensor(w))
+    assert_close(g, want, 1e-10)
+    c1, c0 = ndgrad.tensor(_pos(3), requires_grad=True), ndgrad.tensor(_pos(3), requires_grad=True)
+    x = D.Beta(c1, c0).rsample()
+    g1, g0 = ndgrad.autograd.grad(x.sum(), [c1, c0])
+    xs = torch.stack([torch.tensor(_np(x)), 1 - torch.tensor(_np(x))], -1)
+    cs = torch.stack([torch.tensor(_np(c1)), torch.tensor(_np(c0))], -1)
+    want = _Dirichlet_backward(xs, cs, torch.stack([torch.ones(3), torch.zeros(3)], -1).double())
+    assert_close(g1, want[..., 0], 1e-10)
+    assert_close(g0, want[..., 1], 1e-10)
+
+
+def test_gamma_cdf_grad():
+    D = ndgrad.distributions
+    a, r = _pos(3), _pos(3)
+    v = _pos(3)
+    rn, vn = ndgrad.tensor(r, requires_grad=True), ndgrad.tensor(v, requires_grad=True)
+    rt, vt = torch.tensor(r, requires_grad=True), torch.tensor(v, requires_grad=True)
+    cn, ct = D.Gamma(ndgrad.tensor(a), rn).cdf(vn), torch.distributions.Gamma(
+        torch.tensor(a), rt).cdf(vt)
+    assert_close(cn, ct, 1e-10)
+    for x, y in zip(ndgrad.autograd.grad(cn.sum(), [rn, vn]), torch.autograd.grad(ct.sum(),
+                                                                                 [rt, vt])):
+        assert_close(x, y, 1e-10)
+    an = ndgrad.tensor(a, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="igamma: input"):
+        D.Gamma(an, 1.0).cdf(ndgrad.tensor(v)).sum().backward()
+
+
+def test_exponential_family_bregman():
+    """The generic ExponentialFamily KL and entropy (autograd of the log normalizer)."""
+    from ndgrad.distributions import kl as kl_n
+    from torch.distributions import kl as kl_t
+
+    m, s, m2, s2 = _real(3), _pos(3), _real(3), _pos(3)
+    for name in ("Normal", "Gamma"):
+        pn = getattr(ndgrad.distributions, name)(ndgrad.tensor(s), ndgrad.tensor(s2))
+        qn = getattr(ndgrad.distributions, name)(ndgrad.tensor(s2), ndgrad.tensor(m2 ** 2 + 1))
+        pt = getattr(torch.distributions, name)(torch.tensor(s), torch.tensor(s2))
+        qt = getattr(torch.distributions, name)(torch.tensor(s2), torch.tensor(m2 ** 2 + 1))
+        assert_close(kl_n._kl_expfamily_expfamily(pn, qn), kl_t._kl_expfamily_expfamily(pt, qt),
+                     1e-9)
+        assert_close(ndgrad.distributions.ExponentialFamily.entropy(pn),
+                     torch.distributions.ExponentialFamily.entropy(pt), 1e-9)
+    del m
+
+
+# --- Python numbers, default dtype ---------------------------------------------------------------
+SCALAR = [
+    lambda D: D.Normal(0.5, 2.0), lambda D: D.Uniform(-1.0, 3.0), lambda D: D.Bernoulli(0.3),
+    lambda D: D.Exponential(1.5), lambda D: D.Laplace(0.0, 1.0), lambda D: D.Cauchy(1.0, 2.0),
+    lambda D: D.Gumbel(0.0, 2.0), lambda D: D.LogNormal(0.0, 0.5), lambda D: D.HalfNormal(2.0),
+    lambda D: D.Geometric(0.3), lambda D: D.Pareto(1.0, 3.0), lambda D: D.Weibull(1.0, 2.0),
+    lambda D: D.RelaxedBernoulli(0.5, probs=0.3), lambda D: D.ContinuousBernoulli(0.3),
+    lambda D: D.GeneralizedPareto(0.0, 1.0, 0.2), lambda D: D.Kumaraswamy(2.0, 3.0),
+]
+
+
+@pytest.mark.parametrize("i", range(len(SCALAR)))
+def test_python_number_parameters(i):
+    dn, dt = SCALAR[i](ndgrad.distributions), SCALAR[i](torch.distributions)
+    assert tuple(dn.batch_shape) == tuple(dt.batch_shape) == ()
+    torch.manual_seed(7)
+    ndgrad.manual_seed(7)
+    xt, xn = dt.sample((5,)), dn.sample((5,))
+    assert_close(xn, xt, 1e-6)
+    a, b = both(lambda: dn.log_prob(ndgrad.tensor(xt.numpy())), lambda: dt.log_prob(xt))
+    if b is not None:  # (torch's RelaxedBernoulli needs a tensor temperature for log_prob)
+        assert_close(a, b, 1e-5)
+    assert _r(dn) == _r(dt)
