@@ -40,6 +40,7 @@ from ._threads import *  # noqa: F403,E402
 from ._typeinfo import *  # noqa: F403,E402
 from . import cuda  # noqa: E402
 from . import func  # noqa: E402
+from .special._top import *  # noqa: F403,E402  (torch.special; torch.i0, igamma, mvlgamma)
 from . import distributions  # noqa: E402
 
 half, float, double = float16, float32, float64  # noqa: A001
