@@ -282,3 +282,145 @@ def test_index_put_error_order(name, how):
         return x
 
     same(fn)
+
+
+# --- strides and contiguity of the tensors these ops create -----------------------------------------
+# Advanced indexing, gather, take, index_select, masked_select, cat/stack... give fresh C ordered
+# tensors (NumPy's fancy indexing and joins may not); sort, flip, clone-based index_put/index_fill/put
+# keep the input's order of dims; advanced indexing lays its result out as TensorIterator does.
+def _layouts(L):
+    x = L.tensor(np.random.default_rng(0).standard_normal((4, 6, 5)))
+    return {"c2": x[0], "t2": x[0].t(), "step2": x[0][:, ::2], "step_t2": x[0][::2].t(), "c3": x,
+            "perm3": x.permute(2, 0, 1), "perm3b": x.permute(1, 2, 0)}
+
+
+def _zeros_index(L, shape, n=None):
+    return L.zeros(shape, dtype=L.int64)[:n] if n else L.zeros(shape, dtype=L.int64)
+
+
+LAYOUT_OPS = {
+    "index_last": lambda L, x: x[..., [1, 2]],
+    "index_mid": lambda L, x: x[:, [0, 1, 0]],
+    "index_first": lambda L, x: x[[1, 0]],
+    "index_two": lambda L, x: x[[1, 0], [2, 1]],
+    "index_apart": lambda L, x: x[[1, 0], ..., [0, 1]],
+    "index_2d": lambda L, x: x[:, L.tensor([[0, 1], [1, 0]])],
+    "index_2d_transposed": lambda L, x: x[:, L.tensor([[0, 1], [1, 0]]).t()],
+    "index_int32": lambda L, x: x[:, L.tensor([1, 0], dtype=L.int32)],
+    "index_after_int": lambda L, x: x[1, [0, 1]],
+    "mask_rows": lambda L, x: x[x[..., 0, 0] > 0] if x.ndim == 3 else x[x[:, 0] > 0],
+    "mask_cols": lambda L, x: x[:, x[0] > 0],
+    "mask_full": lambda L, x: x[x > 0],
+    "gather": lambda L, x: L.gather(x, 0, _zeros_index(L, x.shape, 2)),
+    "gather_transposed_index": lambda L, x: L.gather(
+        x, 0, _zeros_index(L, tuple(x.shape)[::-1]).permute(*range(x.ndim - 1, -1, -1))),
+    "take": lambda L, x: L.take(x, L.tensor([[0, 1, 2], [3, 4, 5]]).t()),
+    "take_along_dim": lambda L, x: L.take_along_dim(x, _zeros_index(L, x.shape)[..., :2], -1),
+    "index_select_0": lambda L, x: L.index_select(x, 0, L.tensor([1, 0])),
+    "index_select_last": lambda L, x: L.index_select(x, -1, L.tensor([1, 0])),
+    "masked_select": lambda L, x: L.masked_select(x, x > 0),
+    "nonzero_tuple": lambda L, x: L.nonzero(x > 0, as_tuple=True)[0],
+    "scatter": lambda L, x: L.scatter(x, 0, _zeros_index(L, x.shape, 1), x[:1]),
+    "scatter_add": lambda L, x: L.scatter_add(x, 0, _zeros_index(L, x.shape, 1), x[:1]),
+    "index_add": lambda L, x: L.index_add(x, 0, L.tensor([0]), x[:1]),
+    "index_copy": lambda L, x: L.index_copy(x, 0, L.tensor([0]), x[:1]),
+    "index_fill": lambda L, x: L.index_fill(x, 0, L.tensor([0]), 2.0),
+    "index_put": lambda L, x: L.index_put(x, (L.tensor([0]),), L.tensor(1.0, dtype=L.float64)),
+    "put": lambda L, x: L.put(x, L.tensor([0]), L.tensor([1.0], dtype=L.float64)),
+    "masked_scatter": lambda L, x: L.masked_scatter(x, x > 0, x.reshape(-1) * 2),
+    "cat_0": lambda L, x: L.cat([x, x], 0),
+    "cat_last": lambda L, x: L.cat([x, x], -1),
+    "cat_one": lambda L, x: L.cat([x]),
+    "stack_0": lambda L, x: L.stack([x, x]),
+    "stack_last": lambda L, x: L.stack([x, x], -1),
+    "hstack": lambda L, x: L.hstack([x, x]),
+    "vstack": lambda L, x: L.vstack([x, x]),
+    "dstack": lambda L, x: L.dstack([x, x]),
+    "column_stack": lambda L, x: L.column_stack([x, x]),
+    "repeat_interleave": lambda L, x: L.repeat_interleave(x, 2, 0),
+    "repeat_interleave_tensor": lambda L, x: L.repeat_interleave(x, L.tensor([2]), -1),
+    "flip": lambda L, x: L.flip(x, (0,)),
+    "roll": lambda L, x: L.roll(x, 1, 0),
+    "rot90": lambda L, x: L.rot90(x, 1, (0, 1)),
+    "rot90_2": lambda L, x: L.rot90(x, 2, (0, 1)),
+    "rot90_3": lambda L, x: L.rot90(x, 3, (1, 0)),
+    "rot90_0": lambda L, x: L.rot90(x, 0, (0, 1)),
+    "tril": lambda L, x: L.tril(x),
+    "triu": lambda L, x: L.triu(x, 1),
+    "sort": lambda L, x: L.sort(x, 0),
+    "sort_last": lambda L, x: L.sort(x, -1, descending=True),
+    "argsort": lambda L, x: L.argsort(x, 1),
+    "msort": lambda L, x: L.msort(x),
+    "topk": lambda L, x: L.topk(x, 2, 0),
+    "kthvalue": lambda L, x: L.kthvalue(x, 2, 0, True),
+    "median": lambda L, x: L.median(x, 0),
+    "mode": lambda L, x: L.mode(x, 1, True),
+    "quantile": lambda L, x: L.quantile(x, 0.3, 0),
+    "quantile_q": lambda L, x: L.quantile(x, L.tensor([0.3, 0.5], dtype=L.float64), 1),
+    "quantile_q_keepdim": lambda L, x: L.nanquantile(x, L.tensor([0.3, 0.5], dtype=L.float64), 0,
+                                                     True),
+    "unique_dim": lambda L, x: L.unique((x > 0).long(), dim=1),
+    "unique_consecutive_dim": lambda L, x: L.unique_consecutive((x > 0).long(), dim=1),
+}
+
+
+def _strides(res):
+    if isinstance(res, (tuple, list)):
+        return [_strides(r) for r in res]
+    return tuple(res.shape), res.stride(), res.is_contiguous()
+
+
+@pytest.mark.parametrize("layout", ["c2", "t2", "step2", "step_t2", "c3", "perm3", "perm3b"])
+@pytest.mark.parametrize("name", list(LAYOUT_OPS))
+def test_strides_and_contiguity_of_results(name, layout):
+    fn = LAYOUT_OPS[name]
+    want = fn(torch, _layouts(torch)[layout])
+    got = fn(ndgrad, _layouts(ndgrad)[layout])
+    assert _strides(got) == _strides(want)
+    np.testing.assert_allclose(np.asarray(got[0] if isinstance(got, tuple) else got),
+                               (want[0] if isinstance(want, tuple) else want).numpy())
+
+
+def test_strides_advanced_index_view_and_flatten():
+    def fn(L):
+        y = L.arange(6.0).reshape(2, 3)[:, [1, 2]]
+        v = y.view(-1)
+        f = y.flatten()
+        f[0] = 100.0  # a contiguous tensor's flatten is itself, so the write shows in y
+        return y.stride(), y.is_contiguous(), v, y, f._base is None
+
+    same(fn)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_strides_advanced_index_random_layouts(seed):
+    """Random shapes, dim orders, steps and index keys: torch's TensorIterator layout."""
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        nd = int(rng.integers(1, 5))
+        shape = tuple(int(n) for n in rng.integers(2, 5, nd))
+        perm = [int(p) for p in rng.permutation(nd)]
+        step = tuple(slice(None, None, int(s)) for s in rng.integers(1, 3, nd))
+        base = rng.standard_normal(shape)
+        sizes = [len(range(n)[s]) for n, s in zip(shape, step)]
+        key = []
+        for d in range(nd):
+            if rng.random() < 0.5:
+                key.append(None)
+            else:
+                n = sizes[perm[d]]
+                key.append(rng.integers(0, n, tuple(int(k) for k in rng.integers(1, 4, 2))[
+                    :int(rng.integers(1, 3))]))
+        if all(k is None for k in key):
+            continue
+        try:
+            np.broadcast_shapes(*(k.shape for k in key if k is not None))
+        except ValueError:
+            continue
+
+        def run(L):
+            x = L.tensor(base)[step].permute(*perm)
+            return x[tuple(slice(None) if k is None else L.tensor(k) for k in key)]
+
+        want, got = run(torch), run(ndgrad)
+        assert _strides(got) == _strides(want), (shape, perm, step, key)

@@ -373,12 +373,12 @@ def _index_copy_check(input: Tensor, d: int, index: Tensor, source: Tensor) -> N
                          f"source.size(dim) ({source.shape[d]})")
 
 
-def _index_put_fn(name, input, dim, index, accumulate, bname):
+def _index_put_fn(name, input, dim, index, accumulate, bname, keep=False):
     d, key = _dim_key(input, dim, index, name)
     if not input.ndim:  # torch reads a 0-d tensor as one element along dim 0
         return d, lambda t, v: _named(
             IndexPut.apply(t.reshape(1), _one(v), (), key, accumulate).reshape(()), bname)
-    return d, lambda t, v: _named(IndexPut.apply(t, v, (), key, accumulate), bname)
+    return d, lambda t, v: _named(IndexPut.apply(t, v, (), key, accumulate, keep), bname)
 
 
 def _index_add(inplace_: bool):
@@ -413,7 +413,7 @@ def _index_fill(inplace_: bool):
             raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is "
                                "not supported")
         bname = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
-        _, put = _index_put_fn("index_fill_", input, dim, index, False, bname)
+        _, put = _index_put_fn("index_fill_", input, dim, index, False, bname, True)
         return inplace(input, put, value) if inplace_ else put(input, value)
 
     fn.__name__ = "index_fill_" if inplace_ else "index_fill"
@@ -488,8 +488,8 @@ def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
     xp, dev = input._device.xp, input._device
     a = input._data
     if as_tuple:
-        parts = xp.nonzero(a.reshape(1) if a.ndim == 0 else a)
-        return tuple(Tensor._make(p.astype(np.int64, copy=False), dev) for p in parts)
+        parts = xp.nonzero(a.reshape(1) if a.ndim == 0 else a)  # may be strided columns
+        return tuple(Tensor._make(xp.ascontiguousarray(p, np.int64), dev) for p in parts)
     if a.ndim == 0:
         return Tensor._make(xp.zeros((int(a != 0), 0), np.int64), dev)
     return Tensor._make(xp.argwhere(a).astype(np.int64, copy=False), dev)
@@ -546,7 +546,7 @@ def _put_fn(input: Tensor, index: Tensor, source: Tensor, accumulate: bool, name
         if not t.ndim:
             return _named(IndexPut.apply(t.reshape(1), v, (), key, accumulate).reshape(()),
                           "PutBackward0")
-        return _named(IndexPut.apply(t, v, (), key, accumulate), "PutBackward0")
+        return _named(IndexPut.apply(t, v, (), key, accumulate, True), "PutBackward0")
 
     return put, source.reshape(-1)
 

@@ -226,15 +226,134 @@ def _region_shape(shape, akey, bshape) -> tuple:
     return tuple(kept[:first]) + tuple(bshape) + tuple(kept[first:])
 
 
+# --- layouts: the strides torch gives the tensors it creates -------------------------------------
+def order(shape, *strides) -> list:
+    """Dims fastest first, as torch lays out a new result from its operands' strides
+    (TensorIterator's reorder_dimensions, infer_dense_strides): an insertion sort where a 0
+    stride leaves a pair to the next operand and equal strides put the smaller dim first."""
+    perm = list(range(len(shape) - 1, -1, -1))
+    for i in range(1, len(shape)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            a, b, c = perm[d0], perm[d1], 0
+            for st in strides:
+                sa, sb = abs(st[a]), abs(st[b])
+                if sa and sb and (sa != sb or shape[a] > shape[b]):
+                    c = 1 if sa > sb or sa == sb else -1
+                    break
+            if c > 0:
+                perm[d0], perm[d1] = b, a
+                d1 = d0
+            elif c < 0:
+                break
+    return perm
+
+
+def empty(xp, shape, dtype, perm=None):
+    """An uninitialised array with its dims laid out fastest first as ``perm`` (None: C order)."""
+    if perm is None or perm == list(range(len(shape) - 1, -1, -1)):
+        return xp.empty(shape, dtype)
+    slow = perm[::-1]
+    return xp.empty(tuple(shape[d] for d in slow), dtype).transpose(np.argsort(slow))
+
+
+def laid(xp, a, perm=None):
+    """``a``, or a copy of it, with the strides of a new torch tensor laid out as ``perm`` (None:
+    C order; NumPy's fancy indexing and joins may hand back other orders)."""
+    if not a.size:
+        return a
+    if _is_c(a) if perm is None else a.strides == tuple(x * a.itemsize for x in
+                                                       _dense(a.shape, perm)):
+        return a
+    out = empty(xp, a.shape, a.dtype, perm)
+    out[...] = a
+    return out
+
+
+def like(xp, a, dtype=None):
+    """torch's empty_like: an uninitialised array with ``a``'s order of dims, dense."""
+    return empty(xp, a.shape, dtype or a.dtype, order(a.shape, a.strides) if a.ndim > 1 else None)
+
+
+def _dense(shape, perm) -> list:
+    """Dense strides (in elements) for dims laid out fastest first as ``perm``."""
+    out, acc = [0] * len(shape), 1
+    for d in perm:
+        out[d] = acc
+        acc *= shape[d]
+    return out
+
+
+def _is_c(a) -> bool:
+    """C ordered with torch's strides for its 1-sized dims too (NumPy's flag ignores those)."""
+    return a.flags.c_contiguous and (1 not in a.shape or a.strides == tuple(
+        x * a.itemsize for x in _dense(a.shape, range(a.ndim - 1, -1, -1))))
+
+
+def _view_strides(old, st, new) -> list:
+    """torch's computeStride: the strides of a ``new``-shaped view of a tensor (old, st)."""
+    out, vd = [0] * len(new), len(new) - 1
+    base, tn, vn = st[-1], 1, 1
+    for td in range(len(old) - 1, -1, -1):
+        tn *= old[td]
+        if td == 0 or (old[td - 1] != 1 and st[td - 1] != tn * base):
+            while vd >= 0 and (vn < tn or new[vd] == 1):
+                out[vd] = vn * base
+                vn *= new[vd]
+                vd -= 1
+            if td:
+                base, tn, vn = st[td - 1], 1, 1
+    return out
+
+
+def _index_order(a, key):
+    """The layout torch's advanced index gives ``a[key]`` (None: C order): TensorIterator's over
+    ``a`` with the indexed dims restrided to 0, and the indices broadcast, then viewed with 1s
+    for the other dims (masks become the columns of nonzero's C ordered result)."""
+    if _is_c(a) and all(type(k) is slice or k.dtype.kind == "b" or _is_c(k) for k in key):
+        return None  # every decisive stride comparison then keeps C order
+    idx, dims, dim = [], [], 0  # (shape, element strides, int32?) of each index; indexed dims
+    for k in key:
+        if type(k) is slice:
+            dim += 1
+        elif k.dtype.kind == "b":
+            idx.extend([((int(k.sum()),), (k.ndim,), False)] * k.ndim)
+            dims.extend(range(dim, dim + k.ndim))
+            dim += k.ndim
+        else:
+            idx.append((k.shape, [x // k.itemsize for x in k.strides], k.dtype == np.int32))
+            dims.append(dim)
+            dim += 1
+    bshape = np.broadcast_shapes(*(s for s, _, _ in idx))
+    rest = [d for d in range(a.ndim) if d not in dims]
+    if dims == list(range(dims[0], dims[-1] + 1)):
+        before, after = [d for d in rest if d < dims[0]], [d for d in rest if d > dims[0]]
+    else:  # torch moves the indexed dims to the front
+        before, after = [], rest
+    shape = [a.shape[d] for d in before] + list(bshape) + [a.shape[d] for d in after]
+    ops = [[a.strides[d] for d in before] + [0] * len(bshape) + [a.strides[d] for d in after]]
+    ones = [1] * len(before) + list(bshape) + [1] * len(after)
+    for s, st, int32 in idx:
+        pad = len(bshape) - len(s)
+        st = [0] * pad + [0 if n == 1 and m != 1 else x for n, m, x in zip(s, bshape[pad:], st)]
+        if int32:  # torch converts it to int64 in a dense copy of the broadcast index
+            st = _dense(bshape, order(bshape, st))
+        st = _view_strides(bshape, st, ones)
+        ops.append([0 if n == 1 and m != 1 else x for n, m, x in zip(ones, shape, st)])
+    return order(shape, *ops)
+
+
 # --- reading ---------------------------------------------------------------------------------------
 class Index(Op):
-    """An advanced (copying) index; repeated indices accumulate in backward."""
+    """An advanced (copying) index; repeated indices accumulate in backward. The result is C
+    ordered (torch's gather, take, index_select...) or, with ``ti``, laid out as torch's
+    ``tensor[key]`` lays it out."""
 
     __slots__ = ()
 
-    def forward(ctx, a, key):
+    def forward(ctx, a, key, ti=False):
         ctx.shape, ctx.key = a.shape, key
-        return a[key]
+        return laid(ctx.xp, a[key], _index_order(a, key) if ti else None)
 
     def backward(ctx, g):
         return IndexBackward.apply(g, ctx.shape, ctx.key)
@@ -268,7 +387,7 @@ def getitem(self: Tensor, key) -> Tensor:
     if tk is Tensor and key._data.ndim and key._data.dtype in _FAST_INDEX:
         akey = (key._data,)
         try:
-            return Index.apply_one(self, akey)
+            return Index.apply_one(self, akey, True)
         except IndexError:
             _explain(self._data.shape, akey)
             raise
@@ -280,7 +399,7 @@ def getitem(self: Tensor, key) -> Tensor:
     if akey is None:
         return out
     try:
-        return Index.apply_one(out, akey)
+        return Index.apply_one(out, akey, True)
     except IndexError:
         _explain(out._data.shape, akey)
         raise
@@ -292,9 +411,13 @@ class IndexPut(Op):
 
     __slots__ = ()
 
-    def forward(ctx, a, v, basic, akey, accumulate=False):
+    def forward(ctx, a, v, basic, akey, accumulate=False, keep=False):
         ctx.basic, ctx.akey, ctx.accumulate = basic, akey, accumulate
-        out = a.copy()
+        if keep:  # torch's clone, else C order
+            out = like(ctx.xp, a)
+            out[...] = a
+        else:
+            out = a.copy()
         _put(ctx.xp, out, basic, akey, v, accumulate)
         return out
 
@@ -494,9 +617,9 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
     return inplace(input, put, values)
 
 
-def _index_put(t: Tensor, v, basic, akey, accumulate: bool) -> Tensor:
+def _index_put(t: Tensor, v, basic, akey, accumulate: bool, keep: bool = False) -> Tensor:
     try:
-        return IndexPut.apply(t, v, basic, akey, accumulate)
+        return IndexPut.apply(t, v, basic, akey, accumulate, keep)
     except (IndexError, ValueError):
         _put_error(t, basic, akey, np.shape(v._data if isinstance(v, Tensor) else v), v)
         raise
@@ -508,7 +631,7 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
     basic, akey = _indices_key(input, indices)
     values = _value(input, values)
     _check_dtype(input, basic, akey, values, accumulate)
-    out = _index_put(input, values, basic, akey, accumulate)
+    out = _index_put(input, values, basic, akey, accumulate, True)
     if out._grad_fn is not None:
         out._grad_fn._name = "IndexPutBackward0"
     return out

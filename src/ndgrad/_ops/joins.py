@@ -21,7 +21,10 @@ class Cat(Op):
     def forward(ctx, *arrays, dim=0):
         keep = [a for a in arrays if not _skipped(a)] or arrays[:1]
         ctx.sizes, ctx.dim = [None if _skipped(a) else a.shape[dim] for a in arrays], dim
-        return ctx.xp.concatenate(keep, axis=dim)
+        shape = list(keep[0].shape)
+        shape[dim] = sum(a.shape[dim] for a in keep)
+        # torch's result is C ordered; NumPy's would follow F ordered inputs
+        return ctx.xp.concatenate(keep, axis=dim, out=ctx.xp.empty(shape, keep[0].dtype))
 
     def backward(ctx, g):
         out, start = [], 0
@@ -80,7 +83,9 @@ class Stack(Op):
 
     def forward(ctx, *arrays, dim=0):
         ctx.dim = dim
-        return ctx.xp.stack(arrays, axis=dim)
+        shape = list(arrays[0].shape)
+        shape.insert(dim, len(arrays))
+        return ctx.xp.stack(arrays, axis=dim, out=ctx.xp.empty(shape, arrays[0].dtype))
 
     def backward(ctx, g):
         return tuple(g.unbind(ctx.dim))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._tensor import Size, Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
+from .indexing import laid, like
 from .movement import expand, flatten, no_dims_error, reshape
 
 __all__ = ["broadcast_shapes", "broadcast_tensors", "flip", "fliplr", "flipud", "meshgrid",
@@ -94,19 +95,27 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     if dim is None:
         input, dim = flatten(input), 0
     d = wrap_dim(dim, input.ndim)
-    n = input.shape[d]
+    if not isinstance(repeats, Tensor):  # torch: a contiguous copy of an expanded view
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        shape = list(input.shape)
+        out = input.unsqueeze(d + 1).expand(shape[:d + 1] + [repeats] + shape[d + 1:])
+        return out.clone().flatten(d, d + 1)
+    from .gather import index_select
+
+    n = input.shape[d] if input.ndim else 1
+    if repeats.ndim > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    if repeats.numel() != 1 and repeats.shape[0] != n:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {repeats.shape[0]} and input.size({d}) = {n}")
     xp = input._device.xp
-    if isinstance(repeats, Tensor) and repeats.ndim:
-        if repeats.shape[0] not in (1, n) or repeats.ndim != 1:
-            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
-                               f"repeats.size(0) = {repeats.shape[0]} and input.size({d}) = {n}")
-        reps = repeats._data
-    else:
-        reps = int(repeats)
-    if (xp.asarray(reps) < 0).any():
+    reps = repeats._data.reshape(-1)
+    if (reps < 0).any():
         raise RuntimeError("repeats can not be negative")
-    idx = Tensor._make(xp.repeat(xp.arange(n), reps), input._device)
-    return input[(slice(None),) * d + (idx,)]
+    idx = Tensor._make(xp.repeat(xp.arange(n), reps if reps.size == n else int(reps[0])),
+                       input._device)
+    return index_select(input, d, idx)
 
 
 # --- reordering ----------------------------------------------------------------------------------
@@ -115,10 +124,16 @@ class Flip(Op):
 
     def forward(ctx, a, dims):
         ctx.dims = dims
-        return ctx.xp.flip(a, dims).copy()
+        return _flip(ctx.xp, a, dims)
 
     def backward(ctx, g):
         return Flip.apply(g, ctx.dims)
+
+
+def _flip(xp, a, dims):
+    out = like(xp, a)  # torch keeps the input's order of dims
+    out[...] = xp.flip(a, dims)
+    return out
 
 
 def flip(input: Tensor, dims) -> Tensor:
@@ -165,7 +180,7 @@ class Roll(Op):
         ctx.shifts, ctx.dims = shifts, dims
         if dims is None:
             return ctx.xp.roll(a.reshape(-1), shifts).reshape(a.shape)
-        return ctx.xp.roll(a, shifts, dims)
+        return laid(ctx.xp, ctx.xp.roll(a, shifts, dims))  # torch's is C ordered
 
     def backward(ctx, g):
         return Roll.apply(g, tuple(-s for s in ctx.shifts) if ctx.dims is not None else
@@ -202,7 +217,12 @@ class Rot90(Op):
 
     def forward(ctx, a, k, dims):
         ctx.k, ctx.dims = k, dims
-        return ctx.xp.rot90(a, k, dims).copy()
+        k %= 4
+        if k == 0:
+            return a.copy()
+        # torch flips, then transposes that flip (a result that is not C ordered)
+        out = _flip(ctx.xp, a, dims if k == 2 else dims[1:] if k == 1 else dims[:1])
+        return out if k == 2 else out.swapaxes(*dims)
 
     def backward(ctx, g):
         return Rot90.apply(g, -ctx.k, ctx.dims)
@@ -231,7 +251,7 @@ class Tri(Op):
 
     def forward(ctx, a, k, lower):
         ctx.k, ctx.lower = k, lower
-        return (ctx.xp.tril if lower else ctx.xp.triu)(a, k)
+        return laid(ctx.xp, (ctx.xp.tril if lower else ctx.xp.triu)(a, k))  # C, as torch's
 
     def backward(ctx, g):
         return _tri(g, ctx.k, ctx.lower)

@@ -9,6 +9,7 @@ from .._dtype import promote_types, result_type
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from ._inplace import torch_type_name
+from .indexing import like
 from .elementwise import _out, export, not_implemented, wrap
 from .reduce import _index_tensor, _rename, return_types, select_along
 from .scan import accumulate
@@ -45,7 +46,17 @@ def _sorted(input: Tensor, dim: int, descending: bool, name: str, k: int | None 
     idx = argsort_array(xp, input._data, d, descending)
     if k is not None:
         idx = xp.take(idx, xp.arange(k), axis=d)
+    else:
+        idx = _like_input(xp, idx, input._data)
     return select_along(input, idx, d, True, name), _index_tensor(idx, True, d, input._device)
+
+
+def _like_input(xp, idx, a):
+    """Sorted indices laid out as torch's sort lays out both its results: in ``a``'s order of
+    dims (take_along_axis then follows the indices' layout)."""
+    out = like(xp, a, idx.dtype)
+    out[...] = idx
+    return out
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *,
@@ -70,7 +81,8 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     d = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return wrap(xp.zeros((), xp.int64), input._device)
-    return _index_tensor(argsort_array(xp, input._data, d, descending), True, d, input._device)
+    idx = _like_input(xp, argsort_array(xp, input._data, d, descending), input._data)
+    return _index_tensor(idx, True, d, input._device)
 
 
 def msort(input: Tensor, *, out=None) -> Tensor:
@@ -232,6 +244,7 @@ _INTERP = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile(name, input: Tensor, q, dim, keepdim, interpolation, ignore_nan):
+    from .gather import gather
     from .pointwise import lerp
 
     xp = input._device.xp
@@ -253,42 +266,50 @@ def _quantile(name, input: Tensor, q, dim, keepdim, interpolation, ignore_nan):
         bad = qa[~((qa >= 0) & (qa <= 1))][0]
         raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {bad:g}"
                            if scalar_q else f"{name}() q values must be in the range [0, 1]")
+    # torch's steps: sort with the reduced dim last, view that as the result's rows (1s where
+    # keepdim) and a last dim, gather at ranks there (q last), then move q first
     ndim = input.ndim
     if dim is None:
-        x, d = input.reshape(-1), None
+        srt, rows = sort(input.reshape(-1)).values, [1] * ndim if keepdim else []
     else:
         d = wrap_dim(dim, ndim)
-        x = input.permute(*[i for i in range(ndim) if i != d], d) if ndim else input.reshape(1)
-    srt = sort(x, -1).values  # nan last
-    s = srt._data
-    n = s.shape[-1]
+        srt = sort(input if d == ndim - 1 else input.unsqueeze(-1).transpose(d, -1)).values
+        rows = [1 if k == d else n for k, n in enumerate(input.shape) if keepdim or k != d]
+    n = srt.shape[-1]
+    srt = srt.reshape(rows + [n])
+    s, dt = srt._data, srt._data.dtype
     nan = xp.isnan(s)
-    shape_q = (qa.size,) + (1,) * s.ndim
-    if ignore_nan:
-        ranks = qa.reshape(shape_q) * (n - nan.sum(-1, keepdims=True) - 1)
-        ranks = xp.maximum(ranks, 0)
-    else:
-        ranks = xp.broadcast_to(qa.reshape(shape_q) * (n - 1), (qa.size,) + s.shape[:-1] + (1,))
-        ranks = xp.where(nan.any(-1, keepdims=True), n - 1, ranks)
+    if ignore_nan:  # ranks among the values that are not nan (0 if all are)
+        ranks = xp.maximum(qa * (n - nan.sum(-1, keepdims=True) - 1).astype(dt), 0)
+    else:  # a slice with a nan gives nan: rank it last
+        ranks = xp.where(nan.any(-1, keepdims=True), dt.type(n - 1), qa * dt.type(n - 1))
     if interpolation == "lower":
         ranks = xp.floor(ranks)
     elif interpolation == "higher":
         ranks = xp.ceil(ranks)
     elif interpolation == "nearest":
         ranks = xp.round(ranks)  # half to even, as torch
-    below = xp.floor(ranks).astype(xp.int64)
-    above = xp.ceil(ranks).astype(xp.int64)
-    full = srt.unsqueeze(0).expand((qa.size,) + tuple(srt.shape))
-    lo = select_along(full, below, -1, False, "GatherBackward0")
+    below = ranks.astype(xp.int64)
+    out = gather(srt, -1, wrap(below, input._device))
     if interpolation in ("linear", "midpoint"):
-        w = xp.full(below.shape, 0.5, s.dtype) if interpolation == "midpoint" else (
-            ranks - below).astype(s.dtype)
-        hi = select_along(full, above, -1, False, "GatherBackward0")
-        lo = lerp(lo, hi, wrap(w[..., 0], input._device))
-    # lo: (Q,) + reduced shape (the reduced dim was moved last and dropped)
-    if keepdim and ndim:
-        lo = lo.reshape((qa.size,) + (1,) * ndim) if d is None else lo.unsqueeze(d + 1)
-    return _rename(lo.squeeze(0) if scalar_q else lo, "SqueezeBackward4")
+        w = xp.full(below.shape, 0.5, dt) if interpolation == "midpoint" else ranks - below
+        hi = gather(srt, -1, wrap(xp.ceil(ranks).astype(xp.int64), input._device))
+        out = lerp(out, hi, wrap(w.astype(dt), input._device))
+    return _rename(_QFirst.apply(out, scalar_q), "SqueezeBackward4")
+
+
+class _QFirst(Op):
+    """The end of torch's quantile: the q dim (last) dropped for a scalar q, else moved first, by
+    ops in place on a tensor of its own (so the result is not a view)."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, scalar):
+        ctx.scalar = scalar
+        return a[..., 0] if scalar else ctx.xp.moveaxis(a, -1, 0)
+
+    def backward(ctx, g):
+        return g.unsqueeze(-1) if ctx.scalar else g.movedim(0, -1)
 
 
 def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
@@ -380,7 +401,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     if dim is None:
         return _unique_result(input._device, flat[keep], inverse.reshape(a.shape), counts,
                               return_inverse, return_counts)
-    vals = xp.moveaxis(moved[keep], 0, d)
+    vals = xp.moveaxis(xp.ascontiguousarray(moved[keep]), 0, d)  # torch's layout
     return _unique_result(input._device, vals, inverse, counts, return_inverse, return_counts)
 
 
