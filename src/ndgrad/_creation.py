@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._backend import CPU, device, to_device
+from ._errors import torch_allocation_errors
 from ._tensor import Size, Tensor, _resolve_device, tensor_method
 from .autograd.function import Op
 
@@ -308,6 +309,7 @@ def _size(size, name: str = "zeros") -> tuple:
     return tuple(out)
 
 
+@torch_allocation_errors
 def _filled(name, fill, size, dtype, device, requires_grad):
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     dev = _resolve_device(device)
@@ -330,6 +332,7 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     return _filled("empty", lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
+@torch_allocation_errors
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False) -> Tensor:
     """Same as torch.full: the dtype follows ``fill_value`` (bool, int64 or the default float)."""
@@ -345,6 +348,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
                    tuple(size), dtype, device, requires_grad)
 
 
+@torch_allocation_errors
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad=False) -> Tensor:
     """Same as torch.eye."""
@@ -380,6 +384,7 @@ def _check_tensor(name, input):
 zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
 
 
+@torch_allocation_errors
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     """Same as torch.full_like."""
@@ -393,6 +398,7 @@ def _scalar(v):
     return v.item() if isinstance(v, Tensor) else v
 
 
+@torch_allocation_errors
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
     """Same as torch.arange, including its integer rules (bounds and step truncate first)."""
@@ -450,6 +456,7 @@ def _linspace(start, end, steps, dt):
     return np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
 
 
+@torch_allocation_errors
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """Same as torch.linspace."""
@@ -459,6 +466,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _leaf(to_device(arr.astype(dt.np), dev), dev, requires_grad)
 
 
+@torch_allocation_errors
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """Same as torch.logspace."""

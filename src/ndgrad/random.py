@@ -7,6 +7,7 @@ import numpy as np
 from . import _dtype as D
 from ._backend import CPU, to_device
 from ._creation import _leaf, _size
+from ._errors import torch_allocation_errors
 from ._grad_mode import no_grad
 from ._tensor import Tensor, _resolve_device, tensor_method
 from .autograd.function import Op
@@ -78,6 +79,7 @@ def _float_dt(dtype):
     return dt
 
 
+@torch_allocation_errors
 def _sample(draw, size, dtype, device, requires_grad):
     dev = _resolve_device(device)
     arr = draw(_size(size))

@@ -8,6 +8,7 @@ import traceback
 import weakref
 
 from .._backend import CPU, device_of_array
+from .._errors import allocation_error
 from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, refresh_view
@@ -334,92 +335,111 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *args, **kw):
-        dev = None
-        needs = []  # per argument: a Tensor that requires grad?
-        arrays = []
-        for a in args:
-            if isinstance(a, Tensor):
-                if dev is None:
-                    dev = a._device
-                elif a._device is not dev:
-                    _device_mismatch(cls, dev, a._device)
-                needs.append(a._requires_grad)
-                arrays.append(a._data)
-            else:
-                needs.append(False)
-                arrays.append(a)
-        if dev is None:
-            dev = CPU
-        ctx = object.__new__(cls)
-        xp = ctx.xp = dev.xp
-        ctx.saved = ()
-        if not (True in needs and _grad_state.grad_enabled):
-            ctx.needs_input_grad = _NO_GRAD
-            return _wrap(cls.forward(ctx, *arrays, **kw), dev, xp)
-        ctx.needs_input_grad = needs = tuple(needs)
-        out = cls.forward(ctx, *arrays, **kw)
-        _edges(ctx, args, needs)
-        return _outputs(ctx, out, dev, xp, args, arrays)
+        try:
+            dev = None
+            needs = []  # per argument: a Tensor that requires grad?
+            arrays = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    if dev is None:
+                        dev = a._device
+                    elif a._device is not dev:
+                        _device_mismatch(cls, dev, a._device)
+                    needs.append(a._requires_grad)
+                    arrays.append(a._data)
+                else:
+                    needs.append(False)
+                    arrays.append(a)
+            if dev is None:
+                dev = CPU
+            ctx = object.__new__(cls)
+            xp = ctx.xp = dev.xp
+            ctx.saved = ()
+            if not (True in needs and _grad_state.grad_enabled):
+                ctx.needs_input_grad = _NO_GRAD
+                return _wrap(cls.forward(ctx, *arrays, **kw), dev, xp)
+            ctx.needs_input_grad = needs = tuple(needs)
+            out = cls.forward(ctx, *arrays, **kw)
+            _edges(ctx, args, needs)
+            return _outputs(ctx, out, dev, xp, args, arrays)
+        except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
+            err = allocation_error(e)
+            if err is e:
+                raise
+            raise err from None
 
     @classmethod
     def apply_one(cls, t, *args, **kw):
         """``apply(t, *args, **kw)`` for an op whose only tensor argument is the first (unary
         math, reductions, views): the same steps without the scan for tensors."""
-        dev = t._device
-        d = t._data
-        ctx = object.__new__(cls)
-        xp = ctx.xp = dev.xp
-        ctx.saved = ()
-        if not (t._requires_grad and _grad_state.grad_enabled):
-            ctx.needs_input_grad = _NO_GRAD
-            return _wrap(cls.forward(ctx, d, *args, **kw), dev, xp)
-        ctx.needs_input_grad = _FIRST
-        out = cls.forward(ctx, d, *args, **kw)
-        ctx.next_edges = (_edge(t),)
-        ctx.in_meta = ((d.shape, d.dtype),)
-        ctx._hooks = None
-        if _anomaly.enabled:
-            ctx._stack = traceback.format_stack()[:-1]
-        return _outputs(ctx, out, dev, xp, (t,), (d,))
+        try:
+            dev = t._device
+            d = t._data
+            ctx = object.__new__(cls)
+            xp = ctx.xp = dev.xp
+            ctx.saved = ()
+            if not (t._requires_grad and _grad_state.grad_enabled):
+                ctx.needs_input_grad = _NO_GRAD
+                return _wrap(cls.forward(ctx, d, *args, **kw), dev, xp)
+            ctx.needs_input_grad = _FIRST
+            out = cls.forward(ctx, d, *args, **kw)
+            ctx.next_edges = (_edge(t),)
+            ctx.in_meta = ((d.shape, d.dtype),)
+            ctx._hooks = None
+            if _anomaly.enabled:
+                ctx._stack = traceback.format_stack()[:-1]
+            return _outputs(ctx, out, dev, xp, (t,), (d,))
+        except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
+            err = allocation_error(e)
+            if err is e:
+                raise
+            raise err from None
 
     @classmethod
     def apply_pair(cls, a, b, dt=None):
         """``apply(a, b, dt=dt)`` unrolled for the commonest call, a binary op on a tensor and
         a tensor or a raw 0-d array (a promoted Python scalar)."""
-        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-        dev = a._device if ta else b._device
-        if ta and tb and b._device is not dev:
-            _device_mismatch(cls, dev, b._device)
-        ra, rb = ta and a._requires_grad, tb and b._requires_grad
-        da, db = a._data if ta else a, b._data if tb else b
-        ctx = object.__new__(cls)
-        xp = ctx.xp = dev.xp
-        ctx.saved = ()
-        if not ((ra or rb) and _grad_state.grad_enabled):
-            ctx.needs_input_grad = _NO_GRAD
-            return _wrap(cls.forward(ctx, da, db, dt), dev, xp)
-        ctx.needs_input_grad = (ra, rb)
-        out = cls.forward(ctx, da, db, dt)
-        ctx.next_edges = (_edge(a) if ra else None, _edge(b) if rb else None)
-        ctx.in_meta = ((da.shape, da.dtype) if ra else None, (db.shape, db.dtype) if rb else None)
-        ctx._hooks = None
-        if _anomaly.enabled:
-            ctx._stack = traceback.format_stack()[:-1]
-        if type(out) is tuple or _grad_state.saved_hooks:
-            return _outputs(ctx, out, dev, xp, (a, b), (da, db))
-        # _outputs and _pack unrolled for this hottest case: 20% of a binary op's time
-        if type(out) is not xp.ndarray:
-            out = _as_saved_array(ctx, out, xp)
-        diff = out.dtype.kind in "fcV"
-        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
-        ctx.out_meta = None
-        if ctx.saved:
-            ctx.saved = tuple([
-                None if s is None else (_IN, a, a._vc, a._vc[0]) if s is da and ta else
-                (_IN, b, b._vc, b._vc[0]) if s is db and tb else
-                (_OUT, (out, 0, dev), res._vc, 0) if s is out else
-                (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
-        return res
+        try:
+            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+            dev = a._device if ta else b._device
+            if ta and tb and b._device is not dev:
+                _device_mismatch(cls, dev, b._device)
+            ra, rb = ta and a._requires_grad, tb and b._requires_grad
+            da, db = a._data if ta else a, b._data if tb else b
+            ctx = object.__new__(cls)
+            xp = ctx.xp = dev.xp
+            ctx.saved = ()
+            if not ((ra or rb) and _grad_state.grad_enabled):
+                ctx.needs_input_grad = _NO_GRAD
+                return _wrap(cls.forward(ctx, da, db, dt), dev, xp)
+            ctx.needs_input_grad = (ra, rb)
+            out = cls.forward(ctx, da, db, dt)
+            ctx.next_edges = (_edge(a) if ra else None, _edge(b) if rb else None)
+            ctx.in_meta = ((da.shape, da.dtype) if ra else None, (db.shape, db.dtype) if rb else None)
+            ctx._hooks = None
+            if _anomaly.enabled:
+                ctx._stack = traceback.format_stack()[:-1]
+            if type(out) is tuple or _grad_state.saved_hooks:
+                return _outputs(ctx, out, dev, xp, (a, b), (da, db))
+            # _outputs and _pack unrolled for this hottest case: 20% of a binary op's time
+            if type(out) is not xp.ndarray:
+                out = _as_saved_array(ctx, out, xp)
+            diff = out.dtype.kind in "fcV"
+            res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+            ctx.out_meta = None
+            if ctx.saved:
+                ctx.saved = tuple([
+                    None if s is None else (_IN, a, a._vc, a._vc[0]) if s is da and ta else
+                    (_IN, b, b._vc, b._vc[0]) if s is db and tb else
+                    (_OUT, (out, 0, dev), res._vc, 0) if s is out else
+                    (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
+            return res
+        except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
+            err = allocation_error(e)
+            if err is e:
+                raise
+            raise err from None
+
 
 
 class _NoGrad(tuple):

@@ -1,0 +1,44 @@
+"""Torch's errors for failures NumPy reports its own way."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+
+class OutOfMemoryError(RuntimeError, MemoryError):
+    """An allocation that failed: torch's RuntimeError, still a MemoryError for code that catches
+    NumPy's."""
+
+
+def allocation_error(e: Exception) -> Exception:
+    """torch's error for NumPy's MemoryError or "array is too big" ValueError; ``e`` itself for
+    any other exception."""
+    if isinstance(e, MemoryError):
+        shape, dtype = getattr(e, "shape", None), getattr(e, "dtype", None)
+        if shape is None or dtype is None:
+            return OutOfMemoryError("DefaultCPUAllocator: can't allocate memory")
+        nbytes = math.prod(shape) * dtype.itemsize
+        return OutOfMemoryError(
+            "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+            f"memory: you tried to allocate {nbytes} bytes. Error code 12 (Cannot allocate "
+            "memory)")
+    if isinstance(e, ValueError) and str(e).startswith(("array is too big",
+                                                        "Maximum allowed dimension")):
+        return RuntimeError("Storage size calculation overflowed: the tensor has more elements "
+                            "than memory can address")
+    return e
+
+
+def torch_allocation_errors(fn):
+    """``fn`` raising torch's allocation errors instead of NumPy's."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (MemoryError, ValueError) as e:
+            err = allocation_error(e)
+            if err is e:
+                raise
+            raise err from None
+    return wrapper
