@@ -92,8 +92,6 @@ def _dispatch_kl(type_p, type_q):
     if not matches:
         return NotImplemented
     # Check that the left- and right- lexicographic orders agree.
-    # mypy isn't smart enough to know that _Match implements __lt__
-    # see: https://github.com/python/typing/issues/760#issuecomment-710670503
     left_p, left_q = min(_Match(*m) for m in matches).types
     right_q, right_p = min(_Match(*reversed(m)) for m in matches).types
     left_fun = _KL_REGISTRY[left_p, left_q]

@@ -111,8 +111,7 @@ class NegativeBinomial(Distribution):
             + ndgrad.lgamma(self.total_count)
         )
         # The case self.total_count == 0 and value == 0 has probability 1 but
-        # lgamma(0) is infinite. Handle this case separately using a function
-        # that does not modify tensors in place to allow Jit compilation.
+        # lgamma(0) is infinite. Handle this case separately.
         log_normalization = log_normalization.masked_fill(self.total_count + value == 0.0, 0.0)
 
         return log_unnormalized_prob - log_normalization

@@ -921,7 +921,7 @@ class CatTransform(Transform):
         for trans, length in zip(self.transforms, self.lengths):
             xslice = x.narrow(self.dim, start, length)
             yslices.append(trans(xslice))
-            start = start + length  # avoid += for jit compat
+            start = start + length
         return ndgrad.cat(yslices, dim=self.dim)
 
     def _inverse(self, y):
@@ -938,7 +938,7 @@ class CatTransform(Transform):
         for trans, length in zip(self.transforms, self.lengths):
             yslice = y.narrow(self.dim, start, length)
             xslices.append(trans.inv(yslice))
-            start = start + length  # avoid += for jit compat
+            start = start + length
         return ndgrad.cat(xslices, dim=self.dim)
 
     def log_abs_det_jacobian(self, x, y):
@@ -963,7 +963,7 @@ class CatTransform(Transform):
             if trans.event_dim < self.event_dim:
                 logdetjac = _sum_rightmost(logdetjac, self.event_dim - trans.event_dim)
             logdetjacs.append(logdetjac)
-            start = start + length  # avoid += for jit compat
+            start = start + length
         # Decide whether to concatenate or sum.
         dim = self.dim
         if dim >= 0:
