@@ -6,7 +6,6 @@ exponential_, bernoulli, multinomial, cauchy_) are compared bit for bit after th
 ones torch draws from its own C++ kernels (gamma, dirichlet, poisson, binomial) are checked by
 their moments instead."""
 
-import math
 import warnings
 
 import numpy as np
