@@ -3,7 +3,7 @@ from __future__ import annotations
 import ndgrad
 from ndgrad import Tensor
 
-from . import _functions, _samplers, constraints
+from . import _samplers, constraints
 from .exp_family import ExponentialFamily
 from .utils import _Number, _size, broadcast_all
 
@@ -88,4 +88,4 @@ class Gamma(ExponentialFamily):
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return _functions.gammainc(self.concentration, self.rate * value)
+        return ndgrad.special.gammainc(self.concentration, self.rate * value)

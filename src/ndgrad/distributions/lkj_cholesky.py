@@ -5,7 +5,7 @@ import math
 import ndgrad
 from ndgrad import Tensor
 
-from . import _functions, constraints
+from . import constraints
 from .beta import Beta
 from .distribution import Distribution
 from .utils import broadcast_all
@@ -92,7 +92,7 @@ class LKJCholesky(Distribution):
         dm1 = self.dim - 1
         alpha = self.concentration + 0.5 * dm1
         denominator = ndgrad.lgamma(alpha) * dm1
-        numerator = _functions.mvlgamma(alpha - 0.5, dm1)
+        numerator = ndgrad.mvlgamma(alpha - 0.5, dm1)
         # pi_constant in [1] is D * (D - 1) / 4 * log(pi)
         # pi_constant in multigammaln is (D - 1) * (D - 2) / 4 * log(pi)
         # hence, we need to add a pi_constant = (D - 1) * log(pi) / 2

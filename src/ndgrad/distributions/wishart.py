@@ -251,7 +251,7 @@ class Wishart(ExponentialFamily):
                 p * _log_2 / 2
                 + self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
             )
-            - _functions.mvlgamma(nu / 2, p=p)
+            - ndgrad.mvlgamma(nu / 2, p=p)
             + (nu - p - 1) / 2 * ndgrad.linalg.slogdet(value).logabsdet
             - _functions.cholesky_solve(value, self._unbroadcasted_scale_tril)
             .diagonal(dim1=-2, dim2=-1)
@@ -268,7 +268,7 @@ class Wishart(ExponentialFamily):
                 p * _log_2 / 2
                 + self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
             )
-            + _functions.mvlgamma(nu / 2, p=p)
+            + ndgrad.mvlgamma(nu / 2, p=p)
             - (nu - p - 1) / 2 * _mvdigamma(nu / 2, p=p)
             + nu * p / 2
         )
@@ -283,4 +283,4 @@ class Wishart(ExponentialFamily):
         p = self._event_shape[-1]
         return (y + (p + 1) / 2) * (
             -ndgrad.linalg.slogdet(-2 * x).logabsdet + _log_2 * p
-        ) + _functions.mvlgamma(y + (p + 1) / 2, p=p)
+        ) + ndgrad.mvlgamma(y + (p + 1) / 2, p=p)
