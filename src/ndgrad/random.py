@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _dtype as D
@@ -74,9 +76,18 @@ def _engine(generator):
 
 def _float_dt(dtype):
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
-    if not dt.is_floating_point:
+    if not (dt.is_floating_point or dt.is_complex):
         raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{dt.name}'")
     return dt
+
+
+def _complex_draw(draw, dt):
+    """``draw(shape, np_dtype)`` for ``dt``; complex samples as torch draws them: the real and
+    imaginary parts are consecutive draws of the real dtype (its view_as_real)."""
+    if not dt.is_complex:
+        return lambda s: draw(s, dt.np)
+    real = dt.to_real().np
+    return lambda s: draw(s + (2,), real).view(dt.np).reshape(s)
 
 
 @torch_allocation_errors
@@ -89,13 +100,16 @@ def _sample(draw, size, dtype, device, requires_grad):
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False) -> Tensor:
     dt = _float_dt(dtype)
-    return _sample(lambda s: _engine(generator).rand(s, dt.np), size, dt, device, requires_grad)
+    draw = _complex_draw(lambda s, d: _engine(generator).rand(s, d), dt)
+    return _sample(draw, size, dt, device, requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False) -> Tensor:
-    dt = _float_dt(dtype)
-    return _sample(lambda s: _engine(generator).randn(s, dt.np), size, dt, device, requires_grad)
+    dt = _float_dt(dtype)  # complex: each part has variance 1/2, as torch
+    std = 1 / math.sqrt(2) if dt.is_complex else 1.0  # torch: std / sqrt(2)
+    draw = _complex_draw(lambda s, d: _engine(generator).normal(s, 0.0, std, d), dt)
+    return _sample(draw, size, dt, device, requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,

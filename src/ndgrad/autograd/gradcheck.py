@@ -31,24 +31,35 @@ def _project(projections, outs) -> float:
 
 
 def _numerical(fn, inputs, x: Tensor, eps: float, projections) -> np.ndarray:
-    """d<v, f(x)>/dx by central differences, one element of ``x`` at a time."""
+    """d Re<v, f(x)>/dx by central differences, one element of ``x`` at a time; for a complex
+    ``x``, d/d(re) + 1j d/d(im) (torch's convention for the gradient of a real function)."""
     original = x._data
     flat = x._device.xp.array(original, copy=True).reshape(-1)  # contiguous, perturbed in place
     x._data = flat.reshape(original.shape)
+    steps = (1, 1j) if flat.dtype.kind == "c" else (1,)
     out = np.zeros(flat.size, dtype=np.float64 if flat.dtype.kind != "c" else flat.dtype)
     try:
         for k in range(flat.size):
             orig = flat[k].copy()
-            vals = []
-            for delta in (eps, -eps):
-                flat[k] = orig + delta
-                with no_grad():
-                    vals.append(_project(projections, _float_outputs(fn, inputs)))
-            flat[k] = orig
-            out[k] = (vals[0] - vals[1]) / (2 * eps)
+            for unit in steps:
+                vals = []
+                for delta in (eps * unit, -eps * unit):
+                    flat[k] = orig + delta
+                    with no_grad():
+                        vals.append(_project(projections, _float_outputs(fn, inputs)))
+                flat[k] = orig
+                out[k] += unit * (vals[0] - vals[1]) / (2 * eps)
     finally:
         x._data = original
     return out.reshape(original.shape)
+
+
+def _projection(rng, o: Tensor) -> np.ndarray:
+    """A random direction in the output's space (complex outputs get an imaginary part too)."""
+    p = rng.standard_normal(o._data.shape)
+    if o._data.dtype.kind == "c":
+        p = p + 1j * rng.standard_normal(o._data.shape)
+    return p.astype(o._data.dtype)
 
 
 def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -70,7 +81,7 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
                           "of double precision floating point or complex. ", stacklevel=2)
     outs = _float_outputs(func, inputs)
     rng = np.random.default_rng(0)
-    projections = [rng.standard_normal(o._data.shape).astype(o._data.dtype) for o in outs]
+    projections = [_projection(rng, o) for o in outs]
     wired = [(o, Tensor._make(o._device.xp.asarray(p), o._device))
              for o, p in zip(outs, projections) if o.requires_grad]
     analytical = _grad([o for o, _ in wired], [t for _, t in diff], [p for _, p in wired],
@@ -95,8 +106,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     outs = [o for o in _float_outputs(func, inputs) if o.requires_grad]
     rng = np.random.default_rng(1)
     if grad_outputs is None:
-        grad_outputs = [Tensor._make(o._device.xp.asarray(rng.standard_normal(o._data.shape)
-                                                          .astype(o._data.dtype)), o._device)
+        grad_outputs = [Tensor._make(o._device.xp.asarray(_projection(rng, o)), o._device)
                         .requires_grad_() for o in outs]
     n = len(inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
