@@ -155,10 +155,110 @@ def test_inplace_activation_nodes_match_torch():
                 y.sum().backward()
 
 
+def _t(T, a):
+    return T.tensor(np.array(a, dtype=np.float64))
+
+
+PROB = [0.0, 1.0, 0.5, 1e-300, 1 - 1e-16, 0.3, 0.0, 1.0]
+PROB_T = [0.0, 1.0, 0.5, 0.0, 1.0, 0.7, 1.0, 0.0]
+DIFF = [0.0, 1.0, -1.0, 0.5, 2.0, -2.0, 1.0, 0.0]
+DIFF_T = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.5]
+LOGITS = [0.0, 40.0, -40.0, INF, -INF, 1.0, 800.0, -800.0]
+
+EDGE_LOSSES = {
+    "bce": (lambda T, x: F(T).binary_cross_entropy(x, _t(T, PROB_T), reduction="none"), PROB),
+    "bce_mean": (lambda T, x: F(T).binary_cross_entropy(x, _t(T, PROB_T)), PROB),
+    "bce_weight_sum": (lambda T, x: F(T).binary_cross_entropy(
+        x, _t(T, PROB_T), weight=_t(T, [2.0] * 8), reduction="sum"), PROB),
+    "bce_logits": (lambda T, x: F(T).binary_cross_entropy_with_logits(
+        x, _t(T, PROB_T), reduction="none"), LOGITS),
+    "bce_logits_pos_weight": (lambda T, x: F(T).binary_cross_entropy_with_logits(
+        x, _t(T, PROB_T), pos_weight=_t(T, [3.0] * 8), reduction="none"), LOGITS),
+    "mse": (lambda T, x: F(T).mse_loss(x, _t(T, DIFF_T), reduction="none"), DIFF),
+    "mse_mean": (lambda T, x: F(T).mse_loss(x, _t(T, DIFF_T)), DIFF),
+    "smooth_l1": (lambda T, x: F(T).smooth_l1_loss(x, _t(T, DIFF_T), reduction="none"), DIFF),
+    "smooth_l1_beta": (lambda T, x: F(T).smooth_l1_loss(x, _t(T, DIFF_T), beta=0.5), DIFF),
+    "huber": (lambda T, x: F(T).huber_loss(x, _t(T, DIFF_T), reduction="none"), DIFF),
+    "huber_delta": (lambda T, x: F(T).huber_loss(x, _t(T, DIFF_T), delta=0.5, reduction="sum"),
+                    DIFF),
+    "kl_div": (lambda T, x: F(T).kl_div(x, _t(T, PROB_T), reduction="none"), DIFF),
+    "kl_div_target": (lambda T, x: F(T).kl_div(_t(T, DIFF), x, reduction="sum"), PROB_T),
+    "kl_div_log_target": (lambda T, x: F(T).kl_div(x, _t(T, DIFF), reduction="sum",
+                                                   log_target=True), DIFF),
+    "poisson_nll": (lambda T, x: F(T).poisson_nll_loss(x, _t(T, PROB_T), reduction="none"), DIFF),
+    "margin_ranking": (lambda T, x: F(T).margin_ranking_loss(
+        x, _t(T, DIFF_T), _t(T, [1.0, -1.0] * 4), reduction="none"), DIFF),
+    "hinge_embedding": (lambda T, x: F(T).hinge_embedding_loss(
+        x, _t(T, [1.0, -1.0] * 4), reduction="none"), DIFF),
+    "gaussian_nll": (lambda T, x: F(T).gaussian_nll_loss(
+        x, _t(T, DIFF_T), _t(T, [1.0, 2.0, 0.0, 1e-7, 1.0, 1.0, 1.0, 1.0]), reduction="none"),
+        DIFF),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE_LOSSES))
+def test_loss_edges_match_torch(name):
+    fn, xs = EDGE_LOSSES[name]
+    check_edges(fn, xs, v=1.3, u=0.7)
+
+
+X3 = np.array([[0.0, 1.0, -1.0], [2.0, 3.0, 0.0], [-2.0, 0.0, 1.0], [1e3, -1e3, 0.0]])
+X3_INF = np.array([[0.0, 1.0, -1.0], [2.0, INF, 0.0], [-INF, 0.0, 1.0], [1e3, -1e3, 0.0]])
+CLASS_LOSSES = {
+    "cross_entropy": lambda T, x: F(T).cross_entropy(x, T.tensor([0, 1, 2, 2])),
+    "cross_entropy_none": lambda T, x: F(T).cross_entropy(x, T.tensor([0, 1, 2, 2]),
+                                                          reduction="none"),
+    "cross_entropy_ignore": lambda T, x: F(T).cross_entropy(x, T.tensor([0, -100, 2, 1])),
+    "label_smoothing": lambda T, x: F(T).cross_entropy(x, T.tensor([0, -100, 2, 1]),
+                                                       label_smoothing=0.2),
+    "label_smoothing_weight": lambda T, x: F(T).cross_entropy(
+        x, T.tensor([0, -100, 2, 1]), label_smoothing=0.2, weight=_t(T, [1.0, 2.0, 0.5])),
+    "label_smoothing_none": lambda T, x: F(T).cross_entropy(
+        x, T.tensor([0, -100, 2, 1]), label_smoothing=0.2, reduction="none"),
+    "label_smoothing_sum": lambda T, x: F(T).cross_entropy(
+        x, T.tensor([0, -100, 2, 1]), label_smoothing=0.2, reduction="sum"),
+    "probabilities": lambda T, x: F(T).cross_entropy(x, _t(T, np.full((4, 3), 1 / 3)),
+                                                     label_smoothing=0.1),
+    "nll": lambda T, x: F(T).nll_loss(x, T.tensor([0, -100, 2, 1])),
+    "nll_weight": lambda T, x: F(T).nll_loss(x, T.tensor([0, -100, 2, 1]),
+                                             weight=_t(T, [1.0, 2.0, 0.5])),
+    "nll_none": lambda T, x: F(T).nll_loss(x, T.tensor([0, -100, 2, 1]), reduction="none"),
+    "nll_all_ignored": lambda T, x: F(T).nll_loss(x, T.tensor([-100] * 4)),
+}
+
+
+@pytest.mark.parametrize("x", [X3, X3_INF], ids=["finite", "inf"])
+@pytest.mark.parametrize("name", list(CLASS_LOSSES))
+def test_class_loss_edges_match_torch(name, x):
+    check_edges(CLASS_LOSSES[name], x, v=1.3, u=np.cos(np.arange(12.0)).reshape(4, 3))
+
+
+def test_bce_gradient_where_target_equals_input_at_0_and_1():
+    for create_graph in (False, True):
+        x = ndgrad.tensor([0.0, 1.0], requires_grad=True)
+        loss = F(ndgrad).binary_cross_entropy(x, ndgrad.tensor([0.0, 1.0]))
+        (g,) = ndgrad.autograd.grad(loss, x, create_graph=create_graph)
+        assert g.tolist() == [0.0, 0.0]
+
+
+def test_loss_weights_torch_cannot_differentiate_raise():
+    for T in (ndgrad, torch):
+        x, t = T.tensor([0.3]), T.tensor([1.0])
+        w = T.tensor([2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="not differentiable with respect to argument "
+                                               "'weight'"):
+            F(T).binary_cross_entropy(x, t, weight=w)
+        with pytest.raises(RuntimeError, match="argument 'pos_weight'"):
+            F(T).binary_cross_entropy_with_logits(x, t, pos_weight=w)
+        with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
+            F(T).binary_cross_entropy(x, T.tensor([1.5]))
+
+
 # --- double backward of every nn.functional op ---------------------------------------------------
 def _second(lib, fn, arrays, grads, nonleaf, vgrad):
     leaves = []
     for a, r in zip(arrays, grads):
+        a = np.ascontiguousarray(a)
         leaves.append(lib.tensor(a.copy(), requires_grad=bool(r) and a.dtype.kind == "f"))
     ins = [t * 1 if nonleaf and t.requires_grad else t for t in leaves]
     with warnings.catch_warnings():
@@ -196,7 +296,13 @@ R = np.random.default_rng(0)
 X = R.standard_normal((4, 6))
 XP = X.copy()
 XP[0, :4] = [0.0, 3.0, -3.0, 1.0]  # kinks in the sample: relu6/hardswish/threshold edges
-W3 = R.standard_normal((3, 6))
+P = 1 / (1 + np.exp(-X))
+T6 = R.uniform(0.05, 0.95, (4, 6))
+T6[0, :3] = X[0, :3] + [0.0, 1.0, -0.5]  # |input - target| at 0, 1 (beta, delta), 0.5
+I4 = np.array([0, 5, 2, 3])
+X4 = R.standard_normal((2, 3, 5, 5))
+I255 = R.integers(0, 3, (2, 5, 5))
+W6 = np.linspace(0.5, 2, 6)
 
 DOUBLE = {
     "relu": (lambda T, x: F(T).relu(x) * x, [XP]),
@@ -222,6 +328,57 @@ DOUBLE = {
     "softmax": (lambda T, x: F(T).softmax(x, 1), [X]),
     "log_softmax": (lambda T, x: F(T).log_softmax(x, 1), [X]),
     "softmin": (lambda T, x: F(T).softmin(x, 0), [X]),
+    "mse": (lambda T, x, t: F(T).mse_loss(x, t), [X, T6]),
+    "mse_none": (lambda T, x, t: F(T).mse_loss(x, t, reduction="none"), [X, T6]),
+    "mse_sum_broadcast": (lambda T, x, t: F(T).mse_loss(x, t, reduction="sum"), [X, T6[0]]),
+    "mse_weight": (lambda T, x, t, w: F(T).mse_loss(x, t, weight=w), [X, T6, T6[::-1]]),
+    "l1": (lambda T, x, t: F(T).l1_loss(x, t) * F(T).l1_loss(x, t), [X, T6]),
+    "smooth_l1": (lambda T, x, t: F(T).smooth_l1_loss(x, t, beta=0.8), [X, T6]),
+    "smooth_l1_none": (lambda T, x, t: F(T).smooth_l1_loss(x, t, reduction="none"), [X, T6]),
+    "huber": (lambda T, x, t: F(T).huber_loss(x, t, delta=0.7), [X, T6]),
+    "huber_sum": (lambda T, x, t: F(T).huber_loss(x, t, reduction="sum"), [X, T6]),
+    "huber_weight": (lambda T, x, t, w: F(T).huber_loss(x, t, weight=w), [X, T6, T6[::-1]]),
+    "bce": (lambda T, x, t: F(T).binary_cross_entropy(x, t), [P, T6.clip(0, 1)]),
+    "bce_weight": (lambda T, x, t, w: F(T).binary_cross_entropy(x, t, weight=w, reduction="sum"),
+                   [P, T6.clip(0, 1), T6[::-1]], [True, True, False]),
+    "bce_none": (lambda T, x, t: F(T).binary_cross_entropy(x, t, reduction="none"),
+                 [P, T6.clip(0, 1)]),
+    "bce_logits": (lambda T, x, t: F(T).binary_cross_entropy_with_logits(x, t), [X, T6]),
+    "bce_logits_pos_weight": (lambda T, x, t, pw: F(T).binary_cross_entropy_with_logits(
+        x, t, pos_weight=pw), [X, T6, W6], [True, True, False]),
+    "bce_logits_weight": (lambda T, x, t, w: F(T).binary_cross_entropy_with_logits(
+        x, t, weight=w, reduction="none"), [X, T6, T6[::-1]], [True, True, False]),
+    "cross_entropy": (lambda T, x: F(T).cross_entropy(x, T.tensor(I4)), [X]),
+    "cross_entropy_weight": (lambda T, x, w: F(T).cross_entropy(x, T.tensor(I4), weight=w),
+                             [X, W6], [True, False]),
+    "label_smoothing": (lambda T, x: F(T).cross_entropy(x, T.tensor([0, -100, 2, 3]),
+                                                        label_smoothing=0.2), [X]),
+    "label_smoothing_weight": (lambda T, x: F(T).cross_entropy(
+        x, T.tensor([0, -100, 2, 3]), weight=T.tensor(W6), label_smoothing=0.2), [X]),
+    "probabilities": (lambda T, x, t: F(T).cross_entropy(x, t), [X, T6]),
+    "cross_entropy_4d": (lambda T, x: F(T).cross_entropy(x, T.tensor(I255)), [X4]),
+    "cross_entropy_3d_none": (lambda T, x: F(T).cross_entropy(
+        x.reshape(2, 3, 25), T.tensor(I255.reshape(2, 25)), reduction="none"), [X4]),
+    "nll": (lambda T, x: F(T).nll_loss(x, T.tensor(I4)), [X]),
+    "nll_none": (lambda T, x: F(T).nll_loss(x, T.tensor(I4), reduction="none") ** 2, [X]),
+    "kl_div": (lambda T, x, t: F(T).kl_div(x, t, reduction="batchmean"), [X, T6]),
+    "kl_div_log_target": (lambda T, x, t: F(T).kl_div(x, t, reduction="sum", log_target=True),
+                          [X, X[::-1]]),
+    "poisson_nll": (lambda T, x, t: F(T).poisson_nll_loss(x, t), [X, T6]),
+    "poisson_nll_full": (lambda T, x, t: F(T).poisson_nll_loss(x, t * 3, log_input=False,
+                                                               full=True), [P, T6]),
+    "gaussian_nll": (lambda T, x, t, v: F(T).gaussian_nll_loss(x, t, v), [X, T6, T6 + 0.5]),
+    "margin_ranking": (lambda T, x, y: F(T).margin_ranking_loss(
+        x, y, T.tensor(np.sign(X))) ** 2, [X, T6]),
+    "hinge_embedding": (lambda T, x: F(T).hinge_embedding_loss(
+        x, T.tensor(np.sign(X[::-1].copy()))) ** 2, [X]),
+    "cosine_embedding": (lambda T, x, y: F(T).cosine_embedding_loss(
+        x, y, T.tensor([1.0, -1.0, 1.0, -1.0])), [X, T6]),
+    "triplet_margin": (lambda T, a, p, n: F(T).triplet_margin_loss(a, p, n, margin=3.0),
+                       [X, T6, X[::-1]]),
+    "cosine_similarity": (lambda T, x, y: F(T).cosine_similarity(x, y), [X, T6]),
+    "pairwise_distance": (lambda T, x, y: F(T).pairwise_distance(x, y), [X, T6]),
+    "normalize": (lambda T, x: F(T).normalize(x, dim=1), [X]),
 }
 
 

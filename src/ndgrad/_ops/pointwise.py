@@ -40,12 +40,15 @@ _NS = globals()
 # --- clamp --------------------------------------------------------------------------------------
 class Clamp(Op):
     """min(max(x, lo), hi); nan in x or a bound propagates. The gradient goes to whichever of x,
-    lo, hi the result equals (x on ties), and to hi where lo > hi, as in torch."""
+    lo, hi the result equals (x on ties), and to hi where lo > hi, as in torch. Tensor bounds
+    come positionally (torch's edges: ``names`` says which is which), scalar ones by keyword."""
 
     __slots__ = ()
 
-    def forward(ctx, a, lo, hi, dt=None):
+    def forward(ctx, a, *tensor_bounds, names=(), lo=None, hi=None, dt=None):
         xp = ctx.xp
+        given = dict(zip(names, tensor_bounds))
+        lo, hi = given.get("lo", lo), given.get("hi", hi)
         a = _as(a, dt)
         out = a
         if lo is not None:
@@ -54,7 +57,7 @@ class Clamp(Op):
         if hi is not None:
             hi = _as(hi, dt)
             out = xp.minimum(out, hi)
-        ctx.bounds = (lo is not None, hi is not None)
+        ctx.bounds, ctx.names = (lo is not None, hi is not None), names
         ctx.save(a, *(b for b in (lo, hi) if b is not None))
         return out if out is not a else a.copy()
 
@@ -66,12 +69,15 @@ class Clamp(Op):
         hi = saved.pop(0) if has_hi else None
         zero = g.new_zeros(())
         if lo is None:
-            return where(a <= hi, g, zero), None, where(a > hi, g, zero)
-        if hi is None:
-            return where(a >= lo, g, zero), where(a < lo, g, zero), None
-        crossed = lo > hi
-        return (where((a >= lo) & (a <= hi), g, zero), where((a < lo) & ~crossed, g, zero),
-                where((a > hi) | crossed, g, zero))
+            ga, glo, ghi = where(a <= hi, g, zero), None, where(a > hi, g, zero)
+        elif hi is None:
+            ga, glo, ghi = where(a >= lo, g, zero), where(a < lo, g, zero), None
+        else:
+            crossed = lo > hi
+            ga, glo, ghi = (where((a >= lo) & (a <= hi), g, zero),
+                            where((a < lo) & ~crossed, g, zero), where((a > hi) | crossed, g, zero))
+        by_name = {"lo": glo, "hi": ghi}
+        return (ga, *(by_name[n] for n in ctx.names))
 
 
 def _clamp(input, min, max, name, names):
@@ -103,8 +109,19 @@ def _clamp(input, min, max, name, names):
     dev = input._device
     lo = None if min is None else _cast(min, dt, dev)
     hi = None if max is None else _cast(max, dt, dev)
+    cdt = None if dt is input.dtype and not tensors else dt
+    # torch's edges: clamp(Tensor, Tensor) has three (an absent bound's is None), clamp_min and
+    # clamp_max of a Tensor two, any clamp by numbers one
+    if not tensors:
+        which, bounds = (), ()
+    elif name == "clamp":
+        which, bounds = ("lo", "hi"), (lo, hi)
+    else:
+        which, bounds = (("lo",), (lo,)) if min is not None else (("hi",), (hi,))
+    kw = {} if tensors else {k: b._data if isinstance(b, Tensor) else b
+                             for k, b in (("lo", lo), ("hi", hi))}
     try:
-        res = Clamp.apply(input, lo, hi, dt=None if dt is input.dtype and not tensors else dt)
+        res = Clamp.apply(input, *bounds, names=which, dt=cdt, **kw)
     except ValueError:
         _broadcast_error(input, lo, hi)
         raise

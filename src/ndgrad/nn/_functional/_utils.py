@@ -100,3 +100,25 @@ def c_name(t: Tensor) -> str:
 
 def torch_name(t: Tensor) -> str:
     return _TORCH_NAMES[t.dtype.name]
+
+
+def scalar_node(out: Tensor, name: str) -> Tensor:
+    """``out`` = tensor (op) Python number, recorded as torch's C++ records it (MulBackward1,
+    AddBackward1, DivBackward1): one edge, to the tensor; Python's operators give the number an
+    edge of its own (None), as torch's Python operators do."""
+    node = out._grad_fn
+    if node is not None:
+        node.next_edges = node.next_edges[:1]
+        node.in_meta = node.in_meta[:1]
+        node._name = name
+    return out
+
+
+def broadcast_pair(a: Tensor, b: Tensor) -> tuple:
+    """torch.broadcast_tensors for two: only a tensor whose shape changes gets an expand."""
+    if a.shape == b.shape:
+        return a, b
+    from ... import broadcast_tensors
+
+    shape = broadcast_tensors(a.detach(), b.detach())[0].shape  # torch's error for a mismatch
+    return (a if a.shape == shape else a.expand(shape)), (b if b.shape == shape else b.expand(shape))

@@ -1,4 +1,7 @@
-"""Loss functions. nll_loss is a primitive (gather forward, masked backward); the rest compose."""
+"""Loss functions. The ones torch records as one node are primitives here too (mse, smooth_l1,
+huber, binary cross entropy with and without logits, nll), with torch's backward kernels and,
+when recording, backward nodes whose derivatives are torch's double-backward formulas; the rest
+compose as torch's C++ composes them."""
 
 from __future__ import annotations
 
@@ -7,18 +10,16 @@ import warnings
 
 import numpy as np
 
+from ... import _dtype as D
+from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from ._utils import legacy_reduction, named, torch_name, where
+from ._utils import broadcast_pair, is_half, legacy_reduction, named, scalar_node, torch_name, where
 from ._utils import reduce as _reduce
-from .activation import _softplus_forward, log_softmax
+from ..._ops.binary import xlogy
+from .activation import _logsigmoid_f, _sig_np, log_softmax, logsigmoid
 from .distance import pairwise_distance
-
 _REDUCTIONS = ("none", "mean", "sum")
-
-
-def _relu(x: Tensor) -> Tensor:
-    return x.relu()
 
 
 def _check_reduction(reduction: str) -> None:
@@ -26,11 +27,12 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def _size_warning(input: Tensor, target: Tensor) -> None:
+def _size_warning(input: Tensor, target: Tensor, stacklevel: int = 3) -> None:
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                       f"({input.shape}). This will likely lead to incorrect results due to "
-                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+                      "broadcasting. Please ensure they have the same size.",
+                      stacklevel=stacklevel)
 
 
 def _weighted(loss: Tensor, input: Tensor, weight, reduction: str, mean_by_weight: bool):
@@ -45,22 +47,142 @@ def _weighted(loss: Tensor, input: Tensor, weight, reduction: str, mean_by_weigh
     return _reduce(loss, reduction)
 
 
+# --- elementwise losses of (input, target) as one node ------------------------------------------
+def _reduce_array(xp, loss, reduction: str):
+    if reduction == "none":
+        return loss
+    with _quiet():  # the mean of nothing is nan, as in torch
+        return loss.mean() if reduction == "mean" else loss.sum()
+
+
+def _half_op(xp, fn, *arrays):
+    """``fn(*arrays)`` computed in float32 for half precision (torch's CPU opmath), rounded once."""
+    a = arrays[0]
+    if is_half(a.dtype):
+        res = fn(*(x if x is None else x.astype(xp.float32) for x in arrays))
+        return tuple(r if r is None else r.astype(a.dtype) for r in res) \
+            if type(res) is tuple else res.astype(a.dtype)
+    return fn(*arrays)
+
+
+class _PairLoss(Op):
+    """``f(xp, a, b, p)`` elementwise, reduced. Its gradient for input a is torch's backward
+    kernel ``Grad.d(xp, a, b, g, norm, p)`` (the target's: a and b swapped), run on arrays in the
+    first-order pass and as a ``Grad`` node when recording."""
+
+    __slots__ = ()
+    scale = 1  # the kernel's norm: scale / numel for "mean", else scale
+
+    def forward(ctx, a, b, reduction, p):
+        ctx.reduction, ctx.p = reduction, p
+        ctx.save(a, b)
+        f = type(ctx).f
+        return _half_op(ctx.xp, lambda a, b: _reduce_array(ctx.xp, f(ctx.xp, a, b, p), reduction),
+                        a, b)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        grad, need, kw = type(ctx).Grad, ctx.needs_input_grad, dict(reduction=ctx.reduction,
+                                                                      p=ctx.p)
+        return (grad.apply(g, a, b, **kw) if need[0] else None,
+                grad.apply(g, b, a, **kw) if need[1] else None)
+
+    def backward_raw(ctx, g):
+        a, b = ctx.saved_arrays
+        grad, need = type(ctx).Grad, ctx.needs_input_grad
+        return (grad.kernel(ctx.xp, g, a, b, ctx.reduction, ctx.p) if need[0] else None,
+                grad.kernel(ctx.xp, g, b, a, ctx.reduction, ctx.p) if need[1] else None)
+
+
+class _PairLossGrad(Op):
+    """torch's <loss>_backward(grad, self, target) as a node. Linear in grad (for a reduced loss
+    its derivative there sums to the 0-d grad's shape); in self ``dd(a, b, g, gg, reduction, p)``
+    on tensors, torch's double-backward formula, and the negative of that in target."""
+
+    __slots__ = ()
+
+    @classmethod
+    def kernel(cls, xp, g, a, b, reduction, p):
+        n = cls.scale / a.size if reduction == "mean" else cls.scale
+        return _half_op(xp, lambda g, a, b: cls.d(xp, a, b, g, n, p), g, a, b)
+
+    def forward(ctx, g, a, b, reduction, p):
+        ctx.reduction, ctx.p = reduction, p
+        ctx.save(g, a, b)
+        with _quiet():
+            return type(ctx).kernel(ctx.xp, g, a, b, reduction, p)
+
+    def backward(ctx, gg):
+        g, a, b = ctx.saved_tensors
+        cls, need, red = type(ctx), ctx.needs_input_grad, ctx.reduction
+        ggo = cls.apply(gg, a, b, reduction=red, p=ctx.p) if need[0] else None
+        ga = cls.dd(a, b, g, gg, red, ctx.p) if need[1] or need[2] else None
+        if ga is not None and red == "mean":
+            ga = ga / a.numel()
+        return ggo, ga if need[1] else None, -ga if need[2] else None
+
+
+def _pair_loss(name, f, d, dd, scale=1):
+    grad = type(name + "Backward", (_PairLossGrad,), {
+        "__slots__": (), "d": staticmethod(d), "dd": staticmethod(dd), "scale": scale})
+    return type(name, (_PairLoss,), {"__slots__": (), "f": staticmethod(f), "Grad": grad})
+
+
+def _mask(cond: Tensor, like: Tensor) -> Tensor:
+    return cond.to(like.dtype)  # torch's type_as: a product with it turns inf into nan
+
+
+def _sl1_f(xp, a, b, beta):
+    z = xp.abs(a - b)
+    return xp.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
+
+
+def _sl1_d(xp, a, b, g, norm, beta):
+    x = a - b
+    return xp.where(x <= -beta, -norm * g, xp.where(x >= beta, norm * g, norm * x * g / beta))
+
+
+def _huber_f(xp, a, b, delta):
+    z = xp.abs(a - b)
+    return xp.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+
+
+def _huber_d(xp, a, b, g, norm, delta):
+    x = a - b
+    return xp.where(x <= -delta, -norm * g * delta,
+                    xp.where(x >= delta, norm * g * delta, norm * x * g))
+
+
+MseLoss = _pair_loss("MseLoss", lambda xp, a, b, p: (a - b) * (a - b),
+                     lambda xp, a, b, g, norm, p: (a - b) * norm * g,
+                     lambda a, b, g, gg, red, p: 2 * (gg * g), scale=2)
+SmoothL1Loss = _pair_loss("SmoothL1Loss", _sl1_f, _sl1_d,
+                          lambda a, b, g, gg, red, beta: gg * g * _mask(
+                              (a - b).abs() < beta, gg) / beta)
+HuberLoss = _pair_loss("HuberLoss", _huber_f, _huber_d,
+                       lambda a, b, g, gg, red, delta: gg * g * _mask((a - b).abs() < delta, gg))
+
+
+def _expanded(input: Tensor, target: Tensor):
+    _size_warning(input, target, 4)
+    return broadcast_pair(input, target)
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
-    _size_warning(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
-    d = input - target
+    input, target = _expanded(input, target)
     if weight is not None:
-        return _weighted(d * d, input, weight, reduction, True)
+        return _weighted((input - target) ** 2, input, weight, reduction, True)
     _check_reduction(reduction)
-    return named(_reduce(d * d, reduction), "MseLossBackward0")
+    return MseLoss.apply(input, target, reduction=reduction, p=None)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
-    _size_warning(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
-    d = (input - target).abs()
+    input, target = _expanded(input, target)
+    d = (input - target).abs()  # torch composes l1_loss: AbsBackward0 under the reduction
     if weight is not None:
         return _weighted(d, input, weight, reduction, True)
     _check_reduction(reduction)
@@ -69,51 +191,50 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
-    _size_warning(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    d = input - target
-    z = d.abs()
+    input, target = _expanded(input, target)
     if beta == 0:  # torch falls back to l1_loss
-        return _reduce(z, reduction)
-    loss = where(z < beta, 0.5 * d * d / beta, z - 0.5 * beta)
-    return named(_reduce(loss, reduction), "SmoothL1LossBackward0")
+        return _reduce((input - target).abs(), reduction)
+    return SmoothL1Loss.apply(input, target, reduction=reduction, p=float(beta))
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
-    _size_warning(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    d = input - target
-    z = d.abs()
-    loss = where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
+    input, target = _expanded(input, target)
     if weight is not None:
-        return _weighted(named(loss, "HuberLossBackward0"), input, weight, reduction, False)
+        loss = HuberLoss.apply(input, target, reduction="none", p=float(delta))
+        return _weighted(loss, input, weight, reduction, False)
     _check_reduction(reduction)
-    return named(_reduce(loss, reduction), "HuberLossBackward0")
+    return HuberLoss.apply(input, target, reduction=reduction, p=float(delta))
 
 
 # --- negative log likelihood / cross entropy -----------------------------------------------------
 class NllLoss(Op):
-    """-input[i, target[i]] * weight[target[i]], reduced. ``x`` is (M, C) (class dim last),
-    ``t`` (M,); ignored entries weigh 0. Backward: the same mask times the incoming gradient."""
+    """-input[i, target[i]] * weight[target[i]], reduced, for ``x`` with the classes in ``cdim``
+    (torch's nll_loss; nll_loss2d for 4-d input). Ignored entries weigh 0."""
 
     __slots__ = ()
 
-    def forward(ctx, x, t, w, ignore_index, reduction):
+    def forward(ctx, x, t, w, ignore_index, reduction, cdim):
         xp = ctx.xp
+        c = x.shape[cdim]
+        xm = xp.moveaxis(x, cdim, -1).reshape(-1, c)  # (M, C): the classes last
+        tshape, t = t.shape, t.reshape(-1)
         keep = t != ignore_index
         safe = xp.where(keep, t, 0)
         wt = (w[safe] if w is not None else xp.ones(t.shape, x.dtype)) * keep
         wt = wt.astype(x.dtype)
-        picked = -xp.take_along_axis(x, safe[:, None], axis=1)[:, 0] * wt
-        ctx.t, ctx.wt, ctx.reduction, ctx.nclass = safe, wt, reduction, x.shape[1]
-        ctx.keep = keep
-        if reduction == "none":
-            return picked
+        picked = -xp.take_along_axis(xm, safe[:, None], axis=1)[:, 0] * wt
+        picked = xp.where(keep, picked, 0).astype(x.dtype, copy=False)  # ignored: 0, even at nan
+        ctx.t, ctx.wt, ctx.reduction, ctx.keep = safe, wt, reduction, keep
+        ctx.shape, ctx.cdim = x.shape, cdim
+        if reduction == "none":  # one loss per target entry, in the target's shape
+            return picked.reshape(tshape)
         total = picked.sum(dtype=xp.float32 if x.dtype.kind == "V" else None)
         if reduction == "sum":
             return xp.asarray(total, dtype=x.dtype)
@@ -122,22 +243,44 @@ class NllLoss(Op):
             return xp.asarray(total / ctx.denom, dtype=x.dtype)
 
     def backward(ctx, g):
-        m = Tensor._make(ctx.grad_mask(), g._device)
-        return (g.unsqueeze(1) if ctx.reduction == "none" else g) * m, None
+        return NllLossBackward.apply(g, node=ctx)
 
     def backward_raw(ctx, g):
-        return (g[:, None] if ctx.reduction == "none" else g) * ctx.grad_mask(), None
+        return ctx.grad_mask(g)
 
-    def grad_mask(ctx):
-        """d loss / d x for a unit incoming gradient: scale at each kept [i, target[i]]."""
+    def grad_mask(ctx, g):
+        """d loss / d x times the incoming gradient ``g`` (0-d, or one per target entry):
+        -weight g (over the total weight for "mean") at each kept [i, target[i]], +0 elsewhere,
+        in x's layout."""
         xp = ctx.xp
         scale = -ctx.wt
         if ctx.reduction == "mean":  # ignored entries stay 0 even when every one is ignored
             with _quiet():
                 scale = xp.where(ctx.keep, scale / ctx.denom, 0).astype(scale.dtype)
-        mask = xp.zeros((len(ctx.t), ctx.nclass), dtype=ctx.wt.dtype)
-        mask[xp.arange(len(ctx.t)), ctx.t] = scale
-        return mask
+        n, c = len(ctx.t), ctx.shape[ctx.cdim]
+        mask = xp.zeros((n, c), dtype=ctx.wt.dtype)
+        vals = scale * (g.reshape(-1) if ctx.reduction == "none" else g)
+        keep = ctx.keep  # ignored entries are not written: +0 there whatever g is
+        mask[xp.arange(n)[keep], ctx.t[keep]] = vals[keep]
+        moved = ctx.shape[:ctx.cdim] + ctx.shape[ctx.cdim + 1:] + (c,)
+        return xp.moveaxis(mask.reshape(moved), -1, ctx.cdim)
+
+
+class NllLossBackward(Op):
+    """nll_loss_backward as a node: linear in the incoming gradient; its derivative there is
+    nll_loss of the gradient's gradient, in the input it is zero (torch's formulas)."""
+
+    __slots__ = ()
+
+    def forward(ctx, g, node):
+        ctx.node = node
+        return node.grad_mask(g)
+
+    def backward(ctx, gg):
+        node = ctx.node
+        m = Tensor._make(node.grad_mask(node.xp.ones((), node.wt.dtype)), gg._device)
+        prod = (gg * m).movedim(node.cdim, -1).sum(-1)  # one value per target entry
+        return prod if node.reduction == "none" else prod.sum()
 
 
 def _quiet():
@@ -174,22 +317,25 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
-    tarr = target._data.astype("int64").reshape(-1)
+    tarr = target._data.astype("int64")
     bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))
     if bad.any():
         raise IndexError(f"Target {int(tarr[bad.argmax()])} is out of bounds.")
-    # class dim last, everything else flattened: (M, C)
-    if input.ndim == 1:
-        x = input.reshape(1, c)
-    elif input.ndim > 2:
-        x = input.permute((0, *range(2, input.ndim), 1)).reshape(-1, c)
-    else:
-        x = input
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
-    out = NllLoss.apply(x, tarr, w, ignore_index, reduction)
-    if reduction == "none":
-        out = out.reshape(target.shape)
-    return named(out, "NllLossBackward0")
+    if input.ndim == 3 or input.ndim > 4:  # torch views these as (N, C, 1, -1) for nll_loss2d
+        n = input.shape[0]
+        out = _nll(input.reshape(n, c, 1, -1), tarr.reshape(n, 1, -1), w, ignore_index,
+                   reduction)
+        return out.view(target.shape) if reduction == "none" else out
+    return _nll(input, tarr, w, ignore_index, reduction)
+
+
+def _nll(input, tarr, w, ignore_index, reduction):
+    out = NllLoss.apply(input, t=tarr, w=w, ignore_index=ignore_index, reduction=reduction,
+                        cdim=0 if input.ndim == 1 else 1)
+    if input.ndim == 4:
+        return named(out, "NllLoss2DBackward0")
+    return out
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -210,20 +356,25 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     if label_smoothing == 0:
         return nll
+    # torch's cross_entropy_loss_label_smoothing, op for op
     ignore = (target == ignore_index)
-    wshape = [1] * input.ndim
-    wshape[class_dim] = n
-    smooth = -(logp * weight.reshape(wshape) if weight is not None else logp).sum(class_dim)
+    if weight is not None:
+        wshape = [1] * input.ndim
+        wshape[class_dim] = n
+        smooth = -(logp * weight.view(wshape)).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
     smooth = smooth.masked_fill(ignore, 0.0)
     if reduction == "mean":
         if weight is not None:
-            keep = target._data[~ignore._data]
-            smooth = smooth.sum() / weight[Tensor._make(keep, target._device)].sum()
+            keep = target._data[~ignore._data].reshape(-1)
+            smooth = smooth.sum() / weight.gather(0, Tensor._make(keep, target._device)).sum()
         else:
             smooth = smooth.sum() / (~ignore).sum()
     else:
         smooth = _reduce(smooth, reduction)
-    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n)
+    return (scalar_node(nll * (1 - label_smoothing), "MulBackward1") +
+            scalar_node(smooth * (label_smoothing / n), "MulBackward1"))
 
 
 def _cross_entropy_probs(input, target, weight, ignore_index, reduction, eps, class_dim, n):
@@ -238,22 +389,126 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, eps, cl
                            f"{list(weight.shape)}")
     logp = log_softmax(input, class_dim)
     if eps > 0:
-        target = target * (1 - eps) + eps / n
+        target = scalar_node(scalar_node(target * (1 - eps), "MulBackward1") + eps / n,
+                             "AddBackward1")
     prod = logp * target
     if weight is not None:
         wshape = [1] * input.ndim
         wshape[class_dim] = n
-        prod = prod * weight.reshape(wshape)
+        prod = prod * weight.view(wshape)
     if reduction == "none":
         return -prod.sum(class_dim)
     if reduction == "sum":
         return -prod.sum()
     if input.numel() == 0:
-        return -prod.sum() * float("nan")
-    return -prod.sum() / (input.numel() // n)
+        return (-prod.sum()).fill_(math.nan)
+    return scalar_node(-prod.sum() / (input.numel() // n), "DivBackward1")
 
 
 # --- binary cross entropy ------------------------------------------------------------------------
+_EPS = 1e-12  # torch's clamp of x (1 - x) in the gradient (for every dtype)
+
+
+def _no_weight_grad(fn: str, **tensors) -> None:
+    from ..._grad_mode import is_grad_enabled
+
+    for name, t in tensors.items():
+        if t is not None and t.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"The function '{fn}' is not differentiable with respect to "
+                               f"argument '{name}'. This input cannot have requires_grad True.")
+
+
+def _apply_reduction(xp, loss, w, reduction):
+    return _reduce_array(xp, loss if w is None else loss * w, reduction)
+
+
+def _bce_f(xp, x, t):
+    with _quiet():  # torch clamps each log at -100 so a saturated input gives a finite loss
+        return (t - 1) * xp.maximum(xp.log1p(-x), -100) - t * xp.maximum(xp.log(x), -100)
+
+
+class BinaryCrossEntropy(Op):
+    __slots__ = ()
+
+    def forward(ctx, x, t, w, reduction):
+        ctx.w, ctx.reduction = w, reduction
+        ctx.save(x, t)
+        return _half_op(ctx.xp, lambda x, t, w: _apply_reduction(ctx.xp, _bce_f(ctx.xp, x, t), w,
+                                                                 reduction), x, t, w)
+
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        need, w = ctx.needs_input_grad, ctx.w
+        gx = BinaryCrossEntropyBackward.apply(g, x, t, w=w, reduction=ctx.reduction) \
+            if need[0] else None
+        if not need[1]:
+            return gx, None
+        # torch's binary_cross_entropy_target_backward: recorded ops
+        gt = -x.logit() * g
+        if w is not None:
+            gt = gt * Tensor._make(w, g._device)
+        return gx, gt / t.numel() if ctx.reduction == "mean" else gt
+
+    def backward_raw(ctx, g):
+        x, t = ctx.saved_arrays
+        need, xp = ctx.needs_input_grad, ctx.xp
+        if is_half(x.dtype):
+            return NotImplemented
+        gx = _bce_grad(xp, g, x, t, ctx.w, ctx.reduction) if need[0] else None
+        gt = None
+        if need[1]:
+            with _quiet():
+                gt = -xp.log(x / (1 - x)) * g
+            gt = gt if ctx.w is None else gt * ctx.w
+            gt = gt / t.size if ctx.reduction == "mean" else gt
+        return gx, gt
+
+
+def _bce_grad(xp, g, x, t, w, reduction):
+    """torch's binary_cross_entropy_backward: g (x - t) / max(x (1 - x), eps), weighted."""
+    with _quiet():
+        res = g * (x - t) / xp.maximum((1 - x) * x, _EPS)
+    if w is not None:
+        res = res * w
+    return res / x.size if reduction == "mean" else res
+
+
+class BinaryCrossEntropyBackward(Op):
+    """binary_cross_entropy_backward as a node, with torch's double-backward formulas (which
+    shift by eps where the first derivative clamps)."""
+
+    __slots__ = ()
+
+    def forward(ctx, g, x, t, w, reduction):
+        ctx.w, ctx.reduction = w, reduction
+        ctx.save(g, x, t)
+        return _half_op(ctx.xp, lambda g, x, t, w: _bce_grad(ctx.xp, g, x, t, w, reduction),
+                        g, x, t, w)
+
+    def backward(ctx, gg):
+        g, x, t = ctx.saved_tensors
+        need, red = ctx.needs_input_grad, ctx.reduction
+        w = None if ctx.w is None else Tensor._make(ctx.w, gg._device)
+        n = x.numel()
+        ggo = gx = gt = None
+        if need[0]:
+            ggo = (x - t) / ((x + _EPS) * (1 - x + _EPS))
+            ggo = ggo * gg if w is None else ggo * w * gg
+            ggo = ggo if red == "none" else ggo.sum() / n if red == "mean" else ggo.sum()
+        if need[1]:
+            gx = (x * x - 2 * x * t + t) / ((x + _EPS) ** 2 * (1 - x + _EPS) ** 2) * (gg * g)
+            gx = gx if w is None else gx * w
+            gx = gx / n if red == "mean" else gx
+        if need[2]:
+            gt = -gg * g
+            gt = gt if w is None else gt * w
+            with no_grad():
+                denom = ((1 - x) * x).clamp_min(_EPS)
+            gt = gt / denom
+            gt = gt / n if red == "mean" else gt
+        return ggo, gx, gt
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -262,15 +517,80 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
-    a = input._data
+    a, t = input._data, target._data
     if ((a < 0) | (a > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    # torch clamps each log at -100 so a saturated input gives a finite loss
-    loss = -(target * input.log().clamp_min(-100) +
-             (1 - target) * (1 - input).log().clamp_min(-100))
-    if weight is not None:
-        loss = loss * weight
-    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
+    if ((t < 0) | (t > 1)).any():
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    _no_weight_grad("binary_cross_entropy", weight=weight)
+    w = None if weight is None else _broadcast_weight(weight, input)
+    return BinaryCrossEntropy.apply(input, target, w=w, reduction=reduction)
+
+
+def _broadcast_weight(weight: Tensor, input: Tensor):
+    """The weight as an array in the input's dtype and shape (torch expands it to the input)."""
+    w = weight._data.astype(input._data.dtype, copy=False)
+    return w if w.shape == input._data.shape else input._device.xp.broadcast_to(
+        w, input._data.shape)
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """torch's loss from logits: (1 - t) x - log_weight * logsigmoid(x), weighted and reduced.
+    Its backward is torch's composite: recorded ops when recording, one formula either way."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, t, w, pw, reduction):
+        ctx.w, ctx.pw, ctx.reduction = w, pw, reduction
+        ctx.save(x, t)
+
+        def f(x, t, w, pw):
+            xp = ctx.xp
+            ls = _logsigmoid_f(xp, x)
+            if pw is not None:
+                ls = ls * ((pw - 1) * t + 1)
+            return _apply_reduction(xp, (1 - t) * x - ls, w, reduction)
+
+        return _half_op(ctx.xp, f, x, t, w, pw)
+
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        dev = g._device
+        w, pw = (None if a is None else Tensor._make(a, dev) for a in (ctx.w, ctx.pw))
+        return _bcel_grads(ctx.needs_input_grad, g, x, t, w, pw, ctx.reduction,
+                           lambda a: a.sigmoid(), logsigmoid, lambda a: a.numel())
+
+    def backward_raw(ctx, g):
+        x, t = ctx.saved_arrays
+        if is_half(x.dtype):
+            return NotImplemented
+        xp = ctx.xp
+        return _bcel_grads(ctx.needs_input_grad, g, x, t, ctx.w, ctx.pw, ctx.reduction,
+                           lambda a: _sig_np(xp, a), lambda a: _logsigmoid_f(xp, a),
+                           lambda a: a.size)
+
+
+def _bcel_grads(need, g, x, t, w, pw, reduction, sigmoid, logsigmoid_, numel):
+    """torch's binary_cross_entropy_with_logits_backward and _target_backward, written once for
+    tensors and arrays."""
+    gx = gt = None
+    if need[0]:
+        if pw is not None:
+            pt = pw * t
+            gx = (pt + 1 - t) * sigmoid(x) - pt
+        else:
+            gx = sigmoid(x) - t
+        gx = gx * g
+        gx = gx if w is None else gx * w
+        gx = gx / numel(x) if reduction == "mean" else gx
+    if need[1]:
+        if pw is not None:
+            gt = (logsigmoid_(-x) - logsigmoid_(x) * pw) * g
+        else:
+            gt = -x * g
+        gt = gt if w is None else gt * w
+        gt = gt / numel(t) if reduction == "mean" else gt
+    return gx, gt
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -282,14 +602,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
-    # log(sigmoid(x)) = -softplus(-x): stable for large |x|
-    log_sig = -_softplus_forward(-input)
-    if pos_weight is not None:
-        log_sig = log_sig * ((pos_weight - 1) * target + 1)
-    loss = (1 - target) * input - log_sig
-    if weight is not None:
-        loss = loss * weight
-    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
+    _no_weight_grad("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
+    w = None if weight is None else _broadcast_weight(weight, input)
+    pw = None if pos_weight is None else _broadcast_weight(pos_weight, input)
+    return BinaryCrossEntropyWithLogits.apply(input, target, w=w, pw=pw, reduction=reduction)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -303,8 +619,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
                       "'batchmean' in the next major release.", stacklevel=2)
     if log_target:
         loss = target.exp() * (target - input)
-    else:  # xlogy(t, t) - t * input, with 0 log 0 = 0
-        loss = target * where(target == 0, 1.0, target).log() - target * input
+    else:  # 0 log 0 = 0, and the target's gradient there is torch's (nan)
+        loss = xlogy(target, target) - target * input
     if reduction == "batchmean":
         out = loss.sum()
         return out / input.shape[0] if input.ndim else out
@@ -312,7 +628,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return _reduce(loss, reduction)
 
 
-# --- embedding / ranking losses ------------------------------------------------------------------
+# --- embedding / ranking losses: torch's C++ compositions, op for op -------------------------------
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -322,11 +638,13 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
                            f"sizes {list(input1.shape)} and {list(input2.shape)}.")
     d = input1.ndim - 1
     prod = (input1 * input2).sum(d)
-    mag1 = (input1 * input1).sum(d) + 1e-12
-    mag2 = (input2 * input2).sum(d) + 1e-12
+    mag1 = scalar_node((input1 * input1).sum(d) + 1e-12, "AddBackward1")
+    mag2 = scalar_node((input2 * input2).sum(d) + 1e-12, "AddBackward1")
     cos = prod / (mag1 * mag2).sqrt()
-    zero = cos * 0
-    loss = where(target == 1, 1 - cos, zero) + where(target == -1, _relu(cos - margin), zero)
+    zeros = cos.detach().new_zeros(cos.shape)
+    pos = 1 - cos
+    neg = scalar_node(cos - margin, "SubBackward1").clamp_min(0)
+    loss = where(target == 1, pos, zeros) + where(target == -1, neg, zeros)
     return _reduce(loss, reduction)
 
 
@@ -338,15 +656,18 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {input1.shape}, input2: {input2.shape}, "
                            f"target: {target.shape} ")
-    return _reduce(_relu(-target * (input1 - input2) + margin), reduction)
+    # clamp_min, not relu: at the hinge the gradient passes, as in torch
+    loss = scalar_node(-target * (input1 - input2) + margin, "AddBackward1").clamp_min(0)
+    return _reduce(loss, reduction)
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    zero = input * 0
-    loss = where(target != 1, _relu(margin - input), zero) + where(target != -1, input, zero)
+    zeros = input.detach().new_zeros(input.shape)
+    margin_clamp = (margin - input).clamp_min(0)
+    loss = where(target != 1, margin_clamp, zeros) + where(target != -1, input, zeros)
     return _reduce(loss, reduction)
 
 
@@ -361,7 +682,8 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduce(_relu(margin + d_pos - d_neg), reduction)
+    loss = (scalar_node(d_pos + margin, "AddBackward1") - d_neg).clamp_min(0)
+    return _reduce(loss, reduction)
 
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
@@ -369,10 +691,13 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      reduction: str = "mean") -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * scalar_node(input + eps, "AddBackward1").log()
     if full:
-        safe = where(target > 1, target, 2.0)
-        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        with np.errstate(divide="ignore", invalid="ignore"):  # masked where target <= 1
+            stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
         loss = loss + stirling.masked_fill(target <= 1, 0)
     return _reduce(loss, reduction)
 
@@ -395,9 +720,10 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
             raise ValueError("var is of incorrect size")
     if reduction not in _REDUCTIONS:
         raise ValueError(reduction + " is not valid")
-    # torch clamps var without recording it: the gradient flows as if unclamped
-    var = var + (var.detach().clamp_min(eps) - var.detach())
-    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    var = var.clone()  # clamped without recording it: the gradient flows as if unclamped
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = (var.log() + (input - target) ** 2 / var) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)

@@ -1,0 +1,166 @@
+"""The autograd graph a user sees from nn code is torch's: grad_fn names and next_functions
+edges (which inputs each node links to, in order, None where torch has None, and which leaf an
+AccumulateGrad holds), walked a few levels down."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ndgrad
+
+
+def describe(fn, depth: int, names: dict) -> str:
+    """``fn`` and its next_functions, ``depth`` levels down; leaves by name."""
+    if fn is None:
+        return "None"
+    name = fn.name()
+    if "AccumulateGrad" in name:
+        return f"Acc({names.get(id(fn.variable), '?')})"
+    if depth == 0:
+        return name
+    parts = []
+    for f, nr in fn.next_functions:
+        parts.append(describe(f, depth - 1, names) + (f"#{nr}" if nr else ""))
+    return f"{name}({', '.join(parts)})"
+
+
+def graph(T, make, depth: int):
+    torch.manual_seed(0)
+    ndgrad.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out, leaves = make(T)
+    ids = {id(v): k for k, v in leaves.items()}
+    outs = out if isinstance(out, (tuple, list)) else [out]
+    return [describe(o.grad_fn, depth, ids) for o in outs]
+
+
+def same_graph(make, depth: int = 4):
+    want = graph(torch, make, depth)
+    got = graph(ndgrad, make, depth)
+    assert got == want
+
+
+def F(T):
+    return T.nn.functional
+
+
+R = np.random.default_rng(0)
+X = R.uniform(-1, 1, (4, 3))
+
+
+def on_x(body, shape=(4, 3), grad=True):
+    def make(T):
+        x = T.tensor(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape), requires_grad=grad)
+        return body(T, x), {"x": x}
+
+    return make
+
+
+def _idx(T):
+    return T.tensor([0, 1, 2, 1])
+
+
+LOSSES = {
+    "mse": lambda T, x: F(T).mse_loss(x, x.detach() * 2),
+    "mse_none": lambda T, x: F(T).mse_loss(x, x.detach() * 2, reduction="none"),
+    "mse_sum": lambda T, x: F(T).mse_loss(x, x.detach() * 2, reduction="sum"),
+    "mse_target_grad": lambda T, x: F(T).mse_loss(x, x * 2),
+    "mse_broadcast": lambda T, x: F(T).mse_loss(x, x[0].detach()),
+    "mse_broadcast_target_grad": lambda T, x: F(T).mse_loss(x, x[0] * 2),
+    "l1": lambda T, x: F(T).l1_loss(x, x.detach() * 2),
+    "smooth_l1": lambda T, x: F(T).smooth_l1_loss(x, x.detach() * 2),
+    "smooth_l1_beta0": lambda T, x: F(T).smooth_l1_loss(x, x.detach() * 2, beta=0.0),
+    "huber": lambda T, x: F(T).huber_loss(x, x.detach() * 2),
+    "huber_none": lambda T, x: F(T).huber_loss(x, x.detach() * 2, reduction="none"),
+    "bce": lambda T, x: F(T).binary_cross_entropy(x.sigmoid(), x.detach().sigmoid()),
+    "bce_weight": lambda T, x: F(T).binary_cross_entropy(x.sigmoid(), x.detach().sigmoid(),
+                                                         weight=x.detach()),
+    "bce_target_grad": lambda T, x: F(T).binary_cross_entropy(x.sigmoid(), x.sigmoid() / 2),
+    "bce_logits": lambda T, x: F(T).binary_cross_entropy_with_logits(x, x.detach().sigmoid()),
+    "bce_logits_pos_weight": lambda T, x: F(T).binary_cross_entropy_with_logits(
+        x, x.detach().sigmoid(), pos_weight=T.tensor([1.0, 2.0, 3.0], dtype=T.float64)),
+    "bce_logits_none": lambda T, x: F(T).binary_cross_entropy_with_logits(
+        x, x.detach().sigmoid(), reduction="none"),
+    "cross_entropy": lambda T, x: F(T).cross_entropy(x, _idx(T)),
+    "cross_entropy_none": lambda T, x: F(T).cross_entropy(x, _idx(T), reduction="none"),
+    "cross_entropy_weight": lambda T, x: F(T).cross_entropy(
+        x, _idx(T), weight=T.tensor([1.0, 2.0, 3.0], dtype=T.float64)),
+    "label_smoothing": lambda T, x: F(T).cross_entropy(x, _idx(T), label_smoothing=0.1),
+    "probabilities": lambda T, x: F(T).cross_entropy(x, x.detach().softmax(1)),
+    "cross_entropy_1d": lambda T, x: F(T).cross_entropy(x[0], T.tensor(1)),
+    "cross_entropy_4d": lambda T, x: F(T).cross_entropy(x.reshape(1, 3, 2, 2),
+                                                        T.tensor([[[0, 1], [2, 1]]])),
+    "cross_entropy_3d_none": lambda T, x: F(T).cross_entropy(
+        x.reshape(1, 3, 4), T.tensor([[0, 1, 2, 1]]), reduction="none"),
+    "nll": lambda T, x: F(T).nll_loss(x, _idx(T)),
+    "nll_none": lambda T, x: F(T).nll_loss(x, _idx(T), reduction="none"),
+    "nll_4d": lambda T, x: F(T).nll_loss(x.reshape(1, 3, 2, 2), T.tensor([[[0, 1], [2, 1]]])),
+    "kl_div": lambda T, x: F(T).kl_div(x, x.detach().softmax(1), reduction="batchmean"),
+    "poisson_nll": lambda T, x: F(T).poisson_nll_loss(x, x.detach().abs()),
+    "gaussian_nll": lambda T, x: F(T).gaussian_nll_loss(x, x.detach(), x.detach().abs() + 1),
+    "margin_ranking": lambda T, x: F(T).margin_ranking_loss(x, x.detach(), x.detach().sign()),
+    "cosine_similarity": lambda T, x: F(T).cosine_similarity(x, x.detach() + 1),
+}
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_loss_graphs_match_torch(name):
+    same_graph(on_x(LOSSES[name]))
+
+
+ACTIVATIONS = {
+    "relu": lambda T, x: F(T).relu(x),
+    "relu6": lambda T, x: F(T).relu6(x),
+    "leaky_relu": lambda T, x: F(T).leaky_relu(x),
+    "elu": lambda T, x: F(T).elu(x),
+    "selu": lambda T, x: F(T).selu(x),
+    "celu": lambda T, x: F(T).celu(x),
+    "gelu": lambda T, x: F(T).gelu(x),
+    "silu": lambda T, x: F(T).silu(x),
+    "mish": lambda T, x: F(T).mish(x),
+    "hardsigmoid": lambda T, x: F(T).hardsigmoid(x),
+    "hardswish": lambda T, x: F(T).hardswish(x),
+    "softplus": lambda T, x: F(T).softplus(x),
+    "threshold": lambda T, x: F(T).threshold(x, 0.1, 2.0),
+    "logsigmoid": lambda T, x: F(T).logsigmoid(x),
+    "prelu": lambda T, x: F(T).prelu(x, T.tensor([0.25], dtype=T.float64)),
+    "glu": lambda T, x: F(T).glu(x, 0),
+    "softmax": lambda T, x: F(T).softmax(x, 1),
+    "log_softmax": lambda T, x: F(T).log_softmax(x, 1),
+    "softmin": lambda T, x: F(T).softmin(x, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_graphs_match_torch(name):
+    same_graph(on_x(ACTIVATIONS[name]))
+
+
+@pytest.mark.parametrize("channels,shape", [(1, (2, 3)), (3, (2, 3)), (3, (2, 3, 4)), (1, ()),
+                                            (1, (3,))])
+def test_prelu_module_graph_matches_torch(channels, shape):
+    def make(T):
+        m = T.nn.PReLU(channels).double()
+        x = T.tensor(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape), requires_grad=True)
+        return m(x), {"w": m.weight, "x": x}
+
+    same_graph(make)
+
+
+@pytest.mark.parametrize("name", ["clamp(s,s)", "clamp_min(s)", "clamp_max(s)", "clamp(t,t)",
+                                  "clamp(min=t)", "clamp_min(t)", "clamp_max(t)"])
+def test_clamp_edges_match_torch(name):
+    def make(T):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        lo = T.tensor([1.5, 0.0, 0.0], requires_grad=True)
+        hi = T.tensor([2.5, 2.5, 2.5], requires_grad=True)
+        out = {"clamp(s,s)": lambda: x.clamp(0, 1), "clamp_min(s)": lambda: x.clamp_min(0),
+               "clamp_max(s)": lambda: x.clamp_max(0), "clamp(t,t)": lambda: x.clamp(lo, hi),
+               "clamp(min=t)": lambda: x.clamp(min=lo), "clamp_min(t)": lambda: x.clamp_min(lo),
+               "clamp_max(t)": lambda: x.clamp_max(hi)}[name]()
+        return out, {"x": x, "lo": lo, "hi": hi}
+
+    same_graph(make)
