@@ -1,11 +1,20 @@
-"""Random programs of chained ops run in ndgrad and torch on the same float64 inputs: outputs
-(values, shapes, dtypes), errors (same exception type) and the gradients of sum(out * cotangent)
-with respect to every input must agree.
+"""Random programs of chained ops run in ndgrad and torch on the same inputs (float64, some
+operands float32): outputs (values, shapes, dtypes), errors (same exception type), the gradients
+of sum(out * cotangent) with respect to every input (first-order raw path) and, in a second run
+with create_graph=True, the same gradients and the gradients of sum(grad_i * w_i) (double
+backward) must agree.
 
 A program is data: input shapes, a seed for their values and a list of op specs, so a shrunk
 failure reads as a small program. Each op is drawn for the current shape (found by running the
 program so far in torch on zeros), so almost every program is legal; where torch raises anyway,
-ndgrad must raise the same exception type."""
+ndgrad must raise the same exception type.
+
+Besides pure ops the vocabulary has in-place steps on a copy of the chain (``base = x * 1``):
+views of a base modified in place afterwards, in-place ops on a view then the base used, setitem
+with broadcastable values (basic, integer-array and mask keys), in-place fills (normal_, uniform_,
+bernoulli_ from the same manual_seed in both libraries, which ndgrad reproduces bit for bit; zero_
+and fill_) that cut the gradient, in-place ops on the chain itself (which may hit torch's leaf,
+view-of-leaf and saved-tensor-modified errors) and casts between float32 and float64."""
 
 from __future__ import annotations
 
@@ -14,14 +23,16 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 import torch
-from harness import assert_same
-from hypothesis import HealthCheck, given, settings
+from harness import assert_same, to_numpy
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import ndgrad
 
 RTOL, ATOL = 1e-7, 1e-9
+F32_RTOL, F32_ATOL = 1e-4, 1e-4  # programs with float32 values: relative to the largest value
 MAX_NUMEL = 96  # ops that grow a tensor are only drawn below this size
 
 
@@ -30,6 +41,7 @@ class Program:
     inputs: tuple  # shapes; input 0 starts the chain, the others are operands of later ops
     seed: int  # values: uniform in [-2, 2) from np.random.default_rng(seed)
     ops: tuple  # op specs, see apply()
+    f32: tuple = ()  # indices of the inputs given in float32 (the others are float64)
 
 
 def _pos(v):
@@ -134,7 +146,62 @@ def apply(T, x, op, ins):
     if kind == "matmul":
         w = ins[a[0]]
         return x @ w if a[1] == "right" else w @ x
+    if kind == "to":
+        return x.to(getattr(T, a[0]))
+    if kind == "inplace":  # on the chain itself: may be a leaf, a view, or saved by its op
+        return _inplace(T, x, a[0], _operand(a[1], ins))
+    if kind == "view_then_base":  # v = base[key]; base changed in place; use v (and base)
+        base = x * 1
+        v = base[a[0]]
+        _inplace(T, base, a[1], _operand(a[2], ins))
+        return v + base.sum() if a[3] else v
+    if kind == "base_then_view":  # v = base[key]; v changed in place; use base
+        base = x * 1
+        _inplace(T, base[a[0]], a[1], _operand(a[2], ins))
+        return base
+    if kind == "setitem":
+        base = x * 1
+        base[_key(T, a[0])] = _operand(a[1], ins)
+        return base
+    if kind == "fill":  # a random or constant fill of all of a copy of x, or of a view of it
+        base = x * 1
+        _fill(base if a[1] is None else base[a[1]], a[0])
+        return base
     raise AssertionError(f"unknown op {kind}")
+
+
+def _inplace(T, t, how, operand):
+    if how == "div_":  # away from 0, as the pure div
+        t.div_(_pos(operand))
+    elif how == "setitem":
+        t[...] = operand
+    elif how == "copy_":
+        t.copy_(operand)
+    else:
+        getattr(t, how)(operand)
+    return t
+
+
+def _key(T, key):
+    """A setitem key: ("basic", key), ("index", dim, unique ints) or ("mask", shape, bits)."""
+    if key[0] == "basic":
+        return key[1]
+    if key[0] == "index":
+        return (slice(None),) * key[1] + (T.tensor(np.array(key[2], dtype=np.int64)),)
+    return T.tensor(np.array(key[2], dtype=bool).reshape(key[1]))
+
+
+def _fill(t, how):
+    if how == "normal_":
+        t.normal_(0.5, 2.0)
+    elif how == "uniform_":
+        t.uniform_(-1.0, 3.0)
+    elif how == "bernoulli_":
+        t.bernoulli_(0.3)
+    elif how == "zero_":
+        t.zero_()
+    else:
+        t.fill_(1.5)
 
 
 # --- drawing programs ----------------------------------------------------------------------------
@@ -201,17 +268,97 @@ def _slice_key(draw, shape):
     return tuple(key)
 
 
-def _draw_op(draw, shape, inputs):
-    """One op spec that is legal for ``shape``; may append operand shapes to ``inputs``."""
+def _broadcastable_to(draw, shape):
+    """A shape that broadcasts to ``shape`` without growing it (an in-place operand)."""
+    out = [draw(st.sampled_from([s, s, 1])) for s in shape]
+    return tuple(out[draw(st.integers(0, len(out))):])
+
+
+def _new_input(draw, inputs, f32, shape) -> tuple:
+    """Append an operand input of ``shape`` (float32 one time in four); its ("input", i)."""
+    inputs.append(shape)
+    if f32 is not None and draw(st.integers(0, 3)) == 0:
+        f32.append(len(inputs) - 1)
+    return ("input", len(inputs) - 1)
+
+
+def _inplace_operand(draw, shape, inputs, f32, how):
+    if shape is None or how != "copy_" and draw(st.integers(0, 2)) == 0:
+        return draw(st.one_of(st.integers(-3, 3), st.floats(-2.5, 2.5, width=32)))
+    return _new_input(draw, inputs, f32, _broadcastable_to(draw, shape))
+
+
+def _view_shape(shape, key):
+    """The shape of ``zeros(shape)[key]``, or None where torch raises (the program then stops
+    there, comparing the errors)."""
+    try:
+        return tuple(torch.zeros(shape)[key].shape)
+    except (IndexError, RuntimeError):
+        return None
+
+
+def _setitem_key(draw, shape):
+    n = len(shape)
+    choice = draw(st.integers(0, 3)) if n else 0
+    if choice <= 1:
+        return ("basic", _slice_key(draw, shape))
+    if choice == 2:
+        d = draw(st.integers(0, n - 1))
+        picked = draw(st.lists(st.integers(-shape[d], shape[d] - 1), max_size=4,
+                               unique_by=lambda i: i % shape[d])) if shape[d] else []
+        return ("index", d, tuple(picked))
+    k = draw(st.integers(1, n))
+    bits = draw(st.lists(st.booleans(), min_size=math.prod(shape[:k]),
+                         max_size=math.prod(shape[:k])))
+    return ("mask", shape[:k], tuple(bits))
+
+
+INPLACE = ("add_", "sub_", "mul_", "div_", "copy_", "setitem")
+
+
+FEATURES = ("inplace", "fill", "mixed")  # beyond the pure ops; see programs()
+
+
+def _draw_op(draw, shape, inputs, f32=None, first=False, features=()):
+    """One op spec that is legal for ``shape``; may append operand shapes to ``inputs`` (and
+    their indices to ``f32`` where they are float32, with the "mixed" feature)."""
+    f32 = None if "mixed" not in features else f32
     n, numel = len(shape), math.prod(shape)
     small = numel * 2 <= MAX_NUMEL
     kinds = ["reshape", "permute", "unsqueeze", "squeeze", "unary", "unary", "binary", "binary",
              "rbinary", "where", "clamp", "reduce", "reduce", "var", "slice"]
+    if "inplace" in features:
+        kinds += ["view_then_base", "view_then_base", "base_then_view", "base_then_view",
+                  "setitem", "setitem"] + ([] if first else ["inplace"])  # on the leaf: raises
+    if "fill" in features:
+        kinds += ["fill", "fill"]
+    if "mixed" in features:
+        kinds += ["to"]
     if n:
         kinds += ["flatten", "transpose", "flip", "narrow", "matmul", "index", "mask"]
     if small:
         kinds += ["expand", "stack_self"] + (["cat_self"] if n else [])
     kind = draw(st.sampled_from(kinds))
+    if kind == "to":
+        return ("to", draw(st.sampled_from(["float32", "float64"])))
+    if kind == "inplace":
+        how = draw(st.sampled_from(INPLACE))
+        return ("inplace", how, _inplace_operand(draw, shape, inputs, f32, how))
+    if kind in ("view_then_base", "base_then_view"):
+        key = _slice_key(draw, shape)
+        how = draw(st.sampled_from(INPLACE))
+        target = shape if kind == "view_then_base" else _view_shape(shape, key)
+        operand = _inplace_operand(draw, target, inputs, f32, how)
+        return (kind, key, how, operand) + ((draw(st.booleans()),) if kind[0] == "v" else ())
+    if kind == "setitem":
+        key = _setitem_key(draw, shape)
+        target = _view_shape(shape, _key(torch, key))
+        if target is None or draw(st.integers(0, 2)) == 0:
+            return ("setitem", key, draw(st.floats(-2.5, 2.5, width=32)))
+        return ("setitem", key, _new_input(draw, inputs, f32, _broadcastable_to(draw, target)))
+    if kind == "fill":
+        how = draw(st.sampled_from(["normal_", "uniform_", "bernoulli_", "zero_", "fill_"]))
+        return ("fill", how, None if draw(st.booleans()) else _slice_key(draw, shape))
     if kind == "reshape":
         return ("reshape", _factor_shape(draw, numel))
     if kind == "flatten":
@@ -265,8 +412,7 @@ def _draw_op(draw, shape, inputs):
         names = sorted(BINARY) + sorted(TENSOR_ONLY)
         name = draw(st.sampled_from(names)) if kind == "binary" else None
         if name in TENSOR_ONLY or draw(st.booleans()):
-            inputs.append(_broadcastable(draw, shape))
-            operand = ("input", len(inputs) - 1)
+            operand = _new_input(draw, inputs, f32, _broadcastable(draw, shape))
         else:
             operand = draw(st.one_of(st.integers(-3, 3), st.floats(-2.5, 2.5, width=32)))
         return ("binary", name, operand) if kind == "binary" else ("where", operand)
@@ -293,14 +439,14 @@ def _draw_op(draw, shape, inputs):
             w = (inner, k) if side == "right" else (k, inner)
             if n == 2 and draw(st.integers(0, 3)) == 0:
                 w = (2,) + w  # batched: broadcasts x
-        inputs.append(w)
-        return ("matmul", len(inputs) - 1, side)
+        return ("matmul", _new_input(draw, inputs, f32, w)[1], side)
     raise AssertionError(kind)
 
 
-def _shape_after(shapes, ops):
+def _shape_after(shapes, ops, f32=()):
     """Shape of the output of ``ops`` run in torch on zeros, or None if torch raises."""
-    ins = [torch.zeros(s, dtype=torch.float64) for s in shapes]
+    ins = [torch.zeros(s, dtype=torch.float32 if i in f32 else torch.float64)
+           for i, s in enumerate(shapes)]
     x = ins[0]
     try:
         with warnings.catch_warnings():
@@ -313,91 +459,242 @@ def _shape_after(shapes, ops):
 
 
 @st.composite
-def programs(draw, min_ops: int = 1, max_ops: int = 6):
+def programs(draw, min_ops: int = 1, max_ops: int = 6, features=()):
+    """A Program. ``features``: "inplace" (views of bases changed in place, in-place ops on views
+    and on the chain, setitem), "fill" (random and constant in-place fills), "mixed" (float32
+    operands and casts)."""
     shape = tuple(draw(st.lists(SIZES, max_size=3)))
-    inputs, ops = [shape], []
+    inputs, ops, f32 = [shape], [], []
+    if "mixed" in features and draw(st.integers(0, 3)) == 0:
+        f32.append(0)
     for _ in range(draw(st.integers(min_ops, max_ops))):
-        ops.append(_draw_op(draw, shape, inputs))
-        shape = _shape_after(inputs, ops)
+        ops.append(_draw_op(draw, shape, inputs, f32, first=not ops, features=features))
+        shape = _shape_after(inputs, ops, f32)
         if shape is None:  # torch raises: keep the op, the test compares the errors
             break
-    return Program(tuple(inputs), draw(st.integers(0, 2**16)), tuple(ops))
+    return Program(tuple(inputs), draw(st.integers(0, 2**16)), tuple(ops), tuple(f32))
 
 
 # --- running and comparing -----------------------------------------------------------------------
-def _run(T, prog, arrays):
-    """(output, gradients) in library T; an exception stands in for what could not be run."""
+def _arrays(prog):
+    rng = np.random.default_rng(prog.seed)
+    return [rng.uniform(-2, 2, s).astype(np.float32 if i in prog.f32 else np.float64)
+            for i, s in enumerate(prog.inputs)]
+
+
+def _forward(T, prog, arrays):
+    """The program's inputs (leaves) and output; the random fills start from the same seed."""
+    T.manual_seed(prog.seed)
     ins = [T.tensor(a, requires_grad=True) for a in arrays]
     x = ins[0]
+    for op in prog.ops:
+        x = apply(T, x, op, ins)
+    return ins, x
+
+
+def _loss(T, prog, x):
+    cot = np.random.default_rng(prog.seed + 1).standard_normal(tuple(x.shape))
+    return (x * T.tensor(cot)).sum()
+
+
+def _run(T, prog, arrays, grads=True):
+    """(output, gradients) in library T; an exception stands in for what could not be run."""
     try:
-        for op in prog.ops:
-            x = apply(T, x, op, ins)
+        ins, x = _forward(T, prog, arrays)
     except Exception as e:  # noqa: BLE001  (compared with torch's below)
         return e, None
-    cot = np.random.default_rng(prog.seed + 1).standard_normal(tuple(x.shape))
+    if not grads:
+        return x, None
     try:
-        grads = T.autograd.grad((x * T.tensor(cot)).sum(), ins, allow_unused=True)
+        grads = T.autograd.grad(_loss(T, prog, x), ins, allow_unused=True)
     except Exception as e:  # noqa: BLE001
         return x, e
     return x, grads
 
 
-def check(prog: Program) -> None:
-    rng = np.random.default_rng(prog.seed)
-    arrays = [rng.uniform(-2, 2, s) for s in prog.inputs]
+def _run_double(T, prog, arrays):
+    """(gradients with create_graph, gradients of sum(grad_i * w_i)), or an exception."""
+    try:
+        ins, x = _forward(T, prog, arrays)
+        grads = T.autograd.grad(_loss(T, prog, x), ins, allow_unused=True, create_graph=True)
+        rng = np.random.default_rng(prog.seed + 2)
+        ws = [T.tensor(rng.standard_normal(s)) for s in prog.inputs]
+        terms = [(g * w).sum() for g, w in zip(grads, ws) if g is not None and g.requires_grad]
+        if not terms:
+            return grads, [None] * len(ins)
+        return grads, T.autograd.grad(sum(terms[1:], terms[0]), ins, allow_unused=True)
+    except Exception as e:  # noqa: BLE001
+        return e, None
+
+
+def _same(got, want, rtol, atol, what, scaled):
+    if scaled:  # float32 rounding differs between the libraries' kernels; scale by the values
+        w = to_numpy(want)
+        finite = np.abs(w[np.isfinite(w)])
+        atol = atol * max(1.0, float(finite.max()) if finite.size else 1.0)
+    assert_same(got, want, rtol, atol, what)
+
+
+def _same_grads(got_g, want_g, prog, rtol, atol, what, scaled):
+    for i, (g, w) in enumerate(zip(got_g, want_g)):
+        dt = "float32" if i in prog.f32 else "float64"
+        w = torch.zeros(prog.inputs[i], dtype=getattr(torch, dt)) if w is None else w
+        g = ndgrad.zeros(prog.inputs[i], dtype=getattr(ndgrad, dt)) if g is None else g
+        _same(g, w, rtol, atol, f"{what} of input {i}", scaled)
+
+
+def check(prog: Program, order: str = "first") -> None:
+    """Outputs and errors, then the raw first-order gradients ("first") or the create_graph
+    gradients and the double backward ("double")."""
+    arrays = _arrays(prog)
+    scaled = bool(prog.f32) or any(op[0] == "to" for op in prog.ops)
+    rtol, atol = (F32_RTOL, F32_ATOL) if scaled else (RTOL, ATOL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # var's dof warning, nan/inf: compared, not reported
-        want, want_g = _run(torch, prog, arrays)
-        got, got_g = _run(ndgrad, prog, arrays)
+        want, want_g = _run(torch, prog, arrays, order == "first")
+        got, got_g = _run(ndgrad, prog, arrays, order == "first")
     if isinstance(want, Exception):
         assert isinstance(got, Exception), f"torch raised {want!r}, ndgrad returned a result"
         assert type(got) is type(want), f"torch raised {want!r}, ndgrad raised {got!r}"
         return
     assert not isinstance(got, Exception), f"ndgrad raised {got!r}"
-    assert_same(got, want, RTOL, ATOL, "output")
+    _same(got, want, rtol, atol, "output", scaled)
+    if order == "double":
+        return _check_double(prog, arrays, rtol, atol, scaled)
     if isinstance(want_g, Exception):
         assert type(got_g) is type(want_g), f"backward: torch raised {want_g!r}, ndgrad {got_g!r}"
         return
     assert not isinstance(got_g, Exception), f"backward: ndgrad raised {got_g!r}"
-    for i, (g, w) in enumerate(zip(got_g, want_g)):
-        w = torch.zeros(prog.inputs[i], dtype=torch.float64) if w is None else w
-        g = ndgrad.zeros(prog.inputs[i], dtype=ndgrad.float64) if g is None else g
-        assert_same(g, w, RTOL * 10, ATOL * 10, f"grad of input {i}")
+    _same_grads(got_g, want_g, prog, rtol * 10, atol * 10, "grad", scaled)
+
+
+def _check_double(prog, arrays, rtol, atol, scaled):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want_g, want_h = _run_double(torch, prog, arrays)
+        got_g, got_h = _run_double(ndgrad, prog, arrays)
+    if isinstance(want_g, Exception):
+        assert type(got_g) is type(want_g), (f"double backward: torch raised {want_g!r}, ndgrad "
+                                             f"{got_g!r}")
+        return
+    assert not isinstance(got_g, Exception), f"double backward: ndgrad raised {got_g!r}"
+    _same_grads(got_g, want_g, prog, rtol * 10, atol * 10, "create_graph grad", scaled)
+    _same_grads(got_h, want_h, prog, rtol * 100, atol * 100, "second-order grad", scaled)
 
 
 CI = settings(deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-# Shrunk failures this test found, kept as regression cases.
+# Shrunk failures this test found, kept as regression cases: (id, program, orders).
 FOUND = [
     # logsumexp(dim=None) raises TypeError in torch
-    Program(((),), 0, (("reduce", "logsumexp", None, False),)),
+    ("logsumexp_dim_none", Program(((),), 0, (("reduce", "logsumexp", None, False),))),
     # maximum's backward multiplied by a 0/1 mask: a nan gradient leaked into the losing input
-    Program(((), ()), 0, (("binary", "maximum", ("input", 1)), ("var", None, False, 1))),
+    ("maximum_nan_mask", Program(((), ()), 0, (("binary", "maximum", ("input", 1)),
+                                               ("var", None, False, 1)))),
     # pow's gradient for a zero exponent is 0 even for a nan base
-    Program(((0,), (2,)), 0, (("reduce", "mean", None, False),
-                              ("binary", "maximum", ("input", 1)),
-                              ("binary", "pow(|a|+.5, tanh b)", 0))),
+    ("pow_zero_exponent_nan_base", Program(((0,), (2,)), 0, (
+        ("reduce", "mean", None, False), ("binary", "maximum", ("input", 1)),
+        ("binary", "pow(|a|+.5, tanh b)", 0)))),
     # var with no degrees of freedom: torch's gradient is inf, or nan where x equals its mean
-    Program(((), ()), 0, (("reshape", (1,)), ("mask", (1,), (False,)),
-                          ("reduce", "mean", None, False), ("binary", "maximum", ("input", 1)),
-                          ("var", None, False, 1))),
+    ("var_no_dof", Program(((), ()), 0, (("reshape", (1,)), ("mask", (1,), (False,)),
+                                         ("reduce", "mean", None, False),
+                                         ("binary", "maximum", ("input", 1)),
+                                         ("var", None, False, 1)))),
+    # in-place random fills cut the graph in torch (NormalBackward0: zero gradient), also of a view
+    ("bernoulli_fill_cuts_grad", Program(((),), 7, (("fill", "bernoulli_", None),))),
+    ("normal_fill_cuts_grad", Program(((3, 3),), 551, (("fill", "normal_", None),))),
+    ("uniform_fill_of_a_view", Program(((4,),), 1, (("fill", "uniform_", (slice(1, 3),)),))),
+    # torch draws a fill in the tensor's memory order: x * 1 of a transposed x keeps its strides
+    ("normal_fill_of_transposed_layout", Program(((3, 2),), 126, (("transpose", 0, 1),
+                                                                  ("fill", "normal_", None)))),
+    ("bernoulli_fill_of_permuted_layout", Program(((1, 3), (2, 2, 1)), 126, (
+        ("where", ("input", 1)), ("permute", (0, 2, 1)), ("fill", "bernoulli_", None)))),
+    # mask setitem of a float32 value into float64 (and back): torch casts the value
+    ("setitem_mask_mixed_dtype", Program(((1,), (1,)), 914, (
+        ("setitem", ("mask", (1,), (True,)), ("input", 1)),), (1,))),
+    ("setitem_mask_into_float32", Program(((2,), (1,)), 5, (
+        ("setitem", ("mask", (2,), (True, False)), ("input", 1)),), (0,))),
+    # an in-place op on an empty tensor with a 0 stride is no internal overlap
+    ("inplace_on_empty_view", Program(((0,),), 0, (("reshape", (0, 2)), (
+        "view_then_base", (Ellipsis,), "add_", 0, False)))),
+    # writing through an expanded tensor: torch's RuntimeError
+    ("inplace_on_expanded", Program(((),), 550, (("setitem", ("basic", ()), 1.5),
+                                                 ("expand", (2,)), ("inplace", "sub_", -1.0)))),
+    # abs's second derivative is 0 even for an infinite incoming gradient (sign's is zeros)
+    ("abs_second_order_of_inf", Program(((0,), (2,)), 0, (
+        ("reduce", "logsumexp", 0, False), ("binary", "div(a, |b|+.5)", ("input", 1))))),
+    # views of a base changed in place, in-place ops through a view, setitem with repeats dropped
+    ("view_of_base_mul_", Program(((3, 2), (2,)), 4, (
+        ("view_then_base", (slice(0, 2),), "mul_", ("input", 1), True),))),
+    ("base_after_view_copy_", Program(((3, 2), (2,)), 4, (
+        ("base_then_view", (1,), "copy_", ("input", 1)),), (1,))),
+    ("setitem_index_broadcast", Program(((3, 2), (2,)), 4, (
+        ("setitem", ("index", 0, (2, 0)), ("input", 1)),))),
 ]
 
+# Cases that fail today (xfail, not strict: the set shrinks as fixes land): "<FOUND id>-<order>"
+# and "<test>-<order>" for the hypothesis tests below.
+KNOWN_PROGRAM_FAILURES: set[str] = {
+    # in-place random fills write the buffer and keep the old grad_fn (random.py _fill_random):
+    # torch records Normal/Uniform/BernoulliBackward0, whose gradient is zero
+    "bernoulli_fill_cuts_grad-first", "bernoulli_fill_cuts_grad-double",
+    "normal_fill_cuts_grad-first", "normal_fill_cuts_grad-double",
+    "uniform_fill_of_a_view-first", "uniform_fill_of_a_view-double",
+    "fill-first", "fill-double", "long-first", "long-double",
+    # ... and draw in row-major order, torch in the tensor's memory order
+    "normal_fill_of_transposed_layout-first", "normal_fill_of_transposed_layout-double",
+    "bernoulli_fill_of_permuted_layout-first", "bernoulli_fill_of_permuted_layout-double",
+    # a scalar exponent of 0 under create_graph: nan in the graph of the masked gradient
+    "pow_zero_exponent_nan_base-double",
+    # Sgn's backward is g * 0: an infinite incoming gradient gives nan (torch: zeros)
+    "abs_second_order_of_inf-double",
+}
 
-def test_found_programs_match_torch():
-    for prog in FOUND:
-        check(prog)
+# how many programs each hypothesis test draws (per order): about N programs a run
+EXAMPLES = {"pure": 1000, "inplace": 700, "fill": 300, "mixed": 500, "long": 250}
 
 
-@settings(CI, max_examples=2000)
-@given(programs())
-def test_random_programs_match_torch(prog):
-    check(prog)
+def _cases(ids):
+    return [pytest.param(*case, id=case_id, marks=[pytest.mark.xfail(
+        strict=False, reason="known failure")] if case_id in KNOWN_PROGRAM_FAILURES else [])
+        for case_id, case in ids]
 
 
-@settings(CI, max_examples=400)
-@given(programs(min_ops=6, max_ops=10))
-def test_long_random_programs_match_torch(prog):
-    check(prog)
+@pytest.mark.parametrize("prog,order", _cases(
+    [(f"{name}-{order}", (prog, order)) for name, prog in FOUND for order in ("first",
+                                                                               "double")]))
+def test_found_programs_match_torch(prog, order):
+    check(prog, order)
+
+
+def _hypothesis_test(name, strategy):
+    """A test drawing EXAMPLES[name] programs from ``strategy``, for one order."""
+    def run(order):
+        known = f"{name}-{order}" in KNOWN_PROGRAM_FAILURES
+        # a known failure is not shrunk: that would only spend time
+        phases = (Phase.explicit, Phase.generate) if known else tuple(Phase)
+
+        @settings(CI, max_examples=EXAMPLES[name], phases=phases)
+        @given(strategy)
+        def inner(prog):
+            check(prog, order)
+
+        inner()
+    return run
+
+
+TESTS = {
+    "pure": programs(),
+    "inplace": programs(features=("inplace",)),
+    "fill": programs(features=("fill",)),
+    "mixed": programs(features=("mixed",)),
+    "long": programs(min_ops=6, max_ops=10, features=FEATURES),
+}
+
+
+@pytest.mark.parametrize("name,order", _cases(
+    [(f"{name}-{order}", (name, order)) for name in TESTS for order in ("first", "double")]))
+def test_random_programs_match_torch(name, order):
+    _hypothesis_test(name, TESTS[name])(order)
