@@ -284,10 +284,11 @@ def test_index_put_error_order(name, how):
     same(fn)
 
 
-# --- strides and contiguity of the tensors these ops create -----------------------------------------
+# --- strides and contiguity of the tensors these ops create ---------------------------------------
 # Advanced indexing, gather, take, index_select, masked_select, cat/stack... give fresh C ordered
-# tensors (NumPy's fancy indexing and joins may not); sort, flip, clone-based index_put/index_fill/put
-# keep the input's order of dims; advanced indexing lays its result out as TensorIterator does.
+# tensors (NumPy's fancy indexing and joins may not); sort, flip and the clone-based
+# index_put/index_fill/put keep the input's order of dims; advanced indexing lays its result out
+# as TensorIterator does.
 def _layouts(L):
     x = L.tensor(np.random.default_rng(0).standard_normal((4, 6, 5)))
     return {"c2": x[0], "t2": x[0].t(), "step2": x[0][:, ::2], "step_t2": x[0][::2].t(), "c3": x,
@@ -424,3 +425,173 @@ def test_strides_advanced_index_random_layouts(seed):
 
         want, got = run(torch), run(ndgrad)
         assert _strides(got) == _strides(want), (shape, perm, step, key)
+
+
+# --- second derivatives ---------------------------------------------------------------------------
+# grad(outputs, inputs, v, create_graph=True) with a cotangent v that requires grad, then the grad
+# of a function of those grads with respect to the inputs and v: every backward here must be built
+# of differentiable ops of its inputs (the source/values tensors included) and of the incoming grad.
+def _i(L, v):
+    return L.tensor(np.asarray(v, dtype=np.int64))
+
+
+def _ties(L, x):
+    """x rounded (ties everywhere) but with x's gradient."""
+    return x - x.detach() + L.round(x.detach())
+
+
+def _setitem(x, key, v):
+    y = x * 1
+    y[key] = v
+    return y
+
+
+def _iadd(x, key, v):
+    y = x * 1
+    y[key] += v * v
+    return y
+
+
+_IDX3 = [[0, 0, 1], [3, 1, 3]]
+DOUBLE_BACKWARD = {
+    "gather": ([(3, 4)], lambda L, x: L.gather(x, 1, _i(L, [[0, 0], [3, 1], [2, 2]]))),
+    "gather_transposed": ([(3, 4)], lambda L, x: L.gather(x.t(), 0, _i(L, [[0, 1, 2], [2, 2, 2]]))),
+    "scatter_src": ([(3, 4), (2, 2)], lambda L, x, s: L.scatter(x, 1, _i(L, [[0, 1], [3, 1]]), s)),
+    "scatter_value": ([(3, 4)], lambda L, x: L.scatter(x, 1, _i(L, [[0, 1], [3, 1]]), 2.0)),
+    "scatter_0d": ([(), ()], lambda L, x, s: L.scatter(x, 0, _i(L, 0), s)),
+    "scatter_add": ([(3, 4), (2, 2)],
+                    lambda L, x, s: L.scatter_add(x, 1, _i(L, [[0, 0], [3, 1]]), s)),
+    "scatter_reduce_sum": ([(3, 4), (2, 3)],
+                           lambda L, x, s: L.scatter_reduce(x, 1, _i(L, _IDX3), s, "sum")),
+    "scatter_reduce_mean": ([(3, 4), (2, 3)],
+                            lambda L, x, s: L.scatter_reduce(x, 1, _i(L, _IDX3), s, "mean")),
+    "scatter_reduce_mean_exclude": ([(3, 4), (2, 3)], lambda L, x, s: L.scatter_reduce(
+        x, 1, _i(L, _IDX3), s, "mean", include_self=False)),
+    "scatter_reduce_prod": ([(3, 4), (2, 3)],
+                            lambda L, x, s: L.scatter_reduce(x, 1, _i(L, _IDX3), s, "prod")),
+    "scatter_reduce_prod_zeros": ([(3, 4), (2, 3)], lambda L, x, s: L.scatter_reduce(
+        x * (x > 0), 1, _i(L, _IDX3), s * (s > 0), "prod")),
+    "scatter_reduce_prod_zeros_exclude": ([(3, 4), (2, 3)], lambda L, x, s: L.scatter_reduce(
+        x * (x > 0), 1, _i(L, _IDX3), s * (s > 0), "prod", include_self=False)),
+    "scatter_reduce_amax_ties": ([(3, 4), (2, 3)], lambda L, x, s: L.scatter_reduce(
+        _ties(L, x), 1, _i(L, _IDX3), _ties(L, s), "amax")),
+    "scatter_reduce_amin_ties_exclude": ([(3, 4), (2, 3)], lambda L, x, s: L.scatter_reduce(
+        _ties(L, x), 1, _i(L, _IDX3), _ties(L, s), "amin", include_self=False)),
+    "scatter_reduce_mean_0d": ([(), ()],
+                               lambda L, x, s: L.scatter_reduce(x, 0, _i(L, 0), s, "mean")),
+    "index_select": ([(3, 4)], lambda L, x: L.index_select(x, 1, _i(L, [3, 0, 3]))),
+    "index_select_0d": ([()], lambda L, x: L.index_select(x, 0, _i(L, [0]))),
+    "index_add": ([(3, 4), (3, 2)], lambda L, x, s: L.index_add(x, 1, _i(L, [3, 3]), s, alpha=2.0)),
+    "index_copy": ([(3, 4), (3, 2)], lambda L, x, s: L.index_copy(x, 1, _i(L, [3, 0]), s)),
+    "index_fill": ([(3, 4)], lambda L, x: L.index_fill(x, 1, _i(L, [3, 0]), 2.0)),
+    "index_fill_tensor": ([(3, 4), ()],
+                          lambda L, x, v: L.index_fill(x * x, 0, _i(L, [1]), v * v)),
+    "index_put": ([(3, 4), (2, 4)], lambda L, x, v: L.index_put(x, (_i(L, [2, 0]),), v)),
+    "index_put_accumulate": ([(3, 4), (3, 4)], lambda L, x, v: L.index_put(
+        x, (_i(L, [2, 0, 2]),), v, accumulate=True)),
+    "index_put_accumulate_broadcast": ([(3, 4), (1, 4)], lambda L, x, v: L.index_put(
+        x, (_i(L, [2, 2, 0]),), v, accumulate=True)),
+    "index_put_broadcast": ([(3, 4), (4,)], lambda L, x, v: L.index_put(x, (_i(L, [2, 0]),), v)),
+    "index_put_two": ([(3, 4), (3,)], lambda L, x, v: L.index_put(
+        x, (_i(L, [2, 0, 1]), _i(L, [1, 1, 3])), v)),
+    "index_put_mask_fill": ([(3, 4), (1,)], lambda L, x, v: L.index_put(x, (x > 0,), v)),
+    "take": ([(3, 4)], lambda L, x: L.take(x, _i(L, [[0, 5], [11, -1]]))),
+    "take_along_dim": ([(3, 4)], lambda L, x: L.take_along_dim(x, _i(L, [[0], [3], [1]]), 1)),
+    "masked_select": ([(3, 4)], lambda L, x: L.masked_select(x, x > 0)),
+    "masked_scatter": ([(3, 4), (12,)], lambda L, x, s: x.masked_scatter(x > 0, s)),
+    "masked_scatter_long_source": ([(3, 4), (20,)], lambda L, x, s: x.masked_scatter(x > 0, s)),
+    "masked_scatter_broadcast": ([(1, 4), (12,)], lambda L, x, s: L.masked_scatter(
+        x, _i(L, [[1], [0], [1]]) > 0, s)),
+    "put_accumulate": ([(3, 4), (3,)], lambda L, x, s: L.put(x, _i(L, [0, 5, 5]), s, True)),
+    "put": ([(3, 4), (2, 2)], lambda L, x, s: L.put(x, _i(L, [[0, 5], [6, 11]]), s)),
+    "getitem_basic": ([(3, 4)], lambda L, x: x[1:, ::2]),
+    "getitem_index": ([(3, 4)], lambda L, x: x[[0, 2, 2], 1:]),
+    "getitem_apart": ([(3, 4, 2)], lambda L, x: x[[0, 2], :, [1, 1]]),
+    "getitem_transposed": ([(3, 4)], lambda L, x: x.t()[[1, 3]]),
+    "getitem_mask": ([(3, 4)], lambda L, x: x[x > 0]),
+    "setitem_index": ([(3, 4), (2, 4)], lambda L, x, v: _setitem(x, _i(L, [2, 0]), v)),
+    "setitem_leading_ones": ([(3, 4), (1, 1, 4)], lambda L, x, v: _setitem(x, slice(0, 2), v)),
+    "setitem_int_vec1": ([(3,), (1,)], lambda L, x, v: _setitem(x, 0, v * v)),
+    "setitem_mask": ([(3, 4), ()], lambda L, x, v: _setitem(x, x > 0, v)),
+    "setitem_mask_leading_ones": ([(3, 4), (1, 1, 4)],
+                                  lambda L, x, v: _setitem(x, x[:, 0] > 0, v)),
+    "setitem_view": ([(3, 4), (2,)], lambda L, x, v: _setitem(x.t(), (_i(L, [1, 3]), 0), v)),
+    "setitem_iadd": ([(3, 4), (2, 4)], lambda L, x, v: _iadd(x, _i(L, [2, 0]), v)),
+    "cat": ([(3, 4), (2, 4)], lambda L, x, v: L.cat([x, v * v])),
+    "cat_skips_empty": ([(3, 4), (0,)], lambda L, x, v: L.cat([x, v, x], 0)),
+    "stack": ([(3, 4), (3, 4)], lambda L, x, v: L.stack([x, v], 1)),
+    "hstack": ([(3, 4), (3, 2)], lambda L, x, v: L.hstack([x, v])),
+    "column_stack": ([(3,), (3, 2)], lambda L, x, v: L.column_stack([x, v])),
+    "split": ([(5, 4)], lambda L, x: L.split(x, 2)),
+    "split_sizes": ([(5, 4)], lambda L, x: x.split([1, 3], 1)),
+    "split_cat": ([(5, 4)], lambda L, x: L.cat(L.split(x, 2)[::-1], 0)),
+    "chunk": ([(5, 4)], lambda L, x: L.chunk(x, 3, 1)),
+    "unbind_stack": ([(3, 4)], lambda L, x: L.stack(L.unbind(x, 1), 0)),
+    "tensor_split": ([(5, 4)], lambda L, x: L.tensor_split(x, [1, 3])),
+    "unfold_overlapping": ([(6, 3)], lambda L, x: x.unfold(0, 3, 1)),
+    "unfold_step": ([(7,)], lambda L, x: x.unfold(0, 2, 3)),
+    "repeat": ([(3, 4)], lambda L, x: x.repeat(2, 1, 2)),
+    "repeat_interleave": ([(3, 4)], lambda L, x: L.repeat_interleave(x, 2, 1)),
+    "repeat_interleave_tensor": ([(3, 4)],
+                                 lambda L, x: L.repeat_interleave(x, _i(L, [1, 0, 3]), 0)),
+    "flip": ([(3, 4)], lambda L, x: L.flip(x, (0, 1))),
+    "roll": ([(3, 4)], lambda L, x: L.roll(x, (1, -1), (0, 1))),
+    "roll_flat": ([(3, 4)], lambda L, x: L.roll(x, 5)),
+    "rot90": ([(3, 4)], lambda L, x: L.rot90(x, 1)),
+    "rot90_negative": ([(3, 4)], lambda L, x: L.rot90(x, -1, (1, 0))),
+    "tril": ([(3, 4)], lambda L, x: L.tril(x, 1)),
+    "triu": ([(3, 4)], lambda L, x: L.triu(x, -1)),
+    "broadcast_tensors": ([(3, 1), (4,)], lambda L, x, v: L.broadcast_tensors(x, v)),
+    "meshgrid": ([(3,), (4,)], lambda L, x, v: L.meshgrid(x, v, indexing="xy")),
+    "sort": ([(3, 4)], lambda L, x: L.sort(x, 1)[0]),
+    "topk_ties": ([(3, 4)], lambda L, x: L.topk(_ties(L, x) * 0, 2, 1)[0]),
+    "kthvalue": ([(3, 4)], lambda L, x: L.kthvalue(x, 3, 0, True)[0]),
+    "median": ([(3, 4)], lambda L, x: L.median(_ties(L, x))),
+    "median_dim": ([(3, 4)], lambda L, x: L.median(_ties(L, x), 0, True)[0]),
+    "nanmedian": ([(3, 4)], lambda L, x: L.nanmedian(x)),
+    "mode": ([(3, 4)], lambda L, x: L.mode(_ties(L, x), 0)[0]),
+    "msort": ([(3, 4)], lambda L, x: L.msort(x)),
+    "quantile": ([(3, 4)], lambda L, x: L.quantile(x, 0.3, 1)),
+    "quantile_q": ([(3, 4)], lambda L, x: L.nanquantile(
+        x, L.tensor([0.2, 0.9], dtype=L.float64), 0, True)),
+    "quantile_all_nearest": ([(3, 4)], lambda L, x: L.quantile(
+        x, L.tensor([0.1, 0.5], dtype=L.float64), interpolation="nearest")),
+}
+
+
+@pytest.mark.parametrize("leaf", [True, False], ids=["leaf", "nonleaf"])
+@pytest.mark.parametrize("name", list(DOUBLE_BACKWARD))
+def test_double_backward(name, leaf):
+    shapes, fn = DOUBLE_BACKWARD[name]
+
+    def run(L):
+        ins = [_data(L, *s, seed=i, requires_grad=True) for i, s in enumerate(shapes)]
+        out = fn(L, *(ins if leaf else [t * 1 for t in ins]))
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        vs = [_data(L, *o.shape, seed=10 + i, requires_grad=True) for i, o in enumerate(outs)]
+        g = L.autograd.grad(outs, ins, vs, create_graph=True, allow_unused=True)
+        us = [_data(L, *t.shape, seed=20 + i) for i, t in enumerate(ins)]
+        s2 = sum((gi * u * gi).sum() for gi, u in zip(g, us) if gi is not None)
+        h = L.autograd.grad(s2, ins + vs, allow_unused=True)
+        # values and None-ness; the backward graph's node names are ndgrad's own
+        return [t if t is None else (t.detach(), t.requires_grad) for t in g + h]
+
+    same(run, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("call", ["unique", "unique_dim", "unique_inverse", "consecutive",
+                                  "consecutive_dim"])
+def test_unique_records_a_node_without_derivative(call):
+    fns = {"unique": lambda L, x: L.unique(x),
+           "unique_dim": lambda L, x: L.unique(x, dim=0),
+           "unique_inverse": lambda L, x: L.unique(x, return_inverse=True)[0],
+           "consecutive": lambda L, x: L.unique_consecutive(x),
+           "consecutive_dim": lambda L, x: L.unique_consecutive(x, dim=1)}
+
+    def fn(L):
+        x = _data(L, 3, 4, requires_grad=True)
+        u = fns[call](L, x)
+        u.sum().backward()
+
+    same(lambda L: fns[call](L, _data(L, 3, 4, requires_grad=True)))
+    same(fn)

@@ -226,8 +226,8 @@ def _region_shape(shape, akey, bshape) -> tuple:
     return tuple(kept[:first]) + tuple(bshape) + tuple(kept[first:])
 
 
-# --- layouts: the strides torch gives the tensors it creates -------------------------------------
-def order(shape, *strides) -> list:
+# --- layouts: the strides torch gives the tensors it creates ------------------------------------
+def _order(shape, *strides) -> list:
     """Dims fastest first, as torch lays out a new result from its operands' strides
     (TensorIterator's reorder_dimensions, infer_dense_strides): an insertion sort where a 0
     stride leaves a pair to the next operand and equal strides put the smaller dim first."""
@@ -238,8 +238,13 @@ def order(shape, *strides) -> list:
             a, b, c = perm[d0], perm[d1], 0
             for st in strides:
                 sa, sb = abs(st[a]), abs(st[b])
-                if sa and sb and (sa != sb or shape[a] > shape[b]):
-                    c = 1 if sa > sb or sa == sb else -1
+                if not (sa and sb):
+                    continue  # a broadcast dim decides nothing
+                if sa != sb:
+                    c = 1 if sa > sb else -1
+                    break
+                if shape[a] > shape[b]:
+                    c = 1
                     break
             if c > 0:
                 perm[d0], perm[d1] = b, a
@@ -249,7 +254,7 @@ def order(shape, *strides) -> list:
     return perm
 
 
-def empty(xp, shape, dtype, perm=None):
+def _empty(xp, shape, dtype, perm=None):
     """An uninitialised array with its dims laid out fastest first as ``perm`` (None: C order)."""
     if perm is None or perm == list(range(len(shape) - 1, -1, -1)):
         return xp.empty(shape, dtype)
@@ -257,7 +262,7 @@ def empty(xp, shape, dtype, perm=None):
     return xp.empty(tuple(shape[d] for d in slow), dtype).transpose(np.argsort(slow))
 
 
-def laid(xp, a, perm=None):
+def _laid(xp, a, perm=None):
     """``a``, or a copy of it, with the strides of a new torch tensor laid out as ``perm`` (None:
     C order; NumPy's fancy indexing and joins may hand back other orders)."""
     if not a.size:
@@ -265,14 +270,15 @@ def laid(xp, a, perm=None):
     if _is_c(a) if perm is None else a.strides == tuple(x * a.itemsize for x in
                                                        _dense(a.shape, perm)):
         return a
-    out = empty(xp, a.shape, a.dtype, perm)
+    out = _empty(xp, a.shape, a.dtype, perm)
     out[...] = a
     return out
 
 
-def like(xp, a, dtype=None):
+def _like(xp, a, dtype=None):
     """torch's empty_like: an uninitialised array with ``a``'s order of dims, dense."""
-    return empty(xp, a.shape, dtype or a.dtype, order(a.shape, a.strides) if a.ndim > 1 else None)
+    perm = _order(a.shape, a.strides) if a.ndim > 1 else None
+    return _empty(xp, a.shape, dtype or a.dtype, perm)
 
 
 def _dense(shape, perm) -> list:
@@ -337,10 +343,10 @@ def _index_order(a, key):
         pad = len(bshape) - len(s)
         st = [0] * pad + [0 if n == 1 and m != 1 else x for n, m, x in zip(s, bshape[pad:], st)]
         if int32:  # torch converts it to int64 in a dense copy of the broadcast index
-            st = _dense(bshape, order(bshape, st))
+            st = _dense(bshape, _order(bshape, st))
         st = _view_strides(bshape, st, ones)
         ops.append([0 if n == 1 and m != 1 else x for n, m, x in zip(ones, shape, st)])
-    return order(shape, *ops)
+    return _order(shape, *ops)
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -353,7 +359,7 @@ class Index(Op):
 
     def forward(ctx, a, key, ti=False):
         ctx.shape, ctx.key = a.shape, key
-        return laid(ctx.xp, a[key], _index_order(a, key) if ti else None)
+        return _laid(ctx.xp, a[key], _index_order(a, key) if ti else None)
 
     def backward(ctx, g):
         return IndexBackward.apply(g, ctx.shape, ctx.key)
@@ -414,7 +420,7 @@ class IndexPut(Op):
     def forward(ctx, a, v, basic, akey, accumulate=False, keep=False):
         ctx.basic, ctx.akey, ctx.accumulate = basic, akey, accumulate
         if keep:  # torch's clone, else C order
-            out = like(ctx.xp, a)
+            out = _like(ctx.xp, a)
             out[...] = a
         else:
             out = a.copy()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .._tensor import Size, Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
-from .indexing import laid, like
+from .indexing import _laid, _like
 from .movement import expand, flatten, no_dims_error, reshape
 
 __all__ = ["broadcast_shapes", "broadcast_tensors", "flip", "fliplr", "flipud", "meshgrid",
@@ -131,7 +131,7 @@ class Flip(Op):
 
 
 def _flip(xp, a, dims):
-    out = like(xp, a)  # torch keeps the input's order of dims
+    out = _like(xp, a)  # torch keeps the input's order of dims
     out[...] = xp.flip(a, dims)
     return out
 
@@ -180,7 +180,7 @@ class Roll(Op):
         ctx.shifts, ctx.dims = shifts, dims
         if dims is None:
             return ctx.xp.roll(a.reshape(-1), shifts).reshape(a.shape)
-        return laid(ctx.xp, ctx.xp.roll(a, shifts, dims))  # torch's is C ordered
+        return _laid(ctx.xp, ctx.xp.roll(a, shifts, dims))  # torch's is C ordered
 
     def backward(ctx, g):
         return Roll.apply(g, tuple(-s for s in ctx.shifts) if ctx.dims is not None else
@@ -251,7 +251,7 @@ class Tri(Op):
 
     def forward(ctx, a, k, lower):
         ctx.k, ctx.lower = k, lower
-        return laid(ctx.xp, (ctx.xp.tril if lower else ctx.xp.triu)(a, k))  # C, as torch's
+        return _laid(ctx.xp, (ctx.xp.tril if lower else ctx.xp.triu)(a, k))  # C, as torch's
 
     def backward(ctx, g):
         return _tri(g, ctx.k, ctx.lower)

@@ -9,7 +9,7 @@ from .._dtype import promote_types, result_type
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from ._inplace import torch_type_name
-from .indexing import like
+from .indexing import _like
 from .elementwise import _out, export, not_implemented, wrap
 from .reduce import _index_tensor, _rename, return_types, select_along
 from .scan import accumulate
@@ -54,7 +54,7 @@ def _sorted(input: Tensor, dim: int, descending: bool, name: str, k: int | None 
 def _like_input(xp, idx, a):
     """Sorted indices laid out as torch's sort lays out both its results: in ``a``'s order of
     dims (take_along_axis then follows the indices' layout)."""
-    out = like(xp, a, idx.dtype)
+    out = _like(xp, a, idx.dtype)
     out[...] = idx
     return out
 
@@ -328,9 +328,27 @@ def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False,
 
 
 # --- unique, isin -------------------------------------------------------------------------------
-def _unique_result(dev, vals, inverse, counts, return_inverse, return_counts):
+class _Unique(Op):
+    """unique's values: torch records a node for them but has no derivative (backward raises)."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, vals, what):
+        ctx.what = what
+        return vals
+
+    def backward(ctx, g):
+        raise NotImplementedError(f"the derivative for '{ctx.what}' is not implemented.")
+
+
+_UNIQUE_NODES = {"_unique2": "Unique2Backward0", "unique_dim": "UniqueDimBackward0",
+                 "unique_consecutive": "UniqueConsecutiveBackward0"}
+
+
+def _unique_result(input, what, vals, inverse, counts, return_inverse, return_counts):
+    dev = input._device
     xp = dev.xp
-    out = [wrap(vals, dev)]
+    out = [_rename(_Unique.apply(input, vals, what), _UNIQUE_NODES[what])]
     if return_inverse:
         out.append(wrap(inverse.astype(xp.int64), dev))
     if return_counts:
@@ -363,7 +381,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     if dim is not None:
         d = _unique_dim(a, dim)
         if a.shape[d] == 0:
-            vals, inv, cnt = a, np.zeros(0, np.int64), np.zeros(0, np.int64)
+            vals, inv, cnt = a.copy(), np.zeros(0, np.int64), np.zeros(0, np.int64)
         else:
             vals, inv, cnt = np.unique(a, return_inverse=True, return_counts=True, axis=d,
                                        equal_nan=False)
@@ -373,7 +391,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
                                    equal_nan=False)
         inv = inv.reshape(a.shape)
     vals, inv, cnt = (to_device(x, dev) for x in (vals, inv, cnt))
-    return _unique_result(dev, vals, inv, cnt, return_inverse, return_counts)
+    return _unique_result(input, "_unique2" if dim is None else "unique_dim", vals, inv, cnt,
+                          return_inverse, return_counts)
 
 
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
@@ -399,10 +418,11 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     counts = xp.diff(xp.concatenate([starts, xp.asarray([n])]))
     inverse = xp.cumsum(keep) - 1
     if dim is None:
-        return _unique_result(input._device, flat[keep], inverse.reshape(a.shape), counts,
-                              return_inverse, return_counts)
+        return _unique_result(input, "unique_consecutive", flat[keep], inverse.reshape(a.shape),
+                              counts, return_inverse, return_counts)
     vals = xp.moveaxis(xp.ascontiguousarray(moved[keep]), 0, d)  # torch's layout
-    return _unique_result(input._device, vals, inverse, counts, return_inverse, return_counts)
+    return _unique_result(input, "unique_consecutive", vals, inverse, counts, return_inverse,
+                          return_counts)
 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
