@@ -1,0 +1,85 @@
+"""Op-table entries for the breadth names: number theory and float formats, combinatorics,
+integration, histograms, windows, stft, view copies and scatters, predicates, top-level aliases
+of nn.functional."""
+
+import numpy as np
+
+from op_db import OpInfo, arr, binary_samples, register, unary_samples
+
+F = ("float32", "float64")
+C = ("complex64", "complex128")
+INTS = ("int64", "int32", "uint8")
+
+
+def cases(*specs, low=-2.0, high=2.0):
+    """Samples from (shapes, kwargs) pairs; a scalar in shapes is passed through as is, a
+    (shape, dtype) pair is an array of that dtype whatever the entry's dtype."""
+    def samples(rng, dtype):
+        for shapes, kw in specs:
+            ins = []
+            for s in shapes:
+                if isinstance(s, tuple) and len(s) == 2 and isinstance(s[1], str):
+                    ins.append(np.asarray(arr(rng, s[0], s[1], low, high)))
+                elif isinstance(s, tuple):
+                    ins.append(np.asarray(arr(rng, s, dtype, low, high)))
+                else:
+                    ins.append(s)
+            yield ins, kw
+
+    return samples
+
+
+def fixed(*specs):
+    """Samples of given arrays (lists become arrays of the entry's dtype; arrays stay)."""
+    def samples(rng, dtype):
+        for ins, kw in specs:
+            yield [np.asarray(x, dtype) if isinstance(x, list) else x for x in ins], kw
+
+    return samples
+
+
+def no_inputs(*kwargs):
+    def samples(rng, dtype):
+        for kw in kwargs:
+            yield [], kw
+
+    return samples
+
+
+# --- number theory and floating-point formats ----------------------------------------------
+EDGES = [0.0, -0.0, 1.5, -3.0, 1e-30, 7.25, -1e3, 0.1]
+register(
+    OpInfo("gcd", lambda T, a, b: T.gcd(a, b), binary_samples(-30, 30), dtypes=INTS, grad=False),
+    OpInfo("lcm", lambda T, a, b: T.lcm(a, b), binary_samples(-30, 30), dtypes=INTS, grad=False),
+    OpInfo("gcd_mixed", lambda T, a, b: (T.gcd(a, b), a.lcm(b), (a * 1).gcd_(b), (a * 1).lcm_(b)),
+           cases(([((3, 4), "int64"), ((4,), "int32")], {}), ([((4,), "int16"), ((4,), "uint8")],
+                                                            {}), low=-20, high=20),
+           dtypes=("int64",), grad=False, tags=("gcd_", "lcm_")),
+    OpInfo("frexp", lambda T, x: tuple(T.frexp(x)),
+           fixed(([EDGES], {}), ([[[2.0, 0.5], [3, 4]]], {})),
+           dtypes=F + ("float16", "bfloat16"), gradcheck=False),  # jumps at powers of two
+    OpInfo("frexp_method", lambda T, x: x.frexp().mantissa * 2, unary_samples(-5, 5)),
+    OpInfo("ldexp", lambda T, a, b: T.ldexp(a, b), binary_samples(-3, 3), dtypes=F),
+    OpInfo("ldexp_complex", lambda T, a, b: T.ldexp(a, b), cases(([(3, 4), ((4,), "float32")], {})),
+           dtypes=C, grad=False, rtol=1e-6, atol=1e-6),  # 2**other: float32's last bit
+    # (torch's backward raises here: a real gradient for other)
+    OpInfo("ldexp_int", lambda T, a, b: (T.ldexp(a, b), a.ldexp(b.double())),
+           cases(([((3, 4), "float32"), ((4,), "int64")], {}),
+                 ([((4,), "int64"), ((4,), "int64")], {}), ([((4,), "float16"), ((4,), "int32")],
+                                                            {}), low=-5, high=5),
+           dtypes=("float32",), grad_rtol=1e-4, tags=("ldexp_",)),
+    OpInfo("ldexp_", lambda T, a, b: (a * 1).ldexp_(b),
+           binary_samples(-3, 3, [((5,), ()), ((3, 4), (4,))])),
+    OpInfo("nextafter", lambda T, a, b: T.nextafter(a, b),
+           fixed(([[1.0, 2.0, -3.0, 0.0, 0.0, 5.0], [2.0, 1.0, 1.0, -1.0, 1.0, 5.0]], {})),
+           dtypes=F + ("float16", "bfloat16"), gradcheck=False),
+    OpInfo("nextafter_", lambda T, a, b: (a * 1).nextafter_(b) * 1,
+           fixed(([[1.0, 2.0, -3.0, 0.0], [2.0, 1.0, 1.0, 0.0]], {})), gradcheck=False),
+    OpInfo("signbit", lambda T, x: (T.signbit(x), x.signbit()), fixed(([EDGES], {})),
+           dtypes=F + ("float16", "bfloat16"), grad=False),
+    OpInfo("signbit_int", lambda T, x: T.signbit(x), unary_samples(-5, 5, [(5,), (2, 3)]),
+           dtypes=INTS + ("bool",),
+           grad=False),
+    OpInfo("angle", lambda T, x: (T.angle(x), x.angle()),
+           unary_samples(shapes=[(5,), (3, 4)]), dtypes=F + C + ("int64", "bool", "float16")),
+)
