@@ -75,6 +75,14 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _FLOATS = (_F16, _BF16, _F32, _F64)
 _U64 = np.uint64
+# c10's names of dtypes, as C++ (typeid) and as torch's ScalarType, for the messages that use them
+_CPP_NAMES = {np.dtype(k): v for k, v in (
+    ("int64", "long int"), ("int32", "int"), ("int16", "short int"), ("int8", "signed char"),
+    ("uint8", "unsigned char"), ("bool", "bool"), ("complex64", "c10::complex<float>"),
+    ("complex128", "c10::complex<double>"))}
+_TORCH_NAMES = {np.dtype(k): v for k, v in (
+    ("int64", "Long"), ("int32", "Int"), ("int16", "Short"), ("int8", "Char"), ("uint8", "Byte"),
+    ("bool", "Bool"), ("complex64", "ComplexFloat"), ("complex128", "ComplexDouble"))}
 _MANT53 = _U64((1 << 53) - 1)
 
 # ---------------------------------------------------------------------------------------
@@ -411,6 +419,12 @@ def _cast(x: np.ndarray, dt: np.dtype) -> np.ndarray:
     return x.astype(dt, copy=False)
 
 
+def _libm(fn, x: np.ndarray) -> np.ndarray:
+    """``fn`` (a ``math`` function: the C library's, as torch's scalar kernels call) on each
+    element; NumPy's own exp and tan differ from glibc's in the last bit now and then."""
+    return np.fromiter(map(fn, x.tolist()), np.float64, x.size)
+
+
 def _init_key(seed: int) -> np.ndarray:
     """mt19937 init_genrand on the low 32 bits of the seed."""
     key = [seed & 0xFFFFFFFF]
@@ -710,7 +724,7 @@ class Engine:
         low, high = float(low), float(high)
         if not low <= high:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, "
-                               f"but found from={low} > to={high}")
+                               f"but found from={low:g} > to={high:g}")
         if dt == _F64:
             x = self._unit_double(n)
             v = x if (low, high) == (0.0, 1.0) else _fma64(x, high - low, low)
@@ -733,7 +747,7 @@ class Engine:
         dt = _float_dtype(dtype)
         mean, std = float(mean), float(std)
         if not std >= 0.0:
-            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         if n < 16:  # scalar kernel: at::normal_distribution<double>
             return _cast(_fma64(self._normal_doubles(n), std, mean), dt).reshape(shape)
         body, tail = n // 16 * 16, n % 16
@@ -840,7 +854,7 @@ class Engine:
         else:
             p = float(p)
             if not 0.0 <= p <= 1.0:
-                raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+                raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
             hit = self._unit_double(n) < p
         return hit.astype(np.dtype(dtype)).reshape(shape)
 
@@ -850,8 +864,55 @@ class Engine:
         dt = _float_dtype(dtype)
         lambd = float(lambd)
         if not lambd > 0.0:
-            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
         v = (-1.0 / lambd) * _glibc_log1p(-self._unit_double(n))
+        return _cast(v, dt).reshape(shape)
+
+    def cauchy(self, shape, median=0.0, sigma=1.0, dtype=np.float32) -> np.ndarray:
+        """Tensor.cauchy_(median, sigma): median + sigma * tan(pi * (u - 0.5)) in double."""
+        shape, n = _numel(shape)
+        dt = np.dtype(dtype)
+        if dt not in _FLOATS:
+            raise RuntimeError("Cauchy distribution is a continuous probability distribution. "
+                               f"dtype must be a floating point but you specified {_CPP_NAMES[dt]}")
+        median, sigma = float(median), float(sigma)
+        if not sigma > 0.0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+        v = median + sigma * _libm(math.tan, math.pi * (self._unit_double(n) - 0.5))
+        return _cast(v, dt).reshape(shape)
+
+    def log_normal(self, shape, mean=1.0, std=2.0, dtype=np.float32) -> np.ndarray:
+        """Tensor.log_normal_(mean, std): exp of at::normal_distribution<double>, element by
+        element (so it shares the scalar path's cached second value)."""
+        shape, n = _numel(shape)
+        dt = np.dtype(dtype)
+        if dt not in _FLOATS:
+            raise NotImplementedError(f'"log_normal_cpu" not implemented for '
+                                      f"'{_TORCH_NAMES.get(dt, dt.name)}'")
+        mean, std = float(mean), float(std)
+        if not std > 0.0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        x = _fma64(self._normal_doubles(n), std, mean)
+        with np.errstate(over="ignore"):
+            v = np.exp(x)
+        fine = np.abs(x) < 700.0  # math.exp raises OverflowError beyond
+        v[fine] = _libm(math.exp, x[fine])
+        return _cast(v, dt).reshape(shape)
+
+    def geometric(self, shape, p: float, dtype=np.float32) -> np.ndarray:
+        """Tensor.geometric_(p): ceil(log(u) / log1p(-p)) in double, any non-bool dtype."""
+        shape, n = _numel(shape)
+        dt = np.dtype(dtype)
+        p = float(p)
+        if not 0.0 < p < 1.0:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        if dt == np.bool_ or dt.kind == "c":
+            raise NotImplementedError(f'"geometric_cpu" not implemented for '
+                                      f"'{_TORCH_NAMES.get(dt, dt.name)}'")
+        with np.errstate(divide="ignore"):
+            v = np.ceil(_glibc_log(self._unit_double(n)) / math.log1p(-p))
+        if dt.kind in "iu":  # static_cast of the double: wraps as the C++ conversion does
+            return v.astype(np.int64).astype(dt).reshape(shape)
         return _cast(v, dt).reshape(shape)
 
     def multinomial(self, probs: np.ndarray, num_samples: int, replacement: bool = False) -> np.ndarray:

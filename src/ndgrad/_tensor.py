@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import weakref
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class Tensor:
 
     __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_vc",
                  "_base", "_view_fn", "_retains_grad", "_hooks", "_view_meta", "_view_ver",
-                 "__weakref__")
+                 "_views", "__weakref__")
     __array_priority__ = 1000  # NumPy defers `ndarray + tensor` to Tensor.__radd__
     __array_ufunc__ = None
     is_sparse = False
@@ -225,7 +226,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._grad_fn is None
+        return self.grad_fn is None  # a stale view takes its new history first, as in torch
 
     @property
     def grad_fn(self):
@@ -292,9 +293,15 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         if self._base is not None:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be called "
+                "on these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+                "function in torch/optim/optimizer.py as the solution.")
         self._grad_fn = None
         self._requires_grad = False
+        sync_views(self)
         return self
 
     @property
@@ -419,17 +426,14 @@ class Tensor:
 
 def refresh_view(t: Tensor) -> None:
     """A view whose base was modified in place (through the base or another view) takes its
-    history from the base's new one, as torch regenerates it (as AsStridedBackward0)."""
-    t._view_ver = t._vc[0]
+    history from the base's new one, as torch regenerates it (as AsStridedBackward0). As in torch,
+    a view with no history of a base that requires no grad is left as it is (still stale)."""
     base = t._base
-    if not base._requires_grad or t._view_meta == "no_grad":
+    if t._grad_fn is None and not base._requires_grad:
         return
     if t._view_meta is not None:
-        raise RuntimeError(f"{t._view_meta} is a view and its base or another view of its base "
-                           "has been modified inplace. This view is the output of a function "
-                           "that returns multiple views. Such functions do not allow the output "
-                           "views to be modified inplace. You should replace the inplace "
-                           "operation by an out-of-place one.")
+        raise view_rebase_error(t, indirect=True)
+    t._view_ver = t._vc[0]
     prev, _grad_state.grad_enabled = _grad_state.grad_enabled, True
     try:
         v = t._view_fn(base)
@@ -438,6 +442,69 @@ def refresh_view(t: Tensor) -> None:
     if v._grad_fn is not None:
         v._grad_fn._name = "AsStridedBackward0"
     t._grad_fn, t._output_nr, t._requires_grad = v._grad_fn, v._output_nr, True
+
+
+def view_rebase_error(t: Tensor, indirect: bool) -> RuntimeError:
+    """torch's error for a view that may not be rebased: made in no_grad or inference mode, or
+    one output of several views (split, unbind), modified in place directly or through its base."""
+    meta, fn = t._view_meta, t._grad_fn
+    what = "its base or another view of its base has been" if indirect else "is being"
+    if meta in ("no_grad", "inference") or fn is None:
+        prefix = "A view was created in" if fn is None else (
+            f"Output {t._output_nr} of {_short_name(fn)} is a view of a view which was created in")
+        msg = (f"{prefix} inference mode and {what} modified inplace in normal mode."
+               if meta == "inference" else
+               f"{prefix} no_grad mode and {what} modified inplace with grad mode enabled.")
+    else:
+        msg = f"Output {t._output_nr} of {_short_name(fn)} is a view and {what} modified inplace."
+    if meta == "multi":
+        msg += (" This view is the output of a function that returns multiple views. Such "
+                "functions do not allow the output views to be modified inplace. You should "
+                "replace the inplace operation by an out-of-place one.")
+    else:
+        block = "inference_mode" if meta == "inference" else "no_grad"
+        msg += (" Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+                "clarify your code by moving both the view and the inplace either both inside the "
+                f"{block} block (if you don't want the inplace to be tracked) or both outside (if "
+                "you want the inplace to be tracked).")
+    return RuntimeError(msg)
+
+
+def _short_name(fn) -> str:
+    name = fn.name().rpartition("::")[2]
+    return name[:name.rindex("Backward")] if "Backward" in name else name
+
+
+class _Views(list):
+    """Weak references to a base's views; the dead ones are dropped when it reaches ``limit``."""
+
+    __slots__ = ("limit",)
+
+
+def track_view(view: Tensor) -> None:
+    """Remember a view that has no history of its own, so that it follows its base's
+    requires_grad later (torch asks the base each time; ops here read the flag directly)."""
+    base = view._base
+    views = getattr(base, "_views", None)
+    if views is None:
+        views = base._views = _Views()
+        views.limit = 16
+    views.append(weakref.ref(view))
+    if len(views) >= views.limit:
+        views[:] = [r for r in views if r() is not None]
+        views.limit = max(16, 2 * len(views))
+
+
+def sync_views(base: Tensor) -> None:
+    """After ``base``'s requires_grad changed (an in-place op gave it history, requires_grad_,
+    detach_), its tracked views without history of their own say the same."""
+    views = getattr(base, "_views", None)
+    if views:
+        flag = base._requires_grad
+        for r in views:
+            v = r()
+            if v is not None and v._grad_fn is None:
+                v._requires_grad = flag
 
 
 _DETACH_HINT = (" If you want to use a computed variable in a subgraph that doesn't require "
@@ -457,6 +524,7 @@ def _set_requires_grad(t: Tensor, flag: bool, dtype_msg: str, attribute: bool) -
     if flag and not (t.is_floating_point() or t.is_complex()):
         raise RuntimeError(dtype_msg)
     t._requires_grad = bool(flag)
+    sync_views(t)
 
 
 def _rebuild(array, dev, requires_grad):

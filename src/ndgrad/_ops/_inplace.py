@@ -7,7 +7,8 @@ gets a node that routes the view's gradient back into it (torch's CopySlices).""
 from __future__ import annotations
 
 from .. import _dtype as D
-from .._tensor import Tensor, refresh_view
+from .._backend import to_device
+from .._tensor import Tensor, refresh_view, sync_views, view_rebase_error
 from ..autograd.node import Op, RetainGrad
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
@@ -21,33 +22,40 @@ def torch_type_name(dt: D.dtype) -> str:
     return _TORCH_NAMES[dt.name]
 
 
-def check_leaf(t: Tensor) -> None:
-    """An in-place op on a leaf (or a view of one) that requires grad is an error while recording."""
-    if not _grad_state.grad_enabled:
+def check_leaf(t: Tensor, requires_grad: bool | None = None) -> None:
+    """torch's check before an in-place op that records (``requires_grad``: does anything it
+    reads require grad; ``t``'s flag by default). As in torch, a view or tensor counts as a leaf by
+    its own node (one not yet regenerated after its base changed is one)."""
+    if not _grad_state.grad_enabled or not (t._requires_grad if requires_grad is None
+                                            else requires_grad):
         return
+    base = t._base
+    if base is not None:
+        if t._view_meta is not None:
+            raise view_rebase_error(t, indirect=False)
+        if t._requires_grad and base._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
     if t._requires_grad and t._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
-    base = t._base
-    if base is not None and base._requires_grad and base._grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    if base is not None and t._view_meta is not None:
-        if t._view_meta == "no_grad":
-            raise RuntimeError(
-                "A view was created in no_grad mode and is being modified inplace with grad mode "
-                "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
-                "You can clarify your code by moving both the view and the inplace either both "
-                "inside the no_grad block (if you don't want the inplace to be tracked) or both "
-                "outside (if you want the inplace to be tracked).")
-        raise RuntimeError(f"{t._view_meta} is a view and is being modified inplace. This view is "
-                           "the output of a function that returns multiple views. Such functions "
-                           "do not allow the output views to be modified inplace. You should "
-                           "replace the inplace operation by an out-of-place one.")
+
+
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def check_overlap(t: Tensor) -> None:
+    """torch refuses to write through a tensor whose elements share memory (an expanded one),
+    except in the fills (fill_, zero_, masked_fill_, index_fill_, index_put_)."""
+    a = t._data
+    if 0 in a.strides and a.size > 1 and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        raise RuntimeError(_OVERLAP)
 
 
 def write(t: Tensor, value) -> None:
-    """Copy ``value`` (a Tensor) into ``t``'s buffer with torch's casting and shape checks."""
+    """Copy ``value`` (a Tensor) into ``t``'s buffer with torch's casting and shape checks: the
+    result type may not be of a higher kind (bool < integer < floating < complex) than ``t``'s."""
     src = value._data
     if src.shape != t._data.shape:
         if len(src.shape) > t._data.ndim or any(
@@ -56,10 +64,14 @@ def write(t: Tensor, value) -> None:
                                f"broadcast shape {list(_broadcast(src.shape, t._data.shape))}")
     if src.dtype != t._data.dtype:
         got, want = D.from_numpy(src.dtype), D.from_numpy(t._data.dtype)
-        if got._kind > want._kind and not value._data.ndim == 0:
+        if got._kind > want._kind:
             raise RuntimeError(f"result type {torch_type_name(got)} can't be cast to the desired "
                                f"output type {torch_type_name(want)}")
-    t._data[...] = src
+    dst = t._data
+    if not getattr(dst.flags, "writeable", True):  # expanded (NumPy's broadcast_to): a fill's
+        dst = dst.view()                            # values reach the shared memory anyway
+        dst.flags.writeable = True
+    dst[...] = src
     t._vc[0] += 1
 
 
@@ -83,29 +95,87 @@ class CopySlices(Op):
 
     def backward(ctx, g):
         g_base = g.clone()
-        ctx.view_fn(g_base).zero_()  # recorded under create_graph, so double backward sees it
+        # recorded under create_graph, so double backward sees it; a fill, so an expanded view
+        # may be zeroed too
+        inplace_fill(ctx.view_fn(g_base), _refill, 0, "ZeroBackward0")
         return g_base, ctx.view_fn(g), None
+
+
+def _refill(old: Tensor, value, name: str) -> Tensor:
+    """``old`` overwritten by ``value`` (broadcast), a zero gradient to ``old``: fills."""
+    from .._creation import Overwrite
+
+    out = Overwrite.apply(old, value)
+    if out._grad_fn is not None:
+        out._grad_fn._name = name
+    return out
+
+
+class RandomFill(Op):
+    """``old`` replaced by ``sample``, drawn from a distribution whose tensor parameters are
+    ``params`` (bernoulli_'s p). As in torch, samples are not reparameterised: the gradient to the
+    old value and to the parameters is zero."""
+
+    def forward(ctx, old, sample, *params):
+        ctx.shapes = (old.shape, None) + tuple(p.shape for p in params)
+        return sample
+
+    def backward(ctx, g):
+        return tuple(None if s is None or not need else g.new_zeros(s)
+                     for s, need in zip(ctx.shapes, ctx.needs_input_grad))
+
+
+def fill_random(t: Tensor, draw, name: str, *params: Tensor) -> Tensor:
+    """An in-place random fill (normal_, uniform_, ...): ``draw(shape, numpy dtype)`` gives the
+    values, ``params`` are the distribution's tensor parameters. Its node, named ``name``
+    (NormalBackward0, ...), cuts the gradient (see RandomFill)."""
+
+    def refill(old, *params):
+        dev = old._device
+        sample = Tensor._make(to_device(draw(tuple(old.shape), old._data.dtype), dev), dev)
+        out = RandomFill.apply(old, sample, *params)
+        if out._grad_fn is not None:
+            out._grad_fn._name = name
+        return out
+
+    check_leaf(t, t._requires_grad or any(p._requires_grad for p in params))
+    check_overlap(t)  # before drawing, so that the generator's state is left as it was
+    return inplace(t, refill, *params)
 
 
 def inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
     """Make ``t`` hold ``fn(t, *args, **kwargs)``, recording the graph when needed."""
+    return _inplace(t, fn, args, kwargs, True)
+
+
+def inplace_fill(t: Tensor, fn, *args, **kwargs) -> Tensor:
+    """``inplace`` for the ops that only write given values (fill_, zero_, masked_fill_,
+    index_fill_, index_put_), which torch lets write through an expanded tensor."""
+    return _inplace(t, fn, args, kwargs, False)
+
+
+def _inplace(t: Tensor, fn, args, kwargs, no_overlap: bool) -> Tensor:
     recording = _grad_state.grad_enabled and (t._requires_grad or any(
-        isinstance(a, Tensor) and a._requires_grad for a in args) or (
-        t._base is not None and t._base._requires_grad))
+        isinstance(a, Tensor) and a._requires_grad for a in args) or any(
+        isinstance(a, Tensor) and a._requires_grad for a in kwargs.values()))
     if not recording:
         with no_grad():
-            new = fn(t, *args, **kwargs)
+            new = _compute(t, t, fn, args, kwargs, no_overlap)
         write(t, new)
         return t
-    check_leaf(t)
+    check_leaf(t, True)
     base = t._base
     if base is not None and t._view_ver != t._vc[0]:
         refresh_view(t)
-    new = fn(_snapshot(t), *args, **kwargs)
+    new = _compute(t, _snapshot(t), fn, args, kwargs, no_overlap)
     write(t, new)
     if base is None:
         _rebase(t, new._grad_fn, new._output_nr)
+        sync_views(t)
         return t
+    t._view_ver = t._vc[0]
+    if not (new._requires_grad or base._requires_grad):
+        return t  # nothing differentiable was written (an integer view)
     value = new if new._data.shape == t._data.shape else new.expand(t.shape)
     # The base's buffer already holds the new values (written through the view); its old place in
     # the graph becomes CopySlices' input edge.
@@ -117,16 +187,31 @@ def inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
     view = t._view_fn(base)  # the view's new history hangs off the new base
     view._grad_fn._name = "AsStridedBackward0"
     _rebase(t, view._grad_fn, view._output_nr)
-    t._view_ver = t._vc[0]
+    sync_views(base)
     return t
 
 
+def _compute(t: Tensor, old: Tensor, fn, args, kwargs, no_overlap: bool) -> Tensor:
+    """``fn(old, ...)``, with torch's order of errors: the op's own argument checks, then the
+    overlap check, then the dtype ones (cast in ``write``, unsupported dtype from the kernel)."""
+    try:
+        new = fn(old, *args, **kwargs)
+    except NotImplementedError:
+        if no_overlap:
+            check_overlap(t)
+        raise
+    if no_overlap:
+        check_overlap(t)
+    return new
+
+
 def _rebase(t: Tensor, fn, nr: int) -> None:
-    """Give ``t`` its new node. As in torch, retain_grad follows the tensor to its new value while
-    hooks registered before stay with the old one."""
+    """Give ``t`` its new node (none: an integer result, which requires no grad). As in torch,
+    retain_grad follows the tensor to its new value while hooks registered before stay with the
+    old one."""
     old_fn, old_nr = t._grad_fn, t._output_nr
-    t._grad_fn, t._output_nr, t._requires_grad = fn, nr, True
-    if t._retains_grad and old_fn is not None and old_fn._hooks:
+    t._grad_fn, t._output_nr, t._requires_grad = fn, nr, fn is not None
+    if fn is not None and t._retains_grad and old_fn is not None and old_fn._hooks:
         hooks = old_fn._hooks.get(old_nr, [])
         for h in [h for h in hooks if isinstance(h, RetainGrad)]:
             hooks.remove(h)

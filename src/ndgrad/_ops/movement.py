@@ -8,7 +8,7 @@ import math
 import operator
 
 from .. import _dtype as D
-from .._tensor import Tensor, tensor_method, wrap_dim, wrap_dims
+from .._tensor import Tensor, tensor_method, track_view, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import sum_to_array
@@ -38,19 +38,28 @@ __all__ = [
 def _as_view(out: Tensor, src: Tensor, fn, multi: str | None = None) -> Tensor:
     """Mark ``out`` as a view of ``src``'s base; ``fn(src)`` rebuilds it (for in-place ops).
 
-    ``multi`` names the multi-output op (Split, Unbind) whose views torch forbids modifying in
-    place while recording; views made in no_grad mode of a tensor requiring grad are marked too."""
+    ``_view_meta`` is torch's CreationMeta: "multi" for one of several views (``multi`` names the
+    op: Split, Unbind), "no_grad"/"inference" for a view made in that mode; a view of a view keeps
+    its source's unless it has its own. Such views may not be modified in place while recording.
+    A view without history asks its base for requires_grad (so it may require grad in no_grad
+    mode, as in torch) and is tracked so that it follows the base's later changes."""
     base = src._base
     if base is None:
         out._base, out._view_fn = src, fn
+        meta = None
     else:
         prev = src._view_fn
         out._base, out._view_fn = base, lambda b: fn(prev(b))
+        meta = src._view_meta
         src = base
     out._vc = src._vc
     out._view_ver = src._vc[0]
-    out._view_meta = multi or (None if _grad_state.grad_enabled or not src._requires_grad
-                               else "no_grad")
+    own = ("inference" if _grad_state.inference else None if _grad_state.grad_enabled else
+           "no_grad") or ("multi" if multi is not None else None)
+    out._view_meta = own if own is not None and meta != "inference" else meta
+    if out._grad_fn is None and out._data.dtype.kind in "fcV":
+        out._requires_grad = src._requires_grad
+        track_view(out)
     return out
 
 
@@ -532,10 +541,11 @@ def _inplace_view(name: str, fn, backward_name):
         if out._grad_fn is not None:
             out._grad_fn._name = backward_name(args)
             self._grad_fn, self._output_nr = out._grad_fn, out._output_nr
+        self._vc[0] += 1
         if self._base is not None:
             prev = self._view_fn
             self._view_fn = lambda b: fn(prev(b), *args)
-        self._vc[0] += 1
+            self._view_ver = self._vc[0]  # its node is the one just made, not a stale one
         return self
 
     method.__name__ = name
