@@ -1,5 +1,5 @@
 """Index-driven reads and writes along a dimension: gather/scatter, index_select/add/copy/fill,
-masked_select/scatter, take, nonzero, searchsorted. Each is an advanced-index key fed to the two
+masked_select/scatter, take/put, nonzero, searchsorted. Each is an advanced-index key fed to the two
 indexing primitives (``Index`` and ``IndexPut``), so none needs a backward of its own."""
 
 from __future__ import annotations
