@@ -29,6 +29,7 @@ from ._ops.gather import *  # noqa: F403
 from ._ops.sorting import *  # noqa: F403
 from ._ops.linalg import *  # noqa: F403
 from ._ops.numeric import *  # noqa: F403
+from ._ops.combinatorics import *  # noqa: F403
 from .random import *  # noqa: F403
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                          no_grad, set_grad_enabled)
@@ -42,7 +43,15 @@ from ._typeinfo import *  # noqa: F403,E402
 from . import cuda  # noqa: E402
 from . import func  # noqa: E402
 from .special._top import *  # noqa: F403,E402  (torch.special; torch.i0, igamma, mvlgamma)
+from ._tooling import *  # noqa: F403,E402  (amp, backends, jit, compiler, accelerator, hub)
 from . import distributions  # noqa: E402
+
+from ._argcheck import check_first_argument as _check_first_argument  # noqa: E402
+
+for _ns, _prefix in ((__import__("sys").modules[__name__], ""), (nn.functional, ""),
+                    (linalg, "linalg_"), (fft, "fft_"), (special, "special_")):
+    _check_first_argument(_ns, [n for n in dir(_ns) if not n.startswith("_")], _prefix)
+del _ns, _prefix
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

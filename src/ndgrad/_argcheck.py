@@ -1,0 +1,84 @@
+"""torch's TypeError for a public function called with something that is not a Tensor.
+
+Torch checks its arguments' types before anything runs: ``torch.abs("a")`` is "abs(): argument
+'input' (position 1) must be Tensor, not str". ndgrad's functions read their input's attributes
+first, so a str or a dict fails deep inside with an AttributeError. Rather than a check in every
+function (a cost on every call), each public function of the namespaces is wrapped once: a
+failure whose first argument is not a Tensor becomes torch's TypeError. Successful calls only pay
+the wrapper's call."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+
+import numpy as np
+
+from ._tensor import Tensor
+
+# what a function may raise on its own for a bad first argument: left as it is
+_TORCH_LIKE = (TypeError, RuntimeError, ValueError, NotImplementedError)
+
+
+def _wrap(fn, name: str, params: list):
+    """``fn`` raising torch's TypeError, naming the first tensor parameter (of ``params``, the
+    positional ones) that got something else, when it fails with a TypeError (torch checks types
+    before arity) or another way than torch's."""
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (RuntimeError, ValueError, NotImplementedError):
+            raise
+        except Exception as e:
+            leak = not isinstance(e, TypeError)
+            for pos, param in enumerate(params, 1):
+                x = args[pos - 1] if pos <= len(args) else kwargs.get(param, _MISSING)
+                if param in _TENSOR_PARAMS and x is not _MISSING and _wrong(x, param, leak):
+                    what = "tuple of Tensors" if param == "tensors" else "Tensor"
+                    raise TypeError(f"{name}(): argument '{param}' (position {pos}) must be "
+                                    f"{what}, not {type(x).__name__}") from None
+            raise
+    checked.__wrapped_by_argcheck__ = True
+    return checked
+
+
+def _wrong(x, param: str, leak: bool) -> bool:
+    """Whether ``x`` can't be what torch takes for ``param``. Numbers are wrong only for a
+    failure torch would not raise (a leak): some tensor parameters take numbers too."""
+    if isinstance(x, Tensor):
+        return False
+    if isinstance(x, (list, tuple)):
+        return param != "tensors"
+    if isinstance(x, (numbers.Number, np.generic, np.ndarray)):
+        return leak and param not in _SCALAR_PARAMS
+    return True
+
+
+def check_first_argument(namespace, names, prefix: str = "") -> None:
+    """Wrap the functions ``names`` of ``namespace`` (a module) whose first parameter takes a
+    tensor (named input, self, A, x, tensor(s)...); torch names them ``prefix + name`` in its
+    messages (linalg_det, fft_fft)."""
+    for name in names:
+        fn = getattr(namespace, name, None)
+        if not inspect.isfunction(fn) or getattr(fn, "__wrapped_by_argcheck__", False):
+            continue
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            continue
+        positional = [p.name for p in params if p.kind in (
+            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        if positional and positional[0] in _TENSOR_PARAMS:
+            setattr(namespace, name, _wrap(fn, prefix + name, positional))
+
+
+_MISSING = object()
+_SCALAR_PARAMS = frozenset(("other", "end", "weight", "y", "x"))  # where torch takes a number too
+# parameter names that take a tensor in torch's signatures
+_TENSOR_PARAMS = frozenset((
+    "input", "self", "other", "A", "B", "x", "x1", "x2", "a", "b", "tensor", "tensors", "t",
+    "elements", "mat", "mat1", "mat2", "vec", "vec1", "vec2", "LU", "LD", "u", "log_probs",
+    "weight", "target", "input1", "input2", "tensor1", "tensor2", "boundaries", "sorted_sequence",
+    "indices", "index", "src", "source", "mask", "real", "imag", "abs", "angle", "y", "end"))
