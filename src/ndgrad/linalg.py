@@ -1,5 +1,6 @@
 """Same as torch.linalg."""
 
+from ._ops.combinatorics import linalg_vander as vander
 from ._ops.linalg._common import LinAlgError
 from ._ops.linalg.contractions import linalg_cross as cross
 from ._ops.linalg.contractions import multi_dot, vecdot
@@ -37,4 +38,4 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
            "eigh", "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
            "lu_factor_ex", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
            "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular",
-           "svd", "svdvals", "vecdot", "vector_norm"]
+           "svd", "svdvals", "vander", "vecdot", "vector_norm"]

@@ -83,3 +83,56 @@ register(
     OpInfo("angle", lambda T, x: (T.angle(x), x.angle()),
            unary_samples(shapes=[(5,), (3, 4)]), dtypes=F + C + ("int64", "bool", "float16")),
 )
+
+
+# --- combinatorics and structured matrices ---------------------------------------------------
+def _dt(T, kw):
+    """kwargs with a dtype named by a string as ``T``'s dtype."""
+    return {**kw, "dtype": getattr(T, kw["dtype"])} if isinstance(kw.get("dtype"), str) else kw
+
+
+def _idx(*arrays):
+    return [np.asarray(a, np.int64) for a in arrays]
+
+
+register(
+    OpInfo("cartesian_prod", lambda T, *xs: T.cartesian_prod(*xs),
+           cases(([(3,), (2,)], {}), ([(3,), (2,), (2,)], {}), ([(4,)], {}), ([(0,), (2,)], {})),
+           dtypes=F + C + ("int64",)),
+    OpInfo("combinations", lambda T, x, **k: T.combinations(x, **k),
+           cases(([(4,)], {}), ([(4,)], {"r": 3}), ([(3,)], {"r": 2, "with_replacement": True}),
+                 ([(3,)], {"r": 4}), ([(3,)], {"r": 0}), ([(3,)], {"r": 1})),
+           dtypes=F + ("int64", "bool")),
+    OpInfo("tril_indices",
+           lambda T, **k: (T.tril_indices(**_dt(T, k)), T.triu_indices(**_dt(T, k))),
+           no_inputs({"row": 3, "col": 3}, {"row": 3, "col": 5, "offset": 1},
+                     {"row": 4, "col": 2, "offset": -1, "dtype": "int32"}, {"row": 0, "col": 3},
+                     {"row": 3, "col": 3, "offset": 7}, {"row": 3, "col": 3, "offset": -9}),
+           dtypes=("int64",), grad=False, tags=("triu_indices",)),
+    OpInfo("unravel_index", lambda T, i, shape: T.unravel_index(i, shape),
+           fixed((_idx([4, 1, 5, 0]) + [(2, 3)], {}), (_idx(4) + [(2, 3)], {}),
+                 (_idx([[1, 5], [2, 3]]) + [(2, 3)], {}), (_idx([7, -1]) + [(2, 3)], {}),
+                 (_idx([3]) + [5], {}), (_idx([1]) + [()], {}),
+                 ([np.asarray([1, 30], np.int32), (2, 3, 5)], {})),
+           dtypes=("int64",), grad=False),
+    OpInfo("block_diag", lambda T, *xs: T.block_diag(*xs),
+           cases(([(2, 3), (3,), ()], {}), ([(2, 2)], {}), ([(0, 3), (2, 0), (1, 1)], {}),
+                 ([(2, 2), ((3,), "int64")], {}), ([(2, 3), ((), "float64")], {})),
+           dtypes=F + C + ("int64",)),
+    OpInfo("vander", lambda T, x, **k: T.vander(x, **k),
+           cases(([(4,)], {}), ([(3,)], {"N": 5}), ([(3,)], {"N": 2, "increasing": True}),
+                 ([(3,)], {"N": 0}), ([(3,)], {"N": 1}), ([(0,)], {})),
+           dtypes=F + C + ("int64", "int8", "bool"), grad=False),  # torch's backward raises
+    # ndgrad's vander is differentiable (torch's backward trips over its own in-place cumprod):
+    # its gradients against torch's linalg.vander, the same matrix with columns reversed
+    OpInfo("vander_grad", lambda T, x, **k: T.linalg.vander(x, **k).flip(-1) if T.__name__ ==
+           "torch" else T.vander(x, **k), cases(([(4,)], {}), ([(3,)], {"N": 5})), dtypes=F + C),
+    OpInfo("vander_zero", lambda T, x: T.linalg.vander(x, N=4).flip(-1) if T.__name__ == "torch"
+           else T.vander(x, 4), fixed(([[0.0, 2.0, -1.0]], {}))),
+    OpInfo("linalg.vander", lambda T, x, **k: T.linalg.vander(x, **k),
+           cases(([(4,)], {}), ([(2, 3)], {"N": 5}), ([()], {"N": 3}), ([(3,)], {"N": 2})),
+           dtypes=F + C + ("int64", "int32")),
+    OpInfo("diagflat", lambda T, x, **k: (T.diagflat(x, **k), x.diagflat(**k)),
+           cases(([(3,)], {}), ([(2, 2)], {"offset": 1}), ([(2,)], {"offset": -2}), ([()], {}),
+                 ([(0,)], {})), dtypes=F + C + ("int64",)),
+)

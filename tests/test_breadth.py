@@ -1,0 +1,88 @@
+"""The breadth names beyond the op table: torch's errors (type and message), warnings, node names,
+second derivatives and the non-tensor results, each run in ndgrad and torch."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ndgrad
+
+# Each case: a callable run with lib = ndgrad and lib = torch, which must raise the same exception
+# type with the same message.
+ERRORS = {
+    "gcd_float": lambda T: T.gcd(T.ones(2), T.ones(2)),
+    "gcd_bool": lambda T: T.gcd(T.tensor([True]), T.tensor([True])),
+    "gcd_scalar": lambda T: T.gcd(T.tensor([2]), 3),
+    "frexp_int": lambda T: T.frexp(T.tensor([1])),
+    "ldexp_scalar": lambda T: T.ldexp(T.ones(2), 2),
+    "nextafter_int": lambda T: T.nextafter(T.tensor([1]), T.tensor([2])),
+    "signbit_complex": lambda T: T.signbit(T.tensor([1j])),
+    "combinations_2d": lambda T: T.combinations(T.ones(2, 2)),
+    "combinations_neg": lambda T: T.combinations(T.ones(2), -1),
+    "cartesian_dtypes": lambda T: T.cartesian_prod(T.ones(2), T.tensor([1])),
+    "cartesian_empty": lambda T: T.cartesian_prod(),
+    "tril_indices_dtype": lambda T: T.tril_indices(3, 3, dtype=T.float32),
+    "tril_indices_int8": lambda T: T.tril_indices(3, 3, dtype=T.int8),
+    "tril_indices_row": lambda T: T.tril_indices(-1, 3),
+    "triu_indices_col": lambda T: T.triu_indices(1, -3),
+    "unravel_float": lambda T: T.unravel_index(T.ones(2), (2, 3)),
+    "unravel_neg_shape": lambda T: T.unravel_index(T.tensor([1]), (2, -3)),
+    "unravel_float_shape": lambda T: T.unravel_index(T.tensor([1]), (2.0, 3)),
+    "unravel_tensor_shape": lambda T: T.unravel_index(T.tensor([1]), T.tensor([2, 3])),
+    "block_diag_3d": lambda T: T.block_diag(T.ones(2, 2, 2)),
+    "vander_2d": lambda T: T.vander(T.ones(2, 2)),
+    "vander_neg": lambda T: T.vander(T.ones(2), -1),
+    "linalg_vander_n": lambda T: T.linalg.vander(T.ones(2), N=1),
+    "linalg_vander_bool": lambda T: T.linalg.vander(T.tensor([True])),
+    "linalg_vander_half": lambda T: T.linalg.vander(T.ones(2, dtype=T.float16)),
+}
+
+
+def _outcome(fn, lib):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fn(lib)
+    except Exception as e:  # noqa: BLE001  (the exception itself is what is compared)
+        return type(e).__name__, str(e).replace("torch.", "ndgrad.")
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_errors_match_torch(name):
+    want = _outcome(ERRORS[name], torch)
+    assert want is not None, "torch raised nothing: the case is stale"
+    assert _outcome(ERRORS[name], ndgrad) == want
+
+
+def _pair(lib, x):
+    return lib.tensor(np.asarray(x), requires_grad=True)
+
+
+# --- second derivatives ---------------------------------------------------------------------------
+SECOND = {
+    "ldexp": (lambda T, a, b: T.ldexp(a, b), [[0.5, -1.5, 2.0], [1.0, -0.5, 2.5]]),
+    "angle_complex": (lambda T, z: T.angle(z), [[1 + 2j, -0.5 + 0.1j, 3 - 1j]]),
+    "frexp": (lambda T, x: T.frexp(x * x).mantissa, [[0.7, -3.0, 5.5]]),
+    "block_diag": (lambda T, a, b: T.block_diag(a * a, b.reshape(1, 2) ** 3),
+                   [[[1.0, 2.0], [3.0, 4.0]], [0.5, -2.0]]),
+    "linalg_vander": (lambda T, x: T.linalg.vander(x, N=4), [[0.5, -1.5, 2.0]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND))
+def test_second_derivatives_match_torch(name):
+    fn, inputs = SECOND[name]
+    res = []
+    for lib in (ndgrad, torch):
+        xs = [_pair(lib, x) for x in inputs]
+        out = fn(lib, *xs)
+        cot = lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)),
+                         dtype=out.dtype)
+        gs = lib.autograd.grad(out, xs, cot, create_graph=True)
+        total = sum(((g * g.conj()).real if g.is_complex() else g * g).sum() for g in gs)
+        res.append([np.asarray(g.detach()) for g in lib.autograd.grad(total, xs)])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
