@@ -593,3 +593,17 @@ def test_inplace_view_op_on_view_keeps_its_node(op):
         return v, x.grad
 
     same(f)
+
+
+# --- copies that must not alias --------------------------------------------------------------
+@pytest.mark.parametrize("call", ["to(copy=True)", "to('cpu', copy=True)",
+                                  "to(L.float32, copy=True)", "to(L.float64)", "clone()", "float()",
+                                  "contiguous()"])
+def test_inplace_write_into_a_copy_leaves_the_source(call):
+    def f(L):
+        x = L.ones(3)
+        y = eval("x." + call)
+        y.add_(1)
+        return x, y, x._version
+
+    same(f)

@@ -67,12 +67,18 @@ def write(t: Tensor, value) -> None:
         if got._kind > want._kind:
             raise RuntimeError(f"result type {torch_type_name(got)} can't be cast to the desired "
                                f"output type {torch_type_name(want)}")
-    dst = t._data
-    if not getattr(dst.flags, "writeable", True):  # expanded (NumPy's broadcast_to): a fill's
-        dst = dst.view()                            # values reach the shared memory anyway
-        dst.flags.writeable = True
-    dst[...] = src
+    writable(t._data)[...] = src
     t._vc[0] += 1
+
+
+def writable(a):
+    """``a``, or a writable alias of it when it is an expanded array (NumPy's broadcast_to is
+    read-only; torch writes through such a tensor where no two written elements share memory)."""
+    if getattr(a.flags, "writeable", True):
+        return a
+    a = a.view()
+    a.flags.writeable = True
+    return a
 
 
 def _broadcast(a, b):

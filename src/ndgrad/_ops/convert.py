@@ -63,7 +63,8 @@ class ToCopy(Op):
             warnings.warn("Casting complex values to real discards the imaginary part",
                           UserWarning, stacklevel=5)
             a = a.real
-        return to_device(a.astype(dt, copy=False), dev)
+        out = to_device(a.astype(dt, copy=False), dev)
+        return out.copy() if out is a else out  # to(copy=True): never the input's own buffer
 
     def backward(ctx, g):
         if g.is_complex() and ctx.src_dtype.kind != "c":
