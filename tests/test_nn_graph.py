@@ -2,6 +2,7 @@
 edges (which inputs each node links to, in order, None where torch has None, and which leaf an
 AccumulateGrad holds), walked a few levels down."""
 
+import math
 import warnings
 
 import numpy as np
@@ -164,3 +165,59 @@ def test_clamp_edges_match_torch(name):
         return out, {"x": x, "lo": lo, "hi": hi}
 
     same_graph(make)
+
+
+@pytest.mark.parametrize("x_grad", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(4,), (2, 4), (2, 3, 4), (2, 1, 3, 4), (0, 4), (2, 0, 4)])
+def test_linear_module_graph_matches_torch(shape, bias, x_grad):
+    def make(T):
+        m = T.nn.Linear(4, 3, bias=bias).double()
+        x = T.tensor(np.arange(math.prod(shape), dtype=np.float64).reshape(shape) / 7,
+                     requires_grad=x_grad)
+        return m(x), {"w": m.weight, "b": m.bias, "x": x}
+
+    same_graph(make)
+
+
+@pytest.mark.parametrize("case", ["3d-noncontiguous", "3d-noncontiguous-nobias",
+                                  "2d-noncontiguous", "3d-bias2d", "2d-bias2d", "1d-bias0d",
+                                  "2d-frozen-weight", "2d-frozen-bias"])
+def test_functional_linear_graph_matches_torch(case):
+    shape, perm, bshape = {
+        "3d-noncontiguous": ((3, 2, 4), (1, 0, 2), (3,)),
+        "3d-noncontiguous-nobias": ((3, 2, 4), (1, 0, 2), None),
+        "2d-noncontiguous": ((4, 2), (1, 0), (3,)), "3d-bias2d": ((2, 2, 4), None, (2, 3)),
+        "2d-bias2d": ((2, 4), None, (2, 3)), "1d-bias0d": ((4,), None, ()),
+        "2d-frozen-weight": ((2, 4), None, (3,)), "2d-frozen-bias": ((2, 4), None, (3,))}[case]
+
+    def make(T):
+        x = T.tensor(np.arange(math.prod(shape), dtype=np.float64).reshape(shape) / 7,
+                     requires_grad=True)
+        w = T.tensor(np.ones((3, 4)), requires_grad=case != "2d-frozen-weight")
+        b = None if bshape is None else T.tensor(np.ones(bshape),
+                                                 requires_grad=case != "2d-frozen-bias")
+        return F(T).linear(x.permute(*perm) if perm else x, w, b), {"x": x, "w": w, "b": b}
+
+    same_graph(make)
+
+
+def test_tutorial_graphs_match_torch():
+    """What PyTorch's beginner tutorials print: loss.grad_fn and its next_functions."""
+    def mse(T):
+        m = T.nn.Linear(3, 2).double()
+        x = T.tensor(np.linspace(-1, 1, 6).reshape(2, 3))
+        loss = T.nn.MSELoss()(m(x), T.zeros(2, 2, dtype=T.float64))
+        return loss, {"w": m.weight, "b": m.bias}
+
+    def mlp(T):
+        m = T.nn.Sequential(T.nn.Flatten(), T.nn.Linear(6, 4), T.nn.ReLU(),
+                            T.nn.Linear(4, 3)).double()
+        x = T.tensor(np.linspace(-1, 1, 12).reshape(2, 2, 3))
+        loss = T.nn.CrossEntropyLoss()(m(x), T.tensor([0, 2]))
+        return loss, {"w1": m[1].weight, "b1": m[1].bias, "w2": m[3].weight, "b2": m[3].bias}
+
+    same_graph(mse, 6)
+    same_graph(mlp, 8)
+    loss, _ = mse(ndgrad)
+    assert loss.grad_fn.next_functions[0][0].name() == "AddmmBackward0"

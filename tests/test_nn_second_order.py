@@ -303,6 +303,8 @@ I4 = np.array([0, 5, 2, 3])
 X4 = R.standard_normal((2, 3, 5, 5))
 I255 = R.integers(0, 3, (2, 5, 5))
 W6 = np.linspace(0.5, 2, 6)
+W3 = R.standard_normal((3, 6))
+B3 = R.standard_normal(3)
 
 DOUBLE = {
     "relu": (lambda T, x: F(T).relu(x) * x, [XP]),
@@ -379,9 +381,37 @@ DOUBLE = {
     "cosine_similarity": (lambda T, x, y: F(T).cosine_similarity(x, y), [X, T6]),
     "pairwise_distance": (lambda T, x, y: F(T).pairwise_distance(x, y), [X, T6]),
     "normalize": (lambda T, x: F(T).normalize(x, dim=1), [X]),
+    "linear": (lambda T, x, w, b: F(T).linear(x, w, b) ** 2, [X, W3, B3]),
+    "linear_frozen_weight": (lambda T, x, w, b: F(T).linear(x, w, b) ** 2, [X, W3, B3],
+                             [True, False, True]),
+    "linear_input_only": (lambda T, x, w, b: F(T).linear(x, w, b) ** 2, [X, W3, B3],
+                          [True, False, False]),
+    "linear_1d": (lambda T, x, w, b: F(T).linear(x[0], w, b) ** 2, [X, W3, B3]),
+    "linear_1d_no_bias": (lambda T, x, w: F(T).linear(x[1], w) ** 2, [X, W3]),
+    "linear_3d": (lambda T, x, w, b: F(T).linear(x.reshape(2, 2, 6), w, b) ** 2, [X, W3, B3]),
+    "linear_3d_no_bias": (lambda T, x, w: F(T).linear(x.reshape(2, 2, 6), w) ** 2, [X, W3]),
+    "linear_3d_noncontiguous": (lambda T, x, w, b: F(T).linear(
+        x.reshape(2, 2, 6).transpose(0, 1), w, b) ** 2, [X, W3, B3]),
+    "linear_bias_2d": (lambda T, x, w, b: F(T).linear(x, w, b) ** 2, [X, W3, X[:, :3]]),
+    "linear_3d_bias_0d": (lambda T, x, w, b: F(T).linear(x.reshape(2, 2, 6), w, b) ** 2,
+                          [X, W3, np.array(0.5)]),
+    "bilinear": (lambda T, x, y, w, b: F(T).bilinear(x, y, w, b) ** 2,
+                 [X, X[:, :5], R.standard_normal((2, 6, 5)), B3[:2]]),
 }
 
 
 @pytest.mark.parametrize("name", list(DOUBLE))
 def test_double_backward_matches_torch(name):
     check_double_backward(*DOUBLE[name])
+
+
+def test_linear_weight_gradient_is_taken_without_a_copy():
+    """The weight's gradient reaches .grad through TBackward0 as the fresh array backward made
+    (a view would be copied on accumulation)."""
+    grads = []
+    for T in (ndgrad, torch):
+        w = T.tensor(W3, requires_grad=True)
+        (F(T).linear(T.tensor(X), w, T.tensor(B3)) ** 2).sum().backward()
+        grads.append(w.grad)
+    assert grads[0]._data.base is None and grads[0]._data.flags.c_contiguous
+    np.testing.assert_allclose(grads[0].numpy(), grads[1].numpy(), rtol=1e-12)

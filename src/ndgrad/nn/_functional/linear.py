@@ -16,14 +16,20 @@ def _rows(a):
     return a.reshape(-1, n) if n else a.reshape(math.prod(a.shape[:-1]), 0)
 
 
-class Linear(Op):
-    """x @ W.T + b as one node: BLAS, no temporaries."""
+class _MmT(Op):
+    """x @ W.T (+ b) as one node, seen as torch records linear: addmm(b, x, W.t()) or
+    mm(x, W.t()), the weight reached through a TBackward0 node and an input that is not a matrix
+    through its view (see ``linear``). The forward takes x in any shape (BLAS on its rows); the
+    backward sees the rows: gradients for b, x as rows, and W.t()."""
 
     __slots__ = ()
 
-    def forward(ctx, x, w, b=None):
+    def forward(ctx, *args):
+        b, x, w = args if len(args) == 3 else (None, *args)
         need = ctx.needs_input_grad
-        ctx.saved = (x if need[1] else None, w if need[0] else None)
+        i = len(args) - 2  # where x sits among the arguments
+        ctx.saved = (x if need[i + 1] else None, w if need[i] else None)
+        ctx.row_bias = b is not None and b.ndim == 1  # else the base class sums to its shape
         out = mm(ctx.xp, x, w.T)
         if b is not None:
             out += b
@@ -31,29 +37,86 @@ class Linear(Op):
 
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        gx = g @ w if ctx.needs_input_grad[0] else None
-        gw = gb = None
-        if ctx.needs_input_grad[1]:
-            if x.ndim == 1:
-                gw = g.unsqueeze(-1) * x
-            else:
-                gw = _rows(g).mT @ _rows(x)
-        if ctx.needs_input_grad[2]:
-            gb = g if g.ndim == 1 else _rows(g).sum(0)
-        return gx, gw, gb
+        need = ctx.needs_input_grad
+        i = len(need) - 2
+        g2 = _rows(g)
+        gx = g2 @ w if need[i] else None
+        gwt = None
+        if need[i + 1]:  # the gradient of W.t(), as torch's mm_mat2_backward
+            gwt = x.unsqueeze(-1) * g2 if x.ndim == 1 else _rows(x).mT @ g2
+        if i == 0:
+            return gx, gwt
+        return (g2.sum(0) if ctx.row_bias else g2) if need[0] else None, gx, gwt
 
     def backward_raw(ctx, g):
         x, w = ctx.saved_arrays
         xp, need = ctx.xp, ctx.needs_input_grad
-        gx = mm(xp, g, w) if need[0] else None
+        i = len(need) - 2
         g2 = _rows(g)
-        gw = gb = None
-        if need[1]:
+        gx = mm(xp, g2, w) if need[i] else None
+        gwt = None
+        if need[i + 1]:
+            # W's gradient computed as itself (fresh, C-ordered) and handed on transposed:
+            # TBackward0 returns that array (so a leaf weight takes it without a copy).
             # 1-D input: an outer product like torch's (a K=1 matmul would turn -0.0 into 0.0)
-            gw = g[:, None] * x if x.ndim == 1 else mm(xp, g2.T, _rows(x))
-        if need[2]:
-            gb = g2.sum(0)
-        return gx, gw, gb
+            gwt = (g2.T * x if x.ndim == 1 else mm(xp, g2.T, _rows(x))).T
+        if i == 0:
+            return gx, gwt
+        return (g2.sum(0) if ctx.row_bias else g2) if need[0] else None, gx, gwt
+
+
+class Addmm(_MmT):
+    __slots__ = ()
+
+
+class Mm(_MmT):
+    __slots__ = ()
+
+
+class T(Op):
+    """TBackward0 between a fused linear and its weight: transposes the gradient back."""
+
+    __slots__ = ()
+
+    def backward(ctx, g):
+        return g.mT
+
+    def backward_raw(ctx, g):
+        t = g.T
+        base = t.base  # t is often all of a fresh array, transposed twice: hand on that array
+        if base is not None and base.shape == t.shape and t.flags.c_contiguous and \
+                base.flags.c_contiguous:
+            return base
+        return t
+
+
+class View(Op):
+    """A reshape between a fused linear and its input or output (ViewBackward0,
+    UnsqueezeBackward0, SqueezeBackward4, UnsafeViewBackward0, CloneBackward0)."""
+
+    __slots__ = ()
+
+    def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+    def backward_raw(ctx, g):
+        return g.reshape(ctx.shape)
+
+
+def _link(cls, name: str, edge, meta, xp, shape=None):
+    """A one-input node of ``cls`` on ``edge`` (input ``meta``: shape, dtype), made without an
+    output tensor: a step torch records as a node of its own inside the fused op."""
+    node = object.__new__(cls)
+    node.xp, node.saved, node.needs_input_grad = xp, (), _ONE
+    node.next_edges, node.in_meta, node.out_meta, node._hooks = (edge,), (meta,), None, None
+    if shape is not None:
+        node.shape = shape
+    if name != cls._node_name:
+        node._name = name
+    return (node, 0)
+
+
+_ONE = (True,)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -73,21 +136,49 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias._data.dtype != input._data.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tn(bias)} and "
                            f"{_tn(input)}")
+    # torch: addmm for a matrix with a bias, and for contiguous input with a 1-D bias (viewed
+    # as rows); otherwise matmul (mm on the rows), the bias added after
+    fused = bias is not None and (len(xs) == 2 or bias._data.ndim == 1 and
+                                  input._data.flags.c_contiguous)
     try:
-        out = Linear.apply(input, weight, bias)
+        out = Addmm.apply(bias, input, weight) if fused else Mm.apply(input, weight)
     except ValueError:
         _bias_error(input, weight, bias)
         raise
+    if out._grad_fn is not None:
+        out = _torch_graph(out, input, fused)
+    return out if fused or bias is None else out + bias
+
+
+def _torch_graph(out: Tensor, input: Tensor, fused: bool) -> Tensor:
+    """Give the fused node torch's edges: W through TBackward0, an input that is not a matrix
+    through its view as rows, and an output that is not a matrix its own view node."""
     node = out._grad_fn
-    if node is not None:  # torch's node names: addmm/mm for 2-D input, a view otherwise
-        if len(xs) == 2:
-            node._name = "AddmmBackward0" if bias is not None else "MmBackward0"
-        elif bias is None:
-            node._name = "SqueezeBackward4" if len(xs) == 1 else "ViewBackward0"
-        else:  # torch folds a 1-D bias into addmm for contiguous input, else adds it after
-            node._name = "ViewBackward0" if bias._data.ndim == 1 and \
-                input._data.flags.c_contiguous else "AddBackward0"
-    return out
+    xp, a, dt = node.xp, input._data, out._data.dtype
+    xs, n = a.shape, out._data.shape[-1]
+    edges, meta = list(node.next_edges), list(node.in_meta)
+    i = 1 if fused else 0  # the input's edge; the weight's follows
+    if edges[i + 1] is not None:
+        edges[i + 1] = _link(T, "TBackward0", edges[i + 1], meta[i + 1], xp)
+        meta[i + 1] = ((xs[-1], n), dt)
+    if len(xs) == 2:
+        node.next_edges, node.in_meta = tuple(edges), tuple(meta)
+        return out
+    rows = (math.prod(xs[:-1]), xs[-1])
+    if edges[i] is not None:
+        if len(xs) == 1:
+            name = "ViewBackward0" if fused else "UnsqueezeBackward0"
+        else:
+            name = "ViewBackward0" if a.flags.c_contiguous else "UnsafeViewBackward0"
+        if name == "UnsafeViewBackward0":  # torch copies a non-contiguous input: clone, view
+            edges[i] = _link(View, "CloneBackward0", edges[i], meta[i], xp, shape=xs)
+        edges[i] = _link(View, name, edges[i], meta[i], xp, shape=xs)
+        meta[i] = (rows, dt)
+    node.next_edges, node.in_meta = tuple(edges), tuple(meta)
+    name = "ViewBackward0" if fused else "SqueezeBackward4" if len(xs) == 1 else \
+        "UnsafeViewBackward0"
+    outer, _ = _link(View, name, (node, 0), ((rows[0], n), dt), xp, shape=(rows[0], n))
+    return Tensor._make(out._data, out._device, True, outer, 0)
 
 
 def _bias_error(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
