@@ -75,9 +75,6 @@ KNOWN_SECOND_ORDER_FAILURES: set[str] = {
     # embedding(scale_grad_by_freq=True): torch's double backward ignores the 1/count scaling
     # (embedding_dense_double_backward), ndgrad's EmbeddingBackward.backward applies it
     "F.embedding_freq[leaf]", "F.embedding_freq[nonleaf]",
-    # gradgradcheck of a function with complex outputs: ndgrad's gradcheck perturbs only the real
-    # part of a complex input (here the complex grad_outputs): numerical imaginary parts are 0
-    "complex[fd]", "polar[fd]",
     # torch.asarray(x, requires_grad=False) clears x's own flag in torch; ndgrad detaches a copy
     "asarray[leaf]", "asarray[0d]",
     # median of an empty tensor: torch's double backward gives nan for the cotangent, ndgrad None
