@@ -102,6 +102,7 @@ _settings = {"deterministic": False, "matmul_precision": "highest"}
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
     """Accepted for compatibility: ndgrad's CPU ops are deterministic already."""
     _settings["deterministic"] = bool(mode)
+    _settings["warn_only"] = bool(warn_only)
 
 
 def are_deterministic_algorithms_enabled() -> bool:

@@ -63,3 +63,6 @@ def manual_seed(seed: int) -> None:
 
 
 manual_seed_all = manual_seed
+
+
+from .amp._legacy import cuda_amp as amp  # noqa: E402,F401  (torch.cuda.amp)

@@ -250,3 +250,6 @@ def _random_upper(dt) -> int:
 Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
 Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: multinomial(
     self, num_samples, replacement, generator=generator)
+
+
+from ._fork_rng import fork_rng  # noqa: E402,F401  (torch.random.fork_rng)

@@ -314,3 +314,7 @@ def _pairs(val) -> list:
     if not all(isinstance(p, list) and len(p) == 2 for p in _list(val)):
         raise S.SafetensorsError("invalid ndgrad metadata: a mapping must be [key, value] pairs")
     return val
+
+
+from ._safe_globals import (add_safe_globals, clear_safe_globals,  # noqa: E402,F401
+                            get_safe_globals, safe_globals)

@@ -11,6 +11,8 @@ import numpy as np
 from ... import _dtype as D
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ..._threads import split_matmul
+from ...amp._state import lower as _autocast
+from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
 from .._inplace import inplace, torch_type_name
 from ._common import HALF
@@ -161,6 +163,12 @@ _MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeB
 @tensor_method
 def matmul(input, other, *, out=None) -> Tensor:
     """Same as torch.matmul; `out` is not supported."""
+    if _autocast_state.on:  # torch.autocast: in the region's lower precision
+        input, other = _autocast(input, other)
+    return _matmul(input, other)
+
+
+def _matmul(input, other) -> Tensor:
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other).__name__}")
@@ -195,7 +203,9 @@ def mm(input, mat2, *, out=None) -> Tensor:
     """Same as torch.mm."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"{'self' if input.ndim != 2 else 'mat2'} must be a matrix")
-    return matmul(input, mat2)
+    if _autocast_state.on:
+        input, mat2 = _autocast(input, mat2)
+    return _matmul(input, mat2)
 
 
 @tensor_method
@@ -203,12 +213,14 @@ def mv(input, vec, *, out=None) -> Tensor:
     """Same as torch.mv."""
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
-    return matmul(input, vec)
+    return _matmul(input, vec)  # not autocast, as in torch
 
 
 @tensor_method
 def bmm(input, mat2, *, out=None) -> Tensor:
     """Same as torch.bmm."""
+    if _autocast_state.on:
+        input, mat2 = _autocast(input, mat2)
     x, y = input._data, mat2._data
     if x.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -297,6 +309,8 @@ def _same_dtype(inp, other):
 @tensor_method
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addmm."""
+    if _autocast_state.on:
+        input, mat1, mat2 = _autocast(input, mat1, mat2)
     for name, m in (("mat1", mat1), ("mat2", mat2)):
         if m.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {m.ndim}-D tensor")
@@ -334,6 +348,8 @@ def _batch_check(batch1, batch2):
 @tensor_method
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.baddbmm."""
+    if _autocast_state.on:
+        input, batch1, batch2 = _autocast(input, batch1, batch2)
     _batch_check(batch1, batch2)
     if not input.dtype is batch1.dtype is batch2.dtype:
         raise RuntimeError(f"Input dtypes must be the same, got: input {_C_NAMES[input.dtype.name]}"
@@ -349,6 +365,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
 @tensor_method
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addbmm: the batch is contracted in one GEMM (n, b*k) @ (b*k, m)."""
+    if _autocast_state.on:
+        input, batch1, batch2 = _autocast(input, batch1, batch2)
     _batch_check(batch1, batch2)
     _same_dtype(input, batch2)
     b, n, k = batch1.shape
