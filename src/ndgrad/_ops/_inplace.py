@@ -2,9 +2,15 @@
 
 Every in-place op is its out-of-place twin plus this: when grad is recorded, the old value is
 snapshotted (so saved tensors stay valid), the graph continues from the new node, and a view's base
-gets a node that routes the view's gradient back into it (torch's CopySlices)."""
+gets a node that routes the view's gradient back into it (torch's CopySlices); views made before
+pick the new history up lazily (``refresh_view``). torch's checks come in its order: leaves and
+views that may not be rebased, writes through overlapping (expanded) memory, then result types
+that do not fit. Fills (``inplace_fill``) may write through an expanded tensor; random fills
+(``fill_random``) give the old value a zero gradient."""
 
 from __future__ import annotations
+
+import warnings
 
 from .. import _dtype as D
 from .._backend import to_device
@@ -45,12 +51,27 @@ _OVERLAP = ("unsupported operation: more than one element of the written-to tens
             "single memory location. Please clone() the tensor before performing the operation.")
 
 
+def _overlaps(a) -> bool:
+    """Do two elements of ``a`` share memory (torch's has_internal_overlap: a stride 0)?"""
+    return 0 in a.strides and a.size > 1 and any(
+        s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
+
+
 def check_overlap(t: Tensor) -> None:
     """torch refuses to write through a tensor whose elements share memory (an expanded one),
     except in the fills (fill_, zero_, masked_fill_, index_fill_, index_put_)."""
-    a = t._data
-    if 0 in a.strides and a.size > 1 and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+    if _overlaps(t._data):
         raise RuntimeError(_OVERLAP)
+
+
+def warn_expanded_fill(t: Tensor, op: str) -> None:
+    """torch's deprecation warning when masked_fill_, index_fill_ or index_put_ (``op``) writes
+    through an expanded tensor."""
+    if _overlaps(t._data):
+        example = "tensor[indices] = tensor" if op == "index_put_" else "tensor[mask] = scalar"
+        warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor "
+                      "before performing this operation. This also applies to advanced indexing "
+                      f"e.g. {example}", UserWarning, stacklevel=3)
 
 
 def write(t: Tensor, value) -> None:
@@ -136,10 +157,10 @@ def fill_random(t: Tensor, draw, name: str, *params: Tensor) -> Tensor:
     values, ``params`` are the distribution's tensor parameters. Its node, named ``name``
     (NormalBackward0, ...), cuts the gradient (see RandomFill)."""
 
-    def refill(old, *params):
+    def refill(old, *ps):
         dev = old._device
         sample = Tensor._make(to_device(draw(tuple(old.shape), old._data.dtype), dev), dev)
-        out = RandomFill.apply(old, sample, *params)
+        out = RandomFill.apply(old, sample, *ps)
         if out._grad_fn is not None:
             out._grad_fn._name = name
         return out
