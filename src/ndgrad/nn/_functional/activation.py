@@ -11,6 +11,8 @@ from ... import _dtype as D
 from ..._ops._inplace import inplace
 from ..._ops.elementwise import check_scalar_range, not_implemented
 from ..._tensor import Tensor, tensor_method, wrap_dim
+from ...amp._state import lower as _autocast
+from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
 from ._utils import compute as _compute
 from ._utils import is_half, named, torch_name, where
@@ -536,6 +538,8 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    if _autocast_state.on:  # torch.autocast: in the region's lower precision
+        input, weight = _autocast(input, weight)
     if weight.numel() != 1:
         if input.ndim == 0:
             raise RuntimeError("Not allow zero-dim input tensor.")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor
+from ...amp._state import lower as _autocast
+from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
 from ._im2col import col2im, im2col
 from ._utils import is_half, c_name, named, ntuple, pair, torch_name
@@ -236,6 +238,8 @@ def _padding(padding, nd, k, d, name):
 
 
 def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
+    if _autocast_state.on:  # torch.autocast: in the region's lower precision
+        input, weight, bias = _autocast(input, weight, bias)
     x, batched = _conv_checks(name, nd, input, weight, bias, groups)
     tup = ntuple(nd)
     k, s, d = tuple(weight.shape[2:]), tup(stride), tup(dilation)
@@ -266,6 +270,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 
 def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_padding, groups,
                       dilation):
+    if _autocast_state.on:
+        input, weight, bias = _autocast(input, weight, bias)
     x, batched = _conv_checks(name, nd, input, weight, bias, groups, transposed=True)
     tup = ntuple(nd)
     k, s, p, op, d = tuple(weight.shape[2:]), tup(stride), tup(padding), tup(output_padding), \

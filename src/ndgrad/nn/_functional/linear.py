@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor
+from ...amp._state import lower as _autocast
+from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
 from ._utils import c_name, mm, named
 from ._utils import torch_name as _tn
@@ -120,6 +122,8 @@ _ONE = (True,)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    if _autocast_state.on:  # torch.autocast: in the region's lower precision
+        input, weight, bias = _autocast(input, weight, bias)
     xs, ws = input._data.shape, weight._data.shape
     if not xs or not ws:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "

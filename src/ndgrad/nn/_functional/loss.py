@@ -13,6 +13,8 @@ import numpy as np
 from ... import _dtype as D
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
+from ...amp._state import fp32 as _fp32
+from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
 from ._utils import broadcast_pair, is_half, legacy_reduction, named, scalar_node, torch_name, where
 from ._utils import reduce as _reduce
@@ -170,6 +172,8 @@ def _expanded(input: Tensor, target: Tensor):
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    if _autocast_state.on:  # torch.autocast: losses in float32
+        input, target, weight = _fp32(input, target, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _expanded(input, target)
     if weight is not None:
@@ -180,6 +184,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    if _autocast_state.on:  # torch.autocast: losses in float32
+        input, target, weight = _fp32(input, target, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _expanded(input, target)
     d = (input - target).abs()  # torch composes l1_loss: AbsBackward0 under the reduction
@@ -191,6 +197,8 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    if _autocast_state.on:  # torch.autocast: losses in float32
+        input, target = _fp32(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if beta < 0:
@@ -203,6 +211,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
+    if _autocast_state.on:  # torch.autocast: losses in float32
+        input, target, weight = _fp32(input, target, weight)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     input, target = _expanded(input, target)
@@ -296,6 +306,8 @@ def _check_target_dtype(target: Tensor) -> None:
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    if _autocast_state.on:  # torch.autocast: losses in float32
+        input, weight = _fp32(input, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if input.ndim < 1:
@@ -341,6 +353,8 @@ def _nll(input, tarr, w, ignore_index, reduction):
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    if _autocast_state.on:  # torch.autocast: losses in float32
+        input, weight = _fp32(input, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     class_dim = 0 if input.ndim == 1 else 1
@@ -511,6 +525,8 @@ class BinaryCrossEntropyBackward(Op):
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    if _autocast_state.on:  # torch.autocast: losses in float32
+        input, target, weight = _fp32(input, target, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target.shape != input.shape:
@@ -597,6 +613,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      weight: Tensor | None = None, size_average=None,
                                      reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
+    if _autocast_state.on:  # torch.autocast: losses in float32
+        input, target, weight, pos_weight = _fp32(input, target, weight, pos_weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target.shape != input.shape:
@@ -610,6 +628,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
+    if _autocast_state.on:  # torch.autocast: losses in float32
+        input, target = _fp32(input, target)
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     elif reduction == "mean":
