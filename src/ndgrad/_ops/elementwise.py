@@ -488,12 +488,12 @@ class Div(Op):
         return _compute2(xp, lambda xp, x, y: xp.trunc(x / y), a, b)
 
     def formula(ctx, ns, saved, g):
-        if not saved:  # rounding modes: zero almost everywhere
-            return g * 0, g * 0
+        if not saved:  # rounding modes: zero almost everywhere (constants, as torch)
+            return ns.zeros_like(g), ns.zeros_like(g)
         a, b = saved
         need = ctx.needs_input_grad
-        return (g / ns.c(b) if need[0] else None,
-                -g * ns.c(a / (b * b)) if need[1] else None)
+        return (g / ns.c(b) if need[0] else None,  # (a / b) / b: no b * b to underflow
+                -g * ns.c((a / b) / b) if need[1] else None)
 
 
 INT_TO_FLOAT.add(Div)
@@ -580,9 +580,11 @@ class Pow(Op):
         a, b, y = saved
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            if not ns.tensors and b.ndim == 0 and a.dtype.kind != "c":  # a scalar exponent
-                # torch: a zero gradient for b == 0, even for nan/inf a; 2 * a: the same bits
-                ga = ns.keep(b != 0, g) if b == 0 else g * (2 * a if b == 2 else b * a ** (b - 1))
+            if ctx.scalar_exponent:  # torch's pow_backward with a Scalar exponent
+                e = b.item()
+                # zeros for 0, even for nan/inf a (no graph: a constant); 2 * a: the same bits
+                ga = ns.zeros_like(g) if e == 0 else g * (2 * a if e == 2 else ns.c(
+                    e * a ** (e - 1)))
             else:
                 ga = g * ns.c(b * a ** (b - 1))
                 ga = ns.keep(b != 0, ga) if ns.numel(ga) else ga

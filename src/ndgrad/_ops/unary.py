@@ -9,7 +9,7 @@ from .._backend import special
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace
-from ..autograd.formula import arrays
+from ..autograd.formula import TENSORS, arrays
 from .elementwise import _compute, _out, _to_float, export, not_implemented
 
 __all__: list[str] = []
@@ -159,7 +159,7 @@ def _digamma(xp, a):
 def _sinc_grad(a):
     pa = a * math.pi
     d = (pa.cos() * pa - pa.sin()) / (pa * a)
-    return d.masked_fill(a == 0, 0)
+    return d.masked_fill(pa * a == 0, 0)  # torch's mask: also where pi * a * a underflows
 
 
 class Polygamma(Op):
@@ -209,7 +209,7 @@ def _rounding(name: str, fwd, kernel: str, complex_text: str | None = None):
         return _compute(ctx.xp, fwd, a)
 
     def backward(ctx, g):
-        return g * 0
+        return TENSORS.zeros_like(g)  # a constant, as torch: nan/inf gradients give 0
 
     return type(name, (Op,), {"forward": forward, "backward": backward, "__slots__": ()})
 
@@ -236,7 +236,7 @@ class Round(Op):
         return _compute(ctx.xp, lambda xp, x: xp.round(x, decimals), a)
 
     def backward(ctx, g):
-        return g * 0
+        return TENSORS.zeros_like(g)  # a constant, as torch: nan/inf gradients give 0
 
 
 class Sign(Op):
@@ -250,7 +250,7 @@ class Sign(Op):
         return a.copy() if k == "b" else _sign(ctx.xp, a)
 
     def backward(ctx, g):
-        return g * 0
+        return TENSORS.zeros_like(g)  # a constant, as torch: nan/inf gradients give 0
 
 
 def _sign(xp, a):
@@ -277,7 +277,7 @@ class Sgn(Op):
 
     def backward(ctx, g):
         if not ctx.saved:
-            return g * 0
+            return TENSORS.zeros_like(g)
         a, s = ctx.saved_tensors
         m = a.abs()
         # d(z/|z|): the part of g along the unit circle's tangent, divided by |z|

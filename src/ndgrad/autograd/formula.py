@@ -29,6 +29,11 @@ class _TensorNS:
     numel = staticmethod(lambda x: x.numel())
 
     @staticmethod
+    def zeros_like(x):
+        """A constant zero gradient (no graph, as torch's zeros_like in a formula)."""
+        return Tensor._make(x._device.xp.zeros_like(x._data), x._device)
+
+    @staticmethod
     def keep(mask, g):
         """``g`` where ``mask``, else +0 (nan and -0 included): differentiable in ``g``."""
         return g.masked_fill(~mask, 0)
@@ -49,6 +54,7 @@ class _ArrayNS:
         self.cos, self.sin, self.exp, self.log, self.sqrt = xp.cos, xp.sin, xp.exp, xp.log, xp.sqrt
         self.rsqrt = lambda x: xp.reciprocal(xp.sqrt(x))
         self.numel = lambda x: x.size
+        self.zeros_like = xp.zeros_like
         self.keep = lambda mask, g: keep_where(xp, mask, g)
 
 
