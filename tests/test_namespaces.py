@@ -410,3 +410,41 @@ def test_no_warnings_on_import():
         warnings.simplefilter("error")
         import ndgrad.backends  # noqa: F401
         import ndgrad.utils.benchmark  # noqa: F401
+
+
+# --- utils.checkpoint ----------------------------------------------------------------------------
+def _checkpointed(lib, reentrant: bool, input_grad: bool):
+    import torch.utils.checkpoint  # noqa: F401
+
+    lib.manual_seed(0)
+    m = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Dropout(0.5), lib.nn.Tanh(),
+                          lib.nn.Linear(4, 2))
+    with lib.no_grad():
+        for p in m.parameters():
+            p.copy_(lib.tensor(np.linspace(-1, 1, p.numel()).reshape(p.shape).astype(np.float32)))
+    x = lib.tensor(np.linspace(0, 1, 6).reshape(2, 3).astype(np.float32),
+                   requires_grad=input_grad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "None of the inputs have requires_grad=True"
+        y = lib.utils.checkpoint.checkpoint(m, x, use_reentrant=reentrant)
+        z = lib.utils.checkpoint.checkpoint_sequential(m, 2, x, use_reentrant=reentrant)
+    loss = (y ** 2).sum() + z.sum()
+    if loss.requires_grad:
+        loss.backward()
+    return [y, z, lib.rand(2)] + [p.grad for p in m.parameters()] + [x.grad]
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_checkpoint_like_torch(reentrant, input_grad):
+    """Dropout replays its mask in the rerun; with no input requiring grad the reentrant
+    variant gives the parameters no gradient, as torch's does."""
+    for a, b in zip(_checkpointed(ndgrad, reentrant, input_grad),
+                    _checkpointed(torch, reentrant, input_grad)):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(_np(a), _np(b), rtol=1e-6, atol=1e-7)
+    with pytest.warns(UserWarning, match="use_reentrant parameter should be passed explicitly"):
+        ndgrad.utils.checkpoint.checkpoint(lambda t: t * 2, ndgrad.ones(1, requires_grad=True))
+    with pytest.raises(ValueError, match="Unexpected keyword arguments: foo"):
+        ndgrad.utils.checkpoint.checkpoint(lambda t: t, ndgrad.ones(1), use_reentrant=True, foo=1)

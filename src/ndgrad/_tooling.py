@@ -11,7 +11,7 @@ from ._predicates import *  # noqa: F403
 from ._predicates import __all__ as _predicate_names
 from ._switches import *  # noqa: F403
 from ._switches import __all__ as _switch_names
-from .utils import benchmark  # noqa: F401  (torch.utils.benchmark)
+from .utils import benchmark, checkpoint  # noqa: F401  (torch.utils.benchmark, .checkpoint)
 
 __all__ = ["GradScaler", "accelerator", "amp", "autocast", "backends", "compiler", "cpu", "hub",
            "jit", *_autocast_names, *_predicate_names, *_switch_names]
