@@ -30,6 +30,7 @@ from ._ops.sorting import *  # noqa: F403
 from ._ops.linalg import *  # noqa: F403
 from ._ops.numeric import *  # noqa: F403
 from ._ops.combinatorics import *  # noqa: F403
+from ._ops.histogram import *  # noqa: F403
 from .random import *  # noqa: F403
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                          no_grad, set_grad_enabled)

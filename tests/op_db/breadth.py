@@ -136,3 +136,54 @@ register(
            cases(([(3,)], {}), ([(2, 2)], {"offset": 1}), ([(2,)], {"offset": -2}), ([()], {}),
                  ([(0,)], {})), dtypes=F + C + ("int64",)),
 )
+
+
+# --- histograms, integration and differences ------------------------------------------------
+HIST_X = [1.0, 2.0, 1.0, 2.5, 4.0, 0.0, 3.999, 2.0000001, -1.0, 7.0]
+register(
+    OpInfo("histogram", lambda T, x, *w, **k: tuple(T.histogram(x, weight=w[0] if w else None,
+                                                                  **k)),
+           cases(([(20,)], {"bins": 4}), ([(3, 5)], {"bins": 3, "range": (-1.0, 1.0)}),
+                 ([(20,)], {"bins": 5, "density": True}), ([(0,)], {"bins": 2}),
+                 ([(6,), (6,)], {"bins": 3}), ([(6,), (6,)], {"bins": 2, "density": True})),
+           dtypes=F, grad=False),
+    OpInfo("histogram_edges", lambda T, x, e, **k: tuple(x.histogram(e, **k)),
+           fixed(([HIST_X, [0.0, 1.0, 3.0, 4.0]], {}), ([HIST_X, [0.0, 1.0, 3.0, 4.0]],
+                                                       {"density": True}),
+                 ([[3.0, 3.0], [1.0, 0.0]], {})), dtypes=F, grad=False),
+    OpInfo("histogram_const", lambda T, x: tuple(T.histogram(x, 2)), fixed(([[3.0, 3.0]], {})),
+           dtypes=F, grad=False),
+    OpInfo("histogramdd", lambda T, x, **k: tuple(T.histogramdd(x, **k)),
+           cases(([(10, 2)], {"bins": [3, 4]}), ([(2, 5, 3)], {"bins": 2}),
+                 ([(8, 2)], {"bins": 2, "range": [-1.0, 1.0, 0.0, 2.0], "density": True}),
+                 ([(0, 2)], {"bins": [2, 2]})), dtypes=F, grad=False),
+    OpInfo("histogramdd_weight_edges",
+           lambda T, x, w, e0, e1: tuple(T.histogramdd(x, [e0, e1], weight=w)),
+           fixed(([[[0.0, 1], [1, 0], [2, 0], [2, 2]], [1.0, 2, 4, 8], [0.0, 1, 2],
+                   [0.0, 2]], {})), dtypes=F, grad=False),
+    OpInfo("trapz", lambda T, y, *x, **k: T.trapz(y, *x, **k),
+           cases(([(5,)], {}), ([(3, 4)], {"dx": 0.5}), ([(3, 4), (4,)], {}),
+                 ([(3, 4), (3, 4)], {"dim": 0}))),
+    OpInfo("cumulative_trapezoid", lambda T, y, *x, **k: T.cumulative_trapezoid(y, *x, **k),
+           cases(([(5,)], {}), ([(3, 4)], {"dx": 0.5}), ([(3, 4), (4,)], {}),
+                 ([(3, 4), (3, 4)], {"dim": 0}), ([(2, 3, 4), (3, 1)], {"dim": 1}), ([(0,)], {}),
+                 ([(1,)], {}))),
+    OpInfo("cumulative_trapezoid_int", lambda T, y, *x, **k: T.cumulative_trapezoid(y, *x, **k),
+           cases(([(5,)], {}), ([(5,), (5,)], {}), ([(5,)], {"dx": 3})), dtypes=("int64",),
+           grad=False),
+    OpInfo("gradient", lambda T, f, *xs, **k: T.gradient(f, **_spacing(xs, k)),
+           cases(([(5,)], {}), ([(3, 4)], {"spacing": 2.0}),
+                 ([(3, 4)], {"dim": 1, "edge_order": 2}),
+                 ([(3, 4)], {"spacing": [0.5, 3], "edge_order": 2}),
+                 ([(3, 4), (3,), (4,)], {}), ([(3, 4), (4,)], {"dim": -1, "edge_order": 2}),
+                 ([(2, 3, 4)], {"dim": [0, 2]}), ([()], {}))),
+    OpInfo("gradient_int", lambda T, f, **k: T.gradient(f, **k),
+           cases(([(5,)], {}), ([(3, 4)], {"spacing": 2})), dtypes=("int64",), grad=False),
+)
+
+
+def _spacing(xs, kw):
+    """Coordinate tensors (positional samples) as gradient's spacing list, kept increasing."""
+    if not xs:
+        return kw
+    return {**kw, "spacing": [(x.abs() + 0.5).cumsum(0) for x in xs]}

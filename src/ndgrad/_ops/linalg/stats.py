@@ -13,7 +13,7 @@ from ..reduce import sum as _sum
 from ._common import HALF
 from .norms import vector_norm
 
-__all__ = ["cdist", "corrcoef", "cov", "trapezoid"]
+__all__ = ["cdist", "corrcoef", "cov", "cumulative_trapezoid", "gradient", "trapezoid", "trapz"]
 
 
 @tensor_method
@@ -177,3 +177,125 @@ def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
         x = x.reshape(*((1,) * (y.ndim - x.ndim) + tuple(x.shape)))
     spacing = x.narrow(d, 1, x.shape[d] - 1) - x.narrow(d, 0, x.shape[d] - 1)
     return _sum((y.narrow(d, 0, n - 1) + y.narrow(d, 1, n - 1)) * spacing, d) / 2.0
+
+
+def trapz(y, x=None, *, dx=None, dim=-1) -> Tensor:
+    """Same as torch.trapz (torch.trapezoid's older name)."""
+    if x is not None and dx is not None:
+        raise TypeError("trapz() received an invalid combination of arguments - got (Tensor, "
+                        "Tensor, dx=int), but expected one of:\n * (Tensor y, *, float dx = 1, "
+                        "int dim = -1)\n * (Tensor y, Tensor x, *, int dim = -1)\n")
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def _cut(t: Tensor, d: int, start, stop) -> Tensor:
+    """``t`` sliced along dim ``d`` (torch's slice: an empty result rather than an error)."""
+    return t[(slice(None),) * d + (slice(start, stop),)]
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
+    """Same as torch.cumulative_trapezoid."""
+    if x is not None and dx is not None:
+        raise TypeError("cumulative_trapezoid() received an invalid combination of arguments - "
+                        "got (Tensor, Tensor, dx=int), but expected one of:\n * (Tensor y, Tensor "
+                        "x, *, int dim = -1)\n * (Tensor y, *, Number dx = 1, int dim = -1)\n")
+    if y.ndim == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, y.ndim)
+    if x is None:
+        if y.dtype is D.bool_:
+            raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is "
+                               "not supported")
+        dx = 1 if dx is None else dx
+        if isinstance(dx, (bool, complex)):
+            raise RuntimeError("cumulative_trapezoid: Currently, we only support dx as a real "
+                               "number.")
+        return (float(dx) / 2.0 * (_cut(y, d, 0, -1) + _cut(y, d, 1, None))).cumsum(d)
+    if y.dtype is D.bool_ or x.dtype is D.bool_:
+        raise RuntimeError("cumulative_trapezoid: received a bool input for `x` or `y`, but bool "
+                           "is not supported")
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[d]:
+            raise RuntimeError("cumulative_trapezoid: There must be one `x` value for each sample "
+                               "point")
+        x = x.reshape(*[x.shape[0] if i == d else 1 for i in range(y.ndim)])
+    elif x.ndim < y.ndim:
+        x = x.reshape(*((1,) * (y.ndim - x.ndim) + tuple(x.shape)))
+    spacing = _cut(x, d, 1, None) - _cut(x, d, 0, -1)
+    return ((_cut(y, d, 0, -1) + _cut(y, d, 1, None)) * spacing).cumsum(d) / 2.0
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1) -> tuple:
+    """Same as torch.gradient: central differences inside, one-sided (edge_order 1 or 2) at the
+    ends; spacing is a number, a list of numbers or a list of coordinate tensors."""
+    if isinstance(spacing, Tensor) and spacing.ndim == 0:
+        spacing = spacing.item()
+    listed = isinstance(spacing, (list, tuple))
+    dims = None if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    if input.dtype is D.uint8:
+        raise RuntimeError("torch.gradient does not support uint8 input.")
+    if listed and dims is None and len(spacing) != input.ndim:
+        raise RuntimeError("torch.gradient expected spacing to be unspecified, a scalar, or a list "
+                           f"of length equal to 'self.dim() = {input.ndim}', since dim argument "
+                           f"was not given, but got a list of length {len(spacing)}")
+    if listed and dims is not None and len(spacing) != len(dims):
+        raise RuntimeError("torch.gradient expected spacing to be unspecified, a scalar or it's "
+                           "spacing and dim arguments to have the same length, but got a spacing "
+                           f"argument of length {len(spacing)} and a dim argument of length "
+                           f"{len(dims)}.")
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    dims = list(range(input.ndim)) if dims is None else [wrap_dim(d, input.ndim) for d in dims]
+    if len(set(dims)) != len(dims):
+        d = next(d for d in dims if dims.count(d) > 1)
+        raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    if any(input.shape[d] < edge_order + 1 for d in dims):
+        raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                           "edge_order+1")
+    steps = list(spacing) if listed else [spacing] * len(dims)
+    return tuple(_coord_diff(input, h, d, edge_order) if isinstance(h, Tensor) else
+                 _step_diff(input, h, d, edge_order) for h, d in zip(steps, dims))
+
+
+def _step_diff(f: Tensor, h, d: int, edge_order: int) -> Tensor:
+    """torch's gradient_helper_float: uniform spacing ``h``."""
+    from ..joins import cat
+
+    center = (_cut(f, d, 2, None) - _cut(f, d, 0, -2)) / h
+    if edge_order == 1:
+        first = (_cut(f, d, 1, 2) - _cut(f, d, 0, 1)) / h
+        last = (_cut(f, d, -1, None) - _cut(f, d, -2, -1)) / h
+    else:
+        first = (_cut(f, d, 0, 1) * -1.5 + _cut(f, d, 1, 2) * 2 - _cut(f, d, 2, 3) * 0.5) / h
+        last = (_cut(f, d, -3, -2) * 0.5 + _cut(f, d, -2, -1) * -2 + _cut(f, d, -1, None) * 1.5) / h
+    return cat([first, center / 2, last], d)
+
+
+def _coord_diff(f: Tensor, x: Tensor, d: int, edge_order: int) -> Tensor:
+    """torch's gradient_helper: samples at coordinates ``x`` (second-order accurate inside)."""
+    from ..joins import cat
+
+    if x.ndim != 1:
+        raise RuntimeError("torch.gradient expected each element of spacing to have one "
+                           f"dimension, but got an element with {x.ndim} dimensions!")
+    shape = [1] * f.ndim
+    shape[d] = -1
+    h = x.diff()
+    h1, h2 = h[:-1], h[1:]
+    a = (-h2 / (h1 * (h1 + h2))).reshape(shape)
+    b = ((h2 - h1) / (h1 * h2)).reshape(shape)
+    c = (h1 / (h2 * (h1 + h2))).reshape(shape)
+    center = a * _cut(f, d, 0, -2) + b * _cut(f, d, 1, -1) + c * _cut(f, d, 2, None)
+    if edge_order == 1:
+        first = (_cut(f, d, 1, 2) - _cut(f, d, 0, 1)) / h[0]
+        last = (_cut(f, d, -1, None) - _cut(f, d, -2, -1)) / h[-1]
+    else:
+        a = -(2.0 * h[0] + h[1]) / (h[0] * (h[0] + h[1]))
+        b = (h[0] + h[1]) / (h[0] * h[1])
+        c = (-h[0]) / (h[1] * (h[0] + h[1]))
+        first = a * _cut(f, d, 0, 1) + b * _cut(f, d, 1, 2) + c * _cut(f, d, 2, 3)
+        a = h[-1] / (h[-2] * (h[-1] + h[-2]))
+        b = -(h[-1] + h[-2]) / (h[-1] * h[-2])
+        c = (2 * h[-1] + h[-2]) / (h[-1] * (h[-1] + h[-2]))
+        last = a * _cut(f, d, -3, -2) + b * _cut(f, d, -2, -1) + c * _cut(f, d, -1, None)
+    return cat([first, center, last], d)
