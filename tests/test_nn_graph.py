@@ -221,3 +221,36 @@ def test_tutorial_graphs_match_torch():
     same_graph(mlp, 8)
     loss, _ = mse(ndgrad)
     assert loss.grad_fn.next_functions[0][0].name() == "AddmmBackward0"
+
+
+NORMS = {
+    "layer_norm": lambda T, x: F(T).layer_norm(x, (3,)),
+    "layer_norm_affine": lambda T, x: F(T).layer_norm(x, (3,), x.detach()[0], x.detach()[1]),
+    "batch_norm": lambda T, x: F(T).batch_norm(x, None, None, training=True),
+    "batch_norm_running": lambda T, x: F(T).batch_norm(
+        x, T.zeros(3, dtype=T.float64), T.ones(3, dtype=T.float64), training=True),
+    "batch_norm_eval": lambda T, x: F(T).batch_norm(
+        x, T.zeros(3, dtype=T.float64), T.ones(3, dtype=T.float64), training=False),
+    "group_norm": lambda T, x: F(T).group_norm(x.reshape(2, 2, 3), 2),
+    "instance_norm": lambda T, x: F(T).instance_norm(x.reshape(2, 2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(NORMS))
+def test_norm_graphs_match_torch(name):
+    same_graph(on_x(NORMS[name]))
+
+
+@pytest.mark.parametrize("make", [
+    lambda T: T.nn.LayerNorm(3), lambda T: T.nn.BatchNorm1d(3), lambda T: T.nn.GroupNorm(1, 3),
+    lambda T: T.nn.BatchNorm1d(3).eval(), lambda T: T.nn.InstanceNorm1d(3, affine=True)],
+    ids=["LayerNorm", "BatchNorm1d", "GroupNorm", "BatchNorm1d-eval", "InstanceNorm1d"])
+def test_norm_module_graphs_match_torch(make):
+    def build(T):
+        m = make(T).double()
+        x = T.tensor(np.linspace(-1, 1, 12).reshape(2, 3, 2), requires_grad=True)
+        if isinstance(m, T.nn.LayerNorm):
+            x = T.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+        return m(x), {"w": m.weight, "b": m.bias, "x": x}
+
+    same_graph(build, 2)  # (RepeatBackward0's own edges are the repeat op's business)

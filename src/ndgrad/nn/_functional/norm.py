@@ -1,20 +1,127 @@
-"""Normalisation layers, composed: mean, centred second moment, rsqrt, affine."""
+"""Normalisation layers: layer, batch and group norm are one node each, as torch's
+native_*_norm (edges: input, weight, bias), whose backward is the closed-form gradient written once
+for arrays (the first-order pass, from the forward's statistics) and tensors (recording: the
+statistics recomputed from the input, so the second derivative is exact); instance norm is
+batch norm over a view, as in torch."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from ..._grad_mode import no_grad
 from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad
-from ._utils import named
+from ...autograd.function import Op
+from ._utils import is_half
 
 
-def _standardize(x: Tensor, dims, eps: float):
-    """(x - mean) / sqrt(biased var + eps) over ``dims``; also returns the mean and biased var."""
-    mean = x.mean(dims, keepdim=True)
-    xc = x - mean
-    var = (xc * xc).mean(dims, keepdim=True)
-    return xc * (var + eps).rsqrt(), mean, var
+class _ArrayNS:
+    mean = staticmethod(lambda a, dims: a.mean(axis=dims, keepdims=True))
+    sum = staticmethod(lambda a, dims: a.sum(axis=dims))
+
+
+class _TensorNS:
+    mean = staticmethod(lambda a, dims: a.mean(dims, keepdim=True))
+    sum = staticmethod(lambda a, dims: a.sum(dims))
+
+
+def _stats(ns, xr, dims):
+    """Mean and biased variance over ``dims``, kept as size-1 dims."""
+    mean = ns.mean(xr, dims)
+    d = xr - mean
+    return mean, ns.mean(d * d, dims)
+
+
+def _norm_grads(ns, need, g, xr, mean, rstd, w, k):
+    """Gradients of (x - mean) * rstd * w + b for x viewed as ``xr`` (statistics over k.dims),
+    w and b viewed as k.wview; ``k.train``: mean and rstd depend on x."""
+    xhat_r = (xr - mean) * rstd
+    gy = g if w is None else g * w.reshape(k.wview)
+    gx = gw = gb = None
+    if need[0]:
+        gyr = gy.reshape(xr.shape)
+        if k.train:
+            gyr = gyr - ns.mean(gyr, k.dims) - xhat_r * ns.mean(gyr * xhat_r, k.dims)
+        gx = (gyr * rstd).reshape(k.xshape)
+    if need[1]:
+        gw = g * xhat_r.reshape(k.xshape)
+        gw = (ns.sum(gw, k.waxes) if k.waxes else gw).reshape(k.wshape)
+    if need[2]:
+        gb = (ns.sum(g, k.waxes) if k.waxes else g).reshape(k.bshape)
+    return gx, gw, gb
+
+
+class _Layout:
+    """Where a norm takes its statistics and applies its affine parameters."""
+
+    __slots__ = ("rshape", "dims", "wview", "waxes", "xshape", "wshape", "bshape", "train",
+                 "eps")
+
+    def __init__(self, x, w, b, rshape, dims, wview, waxes, train, eps):
+        self.rshape, self.dims, self.wview, self.waxes = rshape, dims, wview, waxes
+        self.xshape, self.train, self.eps = x.shape, train, eps
+        self.wshape = None if w is None else w.shape
+        self.bshape = None if b is None else b.shape
+
+
+class _Norm(Op):
+    """(x - mean) * rstd * w + b, the statistics over ``layout.dims`` of x viewed as
+    ``layout.rshape``; ``given``: eval batch norm's (running mean, running var) instead."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, w, b, layout, given=None, stats=None):
+        xp = ctx.xp
+        xf = x.astype(xp.float32) if is_half(x.dtype) else x  # torch's opmath for half
+        xr = xf.reshape(layout.rshape)
+        with np.errstate(invalid="ignore", divide="ignore"):  # an empty batch's stats are nan
+            mean, var = _stats(_ArrayNS, xr, layout.dims) if given is None else given
+            if stats is not None:  # for the running statistics
+                stats.append((mean, var))
+            rstd = (var + layout.eps) ** -0.5
+            out = ((xr - mean) * rstd).reshape(x.shape)
+        if w is not None:
+            out = out * w.reshape(layout.wview)
+        if b is not None:
+            out = out + b.reshape(layout.wview)
+        ctx.layout, ctx.mean, ctx.rstd = layout, mean, rstd
+        ctx.save(x, w)
+        return out.astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        k = ctx.layout
+        if is_half(x._data.dtype):  # computed in float32, as the forward
+            x, g, w = x.float(), g.float(), None if w is None else w.float()
+        xr = x.reshape(k.rshape)
+        if k.train:
+            mean, var = _stats(_TensorNS, xr, k.dims)
+            rstd = (var + k.eps) ** -0.5
+        else:
+            mean, rstd = (Tensor._make(a, g._device) for a in (ctx.mean, ctx.rstd))
+        return _norm_grads(_TensorNS, ctx.needs_input_grad, g, xr, mean, rstd, w, k)
+
+    def backward_raw(ctx, g):
+        x, w = ctx.saved_arrays
+        k, xp = ctx.layout, ctx.xp
+        if is_half(x.dtype):
+            x, g = x.astype(xp.float32), g.astype(xp.float32)
+            w = None if w is None else w.astype(xp.float32)
+        return _norm_grads(_ArrayNS, ctx.needs_input_grad, g, x.reshape(k.rshape), ctx.mean,
+                           ctx.rstd, w, k)
+
+
+class NativeLayerNorm(_Norm):
+    __slots__ = ()
+
+
+class NativeBatchNorm(_Norm):
+    __slots__ = ()
+
+
+class NativeGroupNorm(_Norm):
+    __slots__ = ()
 
 
 def _affine(y: Tensor, weight, bias, shape) -> Tensor:
@@ -35,6 +142,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.requires_grad:
+            from ..._grad_mode import is_grad_enabled
+
+            if is_grad_enabled():
+                raise RuntimeError(f"The function 'native_batch_norm' is not differentiable "
+                                   f"with respect to argument '{name}'. This input cannot have "
+                                   "requires_grad True.")
     if training:
         per_channel = input.numel() // c if c else 0
         if per_channel == 1:
@@ -42,40 +157,57 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                              f"size {input.shape}")
         if per_channel == 0:  # an empty batch passes through, the running stats untouched
             return _affine(input, weight, bias, shape)
-        y, mean, var = _standardize(input, dims, eps)
+        stats: list = []
+        layout = _Layout(input._data, _data(weight), _data(bias), input.shape, dims, shape, dims,
+                         True, eps)
+        out = NativeBatchNorm.apply(input, weight, bias, layout=layout, stats=stats)
+        mean, var = stats[0]
         if running_mean is not None or running_var is not None:
             with no_grad():
+                dt = input._data.dtype
                 if running_mean is not None:
-                    running_mean.mul_(1 - momentum).add_(mean.reshape(c) * momentum)
+                    m = Tensor._make(mean.reshape(c).astype(dt), input._device)
+                    running_mean.mul_(1 - momentum).add_(m * momentum)
                 if running_var is not None:
-                    unbiased = var.reshape(c) * (per_channel / (per_channel - 1))
-                    running_var.mul_(1 - momentum).add_(unbiased * momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-        y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
-    return named(_affine(y, weight, bias, shape), "NativeBatchNormBackward0")
+                    var = var.reshape(c) * (per_channel / (per_channel - 1))
+                    running_var.mul_(1 - momentum).add_(
+                        Tensor._make(var.astype(dt), input._device) * momentum)
+        return out
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    xp = input._device.xp
+    given = tuple(xp.asarray(t._data.reshape(shape), dtype=xp.float32 if is_half(t._data.dtype)
+                             else t._data.dtype) for t in (running_mean, running_var))
+    layout = _Layout(input._data, _data(weight), _data(bias), input.shape, dims, shape, dims,
+                     False, eps)
+    return NativeBatchNorm.apply(input, weight, bias, layout=layout, given=given)
+
+
+def _data(t):
+    return None if t is None else t._data
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    c = input.shape[1]
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if use_input_stats:
-        dims = tuple(range(2, input.ndim))
-        y, mean, var = _standardize(input, dims, eps)
-        m = math.prod(input.shape[2:])
-        with no_grad():
-            if running_mean is not None:
-                running_mean.mul_(1 - momentum).add_(mean.reshape(-1, c).mean(0) * momentum)
-            if running_var is not None:
-                unbiased = var.reshape(-1, c).mean(0) * (m / max(m - 1, 1))
-                running_var.mul_(1 - momentum).add_(unbiased * momentum)
-    else:
-        y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
-    return _affine(y, weight, bias, shape)
+    """Same as torch.nn.functional.instance_norm: batch norm of the input viewed as one sample of
+    N * C channels (the affine parameters and running statistics repeated N times)."""
+    n, c = input.shape[:2]
+    shape = (1, n * c) + tuple(input.shape[2:])
+
+    def rep(t):
+        return None if t is None else t.repeat(n)
+
+    rm, rv = rep(running_mean), rep(running_var)
+    out = batch_norm(input.contiguous().view(shape), rm, rv, rep(weight), rep(bias),
+                     use_input_stats, momentum, eps)
+    with no_grad():
+        if running_mean is not None:
+            running_mean.copy_(rm.view(n, c).mean(0))
+        if running_var is not None:
+            running_var.copy_(rv.view(n, c).mean(0))
+    return out.view(input.shape)
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
@@ -86,9 +218,10 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size"
                            f"{list(input.shape)}")
-    dims = tuple(range(input.ndim - k, input.ndim))
-    y, _, _ = _standardize(input, dims, eps)
-    return named(_affine(y, weight, bias, shape), "NativeLayerNormBackward0")
+    lead = input.ndim - k
+    layout = _Layout(input._data, _data(weight), _data(bias), input.shape,
+                     tuple(range(lead, input.ndim)), shape, tuple(range(lead)), True, eps)
+    return NativeLayerNorm.apply(input, weight, bias, layout=layout)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
@@ -101,8 +234,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
-    x = input.reshape(n, num_groups, c // num_groups * math.prod(input.shape[2:]))
-    y, _, _ = _standardize(x, (2,), eps)
-    y = y.reshape(input.shape)
+    rshape = (n, num_groups, c // num_groups * math.prod(input.shape[2:]))
     shape = (1, c) + (1,) * (input.ndim - 2)
-    return named(_affine(y, weight, bias, shape), "NativeGroupNormBackward0")
+    waxes = (0,) + tuple(range(2, input.ndim))
+    layout = _Layout(input._data, _data(weight), _data(bias), rshape, (2,), shape, waxes, True,
+                     eps)
+    return NativeGroupNorm.apply(input, weight, bias, layout=layout)
