@@ -595,3 +595,39 @@ def test_unique_records_a_node_without_derivative(call):
 
     same(lambda L: fns[call](L, _data(L, 3, 4, requires_grad=True)))
     same(fn)
+
+
+# --- writes into an expanded tensor ----------------------------------------------------------------
+# torch's copy_/fill_ refuse a region whose elements share memory; index_put_ and index_fill_ warn
+# (and a one-element value through a lone mask warns for masked_fill_ too), then write only the
+# positions named, so the shared memory holds what was written there.
+EXPANDED_WRITES = {
+    "setitem_row": lambda L, x: x.__setitem__(0, L.ones(3)),
+    "setitem_row_scalar": lambda L, x: x.__setitem__(0, 1.0),
+    "setitem_column": lambda L, x: x.__setitem__((slice(None), 0), 5.0),
+    "setitem_all": lambda L, x: x.__setitem__(slice(None), L.arange(6.0).reshape(2, 3)),
+    "setitem_ellipsis": lambda L, x: x.__setitem__(Ellipsis, 1.0),
+    "setitem_none": lambda L, x: x.__setitem__(None, 1.0),
+    "setitem_index": lambda L, x: x.__setitem__(L.tensor([1]), L.arange(3.0)),
+    "setitem_mask_scalar": lambda L, x: x.__setitem__(L.tensor([True, False]), 2.0),
+    "setitem_int_then_index": lambda L, x: x.__setitem__((0, L.tensor([1])), 2.0),
+    "index_put_": lambda L, x: x.index_put_((L.tensor([0]),), L.tensor(1.0)),
+    "index_put_accumulate": lambda L, x: x.index_put_((L.tensor([0]),), L.tensor(1.0), True),
+    "index_put_mask": lambda L, x: x.index_put_((L.tensor([True, False]),), L.tensor(1.0)),
+    "index_fill_": lambda L, x: x.index_fill_(1, L.tensor([0]), 2.0),
+    "index_fill_rows": lambda L, x: x.index_fill_(0, L.tensor([0]), 2.0),
+    "put_": lambda L, x: x.put_(L.tensor([0]), L.tensor([1.0])),
+    "scatter_": lambda L, x: x.scatter_(0, L.zeros(1, 3, dtype=L.int64), 1.0),
+    "index_add_": lambda L, x: x.index_add_(0, L.tensor([0]), L.ones(1, 3)),
+    "masked_scatter_": lambda L, x: x.masked_scatter_(L.ones(2, 3).bool(), L.ones(6)),
+}
+
+
+@pytest.mark.parametrize("name", list(EXPANDED_WRITES))
+def test_writes_into_expanded_tensor(name):
+    def fn(L):
+        base = L.zeros(3)
+        EXPANDED_WRITES[name](L, base.expand(2, 3))
+        return base
+
+    same(fn)

@@ -10,7 +10,7 @@ from .. import _dtype as D
 from .._tensor import Tensor, tensor_method, wrap_dim
 from ..autograd.function import Op
 from ._inplace import inplace, torch_type_name
-from .indexing import Index, IndexPut
+from .indexing import Index, IndexPut, _expanded, _warn_expanded, put_in_place
 
 __all__ = ["argwhere", "bucketize", "gather", "index_add", "index_copy", "index_fill",
            "index_select", "masked_scatter", "masked_select", "nonzero", "put", "scatter",
@@ -374,11 +374,11 @@ def _index_copy_check(input: Tensor, d: int, index: Tensor, source: Tensor) -> N
 
 
 def _index_put_fn(name, input, dim, index, accumulate, bname, keep=False):
-    d, key = _dim_key(input, dim, index, name)
+    _, key = _dim_key(input, dim, index, name)
     if not input.ndim:  # torch reads a 0-d tensor as one element along dim 0
-        return d, lambda t, v: _named(
+        return key, lambda t, v: _named(
             IndexPut.apply(t.reshape(1), _one(v), (), key, accumulate).reshape(()), bname)
-    return d, lambda t, v: _named(IndexPut.apply(t, v, (), key, accumulate, keep), bname)
+    return key, lambda t, v: _named(IndexPut.apply(t, v, (), key, accumulate, keep), bname)
 
 
 def _index_add(inplace_: bool):
@@ -413,8 +413,14 @@ def _index_fill(inplace_: bool):
             raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is "
                                "not supported")
         bname = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
-        _, put = _index_put_fn("index_fill_", input, dim, index, False, bname, True)
-        return inplace(input, put, value) if inplace_ else put(input, value)
+        key, put = _index_put_fn("index_fill_", input, dim, index, False, bname, True)
+        if not inplace_:
+            return put(input, value)
+        if _expanded(input._data):
+            _warn_expanded("index_fill")
+        if input.ndim and put_in_place(input, (), key, value):
+            return input
+        return inplace(input, put, value)
 
     fn.__name__ = "index_fill_" if inplace_ else "index_fill"
     return tensor_method(fn)

@@ -13,7 +13,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
-from ._inplace import inplace
+from ._inplace import _OVERLAP, inplace, writable
 from .elementwise import check_scalar_range, int_fill
 from .movement import Slice, _basic
 
@@ -494,8 +494,10 @@ def _value(self: Tensor, value):
 def _fills(xp, v, akey, accumulate: bool) -> bool:
     """torch's index_put_ writes a one-element CPU value through a lone mask with masked_fill_ (its
     ``value.item()``): any dtype, any shape (though a gradient must still fit the value)."""
-    if accumulate or xp is not np or getattr(v, "size", 0) != 1:
-        return False
+    return not accumulate and xp is np and getattr(v, "size", 0) == 1 and _lone_mask(akey)
+
+
+def _lone_mask(akey) -> bool:
     arrays = [k for k in akey if type(k) is not slice]
     return len(arrays) == 1 and arrays[0].dtype.kind == "b"
 
@@ -536,18 +538,15 @@ def setitem(self: Tensor, key, value) -> None:
             akey is not None or value._data.shape != self._data[basic].shape):
         value = _strip_ones(value)
     _check_dtype(self, basic, akey, value)
+    if _expanded(self._data[basic] if basic else self._data):
+        if akey is None:  # copy_ and fill_ refuse it; index_put_ only warns
+            raise RuntimeError(_OVERLAP)
+        _warn_expanded(fills=_lone_mask(akey) and getattr(value, "size", 1) == 1)
     if value.__class__ in _SCALARS and self.dtype in _HALVES:
         check_scalar_range(value, D.float64)  # torch writes it through a double, unchecked
         with np.errstate(over="ignore"):
             value = np.float64(value.real).astype(self._data.dtype)
-    if not _recording(self, value):
-        v = value._data if isinstance(value, Tensor) else value
-        try:
-            _put(self._device.xp, self._data, basic, akey, v, False)
-        except (IndexError, ValueError):
-            _put_error(self, basic, akey, np.shape(v), value)
-            raise
-        self._vc[0] += 1
+    if put_in_place(self, basic, akey, value):
         return
     if not isinstance(value, Tensor):
         xp, npdt = self._device.xp, self._data.dtype
@@ -572,6 +571,42 @@ def setitem(self: Tensor, key, value) -> None:
     except (IndexError, ValueError):
         _put_error(self, basic, akey, value._data.shape, value)
         raise
+
+
+def put_in_place(t: Tensor, basic, akey, value, accumulate: bool = False) -> bool:
+    """Write ``value`` at ``t[basic][akey]`` straight into ``t``'s buffer when nothing records
+    (False: the write must be recorded). Only the positions written are touched, so an expanded
+    tensor's shared memory holds what torch writes there."""
+    if _recording(t, value):
+        return False
+    v = value._data if isinstance(value, Tensor) else value
+    try:
+        _put(t._device.xp, writable(t._data), basic, akey, v, accumulate)
+    except (IndexError, ValueError):
+        _put_error(t, basic, akey, np.shape(v), value)
+        raise
+    t._vc[0] += 1
+    return True
+
+
+def _expanded(a) -> bool:
+    """Do some of ``a``'s elements share memory (an expanded tensor)?"""
+    return any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
+
+
+_EXPANDED = ("Use of {}_ on expanded tensors is deprecated. Please clone() the tensor before "
+             "performing this operation. This also applies to advanced indexing e.g. tensor[{}] = "
+             "{}")
+
+
+def _warn_expanded(op: str = "index_put", fills: bool = False) -> None:
+    """torch's warnings for an index put (or index_fill_) into an expanded tensor; an index put
+    that dispatches to masked_fill_ (``fills``) warns for that too."""
+    if op == "index_put":
+        warnings.warn(_EXPANDED.format(op, "indices", "tensor"), UserWarning, stacklevel=3)
+    if fills or op != "index_put":
+        warnings.warn(_EXPANDED.format("masked_fill" if fills else op, "mask", "scalar"),
+                      UserWarning, stacklevel=3)
 
 
 _SCALARS = frozenset((bool, int, float, complex))
@@ -612,6 +647,8 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
     """Same as torch.Tensor.index_put_."""
     basic, akey = _indices_key(input, indices)
     values = _value(input, values)
+    if _expanded(input._data):
+        _warn_expanded(fills=_fills(input._device.xp, values._data, akey, accumulate))
     _check_dtype(input, basic, akey, values, accumulate)
 
     def put(t, v):
@@ -620,7 +657,8 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
             out._grad_fn._name = "IndexPutBackward0"
         return out
 
-    return inplace(input, put, values)
+    return input if put_in_place(input, basic, akey, values, accumulate) else \
+        inplace(input, put, values)
 
 
 def _index_put(t: Tensor, v, basic, akey, accumulate: bool, keep: bool = False) -> Tensor:
