@@ -35,7 +35,7 @@ def _wrap(fn, name: str, params: list):
             leak = not isinstance(e, TypeError)
             for pos, param in enumerate(params, 1):
                 x = args[pos - 1] if pos <= len(args) else kwargs.get(param, _MISSING)
-                if param in _TENSOR_PARAMS and x is not _MISSING and _wrong(x, param, leak):
+                if param in _TENSOR_PARAMS and x is not _MISSING and _wrong(x, param, pos, leak):
                     what = "tuple of Tensors" if param == "tensors" else "Tensor"
                     raise TypeError(f"{name}(): argument '{param}' (position {pos}) must be "
                                     f"{what}, not {type(x).__name__}") from None
@@ -44,15 +44,18 @@ def _wrap(fn, name: str, params: list):
     return checked
 
 
-def _wrong(x, param: str, leak: bool) -> bool:
-    """Whether ``x`` can't be what torch takes for ``param``. Numbers are wrong only for a
-    failure torch would not raise (a leak): some tensor parameters take numbers too."""
+def _wrong(x, param: str, pos: int, leak: bool) -> bool:
+    """Whether ``x`` can't be what torch takes for ``param``: None in first place or for a
+    parameter that is never optional (weight, index... often are), numbers only for a failure
+    torch would not raise (a leak) in a parameter that is never a number."""
     if isinstance(x, Tensor):
         return False
+    if x is None:
+        return pos == 1 or param in _NEVER_A_NUMBER
     if isinstance(x, (list, tuple)):
         return param != "tensors"
     if isinstance(x, (numbers.Number, np.generic, np.ndarray)):
-        return leak and param not in _SCALAR_PARAMS
+        return leak and param in _NEVER_A_NUMBER
     return True
 
 
@@ -75,10 +78,14 @@ def check_first_argument(namespace, names, prefix: str = "") -> None:
 
 
 _MISSING = object()
-_SCALAR_PARAMS = frozenset(("other", "end", "weight", "y", "x"))  # where torch takes a number too
 # parameter names that take a tensor in torch's signatures
 _TENSOR_PARAMS = frozenset((
-    "input", "self", "other", "A", "B", "x", "x1", "x2", "a", "b", "tensor", "tensors", "t",
-    "elements", "mat", "mat1", "mat2", "vec", "vec1", "vec2", "LU", "LD", "u", "log_probs",
-    "weight", "target", "input1", "input2", "tensor1", "tensor2", "boundaries", "sorted_sequence",
-    "indices", "index", "src", "source", "mask", "real", "imag", "abs", "angle", "y", "end"))
+    "input", "self", "other", "A", "B", "x", "x1", "x2", "tensor", "tensors", "elements", "mat",
+    "mat1", "mat2", "vec", "vec1", "vec2", "LU", "LD", "log_probs", "weight", "target", "input1",
+    "input2", "tensor1", "tensor2", "boundaries", "sorted_sequence", "indices", "index", "src",
+    "source", "mask", "real", "imag", "abs", "angle"))
+# those of them that never take a Python number (select's index, lerp's weight, add's other do)
+_NEVER_A_NUMBER = frozenset((
+    "input", "self", "A", "B", "tensor", "tensors", "mat", "mat1", "mat2", "vec", "vec1", "vec2",
+    "LU", "LD", "target", "input1", "input2", "tensor1", "tensor2", "boundaries",
+    "sorted_sequence", "mask", "real", "imag", "abs", "angle"))
