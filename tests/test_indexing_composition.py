@@ -610,6 +610,8 @@ EXPANDED_WRITES = {
     "setitem_none": lambda L, x: x.__setitem__(None, 1.0),
     "setitem_index": lambda L, x: x.__setitem__(L.tensor([1]), L.arange(3.0)),
     "setitem_mask_scalar": lambda L, x: x.__setitem__(L.tensor([True, False]), 2.0),
+    "setitem_mask_tensor": lambda L, x: x.__setitem__(L.tensor([True, False]), L.tensor([2.0])),
+    "setitem_mask_row": lambda L, x: x.__setitem__(L.tensor([True, False]), L.arange(3.0)),
     "setitem_int_then_index": lambda L, x: x.__setitem__((0, L.tensor([1])), 2.0),
     "index_put_": lambda L, x: x.index_put_((L.tensor([0]),), L.tensor(1.0)),
     "index_put_accumulate": lambda L, x: x.index_put_((L.tensor([0]),), L.tensor(1.0), True),

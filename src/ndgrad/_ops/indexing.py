@@ -541,7 +541,8 @@ def setitem(self: Tensor, key, value) -> None:
     if _expanded(self._data[basic] if basic else self._data):
         if akey is None:  # copy_ and fill_ refuse it; index_put_ only warns
             raise RuntimeError(_OVERLAP)
-        _warn_expanded(fills=_lone_mask(akey) and getattr(value, "size", 1) == 1)
+        _warn_expanded(fills=_lone_mask(akey) and (
+            value._data.size == 1 if isinstance(value, Tensor) else True))
     if value.__class__ in _SCALARS and self.dtype in _HALVES:
         check_scalar_range(value, D.float64)  # torch writes it through a double, unchecked
         with np.errstate(over="ignore"):
