@@ -2,12 +2,12 @@
 orthogonal polynomials, erfcx, ndtri...) are ported from torch's ATen/native/Math.h as vectorised
 array code; the rest are torch's other names for ndgrad's functions."""
 
-from __future__ import annotations
-
 from .._tensor import Tensor
 from . import _ops
-from ._ops import (POLYNOMIALS, PLAIN_UNARY, entr, erfcx, gammainc, gammaincc, i0e, i1, i1e,
-                   log_ndtr, multigammaln, ndtr, ndtri, xlog1py, zeta)
+from ._ops import POLYNOMIALS as _POLYNOMIALS
+from ._ops import PLAIN_UNARY as _PLAIN_UNARY
+from ._ops import (entr, erfcx, gammainc, gammaincc, i0e, i1, i1e, log_ndtr, multigammaln, ndtr,
+                   ndtri, xlog1py, zeta)
 
 # torch.special.<name> is ndgrad.<target> behind torch.special's own argument check
 _ALIASES = {"digamma": "digamma", "psi": "digamma", "erf": "erf", "erfc": "erfc",
@@ -38,9 +38,9 @@ def polygamma(n: int, input: Tensor, *, out=None) -> Tensor:
 
 
 globals().update({n: _alias(n, t) for n, t in _ALIASES.items()})
-globals().update(PLAIN_UNARY)
-globals().update(POLYNOMIALS)
+globals().update(_PLAIN_UNARY)
+globals().update(_POLYNOMIALS)
 
 __all__ = sorted(["entr", "erfcx", "gammainc", "gammaincc", "i0e", "i1", "i1e", "log_ndtr",
                   "multigammaln", "ndtr", "ndtri", "polygamma", "xlog1py", "zeta", *_ALIASES,
-                  *PLAIN_UNARY, *POLYNOMIALS])
+                  *_PLAIN_UNARY, *_POLYNOMIALS])
