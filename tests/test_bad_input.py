@@ -26,7 +26,8 @@ def _functions(tmod, nmod):
     out = []
     for name in sorted(dir(nmod)):
         t, n = getattr(tmod, name, None), getattr(nmod, name, None)
-        if (name.startswith("_") or name in _NOT_SWEPT or not callable(t) or not callable(n)
+        if (name.startswith(("_", "set_", "use_")) or name in _NOT_SWEPT or not callable(t)
+                or not callable(n)
                 or inspect.isclass(n)):
             continue
         out.append((tmod.__name__.replace("torch", "ndgrad") + "." + name, t, n))

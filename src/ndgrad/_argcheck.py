@@ -29,14 +29,14 @@ def _wrap(fn, name: str, params: list):
     def checked(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (RuntimeError, ValueError, NotImplementedError):
-            raise
+        except (RuntimeError, ValueError, NotImplementedError, IndexError):
+            raise  # torch raises these too (IndexError: dims out of range)
         except Exception as e:
             leak = not isinstance(e, TypeError)
             for pos, param in enumerate(params, 1):
                 x = args[pos - 1] if pos <= len(args) else kwargs.get(param, _MISSING)
                 if param in _TENSOR_PARAMS and x is not _MISSING and _wrong(x, param, pos, leak):
-                    what = "tuple of Tensors" if param == "tensors" else "Tensor"
+                    what = "tuple of Tensors" if param in ("tensors", "indices") else "Tensor"
                     raise TypeError(f"{name}(): argument '{param}' (position {pos}) must be "
                                     f"{what}, not {type(x).__name__}") from None
             raise
@@ -53,7 +53,7 @@ def _wrong(x, param: str, pos: int, leak: bool) -> bool:
     if x is None:
         return pos == 1 or param in _NEVER_A_NUMBER
     if isinstance(x, (list, tuple)):
-        return param != "tensors"
+        return param not in ("tensors", "indices")
     if isinstance(x, (numbers.Number, np.generic, np.ndarray)):
         return leak and param in _NEVER_A_NUMBER
     return True

@@ -196,48 +196,86 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     return Tensor._make(to_device(arr, input.device), input.device)
 
 
-def _fill_random(self, draw):
-    """In-place random fill (used by nn.init under no_grad)."""
-    from ._ops._inplace import check_leaf
+def _fill_random(self, draw, name: str, *params):
+    """An in-place random fill as torch's: values drawn in the tensor's memory order, a node
+    named ``name`` that cuts the gradient (``_inplace.fill_random``)."""
+    from ._ops._inplace import fill_random
 
-    check_leaf(self)
-    arr = draw(tuple(self.shape), self._data.dtype)
-    self._data[...] = to_device(arr, self.device)
-    self._vc[0] += 1
-    return self
+    return fill_random(self, _in_memory_order(self, draw), name, *params)
+
+
+def _in_memory_order(t: Tensor, draw):
+    """``draw(shape, dtype)`` filling ``t`` in its memory order, as torch's kernels walk it (a
+    transposed tensor gets its draws along its columns)."""
+    strides = t._data.strides
+    order = sorted(range(len(strides)), key=lambda i: -abs(strides[i]))
+    if order == list(range(len(strides))):
+        return draw
+
+    def drawn(shape, dtype):
+        arr = draw(tuple(shape[i] for i in order), dtype)
+        return np.transpose(arr, np.argsort(order))
+    return drawn
 
 
 @tensor_method
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    return _fill_random(self, lambda s, d: _engine(generator).uniform(s, a, b, d))
+    return _fill_random(self, lambda s, d: _engine(generator).uniform(s, a, b, d),
+                        "UniformBackward0")
 
 
 @tensor_method
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return _fill_random(self, lambda s, d: _engine(generator).normal(s, mean, std, d))
+    return _fill_random(self, lambda s, d: _engine(generator).normal(s, mean, std, d),
+                        "NormalBackward0")
 
 
 @tensor_method
 def exponential_(self, lambd=1.0, *, generator=None):
-    return _fill_random(self, lambda s, d: _engine(generator).exponential(s, lambd, d))
+    return _fill_random(self, lambda s, d: _engine(generator).exponential(s, lambd, d),
+                        "ExponentialBackward0")
+
+
+@tensor_method
+def geometric_(self, p, *, generator=None):
+    return _fill_random(self, lambda s, d: _engine(generator).geometric(s, p, d),
+                        "GeometricBackward0")
+
+
+@tensor_method
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    return _fill_random(self, lambda s, d: _engine(generator).cauchy(s, median, sigma, d),
+                        "CauchyBackward0")
+
+
+@tensor_method
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    return _fill_random(self, lambda s, d: _engine(generator).log_normal(s, mean, std, d),
+                        "LogNormalBackward0")
 
 
 @tensor_method
 def bernoulli_(self, p=0.5, *, generator=None):
-    probs = p._data if isinstance(p, Tensor) else p
-    return _fill_random(self, lambda s, d: _engine(generator).bernoulli(probs, s, d))
+    if isinstance(p, Tensor):
+        probs = p._data
+        return _fill_random(self, lambda s, d: _engine(generator).bernoulli(probs, s, d),
+                            "BernoulliBackward1", p)
+    return _fill_random(self, lambda s, d: _engine(generator).bernoulli(p, s, d),
+                        "BernoulliBackward2")
 
 
 @tensor_method
 def random_(self, from_=0, to=None, *, generator=None):
     """Same as torch.Tensor.random_: no bounds means [0, 2**mantissa] for floats, [0, max] for ints."""
+    name = "RandomBackward2" if to is None and not from_ else \
+        "RandomBackward1" if to is None else "RandomBackward0"
     if to is None and not from_ and self.dtype is D.int32:
         # torch's full-range draw for int32 is one 32-bit word (randint would take 64 bits here)
         return _fill_random(self, lambda s, d: (_engine(generator)._u32(int(np.prod(s))) %
-                                                2 ** 31).astype(d).reshape(s))
+                                                2 ** 31).astype(d).reshape(s), name)
     if to is None:
         from_, to = 0, from_ if from_ else _random_upper(self.dtype)
-    return _fill_random(self, lambda s, d: _engine(generator).randint(from_, to, s, d))
+    return _fill_random(self, lambda s, d: _engine(generator).randint(from_, to, s, d), name)
 
 
 def _random_upper(dt) -> int:
