@@ -86,7 +86,8 @@ def _primitives() -> set[str]:
     for m in pkgutil.walk_packages(ndgrad.__path__, "ndgrad."):
         if not m.name.startswith(("ndgrad.examples", "ndgrad.demo")):  # scripts that print
             importlib.import_module(m.name)
-    return {_qualname(c) for c in _subclasses(Op) if c.__module__.startswith("ndgrad.")}
+    return {_qualname(c) for c in _subclasses(Op) if c.__module__.startswith("ndgrad.")
+            and not c.__dict__.get("_renamed")}  # a node renamed as torch names it (SumBackward1)
 
 
 def _qualname(cls) -> str:

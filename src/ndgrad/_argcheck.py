@@ -74,7 +74,13 @@ def check_first_argument(namespace, names, prefix: str = "") -> None:
         positional = [p.name for p in params if p.kind in (
             inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         if positional and positional[0] in _TENSOR_PARAMS:
-            setattr(namespace, name, _wrap(fn, prefix + name, positional))
+            wrapped = _WRAPPERS.get(fn)  # one wrapper per function: aliases stay identical
+            if wrapped is None:
+                wrapped = _WRAPPERS[fn] = _wrap(fn, prefix + name, positional)
+            setattr(namespace, name, wrapped)
+
+
+_WRAPPERS: dict = {}
 
 
 _MISSING = object()

@@ -143,7 +143,7 @@ def _named_class(cls, name: str) -> type:
         short = name.rpartition("::")[2]
         sub = _NAMED[cls, name] = type(cls)(short, (cls,), {
             "__slots__": (), "_node_name": name, "__module__": cls.__module__,
-            "__qualname__": short})
+            "__qualname__": short, "_renamed": True})
     return sub
 
 
@@ -324,7 +324,7 @@ class Op(Node):
             name = cls.__name__.lstrip("_")
             cls._node_name = name if re.search(r"Backward\d*$", name) else name + "Backward0"
             cls._op_name = name.lower()
-            cls.__name__ = cls.__qualname__ = cls._node_name
+            cls.__name__ = cls._node_name  # (the qualified name stays the Python class's)
         f = cls.__dict__.get("formula")
         if f is not None:  # one derivative: backward on tensors, backward_raw on arrays
             cls.backward = lambda ctx, *g: f(ctx, TENSORS, ctx.saved_tensors, *g)
