@@ -31,6 +31,10 @@ from ._ops.linalg import *  # noqa: F403
 from ._ops.numeric import *  # noqa: F403
 from ._ops.combinatorics import *  # noqa: F403
 from ._ops.histogram import *  # noqa: F403
+from ._ops.windows import *  # noqa: F403
+from ._ops.strided import *  # noqa: F403
+from ._ops.copies import *  # noqa: F403
+from ._ops.spectral import *  # noqa: F403
 from .random import *  # noqa: F403
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                          no_grad, set_grad_enabled)

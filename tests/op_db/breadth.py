@@ -187,3 +187,157 @@ def _spacing(xs, kw):
     if not xs:
         return kw
     return {**kw, "spacing": [(x.abs() + 0.5).cumsum(0) for x in xs]}
+
+
+# --- windows and short-time Fourier transforms -------------------------------------------------
+WINDOW_KW = ({"window_length": 5}, {"window_length": 6, "periodic": False}, {"window_length": 1},
+             {"window_length": 0}, {"window_length": 7, "dtype": "float64"},
+             {"window_length": 4, "dtype": "float16"}, {"window_length": 8, "requires_grad": True})
+
+
+def _window(name, **extra):
+    return lambda T, **k: getattr(T, name)(**_dt(T, {**k, **extra}))
+
+
+register(*[OpInfo(n, _window(n), no_inputs(*WINDOW_KW), dtypes=("float32",), grad=False,
+                  atol=1e-3 if n == "kaiser_window" else None)
+           for n in ("hann_window", "hamming_window", "blackman_window", "bartlett_window",
+                     "kaiser_window")])
+register(
+    OpInfo("hamming_window_alpha", lambda T, **k: T.hamming_window(9, True, 0.4, 0.3, **k),
+           no_inputs({}, {"dtype": None}), dtypes=("float32",), grad=False),
+    OpInfo("kaiser_window_beta", lambda T, **k: T.kaiser_window(9, False, 5.0, **_dt(T, k)),
+           no_inputs({}, {"dtype": "float64"}), dtypes=("float32",), grad=False),
+)
+
+
+def _signal(rng, dtype, shape):
+    return np.asarray(arr(rng, shape, dtype))
+
+
+def stft_samples(rng, dtype):
+    w10 = np.hanning(12)[1:-1].astype(dtype)
+    yield [_signal(rng, dtype, (40,)), w10], {"n_fft": 10}
+    yield [_signal(rng, dtype, (2, 30)), w10], {"n_fft": 16, "hop_length": 3, "win_length": 10,
+                                                "center": False}
+    yield [_signal(rng, dtype, (2, 30)), w10], {"n_fft": 12, "hop_length": 4, "win_length": 10,
+                                                "normalized": True, "onesided": False}
+    yield [_signal(rng, dtype, (30,)), w10], {"n_fft": 12, "hop_length": 2, "win_length": 10,
+                                              "center": False, "align_to_window": True}
+    yield [_signal(rng, dtype, (30,)), w10], {"n_fft": 10, "pad_mode": "constant",
+                                              "return_complex": False}
+
+
+def _stft(T, x, w, **k):
+    k.setdefault("return_complex", True)
+    return T.stft(x, window=w, **k)
+
+
+def _istft(T, x, w, *, n_fft, hop_length=None, **k):
+    spec = T.stft(x, n_fft, hop_length, window=w, return_complex=True,
+                  onesided=k.pop("onesided", None))
+    return spec.istft(n_fft, hop_length, window=w, **k)
+
+
+register(
+    OpInfo("stft", _stft, stft_samples, rtol=1e-4, atol=1e-4),
+    OpInfo("stft_complex", lambda T, x, w, **k: T.stft(x, 8, window=w, return_complex=True, **k),
+           cases(([(20,), (8,)], {}), ([(2, 20), (8,)], {"normalized": True})), dtypes=C,
+           rtol=1e-4, atol=1e-4),
+    OpInfo("istft", _istft,
+           fixed(([np.sin(np.arange(40.0) / 3), np.hanning(12)[1:-1]], {"n_fft": 10}),
+                 ([np.cos(np.arange(80.0) / 5).reshape(2, 40), np.hanning(12)[1:-1]],
+                  {"n_fft": 10, "hop_length": 3, "length": 45}),
+                 ([np.cos(np.arange(40.0) / 2), np.hanning(12)[1:-1]],
+                  {"n_fft": 10, "onesided": False, "normalized": True}),
+                 ([np.cos(np.arange(40.0) / 2), np.hanning(12)[1:-1]],
+                  {"n_fft": 10, "center": False})), rtol=1e-4, atol=1e-4),
+)
+
+
+# --- views of the storage, their scatters, copies ----------------------------------------------
+def _strided_put(T, x, s, size, stride, storage_offset=0):
+    pos = T.as_strided(T.arange(x.numel()), size, stride, storage_offset).reshape(-1)
+    return x.reshape(-1).index_put((pos,), s.reshape(-1)).reshape(x.shape)
+
+
+register(
+    OpInfo("view_as_real", lambda T, z: T.view_as_real(z) * 1,
+           cases(([(5,)], {}), ([(3, 4)], {}), ([()], {})), dtypes=C),
+    OpInfo("view_as_complex", lambda T, x: T.view_as_complex(x) * 1,
+           cases(([(3, 2)], {}), ([(2, 3, 2)], {}), ([(2,)], {}))),
+    OpInfo("view_as_complex_strided", lambda T, x: T.view_as_complex(x[:, 1:]) * 1,
+           cases(([(3, 3, 2)], {}))),
+    OpInfo("view_as_real_copy", lambda T, z: T.view_as_real_copy(z), cases(([(3, 4)], {})),
+           dtypes=C),
+    OpInfo("view_as_complex_copy", lambda T, x: T.view_as_complex_copy(x),
+           cases(([(3, 2)], {})), grad=False),
+    OpInfo("as_strided", lambda T, x, **k: T.as_strided(x, **k) * 1,
+           cases(([(3, 4)], {"size": (2, 2), "stride": (1, 2)}),
+                 ([(3, 4)], {"size": (3, 3), "stride": (1, 1)}),  # overlapping windows
+                 ([(3, 4)], {"size": (2,), "stride": (3,), "storage_offset": 5}),
+                 ([(12,)], {"size": (4, 3), "stride": (3, 1)}),
+                 ([(5,)], {"size": (2, 3), "stride": (0, 1)}))),
+    OpInfo("as_strided_expanded", lambda T, x: T.as_strided(x.expand(3, 4), (2, 2), (1, 2)) * 1,
+           cases(([(4,)], {}))),
+    OpInfo("as_strided_method", lambda T, x: (x * 1).as_strided((2, 3), (3, 1), 1) ** 2,
+           cases(([(3, 4)], {})), tags=("as_strided_",)),
+    OpInfo("as_strided_inplace", lambda T, x: (x * 1).as_strided_((2, 3), (3, 1), 1) ** 2,
+           cases(([(3, 4)], {}))),
+    OpInfo("as_strided_copy", lambda T, x: T.as_strided_copy(x, (2, 2), (1, 2), 1),
+           cases(([(3, 4)], {}))),
+    OpInfo("select_scatter", lambda T, x, s, **k: T.select_scatter(x, s, **k),
+           cases(([(3, 4), (4,)], {"dim": 0, "index": 1}),
+                 ([(3, 4), (3,)], {"dim": 1, "index": -1}),
+                 ([(2, 3, 4), (2, 4)], {"dim": 1, "index": 2}),
+                 ([(3, 4), ((4,), "float64")], {"dim": 0, "index": 0}))),
+    OpInfo("select_scatter_complex", lambda T, x, s: (T.select_scatter(x, s, 0, 1),
+                                                      T.diagonal_scatter(x, s[:3])),
+           cases(([(3, 4), (4,)], {})), dtypes=C, grad=False),
+    OpInfo("slice_scatter", lambda T, x, s, **k: x.slice_scatter(s, **k),
+           cases(([(3, 4), (3, 2)], {"dim": 1, "start": 0, "end": 4, "step": 2}),
+                 ([(3, 4), (3, 4)], {}), ([(3, 4), (2, 4)], {"start": 1}),
+                 ([(3, 4), (3, 2)], {"dim": 1, "start": -2}), ([(3, 4), (0, 4)], {"start": 5}))),
+    OpInfo("diagonal_scatter", lambda T, x, s, **k: T.diagonal_scatter(x, s, **k),
+           cases(([(3, 4), (3,)], {}), ([(3, 4), (3,)], {"offset": 1}),
+                 ([(3, 4), (2,)], {"offset": -1}), ([(2, 3, 4), (2, 3)], {"dim1": 1, "dim2": 2}),
+                 ([(2, 3, 4), (4, 2)], {"dim1": 0, "dim2": 1, "offset": 0}))),
+    # torch's gradient to the input is wrong (see ndgrad's docstring): against an index_put
+    OpInfo("as_strided_scatter", lambda T, x, s, **k: T.as_strided_scatter(x, s, **k)
+           if T.__name__ == "ndgrad" else _strided_put(T, x, s, **k),
+           cases(([(3, 4), (2, 2)], {"size": (2, 2), "stride": (1, 2)}),
+                 ([(3, 4), (2, 2)], {"size": (2, 2), "stride": (4, 1), "storage_offset": 3}))),
+    OpInfo("copies", lambda T, x: (T.alias_copy(x), T.diagonal_copy(x, 1),
+                                   T.expand_copy(x[:1], (2, 4)),
+                                   T.narrow_copy(x, 1, 1, 2), x.narrow_copy(0, 0, 2),
+                                   T.permute_copy(x, (1, 0)), T.select_copy(x, 1, 2),
+                                   T.slice_copy(x, 1, 1, 3), T.slice_copy(x),
+                                   T.split_copy(x, 2), T.split_with_sizes_copy(x, [1, 2]),
+                                   T.squeeze_copy(x.reshape(3, 1, 4)),
+                                   T.squeeze_copy(x.reshape(3, 1, 4), 1), T.t_copy(x),
+                                   T.transpose_copy(x, 0, 1), T.unbind_copy(x, 1),
+                                   T.unfold_copy(x, 1, 2, 1), T.unsqueeze_copy(x, 1),
+                                   T.view_copy(x, (12,)), T.view_copy(x.t(), (12,))),
+           cases(([(3, 4)], {})),
+           tags=("alias_copy", "diagonal_copy", "expand_copy", "narrow_copy", "permute_copy",
+                 "select_copy", "slice_copy", "split_copy", "split_with_sizes_copy",
+                 "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy",
+                 "unsqueeze_copy", "view_copy")),
+    OpInfo("view_copy_dtype", lambda T, x: T.view_copy(x, T.int32), cases(([(3, 4)], {})),
+           dtypes=("float32",), grad=False),
+    OpInfo("detach_copy", lambda T, x: T.detach_copy(x), cases(([(3, 4)], {})), grad=False),
+    OpInfo("unsafe_splits", lambda T, x: (T.unsafe_chunk(x, 2, 1), T.unsafe_split(x, 2),
+                                          x.unsafe_split_with_sizes([1, 2]),
+                                          T.split_with_sizes(x, [2, 1]),
+                                          T.unsafe_split_with_sizes(x, [1, 2])),
+           cases(([(3, 4)], {})),
+           tags=("unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "split_with_sizes")),
+    OpInfo("nonzero_static", lambda T, x, **k: (T.nonzero_static(x, **k), x.nonzero_static(**k)),
+           fixed(([np.asarray([0, 1, 0, 2])], {"size": 3}),
+                 ([np.asarray([[0, 1], [1, 1]])], {"size": 5, "fill_value": 7}),
+                 ([np.asarray([0, 1, 0, 2])], {"size": 1}), ([np.asarray(3)], {"size": 2}),
+                 ([np.asarray([0, 1])], {"size": 0})), dtypes=("int64",), grad=False),
+    OpInfo("constant_pad_nd", lambda T, x, **k: T.constant_pad_nd(x, **k),
+           cases(([(3, 4)], {"pad": (1, 2)}), ([(2, 3, 4)], {"pad": (1, 1, 0, 2), "value": 2.5}),
+                 ([(3, 4)], {"pad": (-1, 1)}))),
+)

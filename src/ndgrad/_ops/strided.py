@@ -1,0 +1,285 @@
+"""Views on a tensor's storage and their scatter twins: as_strided(_), view_as_real,
+view_as_complex, select/slice/diagonal/as_strided_scatter (movement.py, the other views' home,
+is another engineer's)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._grad_mode import state as _grad_state
+from .._tensor import Tensor, tensor_method, wrap_dim
+from ..autograd.function import Op
+from ._inplace import torch_type_name
+from .movement import _as_view
+
+__all__ = ["as_strided", "as_strided_", "as_strided_scatter", "diagonal_scatter",
+           "select_scatter", "slice_scatter", "view_as_complex", "view_as_real"]
+
+
+# --- storage geometry ---------------------------------------------------------------------------
+def _ptr(a) -> int:
+    return a.ctypes.data if isinstance(a, np.ndarray) else a.data.ptr
+
+
+def _storage(a):
+    """(flat storage in memory order, a's element offset in it): the array owning a's memory,
+    when it is contiguous; else a copy of ``a`` alone (then nothing is shared)."""
+    root = a
+    while isinstance(root.base, type(a)):
+        root = root.base
+    if root.flags.c_contiguous or root.flags.f_contiguous:
+        return root.ravel(order="K"), (_ptr(a) - _ptr(root)) // a.itemsize
+    return a.ravel(), 0
+
+
+def _positions(xp, shape, strides, offset):
+    """The storage element each element of a (shape, strides, offset) view reads."""
+    pos = xp.full(tuple(shape), offset, np.int64)
+    for d, (n, s) in enumerate(zip(shape, strides)):
+        pos += (xp.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(shape) - d - 1))
+    return pos
+
+
+def _elem_strides(a) -> tuple:
+    return tuple(s // a.itemsize for s in a.strides)
+
+
+class StridedMap(Op):
+    """out[j] = (w * scatter_add(x at storage positions src))[dst[j]]: as_strided's backward
+    (``w`` divides by how often the input reads each element). Linear; its adjoint swaps
+    src and dst, so derivatives of any order are this op again."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, src, dst, w, shape):
+        ctx.args = (src, dst, w, x.shape)
+        xp, dt = ctx.xp, x.dtype
+        n = int(max(src.max(initial=-1), dst.max(initial=-1))) + 1
+
+        def add(v):
+            return xp.bincount(src.ravel(), v.ravel().astype(np.float64), minlength=n)
+
+        store = add(x.real) + 1j * add(x.imag) if dt.kind == "c" else add(x)
+        if w is not None:
+            store = store * w
+        return store[dst].reshape(shape).astype(dt)
+
+    def backward(ctx, g):
+        src, dst, w, shape = ctx.args
+        return StridedMap.apply(g, dst, src, w, shape)
+
+
+class AsStrided(Op):
+    __slots__ = ()
+
+    def forward(ctx, a, size, stride, offset):
+        xp = ctx.xp
+        flat, own = _storage(a)
+        offset = own if offset is None else offset
+        need = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+        if need > flat.size:
+            raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                               f"offset {offset}, and itemsize {a.itemsize} requiring a storage "
+                               f"size of {need * a.itemsize} are out of bounds for storage of "
+                               f"size {flat.size * a.itemsize}")
+        if ctx.needs_input_grad[0]:
+            src = _positions(xp, size, stride, offset)
+            dst = _positions(xp, a.shape, _elem_strides(a), own)
+            reads = xp.bincount(dst.ravel(), minlength=flat.size)
+            w = None if a.size == 0 or reads.max() <= 1 else 1.0 / xp.maximum(reads, 1)
+            ctx.args = (src, dst, w, a.shape)
+        start = flat[min(offset, flat.size):]
+        return xp.lib.stride_tricks.as_strided(start, tuple(size),
+                                               tuple(s * a.itemsize for s in stride))
+
+    def backward(ctx, g):
+        src, dst, w, shape = ctx.args
+        return StridedMap.apply(g, src, dst, w, shape)
+
+
+def _check_geometry(size, stride) -> tuple:
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                           f"{list(size)}")
+    return size, stride
+
+
+@tensor_method
+def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """Same as torch.as_strided: a view of the input's storage (NumPy's memory block; a tensor
+    whose memory is not one contiguous block gets a view of its own copy)."""
+    size, stride = _check_geometry(size, stride)
+    out = AsStrided.apply(input, size, stride, storage_offset)
+    return _as_view(out, input, lambda b: as_strided(b, size, stride, storage_offset))
+
+
+@tensor_method
+def as_strided_(input: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """Same as torch.as_strided_: the tensor itself becomes the strided view."""
+    res = as_strided(input, size, stride, storage_offset)
+    input._data = res._data
+    if res._grad_fn is not None:
+        input._grad_fn, input._output_nr = res._grad_fn, 0
+    return input
+
+
+# --- real and complex views ---------------------------------------------------------------------
+class ViewAsReal(Op):
+    __slots__ = ()
+
+    def forward(ctx, a):
+        r = a.real
+        return ctx.xp.lib.stride_tricks.as_strided(r, a.shape + (2,),
+                                                   r.strides + (r.itemsize,))
+
+    def backward(ctx, g):
+        return view_as_complex(g.contiguous())
+
+
+class ViewAsComplex(Op):
+    __slots__ = ()
+
+    def forward(ctx, a):
+        cdt = np.complex64 if a.dtype == np.float32 else np.complex128
+        return a.view(cdt)[..., 0]  # the last dim is contiguous (checked), so this is a view
+
+    def backward(ctx, g):
+        return view_as_real(g.contiguous())
+
+
+def view_as_real(input: Tensor) -> Tensor:
+    """Same as torch.view_as_real."""
+    if not input.is_complex():
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    out = ViewAsReal.apply_one(input)
+    return _as_view(out, input, view_as_real)
+
+
+def view_as_complex(input: Tensor) -> Tensor:
+    """Same as torch.view_as_complex (half precision has no complex32 here: it raises)."""
+    a = input._data
+    if a.dtype not in (np.float32, np.float64):
+        if a.dtype == np.float16:
+            raise RuntimeError("view_as_complex: complex32 (ComplexHalf) is not supported")
+        raise RuntimeError("view_as_complex is only supported for half, float and double "
+                           f"tensors, but got a tensor of scalar type: "
+                           f"{torch_type_name(input.dtype)}")
+    if a.ndim == 0 or a.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    st = input.stride()
+    if st[-1] != 1:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any(s % 2 for s in st[:-1]):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if input.storage_offset() % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    out = ViewAsComplex.apply_one(input)
+    return _as_view(out, input, view_as_complex)
+
+
+# --- scatters: the input with a view of it replaced ----------------------------------------------
+class ViewScatter(Op):
+    """``a`` (copied, C order) with the elements at flat positions ``pos`` set to ``src``."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, src, pos):
+        ctx.pos = pos
+        out = a.copy()
+        out.reshape(-1)[pos] = src.astype(a.dtype) if src.dtype.kind != "c" or \
+            a.dtype.kind == "c" else src.real.astype(a.dtype)
+        return out
+
+    def backward(ctx, g):
+        need = ctx.needs_input_grad
+        pos = Tensor._make(ctx.pos, g._device)
+        ga = ViewScatter.apply(g, g.new_zeros(ctx.pos.shape), ctx.pos) if need[0] else None
+        return ga, g.take(pos) if need[1] else None, None
+
+
+def _scatter(input: Tensor, src: Tensor, view, name: str) -> Tensor:
+    """input with ``view(input)`` replaced by src; ``view`` works on tensors and on arrays of
+    flat positions alike (torch's errors come from the tensor view)."""
+    want = tuple(view(input).shape)
+    if tuple(src.shape) != want:
+        raise RuntimeError("expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src.shape)}, slice size = {list(want)}")
+    if name[0] == "S" and (input.is_complex() or src.is_complex()) and _grad_state.grad_enabled \
+            and (input._requires_grad or src._requires_grad):
+        op = "select_scatter" if name.startswith("Select") else "slice_scatter"
+        raise RuntimeError(f"{op} does not support automatic differentiation for outputs with "
+                           "complex dtype.")
+    xp = input._device.xp
+    pos = xp.ascontiguousarray(view(xp.arange(input.numel(), dtype=np.int64)
+                                    .reshape(input._data.shape)))
+    out = ViewScatter.apply(input, src, pos)
+    if out._grad_fn is not None:
+        out._grad_fn._name = name
+    return out
+
+
+@tensor_method
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """Same as torch.select_scatter."""
+    def view(t):
+        if isinstance(t, Tensor):
+            return t.select(dim, index)
+        return t[(slice(None),) * wrap_dim(dim, t.ndim) + (index,)]
+
+    return _scatter(input, src, view, "SelectScatterBackward0")
+
+
+@tensor_method
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start=None, end=None,
+                  step: int = 1) -> Tensor:
+    """Same as torch.slice_scatter."""
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    d = wrap_dim(dim, input.ndim)
+
+    def view(t):
+        return t[(slice(None),) * d + (slice(start, end, step),)]
+
+    return _scatter(input, src, view, "SliceScatterBackward0")
+
+
+@tensor_method
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
+                     dim2: int = 1) -> Tensor:
+    """Same as torch.diagonal_scatter."""
+    def view(t):
+        if isinstance(t, Tensor):
+            return t.diagonal(offset, dim1, dim2)
+        return input._device.xp.diagonal(t, offset, wrap_dim(dim1, t.ndim), wrap_dim(dim2, t.ndim))
+
+    return _scatter(input, src, view, "DiagonalScatterBackward0")
+
+
+@tensor_method
+def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """Same as torch.as_strided_scatter (strides index the input's elements in C order, as in a
+    clone of it). The input's gradient is the output's with the written elements zeroed; torch's
+    is the reverse (the written elements' gradient, zeros elsewhere), a bug in its formula."""
+    size, stride = _check_geometry(size, stride)
+    offset = 0 if storage_offset is None else storage_offset
+    need = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    if need > input.numel():
+        item = input._data.itemsize
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset}, and itemsize {item} requiring a storage size of "
+                           f"{need * item} are out of bounds for storage of size "
+                           f"{input.numel() * item}")
+
+    def view(t):
+        if isinstance(t, Tensor):
+            return Tensor._make(t._device.xp.empty(size, t._data.dtype), t._device)
+        return _positions(input._device.xp, size, stride, offset)
+
+    return _scatter(input, src, view, "AsStridedScatterBackward0")
+
