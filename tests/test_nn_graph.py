@@ -254,3 +254,99 @@ def test_norm_module_graphs_match_torch(make):
         return m(x), {"w": m.weight, "b": m.bias, "x": x}
 
     same_graph(build, 2)  # (RepeatBackward0's own edges are the repeat op's business)
+
+
+LAYERS = {
+    "embedding": (lambda T, x: F(T).embedding(T.tensor([0, 2]), x), (4, 3)),
+    "embedding_padding": (lambda T, x: F(T).embedding(T.tensor([0, 2]), x, padding_idx=0),
+                          (4, 3)),
+    "max_pool2d": (lambda T, x: F(T).max_pool2d(x, 2), (1, 1, 4, 4)),
+    "max_pool2d_unbatched": (lambda T, x: F(T).max_pool2d(x, 2), (1, 4, 4)),
+    "max_pool2d_indices": (lambda T, x: F(T).max_pool2d(x, 2, return_indices=True),
+                           (1, 1, 4, 4)),
+    "max_pool1d": (lambda T, x: F(T).max_pool1d(x, 2), (1, 3, 4)),
+    "max_pool1d_unbatched": (lambda T, x: F(T).max_pool1d(x, 2), (3, 4)),
+    "avg_pool2d": (lambda T, x: F(T).avg_pool2d(x, 2), (1, 1, 4, 4)),
+    "avg_pool2d_unbatched": (lambda T, x: F(T).avg_pool2d(x, 2), (1, 4, 4)),
+    "avg_pool1d": (lambda T, x: F(T).avg_pool1d(x, 2), (1, 3, 4)),
+    "adaptive_avg_pool2d": (lambda T, x: F(T).adaptive_avg_pool2d(x, 2), (1, 1, 4, 4)),
+    "adaptive_avg_pool2d_1": (lambda T, x: F(T).adaptive_avg_pool2d(x, 1), (1, 1, 4, 4)),
+    "adaptive_avg_pool2d_none": (lambda T, x: F(T).adaptive_avg_pool2d(x, (None, 1)),
+                                 (1, 1, 4, 4)),
+    "adaptive_avg_pool1d": (lambda T, x: F(T).adaptive_avg_pool1d(x, 2), (3, 4)),
+    "pad": (lambda T, x: F(T).pad(x, (1, 1)), (4, 3)),
+    "pad_reflect": (lambda T, x: F(T).pad(x, (1, 1, 1, 1), mode="reflect"), (1, 2, 4, 4)),
+    "pad_replicate": (lambda T, x: F(T).pad(x, (1, 1), mode="replicate"), (1, 4, 3)),
+    "interpolate_nearest": (lambda T, x: F(T).interpolate(x, scale_factor=2), (1, 1, 4, 3)),
+    "interpolate_nearest_exact": (lambda T, x: F(T).interpolate(x, size=(7, 3),
+                                                                mode="nearest-exact"),
+                                  (1, 1, 4, 3)),
+    "interpolate_bilinear": (lambda T, x: F(T).interpolate(x, scale_factor=2, mode="bilinear"),
+                             (1, 1, 4, 3)),
+    "interpolate_bicubic": (lambda T, x: F(T).interpolate(x, size=(5, 5), mode="bicubic"),
+                            (1, 1, 4, 3)),
+    "interpolate_linear": (lambda T, x: F(T).interpolate(x, scale_factor=2, mode="linear"),
+                           (1, 4, 3)),
+    "interpolate_area": (lambda T, x: F(T).interpolate(x, size=(2, 3), mode="area"),
+                         (1, 1, 4, 4)),
+    "pixel_shuffle": (lambda T, x: F(T).pixel_shuffle(x, 2), (1, 4, 3, 1)),
+    "pixel_unshuffle": (lambda T, x: F(T).pixel_unshuffle(x, 2), (1, 1, 4, 4)),
+    "unfold": (lambda T, x: F(T).unfold(x, 2), (1, 1, 4, 4)),
+    "fold": (lambda T, x: F(T).fold(x, (3, 3), 2), (1, 4, 4)),
+    "fold_unbatched": (lambda T, x: F(T).fold(x, (3, 3), 2), (4, 4)),
+    "flatten": (lambda T, x: T.nn.Flatten()(x), (2, 2, 3)),
+    "dropout": (lambda T, x: F(T).dropout(x, 0.5), (4, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_graphs_match_torch(name):
+    body, shape = LAYERS[name]
+    same_graph(on_x(body, shape))
+
+
+@pytest.mark.parametrize("case", ["conv2d", "conv2d_unbatched", "conv1d", "conv2d_same_even",
+                                  "conv_transpose2d", "conv_transpose2d_no_bias",
+                                  "conv_transpose2d_unbatched", "conv_transpose1d"])
+def test_conv_graphs_match_torch(case):
+    xshape, wshape, bias, fn = {
+        "conv2d": ((1, 1, 4, 4), (2, 1, 2, 2), 2, lambda T, x, w, b: F(T).conv2d(x, w, b)),
+        "conv2d_unbatched": ((1, 4, 4), (2, 1, 2, 2), 2,
+                             lambda T, x, w, b: F(T).conv2d(x, w, b)),
+        "conv1d": ((1, 1, 4), (2, 1, 2), 2, lambda T, x, w, b: F(T).conv1d(x, w, b)),
+        "conv2d_same_even": ((1, 1, 4, 4), (2, 1, 2, 2), 2,
+                             lambda T, x, w, b: F(T).conv2d(x, w, b, padding="same")),
+        "conv_transpose2d": ((1, 2, 3, 3), (2, 1, 2, 2), 1,
+                             lambda T, x, w, b: F(T).conv_transpose2d(x, w, b)),
+        "conv_transpose2d_no_bias": ((1, 2, 3, 3), (2, 1, 2, 2), 0,
+                                     lambda T, x, w, b: F(T).conv_transpose2d(x, w, stride=2)),
+        "conv_transpose2d_unbatched": ((2, 3, 3), (2, 1, 2, 2), 1,
+                                       lambda T, x, w, b: F(T).conv_transpose2d(x, w, b)),
+        "conv_transpose1d": ((1, 2, 3), (2, 1, 2), 1,
+                             lambda T, x, w, b: F(T).conv_transpose1d(x, w, b)),
+    }[case]
+
+    def make(T):
+        x = T.tensor(np.linspace(-1, 1, math.prod(xshape)).reshape(xshape), requires_grad=True)
+        w = T.tensor(np.linspace(-1, 1, math.prod(wshape)).reshape(wshape), requires_grad=True)
+        b = T.tensor(np.ones(bias), requires_grad=True) if bias else None
+        return fn(T, x, w, b), {"x": x, "w": w, "b": b}
+
+    same_graph(make)
+
+
+@pytest.mark.parametrize("make", [
+    lambda T: (T.nn.Conv2d(1, 2, 2), (1, 1, 3, 4)), lambda T: (T.nn.Embedding(5, 3), None),
+    lambda T: (T.nn.MaxPool2d(2), (1, 1, 4, 4)), lambda T: (T.nn.AdaptiveAvgPool2d((1, 1)),
+                                                            (1, 1, 4, 4))],
+    ids=["Conv2d", "Embedding", "MaxPool2d", "AdaptiveAvgPool2d"])
+def test_layer_module_graphs_match_torch(make):
+    def build(T):
+        m, shape = make(T)
+        m = m.double()
+        if shape is None:
+            return m(T.tensor([1, 2])), dict(m.named_parameters())
+        x = T.tensor(np.linspace(-1, 1, math.prod(shape)).reshape(shape), requires_grad=True)
+        return m(x), {**dict(m.named_parameters()), "x": x}
+
+    same_graph(build)

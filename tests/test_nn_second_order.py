@@ -305,6 +305,7 @@ I255 = R.integers(0, 3, (2, 5, 5))
 W6 = np.linspace(0.5, 2, 6)
 W3 = R.standard_normal((3, 6))
 B3 = R.standard_normal(3)
+WC = R.standard_normal((3, 3, 3, 3)) * 0.3
 
 DOUBLE = {
     "relu": (lambda T, x: F(T).relu(x) * x, [XP]),
@@ -406,6 +407,48 @@ DOUBLE = {
     "group_norm": (lambda T, x, w, b: F(T).group_norm(x, 3, w, b), [X4, W6[:3], B3]),
     "instance_norm": (lambda T, x, w, b: F(T).instance_norm(x, weight=w, bias=b),
                       [X4, W6[:3], B3]),
+    "conv2d": (lambda T, x, w, b: F(T).conv2d(x, w, b, padding=1) ** 2, [X4, WC, B3]),
+    "conv2d_strided_grouped": (lambda T, x, w: F(T).conv2d(x[:, :2], w[:2, :1], stride=2,
+                                                           groups=2) ** 2, [X4, WC]),
+    "conv2d_same_even": (lambda T, x, w: F(T).conv2d(x, w[:, :, :2, :2], padding="same") ** 2,
+                         [X4, WC]),
+    "conv1d": (lambda T, x, w, b: F(T).conv1d(x.reshape(2, 3, 25), w[:, :, 0], b, padding=2)
+               ** 2, [X4, WC, B3]),
+    "conv_transpose2d": (lambda T, x, w, b: F(T).conv_transpose2d(
+        x, w, b, stride=2, padding=1, output_padding=1) ** 2, [X4, WC, B3]),
+    "conv_transpose2d_grouped": (lambda T, x, w: F(T).conv_transpose2d(
+        x[:, :2], w[:2], groups=2, dilation=2) ** 2, [X4, WC]),
+    "conv_transpose1d": (lambda T, x, w: F(T).conv_transpose1d(
+        x.reshape(2, 3, 25), w[:, :, 0]) ** 2, [X4, WC]),
+    "max_pool2d": (lambda T, x: F(T).max_pool2d(x, 2) ** 2, [X4]),
+    "max_pool2d_overlapping": (lambda T, x: F(T).max_pool2d(x, 3, 1, 1) ** 2, [X4]),
+    "max_pool1d": (lambda T, x: F(T).max_pool1d(x.reshape(2, 3, 25), 3) ** 2, [X4]),
+    "avg_pool2d": (lambda T, x: F(T).avg_pool2d(x, 3, 2, 1, count_include_pad=False) ** 2,
+                   [X4]),
+    "avg_pool1d": (lambda T, x: F(T).avg_pool1d(x.reshape(2, 3, 25), 3) ** 2, [X4]),
+    "adaptive_avg_pool2d": (lambda T, x: F(T).adaptive_avg_pool2d(x, (2, 3)) ** 2, [X4]),
+    "adaptive_avg_pool1d": (lambda T, x: F(T).adaptive_avg_pool1d(x.reshape(2, 3, 25), 4)
+                            ** 2, [X4]),
+    "embedding": (lambda T, w: F(T).embedding(T.tensor([[0, 2], [3, 3]]), w) ** 2, [X]),
+    "embedding_padding": (lambda T, w: F(T).embedding(T.tensor([[0, 2], [3, 3]]), w,
+                                                      padding_idx=3) ** 2, [X]),
+    "pad_constant": (lambda T, x: F(T).pad(x, (1, -1, 2, 0), value=3.0) ** 2, [X4]),
+    "pad_reflect": (lambda T, x: F(T).pad(x, (1, 2, 2, 1), mode="reflect") ** 2, [X4]),
+    "pad_replicate": (lambda T, x: F(T).pad(x, (1, 2, 2, 1), mode="replicate") ** 2, [X4]),
+    "pad_circular": (lambda T, x: F(T).pad(x, (1, 2, 2, 1), mode="circular") ** 2, [X4]),
+    "interpolate_nearest": (lambda T, x: F(T).interpolate(x, scale_factor=2) ** 2, [X4]),
+    "interpolate_bilinear": (lambda T, x: F(T).interpolate(x, size=(7, 8), mode="bilinear")
+                             ** 2, [X4]),
+    "interpolate_bicubic": (lambda T, x: F(T).interpolate(x, size=(7, 8), mode="bicubic",
+                                                          align_corners=True) ** 2, [X4]),
+    "interpolate_linear": (lambda T, x: F(T).interpolate(x.reshape(2, 3, 25), size=30,
+                                                         mode="linear") ** 2, [X4]),
+    "pixel_shuffle": (lambda T, x: F(T).pixel_shuffle(x.reshape(2, 12, 1, 5), 2) ** 2,
+                      [X4[:, :, :4]]),
+    "pixel_unshuffle": (lambda T, x: F(T).pixel_unshuffle(x.reshape(2, 1, 6, 10), 2) ** 2,
+                        [X4[:, :, :4]]),
+    "unfold": (lambda T, x: F(T).unfold(x, 2, stride=1) ** 2, [X4]),
+    "fold": (lambda T, x: F(T).fold(x, (3, 3), 2) ** 2, [R.standard_normal((2, 12, 4))]),
     "bilinear": (lambda T, x, y, w, b: F(T).bilinear(x, y, w, b) ** 2,
                  [X, X[:, :5], R.standard_normal((2, 6, 5)), B3[:2]]),
 }

@@ -41,7 +41,7 @@ class Unfold(Op):
     def backward(ctx, g):
         size, k, s, pads, d, out = ctx.args
         cols = g.reshape((g.shape[0], g.shape[1] // math.prod(k), math.prod(k)) + tuple(out))
-        return Fold.apply(cols, size, k, s, pads, d)
+        return Fold.apply(cols, size=size, k=k, s=s, pads=pads, d=d)
 
     def backward_raw(ctx, g):
         size, k, s, pads, d, out = ctx.args
@@ -51,22 +51,32 @@ class Unfold(Op):
 
 
 class Fold(Op):
-    """col2im: (N, C, K, *out) -> (N, C, *size), summing overlaps (one add per kernel offset)."""
+    """col2im: (N, C, K, *out) -> (N, C, *size), summing overlaps (one add per kernel offset).
+    With ``blocks`` it takes fold's own input, (N, C * K, L) or unbatched (C * K, L)."""
 
     __slots__ = ()
 
-    def forward(ctx, cols, size, k, s, pads, d):
-        ctx.args = (k, s, pads, d, cols.shape)
-        return col2im(ctx.xp, lambda j: cols[:, :, j], cols.shape[:2], cols.dtype, size, k, s,
-                      pads, d, cols.shape[3:])
+    def forward(ctx, cols, size, k, s, pads, d, blocks=None):
+        shape = cols.shape
+        unbatched = blocks is not None and cols.ndim == 2
+        if blocks is not None:
+            c3 = cols[None] if unbatched else cols
+            kk = math.prod(k)
+            cols = c3.reshape((c3.shape[0], c3.shape[1] // kk, kk) + tuple(blocks))
+        ctx.args = (k, s, pads, d, cols.shape, shape, unbatched)
+        out = col2im(ctx.xp, lambda j: cols[:, :, j], cols.shape[:2], cols.dtype, size, k, s,
+                     pads, d, cols.shape[3:])
+        return out[0] if unbatched else out
 
     def backward(ctx, g):
-        k, s, pads, d, shape = ctx.args
-        return Unfold.apply(g, k, s, pads, d, out=shape[3:]).reshape(shape)
+        k, s, pads, d, cshape, shape, unbatched = ctx.args
+        g = g.unsqueeze(0) if unbatched else g
+        return Unfold.apply(g, k=k, s=s, pads=pads, d=d, out=cshape[3:]).reshape(shape)
 
     def backward_raw(ctx, g):
-        k, s, pads, d, shape = ctx.args
-        return im2col(ctx.xp, g, k, s, pads, d, shape[3:]).reshape(shape)
+        k, s, pads, d, cshape, shape, unbatched = ctx.args
+        g = g[None] if unbatched else g
+        return im2col(ctx.xp, g, k, s, pads, d, cshape[3:]).reshape(shape)
 
 
 class Conv(Op):
@@ -106,9 +116,10 @@ class Conv(Op):
         gx = gw = gb = None
         if need[0]:
             gc = w.reshape(groups, o // groups, cg * kk).mT @ g3
-            gx = Fold.apply(gc.reshape((n, groups * cg, kk) + out), size, k, s, pads, d)
+            gx = Fold.apply(gc.reshape((n, groups * cg, kk) + out), size=size, k=k, s=s,
+                            pads=pads, d=d)
         if need[1]:
-            cols = Unfold.apply(x, k, s, pads, d)
+            cols = Unfold.apply(x, k=k, s=s, pads=pads, d=d)
             gw = (g3 @ cols.reshape(n, groups, cg * kk, ll).mT).sum(0)
             gw = gw.reshape((o, cg) + k)
         if need[2]:
@@ -158,7 +169,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
         raise NotImplementedError(f"Input Error: Only 4D input Tensors are supported "
                                   f"(got {input.ndim}D)")
     k, d, p, s = pair(kernel_size), pair(dilation), pair(padding), pair(stride)
-    return named(Unfold.apply(input, k, s, _sym(p), d), "Im2ColBackward0")
+    return named(Unfold.apply(input, k=k, s=s, pads=_sym(p), d=d), "Im2ColBackward0")
 
 
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -167,23 +178,21 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
                                   f"Tensors are supported (got {input.ndim}D)")
     size, k, d, p, s = (pair(output_size), pair(kernel_size), pair(dilation), pair(padding),
                         pair(stride))
-    batched = input.ndim == 3
-    x = input if batched else input.unsqueeze(0)
+    ck, ll = input.shape[-2:]
     kk = math.prod(k)
-    if x.shape[1] % kk:
+    if ck % kk:
         raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product "
-                           f"of kernel_size, but got input.size(1)={x.shape[1]} and "
+                           f"of kernel_size, but got input.size(1)={ck} and "
                            f"kernel_size={k}")
     blocks = out_size(size, k, s, p, d)
-    if math.prod(blocks) != x.shape[2]:
+    if math.prod(blocks) != ll:
         raise RuntimeError(f"Given output_size={size}, kernel_size={k}, dilation={d}, "
                            f"padding={p}, stride={s}, expected size of input's dimension 2 to "
                            f"match the calculated number of sliding blocks {blocks[0]} * "
                            f"{blocks[1]} = {math.prod(blocks)}, but got "
-                           f"input.size(2)={x.shape[2]}.")
-    cols = x.reshape((x.shape[0], x.shape[1] // kk, kk) + blocks)
-    out = named(Fold.apply(cols, size, k, s, _sym(p), d), "Col2ImBackward0")
-    return out if batched else out.squeeze(0)
+                           f"input.size(2)={ll}.")
+    return named(Fold.apply(input, size=size, k=k, s=s, pads=_sym(p), d=d, blocks=blocks),
+                 "Col2ImBackward0")
 
 
 # --- convolution ---------------------------------------------------------------------------------
@@ -246,6 +255,12 @@ def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
     if isinstance(padding, str) and padding == "same" and any(si != 1 for si in s):
         raise ValueError("padding='same' is not supported for strided convolutions")
     pads = _padding(padding, nd, k, d, name)
+    if any(lo != hi for lo, hi in pads):  # torch pads the odd one out explicitly
+        from .shape import pad as _pad
+
+        extra = [v for lo, hi in reversed(pads) for v in (0, hi - lo)]
+        x = _pad(x, extra)
+        pads = tuple((lo, lo) for lo, hi in pads)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
     span = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d))
     if any(p < sp for p, sp in zip(padded, span)):
@@ -289,15 +304,78 @@ def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_pad
         raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, lead + tuple(sp)))})"
                            f". Calculated output size per channel: "
                            f"({' x '.join(map(str, lead + size))}). Output size is too small")
-    # the transpose of conv: columns W^T x, then col2im onto the (padded) output
-    w = weight.reshape(groups, cin // groups, cout_g * math.prod(k)).mT  # (G, Cout/G*K, Cin/G)
-    cols = w @ x.reshape(n, groups, cin // groups, math.prod(sp))  # (N, G, Cout/G*K, L)
-    cols = cols.reshape((n, groups * cout_g, math.prod(k)) + tuple(sp))
-    out = Fold.apply(cols, size, k, s, tuple((pi, pi) for pi in p), d)
-    if bias is not None:
-        out = out + bias.reshape((groups * cout_g,) + (1,) * nd)
+    out = ConvTranspose.apply(x, weight, bias, stride=s, pads=_sym(p), dilation=d,
+                              groups=groups, size=size)
     out = named(out, "ConvolutionBackward0")
     return out if batched else out.squeeze(0)
+
+
+class ConvTranspose(Op):
+    """The transpose of Conv as one node: columns W^T x (one batched matmul), col2im onto the
+    output, plus bias. Backward: the columns of g (im2col) against W and x."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, w, b=None, *, stride, pads, dilation, groups, size):
+        xp, dt = ctx.xp, x.dtype
+        half = is_half(dt)
+        xc, wc = (x.astype(xp.float32), w.astype(xp.float32)) if half else (x, w)
+        n, cin, *sp = x.shape
+        cout_g, k = w.shape[1], w.shape[2:]
+        kk, ll = math.prod(k), math.prod(sp)
+        wm = wc.reshape(groups, cin // groups, cout_g * kk).swapaxes(1, 2)
+        cols = xp.matmul(wm, xc.reshape(n, groups, cin // groups, ll))
+        cols = cols.reshape((n, groups * cout_g, kk) + tuple(sp))
+        out = col2im(xp, lambda j: cols[:, :, j], cols.shape[:2], cols.dtype, size, k, stride,
+                     pads, dilation, tuple(sp))
+        if b is not None:
+            out += b.reshape((groups * cout_g,) + (1,) * len(k))
+        need = ctx.needs_input_grad
+        ctx.args = (k, stride, pads, dilation, groups, tuple(sp))
+        ctx.save(x if need[1] else None, w if need[0] else None)
+        return out.astype(dt) if half else out
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        k, s, pads, d, groups, sp = ctx.args
+        need = ctx.needs_input_grad
+        n, cout = g.shape[:2]
+        kk, ll = math.prod(k), math.prod(sp)
+        gcols = Unfold.apply(g, k=k, s=s, pads=pads, d=d, out=sp).reshape(
+            n, groups, cout // groups * kk, ll)
+        gx = gw = gb = None
+        if need[0]:
+            cin = w.shape[0]
+            gx = (w.reshape(groups, cin // groups, -1) @ gcols).reshape(x.shape if x is not None
+                                                                        else (n, cin) + sp)
+        if need[1]:
+            xr = x.reshape(n, groups, x.shape[1] // groups, ll)
+            gw = (xr @ gcols.mT).sum(0).reshape(w.shape if w is not None else
+                                                 (x.shape[1], cout // groups) + k)
+        if need[2]:
+            gb = g.sum((0,) + tuple(range(2, g.ndim)))
+        return gx, gw, gb
+
+    def backward_raw(ctx, g):
+        if g.dtype.kind != "f" or is_half(g.dtype):
+            return NotImplemented
+        x, w = ctx.saved_arrays
+        xp, need = ctx.xp, ctx.needs_input_grad
+        k, s, pads, d, groups, sp = ctx.args
+        n, cout = g.shape[:2]
+        kk, ll = math.prod(k), math.prod(sp)
+        gcols = im2col(xp, g, k, s, pads, d, sp).reshape(n, groups, cout // groups * kk, ll)
+        gx = gw = gb = None
+        if need[0]:
+            cin = w.shape[0]
+            gx = xp.matmul(w.reshape(groups, cin // groups, -1), gcols).reshape((n, cin) + sp)
+        if need[1]:
+            xr = x.reshape(n, groups, x.shape[1] // groups, ll)
+            gw = xp.matmul(xr, gcols.swapaxes(2, 3)).sum(0).reshape(
+                (x.shape[1], cout // groups) + k)
+        if need[2]:
+            gb = g.sum((0,) + tuple(range(2, g.ndim)))
+        return gx, gw, gb
 
 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,

@@ -1,5 +1,6 @@
-"""Pooling on strided window views: max pooling gathers at argmax indices (``GatherFlat``, whose
-gradient is ``ScatterFlat``), average pooling sums windows and spreads back with ``Fold``."""
+"""Pooling on strided window views: max pooling gathers at argmax indices (whose gradient
+scatters back), average pooling sums windows and spreads back with ``Fold``; 1-D pooling is 2-D
+pooling of an unsqueezed input, as in torch."""
 
 from __future__ import annotations
 
@@ -10,31 +11,36 @@ from ..._tensor import Tensor
 from ..._ops.movement import no_dims_error
 from ...autograd.function import Op
 from ._im2col import col2im
-from ._utils import named, ntuple
+from ._utils import ntuple
 from .conv import Fold, windows
 
 
-class GatherFlat(Op):
-    """x (N, C, *S), idx (N, C, *out) flat spatial indices -> x at those indices."""
+class MaxPool2DWithIndices(Op):
+    """x (N, C, *S) or unbatched (C, *S), idx (N, C, *out) flat spatial indices -> x at those
+    indices (max pooling's gather)."""
 
     __slots__ = ()
 
     def forward(ctx, x, idx):
+        batched = x.ndim == idx.ndim
+        x = x if batched else x[None]
         n, c = x.shape[:2]
         ctx.size, ctx.idx = x.shape[2:], idx
         flat = x.reshape(n, c, math.prod(ctx.size))  # explicit: -1 fails on an empty batch
-        return ctx.xp.take_along_axis(flat, idx.reshape(n, c, math.prod(idx.shape[2:])),
-                                      axis=2).reshape(idx.shape)
+        out = ctx.xp.take_along_axis(flat, idx.reshape(n, c, math.prod(idx.shape[2:])),
+                                     axis=2).reshape(idx.shape)
+        return out if batched else out[0]
 
     def backward(ctx, g):
-        return ScatterFlat.apply(g, ctx.idx, ctx.size)
+        return MaxPool2DWithIndicesBackward.apply(g, idx=ctx.idx, size=ctx.size)
 
     def backward_raw(ctx, g):
         return _scatter(ctx.xp, g, ctx.idx, ctx.size)
 
 
-class ScatterFlat(Op):
-    """The adjoint of GatherFlat: g summed into zeros of spatial size ``size`` at ``idx``."""
+class MaxPool2DWithIndicesBackward(Op):
+    """The adjoint of the gather: g summed into zeros of spatial size ``size`` at ``idx``; its own
+    derivative in g gathers again (torch's max_pool_double_backward)."""
 
     __slots__ = ()
 
@@ -43,10 +49,12 @@ class ScatterFlat(Op):
         return _scatter(ctx.xp, g, idx, size)
 
     def backward(ctx, g):
-        return GatherFlat.apply(g, ctx.idx)
+        return MaxPool2DWithIndices.apply(g, idx=ctx.idx)
 
 
 def _scatter(xp, g, idx, size):
+    if g.ndim != idx.ndim:  # unbatched
+        return _scatter(xp, g[None], idx, size)[0]
     n, c = g.shape[:2]
     s = math.prod(size)
     # bincount over (row, index) pairs: a vectorised scatter-add that handles repeats
@@ -125,22 +133,24 @@ def _max_pool(nd, name, input, kernel_size, stride, padding, dilation, ceil_mode
     s = tup(stride) if stride is not None and stride != [] and stride != () else k
     p, d = tup(padding), tup(dilation)
     _check_pool(name, nd, input, k, s, p, d)
+    if nd == 1:  # torch pools 1-D as 2-D over an unsqueezed input, and squeezes
+        out = _max_pool(2, "max_pool2d", input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p,
+                        (1,) + d, ceil_mode, True)
+        return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else \
+            out[0].squeeze(-2)
     batched = input.ndim == nd + 2
-    x = input if batched else input.unsqueeze(0)
-    outs, pads = _pool_geometry(x.shape[2:], k, s, p, d, ceil_mode)
+    shape = input.shape if batched else (1,) + tuple(input.shape)
+    outs, pads = _pool_geometry(shape[2:], k, s, p, d, ceil_mode)
     if any(o <= 0 for o in outs):
-        raise RuntimeError(f"Given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated "
-                           f"output size: ({'x'.join(map(str, (x.shape[1],) + outs))}). Output "
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, shape[1:]))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (shape[1],) + outs))}). Output "
                            "size is too small")
-    xp = x._device.xp
-    data = x._data.astype(xp.float32) if x._data.dtype.kind == "V" else x._data
+    xp = input._device.xp
+    data = input._data.reshape(shape)
+    data = data.astype(xp.float32) if data.dtype.kind == "V" else data
     idx = _max_pool_indices(xp, data, k, s, pads, d, outs)
-    # torch pools 1-D as 2-D and squeezes: its node is the squeeze
-    out = named(GatherFlat.apply(x, idx),
-                "SqueezeBackward1" if nd == 1 else f"MaxPool{nd}DWithIndicesBackward0")
-    ind = Tensor._make(idx, x._device)
-    if not batched:
-        out, ind = out.squeeze(0), ind.squeeze(0)
+    out = MaxPool2DWithIndices.apply(input, idx=idx)
+    ind = Tensor._make(idx if batched else idx[0], input._device)
     return (out, ind) if return_indices else out
 
 
@@ -160,13 +170,16 @@ max_pool1d_with_indices = max_pool1d
 max_pool2d_with_indices = max_pool2d
 
 
-class AvgPool(Op):
+class AvgPool2D(Op):
     """Window sums over a strided view (no copy) divided by torch's divisor; the gradient spreads
-    g / divisor back over each window with Fold."""
+    g / divisor back over each window with Fold. An unbatched input pools as a batch of one."""
 
     __slots__ = ()
 
     def forward(ctx, x, k, s, pads, outs, div):
+        if x.ndim == len(k) + 1:
+            ctx.unbatched = True
+            return AvgPool2D.forward(ctx, x[None], k, s, pads, outs, div)[0]
         xp = ctx.xp
         nd = len(k)
         v = windows(xp, x, k, s, pads, (1,) * nd)
@@ -178,17 +191,22 @@ class AvgPool(Op):
     def backward(ctx, g):
         shape, k, s, pads, outs, div = ctx.args
         nd = len(k)
+        unbatched = ctx.__dict__.get("unbatched")
+        g = g.unsqueeze(0) if unbatched else g
         gd = g / Tensor._make(div, g._device) if not isinstance(div, (int, float)) else g / div
         cols = gd.unsqueeze(2).expand(shape[:2] + (math.prod(k),) + tuple(outs))
-        return Fold.apply(cols, shape[2:], k, s, pads, (1,) * nd)
+        gx = Fold.apply(cols, size=shape[2:], k=k, s=s, pads=pads, d=(1,) * nd)
+        return gx.squeeze(0) if unbatched else gx
 
     def backward_raw(ctx, g):
         if g.itemsize == 2:
             return NotImplemented  # half: the tensor division's rounding
         shape, k, s, pads, outs, div = ctx.args
-        gd = g / div  # every kernel offset spreads the same block: no (N, C, K, *out) columns
-        return col2im(ctx.xp, lambda j: gd, shape[:2], g.dtype, shape[2:], k, s, pads,
-                      (1,) * len(k), outs)
+        unbatched = ctx.__dict__.get("unbatched")
+        gd = (g[None] if unbatched else g) / div  # every kernel offset spreads the same block
+        gx = col2im(ctx.xp, lambda j: gd, shape[:2], g.dtype, shape[2:], k, s, pads,
+                    (1,) * len(k), outs)
+        return gx[0] if unbatched else gx
 
 
 def _avg_divisor(xp, size, k, s, p, outs, count_include_pad, dtype):
@@ -213,20 +231,20 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
     s = tup(stride) if stride is not None and stride != [] and stride != () else k
     p = tup(padding)
     _check_pool(f"avg_pool{nd}d", nd, input, k, s, p, (1,) * nd)
-    batched = input.ndim == nd + 2
-    x = input if batched else input.unsqueeze(0)
-    outs, pads = _pool_geometry(x.shape[2:], k, s, p, (1,) * nd, ceil_mode)
-    xp = x._device.xp
+    if nd == 1:  # torch pools 1-D as 2-D over an unsqueezed input, and squeezes
+        return _avg_pool(2, input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p, ceil_mode,
+                         count_include_pad, None).squeeze(-2)
+    size = input.shape[-nd:]
+    outs, pads = _pool_geometry(size, k, s, p, (1,) * nd, ceil_mode)
+    xp = input._device.xp
     if divisor_override:
         div = divisor_override
     else:
-        dt = xp.float32 if x._data.dtype.kind == "V" else x._data.dtype
-        div = _avg_divisor(xp, x.shape[2:], k, s, p, outs, count_include_pad, dt)
+        dt = xp.float32 if input._data.dtype.kind == "V" else input._data.dtype
+        div = _avg_divisor(xp, size, k, s, p, outs, count_include_pad, dt)
         if not ceil_mode and (count_include_pad or not any(p)):
             div = math.prod(k)
-    out = named(AvgPool.apply(x, k, s, pads, outs, div),
-                "SqueezeBackward1" if nd == 1 else f"AvgPool{nd}DBackward0")
-    return out if batched else out.squeeze(0)
+    return AvgPool2D.apply(input, k=k, s=s, pads=pads, outs=outs, div=div)
 
 
 def _check_1d(name: str, input: Tensor) -> None:
@@ -257,6 +275,35 @@ def _adaptive_matrix(xp, n, o, dtype):
     return (m / (end - start)[:, None]).astype(dtype)
 
 
+class AdaptiveAvgPool2D(Op):
+    """Adaptive average pooling as two small averaging matrices: ah @ x @ aw (linear in x)."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, ah, aw):
+        ctx.ah, ctx.aw = ah, aw
+        return ctx.xp.matmul(ctx.xp.matmul(ah, x), aw)
+
+    def backward(ctx, g):
+        return AdaptiveAvgPool2DBackward.apply(g, ah=ctx.ah, aw=ctx.aw)
+
+    def backward_raw(ctx, g):
+        return ctx.xp.matmul(ctx.xp.matmul(ctx.ah.T, g), ctx.aw.T)
+
+
+class AdaptiveAvgPool2DBackward(Op):
+    """The adjoint, ah.T @ g @ aw.T; its derivative in g pools again (as torch's)."""
+
+    __slots__ = ()
+
+    def forward(ctx, g, ah, aw):
+        ctx.ah, ctx.aw = ah, aw
+        return ctx.xp.matmul(ctx.xp.matmul(ah.T, g), aw.T)
+
+    def backward(ctx, gg):
+        return AdaptiveAvgPool2D.apply(gg, ah=ctx.ah, aw=ctx.aw)
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     if input.ndim not in (3, 4):
         raise RuntimeError("adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
@@ -269,11 +316,12 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     h, w = input.shape[-2:]
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
     oh, ow = h if oh is None else oh, w if ow is None else ow
+    if oh == 1 and ow == 1:  # torch takes the mean over the two dims (MeanBackward1)
+        return input.mean((-1, -2), keepdim=True)
     xp = input._device.xp
     dt = input._data.dtype
-    ah = Tensor._make(_adaptive_matrix(xp, h, oh, dt), input._device)
-    aw = Tensor._make(_adaptive_matrix(xp, w, ow, dt).T, input._device)
-    return named(ah @ input @ aw, "AdaptiveAvgPool2DBackward0")
+    return AdaptiveAvgPool2D.apply(input, ah=_adaptive_matrix(xp, h, oh, dt),
+                                   aw=_adaptive_matrix(xp, w, ow, dt).T)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
@@ -284,6 +332,4 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
                            f"non-batch dimensions, but input has sizes {shape} with dimension "
                            f"{len(shape) - 1} being empty")
     o = output_size if isinstance(output_size, int) else output_size[0]
-    xp = input._device.xp
-    a = _adaptive_matrix(xp, input.shape[-1], o, input._data.dtype).T
-    return named(input @ Tensor._make(a, input._device), "SqueezeBackward1")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)

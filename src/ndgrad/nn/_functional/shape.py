@@ -1,4 +1,6 @@
-"""pad, interpolate (separable weight matrices or nearest indices), pixel_shuffle."""
+"""pad, interpolate (separable weight matrices or nearest indices), pixel_shuffle: linear maps,
+each one node as in torch (ConstantPadNdBackward0, UpsampleBilinear2DBackward0...) whose
+backward is the adjoint map, itself a node whose derivative is the map again."""
 
 from __future__ import annotations
 
@@ -6,26 +8,85 @@ import math
 
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from ._utils import named, scatter_add
+from ._utils import mm, scatter_add
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 
-class ConstantPad(Op):
-    """Pad (or crop, for negative widths) the trailing dims; the gradient is the opposite pad."""
+class _LinearMap(Op):
+    """``fwd(xp, a)``, a linear map (affine: ``lin`` is then its linear part), as one node;
+    backward: its adjoint ``adj(xp, g)``, on arrays in the first-order pass and as the
+    ``Adjoint`` node when recording."""
 
     __slots__ = ()
+    Adjoint: type
 
-    def forward(ctx, a, widths, value):
-        xp = ctx.xp
-        ctx.widths = widths
+    def forward(ctx, a, fwd, adj, lin=None):
+        ctx.maps = (lin or fwd, adj)
+        return fwd(ctx.xp, a)
+
+    def backward(ctx, g):
+        fwd, adj = ctx.maps
+        return type(ctx).Adjoint.apply(g, fwd=adj, adj=fwd)
+
+    def backward_raw(ctx, g):
+        return ctx.maps[1](ctx.xp, g)
+
+
+class _Adjoint(Op):
+    __slots__ = ()
+    Map: type
+
+    def forward(ctx, g, fwd, adj):
+        ctx.maps = (fwd, adj)
+        return fwd(ctx.xp, g)
+
+    def backward(ctx, gg):
+        fwd, adj = ctx.maps
+        return type(ctx).Map.apply(gg, fwd=adj, adj=fwd)
+
+
+def _linear_map(name: str) -> type:
+    """A _LinearMap class torch names <name>Backward0, with its adjoint <name>BackwardBackward0."""
+    op = type(name, (_LinearMap,), {"__slots__": ()})
+    op.Adjoint = type(name + "Backward", (_Adjoint,), {"__slots__": (), "Map": op})
+    return op
+
+
+ConstantPadNd = _linear_map("ConstantPadNd")
+
+
+def _constant_pad(widths, value):
+    """Pad (or crop, for negative widths) the trailing dims."""
+    def fwd(xp, a):
         crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in
                      zip(a.shape, widths))
         a = a[crop]
         pos = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
         return xp.pad(a, pos, constant_values=value) if any(any(p) for p in pos) else a.copy()
 
-    def backward(ctx, g):
-        return ConstantPad.apply(g, tuple((-lo, -hi) for lo, hi in ctx.widths), 0)
+    return fwd
+
+
+def _gather(idxs):
+    """x indexed along each trailing dim ``d`` at ``idxs[d]`` (a dict dim -> index array)."""
+    def fwd(xp, a):
+        for d, pos in idxs.items():
+            a = xp.take(a, pos, axis=d)
+        return a
+
+    return fwd
+
+
+def _scatter(idxs, sizes):
+    """The adjoint of _gather: g summed back to the sizes the gathers read from."""
+    def adj(xp, g):
+        for d, pos in reversed(list(idxs.items())):
+            out = xp.zeros(g.shape[:d] + (sizes[d],) + g.shape[d + 1:], dtype=g.dtype)
+            scatter_add(xp, out, (slice(None),) * d + (pos,), g)
+            g = out
+        return g
+
+    return adj
 
 
 def _pad_widths(ndim: int, pad) -> tuple:
@@ -46,7 +107,7 @@ def _index_pad(input: Tensor, pad, mode: str) -> Tensor:
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     xp = input._device.xp
-    out = input
+    idxs = {}
     for i in range(nd):
         lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
         dim = input.ndim - 1 - i
@@ -65,9 +126,18 @@ def _index_pad(input: Tensor, pad, mode: str) -> Tensor:
             pos = xp.clip(pos, 0, n - 1)
         else:
             pos = pos % n
-        out = out[(slice(None),) * dim + (Tensor._make(pos, input._device),)]
-    names = {"reflect": "ReflectionPad", "replicate": "ReplicationPad"}
-    return named(out, f"{names[mode]}{nd}DBackward0") if mode in names else out
+        idxs[dim] = pos
+    if mode == "circular":  # torch copies slices (CopySlices nodes): an index here
+        out = input
+        for dim, pos in idxs.items():
+            out = out[(slice(None),) * dim + (Tensor._make(pos, input._device),)]
+        return out
+    op = (_REFLECT if mode == "reflect" else _REPLICATE)[nd]
+    return op.apply(input, fwd=_gather(idxs), adj=_scatter(idxs, input.shape))
+
+
+_REFLECT = {n: _linear_map(f"ReflectionPad{n}D") for n in (1, 2, 3)}
+_REPLICATE = {n: _linear_map(f"ReplicationPad{n}D") for n in (1, 2, 3)}
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -78,8 +148,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
                            f"dimension but got padding length {len(pad)} and input of dimension "
                            f"{input.ndim}")
     if mode == "constant":
-        out = ConstantPad.apply(input, _pad_widths(input.ndim, pad), 0 if value is None else value)
-        return named(out, "ConstantPadNdBackward0")
+        widths = _pad_widths(input.ndim, pad)
+        return ConstantPadNd.apply(input, fwd=_constant_pad(widths, 0 if value is None else value),
+                                   adj=_constant_pad(tuple((-lo, -hi) for lo, hi in widths), 0),
+                                   lin=_constant_pad(widths, 0))
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     if mode not in ("reflect", "replicate", "circular"):
@@ -212,13 +284,11 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         return adaptive_avg_pool2d(input, out_size)
     xp = input._device.xp
     if mode in ("nearest", "nearest-exact"):
-        out = input
-        for j in range(nd):
-            idx = _nearest_index(xp, input.shape[2 + j], out_size[j], scales[j],
-                                 mode == "nearest-exact")
-            out = out[(slice(None),) * (2 + j) + (Tensor._make(idx, input._device),)]
+        idxs = {2 + j: _nearest_index(xp, input.shape[2 + j], out_size[j], scales[j],
+                                      mode == "nearest-exact") for j in range(nd)}
         kind = "NearestExact" if mode == "nearest-exact" else "Nearest"
-        return named(out, f"Upsample{kind}{nd}DBackward0")
+        return _upsample_op(f"Upsample{kind}{nd}D").apply(
+            input, fwd=_gather(idxs), adj=_scatter(idxs, input.shape))
     wanted = {"linear": 1, "bilinear": 2, "bicubic": 2}
     if mode not in wanted or wanted[mode] != nd:
         if mode in wanted:
@@ -231,23 +301,58 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                   f"{mode})")
     ft = xp.float64 if input._data.dtype == xp.float64 else xp.float32
     dt = input._data.dtype
-    out = input
-    for j in range(nd):  # separable: one matrix per spatial dim, applied from the last
-        m = _interp_matrix(xp, input.shape[2 + j], out_size[j], align_corners, scales[j],
-                           mode == "bicubic", ft).astype(dt)
-        mt = Tensor._make(m, input._device)
-        out = out @ mt.mT if j == nd - 1 else (mt @ out.transpose(2 + j, -2)).transpose(2 + j,
-                                                                                        -2)
-    if nd == 2:
-        out = out.contiguous()
+    mats = {2 + j: _interp_matrix(xp, input.shape[2 + j], out_size[j], align_corners, scales[j],
+                                  mode == "bicubic", ft).astype(dt) for j in range(nd)}
     name = {"linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
             "bicubic": "UpsampleBicubic2D"}[mode]
-    return named(out, name + "Backward0")
+    return _upsample_op(name).apply(input, fwd=_separable(mats, False),
+                                    adj=_separable(mats, True))
+
+
+_UPSAMPLE: dict = {}
+
+
+def _upsample_op(name: str) -> type:
+    op = _UPSAMPLE.get(name)
+    if op is None:
+        op = _UPSAMPLE[name] = _linear_map(name)
+    return op
+
+
+def _separable(mats, transpose: bool):
+    """x times one (out, in) matrix per spatial dim (the adjoint: their transposes)."""
+    def fwd(xp, a):
+        for d, m in mats.items():
+            a = xp.moveaxis(mm(xp, xp.moveaxis(a, d, -1), m if transpose else m.T), -1, d)
+        return xp.ascontiguousarray(a)
+
+    return fwd
 
 
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+PixelShuffle = _linear_map("PixelShuffle")
+PixelUnshuffle = _linear_map("PixelUnshuffle")
+
+
+def _shuffle(lead, c, h, w, r):
+    """(..., c r r, h, w) -> (..., c, h r, w r), and back."""
+    k = len(lead)
+
+    def fwd(xp, a):
+        a = a.reshape(lead + (c, r, r, h, w)).transpose(
+            tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+        return a.reshape(lead + (c, h * r, w * r))
+
+    def inv(xp, a):
+        a = a.reshape(lead + (c, h, r, w, r)).transpose(
+            tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
+        return a.reshape(lead + (c * r * r, h, w))
+
+    return fwd, inv
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
@@ -260,11 +365,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
         raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be "
                            f"divisible by the square of upscale_factor, but input.size(-3)={c} "
                            f"is not divisible by {r * r}")
-    lead = tuple(input.shape[:-3])
-    x = input.reshape(lead + (c // (r * r), r, r, h, w))
-    k = len(lead)
-    x = x.permute(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
-    return named(x.reshape(lead + (c // (r * r), h * r, w * r)), "PixelShuffleBackward0")
+    fwd, inv = _shuffle(tuple(input.shape[:-3]), c // (r * r), h, w, r)
+    return PixelShuffle.apply(input, fwd=fwd, adj=inv)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -273,8 +375,5 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     if h % r or w % r:
         raise RuntimeError("pixel_unshuffle expects height and width to be divisible by "
                            "downscale_factor")
-    lead = tuple(input.shape[:-3])
-    x = input.reshape(lead + (c, h // r, r, w // r, r))
-    k = len(lead)
-    x = x.permute(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
-    return named(x.reshape(lead + (c * r * r, h // r, w // r)), "PixelUnshuffleBackward0")
+    fwd, inv = _shuffle(tuple(input.shape[:-3]), c, h // r, w // r, r)
+    return PixelUnshuffle.apply(input, fwd=inv, adj=fwd)

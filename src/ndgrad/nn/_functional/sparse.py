@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
-from ._utils import named, scatter_add
+from ._utils import scatter_add
 
 
 def _row_factor(xp, idx, padding_idx, scale_grad_by_freq, dtype):
@@ -25,7 +25,9 @@ class Embedding(Op):
         return w[idx]
 
     def backward(ctx, g):
-        return EmbeddingBackward.apply(g, *ctx.args)
+        idx, num, padding_idx, scale = ctx.args
+        return EmbeddingBackward.apply(g, idx=idx, num=num, padding_idx=padding_idx,
+                                       scale_grad_by_freq=scale)
 
 
 class EmbeddingBackward(Op):
@@ -45,7 +47,7 @@ class EmbeddingBackward(Op):
     def backward(ctx, gg):
         idx, padding_idx, scale = ctx.args
         f = _row_factor(gg._device.xp, idx, padding_idx, scale, gg._data.dtype)
-        rows = Embedding.apply(gg, idx, padding_idx, scale)
+        rows = Embedding.apply(gg, idx=idx, padding_idx=padding_idx, scale_grad_by_freq=scale)
         return rows * Tensor._make(f[(...,) + (None,) * (gg.ndim - 1)], gg._device)
 
 
@@ -81,8 +83,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm_(weight, idx, max_norm, norm_type)
-    return named(Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq),
-                 "EmbeddingBackward0")
+    # the indices are no edge: torch's EmbeddingBackward0 links to the weight only
+    return Embedding.apply(weight, idx=idx, padding_idx=padding_idx,
+                           scale_grad_by_freq=scale_grad_by_freq)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
