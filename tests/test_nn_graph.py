@@ -350,3 +350,31 @@ def test_layer_module_graphs_match_torch(make):
         return m(x), {**dict(m.named_parameters()), "x": x}
 
     same_graph(build)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("opts", [{}, {"num_layers": 2}, {"bidirectional": True},
+                                  {"batch_first": True}], ids=["plain", "2-layer", "bidir",
+                                                               "batch_first"])
+def test_rnn_graphs_match_torch(kind, opts):
+    def make(T):
+        m = getattr(T.nn, kind)(3, 2, **opts).double()
+        shape = (2, 4, 3) if opts.get("batch_first") else (4, 2, 3)
+        x = T.tensor(np.linspace(-1, 1, 24).reshape(shape), requires_grad=True)
+        out, h = m(x)
+        return [out] + (list(h) if isinstance(h, tuple) else [h]), {"x": x}
+
+    same_graph(make, 3)
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "GRUCell", "LSTMCell"])
+def test_rnn_cell_graphs_match_torch(kind):
+    def make(T):
+        m = getattr(T.nn, kind)(3, 2).double()
+        x = T.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+        out = m(x)
+        return list(out) if isinstance(out, tuple) else [out], {**dict(m.named_parameters()),
+                                                                  "x": x}
+
+    # (UnsafeSplitBackward0's own edges are the split op's business: not walked into)
+    same_graph(make, 2 if kind == "LSTMCell" else 3)

@@ -27,18 +27,16 @@ def _cat(tensors, dim=0):
     return cat(tensors, dim)
 
 
-# --- one time step of each cell (torch's gate order) ----------------------------------------------
+# --- one time step of each cell, op for op as torch's CPU cells (so the graph is torch's) -------
 def _rnn_step(gi, h, w_hh, b_hh, act):
-    return act(gi + F.linear(h, w_hh, b_hh))
+    return act(F.linear(h, w_hh, b_hh) + gi)  # linear_hh(h).add_(linear_ih(x))
 
 
 def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
     h, c = state
-    gates = gi + F.linear(h, w_hh, b_hh)  # [input, forget, cell, output]
-    n = c.shape[-1]
-    s = gates.sigmoid()
-    i, f, o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
-    g = gates[..., 2 * n:3 * n].tanh()
+    gates = F.linear(h, w_hh, b_hh) + gi  # [input, forget, cell, output]
+    i, f, g, o = gates.unsafe_chunk(4, 1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
     c = f * c + i * g
     h = o * c.tanh()
     if w_hr is not None:
@@ -47,12 +45,12 @@ def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
 
 
 def _gru_step(gi, h, w_hh, b_hh):
-    gh = F.linear(h, w_hh, b_hh)  # [reset, update, new]
-    n = h.shape[-1]
-    rz = (gi[..., :2 * n] + gh[..., :2 * n]).sigmoid()
-    r, z = rz[..., :n], rz[..., n:]
-    new = (gi[..., 2 * n:] + r * gh[..., 2 * n:]).tanh()
-    return new + z * (h - new)  # (1 - z) * new + z * h
+    ir, iz, i_n = gi.unsafe_chunk(3, 1)  # [reset, update, new]
+    hr, hz, h_n = F.linear(h, w_hh, b_hh).unsafe_chunk(3, 1)
+    r = (hr + ir).sigmoid()
+    z = (hz + iz).sigmoid()
+    new = (i_n + h_n * r).tanh()
+    return (h - new) * z + new  # (1 - z) * new + z * h
 
 
 class RNNBase(Module):
@@ -225,6 +223,8 @@ class RNNBase(Module):
     def _finish(self, out, batched, batch_dim):
         if self.batch_first:
             out = out.transpose(0, 1)
+            if self.mode != "LSTM" and out.grad_fn is not None:
+                out.grad_fn._name = "TransposeBackward1"  # torch transposes RNN/GRU in place
         return out if batched else out.squeeze(batch_dim)
 
 

@@ -110,6 +110,11 @@ def _get_activation_fn(activation: str):
     raise RuntimeError(f"activation should be relu/gelu, not {activation}")
 
 
+def _same_fn(f, g) -> bool:
+    """f is g, also when either is wrapped (functools.wraps) after the other was taken."""
+    return getattr(f, "__wrapped__", f) is getattr(g, "__wrapped__", g)
+
+
 class TransformerEncoderLayer(Module):
     """Same as torch.nn.TransformerEncoderLayer."""
 
@@ -133,9 +138,9 @@ class TransformerEncoderLayer(Module):
             activation = _get_activation_fn(activation)
         from .activation import GELU, ReLU
 
-        if activation is F.relu or isinstance(activation, ReLU):
+        if _same_fn(activation, F.relu) or isinstance(activation, ReLU):
             self.activation_relu_or_gelu = 1
-        elif activation is F.gelu or isinstance(activation, GELU):
+        elif _same_fn(activation, F.gelu) or isinstance(activation, GELU):
             self.activation_relu_or_gelu = 2
         else:
             self.activation_relu_or_gelu = 0
