@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import builtins
 import ctypes
-import math
 import sys
 
 import numpy as np
+
+from . import _special
 
 
 def _keep_freed_heap() -> None:
@@ -168,39 +169,37 @@ def to_numpy(a) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else a.get()
 
 
-# --- shims for functions one of the array modules lacks --------------------------------------------
-def special(xp, name: str):
-    """erf, erfinv, lgamma, digamma... from scipy.special / cupyx.scipy.special, with NumPy fallbacks."""
-    if xp is np:
+# --- special functions: SciPy's where it is installed, else ndgrad's own array code ---------------
+_SCIPY = None  # scipy.special once imported; False when SciPy is missing
+# SciPy's names for the functions taken from it; digamma and polygamma are always ndgrad's own:
+# they follow torch's algorithms step by step (SciPy's differ from torch by up to 1e7 ulp near
+# the roots of digamma and at the poles of polygamma)
+_SCIPY_NAMES = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln"}
+
+
+def _scipy_special():
+    global _SCIPY
+    if _SCIPY is None:
         try:
             import scipy.special as sp
-
-            return getattr(sp, {"lgamma": "gammaln", "digamma": "psi"}.get(name, name))
         except ImportError:
-            return _NUMPY_SPECIAL[name]
-    import cupyx.scipy.special as csp
-
-    return getattr(csp, {"lgamma": "gammaln", "digamma": "psi"}.get(name, name))
-
-
-def _erf(x):
-    return np.vectorize(math.erf, otypes=[x.dtype])(x)
+            sp = False
+        _SCIPY = sp
+    return _SCIPY
 
 
-def _erfinv(y):
-    # Initial guess (Giles) refined by Newton steps on erf; accurate to float64 rounding.
-    y = np.asarray(y, dtype=np.float64)
-    w = -np.log((1.0 - y) * (1.0 + y))
-    x = np.where(w < 5, np.sqrt(np.maximum(w, 0)) * 0.88, np.sqrt(np.maximum(w, 0)) * 0.9) * np.sign(y)
-    for _ in range(60):
-        err = _erf(x) - y
-        x = x - err / (2 / math.sqrt(math.pi) * np.exp(-x * x))
-    return np.where(np.abs(y) == 1, np.sign(y) * np.inf, x)
+def special(xp, name: str):
+    """erf, erfc, erfinv, lgamma, digamma or polygamma (called as ``(n, x)``) on arrays of
+    ``xp``: cupyx.scipy.special on CUDA; on the CPU scipy.special where installed (C loops,
+    as accurate), else ndgrad's vectorised NumPy code (``_special``)."""
+    if xp is not np:
+        import cupyx.scipy.special as csp
 
-
-_NUMPY_SPECIAL = {
-    "erf": _erf,
-    "erfc": lambda x: 1 - _erf(x),
-    "erfinv": _erfinv,
-    "lgamma": lambda x: np.vectorize(math.lgamma, otypes=[x.dtype])(x),
-}
+        return getattr(csp, {"lgamma": "gammaln", "digamma": "psi"}.get(name, name))
+    sp = _scipy_special() if name in _SCIPY_NAMES else False
+    if sp:
+        return getattr(sp, _SCIPY_NAMES[name])
+    fn = _special.FUNCTIONS[name]
+    if name == "polygamma":
+        return lambda n, x: fn(np, n, x)
+    return lambda x: fn(np, x)
