@@ -40,6 +40,7 @@ from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_infere
                          no_grad, set_grad_enabled)
 from . import autograd, fft, linalg, nn, optim, testing  # noqa: E402
 from . import utils  # noqa: E402
+from . import profiler  # noqa: E402  (torch.profiler: ndgrad's own op times)
 from . import distributed  # noqa: E402  (imports mpi4py only at init_process_group)
 from .serialization import load, save  # noqa: E402
 from ._misc import *  # noqa: F403,E402

@@ -18,6 +18,9 @@ from .._tensor import Tensor, refresh_view
 from .node import _FREED, _check_arrays
 
 _Grads = list  # one gradient (or None) per output of a node
+# ndgrad.profiler's recorder while a profile records, else None: one check per node below is all
+# it costs otherwise; it runs the node's backward itself, timed.
+_profiler = None
 
 
 def _as_tuple(x) -> tuple | None:
@@ -197,7 +200,9 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
             in_grads = None
             if g is not None:
                 grads = [g] if fn.out_meta is None else g
-                if raw and not fn._hooks:
+                if _profiler is not None:  # ndgrad.profiler is recording (see above)
+                    in_grads = _profiler.node(fn, grads, raw, targets, captured, needed)
+                elif raw and not fn._hooks:
                     if targets is not None:
                         _capture(fn, grads, targets, captured)
                     if needed is None or fn in needed:
