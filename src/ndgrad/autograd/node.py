@@ -4,11 +4,8 @@ backward on tensors), and how values saved for backward are packed and version-c
 from __future__ import annotations
 
 import re
-import sys
 import traceback
 import weakref
-
-import numpy as np
 
 from .._backend import CPU, device_of_array
 from .._errors import allocation_error
@@ -437,7 +434,7 @@ class Op(Node):
                 return _outputs(ctx, out, dev, xp, (a, b), (da, db))
             # _outputs and _pack unrolled for this hottest case: 20% of a binary op's time
             if type(out) is not xp.ndarray:
-                out = _as_saved_array(ctx, out, xp.asarray(out))
+                out = _as_saved_array(ctx, out, xp)
             diff = out.dtype.kind in "fcV"
             res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
             ctx.out_meta = None
@@ -505,39 +502,22 @@ def _wrap(out, dev, xp):
     """Tensors around an unrecorded forward's array (or tuple of arrays)."""
     if type(out) is tuple:
         return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev) for o in out)
-    if type(out) is not xp.ndarray:
-        out, dev = _result(out, dev, xp)
-    return Tensor._make(out, dev)
-
-
-def _result(out, dev, xp) -> tuple:
-    """(array, device) of a forward's result that is not an array of the op's device: an array
-    the op made on another device (a move, ToCopy) lives there; NumPy's 0-d scalars become
-    arrays of the op's device."""
-    if xp is np:
-        cp = sys.modules.get("cupy")
-        if cp is not None and type(out) is cp.ndarray:
-            return out, device_of_array(out)
-    elif type(out) is np.ndarray:
-        return out, CPU
-    return xp.asarray(out), dev
+    return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
 
 
 def _outputs(ctx, out, dev, xp, args, arrays):
     """Tensors around a recorded forward's array (or tuple of arrays), with ``ctx`` as their
     grad_fn and its saved values packed. Integer outputs (indices) are not differentiable."""
     if type(out) is not tuple:
-        if type(out) is not xp.ndarray:  # NumPy's 0-d scalars, or a move's array
-            arr, dev = _result(out, dev, xp)
-            out = _as_saved_array(ctx, out, arr)
+        if type(out) is not xp.ndarray:  # NumPy's 0-d results are scalars
+            out = _as_saved_array(ctx, out, xp)
         diff = out.dtype.kind in "fcV"
         res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
         ctx.out_meta = None
         if ctx.saved:
             ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
         return res
-    outs = tuple(o if type(o) is xp.ndarray else _as_saved_array(ctx, o, xp.asarray(o))
-                 for o in out)
+    outs = tuple(o if type(o) is xp.ndarray else _as_saved_array(ctx, o, xp) for o in out)
     out = outs
     results = []
     for i, o in enumerate(outs):
@@ -549,10 +529,10 @@ def _outputs(ctx, out, dev, xp, args, arrays):
     return tuple(results)
 
 
-def _as_saved_array(ctx, out, arr):
-    """``arr``, the output array for NumPy's 0-d scalar result ``out``; a saved reference to the
-    scalar becomes the array, so it is still known as the output (its graph re-attached on
-    unpacking)."""
+def _as_saved_array(ctx, out, xp):
+    """An output array for NumPy's 0-d scalar result ``out``; a saved reference to the scalar
+    becomes the array, so it is still known as the output (its graph re-attached on unpacking)."""
+    arr = xp.asarray(out)
     if ctx.saved:
         ctx.saved = tuple([arr if s is out else s for s in ctx.saved])
     return arr
