@@ -113,6 +113,75 @@ ERRORS = {
     "diagonal_scatter_size": lambda T: T.diagonal_scatter(T.ones(3, 4), T.ones(4)),
     "as_strided_scatter_size": lambda T: T.as_strided_scatter(T.ones(3, 4), T.ones(2, 3), (2, 2),
                                                               (1, 2)),
+    "cholesky_solve_1d": lambda T: T.cholesky_solve(T.ones(3), T.eye(3)),
+    "cholesky_solve_rect": lambda T: T.cholesky_solve(T.ones(3, 2), T.ones(2, 3)),
+    "cholesky_solve_dtype": lambda T: T.cholesky_solve(T.ones(3, 2).double(), T.eye(3)),
+    "cholesky_solve_int": lambda T: T.cholesky_solve(T.ones(3, 2).long(), T.eye(3).long()),
+    "cholesky_solve_sizes": lambda T: T.cholesky_solve(T.ones(2, 3), T.eye(3)),
+    "cholesky_inverse_1d": lambda T: T.cholesky_inverse(T.ones(3)),
+    "cholesky_inverse_rect": lambda T: T.cholesky_inverse(T.ones(2, 3)),
+    "cholesky_inverse_int": lambda T: T.cholesky_inverse(T.eye(3).long()),
+    "triangular_solve_1d": lambda T: T.triangular_solve(T.ones(3), T.eye(3)),
+    "triangular_solve_rect": lambda T: T.triangular_solve(T.ones(3, 2), T.ones(2, 3)),
+    "triangular_solve_dtype": lambda T: T.triangular_solve(T.ones(3, 2).double(), T.eye(3)),
+    "lu_1d": lambda T: T.lu(T.ones(3)),
+    "lu_no_pivot": lambda T: T.lu(T.eye(3), pivot=False),
+    "lu_unpack_pivots": lambda T: T.lu_unpack(T.eye(3), T.ones(3, dtype=T.int64)),
+    "lu_solve_1d": lambda T: T.linalg.lu_solve(T.eye(3), T.ones(3, dtype=T.int32), T.ones(3)),
+    "lu_solve_shapes": lambda T: T.linalg.lu_solve(T.eye(3), T.ones(3, dtype=T.int32),
+                                                   T.ones(2, 2)),
+    "lu_solve_pivots": lambda T: T.linalg.lu_solve(T.eye(3), T.ones(3), T.ones(3, 2)),
+    "lu_solve_dtype": lambda T: T.linalg.lu_solve(T.eye(3), T.ones(3, dtype=T.int32),
+                                                  T.ones(3, 2).double()),
+    "lu_solve_rect": lambda T: T.linalg.lu_solve(T.ones(2, 3), T.ones(2, dtype=T.int32),
+                                                 T.ones(3, 2)),
+    "householder_1d": lambda T: T.linalg.householder_product(T.ones(3), T.ones(1)),
+    "householder_wide": lambda T: T.linalg.householder_product(T.ones(3, 4), T.ones(2)),
+    "householder_tau": lambda T: T.linalg.householder_product(T.ones(4, 3), T.ones(4)),
+    "householder_tau_ndim": lambda T: T.linalg.householder_product(T.ones(4, 3), T.ones(1, 3)),
+    "householder_batch": lambda T: T.linalg.householder_product(T.ones(2, 4, 3), T.ones(3, 3)),
+    "householder_dtype": lambda T: T.linalg.householder_product(T.ones(4, 3), T.ones(3).double()),
+    "householder_int": lambda T: T.linalg.householder_product(T.ones(4, 3).long(),
+                                                              T.ones(3).long()),
+    "geqrf_1d": lambda T: T.geqrf(T.ones(3)),
+    "geqrf_int": lambda T: T.geqrf(T.ones(3, 3).long()),
+    "geqrf_backward": lambda T: T.geqrf(T.ones(3, 3, requires_grad=True))[0].sum().backward(),
+    "ormqr_rows": lambda T: T.ormqr(T.ones(4, 3), T.ones(3), T.ones(2, 4)),
+    "ormqr_tau": lambda T: T.ormqr(T.ones(4, 3), T.ones(4), T.ones(4, 2)),
+    "ormqr_1d": lambda T: T.ormqr(T.ones(3), T.ones(3), T.ones(4, 2)),
+    "ormqr_other_dtype": lambda T: T.ormqr(T.ones(4, 3), T.ones(3), T.ones(4, 2).double()),
+    "ormqr_tau_dtype": lambda T: T.ormqr(T.ones(4, 3), T.ones(3).double(), T.ones(4, 2)),
+    "ldl_rect": lambda T: T.linalg.ldl_factor(T.ones(2, 3)),
+    "ldl_1d": lambda T: T.linalg.ldl_factor(T.ones(3)),
+    "ldl_int": lambda T: T.linalg.ldl_factor(T.eye(3).long()),
+    "ldl_half": lambda T: T.linalg.ldl_factor(T.eye(3).half()),
+    "ldl_solve_sizes": lambda T: T.linalg.ldl_solve(T.eye(3), T.ones(3, dtype=T.int32),
+                                                    T.ones(2, 2)),
+    "ldl_solve_dtype": lambda T: T.linalg.ldl_solve(T.eye(3), T.ones(3, dtype=T.int32),
+                                                    T.ones(3, 2).double()),
+    "ldl_backward": lambda T: T.linalg.ldl_factor(T.eye(3, requires_grad=True)).LD.sum()
+    .backward(),
+    "tensorinv_ind": lambda T: T.linalg.tensorinv(T.ones(4, 2, 2), ind=0),
+    "tensorinv_singular": lambda T: T.linalg.tensorinv(T.zeros(2, 2, 4)),
+    "tensorsolve_shapes": lambda T: T.linalg.tensorsolve(T.ones(6, 4), T.ones(6)),
+    "frobenius_dims": lambda T: T.frobenius_norm(T.ones(2, 3, 4), (0, 1, 2)),
+    "frobenius_int": lambda T: T.frobenius_norm(T.ones(3, 3).long(), (0,)),
+    "nuclear_dim": lambda T: T.nuclear_norm(T.ones(3, 3), (0,)),
+    "addr_2d": lambda T: T.addr(T.ones(3, 4), T.ones(3, 1), T.ones(4)),
+    "addr_alpha_float": lambda T: T.addr(T.ones(3, 4).long(), T.ones(3).long(), T.ones(4).long(),
+                                         alpha=0.5),
+    "addr_expand": lambda T: T.addr(T.ones(2, 4), T.ones(3), T.ones(4)),
+    "renorm_p0": lambda T: T.renorm(T.ones(3, 3), 0, 0, 1.0),
+    "renorm_maxnorm": lambda T: T.renorm(T.ones(3, 3), 2, 0, -1.0),
+    "renorm_1d": lambda T: T.renorm(T.ones(3), 2, 0, 1.0),
+    "pdist_1d": lambda T: T.pdist(T.ones(3)),
+    "pdist_p": lambda T: T.pdist(T.ones(4, 3), p=-1),
+    "pdist_int": lambda T: T.pdist(T.ones(4, 3).long()),
+    "eig_removed": lambda T: T.eig(T.eye(2)),
+    "lstsq_removed": lambda T: T.lstsq(T.eye(2), T.eye(2)),
+    "solve_removed": lambda T: T.solve(T.eye(2), T.eye(2)),
+    "symeig_removed": lambda T: T.ones(2, 2).symeig(),
+    "matrix_rank_removed": lambda T: T.matrix_rank(T.eye(2)),
     "detach_copy_backward": lambda T: T.detach_copy(T.ones(2, requires_grad=True)).sum()
     .backward(),
 }
@@ -124,7 +193,7 @@ def _outcome(fn, lib):
             warnings.simplefilter("ignore")
             fn(lib)
     except Exception as e:  # noqa: BLE001  (the exception itself is what is compared)
-        return type(e).__name__, str(e).replace("torch.", "ndgrad.")
+        return type(e).__name__.lstrip("_"), str(e).replace("torch.", "ndgrad.")
     return None
 
 
@@ -140,6 +209,7 @@ def _pair(lib, x):
 
 
 # --- second derivatives ---------------------------------------------------------------------------
+_M3 = [[1.0, 0.5, -0.3], [0.2, 2.0, 0.7], [-1.0, 0.4, 1.5]]
 SECOND = {
     "ldexp": (lambda T, a, b: T.ldexp(a, b), [[0.5, -1.5, 2.0], [1.0, -0.5, 2.5]]),
     "angle_complex": (lambda T, z: T.angle(z), [[1 + 2j, -0.5 + 0.1j, 3 - 1j]]),
@@ -147,6 +217,20 @@ SECOND = {
     "block_diag": (lambda T, a, b: T.block_diag(a * a, b.reshape(1, 2) ** 3),
                    [[[1.0, 2.0], [3.0, 4.0]], [0.5, -2.0]]),
     "linalg_vander": (lambda T, x: T.linalg.vander(x, N=4), [[0.5, -1.5, 2.0]]),
+    "cholesky_solve": (lambda T, b, l: T.cholesky_solve(b * b, l.tril() + 3 * T.eye(3)),
+                       [[[1.0, 2.0], [0.5, -1.0], [2.0, 0.3]], _M3]),
+    "cholesky_inverse": (lambda T, l: T.cholesky_inverse(l.tril() + 3 * T.eye(3)) ** 2, [_M3]),
+    "as_strided": (lambda T, x: T.as_strided(x * x, (3, 3), (1, 1)) ** 2, [[0.5, 1, 2, -1, 3]]),
+    "view_as_real": (lambda T, z: T.view_as_real(z * z) ** 2, [[1 + 2j, -0.5j]]),
+    "view_as_complex": (lambda T, x: T.view_as_complex(x * x) * (1 + 1j), [[[1.0, 2], [3, 4]]]),
+    "slice_scatter": (lambda T, x, s: T.slice_scatter(x * x, s ** 3, 1, 0, 3, 2),
+                      [_M3, [[1.0, 2], [0.5, -1], [2, 3]]]),
+    "addr": (lambda T, c, a, b: T.addr(c * c, a * a, b ** 3, beta=0.5, alpha=2),
+             [_M3, [1.0, -2, 0.5], [0.3, 2, -1]]),
+    "householder": (lambda T, a, t: T.linalg.householder_product(a * a, t * t), [_M3, [1.2, 0.7]]),
+    "lu_solve": (lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(a + 3 * T.eye(3)), b * b),
+                 [_M3, [[1.0, 2], [0.5, -1], [2, 3]]]),
+    "renorm": (lambda T, x: T.renorm(x * x, 2, 0, 1.0), [_M3]),
 }
 
 

@@ -2,6 +2,10 @@
 
 from ._ops.combinatorics import linalg_vander as vander
 from ._ops.linalg._common import LinAlgError
+from ._ops.linalg.extras import tensorinv, tensorsolve
+from ._ops.linalg.householder import householder_product
+from ._ops.linalg.ldl import ldl_factor, ldl_factor_ex, ldl_solve
+from ._ops.linalg.triangular import linalg_lu_solve as lu_solve
 from ._ops.linalg.contractions import linalg_cross as cross
 from ._ops.linalg.contractions import multi_dot, vecdot
 from ._ops.linalg.diagonal import linalg_diagonal as diagonal
@@ -35,7 +39,8 @@ from ._ops.linalg.solvers import (
 )
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig",
-           "eigh", "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
-           "lu_factor_ex", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
-           "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular",
-           "svd", "svdvals", "vander", "vecdot", "vector_norm"]
+           "eigh", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor",
+           "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+           "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot",
+           "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
+           "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]

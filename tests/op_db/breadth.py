@@ -341,3 +341,21 @@ register(
            cases(([(3, 4)], {"pad": (1, 2)}), ([(2, 3, 4)], {"pad": (1, 1, 0, 2), "value": 2.5}),
                  ([(3, 4)], {"pad": (-1, 1)}))),
 )
+
+
+def _message(fn, *args):
+    """The message a removed function raises (the same text in both libraries)."""
+    try:
+        fn(*args)
+    except RuntimeError as e:
+        return str(e).replace("ndgrad.", "torch.")
+    return None
+
+
+register(
+    OpInfo("removed_functions", lambda T, x: (_message(T.eig, x), _message(T.lstsq, x, x),
+                                              _message(T.solve, x, x), _message(T.symeig, x),
+                                              _message(T.matrix_rank, x), _message(x.symeig)),
+           cases(([(2, 2)], {})), dtypes=("float32",), grad=False,
+           tags=("eig", "lstsq", "solve", "symeig", "matrix_rank")),
+)

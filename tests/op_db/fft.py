@@ -66,3 +66,38 @@ register(
                                                 T.fft.rfftfreq(n, 2.0, dtype=T.float64)),
            _no_inputs({"n": 7}), dtypes=("float64",), grad=False),
 )
+
+
+# (added for tests/test_op_coverage.py) the real-input n-d transforms, the Hermitian ones, shifts
+RN = cases(((3, 4), {}), ((2, 3, 4), {"norm": "ortho"}), ((3, 5), {"s": (4, 6)}),
+           ((2, 3, 4), {"dim": (0, 2), "norm": "forward"}), ((3, 4), {"s": (2, 3)}))
+HALF_SPEC = cases(((3, 4), {}), ((2, 3, 4), {"norm": "ortho"}), ((3, 4), {"s": (4, 6)}),
+                  ((2, 3, 4), {"dim": (0, 1), "norm": "forward"}))
+register(
+    OpInfo("fft.rfft2", lambda T, x, **k: T.fft.rfft2(x, **k),
+           cases(((3, 4), {}), ((2, 3, 5), {"norm": "ortho"}), ((3, 4), {"s": (4, 6)})), dtypes=F),
+    OpInfo("fft.rfftn", lambda T, x, **k: T.fft.rfftn(x, **k), RN, dtypes=F),
+    OpInfo("fft.irfft2", lambda T, x, **k: T.fft.irfft2(x, **k),
+           cases(((3, 4), {}), ((2, 3, 4), {"norm": "ortho"}), ((3, 4), {"s": (4, 6)})),
+           dtypes=F + C),
+    OpInfo("fft.irfftn", lambda T, x, **k: T.fft.irfftn(x, **k), HALF_SPEC, dtypes=F + C),
+    OpInfo("fft.hfft", lambda T, x, **k: T.fft.hfft(x, **k),
+           cases(*[((5,), {"norm": n}) for n in NORMS], ((3, 6), {"n": 8}), ((3, 4), {"dim": 0})),
+           dtypes=F + C),
+    OpInfo("fft.hfft2", lambda T, x, **k: T.fft.hfft2(x, **k),
+           cases(((3, 4), {}), ((2, 3, 4), {"norm": "ortho"}), ((3, 4), {"s": (4, 6)})),
+           dtypes=F + C),
+    OpInfo("fft.hfftn", lambda T, x, **k: T.fft.hfftn(x, **k), HALF_SPEC, dtypes=F + C),
+    OpInfo("fft.ihfft", lambda T, x, **k: T.fft.ihfft(x, **k),
+           cases(*[((5,), {"norm": n}) for n in NORMS], ((3, 6), {"n": 8}), ((3, 4), {"dim": 0})),
+           dtypes=F),
+    OpInfo("fft.ihfft2", lambda T, x, **k: T.fft.ihfft2(x, **k),
+           cases(((3, 4), {}), ((2, 3, 5), {"norm": "ortho"}), ((3, 4), {"s": (4, 6)})), dtypes=F),
+    OpInfo("fft.ihfftn", lambda T, x, **k: T.fft.ihfftn(x, **k), RN, dtypes=F),
+    OpInfo("fft.fftshift", lambda T, x, **k: T.fft.fftshift(x, **k),
+           cases(((5,), {}), ((4, 5), {}), ((2, 3, 4), {"dim": 1}), ((2, 3, 4), {"dim": (0, 2)})),
+           dtypes=F + C + ("int64",)),
+    OpInfo("fft.ifftshift", lambda T, x, **k: T.fft.ifftshift(x, **k),
+           cases(((5,), {}), ((4, 5), {}), ((2, 3, 4), {"dim": -1}), ((2, 3, 4), {"dim": (0, 2)})),
+           dtypes=F + C + ("int64",)),
+)

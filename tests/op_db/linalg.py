@@ -329,3 +329,139 @@ register(
                  ([(3, 5), (5,)], {}), ([(3, 5), (3, 5)], {"dim": 0}), ([(0,)], {}),
                  ([(1,)], {})), dtypes=F + ("int64",)),
 )
+
+
+# --- solvers from factorizations, Householder products, LDL, tensor equations ---------------------
+def chol(T, x):
+    """A lower Cholesky factor (batch) from any x: well conditioned, positive diagonal."""
+    return x.tril(-1) + T.diag_embed(x.diagonal(0, -2, -1).abs() + 1.5)
+
+
+def lu_of(T, x):
+    return T.linalg.lu_factor(well(T, x))
+
+
+def _lu_solve(T, a, b, **k):
+    return T.linalg.lu_solve(*lu_of(T, a), b, **k)
+
+
+def _ldl(T, a, b, hermitian=False):
+    s = herm(T, a) if hermitian else a + a.mT
+    LD, piv = T.linalg.ldl_factor(s.detach(), hermitian=hermitian)
+    return LD, piv, T.linalg.ldl_solve(LD, piv, b.detach(), hermitian=hermitian)
+
+
+def _tau(T, t):
+    """Reflector coefficients in LAPACK's range: |1 - tau| <= 1 keeps H unitary-ish."""
+    return 1 + t.tanh() * 0.5 if not t.is_complex() else 1 + (t * 0.3).tanh()
+
+
+register(
+    OpInfo("cholesky_solve", lambda T, b, l, **k: T.cholesky_solve(b, chol(T, l), **k),
+           cases(([(3, 2), (3, 3)], {}), ([(2, 1, 3, 2), (2, 3, 3)], {}))
+           , dtypes=F + C),
+    OpInfo("cholesky_solve_upper", lambda T, b, l: b.cholesky_solve(chol(T, l).mH, True),
+           cases(([(3, 2), (3, 3)], {})), dtypes=F + C),
+    OpInfo("cholesky_inverse", lambda T, l: T.cholesky_inverse(chol(T, l)),
+           cases(([(3, 3)], {}), ([(2, 3, 3)], {})), dtypes=F + C),
+    OpInfo("cholesky_inverse_method", lambda T, l: chol(T, l).mH.cholesky_inverse(True),
+           cases(([(3, 3)], {}))),
+    OpInfo("triangular_solve", lambda T, b, a, **k: tuple(T.triangular_solve(b, well(T, a), **k)),
+           cases(([(3, 2), (3, 3)], {}), ([(2, 3, 2), (3, 3)], {"upper": False}),
+                 ([(3, 2), (3, 3)], {"transpose": True}),
+                 ([(3, 2), (2, 3, 3)], {"unitriangular": True, "upper": False})), dtypes=F + C),
+    OpInfo("triangular_solve_method", lambda T, b, a: b.triangular_solve(well(T, a)).solution,
+           cases(([(3, 2), (3, 3)], {}))),
+    OpInfo("torch_lu", lambda T, x, **k: T.lu(well(T, x), **k),
+           cases(([(3, 3)], {}), ([(2, 4, 4)], {}), ([(3, 3)], {"get_infos": True})),
+           dtypes=F + C, **LOOSE),
+    OpInfo("torch_lu_method", lambda T, x: well(T, x).lu()[0], cases(([(3, 3)], {}))),
+    OpInfo("lu_unpack", lambda T, x, **k: tuple(T.lu_unpack(*T.linalg.lu_factor(x), **k)),
+           cases(([(3, 3)], {}), ([(2, 3, 5)], {}), ([(5, 3)], {}),
+                 ([(3, 3)], {"unpack_pivots": False})), dtypes=F + C, **LOOSE),
+    # (torch's backward raises for unpacked data left out: L and U are empty there)
+    OpInfo("lu_unpack_pivots_only", lambda T, x: tuple(T.lu_unpack(*T.linalg.lu_factor(x),
+                                                                   unpack_data=False)),
+           cases(([(3, 3)], {}), ([(2, 4, 4)], {})), grad=False),
+    OpInfo("linalg.lu_solve", _lu_solve,
+           cases(*[([(3, 3), (3, 2) if left else (2, 3)], {"left": left, "adjoint": adj})
+                   for left in (True, False) for adj in (True, False)],
+                 ([(2, 3, 3), (3, 4)], {}), ([(3, 3), (2, 3, 1)], {})), dtypes=F + C, **LOOSE),
+    OpInfo("lu_solve", lambda T, a, b: b.lu_solve(*lu_of(T, a)) + T.lu_solve(b, *lu_of(T, a)),
+           cases(([(3, 3), (3, 2)], {})), **LOOSE),
+    OpInfo("linalg.householder_product",
+           lambda T, a, t: T.linalg.householder_product(a, _tau(T, t)),
+           cases(([(4, 3), (3,)], {}), ([(5, 3), (2,)], {}), ([(2, 4, 4), (2, 3)], {}),
+                 ([(3, 3), (0,)], {})), dtypes=F + C),
+    OpInfo("orgqr", lambda T, a, t: a.orgqr(_tau(T, t)) + T.orgqr(a, _tau(T, t)),
+           cases(([(4, 3), (3,)], {}))),
+    OpInfo("geqrf", lambda T, a: tuple(T.geqrf(a)), cases(([(5, 3)], {}), ([(2, 3, 4)], {}),
+                                                         ([(4, 4)], {})),
+           dtypes=F + C, grad=False),
+    OpInfo("geqrf_method", lambda T, a: tuple(a.geqrf()), cases(([(3, 3)], {})), grad=False),
+    OpInfo("ormqr", lambda T, a, t, c, **k: T.ormqr(a, _tau(T, t), c, **k),
+           cases(*[([(4, 3), (3,), (4, 2) if left else (2, 4)], {"left": left, "transpose": tr})
+                   for left in (True, False) for tr in (True, False)],
+                 ([(2, 4, 3), (2, 3), (2, 4, 5)], {})), dtypes=F + C),
+    OpInfo("ormqr_method", lambda T, a, t, c: a.ormqr(_tau(T, t), c, False, True),
+           cases(([(4, 3), (3,), (2, 4)], {}))),
+    OpInfo("linalg.ldl_factor", _ldl, cases(([(3, 3), (3, 2)], {}), ([(2, 4, 4), (4, 1)], {})),
+           dtypes=F + C, grad=False, tags=("linalg.ldl_solve",)),
+    OpInfo("ldl_hermitian", lambda T, a, b: _ldl(T, a, b, True), cases(([(3, 3), (3, 2)], {})),
+           dtypes=C, grad=False),
+    OpInfo("linalg.ldl_factor_ex", lambda T, a: tuple(T.linalg.ldl_factor_ex((a + a.mT).detach())),
+           cases(([(3, 3)], {}), ([(2, 3, 3)], {})), grad=False),
+    OpInfo("linalg.tensorinv", lambda T, a, **k: T.linalg.tensorinv(a * 0.1 + _eye_like(T, a, k),
+                                                                  **k),
+           cases(([(4, 2, 2)], {"ind": 1}), ([(2, 3, 6)], {}), ([(6, 2, 3)], {"ind": 1}))),
+    OpInfo("linalg.tensorsolve",
+           lambda T, a, b, **k: T.linalg.tensorsolve(well(T, a.reshape(6, 6)).reshape(a.shape), b,
+                                                     **k),
+           cases(([(2, 3, 6), (2, 3)], {}), ([(6, 2, 3), (6,)], {}),
+                 ([(6, 2, 3), (2, 3)], {"dims": (0,)}))),
+    OpInfo("frobenius_norm", lambda T, x, **k: T.frobenius_norm(x, **k),
+           cases(([(3, 4)], {"dim": (0, 1)}), ([(2, 3, 4)], {"dim": 1, "keepdim": True}),
+                 ([(3, 4)], {"dim": (-1,)})), dtypes=F + C),
+    OpInfo("nuclear_norm", lambda T, x, *d, **k: T.nuclear_norm(x, *d, **k),
+           cases(([(3, 4)], {}), ([(2, 3, 3)], {}), ([(2, 3, 4)], {"dim": (0, 2)}),
+                 ([(3, 3)], {"keepdim": True})), dtypes=F + C, **LOOSE),
+    OpInfo("chain_matmul", lambda T, *ms: T.chain_matmul(*ms),
+           cases(([(2, 3), (3, 4)], {}), ([(5, 3), (3, 1), (1, 4), (4, 6)], {}), ([(3, 3)], {})),
+           dtypes=F + C),
+)
+
+
+def _eye_like(T, a, kw):
+    """An identity shaped like tensorinv's input (well conditioned once added)."""
+    ind = kw.get("ind", 2)
+    n = int(np.prod(a.shape[ind:]))
+    return T.eye(n, dtype=a.dtype).reshape(a.shape)
+
+
+# --- products and norms of the breadth names ------------------------------------------------------
+register(
+    OpInfo("addr", lambda T, c, a, b, **k: T.addr(c, a, b, **k),
+           cases(([(3, 4), (3,), (4,)], {}), ([(4,), (3,), (4,)], {"beta": 0.5, "alpha": 2}),
+                 ([(1, 1), (3,), (4,)], {"beta": 0}), ([(3, 4), (3,), (4,)], {"alpha": 0})),
+           dtypes=F + C),
+    OpInfo("addr_int", lambda T, c, a, b, **k: T.addr(c, a, b, **k),
+           cases(([(3, 4), (3,), (4,)], {}), ([(4,), (3,), (4,)], {"beta": 3, "alpha": 2}),
+                 ([(1, 1), (3,), (4,)], {"beta": 0})), dtypes=("int64", "int32"), grad=False),
+    OpInfo("addr_bool", lambda T, c, a, b, **k: T.addr(c, a, b, **k),
+           cases(([(3, 4), (3,), (4,)], {}), ([(3, 4), (3,), (4,)], {"beta": False})),
+           dtypes=("bool",)),
+    OpInfo("addr_", lambda T, c, a, b: (c * 1).addr_(a, b, beta=2) + c.addr(a, b),
+           cases(([(3, 4), (3,), (4,)], {}))),
+    OpInfo("renorm", lambda T, x, **k: T.renorm(x, **k),
+           cases(([(3, 4)], {"p": 2, "dim": 0, "maxnorm": 1.0}),
+                 ([(2, 3, 4)], {"p": 1, "dim": 1, "maxnorm": 0.5}),
+                 ([(3, 4)], {"p": 3, "dim": 0, "maxnorm": 100.0})), dtypes=F + C),
+    # (torch's gradient of a complex input is nan for p = inf)
+    OpInfo("renorm_inf", lambda T, x, **k: T.renorm(x, float("inf"), -1, 1.0),
+           cases(([(3, 4)], {}))),
+    OpInfo("renorm_", lambda T, x: (x * 1).renorm_(2, 1, 0.8) + x.renorm(2, 0, 0.5),
+           cases(([(3, 4)], {}))),
+    OpInfo("pdist", lambda T, x, **k: T.pdist(x, **k),
+           cases(([(5, 3)], {}), ([(5, 3)], {"p": 1}), ([(4, 2)], {"p": 3}),
+                 ([(4, 2)], {"p": float("inf")}), ([(1, 3)], {}), ([(4, 3)], {"p": 0}))),
+)
