@@ -68,9 +68,12 @@ class Atan2(Op):
         return _compute2(ctx.xp, lambda xp, x, y: xp.arctan2(x, y), a, b)
 
     def backward(ctx, g):
+        # torch's atan2_backward: g * (b, -a) / (a^2 + b^2), the reciprocal 0 where that is 0
         a, b = ctx.saved_tensors
         d = a * a + b * b
-        return g * b / d, -g * a / d
+        recip = d.reciprocal().masked_fill(d == 0, 0)
+        need = ctx.needs_input_grad
+        return g * b * recip if need[0] else None, g * -a * recip if need[1] else None
 
 
 class Hypot(Op):
@@ -135,11 +138,14 @@ class LogAddExp(Op):
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        # d/da log(e^a + e^b) = 1 / (1 + e^(b-a)): the sigmoid of a - b
-        d = a - b
+        # torch's: d/da log(e^a + e^b) = g / (1 + e^(b - a)) (2^(b - a) for logaddexp2), so
+        # its second derivative at infinities is torch's too
+        need = ctx.needs_input_grad
         if ctx.base2:
-            d = d * math.log(2)
-        return g * _c(d.sigmoid()), g * _c((-d).sigmoid())
+            return (g / _c(1 + 2 ** (b - a)) if need[0] else None,
+                    g / _c(1 + 2 ** (a - b)) if need[1] else None)
+        return (g / _c(1 + (b - a).exp()) if need[0] else None,
+                g / _c(1 + (a - b).exp()) if need[1] else None)
 
 
 class Copysign(Op):
@@ -157,7 +163,11 @@ class Copysign(Op):
     def backward(ctx, g):
         a, y = ctx.saved_tensors
         ratio = (y / a).masked_fill(a == 0, 0)
-        return g * ratio, g * 0
+        gb = None
+        if ctx.needs_input_grad[1]:  # torch's zeros_like(other): no graph, no inf * 0
+            shape, dt = ctx.in_meta[1]
+            gb = Tensor._make(g._device.xp.zeros(shape, dt), g._device)
+        return g * ratio if ctx.needs_input_grad[0] else None, gb
 
 
 INT_TO_FLOAT.update((Atan2, Xlogy, Copysign))

@@ -72,10 +72,10 @@ class Clamp(Op):
             ga, glo, ghi = where(a <= hi, g, zero), None, where(a > hi, g, zero)
         elif hi is None:
             ga, glo, ghi = where(a >= lo, g, zero), where(a < lo, g, zero), None
-        else:
-            crossed = lo > hi
+        else:  # torch's clamp_backward_min_max: lo only where lo < hi (so lo == hi gives none)
             ga, glo, ghi = (where((a >= lo) & (a <= hi), g, zero),
-                            where((a < lo) & ~crossed, g, zero), where((a > hi) | crossed, g, zero))
+                            where((a < lo) & (lo < hi), g, zero),
+                            where((a > hi) | (hi < lo), g, zero))
         by_name = {"lo": glo, "hi": ghi}
         return (ga, *(by_name[n] for n in ctx.names))
 
@@ -328,10 +328,16 @@ class Logit(Op):
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        d = g / (a * (1 - a))
-        if ctx.eps is None:
+        eps = ctx.eps
+        if is_grad_enabled():  # torch's infinitely_differentiable_logit_backward
+            lo, hi = (0.0, 1.0) if eps is None else (eps, 1 - eps)
+            fill = g.new_full((), math.nan if eps is None else 0.0)
+            return where((a >= lo) & (a <= hi), g / (a * (1 - a)), fill)
+        # torch's logit_backward kernel: g * inf at 0 and 1 (-0.0 included)
+        if eps is None:
+            d = g * where((a == 0) | (a == 1), math.inf, 1 / (a * (1 - a)))
             return d.masked_fill((a < 0) | (a > 1), math.nan)
-        return d.masked_fill((a < ctx.eps) | (a > 1 - ctx.eps), 0)
+        return (g / (a * (1 - a))).masked_fill((a < eps) | (a > 1 - eps), 0)
 
 
 def logit(input: Tensor, eps: float | None = None, *, out=None) -> Tensor:

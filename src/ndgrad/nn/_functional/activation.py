@@ -117,8 +117,10 @@ def _elu_f(xp, a, alpha, scale, input_scale, grad_scale=None):
 
 def _elu_d(xp, a, g, alpha, scale, input_scale, grad_scale=None):
     gs = input_scale if grad_scale is None else grad_scale  # celu: 1 / float32(alpha), as torch
+    # torch's x <= 0 ? ... : ...: a nan input passes g * scale (its scalar kernel; the one
+    # vectorised over 16+ elements gives nan there)
     with _quiet():
-        return xp.where(a > 0, g * scale, g * gs * (alpha * scale) * xp.exp(a * gs))
+        return xp.where(a <= 0, g * gs * (alpha * scale) * xp.exp(a * gs), g * scale)
 
 
 def _elu_dd(a, g, gg, alpha, scale, input_scale, grad_scale=None):
@@ -203,7 +205,8 @@ def _logsigmoid_dd(a, g, gg):
 
 
 def _hardswish_d(xp, a, g):
-    return xp.where(a <= -3, 0, xp.where(a >= 3, g, g * (a / 3 + 0.5)))
+    # torch's scalar kernel: 0 up to -3, the slope below 3, else g (a nan input included)
+    return xp.where(a <= -3, 0, xp.where(a < 3, g * (a / 3 + 0.5), g))
 
 
 def _hardswish_dd(a, g, gg):
@@ -540,6 +543,9 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if _autocast_state.on:  # torch.autocast: in the region's lower precision
         input, weight = _autocast(input, weight)
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {torch_name(input)} and "
+                           f"{torch_name(weight)}")
     if weight.numel() != 1:
         if input.ndim == 0:
             raise RuntimeError("Not allow zero-dim input tensor.")

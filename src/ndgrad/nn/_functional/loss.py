@@ -74,13 +74,15 @@ class _PairLoss(Op):
 
     __slots__ = ()
     scale = 1  # the kernel's norm: scale / numel for "mean", else scale
+    input_dtype = False  # the result in the input's dtype (huber), not the promoted one
 
     def forward(ctx, a, b, reduction, p):
         ctx.reduction, ctx.p = reduction, p
         ctx.save(a, b)
         f = type(ctx).f
-        return _half_op(ctx.xp, lambda a, b: _reduce_array(ctx.xp, f(ctx.xp, a, b, p), reduction),
-                        a, b)
+        out = _half_op(ctx.xp, lambda a, b: _reduce_array(ctx.xp, f(ctx.xp, a, b, p), reduction),
+                       a, b)
+        return out.astype(a.dtype) if type(ctx).input_dtype and out.dtype != a.dtype else out
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
@@ -124,10 +126,11 @@ class _PairLossGrad(Op):
         return ggo, ga if need[1] else None, -ga if need[2] else None
 
 
-def _pair_loss(name, f, d, dd, scale=1):
+def _pair_loss(name, f, d, dd, scale=1, input_dtype=False):
     grad = type(name + "Backward", (_PairLossGrad,), {
         "__slots__": (), "d": staticmethod(d), "dd": staticmethod(dd), "scale": scale})
-    return type(name, (_PairLoss,), {"__slots__": (), "f": staticmethod(f), "Grad": grad})
+    return type(name, (_PairLoss,), {"__slots__": (), "f": staticmethod(f), "Grad": grad,
+                                     "input_dtype": input_dtype})
 
 
 def _mask(cond: Tensor, like: Tensor) -> Tensor:
@@ -162,7 +165,8 @@ SmoothL1Loss = _pair_loss("SmoothL1Loss", _sl1_f, _sl1_d,
                           lambda a, b, g, gg, red, beta: gg * g * _mask(
                               (a - b).abs() < beta, gg) / beta)
 HuberLoss = _pair_loss("HuberLoss", _huber_f, _huber_d,
-                       lambda a, b, g, gg, red, delta: gg * g * _mask((a - b).abs() < delta, gg))
+                       lambda a, b, g, gg, red, delta: gg * g * _mask((a - b).abs() < delta, gg),
+                       input_dtype=True)
 
 
 def _expanded(input: Tensor, target: Tensor):
@@ -329,6 +333,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {torch_name(input)} but found "
+                           f"{torch_name(weight)}")
     tarr = target._data.astype("int64")
     bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))
     if bad.any():
@@ -533,6 +540,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
+    if target.dtype is not input.dtype:
+        raise RuntimeError(f"Found dtype {torch_name(target)} but expected {torch_name(input)}")
     a, t = input._data, target._data
     if ((a < 0) | (a > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -567,7 +576,8 @@ class BinaryCrossEntropyWithLogits(Op):
                 ls = ls * ((pw - 1) * t + 1)
             return _apply_reduction(xp, (1 - t) * x - ls, w, reduction)
 
-        return _half_op(ctx.xp, f, x, t, w, pw)
+        # torch computes into (1 - target) in place: the loss has the target's dtype
+        return _half_op(ctx.xp, f, x, t, w, pw).astype(t.dtype, copy=False)
 
     def backward(ctx, g):
         x, t = ctx.saved_tensors

@@ -13,7 +13,7 @@ import numpy as np
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from ._utils import is_half
+from ._utils import is_half, torch_name
 
 
 class _ArrayNS:
@@ -142,6 +142,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
+    _check_params(input, weight, bias, running_mean, running_var)
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.requires_grad:
             from ..._grad_mode import is_grad_enabled
@@ -187,6 +188,25 @@ def _data(t):
     return None if t is None else t._data
 
 
+def _check_params(input: Tensor, *params) -> None:
+    """torch's CPU dtype rules for norm parameters: all the input's dtype, or (mixed) all
+    float32 for a float32 or half-precision input."""
+    given = [p for p in params if p is not None]
+    if not given:
+        return
+    dt = input.dtype
+    if given[0].dtype is not dt:
+        if dt.name not in ("float32", "float16", "bfloat16"):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        if any(p.dtype.name != "float32" for p in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        return
+    for p in given:
+        if p.dtype is not dt:
+            raise RuntimeError(f"expected scalar type {torch_name(input)} but found "
+                               f"{torch_name(p)}")
+
+
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
@@ -218,6 +238,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size"
                            f"{list(input.shape)}")
+    _check_params(input, weight, bias)
     lead = input.ndim - k
     layout = _Layout(input._data, _data(weight), _data(bias), input.shape,
                      tuple(range(lead, input.ndim)), shape, tuple(range(lead)), True, eps)
@@ -234,6 +255,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
+    _check_params(input, weight, bias)
     rshape = (n, num_groups, c // num_groups * math.prod(input.shape[2:]))
     shape = (1, c) + (1,) * (input.ndim - 2)
     waxes = (0,) + tuple(range(2, input.ndim))
