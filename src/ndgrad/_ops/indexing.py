@@ -592,7 +592,7 @@ def put_in_place(t: Tensor, basic, akey, value, accumulate: bool = False) -> boo
 
 def _expanded(a) -> bool:
     """Do some of ``a``'s elements share memory (an expanded tensor)?"""
-    return any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
+    return a.size > 1 and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
 
 
 _EXPANDED = ("Use of {}_ on expanded tensors is deprecated. Please clone() the tensor before "
