@@ -193,7 +193,8 @@ class profile:
     """Same as torch.profiler.profile, timing ndgrad's ops on the CPU: forward ops are named
     ``aten::<primitive>`` after ndgrad's primitives (a composite such as ``linear`` shows as the
     primitives it calls), backward nodes by their grad_fn name. ``profile_memory``, ``with_flops``
-    and ``with_modules`` are accepted and record nothing; device (CUDA) times are not measured."""
+    and ``with_modules`` are accepted and record nothing; device (CUDA) times are not measured.
+    An op another thread starts while one is being timed goes unrecorded."""
 
     def __init__(self, *, activities=None, schedule=None, on_trace_ready=None,
                  record_shapes: bool = False, profile_memory: bool = False,
