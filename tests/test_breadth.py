@@ -182,6 +182,13 @@ ERRORS = {
     "solve_removed": lambda T: T.solve(T.eye(2), T.eye(2)),
     "symeig_removed": lambda T: T.ones(2, 2).symeig(),
     "matrix_rank_removed": lambda T: T.matrix_rank(T.eye(2)),
+    "channel_shuffle_2d": lambda T: T.channel_shuffle(T.ones(2, 4), 2),
+    "channel_shuffle_groups": lambda T: T.channel_shuffle(T.ones(2, 4, 3), 3),
+    "channel_shuffle_zero": lambda T: T.channel_shuffle(T.ones(2, 4, 3), 0),
+    "rms_norm_shape": lambda T: T.rms_norm(T.ones(2, 3), [4]),
+    "rms_norm_weight": lambda T: T.rms_norm(T.ones(2, 4), [4], T.ones(3)),
+    "feature_dropout_1d": lambda T: T.feature_dropout(T.ones(4), 0.5, True),
+    "feature_dropout_p": lambda T: T.feature_dropout(T.ones(4, 2), 1.5, True),
     "detach_copy_backward": lambda T: T.detach_copy(T.ones(2, requires_grad=True)).sum()
     .backward(),
 }

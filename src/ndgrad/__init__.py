@@ -46,6 +46,7 @@ from .serialization import load, save  # noqa: E402
 from ._misc import *  # noqa: F403,E402
 from ._threads import *  # noqa: F403,E402
 from ._typeinfo import *  # noqa: F403,E402
+from ._nn_top import *  # noqa: F403,E402
 from . import cuda  # noqa: E402
 from . import func  # noqa: E402
 from .special._top import *  # noqa: F403,E402  (torch.special; torch.i0, igamma, mvlgamma)
