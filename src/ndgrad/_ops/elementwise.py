@@ -568,8 +568,10 @@ class Pow(Op):
             pos = xp.power(a, xp.maximum(b, 0))
             neg = xp.where(a == 1, 1, xp.where(a == -1, xp.where(b % 2 == 0, 1, -1), 0))
             return xp.where(b < 0, neg, pos).astype(a.dtype)
-        if ctx.scalar_exponent and k == "f" and b == 2:
-            out = a * a  # torch's square kernel; NumPy's power is 4x slower
+        special = _POW_KERNELS.get(b.item()) if ctx.scalar_exponent and k in "fc" and \
+            a.dtype.itemsize > 2 else None  # half precision: pow in float32, as torch
+        if special is not None:  # torch's kernels for these exponents (sqrt(-0) is -0, not 0)
+            out = special(ctx.xp, a)
         else:
             out = _compute2(ctx.xp, lambda xp, x, y: xp.power(x, y), a, b)
         # the result only for the exponent's gradient (torch's rule), so y **= 2 can follow y = x**2
@@ -583,8 +585,8 @@ class Pow(Op):
             if ctx.scalar_exponent:  # torch's pow_backward with a Scalar exponent
                 e = b.item()
                 # zeros for 0, even for nan/inf a (no graph: a constant); 2 * a: the same bits
-                ga = ns.zeros_like(g) if e == 0 else g * (2 * a if e == 2 else ns.c(
-                    e * a ** (e - 1)))
+                ga = ns.zeros_like(g) if e == 0 else g * ns.c(
+                    2 * a if e == 2 else e * ns.pow(a, e - 1))
             else:
                 ga = g * ns.c(b * a ** (b - 1))
                 ga = ns.keep(b != 0, ga) if ns.numel(ga) else ga
@@ -595,6 +597,10 @@ class Pow(Op):
 
 
 Pow.scalar_exponent = False
+# pow_tensor_scalar_optimized_kernel: these exponents are computed without pow (also faster)
+_POW_KERNELS = {2: lambda xp, x: x * x, 3: lambda xp, x: x * x * x, 0.5: lambda xp, x: xp.sqrt(x),
+                -0.5: lambda xp, x: xp.reciprocal(xp.sqrt(x)), -1: lambda xp, x: xp.reciprocal(x),
+                -2: lambda xp, x: xp.reciprocal(x * x)}
 
 
 class _PowScalar(Pow):

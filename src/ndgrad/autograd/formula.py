@@ -27,6 +27,7 @@ class _TensorNS:
     sqrt = staticmethod(lambda x: x.sqrt())
     rsqrt = staticmethod(lambda x: x.rsqrt())
     numel = staticmethod(lambda x: x.numel())
+    pow = staticmethod(lambda x, e: x ** e)  # x to a Python number, with torch's kernels
 
     @staticmethod
     def zeros_like(x):
@@ -48,12 +49,17 @@ class _ArrayNS:
     tensors = False
 
     def __init__(self, xp):
-        from .._ops.elementwise import conj_array, keep_where
+        from .._ops.elementwise import _POW_KERNELS, conj_array, keep_where
 
         self.c = conj_array
         self.cos, self.sin, self.exp, self.log, self.sqrt = xp.cos, xp.sin, xp.exp, xp.log, xp.sqrt
         self.rsqrt = lambda x: xp.reciprocal(xp.sqrt(x))
         self.numel = lambda x: x.size
+
+        def pow(x, e):
+            kernel = _POW_KERNELS.get(e) if x.dtype.kind in "fc" and x.itemsize > 2 else None
+            return kernel(xp, x) if kernel is not None else xp.power(x, e)
+        self.pow = pow
         self.zeros_like = xp.zeros_like
         self.keep = lambda mask, g: keep_where(xp, mask, g)
 
