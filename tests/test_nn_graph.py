@@ -129,6 +129,10 @@ ACTIVATIONS = {
     "logsigmoid": lambda T, x: F(T).logsigmoid(x),
     "prelu": lambda T, x: F(T).prelu(x, T.tensor([0.25], dtype=T.float64)),
     "glu": lambda T, x: F(T).glu(x, 0),
+    "hardshrink": lambda T, x: F(T).hardshrink(x),
+    "softshrink": lambda T, x: F(T).softshrink(x),
+    "tanhshrink": lambda T, x: F(T).tanhshrink(x),
+    "rrelu": lambda T, x: F(T).rrelu(x),
     "softmax": lambda T, x: F(T).softmax(x, 1),
     "log_softmax": lambda T, x: F(T).log_softmax(x, 1),
     "softmin": lambda T, x: F(T).softmin(x, 1),
@@ -378,3 +382,41 @@ def test_rnn_cell_graphs_match_torch(kind):
 
     # (UnsafeSplitBackward0's own edges are the split op's business: not walked into)
     same_graph(make, 2 if kind == "LSTMCell" else 3)
+
+
+DOUBLE_BACKWARD_NODES = {
+    "hardtanh": lambda T, x: F(T).hardtanh(x), "relu6": lambda T, x: F(T).relu6(x),
+    "leaky_relu": lambda T, x: F(T).leaky_relu(x), "elu": lambda T, x: F(T).elu(x),
+    "celu": lambda T, x: F(T).celu(x), "gelu": lambda T, x: F(T).gelu(x),
+    "silu": lambda T, x: F(T).silu(x), "mish": lambda T, x: F(T).mish(x),
+    "softplus": lambda T, x: F(T).softplus(x), "hardswish": lambda T, x: F(T).hardswish(x),
+    "hardsigmoid": lambda T, x: F(T).hardsigmoid(x), "logsigmoid": lambda T, x: F(T).logsigmoid(x),
+    "threshold": lambda T, x: F(T).threshold(x, 0.5, 0.0),
+    "hardshrink": lambda T, x: F(T).hardshrink(x), "rrelu": lambda T, x: F(T).rrelu(x),
+    "glu": lambda T, x: F(T).glu(x, 0), "prelu": lambda T, x: F(T).prelu(x, T.tensor([0.2])),
+    "embedding": lambda T, x: F(T).embedding(T.tensor([0, 2]), x),
+    "nll": lambda T, x: F(T).nll_loss(x, T.tensor([0, 1, 2, 0])),
+    "bce": lambda T, x: F(T).binary_cross_entropy(x.clamp(0.1, 0.9), x.detach().clamp(0, 1)),
+    "mse": lambda T, x: F(T).mse_loss(x, x.detach() * 2),
+    "huber": lambda T, x: F(T).huber_loss(x, x.detach() * 2),
+    "max_pool2d": lambda T, x: F(T).max_pool2d(x.reshape(1, 1, 4, 3), 2),
+    "avg_pool2d": lambda T, x: F(T).avg_pool2d(x.reshape(1, 1, 4, 3), 2),
+    "adaptive_avg_pool2d": lambda T, x: F(T).adaptive_avg_pool2d(x.reshape(1, 1, 4, 3), 2),
+    "pad": lambda T, x: F(T).pad(x, (1, 1)),
+    "reflection_pad": lambda T, x: F(T).pad(x.reshape(1, 4, 3), (1, 1), mode="reflect"),
+    "upsample_nearest": lambda T, x: F(T).interpolate(x.reshape(1, 1, 4, 3), scale_factor=2),
+    "unfold": lambda T, x: F(T).unfold(x.reshape(1, 1, 4, 3), 2),
+}
+
+
+@pytest.mark.parametrize("name", list(DOUBLE_BACKWARD_NODES))
+def test_double_backward_node_names_match_torch(name):
+    """The gradient's own grad_fn under create_graph (EluBackwardBackward0...)."""
+    names = []
+    for T in (ndgrad, torch):
+        x = T.tensor(np.linspace(-1, 1, 12).reshape(4, 3).astype(np.float32),
+                     requires_grad=True)
+        y = DOUBLE_BACKWARD_NODES[name](T, x)
+        (g,) = T.autograd.grad(y, x, T.ones_like(y).requires_grad_(), create_graph=True)
+        names.append(g.grad_fn.name())
+    assert names[0] == names[1]

@@ -1,10 +1,11 @@
 """Same as torch.nn.functional. Families live in nn/_functional/; this module re-exports them."""
 
-from ._functional.activation import (celu, celu_, elu, elu_, gelu, glu, hardsigmoid, hardswish,
-                                     hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax,
-                                     logsigmoid, mish, prelu, relu, relu6, relu_, selu, selu_,
-                                     sigmoid, silu, softmax, softmin, softplus, softsign, tanh,
-                                     threshold, threshold_)
+from ._functional.activation import (celu, celu_, elu, elu_, gelu, glu, hardshrink, hardsigmoid,
+                                     hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_,
+                                     log_softmax, logsigmoid, mish, prelu, relu, relu6, relu_,
+                                     rrelu, rrelu_, selu, selu_, sigmoid, silu, softmax, softmin,
+                                     softplus, softshrink, softsign, tanh, tanhshrink, threshold,
+                                     threshold_)
 from ._functional.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ._functional.conv import (conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold,
                                unfold)
@@ -28,13 +29,15 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "alpha_dropout", "avg_p
            "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d",
            "conv_transpose1d", "conv_transpose2d", "cosine_embedding_loss", "cosine_similarity",
            "cross_entropy", "dropout", "dropout1d", "dropout2d", "elu", "elu_", "embedding",
-           "fold", "gaussian_nll_loss", "gelu", "glu", "group_norm", "hardsigmoid", "hardswish",
+           "fold", "gaussian_nll_loss", "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid",
+           "hardswish",
            "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm",
            "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear",
            "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d",
            "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "mish", "mse_loss",
            "multi_head_attention_forward", "nll_loss", "normalize", "one_hot", "pad",
            "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu",
-           "relu", "relu6", "relu_", "scaled_dot_product_attention", "selu", "selu_", "sigmoid",
-           "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign", "tanh",
+           "relu", "relu6", "relu_", "rrelu", "rrelu_", "scaled_dot_product_attention", "selu",
+           "selu_", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus",
+           "softshrink", "softsign", "tanh", "tanhshrink",
            "threshold", "threshold_", "triplet_margin_loss", "unfold", "upsample"]

@@ -101,7 +101,8 @@ def _act(name: str, f, d, dd=None, grad=None):
     (<name>BackwardBackward0), unless it shares ``grad`` with another (celu's is elu's)."""
     if grad is None:
         grad = type(name + "Backward", (_ActGrad,), {
-            "__slots__": (), "d": staticmethod(d), "dd": None if dd is None else staticmethod(dd)})
+            "__slots__": (), "d": staticmethod(d), "dd": None if dd is None else staticmethod(dd),
+            "_node_name": name + "BackwardBackward0"})
     return type(name, (_Act,), {"__slots__": (), "f": staticmethod(f), "Grad": grad})
 
 
@@ -229,6 +230,29 @@ Threshold = _act("Threshold", lambda xp, a, th, value: xp.where(a <= th, value, 
                  lambda xp, a, g, th, value: xp.where(a <= th, 0, g))
 
 
+def _shrunk(a, lambd):
+    return (a >= -lambd) & (a <= lambd)
+
+
+def _kept(a, lambd):  # the backward's test: a nan input takes no gradient
+    return (a < -lambd) | (a > lambd)
+
+
+Hardshrink = _act("Hardshrink", lambda xp, a, lambd: xp.where(_shrunk(a, lambd), 0, a),
+                  lambda xp, a, g, lambd: xp.where(_kept(a, lambd), g, 0))
+# softshrink: x - l above l, x + l below -l, x * 0 between (torch's -0.0 for negative x there)
+Softshrink = _act("Softshrink", lambda xp, a, lambd: xp.where(
+    a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, a * 0)),
+    lambda xp, a, g, lambd: xp.where(_kept(a, lambd), g, 0))
+# rrelu: the slope is the noise drawn per element in training (1 where x > 0), else the mean slope
+# (torch differentiates with the mean slope when upper - lower is under 1e-6, noise or not)
+RreluWithNoise = _act("RreluWithNoise",
+                      lambda xp, a, noise, slope, by_noise: a * noise if noise is not None
+                      else xp.where(a > 0, a, a * slope),
+                      lambda xp, a, g, noise, slope, by_noise: g * noise if by_noise
+                      else xp.where(a > 0, g, g * slope))
+
+
 class _HardsigmoidGrad(_ActGrad):
     """torch has no derivative for hardsigmoid_backward: its node raises when reached."""
 
@@ -337,6 +361,7 @@ class PreluKernelBackward(Op):
     Without ``need_w`` it has the one output, the input's gradient."""
 
     __slots__ = ()
+    _node_name = "PreluKernelBackwardBackward0"
 
     def forward(ctx, g, x, w, need_w):
         ctx.save(g, x, w)
@@ -368,18 +393,48 @@ class Glu(Op):
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        from ... import cat
-
-        a, b = x.chunk(2, ctx.dim)
-        return cat(_glu_grads(a, g, b.sigmoid()), ctx.dim)
+        return GluBackward.apply(g, x, dim=ctx.dim)
 
     def backward_raw(ctx, g):
         (x,) = ctx.saved_arrays
-        if is_half(x.dtype):
-            return NotImplemented
-        xp = ctx.xp
-        a, b = xp.split(x, 2, axis=ctx.dim)
-        return xp.concatenate(_glu_grads(a, g, _sig_np(xp, b)), axis=ctx.dim)
+        return _glu_backward(ctx.xp, g, x, ctx.dim)
+
+
+def _glu_backward(xp, g, x, dim):
+    if is_half(x.dtype):
+        return _glu_backward(xp, g.astype(xp.float32), x.astype(xp.float32), dim).astype(x.dtype)
+    a, b = xp.split(x, 2, axis=dim)
+    return xp.concatenate(_glu_grads(a, g, _sig_np(xp, b)), axis=dim)
+
+
+class GluBackward(Op):
+    """glu_backward as a node, with torch's glu_double_backward formulas."""
+
+    __slots__ = ()
+    _node_name = "GluBackwardBackward0"
+
+    def forward(ctx, g, x, dim):
+        ctx.dim = dim
+        ctx.save(g, x)
+        return _glu_backward(ctx.xp, g, x, dim)
+
+    def backward(ctx, gg):
+        from ... import cat
+
+        g, x = ctx.saved_tensors
+        dim, need = ctx.dim, ctx.needs_input_grad
+        a, b = x.chunk(2, dim)
+        gga, ggb = gg.chunk(2, dim)
+        s = b.sigmoid()
+        one_s = 1 - s
+        sos = s * one_s
+        dg = dx = None
+        if need[0]:  # glu_double_backward_grad_output: gg through glu_backward's slopes
+            dg = gga * s + ggb * (sos * a)
+        if need[1]:
+            second = sos * one_s - s * sos
+            dx = cat([ggb * g * sos, ggb * a * g * second + gga * g * sos], dim)
+        return dg, dx
 
 
 def _glu_grads(a, g, s):
@@ -558,6 +613,55 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     elif tuple(weight.shape) != (1,) * input.ndim:
         weight = weight.reshape((1,) * input.ndim)
     return PreluKernel.apply(input, weight)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return Hardshrink.apply(input, lambd=lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    if lambd < 0:
+        from ..._ops.elementwise import finfo
+
+        dt = input.dtype
+        top = float(finfo(dt.np).max) if dt.is_floating_point else float(2 ** 63 - 1)
+        raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
+                           f"{torch_name(input)}, but found {lambd:g}")
+    return Softshrink.apply(input, lambd=lambd)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    return input - input.tanh()
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Same as torch.nn.functional.rrelu; in training, the slopes are drawn as torch's CPU
+    kernel draws them (one double uniform per element <= 0, in order)."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    noise = None
+    if training:
+        from ..._random import _fma64
+        from ...random import default_generator
+
+        a = input._data
+        neg = (a <= 0).reshape(-1)
+        eng = default_generator._engine
+        r = _fma64(eng._unit_double(int(neg.sum())), upper - lower, lower)  # torch's, contracted
+        opmath = np.float64 if a.dtype == np.float64 else np.float32
+        noise = np.ones(a.size, opmath)
+        noise[neg] = r.astype(opmath)
+        noise = noise.reshape(a.shape)
+    by_noise = training and float(np.float32(upper)) - float(np.float32(lower)) > 1e-6
+    return _maybe_inplace(lambda x: RreluWithNoise.apply(x, noise=noise, by_noise=by_noise,
+                                                         slope=(lower + upper) / 2),
+                          input, inplace, "RreluWithNoiseBackward1")
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, True)
 
 
 def sigmoid(input: Tensor) -> Tensor:

@@ -30,6 +30,7 @@ class Unfold(Op):
     """im2col: (N, C, *spatial) -> (N, C * prod(k), L), columns in torch's order."""
 
     __slots__ = ()
+    _node_name = "Im2ColBackward0"
 
     def forward(ctx, x, k, s, pads, d, out=None):
         # out: Fold's gradient takes only the blocks Fold summed (output_padding)
@@ -55,6 +56,7 @@ class Fold(Op):
     With ``blocks`` it takes fold's own input, (N, C * K, L) or unbatched (C * K, L)."""
 
     __slots__ = ()
+    _node_name = "Col2ImBackward0"
 
     def forward(ctx, cols, size, k, s, pads, d, blocks=None):
         shape = cols.shape

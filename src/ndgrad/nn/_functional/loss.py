@@ -128,7 +128,8 @@ class _PairLossGrad(Op):
 
 def _pair_loss(name, f, d, dd, scale=1, input_dtype=False):
     grad = type(name + "Backward", (_PairLossGrad,), {
-        "__slots__": (), "d": staticmethod(d), "dd": staticmethod(dd), "scale": scale})
+        "__slots__": (), "d": staticmethod(d), "dd": staticmethod(dd), "scale": scale,
+        "_node_name": name + "BackwardBackward0"})
     return type(name, (_PairLoss,), {"__slots__": (), "f": staticmethod(f), "Grad": grad,
                                      "input_dtype": input_dtype})
 
@@ -281,12 +282,15 @@ class NllLoss(Op):
 
 
 class NllLossBackward(Op):
+    _node_name = "NllLossBackwardBackward0"
     """nll_loss_backward as a node: linear in the incoming gradient; its derivative there is
     nll_loss of the gradient's gradient, in the input it is zero (torch's formulas)."""
 
     __slots__ = ()
 
     def forward(ctx, g, node):
+        if len(node.shape) == 4:
+            ctx._name = "NllLoss2DBackwardBackward0"
         ctx.node = node
         return node.grad_mask(g)
 
@@ -499,6 +503,7 @@ class BinaryCrossEntropyBackward(Op):
     shift by eps where the first derivative clamps)."""
 
     __slots__ = ()
+    _node_name = "BinaryCrossEntropyBackwardBackward0"
 
     def forward(ctx, g, x, t, w, reduction):
         ctx.w, ctx.reduction = w, reduction

@@ -11,7 +11,7 @@ from ..._tensor import Tensor
 from ..._ops.movement import no_dims_error
 from ...autograd.function import Op
 from ._im2col import col2im
-from ._utils import ntuple
+from ._utils import is_half, ntuple
 from .conv import Fold, windows
 
 
@@ -43,6 +43,7 @@ class MaxPool2DWithIndicesBackward(Op):
     derivative in g gathers again (torch's max_pool_double_backward)."""
 
     __slots__ = ()
+    _node_name = "MaxPool2DWithIndicesBackwardBackward0"
 
     def forward(ctx, g, idx, size):
         ctx.idx = idx
@@ -189,24 +190,37 @@ class AvgPool2D(Op):
         return (tot / div).astype(x.dtype)
 
     def backward(ctx, g):
-        shape, k, s, pads, outs, div = ctx.args
-        nd = len(k)
-        unbatched = ctx.__dict__.get("unbatched")
-        g = g.unsqueeze(0) if unbatched else g
-        gd = g / Tensor._make(div, g._device) if not isinstance(div, (int, float)) else g / div
-        cols = gd.unsqueeze(2).expand(shape[:2] + (math.prod(k),) + tuple(outs))
-        gx = Fold.apply(cols, size=shape[2:], k=k, s=s, pads=pads, d=(1,) * nd)
-        return gx.squeeze(0) if unbatched else gx
+        return AvgPool2DBackward.apply(g, node=ctx)
 
     def backward_raw(ctx, g):
-        if g.itemsize == 2:
-            return NotImplemented  # half: the tensor division's rounding
-        shape, k, s, pads, outs, div = ctx.args
-        unbatched = ctx.__dict__.get("unbatched")
-        gd = (g[None] if unbatched else g) / div  # every kernel offset spreads the same block
-        gx = col2im(ctx.xp, lambda j: gd, shape[:2], g.dtype, shape[2:], k, s, pads,
-                    (1,) * len(k), outs)
-        return gx[0] if unbatched else gx
+        return _avg_spread(ctx, g)
+
+
+def _avg_spread(node, g):
+    """avg_pool's adjoint: g / divisor spread back over each window (col2im, no columns)."""
+    xp = node.xp
+    shape, k, s, pads, outs, div = node.args
+    if is_half(g.dtype):
+        return _avg_spread(node, g.astype(xp.float32)).astype(g.dtype)
+    unbatched = node.__dict__.get("unbatched")
+    gd = (g[None] if unbatched else g) / div  # every kernel offset spreads the same block
+    gx = col2im(xp, lambda j: gd, shape[:2], gd.dtype, shape[2:], k, s, pads, (1,) * len(k), outs)
+    return gx[0] if unbatched else gx
+
+
+class AvgPool2DBackward(Op):
+    """avg_pool's adjoint as a node; its derivative in g pools again (torch's)."""
+
+    __slots__ = ()
+    _node_name = "AvgPool2DBackwardBackward0"
+
+    def forward(ctx, g, node):
+        ctx.node = node
+        return _avg_spread(node, g)
+
+    def backward(ctx, gg):
+        shape, k, s, pads, outs, div = ctx.node.args
+        return AvgPool2D.apply(gg, k=k, s=s, pads=pads, outs=outs, div=div)
 
 
 def _avg_divisor(xp, size, k, s, p, outs, count_include_pad, dtype):
@@ -295,6 +309,7 @@ class AdaptiveAvgPool2DBackward(Op):
     """The adjoint, ah.T @ g @ aw.T; its derivative in g pools again (as torch's)."""
 
     __slots__ = ()
+    _node_name = "AdaptiveAvgPool2DBackwardBackward0"
 
     def forward(ctx, g, ah, aw):
         ctx.ah, ctx.aw = ah, aw

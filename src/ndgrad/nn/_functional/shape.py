@@ -45,14 +45,16 @@ class _Adjoint(Op):
         return type(ctx).Map.apply(gg, fwd=adj, adj=fwd)
 
 
-def _linear_map(name: str) -> type:
-    """A _LinearMap class torch names <name>Backward0, with its adjoint <name>BackwardBackward0."""
+def _linear_map(name: str, adjoint: str | None = None) -> type:
+    """A _LinearMap class torch names <name>Backward0, with its adjoint (<name>BackwardBackward0
+    unless torch records the adjoint as another op: ``adjoint``)."""
     op = type(name, (_LinearMap,), {"__slots__": ()})
-    op.Adjoint = type(name + "Backward", (_Adjoint,), {"__slots__": (), "Map": op})
+    op.Adjoint = type(name + "Backward", (_Adjoint,), {
+        "__slots__": (), "Map": op, "_node_name": adjoint or name + "BackwardBackward0"})
     return op
 
 
-ConstantPadNd = _linear_map("ConstantPadNd")
+ConstantPadNd = _linear_map("ConstantPadNd", "ConstantPadNdBackward0")  # its adjoint is a crop
 
 
 def _constant_pad(widths, value):
@@ -334,8 +336,8 @@ def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-PixelShuffle = _linear_map("PixelShuffle")
-PixelUnshuffle = _linear_map("PixelUnshuffle")
+PixelShuffle = _linear_map("PixelShuffle", "ViewBackward0")  # torch's adjoints are reshapes
+PixelUnshuffle = _linear_map("PixelUnshuffle", "ViewBackward0")
 
 
 def _shuffle(lead, c, h, w, r):

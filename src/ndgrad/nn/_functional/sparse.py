@@ -34,6 +34,7 @@ class EmbeddingBackward(Op):
     """Rows of g summed into (num_weights, D) at idx; its own gradient gathers them again."""
 
     __slots__ = ()
+    _node_name = "EmbeddingDenseBackwardBackward0"
 
     def forward(ctx, g, idx, num, padding_idx, scale_grad_by_freq):
         xp = ctx.xp
@@ -45,9 +46,11 @@ class EmbeddingBackward(Op):
         return out
 
     def backward(ctx, gg):
+        # torch's embedding_dense_double_backward: rows gathered, the padding row's zeroed; the
+        # frequency scaling is not applied again
         idx, padding_idx, scale = ctx.args
-        f = _row_factor(gg._device.xp, idx, padding_idx, scale, gg._data.dtype)
-        rows = Embedding.apply(gg, idx=idx, padding_idx=padding_idx, scale_grad_by_freq=scale)
+        f = _row_factor(gg._device.xp, idx, padding_idx, False, gg._data.dtype)
+        rows = Embedding.apply(gg, idx=idx, padding_idx=padding_idx, scale_grad_by_freq=False)
         return rows * Tensor._make(f[(...,) + (None,) * (gg.ndim - 1)], gg._device)
 
 
