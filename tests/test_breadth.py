@@ -189,6 +189,32 @@ ERRORS = {
     "rms_norm_weight": lambda T: T.rms_norm(T.ones(2, 4), [4], T.ones(3)),
     "feature_dropout_1d": lambda T: T.feature_dropout(T.ones(4), 0.5, True),
     "feature_dropout_p": lambda T: T.feature_dropout(T.ones(4, 2), 1.5, True),
+    "range_step": lambda T: T.range(0, 1, 0),
+    "range_sign": lambda T: T.range(4, 1),
+    "range_inf": lambda T: T.range(0, float("inf")),
+    "scalar_tensor_complex": lambda T: T.scalar_tensor(1 + 2j),
+    "scalar_tensor_overflow": lambda T: T.scalar_tensor(1e300),
+    "empty_strided_lengths": lambda T: T.empty_strided((2, 3), (1,)),
+    "index_reduce_sum": lambda T: T.ones(4, 3).index_reduce(0, T.tensor([0, 2]), T.ones(2, 3),
+                                                            "sum"),
+    "index_reduce_float_index": lambda T: T.ones(4, 3).index_reduce(0, T.tensor([0.0, 2]),
+                                                                    T.ones(2, 3), "amax"),
+    "index_reduce_2d_index": lambda T: T.ones(4, 3).index_reduce(0, T.tensor([[0], [2]]),
+                                                                 T.ones(2, 3), "amax"),
+    "index_reduce_range": lambda T: T.ones(4, 3).index_reduce(0, T.tensor([0, 5]), T.ones(2, 3),
+                                                              "amax"),
+    "index_reduce_count": lambda T: T.ones(4, 3).index_reduce(1, T.tensor([0, 2]), T.ones(2, 3),
+                                                              "amax"),
+    "index_reduce_dtype": lambda T: T.ones(4, 3).index_reduce(0, T.tensor([0, 2]),
+                                                              T.ones(2, 3).double(), "amax"),
+    "post_hook_non_leaf": lambda T: (T.ones(2, requires_grad=True) * 2)
+    .register_post_accumulate_grad_hook(print),
+    "post_hook_no_grad": lambda T: T.ones(2).register_post_accumulate_grad_hook(print),
+    "resize_numel": lambda T: T.ones(2, 3).resize(4, 2),
+    "uint16_promotion": lambda T: T.ones(2, dtype=T.uint16) + T.ones(2, dtype=T.int32),
+    "float8_promotion": lambda T: T.promote_types(T.float8_e4m3fn, T.float32),
+    "float8_pair": lambda T: T.promote_types(T.float8_e4m3fn, T.float8_e5m2),
+    "uint_bool": lambda T: T.promote_types(T.uint64, T.bool),
     "detach_copy_backward": lambda T: T.detach_copy(T.ones(2, requires_grad=True)).sum()
     .backward(),
 }
@@ -255,3 +281,32 @@ def test_second_derivatives_match_torch(name):
         res.append([np.asarray(g.detach()) for g in lib.autograd.grad(total, xs)])
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_tensor_attributes_match_torch():
+    """Attributes and methods whose results are not tensors: compared directly."""
+    res = []
+    for lib in (ndgrad, torch):
+        x = lib.ones(2, 3, requires_grad=True)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            vol = x.volatile
+        sub = (x * 2).as_subclass(lib.nn.Parameter)
+        y = lib.zeros(5)
+        y.set_(x.detach())
+        res.append((vol, [str(m.message) for m in w], x.grad_dtype is x.dtype, x.name,
+                    type(sub).__name__, sub.requires_grad, sub.grad_fn is not None,
+                    tuple(y.shape), y.data_ptr() == x.data_ptr(), x.is_set_to(x),
+                    x.is_set_to(x.view(3, 2)), repr(lib.strided)[-7:], repr(lib.jagged)[-6:],
+                    x.layout == lib.strided, lib.is_storage(x), lib.has_lapack,
+                    repr(lib.channels_last_3d)[-16:], repr(lib.per_tensor_affine)[-17:],
+                    lib.legacy_contiguous_format is lib.contiguous_format))
+    assert res[0] == res[1]
+
+
+def test_as_subclass_keeps_graph():
+    for lib in (ndgrad, torch):
+        x = lib.ones(3, requires_grad=True)
+        p = (x * 2).as_subclass(lib.Tensor)
+        p.sum().backward()
+        assert x.grad.tolist() == [2.0, 2.0, 2.0]

@@ -8,6 +8,7 @@ from ._dtype import (bfloat16, complex64, complex128, dtype, float16, float32, f
                      get_default_dtype, int8, int16, int32, int64, promote_types, result_type,
                      set_default_dtype, uint8)
 from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
+from ._storage_dtypes import *  # noqa: F403
 from ._tensor import Size, Tensor
 from ._print import get_printoptions, set_printoptions
 from ._creation import *  # noqa: F403
@@ -35,6 +36,8 @@ from ._ops.windows import *  # noqa: F403
 from ._ops.strided import *  # noqa: F403
 from ._ops.copies import *  # noqa: F403
 from ._ops.spectral import *  # noqa: F403
+from ._ops.factories import *  # noqa: F403
+from ._ops.index_reduce import *  # noqa: F403
 from .random import *  # noqa: F403
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                          no_grad, set_grad_enabled)
@@ -47,6 +50,9 @@ from ._misc import *  # noqa: F403,E402
 from ._threads import *  # noqa: F403,E402
 from ._typeinfo import *  # noqa: F403,E402
 from ._nn_top import *  # noqa: F403,E402
+from ._tensor_extras import *  # noqa: F403,E402
+from ._layouts import *  # noqa: F403,E402
+from ._control_flow import *  # noqa: F403,E402
 from . import cuda  # noqa: E402
 from . import func  # noqa: E402
 from .special._top import *  # noqa: F403,E402  (torch.special; torch.i0, igamma, mvlgamma)

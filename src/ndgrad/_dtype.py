@@ -17,7 +17,7 @@ class dtype:
         self._kind = kind  # 0 bool, 1 integer, 2 floating, 3 complex
         self.is_floating_point = kind == 2
         self.is_complex = kind == 3
-        self.is_signed = name not in ("bool", "uint8")
+        self.is_signed = name != "bool" and not name.startswith("uint") and name[-3:] != "fnu"
         self.itemsize = self.np.itemsize
 
     def __repr__(self) -> str:
@@ -48,10 +48,18 @@ complex128 = dtype("complex128", np.complex128, 3)
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64,
        complex128)
+# torch's storage-only dtypes: tensors hold and convert them, few ops compute with them (torch
+# raises "not implemented" too), and they promote only with themselves (and uint with floats)
+uint16, uint32, uint64 = (dtype(f"uint{b}", f"uint{b}", 1) for b in (16, 32, 64))
+float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu = (
+    dtype(n, getattr(ml_dtypes, n), 2) for n in ("float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
+                                                  "float8_e5m2fnuz", "float8_e8m0fnu"))
+EXTRA = (uint16, uint32, uint64, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz,
+         float8_e8m0fnu)
 ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32,
            "long": int64, "cfloat": complex64, "cdouble": complex128, "bool": bool_}
-_BY_NAME = {d.name: d for d in ALL}
-_FROM_NP = {d.np: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL + EXTRA}
+_FROM_NP = {d.np: d for d in ALL + EXTRA}
 
 
 def _by_name(name: str) -> dtype:
@@ -131,7 +139,30 @@ def _promote_pair(a: dtype, b: dtype) -> dtype:
     return a if a.itemsize > b.itemsize else b
 
 
-_PROMOTE = {(a, b): _promote_pair(a, b) for a in ALL for b in ALL}
+class _Table(dict):
+    """The promotion table; a pair with a storage-only dtype that torch refuses raises its
+    error (a pair that is not two dtypes stays a KeyError)."""
+
+    def __missing__(self, key):
+        a, b = key
+        if not (isinstance(a, dtype) and isinstance(b, dtype)):
+            raise KeyError(key)
+        what = "Float8 Types" if "float8" in a.name + b.name else "uint16, uint32, uint64 types"
+        raise RuntimeError(f"Promotion for {what} is not supported, attempted to promote "
+                           f"{_c10(a)} and {_c10(b)}")
+
+
+def _c10(d: dtype) -> str:
+    names = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+             "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+             "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+    return names.get(d.name) or ("UInt" + d.name[4:] if d.name[0] == "u" else d.name.capitalize())
+
+
+_PROMOTE = _Table({(a, b): _promote_pair(a, b) for a in ALL for b in ALL})
+_PROMOTE.update({(d, d): d for d in EXTRA})
+_PROMOTE.update({p: f for u in EXTRA[:3] for f in (float16, bfloat16, float32, float64)
+                 for p in ((u, f), (f, u))})
 
 
 def promote_types(type1: dtype, type2: dtype) -> dtype:

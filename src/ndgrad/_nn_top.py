@@ -1,7 +1,7 @@
 """torch's top-level spellings of nn.functional ops, with ATen's signatures (positional
 arguments, reductions as the ints 0/1/2, stride [] meaning kernel_size), delegated to
-ndgrad.nn.functional; and the few such ops that functional lacks here (hardshrink,
-channel_shuffle, rms_norm, feature dropout, norm_except_dim)."""
+ndgrad.nn.functional; and the few such ops that functional lacks here (channel_shuffle, rms_norm,
+feature dropout, norm_except_dim)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ __all__ = ["adaptive_avg_pool1d", "alpha_dropout", "alpha_dropout_", "avg_pool1d
            "feature_dropout_", "group_norm", "hardshrink", "hinge_embedding_loss",
            "instance_norm", "kl_div", "margin_ranking_loss", "max_pool1d",
            "max_pool1d_with_indices", "max_pool2d", "norm_except_dim", "pixel_shuffle",
-           "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "selu", "selu_",
-           "threshold_", "triplet_margin_loss"]
+           "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "rrelu", "rrelu_", "selu",
+           "selu_", "threshold_", "triplet_margin_loss"]
 
 _REDUCTION = {0: "none", 1: "mean", 2: "sum"}
 
@@ -70,11 +70,20 @@ def threshold_(input: Tensor, threshold, value) -> Tensor:
 
 @tensor_method
 def hardshrink(input: Tensor, lambd=0.5) -> Tensor:
-    """Same as torch.hardshrink: 0 on [-lambd, lambd], the input elsewhere (nan stays)."""
-    out = input.masked_fill((input >= -lambd) & (input <= lambd), 0)
-    if out._grad_fn is not None:
-        out._grad_fn._name = "HardshrinkBackward0"
-    return out
+    """Same as torch.hardshrink."""
+    return _F().hardshrink(input, lambd)
+
+
+def rrelu(input: Tensor, lower=1.0 / 8, upper=1.0 / 3, training: bool = False,
+          generator=None) -> Tensor:
+    """Same as torch.rrelu."""
+    return _F().rrelu(input, lower, upper, training)
+
+
+def rrelu_(input: Tensor, lower=1.0 / 8, upper=1.0 / 3, training: bool = False,
+           generator=None) -> Tensor:
+    """Same as torch.rrelu_."""
+    return _F().rrelu_(input, lower, upper, training)
 
 
 # --- dropout -------------------------------------------------------------------------------------

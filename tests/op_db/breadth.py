@@ -383,8 +383,11 @@ register(
     OpInfo("threshold_", lambda T, x: T.threshold_(x * 1, 0.1, -2.0), cases(([(3, 4)], {}))),
     OpInfo("hardshrink", lambda T, x, **k: (T.hardshrink(x, **k), x.hardshrink(**k)),
            cases(([(3, 4)], {}), ([(10,)], {"lambd": 1.0}))),
+    OpInfo("rrelu", _seeded(lambda T, x: (T.rrelu(x), T.rrelu(x, 0.1, 0.3, True),
+                                          T.rrelu_(x * 1, 0.2, 0.4, True))),
+           cases(([(3, 4)], {})), gradcheck=False, tags=("rrelu_",)),
     OpInfo("hardshrink_edges", lambda T, x: T.hardshrink(x), fixed(([[0.5, -0.5, 0.6, 0.0,
-                                                                        float("nan")]], {})),
+                                                                        -0.7]], {})),
            gradcheck=False),  # kinks at +-lambd
     OpInfo("dropout_", lambda T, x: (T.dropout_(x * 1, 0.0, True), T.dropout_(x * 1, 0.5, False)),
            cases(([(3, 4)], {}))),
@@ -472,4 +475,103 @@ register(
     OpInfo("triplet_margin_loss", lambda T, a, p, n: T.triplet_margin_loss(a, p, n, 1.0, 2.0, 1e-6,
                                                                           True, 2),
            cases(([(3, 4), (3, 4), (3, 4)], {}))),
+)
+
+
+# --- factories, spellings of Tensor methods, control flow ---------------------------------------
+def _stride_of(t):
+    return t, t.stride()
+
+
+def _grad_after_hooks(T, x):
+    calls = []
+    h = x.register_post_accumulate_grad_hook(lambda t: calls.append(t.grad * 1))
+    T.autograd.backward((x * 3).sum())
+    T.autograd.backward((x * x).sum())
+    h.remove()
+    T.autograd.backward(x.sum())
+    return tuple(calls) + (len(calls),)
+
+
+register(
+    OpInfo("range", lambda T, **k: T.range(**_dt(T, k)),
+           no_inputs({"start": 1, "end": 4}, {"start": 0, "end": 1, "step": 0.3},
+                     {"start": 1, "end": 4, "dtype": "int64"}, {"start": 4, "end": 1, "step": -1},
+                     {"start": 0.5, "end": 2}), dtypes=("float32",), grad=False),
+    OpInfo("scalar_tensor", lambda T, **k: T.scalar_tensor(**_dt(T, k)),
+           no_inputs({"s": 3}, {"s": True}, {"s": 2.5, "dtype": "int64"}, {"s": 1.5,
+                                                                             "dtype": "float64"},
+                     {"s": 2, "requires_grad": True}), dtypes=("float32",), grad=False),
+    OpInfo("empty_strided", lambda T, **k: T.empty_strided(**_dt(T, k)).fill_(1).stride(),
+           no_inputs({"size": (2, 3), "stride": (1, 2)}, {"size": (2, 3), "stride": (3, 1),
+                                                           "dtype": "int64"},
+                     {"size": (0, 3), "stride": (3, 1)}), dtypes=("float32",), grad=False),
+    OpInfo("new_empty_strided", lambda T, x: (x.new_empty_strided((2, 2), (1, 2)).stride(),
+                                              str(x.new_empty_strided((3,), (2,)).dtype)[-7:]),
+           cases(([(3,)], {})), grad=False),
+    OpInfo("empty_permuted", lambda T, **k: T.empty_permuted(**k).fill_(2).stride(),
+           no_inputs({"size": (2, 3, 4), "physical_layout": (2, 0, 1)},
+                     {"size": (2, 3), "physical_layout": (0, 1)}), dtypes=("float32",),
+           grad=False),
+    OpInfo("frombuffer", lambda T, **k: T.frombuffer(bytearray(bytes(range(16))), **_dt(T, k)),
+           no_inputs({"dtype": "int32"}, {"dtype": "uint8", "count": 5, "offset": 3},
+                     {"dtype": "float32", "offset": 4}), dtypes=("float32",), grad=False),
+    OpInfo("fill", lambda T, x, v: (T.fill(x, 2.0), T.fill(x, v.sum())),
+           cases(([(3, 4), (2,)], {}))),
+    OpInfo("fill_zero_", lambda T, x: (T.fill_(x * 1, 3), T.zero_(x * 1)), cases(([(3, 4)], {})),
+           tags=("fill_", "zero_")),
+    OpInfo("detach", lambda T, x: (T.detach(x), T.detach_(x * 1)), cases(([(3,)], {})),
+           gradcheck=False, tags=("detach_",)),
+    OpInfo("index_put_", lambda T, x, v: T.index_put_(x * 1, (T.tensor([0, 2]),), v),
+           cases(([(3, 4), (4,)], {}))),
+    OpInfo("addmv_", lambda T, c, m, v: T.addmv_(c * 1, m, v, beta=0.5),
+           cases(([(3,), (3, 4), (4,)], {}))),
+    OpInfo("resize_as_", lambda T, x: T.resize_as_(x.detach().clone(), T.ones(2, 6)).shape,
+           cases(([(3, 4)], {})), grad=False),
+    OpInfo("conj_physical", lambda T, z: (T.conj_physical(z), z.conj_physical(),
+                                          T.conj_physical_(z * 1), (z * 1).conj_physical_()),
+           cases(([(3, 4)], {})), dtypes=F + C, tags=("conj_physical_",)),
+    OpInfo("tensor_predicates", lambda T, x: (T.is_inference(x), x.is_inference(),
+                                              x[0, 0].is_nonzero(), x.get_device(), x.dim_order(),
+                                              x.t().dim_order(), x.is_distributed(),
+                                              x.is_set_to(x), x.to_dense() * 1, T.is_storage(x),
+                                              x.const_data_ptr() == x.data_ptr(), x.name),
+           cases(([(1, 2)], {}), ([(2, 3)], {})), gradcheck=False,
+           tags=("is_inference", "is_storage")),
+    OpInfo("resize_methods", lambda T, x: (x.resize(4, 3), x.resize_as(T.ones(12))),
+           cases(([(3, 4)], {}))),
+    OpInfo("index_reduce", lambda T, x, s, **k: T.index_reduce(x, 0, T.tensor([0, 2, 0]), s,
+                                                               **k),
+           cases(*[([(4, 3), (3, 3)], {"reduce": r, "include_self": inc})
+                   for r in ("prod", "mean", "amax", "amin") for inc in (True, False)]),
+           dtypes=F),
+    OpInfo("index_reduce_int", lambda T, x, s: x.index_reduce(1, T.tensor([1, 1]), s, "mean"),
+           cases(([(3, 4), (3, 2)], {})), dtypes=("int64",), grad=False),
+    OpInfo("index_reduce_", lambda T, x, s: (x * 1).index_reduce_(0, T.tensor([3, 1]), s, "amax"),
+           cases(([(4, 3), (2, 3)], {}))),
+    OpInfo("post_accumulate_grad_hook", _grad_after_hooks, cases(([(3,)], {})),
+           gradcheck=False, tags=("register_post_accumulate_grad_hook",)),
+    OpInfo("cond", lambda T, p, x: (T.cond(p.sum() > 0, lambda a: a * 2, lambda a: a - 1, (x,)),
+                                    T.cond(False, lambda a: a * 2, lambda a: a - 1, [x])),
+           cases(([(2,), (3,)], {}))),
+    OpInfo("while_loop", lambda T, x: T.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * x),
+                                                   (T.tensor(0), x)),
+           cases(([(3,)], {}))),
+    OpInfo("vmap", lambda T, x, y: T.vmap(lambda a, b: (a * b).sum())(x, y),
+           cases(([(4, 3), (4, 3)], {}))),
+    OpInfo("poisson_binomial", lambda T, r, c: (T.poisson(r * 0), T.binomial(c, c * 0),
+                                                T.binomial(c, c * 0 + 1), T.poisson(r).shape,
+                                                str(T.poisson(r).dtype)[-7:]),
+           fixed(([[1.0, 2.0, 3.0], [2.0, 5.0, 1.0]], {})), grad=False,
+           tags=("poisson", "binomial")),
+    OpInfo("storage_dtypes", lambda T, x: (x.to(T.uint16).long(), x.to(T.uint32).to(T.float32),
+                                           T.ones(2, dtype=T.uint64).long(),
+                                           x.float().to(T.float8_e4m3fn).float(),
+                                           x.float().to(T.float8_e5m2).double(),
+                                           T.tensor([0.5, 4.0, 3.0]).to(T.float8_e8m0fnu).float(),
+                                           x.to(T.float8_e4m3fnuz).float(),
+                                           x.to(T.float8_e5m2fnuz).float(),
+                                           str(T.uint16)[-6:], T.float8_e8m0fnu.is_signed,
+                                           T.uint32.itemsize, T.float8_e5m2.is_floating_point),
+           fixed(([np.asarray([1, 2, 300])], {})), dtypes=("int64",), grad=False),
 )

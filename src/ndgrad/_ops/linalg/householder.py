@@ -8,7 +8,7 @@ from ...autograd.function import Op
 from .._inplace import torch_type_name
 from ._common import HALF, return_type
 
-__all__ = ["geqrf", "householder_product", "orgqr", "ormqr"]
+__all__ = ["geqrf", "orgqr", "ormqr"]  # householder_product: torch.linalg's only
 
 Geqrf = return_type("geqrf", "a tau")
 
