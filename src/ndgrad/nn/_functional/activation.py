@@ -15,7 +15,7 @@ from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
 from ._utils import compute as _compute
-from ._utils import is_half, named, torch_name, where
+from ._utils import is_half, named, scalar_node, torch_name, where
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -300,7 +300,8 @@ class Silu(Op):
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return _silu_grad(x, g, x.sigmoid())
+        s = x.sigmoid()  # torch's composite: grad * s * (1.0 + x * (1.0 - s)), op for op
+        return g * s * scalar_node(x * (1 - s) + 1, "AddBackward1")
 
     def backward_raw(ctx, g):
         (x,) = ctx.saved_arrays
@@ -701,15 +702,11 @@ class Softmax(Op):
 
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        gy = g * y
-        return gy - y * gy.sum(ctx.dim, keepdim=True)
+        return SoftmaxBackwardData.apply(g, y, dim=ctx.dim)
 
     def backward_raw(ctx, g):
         (y,) = ctx.saved_arrays
-        if y.itemsize == 2:
-            return NotImplemented  # half: the tensor ops' float32 rounding
-        gy = g * y
-        return gy - y * gy.sum(ctx.dim, keepdims=True)
+        return _softmax_grad(ctx.xp, g, y, ctx.dim)
 
 
 class LogSoftmax(Op):
@@ -725,13 +722,73 @@ class LogSoftmax(Op):
 
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g - y.exp() * g.sum(ctx.dim, keepdim=True)
+        return LogSoftmaxBackwardData.apply(g, y, dim=ctx.dim)
 
     def backward_raw(ctx, g):
         (y,) = ctx.saved_arrays
-        if y.itemsize == 2:
-            return NotImplemented  # half: the tensor ops' float32 rounding
-        return g - ctx.xp.exp(y) * g.sum(ctx.dim, keepdims=True)
+        return _log_softmax_grad(ctx.xp, g, y, ctx.dim)
+
+
+def _softmax_grad(xp, g, y, dim):
+    """torch's _softmax_backward_data: g y - y sum(g y) (half in float32, rounded once)."""
+    if is_half(y.dtype):
+        return _softmax_grad(xp, g.astype(xp.float32), y.astype(xp.float32), dim).astype(y.dtype)
+    gy = g * y
+    return gy - y * gy.sum(dim, keepdims=True)
+
+
+def _log_softmax_grad(xp, g, y, dim):
+    """torch's _log_softmax_backward_data: g - exp(y) sum(g)."""
+    if is_half(y.dtype):
+        return _log_softmax_grad(xp, g.astype(xp.float32), y.astype(xp.float32),
+                                 dim).astype(y.dtype)
+    return g - xp.exp(y) * g.sum(dim, keepdims=True)
+
+
+def _sum_keep(t: Tensor, dim) -> Tensor:
+    return t.sum() if dim is None else t.sum(dim, keepdim=True)
+
+
+class SoftmaxBackwardData(Op):
+    """_softmax_backward_data as a node: linear in g; in the saved output y torch's
+    softmax_double_backward (the graph goes on through y's own node)."""
+
+    __slots__ = ()
+    _node_name = "SoftmaxBackwardDataBackward0"
+
+    def forward(ctx, g, y, dim):
+        ctx.dim = dim
+        ctx.save(g, y)
+        return _softmax_grad(ctx.xp, g, y, dim)
+
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        dim, need = ctx.dim, ctx.needs_input_grad
+        dg = SoftmaxBackwardData.apply(gg, y, dim=dim) if need[0] else None
+        dy = None
+        if need[1]:
+            dy = g * gg - _sum_keep(y * g, dim) * gg - g * _sum_keep(y * gg, dim)
+        return dg, dy
+
+
+class LogSoftmaxBackwardData(Op):
+    """_log_softmax_backward_data as a node, with torch's derivatives in g and in y."""
+
+    __slots__ = ()
+    _node_name = "LogSoftmaxBackwardDataBackward0"
+
+    def forward(ctx, g, y, dim):
+        ctx.dim = dim
+        ctx.save(g, y)
+        return _log_softmax_grad(ctx.xp, g, y, dim)
+
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        dim, need = ctx.dim, ctx.needs_input_grad
+        e = y.exp()
+        dg = gg - _sum_keep(gg * e, dim) if need[0] else None
+        dy = -_sum_keep(g, dim) * e * gg if need[1] else None
+        return dg, dy
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:

@@ -248,6 +248,7 @@ class NllLoss(Op):
         picked = xp.where(keep, picked, 0).astype(x.dtype, copy=False)  # ignored: 0, even at nan
         ctx.t, ctx.wt, ctx.reduction, ctx.keep = safe, wt, reduction, keep
         ctx.shape, ctx.cdim = x.shape, cdim
+        ctx.save(x)  # for the double backward's edge to it, as torch's
         if reduction == "none":  # one loss per target entry, in the target's shape
             return picked.reshape(tshape)
         total = picked.sum(dtype=xp.float32 if x.dtype.kind == "V" else None)
@@ -258,7 +259,8 @@ class NllLoss(Op):
             return xp.asarray(total / ctx.denom, dtype=x.dtype)
 
     def backward(ctx, g):
-        return NllLossBackward.apply(g, node=ctx)
+        (x,) = ctx.saved_tensors
+        return NllLossBackward.apply(g, x, node=ctx)
 
     def backward_raw(ctx, g):
         return ctx.grad_mask(g)
@@ -288,17 +290,23 @@ class NllLossBackward(Op):
 
     __slots__ = ()
 
-    def forward(ctx, g, node):
+    def forward(ctx, g, x, node):
         if len(node.shape) == 4:
             ctx._name = "NllLoss2DBackwardBackward0"
         ctx.node = node
         return node.grad_mask(g)
 
     def backward(ctx, gg):
-        node = ctx.node
-        m = Tensor._make(node.grad_mask(node.xp.ones((), node.wt.dtype)), gg._device)
-        prod = (gg * m).movedim(node.cdim, -1).sum(-1)  # one value per target entry
-        return prod if node.reduction == "none" else prod.sum()
+        node, need = ctx.node, ctx.needs_input_grad
+        dg = dx = None
+        if need[0]:
+            m = Tensor._make(node.grad_mask(node.xp.ones((), node.wt.dtype)), gg._device)
+            prod = (gg * m).movedim(node.cdim, -1).sum(-1)  # one value per target entry
+            dg = prod if node.reduction == "none" else prod.sum()
+        if need[1]:  # torch's zeros_like(grad): no graph
+            shape, dt = ctx.in_meta[1]
+            dx = Tensor._make(gg._device.xp.zeros(shape, dt), gg._device)
+        return dg, dx
 
 
 def _quiet():
