@@ -10,7 +10,7 @@ import warnings
 from ._tensor import Tensor, tensor_method
 
 __all__ = ["addmv_", "conj_physical", "conj_physical_", "detach", "detach_", "fill_",
-           "index_put_", "is_inference", "resize_as_", "zero_"]
+           "hash_tensor", "index_put_", "is_inference", "resize_as_", "zero_"]
 
 
 @tensor_method
@@ -113,7 +113,7 @@ def dim_order(input: Tensor, *, ambiguity_check=False) -> tuple:
 
 Tensor.const_data_ptr = lambda self: self.data_ptr()
 Tensor.is_distributed = lambda self: False
-Tensor.name = None
+Tensor.name = property(lambda self: None)  # torch's named-tensor name: none
 Tensor.grad_dtype = property(lambda self: self.dtype)
 
 
@@ -245,6 +245,32 @@ def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tenso
 def resize_as_(input: Tensor, the_template: Tensor, *, memory_format=None) -> Tensor:
     """Same as torch.resize_as_."""
     return input.resize_as_(the_template)
+
+
+@tensor_method
+def hash_tensor(input: Tensor, dim=None, *, keepdim: bool = False, mode: int = 0) -> Tensor:
+    """Same as torch.hash_tensor: the elements as 64-bit floats or ints, their bits xor-reduced
+    into uint64."""
+    from ._ops.elementwise import not_implemented
+
+    if mode != 0:
+        raise RuntimeError(f"Unknown hash_tensor mode: {mode}")
+    a = input._data
+    if a.dtype.kind == "c":
+        raise not_implemented("xor_sum_cpu", input.dtype)
+    dims = tuple(range(a.ndim)) if dim is None or dim == [] or dim == () else \
+        (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(d % max(a.ndim, 1) for d in dims) if a.ndim else ()
+    if dim is None and a.size == 0:
+        raise RuntimeError("hash_tensor: Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+    for d in dims:
+        if a.shape[d] == 0:
+            raise IndexError(f"hash_tensor: Expected reduction dim {d} to have non-zero size.")
+    xp = input._device.xp
+    wide = a.astype("float64" if a.dtype.kind in "fV" else "int64").view("uint64")
+    out = xp.bitwise_xor.reduce(wide, axis=dims, keepdims=keepdim) if dims else wide.copy()
+    return Tensor._make(xp.asarray(out), input._device)
 
 
 # --- post-accumulate-grad hooks ----------------------------------------------------------------

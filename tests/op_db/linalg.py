@@ -465,3 +465,23 @@ register(
            cases(([(5, 3)], {}), ([(5, 3)], {"p": 1}), ([(4, 2)], {"p": 3}),
                  ([(4, 2)], {"p": float("inf")}), ([(1, 3)], {}), ([(4, 3)], {"p": 0}))),
 )
+
+
+# --- randomized low-rank SVD (same Gaussian draws: both generators seeded) ---------------------
+def _lowrank(fn):
+    def run(T, x, **k):
+        T.manual_seed(0)
+        U, S, V = getattr(T, fn)(x, **k)
+        return S, (U * S.unsqueeze(-2)) @ V.mH, U @ U.mH
+
+    return run
+
+
+register(
+    OpInfo("svd_lowrank", _lowrank("svd_lowrank"),
+           cases(([(8, 5)], {"q": 3}), ([(2, 4, 7)], {}), ([(6, 6)], {"q": 2, "niter": 0})),
+           dtypes=F + C, **LOOSE),
+    OpInfo("pca_lowrank", _lowrank("pca_lowrank"),
+           cases(([(8, 5)], {}), ([(8, 5)], {"q": 2, "center": False}), ([(2, 6, 4)], {"q": 3})),
+           **LOOSE),
+)

@@ -8,6 +8,7 @@ from . import einsum as _einsum
 from . import extras as _extras
 from . import factorizations as _factorizations
 from . import householder as _householder
+from . import lowrank as _lowrank
 from . import matfuncs as _matfuncs
 from . import products as _products
 from . import solvers as _solvers
@@ -20,6 +21,7 @@ from .einsum import *
 from .extras import *
 from .factorizations import *
 from .householder import *
+from .lowrank import *
 from .matfuncs import *
 from .products import *
 from .products import _dtype_check, _mm  # noqa: F401  (nn.functional's Linear uses them)
@@ -28,4 +30,5 @@ from .stats import *
 from .triangular import *
 
 __all__ = [n for m in (_contractions, _diagonal, _einsum, _extras, _factorizations, _householder,
-                       _matfuncs, _products, _solvers, _stats, _triangular) for n in m.__all__]
+                       _lowrank, _matfuncs, _products, _solvers, _stats, _triangular)
+           for n in m.__all__]
