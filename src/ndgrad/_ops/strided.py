@@ -185,28 +185,37 @@ def view_as_complex(input: Tensor) -> Tensor:
 
 # --- scatters: the input with a view of it replaced ----------------------------------------------
 class ViewScatter(Op):
-    """``a`` (copied, C order) with the elements at flat positions ``pos`` set to ``src``."""
+    """``a`` (copied, C order) with a view of it set to ``src``: ``view(out)`` gives that view,
+    writable, for arrays and tensors alike (basic indexing, or a strided view)."""
 
     __slots__ = ()
 
-    def forward(ctx, a, src, pos):
-        ctx.pos = pos
+    def forward(ctx, a, src, view):
+        ctx.view = view
         out = a.copy()
-        out.reshape(-1)[pos] = src.astype(a.dtype) if src.dtype.kind != "c" or \
-            a.dtype.kind == "c" else src.real.astype(a.dtype)
+        view(out)[...] = src if src.dtype.kind != "c" or a.dtype.kind == "c" else src.real
         return out
 
     def backward(ctx, g):
         need = ctx.needs_input_grad
-        pos = Tensor._make(ctx.pos, g._device)
-        ga = ViewScatter.apply(g, g.new_zeros(ctx.pos.shape), ctx.pos) if need[0] else None
-        return ga, g.take(pos) if need[1] else None, None
+        gs = ctx.view(g)
+        ga = ViewScatter.apply(g, gs.new_zeros(gs.shape), ctx.view) if need[0] else None
+        return ga, gs if need[1] else None, None
 
 
-def _scatter(input: Tensor, src: Tensor, view, name: str) -> Tensor:
-    """input with ``view(input)`` replaced by src; ``view`` works on tensors and on arrays of
-    flat positions alike (torch's errors come from the tensor view)."""
-    want = tuple(view(input).shape)
+def _strided_view(t, shape, strides, offset):
+    """A view of ``t``'s elements (C order) with these element strides and offset: on an array
+    (a C-contiguous copy), writable; on a tensor, as_strided of a fresh copy (differentiable)."""
+    if isinstance(t, Tensor):
+        return as_strided(t.clone(), shape, strides, offset)
+    xp = np if isinstance(t, np.ndarray) else __import__("cupy")
+    return xp.lib.stride_tricks.as_strided(t.reshape(-1)[offset:], tuple(shape),
+                                           tuple(s * t.itemsize for s in strides))
+
+
+def _scatter(input: Tensor, src: Tensor, view, name: str, want=None) -> Tensor:
+    """input with ``view(input)`` replaced by src (torch's errors come from the tensor view)."""
+    want = tuple(view(input).shape) if want is None else tuple(want)
     if tuple(src.shape) != want:
         raise RuntimeError("expected src to have a size equal to the slice of self. src size = "
                            f"{list(src.shape)}, slice size = {list(want)}")
@@ -215,10 +224,7 @@ def _scatter(input: Tensor, src: Tensor, view, name: str) -> Tensor:
         op = "select_scatter" if name.startswith("Select") else "slice_scatter"
         raise RuntimeError(f"{op} does not support automatic differentiation for outputs with "
                            "complex dtype.")
-    xp = input._device.xp
-    pos = xp.ascontiguousarray(view(xp.arange(input.numel(), dtype=np.int64)
-                                    .reshape(input._data.shape)))
-    out = ViewScatter.apply(input, src, pos)
+    out = ViewScatter.apply(input, src, view)
     if out._grad_fn is not None:
         out._grad_fn._name = name
     return out
@@ -230,7 +236,9 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     def view(t):
         if isinstance(t, Tensor):
             return t.select(dim, index)
-        return t[(slice(None),) * wrap_dim(dim, t.ndim) + (index,)]
+        d = wrap_dim(dim, t.ndim)  # a slice, then squeeze: a view even when the result is 0-d
+        i = index % t.shape[d]
+        return t[(slice(None),) * d + (slice(i, i + 1),)].squeeze(d)
 
     return _scatter(input, src, view, "SelectScatterBackward0")
 
@@ -256,7 +264,13 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     def view(t):
         if isinstance(t, Tensor):
             return t.diagonal(offset, dim1, dim2)
-        return input._device.xp.diagonal(t, offset, wrap_dim(dim1, t.ndim), wrap_dim(dim2, t.ndim))
+        d1, d2 = wrap_dim(dim1, t.ndim), wrap_dim(dim2, t.ndim)
+        st = [s // t.itemsize for s in t.strides]
+        n = max(0, min(t.shape[d1] - max(-offset, 0), t.shape[d2] - max(offset, 0)))
+        rest = [i for i in range(t.ndim) if i not in (d1, d2)]
+        start = offset * st[d2] if offset >= 0 else -offset * st[d1]
+        return _strided_view(t, [t.shape[i] for i in rest] + [n],
+                             [st[i] for i in rest] + [st[d1] + st[d2]], start if n else 0)
 
     return _scatter(input, src, view, "DiagonalScatterBackward0")
 
@@ -277,9 +291,7 @@ def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=
                            f"{input.numel() * item}")
 
     def view(t):
-        if isinstance(t, Tensor):
-            return Tensor._make(t._device.xp.empty(size, t._data.dtype), t._device)
-        return _positions(input._device.xp, size, stride, offset)
+        return _strided_view(t, size, stride, offset)
 
-    return _scatter(input, src, view, "AsStridedScatterBackward0")
+    return _scatter(input, src, view, "AsStridedScatterBackward0", size)
 
