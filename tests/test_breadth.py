@@ -177,6 +177,7 @@ ERRORS = {
     "pdist_1d": lambda T: T.pdist(T.ones(3)),
     "pdist_p": lambda T: T.pdist(T.ones(4, 3), p=-1),
     "pdist_int": lambda T: T.pdist(T.ones(4, 3).long()),
+    "pdist_double_backward": lambda T: _pdist_gg(T),
     "eig_removed": lambda T: T.eig(T.eye(2)),
     "lstsq_removed": lambda T: T.lstsq(T.eye(2), T.eye(2)),
     "solve_removed": lambda T: T.solve(T.eye(2), T.eye(2)),
@@ -218,6 +219,12 @@ ERRORS = {
     "detach_copy_backward": lambda T: T.detach_copy(T.ones(2, requires_grad=True)).sum()
     .backward(),
 }
+
+
+def _pdist_gg(T):
+    x = T.arange(6.0).reshape(3, 2).requires_grad_()
+    (g,) = T.autograd.grad(T.pdist(x).sum(), x, create_graph=True)
+    return T.autograd.grad(g.sum(), x)
 
 
 def _outcome(fn, lib):

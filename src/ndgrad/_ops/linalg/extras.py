@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ... import _dtype as D
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
@@ -141,20 +143,91 @@ def renorm_(input: Tensor, p, dim: int, maxnorm) -> Tensor:
     return inplace(input, renorm, p, dim, maxnorm)
 
 
+def _row_norms(xp, d, p):
+    """The p-norm of each row of d (torch's pdist kernel's cases)."""
+    a = xp.abs(d)
+    if p == 0:
+        return (a != 0).sum(-1).astype(d.dtype)
+    if p == 1:
+        return a.sum(-1)
+    if p == 2:
+        return xp.sqrt((d * d).sum(-1))
+    if p == math.inf:
+        return a.max(-1, initial=0)
+    return (a ** p).sum(-1) ** (1.0 / p)
+
+
+def _pair_grad(xp, d, dist, g, p):
+    """d(dist)/d(diff) * g for each pair (torch's _pdist_backward: 0 where dist is 0)."""
+    if p == 0:
+        return xp.zeros_like(d)
+    safe = xp.where(dist == 0, 1, dist)[:, None]
+    gg = xp.where(dist == 0, 0, g)[:, None]
+    if p == 1:
+        return xp.sign(d) * gg
+    if p == 2:
+        return d / safe * gg
+    if p == math.inf:
+        return xp.sign(d) * (xp.abs(d) == dist[:, None]) * gg
+    a = xp.abs(d)
+    if p < 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = xp.sign(d) * a ** (p - 1) / safe ** (p - 1) * gg
+        return xp.where(d == 0, 0, out)
+    return d * a ** (p - 2) / safe ** (p - 1) * gg
+
+
+class Pdist(Op):
+    """Distances of the pairs (i, j > i), one row of pairs at a time: no N^2 x M temporary."""
+
+    __slots__ = ()
+
+    def forward(ctx, x, p):
+        xp = ctx.xp
+        ctx.p = p
+        rows = [_row_norms(xp, x[i] - x[i + 1:], p) for i in range(x.shape[0] - 1)]
+        out = xp.concatenate(rows) if rows else xp.zeros((0,), x.dtype)
+        ctx.save(x, out)
+        return out.astype(x.dtype)
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return PdistBackward.apply(g, x, out, ctx.p), None
+
+
+class PdistBackward(Op):
+    """torch's _pdist_backward, by rows of pairs; as in torch, it has no derivative itself."""
+
+    __slots__ = ()
+
+    def forward(ctx, g, x, dist, p):
+        xp = ctx.xp
+        gx = xp.zeros_like(x)
+        k = 0
+        for i in range(x.shape[0] - 1):
+            n = x.shape[0] - i - 1
+            c = _pair_grad(xp, x[i] - x[i + 1:], dist[k:k + n], g[k:k + n], p)
+            gx[i] += c.sum(0)
+            gx[i + 1:] -= c
+            k += n
+        return gx
+
+    def backward(ctx, *grads):
+        raise NotImplementedError("the derivative for '_pdist_backward' is not implemented.")
+
+
 def pdist(input: Tensor, p: float = 2) -> Tensor:
     """Same as torch.pdist: the p-norm distance of every pair of rows (i < j), row-major."""
-    from ..combinatorics import triu_indices
-    from .norms import vector_norm
-
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
     if not input.is_floating_point():
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
-    n = input.shape[0]
-    i, j = triu_indices(n, n, 1, device=input.device)
-    return vector_norm(input[i] - input[j], p, -1)
+    out = Pdist.apply(input, float(p))
+    if out._grad_fn is not None:
+        out._grad_fn._name = "PdistBackward0"
+    return out
 
 
 # --- deprecated norms -----------------------------------------------------------------------------
