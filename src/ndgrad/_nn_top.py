@@ -9,13 +9,13 @@ import warnings
 
 from ._tensor import Tensor, tensor_method
 
-__all__ = ["adaptive_avg_pool1d", "alpha_dropout", "alpha_dropout_", "avg_pool1d", "bilinear",
+__all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "alpha_dropout_", "avg_pool1d", "bilinear",
            "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle",
-           "conv_transpose1d", "conv_transpose2d", "convolution", "cosine_embedding_loss",
+           "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "convolution", "cosine_embedding_loss",
            "dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
            "feature_dropout_", "group_norm", "hardshrink", "hinge_embedding_loss",
            "instance_norm", "kl_div", "margin_ranking_loss", "max_pool1d",
-           "max_pool1d_with_indices", "max_pool2d", "norm_except_dim", "pixel_shuffle",
+           "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "norm_except_dim", "pixel_shuffle",
            "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "rrelu", "rrelu_", "selu",
            "selu_", "threshold_", "triplet_margin_loss"]
 
@@ -34,6 +34,11 @@ def _red(reduction) -> str:
 
 def _stride(stride):
     return None if stride is None or (isinstance(stride, (list, tuple)) and not stride) else stride
+
+
+def _n(v, n: int):
+    """An int[n] argument given as one element: aten repeats it."""
+    return tuple(v) * n if isinstance(v, (list, tuple)) and len(v) == 1 else v
 
 
 # --- activations ---------------------------------------------------------------------------------
@@ -161,18 +166,34 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                  dilation)
 
 
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """Same as torch.conv3d."""
+    from .nn._functional import conv3d as c
+
+    return c.conv3d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """Same as torch.conv_transpose3d."""
+    from .nn._functional import conv3d as c
+
+    return c.conv_transpose3d(input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
+
+
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                 groups) -> Tensor:
-    """Same as torch.convolution: 1-d or 2-d convolution, plain or transposed, by weight's rank
-    (3-d convolutions are not implemented here)."""
+    """Same as torch.convolution: a 1-, 2- or 3-d convolution, plain or transposed, by weight's
+    rank."""
     F = _F()
     n = weight.ndim - 2
-    if n not in (1, 2):
-        raise NotImplementedError(f"convolution: {n}-d convolutions are not implemented in ndgrad")
+    if n not in (1, 2, 3):
+        raise RuntimeError(f"convolution: expected a weight of 3 to 5 dimensions, got {weight.ndim}")
     if transposed:
-        fn = F.conv_transpose1d if n == 1 else F.conv_transpose2d
+        fn = (F.conv_transpose1d, F.conv_transpose2d, conv_transpose3d)[n - 1]
         return fn(input, weight, bias, stride, padding, output_padding, groups, dilation)
-    fn = F.conv1d if n == 1 else F.conv2d
+    fn = (F.conv1d, F.conv2d, conv3d)[n - 1]
     return fn(input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -191,6 +212,22 @@ def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1
 def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False) -> Tensor:
     """Same as torch.max_pool2d."""
     return _F().max_pool2d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False) -> Tensor:
+    """Same as torch.max_pool3d."""
+    from .nn._functional.pooling3d import max_pool3d as pool
+
+    kernel_size, stride, padding, dilation = (_n(v, 3) for v in (kernel_size, stride, padding,
+                                                                  dilation))
+    return pool(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+def adaptive_max_pool1d(input, output_size) -> tuple:
+    """Same as torch.adaptive_max_pool1d: (values, indices)."""
+    from .nn._functional.adaptive_max import adaptive_max_pool1d as pool
+
+    return pool(input, output_size, True)
 
 
 def avg_pool1d(input, kernel_size, stride=(), padding=0, ceil_mode=False,
