@@ -9,15 +9,15 @@ import warnings
 
 from ._tensor import Tensor, tensor_method
 
-__all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "alpha_dropout_", "avg_pool1d", "bilinear",
-           "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle",
-           "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "convolution", "cosine_embedding_loss",
-           "dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
-           "feature_dropout_", "group_norm", "hardshrink", "hinge_embedding_loss",
-           "instance_norm", "kl_div", "margin_ranking_loss", "max_pool1d",
-           "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "norm_except_dim", "pixel_shuffle",
-           "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "rrelu", "rrelu_", "selu",
-           "selu_", "threshold_", "triplet_margin_loss"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "alpha_dropout_",
+           "avg_pool1d", "bilinear", "binary_cross_entropy_with_logits", "celu", "celu_",
+           "channel_shuffle", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+           "convolution", "cosine_embedding_loss", "dropout_", "feature_alpha_dropout",
+           "feature_alpha_dropout_", "feature_dropout", "feature_dropout_", "group_norm",
+           "hardshrink", "hinge_embedding_loss", "instance_norm", "kl_div", "margin_ranking_loss",
+           "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "norm_except_dim",
+           "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "rrelu",
+           "rrelu_", "selu", "selu_", "threshold_", "triplet_margin_loss"]
 
 _REDUCTION = {0: "none", 1: "mean", 2: "sum"}
 
@@ -189,7 +189,8 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     F = _F()
     n = weight.ndim - 2
     if n not in (1, 2, 3):
-        raise RuntimeError(f"convolution: expected a weight of 3 to 5 dimensions, got {weight.ndim}")
+        raise RuntimeError("convolution: expected a weight of 3 to 5 dimensions, got "
+                           f"{weight.ndim}")
     if transposed:
         fn = (F.conv_transpose1d, F.conv_transpose2d, conv_transpose3d)[n - 1]
         return fn(input, weight, bias, stride, padding, output_padding, groups, dilation)
