@@ -316,8 +316,14 @@ def test_default_device_and_switches():
     assert ndgrad.get_default_device() == ndgrad.device("cpu", 0)
     ndgrad.set_default_device(None)
     assert repr(ndgrad.get_default_device()) == repr(torch.get_default_device())
-    with pytest.raises(NotImplementedError, match="pass device= to them"):
-        ndgrad.set_default_device("cuda")
+    ndgrad.set_default_device("cuda")  # resolved when a factory uses it, as torch does
+    try:
+        with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+            ndgrad.zeros(1)
+        assert ndgrad.from_numpy(np.zeros(1)).device.type == "cpu"
+    finally:
+        ndgrad.set_default_device(None)
+    assert ndgrad.zeros(1).device.type == "cpu"
     assert (ndgrad.pi, ndgrad.e, ndgrad.inf) == (torch.pi, torch.e, torch.inf)
     assert math.isnan(ndgrad.nan)
     assert ndgrad.is_warn_always_enabled() is torch.is_warn_always_enabled()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import ctypes
 import sys
 
@@ -113,15 +114,23 @@ class device:
 
 _DEVICES: dict = {}
 CPU = device("cpu")
+_DEFAULT = [CPU]  # set_default_device's device: where factories put tensors unless told
+
+
+def set_default_device(dev: device) -> None:
+    _DEFAULT[0] = CPU if dev.type == "cpu" else dev  # resolved at each use, as torch does
 
 
 def tensor_device(dev) -> device:
-    """Where a tensor asked to live on ``dev`` lives: cpu, or cuda with a concrete index."""
+    """Where a tensor asked to live on ``dev`` lives: cpu, or cuda with a concrete index
+    ("cuda" is the current CUDA device, as in torch)."""
     if dev is None:
-        return CPU
+        dev = _DEFAULT[0]
+        if dev is CPU:
+            return CPU
     d = device(dev)
     if d.type == "cuda":
-        return d if d.index is not None else device("cuda", 0)
+        return d if d.index is not None else device("cuda", current_cuda())
     if d.type == "cpu":
         return CPU
     if d.type == "meta":
@@ -137,6 +146,20 @@ def cupy():
         raise AssertionError("Torch not compiled with CUDA enabled: ndgrad needs CuPy for "
                              "device='cuda' (pip install 'ndgrad[cuda]')") from None
     return cp
+
+
+def current_cuda() -> int:
+    """CuPy's current device (torch.cuda.current_device)."""
+    cp = cupy()
+    try:
+        return cp.cuda.Device().id
+    except Exception:  # CuPy without a GPU (its CUDARuntimeError)
+        raise RuntimeError("No CUDA GPUs are available") from None
+
+
+def on(dev: device):
+    """A context in which CuPy allocates on ``dev`` (cuda:N); nothing for the CPU."""
+    return cupy().cuda.Device(dev.index) if dev.type == "cuda" else contextlib.nullcontext()
 
 
 def cuda_available() -> bool:
@@ -161,12 +184,52 @@ def to_device(a, dev: device):
     if dev.type == "cpu":
         return a if isinstance(a, np.ndarray) else a.get()
     cp = cupy()
-    with cp.cuda.Device(dev.index or 0):
-        return cp.asarray(a)
+    with cp.cuda.Device(dev.index):
+        if type(a) is cp.ndarray and a.device.id != dev.index:
+            return a.copy()  # CuPy's copy lands on the current device; asarray would not move it
+        try:
+            return cp.asarray(a)
+        except ValueError as e:  # CuPy 13 and bfloat16: torch-like words
+            from ._errors import allocation_error
+
+            raise allocation_error(e) from None
 
 
 def to_numpy(a) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else a.get()
+
+
+def ufunc_at(xp, name: str, a, index, values) -> None:
+    """``xp.<name>.at(a, index, values)``: repeated positions are applied in turn. Where CuPy's
+    kernel lacks the ufunc or ``a``'s dtype (multiply; complex, bfloat16, small ints, float16
+    max/min, int64 before CuPy 14.1), the same updates in rounds, one occurrence of each position
+    per round in their order (one device->host read: the number of rounds)."""
+    u = getattr(xp, name)
+    try:
+        return u.at(a, index, values)
+    except (TypeError, NotImplementedError):  # CuPy raises them before it touches ``a``
+        if xp is np:
+            raise
+    buf = a if a.flags.c_contiguous else xp.ascontiguousarray(a)
+    pos = xp.arange(a.size).reshape(a.shape)[index]
+    vals = xp.broadcast_to(xp.asarray(values).astype(a.dtype), pos.shape).reshape(-1)
+    order = xp.argsort(pos.reshape(-1), kind="stable")
+    pos, vals = pos.reshape(-1)[order], vals[order]
+    rank = xp.arange(pos.size) - xp.searchsorted(pos, pos)  # earlier repeats of each position
+    by_rank = xp.argsort(rank, kind="stable")
+    pos, vals = pos[by_rank], vals[by_rank]
+    flat, lo = buf.reshape(-1), 0
+    for hi in xp.cumsum(xp.bincount(rank)).tolist() if pos.size else ():
+        at = pos[lo:hi]
+        flat[at] = u(flat[at], vals[lo:hi])
+        lo = hi
+    if buf is not a:
+        a[...] = buf
+
+
+def errstate(xp, **kw):
+    """NumPy's errstate; nothing on CuPy (it has none: its kernels never warn)."""
+    return np.errstate(**kw) if xp is np else contextlib.nullcontext()
 
 
 # --- special functions: SciPy's where it is installed, else ndgrad's own array code ---------------

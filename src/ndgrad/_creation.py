@@ -10,7 +10,7 @@ import types
 import numpy as np
 
 from . import _dtype as D
-from ._backend import CPU, device, to_device
+from ._backend import CPU, device, on, to_device
 from ._errors import torch_allocation_errors
 from ._tensor import Size, Tensor, _resolve_device, tensor_method
 from .autograd.function import Op
@@ -159,7 +159,8 @@ def legacy_array(args: tuple, dt: D.dtype, dev: device):
         if isinstance(data, (float, builtins.complex, bool)):
             raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
         return to_device(_array_from_data(data, dt), dev)
-    return dev.xp.empty(_size(args, "new") if args else (0,), dtype=dt.np)
+    with on(dev):
+        return dev.xp.empty(_size(args, "new") if args else (0,), dtype=dt.np)
 
 
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
@@ -211,8 +212,8 @@ def new(self, *args, device=None) -> Tensor:
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Same as torch.tensor: always copies; infers int64 / default float / bool / complex."""
     dt = None if dtype is None else D.to_dtype(dtype)
-    dev = _resolve_device(device) if device is not None else (
-        data.device if isinstance(data, Tensor) else CPU)
+    dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else
+                          data.device)
     if isinstance(data, Tensor):
         import warnings
 
@@ -229,11 +230,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     dt = None if dtype is None else D.to_dtype(dtype)
     if isinstance(data, Tensor):
         return data.to(dtype=dt, device=device) if dt or device else data
-    if isinstance(data, np.ndarray) and (dt is None or data.dtype == dt.np) and (
-            device is None or _resolve_device(device) is CPU):
+    dev = _resolve_device(device)
+    if isinstance(data, np.ndarray) and (dt is None or data.dtype == dt.np) and dev is CPU:
         return from_numpy(data)
-    return _leaf(to_device(_array_from_data(data, dt), _resolve_device(device)),
-                 _resolve_device(device))
+    return _leaf(to_device(_array_from_data(data, dt), dev), dev)
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
@@ -313,7 +313,10 @@ def _size(size, name: str = "zeros") -> tuple:
 def _filled(name, fill, size, dtype, device, requires_grad):
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     dev = _resolve_device(device)
-    return _leaf(fill(dev.xp, _size(size, name), dt.np), dev, requires_grad)
+    if dev is CPU:
+        return _leaf(fill(np, _size(size, name), dt.np), dev, requires_grad)
+    with on(dev):  # cuda:N allocates on GPU N
+        return _leaf(fill(dev.xp, _size(size, name), dt.np), dev, requires_grad)
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:

@@ -12,8 +12,8 @@ class OutOfMemoryError(RuntimeError, MemoryError):
 
 
 def allocation_error(e: Exception) -> Exception:
-    """torch's error for NumPy's MemoryError or "array is too big" ValueError; ``e`` itself for
-    any other exception."""
+    """torch's error for NumPy's MemoryError or "array is too big" ValueError (and CuPy 13's
+    missing bfloat16); ``e`` itself for any other exception."""
     if isinstance(e, MemoryError):
         shape, dtype = getattr(e, "shape", None), getattr(e, "dtype", None)
         if shape is None or dtype is None:
@@ -27,6 +27,11 @@ def allocation_error(e: Exception) -> Exception:
                                                         "Maximum allowed dimension")):
         return RuntimeError("Storage size calculation overflowed: the tensor has more elements "
                             "than memory can address")
+    if isinstance(e, ValueError) and str(e) == "Unsupported dtype bfloat16":
+        # CuPy 13 has no bfloat16 (14 has it through ml_dtypes): worded as torch's MPS float64
+        return TypeError("Cannot create a CUDA tensor of bfloat16 dtype: this CuPy has no "
+                         "bfloat16 (it needs CuPy >= 14 with ml_dtypes). Please use float16 or "
+                         "float32 instead.")
     return e
 
 

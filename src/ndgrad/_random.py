@@ -628,6 +628,11 @@ def _topk_stl(values: np.ndarray, k: int) -> list[int]:
 # ---------------------------------------------------------------------------------------
 
 
+def _bernoulli_dt(p_dtype):
+    """The dtype bernoulli compares a p array in: float64 stays, any other is float32."""
+    return _F64 if p_dtype == _F64 else np.float32
+
+
 class Engine:
     """One PyTorch-compatible CPU generator state."""
 
@@ -847,16 +852,17 @@ class Engine:
         shape, n = _numel(shape)
         if isinstance(p, np.ndarray) or np.ndim(p) > 0:
             p = np.broadcast_to(np.asarray(p), shape)
-            if p.dtype == _F64:
-                hit = self._unit_double(n) < p.ravel()
-            else:
-                hit = self._unit_float(n) < p.astype(np.float32).ravel()
+            hit = self.bernoulli_uniform(n, p.dtype) < p.astype(_bernoulli_dt(p.dtype)).ravel()
         else:
             p = float(p)
             if not 0.0 <= p <= 1.0:
                 raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
             hit = self._unit_double(n) < p
         return hit.astype(np.dtype(dtype)).reshape(shape)
+
+    def bernoulli_uniform(self, n: int, p_dtype) -> np.ndarray:
+        """The ``n`` uniforms bernoulli compares a p array with (in ``_bernoulli_dt(p)``)."""
+        return self._unit_double(n) if p_dtype == _F64 else self._unit_float(n)
 
     def exponential(self, shape, lambd: float = 1.0, dtype=np.float32) -> np.ndarray:
         """Tensor.exponential_(lambd): -1/lambd * log1p(-u) in double."""

@@ -9,6 +9,7 @@ import os
 import warnings
 
 from . import _dtype as D
+from . import _backend
 from ._backend import device
 from ._misc import _settings, are_deterministic_algorithms_enabled, use_deterministic_algorithms
 from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
@@ -35,12 +36,10 @@ _state = {"default_device": device("cpu"), "warn_always": False, "interop": None
 
 
 def set_default_device(dev) -> None:
-    """Same as torch.set_default_device for the CPU (None or "cpu[:i]"). Another device raises
-    NotImplementedError: ndgrad's factory functions do not consult a default device yet."""
+    """Same as torch.set_default_device: factories without ``device=`` (zeros, tensor, randn,
+    arange...) create their tensors there; ``from_numpy`` and ``*_like`` are not affected."""
     d = device("cpu") if dev is None else device(dev)
-    if d.type != "cpu":
-        raise NotImplementedError(f"ndgrad.set_default_device({str(d)!r}): factory functions "
-                                  "create tensors on the CPU only; pass device= to them instead")
+    _backend.set_default_device(d)
     _state["default_device"] = d
 
 

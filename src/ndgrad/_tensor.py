@@ -184,16 +184,13 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def storage_offset(self) -> int:
-        base = self._data
-        while getattr(base, "base", None) is not None and hasattr(base.base, "ctypes"):
+        d = base = self._data
+        while isinstance(getattr(base, "base", None), (np.ndarray, type(d))):  # CuPy's too
             base = base.base
-        if base is self._data or not isinstance(base, np.ndarray):
-            return 0
-        return (self.data_ptr() - base.ctypes.data) // self._data.itemsize
+        return 0 if base is d else (_ptr(d) - _ptr(base)) // d.itemsize
 
     def data_ptr(self) -> int:
-        d = self._data
-        return d.ctypes.data if isinstance(d, np.ndarray) else d.data.ptr
+        return _ptr(self._data)
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f" or self._data.dtype == D.bfloat16.np
@@ -525,6 +522,10 @@ def _set_requires_grad(t: Tensor, flag: bool, dtype_msg: str, attribute: bool) -
         raise RuntimeError(dtype_msg)
     t._requires_grad = bool(flag)
     sync_views(t)
+
+
+def _ptr(a) -> int:
+    return a.ctypes.data if isinstance(a, np.ndarray) else a.data.ptr
 
 
 def _rebuild(array, dev, requires_grad):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from . import _dtype as D
-from ._backend import CPU, to_device
+from ._backend import CPU, device_of_array, to_device
 from ._creation import _leaf, _size
 from ._errors import torch_allocation_errors
 from ._grad_mode import no_grad
@@ -187,8 +187,20 @@ class _NormalZeroGrad(Op):
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     probs = input._data if p is None else p
-    arr = _engine(generator).bernoulli(np.asarray(probs), input.shape, input._data.dtype)
+    arr = _bernoulli(generator, probs, input.shape, input._data.dtype)
     return Tensor._make(to_device(arr, input.device), input.device)
+
+
+def _bernoulli(generator, p, shape, dtype):
+    """Engine.bernoulli; a device array ``p`` meets the host's uniforms on its device (the same
+    draws, compared without reading ``p`` back)."""
+    if isinstance(p, (np.ndarray, float, int)):
+        return _engine(generator).bernoulli(p, shape, dtype)
+    from ._random import _bernoulli_dt
+
+    xp = device_of_array(p).xp
+    u = _engine(generator).bernoulli_uniform(math.prod(shape), p.dtype).reshape(shape)
+    return (xp.asarray(u) < p.astype(_bernoulli_dt(p.dtype))).astype(dtype)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
@@ -258,7 +270,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 def bernoulli_(self, p=0.5, *, generator=None):
     if isinstance(p, Tensor):
         probs = p._data
-        return _fill_random(self, lambda s, d: _engine(generator).bernoulli(probs, s, d),
+        return _fill_random(self, lambda s, d: _bernoulli(generator, probs, s, d),
                             "BernoulliBackward1", p)
     return _fill_random(self, lambda s, d: _engine(generator).bernoulli(p, s, d),
                         "BernoulliBackward2")

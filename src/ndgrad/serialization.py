@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _dtype as D
 from . import _safetensors as S
-from ._backend import CPU, cuda_available, device, to_device, to_numpy
+from ._backend import CPU, cuda_available, device, tensor_device, to_device, to_numpy
 from ._tensor import Size, Tensor
 
 __all__ = ["load", "save"]
@@ -205,6 +205,7 @@ def _place(arr: np.ndarray, saved_device: str, map_location) -> Tensor:
             "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
             "False. If you are running on a CPU-only machine, please use torch.load with "
             "map_location=torch.device('cpu') to map your storages to the CPU.")
+    d = tensor_device(d)  # "cuda" is cuda:N
     return Tensor._make(to_device(arr, d), d)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.function import Op, _device_mismatch
+from ..autograd.function import Op
+from ..autograd.node import cpu_scalars
 from ._inplace import inplace
 from .binary import bitwise_left_shift, bitwise_right_shift
 from .elementwise import (
@@ -57,11 +58,11 @@ def _compare(name, fn):
                 input._data.dtype is other._data.dtype):
             a, b, dev = input._data, other._data, input._device
             if other._device is not dev:
-                _device_mismatch(Compare, dev, other._device)
+                return op(*cpu_scalars(Compare, (input, other)), out=out)
         else:
             ta, tb, dt = _mixed(Compare, input, other, None)
             if isinstance(ta, Tensor) and isinstance(tb, Tensor) and ta._device is not tb._device:
-                _device_mismatch(Compare, ta._device, tb._device)
+                return op(*cpu_scalars(Compare, (input, other)), out=out)
             dev = (ta if isinstance(ta, Tensor) else tb)._device
             a = _as(ta._data if isinstance(ta, Tensor) else ta, dt)
             b = _as(tb._data if isinstance(tb, Tensor) else tb, dt)
@@ -121,6 +122,8 @@ def _bitwise(name):
             a, b, dt = input, other, None
         else:
             a, b, dt = _mixed(Compare, input, other, None)
+            dev = (a if isinstance(a, Tensor) else b)._device  # the scalar, as a tensor there
+            a, b = (x if isinstance(x, Tensor) else Tensor._make(x, dev) for x in (a, b))
         res_dt = dt or (a if isinstance(a, Tensor) else b).dtype
         if res_dt._kind > 1:
             raise not_implemented(f"{name}_cpu", res_dt)

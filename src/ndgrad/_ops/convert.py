@@ -116,8 +116,8 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
     dev = input._device if dev is None else _resolve_device(dev)
     if dt is input.dtype and dev == input._device and not copy:
         return input
-    out = ToCopy.apply(input, dt.np, dev)
-    out._device = dev
+    out = ToCopy.apply(input, dt.np, dev)  # a CuPy/NumPy result is labelled by node._result;
+    out._device = dev  # between two GPUs the array module is the same: name the device here
     return out
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import ufunc_at
 from .._tensor import Tensor, tensor_method, wrap_dim
 from ..autograd.function import Op
 from ._inplace import inplace, torch_type_name
@@ -174,11 +175,11 @@ class ScatterReduce(Op):
         hit[key] = True
         if not include_self:
             out[hit] = _identity(reduce, a.dtype)
-        getattr(xp, _REDUCE[reduce]).at(out, key, src)
+        ufunc_at(xp, _REDUCE[reduce], out, key, src)
         ctx.key, ctx.reduce, ctx.include_self, ctx.hit = key, reduce, include_self, hit
         if reduce == "mean":
             count = (xp.ones if include_self else xp.zeros)(a.shape, a.dtype)
-            xp.add.at(count, key, 1)
+            ufunc_at(xp, "add", count, key, 1)
             count[count == 0] = 1  # untouched slots keep their value
             out = out // count if a.dtype.kind in "iub" else (out / count).astype(a.dtype)
             ctx.count = count

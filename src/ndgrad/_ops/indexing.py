@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import ufunc_at
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import _OVERLAP, inplace, writable
@@ -259,7 +260,7 @@ def _empty(xp, shape, dtype, perm=None):
     if perm is None or perm == list(range(len(shape) - 1, -1, -1)):
         return xp.empty(shape, dtype)
     slow = perm[::-1]
-    return xp.empty(tuple(shape[d] for d in slow), dtype).transpose(np.argsort(slow))
+    return xp.empty(tuple(shape[d] for d in slow), dtype).transpose(tuple(np.argsort(slow)))
 
 
 def _laid(xp, a, perm=None):
@@ -377,7 +378,7 @@ class IndexBackward(Op):
         if all(type(k) is slice or k.dtype.kind == "b" for k in key):
             out[key] = g  # masks never repeat an element
         else:
-            ctx.xp.add.at(out, key, g)
+            ufunc_at(ctx.xp, "add", out, key, g)
         return out
 
     def backward(ctx, gg):
@@ -454,7 +455,7 @@ def _put(xp, out, basic, akey, v, accumulate):
     elif getattr(v, "ndim", 0) > _region_ndim(view.ndim, akey):
         raise ValueError  # NumPy would drop the value's leading 1s; torch's index_put_ does not
     if accumulate:
-        xp.add.at(view, akey, v)
+        ufunc_at(xp, "add", view, akey, v)
     else:
         view[akey] = v
 

@@ -3,7 +3,7 @@ quantile/nanquantile, unique/unique_consecutive, isin."""
 
 from __future__ import annotations
 
-from .._backend import to_device, to_numpy
+from .._backend import errstate, to_device, to_numpy
 from .. import _dtype as D
 from .._dtype import promote_types, result_type
 from .._tensor import Tensor, wrap_dim
@@ -177,7 +177,7 @@ class _Median(Op):
         xp = ctx.xp
         flat = a.reshape(-1)
         if flat.size == 0:  # nan, cast as torch does for integers (NumPy's cast agrees)
-            with xp.errstate(invalid="ignore"):
+            with errstate(xp, invalid="ignore"):
                 out = xp.asarray(xp.nan).astype(a.dtype)
         else:
             srt = xp.sort(flat)

@@ -67,6 +67,11 @@ def _roots(tensors: tuple, grads: tuple | None, create_graph: bool) -> tuple[lis
                                    f"{g.shape} and output[{i}] has a shape of {t.shape}.")
             if g._data.dtype != t._data.dtype:
                 g = g.to(t.dtype)
+            if g._device is not t._device:  # torch moves a 0-d gradient, refuses any other
+                if g._data.ndim:
+                    raise RuntimeError(f"invalid gradient at index {i} - expected device "
+                                       f"{t.device} but got {g.device}")
+                g = g.to(t._device)
             if not create_graph:
                 g = g.detach()
         edges.append(_edge(t))
@@ -100,7 +105,7 @@ def _call_hooks(hooks: list, g: Tensor) -> Tensor:
         if r._data.shape != g._data.shape:
             raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the size of "
                                "value")
-        if r._data.dtype != g._data.dtype:
+        if r._data.dtype != g._data.dtype or r._device is not g._device:
             raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the type of "
                                f"value (was {g.type()} got {r.type()})")
         g = r

@@ -61,7 +61,8 @@ class BackwardCFunction(FunctionCtx, Node):
 
     @property
     def next_functions(self) -> tuple:
-        return tuple(f for f, t in zip(Node.next_functions.fget(self), self._tensor_args) if t)
+        return tuple(f for f, d in zip(Node.next_functions.fget(self), self._in_devices)
+                     if d is not None)
 
     def _apply_backward(self, grads: list) -> tuple:
         meta = self.out_meta
@@ -79,16 +80,22 @@ class BackwardCFunction(FunctionCtx, Node):
         if len(res) < n or any(r is not None for r in res[n:]):
             raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                f"(expected {n}, got {len(res)})")
+        devs, moved = self._in_devices, False
         for i, g in enumerate(res[:n]):
             if g is None:
                 continue
             if not isinstance(g, Tensor):
                 raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
-            if not self._tensor_args[i]:
+            if devs[i] is None:
                 raise RuntimeError(f"function {self.name()} returned a gradient different than "
                                    f"None at position {i + 1}, but the corresponding forward "
                                    "input was not a Variable")
-        return _check_grads(self, res[:n])
+            moved = moved or g._device is not devs[i]
+        res = _check_grads(self, res[:n])
+        if moved:
+            res = tuple([g if g is None or g._device is devs[i] else _to_device(self, i, g, devs[i])
+                         for i, g in enumerate(res)])
+        return res
 
 
 class FunctionMeta(type):
@@ -143,9 +150,9 @@ class Function(metaclass=FunctionMeta):
             args, kwargs = bound.args, {}
         node = object.__new__(cls._backward_cls)
         node.materialize_grads = True
-        node._tensor_args = tuple(isinstance(a, Tensor) for a in args)
-        node.needs_input_grad = tuple(t and a._requires_grad
-                                      for t, a in zip(node._tensor_args, args))
+        node._in_devices = devs = [a._device if isinstance(a, Tensor) else None for a in args]
+        node.needs_input_grad = tuple(d is not None and a._requires_grad
+                                      for d, a in zip(devs, args))
         with no_grad():
             if setup:
                 out = cls.forward(*args, **kwargs)
@@ -192,6 +199,14 @@ def _record_function(node, cls, args, out):
         node.saved = tuple(None if t is None else _hooked(t) if hooks else
                            (_IN, t, t._vc, t._vc[0]) for t in to_save)
     return tuple(results) if multi else results[0]
+
+
+def _to_device(node, i, g, dev):
+    """torch's check of a gradient's device: a 0-d one is moved, any other is an error."""
+    if g.ndim:
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
+                           f"expected device {dev} but got {g.device}")
+    return g.to(dev)
 
 
 def once_differentiable(fn):

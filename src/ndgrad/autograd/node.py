@@ -4,8 +4,11 @@ backward on tensors), and how values saved for backward are packed and version-c
 from __future__ import annotations
 
 import re
+import sys
 import traceback
 import weakref
+
+import numpy as np
 
 from .._backend import CPU, device_of_array
 from .._errors import allocation_error
@@ -351,7 +354,7 @@ class Op(Node):
                     if dev is None:
                         dev = a._device
                     elif a._device is not dev:
-                        _device_mismatch(cls, dev, a._device)
+                        return cls.apply(*cpu_scalars(cls, args), **kw)
                     needs.append(a._requires_grad)
                     arrays.append(a._data)
                 else:
@@ -414,7 +417,7 @@ class Op(Node):
             ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
             dev = a._device if ta else b._device
             if ta and tb and b._device is not dev:
-                _device_mismatch(cls, dev, b._device)
+                return cls.apply_pair(*cpu_scalars(cls, (a, b)), dt)
             ra, rb = ta and a._requires_grad, tb and b._requires_grad
             da, db = a._data if ta else a, b._data if tb else b
             ctx = object.__new__(cls)
@@ -434,7 +437,7 @@ class Op(Node):
                 return _outputs(ctx, out, dev, xp, (a, b), (da, db))
             # _outputs and _pack unrolled for this hottest case: 20% of a binary op's time
             if type(out) is not xp.ndarray:
-                out = _as_saved_array(ctx, out, xp)
+                out = _as_saved_array(ctx, out, xp.asarray(out))
             diff = out.dtype.kind in "fcV"
             res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
             ctx.out_meta = None
@@ -502,22 +505,39 @@ def _wrap(out, dev, xp):
     """Tensors around an unrecorded forward's array (or tuple of arrays)."""
     if type(out) is tuple:
         return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev) for o in out)
-    return Tensor._make(out if type(out) is xp.ndarray else xp.asarray(out), dev)
+    if type(out) is not xp.ndarray:
+        out, dev = _result(out, dev, xp)
+    return Tensor._make(out, dev)
+
+
+def _result(out, dev, xp) -> tuple:
+    """(array, device) of a forward's result that is not an array of the op's device: an array
+    the op made on another device (a move, ToCopy) lives there; NumPy's 0-d scalars become
+    arrays of the op's device."""
+    if xp is np:
+        cp = sys.modules.get("cupy")
+        if cp is not None and type(out) is cp.ndarray:
+            return out, device_of_array(out)
+    elif type(out) is np.ndarray:
+        return out, CPU
+    return xp.asarray(out), dev
 
 
 def _outputs(ctx, out, dev, xp, args, arrays):
     """Tensors around a recorded forward's array (or tuple of arrays), with ``ctx`` as their
     grad_fn and its saved values packed. Integer outputs (indices) are not differentiable."""
     if type(out) is not tuple:
-        if type(out) is not xp.ndarray:  # NumPy's 0-d results are scalars
-            out = _as_saved_array(ctx, out, xp)
+        if type(out) is not xp.ndarray:  # NumPy's 0-d scalars, or a move's array
+            arr, dev = _result(out, dev, xp)
+            out = _as_saved_array(ctx, out, arr)
         diff = out.dtype.kind in "fcV"
         res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
         ctx.out_meta = None
         if ctx.saved:
             ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
         return res
-    outs = tuple(o if type(o) is xp.ndarray else _as_saved_array(ctx, o, xp) for o in out)
+    outs = tuple(o if type(o) is xp.ndarray else _as_saved_array(ctx, o, xp.asarray(o))
+                 for o in out)
     out = outs
     results = []
     for i, o in enumerate(outs):
@@ -529,10 +549,10 @@ def _outputs(ctx, out, dev, xp, args, arrays):
     return tuple(results)
 
 
-def _as_saved_array(ctx, out, xp):
-    """An output array for NumPy's 0-d scalar result ``out``; a saved reference to the scalar
-    becomes the array, so it is still known as the output (its graph re-attached on unpacking)."""
-    arr = xp.asarray(out)
+def _as_saved_array(ctx, out, arr):
+    """``arr``, the output array for NumPy's 0-d scalar result ``out``; a saved reference to the
+    scalar becomes the array, so it is still known as the output (its graph re-attached on
+    unpacking)."""
     if ctx.saved:
         ctx.saved = tuple([arr if s is out else s for s in ctx.saved])
     return arr
@@ -566,6 +586,18 @@ def _saved_tensor(s, args, arrays, outs, results, dev) -> Tensor:
 
 
 _CONST_VC = [0]
+
+
+def cpu_scalars(cls, args) -> list:
+    """``args`` with their 0-d CPU tensors moved to the other tensors' device (torch takes them
+    as scalars beside CUDA tensors), or torch's error for tensors on two devices."""
+    devs = [a._device for a in args if isinstance(a, Tensor)
+            and not (a._device is CPU and a._data.ndim == 0)]
+    dev = devs[0] if devs else CPU
+    for d in devs:
+        if d is not dev:
+            _device_mismatch(cls, dev, d)
+    return [a.to(dev) if isinstance(a, Tensor) and a._device is not dev else a for a in args]
 
 
 def _device_mismatch(cls, a, b):

@@ -257,10 +257,13 @@ class Optimizer:
 
 def _cast(param: Tensor, value, key=None):
     """A loaded state value with tensors moved to the param's device and floating ones cast to
-    its dtype (except ``step``); like torch's ``.to``, a tensor that needs neither is shared."""
+    its dtype; ``step`` stays as it is (on the CPU: torch moves it only for capturable/fused
+    optimizers); like torch's ``.to``, a tensor that needs neither is shared."""
     if isinstance(value, Tensor):
+        if key == "step":
+            return value
         arr = to_device(value._data, param.device)
-        if key != "step" and param.is_floating_point():
+        if param.is_floating_point():
             arr = arr.astype(param._data.dtype, copy=False)
         return value if arr is value._data else Tensor._make(arr, param.device)
     if isinstance(value, dict):

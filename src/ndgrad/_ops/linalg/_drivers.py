@@ -12,6 +12,8 @@ SciPy's results keep LAPACK's column-major matrices, whose strides torch reports
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from . import _lapack
@@ -135,6 +137,9 @@ def eig(xp, a, vectors: bool):
     """(eigenvalues, eigenvectors or None), complex in a's precision like torch's."""
     if not bool(xp.isfinite(a).all()):
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
+    if not hasattr(xp.linalg, "eig"):  # CuPy 13 has no geev: on the host, one copy each way
+        w, v = eig(np, a.get(), vectors)
+        return xp.asarray(w), None if v is None else xp.asarray(v)
     c = _complex(xp, a.dtype)
     n = a.shape[-1]
     found = _routines(xp, a, n, "geev", "geev_lwork")
@@ -170,6 +175,15 @@ def _singular_safe(xp, a, solve):
     return solve(xp.where((info != 0)[..., None, None], eye, a)), info
 
 
+def _checked(xp):
+    """CuPy's linalg checks LAPACK's info (one device->host read, as torch's) only when asked."""
+    if xp is np:
+        return contextlib.nullcontext()
+    import cupyx
+
+    return cupyx.errstate(linalg="raise")
+
+
 def inv(xp, a):
     """(inverse, int32 info): info > 0 is the 1-based zero pivot that makes a matrix singular,
     whose inverse is then unspecified."""
@@ -177,7 +191,8 @@ def inv(xp, a):
     found = _routines(xp, a, n, "getrf", "getri", "getri_lwork")
     if found is None:
         try:
-            return xp.linalg.inv(a), xp.zeros(a.shape[:-2], xp.int32)
+            with _checked(xp):
+                return xp.linalg.inv(a), xp.zeros(a.shape[:-2], xp.int32)
         except np.linalg.LinAlgError:
             return _singular_safe(xp, a, xp.linalg.inv)
     getrf, getri, query = found
@@ -207,7 +222,8 @@ def solve(xp, a, b):
     if found is None or not b.size or a.ndim > 2 and np.broadcast_shapes(
             a.shape[:-2], b.shape[:-2]) != a.shape[:-2]:  # (one LU per matrix of a only)
         try:
-            return xp.linalg.solve(a, b), xp.zeros(a.shape[:-2], xp.int32)
+            with _checked(xp):
+                return xp.linalg.solve(a, b), xp.zeros(a.shape[:-2], xp.int32)
         except np.linalg.LinAlgError:
             return _singular_safe(xp, a, lambda safe: xp.linalg.solve(safe, b))
     (gesv,) = found
@@ -264,7 +280,8 @@ def cholesky(xp, a):
     found = _routines(xp, a, a.shape[-1], "potrf")
     if found is None:
         try:
-            return xp.linalg.cholesky(a), xp.zeros(a.shape[:-2], xp.int32)
+            with _checked(xp):
+                return xp.linalg.cholesky(a), xp.zeros(a.shape[:-2], xp.int32)
         except np.linalg.LinAlgError:
             return _lapack.potf2(xp, a)
     (potrf,) = found

@@ -6,6 +6,7 @@ import collections.abc
 import warnings
 from itertools import repeat
 
+from ..._backend import ufunc_at
 from ..._tensor import Tensor
 
 
@@ -78,13 +79,8 @@ def compute(xp, fn, a):
 
 
 def scatter_add(xp, out, index, values) -> None:
-    """out[index] += values with repeated indices summed (NumPy's add.at, CuPy's scatter_add)."""
-    if xp.__name__ == "numpy":
-        xp.add.at(out, index, values)
-    else:
-        import cupyx
-
-        cupyx.scatter_add(out, index, values)
+    """out[index] += values with repeated indices summed (add.at)."""
+    ufunc_at(xp, "add", out, index, values)
 
 
 def mm(xp, a, b):
