@@ -423,3 +423,41 @@ def test_double_backward_node_names_match_torch(name):
         (g,) = T.autograd.grad(y, x, T.ones_like(y).requires_grad_(), create_graph=True)
         names.append(describe(g.grad_fn, 1, {}))
     assert names[0] == names[1]
+
+
+def _qkv(T, shape):
+    return [T.tensor(np.linspace(lo, hi, math.prod(shape)).reshape(shape), requires_grad=True)
+            for lo, hi in ((-1, 1), (-2, 1), (-1, 3))]
+
+
+@pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"scale": 0.3}],
+                         ids=["plain", "causal", "scale"])
+def test_sdpa_fused_node_matches_torch(kw):
+    def make(T):
+        q, k, v = _qkv(T, (2, 2, 3, 4))
+        return F(T).scaled_dot_product_attention(q, k, v, **kw), {"q": q, "k": k, "v": v}
+
+    same_graph(make)
+
+
+@pytest.mark.parametrize("kind", ["mha", "mha_key_padding", "encoder_layer",
+                                  "encoder_layer_seq_first", "bilinear", "bilinear_module"])
+def test_attention_and_bilinear_graphs_match_torch(kind):
+    def make(T):
+        x = T.tensor(np.linspace(-1, 1, 24).reshape(2, 3, 4), requires_grad=True)
+        if kind.startswith("mha"):
+            m = T.nn.MultiheadAttention(4, 2, batch_first=True).double()
+            kpm = T.tensor([[False, False, True], [False] * 3]) if kind != "mha" else None
+            return m(x, x, x, need_weights=False, key_padding_mask=kpm)[0], {"x": x}
+        if kind.startswith("encoder"):
+            first = kind == "encoder_layer"
+            m = T.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=first).double()
+            return m(x if first else x.transpose(0, 1).contiguous()), {}
+        w = T.tensor(np.linspace(0, 1, 40).reshape(2, 4, 5), requires_grad=True)
+        y = T.tensor(np.linspace(-1, 2, 30).reshape(2, 3, 5), requires_grad=True)
+        if kind == "bilinear":
+            return F(T).bilinear(x, y, w, T.ones(2, dtype=T.float64)), {"x": x, "y": y, "w": w}
+        m = T.nn.Bilinear(4, 5, 2).double()
+        return m(x, y), {"x": x, "y": y, **dict(m.named_parameters())}
+
+    same_graph(make, 8)

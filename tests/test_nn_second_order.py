@@ -598,3 +598,28 @@ def test_shrink_modules_and_errors_match_torch():
                 fn(T)
             msgs.append(str(e.value))
         assert msgs[0] == msgs[1]
+
+
+Q4, K4, V4 = R.standard_normal((2, 2, 3, 4)), R.standard_normal((2, 2, 5, 4)), \
+    R.standard_normal((2, 2, 5, 4))
+MASK = R.random((3, 5)) > 0.3
+MASK[1] = False  # a row that masks every key: zeros, in the derivatives too
+
+
+@pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"mask": MASK},
+                                {"mask": R.standard_normal((3, 5))}],
+                         ids=["plain", "causal", "bool-mask", "float-mask"])
+def test_sdpa_fused_second_order(kw):
+    """torch's fused CPU kernel has no second derivative: ndgrad's (the same node) is checked
+    against torch's math path over the same values viewed as 3-D."""
+    def fn(T, q, k, v):
+        extra = {k_: v_ for k_, v_ in kw.items() if k_ != "mask"}
+        if "mask" in kw:
+            extra["attn_mask"] = T.tensor(kw["mask"])
+        if T is torch:
+            out = F(T).scaled_dot_product_attention(q.reshape(4, 3, 4), k.reshape(4, 5, 4),
+                                                    v.reshape(4, 5, 4), **extra)
+            return out.reshape(2, 2, 3, 4)
+        return F(T).scaled_dot_product_attention(q, k, v, **extra)
+
+    check_double_backward(fn, [Q4, K4, V4])

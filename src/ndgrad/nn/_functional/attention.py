@@ -7,7 +7,9 @@ import warnings
 
 from ... import zeros
 from ..._tensor import Tensor
-from .activation import softmax
+from ...autograd.function import Op
+from ._utils import is_half
+from .activation import _softmax_np, softmax
 from .dropout import dropout
 from .linear import linear
 from .shape import pad
@@ -33,6 +35,15 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         key = key.unsqueeze(-3).expand(key.shape[:-2] + (rep,) + key.shape[-2:]).flatten(-4, -3)
         value = value.unsqueeze(-3).expand(value.shape[:-2] + (rep,) + value.shape[-2:]) \
             .flatten(-4, -3)
+    if _flash_eligible(query, key, value, dropout_p, enable_gqa):
+        if is_causal and attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                               "set when is_causal=True")
+        mask = None if attn_mask is None else _float_mask(attn_mask, query.dtype)._data
+        if is_causal:
+            xp = query._device.xp
+            mask = xp.where(xp.tri(n_q, n_k, dtype=bool), 0, -xp.inf).astype(query._data.dtype)
+        return ScaledDotProductFlashAttentionForCpu.apply(query, key, value, mask=mask, scale=s)
     scores = (query @ key.mT) * s
     if is_causal:
         if attn_mask is not None:
@@ -41,13 +52,128 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         attn_mask = Tensor._make(query._device.xp.tri(n_q, n_k, dtype=bool), query._device)
     if attn_mask is not None:
         scores = scores + _float_mask(attn_mask, query.dtype)
-    weights = softmax(scores, -1)
     dead = (scores._data == float("-inf")).all(-1, keepdims=True)
-    if dead.any():  # fully masked rows: zeros instead of NaN
-        weights = weights.masked_fill(Tensor._make(dead, query._device), 0.0)
+    if dead.any():  # fully masked rows: zeros instead of NaN (also in the derivatives)
+        dead = Tensor._make(dead, query._device)
+        weights = softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
+    else:
+        weights = softmax(scores, -1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
+def _flash_eligible(q, k, v, dropout_p, enable_gqa) -> bool:
+    """Where torch's CPU sdpa takes its fused (flash) kernel: 4-D, no dropout, one batch and
+    head count, value's head size the query's."""
+    return (q.ndim == 4 and k.ndim == 4 and v.ndim == 4 and dropout_p == 0.0 and not enable_gqa
+            and q.shape[:2] == k.shape[:2] == v.shape[:2] and k.shape[-2] == v.shape[-2]
+            and v.shape[-1] == q.shape[-1] == k.shape[-1] and q.dtype.is_floating_point
+            and q.dtype is k.dtype is v.dtype and q.numel() > 0 and k.shape[-2] > 0)
+
+
+def _attention_probs(ns, q, k, scale, mask):
+    """softmax(q k^T scale + mask) over the keys; rows that mask every key are zeros."""
+    scores = ns.matmul(q, ns.mT(k)) * scale
+    if mask is not None:
+        scores = scores + mask
+    dead = ns.dead(scores)
+    if dead is not None:  # no nan from an all -inf row, in either order of derivative
+        scores = ns.zero_rows(scores, dead)
+    return ns.softmax(scores), dead
+
+
+def _attention_grads(ns, need, g, q, k, v, scale, mask):
+    """The gradients of softmax(q k^T s + mask) v for q, k, v (written once for arrays and
+    tensors)."""
+    p, dead = _attention_probs(ns, q, k, scale, mask)
+    if dead is not None:
+        p = ns.zero_rows(p, dead)
+    dv = ns.matmul(ns.mT(p), g) if need[2] else None
+    dq = dk = None
+    if need[0] or need[1]:
+        dp = ns.matmul(g, ns.mT(v))
+        ds = p * (dp - ns.sum_last(dp * p))
+        dq = ns.matmul(ds, k) * scale if need[0] else None
+        dk = ns.matmul(ns.mT(ds), q) * scale if need[1] else None
+    return dq, dk, dv
+
+
+class _ArrayNS:
+    def __init__(self, xp):
+        self.xp = xp
+
+    def matmul(self, a, b):
+        return self.xp.matmul(a, b)
+
+    def mT(self, a):
+        return self.xp.swapaxes(a, -1, -2)
+
+    def softmax(self, s):
+        return _softmax_np(self.xp, s, -1)
+
+    def dead(self, s):
+        d = (s == -self.xp.inf).all(-1, keepdims=True)
+        return d if d.any() else None
+
+    def zero_rows(self, p, dead):
+        return self.xp.where(dead, 0, p)
+
+    def sum_last(self, a):
+        return a.sum(-1, keepdims=True)
+
+
+class _TensorNS:
+    matmul = staticmethod(lambda a, b: a @ b)
+    mT = staticmethod(lambda a: a.mT)
+    softmax = staticmethod(lambda s: softmax(s, -1))
+    zero_rows = staticmethod(lambda p, dead: p.masked_fill(dead, 0.0))
+    sum_last = staticmethod(lambda a: a.sum(-1, keepdim=True))
+
+    @staticmethod
+    def dead(s):
+        d = (s._data == float("-inf")).all(-1, keepdims=True)
+        return Tensor._make(d, s._device) if d.any() else None
+
+
+class ScaledDotProductFlashAttentionForCpu(Op):
+    """sdpa as torch's fused CPU kernel records it: one node, edges (query, key, value); half
+    precision computed in float32. Its backward is the attention gradient written once for
+    arrays and tensors (where torch stops at second order, this one goes on)."""
+
+    __slots__ = ()
+
+    def forward(ctx, q, k, v, mask, scale):
+        xp = ctx.xp
+        ctx.mask, ctx.scale = mask, scale
+        ctx.save(q, k, v)
+        dt, q0 = q.dtype, q
+        if is_half(dt):
+            q, k, v = (a.astype(xp.float32) for a in (q, k, v))
+            mask = None if mask is None else mask.astype(xp.float32)
+        ns = _ArrayNS(xp)
+        p, dead = _attention_probs(ns, q, k, scale, mask)
+        if dead is not None:
+            p = ns.zero_rows(p, dead)
+        out = xp.empty_like(q0, dtype=dt)  # torch's output keeps the query's strides
+        out[...] = xp.matmul(p, v)
+        return out
+
+    def backward(ctx, g):
+        q, k, v = ctx.saved_tensors
+        mask = None if ctx.mask is None else Tensor._make(ctx.mask, g._device)
+        half = is_half(q._data.dtype)
+        if half:
+            q, k, v, g = q.float(), k.float(), v.float(), g.float()
+            mask = None if mask is None else mask.float()
+        return _attention_grads(_TensorNS, ctx.needs_input_grad, g, q, k, v, ctx.scale, mask)
+
+    def backward_raw(ctx, g):
+        q, k, v = ctx.saved_arrays
+        if is_half(q.dtype):
+            return NotImplemented
+        return _attention_grads(_ArrayNS(ctx.xp), ctx.needs_input_grad, g, q, k, v, ctx.scale,
+                                ctx.mask)
 
 
 def cat(tensors, dim=0):
@@ -187,22 +313,27 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
+    if not need_weights:  # torch's path: sdpa over (bsz, heads, len, head_dim) views
+        if attn_mask is not None:
+            attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 and \
+                attn_mask.ndim == 3 else attn_mask.view(bsz, num_heads, -1, src_len)
+        out = scaled_dot_product_attention(q.view(bsz, num_heads, tgt_len, head_dim),
+                                           k.view(bsz, num_heads, src_len, head_dim),
+                                           v.view(bsz, num_heads, src_len, head_dim),
+                                           attn_mask, dropout_p)
+        out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
+        return (out if batched else out.squeeze(1)), None
     scores = (q * math.sqrt(1.0 / head_dim)) @ k.mT
     if attn_mask is not None:
         scores = scores + attn_mask
     weights = softmax(scores, -1)
-    if not need_weights:  # torch's fused path: fully masked rows give zeros, not NaN
-        dead = (scores._data == float("-inf")).all(-1, keepdims=True)
-        if dead.any():
-            weights = weights.masked_fill(Tensor._make(dead, q._device), 0.0)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p)
     out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
     out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
     if not batched:
         out = out.squeeze(1)
-    if not need_weights:
-        return out, None
     weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
     if average_attn_weights:
         weights = weights.mean(1)

@@ -226,10 +226,37 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         raise RuntimeError(f"bilinear(): input2 size does not match weight size: got "
                            f"{input2.shape[-1]} but expected {i2}")
     lead = tuple(input1.shape[:-1])
-    a, c = input1.reshape(-1, i1), input2.reshape(-1, i2)
-    # y[m, o] = sum_ij a[m, i] W[o, i, j] c[m, j]: one matmul, then a product-sum over j
-    t = (a @ weight.permute(1, 0, 2).reshape(i1, o * i2)).reshape(-1, o, i2)
-    y = (t * c.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        y = y + bias
-    return named(y.reshape(lead + (o,)), "ViewBackward0")
+    # torch: _trilinear over the inputs viewed as rows, viewed back, the bias added after
+    y = Trilinear.apply(input1.reshape(-1, i1), weight, input2.reshape(-1, i2))
+    y = y.reshape(lead + (o,))
+    return y if bias is None else y + bias
+
+
+class Trilinear(Op):
+    """y[m, o] = sum_ij a[m, i] W[o, i, j] c[m, j] as one node (torch's _trilinear for
+    bilinear): one matmul, then a product-sum over j."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, w, c):
+        ctx.save(a, w, c)
+        o, i1, i2 = w.shape
+        t = mm(ctx.xp, a, w.transpose(1, 0, 2).reshape(i1, o * i2)).reshape(-1, o, i2)
+        return (t * c[:, None, :]).sum(-1)
+
+    def backward(ctx, g):
+        from ... import einsum
+
+        return _trilinear_grads(einsum, ctx.needs_input_grad, g, *ctx.saved_tensors)
+
+    def backward_raw(ctx, g):
+        xp = ctx.xp
+        return _trilinear_grads(lambda eq, *ops: xp.einsum(eq, *ops, optimize=True),
+                                ctx.needs_input_grad, g, *ctx.saved_arrays)
+
+
+def _trilinear_grads(einsum, need, g, a, w, c):
+    """The three contractions of g with two of the inputs (arrays or tensors)."""
+    return (einsum("mo,oij,mj->mi", g, w, c) if need[0] else None,
+            einsum("mo,mi,mj->oij", g, a, c) if need[1] else None,
+            einsum("mo,mi,oij->mj", g, a, w) if need[2] else None)
