@@ -317,3 +317,9 @@ def test_as_subclass_keeps_graph():
         p = (x * 2).as_subclass(lib.Tensor)
         p.sum().backward()
         assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_to_padded_tensor_needs_a_nested_tensor():
+    for lib in (ndgrad, torch):
+        with pytest.raises(NotImplementedError, match="to_padded_tensor"):
+            lib.ones(2, 3).to_padded_tensor(0.0)

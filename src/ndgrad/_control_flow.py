@@ -1,12 +1,12 @@
 """torch's control-flow operators, run eagerly (torch.compile would capture them): cond,
-while_loop; and torch.vmap (ndgrad.func.vmap)."""
+while_loop, fork/wait; and torch.vmap (ndgrad.func.vmap)."""
 
 from __future__ import annotations
 
 from ._tensor import Tensor
 from .func import vmap  # noqa: F401  (torch.vmap is torch.func.vmap)
 
-__all__ = ["cond", "vmap", "while_loop"]
+__all__ = ["cond", "fork", "vmap", "wait", "while_loop"]
 
 
 def _truth(pred) -> bool:
@@ -37,3 +37,31 @@ def while_loop(cond_fn, body_fn, carried_inputs):
         carried = tuple(out) if isinstance(out, (tuple, list)) else (out,)
     return carried
 
+
+
+class Future:
+    """Same as torch.Future for fork's result: here the call has already run."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value) -> None:
+        self._value = value
+
+    def wait(self):
+        return self._value
+
+    def value(self):
+        return self._value
+
+    def done(self) -> bool:
+        return True
+
+
+def fork(func, *args, **kwargs) -> Future:
+    """Same as torch.fork (torch.jit.fork) in eager mode: func runs now, synchronously."""
+    return Future(func(*args, **kwargs))
+
+
+def wait(future: Future):
+    """Same as torch.wait."""
+    return future.wait()

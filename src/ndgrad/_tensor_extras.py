@@ -140,6 +140,15 @@ def to_dense(input: Tensor, dtype=None, *, masked_grad=None) -> Tensor:
 
 
 @tensor_method
+def to_padded_tensor(input: Tensor, padding: float, output_size=None) -> Tensor:
+    """Same as torch.Tensor.to_padded_tensor: for nested tensors only, so a strided tensor raises
+    as in torch."""
+    raise NotImplementedError("Could not run 'aten::to_padded_tensor' with arguments from the "
+                              "'CPU' backend. 'aten::to_padded_tensor' is only available for "
+                              "nested tensors.")
+
+
+@tensor_method
 def resize(input: Tensor, *sizes) -> Tensor:
     """Same as torch.Tensor.resize (deprecated there): a reshape keeping the element count."""
     from ._ops.movement import _shape_arg
