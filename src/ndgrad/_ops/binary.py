@@ -3,8 +3,6 @@ xlogy, logaddexp(2), copysign, heaviside, bit shifts."""
 
 from __future__ import annotations
 
-import math
-
 from .._tensor import Tensor
 from ..autograd.function import Op
 from .elementwise import (

@@ -117,4 +117,4 @@ def broadcast_pair(a: Tensor, b: Tensor) -> tuple:
     from ... import broadcast_tensors
 
     shape = broadcast_tensors(a.detach(), b.detach())[0].shape  # torch's error for a mismatch
-    return (a if a.shape == shape else a.expand(shape)), (b if b.shape == shape else b.expand(shape))
+    return tuple(t if t.shape == shape else t.expand(shape) for t in (a, b))

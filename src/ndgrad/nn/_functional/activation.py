@@ -15,7 +15,7 @@ from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
 from ._utils import compute as _compute
-from ._utils import is_half, named, scalar_node, torch_name, where
+from ._utils import is_half, scalar_node, torch_name, where
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946

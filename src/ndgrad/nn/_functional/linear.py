@@ -8,7 +8,7 @@ from ..._tensor import Tensor
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
-from ._utils import c_name, mm, named
+from ._utils import c_name, mm
 from ._utils import torch_name as _tn
 
 

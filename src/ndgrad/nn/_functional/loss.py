@@ -10,13 +10,13 @@ import warnings
 
 import numpy as np
 
-from ... import _dtype as D
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ...amp._state import fp32 as _fp32
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
-from ._utils import broadcast_pair, is_half, legacy_reduction, named, scalar_node, torch_name, where
+from ._utils import (broadcast_pair, is_half, legacy_reduction, named, scalar_node, torch_name,
+                     where)
 from ._utils import reduce as _reduce
 from ..._ops.binary import xlogy
 from .activation import _logsigmoid_f, _sig_np, log_softmax, logsigmoid
@@ -671,7 +671,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return _reduce(loss, reduction)
 
 
-# --- embedding / ranking losses: torch's C++ compositions, op for op -------------------------------
+# --- embedding / ranking losses: torch's C++ compositions, op for op ------------------------------
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
