@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ._tensor import Tensor, tensor_method
 
 __all__ = ["addmv_", "conj_physical", "conj_physical_", "detach", "detach_", "fill_",
@@ -276,10 +278,12 @@ def hash_tensor(input: Tensor, dim=None, *, keepdim: bool = False, mode: int = 0
     for d in dims:
         if a.shape[d] == 0:
             raise IndexError(f"hash_tensor: Expected reduction dim {d} to have non-zero size.")
-    xp = input._device.xp
-    wide = a.astype("float64" if a.dtype.kind in "fV" else "int64").view("uint64")
-    out = xp.bitwise_xor.reduce(wide, axis=dims, keepdims=keepdim) if dims else wide.copy()
-    return Tensor._make(xp.asarray(out), input._device)
+    from ._backend import to_device
+
+    host = a if isinstance(a, np.ndarray) else a.get()  # CuPy's ufuncs have no reduce
+    wide = host.astype("float64" if host.dtype.kind in "fV" else "int64").view("uint64")
+    out = np.bitwise_xor.reduce(wide, axis=dims, keepdims=keepdim) if dims else wide.copy()
+    return Tensor._make(to_device(np.asarray(out), input._device), input._device)
 
 
 # --- post-accumulate-grad hooks ----------------------------------------------------------------

@@ -153,7 +153,7 @@ def _row_norms(xp, d, p):
     if p == 2:
         return xp.sqrt((d * d).sum(-1))
     if p == math.inf:
-        return a.max(-1, initial=0)
+        return a.max(-1) if a.shape[-1] else a.sum(-1)  # no columns: distance 0
     return (a ** p).sum(-1) ** (1.0 / p)
 
 
