@@ -1,9 +1,11 @@
-"""Same as torch.func: grad, grad_and_value, jacrev, jacfwd, hessian, vmap, functional_call.
+"""Same as torch.func: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian, vmap,
+functional_call, stack_module_state.
 
 Built on the tape-based engine rather than function transforms: ``grad`` differentiates a fresh
 copy of its inputs with ``autograd.grad`` (keeping the graph when the inputs themselves require
-grad, so transforms nest), ``jacfwd`` is computed in reverse mode, and ``vmap`` runs ``func`` once
-per batch element and stacks the results (same values, no vectorisation)."""
+grad, so transforms nest), ``jvp`` and ``jacfwd`` are computed in reverse mode (``jvp`` by the
+double-vjp trick), and ``vmap`` runs ``func`` once per batch element and stacks the results (same
+values, no vectorisation)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ import contextlib
 import threading
 from collections.abc import Callable
 
-from ._grad_mode import enable_grad
+from ._grad_mode import enable_grad, is_grad_enabled
 from ._tensor import Tensor
 from .autograd.engine import grad as _autograd_grad
+from .autograd.forward_ad import jvp_by_double_vjp
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
+           "stack_module_state", "vjp", "vmap"]
 
 
 # --- pytrees: tensors inside nested tuples, lists and dicts ---------------------------------------
@@ -39,6 +43,27 @@ def _rebuild(kind, parts, values):
         out.append(unflatten(values[i:i + len(leaves)]))
         i += len(leaves)
     return kind(out) if kind in (tuple, list) else kind(*out)
+
+
+def _spec(tree, depth: int = 0) -> str:
+    """torch's TreeSpec text for the structure of ``tree`` (equal text: same structure)."""
+    if isinstance(tree, (tuple, list, dict)):
+        kids = [_spec(v, depth + 1) for v in (tree.values() if isinstance(tree, dict) else tree)]
+        keys = list(tree) if isinstance(tree, dict) else None
+        sep = ",\n" + "  " * (depth + 1)
+        return f"TreeSpec({type(tree).__name__}, {keys}, [{sep.join(kids)}])"
+    return "*"
+
+
+def _pprint(tree) -> str:
+    """torch's treespec_pprint: the structure written like the tree, leaves as ``*``."""
+    if isinstance(tree, tuple):
+        return "(" + ", ".join(map(_pprint, tree)) + (",)" if len(tree) == 1 else ")")
+    if isinstance(tree, list):
+        return "[" + ", ".join(map(_pprint, tree)) + "]"
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{k!r}: {_pprint(v)}" for k, v in tree.items()) + "}"
+    return "*"
 
 
 def _argnums(argnums, n: int) -> tuple:
@@ -193,6 +218,117 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None)
     return wrapper
 
 
+def _outputs_only_tensors(flat: list, api: str) -> None:
+    if (len(flat) == 1 and flat[0] is None) or not flat:
+        raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output (got "
+                           f"output = {flat})")
+    for o in flat:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got "
+                               f"unsupported type {type(o)}")
+
+
+def _split_aux(out, has_aux: bool, api: str):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if "
+                           "has_aux is True")
+    return out
+
+
+def vjp(func: Callable, *primals, has_aux: bool = False):
+    """Same as torch.func.vjp: ``(func(*primals), vjp_fn[, aux])``; ``vjp_fn(cotangents)`` gives
+    the gradients shaped like ``primals`` and may be called again."""
+    flat_in, unflatten_in = _flatten(primals)
+    for p in flat_in:
+        if not isinstance(p, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(p)}")
+    with enable_grad(), _transform() as nested:
+        tracked = [_track(p, True) for p in flat_in]  # linked: plain autograd sees through vjp
+        out, aux = _split_aux(func(*unflatten_in(tracked)), has_aux, "vjp(f, *primals)")
+        flat_out, unflatten_out = _flatten(out)
+        _outputs_only_tensors(flat_out, "vjp(f, *primals)")
+        for o in flat_out:
+            if not (o.is_floating_point() or o.is_complex()):
+                raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or "
+                                   f"complex Tensors, got Tensor with dtype {o.dtype}")
+    linked = nested or any(p.requires_grad for p in flat_in)
+    spec = _spec(out)
+
+    def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
+        flat_cot = _flatten(cotangents)[0]
+        if _spec(cotangents) != spec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree "
+                               "structure of outputs to the function. cotangents: "
+                               f"{_pprint(cotangents)}, primal output: {_pprint(out)}")
+        if create_graph is None:
+            create_graph = is_grad_enabled()
+        create = create_graph and (linked or any(isinstance(c, Tensor) and c.requires_grad
+                                                 for c in flat_cot))
+        pairs = [(o, c) for o, c in zip(flat_out, flat_cot) if o.requires_grad]
+        gs: tuple = (None,) * len(tracked)
+        if pairs:
+            with enable_grad():
+                gs = _autograd_grad([o for o, _ in pairs], tracked, [c for _, c in pairs],
+                                    retain_graph=retain_graph, create_graph=create,
+                                    allow_unused=True)
+        return unflatten_in([t.new_zeros(t.shape) if g is None else g if create else g.detach()
+                             for g, t in zip(gs, tracked)])
+
+    results = out if linked else _detach_tree(out)
+    if not nested:
+        aux = _detach_tree(aux)
+    return (results, vjp_fn, aux) if has_aux else (results, vjp_fn)
+
+
+def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+    """Same as torch.func.jvp: ``(func(*primals), J·tangents[, aux])``, by the double-vjp trick
+    (see autograd.forward_ad)."""
+    api = "jvp(f, primals, tangents)"
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{api}: Expected primals to be a tuple. E.g. it should be valid to "
+                           "call f(*primals).")
+    flat_in, unflatten_in = _flatten(primals)
+    flat_tan = _flatten(tangents)[0]
+    if _spec(primals) != _spec(tangents):
+        raise RuntimeError(f"{api}: Expected primals and tangents to have the same python "
+                           "structure. For example, if primals is a tuple of 3 tensors, tangents "
+                           f"also must be. Got primals with structure {_spec(primals)} and "
+                           f"tangents with structure {_spec(tangents)}")
+    for name, flat in (("primals", flat_in), ("tangents", flat_tan)):
+        if not flat:
+            raise RuntimeError(f"{api}: Expected {name} to contain at least one Tensor.")
+        for t in flat:
+            if not isinstance(t, Tensor):
+                raise RuntimeError(f"{api}: Expected {name} to only contain Tensors, got "
+                                   f"{type(t)}")
+    for p, t in zip(flat_in, flat_tan):
+        if t.shape != p.shape:
+            raise RuntimeError("Trying to set a forward gradient that has a different size than "
+                               "that of the original Tensor, this is not supported. Tensor is of "
+                               f"size {list(p.shape)} while the given forward gradient is of "
+                               f"size {list(t.shape)}.")
+    with enable_grad(), _transform() as nested:
+        tracked = [_track(p, True) for p in flat_in]
+        out, aux = _split_aux(func(*unflatten_in(tracked)), has_aux, api)
+        flat_out, unflatten_out = _flatten(out)
+        _outputs_only_tensors(flat_out, api)
+        linked = nested or any(p.requires_grad for p in flat_in)
+        create = linked or any(t.requires_grad for t in flat_tan)
+        tans = jvp_by_double_vjp(flat_out, tracked, flat_tan, create)
+    if strict and any(t is None for t in tans):
+        raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is "
+                           "independent of the inputs. This is not allowed with strict=True.")
+    tans = [o.new_zeros(o.shape) if t is None else t for o, t in zip(flat_out, tans)]
+    if not linked:
+        flat_out = [o.detach() for o in flat_out]
+    if not nested:
+        aux = _detach_tree(aux)
+    res = (unflatten_out(flat_out), unflatten_out(tans))
+    return (*res, aux) if has_aux else res
+
+
 def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     """Same as torch.func.jacfwd (the same Jacobian, computed in reverse mode)."""
     return jacrev(func, argnums, has_aux=has_aux)
@@ -321,3 +457,32 @@ def _swap(module, name: str, value):
     old = owner.__dict__.get(leaf, _MISSING)
     object.__setattr__(owner, leaf, value)
     return owner, None, leaf, old
+
+
+# --- stack_module_state ---------------------------------------------------------------------------
+def stack_module_state(models) -> tuple[dict, dict]:
+    """Same as torch.func.stack_module_state: each parameter and buffer stacked over ``models``
+    (parameters as new leaves that require grad)."""
+    from ._ops.movement import stack
+
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if not all(type(m) is type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(tensors: list, name: str) -> Tensor:
+        flags = {t.requires_grad for t in tensors}
+        if len(flags) > 1:
+            raise RuntimeError(f"Expected {name} from each model to have the same "
+                               ".requires_grad")
+        out = stack(tensors)
+        return out.detach().requires_grad_() if True in flags else out
+
+    result = []
+    for named in ("named_parameters", "named_buffers"):
+        per_model = [dict(getattr(m, named)()) for m in models]
+        result.append({k: stacked([d[k] for d in per_model], k) for k in per_model[0]})
+    return result[0], result[1]
