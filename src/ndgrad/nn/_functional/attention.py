@@ -8,8 +8,8 @@ import warnings
 from ... import zeros
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from ._utils import is_half
-from .activation import _softmax_np, softmax
+from ._utils import is_half, scalar_node
+from .activation import Softmax, _softmax_np, softmax
 from .dropout import dropout
 from .linear import linear
 from .shape import pad
@@ -44,23 +44,38 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             xp = query._device.xp
             mask = xp.where(xp.tri(n_q, n_k, dtype=bool), 0, -xp.inf).astype(query._data.dtype)
         return ScaledDotProductFlashAttentionForCpu.apply(query, key, value, mask=mask, scale=s)
-    scores = (query @ key.mT) * s
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                                "set when is_causal=True")
         attn_mask = Tensor._make(query._device.xp.tri(n_q, n_k, dtype=bool), query._device)
+    # torch's math path: q and k^T each scaled by sqrt(scale), then a safe softmax (a row that
+    # masks every key gives zeros)
+    root = math.sqrt(abs(s))
+    q = scalar_node(query * (root if s >= 0 else -root), "MulBackward1")
+    scores = q @ scalar_node(key.mT * root, "MulBackward1")
     if attn_mask is not None:
         scores = scores + _float_mask(attn_mask, query.dtype)
-    dead = (scores._data == float("-inf")).all(-1, keepdims=True)
-    if dead.any():  # fully masked rows: zeros instead of NaN (also in the derivatives)
-        dead = Tensor._make(dead, query._device)
-        weights = softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
-    else:
-        weights = softmax(scores, -1)
+    weights = SafeSoftmax.apply_one(scores, scores.ndim - 1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
+class SafeSoftmax(Softmax):
+    """torch's _safe_softmax: softmax, with zeros for a row whose every entry is -inf (also in
+    the derivatives: its backward is softmax's, from those zeros)."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, dim):
+        xp = ctx.xp
+        dead = (a == -xp.inf).all(dim, keepdims=True)
+        if not dead.any():
+            return Softmax.forward(ctx, a, dim)
+        out = Softmax.forward(ctx, xp.where(dead, 0, a).astype(a.dtype, copy=False), dim)
+        out[...] = xp.where(dead, 0, out)  # the array the saved output refers to
+        return out
 
 
 def _flash_eligible(q, k, v, dropout_p, enable_gqa) -> bool:
