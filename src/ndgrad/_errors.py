@@ -27,11 +27,12 @@ def allocation_error(e: Exception) -> Exception:
                                                         "Maximum allowed dimension")):
         return RuntimeError("Storage size calculation overflowed: the tensor has more elements "
                             "than memory can address")
-    if isinstance(e, ValueError) and str(e) == "Unsupported dtype bfloat16":
-        # CuPy 13 has no bfloat16 (14 has it through ml_dtypes): worded as torch's MPS float64
-        return TypeError("Cannot create a CUDA tensor of bfloat16 dtype: this CuPy has no "
-                         "bfloat16 (it needs CuPy >= 14 with ml_dtypes). Please use float16 or "
-                         "float32 instead.")
+    if isinstance(e, ValueError) and str(e).startswith("Unsupported dtype "):
+        # CuPy's: no float8, and no bfloat16 before 14 (ml_dtypes); worded as torch's MPS float64
+        name = str(e)[18:]
+        need = " (it needs CuPy >= 14 with ml_dtypes)" if name == "bfloat16" else ""
+        return TypeError(f"Cannot create a CUDA tensor of {name} dtype: this CuPy has no {name}"
+                         f"{need}. Please use float16 or float32 instead.")
     return e
 
 

@@ -10,6 +10,7 @@ import operator
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import CPU
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
@@ -553,22 +554,25 @@ class Remainder(Op):
 class Pow(Op):
     __slots__ = ()
 
-    def forward(ctx, a, b, dt=None):
+    def forward(ctx, a, b, dt=None, e=None):
+        if ctx.scalar_exponent:  # b's value; on CUDA from the Python exponent ``e``, not read back
+            ctx.e = e = b.item() if e is None else _as(
+                _scalar_array(e, D.from_numpy(b.dtype), np), dt).item()
         a, b = _as(a, dt), _as(b, dt)
         k = a.dtype.kind
         if k == "b":
-            if ctx.scalar_exponent and b == 1:  # torch copies for an exponent of 1
+            if ctx.scalar_exponent and e == 1:  # torch copies for an exponent of 1
                 return a.copy()
-            if ctx.scalar_exponent and b == 0:
+            if ctx.scalar_exponent and e == 0:
                 return ctx.xp.ones_like(a)
             raise not_implemented("pow", a.dtype)
-        if k in "iu" and (b < 0).any():
+        if k in "iu" and not ctx.scalar_exponent and (b < 0).any():
             # torch: 1 ** -n == 1, (-1) ** -n == +-1, anything else ** -n == 0
             xp = ctx.xp
             pos = xp.power(a, xp.maximum(b, 0))
             neg = xp.where(a == 1, 1, xp.where(a == -1, xp.where(b % 2 == 0, 1, -1), 0))
             return xp.where(b < 0, neg, pos).astype(a.dtype)
-        special = _POW_KERNELS.get(b.item()) if ctx.scalar_exponent and k in "fc" and \
+        special = _POW_KERNELS.get(e) if ctx.scalar_exponent and k in "fc" and \
             a.dtype.itemsize > 2 else None  # half precision: pow in float32, as torch
         if special is not None:  # torch's kernels for these exponents (sqrt(-0) is -0, not 0)
             out = special(ctx.xp, a)
@@ -583,7 +587,7 @@ class Pow(Op):
         ga = gb = None
         if ctx.needs_input_grad[0]:
             if ctx.scalar_exponent:  # torch's pow_backward with a Scalar exponent
-                e = b.item()
+                e = ctx.e
                 # zeros for 0, even for nan/inf a (no graph: a constant); 2 * a: the same bits
                 ga = ns.zeros_like(g) if e == 0 else g * ns.c(
                     2 * a if e == 2 else e * ns.pow(a, e - 1))
@@ -799,7 +803,8 @@ def pow(input, exponent, *, out=None) -> Tensor:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
             if dt._kind == 1 or dt.itemsize == 2:  # float32/64 and complex take it as a double
                 check_scalar_range(exponent, dt)
-            res, name = binary(_PowScalar, input, exponent, dt), "PowBackward0"
+            kw = {} if input._device is CPU else {"e": exponent}  # CUDA: b is not read back
+            res, name = binary(_PowScalar, input, exponent, dt, **kw), "PowBackward0"
     else:
         need_tensor("pow", exponent, "exponent")
         res, name = binary(Pow, input, exponent), "PowBackward2"

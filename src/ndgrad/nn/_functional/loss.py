@@ -10,11 +10,13 @@ import warnings
 
 import numpy as np
 
+from ..._backend import CPU
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ...amp._state import fp32 as _fp32
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
+from ...autograd.node import _device_mismatch
 from ._utils import (broadcast_pair, is_half, legacy_reduction, named, scalar_node, torch_name,
                      where)
 from ._utils import reduce as _reduce
@@ -348,17 +350,31 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {torch_name(input)} but found "
                            f"{torch_name(weight)}")
+    dev = input._device
+    for t in (target, weight):
+        if t is not None and t._device is not dev:
+            _device_mismatch(NllLoss, dev, t._device)
     tarr = target._data.astype("int64")
     bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))
-    if bad.any():
-        raise IndexError(f"Target {int(tarr[bad.argmax()])} is out of bounds.")
+    nan = None
+    if dev is CPU:
+        if bad.any():
+            raise IndexError(f"Target {int(tarr[bad.argmax()])} is out of bounds.")
+    else:  # no read-back on CUDA (torch asserts there, later): a target out of range gives nan
+        xp = dev.xp
+        nan = xp.where(bad.any(), xp.nan, 0).astype(input._data.dtype)
+        tarr = xp.where(bad, ignore_index, tarr)
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
     if input.ndim == 3 or input.ndim > 4:  # torch views these as (N, C, 1, -1) for nll_loss2d
         n = input.shape[0]
         out = _nll(input.reshape(n, c, 1, -1), tarr.reshape(n, 1, -1), w, ignore_index,
                    reduction)
-        return out.view(target.shape) if reduction == "none" else out
-    return _nll(input, tarr, w, ignore_index, reduction)
+        out = out.view(target.shape) if reduction == "none" else out
+    else:
+        out = _nll(input, tarr, w, ignore_index, reduction)
+    if nan is not None:
+        out._data += nan  # in place: NllLoss keeps no output for backward
+    return out
 
 
 def _nll(input, tarr, w, ignore_index, reduction):

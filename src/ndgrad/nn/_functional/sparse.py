@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
+from ...autograd.node import _device_mismatch
 from ._utils import scatter_add
 
 
@@ -81,6 +82,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got {input.type()} instead (while "
                            "checking arguments for embedding)")
+    if input._device is not weight._device:
+        _device_mismatch(Embedding, weight._device, input._device)
     idx = input._data
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError("index out of range in self")
