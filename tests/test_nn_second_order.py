@@ -514,6 +514,10 @@ MIXED = {
     "group_norm_float64_float32": lambda T: F(T).group_norm(T.ones(2, 3).double(), 1, T.ones(3)),
     "nll_weight_float32": lambda T: F(T).nll_loss(T.ones(2, 3).double(), T.tensor([0, 1]),
                                                   weight=T.ones(3)),
+    "bilinear_float32_float64": lambda T: F(T).bilinear(T.ones(2, 3), T.ones(2, 4).double(),
+                                                        T.ones(5, 3, 4).double()),
+    "bilinear_bias_float32": lambda T: F(T).bilinear(T.ones(2, 3).double(), T.ones(2, 4).double(),
+                                                     T.ones(5, 3, 4).double(), T.ones(5)),
 }
 
 

@@ -218,6 +218,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     if input1.shape[:-1] != input2.shape[:-1]:
         raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
                            f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+    named_ts = [("input1", input1), ("input2", input2), ("weight", weight)] + \
+        ([("bias", bias)] if bias is not None else [])
+    if len({t.dtype for _, t in named_ts}) > 1:
+        raise RuntimeError("All tensors must have the same dtype, got " +
+                           ", ".join(f"{n}: {c_name(t)}" for n, t in named_ts))
     o, i1, i2 = weight.shape
     if input1.shape[-1] != i1:
         raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
