@@ -165,3 +165,26 @@ def test_optimizer_and_scheduler_state_move_between_ndgrad_and_torch(case, direc
     for p, p2 in zip(params(model), params(model2)):
         np.testing.assert_allclose(p2, p, rtol=1e-5, atol=1e-6)
     assert sched2.get_last_lr() == sched.get_last_lr()
+
+
+# --- exercise plots and progress ---------------------------------------------------------------
+def test_exercises_plot_their_curves(tmp_path, capsys):
+    from ndgrad.examples import exercises
+
+    exercises.cli(["--out", str(tmp_path / "plots")])
+    out = capsys.readouterr().out
+    assert "power method: tensor(" in out and "plots: " in out
+    for name in ["power_method", "low_rank", "sigmoid_net"]:
+        assert (tmp_path / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_exercises_without_matplotlib_and_tqdm_say_which_extra(tmp_path, capsys, monkeypatch):
+    from ndgrad.examples import exercises
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    exercises.cli(["--out", str(tmp_path / "plots")])
+    out, err = capsys.readouterr()
+    assert "pip install 'ndgrad[demo]'" in out and not (tmp_path / "plots").exists()
+    assert "sigmoid net: 20/200" in err and "sigmoid net: 200/200" in err
+    assert "loss " in out and " after 200 steps" in out
