@@ -3,12 +3,14 @@
 The reentrant variant (torch's default, with a warning) is torch's CheckpointFunction: the
 forward runs without recording, and backward reruns it (same RNG state, same autocast state)
 with grad on and backpropagates through the rerun; as in torch, gradients reach only what the
-inputs lead to when no input requires grad. The non-reentrant variant runs the function as is:
-the values and gradients are those of recomputation, without the memory saving.
+inputs lead to when no input requires grad. The non-reentrant variant (torch's recommended
+one) runs the function with saved_tensors_hooks that keep only an index per saved tensor; the
+first unpack in backward reruns the function (same RNG and autocast state) to get them all back.
 
 Measured (tests/test_checkpoint_memory.py, tracemalloc): a 16-layer 256-wide ReLU MLP on a batch
 of 512 keeps 8.1 MiB of arrays alive between forward and backward; checkpoint_sequential with 4
-segments keeps 3.5 MiB (peak over forward+backward 9.5 -> 7.5 MiB), with identical gradients."""
+segments keeps 3.5 MiB, reentrant or not (peak over forward+backward 9.5 -> 7.5 MiB), with
+identical gradients."""
 
 from __future__ import annotations
 
@@ -105,8 +107,35 @@ def checkpoint(function, *args, use_reentrant: bool | None = None, context_fn=no
             raise ValueError("Passing `context_fn` or `debug` is only supported when "
                              "use_reentrant=False.")
         return CheckpointFunction.apply(function, preserve, *args)
-    fwd_ctx, _ = context_fn()
-    with fwd_ctx:
+    return _checkpoint_without_reentrant(function, preserve, context_fn, *args, **kwargs)
+
+
+def _checkpoint_without_reentrant(function, preserve: bool, context_fn, *args, **kwargs):
+    from ..amp import autocast
+    from ..autograd.graph import saved_tensors_hooks
+    from ..random import fork_rng, get_rng_state, set_rng_state
+
+    fwd_ctx, recompute_ctx = context_fn()
+    rng = get_rng_state() if preserve else None
+    amp = _autocast_state()
+    recomputed: list = []
+    count = [0]
+
+    def pack(_):
+        count[0] += 1
+        return count[0] - 1
+
+    def unpack(i: int):
+        if not recomputed:  # the rerun saves the same tensors in the same order
+            keep = saved_tensors_hooks(lambda t: recomputed.append(t.detach()), lambda _: None)
+            with fork_rng(enabled=preserve):
+                if preserve:
+                    set_rng_state(rng)
+                with enable_grad(), autocast("cpu", **amp), recompute_ctx, keep:
+                    function(*[_detach(a) for a in args], **kwargs)
+        return recomputed[i]
+
+    with saved_tensors_hooks(pack, unpack), fwd_ctx:
         return function(*args, **kwargs)
 
 
