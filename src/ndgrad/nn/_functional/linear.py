@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 
 from ..._tensor import Tensor
 from ...amp._state import lower as _autocast
@@ -39,32 +41,29 @@ class _MmT(Op):
 
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        i = len(need) - 2
-        g2 = _rows(g)
-        gx = g2 @ w if need[i] else None
-        gwt = None
-        if need[i + 1]:  # the gradient of W.t(), as torch's mm_mat2_backward
-            gwt = x.unsqueeze(-1) * g2 if x.ndim == 1 else _rows(x).mT @ g2
-        if i == 0:
-            return gx, gwt
-        return (g2.sum(0) if ctx.row_bias else g2) if need[0] else None, gx, gwt
+        return _mmt_grads(operator.matmul, lambda t: t.mT, ctx.needs_input_grad, g, x, w,
+                          ctx.row_bias)
 
     def backward_raw(ctx, g):
         x, w = ctx.saved_arrays
-        xp, need = ctx.xp, ctx.needs_input_grad
-        i = len(need) - 2
-        g2 = _rows(g)
-        gx = mm(xp, g2, w) if need[i] else None
-        gwt = None
-        if need[i + 1]:
-            # W's gradient computed as itself (fresh, C-ordered) and handed on transposed:
-            # TBackward0 returns that array (so a leaf weight takes it without a copy).
-            # 1-D input: an outer product like torch's (a K=1 matmul would turn -0.0 into 0.0)
-            gwt = (g2.T * x if x.ndim == 1 else mm(xp, g2.T, _rows(x))).T
-        if i == 0:
-            return gx, gwt
-        return (g2.sum(0) if ctx.row_bias else g2) if need[0] else None, gx, gwt
+        return _mmt_grads(functools.partial(mm, ctx.xp), lambda a: a.T, ctx.needs_input_grad, g,
+                          x, w, ctx.row_bias)
+
+
+def _mmt_grads(matmul, tr, need, g, x, w, row_bias):
+    """Gradients of (b +) x W^T for b, x's rows and W^T, written once for arrays and tensors.
+    W^T's is computed as W's own (fresh, row-major) and handed on transposed: TBackward0 turns
+    it back, so a leaf weight takes that array without a copy. A 1-D input's is an outer
+    product, as torch's (a K=1 matmul would turn -0.0 into 0.0)."""
+    i = len(need) - 2  # where x sits among the arguments
+    g2 = _rows(g)
+    gx = matmul(g2, w) if need[i] else None
+    gwt = None
+    if need[i + 1]:
+        gwt = tr(tr(g2) * x if x.ndim == 1 else matmul(tr(g2), _rows(x)))
+    if i == 0:
+        return gx, gwt
+    return (g2.sum(0) if row_bias else g2) if need[0] else None, gx, gwt
 
 
 class Addmm(_MmT):
@@ -160,14 +159,17 @@ def _torch_graph(out: Tensor, input: Tensor, fused: bool) -> Tensor:
     node = out._grad_fn
     xp, a, dt = node.xp, input._data, out._data.dtype
     xs, n = a.shape, out._data.shape[-1]
-    edges, meta = list(node.next_edges), list(node.in_meta)
+    edges, meta = node.next_edges, node.in_meta
+    if len(xs) == 2:  # the usual call: only the weight's edge changes (tuples kept as they are)
+        if edges[-1] is not None:
+            node.next_edges = edges[:-1] + (_link(T, "TBackward0", edges[-1], meta[-1], xp),)
+            node.in_meta = meta[:-1] + (((xs[-1], n), dt),)
+        return out
+    edges, meta = list(edges), list(meta)
     i = 1 if fused else 0  # the input's edge; the weight's follows
     if edges[i + 1] is not None:
         edges[i + 1] = _link(T, "TBackward0", edges[i + 1], meta[i + 1], xp)
         meta[i + 1] = ((xs[-1], n), dt)
-    if len(xs) == 2:
-        node.next_edges, node.in_meta = tuple(edges), tuple(meta)
-        return out
     rows = (math.prod(xs[:-1]), xs[-1])
     if edges[i] is not None:
         if len(xs) == 1:
