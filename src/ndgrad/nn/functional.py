@@ -41,3 +41,41 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "alpha_dropout", "avg_p
            "selu_", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus",
            "softshrink", "softsign", "tanh", "tanhshrink",
            "threshold", "threshold_", "triplet_margin_loss", "unfold", "upsample"]
+
+# the nn breadth (3-d layers, more pooling, losses, sampling), one family per file
+from .._nn_top import channel_shuffle  # noqa: E402  (torch's F names torch's own)
+from .._ops.linalg import pdist  # noqa: E402
+from ._functional.adaptive_max import (adaptive_max_pool1d,  # noqa: E402
+                                       adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                                       adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+                                       adaptive_max_pool3d_with_indices)
+from ._functional.conv3d import conv3d, conv_transpose3d  # noqa: E402
+from ._functional.ctc import ctc_loss  # noqa: E402
+from ._functional.embedding_bag import embedding_bag  # noqa: E402
+from ._functional.fractional import (fractional_max_pool2d,  # noqa: E402
+                                     fractional_max_pool2d_with_indices, fractional_max_pool3d,
+                                     fractional_max_pool3d_with_indices)
+from ._functional.grid import affine_grid, grid_sample  # noqa: E402
+from ._functional.loss_extra import (linear_cross_entropy, multi_margin_loss,  # noqa: E402
+                                     multilabel_margin_loss, multilabel_soft_margin_loss,
+                                     soft_margin_loss, triplet_margin_with_distance_loss)
+from ._functional.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: E402
+from ._functional.norm_extra import local_response_norm, rms_norm  # noqa: E402
+from ._functional.pooling3d import (adaptive_avg_pool3d, avg_pool3d, max_pool3d,  # noqa: E402
+                                    max_pool3d_with_indices)
+from ._functional.stochastic import (dropout3d, feature_alpha_dropout,  # noqa: E402
+                                     gumbel_softmax)
+from ._functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
+from ._functional.upsampling import upsample_bilinear, upsample_nearest  # noqa: E402
+
+__all__ += ["adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices",
+            "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
+            "adaptive_max_pool3d_with_indices", "affine_grid", "avg_pool3d", "channel_shuffle",
+            "conv3d", "conv_transpose3d", "ctc_loss", "dropout3d", "embedding_bag",
+            "feature_alpha_dropout", "fractional_max_pool2d", "fractional_max_pool2d_with_indices",
+            "fractional_max_pool3d", "fractional_max_pool3d_with_indices", "grid_sample",
+            "gumbel_softmax", "linear_cross_entropy", "local_response_norm", "lp_pool1d",
+            "lp_pool2d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices", "max_unpool1d",
+            "max_unpool2d", "max_unpool3d", "multi_margin_loss", "multilabel_margin_loss",
+            "multilabel_soft_margin_loss", "pdist", "rms_norm", "soft_margin_loss",
+            "triplet_margin_with_distance_loss", "upsample_bilinear", "upsample_nearest"]

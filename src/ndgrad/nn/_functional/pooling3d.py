@@ -14,11 +14,10 @@ AdaptiveAvgPool3D = _linear_map("AdaptiveAvgPool3D")
 def _check_3d(name: str, input: Tensor) -> None:
     if input.ndim not in (4, 5):
         raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
-    for i, n in enumerate(input.shape[-4:]):
-        if not n:
-            raise RuntimeError(f"{name}: Expected input's non-batch dimensions to have positive "
-                               f"length, but input has a shape of {list(input.shape)} and "
-                               f"non-batch dimension {i} has length zero!")
+    if not all(input.shape[-4:]):  # torch's message always names dimension 0
+        raise RuntimeError(f"{name}: Expected input's non-batch dimensions to have positive "
+                           f"length, but input has a shape of {list(input.shape)} and "
+                           "non-batch dimension 0 has length zero!")
 
 
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,

@@ -79,7 +79,7 @@ def _unpool(nd: int, input: Tensor, indices: Tensor, size) -> Tensor:
         col = planes.shape[1] - 1 - int(xp.argmax(planes[row, ::-1]))
         value = int(idx.reshape(planes.shape)[row, col])
         raise RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
-                           f"{'x'.join(map(str, size))}")
+                           f"{'x'.join(map(str, size))})")
     fwd, adj = _maps(idx, tuple(size))
     return _UNPOOL[nd].apply(input, fwd=fwd, adj=adj)
 

@@ -43,3 +43,38 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AlphaDropout", "AvgPool1d"
            "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign",
            "Tanh", "Tanhshrink", "Threshold", "TransformerEncoder", "TransformerEncoderLayer",
            "TripletMarginLoss", "Unflatten", "Upsample", "ZeroPad1d", "ZeroPad2d"]
+
+# the nn breadth (3-d layers, more pooling, losses, transformer decoder), one family per file
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
+from .conv3d import Conv3d, ConvTranspose3d  # noqa: E402
+from .dropout_extra import Dropout3d, FeatureAlphaDropout  # noqa: E402
+from .embedding_bag import EmbeddingBag  # noqa: E402
+from .fold import Fold, Unfold  # noqa: E402
+from .loss_extra import (CTCLoss, LinearCrossEntropyLoss, MultiLabelMarginLoss,  # noqa: E402
+                         MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss2d, SoftMarginLoss,
+                         TripletMarginWithDistanceLoss)
+from .norm_extra import (BatchNorm3d, CrossMapLRN2d, InstanceNorm3d,  # noqa: E402
+                         LocalResponseNorm, RMSNorm, SyncBatchNorm)
+from .padding3d import (CircularPad3d, ConstantPad3d, ReflectionPad3d,  # noqa: E402
+                        ReplicationPad3d, ZeroPad3d)
+from .pooling_extra import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: E402
+                            AdaptiveMaxPool3d, AvgPool3d, FractionalMaxPool2d,
+                            FractionalMaxPool3d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d,
+                            MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
+from .shape_extra import (ChannelShuffle, Softmax2d, UpsamplingBilinear2d,  # noqa: E402
+                          UpsamplingNearest2d)
+from .transformer_decoder import (Transformer, TransformerDecoder,  # noqa: E402
+                                  TransformerDecoderLayer)
+
+__all__ += ["AdaptiveAvgPool3d", "AdaptiveLogSoftmaxWithLoss", "AdaptiveMaxPool1d",
+            "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "CTCLoss",
+            "ChannelShuffle", "CircularPad3d", "ConstantPad3d", "Conv3d", "ConvTranspose3d",
+            "CrossMapLRN2d", "Dropout3d", "EmbeddingBag", "FeatureAlphaDropout", "Fold",
+            "FractionalMaxPool2d", "FractionalMaxPool3d", "InstanceNorm3d", "LPPool1d",
+            "LPPool2d", "LPPool3d", "LinearCrossEntropyLoss", "LocalResponseNorm", "MaxPool3d",
+            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "MultiLabelMarginLoss",
+            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss2d", "RMSNorm",
+            "ReflectionPad3d", "ReplicationPad3d", "SoftMarginLoss", "Softmax2d", "SyncBatchNorm",
+            "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+            "TripletMarginWithDistanceLoss", "Unfold", "UpsamplingBilinear2d",
+            "UpsamplingNearest2d", "ZeroPad3d"]
