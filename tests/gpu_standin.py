@@ -971,6 +971,10 @@ def run_workloads(names=None) -> dict:
     return res
 
 
+# entries whose outputs name the device (get_device is 0 on CUDA, -1 on the CPU)
+_DEVICE_DEPENDENT = {"tensor_predicates"}
+
+
 def op_cases():
     """The op table's (entry, dtype) cases, in the order of tests/test_ops.py."""
     import op_db.all  # noqa: F401
@@ -980,17 +984,14 @@ def op_cases():
 
 
 def op_case_ids() -> list:
-    return [f"{o.name}-{d}" for o, d in op_cases()]
-
-
-# entries whose outputs name the device (get_device is 0 on CUDA, -1 on the CPU)
-_DEVICE_DEPENDENT = {"tensor_predicates"}
+    """Ids of the op table's cases, less those whose outputs name the device."""
+    return [f"{o.name}-{d}" for o, d in op_cases() if o.name not in _DEVICE_DEPENDENT]
 
 
 def select_cases(version: str) -> list:
     """The op-table cases one CuPy version runs: half the table each, complementary, plus every
     bfloat16 and small-integer case under CuPy 13 (its own dtype gaps)."""
-    ids = [i for i in op_case_ids() if i.rsplit("-", 1)[0] not in _DEVICE_DEPENDENT]
+    ids = op_case_ids()
     half = 0 if version == "14" else 1
     return [i for k, i in enumerate(ids) if k % 2 == half
             or (version == "13" and i.rsplit("-", 1)[1] in ("bfloat16", "int64", "int8"))]
@@ -1003,7 +1004,7 @@ def run_op_table(ids) -> dict:
     bfloat16 under CuPy 13) must be refused with the clear TypeError ("refused")."""
     import harness
 
-    cases = dict(zip(op_case_ids(), op_cases()))
+    cases = {f"{o.name}-{d}": (o, d) for o, d in op_cases()}
     failed, cpu_too, refused = {}, {}, {}
     for cid, err in _run_cases(harness, cases, ids, cuda=True).items():
         if _NO_BF16 in err and cupy_major() == "13" or "this CuPy has no float8" in err:

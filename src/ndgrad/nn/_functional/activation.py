@@ -651,8 +651,9 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         eng = default_generator._engine
         r = _fma64(eng._unit_double(int(neg.sum())), upper - lower, lower)  # torch's, contracted
         opmath = np.float64 if a.dtype == np.float64 else np.float32
-        noise = np.ones(a.size, opmath)
-        noise[neg] = r.astype(opmath)
+        xp = input._device.xp  # the host's draws, placed on the input's device
+        noise = xp.ones(a.size, opmath)
+        noise[neg] = xp.asarray(r.astype(opmath))
         noise = noise.reshape(a.shape)
     by_noise = training and float(np.float32(upper)) - float(np.float32(lower)) > 1e-6
     return _maybe_inplace(lambda x: RreluWithNoise.apply(x, noise=noise, by_noise=by_noise,
