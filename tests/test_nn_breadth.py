@@ -376,3 +376,79 @@ def test_second_order_against_finite_differences(name):
     ins = tuple(_t(*s, low=0.2 if "lp_pool" in name else -2.0) for s in shapes)
     assert ndgrad.autograd.gradcheck(fn, ins)
     assert ndgrad.autograd.gradgradcheck(fn, ins)
+
+
+# --- nn.utils.rnn -------------------------------------------------------------------------------
+def _rnn_run(T, make, x, lengths, batch_first, hx=None, seed=0):
+    R = T.nn.utils.rnn
+    T.manual_seed(seed)
+    m = make(T).double()
+    xi = T.from_numpy(x.copy()).requires_grad_()
+    p = R.pack_padded_sequence(xi, T.tensor(lengths), batch_first=batch_first,
+                               enforce_sorted=False)
+    T.manual_seed(seed + 1)
+    h0 = None if hx is None else (tuple(T.from_numpy(h.copy()) for h in hx) if len(hx) == 2
+                                  else T.from_numpy(hx[0].copy()))
+    out, h = m(p, h0)
+    o, lens = R.pad_packed_sequence(out, batch_first=batch_first)
+    hs = h if isinstance(h, tuple) else (h,)
+    ((o ** 2).sum() + sum((t ** 3).sum() for t in hs)).backward()
+    return [o, *hs, xi.grad, lens, out.batch_sizes, *[q.grad for q in m.parameters()]]
+
+
+PACKED = {
+    "RNN_bi_2layer": (lambda T: T.nn.RNN(3, 4, 2, bidirectional=True), False, None),
+    "RNN_relu_hx": (lambda T: T.nn.RNN(3, 4, nonlinearity="relu"), False, [x(1, 3, 4)]),
+    "GRU_batch_first": (lambda T: T.nn.GRU(3, 4, batch_first=True), True, None),
+    "LSTM_bi_proj": (lambda T: T.nn.LSTM(3, 5, 2, bidirectional=True, proj_size=2), False,
+                     [x(4, 3, 2), x(4, 3, 5)]),
+    "LSTM_dropout": (lambda T: T.nn.LSTM(3, 4, 3, dropout=0.3), False, None),
+}
+
+
+@pytest.mark.parametrize("name", list(PACKED))
+def test_recurrent_layers_on_packed_sequences_match_torch(name):
+    make, bf, hx = PACKED[name]
+    a = x(3, 5, 3) if bf else x(5, 3, 3)
+    got = _rnn_run(ndgrad, make, a, [2, 5, 3], bf, hx)
+    want = _rnn_run(torch, make, a, [2, 5, 3], bf, hx)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert_close(g, w, "float64", f"item {i}")
+
+
+def test_packing_helpers_match_torch():
+    a = x(4, 3, 2)
+    res = []
+    for T in (torch, ndgrad):
+        R = T.nn.utils.rnn
+        xi = T.from_numpy(a.copy()).requires_grad_()
+        p = R.pack_padded_sequence(xi, [1, 4, 2], enforce_sorted=False)
+        o, lens = R.pad_packed_sequence(p, batch_first=True, padding_value=-1.0, total_length=5)
+        (o * T.arange(30.0, dtype=T.float64).reshape(3, 5, 2)).sum().backward()
+        seqs = [T.from_numpy(np.arange(n * 2.0).reshape(n, 2)) for n in (3, 1, 2)]
+        packed = R.pack_sequence(seqs, enforce_sorted=False)
+        padded = R.pad_sequence(seqs)
+        res.append([p.data, p.batch_sizes, p.sorted_indices, p.unsorted_indices, o, lens, xi.grad,
+                    *R.unpack_sequence(packed), *R.unpad_sequence(padded, T.tensor([3, 1, 2])),
+                    R.invert_permutation(T.tensor([2, 0, 1])), p.data.grad_fn.name(),
+                    repr(R.pack_sequence([T.ones(2), T.ones(1)]))])
+    for i, (w, g) in enumerate(zip(*res)):
+        if isinstance(w, str):
+            assert g.replace("ndgrad.", "torch.") == w, i
+        else:
+            assert_close(g, w, "float64", f"item {i}")
+            assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(4, 3, 2), [4, 2]),
+    lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(4, 3, 2), [2, 4, 1]),
+    lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(4, 3, 2), [4, 2, 0]),
+    lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(0, 3, 2), [0, 0, 0]),
+    lambda T: T.nn.utils.rnn.pad_packed_sequence(T.nn.utils.rnn.pack_sequence(
+        [T.ones(3), T.ones(2)]), total_length=2),
+    lambda T: T.nn.GRU(3, 3)(T.nn.utils.rnn.pack_sequence([T.ones(3, 2), T.ones(2, 2)])),
+], ids=lambda f: "")
+def test_packing_errors_match_torch(fn):
+    t, n = _errors(fn)
+    assert t == n

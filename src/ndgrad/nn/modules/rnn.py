@@ -12,6 +12,8 @@ from ... import empty, zeros
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
+from ._rnn_packed import packed_forward
 from .module import Module
 
 
@@ -232,6 +234,8 @@ class _SimpleRNN(RNNBase):
     """RNN and GRU: one hidden state tensor."""
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return packed_forward(self, input, hx)
         name = "RNN" if self.mode.startswith("RNN") else "GRU"
         input, batched, batch_dim = self._prepare(input, name)
         if hx is not None:
@@ -251,7 +255,7 @@ class _SimpleRNN(RNNBase):
 
 
 class RNN(_SimpleRNN):
-    """Same as torch.nn.RNN (tanh or relu; no PackedSequence)."""
+    """Same as torch.nn.RNN (tanh or relu)."""
 
     def __init__(self, *args, **kwargs):
         if "proj_size" in kwargs:
@@ -269,7 +273,7 @@ class RNN(_SimpleRNN):
 
 
 class GRU(_SimpleRNN):
-    """Same as torch.nn.GRU (gates ordered reset, update, new; no PackedSequence)."""
+    """Same as torch.nn.GRU (gates ordered reset, update, new)."""
 
     def __init__(self, *args, **kwargs):
         if "proj_size" in kwargs:
@@ -278,13 +282,14 @@ class GRU(_SimpleRNN):
 
 
 class LSTM(RNNBase):
-    """Same as torch.nn.LSTM (gates ordered input, forget, cell, output; proj_size supported;
-    no PackedSequence)."""
+    """Same as torch.nn.LSTM (gates ordered input, forget, cell, output; proj_size supported)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return packed_forward(self, input, hx)
         input, batched, batch_dim = self._prepare(input, "LSTM")
         real_h = self.proj_size if self.proj_size > 0 else self.hidden_size
         if hx is None:
