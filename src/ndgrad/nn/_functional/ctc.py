@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..._backend import to_numpy
 from ..._tensor import Tensor
 from ...autograd.function import Op
 
@@ -111,7 +112,7 @@ def _lengths(x, name):
     if isinstance(x, Tensor):
         if x.dtype.name not in ("int64", "int32"):
             raise RuntimeError(f"{name} must be integral")
-        return [int(v) for v in np.asarray(x._data).reshape(-1).tolist()]
+        return [int(v) for v in to_numpy(x._data).reshape(-1).tolist()]  # on the host, as torch
     return [int(v) for v in x]
 
 
@@ -137,7 +138,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     if len(tl) != n:
         raise RuntimeError("target_lengths must be of size batch_size")
     xp = lp._device.xp
-    t = np.asarray(tg._data).astype(np.int64)
+    t = to_numpy(tg._data).astype(np.int64)
     s_max = max(tl, default=0)
     if t.ndim == 1:  # concatenated targets
         if t.shape[0] != sum(tl):
