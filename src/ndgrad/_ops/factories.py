@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import to_device
+from .._backend import CPU, to_device
 from .._tensor import Tensor, _resolve_device, tensor_method
 
 __all__ = ["binomial", "empty_permuted", "empty_strided", "fill", "frombuffer", "poisson",
@@ -131,7 +131,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Ten
                       "the buffer to protect its data or make it writable before converting it "
                       "to a tensor. This type of warning will be suppressed for the rest of this "
                       "program.", UserWarning, stacklevel=2)
-    return _leaf(arr, _resolve_device(None), requires_grad)
+    return _leaf(arr, CPU, requires_grad)  # the buffer's memory: torch ignores the default device
 
 
 def fill(input: Tensor, value) -> Tensor:
