@@ -147,7 +147,7 @@ def test_engine_runs_post_accumulate_hooks_after_accumulation():
     """DDP's hook point in the engine: called once per backward, with .grad already summed."""
     p = ndgrad.nn.Parameter(ndgrad.ones(3))
     seen = []
-    p._post_accumulate_grad_hooks = {0: lambda t: seen.append(t.grad.tolist())}
+    p.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
     (p * 2 + p).sum().backward()
     (p * 2).sum().backward()
     assert seen == [[3.0, 3.0, 3.0], [5.0, 5.0, 5.0]]
