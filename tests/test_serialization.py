@@ -252,7 +252,7 @@ def test_cycles_and_unsigned_foreign_dtypes():
     a.append(a)
     with pytest.raises(ValueError, match="cycle"):
         ndgrad.save(a, io.BytesIO())
-    data = st.save({"u": torch.arange(3, dtype=torch.uint32)})  # torch's uint16/32/64 load too
+X
     u = ndgrad.load(io.BytesIO(data))["u"]
     assert u.dtype == ndgrad.uint32 and u.tolist() == [0, 1, 2]
 
