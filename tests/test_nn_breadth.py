@@ -452,3 +452,155 @@ def test_packing_helpers_match_torch():
 def test_packing_errors_match_torch(fn):
     t, n = _errors(fn)
     assert t == n
+
+
+# --- nn.utils: weight/spectral norm, parametrizations, pruning ----------------------------------
+def _both(fn):
+    out = []
+    for T in (torch, ndgrad):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            T.manual_seed(0)
+            out.append(fn(T))
+    return out
+
+
+def _same(got, want):
+    for i, (g, w) in enumerate(zip(got, want)):
+        if isinstance(w, str):
+            assert g.replace("ndgrad.", "torch.") == w, i
+        else:
+            assert_close(g, w, "float64" if w.dtype == torch.float64 else "float32", f"item {i}")
+
+
+def _old_weight_norm(T):
+    m = T.nn.utils.weight_norm(T.nn.Linear(3, 4), dim=0)
+    out = m(T.ones(2, 3))
+    out.sum().backward()
+    keys = str(list(m.state_dict()))
+    grads = [m.weight_g.grad, m.weight_v.grad]
+    T.nn.utils.remove_weight_norm(m)
+    return [out, *grads, keys, m.weight, str(list(m.state_dict()))]
+
+
+def _old_spectral_norm(T):
+    m = T.nn.utils.spectral_norm(T.nn.ConvTranspose2d(2, 3, 2))
+    x = T.ones(1, 2, 3, 3)
+    o1, o2 = m(x), m(x)
+    m.eval()
+    o3 = m(x)
+    o3.sum().backward()
+    keys = str(list(m.state_dict()))
+    meta = str(m.state_dict()._metadata[""].get("spectral_norm"))
+    g = m.weight_orig.grad
+    T.nn.utils.remove_spectral_norm(m)
+    return [o1, o2, o3, g, keys, meta, m.weight, str(list(m.state_dict()))]
+
+
+def _new_weight_norm(T):
+    m = T.nn.utils.parametrizations.weight_norm(T.nn.Linear(3, 4), dim=1)
+    o = m(T.ones(2, 3))
+    o.sum().backward()
+    p = m.parametrizations.weight
+    return [o, p.original0.grad, p.original1.grad, str(list(m.state_dict())), repr(m)]
+
+
+def _new_spectral_norm(T):
+    m = T.nn.utils.parametrizations.spectral_norm(T.nn.Linear(5, 4))
+    o = m(T.ones(2, 5))
+    o.sum().backward()
+    m.eval()
+    return [o, m(T.ones(2, 5)), m.parametrizations.weight.original.grad,
+            m.parametrizations.weight[0]._u, str(list(m.state_dict()))]
+
+
+def _orthogonal(orth_map, shape):
+    def fn(T):
+        m = T.nn.Linear(shape[1], shape[0]).double()
+        T.nn.utils.parametrizations.orthogonal(m, orthogonal_map=orth_map)
+        w = m.weight
+        o = m(T.ones(2, shape[1], dtype=T.float64))
+        o.sum().backward()
+        g = m.parametrizations.weight.original.grad
+        m.weight = T.eye(*shape, dtype=T.float64)
+        gram = w.mT @ w if shape[0] >= shape[1] else w @ w.mT
+        return [w, g, m.weight, gram]
+    return fn
+
+
+def _custom_parametrization(T):
+    class Sym(T.nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+        def right_inverse(self, A):
+            return A.triu()
+
+    m = T.nn.Linear(3, 3)
+    P = T.nn.utils.parametrize
+    P.register_parametrization(m, "weight", Sym())
+    with P.cached():
+        same = str(m.weight is m.weight)
+    m.weight = T.arange(9.0).reshape(3, 3)
+    w1, name = m.weight, type(m).__name__
+    before = P.type_before_parametrizations(m).__name__
+    P.remove_parametrizations(m, "weight")
+    return [w1, same, name, before, type(m).__name__, m.weight, str(P.is_parametrized(m)),
+            str(list(m.state_dict()))]
+
+
+def _prune(T):
+    import importlib
+
+    pr = importlib.import_module(T.__name__ + ".nn.utils.prune")
+    m = T.nn.Linear(4, 5)
+    pr.l1_unstructured(m, "weight", amount=0.3)
+    pr.random_unstructured(m, "bias", amount=2)
+    pr.ln_structured(m, "weight", amount=1, n=2, dim=0)
+    pr.random_structured(m, "weight", amount=0.25, dim=1)
+    o = m(T.ones(2, 4))
+    o.sum().backward()
+    keys, pruned = str(list(m.state_dict())), str(pr.is_pruned(m))
+    mask, g = m.weight_mask.clone(), m.weight_orig.grad
+    pr.remove(m, "weight")
+    m2 = T.nn.Sequential(T.nn.Linear(3, 3), T.nn.Linear(3, 2))
+    pr.global_unstructured([(m2[0], "weight"), (m2[1], "weight")],
+                           pruning_method=pr.L1Unstructured, amount=5)
+    return [o, mask, m.bias_mask, g, keys, pruned, m.weight, str(list(m.state_dict())),
+            m2[0].weight_mask, m2[1].weight_mask]
+
+
+UTILS = {"weight_norm": _old_weight_norm, "spectral_norm": _old_spectral_norm,
+         "parametrizations.weight_norm": _new_weight_norm,
+         "parametrizations.spectral_norm": _new_spectral_norm,
+         "register_parametrization": _custom_parametrization, "prune": _prune,
+         **{f"orthogonal_{m}_{s[0]}x{s[1]}": _orthogonal(m, s)
+            for m in ("matrix_exp", "cayley", "householder") for s in ((4, 4), (5, 3), (3, 5))}}
+
+
+@pytest.mark.parametrize("name", list(UTILS))
+def test_nn_utils_match_torch(name):
+    want, got = _both(UTILS[name])
+    _same(got, want)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda T: T.nn.utils.weight_norm(T.nn.utils.weight_norm(T.nn.Linear(2, 2))),
+    lambda T: T.nn.utils.remove_weight_norm(T.nn.Linear(2, 2)),
+    lambda T: T.nn.utils.spectral_norm(T.nn.Linear(2, 2), n_power_iterations=0),
+    lambda T: T.nn.utils.remove_spectral_norm(T.nn.Linear(2, 2)),
+    lambda T: T.nn.utils.parametrizations.orthogonal(T.nn.Linear(2, 2), "bias"),
+    lambda T: T.nn.utils.parametrizations.orthogonal(T.nn.Linear(2, 2), orthogonal_map="qr"),
+    lambda T: T.nn.utils.parametrizations.spectral_norm(T.nn.Linear(2, 2), dim=3),
+    lambda T: T.nn.utils.parametrize.register_parametrization(T.nn.Linear(2, 2), "w",
+                                                               T.nn.Identity()),
+    lambda T: T.nn.utils.parametrize.register_parametrization(T.nn.Linear(2, 2), "weight",
+                                                               T.nn.Flatten(0)),
+    lambda T: T.nn.utils.parametrize.remove_parametrizations(T.nn.Linear(2, 2), "weight"),
+], ids=lambda f: "")
+def test_nn_utils_errors_match_torch(fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t, n = _errors(fn)
+    assert (t[0], t[1].split("\n")[0].split("Linear(")[0]) == \
+        (n[0], n[1].split("\n")[0].split("Linear(")[0])

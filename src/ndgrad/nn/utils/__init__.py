@@ -1,8 +1,12 @@
-"""Same as torch.nn.utils (gradient clipping, parameter/vector conversion, rnn.pad_sequence)."""
+"""Same as torch.nn.utils (gradient clipping, parameter/vector conversion, rnn packing, weight
+and spectral norm, parametrizations; ``prune`` is imported on demand, as torch's)."""
 
-from . import rnn
+from . import parametrizations, parametrize, rnn
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .spectral_norm import remove_spectral_norm, spectral_norm
+from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_norm",
-           "parameters_to_vector", "rnn", "vector_to_parameters"]
+           "parameters_to_vector", "parametrizations", "parametrize", "remove_spectral_norm",
+           "remove_weight_norm", "rnn", "spectral_norm", "vector_to_parameters", "weight_norm"]
