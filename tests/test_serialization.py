@@ -252,7 +252,7 @@ def test_cycles_and_unsigned_foreign_dtypes():
     a.append(a)
     with pytest.raises(ValueError, match="cycle"):
         ndgrad.save(a, io.BytesIO())
-X
+    data = st.save({"u": torch.tensor([0, 1, 2], dtype=torch.uint32)})  # unsigned dtypes load
     u = ndgrad.load(io.BytesIO(data))["u"]
     assert u.dtype == ndgrad.uint32 and u.tolist() == [0, 1, 2]
 
