@@ -115,7 +115,7 @@ Reciprocal = unary("Reciprocal", lambda xp, a: xp.reciprocal(a),
                    lambda ns, y, g: -g * ns.c(y * y), saves="output")
 Sigmoid = unary("Sigmoid", lambda xp, a: _sigmoid(xp, a), lambda ns, y, g: g * ns.c(y * (1 - y)),
                 saves="output", raw=True)
-Relu = unary("Relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
+Relu = unary("Relu", lambda xp, a: xp.maximum(0, a).astype(a.dtype, copy=False),  # -0 stays
              # +0 where y is 0 (torch's y <= 0 for an output that is never negative: nan keeps g)
              lambda ns, y, g: ns.keep(y != 0, g), saves="output", ints="keep", raw=True,
              bool_err=_msg(RuntimeError, "Boolean inputs not supported for relu"),

@@ -330,7 +330,7 @@ class Op(Node):
         super().__init_subclass__(**kw)
         if "_node_name" not in cls.__dict__:  # torch's node name: Add -> AddBackward0
             name = cls.__name__.lstrip("_")
-            cls._node_name = name if re.search(r"Backward\d*$", name) else name + "Backward0"
+            cls._node_name = name if re.search(r"Backward\d+$", name) else name + "Backward0"
             cls._op_name = name.lower()
             cls.__name__ = cls._node_name  # (the qualified name stays the Python class's)
         f = cls.__dict__.get("formula")
