@@ -126,24 +126,21 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     t = target._data.reshape(n, c)
     if t.size and (t.min() < -1 or t.max() >= c):
         raise RuntimeError("argument #2 'target' is out of range")
-    # the targets are the entries before the first -1; a repeated one counts each time
+    # the targets are the entries before the first -1 (a repeated one counts each time); each
+    # (sample, target) row holds relu(1 - x_target + x_k) for every non-target k: rows x C, not
+    # samples x C x C
     listed = xp.cumprod(t >= 0, axis=1).astype(bool)
-    count = xp.zeros((n, c), x._data.dtype)
-    rows = xp.repeat(xp.arange(n), c).reshape(n, c)
-    _add_at(xp, count, (rows[listed], t[listed]), 1)
-    others = (count == 0).astype(x._data.dtype)
-    # every (target j, non-target k) pair: relu(1 - x_j + x_k), weighted by j's count
-    pair = relu(1 - x.unsqueeze(2) + x.unsqueeze(1))
-    w = Tensor._make(count[:, :, None] * others[:, None, :], x._device)
-    loss = (pair * w).sum((1, 2)) / c
+    rows = xp.nonzero(listed)[0]
+    tgt = t[listed]
+    dev = x._device
+    is_target = xp.zeros((n, c), bool)
+    is_target[rows, tgt] = True
+    others = Tensor._make((~is_target[rows]).astype(x._data.dtype), dev)
+    r, j = Tensor._make(rows, dev), Tensor._make(tgt, dev)
+    hinge = (relu(1 - x[r, j].unsqueeze(1) + x[r]) * others).sum(1)
+    loss = x.new_zeros(n).index_add(0, r, hinge) / c
     return _reduced(loss.reshape(input.shape[:-1]) if input.ndim else loss.reshape(()),
                     reduction, "MultilabelMarginLossBackward0")
-
-
-def _add_at(xp, out, idx, v):
-    from ._utils import scatter_add
-
-    scatter_add(xp, out, idx, out.dtype.type(v))
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,

@@ -120,8 +120,6 @@ class _CrossMapLRN2d(Function):
 
     @staticmethod
     def forward(ctx, input, size, alpha, beta, k):
-        import numpy as np
-
         if input.ndim != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
         xp = input._device.xp
@@ -129,9 +127,9 @@ class _CrossMapLRN2d(Function):
         c = x.shape[1]
         sq = x * x
         pre = int((size - 1) / 2 + 1)
-        ch = np.arange(c)
-        hi = np.minimum(ch + pre - 1, c - 1)
-        lo = np.where(ch > pre, ch - pre + 1, 0)
+        ch = xp.arange(c)
+        hi = xp.minimum(ch + pre - 1, c - 1)
+        lo = xp.where(ch > pre, ch - pre + 1, 0)
         scale = _window_sums(xp, sq, lo, hi) + xp.where(ch > pre, 1, 0)[:, None, None] * sq[:, :1]
         scale = scale * (alpha / size) + k
         out = scale ** -beta * x
@@ -142,8 +140,6 @@ class _CrossMapLRN2d(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        import numpy as np
-
         input, output = ctx.saved_tensors
         size, alpha, beta, scale = ctx.args
         xp = input._device.xp
@@ -152,7 +148,7 @@ class _CrossMapLRN2d(Function):
         inv = int(size - (size - 1) / 2)
         padded = xp.zeros((n, c + size - 1) + x.shape[2:], x.dtype)
         padded[:, inv:inv + c] = g * out / scale
-        ch = np.arange(c)
+        ch = xp.arange(c)
         accum = _window_sums(xp, padded, ch, ch + size - 1)
         gi = scale ** -beta * g - (2 * alpha * beta / size) * x * accum
         return Tensor._make(gi.astype(x.dtype, copy=False), input._device), None, None, None, None

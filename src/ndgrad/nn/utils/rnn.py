@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..._backend import to_numpy
 from ..._tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
@@ -180,7 +181,7 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
         lengths, sorted_indices = sort(lengths, descending=True)
         sorted_indices = sorted_indices.to(input.device)
         input = input.index_select(0 if batch_first else 1, sorted_indices)
-    data, batch_sizes = _pack(input, np.asarray(lengths._data).reshape(-1), batch_first)
+    data, batch_sizes = _pack(input, to_numpy(lengths._data).reshape(-1), batch_first)
     return PackedSequence(data, batch_sizes, sorted_indices, None)
 
 
