@@ -265,8 +265,25 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and "
                            f"{groups} groups.")
-    rest = tuple(input.shape[2:])
-    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+    from .nn._functional.shape import _linear_map
+
+    global _ChannelShuffle
+    if _ChannelShuffle is None:  # one node, as torch's ChannelShuffleBackward0
+        _ChannelShuffle = _linear_map("ChannelShuffle")
+    rest, k = tuple(input.shape[2:]), c // groups
+
+    def fwd(xp, a):  # (n, groups, k, ...) -> (n, k, groups, ...)
+        return xp.ascontiguousarray(a.reshape((n, groups, k) + rest).swapaxes(1, 2)).reshape(
+            (n, c) + rest)
+
+    def inv(xp, a):
+        return xp.ascontiguousarray(a.reshape((n, k, groups) + rest).swapaxes(1, 2)).reshape(
+            (n, c) + rest)
+
+    return _ChannelShuffle.apply(input, fwd=fwd, adj=inv)
+
+
+_ChannelShuffle = None
 
 
 def bilinear(input1, input2, weight, bias=None) -> Tensor:
