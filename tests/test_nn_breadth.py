@@ -604,3 +604,17 @@ def test_nn_utils_errors_match_torch(fn):
         t, n = _errors(fn)
     assert (t[0], t[1].split("\n")[0].split("Linear(")[0]) == \
         (n[0], n[1].split("\n")[0].split("Linear(")[0])
+
+
+def test_ctc_loss_is_differentiable_once_as_torch():
+    a = x(5, 2, 4)
+    msgs = []
+    for T in (torch, ndgrad):
+        lp = T.from_numpy(a.copy()).requires_grad_()
+        loss = T.nn.functional.ctc_loss(lp.log_softmax(2), T.tensor([[1, 2], [3, 3]]),
+                                        [5, 4], [2, 2])
+        (g,) = T.autograd.grad(loss, lp, create_graph=True)
+        with pytest.raises(RuntimeError) as e:
+            T.autograd.grad(g.sum(), lp)
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]

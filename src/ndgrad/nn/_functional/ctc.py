@@ -2,8 +2,8 @@
 batch and the extended label sequence (blank, l1, blank, l2, ..., blank), looping over time.
 The per-sample loss is one node (CtcLossBackward0) whose gradient is torch's:
 exp(lp) - exp(log(sum of alpha*beta over the label's positions) + nll - lp), i.e. the gradient
-with respect to logits when log_probs is a log_softmax output. As in torch it is not
-differentiable twice (its gradient is a constant)."""
+with respect to logits when log_probs is a log_softmax output. As in torch, differentiating
+that gradient raises."""
 
 from __future__ import annotations
 
@@ -63,13 +63,29 @@ class CtcLoss(Op):
         with np.errstate(divide="ignore"):
             nll = -(xp.log(xp.exp(l1 - m) + xp.exp(l2 - m)) + m)
         ctx.args = (lp, labels, lpl, skip, alpha, in_len, tg_len, nll, zero_infinity)
+        ctx.save(lp)  # an edge of the gradient's node, as torch's _ctc_loss_backward has
         return nll
 
     def backward(ctx, g):
-        return Tensor._make(_ctc_grad(ctx, g._data), g._device)  # constant: no second order
+        (lp,) = ctx.saved_tensors
+        return CtcLossGrad.apply(g, lp, node=ctx)
 
     def backward_raw(ctx, g):
         return _ctc_grad(ctx, g)
+
+
+class CtcLossGrad(Op):
+    """The gradient as a node of its own, not differentiable (torch's _ctc_loss_backward has no
+    derivative: differentiating it raises torch's error)."""
+
+    __slots__ = ()
+    _node_name = "NotImplemented"
+
+    def forward(ctx, g, lp, node):
+        return _ctc_grad(node, g)
+
+    def backward(ctx, gg):
+        raise RuntimeError("derivative for aten::_ctc_loss_backward is not implemented")
 
 
 def _ctc_grad(ctx, g):
