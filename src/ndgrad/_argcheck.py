@@ -73,14 +73,8 @@ def check_first_argument(namespace, names, prefix: str = "") -> None:
             continue
         positional = [p.name for p in params if p.kind in (
             inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        if positional and positional[0] in _TENSOR_PARAMS:
-            wrapped = _WRAPPERS.get(fn)  # one wrapper per function: aliases stay identical
-            if wrapped is None:
-                wrapped = _WRAPPERS[fn] = _wrap(fn, prefix + name, positional)
-            setattr(namespace, name, wrapped)
-
-
-_WRAPPERS: dict = {}
+        if positional and positional[0] in _TENSOR_PARAMS:  # one per name, as torch's messages
+            setattr(namespace, name, _wrap(fn, prefix + name, positional))  # (unwrap: __wrapped__)
 
 
 _MISSING = object()

@@ -109,6 +109,9 @@ register(
         ([()], [idx(0).reshape(())], {}), ([()], [idx(0, 0)], {}), ([(0, 4)], [idx()], {}),
         ([(0, 4)], [idx().reshape(0, 1)], {"dim": 1})],
        ALL),
+    op("put", lambda T, x, s, i, **k: T.put(x, i, s, **k),
+       [([(3, 4), (3,)], [idx(0, 11, -2)], {}),
+        ([(3, 4), (2, 2)], [idx(5, 5, 0, 2).reshape(2, 2)], {"accumulate": True})], ALL),
     op("take", lambda T, x, i: weighted(T, T.take(x, i)),
        [([(3, 4)], [idx(0, 11, -1, 5, 5).reshape(5, 1)], {}), ([()], [idx(0, 0)], {})], ALL),
     # --- one index per slice
