@@ -66,7 +66,7 @@ def test_wrong_type_first_argument(case):
 
 # functions still raising another type than torch for each case (a ratchet: lower it as they are
 # fixed; each is listed by the assertion's message)
-_ALLOWED = {"str": 100, "None": 100, "dict": 100, "ragged": 100}
+_ALLOWED = {"str": 82, "None": 84, "dict": 95, "ragged": 85}
 
 
 @pytest.mark.parametrize("name,args", [

@@ -59,12 +59,14 @@ from .special._top import *  # noqa: F403,E402  (torch.special; torch.i0, igamma
 from ._tooling import *  # noqa: F403,E402  (amp, backends, jit, compiler, accelerator, hub)
 from . import distributions  # noqa: E402
 
+from ._argcheck import PYTHON_IN_TORCH as _PY  # noqa: E402
 from ._argcheck import check_first_argument as _check_first_argument  # noqa: E402
 
-for _ns, _prefix in ((__import__("sys").modules[__name__], ""), (nn.functional, ""),
-                    (linalg, "linalg_"), (fft, "fft_"), (special, "special_")):
-    _check_first_argument(_ns, [n for n in dir(_ns) if not n.startswith("_")], _prefix)
-del _ns, _prefix
+for _ns, _prefix, _skip in ((__import__("sys").modules[__name__], "", _PY[""]),
+                            (nn.functional, "", _PY["nn.functional"]), (linalg, "linalg_", ()),
+                            (fft, "fft_", ()), (special, "special_", ())):
+    _check_first_argument(_ns, [n for n in dir(_ns) if not n.startswith("_")], _prefix, _skip)
+del _ns, _prefix, _skip, _PY
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

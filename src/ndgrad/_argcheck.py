@@ -59,13 +59,25 @@ def _wrong(x, param: str, pos: int, leak: bool) -> bool:
     return True
 
 
-def check_first_argument(namespace, names, prefix: str = "") -> None:
-    """Wrap the functions ``names`` of ``namespace`` (a module) whose first parameter takes a
-    tensor (named input, self, A, x, tensor(s)...); torch names them ``prefix + name`` in its
-    messages (linalg_det, fft_fft)."""
+# torch implements these in Python (nn.functional's and three top-level ones): a non-tensor fails
+# there with an AttributeError ('softmax', 'dim'...), as in ndgrad's own code, so they stay as
+# they are
+PYTHON_IN_TORCH = {
+    "nn.functional": frozenset((
+        "dropout1d", "dropout2d", "dropout3d", "glu", "instance_norm", "interpolate",
+        "log_softmax", "normalize", "sigmoid", "softmax", "softmin", "softsign", "tanh",
+        "tanhshrink", "upsample", "upsample_bilinear", "upsample_nearest")),
+    "": frozenset(("norm", "pca_lowrank", "svd_lowrank"))}
+
+
+def check_first_argument(namespace, names, prefix: str = "", skip=frozenset()) -> None:
+    """Wrap the functions ``names`` of ``namespace`` (a module), but ``skip``, whose first
+    parameter takes a tensor (named input, self, A, x, tensor(s)...); torch names them
+    ``prefix + name`` in its messages (linalg_det, fft_fft)."""
     for name in names:
         fn = getattr(namespace, name, None)
-        if not inspect.isfunction(fn) or getattr(fn, "__wrapped_by_argcheck__", False):
+        if not inspect.isfunction(fn) or getattr(fn, "__wrapped_by_argcheck__", False) or \
+                name in skip:
             continue
         try:
             params = list(inspect.signature(fn).parameters.values())
