@@ -454,3 +454,20 @@ def test_checkpoint_like_torch(reentrant, input_grad):
         ndgrad.utils.checkpoint.checkpoint(lambda t: t * 2, ndgrad.ones(1, requires_grad=True))
     with pytest.raises(ValueError, match="Unexpected keyword arguments: foo"):
         ndgrad.utils.checkpoint.checkpoint(lambda t: t, ndgrad.ones(1), use_reentrant=True, foo=1)
+
+
+def test_sdpa_kernel_selects_a_backend_without_changing_results():
+    from ndgrad.nn.attention import SDPBackend, sdpa_kernel
+    import torch.nn.attention as tna
+
+    assert [b.name for b in SDPBackend] == list(tna.SDPBackend.__members__)
+    q = ndgrad.randn(2, 2, 3, 4)
+    want = ndgrad.nn.functional.scaled_dot_product_attention(q, q, q)
+    with sdpa_kernel([SDPBackend.MATH, SDPBackend.FLASH_ATTENTION]):
+        with sdpa_kernel(SDPBackend.MATH):
+            got = ndgrad.nn.functional.scaled_dot_product_attention(q, q, q)
+    assert ndgrad.equal(got, want)
+    for lib in (ndgrad, torch):
+        with pytest.raises(AssertionError, match="Backend must be an instance of SDPBackend"):
+            with lib.nn.attention.sdpa_kernel("math"):
+                pass

@@ -6,5 +6,7 @@ from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
 from . import parallel  # noqa: E402  (after modules: DDP is a Module)
 from .parallel import DataParallel  # noqa: E402
+from . import attention  # noqa: E402
 
-__all__ = ["Buffer", "DataParallel", "Parameter", "functional", "init", "utils", *_modules_all]
+__all__ = ["Buffer", "DataParallel", "Parameter", "attention", "functional", "init", "utils",
+           *_modules_all]
