@@ -20,9 +20,11 @@ import traceback
 from collections.abc import Iterator
 
 NOTEBOOK = pathlib.Path(__file__).with_name("course_notebook.py")
-ALIASES = ["", ".nn", ".nn.functional", ".nn.init", ".linalg", ".testing", ".autograd",
-           ".autograd.functional", ".autograd.graph", ".optim", ".utils", ".utils.data", ".fft",
-           ".func", ".random", ".distributed", ".cuda"]
+ALIASES = ["", ".nn", ".nn.functional", ".nn.init", ".nn.utils", ".nn.utils.rnn", ".nn.attention",
+           ".linalg", ".testing", ".autograd", ".autograd.functional", ".autograd.graph",
+           ".autograd.forward_ad", ".optim", ".optim.lr_scheduler", ".optim.swa_utils", ".utils",
+           ".utils.data", ".utils.checkpoint", ".utils.tensorboard", ".fft", ".func", ".random",
+           ".distributed", ".cuda", ".distributions", ".special", ".profiler", ".amp", ".backends"]
 
 
 def use_ndgrad_as_torch() -> None:
