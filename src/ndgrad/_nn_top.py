@@ -325,7 +325,7 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
         eps = float(finfo(x._data.dtype).eps)
     dims = tuple(range(input.ndim - k, input.ndim))
     out = (x * (x * x).mean(dims, keepdim=True).add(eps).rsqrt()).to(input.dtype)
-    return out if weight is None else out * weight
+    return out if weight is None else (out * weight).to(input.dtype)  # torch: the input's dtype
 
 
 def norm_except_dim(v: Tensor, pow=2, dim: int = 0) -> Tensor:

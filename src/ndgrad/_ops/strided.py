@@ -290,6 +290,11 @@ def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=
                            f"{need * item} are out of bounds for storage of size "
                            f"{input.numel() * item}")
 
+    if isinstance(src, Tensor) and src.dtype is not input.dtype:  # torch writes by index_put
+        raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                           f"{torch_type_name(input.dtype)} for the destination and "
+                           f"{torch_type_name(src.dtype)} for the source.")
+
     def view(t):
         return _strided_view(t, size, stride, offset)
 

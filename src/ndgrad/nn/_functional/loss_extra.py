@@ -41,7 +41,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
             raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
                                f"broadcast shape {list(shape)}")
     _no_target_grad("soft_margin_loss", target)
-    loss = ((-input) * target).exp().log1p()
+    loss = ((-input) * target).exp().log1p().to(input.dtype)  # torch: the input's dtype
     return _reduced(loss, reduction, "SoftMarginLossBackward0")
 
 
