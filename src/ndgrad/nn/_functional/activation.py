@@ -281,8 +281,8 @@ def _mish_grad(x, g, s, t):
 
 
 def _sig_np(xp, a):
-    e = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+    e = xp.exp(-xp.abs(a))  # astype: NumPy 1.x makes where() of 0-d float32 values float64
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
 def _tanh_softplus_np(xp, a):
