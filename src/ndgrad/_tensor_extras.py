@@ -332,6 +332,9 @@ def register_post_accumulate_grad_hook(self: Tensor, hook) -> _Handle:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self._grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    from .autograd.engine import POST_ACCUMULATE_HOOKS
+
+    POST_ACCUMULATE_HOOKS[0] = True
     d = getattr(self, "__dict__", None)
     if d is not None:
         hooks = d.setdefault("_post_accumulate_grad_hooks", {})

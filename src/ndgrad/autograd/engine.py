@@ -332,10 +332,16 @@ def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
     else:
         old._data += g._data if type(g) is Tensor else g
         old._vc[0] += 1
-    hooks = getattr(leaf, "_post_accumulate_grad_hooks", None)  # {id: hook(leaf)}; DDP uses it
-    if hooks:
-        for hook in tuple(hooks.values()):
-            hook(leaf)
+    if POST_ACCUMULATE_HOOKS[0]:  # once any leaf has them: {key: hook(leaf)}; DDP uses it
+        hooks = getattr(leaf, "_post_accumulate_grad_hooks", None)
+        if hooks:
+            for hook in tuple(hooks.values()):
+                hook(leaf)
+
+
+# Set by Tensor.register_post_accumulate_grad_hook and DDP's reducer: until then, accumulating a
+# gradient does not look for the hooks (a property lookup per leaf per backward)
+POST_ACCUMULATE_HOOKS = [False]
 
 
 # References to a leaf's gradient array when only the engine holds it: run's variable,

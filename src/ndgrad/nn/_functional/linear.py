@@ -24,9 +24,24 @@ class _MmT(Op):
     """x @ W.T (+ b) as one node, seen as torch records linear: addmm(b, x, W.t()) or
     mm(x, W.t()), the weight reached through a TBackward0 node and an input that is not a matrix
     through its view (see ``linear``). The forward takes x in any shape (BLAS on its rows); the
-    backward sees the rows: gradients for b, x as rows, and W.t()."""
+    backward sees the rows: gradients for b, x as rows, and W.
+
+    The TBackward0 between the node and W is shown, not run: ``next_functions`` puts it on the
+    weight's edge (one node object per graph, as torch's), while the engine hands W's gradient
+    straight to W (a node less per layer on every backward)."""
 
     __slots__ = ()
+
+    @property
+    def next_functions(self) -> tuple:
+        fns = list(Op.next_functions.fget(self))
+        if fns[-1][0] is not None:  # the weight's edge, seen through torch's TBackward0
+            t = self.__dict__.get("_t_link")
+            if t is None:
+                t = self.__dict__["_t_link"] = _link(
+                    T, "TBackward0", self.next_edges[-1], self.in_meta[-1], self.xp)
+            fns[-1] = t
+        return tuple(fns)
 
     def forward(ctx, *args):
         b, x, w = args if len(args) == 3 else (None, *args)
@@ -51,19 +66,18 @@ class _MmT(Op):
 
 
 def _mmt_grads(matmul, tr, need, g, x, w, row_bias):
-    """Gradients of (b +) x W^T for b, x's rows and W^T, written once for arrays and tensors.
-    W^T's is computed as W's own (fresh, row-major) and handed on transposed: TBackward0 turns
-    it back, so a leaf weight takes that array without a copy. A 1-D input's is an outer
-    product, as torch's (a K=1 matmul would turn -0.0 into 0.0)."""
+    """Gradients of (b +) x W^T for b, x's rows and W, written once for arrays and tensors. W's
+    is fresh and row-major, so a leaf weight takes that array without a copy. A 1-D input's is
+    an outer product, as torch's (a K=1 matmul would turn -0.0 into 0.0)."""
     i = len(need) - 2  # where x sits among the arguments
     g2 = _rows(g)
     gx = matmul(g2, w) if need[i] else None
-    gwt = None
+    gw = None
     if need[i + 1]:
-        gwt = tr(tr(g2) * x if x.ndim == 1 else matmul(tr(g2), _rows(x)))
+        gw = tr(g2) * x if x.ndim == 1 else matmul(tr(g2), _rows(x))
     if i == 0:
-        return gx, gwt
-    return (g2.sum(0) if row_bias else g2) if need[0] else None, gx, gwt
+        return gx, gw
+    return (g2.sum(0) if row_bias else g2) if need[0] else None, gx, gw
 
 
 class Addmm(_MmT):
@@ -75,20 +89,13 @@ class Mm(_MmT):
 
 
 class T(Op):
-    """TBackward0 between a fused linear and its weight: transposes the gradient back."""
+    """TBackward0 as ``next_functions`` shows it between a fused linear and its weight (the
+    engine does not run it: the linear node gives W's gradient itself)."""
 
     __slots__ = ()
 
     def backward(ctx, g):
         return g.mT
-
-    def backward_raw(ctx, g):
-        t = g.T
-        base = t.base  # t is often all of a fresh array, transposed twice: hand on that array
-        if base is not None and base.shape == t.shape and t.flags.c_contiguous and \
-                base.flags.c_contiguous:
-            return base
-        return t
 
 
 class View(Op):
@@ -154,22 +161,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def _torch_graph(out: Tensor, input: Tensor, fused: bool) -> Tensor:
-    """Give the fused node torch's edges: W through TBackward0, an input that is not a matrix
-    through its view as rows, and an output that is not a matrix its own view node."""
+    """Give the fused node torch's edges: an input that is not a matrix through its view as
+    rows, and an output that is not a matrix its own view node (W's TBackward0: see _MmT)."""
     node = out._grad_fn
     xp, a, dt = node.xp, input._data, out._data.dtype
     xs, n = a.shape, out._data.shape[-1]
-    edges, meta = node.next_edges, node.in_meta
-    if len(xs) == 2:  # the usual call: only the weight's edge changes (tuples kept as they are)
-        if edges[-1] is not None:
-            node.next_edges = edges[:-1] + (_link(T, "TBackward0", edges[-1], meta[-1], xp),)
-            node.in_meta = meta[:-1] + (((xs[-1], n), dt),)
+    if len(xs) == 2:  # the usual call: nothing to change (the weight's TBackward0: see _MmT)
         return out
-    edges, meta = list(edges), list(meta)
+    edges, meta = list(node.next_edges), list(node.in_meta)
     i = 1 if fused else 0  # the input's edge; the weight's follows
-    if edges[i + 1] is not None:
-        edges[i + 1] = _link(T, "TBackward0", edges[i + 1], meta[i + 1], xp)
-        meta[i + 1] = ((xs[-1], n), dt)
     rows = (math.prod(xs[:-1]), xs[-1])
     if edges[i] is not None:
         if len(xs) == 1:

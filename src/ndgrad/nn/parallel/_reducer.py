@@ -72,6 +72,9 @@ class Reducer:
         self.armed = False
         self.unused: list = []
         self.used = bytearray(len(params))
+        from ...autograd.engine import POST_ACCUMULATE_HOOKS
+
+        POST_ACCUMULATE_HOOKS[0] = True
         for p in params:
             hooks = p.__dict__.setdefault("_post_accumulate_grad_hooks", _HookDict())
             hooks[id(self)] = self._hook
