@@ -61,8 +61,12 @@ class _MmT(Op):
 
     def backward_raw(ctx, g):
         x, w = ctx.saved_arrays
-        return _mmt_grads(functools.partial(mm, ctx.xp), lambda a: a.T, ctx.needs_input_grad, g,
-                          x, w, ctx.row_bias)
+        mm_xp = _MM.get(ctx.xp) or _MM.setdefault(ctx.xp, functools.partial(mm, ctx.xp))
+        return _mmt_grads(mm_xp, _T, ctx.needs_input_grad, g, x, w, ctx.row_bias)
+
+
+_MM: dict = {}  # the array module's matmul, per module (made once, not per backward)
+_T = operator.attrgetter("T")
 
 
 def _mmt_grads(matmul, tr, need, g, x, w, row_bias):
