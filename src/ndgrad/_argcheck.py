@@ -37,8 +37,30 @@ def _wrap(fn, name: str, params: list):
                 x = args[pos - 1] if pos <= len(args) else kwargs.get(param, _MISSING)
                 if param in _TENSOR_PARAMS and x is not _MISSING and _wrong(x, param, pos, leak):
                     what = "tuple of Tensors" if param in ("tensors", "indices") else "Tensor"
-                    raise TypeError(f"{name}(): argument '{param}' (position {pos}) must be "
+                    fn_name, param = _MESSAGE_NAMES.get(name, (name, param)) if pos == 1 else \
+                        (name, param)
+                    raise TypeError(f"{fn_name}(): argument '{param}' (position {pos}) must be "
                                     f"{what}, not {type(x).__name__}") from None
+            raise
+    checked.__wrapped_by_argcheck__ = True
+    return checked
+
+
+def _wrap_varargs(fn, name: str):
+    """``fn(*tensors)`` (atleast_1d, broadcast_tensors, block_diag...) raising torch's TypeError
+    for an element that is not a Tensor when it fails another way than torch's."""
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (RuntimeError, ValueError, NotImplementedError, IndexError):
+            raise
+        except Exception:
+            items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+            for i, x in enumerate(items, 1):
+                if not isinstance(x, Tensor):
+                    raise TypeError(f"{name}(): argument 'input' (position {i}) must be Tensor, "
+                                    f"not {type(x).__name__}") from None
             raise
     checked.__wrapped_by_argcheck__ = True
     return checked
@@ -83,6 +105,10 @@ def check_first_argument(namespace, names, prefix: str = "", skip=frozenset()) -
             params = list(inspect.signature(fn).parameters.values())
         except (TypeError, ValueError):
             continue
+        if params and params[0].kind is inspect.Parameter.VAR_POSITIONAL:
+            if params[0].name in ("tensors", "matrices"):  # not *size, *args
+                setattr(namespace, name, _wrap_varargs(fn, prefix + name))
+            continue
         positional = [p.name for p in params if p.kind in (
             inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         if positional and positional[0] in _TENSOR_PARAMS:  # one per name, as torch's messages
@@ -90,8 +116,20 @@ def check_first_argument(namespace, names, prefix: str = "", skip=frozenset()) -
 
 
 _MISSING = object()
+# where torch's message names the function or its first argument otherwise than ndgrad's
+# signature does (its ATen name; "input" where ndgrad follows the documented "A")
+_MESSAGE_NAMES = {
+    "det": ("det", "input"), "inverse": ("inverse", "input"), "lu": ("_lu_with_info", "input"),
+    "unique": ("_unique2", "input"), "logsigmoid": ("log_sigmoid", "input"),
+    "one_hot": ("one_hot", "input"), "triangular_solve": ("triangular_solve", "input"),
+    "lu_solve": ("lu_solve", "input"),
+    **{f"linalg_{n}": (f"linalg_{n}", "input") for n in (
+        "cholesky", "cholesky_ex", "eig", "eigh", "eigvals", "eigvalsh", "householder_product",
+        "ldl_factor", "ldl_factor_ex", "lstsq", "matrix_norm", "norm", "solve_triangular",
+        "tensorinv", "tensorsolve", "vector_norm")}}
 # parameter names that take a tensor in torch's signatures
-_TENSOR_PARAMS = frozenset((
+_TENSOR_PARAMS = frozenset(("count", "prob", "LU_data", "LU_pivots", "anchor", "positive",
+                            "negative", "query", "key", "value", "mean", "std", "b", 
     "input", "self", "other", "A", "B", "x", "x1", "x2", "tensor", "tensors", "elements", "mat",
     "mat1", "mat2", "vec", "vec1", "vec2", "LU", "LD", "log_probs", "weight", "target", "input1",
     "input2", "tensor1", "tensor2", "boundaries", "sorted_sequence", "indices", "index", "src",
