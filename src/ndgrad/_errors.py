@@ -36,6 +36,15 @@ def allocation_error(e: Exception) -> Exception:
     return e
 
 
+def reraise_allocation_error(e: Exception):
+    """Inside an ``except`` of NumPy's MemoryError/ValueError: raise torch's error for an
+    allocation failure, else the exception being handled, unchanged."""
+    err = allocation_error(e)
+    if err is e:
+        raise  # noqa: PLE0704  (the exception the caller is handling)
+    raise err from None
+
+
 def torch_allocation_errors(fn):
     """``fn`` raising torch's allocation errors instead of NumPy's."""
     @functools.wraps(fn)
@@ -43,8 +52,5 @@ def torch_allocation_errors(fn):
         try:
             return fn(*args, **kwargs)
         except (MemoryError, ValueError) as e:
-            err = allocation_error(e)
-            if err is e:
-                raise
-            raise err from None
+            reraise_allocation_error(e)
     return wrapper

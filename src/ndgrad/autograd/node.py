@@ -11,7 +11,7 @@ import weakref
 import numpy as np
 
 from .._backend import CPU, device_of_array
-from .._errors import allocation_error
+from .._errors import reraise_allocation_error
 from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, refresh_view
@@ -373,10 +373,7 @@ class Op(Node):
             _edges(ctx, args, needs)
             return _outputs(ctx, out, dev, xp, args, arrays)
         except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
-            err = allocation_error(e)
-            if err is e:
-                raise
-            raise err from None
+            reraise_allocation_error(e)
 
     @classmethod
     def apply_one(cls, t, *args, **kw):
@@ -402,10 +399,7 @@ class Op(Node):
                 ctx._stack = traceback.format_stack()[:-1]
             return _outputs(ctx, out, dev, xp, (t,), (d,))
         except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
-            err = allocation_error(e)
-            if err is e:
-                raise
-            raise err from None
+            reraise_allocation_error(e)
 
     @classmethod
     def apply_pair(cls, a, b, dt=None):
@@ -449,10 +443,7 @@ class Op(Node):
                     (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
             return res
         except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
-            err = allocation_error(e)
-            if err is e:
-                raise
-            raise err from None
+            reraise_allocation_error(e)
 
 
 
