@@ -9,6 +9,7 @@ from ._dtype import (bfloat16, complex64, complex128, dtype, float16, float32, f
                      set_default_dtype, uint8)
 from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
 from ._storage_dtypes import *  # noqa: F403
+from ._nostorage_dtypes import *  # noqa: F403  (int1..7, uint1..7, quantized, complex32: no storage)
 from ._tensor import Size, Tensor
 from ._print import get_printoptions, set_printoptions
 from ._creation import *  # noqa: F403
