@@ -407,3 +407,8 @@ WORKLOADS: list[Workload] = [
              others={"autograd": _ag_graph_1000, "mygrad": _mg_graph_1000,
                      "jax": _jx_graph_1000}),
 ]
+
+# The models users train (issue 14): nanoGPT, a char LSTM, LeNet, makemore's MLP.
+from .models import MODELS  # noqa: E402  (models.py builds on the helpers above)
+
+WORKLOADS += MODELS
