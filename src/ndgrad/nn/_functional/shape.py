@@ -281,9 +281,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode != "area":
         _check_upsample_sizes(input.shape, out_size)
     if mode == "area":
-        if nd == 1:
-            return adaptive_avg_pool1d(input, out_size)
-        return adaptive_avg_pool2d(input, out_size)
+        from .pooling3d import adaptive_avg_pool3d  # pooling3d builds on this module
+        pool = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}[nd]
+        return pool(input, out_size)
     xp = input._device.xp
     if mode in ("nearest", "nearest-exact"):
         idxs = {2 + j: _nearest_index(xp, input.shape[2 + j], out_size[j], scales[j],
@@ -291,10 +291,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         kind = "NearestExact" if mode == "nearest-exact" else "Nearest"
         return _upsample_op(f"Upsample{kind}{nd}D").apply(
             input, fwd=_gather(idxs), adj=_scatter(idxs, input.shape))
-    wanted = {"linear": 1, "bilinear": 2, "bicubic": 2}
+    wanted = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
     if mode not in wanted or wanted[mode] != nd:
         if mode in wanted:
-            need = {1: "3D", 2: "4D"}[wanted[mode]]
+            need = {1: "3D", 2: "4D", 3: "5D"}[wanted[mode]]
             raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need} "
                                       "input")
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
@@ -306,7 +306,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     mats = {2 + j: _interp_matrix(xp, input.shape[2 + j], out_size[j], align_corners, scales[j],
                                   mode == "bicubic", ft).astype(dt) for j in range(nd)}
     name = {"linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
-            "bicubic": "UpsampleBicubic2D"}[mode]
+            "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D"}[mode]
     return _upsample_op(name).apply(input, fwd=_separable(mats, False),
                                     adj=_separable(mats, True))
 

@@ -1,0 +1,71 @@
+"""Programs that compose ops, against torch: each case is a bug a composition probe found (values,
+dtypes, first and second derivatives, or torch's error for bad input)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ndgrad
+
+
+def _same(a, b, tol=1e-6):
+    """ndgrad value ``a`` equals torch value ``b``, through tuples; None only where torch has it."""
+    if isinstance(b, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y, tol)
+        return
+    if b is None or not isinstance(b, torch.Tensor):
+        assert a == b
+        return
+    assert a is not None, f"ndgrad gave None, torch {b}"
+    assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+    assert tuple(a.shape) == tuple(b.shape)
+    np.testing.assert_allclose(np.asarray(a.detach()), b.detach().numpy(), rtol=tol, atol=tol)
+
+
+def _both(f, tol=1e-6):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same(f(ndgrad), f(torch), tol)
+
+
+def _raises_like_torch(f):
+    with pytest.raises(Exception) as expected:
+        f(torch)
+    with pytest.raises(type(expected.value)) as got:
+        f(ndgrad)
+    return str(expected.value), str(got.value)
+
+
+def _second_order(T, out_fn, x):
+    """out, d(out^2)/dx and the gradient of |that|^2: every order of a program through out_fn."""
+    y = out_fn(T, x)
+    (g,) = T.autograd.grad((y * y).sum(), x, create_graph=True)
+    return y, g, T.autograd.grad((g * g).sum(), x)[0]
+
+
+def _x(T, shape, seed=0):
+    a = np.random.default_rng(seed).standard_normal(shape)
+    return T.tensor(a, dtype=T.float64, requires_grad=True)
+
+
+# interpolate on 5-d input: trilinear was refused, area pooled over two dims only
+@pytest.mark.parametrize("mode,kw", [
+    ("trilinear", dict(size=(3, 4, 5))), ("trilinear", dict(scale_factor=(1.5, 0.5, 2.0))),
+    ("trilinear", dict(size=(2, 5, 3), align_corners=True)), ("area", dict(size=(2, 3, 2))),
+    ("nearest", dict(scale_factor=2))])
+def test_interpolate_5d(mode, kw):
+    _both(lambda T: _second_order(
+        T, lambda T, x: T.nn.functional.interpolate(x, mode=mode, **kw), _x(T, (2, 2, 3, 4, 3))))
+
+
+@pytest.mark.parametrize("mode,shape", [("trilinear", (1, 1, 3, 3)), ("bilinear", (1, 1, 3, 3, 3)),
+                                        ("linear", (1, 1, 3, 3, 3))])
+def test_interpolate_mode_needs_its_rank(mode, shape):
+    _raises_like_torch(lambda T: T.nn.functional.interpolate(T.ones(shape), scale_factor=2,
+                                                             mode=mode))
