@@ -69,3 +69,56 @@ def test_interpolate_5d(mode, kw):
 def test_interpolate_mode_needs_its_rank(mode, shape):
     _raises_like_torch(lambda T: T.nn.functional.interpolate(T.ones(shape), scale_factor=2,
                                                              mode=mode))
+
+
+def _add_in_place(T):
+    class AddInPlace(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            x.add_(y)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g * 3  # not the true derivative: shows which node ran
+
+    return AddInPlace.apply
+
+
+def _dirty_view(T):
+    x = _x(T, (4,))
+    y = x * 1
+    v = y[1:]
+    u = y[:2]  # made before the write: takes its new history from the base
+    out = _add_in_place(T)(v, x[:3].exp())
+    (g,) = T.autograd.grad((y ** 3).sum() + (u * u).sum(), x, create_graph=True)
+    return out, g, T.autograd.grad((g * g).sum(), x), out.grad_fn.name(), y.grad_fn.name()
+
+
+def _dirty_view_of_constant(T):
+    w = _x(T, (3,))
+    y = T.zeros(4, dtype=T.float64)
+    v = y[1:]
+    _add_in_place(T)(v, w * w)
+    return y, T.autograd.grad((y ** 2).sum(), w), y.grad_fn.name()
+
+
+def _dirty_view_of_leaf(T):
+    return _add_in_place(T)(_x(T, (4,))[1:], T.ones(3, dtype=T.float64))
+
+
+def _dirty_split_output(T):
+    return _add_in_place(T)((_x(T, (4,)) * 1).split(2)[0], T.ones(2, dtype=T.float64))
+
+
+# a custom Function's mark_dirty on a view: the base's history went on without the Function
+@pytest.mark.parametrize("case", [_dirty_view, _dirty_view_of_constant])
+def test_function_mark_dirty_on_a_view_rebases_its_base(case):
+    _both(case)
+
+
+@pytest.mark.parametrize("case", [_dirty_view_of_leaf, _dirty_split_output])
+def test_function_mark_dirty_on_a_view_that_may_not_be_rebased(case):
+    want, got = _raises_like_torch(case)
+    assert got == want

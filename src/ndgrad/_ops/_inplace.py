@@ -196,6 +196,13 @@ def _inplace(t: Tensor, fn, args, kwargs, no_overlap: bool) -> Tensor:
         refresh_view(t)
     new = _compute(t, _snapshot(t), fn, args, kwargs, no_overlap)
     write(t, new)
+    return rebase_written(t, new)
+
+
+def rebase_written(t: Tensor, new: Tensor) -> Tensor:
+    """``t``'s buffer now holds ``new``'s value: ``t`` takes ``new``'s history (a view: its base
+    takes a CopySlices node routing the view's gradient through ``new``'s node)."""
+    base = t._base
     if base is None:
         _rebase(t, new._grad_fn, new._output_nr)
         sync_views(t)

@@ -9,6 +9,7 @@ import warnings
 
 from .._grad_mode import no_grad
 from .._grad_mode import state as _grad_state
+from .._ops._inplace import check_leaf, rebase_written
 from .._tensor import Tensor
 from .node import (_IN, FREED_MSG, AccumulateGrad, Node, Op,  # noqa: F401  (the op modules
                    RetainGrad, _check_grads, _device_mismatch, _edges,  # import these from here)
@@ -172,8 +173,12 @@ def _record_function(node, cls, args, out):
             if a._requires_grad and a._grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad has been used in an "
                                    "in-place operation.")
+            if a._base is not None:
+                check_leaf(a, True)  # views that may not be rebased, views of leaves
+    _edges(node, args, node.needs_input_grad)  # the dirty inputs' history before the write
+    for a in args:
+        if id(a) in dirty:
             a._vc[0] += 1
-    _edges(node, args, node.needs_input_grad)
     node.saved = ()
     node._name = cls.__name__ + "Backward"
     node.xp = None
@@ -187,7 +192,10 @@ def _record_function(node, cls, args, out):
                 alias._vc = o._vc
                 o = alias
             if id(o) not in non_diff and (o.is_floating_point() or o.is_complex()):
-                o._grad_fn, o._output_nr, o._requires_grad = node, i, True
+                if id(o) in dirty:  # written in place: as any in-place op (a view's base too)
+                    rebase_written(o, Tensor._make(o._data, o._device, True, node, i))
+                else:
+                    o._grad_fn, o._output_nr, o._requires_grad = node, i, True
             else:
                 o._requires_grad = False
         results.append(o)
