@@ -58,6 +58,7 @@ from . import cuda  # noqa: E402
 from . import func  # noqa: E402
 from .special._top import *  # noqa: F403,E402  (torch.special; torch.i0, igamma, mvlgamma)
 from ._tooling import *  # noqa: F403,E402  (amp, backends, jit, compiler, accelerator, hub)
+from ._top_extras import *  # noqa: F403,E402  (grid_sampler, embedding_bag, ctc_loss, IR names, sparse)
 from . import distributions  # noqa: E402
 
 from ._argcheck import PYTHON_IN_TORCH as _PY  # noqa: E402

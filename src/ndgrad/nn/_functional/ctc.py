@@ -185,3 +185,16 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
         div = Tensor._make(xp.maximum(xp.asarray(tl, dtype=np.int64), 1), lp._device)
         return (res / (div if batched else div[0])).mean()
     return res.sum() if reduction == "sum" else res
+
+
+def ctc_loss_aten(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
+                  blank: int = 0, reduction: int = 0, zero_infinity: bool = False) -> Tensor:
+    """Same as torch.ctc_loss (ATen's op): nn.functional.ctc_loss with an integer reduction
+    (1 mean, 2 sum, anything else none, as torch's kernel does). The default is no reduction:
+    ATen's schema says Mean, but torch 2.13's Python binding of torch.ctc_loss returns the
+    per-sample losses when reduction is left out, and that is what this matches."""
+    if isinstance(reduction, bool) or not isinstance(reduction, int):
+        raise TypeError("ctc_loss() received an invalid combination of arguments: argument "
+                        f"'reduction' must be int, not {type(reduction).__name__}")
+    return ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                    {1: "mean", 2: "sum"}.get(reduction, "none"), zero_infinity)

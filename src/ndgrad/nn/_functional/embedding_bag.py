@@ -22,9 +22,9 @@ def _bags(xp, offsets, n: int, include_last: bool):
         raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got "
                            f"offsets[-1] of {int(off[-1])}")
     nbags = off.size - 1 if include_last else off.size
+    # positions past offsets[-1] with include_last_offset fall into the last bag, as in torch's
+    # CPU kernel (documented input has offsets[-1] == len(input); -1 only when there is no bag)
     bag = xp.searchsorted(off[:nbags], xp.arange(n), side="right") - 1
-    if include_last:  # positions past the last offset belong to no bag
-        bag = xp.where(xp.arange(n) < off[-1], bag, -1)
     return bag, nbags
 
 
@@ -122,7 +122,14 @@ def _bag_max(xp, weight: Tensor, idx, bag, nbags: int) -> Tensor:
     """out[b, d] = weight[i, d] for the first i of bag b whose row has the largest d-th value."""
     from ... import where
 
-    w = weight._data
+    for_bag, nonempty = _max_rows(xp, weight._data, idx, bag, nbags)
+    out = weight.gather(0, Tensor._make(for_bag, weight._device))
+    return where(Tensor._make(nonempty[:, None], weight._device), out, out.new_zeros(()))
+
+
+def _max_rows(xp, w, idx, bag, nbags: int):
+    """The weight row of each bag's per-column first maximum (0 for an empty bag), and which
+    bags are non-empty."""
     d = w.shape[1]
     rows = w[idx]  # (n, D)
     best = xp.full((nbags, d), -xp.inf, w.dtype)
@@ -135,6 +142,49 @@ def _bag_max(xp, weight: Tensor, idx, bag, nbags: int) -> Tensor:
         better = (r > best[b]) | (k == 0)
         best[b] = xp.where(better, r, best[b])
         for_bag[b] = xp.where(better, i[:, None], for_bag[b])
-    nonempty = xp.bincount(bag, minlength=nbags)[:nbags] > 0
-    out = weight.gather(0, Tensor._make(for_bag, weight._device))
-    return where(Tensor._make(nonempty[:, None], weight._device), out, out.new_zeros(()))
+    return for_bag, xp.bincount(bag, minlength=nbags)[:nbags] > 0
+
+
+def embedding_bag_aten(weight: Tensor, indices: Tensor, offsets: Tensor,
+                       scale_grad_by_freq: bool = False, mode: int = 0, sparse: bool = False,
+                       per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                       padding_idx: int | None = None):
+    """Same as torch.embedding_bag (ATen's op): ``(output, offset2bag, bag_size, max_indices)``.
+
+    output is nn.functional.embedding_bag's (mode 0 sum, 1 mean, 2 max). The three index tensors
+    are what torch's CPU kernel returns: offset2bag is each index's bag (empty on the fast
+    float32/float16/bfloat16 sum path without padding_idx), bag_size counts each bag's
+    non-padding indices (zeros for sum), max_indices is the row each max came from (max mode),
+    bag_size again (mean) or zeros (sum). They are integer outputs without gradient."""
+    from ... import promote_types
+
+    if isinstance(mode, bool) or not isinstance(mode, int):
+        raise TypeError(f"embedding_bag(): argument 'mode' (position 5) must be int, not "
+                        f"{type(mode).__name__}")
+    if mode not in (0, 1, 2):
+        raise RuntimeError("`mode` must be sum, mean, or max.")
+    if per_sample_weights is not None and mode != 0:
+        raise RuntimeError("embedding_bag: per_sample_weights only supported with mode='sum'")
+    out = embedding_bag(indices, weight, offsets, scale_grad_by_freq=scale_grad_by_freq,
+                        mode=("sum", "mean", "max")[mode], sparse=sparse,
+                        per_sample_weights=per_sample_weights,
+                        include_last_offset=include_last_offset, padding_idx=padding_idx)
+    xp, dev = weight._device.xp, weight._device
+    it = promote_types(indices.dtype, offsets.dtype).np
+    idx = indices._data.astype(xp.int64)
+    bag, nbags = _bags(xp, offsets, idx.size, include_last_offset)
+    bag = xp.maximum(bag, 0)
+    keep = xp.ones(idx.size, bool) if padding_idx is None else idx != padding_idx % weight.shape[0]
+    size = xp.bincount(bag[keep], minlength=nbags)[:nbags]
+    fast = mode == 0 and padding_idx is None and weight.dtype.name in ("float32", "float16",
+                                                                      "bfloat16")
+    offset2bag = bag[:0] if fast else bag
+    if mode == 0:
+        size = xp.zeros(nbags, xp.int64)
+        max_idx = size
+    elif mode == 1:
+        max_idx = size
+    else:
+        max_idx = _max_rows(xp, weight._data, idx[keep], bag[keep], nbags)[0]
+    return (out, *(Tensor._make(xp.asarray(a, dtype=it), dev) for a in (offset2bag, size,
+                                                                         max_idx)))

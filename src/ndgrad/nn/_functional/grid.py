@@ -181,6 +181,10 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
+    return _sample(input, grid, mode, padding_mode, bool(align_corners))
+
+
+def _sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str, align_corners: bool):
     _check_grid(input, grid, mode)
     nd = input.ndim - 2
     sizes = tuple(input.shape[2:])
@@ -248,3 +252,60 @@ def _bicubic(flat, sizes, coords, padding_mode, align_corners):
         v = row * cy[i].unsqueeze(1)
         out = v if out is None else out + v
     return out
+
+
+# --- ATen's entry points: torch.grid_sampler / grid_sampler_2d / grid_sampler_3d -----------------
+_MODES, _PADDINGS = ("bilinear", "nearest", "bicubic"), ("zeros", "border", "reflection")
+
+
+def _aten_modes(name, interpolation_mode, padding_mode, align_corners):
+    for arg, pos, val in (("interpolation_mode", 3, interpolation_mode),
+                          ("padding_mode", 4, padding_mode)):
+        if isinstance(val, bool) or not isinstance(val, int):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be int, not "
+                            f"{type(val).__name__}")
+    if not isinstance(align_corners, bool):
+        raise TypeError(f"{name}(): argument 'align_corners' (position 5) must be bool, not "
+                        f"{type(align_corners).__name__}")
+    # torch reads uninitialised memory for an enum value out of range; ndgrad refuses it
+    if not 0 <= interpolation_mode < 3:
+        raise RuntimeError(f"{name}(): interpolation_mode must be 0 (bilinear), 1 (nearest) or "
+                           f"2 (bicubic), but got {interpolation_mode}")
+    if not 0 <= padding_mode < 3:
+        raise RuntimeError(f"{name}(): padding_mode must be 0 (zeros), 1 (border) or "
+                           f"2 (reflection), but got {padding_mode}")
+    return _MODES[interpolation_mode], _PADDINGS[padding_mode]
+
+
+def grid_sampler(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
+                 align_corners: bool) -> Tensor:
+    """Same as torch.grid_sampler: grid_sample with ATen's integer modes (0 bilinear, 1 nearest,
+    2 bicubic; padding 0 zeros, 1 border, 2 reflection)."""
+    mode, pad = _aten_modes("grid_sampler", interpolation_mode, padding_mode, align_corners)
+    return _sample(input, grid, mode, pad, align_corners)
+
+
+def grid_sampler_2d(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
+                    align_corners: bool) -> Tensor:
+    """Same as torch.grid_sampler_2d: grid_sampler for 4-d input only."""
+    mode, pad = _aten_modes("grid_sampler_2d", interpolation_mode, padding_mode, align_corners)
+    _require_dims(input, grid, 4)
+    return _sample(input, grid, mode, pad, align_corners)
+
+
+def grid_sampler_3d(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
+                    align_corners: bool) -> Tensor:
+    """Same as torch.grid_sampler_3d: grid_sampler for 5-d input only."""
+    mode, pad = _aten_modes("grid_sampler_3d", interpolation_mode, padding_mode, align_corners)
+    _require_dims(input, grid, 5)
+    if mode == "bicubic":
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    return _sample(input, grid, mode, pad, align_corners)
+
+
+def _require_dims(input, grid, n):
+    if input.ndim and grid.ndim and input.shape[0] == grid.shape[0] and (
+            input.ndim != n or grid.ndim != n):
+        raise RuntimeError(f"grid_sampler(): expected {n}D input and grid with same number of "
+                           f"dimensions, but got input with sizes {list(input.shape)} and grid "
+                           f"with sizes {list(grid.shape)}")
