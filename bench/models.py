@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .workloads import Workload, _rng, _seed, _t, need
+from ._common import Workload, _rng, _seed, _t, need
 
 
 def _adamw(lib, params, lr=1e-3, **kw):

@@ -14,6 +14,7 @@ from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
+from ._gelu import normal_cdf
 from ._utils import compute as _compute
 from ._utils import is_half, scalar_node, torch_name, where
 
@@ -135,21 +136,24 @@ def _elu_dd(a, g, gg, alpha, scale, input_scale, grad_scale=None):
 def _gelu_f(xp, a, approximate):
     if approximate == "tanh":
         return 0.5 * a * (1 + xp.tanh(_SQRT_2_PI * (a + _KAPPA * a ** 3)))
-    from ..._backend import special
-
-    return 0.5 * a * (1 + special(xp, "erf")(a * (1 / math.sqrt(2))))
+    return a * normal_cdf(xp, a)
 
 
-def _gelu_d(xp, a, g, approximate):
+def _gelu_d(xp, a, g, approximate, cdf=None):
+    """torch's gelu_backward; ``cdf``: Phi(a) if the forward kept it."""
     if approximate == "tanh":
         x_sq = a * a
         t = xp.tanh(_SQRT_2_PI * (a + _KAPPA * x_sq * a))
         right = 0.5 * a * (1 - t * t) * (_SQRT_2_PI * (1 + 3 * _KAPPA * x_sq))
         return g * (0.5 * (1 + t) + right)
-    from ..._backend import special
-
-    cdf = 0.5 * (1 + special(xp, "erf")(a * (1 / math.sqrt(2))))
-    return g * (cdf + a * (xp.exp(-0.5 * a * a) * _INV_SQRT_2PI))
+    d = xp.multiply(a, a, out=xp.empty_like(a))  # g (Phi(a) + a phi(a)) in place, as torch
+    d *= -0.5
+    xp.exp(d, out=d)
+    d *= _INV_SQRT_2PI
+    d *= a
+    d += normal_cdf(xp, a) if cdf is None else cdf
+    d *= g
+    return d
 
 
 def _gelu_dd(a, g, gg, approximate):
@@ -221,7 +225,32 @@ LeakyRelu = _act("LeakyRelu", lambda xp, a, slope: xp.where(a > 0, a, a * slope)
                  lambda xp, a, g, slope: xp.where(a > 0, g, g * slope))
 Elu = _act("Elu", _elu_f, _elu_d, _elu_dd)
 Celu = _act("Celu", _elu_f, None, grad=Elu.Grad)  # torch differentiates celu with elu_backward
-Gelu = _act("Gelu", _gelu_f, _gelu_d, _gelu_dd)
+
+
+class Gelu(_act("Gelu", _gelu_f, _gelu_d, _gelu_dd)):
+    """The erf form keeps Phi(x) from the forward for the first-order backward (torch keeps x
+    only and recomputes it: erf is the costly part here)."""
+
+    __slots__ = ()
+
+    def forward(ctx, a, approximate):
+        ctx.kw = {"approximate": approximate}
+        ctx.cdf = None
+        if approximate == "tanh" or a.dtype.kind != "f" or is_half(a.dtype):
+            return _Act.forward(ctx, a, approximate=approximate)
+        cdf = normal_cdf(ctx.xp, a)
+        if ctx.needs_input_grad[0]:
+            ctx.save(a)
+            ctx.cdf = cdf
+        return a * cdf
+
+    def backward_raw(ctx, g):
+        if ctx.cdf is None:
+            return _Act.backward_raw(ctx, g)
+        (a,) = ctx.saved_arrays
+        return _gelu_d(ctx.xp, a, g, "none", ctx.cdf)
+
+
 Hardswish = _act("Hardswish", lambda xp, a: a * xp.clip(a + 3, 0, 6) / 6, _hardswish_d,
                  _hardswish_dd)
 Softplus = _act("Softplus", _softplus_f, _softplus_d, _softplus_dd)
