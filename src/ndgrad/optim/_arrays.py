@@ -61,6 +61,6 @@ def lerp_(a, end, weight: float):
     return a
 
 
-def bump(p: Tensor) -> None:
-    """Count an in-place update of ``p`` (so saved-tensor checks see it, as in torch)."""
-    p._vc[0] += 1
+def arrays(state: dict, *keys):
+    """The named state tensors' arrays (float views of complex ones)."""
+    return [real(state[k]._data) for k in keys]

@@ -1,13 +1,44 @@
-"""Scalar per-parameter state as torch keeps it, and torch's check of the ``capturable`` flag."""
+"""Per-parameter state as torch keeps it, and torch's argument checks shared by the optimizers."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from .. import _dtype as D
 from .._backend import CPU
 from .._tensor import Tensor
 
-# torch's _get_capturable_supported_devices(): capturable state lives on an accelerator
-_CAPTURABLE = ["cuda", "xpu", "hpu", "privateuseone", "xla"]
+_NAMES = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_args(lr, **nonnegative) -> None:
+    """torch's constructor checks: a one-element tensor lr, then each value >= 0."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    for name, value in (("lr", lr), *nonnegative.items()):
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_NAMES.get(name, name + ' value')}: {value}")
+
+
+def check_betas(betas) -> None:
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def zeros_like(p: Tensor) -> Tensor:
+    return Tensor._make(p._device.xp.zeros_like(p._data), p._device)
+
+
+def full_like(p: Tensor, value: float) -> Tensor:
+    """``value`` everywhere (``value + value*1j`` for a complex ``p``, as torch fills them)."""
+    return Tensor._make(p._device.xp.full_like(
+        p._data, complex(value, value) if p._data.dtype.kind == "c" else value), p._device)
+
+
+def step_tensor(value: float = 0.0) -> Tensor:
+    """The float32 0-d ``step`` counter torch keeps per parameter."""
+    return Tensor._make(np.array(value, dtype=D.float32.np))
 
 
 def scalar_tensor(value: float = 0.0, device=None) -> Tensor:
@@ -18,8 +49,10 @@ def scalar_tensor(value: float = 0.0, device=None) -> Tensor:
     return Tensor._make(device.xp.asarray(value, dtype=dt.np), device)
 
 
-def check_capturable(p: Tensor, what: str = "params and state_steps") -> None:
-    """torch refuses ``capturable=True`` for parameters off an accelerator (its CPU included)."""
-    if p._device.type not in _CAPTURABLE:
+def check_capturable(p: Tensor, what: str, xla: bool) -> None:
+    """torch refuses ``capturable=True`` for parameters off an accelerator (its CPU included);
+    its _get_capturable_supported_devices() lists xla for some optimizers only."""
+    devices = ["cuda", "xpu", "hpu", "privateuseone"] + (["xla"] if xla else [])
+    if p._device.type not in devices:
         raise AssertionError(f"If capturable=True, {what} must be on supported devices: "
-                             f"{_CAPTURABLE}.")
+                             f"{devices}.")

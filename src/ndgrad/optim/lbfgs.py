@@ -141,7 +141,7 @@ class LBFGS(Optimizer):
             view = A.real(p._data)
             n = view.size
             A.add_(view, update._data[offset:offset + n].reshape(view.shape), A.scalar(step_size))
-            A.bump(p)
+            p._vc[0] += 1
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):

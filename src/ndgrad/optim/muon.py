@@ -7,7 +7,8 @@ import math
 
 from .._tensor import Tensor
 from . import _arrays as A
-from .optimizer import Optimizer, _zeros_like
+from ._state import zeros_like
+from .optimizer import Optimizer
 
 __all__ = ["Muon"]
 
@@ -18,6 +19,8 @@ DEFAULT_NS_STEPS = 5
 
 class Muon(Optimizer):
     """Same as torch.optim.Muon."""
+
+    _complex, _sparse = False, "Muon does not support sparse gradients"
 
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C), eps=EPS,
@@ -41,29 +44,21 @@ class Muon(Optimizer):
                     raise ValueError("Muon only supports 2D parameters whereas we found a "
                                      f"parameter with size: {p.size()}")
 
-    def _step_group(self, group) -> None:
-        lr, wd, momentum = A.scalar(group["lr"]), group["weight_decay"], group["momentum"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            if p.is_complex():
-                raise RuntimeError("Muon does not support complex parameters")
-            if p.grad.is_sparse:
-                raise RuntimeError("Muon does not support sparse gradients")
-            state = self.state[p]
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = _zeros_like(p.grad)
-            g, buf = p.grad._data, state["momentum_buffer"]._data
-            if g.ndim != 2:
-                raise ValueError("Param gradient must be a 2D matrix")
-            A.lerp_(buf, g, 1 - momentum)
-            update = A.lerp_(g.copy(), buf, momentum) if group["nesterov"] else buf
-            update = _newton_schulz(p._device.xp, update, group["ns_coefficients"],
-                                    group["ns_steps"], group["eps"])
-            p._data *= 1 - lr * wd
-            A.add_(p._data, update.astype(p._data.dtype), -_adjust_lr(lr, group["adjust_lr_fn"],
-                                                                      p.shape))
-            A.bump(p)
+    def _init_state(self, p, group):
+        return {"momentum_buffer": zeros_like(p.grad)}
+
+    def _update(self, group, p, g, state, step):
+        if g.ndim != 2:
+            raise ValueError("Param gradient must be a 2D matrix")
+        lr, momentum, (buf,) = A.scalar(group["lr"]), group["momentum"], A.arrays(
+            state, "momentum_buffer")
+        A.lerp_(buf, g, 1 - momentum)
+        update = A.lerp_(g.copy(), buf, momentum) if group["nesterov"] else buf
+        update = _newton_schulz(p._device.xp, update, group["ns_coefficients"],
+                                group["ns_steps"], group["eps"])
+        p._data *= 1 - lr * group["weight_decay"]
+        A.add_(p._data, update.astype(p._data.dtype), -_adjust_lr(lr, group["adjust_lr_fn"],
+                                                                  p.shape))
 
 
 def _bf16(xp, a):

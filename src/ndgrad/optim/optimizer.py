@@ -1,7 +1,11 @@
-"""Optimizer: param_groups, per-parameter state, state_dict round trips, step hooks.
+"""Optimizer: param_groups, per-parameter state, state_dict round trips, step hooks, and the one
+per-parameter loop every built-in optimizer shares.
 
-Subclasses implement ``_step_group(group)`` on raw arrays (no graph, in place); the base class
-runs the closure under ``enable_grad`` and the step hooks around it."""
+A built-in optimizer declares its defaults (constructor), its state's initial values
+(``_init_state``) and its update formula on arrays (``_update``), as torch's ``_single_tensor_*``
+functions do; the base class runs the closure, the hooks, the loop over groups and parameters, lazy
+state init, the complex/sparse/capturable checks, ``maximize`` and the ``step`` count. ``foreach``
+and ``fused`` are accepted and run the same loop (NumPy has no multi-tensor kernels)."""
 
 from __future__ import annotations
 
@@ -12,12 +16,11 @@ from copy import deepcopy
 from itertools import chain
 from typing import Any, Callable, Iterable
 
-import numpy as np
-
-from .. import _dtype as D
 from .._backend import to_device
 from .._grad_mode import enable_grad
 from .._tensor import Tensor
+from ._arrays import real
+from ._state import check_capturable
 
 __all__ = ["Optimizer", "required"]
 
@@ -79,7 +82,14 @@ def _hooked(step: Callable) -> Callable:
 class Optimizer:
     """Same as torch.optim.Optimizer."""
 
+    _complex = True  # complex params update as (..., 2) float views (torch's view_as_real)
+    _sparse = ""  # torch's refusal of sparse gradients, when it has one
+    _capturable = ("params and state_steps", True)  # torch's capturable check: its words, xla
+
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        if defaults.get("differentiable") and type(self)._update is not Optimizer._update:
+            raise NotImplementedError("ndgrad optimizers update arrays in place without a graph: "
+                                      "differentiable=True is not supported")
         self.defaults = defaults
         self._optimizer_step_pre_hooks: dict = OrderedDict()
         self._optimizer_step_post_hooks: dict = OrderedDict()
@@ -95,6 +105,8 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+        if defaults.get("fused") and defaults.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
@@ -103,6 +115,9 @@ class Optimizer:
         self.__dict__.update(state)
         self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict())
         self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict())
+        for group in self.param_groups:  # a state_dict saved before an option existed
+            for k, v in self.__dict__.get("defaults", {}).items():
+                group.setdefault(k, v)
 
     def __repr__(self) -> str:
         s = self.__class__.__name__ + " ("
@@ -121,7 +136,8 @@ class Optimizer:
     # --- stepping ------------------------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None):
         """Run the closure (with grad enabled), then update every group in place."""
-        if type(self)._step_group is Optimizer._step_group:
+        cls = type(self)
+        if cls._update is Optimizer._update and cls._step_group is Optimizer._step_group:
             raise NotImplementedError
         loss = None
         if closure is not None:
@@ -132,6 +148,48 @@ class Optimizer:
         return loss
 
     def _step_group(self, group: dict[str, Any]) -> None:
+        """Check and init the state of every param with a gradient (torch's ``_init_group``),
+        then update each in place with ``maximize`` and the ``step`` count applied."""
+        todo, states = [], self.state
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            if grad.is_sparse and self._sparse:
+                raise RuntimeError(self._sparse)
+            if not self._complex and p._data.dtype.kind == "c":
+                raise RuntimeError(f"{type(self).__name__} does not support complex parameters")
+            state = states.get(p)
+            if not state:
+                state = self._init_state(p, group)
+                if state:
+                    states[p] = state
+            todo.append((p, grad, state))
+        if group.get("capturable"):
+            for p, _, _ in todo:
+                check_capturable(p, *self._capturable)
+        maximize = group.get("maximize")
+        for p, grad, state in todo:
+            g = real(grad._data)
+            if maximize:
+                g = -g
+            step = state.get("step") if state else None
+            if step is not None:
+                step._data += 1
+                step = float(step._data)
+            self._update(group, p, g, state, step)
+            p._vc[0] += 1  # an in-place update (saved-tensor checks see it, as in torch)
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """The state of ``p`` before its first update (an empty dict keeps no state)."""
+        return {}
+
+    def _update(self, group: dict[str, Any], p: Tensor, grad, state: dict[str, Any],
+                step: float | None) -> None:
+        """The update formula on arrays, in place on ``A.real(p._data)``: ``grad`` is the
+        gradient's array (a float view of a complex one, negated under ``maximize``), ``state``
+        holds the tensors ``_init_state`` made, ``step`` is the state's count after this update
+        (None without one)."""
         raise NotImplementedError
 
     step = _hooked(step)  # type: ignore[assignment]
@@ -271,18 +329,3 @@ def _cast(param: Tensor, value, key=None):
     if isinstance(value, (list, tuple)):
         return type(value)(_cast(param, v) for v in value)
     return value
-
-
-def _no_differentiable(flag: bool) -> None:
-    if flag:
-        raise NotImplementedError("ndgrad optimizers update arrays in place without a graph: "
-                                  "differentiable=True is not supported")
-
-
-def _zeros_like(p: Tensor) -> Tensor:
-    return Tensor._make(p._device.xp.zeros_like(p._data), p._device)
-
-
-def _step_tensor(value: float = 0.0) -> Tensor:
-    """The float32 0-d ``step`` counter torch keeps per parameter."""
-    return Tensor._make(np.array(value, dtype=D.float32.np))

@@ -6,7 +6,8 @@ import math
 
 from .._tensor import Tensor
 from . import _arrays as A
-from .optimizer import Optimizer, _zeros_like
+from ._state import zeros_like
+from .optimizer import Optimizer
 
 __all__ = ["SparseAdam"]
 
@@ -52,7 +53,7 @@ class SparseAdam(Optimizer):
             state = self.state[p]
             if len(state) == 0:
                 state["step"] = 0
-                state["exp_avg"], state["exp_avg_sq"] = _zeros_like(p), _zeros_like(p)
+                state["exp_avg"], state["exp_avg_sq"] = zeros_like(p), zeros_like(p)
             state["step"] += 1
             grad = -p.grad if group.get("maximize", False) else p.grad
             grad = grad.coalesce()  # the update is non-linear, so indices must be unique
@@ -76,4 +77,4 @@ class SparseAdam(Optimizer):
             step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
             numer /= denom
             p._data[at] += -step_size * numer
-            A.bump(p)
+            p._vc[0] += 1
