@@ -86,6 +86,9 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     is_meta = False
+    # torch's flags for devices and layouts ndgrad never makes (programs test `x.is_xpu` etc.)
+    is_xpu = is_mps = is_xla = is_ipu = is_maia = is_mtia = is_vulkan = False
+    is_mkldnn = is_nested = is_sparse_csr = False
     layout = "strided"
 
     def __init__(self, *args, device=None):
