@@ -694,7 +694,7 @@ def test_gradcheck_like_torch():
                 gc(lambda t: t.detach() * 2, x, raise_exception=False))
 
     same(f)
-    with pytest.raises(ndgrad.autograd.GradcheckError, match="Jacobian mismatch"):
+    with pytest.raises(ndgrad.autograd.GradcheckError, match="expected to be zero"):
         ndgrad.autograd.gradcheck(lambda t: t.detach() * 2,
                                   ndgrad.ones(2, dtype=ndgrad.float64, requires_grad=True))
 

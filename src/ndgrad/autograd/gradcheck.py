@@ -27,7 +27,9 @@ def _float_outputs(fn, inputs) -> list:
 
 
 def _project(projections, outs) -> float:
-    return sum(float(np.real(np.vdot(p, to_numpy(o._data)))) for p, o in zip(projections, outs))
+    """<v, f(x)> over the differentiable outputs (``projections`` maps an output's index to v)."""
+    return sum(float(np.real(np.vdot(p, to_numpy(outs[k]._data))))
+               for k, p in projections.items())
 
 
 def _numerical(fn, inputs, x: Tensor, eps: float, projections) -> np.ndarray:
@@ -81,11 +83,21 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
                           "of double precision floating point or complex. ", stacklevel=2)
     outs = _float_outputs(func, inputs)
     rng = np.random.default_rng(0)
-    projections = [_projection(rng, o) for o in outs]
-    wired = [(o, Tensor._make(o._device.xp.asarray(p), o._device))
-             for o, p in zip(outs, projections) if o.requires_grad]
+    # as torch, only the outputs that require grad are checked (a detached one has a Jacobian
+    # the finite differences see but the gradient cannot)
+    projections = {k: _projection(rng, o) for k, o in enumerate(outs) if o.requires_grad}
+    if not projections:  # then every output's numerical gradient must be zero
+        projections = {k: _projection(rng, o) for k, o in enumerate(outs)}
+        for _, x in diff:
+            if np.any(_numerical(func, inputs, x, eps, projections) != 0):
+                if not raise_exception:
+                    return False
+                raise GradcheckError("Numerical gradient for function expected to be zero")
+        return True
+    wired = [(outs[k], Tensor._make(outs[k]._device.xp.asarray(p), outs[k]._device))
+             for k, p in projections.items()]
     analytical = _grad([o for o, _ in wired], [t for _, t in diff], [p for _, p in wired],
-                       allow_unused=True) if wired else (None,) * len(diff)
+                       allow_unused=True)
     for (i, x), a in zip(diff, analytical):
         num = _numerical(func, inputs, x, eps, projections)
         ana = np.zeros_like(num) if a is None else to_numpy(a.detach()._data)
@@ -115,8 +127,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
         xs, gos = args[:n], args[n:]
         with enable_grad():  # also while gradcheck perturbs the inputs under no_grad
             outs = [o for o in _float_outputs(func, xs) if o.requires_grad]
-            return _grad(outs, [xs[i] for i in diff_idx], list(gos), create_graph=True,
-                         allow_unused=True)
+            grads = _grad(outs, [xs[i] for i in diff_idx], list(gos), create_graph=True,
+                          allow_unused=True)
+            return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol,
                      rtol=rtol, raise_exception=raise_exception)
