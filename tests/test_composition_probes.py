@@ -152,3 +152,26 @@ def test_gradcheck_errors_as_torch(fn, raise_exception):
         assert got == want
     else:
         _both(run)
+
+
+_FORWARD = dict(strategy="forward-mode", vectorize=True)
+
+
+# autograd.functional.jacobian's forward-mode strategy (was refused): the same Jacobian, in the
+# output's dtype; torch's checks of its options
+@pytest.mark.parametrize("kw", [_FORWARD, dict(strategy="forward-mode"), dict(
+    _FORWARD, create_graph=True), dict(_FORWARD, strict=True), dict(strategy="fwd")])
+def test_jacobian_forward_mode(kw):
+    def jacobians(T):
+        x = _x(T, (2, 3)).detach()
+        y = _x(T, (2, 3), seed=1).detach().float()
+        F = T.autograd.functional
+        return (F.jacobian(lambda x: x.sin() * x.sum(), x, **kw),
+                F.jacobian(lambda x, y: (x.sin() * y, y.double().sum()), (x, y), **kw),
+                F.hessian(lambda x: (x.sin() * x.exp()).sum(), x, vectorize=kw.get(
+                    "vectorize", False), outer_jacobian_strategy=kw["strategy"]))
+    if kw in (_FORWARD,):
+        _both(jacobians, tol=1e-5)
+    else:
+        want, got = _raises_like_torch(jacobians)
+        assert got == want

@@ -1,8 +1,8 @@
 """Same as torch.autograd.functional: vjp, jvp, jacobian, hessian, vhp, hvp, all by reverse mode.
 
 jvp uses the double-backward trick, as torch does. ``vectorize=True`` is accepted and computes the
-same row-by-row loop; ``strategy="forward-mode"`` is not supported. ``hvp`` returns vᵀH, which is
-Hv for the symmetric Hessian of a twice-differentiable function."""
+same row-by-row loop; ``strategy="forward-mode"`` gives the same Jacobian. ``hvp`` returns vᵀH,
+which is Hv for the symmetric Hessian of a twice-differentiable function."""
 
 from __future__ import annotations
 
@@ -170,14 +170,27 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
 def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode"):
     """Same as torch.autograd.functional.jacobian (reverse mode, one backward per output
-    element; ``vectorize`` is accepted and ignored)."""
-    if strategy == "forward-mode":
+    element; ``vectorize`` is accepted and ignored; ``strategy="forward-mode"`` gives the same
+    Jacobian, in the output's dtype as torch's)."""
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". '
+                             'Hint: If your function has more outputs than inputs, "forward-mode" '
+                             'tends to be more performant. Otherwise, prefer to use '
+                             '"reverse-mode".')
+    forward = strategy == "forward-mode"
+    if forward:
+        if create_graph:
+            raise NotImplementedError('torch.autograd.functional.jacobian: `create_graph=True` '
+                                      'and `strategy="forward-mode"` are not supported together '
+                                      '(yet). Please either set `create_graph=False` or '
+                                      '`strategy="reverse-mode"`.')
         if strict:
             raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and '
                                '`strategy="forward-mode"` are not supported together (yet). '
                                'Please either set `strict=False` or `strategy="reverse-mode"`.')
-        raise NotImplementedError('ndgrad computes Jacobians in reverse mode only: use '
-                                  'strategy="reverse-mode".')
+        if not vectorize:
+            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
+                                      "Hessian isonly implemented for `vectorize=True`.")
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _prepare(inputs, create_graph, True)
@@ -186,6 +199,8 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
         _check_requires_grad(outputs, "outputs", strict)
         jac = tuple(_jacobian_of(i, out, inputs, create_graph, strict)
                     for i, out in enumerate(outputs))
+    if forward:
+        jac = tuple(tuple(j.to(out.dtype) for j in row) for row, out in zip(jac, outputs))
     return _unpack(_finish(jac, create_graph), (outputs_tuple, inputs_tuple))
 
 
@@ -241,7 +256,7 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
         return g
 
     res = jacobian(gradient, inputs, create_graph=create_graph, strict=strict,
-                   strategy=outer_jacobian_strategy)
+                   vectorize=vectorize, strategy=outer_jacobian_strategy)
     return _unpack(res, (inputs_tuple, inputs_tuple))
 
 
