@@ -37,23 +37,43 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = zeros_like(p)
         return state
 
-    def _update(self, group, p, g, state, step):
-        lr, (beta1, beta2) = A.scalar(group["lr"]), map(A.scalar, group["betas"])
-        param, xp, wd = A.real(p._data), p._device.xp, group["weight_decay"]
+    def _prepare(self, group):
+        return group, {}  # and the scalars as 0-d arrays, per dtype and step
+
+    def _update(self, hyper, p, g, state, step):
+        (group, made), param, xp = hyper, A.real(p._data), p._device.xp
+        k = made.get((param.dtype, step))
+        if k is None:
+            lr, (beta1, beta2) = A.scalar(group["lr"]), map(A.scalar, group["betas"])
+            weight = 1 - beta1  # lerp's weight; torch's form for weights >= 0.5 takes 1 - w
+            k = made[param.dtype, step] = (weight < 0.5, *A.constants(
+                xp, param.dtype, 1 - lr * group["weight_decay"],
+                weight if weight < 0.5 else 1 - param.dtype.type(weight), beta2, 1 - beta2,
+                (1 - beta2 ** step) ** 0.5, group["eps"], -lr / (1 - beta1 ** step)))
+        small, decay, w, beta2, one_minus_beta2, bias_correction2_sqrt, eps, step_size = k
         m, v = A.arrays(state, "exp_avg", "exp_avg_sq")
-        if wd != 0:
+        if group["weight_decay"] != 0:
             if group["decoupled_weight_decay"]:
-                param *= 1 - lr * wd
+                param *= decay
             else:
-                g = A.added(g, param, wd)
-        A.lerp_(m, g, 1 - beta1)
-        v *= beta2
-        A.addcmul_(v, g, g, 1 - beta2)
+                g = A.added(g, param, group["weight_decay"])
+        tmp = xp.subtract(g, m, out=xp.empty_like(m))  # m.lerp_(g, 1 - beta1); the scratch
+        tmp *= w
+        if small:
+            m += tmp
+        else:
+            xp.subtract(g, tmp, out=m)
+        v *= beta2  # v = beta2 v + (1 - beta2) g²
+        xp.multiply(g, one_minus_beta2, out=tmp)
+        tmp *= g
+        v += tmp
         if group["amsgrad"]:
             vmax = A.real(state["max_exp_avg_sq"]._data)
             xp.maximum(vmax, v, out=vmax)
             v = vmax
         denom = xp.sqrt(v)
-        denom /= (1 - beta2 ** step) ** 0.5
-        denom += group["eps"]
-        A.addcdiv_(param, m, denom, -lr / (1 - beta1 ** step))
+        denom /= bias_correction2_sqrt
+        denom += eps
+        xp.multiply(m, step_size, out=tmp)  # param.addcdiv_(m, denom, -step_size)
+        tmp /= denom
+        param += tmp

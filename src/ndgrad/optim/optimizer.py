@@ -150,43 +150,53 @@ class Optimizer:
     def _step_group(self, group: dict[str, Any]) -> None:
         """Check and init the state of every param with a gradient (torch's ``_init_group``),
         then update each in place with ``maximize`` and the ``step`` count applied."""
-        todo, states = [], self.state
+        todo, states, init = [], self.state, self._init_state
+        sparse, no_complex = self._sparse, not self._complex
+        stateful = self._keeps_state(group)
         for p in group["params"]:
             grad = p._grad
             if grad is None:
                 continue
-            if grad.is_sparse and self._sparse:
-                raise RuntimeError(self._sparse)
-            if not self._complex and p._data.dtype.kind == "c":
+            if sparse and grad.is_sparse:
+                raise RuntimeError(sparse)
+            if no_complex and p._data.dtype.kind == "c":
                 raise RuntimeError(f"{type(self).__name__} does not support complex parameters")
-            state = states.get(p)
-            if not state:
-                state = self._init_state(p, group)
-                if state:
-                    states[p] = state
-            todo.append((p, grad, state))
+            state = states.get(p) if stateful else None
+            if stateful and not state:
+                state = states[p] = init(p, group)
+            todo.append((p, grad._data, state))
         if group.get("capturable"):
             for p, _, _ in todo:
                 check_capturable(p, *self._capturable)
-        maximize = group.get("maximize")
-        for p, grad, state in todo:
-            g = real(grad._data)
+        maximize, update, hyper = group.get("maximize"), self._update, self._prepare(group)
+        for p, g, state in todo:
+            if g.dtype.kind == "c":
+                g = real(g)
             if maximize:
                 g = -g
             step = state.get("step") if state else None
             if step is not None:
                 step._data += 1
                 step = float(step._data)
-            self._update(group, p, g, state, step)
+            update(hyper, p, g, state, step)
             p._vc[0] += 1  # an in-place update (saved-tensor checks see it, as in torch)
 
+    def _keeps_state(self, group: dict[str, Any]) -> bool:
+        return True
+
+    def _prepare(self, group: dict[str, Any]) -> Any:
+        """What ``_update`` reads of the group: the group itself, or its values taken out once
+        per step (torch passes them to its update functions as keyword arguments)."""
+        return group
+
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        """The state of ``p`` before its first update (an empty dict keeps no state)."""
+        """The state of ``p`` before its first update."""
         return {}
 
-    def _update(self, group: dict[str, Any], p: Tensor, grad, state: dict[str, Any],
+    def _update(self, group: Any, p: Tensor, grad, state: dict[str, Any],
                 step: float | None) -> None:
-        """The update formula on arrays, in place on ``A.real(p._data)``: ``grad`` is the
+        """The update formula on arrays, in place on ``A.real(p._data)``: ``group`` is what
+        ``_prepare`` made of the param's group, ``grad`` is the
         gradient's array (a float view of a complex one, negated under ``maximize``), ``state``
         holds the tensors ``_init_state`` made, ``step`` is the state's count after this update
         (None without one)."""

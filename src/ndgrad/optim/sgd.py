@@ -23,16 +23,26 @@ class SGD(Optimizer):
                                       maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
 
-    def _init_state(self, p, group):
-        # plain SGD keeps no state; the momentum buffer is made from the first gradient
-        return {"momentum_buffer": None} if group["momentum"] != 0 else {}
+    def _keeps_state(self, group):
+        return group["momentum"] != 0  # plain SGD keeps none, as in torch
 
-    def _update(self, group, p, g, state, step):
-        param, momentum = A.real(p._data), group["momentum"]
-        wd = A.scalar(group["weight_decay"])
-        if wd != 0:
-            g = A.added(g, param, wd)
-        if momentum != 0:
+    def _init_state(self, p, group):
+        return {"momentum_buffer": None}  # made from the first gradient
+
+    def _prepare(self, group):
+        return group, {}  # and the scalars as 0-d arrays, per dtype
+
+    def _update(self, hyper, p, g, state, step):
+        (group, made), param = hyper, A.real(p._data)
+        k = made.get(param.dtype)
+        if k is None:
+            k = made[param.dtype] = A.constants(
+                p._device.xp, param.dtype, -A.scalar(group["lr"]),
+                A.scalar(group["weight_decay"]), group["momentum"], 1 - group["dampening"])
+        neg_lr, wd, momentum, one_minus_dampening = k
+        if group["weight_decay"] != 0:
+            g = g + param * wd
+        if group["momentum"] != 0:
             buf = state.get("momentum_buffer")
             if buf is None:  # the first step's buffer is the (decayed) gradient itself
                 buf = state["momentum_buffer"] = Tensor._make(
@@ -42,6 +52,6 @@ class SGD(Optimizer):
             else:
                 b = A.real(buf._data)
                 b *= momentum
-                A.add_(b, g, 1 - group["dampening"])
-            g = A.added(g, b, momentum) if group["nesterov"] else b
-        A.add_(param, g, -A.scalar(group["lr"]))
+                b += g * one_minus_dampening
+            g = g + b * momentum if group["nesterov"] else b
+        param += g * neg_lr
