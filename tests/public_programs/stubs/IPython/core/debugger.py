@@ -1,0 +1,5 @@
+"""IPython.core.debugger stand-in."""
+
+
+def set_trace(*args, **kwargs):
+    pass
