@@ -164,3 +164,31 @@ def test_fused_and_foreach_are_exclusive_like_torch(name):
                                                      foreach=True, fused=True))
             for lib in (ndgrad, torch)]
     assert errs[0] == errs[1] and errs[0] is not None
+
+
+def test_state_dict_without_newer_options_loads_like_torch():
+    """A state_dict saved before an option existed: its groups take the option's default."""
+    out = []
+    for lib in (ndgrad, torch):
+        p = lib.nn.Parameter(lib.ones(3, dtype=lib.float64))
+        opt = lib.optim.Adam([p], lr=0.1)
+        p.grad = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64)
+        opt.step()
+        saved = opt.state_dict()
+        for g in saved["param_groups"]:
+            for key in ("maximize", "foreach", "decoupled_weight_decay", "amsgrad"):
+                del g[key]
+        opt = lib.optim.Adam([p], lr=0.1)
+        opt.load_state_dict(saved)
+        opt.step()
+        out.append((_np(p), sorted(opt.param_groups[0])))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    assert out[0][1] == out[1][1]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "ASGD"])
+def test_differentiable_is_refused_with_a_clear_error(name):
+    """ndgrad's formulas run on arrays without a graph: the flag is refused up front (torch
+    records the update; plain leaf params then fail there on the in-place update)."""
+    with pytest.raises(NotImplementedError, match="differentiable=True is not supported"):
+        getattr(ndgrad.optim, name)([ndgrad.nn.Parameter(ndgrad.ones(2))], differentiable=True)
