@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import math
 
+from . import _trace
+
 
 class OutOfMemoryError(RuntimeError, MemoryError):
     """An allocation that failed: torch's RuntimeError, still a MemoryError for code that catches
@@ -46,10 +48,13 @@ def reraise_allocation_error(e: Exception):
 
 
 def torch_allocation_errors(fn):
-    """``fn`` raising torch's allocation errors instead of NumPy's."""
+    """``fn`` (a creation function) raising torch's allocation errors instead of NumPy's, and
+    recorded by ndgrad.compile's tracer while a step is captured."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            if _trace.tracer is not None:
+                return _trace.tracer.produce(fn, args, kwargs)
             return fn(*args, **kwargs)
         except (MemoryError, ValueError) as e:
             reraise_allocation_error(e)

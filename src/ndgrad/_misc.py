@@ -121,7 +121,7 @@ def get_float32_matmul_precision() -> str:
 
 
 def compile(model=None, **kwargs):
-    """torch.compile is the identity here: eager NumPy has no compiler to hand the graph to."""
-    if model is None:
-        return lambda m: m
-    return model
+    """Same as torch.compile: see ndgrad._compile (capture once per signature, then replay)."""
+    from ._compile import compile as _compile
+
+    return _compile(model, **kwargs)

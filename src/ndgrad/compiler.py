@@ -1,9 +1,13 @@
-"""Same as torch.compiler: ndgrad runs eagerly, so nothing is ever compiling and the decorators
-return what they are given (torch.compile is the identity too, see ndgrad.compile)."""
+"""Same as torch.compiler: ``compile`` is ndgrad.compile (capture and replay, see
+ndgrad._compile); ``is_compiling`` says whether a step is being captured; ``disable`` keeps a
+function out of captures (a step that calls it runs eagerly)."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+
+from . import _trace
 
 __all__ = ["allow_in_graph", "assume_constant_result", "compile", "cudagraph_mark_step_begin",
            "disable", "is_compiling", "is_dynamo_compiling", "is_exporting", "list_backends",
@@ -17,16 +21,28 @@ def compile(*args, **kwargs):  # noqa: A001  (torch's name)
 
 
 def disable(fn=None, recursive: bool = True, *, reason: str | None = None):
-    """Same as torch.compiler.disable: ``fn`` itself (usable bare or called)."""
-    return fn if fn is not None else (lambda f: f)
+    """Same as torch.compiler.disable: ``fn`` never captured: a compiled step that calls it runs
+    eagerly (usable bare or called)."""
+    if fn is None:
+        return lambda f: disable(f, recursive, reason=reason)
+
+    @functools.wraps(fn)
+    def eager(*args, **kwargs):
+        tracer = _trace.tracer
+        if tracer is not None and tracer.failed is None:
+            tracer.fail(f"torch.compiler.disable'd function {getattr(fn, '__name__', fn)}"
+                        + (f": {reason}" if reason else ""))
+        return fn(*args, **kwargs)
+    return eager
 
 
 def is_compiling() -> bool:
-    return False
+    """True while ndgrad.compile captures a step (its first calls per signature)."""
+    return _trace.tracer is not None
 
 
 def is_dynamo_compiling() -> bool:
-    return False
+    return _trace.tracer is not None
 
 
 def is_exporting() -> bool:
@@ -34,7 +50,10 @@ def is_exporting() -> bool:
 
 
 def reset() -> None:
-    """Same as torch.compiler.reset: there are no compiled caches to drop."""
+    """Same as torch.compiler.reset: compiled functions capture again at their next call."""
+    from ._compile import reset as _reset
+
+    _reset()
 
 
 def allow_in_graph(fn):
@@ -51,8 +70,8 @@ def substitute_in_graph(original_fn, *, can_constant_fold_through: bool = False,
 
 
 def list_backends(exclude_tags=("debug", "experimental")) -> list:
-    """No compiler backends: ndgrad.compile returns the model unchanged."""
-    return []
+    """ndgrad.compile has one backend (capture and replay); torch's names are accepted."""
+    return ["inductor"]
 
 
 def cudagraph_mark_step_begin() -> None:

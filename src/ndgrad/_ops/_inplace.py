@@ -13,6 +13,8 @@ from __future__ import annotations
 import warnings
 
 from .. import _dtype as D
+from .. import _trace
+from .._trace import produced
 from .._backend import to_device
 from .._tensor import Tensor, refresh_view, sync_views, view_rebase_error
 from ..autograd.node import Op, RetainGrad
@@ -90,6 +92,8 @@ def write(t: Tensor, value) -> None:
                                f"output type {torch_type_name(want)}")
     writable(t._data)[...] = src
     t._vc[0] += 1
+    if _trace.tracer is not None:
+        _trace.tracer.write(t, value)
 
 
 def writable(a):
@@ -110,7 +114,10 @@ def _broadcast(a, b):
 
 def _snapshot(t: Tensor) -> Tensor:
     """The value ``t`` has now, at the same place in the graph, in a buffer of its own."""
-    return Tensor._make(t._data.copy(), t._device, t._requires_grad, t._grad_fn, t._output_nr)
+    out = Tensor._make(t._data.copy(), t._device, t._requires_grad, t._grad_fn, t._output_nr)
+    if _trace.tracer is not None:
+        _trace.tracer.copied(t, out)
+    return out
 
 
 class CopySlices(Op):
@@ -159,7 +166,7 @@ def fill_random(t: Tensor, draw, name: str, *params: Tensor) -> Tensor:
 
     def refill(old, *ps):
         dev = old._device
-        sample = Tensor._make(to_device(draw(tuple(old.shape), old._data.dtype), dev), dev)
+        sample = produced(_sample, draw, tuple(old.shape), old._data.dtype, dev)
         out = RandomFill.apply(old, sample, *ps)
         if out._grad_fn is not None:
             out._grad_fn._name = name
@@ -168,6 +175,10 @@ def fill_random(t: Tensor, draw, name: str, *params: Tensor) -> Tensor:
     check_leaf(t, t._requires_grad or any(p._requires_grad for p in params))
     check_overlap(t)  # before drawing, so that the generator's state is left as it was
     return inplace(t, refill, *params)
+
+
+def _sample(draw, shape, dtype, dev) -> Tensor:
+    return Tensor._make(to_device(draw(shape, dtype), dev), dev)
 
 
 def inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:

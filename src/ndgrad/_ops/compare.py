@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from .._trace import replayable
 from ..autograd.function import Op
 from ..autograd.node import cpu_scalars
 from ._inplace import inplace
@@ -77,7 +78,7 @@ def _compare(name, fn):
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Same as torch.{name}."
-    return op
+    return replayable(op)  # no graph: ndgrad.compile replays the call itself
 
 
 eq = _compare("eq", "equal")
@@ -109,6 +110,7 @@ logical_or = _logical("logical_or")
 logical_xor = _logical("logical_xor")
 
 
+@replayable
 def logical_not(input: Tensor, *, out=None) -> Tensor:
     """Same as torch.logical_not."""
     return _out(wrap(input._device.xp.logical_not(input._data), input._device), out,
@@ -140,6 +142,7 @@ bitwise_or = _bitwise("bitwise_or")
 bitwise_xor = _bitwise("bitwise_xor")
 
 
+@replayable
 def bitwise_not(input: Tensor, *, out=None) -> Tensor:
     """Same as torch.bitwise_not."""
     if input._data.dtype.kind not in "iub":

@@ -10,6 +10,7 @@ import operator
 import numpy as np
 
 from .. import _dtype as D
+from .. import _trace
 from .._backend import CPU
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, tensor_method
@@ -233,7 +234,8 @@ def binary(cls, a, b, dt=None, **kw):
             if dt in OPMATH and cls in OPMATH_OPS and not b._data.ndim:
                 dt = OPMATH[dt]  # a 0-d other's own value, in float32 (torch's cpu scalar)
         elif (dt is None and not kw and a._device is b._device and cls in _FAST
-              and not ((a._requires_grad or b._requires_grad) and _grad_state.grad_enabled)):
+              and not ((a._requires_grad or b._requires_grad) and _grad_state.grad_enabled)
+              and _trace.tracer is None):  # (ndgrad.compile records ops only through apply)
             # Same dtype, nothing to record (e.g. inside backward): skip Op.apply.
             try:
                 return wrap(_FAST[cls](a._data, b._data), a._device)

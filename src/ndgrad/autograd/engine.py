@@ -21,6 +21,8 @@ _Grads = list  # one gradient (or None) per output of a node
 # ndgrad.profiler's recorder while a profile records, else None: one check per node below is all
 # it costs otherwise; it runs the node's backward itself, timed.
 _profiler = None
+# ndgrad.compile's tracer while a step is captured, else None: it records the backward (run).
+_tracer = None
 
 
 def _as_tuple(x) -> tuple | None:
@@ -177,6 +179,8 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
 
     First order (no create_graph, no anomaly mode) runs on raw arrays: nodes with a
     ``backward_raw`` skip Tensor wrapping; the others, and hooks, see tensors as usual."""
+    if _tracer is not None:
+        return _tracer.run(roots, root_grads, retain_graph, create_graph, targets)
     deps, needed = _graph(roots, targets)
     raw = not create_graph and not anomaly.enabled
     if raw:

@@ -107,6 +107,7 @@ class View(Op):
     UnsqueezeBackward0, SqueezeBackward4, UnsafeViewBackward0, CloneBackward0)."""
 
     __slots__ = ()
+    _stateless = True  # keeps nothing per call: ndgrad.compile's replays share the node
 
     def backward(ctx, g):
         return g.reshape(ctx.shape)

@@ -1,0 +1,234 @@
+"""``ndgrad.compile``: capture a step once per input signature, replay it as a list of array calls.
+
+The first call with a new signature runs the function eagerly while ``capture.Tracer`` records
+what it executes on arrays (forward ops, the backward the engine runs, in-place writes, creation
+functions and random draws, the optimizer's step and zero_grad). Later calls with the same
+signature replay that record (``program.Program``): no Tensor objects, no graph recording, no
+dispatch, and the user's Python is not run again. Results, ``.grad`` and optimizer state are the
+eager ones, bit for bit. A step that reads a tensor's value in Python (``.item()``, ``if t:``,
+printing) or otherwise cannot be replayed stays eager for that signature (``fullgraph=True``
+raises instead). The signature: the arguments' shapes, dtypes, devices, requires_grad and other
+values, grad mode, the default dtype, and for a module its and its submodules' ``training``."""
+
+from __future__ import annotations
+
+import functools
+import weakref
+
+from .. import _trace
+from .._grad_mode import anomaly
+from .._grad_mode import state as _grad_state
+from .._tensor import Tensor
+from ..autograd import node as _node
+from ..autograd.node import _edge
+from ..nn.modules.module import Module
+from . import capture as C
+from . import program as P
+from .capture import Unsupported
+
+__all__ = ["compile", "reset", "CompiledFunction", "OptimizedModule", "Unsupported"]
+
+CACHE_SIZE_LIMIT = 8  # torch._dynamo.config.cache_size_limit: then the function runs eagerly
+
+
+class Eager(str):
+    """A signature that runs eagerly: why it could not be captured."""
+
+
+def compile(model=None, *, fullgraph: bool = False, dynamic: bool | None = None,
+            backend="inductor", mode: str | None = None, options: dict | None = None,
+            disable: bool = False):
+    """Same as torch.compile: ``model`` (a function or a Module) captured at its first call per
+    input signature and replayed afterwards; usable as a decorator, with or without arguments.
+    ``backend``, ``mode`` and ``options`` are accepted; ``dynamic`` shapes recapture."""
+    if model is None:
+        return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                 mode=mode, options=options, disable=disable)
+    if not callable(model):
+        raise RuntimeError("compile() expects a callable (a function or an nn.Module)")
+    if disable:
+        return model
+    if isinstance(model, Module):
+        return OptimizedModule(model, fullgraph)
+    return functools.wraps(model)(CompiledFunction(model, fullgraph))
+
+
+_ALL: weakref.WeakSet = weakref.WeakSet()
+
+
+def reset() -> None:
+    """Same as torch.compiler.reset: every compiled function captures again at its next call."""
+    for f in list(_ALL):
+        f.cache.clear()
+
+
+class CompiledFunction:
+    """``fn`` with a cache of captured steps, one per signature."""
+
+    def __init__(self, fn, fullgraph: bool = False, modules=None) -> None:
+        self.fn, self.fullgraph = fn, fullgraph
+        self.modules = modules  # a compiled module's submodules: their training flags are guarded
+        self.cache: dict = {}
+        _ALL.add(self)
+
+    def __get__(self, obj, owner=None):  # a decorated method
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if (_trace.tracer is not None or _node._profiler is not None or anomaly.enabled
+                or _grad_state.saved_hooks):
+            return self.fn(*args, **kwargs)  # nested, profiled or debugged: eagerly
+        tensors: list = []
+        key = _signature(args, kwargs, tensors, self.modules)
+        entry = self.cache.get(key)
+        if type(entry) is Captured and not entry.pending and entry.valid():
+            return entry.replay(tensors)
+        if type(entry) is Eager or (entry is None and len(self.cache) >= CACHE_SIZE_LIMIT):
+            return self.fn(*args, **kwargs)
+        return self._capture(key, tensors, args, kwargs, entry)
+
+    def _capture(self, key, tensors, args, kwargs, first):
+        """Run ``fn`` eagerly while recording it. The first two calls of a signature are both
+        recorded and must record the same program: a value the step computed in Python from
+        the tensors' data would differ between them, and the signature then stays eager."""
+        tracer = C.Tracer(tensors)
+        tracer.fullgraph = self.fullgraph
+        with C.tracing(tracer):
+            out = self.fn(*args, **kwargs)
+        if tracer.failed is None:
+            try:
+                entry = Captured(tracer, out, tensors)
+                if first is None or not first.valid():
+                    self.cache[key] = entry  # replayed once the next call records the same
+                    return out
+                if P.same_program(first.prog, entry.prog):
+                    entry.pending = False
+                    self.cache[key] = entry
+                    return out
+                tracer.failed = "the step computes a value from tensor data outside its ops"
+            except Unsupported as e:
+                tracer.failed = str(e)
+        if self.fullgraph:
+            raise Unsupported(tracer.failed)
+        self.cache[key] = Eager(tracer.failed)
+        return out
+
+
+class Captured:
+    """One signature's program, how to rebuild the function's result from its registers, and the
+    guards checked at each call."""
+
+    pending = True  # until a second capture confirms the program
+
+    def __init__(self, tracer: C.Tracer, out, tensors) -> None:
+        self.prog = tracer.prog
+        arg_ids = {id(t): i for i, t in enumerate(tensors)}
+        region = []  # outputs that leave the step requiring grad, with their graph
+        self.rebuild = _spec(out, tracer, arg_ids, region)
+        self.region = None
+        if region:
+            sched = tracer.schedule([(t._grad_fn, t._output_nr) for t in region], region=True)
+            dev = region[0]._device
+            out_meta = None if len(region) == 1 else tuple(
+                (t._data.shape, t._data.dtype, dev) for t in region)
+            self.region = (sched, out_meta, dev.xp)
+        self.requires_grad = [(t, t._requires_grad) for t in tracer.externals]
+
+    def valid(self) -> bool:
+        """Whether the tensors the step reads still require grad as they did at capture."""
+        for t, flag in self.requires_grad:
+            if t._requires_grad is not flag:
+                return False
+        return True
+
+    def replay(self, tensors):
+        regs = self.prog.run(tensors)
+        node = None
+        if self.region is not None:
+            sched, out_meta, xp = self.region
+            sinks = [regs[k] for k in sched.sinks]
+            edges = tuple(_edge(t) if t._requires_grad else None for t in sinks)
+            in_meta = tuple((t._data.shape, t._data.dtype) if e is not None else None
+                            for t, e in zip(sinks, edges))
+            node = P.region_node(sched, sched.nodes(regs), edges, in_meta, out_meta, xp)
+        return self.rebuild(regs, tensors, node)
+
+
+def _spec(out, tracer: C.Tracer, arg_ids: dict, region: list):
+    """A function rebuilding a result like ``out`` from a replay's registers."""
+    if isinstance(out, Tensor):
+        i = arg_ids.get(id(out))
+        if i is not None:
+            return lambda regs, tensors, node: tensors[i]
+        if any(out is t for t in tracer.externals):
+            return lambda regs, tensors, node: out
+        k, dev = tracer.reg_of(out), out._device
+        if out._grad_fn is not None:
+            nr = len(region)
+            region.append(out)
+            return lambda regs, tensors, node: Tensor._make(regs[k], dev, True, node, nr)
+        return lambda regs, tensors, node: Tensor._make(regs[k], dev, out._requires_grad)
+    if isinstance(out, (tuple, list)):
+        parts = [_spec(o, tracer, arg_ids, region) for o in out]
+        kind = type(out)
+        if kind is tuple or kind is list:
+            return lambda regs, tensors, node: kind(p(regs, tensors, node) for p in parts)
+        return lambda regs, tensors, node: kind(*(p(regs, tensors, node) for p in parts))
+    if isinstance(out, dict):
+        parts = {k: _spec(v, tracer, arg_ids, region) for k, v in out.items()}
+        return lambda regs, tensors, node: {k: p(regs, tensors, node) for k, p in parts.items()}
+    return lambda regs, tensors, node: out  # a constant (the step read no tensor's value)
+
+
+def _signature(args, kwargs, tensors: list, modules) -> tuple:
+    from .. import get_default_dtype
+
+    key = [_grad_state.grad_enabled, get_default_dtype()]
+    _flatten(args, key, tensors)
+    if kwargs:
+        _flatten(kwargs, key, tensors)
+    if modules is not None:
+        key.append(tuple([m.training for m in modules]))
+    return tuple(key)
+
+
+def _flatten(obj, key: list, tensors: list) -> None:
+    if isinstance(obj, Tensor):
+        d = obj._data
+        alias = next((i for i, t in enumerate(tensors) if t._data is d), None)
+        tensors.append(obj)
+        key.append((d.shape, d.dtype, obj._device, obj._requires_grad, alias))
+    elif type(obj) in (tuple, list):
+        key.append(type(obj))
+        for o in obj:
+            _flatten(o, key, tensors)
+        key.append(len(obj))
+    elif type(obj) is dict:
+        for k, v in obj.items():
+            key.append(k)
+            _flatten(v, key, tensors)
+    elif obj is None or type(obj) in (int, float, bool, str, complex):
+        key.append((type(obj), obj))
+    else:
+        key.append(("id", id(obj)))
+
+
+class OptimizedModule(Module):
+    """Same as torch's OptimizedModule: the module's calls compiled; its parameters and attributes
+    are the original's (``_orig_mod``), so its state_dict keys start with ``_orig_mod.`` as
+    torch's do."""
+
+    def __init__(self, mod, fullgraph: bool = False) -> None:
+        super().__init__()
+        self._orig_mod = mod
+        self.__dict__["_compiled"] = CompiledFunction(mod.__call__, fullgraph,
+                                                      tuple(mod.modules()))
+
+    def forward(self, *args, **kwargs):
+        return self.__dict__["_compiled"](*args, **kwargs)
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.__dict__["_modules"]["_orig_mod"], name)

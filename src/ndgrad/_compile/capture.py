@@ -1,0 +1,524 @@
+"""Capturing a step: run it once eagerly while recording the array-level program it executes.
+
+The tracer sits on the few doors through which arrays are made: the ops' entry points (the hook
+``autograd.node._profiler``), creation functions and random draws (``_trace.produced``), in-place
+writes, snapshots, the engine's ``run``, an optimizer's ``step`` and ``zero_grad`` (patched on
+the classes while capturing). Every array the step reads is then known: an argument's, a
+register written by an earlier step, or a tensor made before the call (a parameter), read again
+at each replay. What it cannot replay -- a tensor made some other way, a tensor's value read by
+Python (``.item()``, ``if t:``, printing), hooks, ``create_graph`` -- breaks the capture: the call
+finishes eagerly and the signature stays eager (``Unsupported`` says why)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import traceback
+
+from .. import _trace
+from .._grad_mode import anomaly
+from .._grad_mode import state as _grad_state
+from .._tensor import Tensor
+from ..autograd import engine as _engine
+from ..autograd import node as _node
+from . import program as P
+
+
+class Unsupported(RuntimeError):
+    """Why a step cannot be captured (torch: torch._dynamo.exc.Unsupported)."""
+
+
+_PY_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
+             "__complex__", "__array__", "__repr__", "__str__", "__format__", "register_hook",
+             "retain_grad", "register_post_accumulate_grad_hook", "backward_hook")
+
+
+class Tracer:
+    def __init__(self, arg_tensors) -> None:
+        self.prog = P.Program()
+        self.origin: dict = {}  # id(array) -> register
+        self.lazy: list = []  # ids of arrays read from tensors (re-read after an opaque call)
+        self.keep: list = []  # what must stay alive while ids are compared
+        self.created: set = set()  # ids of tensors made during the capture
+        self.slots: dict = {}  # id(node) -> (its Forward, register, keys its forward set)
+        self.edge_src: dict = {}  # (id of node or leaf, nr) of a tensor read -> its register
+        self.externals: list = []  # tensors made before the call that the step reads
+        self.consumed: set = set()  # ids of nodes a backward inside the step ran
+        self.objs: dict = {}  # register -> its object at capture, for the arguments
+        self.constants: set = set()  # registers of 0-d constants: never written
+        self.failed: str | None = None
+        self.depth = 0  # > 0 inside a recorded creation function or opaque call
+        for t in arg_tensors:
+            k = self.prog.reg()
+            self.prog.arg_regs.append(k)
+            self._known(t._data, k)
+            j = self.prog.reg()
+            self.prog.arg_obj_regs.append(j)
+            self.objs[j] = t
+            self._read(t, j)
+
+    def _read(self, t: Tensor, k: int) -> None:
+        """``t`` (in register ``k`` at replay) is read: where its gradient flows, if any."""
+        self.keep.append(t)
+        if t._requires_grad:
+            fn = t._grad_fn
+            self.edge_src.setdefault((id(fn), t._output_nr) if fn else (id(t), 0), k)
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def _known(self, arr, k: int) -> None:
+        self.origin[id(arr)] = k
+        self.keep.append(arr)
+
+    fullgraph = False
+
+    def fail(self, reason: str) -> None:
+        """Stop recording: the call goes on eagerly (with fullgraph, torch's error instead)."""
+        if self.failed is None:
+            self.failed = f"{reason} (at {_where()})"
+            if os.environ.get("NDGRAD_COMPILE_DEBUG"):
+                traceback.print_stack()
+        self._stop()
+        if self.fullgraph:
+            raise Unsupported(reason)
+
+    def reg_of(self, t: Tensor) -> int:
+        """The register holding ``t``'s array at this point of the step."""
+        arr = t._data
+        k = self.origin.get(id(arr))
+        if k is not None:
+            return k
+        if id(t) not in self.created:  # made before the call: read it from the tensor
+            k = self.prog.reg()
+            self.prog.steps.append(P.load(k, t))
+            self._known(arr, k)
+            self.lazy.append(id(arr))
+            self.externals.append(t)
+            self._read(t, self.prog.reg(t))
+            return k
+        base = getattr(arr, "base", None)
+        while base is not None:
+            src = self.origin.get(id(base))
+            if src is not None:
+                return self._view(arr, base, src)
+            base = getattr(base, "base", None)
+        if not arr.ndim:  # a Python scalar as a tensor (masked_fill's value): a constant (one
+            k = self.prog.reg(arr)  # computed from data would differ in the second capture)
+            self._known(arr, k)
+            self.constants.add(k)
+            return k
+        raise Unsupported("the step reads a tensor made outside ndgrad's recorded operations")
+
+    def _view(self, arr, base, src: int) -> int:
+        offset = _address(arr) - _address(base)
+        if offset % arr.itemsize or not base.flags.c_contiguous:
+            raise Unsupported("a view the replay cannot place")
+        k = self.prog.reg()
+        self.prog.steps.append(P.strided_view(k, src, offset // arr.itemsize, arr.shape,
+                                              arr.strides))
+        self._known(arr, k)
+        return k
+
+    def operand(self, a) -> int:
+        """The register an op argument is read from at replay."""
+        if isinstance(a, Tensor):
+            return self.reg_of(a)
+        if _is_array(a) and a.ndim:  # an array the caller passes: a tensor's, or a view of one
+            k = self.origin.get(id(a))
+            if k is not None:
+                return k
+            base = a.base
+            while base is not None:
+                src = self.origin.get(id(base))
+                if src is not None:
+                    return self._view(a, base, src)
+                base = base.base
+            raise Unsupported("an op argument computed from a tensor's values outside the op")
+        if not _constant(a):
+            raise Unsupported(f"an op argument of type {type(a).__name__} holding arrays")
+        return self.prog.reg(a)  # a constant: a Python value, or a promoted scalar's array
+
+    # --- the doors -----------------------------------------------------------------------------
+    def op(self, entry, cls, args, kw):
+        """An op's entry point (``Op.apply``, ``apply_one``, ``apply_pair``)."""
+        _node._profiler = None
+        try:
+            res = entry(*args, **kw)
+        finally:
+            _node._profiler = self if self.failed is None else None
+        if self.failed is not None or self.depth:
+            return res
+        try:
+            self._record_op(entry, cls, args, kw, res)
+        except Unsupported as e:
+            self.fail(str(e))
+        return res
+
+    def _record_op(self, entry, cls, args, kw, res) -> None:
+        name = entry.__func__.__name__
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        if any(a._device is not tensors[0]._device for a in tensors):
+            raise Unsupported("an op on tensors of two devices")
+        ins = [self.operand(a) for a in args]
+        kw_regs = {k: self.operand(v) for k, v in kw.items() if _is_array(v) and v.ndim}
+        for v in kw.values():
+            if not kw_regs or not _is_array(v):
+                self.operand(v)  # checks it is a constant
+        if name == "apply_pair":
+            needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args[:2])
+        elif name == "apply_one":
+            needs = _node._FIRST
+        else:
+            needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        recorded = _grad_state.grad_enabled and True in needs
+        if not recorded:
+            needs = _node._NO_GRAD
+        outs = res if type(res) is tuple else (res,)
+        out_regs = []
+        for o in outs:
+            k = self.prog.reg()
+            self._known(o._data, k)
+            out_regs.append(k)
+        dev = tensors[0]._device if tensors else _node.CPU
+        node = outs[0]._grad_fn if recorded else None
+        slot = None
+        if node is not None and all(o._grad_fn in (node, None) for o in outs):
+            slot = self.prog.reg()
+        step = P.Forward(cls, ins, kw, kw_regs, out_regs, needs, dev, slot)
+        if slot is not None:
+            self.slots[id(node)] = (step, slot, set(node.__dict__))
+            self.keep.append(node)
+        self.prog.steps.append(step)
+
+    def produce(self, make, args, kwargs):
+        """A creation function or random draw (``_trace.produced``)."""
+        self.depth += 1
+        try:
+            t = make(*args, **kwargs)
+        finally:
+            self.depth -= 1
+        if self.failed is None and not self.depth and isinstance(t, Tensor):
+            if t._requires_grad or any(isinstance(a, Tensor) for a in (*args, *kwargs.values())):
+                self.fail("a tensor made from tensors, or requiring grad, inside the step")
+            else:
+                k = self.prog.reg()
+                self.prog.steps.append(P.produce(k, make, args, kwargs))
+                self._known(t._data, k)
+        return t
+
+    def replayable(self, fn, args, kwargs):
+        """A call of a function of tensors that records no graph (``_trace.replayable``)."""
+        self.depth += 1
+        try:
+            res = fn(*args, **kwargs)
+        finally:
+            self.depth -= 1
+        if self.failed is not None or self.depth:
+            return res
+        try:
+            if not isinstance(res, Tensor) or res._requires_grad:
+                raise Unsupported(f"{fn.__name__} made a tensor that requires grad")
+            spec = [(self.reg_of(a), a._device) if isinstance(a, Tensor) else
+                    (self.prog.reg(a) if _constant(a) else _refuse(a), None) for a in args]
+            if not all(_constant(v) for v in kwargs.values()):
+                raise Unsupported(f"{fn.__name__} with tensor keyword arguments")
+            k = self.prog.reg()
+            self.prog.steps.append(P.call(k, fn, spec, kwargs))
+            self._known(res._data, k)
+        except Unsupported as e:
+            self.fail(str(e))
+        return res
+
+    def write(self, t: Tensor, value: Tensor) -> None:
+        """``_inplace.write``: ``value`` copied into ``t``'s buffer."""
+        if self.depth:
+            return
+        try:
+            dst = self.reg_of(t)
+            src = self.reg_of(value)
+            if dst in self.constants:
+                raise Unsupported("an in-place write into a constant")
+        except Unsupported as e:
+            return self.fail(str(e))
+        vc = t._vc if any(e is t for e in self.externals) else None
+        self.prog.steps.append(P.write(dst, src, vc))
+
+    def copied(self, src: Tensor, out: Tensor) -> None:
+        """``_inplace._snapshot``: a copy of ``src``'s array."""
+        if self.depth:
+            return
+        try:
+            s = self.reg_of(src)
+        except Unsupported as e:
+            return self.fail(str(e))
+        k = self.prog.reg()
+        self.prog.steps.append(P.copy(k, s))
+        self._known(out._data, k)
+
+    def opaque(self, fn, args, kwargs):
+        """An optimizer's step or zero_grad: run as it is now and at each replay."""
+        if self.depth or self.failed is not None:
+            return fn(*args, **kwargs)
+        if kwargs.get("closure") is not None or any(callable(a) for a in args[1:]):
+            self.fail("an optimizer step with a closure")
+            return fn(*args, **kwargs)
+        self.depth += 1
+        saved_tracer, _trace.tracer = _trace.tracer, None
+        _node._profiler = None
+        try:
+            res = fn(*args, **kwargs)
+        finally:
+            self.depth -= 1
+            _trace.tracer = saved_tracer
+            _node._profiler = self if self.failed is None else None
+        self.prog.steps.append(P.opaque(fn, args, kwargs))
+        for i in self.lazy:  # the call may have given tensors new arrays: read them again
+            self.origin.pop(i, None)
+        self.lazy.clear()
+        return res
+
+    def run(self, roots, root_grads, retain_graph, create_graph, targets):
+        """``autograd.engine.run``: the backward of a ``loss.backward()`` inside the step."""
+        if (create_graph or targets is not None or anomaly.enabled or self.depth
+                or _grad_state.saved_hooks):
+            self.fail("a backward with create_graph, inputs, anomaly mode or saved-tensor hooks")
+            return _engine.run(roots, root_grads, retain_graph, create_graph, targets)
+        try:
+            sched = self.schedule(roots, region=False)
+            root_regs = [self.reg_of(g) if id(g._data) in self.origin or id(g) not in
+                         self.created else self.prog.reg(g._data) for g in root_grads]
+        except Unsupported as e:
+            self.fail(str(e))
+            return _engine.run(roots, root_grads, retain_graph, create_graph, targets)
+        prev = _grad_state.grad_enabled
+        _grad_state.grad_enabled = False
+        self.depth += 1  # a backward on tensors calls ops: not the step's own
+        _node._profiler = None
+        try:
+            nodes = [n if n is not None else self.capture_node[s] for s, n in sched.order]
+            leaves = sched.run(nodes, [g._data for g in root_grads], bool(retain_graph))
+            sched.accumulate(leaves, self.at_capture())
+        finally:
+            _grad_state.grad_enabled = prev
+            self.depth -= 1
+            _node._profiler = self if self.failed is None else None
+        self.prog.steps.append(P.backward(sched, root_regs, bool(retain_graph)))
+        for leaf in map(self.at_capture().__getitem__, sched.sinks):  # a later op may read .grad
+            if leaf._grad is not None:
+                k = self.prog.reg()
+                self.prog.steps.append(P.load_grad(k, leaf))
+                self._known(leaf._grad._data, k)
+                self.lazy.append(id(leaf._grad._data))
+        return {}
+
+    def at_capture(self) -> dict:
+        """The registers' values during the capture (the arguments', the constants)."""
+        regs = dict(enumerate(self.prog.template))
+        regs.update(self.objs)
+        return regs
+
+    # --- the backward's order ------------------------------------------------------------------
+    def schedule(self, roots, region: bool) -> P.Schedule:
+        """The nodes reachable from ``roots`` in the order engine.run pops them. In a region (a
+        compiled module's forward), the edges that leave the captured ops are its sinks."""
+        self.capture_node = {}
+
+        def inside(fn) -> bool:
+            return not isinstance(fn, Tensor) and (
+                not region or id(fn) in self.slots or _static(fn))
+
+        deps: dict = {}
+        stack = [fn for fn, _ in roots if inside(fn)]
+        for fn in stack:
+            deps[fn] = 0
+        while stack:
+            for e in stack.pop().next_edges:
+                if e is not None and inside(e[0]):
+                    n = deps.get(e[0])
+                    deps[e[0]] = 1 if n is None else n + 1
+                    if n is None:
+                        stack.append(e[0])
+        ready, order, seen = [], [], set()
+        for fn, _ in roots:  # engine.run's order: a stack, children once all parents ran
+            if inside(fn) and deps[fn] == 0 and fn not in seen:
+                ready.append(fn)
+                seen.add(fn)
+        while ready:
+            fn = ready.pop()
+            order.append(fn)
+            for e in fn.next_edges:
+                if e is not None and inside(e[0]):
+                    deps[e[0]] -= 1
+                    if deps[e[0]] == 0:
+                        ready.append(e[0])
+        index = {id(fn): i for i, fn in enumerate(order)}
+        sinks: list = []  # registers holding the tensors gradients flow out to
+        sink_index: dict = {}
+
+        def target(e):
+            if e is None:
+                return None
+            t, nr = e
+            i = index.get(id(t))
+            if i is not None:
+                return (0, i, nr)
+            k = self.edge_src.get((id(t), nr))
+            if k is None:
+                if not isinstance(t, Tensor) or id(t) in self.created:
+                    raise Unsupported("a gradient flows to a tensor the replay cannot reach")
+                k = self.prog.reg(t)  # a leaf the step never read itself (a view's base)
+            if isinstance(t, Tensor) and t._hooks:
+                raise Unsupported("a hook on a leaf")
+            if k not in sink_index:
+                sink_index[k] = len(sinks)
+                sinks.append(k)
+            return (1, sink_index[k], 0)
+
+        slots, edges, multi = [], [], []
+        for fn in order:
+            if fn._hooks:
+                raise Unsupported("a hook on a graph node")
+            entry = self.slots.get(id(fn))
+            if entry is not None:
+                step, slot, keys = entry
+                step.finish(fn, keys)
+                slots.append((slot, None))
+                self.capture_node[slot] = fn
+            elif _static(fn):
+                slots.append((None, fn))
+            else:
+                raise Unsupported(f"a {type(fn).__name__} node the step did not record")
+            edges.append(tuple(target(e) for e in fn.next_edges))
+            multi.append(None if fn.out_meta is None else len(fn.out_meta))
+        return P.Schedule(slots, edges, multi, tuple(target(e) for e in roots), sinks)
+
+
+def _static(fn) -> bool:
+    """A node of a kind that keeps nothing per call (the view nodes a fused op adds): the same
+    object serves every replay."""
+    return getattr(fn, "_stateless", False) and not fn.saved and not fn._hooks
+
+
+def _refuse(a):
+    raise Unsupported(f"an argument of type {type(a).__name__} holding arrays")
+
+
+def _is_array(a) -> bool:
+    return hasattr(a, "__array_interface__") or hasattr(a, "__cuda_array_interface__")
+
+
+def _constant(v, depth: int = 0) -> bool:
+    """Whether ``v`` can be kept as it is for every replay: it holds no array with elements."""
+    if v is None or isinstance(v, (bool, int, float, complex, str, slice, type, type(...))):
+        return True
+    if _is_array(v):
+        return v.ndim == 0
+    if isinstance(v, (tuple, list)):
+        return all(_constant(x, depth + 1) for x in v)
+    if isinstance(v, dict):
+        return all(_constant(x, depth + 1) for x in v.values())
+    if callable(v) or depth > 2:
+        return True
+    attrs = getattr(v, "__dict__", None)
+    if attrs is None:
+        attrs = {k: getattr(v, k, None) for k in getattr(type(v), "__slots__", ())}
+    return all(_constant(x, depth + 1) for x in attrs.values())
+
+
+def _where() -> str:
+    """The innermost line of the stack outside this package: where the capture stopped."""
+    skip = ("_compile", "_trace", "autograd/node.py", "_errors.py")
+    for f in reversed(traceback.extract_stack()[:-2]):
+        if not any(s in f.filename for s in skip):
+            return f"{f.filename.rpartition('/src/')[2]}:{f.lineno} in {f.name}"
+    return "?"
+
+
+def _address(arr) -> int:
+    return arr.__array_interface__["data"][0] if hasattr(arr, "__array_interface__") else \
+        arr.data.ptr
+
+
+# --- installing and removing the doors -----------------------------------------------------------
+@contextlib.contextmanager
+def tracing(tracer: Tracer):
+    """Install ``tracer`` for the duration of one call; every door is restored on the way out."""
+    from ..nn.modules.module import Module
+    from ..optim.optimizer import Optimizer
+
+    patches = []
+
+    def patch(owner, name, value):
+        patches.append((owner, name, owner.__dict__[name]))
+        setattr(owner, name, value)
+
+    orig_make = Tensor.__dict__["_make"].__func__
+
+    def make(*a, **k):
+        t = orig_make(*a, **k)
+        tracer.created.add(id(t))
+        tracer.keep.append(t)
+        return t
+
+    patch(Tensor, "_make", staticmethod(make))
+    for name in _PY_READS:
+        if name in Tensor.__dict__:
+            patch(Tensor, name, _python_read(tracer, Tensor.__dict__[name], name))
+    for prop in ("grad", "data", "requires_grad"):
+        p = Tensor.__dict__[prop]
+        patch(Tensor, prop, property(p.fget, _setter(tracer, p.fset, prop), p.fdel))
+    for cls in _subclasses(Optimizer):
+        for name in ("step", "zero_grad"):
+            if name in cls.__dict__:
+                patch(cls, name, _opaque(tracer, cls.__dict__[name]))
+    patch(Module, "zero_grad", _opaque(tracer, Module.__dict__["zero_grad"]))
+    _trace.tracer = tracer
+    _node._profiler = tracer
+    _engine._tracer = tracer
+    try:
+        yield tracer
+    finally:
+        _trace.tracer = None
+        _node._profiler = None
+        _engine._tracer = None
+        for owner, name, value in reversed(patches):
+            setattr(owner, name, value)
+
+
+def _stop_hooks(tracer: Tracer) -> None:
+    _trace.tracer = None
+    _node._profiler = None
+    _engine._tracer = None
+
+
+Tracer._stop = lambda self: _stop_hooks(self)
+
+
+def _python_read(tracer, fn, name):
+    def read(self, *a, **k):
+        if tracer.failed is None and not tracer.depth:
+            tracer.fail(f"Python reads a tensor's value (Tensor.{name})")
+        return fn(self, *a, **k)
+    return read
+
+
+def _setter(tracer, fset, prop):
+    def setter(self, value):
+        if tracer.failed is None and not tracer.depth:
+            tracer.fail(f"the step sets Tensor.{prop}")
+        fset(self, value)
+    return setter
+
+
+def _opaque(tracer, fn):
+    def call(*args, **kwargs):
+        return tracer.opaque(fn, args, kwargs)
+    return call
+
+
+def _subclasses(cls) -> list:
+    out, stack = [], [cls]
+    while stack:
+        c = stack.pop()
+        out.append(c)
+        stack.extend(c.__subclasses__())
+    return out

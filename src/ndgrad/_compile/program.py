@@ -1,0 +1,325 @@
+"""A captured step: a flat list of array calls on numbered registers, and the backward that runs
+the captured nodes in the order the engine ran them.
+
+Replaying makes no Tensor, records no graph and dispatches nothing: each forward step calls the
+op's own ``forward`` on arrays with a fresh node object (``ctx``) kept only for its backward; the
+backward step calls each node's first-order backward (``backward_raw``, the one derivative the op
+declares) exactly as ``autograd.engine.run`` does, so results are the eager ones, bit for bit."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.engine import _accumulate, _sum
+from ..autograd.node import _FREED, _OUT, FREED_MSG, Node, _as_saved_array, _check_arrays
+
+_CONST_VC = [0]  # the version of every value a replayed node saves: nothing writes over them
+_new = object.__new__
+_MAKE = Tensor._make  # (while a step is captured, Tensor._make is the tracer's)
+
+
+class Program:
+    """``steps`` run in order on ``regs``, a list that starts as ``template`` (constants filled
+    in) with the call's tensor arguments' arrays at ``arg_regs``."""
+
+    def __init__(self) -> None:
+        self.steps: list = []
+        self.template: list = []
+        self.arg_regs: list = []  # the arguments' arrays
+        self.arg_obj_regs: list = []  # the argument tensors themselves
+
+    def reg(self, value=None) -> int:
+        self.template.append(value)
+        return len(self.template) - 1
+
+    def run(self, tensors) -> list:
+        regs = self.template.copy()
+        for k, j, t in zip(self.arg_regs, self.arg_obj_regs, tensors):
+            regs[k] = t._data
+            regs[j] = t
+        for step in self.steps:
+            step(regs)
+        return regs
+
+
+# --- steps ------------------------------------------------------------------------------------------
+def load(k: int, t: Tensor):
+    """An array the step reads from a tensor made before it (a parameter, a buffer)."""
+    def step(regs):
+        regs[k] = t._data
+    return step
+
+
+def load_grad(k: int, t: Tensor):
+    def step(regs):
+        regs[k] = t._grad._data
+    return step
+
+
+def produce(k: int, make, args, kwargs):
+    """A creation function or random draw, made again (a random one draws again)."""
+    def step(regs):
+        regs[k] = make(*args, **kwargs)._data
+    return step
+
+
+def copy(k: int, src: int):
+    def step(regs):
+        regs[k] = regs[src].copy()
+    return step
+
+
+def strided_view(k: int, src: int, offset: int, shape, strides):
+    """A view of another register's array, at the same place of its memory."""
+    def step(regs):
+        base = regs[src]
+        flat = base.reshape(-1) if base.flags.c_contiguous else base.ravel(order="K")
+        regs[k] = np.lib.stride_tricks.as_strided(flat[offset:], shape, strides) if \
+            isinstance(base, np.ndarray) else base.__class__(shape, base.dtype, base.data,
+                                                             offset * base.itemsize, strides)
+    return step
+
+
+def write(dst: int, src: int, vc):
+    """An in-place op's result copied into the tensor's buffer (``_inplace.write``)."""
+    from .._ops._inplace import writable
+
+    def step(regs):
+        writable(regs[dst])[...] = regs[src]
+        if vc is not None:
+            vc[0] += 1
+    return step
+
+
+def call(k: int, fn, spec, kwargs):
+    """A function of tensors that records no graph, called on tensors around this replay's
+    arrays: ``spec`` is (register, device) per argument (device None: a constant)."""
+    make = _MAKE
+
+    def step(regs):
+        args = [regs[r] if dev is None else make(regs[r], dev) for r, dev in spec]
+        regs[k] = fn(*args, **kwargs)._data
+    return step
+
+
+def opaque(fn, args, kwargs):
+    """A call run as it is (an optimizer's step, zero_grad): it works on the tensors themselves."""
+    def step(regs):
+        fn(*args, **kwargs)
+    return step
+
+
+class Forward:
+    """One op's forward. With ``slot`` (its backward will run), the node object is kept in
+    ``regs[slot]``, given what the captured node had once complete (``finish``)."""
+
+    __slots__ = ("cls", "ins", "kw", "kw_regs", "outs", "needs", "xp", "dev", "slot", "node_cls",
+                 "in_meta", "out_meta", "extra")
+
+    def __init__(self, cls, ins, kw, kw_regs, outs, needs, dev, slot):
+        self.cls, self.ins, self.outs, self.needs = cls, ins, outs, needs
+        self.kw = {k: v for k, v in kw.items() if k not in kw_regs}  # constants
+        self.kw_regs = tuple(kw_regs.items())  # (name, register): arrays read at replay
+        self.xp, self.dev, self.slot = dev.xp, dev, slot
+        self.node_cls, self.in_meta, self.out_meta, self.extra = cls, None, None, None
+
+    def finish(self, node, keys_at_forward) -> None:
+        """Take what the captured node was given after its forward: its final class (torch's
+        name), its inputs' metadata (fused ops re-wire them), attributes set by the caller."""
+        self.node_cls, self.in_meta, self.out_meta = type(node), node.in_meta, node.out_meta
+        extra = {k: v for k, v in node.__dict__.items() if k not in keys_at_forward}
+        self.extra = extra or None
+
+    def __call__(self, regs):
+        ctx = _new(self.cls)
+        xp = ctx.xp = self.xp
+        ctx.saved = ()
+        ctx.needs_input_grad = self.needs
+        kw = self.kw
+        if self.kw_regs:
+            kw = {**kw, **{k: regs[i] for k, i in self.kw_regs}}
+        out = self.cls.forward(ctx, *[regs[i] for i in self.ins], **kw)
+        outs = self.outs
+        if type(out) is tuple:
+            out = tuple(o if type(o) is xp.ndarray else _as_saved_array(ctx, o, xp.asarray(o))
+                        for o in out)
+            for k, o in zip(outs, out):
+                regs[k] = o
+        else:
+            if type(out) is not xp.ndarray:
+                out = _as_saved_array(ctx, out, xp.asarray(out))
+            regs[outs[0]] = out
+        if self.slot is None:
+            return
+        if self.node_cls is not self.cls:
+            ctx.__class__ = self.node_cls
+        ctx.in_meta, ctx.out_meta, ctx._hooks = self.in_meta, self.out_meta, None
+        if self.extra:
+            ctx.__dict__.update(self.extra)
+        if ctx.saved:
+            dev = self.dev
+            ctx.saved = tuple([None if s is None else (_OUT, (s, 0, dev), _CONST_VC, 0)
+                               for s in ctx.saved])
+        regs[self.slot] = ctx
+
+
+# --- backward ---------------------------------------------------------------------------------------
+class Schedule:
+    """The nodes a backward runs, in the engine's order. ``order[i]`` is ``(slot, static)``: the
+    register holding node i (a replayed forward's), or a node kept as it is (one that saves
+    nothing, e.g. a view node a fused op adds); ``edges[i]`` is, per input of node i, None,
+    ``(0, j, nr)`` (output ``nr`` of node j) or ``(1, leaf, 0)`` (``sinks[leaf]``)."""
+
+    def __init__(self, order, edges, multi, roots, sinks) -> None:
+        self.order, self.edges, self.multi = order, edges, multi
+        self.roots = roots  # (kind, index, nr) per root, as edges
+        self.sinks = sinks  # leaf tensors (or, for a compiled region, its inputs)
+
+    def nodes(self, regs) -> list:
+        return [regs[s] if n is None else n for s, n in self.order]
+
+    def run(self, nodes, root_grads, retain: bool) -> dict:
+        """engine.run's first-order loop over the known order: {sink index: gradient}."""
+        buffers: dict = {}
+        leaves: dict = {}
+        multi = self.multi
+        for (kind, i, nr), g in zip(self.roots, root_grads):
+            if g is not None:
+                _route(buffers, leaves, multi, kind, i, nr, g)
+        for i, fn in enumerate(nodes):
+            g = buffers.pop(i, None)
+            if g is None:
+                continue
+            grads = [g] if multi[i] is None else g
+            br = fn.backward_raw
+            res = br(*grads) if br is not None and multi[i] is None else None
+            if res is None or res is NotImplemented:
+                in_grads = fn._apply_raw(grads)
+            else:
+                in_grads = _check_arrays(fn, res if type(res) is tuple else (res,))
+            if not retain and fn.saved:
+                fn.saved = _FREED
+            for e, gi in zip(self.edges[i], in_grads):
+                if e is not None and gi is not None:
+                    _route(buffers, leaves, multi, e[0], e[1], e[2], gi)
+        return leaves
+
+    def accumulate(self, leaves: dict, regs) -> None:
+        """The gradients into the leaves' ``.grad``, as the engine's last loop."""
+        sinks = self.sinks
+        for i in list(leaves):
+            g = leaves.pop(i)
+            _accumulate(regs[sinks[i]], g, False)
+            g = None
+
+
+def _route(buffers, leaves, multi, kind, i, nr, g) -> None:
+    if kind:
+        old = leaves.get(i)
+        leaves[i] = g if old is None else _sum(old, g)
+    elif multi[i] is None:
+        old = buffers.get(i)
+        buffers[i] = g if old is None else _sum(old, g)
+    else:
+        buf = buffers.setdefault(i, [None] * multi[i])
+        buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
+
+
+def backward(schedule: Schedule, root_regs, retain: bool):
+    """A ``loss.backward()`` inside the step."""
+    def step(regs):
+        leaves = schedule.run(schedule.nodes(regs), [regs[k] for k in root_regs], retain)
+        schedule.accumulate(leaves, regs)
+    return step
+
+
+class CompiledFunctionBackward(Node):
+    """The backward of a compiled region whose outputs leave it requiring grad (a compiled
+    module's forward): one node, running the region's captured nodes at once."""
+
+    __slots__ = ()
+    _node_name = "CompiledFunctionBackward"
+
+    def backward_raw(self, *grads):
+        if self.saved is _FREED:  # the engine frees it after a backward without retain_graph
+            raise RuntimeError(FREED_MSG)
+        d = self.__dict__
+        sched = d["schedule"]
+        leaves = sched.run(d["nodes"], list(grads), True)
+        return tuple(leaves.get(i) for i in range(len(sched.sinks)))
+
+    def backward(self, *grads):
+        raise RuntimeError("torch.compile with aot_autograd does not currently support double "
+                           "backward")
+
+
+def region_node(schedule: Schedule, nodes, edges, in_meta, out_meta, xp):
+    """The node of one replay of a compiled region: ``nodes`` are this replay's."""
+    node = _new(CompiledFunctionBackward)
+    node.xp, node.saved, node._hooks = xp, (True,), None
+    node.next_edges, node.in_meta, node.out_meta = edges, in_meta, out_meta
+    node.needs_input_grad = tuple(e is not None for e in edges)
+    node.__dict__.update(schedule=schedule, nodes=nodes)
+    return node
+
+
+# --- two captures of one signature must agree -------------------------------------------------------
+def same_program(a: Program, b: Program) -> bool:
+    """Whether two captures recorded the same steps with the same constants."""
+    if len(a.steps) != len(b.steps) or a.arg_regs != b.arg_regs:
+        return False
+    if not _same(a.template, b.template, 0):
+        return False
+    return all(_same_step(x, y) for x, y in zip(a.steps, b.steps))
+
+
+def _same_step(x, y) -> bool:
+    if type(x) is not type(y):
+        return False
+    if type(x) is Forward:
+        return (x.cls is y.cls and x.ins == y.ins and x.outs == y.outs and x.slot == y.slot
+                and x.kw_regs == y.kw_regs and x.needs == y.needs and _same(x.kw, y.kw, 0))
+    return _same(x, y, 0)
+
+
+def _same(a, b, depth: int) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b) or depth > 6:
+        return False
+    if type(a) is Schedule:
+        return (a.edges == b.edges and a.multi == b.multi and a.roots == b.roots
+                and a.sinks == b.sinks and all(
+                    s == t and (n is m or type(n) is type(m) and n.in_meta == m.in_meta
+                                and _same(n.__dict__, m.__dict__, depth + 1))
+                    for (s, n), (t, m) in zip(a.order, b.order)))
+    if isinstance(a, Tensor):
+        return False  # different tensors (the same ones are caught by ``is``)
+    if hasattr(a, "__array_interface__") or hasattr(a, "__cuda_array_interface__"):
+        return a.shape == b.shape and a.dtype == b.dtype and bool((a == b).all() or (
+            (a != a).any() and ((a == b) | ((a != a) & (b != b))).all()))
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y, depth + 1) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k], depth + 1) for k in a)
+    if isinstance(a, types.FunctionType):
+        return a.__code__ is b.__code__ and _same(
+            [c.cell_contents for c in a.__closure__ or ()],
+            [c.cell_contents for c in b.__closure__ or ()], depth + 1) and _same(
+            a.__defaults__, b.__defaults__, depth + 1)
+    if isinstance(a, types.MethodType):
+        return a.__func__ is b.__func__ and _same(a.__self__, b.__self__, depth + 1)
+    if isinstance(a, float) and a != a:
+        return b != b
+    if isinstance(a, (int, float, complex, str, bytes, bool, type(None), slice)):
+        return a == b
+    attrs = getattr(a, "__dict__", None)
+    if attrs is not None:
+        return _same(attrs, b.__dict__, depth + 1)
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001  (anything that cannot say: not the same)
+        return False

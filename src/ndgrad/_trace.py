@@ -1,0 +1,31 @@
+"""The hook through which ``ndgrad.compile`` watches a step being captured.
+
+``tracer`` is None except while a compiled function runs for the first time with a new signature;
+the few places that make arrays outside a recorded op (creation functions, random fills, in-place
+writes, the engine) check it once per call and report what they did, so the step can be replayed
+without running its Python again (see ``ndgrad._compile``)."""
+
+from __future__ import annotations
+
+tracer = None
+
+
+def produced(make, *args, **kwargs):
+    """``make(*args, **kwargs)``: a new tensor from non-tensor arguments (a creation function, a
+    random draw). While a step is captured, the call is recorded so a replay makes it again (a
+    random one draws again, from the same generator, at the same point of the stream)."""
+    if tracer is None:
+        return make(*args, **kwargs)
+    return tracer.produce(make, args, kwargs)
+
+
+def replayable(fn):
+    """``fn``, a function of tensors that records no graph (comparisons, masks): while a step is
+    captured, a call is recorded as itself, made again at each replay on that replay's arrays."""
+    def call(*args, **kwargs):
+        if tracer is None or kwargs.get("out") is not None:
+            return fn(*args, **kwargs)
+        return tracer.replayable(fn, args, kwargs)
+    call.__wrapped__ = fn
+    call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    return call

@@ -1,0 +1,234 @@
+"""ndgrad.compile: a replayed step gives the eager results bit for bit (losses, parameters,
+buffers, optimizer state) over many steps; what cannot be captured runs eagerly, says why, and
+with fullgraph=True raises; guards recapture when the signature changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ndgrad
+import ndgrad.nn as nn
+import ndgrad.nn.functional as F
+from ndgrad._compile import Captured, Eager, Unsupported
+
+
+class CharLSTM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb, self.rnn, self.out = nn.Embedding(11, 8), nn.LSTM(8, 16, batch_first=True), \
+            nn.Linear(16, 11)
+
+    def forward(self, x):
+        h, _ = self.rnn(self.emb(x))
+        return self.out(h).reshape(-1, 11)
+
+
+class TinyAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb, self.pos = nn.Embedding(13, 16), nn.Embedding(8, 16)
+        self.qkv, self.proj, self.head = nn.Linear(16, 48), nn.Linear(16, 16), nn.Linear(16, 13)
+
+    def forward(self, idx):
+        b, t = idx.shape
+        x = self.emb(idx) + self.pos(ndgrad.arange(0, t, dtype=ndgrad.long))
+        q, k, v = (z.view(b, t, 2, 8).transpose(1, 2) for z in self.qkv(x).split(16, dim=2))
+        att = (q @ k.transpose(-2, -1)) * 8 ** -0.5
+        att = att.masked_fill(ndgrad.ones(t, t).tril() == 0, float("-inf")).softmax(-1)
+        y = (att @ v).transpose(1, 2).contiguous().view(b, t, 16)
+        x = x + F.gelu(self.proj(y))
+        return self.head(x).view(-1, 13)
+
+
+MODELS = {  # name: (model, optimizer, inputs, targets, loss)
+    "mlp_sgd": (lambda: nn.Sequential(nn.Linear(20, 20), nn.Tanh(), nn.Linear(20, 1)),
+                lambda p: ndgrad.optim.SGD(p, lr=0.05, momentum=0.9),
+                lambda: ndgrad.randn(8, 20), lambda: ndgrad.randn(8, 1), F.mse_loss),
+    "mlp_adamw_dropout": (
+        lambda: nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 3)),
+        lambda p: ndgrad.optim.AdamW(p, lr=1e-2),
+        lambda: ndgrad.randn(16, 10), lambda: ndgrad.randn(16, 3),
+        lambda out, y: (out.log_softmax(-1) * y.softmax(-1)).sum(-1).mean().neg()),
+    "batchnorm": (lambda: nn.Sequential(nn.Linear(10, 8), nn.BatchNorm1d(8), nn.Linear(8, 1)),
+                  lambda p: ndgrad.optim.Adam(p, lr=1e-2),
+                  lambda: ndgrad.randn(16, 10), lambda: ndgrad.randn(16, 1), F.mse_loss),
+    "cnn": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                  nn.Linear(4 * 5 * 5, 10)),
+            lambda p: ndgrad.optim.Adam(p, lr=1e-3),
+            lambda: ndgrad.randn(4, 1, 12, 12), lambda: ndgrad.randint(0, 10, (4,)),
+            F.cross_entropy),
+    "lstm": (CharLSTM, lambda p: ndgrad.optim.Adam(p, lr=1e-2),
+             lambda: ndgrad.randint(0, 11, (4, 7)), lambda: ndgrad.randint(0, 11, (28,)),
+             F.cross_entropy),
+    "attention": (TinyAttention, lambda p: ndgrad.optim.AdamW(p, lr=1e-2),
+                  lambda: ndgrad.randint(0, 13, (4, 8)), lambda: ndgrad.randn(32, 13),
+                  lambda out, y: (out - y).square().mean()),
+}
+
+
+def _train(name: str, mode: str, steps: int = 6):
+    make, make_opt, make_x, make_y, loss_fn = MODELS[name]
+    ndgrad.manual_seed(0)
+    model = make()
+    opt = make_opt(model.parameters())
+    data = [(make_x(), make_y()) for _ in range(steps)]
+    ndgrad.manual_seed(1)
+    forward = ndgrad.compile(model) if mode == "module" else model
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(forward(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    run = ndgrad.compile(step) if mode == "step" else step
+    losses = [run(x, y).detach() for x, y in data]
+    compiled = run if mode == "step" else forward.__dict__.get("_compiled")
+    state = [v for s in opt.state.values() for v in s.values() if isinstance(v, ndgrad.Tensor)]
+    return losses, list(model.parameters()) + list(model.buffers()) + state, compiled
+
+
+@pytest.mark.parametrize("mode", ["step", "module"])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_compiled_training_equals_eager_bit_for_bit(name, mode):
+    ref_losses, ref_state, _ = _train(name, "eager")
+    losses, state, compiled = _train(name, mode)
+    for a, b in zip(ref_losses, losses):
+        assert np.array_equal(a._data, b._data), (a, b)
+    assert len(ref_state) == len(state)
+    for a, b in zip(ref_state, state):
+        assert np.array_equal(a._data, b._data)
+    entries = list(compiled.cache.values())
+    assert len(entries) == 1 and isinstance(entries[0], (Captured, Eager))
+
+
+@pytest.mark.parametrize("name", ["mlp_sgd", "mlp_adamw_dropout", "lstm", "attention"])
+def test_these_models_are_replayed_not_run_eagerly(name):
+    mode = "module" if name == "lstm" else "step"
+    *_, compiled = _train(name, mode)
+    entry, = compiled.cache.values()
+    assert type(entry) is Captured and not entry.pending, entry
+
+
+def test_compiled_module_output_backward_and_its_graph():
+    ndgrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    cm = ndgrad.compile(model)
+    assert cm._orig_mod is model and cm.training is model.training
+    assert list(cm.state_dict()) == ["_orig_mod." + k for k in model.state_dict()]
+    x = ndgrad.randn(5, 3, requires_grad=True)
+    for _ in range(3):
+        out = cm(x)
+        ref = model(x)
+        assert np.array_equal(out._data, ref._data)
+        (gx,) = ndgrad.autograd.grad(out.square().sum(), x)
+        (rx,) = ndgrad.autograd.grad(ref.square().sum(), x)
+        assert np.array_equal(gx._data, rx._data)
+    out = cm(x)
+    assert type(out.grad_fn).__name__ == "CompiledFunctionBackward"
+    out.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.sum().backward()
+    with pytest.raises(RuntimeError, match="does not currently support double backward"):
+        g, = ndgrad.autograd.grad(cm(x).sum(), x, create_graph=True)
+        g.sum().backward()
+
+
+def test_random_ops_draw_fresh_values_from_the_same_stream_as_eager():
+    def f(x):
+        return F.dropout(x, 0.5) * 2 + ndgrad.randn(4)
+
+    cf = ndgrad.compile(f)
+    x = ndgrad.ones(4)
+    ndgrad.manual_seed(3)
+    ref = [f(x) for _ in range(5)]
+    ndgrad.manual_seed(3)
+    got = [cf(x) for _ in range(5)]
+    assert all(np.array_equal(a._data, b._data) for a, b in zip(ref, got))
+    assert not np.array_equal(got[3]._data, got[4]._data)
+    assert type(next(iter(cf.cache.values()))) is Captured
+
+
+def test_python_reading_a_value_runs_eagerly_and_fullgraph_raises():
+    def f(x):
+        return x * 2 if x.sum().item() > 0 else x * 3
+
+    cf = ndgrad.compile(f)
+    for v in (1.0, -1.0, 1.0):
+        x = ndgrad.full((3,), v)
+        assert np.array_equal(cf(x)._data, f(x)._data)
+    entry, = cf.cache.values()
+    assert type(entry) is Eager and "Tensor.item" in entry
+    with pytest.raises(Unsupported, match="Tensor.item"):
+        ndgrad.compile(f, fullgraph=True)(ndgrad.ones(3))
+    assert isinstance(Unsupported("x"), RuntimeError)
+
+
+def test_guards_recapture_on_new_shapes_grad_mode_and_training_flag():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    cm = ndgrad.compile(model)
+    for shape in ((2, 3), (4, 3), (2, 3)):
+        x = ndgrad.randn(*shape)
+        ndgrad.manual_seed(0)
+        a = cm(x)
+        ndgrad.manual_seed(0)
+        assert np.array_equal(a._data, model(x)._data)
+    model.eval()
+    x = ndgrad.randn(2, 3)
+    assert np.array_equal(cm(x)._data, model(x)._data)
+    with ndgrad.no_grad():
+        out = cm(x)
+    assert not out.requires_grad and np.array_equal(out._data, model(x)._data)
+    assert len(cm.__dict__["_compiled"].cache) == 4
+
+
+def test_a_parameter_frozen_after_capture_recaptures():
+    model = nn.Linear(3, 1)
+    cm = ndgrad.compile(model)
+    x = ndgrad.randn(2, 3)
+    for _ in range(3):
+        cm(x).sum().backward()
+    model.weight.requires_grad_(False)
+    model.bias.grad = None
+    cm(x).sum().backward()
+    assert model.bias.grad is not None
+
+
+def test_decorator_forms_disable_and_is_compiling():
+    seen = []
+
+    @ndgrad.compile(mode="reduce-overhead", dynamic=False)
+    def f(x):
+        seen.append(ndgrad.compiler.is_compiling())
+        return x + 1
+
+    for _ in range(4):
+        assert f(ndgrad.zeros(2)).tolist() == [1.0, 1.0]
+    assert seen == [True, True]  # the two captures ran the Python; replays did not
+    assert not ndgrad.compiler.is_compiling()
+    assert ndgrad.compile(f.__wrapped__, disable=True) is f.__wrapped__
+
+    @ndgrad.compiler.disable
+    def helper(x):
+        return x * 2
+
+    g = ndgrad.compile(lambda x: helper(x) + 1)
+    for _ in range(3):
+        assert g(ndgrad.ones(2)).tolist() == [3.0, 3.0]
+    assert type(next(iter(g.cache.values()))) is Eager
+    ndgrad.compiler.reset()
+    assert not g.cache
+
+
+def test_a_value_computed_in_python_from_data_is_not_frozen():
+    # the count reaches the op as a constant computed from x's values outside any op
+    def f(x):
+        n = int(np.count_nonzero(x.detach()._data))
+        return x * n
+
+    cf = ndgrad.compile(f)
+    for data in ([1.0, 0.0], [1.0, 2.0], [0.0, 0.0], [3.0, 3.0]):
+        x = ndgrad.tensor(data)
+        assert np.array_equal(cf(x)._data, f(x)._data)
