@@ -70,3 +70,91 @@ def test_gelu_gradcheck(no_scipy):
     x = ndgrad.tensor(np.random.default_rng(2).standard_normal(8) * 2, requires_grad=True)
     assert ndgrad.autograd.gradcheck(F.gelu, (x,))
     assert ndgrad.autograd.gradgradcheck(F.gelu, (x,))
+
+
+# --- scaled_dot_product_attention --------------------------------------------------------------
+def _qkv(shape_q, shape_k, dtype="float32", seed=3):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(dtype) for s in (shape_q, shape_k, shape_k)]
+
+
+def _torch_math_sdpa(q, k, v, attn_mask=None, is_causal=False):
+    """The same attention composed of torch's differentiable ops (rows that see no key: 0)."""
+    s = q @ k.mT / q.shape[-1] ** 0.5
+    if is_causal:
+        attn_mask = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril()
+    if attn_mask is not None:
+        s = s.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool \
+            else s + attn_mask
+    dead = (s == float("-inf")).all(-1, keepdim=True)
+    p = torch.softmax(s.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
+    return p @ v
+
+
+def _sdpa_both(arrs, first_order=True, **kw):
+    """Output and q/k/v gradients (and a second-order term) for ndgrad and torch."""
+    res = []
+    for lib in (ndgrad, torch):
+        ts = [lib.from_numpy(a.copy()).requires_grad_() for a in arrs]
+        mask = kw.get("attn_mask")
+        kw2 = dict(kw, attn_mask=None if mask is None else lib.from_numpy(mask.copy()))
+        if lib is torch and not first_order:  # torch's fused kernel has no second derivative
+            y = _torch_math_sdpa(*ts, **kw2)
+        else:
+            y = lib.nn.functional.scaled_dot_product_attention(*ts, **kw2)
+        w = lib.from_numpy(np.cos(np.arange(y.numel(), dtype=arrs[0].dtype)).reshape(y.shape))
+        grads = lib.autograd.grad((y * w).sum(), ts, create_graph=not first_order)
+        out = [y] + list(grads)
+        if not first_order:
+            out += list(lib.autograd.grad(sum((g * g).sum() for g in grads), ts))
+        res.append([t.detach().float().numpy() for t in out])
+    return res
+
+
+@pytest.mark.parametrize("nq,nk", [(16, 16), (5, 9), (9, 5)])
+@pytest.mark.parametrize("first_order", [True, False])
+def test_sdpa_causal_matches_torch(nq, nk, first_order):
+    arrs = _qkv((2, 3, nq, 8), (2, 3, nk, 8))
+    a, b = _sdpa_both(arrs, first_order, is_causal=True)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["bool", "float", "dead_rows", "broadcast"])
+def test_sdpa_masks_match_torch(kind):
+    arrs = _qkv((2, 2, 6, 4), (2, 2, 7, 4), seed=4)
+    rng = np.random.default_rng(5)
+    mask = {"bool": rng.random((2, 2, 6, 7)) > 0.3,
+            "float": rng.standard_normal((2, 2, 6, 7)).astype(np.float32),
+            "dead_rows": np.tile(np.arange(6)[:, None] > 1, (1, 7)),  # rows 0-1 see nothing
+            "broadcast": rng.standard_normal((6, 7)).astype(np.float32)}[kind]
+    for first_order in (True, False):
+        a, b = _sdpa_both(arrs, first_order, attn_mask=mask)
+        for u, v in zip(a, b):
+            np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
+
+
+def test_sdpa_causal_half_and_double():
+    for dtype, tol in (("float16", 5e-3), ("float64", 1e-12)):
+        arrs = _qkv((1, 2, 7, 4), (1, 2, 7, 4), dtype, seed=6)
+        a, b = _sdpa_both(arrs, True, is_causal=True)
+        for u, v in zip(a, b):
+            np.testing.assert_allclose(u, v, rtol=tol, atol=tol)
+
+
+def test_sdpa_causal_gradgradcheck():
+    rng = np.random.default_rng(7)
+    q, k, v = (ndgrad.tensor(rng.standard_normal((1, 2, 4, 3)), requires_grad=True)
+               for _ in range(3))
+
+    def f(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert ndgrad.autograd.gradcheck(f, (q, k, v))
+    assert ndgrad.autograd.gradgradcheck(f, (q, k, v))
+
+
+def test_sdpa_causal_output_layout_and_node():
+    q, k, v = (ndgrad.randn(2, 5, 3, 4).transpose(1, 2).requires_grad_() for _ in range(3))
+    y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert type(y.grad_fn).__name__ == "ScaledDotProductFlashAttentionForCpuBackward0"
+    assert y.transpose(1, 2).is_contiguous()  # the query's strides, as torch's kernel

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ... import zeros
 from ..._tensor import Tensor
 from ...autograd.function import Op
@@ -40,10 +42,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                                "set when is_causal=True")
         mask = None if attn_mask is None else _float_mask(attn_mask, query.dtype)._data
-        if is_causal:
-            xp = query._device.xp
-            mask = xp.where(xp.tri(n_q, n_k, dtype=bool), 0, -xp.inf).astype(query._data.dtype)
-        return ScaledDotProductFlashAttentionForCpu.apply(query, key, value, mask=mask, scale=s)
+        return ScaledDotProductFlashAttentionForCpu.apply(query, key, value, mask=mask, scale=s,
+                                                          causal=is_causal)
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
@@ -87,34 +87,56 @@ def _flash_eligible(q, k, v, dropout_p, enable_gqa) -> bool:
             and q.dtype is k.dtype is v.dtype and q.numel() > 0 and k.shape[-2] > 0)
 
 
-def _attention_probs(ns, q, k, scale, mask):
-    """softmax(q k^T scale + mask) over the keys; rows that mask every key are zeros."""
-    scores = ns.matmul(q, ns.mT(k)) * scale
+def _attention_probs(ns, q, k, scale, mask, causal):
+    """softmax(q k^T scale + mask) over the keys, the keys above the diagonal masked out when
+    ``causal``; rows that mask every key are zeros (no nan, in either order of derivative)."""
+    scores = ns.scale(ns.matmul(q, ns.mT(k)), scale)
     if mask is not None:
-        scores = scores + mask
-    dead = ns.dead(scores)
-    if dead is not None:  # no nan from an all -inf row, in either order of derivative
-        scores = ns.zero_rows(scores, dead)
-    return ns.softmax(scores), dead
-
-
-def _attention_grads(ns, need, g, q, k, v, scale, mask):
-    """The gradients of softmax(q k^T s + mask) v for q, k, v (written once for arrays and
-    tensors)."""
-    p, dead = _attention_probs(ns, q, k, scale, mask)
+        scores = ns.add_mask(scores, mask)
+    if causal:  # -inf written over the upper triangle: no mask tensor, no dead rows
+        scores = ns.causal(scores)
+    dead = None if mask is None else ns.dead(scores)
     if dead is not None:
-        p = ns.zero_rows(p, dead)
+        scores = ns.zero_rows(scores, dead)
+    p = ns.softmax(scores)
+    return p if dead is None else ns.zero_rows(p, dead)
+
+
+def _attention_grads(ns, need, g, q, k, v, scale, mask, causal, p=None, out=None):
+    """The gradients of out = softmax(q k^T s + mask) v for q, k, v (written once for arrays and
+    tensors). ``p`` and ``out``: the probabilities and output if the forward kept them."""
+    if p is None:
+        p = _attention_probs(ns, q, k, scale, mask, causal)
     dv = ns.matmul(ns.mT(p), g) if need[2] else None
     dq = dk = None
     if need[0] or need[1]:
-        dp = ns.matmul(g, ns.mT(v))
-        ds = p * (dp - ns.sum_last(dp * p))
-        dq = ns.matmul(ds, k) * scale if need[0] else None
-        dk = ns.matmul(ns.mT(ds), q) * scale if need[1] else None
+        # softmax's backward: ds = p (dp - rowsum(dp p)); rowsum(dp p) = rowsum(g out), a pass
+        # over (len, head) instead of (len, len) (flash attention's D)
+        rows = ns.sum_last(g * (ns.matmul(p, v) if out is None else out))
+        ds = ns.softmax_grad(p, ns.matmul(g, ns.mT(v)), rows)
+        dq = ns.scale(ns.matmul(ds, k), scale) if need[0] else None
+        dk = ns.scale(ns.matmul(ns.mT(ds), q), scale) if need[1] else None
     return dq, dk, dv
 
 
+_UPPER: dict = {}
+
+
+def _upper(xp, n_q, n_k):
+    """The keys a causal query may not see (above the diagonal), cached per size on the CPU."""
+    if xp is not np:
+        return ~xp.tri(n_q, n_k, dtype=bool)
+    m = _UPPER.get((n_q, n_k))
+    if m is None:
+        if len(_UPPER) > 32:
+            _UPPER.clear()
+        m = _UPPER[n_q, n_k] = ~np.tri(n_q, n_k, dtype=bool)
+    return m
+
+
 class _ArrayNS:
+    """The array side: the forward's fresh temporaries are updated in place."""
+
     def __init__(self, xp):
         self.xp = xp
 
@@ -124,8 +146,31 @@ class _ArrayNS:
     def mT(self, a):
         return self.xp.swapaxes(a, -1, -2)
 
+    def scale(self, s, c):
+        s *= c
+        return s
+
+    def add_mask(self, s, mask):
+        if mask.dtype == s.dtype and mask.ndim <= s.ndim and \
+                self.xp.broadcast_shapes(s.shape, mask.shape) == s.shape:
+            s += mask
+            return s
+        return s + mask
+
+    def causal(self, s):
+        self.xp.copyto(s, -self.xp.inf, where=_upper(self.xp, *s.shape[-2:]))
+        return s
+
     def softmax(self, s):
-        return _softmax_np(self.xp, s, -1)
+        s -= s.max(-1, keepdims=True)
+        self.xp.exp(s, out=s)
+        s /= s.sum(-1, keepdims=True)
+        return s
+
+    def softmax_grad(self, p, dp, rows):
+        dp -= rows
+        dp *= p
+        return dp
 
     def dead(self, s):
         d = (s == -self.xp.inf).all(-1, keepdims=True)
@@ -141,9 +186,17 @@ class _ArrayNS:
 class _TensorNS:
     matmul = staticmethod(lambda a, b: a @ b)
     mT = staticmethod(lambda a: a.mT)
+    scale = staticmethod(lambda s, c: s * c)
+    add_mask = staticmethod(lambda s, mask: s + mask)
     softmax = staticmethod(lambda s: softmax(s, -1))
+    softmax_grad = staticmethod(lambda p, dp, rows: p * (dp - rows))
     zero_rows = staticmethod(lambda p, dead: p.masked_fill(dead, 0.0))
     sum_last = staticmethod(lambda a: a.sum(-1, keepdim=True))
+
+    @staticmethod
+    def causal(s):
+        upper = _upper(s._device.xp, *s.shape[-2:])
+        return s.masked_fill(Tensor._make(upper, s._device), float("-inf"))
 
     @staticmethod
     def dead(s):
@@ -154,41 +207,42 @@ class _TensorNS:
 class ScaledDotProductFlashAttentionForCpu(Op):
     """sdpa as torch's fused CPU kernel records it: one node, edges (query, key, value); half
     precision computed in float32. Its backward is the attention gradient written once for
-    arrays and tensors (where torch stops at second order, this one goes on)."""
+    arrays and tensors (where torch stops at second order, this one goes on); the first-order
+    pass reuses the forward's probabilities and output."""
 
     __slots__ = ()
 
-    def forward(ctx, q, k, v, mask, scale):
+    def forward(ctx, q, k, v, mask, scale, causal=False):
         xp = ctx.xp
-        ctx.mask, ctx.scale = mask, scale
-        ctx.save(q, k, v)
-        dt, q0 = q.dtype, q
+        ctx.mask, ctx.scale, ctx.causal, ctx.p = mask, scale, causal, None
+        dt, saved = q.dtype, (q, k, v)
         if is_half(dt):
             q, k, v = (a.astype(xp.float32) for a in (q, k, v))
             mask = None if mask is None else mask.astype(xp.float32)
-        ns = _ArrayNS(xp)
-        p, dead = _attention_probs(ns, q, k, scale, mask)
-        if dead is not None:
-            p = ns.zero_rows(p, dead)
-        out = xp.empty_like(q0, dtype=dt)  # torch's output keeps the query's strides
+        p = _attention_probs(_ArrayNS(xp), q, k, scale, mask, causal)
+        out = xp.empty_like(saved[0], dtype=dt)  # torch's output keeps the query's strides
         out[...] = xp.matmul(p, v)
+        if True in ctx.needs_input_grad:
+            ctx.save(*saved, out)
+            ctx.p = p  # (len x len per head: what torch's math path keeps too)
         return out
 
     def backward(ctx, g):
-        q, k, v = ctx.saved_tensors
+        q, k, v, _ = ctx.saved_tensors
         mask = None if ctx.mask is None else Tensor._make(ctx.mask, g._device)
         half = is_half(q._data.dtype)
         if half:
             q, k, v, g = q.float(), k.float(), v.float(), g.float()
             mask = None if mask is None else mask.float()
-        return _attention_grads(_TensorNS, ctx.needs_input_grad, g, q, k, v, ctx.scale, mask)
+        return _attention_grads(_TensorNS, ctx.needs_input_grad, g, q, k, v, ctx.scale, mask,
+                                ctx.causal)
 
     def backward_raw(ctx, g):
-        q, k, v = ctx.saved_arrays
+        q, k, v, out = ctx.saved_arrays
         if is_half(q.dtype):
             return NotImplemented
         return _attention_grads(_ArrayNS(ctx.xp), ctx.needs_input_grad, g, q, k, v, ctx.scale,
-                                ctx.mask)
+                                ctx.mask, ctx.causal, ctx.p, out)
 
 
 def cat(tensors, dim=0):
