@@ -49,7 +49,10 @@ class _MmT(Op):
         i = len(args) - 2  # where x sits among the arguments
         ctx.saved = (x if need[i + 1] else None, w if need[i] else None)
         ctx.row_bias = b is not None and b.ndim == 1  # else the base class sums to its shape
-        out = mm(ctx.xp, x, w.T)
+        if x.ndim > 2:  # one GEMM on the rows: NumPy's stacked matmul is ~30% slower
+            out = mm(ctx.xp, _rows(x), w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        else:
+            out = mm(ctx.xp, x, w.T)
         if b is not None:
             out += b
         return out
