@@ -11,19 +11,18 @@ from .._tensor import Tensor
 _NAMES = {"lr": "learning rate", "eps": "epsilon value"}
 
 
-def check_args(lr, **nonnegative) -> None:
-    """torch's constructor checks: a one-element tensor lr, then each value >= 0."""
+def check_args(lr, **values) -> None:
+    """torch's constructor checks, in its order: a one-element tensor lr, then each value >= 0
+    (``betas`` in [0, 1))."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
-    for name, value in (("lr", lr), *nonnegative.items()):
-        if not 0.0 <= value:
+    for name, value in (("lr", lr), *values.items()):
+        if name == "betas":
+            for i, beta in enumerate(value):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        elif not 0.0 <= value:
             raise ValueError(f"Invalid {_NAMES.get(name, name + ' value')}: {value}")
-
-
-def check_betas(betas) -> None:
-    for i, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
 def zeros_like(p: Tensor) -> Tensor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _arrays as A
-from ._state import check_args, check_betas, step_tensor, zeros_like
+from ._state import check_args, step_tensor, zeros_like
 from .optimizer import Optimizer
 
 __all__ = ["Adam"]
@@ -19,9 +19,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False) -> None:
-        check_args(lr, eps=eps)
-        check_betas(betas)
-        check_args(0.0, weight_decay=weight_decay)
+        check_args(lr, eps=eps, betas=betas, weight_decay=weight_decay)
         if not (isinstance(betas[0], float) and isinstance(betas[1], float)
                 or isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor)):
             raise ValueError("betas must be either both floats or both Tensors")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _arrays as A
-from ._state import check_args, check_betas, step_tensor, zeros_like
+from ._state import check_args, step_tensor, zeros_like
 from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
@@ -16,9 +16,7 @@ class Adamax(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False) -> None:
-        check_args(lr, eps=eps)
-        check_betas(betas)
-        check_args(0.0, weight_decay=weight_decay)
+        check_args(lr, eps=eps, betas=betas, weight_decay=weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, capturable=capturable))

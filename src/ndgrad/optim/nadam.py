@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from . import _arrays as A
-from ._state import check_args, check_betas, step_tensor, zeros_like
+from ._state import check_args, step_tensor, zeros_like
 from .optimizer import Optimizer
 
 __all__ = ["NAdam"]
@@ -21,9 +21,8 @@ class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False) -> None:
-        check_args(lr, eps=eps)
-        check_betas(betas)
-        check_args(0.0, weight_decay=weight_decay, momentum_decay=momentum_decay)
+        check_args(lr, eps=eps, betas=betas, weight_decay=weight_decay,
+                   momentum_decay=momentum_decay)
         super().__init__(params, dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
             momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,

@@ -4,7 +4,7 @@ adaptive learning rate is tractable (rho_t > 5)."""
 from __future__ import annotations
 
 from . import _arrays as A
-from ._state import check_args, check_betas, scalar_tensor, zeros_like
+from ._state import check_args, scalar_tensor, zeros_like
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
@@ -18,9 +18,7 @@ class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False) -> None:
-        check_args(lr, eps=eps)
-        check_betas(betas)
-        check_args(0.0, weight_decay=weight_decay)
+        check_args(lr, eps=eps, betas=betas, weight_decay=weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       decoupled_weight_decay=decoupled_weight_decay,
