@@ -78,3 +78,41 @@ __all__ += ["AdaptiveAvgPool3d", "AdaptiveLogSoftmaxWithLoss", "AdaptiveMaxPool1
             "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
             "TripletMarginWithDistanceLoss", "Unfold", "UpsamplingBilinear2d",
             "UpsamplingNearest2d", "ZeroPad3d"]
+
+# Each class also under torch's module path (torch.nn.modules.activation.MultiheadAttention...):
+# programs name them there, in safe_globals lists for torch.load and in isinstance checks.
+# torch's batchnorm/instancenorm/flatten/pixelshuffle/channelshuffle are modules of their own.
+_TORCH_HOMES = {
+    "activation": "MultiheadAttention Softmax2d",
+    "batchnorm": "BatchNorm1d BatchNorm2d BatchNorm3d SyncBatchNorm",
+    "channelshuffle": "ChannelShuffle", "conv": "Conv3d ConvTranspose3d",
+    "dropout": "Dropout3d FeatureAlphaDropout", "flatten": "Flatten Unflatten",
+    "instancenorm": "InstanceNorm1d InstanceNorm2d InstanceNorm3d",
+    "loss": "NLLLoss2d MultiLabelMarginLoss SoftMarginLoss LinearCrossEntropyLoss "
+            "MultiLabelSoftMarginLoss MultiMarginLoss TripletMarginWithDistanceLoss CTCLoss",
+    "normalization": "LocalResponseNorm CrossMapLRN2d RMSNorm",
+    "padding": "CircularPad3d ConstantPad3d ReflectionPad3d ReplicationPad3d ZeroPad3d",
+    "pixelshuffle": "PixelShuffle PixelUnshuffle",
+    "pooling": "MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d AvgPool3d FractionalMaxPool2d "
+               "FractionalMaxPool3d LPPool1d LPPool2d LPPool3d AdaptiveMaxPool1d "
+               "AdaptiveMaxPool2d AdaptiveMaxPool3d AdaptiveAvgPool3d",
+    "sparse": "EmbeddingBag", "transformer": "Transformer TransformerDecoder TransformerDecoderLayer",
+    "upsampling": "UpsamplingNearest2d UpsamplingBilinear2d",
+}
+
+
+def _place_in_torch_homes() -> None:
+    import sys
+    import types
+
+    for home, names in _TORCH_HOMES.items():
+        name = f"{__name__}.{home}"
+        if name not in sys.modules:
+            sys.modules[name] = types.ModuleType(name, f"torch.nn.modules.{home}'s classes")
+            globals()[home] = sys.modules[name]
+        for cls in names.split():
+            if cls in globals():
+                setattr(sys.modules[name], cls, globals()[cls])
+
+
+_place_in_torch_homes()
