@@ -7,8 +7,14 @@ tuples, numbers, strings, dtypes, optimizer and scheduler state) is a JSON tree 
 ``__metadata__["ndgrad"]``, built from a fixed set of tagged node types: loading a file only ever
 builds those, so a hostile file can't run code; a malformed one raises RuntimeError.
 
-Differs from torch: arbitrary Python objects (whole nn.Modules, custom classes) can't be saved,
-save ``model.state_dict()`` instead; views of one storage load as separate tensors."""
+Whole objects (an nn.Module, a plain class instance such as argparse.Namespace) and references to
+classes and functions are stored as torch pickles them, by name ("module:qualname") with the
+object's ``__dict__``, and load as torch's ``weights_only`` rules say: by default only the globals
+allowed through ``serialization.add_safe_globals``/``safe_globals`` (else torch's
+UnpicklingError); with ``weights_only=False`` any class or function of a module the program has
+already imported. A file's contents never make ndgrad import a module. Differs from torch: objects
+with their own ``__reduce__`` (other than tensors, containers, numbers...) can't be saved; views of
+one storage load as separate tensors."""
 
 from __future__ import annotations
 
@@ -17,7 +23,9 @@ import binascii
 import json
 import math
 import os
+import pickle
 import sys
+import types
 from collections import Counter, OrderedDict
 from typing import Any
 
@@ -57,7 +65,8 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
          mmap: bool | None = None, **pickle_load_args) -> Any:
     """Same as torch.load for files written by ndgrad.save or any safetensors writer.
 
-    ``weights_only`` is accepted and ignored: loading is always safe."""
+    ``weights_only`` (default True, as torch's) decides which classes and functions a file may
+    name: the safe globals only, or (False) any of a module already imported."""
     if not (map_location is None or callable(map_location) or
             isinstance(map_location, (str, device, dict))):
         raise TypeError(f"map_location should be a str, device, dict or callable, got "
@@ -81,8 +90,8 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
             raise S.SafetensorsError(f"invalid ndgrad metadata: more than {_MAX_NODES} nested "
                                      "lists and objects")
         tree = json.loads(text)
-        return _Decoder(arrays, map_location).decode(tree, 0)
-    except S.SafetensorsError:
+        return _Decoder(arrays, map_location, weights_only is False).decode(tree, 0)
+    except (S.SafetensorsError, pickle.UnpicklingError):
         raise
     except (ValueError, TypeError, KeyError, IndexError, RecursionError, OverflowError,
             binascii.Error) as e:
@@ -103,6 +112,7 @@ class _Encoder:
         self.names: dict[int, str] = {}
         self.keep: list = []  # keeps encoded objects alive so their ids stay unique
         self.active: set[int] = set()
+        self.objects: dict[int, int] = {}  # id -> index: an object met twice loads as one
 
     def encode(self, obj, path: str, depth: int):
         if depth > _MAX_DEPTH:
@@ -129,10 +139,30 @@ class _Encoder:
             return {"bytes": base64.b64encode(obj).decode()}
         if isinstance(obj, (list, tuple, set, frozenset, dict)):
             return self._container(obj, path, depth)
+        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+            return {"global": _global_name(obj)}
+        if _plain_object(obj):
+            return self._object(obj, path, depth)
         raise TypeError(f"ndgrad.save can't store {type(obj).__module__}.{type(obj).__qualname__}"
                         " objects: it stores tensors, numbers, strings, bytes, None, dtypes, "
-                        "devices and lists/tuples/sets/dicts of them (save model.state_dict(), "
-                        "not the model)")
+                        "devices, lists/tuples/sets/dicts, classes, functions and objects "
+                        "pickled through their __dict__ (nn.Modules), not objects with their own "
+                        "__reduce__")
+
+    def _object(self, obj, path: str, depth: int):
+        """{"object": class name, "state": its __dict__} as pickle's default reduce; "objref"
+        for an object met before (a module shared by two parents)."""
+        if id(obj) in self.objects:
+            return {"objref": self.objects[id(obj)]}
+        if id(obj) in self.active:
+            raise ValueError("ndgrad.save: the object contains a reference cycle")
+        self.active.add(id(obj))
+        name = _global_name(type(obj))
+        state = self.encode(obj.__dict__, path, depth + 1)
+        self.active.discard(id(obj))
+        self.objects[id(obj)] = index = len(self.objects)
+        self.keep.append(obj)
+        return {"object": name, "state": state, "index": index}
 
     def _container(self, obj, path: str, depth: int):
         if id(obj) in self.active:
@@ -182,6 +212,32 @@ class _Encoder:
         return {tag: name, "complex128": True} if c128 else {tag: name}
 
 
+def _global_name(g) -> str:
+    """'module:qualname' of a class or function, found again under that name (pickle's rule)."""
+    module, qualname = getattr(g, "__module__", None), getattr(g, "__qualname__", "")
+    # an argument-check wrapper keeps its function's names (ndgrad.nn._functional.activation.relu
+    # for F.relu): it is found in the public namespace it is exported from
+    for home in (module, "ndgrad.nn.functional", "ndgrad", "ndgrad.linalg", "ndgrad.special",
+                 "ndgrad.fft"):
+        found = sys.modules.get(home) if home else None
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+        if found is g:
+            return f"{home}:{qualname}"
+    raise TypeError(f"ndgrad.save can't store {g!r}: it is not found as {module}.{qualname} "
+                    "(a local or lambda function or class)")
+
+
+def _plain_object(obj) -> bool:
+    """An object pickle stores through object.__reduce_ex__ and its __dict__ (an nn.Module, an
+    argparse.Namespace), not one with a reduce of its own or __slots__ state."""
+    cls = type(obj)
+    return (cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__
+            and isinstance(getattr(obj, "__dict__", None), dict)
+            and cls.__getstate__ is object.__getstate__ and not hasattr(cls, "_fields")
+            and "__slots__" not in cls.__dict__)
+
+
 # --- reading ----------------------------------------------------------------------------------
 def _place(arr: np.ndarray, saved_device: str, map_location) -> Tensor:
     """A tensor of ``arr`` on the device ``map_location`` picks for ``saved_device``."""
@@ -212,9 +268,11 @@ def _place(arr: np.ndarray, saved_device: str, map_location) -> Tensor:
 class _Decoder:
     """Rebuilds an object from the JSON tree; accepts only the node types _Encoder writes."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], map_location) -> None:
-        self.arrays, self.map_location = arrays, map_location
+    def __init__(self, arrays: dict[str, np.ndarray], map_location,
+                 any_global: bool = False) -> None:
+        self.arrays, self.map_location, self.any_global = arrays, map_location, any_global
         self.tensors: dict[str, Tensor] = {}
+        self.objects: dict[int, Any] = {}
 
     def decode(self, node, depth: int):
         if depth > _MAX_DEPTH:
@@ -237,7 +295,64 @@ class _Decoder:
         if tag in ("tuple", "set"):
             items = [self.decode(v, depth + 1) for v in _list(val)]
             return tuple(items) if tag == "tuple" else set(items)
+        if tag == "global" and isinstance(val, str):
+            return self._global(val)
+        if tag == "object" and isinstance(val, str) and type(node.get("index")) is int:
+            return self._object(val, node, depth)
+        if tag == "objref" and type(val) is int and val in self.objects:
+            return self.objects[val]
         return self._leaf(tag, val, node)
+
+    def _global(self, name: str):
+        """The class or function ``name`` names: a safe global, or with weights_only=False one
+        of an imported module; never imports (torch's weights_only message otherwise)."""
+        from ._safe_globals import _SAFE
+
+        for g in _SAFE:
+            try:
+                if _global_name(g) == name:
+                    return g
+            except TypeError:
+                pass
+        module, _, qualname = name.partition(":")
+        if not self.any_global:
+            raise pickle.UnpicklingError(
+                "Weights only load failed. In PyTorch 2.6, we changed the default value of the "
+                "`weights_only` argument in `torch.load` from `False` to `True`. Re-running "
+                "`torch.load` with `weights_only` set to `False` will likely succeed, but it can "
+                "result in arbitrary code execution. Do it only if you got the file from a "
+                f"trusted source.\nWeightsUnpickler error: Unsupported global: GLOBAL "
+                f"{module}.{qualname} was not an allowed global by default. Please use "
+                f"`torch.serialization.add_safe_globals([{qualname.rsplit('.', 1)[-1]}])` or the "
+                "`torch.serialization.safe_globals` context manager to allowlist this global if "
+                "you trust this class/function.")
+        found = sys.modules.get(module)
+        if found is None:
+            raise pickle.UnpicklingError(
+                f"ndgrad.load never imports a module because of a file's contents: the file names "
+                f"{module}.{qualname}; import {module} first")
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+        if found is None:
+            raise pickle.UnpicklingError(f"Can't get attribute '{qualname}' on module {module}")
+        return found
+
+    def _object(self, name: str, node: dict, depth: int):
+        cls = self._global(name)
+        if not isinstance(cls, type):
+            raise S.SafetensorsError(f"invalid ndgrad metadata: {name!r:.80} is not a class")
+        obj = cls.__new__(cls)
+        self.objects[node["index"]] = obj
+        state = self.decode(node.get("state"), depth + 1)
+        if not isinstance(state, dict):
+            raise S.SafetensorsError("invalid ndgrad metadata: an object's state is a dict")
+        setstate = getattr(obj, "__setstate__", None)
+        if setstate is not None and type(obj).__setstate__ is not getattr(object, "__setstate__",
+                                                                          None):
+            setstate(state)
+        else:
+            obj.__dict__.update(state)
+        return obj
 
     def _key(self, node, depth: int):
         key = self.decode(node, depth + 1)
