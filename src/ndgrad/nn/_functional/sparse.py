@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
@@ -30,6 +32,29 @@ class Embedding(Op):
         return EmbeddingBackward.apply(g, idx=idx, num=num, padding_idx=padding_idx,
                                        scale_grad_by_freq=scale)
 
+    def backward_raw(ctx, g):
+        return _embedding_grad(ctx.xp, g, *ctx.args)
+
+
+def _embedding_grad(xp, g, idx, num, padding_idx, scale_grad_by_freq):
+    """torch's embedding_dense_backward on arrays: the rows of g summed per index."""
+    rows = g.reshape((idx.size,) + g.shape[idx.ndim:])
+    if padding_idx >= 0 or scale_grad_by_freq:  # (the indices are >= 0: -1 is no padding)
+        f = _row_factor(xp, idx, padding_idx, scale_grad_by_freq, g.dtype).reshape(-1)
+        rows = rows * f[(...,) + (None,) * (rows.ndim - 1)]
+    out = xp.zeros((num,) + rows.shape[1:], dtype=g.dtype)
+    flat = idx.reshape(-1)
+    if xp is not np or not flat.size or g.dtype.kind != "f" or g.itemsize < 4:  # (half: in
+        # order, as torch rounds it)
+        scatter_add(xp, out, flat, rows)
+        return out
+    # sort and reduce: add.at is ~5x slower (8x64 lookups of 128 values: 554 -> 103 us)
+    order = np.argsort(flat, kind="stable")
+    s = flat[order]
+    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+    out[s[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return out
+
 
 class EmbeddingBackward(Op):
     """Rows of g summed into (num_weights, D) at idx; its own gradient gathers them again."""
@@ -38,13 +63,8 @@ class EmbeddingBackward(Op):
     _node_name = "EmbeddingDenseBackwardBackward0"
 
     def forward(ctx, g, idx, num, padding_idx, scale_grad_by_freq):
-        xp = ctx.xp
         ctx.args = (idx, padding_idx, scale_grad_by_freq)
-        f = _row_factor(xp, idx, padding_idx, scale_grad_by_freq, g.dtype)
-        out = xp.zeros((num,) + g.shape[idx.ndim:], dtype=g.dtype)
-        rows = (g * f[(...,) + (None,) * (g.ndim - idx.ndim)]).reshape((-1,) + out.shape[1:])
-        scatter_add(xp, out, idx.reshape(-1), rows)
-        return out
+        return _embedding_grad(ctx.xp, g, idx, num, padding_idx, scale_grad_by_freq)
 
     def backward(ctx, gg):
         # torch's embedding_dense_double_backward: rows gathered, the padding row's zeroed; the
