@@ -175,3 +175,14 @@ def test_jacobian_forward_mode(kw):
     else:
         want, got = _raises_like_torch(jacobians)
         assert got == want
+
+
+# a Python bool scalar in a subtraction: torch checks its own dtype (bool), not the promoted one
+@pytest.mark.parametrize("fn", [
+    lambda T: T.tensor([1, 2]) - True, lambda T: True - T.tensor([1.5]),
+    lambda T: T.tensor([1.0]).sub(False), lambda T: T.rsub(T.tensor([1]), True),
+    lambda T: T.tensor([1]).sub_(True), lambda T: T.tensor([True]) - True,
+    lambda T: T.sub(T.tensor([2.0], requires_grad=True), True)])
+def test_subtracting_a_bool_scalar_raises(fn):
+    want, got = _raises_like_torch(fn)
+    assert got == want

@@ -313,6 +313,8 @@ def _scalar_dt(key, t: Tensor, x):
     """The dt a tensor and a Python scalar compute in, cached by (op, dtype, scalar type, default
     dtype, no kwargs): weak promotion, int->float ops in float, Opmath for half precision."""
     cls, kw = key[0], () if key[4] else (True,)
+    if cls is Sub and x.__class__ is bool:  # torch checks a bool scalar's own dtype (not cached)
+        _sub_bool(t._data, np.asarray(x))
     dt = _float_ints(cls, weak_dtype(t, x), kw)
     if dt in OPMATH and cls in OPMATH_OPS and x.__class__ is not complex:
         dt = OPMATH[dt]
