@@ -29,3 +29,13 @@ def replayable(fn):
     call.__wrapped__ = fn
     call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
     return call
+
+
+def derived(fn, *args):
+    """``fn(*args)``: arrays computed from tensors' arrays outside an op (max pooling's indices,
+    a target's int64 copy). While a step is captured, the call is recorded, so a replay computes
+    it again from that replay's arrays."""
+    out = fn(*args)
+    if tracer is not None:
+        tracer.derived(fn, args, out)
+    return out

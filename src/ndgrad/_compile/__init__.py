@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import weakref
 
-from .. import _trace
+from .. import _dtype, _trace
 from .._grad_mode import anomaly
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
@@ -181,10 +181,15 @@ def _spec(out, tracer: C.Tracer, arg_ids: dict, region: list):
 
 
 def _signature(args, kwargs, tensors: list, modules) -> tuple:
-    from .. import get_default_dtype
-
-    key = [_grad_state.grad_enabled, get_default_dtype()]
-    _flatten(args, key, tensors)
+    key = [_grad_state.grad_enabled, _dtype.get_default_dtype()]
+    for a in args:
+        if type(a) is Tensor or isinstance(a, Tensor):
+            d = a._data
+            key.append((d.shape, d.dtype, a._device, a._requires_grad,
+                        next((i for i, t in enumerate(tensors) if t._data is d), None)))
+            tensors.append(a)
+        else:
+            _flatten(a, key, tensors)
     if kwargs:
         _flatten(kwargs, key, tensors)
     if modules is not None:

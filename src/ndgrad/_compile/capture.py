@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import traceback
+import types
 
 from .. import _trace
 from .._grad_mode import anomaly
@@ -46,6 +47,7 @@ class Tracer:
         self.consumed: set = set()  # ids of nodes a backward inside the step ran
         self.objs: dict = {}  # register -> its object at capture, for the arguments
         self.constants: set = set()  # registers of 0-d constants: never written
+        self.grads: dict = {}  # id(array) -> the leaf whose .grad it became in a backward
         self.failed: str | None = None
         self.depth = 0  # > 0 inside a recorded creation function or opaque call
         for t in arg_tensors:
@@ -86,6 +88,13 @@ class Tracer:
         arr = t._data
         k = self.origin.get(id(arr))
         if k is not None:
+            return k
+        leaf = self.grads.get(id(arr))
+        if leaf is not None:  # a leaf's .grad the backward above gave (gradient clipping)
+            k = self.prog.reg()
+            self.prog.steps.append(P.load_grad(k, leaf))
+            self._known(arr, k)
+            self.lazy.append(id(arr))
             return k
         if id(t) not in self.created:  # made before the call: read it from the tensor
             k = self.prog.reg()
@@ -133,6 +142,11 @@ class Tracer:
                     return self._view(a, base, src)
                 base = base.base
             raise Unsupported("an op argument computed from a tensor's values outside the op")
+        if type(a) is tuple and not _constant(a):  # an indexing key: arrays among constants
+            parts = [self.operand(x) for x in a]
+            k = self.prog.reg()
+            self.prog.steps.append(P.pack(k, parts))
+            return k
         if not _constant(a):
             raise Unsupported(f"an op argument of type {type(a).__name__} holding arrays")
         return self.prog.reg(a)  # a constant: a Python value, or a promoted scalar's array
@@ -159,10 +173,11 @@ class Tracer:
         if any(a._device is not tensors[0]._device for a in tensors):
             raise Unsupported("an op on tensors of two devices")
         ins = [self.operand(a) for a in args]
-        kw_regs = {k: self.operand(v) for k, v in kw.items() if _is_array(v) and v.ndim}
-        for v in kw.values():
-            if not kw_regs or not _is_array(v):
-                self.operand(v)  # checks it is a constant
+        kw_regs = {k: self.operand(v) for k, v in kw.items() if _is_array(v) and v.ndim
+                   or type(v) is tuple and not _constant(v)}
+        for k, v in kw.items():
+            if k not in kw_regs and not _constant(v):
+                raise Unsupported(f"an op argument of type {type(v).__name__} holding arrays")
         if name == "apply_pair":
             needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args[:2])
         elif name == "apply_one":
@@ -204,6 +219,22 @@ class Tracer:
                 self.prog.steps.append(P.produce(k, make, args, kwargs))
                 self._known(t._data, k)
         return t
+
+    def derived(self, fn, args, out) -> None:
+        """Arrays computed from arrays outside an op (``_trace.derived``)."""
+        if self.depth or self.failed is not None:
+            return
+        try:
+            ins = [self.operand(a) for a in args]
+            outs = out if type(out) is tuple else (out,)
+            regs = []
+            for o in outs:
+                k = self.prog.reg()
+                self._known(o, k)
+                regs.append(k)
+            self.prog.steps.append(P.derived(fn, ins, regs, type(out) is tuple))
+        except Unsupported as e:
+            self.fail(str(e))
 
     def replayable(self, fn, args, kwargs):
         """A call of a function of tensors that records no graph (``_trace.replayable``)."""
@@ -274,6 +305,7 @@ class Tracer:
         for i in self.lazy:  # the call may have given tensors new arrays: read them again
             self.origin.pop(i, None)
         self.lazy.clear()
+        self.grads.clear()
         return res
 
     def run(self, roots, root_grads, retain_graph, create_graph, targets):
@@ -304,10 +336,8 @@ class Tracer:
         self.prog.steps.append(P.backward(sched, root_regs, bool(retain_graph)))
         for leaf in map(self.at_capture().__getitem__, sched.sinks):  # a later op may read .grad
             if leaf._grad is not None:
-                k = self.prog.reg()
-                self.prog.steps.append(P.load_grad(k, leaf))
-                self._known(leaf._grad._data, k)
-                self.lazy.append(id(leaf._grad._data))
+                self.grads[id(leaf._grad._data)] = leaf
+                self.keep.append(leaf._grad._data)
         return {}
 
     def at_capture(self) -> dict:
@@ -408,7 +438,8 @@ def _is_array(a) -> bool:
 
 def _constant(v, depth: int = 0) -> bool:
     """Whether ``v`` can be kept as it is for every replay: it holds no array with elements."""
-    if v is None or isinstance(v, (bool, int, float, complex, str, slice, type, type(...))):
+    if v is None or isinstance(v, (bool, int, float, complex, str, slice, type, type(...),
+                                   types.ModuleType)):
         return True
     if _is_array(v):
         return v.ndim == 0

@@ -105,6 +105,25 @@ def call(k: int, fn, spec, kwargs):
     return step
 
 
+def derived(fn, ins, outs, several: bool):
+    """Arrays computed from other registers outside an op (``_trace.derived``)."""
+    def step(regs):
+        out = fn(*[regs[i] for i in ins])
+        if several:
+            for k, o in zip(outs, out):
+                regs[k] = o
+        else:
+            regs[outs[0]] = out
+    return step
+
+
+def pack(k: int, parts):
+    """A tuple of registers (an indexing key)."""
+    def step(regs):
+        regs[k] = tuple([regs[i] for i in parts])
+    return step
+
+
 def opaque(fn, args, kwargs):
     """A call run as it is (an optimizer's step, zero_grad): it works on the tensors themselves."""
     def step(regs):
@@ -183,19 +202,23 @@ class Schedule:
 
     def run(self, nodes, root_grads, retain: bool) -> dict:
         """engine.run's first-order loop over the known order: {sink index: gradient}."""
-        buffers: dict = {}
+        buffers: list = [None] * len(nodes)
         leaves: dict = {}
         multi = self.multi
-        for (kind, i, nr), g in zip(self.roots, root_grads):
+        for e, g in zip(self.roots, root_grads):
             if g is not None:
-                _route(buffers, leaves, multi, kind, i, nr, g)
+                _route(buffers, leaves, multi, e, g)
         for i, fn in enumerate(nodes):
-            g = buffers.pop(i, None)
+            g = buffers[i]
             if g is None:
                 continue
-            grads = [g] if multi[i] is None else g
-            br = fn.backward_raw
-            res = br(*grads) if br is not None and multi[i] is None else None
+            buffers[i] = None
+            if multi[i] is None:
+                grads = [g]
+                br = fn.backward_raw
+                res = br(g) if br is not None else None
+            else:
+                grads, res = g, None
             if res is None or res is NotImplemented:
                 in_grads = fn._apply_raw(grads)
             else:
@@ -203,8 +226,17 @@ class Schedule:
             if not retain and fn.saved:
                 fn.saved = _FREED
             for e, gi in zip(self.edges[i], in_grads):
-                if e is not None and gi is not None:
-                    _route(buffers, leaves, multi, e[0], e[1], e[2], gi)
+                if e is None or gi is None:
+                    continue
+                kind, j, nr = e
+                if kind:
+                    old = leaves.get(j)
+                    leaves[j] = gi if old is None else _sum(old, gi)
+                elif multi[j] is None:
+                    old = buffers[j]
+                    buffers[j] = gi if old is None else _sum(old, gi)
+                else:
+                    _route(buffers, leaves, multi, e, gi)
         return leaves
 
     def accumulate(self, leaves: dict, regs) -> None:
@@ -216,15 +248,19 @@ class Schedule:
             g = None
 
 
-def _route(buffers, leaves, multi, kind, i, nr, g) -> None:
+def _route(buffers, leaves, multi, e, g) -> None:
+    """Add ``g`` to where the edge ``e`` leads: a sink's sum or a node's output buffer."""
+    kind, i, nr = e
     if kind:
         old = leaves.get(i)
         leaves[i] = g if old is None else _sum(old, g)
     elif multi[i] is None:
-        old = buffers.get(i)
+        old = buffers[i]
         buffers[i] = g if old is None else _sum(old, g)
     else:
-        buf = buffers.setdefault(i, [None] * multi[i])
+        buf = buffers[i]
+        if buf is None:
+            buf = buffers[i] = [None] * multi[i]
         buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
 
 
@@ -319,6 +355,9 @@ def _same(a, b, depth: int) -> bool:
     attrs = getattr(a, "__dict__", None)
     if attrs is not None:
         return _same(attrs, b.__dict__, depth + 1)
+    slots = [n for c in type(a).__mro__ for n in c.__dict__.get("__slots__", ())]
+    if slots and not isinstance(a, Node):
+        return all(_same(getattr(a, n, None), getattr(b, n, None), depth + 1) for n in slots)
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001  (anything that cannot say: not the same)

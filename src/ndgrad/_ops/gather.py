@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import ufunc_at
+from .._backend import device_of_array, ufunc_at
+from .._trace import derived
 from .._tensor import Tensor, tensor_method, wrap_dim
 from ..autograd.function import Op
 from ._inplace import inplace, torch_type_name
@@ -39,11 +40,15 @@ def _check_range(idx, n: int, dim: int) -> None:
 # --- gather / scatter: one index per output element ---------------------------------------------
 def _along(index: Tensor, dim: int) -> tuple:
     """The advanced key reading ``a[i0, ..., index[i], ..., in]`` for every position of index."""
-    xp = index._device.xp
-    shape = index._data.shape
+    return derived(_grids, index._data, dim)
+
+
+def _grids(index, dim: int) -> tuple:
+    xp = device_of_array(index).xp
+    shape = index.shape
     grids = [xp.arange(s).reshape((-1,) + (1,) * (len(shape) - d - 1)) for d, s in
              enumerate(shape)]
-    grids[dim] = index._data
+    grids[dim] = index
     return tuple(grids)
 
 

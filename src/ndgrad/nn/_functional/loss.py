@@ -13,6 +13,7 @@ import numpy as np
 from ..._backend import CPU
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
+from ..._trace import derived
 from ...amp._state import fp32 as _fp32
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
@@ -354,7 +355,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     for t in (target, weight):
         if t is not None and t._device is not dev:
             _device_mismatch(NllLoss, dev, t._device)
-    tarr = target._data.astype("int64")
+    tarr = derived(_int64, target._data)  # (recorded for ndgrad.compile's replays)
     bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))
     nan = None
     if dev is CPU:
@@ -375,6 +376,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if nan is not None:
         out._data += nan  # in place: NllLoss keeps no output for backward
     return out
+
+
+def _int64(a):
+    return a.astype("int64")
 
 
 def _nll(input, tarr, w, ignore_index, reduction):

@@ -8,6 +8,7 @@ import itertools
 import math
 
 from ..._tensor import Tensor
+from ..._trace import derived
 from ..._ops.movement import no_dims_error
 from ...autograd.function import Op
 from ._im2col import col2im
@@ -149,7 +150,7 @@ def _max_pool(nd, name, input, kernel_size, stride, padding, dilation, ceil_mode
     xp = input._device.xp
     data = input._data.reshape(shape)
     data = data.astype(xp.float32) if data.dtype.kind == "V" else data
-    idx = _max_pool_indices(xp, data, k, s, pads, d, outs)
+    idx = derived(_max_pool_indices, xp, data, k, s, pads, d, outs)
     out = MaxPool2DWithIndices.apply(input, idx=idx)
     ind = Tensor._make(idx if batched else idx[0], input._device)
     return (out, ind) if return_indices else out
