@@ -17,7 +17,9 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "alpha
            "hardshrink", "hinge_embedding_loss", "instance_norm", "kl_div", "margin_ranking_loss",
            "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "norm_except_dim",
            "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "rrelu",
-           "rrelu_", "selu", "selu_", "threshold_", "triplet_margin_loss"]
+           "rrelu_", "selu", "selu_", "threshold_", "triplet_margin_loss",
+           "lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell", "rnn_tanh_cell",
+           "rnn_relu_cell"]
 
 _REDUCTION = {0: "none", 1: "mean", 2: "sum"}
 
@@ -380,3 +382,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-06
     """Same as torch.triplet_margin_loss."""
     return _F().triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
                                     reduction=_red(reduction))
+
+
+# --- recurrent layers (torch's _VF ops, which nn.LSTM/GRU/RNN call) ------------------------------
+from .nn._functional.rnn import (gru, gru_cell, lstm, lstm_cell, rnn_relu,  # noqa: E402
+                                 rnn_relu_cell, rnn_tanh, rnn_tanh_cell)

@@ -1,6 +1,5 @@
 """RNN, LSTM, GRU and their cells, with torch's parameter names, gate layout and init, so a torch
-state_dict loads as is. Input projections for all time steps are one matmul per layer; only the
-recurrence loops over time."""
+state_dict loads as is. The computation is nn/_functional/rnn.py's (torch's _VF.lstm and kin)."""
 
 from __future__ import annotations
 
@@ -11,48 +10,10 @@ import warnings
 from ... import empty, zeros
 from .. import functional as F
 from .. import init
+from .._functional import rnn as R
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
-from ._rnn_packed import packed_forward
 from .module import Module
-
-
-def _stack(tensors, dim=0):
-    from ... import stack  # late: the joins live in a module imported after nn's
-
-    return stack(tensors, dim)
-
-
-def _cat(tensors, dim=0):
-    from ... import cat
-
-    return cat(tensors, dim)
-
-
-# --- one time step of each cell, op for op as torch's CPU cells (so the graph is torch's) -------
-def _rnn_step(gi, h, w_hh, b_hh, act):
-    return act(F.linear(h, w_hh, b_hh) + gi)  # linear_hh(h).add_(linear_ih(x))
-
-
-def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
-    h, c = state
-    gates = F.linear(h, w_hh, b_hh) + gi  # [input, forget, cell, output]
-    i, f, g, o = gates.unsafe_chunk(4, 1)
-    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-    c = f * c + i * g
-    h = o * c.tanh()
-    if w_hr is not None:
-        h = F.linear(h, w_hr)
-    return h, c
-
-
-def _gru_step(gi, h, w_hh, b_hh):
-    ir, iz, i_n = gi.unsafe_chunk(3, 1)  # [reset, update, new]
-    hr, hz, h_n = F.linear(h, w_hh, b_hh).unsafe_chunk(3, 1)
-    r = (hr + ir).sigmoid()
-    z = (hz + iz).sigmoid()
-    new = (i_n + h_n * r).tanh()
-    return (h - new) * z + new  # (1 - z) * new + z * h
 
 
 class RNNBase(Module):
@@ -171,38 +132,53 @@ class RNNBase(Module):
             raise RuntimeError(msg.format(tuple(expected), list(hx.shape)))
 
     # --- the recurrence ---------------------------------------------------------------------------
-    def _cell(self, gi, state, w):
-        mode = self.mode
-        if mode == "LSTM":
-            return _lstm_step(gi, state, w[1], w[3] if self.bias else None,
-                              w[-1] if self.proj_size else None)
-        b_hh = w[3] if self.bias else None
-        if mode == "GRU":
-            return _gru_step(gi, state, w[1], b_hh)
-        return _rnn_step(gi, state, w[1], b_hh, F.relu if mode == "RNN_RELU" else F.tanh)
+    def _vf(self, input, hx):
+        """torch's _VF call: (output, final state) for time-major or batch-first input."""
+        fn = {"LSTM": R.lstm, "GRU": R.gru, "RNN_TANH": R.rnn_tanh, "RNN_RELU": R.rnn_relu}
+        res = fn[self.mode](input, hx, self._flat_weights, self.bias, self.num_layers,
+                            self.dropout, self.training, self.bidirectional, self.batch_first)
+        return (res[0], res[1:]) if self.mode == "LSTM" else res
 
-    def _run(self, x, hx):
-        """x (T, N, I); hx: per (layer, direction) initial state. Returns output, final states."""
+    def _packed(self, packed, hx):
+        """``forward(packed, hx)``: torch's argument checks, sorting of the states, _VF's packed
+        overload, unsorting of the final states."""
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        lstm = self.mode == "LSTM"
         dirs = 2 if self.bidirectional else 1
-        finals = []
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(dirs):
-                w = self.all_weights[layer * dirs + d]
-                # the input projection of every step at once: one (T*N, I) x (I, G) matmul
-                gi = F.linear(x, w[0], w[2] if self.bias else None).unbind(0)
-                state = hx[layer * dirs + d]
-                steps = range(len(gi) - 1, -1, -1) if d else range(len(gi))
-                ys = [None] * len(gi)
-                for t in steps:
-                    state = self._cell(gi[t], state, w)
-                    ys[t] = state[0] if self.mode == "LSTM" else state
-                outs.append(_stack(ys) if ys else x.new_zeros(x.shape[:2] + (0,)))
-                finals.append(state)
-            x = outs[0] if dirs == 1 else _cat(outs, 2)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
-        return x, finals
+        real_h = self.proj_size if self.proj_size > 0 else self.hidden_size
+        shape = (self.num_layers * dirs, int(batch_sizes[0]))
+        if hx is None:
+            h0 = zeros(shape + (real_h,), dtype=data.dtype, device=data.device)
+            hx = (h0, zeros(shape + (self.hidden_size,), dtype=data.dtype,
+                            device=data.device)) if lstm else h0
+        elif sorted_indices is not None:
+            hx = tuple(h.index_select(1, sorted_indices) for h in hx) if lstm else \
+                hx.index_select(1, sorted_indices)
+        w0 = self._flat_weights[0]
+        if data.dtype is not w0.dtype:
+            raise ValueError(f"RNN input dtype ({data.dtype}) does not match weight dtype "
+                             f"({w0.dtype}). Convert input: input.to({w0.dtype}), or convert "
+                             f"model: model.to({data.dtype})")
+        if data.ndim != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.ndim}")
+        if self.input_size != data.shape[-1]:
+            raise RuntimeError("input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {data.shape[-1]}")
+        if lstm:
+            self.check_hidden_size(hx[0], shape + (real_h,), "Expected hidden[0] size {}, got {}")
+            self.check_hidden_size(hx[1], shape + (self.hidden_size,),
+                                   "Expected hidden[1] size {}, got {}")
+        else:
+            self.check_hidden_size(hx, shape + (real_h,))
+        fn = {"LSTM": R.lstm, "GRU": R.gru, "RNN_TANH": R.rnn_tanh, "RNN_RELU": R.rnn_relu}
+        res = fn[self.mode](data, batch_sizes, hx, self._flat_weights, self.bias,
+                            self.num_layers, self.dropout, self.training, self.bidirectional)
+        hidden = res[1:] if lstm else res[1]
+        if unsorted_indices is not None:
+            hidden = tuple(h.index_select(1, unsorted_indices) for h in hidden) if lstm else \
+                hidden.index_select(1, unsorted_indices)
+        return PackedSequence(res[0], batch_sizes, sorted_indices, unsorted_indices), \
+            tuple(hidden) if lstm else hidden
 
     def _prepare(self, input, name):
         if input.ndim not in (2, 3):
@@ -219,23 +195,12 @@ class RNNBase(Module):
         dirs = 2 if self.bidirectional else 1
         return zeros((self.num_layers * dirs, n, size), dtype=input.dtype, device=input.device)
 
-    def _time_major(self, input):
-        return input.transpose(0, 1) if self.batch_first else input
-
-    def _finish(self, out, batched, batch_dim):
-        if self.batch_first:
-            out = out.transpose(0, 1)
-            if self.mode != "LSTM" and out.grad_fn is not None:
-                out.grad_fn._name = "TransposeBackward1"  # torch transposes RNN/GRU in place
-        return out if batched else out.squeeze(batch_dim)
-
-
 class _SimpleRNN(RNNBase):
     """RNN and GRU: one hidden state tensor."""
 
     def forward(self, input, hx=None):
         if isinstance(input, PackedSequence):
-            return packed_forward(self, input, hx)
+            return self._packed(input, hx)
         name = "RNN" if self.mode.startswith("RNN") else "GRU"
         input, batched, batch_dim = self._prepare(input, name)
         if hx is not None:
@@ -249,9 +214,8 @@ class _SimpleRNN(RNNBase):
             hx = self._zeros(input, self.hidden_size)
         self.check_input(input)
         self.check_hidden_size(hx, self.get_expected_hidden_size(input))
-        out, finals = self._run(self._time_major(input), hx.unbind(0))
-        h = _stack(finals)
-        return self._finish(out, batched, batch_dim), (h if batched else h.squeeze(1))
+        out, h = self._vf(input, hx)
+        return (out if batched else out.squeeze(batch_dim)), (h if batched else h.squeeze(1))
 
 
 class RNN(_SimpleRNN):
@@ -289,7 +253,7 @@ class LSTM(RNNBase):
 
     def forward(self, input, hx=None):
         if isinstance(input, PackedSequence):
-            return packed_forward(self, input, hx)
+            return self._packed(input, hx)
         input, batched, batch_dim = self._prepare(input, "LSTM")
         real_h = self.proj_size if self.proj_size > 0 else self.hidden_size
         if hx is None:
@@ -307,12 +271,10 @@ class LSTM(RNNBase):
                                "Expected hidden[0] size {}, got {}")
         self.check_hidden_size(hx[1], self.get_expected_hidden_size(input, self.hidden_size),
                                "Expected hidden[1] size {}, got {}")
-        states = list(zip(hx[0].unbind(0), hx[1].unbind(0)))
-        out, finals = self._run(self._time_major(input), states)
-        h, c = _stack([s[0] for s in finals]), _stack([s[1] for s in finals])
+        out, (h, c) = self._vf(input, hx)
         if not batched:
             h, c = h.squeeze(1), c.squeeze(1)
-        return self._finish(out, batched, batch_dim), (h, c)
+        return (out if batched else out.squeeze(batch_dim)), (h, c)
 
 
 # --- cells ----------------------------------------------------------------------------------------
@@ -368,7 +330,7 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         act = F.tanh if self.nonlinearity == "tanh" else F.relu
-        out = _rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
+        out = R.rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
                         self.bias_hh, act)
         return out if batched else out.squeeze(0)
 
@@ -390,7 +352,7 @@ class LSTMCell(RNNCellBase):
             hx = (z, z)
         elif not batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
-        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), hx, self.weight_hh,
+        h, c = R.lstm_step(F.linear(x, self.weight_ih, self.bias_ih), hx, self.weight_hh,
                           self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
@@ -405,6 +367,6 @@ class GRUCell(RNNCellBase):
             raise ValueError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.ndim}D instead")
         x, batched = self._batch(input, "GRUCell")
         h = self._zero_state(x) if hx is None else (hx if batched else hx.unsqueeze(0))
-        out = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
+        out = R.gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
                         self.bias_hh)
         return out if batched else out.squeeze(0)
