@@ -192,3 +192,55 @@ def test_differentiable_is_refused_with_a_clear_error(name):
     records the update; plain leaf params then fail there on the in-place update)."""
     with pytest.raises(NotImplementedError, match="differentiable=True is not supported"):
         getattr(ndgrad.optim, name)([ndgrad.nn.Parameter(ndgrad.ones(2))], differentiable=True)
+
+
+SPARSE = ["SGD", "Adagrad", "SparseAdam", "Adam", "AdamW", "RMSprop", "Adamax", "NAdam", "RAdam",
+          "ASGD", "Rprop", "Adadelta", "Adafactor"]
+
+
+@pytest.mark.parametrize("name", SPARSE)
+def test_sparse_gradients_like_torch(name):
+    """SGD, Adagrad and SparseAdam take sparse COO gradients; the rest refuse them with torch's
+    error before updating anything."""
+    out = []
+    for lib in (ndgrad, torch):
+        p = lib.nn.Parameter(lib.ones(3, 2, dtype=lib.float64))
+        q = lib.nn.Parameter(lib.ones(2, dtype=lib.float64))
+        kw = {"momentum": 0.9} if name == "SGD" else {}
+        opt = getattr(lib.optim, name)([q, p], lr=0.1, **kw)
+
+        def go():
+            for i in range(3):
+                q.grad = lib.ones(2, dtype=lib.float64) if name != "SparseAdam" else None
+                p.grad = lib.sparse_coo_tensor([[0, 2]], [[1.0 + i, -2.0], [0.5, 3.0 - i]],
+                                               (3, 2), dtype=lib.float64)
+                opt.step()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's note on sparse invariant checks
+            out.append((_error(go), _np(p), _np(q)))
+    assert out[0][0] == out[1][0]
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
+    np.testing.assert_allclose(out[0][2], out[1][2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_fused_refuses_complex_params_like_torch(name):
+    errs = []
+    for lib in (ndgrad, torch):
+        p = lib.nn.Parameter(lib.ones(2, dtype=lib.complex64))
+        opt = getattr(lib.optim, name)([p], fused=True)
+        p.grad = lib.ones(2, dtype=lib.complex64)
+        errs.append(_error(opt.step))
+    assert errs[0] == errs[1] and errs[0] is not None
+
+
+@pytest.mark.parametrize("kw", [dict(lr="t"), dict(betas=("t", "t"))])
+def test_adam_tensor_lr_or_betas_with_foreach_like_torch(kw):
+    errs = []
+    for lib in (ndgrad, torch):
+        args = {k: (lib.tensor(0.01) if v == "t" else tuple(lib.tensor(0.9) for _ in v))
+                for k, v in kw.items()}
+        errs.append(_error(lambda: lib.optim.Adam([lib.nn.Parameter(lib.ones(2))], foreach=True,
+                                                  **args)))
+    assert errs[0] == errs[1] and errs[0] is not None

@@ -55,3 +55,11 @@ def check_capturable(p: Tensor, what: str, xla: bool) -> None:
     if p._device.type not in devices:
         raise AssertionError(f"If capturable=True, {what} must be on supported devices: "
                              f"{devices}.")
+
+
+def check_fused(p: Tensor) -> None:
+    """torch's fused kernels take floating-point params only."""
+    if not p.is_floating_point():
+        raise RuntimeError("`fused=True` requires all the params to be floating point Tensors "
+                           "of supported devices: ['mps', 'cuda', 'xpu', 'hpu', 'cpu', 'mtia', "
+                           f"'privateuseone'] but {p.dtype} and {p._device.type}")

@@ -20,7 +20,7 @@ from .._backend import to_device
 from .._grad_mode import enable_grad
 from .._tensor import Tensor
 from ._arrays import real
-from ._state import check_capturable
+from ._state import check_capturable, check_fused
 
 __all__ = ["Optimizer", "required"]
 
@@ -152,7 +152,7 @@ class Optimizer:
         then update each in place with ``maximize`` and the ``step`` count applied."""
         todo, states, init = [], self.state, self._init_state
         sparse, no_complex = self._sparse, not self._complex
-        stateful = self._keeps_state(group)
+        stateful, fused = self._keeps_state(group), group.get("fused")
         for p in group["params"]:
             grad = p._grad
             if grad is None:
@@ -161,6 +161,8 @@ class Optimizer:
                 raise RuntimeError(sparse)
             if no_complex and p._data.dtype.kind == "c":
                 raise RuntimeError(f"{type(self).__name__} does not support complex parameters")
+            if fused:
+                check_fused(p)
             state = states.get(p) if stateful else None
             if stateful and not state:
                 state = states[p] = init(p, group)
