@@ -593,6 +593,29 @@ def mlp_step(d):
 
 
 @w
+def compiled_step(d):
+    """ndgrad.compile replays the same array calls on CuPy: a captured, replayed training step."""
+    from ndgrad._compile import Captured
+
+    m = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                      nn.Linear(36, 3)).to(d)
+    opt = t.optim.AdamW(m.parameters(), 1e-2)
+
+    @t.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    losses = [step(t.randn(5, 1, 8, 8).to(d), t.randint(0, 3, (5,)).to(d)) for _ in range(4)]
+    entry, = step.cache.values()
+    assert type(entry) is Captured, entry
+    return losses + list(m.parameters())
+
+
+@w
 def cnn_step(d):
     m = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
                       nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, stride=2, groups=2), nn.AvgPool2d(2),

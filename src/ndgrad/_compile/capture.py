@@ -40,6 +40,7 @@ class Tracer:
         self.origin: dict = {}  # id(array) -> register
         self.lazy: list = []  # ids of arrays read from tensors (re-read after an opaque call)
         self.keep: list = []  # what must stay alive while ids are compared
+        self.arrays: list = []  # (array, register) of every known array
         self.created: set = set()  # ids of tensors made during the capture
         self.slots: dict = {}  # id(node) -> (its Forward, register, keys its forward set)
         self.edge_src: dict = {}  # (id of node or leaf, nr) of a tensor read -> its register
@@ -70,6 +71,8 @@ class Tracer:
     def _known(self, arr, k: int) -> None:
         self.origin[id(arr)] = k
         self.keep.append(arr)
+        if _is_array(arr):
+            self.arrays.append((arr, k))
 
     fullgraph = False
 
@@ -104,12 +107,9 @@ class Tracer:
             self.externals.append(t)
             self._read(t, self.prog.reg(t))
             return k
-        base = getattr(arr, "base", None)
-        while base is not None:
-            src = self.origin.get(id(base))
-            if src is not None:
-                return self._view(arr, base, src)
-            base = getattr(base, "base", None)
+        k = self._view_of_known(arr)
+        if k is not None:
+            return k
         if not arr.ndim:  # a Python scalar as a tensor (masked_fill's value): a constant (one
             k = self.prog.reg(arr)  # computed from data would differ in the second capture)
             self._known(arr, k)
@@ -117,9 +117,28 @@ class Tracer:
             return k
         raise Unsupported("the step reads a tensor made outside ndgrad's recorded operations")
 
+    def _view_of_known(self, arr) -> int | None:
+        """The register of a view of a known array (a reshape, a slice), made at replay at the
+        same place of that array's memory; None if ``arr`` is no such view."""
+        base = getattr(arr, "base", None)
+        while base is not None:
+            src = self.origin.get(id(base))
+            if src is not None:
+                return self._view(arr, base, src)
+            base = getattr(base, "base", None)
+        if getattr(arr, "base", None) is None:
+            return None
+        start = _address(arr)  # a base known by its memory only (CuPy wraps bases anew)
+        for b, k in reversed(self.arrays):
+            if b.ndim and b.flags.c_contiguous and _address(b) <= start < _address(b) + b.nbytes:
+                return self._view(arr, b, k)
+        return None
+
     def _view(self, arr, base, src: int) -> int:
         offset = _address(arr) - _address(base)
-        if offset % arr.itemsize or not base.flags.c_contiguous:
+        end = offset + sum((n - 1) * st for n, st in zip(arr.shape, arr.strides)) + arr.itemsize
+        if (offset % arr.itemsize or not base.flags.c_contiguous or min(arr.strides, default=0) < 0
+                or end > base.nbytes):
             raise Unsupported("a view the replay cannot place")
         k = self.prog.reg()
         self.prog.steps.append(P.strided_view(k, src, offset // arr.itemsize, arr.shape,
@@ -131,16 +150,14 @@ class Tracer:
         """The register an op argument is read from at replay."""
         if isinstance(a, Tensor):
             return self.reg_of(a)
-        if _is_array(a) and a.ndim:  # an array the caller passes: a tensor's, or a view of one
+        if _is_array(a):
             k = self.origin.get(id(a))
             if k is not None:
                 return k
-            base = a.base
-            while base is not None:
-                src = self.origin.get(id(base))
-                if src is not None:
-                    return self._view(a, base, src)
-                base = base.base
+        if _is_array(a) and a.ndim:  # an array the caller passes: a tensor's, or a view of one
+            k = self._view_of_known(a)
+            if k is not None:
+                return k
             raise Unsupported("an op argument computed from a tensor's values outside the op")
         if type(a) is tuple and not _constant(a):  # an indexing key: arrays among constants
             parts = [self.operand(x) for x in a]
@@ -433,7 +450,9 @@ def _refuse(a):
 
 
 def _is_array(a) -> bool:
-    return hasattr(a, "__array_interface__") or hasattr(a, "__cuda_array_interface__")
+    """A NumPy or CuPy array (or scalar), not a Tensor."""
+    return isinstance(getattr(a, "ndim", None), int) and hasattr(a, "dtype") and not isinstance(
+        a, Tensor)
 
 
 def _constant(v, depth: int = 0) -> bool:

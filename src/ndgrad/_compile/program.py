@@ -8,10 +8,12 @@ declares) exactly as ``autograd.engine.run`` does, so results are the eager ones
 
 from __future__ import annotations
 
+import operator
 import types
 
 import numpy as np
 
+from .._backend import device_of_array
 from .._tensor import Tensor
 from ..autograd.engine import _accumulate, _sum
 from ..autograd.node import _FREED, _OUT, FREED_MSG, Node, _as_saved_array, _check_arrays
@@ -75,11 +77,11 @@ def copy(k: int, src: int):
 def strided_view(k: int, src: int, offset: int, shape, strides):
     """A view of another register's array, at the same place of its memory."""
     def step(regs):
-        base = regs[src]
-        flat = base.reshape(-1) if base.flags.c_contiguous else base.ravel(order="K")
-        regs[k] = np.lib.stride_tricks.as_strided(flat[offset:], shape, strides) if \
-            isinstance(base, np.ndarray) else base.__class__(shape, base.dtype, base.data,
-                                                             offset * base.itemsize, strides)
+        base = regs[src]  # C-contiguous, as it was at capture (the capture checks it)
+        flat = base.reshape(-1)[offset:]
+        regs[k] = np.lib.stride_tricks.as_strided(flat, shape, strides) if \
+            isinstance(base, np.ndarray) else device_of_array(base).xp.lib.stride_tricks \
+            .as_strided(flat, shape, strides)
     return step
 
 
@@ -135,14 +137,16 @@ class Forward:
     """One op's forward. With ``slot`` (its backward will run), the node object is kept in
     ``regs[slot]``, given what the captured node had once complete (``finish``)."""
 
-    __slots__ = ("cls", "ins", "kw", "kw_regs", "outs", "needs", "xp", "dev", "slot", "node_cls",
-                 "in_meta", "out_meta", "extra")
+    __slots__ = ("cls", "fwd", "ins", "get", "kw", "kw_regs", "outs", "out", "needs", "xp", "nd",
+                 "dev", "slot", "node_cls", "in_meta", "out_meta", "extra")
 
     def __init__(self, cls, ins, kw, kw_regs, outs, needs, dev, slot):
-        self.cls, self.ins, self.outs, self.needs = cls, ins, outs, needs
+        self.cls, self.fwd, self.ins, self.outs, self.needs = cls, cls.forward, ins, outs, needs
+        self.get = operator.itemgetter(*ins) if len(ins) > 1 else None  # the arguments at once
+        self.out = outs[0] if len(outs) == 1 else None
         self.kw = {k: v for k, v in kw.items() if k not in kw_regs}  # constants
         self.kw_regs = tuple(kw_regs.items())  # (name, register): arrays read at replay
-        self.xp, self.dev, self.slot = dev.xp, dev, slot
+        self.xp, self.nd, self.dev, self.slot = dev.xp, dev.xp.ndarray, dev, slot
         self.node_cls, self.in_meta, self.out_meta, self.extra = cls, None, None, None
 
     def finish(self, node, keys_at_forward) -> None:
@@ -154,25 +158,33 @@ class Forward:
 
     def __call__(self, regs):
         ctx = _new(self.cls)
-        xp = ctx.xp = self.xp
+        ctx.xp = self.xp
         ctx.saved = ()
         ctx.needs_input_grad = self.needs
         kw = self.kw
         if self.kw_regs:
             kw = {**kw, **{k: regs[i] for k, i in self.kw_regs}}
-        out = self.cls.forward(ctx, *[regs[i] for i in self.ins], **kw)
-        outs = self.outs
+        get = self.get
+        out = self.fwd(ctx, *get(regs), **kw) if get is not None else \
+            self.fwd(ctx, *[regs[i] for i in self.ins], **kw)
+        if self.out is not None and type(out) is self.nd:
+            regs[self.out] = out
+        else:
+            self._outputs(ctx, out, regs)
+        if self.slot is not None:
+            self._node(ctx, regs)
+
+    def _outputs(self, ctx, out, regs) -> None:
+        xp = self.xp
         if type(out) is tuple:
             out = tuple(o if type(o) is xp.ndarray else _as_saved_array(ctx, o, xp.asarray(o))
                         for o in out)
-            for k, o in zip(outs, out):
+            for k, o in zip(self.outs, out):
                 regs[k] = o
-        else:
-            if type(out) is not xp.ndarray:
-                out = _as_saved_array(ctx, out, xp.asarray(out))
-            regs[outs[0]] = out
-        if self.slot is None:
-            return
+        else:  # NumPy's 0-d scalar
+            regs[self.outs[0]] = _as_saved_array(ctx, out, xp.asarray(out))
+
+    def _node(self, ctx, regs) -> None:
         if self.node_cls is not self.cls:
             ctx.__class__ = self.node_cls
         ctx.in_meta, ctx.out_meta, ctx._hooks = self.in_meta, self.out_meta, None
@@ -334,7 +346,7 @@ def _same(a, b, depth: int) -> bool:
                     for (s, n), (t, m) in zip(a.order, b.order)))
     if isinstance(a, Tensor):
         return False  # different tensors (the same ones are caught by ``is``)
-    if hasattr(a, "__array_interface__") or hasattr(a, "__cuda_array_interface__"):
+    if isinstance(getattr(a, "ndim", None), int) and hasattr(a, "dtype"):
         return a.shape == b.shape and a.dtype == b.dtype and bool((a == b).all() or (
             (a != a).any() and ((a == b) | ((a != a) & (b != b))).all()))
     if isinstance(a, (tuple, list)):

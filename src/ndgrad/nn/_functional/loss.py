@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from ..._backend import CPU
+from ..._backend import CPU, device_of_array
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ..._trace import derived
@@ -362,9 +362,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         if bad.any():
             raise IndexError(f"Target {int(tarr[bad.argmax()])} is out of bounds.")
     else:  # no read-back on CUDA (torch asserts there, later): a target out of range gives nan
-        xp = dev.xp
-        nan = xp.where(bad.any(), xp.nan, 0).astype(input._data.dtype)
-        tarr = xp.where(bad, ignore_index, tarr)
+        tarr, nan = derived(_unchecked_targets, tarr, c, ignore_index, input._data.dtype)
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
     if input.ndim == 3 or input.ndim > 4:  # torch views these as (N, C, 1, -1) for nll_loss2d
         n = input.shape[0]
@@ -374,12 +372,24 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     else:
         out = _nll(input, tarr, w, ignore_index, reduction)
     if nan is not None:
-        out._data += nan  # in place: NllLoss keeps no output for backward
+        derived(_add_into, out._data, nan)  # in place: NllLoss keeps no output for backward
     return out
 
 
 def _int64(a):
     return a.astype("int64")
+
+
+def _unchecked_targets(tarr, c: int, ignore_index: int, dtype):
+    """Targets out of range ignored, and nan to add to the loss if there was one."""
+    xp = device_of_array(tarr).xp
+    bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))
+    return xp.where(bad, ignore_index, tarr), xp.where(bad.any(), xp.nan, 0).astype(dtype)
+
+
+def _add_into(a, b):
+    a += b
+    return a
 
 
 def _nll(input, tarr, w, ignore_index, reduction):
