@@ -124,3 +124,18 @@ def test_torch_module_paths_of_nn_classes():
                     and hasattr(torch.nn, name)):
                 ours = importlib.import_module(f"ndgrad.nn.modules.{info.name}")
                 assert getattr(ours, name, None) is getattr(ndgrad.nn, name), (info.name, name)
+
+
+def test_a_layer_storing_the_function_behind_a_public_wrapper_loads_with_it_allowed():
+    # ndgrad's TransformerEncoderLayer keeps nn.functional.relu's implementation, the public
+    # F.relu wraps it (argument checks): allowing F.relu, as word_language_model does, allows it
+    for lib in (torch, ndgrad):
+        layer = lib.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0)
+        safe = [lib.nn.TransformerEncoderLayer, lib.nn.MultiheadAttention, lib.nn.Linear,
+                lib.nn.modules.linear.NonDynamicallyQuantizableLinear, lib.nn.LayerNorm,
+                lib.nn.Dropout, lib.nn.functional.relu]
+        with lib.serialization.safe_globals(safe):
+            again = _roundtrip(lib, layer)
+        x = lib.ones(3, 1, 4)
+        np.testing.assert_array_equal(again.eval()(x).detach().numpy(),
+                                      layer.eval()(x).detach().numpy())

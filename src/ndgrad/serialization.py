@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import math
 import os
@@ -308,12 +309,13 @@ class _Decoder:
         of an imported module; never imports (torch's weights_only message otherwise)."""
         from ._safe_globals import _SAFE
 
-        for g in _SAFE:
-            try:
-                if _global_name(g) == name:
-                    return g
-            except TypeError:
-                pass
+        for g in _SAFE:  # a wrapper (F.relu) allows the function it wraps, stored as itself
+            for candidate in (g, inspect.unwrap(g) if callable(g) else g):
+                try:
+                    if _global_name(candidate) == name:
+                        return candidate
+                except TypeError:
+                    pass
         module, _, qualname = name.partition(":")
         if not self.any_global:
             raise pickle.UnpicklingError(
