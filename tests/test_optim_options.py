@@ -198,8 +198,8 @@ SPARSE = ["SGD", "Adagrad", "SparseAdam", "Adam", "AdamW", "RMSprop", "Adamax", 
           "ASGD", "Rprop", "Adadelta", "Adafactor"]
 
 
-@pytest.mark.parametrize("name", SPARSE)
-def test_sparse_gradients_like_torch(name):
+@pytest.mark.parametrize("name,wd", [(n, 0.0) for n in SPARSE] + [("SGD", 0.1), ("Adagrad", 0.1)])
+def test_sparse_gradients_like_torch(name, wd):
     """SGD, Adagrad and SparseAdam take sparse COO gradients; the rest refuse them with torch's
     error before updating anything."""
     out = []
@@ -207,6 +207,8 @@ def test_sparse_gradients_like_torch(name):
         p = lib.nn.Parameter(lib.ones(3, 2, dtype=lib.float64))
         q = lib.nn.Parameter(lib.ones(2, dtype=lib.float64))
         kw = {"momentum": 0.9} if name == "SGD" else {}
+        if wd:
+            kw["weight_decay"] = wd
         opt = getattr(lib.optim, name)([q, p], lr=0.1, **kw)
 
         def go():

@@ -34,6 +34,8 @@ class Adagrad(Optimizer):
         param, (s,) = A.real(p._data), A.arrays(state, "sum")
         wd = group["weight_decay"]
         if wd != 0:
+            if p._grad.is_sparse:
+                raise RuntimeError("weight_decay option is not compatible with sparse gradients")
             g = A.added(g, param, wd)
         clr = A.scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         A.addcmul_(s, g, g)

@@ -41,6 +41,9 @@ class SGD(Optimizer):
                 A.scalar(group["weight_decay"]), group["momentum"], 1 - group["dampening"])
         neg_lr, wd, momentum, one_minus_dampening = k
         if group["weight_decay"] != 0:
+            if p._grad.is_sparse:  # torch's grad.add(param): its sparse grads have no such add
+                raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                                   "instead.")
             g = g + param * wd
         if group["momentum"] != 0:
             buf = state.get("momentum_buffer")
