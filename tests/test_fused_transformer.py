@@ -158,3 +158,86 @@ def test_sdpa_causal_output_layout_and_node():
     y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
     assert type(y.grad_fn).__name__ == "ScaledDotProductFlashAttentionForCpuBackward0"
     assert y.transpose(1, 2).is_contiguous()  # the query's strides, as torch's kernel
+
+
+# --- layer_norm, embedding ---------------------------------------------------------------------
+def _both_grads(fn_nd, fn_t, arrs, second=False):
+    res = []
+    for lib, fn in ((ndgrad, fn_nd), (torch, fn_t)):
+        ts = [lib.from_numpy(a.copy()).requires_grad_() for a in arrs]
+        y = fn(lib, *ts)
+        w = lib.from_numpy(np.sin(np.arange(y.numel(), dtype=arrs[0].dtype)).reshape(y.shape))
+        grads = lib.autograd.grad((y * w).sum(), ts, create_graph=second)
+        out = [y] + list(grads)
+        if second:
+            hs = lib.autograd.grad(sum((g * g).sum() for g in grads), ts, allow_unused=True)
+            out += [lib.zeros_like(t) if h is None else h for h, t in zip(hs, ts)]
+        res.append([t.detach().numpy() for t in out])
+    return res
+
+
+@pytest.mark.parametrize("shape,norm", [((4, 6, 16), (16,)), ((3, 5, 4), (5, 4)), ((7,), (7,))])
+@pytest.mark.parametrize("second", [False, True])
+def test_layer_norm_matches_torch(shape, norm, second):
+    rng = np.random.default_rng(8)
+    arrs = [rng.standard_normal(shape).astype(np.float32) * 3 + 1,
+            rng.standard_normal(norm).astype(np.float32), rng.standard_normal(norm).astype(np.float32)]
+
+    def fn(lib, x, w, b):
+        return lib.nn.functional.layer_norm(x, norm, w, b)
+    a, b = _both_grads(fn, fn, arrs, second)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=2e-4, atol=2e-4)
+
+
+def test_layer_norm_no_affine_and_gradgradcheck():
+    x = ndgrad.tensor(np.random.default_rng(9).standard_normal((3, 5)), requires_grad=True)
+    w = ndgrad.tensor(np.random.default_rng(10).standard_normal(5), requires_grad=True)
+    assert ndgrad.autograd.gradgradcheck(lambda x, w: F.layer_norm(x, (5,), w, w * 2), (x, w))
+    y = F.layer_norm(x, (5,))  # the output is x-hat itself: changing it must not reach backward
+    (g1,) = ndgrad.autograd.grad(y.pow(2).sum(), x, retain_graph=False)
+    t = torch.from_numpy(x.detach().numpy()).requires_grad_()
+    (g2,) = torch.autograd.grad(TF.layer_norm(t, (5,)).pow(2).sum(), t)
+    _close(g1, g2, 1e-10, 1e-10)
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_embedding_backward_matches_torch(padding_idx, dtype):
+    rng = np.random.default_rng(11)
+    idx = rng.integers(0, 7, (5, 9))
+    w = rng.standard_normal((7, 6)).astype(dtype)
+    g = rng.standard_normal((5, 9, 6)).astype(dtype)
+    out = []
+    for lib in (ndgrad, torch):
+        wt = lib.from_numpy(w.copy()).requires_grad_()
+        gt = lib.from_numpy(g.copy()).requires_grad_()
+        y = lib.nn.functional.embedding(lib.from_numpy(idx), wt, padding_idx=padding_idx)
+        (gw,) = lib.autograd.grad(y, wt, gt, create_graph=True)
+        (gg,) = lib.autograd.grad((gw * gw).sum(), gt)  # embedding's double backward: a gather
+        out.append((gw.detach().numpy(), gg.numpy()))
+    for u, v in zip(*out):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-5)
+
+
+def test_gpt_block_step_matches_torch():
+    """A nanoGPT block (layer_norm, causal sdpa, GELU MLP) with the same weights: loss and every
+    parameter's gradient as torch's."""
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1]))
+    from bench.models import _gpt_classes
+
+    grads = []
+    for lib in (ndgrad, torch):
+        lib.manual_seed(0)
+        model = _gpt_classes(lib)(65, 16, n_layer=2, n_head=4, n_embd=32)
+        if lib is ndgrad:
+            state = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+        else:
+            model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+        data = np.random.default_rng(12).integers(0, 65, (3, 17))
+        x, y = (lib.from_numpy(np.ascontiguousarray(a)) for a in (data[:, :-1], data[:, 1:]))
+        loss = model(x, y)
+        loss.backward()
+        grads.append([loss.detach().numpy()] + [p.grad.numpy() for p in model.parameters()])
+    for u, v in zip(*grads):
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
