@@ -104,9 +104,9 @@ def test_compiled_training_equals_eager_bit_for_bit(name, mode):
     assert len(entries) == 1 and isinstance(entries[0], (Captured, Eager))
 
 
-@pytest.mark.parametrize("name", ["mlp_sgd", "mlp_adamw_dropout", "lstm", "attention"])
-def test_these_models_are_replayed_not_run_eagerly(name):
-    mode = "module" if name == "lstm" else "step"
+@pytest.mark.parametrize("mode", ["step", "module"])
+@pytest.mark.parametrize("name", ["mlp_sgd", "mlp_adamw_dropout", "cnn", "lstm", "attention"])
+def test_these_models_are_replayed_not_run_eagerly(name, mode):
     *_, compiled = _train(name, mode)
     entry, = compiled.cache.values()
     assert type(entry) is Captured and not entry.pending, entry
@@ -232,3 +232,43 @@ def test_a_value_computed_in_python_from_data_is_not_frozen():
     for data in ([1.0, 0.0], [1.0, 2.0], [0.0, 0.0], [3.0, 3.0]):
         x = ndgrad.tensor(data)
         assert np.array_equal(cf(x)._data, f(x)._data)
+
+
+def test_the_notebooks_manual_sgd_and_input_gradients_replay_bit_for_bit():
+    def manual_sgd(compiled):
+        ndgrad.manual_seed(0)
+        w, b = ndgrad.randn(3, 1, requires_grad=True), ndgrad.zeros(1, requires_grad=True)
+        xs = ndgrad.randn(20, 3)
+        ys = xs @ ndgrad.tensor([[1.0], [-2.0], [0.5]]) + 0.3
+
+        def step(x, y, lr):
+            loss = ((x @ w + b - y) ** 2).mean()
+            loss.backward()
+            with ndgrad.no_grad():
+                w.sub_(lr * w.grad)
+                b.sub_(lr * b.grad)
+                w.grad.zero_()
+                b.grad.zero_()
+            return loss
+
+        f = ndgrad.compile(step) if compiled else step
+        losses = [f(xs[i:i + 5], ys[i:i + 5], 0.1) for i in range(0, 20, 5)]
+        return [t._data for t in losses + [w, b]], f
+
+    def input_grads(compiled):
+        ndgrad.manual_seed(0)
+        w = ndgrad.randn(4, requires_grad=True)
+
+        def step(x):
+            (x * w).sin().sum().backward()
+            return x.grad
+
+        f = ndgrad.compile(step) if compiled else step
+        outs = [f(ndgrad.randn(4, requires_grad=True)).clone() for _ in range(4)]
+        return [t._data for t in outs + [w.grad]], f
+
+    for program in (manual_sgd, input_grads):
+        ref, _ = program(False)
+        got, f = program(True)
+        assert all(np.array_equal(a, b) for a, b in zip(ref, got))
+        assert type(next(iter(f.cache.values()))) is Captured

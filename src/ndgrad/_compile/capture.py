@@ -48,7 +48,7 @@ class Tracer:
         self.consumed: set = set()  # ids of nodes a backward inside the step ran
         self.objs: dict = {}  # register -> its object at capture, for the arguments
         self.constants: set = set()  # registers of 0-d constants: never written
-        self.grads: dict = {}  # id(array) -> the leaf whose .grad it became in a backward
+        self.grads: dict = {}  # id(array) -> register of the leaf whose .grad it became
         self.failed: str | None = None
         self.depth = 0  # > 0 inside a recorded creation function or opaque call
         for t in arg_tensors:
@@ -95,7 +95,7 @@ class Tracer:
         leaf = self.grads.get(id(arr))
         if leaf is not None:  # a leaf's .grad the backward above gave (gradient clipping)
             k = self.prog.reg()
-            self.prog.steps.append(P.load_grad(k, leaf))
+            self.prog.steps.append(P.load_grad(k, leaf))  # (leaf: the leaf's register)
             self._known(arr, k)
             self.lazy.append(id(arr))
             return k
@@ -351,9 +351,11 @@ class Tracer:
             self.depth -= 1
             _node._profiler = self if self.failed is None else None
         self.prog.steps.append(P.backward(sched, root_regs, bool(retain_graph)))
-        for leaf in map(self.at_capture().__getitem__, sched.sinks):  # a later op may read .grad
+        regs = self.at_capture()
+        for k in sched.sinks:  # a later op may read a leaf's new .grad
+            leaf = regs[k]
             if leaf._grad is not None:
-                self.grads[id(leaf._grad._data)] = leaf
+                self.grads[id(leaf._grad._data)] = k
                 self.keep.append(leaf._grad._data)
         return {}
 

@@ -55,9 +55,10 @@ def load(k: int, t: Tensor):
     return step
 
 
-def load_grad(k: int, t: Tensor):
+def load_grad(k: int, leaf: int):
+    """The ``.grad`` a backward gave the leaf in register ``leaf``."""
     def step(regs):
-        regs[k] = t._grad._data
+        regs[k] = regs[leaf]._grad._data
     return step
 
 
