@@ -30,6 +30,7 @@ from .workloads import WORKLOADS, Missing, Workload, matmul_numpy  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPTIONAL = ("autograd", "mygrad", "jax")
+COMPILED = "compiled"  # ndgrad with each step captured once and replayed (ndgrad.compile)
 MEM_TARGET = 1.2
 # BLAS/OpenMP worker threads spin for up to ~0.1 s after a call; a pause before each sample lets
 # them sleep, so one library's spinning threads never take the cores from the next one's sample
@@ -39,8 +40,9 @@ PEER_COOL_DOWN = 2.0
 
 
 def import_lib(name: str):
-    """The library under its usual name, configured for a fair comparison."""
-    lib = importlib.import_module(name)
+    """The library under its usual name, configured for a fair comparison ("compiled": ndgrad,
+    its workloads' steps run through ndgrad.compile)."""
+    lib = importlib.import_module("ndgrad" if name == COMPILED else name)
     if hasattr(lib, "set_num_threads"):  # torch's intra-op pool; ndgrad's BLAS pool
         lib.set_num_threads(2)
     return lib
@@ -85,10 +87,13 @@ def traced_peak_mb(fn) -> float:
         tracemalloc.stop()
 
 
-def _build(build, lib, quick):
+def _build(build, lib, quick, compiled: bool = False):
     """(callable, None), or (None, "n/a: why") when the library lacks something or it fails."""
     try:
         fn = build(lib, quick)
+        if compiled:  # captured by its first two calls, replayed afterwards
+            fn = lib.compile(fn)
+            fn()
         fn()
         return fn, None
     except Missing as e:
@@ -102,10 +107,10 @@ def run_workload(w: Workload, libs: dict, quick: bool, min_time: float, repeats:
                  "torch_ref_ms": w.torch_ref_ms, "times_s": {}, "errors": {}}
     fns = {}
     for name, lib in libs.items():
-        build = w.build if name in ("ndgrad", "torch") else w.others.get(name)
+        build = w.build if name in ("ndgrad", "torch", COMPILED) else w.others.get(name)
         if build is None:
             continue
-        fns[name], err = _build(build, lib, quick)
+        fns[name], err = _build(build, lib, quick, compiled=name == COMPILED)
         if err:
             res["errors"][name] = err
     if w.name == "matmul_1024":
@@ -124,6 +129,11 @@ def run_workload(w: Workload, libs: dict, quick: bool, min_time: float, repeats:
         res["ndgrad_peak_mb"] = traced_peak_mb(fns["ndgrad"])
     nd, tt = res["times_s"].get("ndgrad"), res["times_s"].get("torch")
     res["ratio"] = round(nd / tt, 3) if nd and tt else None
+    cp = res["times_s"].get(COMPILED)
+    if cp and tt:
+        res["compiled_ratio"] = round(cp / tt, 3)
+        entry = next(iter(fns[COMPILED].cache.values()), None)
+        res["compiled_replayed"] = type(entry).__name__ == "Captured"
     if res["ratio"] is not None:
         res["ratio_of_mins"] = round(res["min_times_s"]["ndgrad"] / res["min_times_s"]["torch"], 3)
     res["met"] = None if res["ratio"] is None or w.target is None else res["ratio"] <= w.target
@@ -184,6 +194,10 @@ def table(results: list[dict], libs: list[str]) -> str:
         met = {True: "yes", False: "NO", None: ""}[r["met"]]
         mins = f"{r['ratio_of_mins']:.2f}" if r.get("ratio_of_mins") else ""
         others = [_fmt_time(r["times_s"].get(k)) if k in r["times_s"] else "" for k in extra]
+        if COMPILED in extra and r.get("compiled_ratio") is not None:  # the ratio beside its time
+            i = extra.index(COMPILED)
+            eager = "" if r.get("compiled_replayed") else ", eager"
+            others[i] += f" ({r['compiled_ratio']:.2f}{eager})"
         lines.append("| " + " | ".join([r["label"], ref] + cells + [ratio, target, met, mins]
                                        + others) + " |")
     return "\n".join(lines)
@@ -212,7 +226,7 @@ def profile(name: str, seconds: float) -> None:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few repeats")
-    ap.add_argument("--libs", default="ndgrad,torch," + ",".join(OPTIONAL),
+    ap.add_argument("--libs", default="ndgrad,torch,compiled," + ",".join(OPTIONAL),
                     help="comma-separated; optional libraries that are not installed are skipped")
     ap.add_argument("--only", help="comma-separated workload names")
     ap.add_argument("--mem-steps", type=int, help="steps of the memory loop (default 10000)")
