@@ -272,3 +272,24 @@ def test_the_notebooks_manual_sgd_and_input_gradients_replay_bit_for_bit():
         got, f = program(True)
         assert all(np.array_equal(a, b) for a, b in zip(ref, got))
         assert type(next(iter(f.cache.values()))) is Captured
+
+
+def test_a_forward_that_stores_a_tensor_on_the_module_runs_eagerly():
+    class Keeps(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.last = nn.Linear(2, 2), None
+
+        def forward(self, x):
+            y = self.lin(x)
+            self.last = y.detach()  # a side effect a replay would skip
+            return y
+
+    m = Keeps()
+    cm = ndgrad.compile(m)
+    for _ in range(3):
+        x = ndgrad.randn(3, 2)
+        cm(x)
+        assert np.array_equal(m.last._data, m.lin(x)._data)
+    entry, = cm._compiled.cache.values()
+    assert type(entry) is Eager and "Keeps.last" in entry

@@ -523,6 +523,7 @@ def tracing(tracer: Tracer):
             if name in cls.__dict__:
                 patch(cls, name, _opaque(tracer, cls.__dict__[name]))
     patch(Module, "zero_grad", _opaque(tracer, Module.__dict__["zero_grad"]))
+    patch(Module, "__setattr__", _module_setattr(tracer, Module.__dict__["__setattr__"]))
     _trace.tracer = tracer
     _node._profiler = tracer
     _engine._tracer = tracer
@@ -559,6 +560,14 @@ def _setter(tracer, fset, prop):
             tracer.fail(f"the step sets Tensor.{prop}")
         fset(self, value)
     return setter
+
+
+def _module_setattr(tracer, setattr_):
+    def store(self, name, value):
+        if isinstance(value, Tensor) and tracer.failed is None and not tracer.depth:
+            tracer.fail(f"the step stores a tensor on a module ({type(self).__name__}.{name})")
+        setattr_(self, name, value)
+    return store
 
 
 def _opaque(tracer, fn):
