@@ -293,3 +293,14 @@ def test_a_forward_that_stores_a_tensor_on_the_module_runs_eagerly():
         assert np.array_equal(m.last._data, m.lin(x)._data)
     entry, = cm._compiled.cache.values()
     assert type(entry) is Eager and "Keeps.last" in entry
+
+
+def test_a_model_cast_after_capture_recaptures():
+    model = nn.Linear(3, 2)
+    cm = ndgrad.compile(model)
+    for _ in range(3):
+        cm(ndgrad.randn(4, 3))
+    model.double()
+    x = ndgrad.randn(4, 3, dtype=ndgrad.float64)
+    out = cm(x)
+    assert out.dtype is ndgrad.float64 and np.array_equal(out._data, model(x)._data)

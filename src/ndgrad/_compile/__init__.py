@@ -132,12 +132,15 @@ class Captured:
             out_meta = None if len(region) == 1 else tuple(
                 (t._data.shape, t._data.dtype, dev) for t in region)
             self.region = (sched, out_meta, dev.xp)
-        self.requires_grad = [(t, t._requires_grad) for t in tracer.externals]
+        self.externals = [(t, t._requires_grad, t._data.dtype, t._data.shape)
+                          for t in tracer.externals]
 
     def valid(self) -> bool:
-        """Whether the tensors the step reads still require grad as they did at capture."""
-        for t, flag in self.requires_grad:
-            if t._requires_grad is not flag:
+        """Whether the tensors the step reads (parameters, buffers) still have the dtype, shape
+        and requires_grad they had at capture (a model moved to half, a frozen layer)."""
+        for t, flag, dt, shape in self.externals:
+            d = t._data
+            if t._requires_grad is not flag or d.dtype is not dt or d.shape != shape:
                 return False
         return True
 
