@@ -161,6 +161,11 @@ def test_python_reading_a_value_runs_eagerly_and_fullgraph_raises():
         assert np.array_equal(cf(x)._data, f(x)._data)
     entry, = cf.cache.values()
     assert type(entry) is Eager and "Tensor.item" in entry
+    g = ndgrad.compile(lambda x, y: x + 1 if ndgrad.equal(x, y) else x - 1)
+    for a, b in (([1.0], [1.0]), ([1.0], [2.0]), ([3.0], [3.0])):
+        x, y = ndgrad.tensor(a), ndgrad.tensor(b)
+        assert g(x, y).tolist() == (x + 1 if a == b else x - 1).tolist()
+    assert type(next(iter(g.cache.values()))) is Eager
     with pytest.raises(Unsupported, match="Tensor.item"):
         ndgrad.compile(f, fullgraph=True)(ndgrad.ones(3))
     assert isinstance(Unsupported("x"), RuntimeError)

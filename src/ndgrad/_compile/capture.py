@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import traceback
 import types
 
@@ -29,9 +30,13 @@ class Unsupported(RuntimeError):
     """Why a step cannot be captured (torch: torch._dynamo.exc.Unsupported)."""
 
 
+# Tensor methods that give Python a tensor's values (or hook into its gradient): a step that
+# calls one cannot be replayed without running its Python
 _PY_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
-             "__complex__", "__array__", "__repr__", "__str__", "__format__", "register_hook",
-             "retain_grad", "register_post_accumulate_grad_hook", "backward_hook")
+             "__complex__", "__array__", "__repr__", "__str__", "__format__", "__contains__",
+             "equal", "allclose", "is_nonzero", "register_hook", "retain_grad",
+             "register_post_accumulate_grad_hook", "backward_hook")
+_PY_READ_FUNCTIONS = ("equal", "allclose", "is_nonzero")  # the same, as ndgrad.<name>
 
 
 class Tracer:
@@ -45,7 +50,6 @@ class Tracer:
         self.slots: dict = {}  # id(node) -> (its Forward, register, keys its forward set)
         self.edge_src: dict = {}  # (id of node or leaf, nr) of a tensor read -> its register
         self.externals: list = []  # tensors made before the call that the step reads
-        self.consumed: set = set()  # ids of nodes a backward inside the step ran
         self.objs: dict = {}  # register -> its object at capture, for the arguments
         self.constants: set = set()  # registers of 0-d constants: never written
         self.grads: dict = {}  # id(array) -> register of the leaf whose .grad it became
@@ -515,6 +519,9 @@ def tracing(tracer: Tracer):
     for name in _PY_READS:
         if name in Tensor.__dict__:
             patch(Tensor, name, _python_read(tracer, Tensor.__dict__[name], name))
+    top = sys.modules["ndgrad"]
+    for name in _PY_READ_FUNCTIONS:
+        patch(top, name, _python_read(tracer, top.__dict__[name], name))
     for prop in ("grad", "data", "requires_grad"):
         p = Tensor.__dict__[prop]
         patch(Tensor, prop, property(p.fget, _setter(tracer, p.fset, prop), p.fdel))
