@@ -58,8 +58,8 @@ class VectorNorm(Op):
         # torch's norm_backward; a zero norm gets a zero (sub)gradient
         a, n = ctx.saved_tensors
         p, axes, keepdim = ctx.args
-        if p == 0:
-            return a.new_zeros(a.shape)
+        if p == 0:  # torch's norm_backward returns an undefined gradient: grad() gives None
+            return None
         g = _expand_back(g, a.ndim, axes, keepdim)
         n = _expand_back(n, a.ndim, axes, keepdim)
         if p == 1:

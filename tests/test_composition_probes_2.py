@@ -1,0 +1,78 @@
+"""Composition probes, second area (linalg, fft, special, distributions, reductions, creation),
+against torch: each case is a bug a probe found (values, dtypes, shapes, first and second
+derivatives, or torch's error for bad input)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ndgrad
+
+
+def _flat(o):
+    if isinstance(o, (tuple, list)):
+        return [y for x in o for y in _flat(x)]
+    return [o]
+
+
+def _same(a, b, tol=1e-6):
+    """ndgrad value ``a`` equals torch value ``b`` through nests; None only where torch has it."""
+    fa, fb = _flat(a), _flat(b)
+    assert len(fa) == len(fb)
+    for x, y in zip(fa, fb):
+        if not isinstance(y, torch.Tensor):
+            assert x == y or (x != x and y != y), (x, y)
+            continue
+        assert isinstance(x, ndgrad.Tensor), f"ndgrad gave {x!r}, torch {y}"
+        assert str(x.dtype).split(".")[-1] == str(y.dtype).split(".")[-1]
+        assert tuple(x.shape) == tuple(y.shape)
+        np.testing.assert_allclose(np.asarray(x.detach()), y.detach().resolve_conj().numpy(),
+                                   rtol=tol, atol=tol)
+
+
+def _both(f, tol=1e-6):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same(f(ndgrad), f(torch), tol)
+
+
+def _raises_like_torch(f):
+    with pytest.raises(Exception) as expected:
+        f(torch)
+    with pytest.raises(Exception) as got:
+        f(ndgrad)
+    assert type(expected.value).__name__ in [c.__name__ for c in type(got.value).__mro__]
+
+
+def _sq(t):
+    return (t.abs() ** 2).sum() if t.is_complex() else (t * t).sum()
+
+
+def _second_order(T, fn, *xs):
+    """fn's outputs, d|out|^2/dxs (None where unused) and the gradient of |that|^2."""
+    y = fn(T, *xs)
+    outs = [o for o in _flat(y) if isinstance(o, T.Tensor) and o.requires_grad]
+    gs = T.autograd.grad(sum(_sq(o) for o in outs), xs, create_graph=True, allow_unused=True)
+    live = [g for g in gs if g is not None and g.requires_grad]
+    g2 = T.autograd.grad(sum(_sq(g) for g in live), xs, allow_unused=True) if live else None
+    return y, gs, g2
+
+
+def _x(T, shape, seed=0, complex=False):
+    r = np.random.default_rng(seed)
+    a = r.standard_normal(shape) + (1j * r.standard_normal(shape) if complex else 0)
+    return T.tensor(a, requires_grad=True)
+
+
+# vector_norm(ord=0): torch's backward gives an undefined gradient (None), not zeros that
+# carry a graph
+@pytest.mark.parametrize("fn", [lambda T, a: T.linalg.vector_norm(a, 0),
+                                lambda T, a: T.linalg.vector_norm(a, 0, dim=-1),
+                                lambda T, a: T.norm(a, 0) + a.sum()])
+@pytest.mark.parametrize("complex", [False, True])
+def test_vector_norm_ord0_gradient_is_undefined(fn, complex):
+    _both(lambda T: _second_order(T, fn, _x(T, (2, 3, 4), complex=complex)))
