@@ -4,8 +4,6 @@ The product runs on the nonzeros (nnz x columns work, no dense copy of the spars
 
 from __future__ import annotations
 
-import numpy as np
-
 from .._tensor import Tensor
 from ..autograd.node import Op
 from ._coo import SparseTensor, _scatter
