@@ -11,7 +11,7 @@ from ... import zeros
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ._utils import is_half, scalar_node
-from .activation import Softmax, _softmax_np, softmax
+from .activation import Softmax, softmax
 from .dropout import dropout
 from .linear import linear
 from .shape import pad
