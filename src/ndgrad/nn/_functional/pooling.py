@@ -13,7 +13,7 @@ from ..._ops.movement import no_dims_error
 from ...autograd.function import Op
 from ._im2col import col2im
 from ._utils import is_half, ntuple
-from .conv import Fold, windows
+from .conv import windows
 
 
 class MaxPool2DWithIndices(Op):
