@@ -59,7 +59,6 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{size[0]}, {nd + 1}] but got: [{theta.shape[0]}, {nd + 1}].")
     base = empty((size[0],) + spatial + (nd + 1,), dtype=theta.dtype, device=theta.device)
-    xp = theta._device.xp
     for j in range(nd):  # coordinate j runs along spatial dim nd - 1 - j (x along the last)
         lin = _lin(theta, spatial[nd - 1 - j], align_corners)._data
         base._data[..., j] = lin.reshape(lin.shape + (1,) * j) if lin.ndim else lin
