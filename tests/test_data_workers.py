@@ -100,7 +100,7 @@ def test_iterable_dataset_split_by_worker_info_matches_torch(batch_size):
 
 def test_worker_init_fn_runs_in_each_worker():
     seen = []
-    for lib, data in ((ndgrad, ndata), (torch, tdata)):
+    for _lib, data in ((ndgrad, ndata), (torch, tdata)):
         class WhoAmI(data.Dataset):
             def __len__(self):
                 return 4
