@@ -441,7 +441,7 @@ ENGINE_ERRORS = {
 @pytest.mark.parametrize("name", list(ENGINE_ERRORS))
 def test_random_engine_parameter_errors_match_torch(name):
     draw, call = ENGINE_ERRORS[name]
-    dtypes = {"geometric_bool": torch.bool, "cauchy_long": torch.long, "log_normal_int": torch.int}
+    dtypes = {"geometric_bool": torch.bool, "cauchy_long": torch.long, "log_normal_int": torch.int}  # noqa: F841  (read by the eval)
     with pytest.raises(Exception) as want:
         eval("torch.zeros(3, dtype=dtypes.get(name, torch.float32))." + call)
     with pytest.raises(type(want.value), match=None) as got:
