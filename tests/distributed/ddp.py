@@ -149,7 +149,7 @@ else:
     raise AssertionError("mismatched models must raise")
 
 # the demo's helpers
-from ndgrad.distributed import launch_helpers
+from ndgrad.distributed import launch_helpers  # noqa: E402  (a script: checked in order)
 
 assert launch_helpers.setup() == (rank, world) and launch_helpers.is_main() == (rank == 0)
 assert isinstance(launch_helpers.wrap(nn.Linear(2, 2)), DDP)
