@@ -239,16 +239,7 @@ class Schedule:
             if not retain and fn.saved:
                 fn.saved = _FREED
             for e, gi in zip(self.edges[i], in_grads):
-                if e is None or gi is None:
-                    continue
-                kind, j, nr = e
-                if kind:
-                    old = leaves.get(j)
-                    leaves[j] = gi if old is None else _sum(old, gi)
-                elif multi[j] is None:
-                    old = buffers[j]
-                    buffers[j] = gi if old is None else _sum(old, gi)
-                else:
+                if e is not None and gi is not None:
                     _route(buffers, leaves, multi, e, gi)
         return leaves
 
