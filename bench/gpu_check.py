@@ -65,7 +65,7 @@ def _devices():
     return "cuda", ("cuda" if torch.cuda.is_available() else "cpu")
 
 
-# --- versions --------------------------------------------------------------------------------------
+# --- versions -------------------------------------------------------------------------------------
 def versions() -> dict:
     cp = _cupy()
     props = cp.cuda.runtime.getDeviceProperties(0)
@@ -76,7 +76,7 @@ def versions() -> dict:
             if hasattr(ndgrad, "__version__") else "?"}
 
 
-# --- correctness ------------------------------------------------------------------------------------
+# --- correctness ----------------------------------------------------------------------------------
 def correctness(op_seconds: float) -> dict:
     """The stand-in suite's workloads (all) and op table (float32 cases first, then the rest,
     until ``op_seconds``: CuPy compiles each new kernel on first use)."""
@@ -172,7 +172,7 @@ def training(q: bool) -> list:
     return rows
 
 
-# --- matmul, bandwidth, memory, dlpack -------------------------------------------------------------
+# --- matmul, bandwidth, memory, dlpack ------------------------------------------------------------
 def matmul(q: bool) -> list:
     nd_dev, th_dev = _devices()
     n = 256 if q else 8192
