@@ -28,7 +28,7 @@ def _step(opt, loss_fn):
     return step
 
 
-# --- nanoGPT (karpathy/nanoGPT model.py, dropout 0, bias on, weights tied) --------------------------
+# --- nanoGPT (karpathy/nanoGPT model.py, dropout 0, bias on, weights tied) ------------------------
 def _gpt_classes(lib):
     nn, F = lib.nn, lib.nn.functional
 
@@ -148,7 +148,7 @@ def gpt(lib, quick):
     return _step(opt, lambda: model(x, y))
 
 
-# --- char LSTM --------------------------------------------------------------------------------------
+# --- char LSTM ------------------------------------------------------------------------------------
 def char_lstm(lib, quick):
     """Embedding 65 -> 32, LSTM 32 -> 128 (batch first), linear to 65; seq 32, batch 16."""
     _seed(lib)
@@ -173,7 +173,7 @@ def char_lstm(lib, quick):
     return _step(opt, lambda: F.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1)))
 
 
-# --- LeNet ------------------------------------------------------------------------------------------
+# --- LeNet ----------------------------------------------------------------------------------------
 def lenet(lib, quick):
     """LeNet-5 style: conv5 (pad 2) 6, pool, conv5 16, pool, 400-120-84-10; 28x28, batch 32."""
     _seed(lib)
@@ -191,7 +191,7 @@ def lenet(lib, quick):
     return _step(opt, lambda: F.cross_entropy(model(x), y))
 
 
-# --- makemore MLP (Bengio et al. 2003, as in makemore part 2) ----------------------------------------
+# --- makemore MLP (Bengio et al. 2003, as in makemore part 2) -------------------------------------
 def makemore_mlp(lib, quick):
     """Embedding 27 -> 16 for a context of 3 characters (48 inputs), tanh hidden 256, 27 outputs;
     batch 32."""
