@@ -47,7 +47,7 @@ class Program:
         return regs
 
 
-# --- steps ------------------------------------------------------------------------------------------
+# --- steps ----------------------------------------------------------------------------------------
 def load(k: int, t: Tensor):
     """An array the step reads from a tensor made before it (a parameter, a buffer)."""
     def step(regs):
@@ -198,7 +198,7 @@ class Forward:
         regs[self.slot] = ctx
 
 
-# --- backward ---------------------------------------------------------------------------------------
+# --- backward -------------------------------------------------------------------------------------
 class Schedule:
     """The nodes a backward runs, in the engine's order. ``order[i]`` is ``(slot, static)``: the
     register holding node i (a replayed forward's), or a node kept as it is (one that saves
@@ -306,7 +306,7 @@ def region_node(schedule: Schedule, nodes, edges, in_meta, out_meta, xp):
     return node
 
 
-# --- two captures of one signature must agree -------------------------------------------------------
+# --- two captures of one signature must agree -----------------------------------------------------
 def same_program(a: Program, b: Program) -> bool:
     """Whether two captures recorded the same steps with the same constants."""
     if len(a.steps) != len(b.steps) or a.arg_regs != b.arg_regs:
