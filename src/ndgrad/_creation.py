@@ -32,7 +32,7 @@ def _leaf(arr, dev, requires_grad=False) -> Tensor:
     return t
 
 
-# --- from data -------------------------------------------------------------------------------------
+# --- from data ------------------------------------------------------------------------------------
 _SEQ = (list, tuple, range)
 _PY_KIND = {bool: D.bool_, int: D.int64, float: None, complex: None}  # None: default-dtype based
 
@@ -281,7 +281,7 @@ def _writable(arr):
     return np.asarray(types.SimpleNamespace(__array_interface__=iface, keep=arr))
 
 
-# --- filled ----------------------------------------------------------------------------------------
+# --- filled ---------------------------------------------------------------------------------------
 def _size(size, name: str = "zeros") -> tuple:
     """Sizes given as ints or one sequence, checked with torch's messages."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
@@ -396,7 +396,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
                 device=device or input.device, requires_grad=requires_grad)
 
 
-# --- ranges ----------------------------------------------------------------------------------------
+# --- ranges ---------------------------------------------------------------------------------------
 def _scalar(v):
     return v.item() if isinstance(v, Tensor) else v
 
@@ -479,7 +479,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     return _leaf(to_device(arr.astype(dt.np), dev), dev, requires_grad)
 
 
-# --- complex from parts ----------------------------------------------------------------------------
+# --- complex from parts ---------------------------------------------------------------------------
 class Complex(Op):
     __slots__ = ()
 
@@ -530,7 +530,7 @@ def _type_name(t):
     return torch_type_name(t.dtype)
 
 
-# --- new_* methods ---------------------------------------------------------------------------------
+# --- new_* methods --------------------------------------------------------------------------------
 def _new(fn):
     def new(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
             pin_memory=False) -> Tensor:
