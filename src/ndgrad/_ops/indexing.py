@@ -31,7 +31,7 @@ _INDEX_TYPES = "only integers, slices (`:`), ellipsis (`...`), None and long or 
                "are valid indices (got {})"
 
 
-# --- parsing ---------------------------------------------------------------------------------------
+# --- parsing --------------------------------------------------------------------------------------
 def _as_tuple(key) -> tuple:
     if type(key) is tuple:
         return key
@@ -350,7 +350,7 @@ def _index_order(a, key):
     return _order(shape, *ops)
 
 
-# --- reading ---------------------------------------------------------------------------------------
+# --- reading --------------------------------------------------------------------------------------
 class Index(Op):
     """An advanced (copying) index; repeated indices accumulate in backward. The result is C
     ordered (torch's gather, take, index_select...) or, with ``ti``, laid out as torch's
@@ -412,7 +412,7 @@ def getitem(self: Tensor, key) -> Tensor:
         raise
 
 
-# --- writing ---------------------------------------------------------------------------------------
+# --- writing --------------------------------------------------------------------------------------
 class IndexPut(Op):
     """``a[basic][adv] = v`` (or ``+= v``) out of place; the slots written lose their gradient."""
 
