@@ -145,7 +145,7 @@ def _check_root(pg: ProcessGroup, root: int, what: str) -> None:
         raise RuntimeError(f"{what}: invalid root rank: {root}")
 
 
-# --- the collectives -------------------------------------------------------------------------------
+# --- the collectives ------------------------------------------------------------------------------
 def all_reduce(tensor: Tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
     """Same as torch.distributed.all_reduce; AVG works for every dtype but bool."""
     _check_tensor(tensor)
