@@ -361,7 +361,7 @@ ndarray.__invert__ = lambda s: _MOD.invert(s)
 ndarray.__hash__ = None
 
 
-# --- ufuncs -----------------------------------------------------------------------------------------
+# --- ufuncs ---------------------------------------------------------------------------------------
 _AT = {"13": {"add": "int32 uint32 uint64 float16 float32 float64",
               "subtract": "int32 uint32", "maximum": "int32 uint32 uint64 float32 float64",
               "minimum": "int32 uint32 uint64 float32 float64",
