@@ -22,7 +22,7 @@ def randn(lib, *shape, seed=0, requires_grad=True):
     return lib.tensor(arr, requires_grad=requires_grad)
 
 
-# --- accumulation, autograd.grad, retain_graph -----------------------------------------------------
+# --- accumulation, autograd.grad, retain_graph ----------------------------------------------------
 def test_grad_accumulates_over_backward_calls():
     def f(lib):
         x = leaf(lib)
@@ -149,7 +149,7 @@ def test_gradgradcheck_of_composites():
     assert ndgrad.autograd.gradgradcheck(lambda t: (t.sin() * t.exp() @ t).tanh(), (x,))
 
 
-# --- gradient arguments and error messages ---------------------------------------------------------
+# --- gradient arguments and error messages --------------------------------------------------------
 @pytest.mark.parametrize("case", ["tensor", "float64", "bad_shape", "list", "scalar_for_vector",
                                   "count"])
 def test_backward_gradient_argument(case):
@@ -589,7 +589,7 @@ def test_multi_output_node_with_unused_outputs(op):
     same(f)
 
 
-# --- anomaly mode and saved-tensor hooks ------------------------------------------------------------
+# --- anomaly mode and saved-tensor hooks ----------------------------------------------------------
 def test_anomaly_mode_reports_nan_and_changes_the_hint():
     def nan(lib):
         with lib.autograd.detect_anomaly():
