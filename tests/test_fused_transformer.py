@@ -33,7 +33,7 @@ def no_scipy(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.special", None)
 
 
-# --- GELU ------------------------------------------------------------------------------------------
+# --- GELU -----------------------------------------------------------------------------------------
 def test_gelu_float32_dense_grid_matches_torch(no_scipy):
     x = np.concatenate([np.linspace(-12, 12, 200_001, dtype=np.float32),
                         np.float32(10.0) ** np.linspace(-40, 1, 2001, dtype=np.float32),
