@@ -312,7 +312,7 @@ def test_random_advanced_keys_match_torch(rows, cols):
     same(f)
 
 
-# --- index-driven ops: errors and in-place forms ---------------------------------------------------
+# --- index-driven ops: errors and in-place forms --------------------------------------------------
 def _x(lib):
     return lib.arange(6.0).reshape(2, 3)
 
