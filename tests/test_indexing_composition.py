@@ -597,7 +597,7 @@ def test_unique_records_a_node_without_derivative(call):
     same(fn)
 
 
-# --- writes into an expanded tensor ----------------------------------------------------------------
+# --- writes into an expanded tensor ---------------------------------------------------------------
 # torch's copy_/fill_ refuse a region whose elements share memory; index_put_ and index_fill_ warn
 # (and a one-element value through a lone mask warns for masked_fill_ too), then write only the
 # positions named, so the shared memory holds what was written there.
