@@ -213,7 +213,7 @@ def test_numpy_interop_shares_memory():
     same(f)
 
 
-# --- shape-op errors -------------------------------------------------------------------------------
+# --- shape-op errors ------------------------------------------------------------------------------
 SHAPE_ERRORS = {
     "reshape_size": lambda L: L.arange(3.0).reshape(2, 2),
     "view_size": lambda L: L.arange(6.0).view(4),
@@ -292,7 +292,7 @@ def test_meshgrid_rank_error():
          message="torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got:")
 
 
-# --- properties: reshape and permute round trips keep values and views -----------------------------
+# --- properties: reshape and permute round trips keep values and views ----------------------------
 @st.composite
 def shape_and_perm(draw):
     shape = tuple(draw(st.lists(st.integers(0, 3), min_size=0, max_size=4)))
