@@ -7,12 +7,10 @@ It raises ``Missing`` when the library lacks something the workload needs (repor
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._common import Builder, Missing, Workload, _f32, _rng, _seed, _t, need  # noqa: F401
 
 
-# --- tiny ops: per-call overhead --------------------------------------------------------------------
+# --- tiny ops: per-call overhead ------------------------------------------------------------------
 def add_1(lib, quick):
     rng = _rng()
     a, b = _t(lib, _f32(rng, 1)), _t(lib, _f32(rng, 1))
@@ -51,7 +49,7 @@ def graph_1000(lib, quick):
     return step
 
 
-# --- dense linear algebra ---------------------------------------------------------------------------
+# --- dense linear algebra -------------------------------------------------------------------------
 def _mm_size(quick):
     return 128 if quick else 1024
 
@@ -120,7 +118,7 @@ def power_method(lib, quick):
     return step
 
 
-# --- training steps ---------------------------------------------------------------------------------
+# --- training steps -------------------------------------------------------------------------------
 def mlp_tiny(lib, quick):
     _seed(lib)
     nn = lib.nn
@@ -186,7 +184,7 @@ def cnn(lib, quick):
     return step
 
 
-# --- other libraries (optional) ---------------------------------------------------------------------
+# --- other libraries (optional) -------------------------------------------------------------------
 def _ag_fwd_bwd_16(ag, quick):
     anp, grad = ag.numpy, ag.grad
     rng = _rng()
@@ -332,7 +330,7 @@ def _jx_power_method(jax, quick):
     return _jax_block(lambda: run(a))
 
 
-# --- the table ---------------------------------------------------------------------------------------
+# --- the table ------------------------------------------------------------------------------------
 WORKLOADS: list[Workload] = [
     Workload("add_1", "a + b, 1 element, forward", add_1, 1.0, 0.0032,
              others={"mygrad": _mg_add_1, "jax": _jx_add_1}),
