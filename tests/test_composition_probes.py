@@ -186,3 +186,61 @@ def test_jacobian_forward_mode(kw):
 def test_subtracting_a_bool_scalar_raises(fn):
     want, got = _raises_like_torch(fn)
     assert got == want
+
+
+def _m(T):
+    return T.tensor([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]])
+
+
+def _longs(T):
+    return T.empty(0, dtype=T.int64)
+
+
+# out= was accepted and left unwritten by these (a fresh result came back, out kept its garbage);
+# sum/prod/cumsum compute in out's dtype, argmax and sort want the result's own dtype
+OUT_CALLS = {
+    "matmul": lambda T, o: T.matmul(_m(T), _m(T).t(), out=o),
+    "mm": lambda T, o: T.mm(_m(T), _m(T).t(), out=o),
+    "addmm": lambda T, o: T.addmm(T.zeros(2, 2), _m(T), _m(T).t(), out=o),
+    "bmm": lambda T, o: T.bmm(_m(T)[None], _m(T).t()[None], out=o),
+    "dot": lambda T, o: T.dot(_m(T)[0], _m(T)[1], out=o),
+    "outer": lambda T, o: T.outer(_m(T)[0], _m(T)[1], out=o),
+    "cat": lambda T, o: T.cat([_m(T), _m(T)], out=o),
+    "stack": lambda T, o: T.stack([_m(T)[0], _m(T)[1]], out=o),
+    "hstack": lambda T, o: T.hstack([_m(T), _m(T)], out=o),
+    "gather": lambda T, o: T.gather(_m(T), 1, T.tensor([[0, 0, 1], [1, 2, 0]]), out=o),
+    "index_select": lambda T, o: T.index_select(_m(T), 0, T.tensor([1, 0]), out=o),
+    "masked_select": lambda T, o: T.masked_select(_m(T), _m(T) > 0, out=o),
+    "nonzero": lambda T, o: T.nonzero(_m(T) > 0, out=o),
+    "tril": lambda T, o: T.tril(_m(T), out=o),
+    "max_dim": lambda T, o: T.max(_m(T), 1, out=(o, _longs(T))),
+    "sort": lambda T, o: T.sort(_m(T), out=(o, _longs(T))),
+    "argmax": lambda T, o: T.argmax(_m(T), 1, out=o),
+    "sum": lambda T, o: T.sum(_m(T) * 0.9, 1, out=o),
+    "prod": lambda T, o: T.prod(_m(T), 1, out=o),
+    "cumsum": lambda T, o: T.cumsum(_m(T) * 0.9, 1, out=o),
+}
+OUTS = {
+    "float32": lambda T: T.empty(0), "float64": lambda T: T.empty(0, dtype=T.float64),
+    "int64": lambda T: T.empty(0, dtype=T.int64), "float16": lambda T: T.empty(0, dtype=T.half),
+    "resized": lambda T: T.zeros(5, 5), "transposed": lambda T: T.zeros(3, 2).t(),
+    "requires_grad": lambda T: T.zeros(2, 2, requires_grad=True)}
+
+
+@pytest.mark.parametrize("out", OUTS)
+@pytest.mark.parametrize("call", OUT_CALLS)
+def test_out_argument_is_written_as_torch(call, out):
+    def run(T):
+        o = OUTS[out](T)
+        res = OUT_CALLS[call](T, o)
+        return res, o, (res[0] if isinstance(res, tuple) else res) is o
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the resize deprecation warning
+        try:
+            want = run(torch)
+        except Exception:
+            want = None
+        if want is None:
+            _raises_like_torch(run)
+        else:
+            _same(run(ndgrad), want)

@@ -12,6 +12,7 @@ from .._trace import derived
 from .._tensor import Tensor, tensor_method, wrap_dim
 from ..autograd.function import Op
 from ._inplace import inplace, torch_type_name
+from ._out import out_arg
 from .indexing import Index, IndexPut, _expanded, _warn_expanded, put_in_place
 
 __all__ = ["argwhere", "bucketize", "gather", "index_add", "index_copy", "index_fill",
@@ -88,6 +89,7 @@ def _one(t):
 
 
 @tensor_method
+@out_arg()
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
            out=None) -> Tensor:
     """Same as torch.gather."""
@@ -112,6 +114,7 @@ def _scatter(input: Tensor, dim: int, index: Tensor, src, accumulate: bool, name
 
 
 @tensor_method
+@out_arg()
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None,
             out=None) -> Tensor:
     """Same as torch.scatter (with ``src`` or ``value``; ``reduce='add'`` or 'multiply')."""
@@ -229,6 +232,7 @@ def _prod_grads(g, a, src, out, key, include_self):
 
 
 @tensor_method
+@out_arg()
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True, out=None) -> Tensor:
     """Same as torch.scatter_reduce (sum, prod, mean, amax, amin) with torch's gradients."""
@@ -254,6 +258,7 @@ def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce:
 
 
 @tensor_method
+@out_arg()
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out=None) -> Tensor:
     """Same as torch.take_along_dim: gather after broadcasting all but ``dim``."""
     if dim is None:
@@ -312,6 +317,7 @@ def _dim_key(input: Tensor, dim: int, index: Tensor, name: str) -> tuple[int, tu
 
 
 @tensor_method
+@out_arg(dtype_error="{name}(): self and result must have the same scalar type")
 def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
     """Same as torch.index_select."""
     if not input.ndim and isinstance(index, Tensor) and index.numel() != 1:
@@ -447,6 +453,7 @@ def _mask(name: str, input: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
 
 
 @tensor_method
+@out_arg(dtype_error="{name}(): self and result must have the same scalar type")
 def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
     """Same as torch.masked_select."""
     x, m = _mask("masked_select", input, mask)
@@ -495,6 +502,8 @@ masked_scatter, masked_scatter_ = _masked_scatter(False), _masked_scatter(True)
 
 
 @tensor_method
+@out_arg(dtype_error="nonzero: Expected out tensor to have scalar type Long but got scalar "
+         "type{Got}")
 def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
     """Same as torch.nonzero: an (n, ndim) int64 tensor, or a tuple of index vectors."""
     xp, dev = input._device.xp, input._device

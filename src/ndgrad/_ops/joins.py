@@ -5,6 +5,12 @@ from __future__ import annotations
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
+from ._out import out_arg
+
+# torch writes every join through cat's out: a dtype the result casts to is fine
+_cat_out = out_arg("cat", cast=True, error=TypeError,
+                   dtype_error="torch.cat(): input types can't be cast to the desired output "
+                   "type {Got}")
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "cat", "column_stack", "concat",
            "concatenate", "dstack", "hstack", "row_stack", "stack", "vstack"]
@@ -51,6 +57,7 @@ def _promote_all(tensors: list) -> list:
     return [t if t.dtype is dt else t.to(dt) for t in tensors]
 
 
+@_cat_out
 def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Same as torch.cat (1-D empty tensors are skipped, as torch's legacy rule says)."""
     tensors = _tensor_list("cat", tensors)
@@ -91,6 +98,7 @@ class Stack(Op):
         return tuple(g.unbind(ctx.dim))
 
 
+@_cat_out
 def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Same as torch.stack."""
     tensors = _tensor_list("stack", tensors)
@@ -129,12 +137,14 @@ def _atleast(n: int):
 atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
 
 
+@_cat_out
 def hstack(tensors, *, out=None) -> Tensor:
     """Same as torch.hstack."""
     ts = atleast_1d(tuple(_tensor_list("hstack", tensors)))
     return cat(ts, 0 if all(t.ndim == 1 for t in ts) else 1)
 
 
+@_cat_out
 def vstack(tensors, *, out=None) -> Tensor:
     """Same as torch.vstack."""
     return cat(atleast_2d(tuple(_tensor_list("vstack", tensors))), 0)
@@ -143,11 +153,13 @@ def vstack(tensors, *, out=None) -> Tensor:
 row_stack = vstack
 
 
+@_cat_out
 def dstack(tensors, *, out=None) -> Tensor:
     """Same as torch.dstack."""
     return cat(atleast_3d(tuple(_tensor_list("dstack", tensors))), 2)
 
 
+@_cat_out
 def column_stack(tensors, *, out=None) -> Tensor:
     """Same as torch.column_stack."""
     ts = [t.reshape(t.numel(), 1) if t.ndim <= 1 else t

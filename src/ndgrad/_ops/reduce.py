@@ -17,6 +17,7 @@ from .._tensor import Tensor, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ..autograd.node import _check_grads
 from ._inplace import torch_type_name
+from ._out import write_out
 from .elementwise import _is_half, _out, export, not_implemented, where, wrap
 
 __all__: list[str] = ["return_types"]
@@ -191,12 +192,18 @@ class Mean(Op):
         return _expand_array(ctx.xp, g / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
 
 
+def _out_dtype(dtype, out):
+    """torch's sum/prod/cumsum/cumprod with ``out`` compute in out's dtype (as with ``dtype``)."""
+    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+
+
 def _count(shape, axes) -> int:
     return math.prod(shape) if axes is None else math.prod(shape[i] for i in axes)
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.sum."""
+    dtype = _out_dtype(dtype, out)
     axes = _axes(dim, input.ndim)
     res = Sum.apply_one(input, axes, keepdim, dtype=None if dtype is None else dtype.np)
     if axes is not None and res._grad_fn is not None:
@@ -325,6 +332,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=
     axis = None if dim is None else wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         axis = None
+    dtype = _out_dtype(dtype, out)
     res = Prod.apply(input, axis, keepdim if dim is not None else False,
                      dtype=None if dtype is None else dtype.np)
     if dim is not None:
@@ -404,6 +412,11 @@ def _max_min(fn, input, dim=None, keepdim=False, out=None):
         from .binary import maximum, minimum
 
         return (maximum if fn == "max" else minimum)(input, dim, out=out)
+    res = _max_min_reduce(fn, input, dim, keepdim)
+    return res if out is None else write_out(res, out, fn)
+
+
+def _max_min_reduce(fn, input, dim, keepdim):
     if dim is None:
         res = Amax.apply(input, None, False, fn=fn)
         return _rename(res, "MaxBackward1" if fn == "max" else "MinBackward1")
@@ -484,12 +497,14 @@ def _argmax_min(fn, input, dim, keepdim):
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=None) -> Tensor:
     """Same as torch.argmax."""
-    return _out(_argmax_min("max", input, dim, keepdim), out, "argmax")
+    res = _argmax_min("max", input, dim, keepdim)
+    return res if out is None else write_out(res, out, "argmax")
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=None) -> Tensor:
     """Same as torch.argmin."""
-    return _out(_argmax_min("min", input, dim, keepdim), out, "argmin")
+    res = _argmax_min("min", input, dim, keepdim)
+    return res if out is None else write_out(res, out, "argmin")
 
 
 # --- var / std ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from .._tensor import Tensor, wrap_dim
 from .._typeinfo import finfo
 from ..autograd.function import Op
 from .elementwise import _out, export, not_implemented, where
-from .reduce import _index_tensor, _is_half, return_types, select_along
+from .reduce import _index_tensor, _is_half, _out_dtype, return_types, select_along
 
 __all__: list[str] = []
 _NS = globals()
@@ -56,6 +56,7 @@ class Cumsum(Op):
 
 def cumsum(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     """Same as torch.cumsum."""
+    dtype = _out_dtype(dtype, out)
     res = Cumsum.apply(input, wrap_dim(dim, input.ndim), dtype=None if dtype is None else dtype.np)
     return _out(res, out, "cumsum")
 
@@ -167,6 +168,7 @@ class Recur(Op):
 
 def cumprod(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     """Same as torch.cumprod."""
+    dtype = _out_dtype(dtype, out)
     res = Cumprod.apply(input, wrap_dim(dim, input.ndim), dtype=None if dtype is None else dtype.np)
     return _out(res, out, "cumprod")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._tensor import Size, Tensor, tensor_method, wrap_dim, wrap_dims
 from ..autograd.function import Op
+from ._out import out_arg
 from .indexing import _laid, _like
 from .movement import expand, flatten, no_dims_error, reshape
 
@@ -268,12 +269,14 @@ def _tri(input: Tensor, diagonal: int, lower: bool) -> Tensor:
 
 
 @tensor_method
+@out_arg()
 def tril(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     """Same as torch.tril."""
     return _tri(input, diagonal, True)
 
 
 @tensor_method
+@out_arg()
 def triu(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     """Same as torch.triu."""
     return _tri(input, diagonal, False)

@@ -9,6 +9,7 @@ from .._dtype import promote_types, result_type
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from ._inplace import torch_type_name
+from ._out import write_out
 from .indexing import _like
 from .elementwise import _out, export, not_implemented, wrap
 from .reduce import _index_tensor, _rename, return_types, select_along
@@ -67,11 +68,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
 
 
 def _tuple_out(res, out, name):
-    if out is None:
-        return res
-    for r, o in zip(res, out):
-        _out(r, o, name)
-    return type(res)(*out)
+    """(values, indices) written into ``out``: torch wants both of the result's own dtypes."""
+    return res if out is None else write_out(res, out, name)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:

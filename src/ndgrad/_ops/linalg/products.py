@@ -15,6 +15,8 @@ from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
 from .._inplace import inplace, torch_type_name
+from .._out import CAST as _CAST
+from .._out import out_arg, write_out
 from ._common import HALF
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "dot", "ger", "matmul", "mm", "mv",
@@ -162,9 +164,11 @@ _MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeB
 
 @tensor_method
 def matmul(input, other, *, out=None) -> Tensor:
-    """Same as torch.matmul; `out` is not supported."""
+    """Same as torch.matmul."""
     if _autocast_state.on:  # torch.autocast: in the region's lower precision
         input, other = _autocast(input, other)
+    if out is not None:  # (not a decorator: the hottest op pays no extra call)
+        return write_out(_matmul(input, other), out, "matmul")
     return _matmul(input, other)
 
 
@@ -199,6 +203,7 @@ Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 
 
 @tensor_method
+@out_arg()
 def mm(input, mat2, *, out=None) -> Tensor:
     """Same as torch.mm."""
     if input.ndim != 2 or mat2.ndim != 2:
@@ -209,6 +214,7 @@ def mm(input, mat2, *, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg()
 def mv(input, vec, *, out=None) -> Tensor:
     """Same as torch.mv."""
     if input.ndim != 2 or vec.ndim != 1:
@@ -217,6 +223,7 @@ def mv(input, vec, *, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg()
 def bmm(input, mat2, *, out=None) -> Tensor:
     """Same as torch.bmm."""
     if _autocast_state.on:
@@ -239,6 +246,7 @@ def bmm(input, mat2, *, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg(dtype_error="result dtype {Got} does not match input dtype {Want}")
 def dot(input, other, *, out=None) -> Tensor:
     """Same as torch.dot."""
     if input.ndim != 1 or other.ndim != 1:
@@ -259,6 +267,7 @@ def dot(input, other, *, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg(dtype_error="result dtype {Got} does not match input dtype {Want}")
 def vdot(input, other, *, out=None) -> Tensor:
     """Same as torch.vdot: the first argument is conjugated."""
     if input.ndim != 1 or other.ndim != 1:
@@ -270,6 +279,7 @@ def vdot(input, other, *, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg(cast=True, dtype_error=_CAST)
 def outer(input, vec2, *, out=None) -> Tensor:
     """Same as torch.outer."""
     for name, t in (("self", input), ("vec2", vec2)):
@@ -307,6 +317,7 @@ def _same_dtype(inp, other):
 
 
 @tensor_method
+@out_arg()
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addmm."""
     if _autocast_state.on:
@@ -321,6 +332,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg()
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addmv."""
     if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
@@ -346,6 +358,7 @@ def _batch_check(batch1, batch2):
 
 
 @tensor_method
+@out_arg()
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.baddbmm."""
     if _autocast_state.on:
@@ -363,6 +376,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg()
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addbmm: the batch is contracted in one GEMM (n, b*k) @ (b*k, m)."""
     if _autocast_state.on:

@@ -1,0 +1,66 @@
+"""``out=`` for the ops whose result is computed out of place and then written (matmul, cat,
+gather...): one decorator, so no function takes ``out`` and leaves it unwritten.
+
+torch's out= variants differ in one thing, the dtype ``out`` may have: most structured kernels
+want the result's own dtype ('Expected out tensor to have dtype float, but got double instead'),
+some name it their way, a few cast (cat, outer: as the elementwise ops, ``cast=True``)."""
+
+from __future__ import annotations
+
+import functools
+
+from .._tensor import Tensor
+
+EXACT = "Expected out tensor to have dtype {want}, but got {got} instead"
+CAST = "result type {Want} can't be cast to the desired output type {Got}"
+
+
+def out_arg(name: str | None = None, *, dtype_error: str = EXACT, cast: bool = False,
+            error=RuntimeError):
+    """Decorate an op that takes ``out=`` but computes a new tensor (or tuple of them): the
+    result is written into ``out`` with torch's checks. ``dtype_error`` is torch's message for
+    an ``out`` of another dtype ({want}/{got}: C++ names, {Want}/{Got}: torch's, {name}); with
+    ``cast`` a dtype the result casts to is fine (``error`` is raised for one it does not)."""
+
+    def deco(fn):
+        op_name = name or fn.__name__
+
+        @functools.wraps(fn)
+        def wrapper(*args, out=None, **kwargs):
+            res = fn(*args, **kwargs)
+            return res if out is None else write_out(res, out, op_name, dtype_error, cast, error)
+
+        return wrapper
+
+    return deco
+
+
+def write_out(res, out, name: str, dtype_error: str = EXACT, cast: bool = False,
+              error=RuntimeError):
+    """``res`` (a tensor or a tuple of them) written into ``out``; returns ``out``."""
+    from .elementwise import _out, meta_name
+    from ._inplace import torch_type_name
+
+    if isinstance(res, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(res):
+            raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
+                            f"{type(out).__name__}")
+        for r, o in zip(res, out):
+            write_out(r, o, name, dtype_error, cast, error)
+        return type(res)(*out) if hasattr(res, "_fields") else tuple(out)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    _grad_check(res, out, name)  # torch's autograd check comes before the dtype one
+    want, got = res.dtype, out.dtype
+    if got is not want and (not cast or want._kind > got._kind):
+        raise error(dtype_error.format(want=meta_name(want), got=meta_name(got), name=name,
+                                       Want=torch_type_name(want), Got=torch_type_name(got)))
+    return _out(res, out, name)
+
+
+def _grad_check(res, out, name: str) -> None:
+    from .._grad_mode import state
+
+    if state.grad_enabled and (res._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
