@@ -174,6 +174,8 @@ class Program:
     reference: str = ""  # the program whose torch run this one is compared with (default: itself)
     float64: bool = False  # run with float64 as the default dtype (see DEFAULT_DTYPE)
     patch: tuple = ()  # (old, new) text replacements in the main file: fewer iterations only
+    before: tuple = ()  # (file, argv) runs first in the same folder (train before sampling)
+    drop: tuple = ()  # regexes of whole lines to leave out (lines its reference does not print)
 
 
 NANOGPT_ARGS = ("--dataset=tiny", "--device=cpu", "--dtype=float32", "--eval_interval=2",
@@ -183,7 +185,9 @@ NANOGPT_ARGS = ("--dataset=tiny", "--device=cpu", "--dtype=float32", "--eval_int
                 "--always_save_checkpoint=True", "--out_dir=out")
 NANOGPT = dict(src="nanoGPT", main="train.py", setup=make_char_dataset, keep=("model",),
                mask=(r"time [\d.]+ms", r"mfu -?[\d.]+%"),
-               origin="github.com/karpathy/nanoGPT: train.py model.py configurator.py (MIT)")
+               # the lines only compile=True prints, so that it compares with compile=False
+               drop=(r"Overriding: compile = \w+", r"compiling the model.*"),
+               origin="github.com/karpathy/nanoGPT: train.py model.py configurator.py sample.py (MIT)")
 EXAMPLES = "github.com/pytorch/examples: {} (BSD-3-Clause)"
 WLM_ARGS = ("--epochs", "1", "--emsize", "16", "--nhid", "16", "--nlayers", "2", "--bptt", "8",
             "--batch_size", "4", "--log-interval", "5", "--lr", "5")
@@ -205,6 +209,11 @@ def _tutorial(path, **kw):
 
 PROGRAMS = {
     "nanogpt": Program(argv=NANOGPT_ARGS + ("--compile=False",), **NANOGPT),
+    # sample.py from the checkpoint train.py writes: multinomial sampling with top-k
+    "nanogpt_sample": Program(**{**NANOGPT, "main": "sample.py"}, before=(
+        ("train.py", NANOGPT_ARGS + ("--compile=False",)),), argv=(
+        "--out_dir=out", "--device=cpu", "--dtype=float32", "--num_samples=2",
+        "--max_new_tokens=40", "--compile=False")),
     # torch.compile on CPU takes ~40 s in torch and computes the same: compared with "nanogpt"
     "nanogpt_compile": Program(argv=NANOGPT_ARGS + ("--compile=True",), reference="nanogpt",
                                **NANOGPT),
@@ -227,13 +236,15 @@ PROGRAMS = {
     "wlm_transformer": Program(argv=WLM_ARGS + ("--model", "Transformer", "--nhead", "2"), **WLM),
     **{f"makemore_{t}": Program(argv=MAKEMORE_ARGS + ("--type", t), **MAKEMORE)
        for t in ("bigram", "mlp", "rnn", "gru", "bow", "transformer")},
+    # 201 steps: the samples it prints at step 200 (multinomial through the generator)
+    "makemore_samples": Program(argv=MAKEMORE_ARGS[:5] + ("201",) + MAKEMORE_ARGS[6:] + (
+        "--type", "bigram"), **MAKEMORE),
     "quickstart": _tutorial("basics/quickstart_tutorial.py", keep=("model",)),
     "tensors": _tutorial("basics/tensorqs_tutorial.py"),
     "autograd": _tutorial("basics/autogradqs_tutorial.py", keep=("w", "b")),
     "buildmodel": _tutorial("basics/buildmodel_tutorial.py", keep=("model",)),
     "optimization": _tutorial("basics/optimization_tutorial.py", keep=("model",)),
     "saveload": _tutorial("basics/saveloadrun_tutorial.py", keep=("model",)),
-    "polynomial_numpy": _tutorial("examples_tensor/polynomial_numpy.py"),
     "polynomial_tensor": _tutorial("examples_tensor/polynomial_tensor.py", keep=("a", "b", "c", "d")),
     "polynomial_autograd": _tutorial("examples_autograd/polynomial_autograd.py",
                                      keep=("a", "b", "c", "d")),
@@ -309,9 +320,13 @@ def run_program(name: str) -> dict:
         np.random.seed(0)
         torch.manual_seed(0)
         torch.set_default_dtype(torch.float64 if prog.float64 else DEFAULT_DTYPE[0])
-        g, start = {}, time.perf_counter()
+        g, start, cpu = {}, time.perf_counter(), time.process_time()
         with contextlib.redirect_stdout(out):
             try:
+                for file, argv in prog.before:
+                    sys.argv = [file, *argv]
+                    runpy.run_path(file, run_name="__main__")
+                sys.argv = [prog.main, *prog.argv]
                 g = runpy.run_path(prog.main, run_name="__main__")
             except SystemExit as e:
                 if e.code not in (None, 0):
@@ -320,6 +335,7 @@ def run_program(name: str) -> dict:
                 result["error"] = traceback.format_exception_only(type(e), e)[-1].strip()
                 result["traceback"] = traceback.format_exc(limit=-8)
         result["seconds"] = round(time.perf_counter() - start, 2)
+        result["cpu_seconds"] = round(time.process_time() - cpu, 2)
         summary = {k: summarise(g[k]) for k in prog.keep if k in g}
         for f in sorted(work.rglob("*.pt*")):
             if f.suffix in (".pt", ".pth"):
@@ -336,8 +352,11 @@ def run_program(name: str) -> dict:
             if str(work) in str(getattr(sys.modules[mod], "__file__", "") or ""):
                 del sys.modules[mod]
         shutil.rmtree(work, ignore_errors=True)
+    text = out.getvalue()
+    for p in prog.drop:
+        text = re.sub(f"(?m)^{p}\n", "", text)
     # object addresses, and the library's name in reprs (dtype=ndgrad.float32)
-    result["stdout"] = re.sub(r"\bndgrad\.", "torch.", _mask(out.getvalue(), prog.mask + (
+    result["stdout"] = re.sub(r"\bndgrad\.", "torch.", _mask(text, prog.mask + (
         r"0x[0-9a-f]+",)))
     return result
 
@@ -398,6 +417,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lib", choices=("torch", "ndgrad"), default="ndgrad")
     parser.add_argument("--float64", action="store_true", help="run with float64 as default dtype")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1:"
+                        " the test's two runs share the machine; results agree to ~1e-7)")
     parser.add_argument("--json", help="write {name: result} here instead of printing")
     parser.add_argument("names", nargs="*", help=f"programs (default all: {', '.join(PROGRAMS)})")
     args = parser.parse_args(argv)
@@ -405,6 +426,7 @@ def main(argv=None) -> int:
     import torch
 
     DEFAULT_DTYPE[0] = torch.float64 if args.float64 else torch.float32
+    torch.set_num_threads(args.threads)
     results = {}
     for name in args.names or PROGRAMS:
         results[name] = run_program(name)
