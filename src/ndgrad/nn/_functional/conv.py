@@ -298,12 +298,12 @@ def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_pad
             raise RuntimeError("output padding must be smaller than either stride or dilation, "
                                f"but got output_padding: {opi}, stride: {si}, dilation: {di}")
     n, cin, *sp = x.shape
-    cout_g = weight.shape[1]
     size = tuple((i - 1) * si - 2 * pi + di * (ki - 1) + opi + 1
                  for i, si, pi, di, ki, opi in zip(sp, s, p, d, k, op))
     if min(size) < 1:
         lead = (1,) * (nd == 1)  # torch runs conv_transpose1d as a 2-d one
-        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, lead + tuple(sp)))})"
+        raise RuntimeError("Given input size per channel: "
+                           f"({' x '.join(map(str, lead + tuple(sp)))})"
                            f". Calculated output size per channel: "
                            f"({' x '.join(map(str, lead + size))}). Output size is too small")
     out = ConvTranspose.apply(x, weight, bias, stride=s, pads=_sym(p), dilation=d,
