@@ -221,7 +221,8 @@ def _check_upsample_sizes(shape: tuple, out_size: list) -> None:
     names = "DHW"[3 - len(out_size):]
     ins, outs = shape[2:], out_size
     if not all(ins) or not all(o > 0 for o in outs):
-        fmt = (lambda v: ", ".join(f"{n}: {x}" for n, x in zip(names, v)))
+        def fmt(v):
+            return ", ".join(f"{n}: {x}" for n, x in zip(names, v))
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({fmt(ins)}){' and' if len(outs) == 1 else ''} output ({fmt(outs)})")
     if not all(shape[1:]):
