@@ -129,7 +129,7 @@ _MESSAGE_NAMES = {
         "tensorinv", "tensorsolve", "vector_norm")}}
 # parameter names that take a tensor in torch's signatures
 _TENSOR_PARAMS = frozenset(("count", "prob", "LU_data", "LU_pivots", "anchor", "positive",
-                            "negative", "query", "key", "value", "mean", "std", "b", 
+                            "negative", "query", "key", "value", "mean", "std", "b",
     "input", "self", "other", "A", "B", "x", "x1", "x2", "tensor", "tensors", "elements", "mat",
     "mat1", "mat2", "vec", "vec1", "vec2", "LU", "LD", "log_probs", "weight", "target", "input1",
     "input2", "tensor1", "tensor2", "boundaries", "sorted_sequence", "indices", "index", "src",
