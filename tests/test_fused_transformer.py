@@ -241,3 +241,25 @@ def test_gpt_block_step_matches_torch():
         grads.append([loss.detach().numpy()] + [p.grad.numpy() for p in model.parameters()])
     for u, v in zip(*grads):
         np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
+
+
+# --- cross_entropy with the classes in dim 1 ---------------------------------------------------
+@pytest.mark.parametrize("shape", [(4, 7, 5), (2, 7, 3, 4), (7,)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_class_dim_1_matches_torch(shape, reduction):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(shape).astype(np.float32)
+    t = rng.integers(0, 7, shape[:1] + shape[2:] if len(shape) > 1 else ())
+    if t.ndim:
+        t.reshape(-1)[::3] = -100  # some ignored
+    out = []
+    for lib in (ndgrad, torch):
+        xt = lib.from_numpy(x.copy()).requires_grad_()
+        loss = lib.nn.functional.cross_entropy(xt, lib.from_numpy(np.asarray(t)),
+                                               reduction=reduction)
+        w = lib.from_numpy(np.cos(np.arange(loss.numel(), dtype=np.float32)).reshape(loss.shape))
+        (g,) = lib.autograd.grad((loss * w).sum(), xt, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), xt)
+        out.append([v.detach().numpy() for v in (loss, g, h)])
+    for u, v in zip(*out):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)

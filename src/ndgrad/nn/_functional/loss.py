@@ -240,14 +240,14 @@ class NllLoss(Op):
 
     def forward(ctx, x, t, w, ignore_index, reduction, cdim):
         xp = ctx.xp
-        c = x.shape[cdim]
-        xm = xp.moveaxis(x, cdim, -1).reshape(-1, c)  # (M, C): the classes last
         tshape, t = t.shape, t.reshape(-1)
         keep = t != ignore_index
         safe = xp.where(keep, t, 0)
         wt = (w[safe] if w is not None else xp.ones(t.shape, x.dtype)) * keep
         wt = wt.astype(x.dtype)
-        picked = -xp.take_along_axis(xm, safe[:, None], axis=1)[:, 0] * wt
+        # picked along the class dim where it is: no copy of x with the classes moved last
+        at = xp.expand_dims(safe.reshape(x.shape[:cdim] + x.shape[cdim + 1:]), cdim)
+        picked = -xp.take_along_axis(x, at, axis=cdim).reshape(-1) * wt
         picked = xp.where(keep, picked, 0).astype(x.dtype, copy=False)  # ignored: 0, even at nan
         ctx.t, ctx.wt, ctx.reduction, ctx.keep = safe, wt, reduction, keep
         ctx.shape, ctx.cdim = x.shape, cdim
@@ -277,10 +277,17 @@ class NllLoss(Op):
         if ctx.reduction == "mean":  # ignored entries stay 0 even when every one is ignored
             with _quiet():
                 scale = xp.where(ctx.keep, scale / ctx.denom, 0).astype(scale.dtype)
-        n, c = len(ctx.t), ctx.shape[ctx.cdim]
-        mask = xp.zeros((n, c), dtype=ctx.wt.dtype)
+        n, c, cdim = len(ctx.t), ctx.shape[ctx.cdim], ctx.cdim
         vals = scale * (g.reshape(-1) if ctx.reduction == "none" else g)
         keep = ctx.keep  # ignored entries are not written: +0 there whatever g is
+        if xp is np:  # written in x's layout (a moved (M, C) mask is strided for log_softmax)
+            mask = np.zeros(ctx.shape, dtype=ctx.wt.dtype)
+            rest = ctx.shape[:cdim] + ctx.shape[cdim + 1:]
+            vals = np.where(keep, np.broadcast_to(vals, keep.shape), 0).astype(mask.dtype)
+            np.put_along_axis(mask, np.expand_dims(ctx.t.reshape(rest), cdim),
+                              np.expand_dims(vals.reshape(rest), cdim), axis=cdim)
+            return mask
+        mask = xp.zeros((n, c), dtype=ctx.wt.dtype)
         mask[xp.arange(n)[keep], ctx.t[keep]] = vals[keep]
         moved = ctx.shape[:ctx.cdim] + ctx.shape[ctx.cdim + 1:] + (c,)
         return xp.moveaxis(mask.reshape(moved), -1, ctx.cdim)
