@@ -66,8 +66,8 @@ def _sample(fn, n: int) -> float:
 
 
 def time_calls(fns: dict, min_time: float, repeats: int) -> dict:
-    """(median, min) seconds per call of each callable. Samples of the libraries alternate, so a change
-    in machine load during the run hits all of them alike."""
+    """(median, min) seconds per call of each callable. Samples of the libraries alternate, so a
+    change in machine load during the run hits all of them alike."""
     counts = {k: _calls_per_sample(fn, min_time) for k, fn in fns.items()}
     samples: dict = {k: [] for k in fns}
     for _ in range(repeats):
