@@ -3,7 +3,8 @@
     python -m ndgrad.examples.exercises [--out ndgrad-exercises] [--no-progress]
 
 Plots each exercise's curve into ``--out`` (needs matplotlib: ``pip install 'ndgrad[demo]'``) and
-shows a tqdm bar on the training loop (a plain one without tqdm). The code is plain PyTorch: replacing the import below by ``import torch`` runs it unchanged.
+shows a tqdm bar on the training loop (a plain one without tqdm). The code is plain PyTorch:
+replacing the import below by ``import torch`` runs it unchanged.
 (The notebook's text has slips that are fixed here: v is a vector in R^d, the power method returns
 the Rayleigh quotient vᵀAv rather than ‖v‖ = 1, torch returns Vh rather than V, the sigmoid is
 1/(1+exp(-x)), and the network's output is W2 σ(W1 x + b1) + b2 as a whole.)"""
