@@ -1,7 +1,7 @@
 """The recurrent layers' computation with ATen's signatures (torch.lstm, gru, rnn_tanh, rnn_relu,
 over padded or packed input, and the *_cell ops); nn.RNN/LSTM/GRU call these. As torch on CPU,
 float32 LSTM layers without projections run as one primitive per layer (_lstm_layer.py); the
-other cases run the per-step cells below, op for op as torch's CPU cells (so the graph is torch's)."""
+other cases run the per-step cells below, op for op as torch's CPU cells (the graph is torch's)."""
 
 from __future__ import annotations
 
