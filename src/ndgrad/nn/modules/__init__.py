@@ -96,7 +96,8 @@ _TORCH_HOMES = {
     "pooling": "MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d AvgPool3d FractionalMaxPool2d "
                "FractionalMaxPool3d LPPool1d LPPool2d LPPool3d AdaptiveMaxPool1d "
                "AdaptiveMaxPool2d AdaptiveMaxPool3d AdaptiveAvgPool3d",
-    "sparse": "EmbeddingBag", "transformer": "Transformer TransformerDecoder TransformerDecoderLayer",
+    "sparse": "EmbeddingBag",
+    "transformer": "Transformer TransformerDecoder TransformerDecoderLayer",
     "upsampling": "UpsamplingNearest2d UpsamplingBilinear2d",
 }
 
