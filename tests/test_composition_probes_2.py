@@ -76,3 +76,36 @@ def _x(T, shape, seed=0, complex=False):
 @pytest.mark.parametrize("complex", [False, True])
 def test_vector_norm_ord0_gradient_is_undefined(fn, complex):
     _both(lambda T: _second_order(T, fn, _x(T, (2, 3, 4), complex=complex)))
+
+
+# fftn/ifftn of a 0-d tensor (no axes to transform) failed with an IndexError
+@pytest.mark.parametrize("fn", ["fftn", "ifftn"])
+@pytest.mark.parametrize("kw", [{}, dict(norm="forward"), dict(s=()), dict(dim=())])
+def test_fftn_of_0d_tensor_transforms_nothing(fn, kw):
+    _both(lambda T: _second_order(T, lambda T, a: getattr(T.fft, fn)(a, **kw) * 3,
+                                  _x(T, ())))
+
+
+# out= was accepted and ignored by every transform
+@pytest.mark.parametrize("call", [
+    lambda T, o: T.fft.fft(T.arange(4.0), out=o), lambda T, o: T.fft.rfft(T.arange(5.0), out=o),
+    lambda T, o: T.fft.ifftn(T.ones(2, 3), out=o), lambda T, o: T.fft.irfft(T.ones(3) + 0j, out=o),
+    lambda T, o: T.fft.hfft(T.ones(3) + 1j, n=5, out=o), lambda T, o: T.fft.fftfreq(5, out=o)])
+@pytest.mark.parametrize("dtype", ["complex128", "float32", "float64"])
+def test_fft_writes_out(call, dtype):
+    def run(T):
+        o = T.zeros(0, dtype=getattr(T, dtype))
+        return call(T, o) is o, o
+    try:
+        expected = run(torch)
+    except RuntimeError:
+        _raises_like_torch(lambda T: run(T))
+        return
+    _same(run(ndgrad), expected)
+
+
+# fftfreq/rfftfreq took integer and complex dtypes torch refuses
+@pytest.mark.parametrize("fn", ["fftfreq", "rfftfreq"])
+@pytest.mark.parametrize("dtype", ["int64", "complex64", "bool"])
+def test_fftfreq_refuses_non_float_dtype(fn, dtype):
+    _raises_like_torch(lambda T: getattr(T.fft, fn)(5, dtype=getattr(T, dtype)))

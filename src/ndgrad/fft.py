@@ -132,7 +132,7 @@ def _axes_sizes(x, s, dim, default_all):
         dims = list(range(-len(s), 0))
     else:
         dims = list(range(x.ndim)) if default_all else [-2, -1]
-    axes = list(wrap_dims(dims, x.ndim)) if x.ndim else [wrap_dim(dims[0], 0)]
+    axes = list(wrap_dims(dims, x.ndim)) if x.ndim else [wrap_dim(d, 0) for d in dims]
     if len(set(axes)) != len(axes):
         raise RuntimeError("FFT dims must be unique")
     sizes = [x.shape[a] if s is None or s[i] == -1 else s[i] for i, a in enumerate(axes)]
@@ -323,21 +323,56 @@ def _shift(x, dim, up):
     return roll(x, [(x.shape[d] + up) // 2 for d in dims], dims)
 
 
+def _freq_dtype(dtype, out, name):
+    """torch's checks: the dtype (out's where out= is given) is floating; arange has no complex."""
+    dtype = dtype or (out.dtype if out is not None else D.get_default_dtype())
+    if dtype.is_complex:
+        raise NotImplementedError(f'"arange_cpu" not implemented for \'{torch_type_name(dtype)}\'')
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{name} requires a floating point or complex dtype")
+    return dtype
+
+
 def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Same as torch.fft.fftfreq."""
     from ._creation import arange
+    from ._ops.elementwise import _out
 
-    idx = arange(n, dtype=dtype or D.get_default_dtype(), device=device)
+    idx = arange(n, dtype=_freq_dtype(dtype, out, "fftfreq"), device=device)
     half = (n + 1) // 2
     res = (idx - (idx >= half).to(idx.dtype) * n) * (1.0 / (n * d)) if n else idx
-    return res.detach().requires_grad_(requires_grad)
+    return _out(res.detach().requires_grad_(requires_grad), out, "fftfreq")
 
 
 def rfftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """Same as torch.fft.rfftfreq."""
     from ._creation import arange
+    from ._ops.elementwise import _out
 
-    res = arange(n // 2 + 1, dtype=dtype or D.get_default_dtype(), device=device) * (1.0 / (n * d))
-    return res.detach().requires_grad_(requires_grad)
+    res = arange(n // 2 + 1, dtype=_freq_dtype(dtype, out, "rfftfreq"), device=device)
+    return _out((res * (1.0 / (n * d))).detach().requires_grad_(requires_grad), out, "rfftfreq")
+
+def _writes_out(fn):
+    """torch's out=: the result is computed, then written (and cast within its kind) into out."""
+    import functools
+
+    from ._ops.elementwise import _out
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        res = fn(*args, **kwargs)
+        if out is not None and out.is_complex() != res.is_complex():  # no real <-> complex
+            kind = "complex" if res.is_complex() else "floating point"
+            raise RuntimeError(f"{fn.__name__} expects a {kind} output tensor, but got "
+                               f"{torch_type_name(out.dtype)}")
+        return _out(res, out, fn.__name__)
+
+    return wrapper
+
+
+for _name in __all__:
+    if _name not in ("fftshift", "ifftshift", "fftfreq", "rfftfreq"):
+        globals()[_name] = _writes_out(globals()[_name])
+del _name
