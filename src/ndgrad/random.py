@@ -116,6 +116,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
             device=None, requires_grad=False) -> Tensor:
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...), as mnist_forward_forward calls it
+        low, high = 0, low
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
