@@ -20,6 +20,7 @@ import importlib  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 
@@ -233,7 +234,11 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", help="JSON path (default bench/results/<date>.json)")
     ap.add_argument("--plot", help="PNG path (default docs/bench.png; not drawn with --quick)")
     ap.add_argument("--profile", metavar="WORKLOAD", help="profile ndgrad on one workload")
+    ap.add_argument("--no-scipy", action="store_true",
+                    help="hide SciPy before the libraries load: ndgrad's default install")
     a = ap.parse_args(argv)
+    if a.no_scipy:
+        sys.modules["scipy"] = None  # type: ignore[assignment]  (imports of it then fail)
     if a.profile:
         profile(a.profile, 3.0)
         return {}
@@ -260,6 +265,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = {"meta": {"date": datetime.datetime.now().isoformat(timespec="seconds"),
                     "quick": a.quick, "machine": platform.processor() or platform.machine(),
                     "cpus": os.cpu_count(), "threads": 2, "versions": _versions(libs),
+                    "scipy": not a.no_scipy,
                     "loadavg_before_after": [load0, os.getloadavg()]},  # other work skews times
            "workloads": results}
     path = a.out or os.path.join(HERE, "results", datetime.datetime.now().strftime(
