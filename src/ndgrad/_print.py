@@ -56,7 +56,7 @@ def set_printoptions(
     profile: str | None = None,
     sci_mode: bool | None = None,
 ) -> None:
-    """Same semantics as torch.set_printoptions (note: sci_mode is always overwritten, even by None)."""
+    """Same semantics as torch.set_printoptions (sci_mode is always overwritten, even by None)."""
     if profile is not None:
         if profile == "default":
             PRINT_OPTS.precision, PRINT_OPTS.threshold = 4, 1000
@@ -105,7 +105,7 @@ class _Formatter:
         flat = values.reshape(-1)
 
         if not floating:
-            # len(str(int)) grows with |v| (plus one for '-'), so the extremes give the widest entry.
+            # len(str(int)) grows with |v| (plus one for '-'): the extremes give the widest entry
             if flat.size:
                 for v in (flat.min().item(), flat.max().item()):
                     self.max_width = max(self.max_width, len(f"{v}"))
@@ -114,7 +114,7 @@ class _Formatter:
         vals = flat[np.isfinite(flat) & (flat != 0)]
         if vals.size == 0:
             return  # only zeros/nan/inf: torch keeps int_mode and width 1
-        vals = np.unique(vals)  # widths only depend on distinct values; saves Python-level formatting
+        vals = np.unique(vals)  # widths depend on distinct values only: less Python formatting
         absvals = np.abs(vals)
         # torch does this arithmetic in double (values are already float64 here); use Python floats
         # so an overflowing ratio becomes inf without a NumPy warning.
@@ -168,7 +168,8 @@ def _scalar_str(a: np.ndarray, f1: _Formatter, f2: _Formatter | None) -> str:
     return f1.format(a.item())
 
 
-def _vector_str(a: np.ndarray, indent: int, summarize: bool, f1: _Formatter, f2: _Formatter | None) -> str:
+def _vector_str(a: np.ndarray, indent: int, summarize: bool, f1: _Formatter,
+                f2: _Formatter | None) -> str:
     # length includes spaces and comma between elements (and the 'j' for complex)
     element_length = f1.width() + 2
     if f2 is not None:
@@ -188,7 +189,8 @@ def _vector_str(a: np.ndarray, indent: int, summarize: bool, f1: _Formatter, f2:
     else:
         data = [fmt(v) for v in a.tolist()]
 
-    lines = [", ".join(data[i : i + elements_per_line]) for i in range(0, len(data), elements_per_line)]
+    lines = [", ".join(data[i : i + elements_per_line])
+             for i in range(0, len(data), elements_per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
@@ -238,7 +240,8 @@ def _tensor_str(a: np.ndarray, indent: int, kind: str) -> str:
         real_f = _Formatter(fitted(a.real), floating=True)
         imag_f = _Formatter(fitted(a.imag), floating=True)
         return _tensor_str_with_formatter(a, indent, summarize, real_f, imag_f)
-    return _tensor_str_with_formatter(a, indent, summarize, _Formatter(fitted(a), floating=kind == "f"))
+    return _tensor_str_with_formatter(a, indent, summarize,
+                                      _Formatter(fitted(a), floating=kind == "f"))
 
 
 def _add_suffixes(tensor_str: str, suffixes: list[str], indent: int) -> str:
@@ -274,7 +277,7 @@ def format_tensor(
     prefix: str = "tensor(",
     module: str = "ndgrad",
 ) -> str:
-    """repr/str of a tensor holding `values` (a host NumPy array) whose torch dtype is `dtype_name`."""
+    """repr/str of a tensor holding `values` (a host NumPy array) of torch dtype `dtype_name`."""
     a = np.asarray(values)
     kind = _dtype_kind(dtype_name)
     # torch formats floating values via .item()/.tolist(), i.e. as exact Python (double) floats;
