@@ -407,7 +407,8 @@ def _numel(shape) -> tuple[tuple[int, ...], int]:
 def _float_dtype(dtype) -> np.dtype:
     dt = np.dtype(dtype)
     if dt not in _FLOATS:
-        raise TypeError(f"expected a floating dtype (float16, bfloat16, float32, float64), got {dt}")
+        raise TypeError("expected a floating dtype (float16, bfloat16, float32, float64), "
+                        f"got {dt}")
     return dt
 
 
@@ -649,7 +650,8 @@ class Engine:
         if not 0 <= seed < 1 << 64:
             raise ValueError("Overflow when unpacking long long")
         self._seed = seed
-        self._bits.state = {"bit_generator": "MT19937", "state": {"key": _init_key(seed), "pos": _N}}
+        self._bits.state = {"bit_generator": "MT19937",
+                            "state": {"key": _init_key(seed), "pos": _N}}
         self._fresh = True  # torch stores next=0 (not 624) until the first twist
         self._normal_double: float | None = None  # second Box-Muller value of the scalar path
         self._normal_float: float | None = None  # torch's float cache: kept for get/set_state
@@ -688,8 +690,9 @@ class Engine:
         seed, left, seeded, nxt = self._HEAD.unpack_from(raw, 0)
         if not (seeded and 0 < left <= _N and nxt <= _N):
             raise RuntimeError("Invalid mt19937 state")
-        _, cached, _, valid, cached_f, valid_f = self._TAIL.unpack_from(raw, self._HEAD.size + 8 * _N)
-        key = np.frombuffer(raw, "<u8", _N, self._HEAD.size).astype(np.uint32)  # torch keeps 32 bits
+        head = self._HEAD.size
+        _, cached, _, valid, cached_f, valid_f = self._TAIL.unpack_from(raw, head + 8 * _N)
+        key = np.frombuffer(raw, "<u8", _N, head).astype(np.uint32)  # torch keeps 32 bits
         self._seed = seed
         self._bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": _N + 1 - left}}
         self._fresh = nxt == 0 and left == 1
@@ -921,7 +924,8 @@ class Engine:
             return v.astype(np.int64).astype(dt).reshape(shape)
         return _cast(v, dt).reshape(shape)
 
-    def multinomial(self, probs: np.ndarray, num_samples: int, replacement: bool = False) -> np.ndarray:
+    def multinomial(self, probs: np.ndarray, num_samples: int,
+                    replacement: bool = False) -> np.ndarray:
         """torch.multinomial for a 1-D or 2-D array of non-negative weights; int64 indices."""
         probs = np.asarray(probs)
         dt = _float_dtype(probs.dtype)
@@ -935,7 +939,8 @@ class Engine:
         rows = probs.reshape(-1, probs.shape[-1])
         n_cat = rows.shape[1]
         if not replacement and num_samples > n_cat:
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
         out_shape = (num_samples,) if probs.ndim == 1 else (rows.shape[0], num_samples)
         if rows.size == 0:
             return np.empty(out_shape, np.int64)
@@ -950,14 +955,16 @@ class Engine:
                 idx = np.argmax(q, axis=1)[:, None]  # first maximum, like torch.argmax
             else:  # topk; its order of tied values is libstdc++'s, replayed only if needed
                 idx = np.stack([np.argsort(-r, kind="stable")[:num_samples]
-                                if np.unique(r).size == r.size else _topk_stl(r, num_samples) for r in q])
+                                if np.unique(r).size == r.size else _topk_stl(r, num_samples)
+                                for r in q])
         else:
             acc = np.float32 if dt == _BF16 else dt  # cumulative sums in the kernel's type
             cum = np.cumsum(rows.astype(acc), axis=1, dtype=acc)
             cum = (cum / cum[:, -1:]).astype(acc)
             cum[:, -1] = 1
             u = self._unit_double(rows.shape[0] * num_samples).reshape(rows.shape[0], num_samples)
-            idx = np.stack([np.searchsorted(c.astype(np.float64), r, side="left") for c, r in zip(cum, u)])
+            idx = np.stack([np.searchsorted(c.astype(np.float64), r, side="left")
+                            for c, r in zip(cum, u)])
         return idx.astype(np.int64).reshape(out_shape)
 
 
