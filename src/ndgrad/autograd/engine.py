@@ -423,8 +423,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """Same as torch.autograd.grad: gradients of ``outputs`` w.r.t. ``inputs``, as a tuple.
     ``is_grads_batched`` loops over the batch instead of vectorising."""
     if materialize_grads and allow_unused is False:
-        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
-                         "but got: allow_unused=False.")
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
     if not only_inputs:
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
                       "To accumulate gradient for other parts of the graph, please use "
