@@ -423,7 +423,8 @@ class Op(Node):
             ctx.needs_input_grad = (ra, rb)
             out = cls.forward(ctx, da, db, dt)
             ctx.next_edges = (_edge(a) if ra else None, _edge(b) if rb else None)
-            ctx.in_meta = ((da.shape, da.dtype) if ra else None, (db.shape, db.dtype) if rb else None)
+            ctx.in_meta = ((da.shape, da.dtype) if ra else None,
+                           (db.shape, db.dtype) if rb else None)
             ctx._hooks = None
             if _anomaly.enabled:
                 ctx._stack = traceback.format_stack()[:-1]
