@@ -113,7 +113,8 @@ class MkldnnRnnLayer(Op):
                 xp.concatenate([hx[None], out[:-1]])
             gw_hh = xp.matmul(flat.T, prev.reshape(T * N, H))
         gb = flat.sum(0) if need[3] or need[4] else None
-        return gx, gw_ih, gw_hh, gb, None if gb is None else gb.copy(), dh if need[5] else None, dc if need[6] else None
+        return (gx, gw_ih, gw_hh, gb, None if gb is None else gb.copy(),
+                dh if need[5] else None, dc if need[6] else None)
 
     def backward(ctx, g_out, g_h, g_c):
         from ... import autograd, enable_grad
