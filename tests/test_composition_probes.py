@@ -192,6 +192,10 @@ def _m(T):
     return T.tensor([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]])
 
 
+def _spd(T):
+    return T.tensor([[2.0, 1.0], [1.0, 3.0]])
+
+
 def _longs(T):
     return T.empty(0, dtype=T.int64)
 
@@ -219,6 +223,13 @@ OUT_CALLS = {
     "sum": lambda T, o: T.sum(_m(T) * 0.9, 1, out=o),
     "prod": lambda T, o: T.prod(_m(T), 1, out=o),
     "cumsum": lambda T, o: T.cumsum(_m(T) * 0.9, 1, out=o),
+    "linalg.inv": lambda T, o: T.linalg.inv(_spd(T), out=o),
+    "linalg.solve": lambda T, o: T.linalg.solve(_spd(T), _spd(T)[:, :1], out=o),
+    "linalg.eigh": lambda T, o: T.linalg.eigh(_spd(T), out=(o, T.empty(0))),
+    "linalg.vector_norm": lambda T, o: T.linalg.vector_norm(_m(T), dim=1, out=o),
+    "linalg.pinv": lambda T, o: T.linalg.pinv(_spd(T), out=o),
+    "kron": lambda T, o: T.kron(_spd(T), _spd(T), out=o),
+    "tensordot": lambda T, o: T.tensordot(_m(T), _m(T).t(), 1, out=o),
 }
 OUTS = {
     "float32": lambda T: T.empty(0), "float64": lambda T: T.empty(0, dtype=T.float64),

@@ -11,11 +11,16 @@ from ..elementwise import mul
 from ..reduce import sum as _sum
 from ._common import check_float, warn_once
 from .products import _C_NAMES
+from .._out import CAST, out_arg
+
+_TENSORDOT = ("tensordot: Expected the output tensor to have dtype {Want}, but got an output "
+              "tensor with dtype {Got}")
 
 __all__ = ["chain_matmul", "cross", "inner", "kron", "tensordot"]
 
 
 @tensor_method
+@out_arg(dtype_error=_TENSORDOT)
 def inner(input, other, *, out=None) -> Tensor:
     """Same as torch.inner."""
     if input.ndim == 0 or other.ndim == 0:
@@ -42,6 +47,7 @@ def _dims_arg(dims, na, nb):
     return da, db, False
 
 
+@out_arg(dtype_error=_TENSORDOT)
 def tensordot(a, b, dims=2, out=None) -> Tensor:
     """Same as torch.tensordot: permute, reshape, one matmul."""
     if a.dtype is not b.dtype:
@@ -62,6 +68,7 @@ def tensordot(a, b, dims=2, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg(cast=True, dtype_error=CAST)
 def kron(input, other, *, out=None) -> Tensor:
     """Same as torch.kron: one broadcast product of interleaved views."""
     nd = max(input.ndim, other.ndim)
@@ -97,6 +104,7 @@ def _cross(a, b, dim):
     return out
 
 
+@out_arg()
 def linalg_cross(input, other, *, dim=-1, out=None) -> Tensor:
     """Same as torch.linalg.cross."""
     if input.ndim != other.ndim:
@@ -116,6 +124,7 @@ def linalg_cross(input, other, *, dim=-1, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg()
 def cross(input, other, dim=None, *, out=None) -> Tensor:
     """Same as torch.cross: without `dim`, the first dimension of size 3 (deprecated in torch)."""
     if dim is None:
@@ -127,6 +136,7 @@ def cross(input, other, dim=None, *, out=None) -> Tensor:
     return linalg_cross(input, other, dim=dim)
 
 
+@out_arg()
 def vecdot(x, y, *, dim=-1, out=None) -> Tensor:
     """Same as torch.linalg.vecdot: sum(conj(x) * y, dim)."""
     check_float("linalg.vecdot", x)
@@ -167,6 +177,7 @@ def multi_dot(tensors, *, out=None) -> Tensor:
     return out.view(*first.shape[:-1], *last.shape[1:])
 
 
+@out_arg(dtype_error="multi_dot(): expected out tensor to have dtype {want} but got {got}")
 def chain_matmul(*matrices, out=None) -> Tensor:
     """Same as torch.chain_matmul (deprecated in torch in favour of torch.linalg.multi_dot)."""
     warn_once("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
 from ..movement import _as_view
+from .._out import out_arg
 
 __all__ = ["diag", "diag_embed", "diagonal"]
 
@@ -86,6 +87,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
 
 
 @tensor_method
+@out_arg()
 def diag(input, diagonal=0, *, out=None) -> Tensor:
     """Same as torch.diag: a vector becomes a diagonal matrix; a matrix gives a copy of one."""
     if input.ndim == 1:

@@ -13,12 +13,14 @@ from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
 from .._inplace import inplace, torch_type_name
 from ._common import warn_once
+from .._out import CAST, out_arg
 
 __all__ = ["addr", "eig", "frobenius_norm", "lstsq", "matrix_rank", "nuclear_norm", "pdist",
            "renorm", "solve", "symeig"]
 
 
 # --- tensor equations -----------------------------------------------------------------------------
+@out_arg(cast=True, dtype_error=CAST)
 def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:
     """Same as torch.linalg.tensorinv."""
     from ._common import LinAlgError
@@ -35,6 +37,7 @@ def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:
     return res.reshape(end + start)
 
 
+@out_arg()
 def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:
     """Same as torch.linalg.tensorsolve."""
     from .solvers import solve
@@ -237,6 +240,7 @@ def _norm_dtype(input: Tensor) -> None:
                            f"{torch_type_name(input.dtype)} instead.")
 
 
+@out_arg()
 def frobenius_norm(input: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
     """Same as torch.frobenius_norm (deprecated there for linalg.vector_norm)."""
     from .norms import vector_norm
@@ -252,6 +256,7 @@ def frobenius_norm(input: Tensor, dim, keepdim: bool = False, *, out=None) -> Te
     return vector_norm(input, 2, dim, keepdim)
 
 
+@out_arg()
 def nuclear_norm(input: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """Same as torch.nuclear_norm (deprecated there for linalg.matrix_norm)."""
     from .norms import matrix_norm

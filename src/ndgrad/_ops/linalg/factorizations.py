@@ -26,6 +26,7 @@ from ._common import (
 )
 from .diagonal import diag_embed
 from .solvers import solve, solve_triangular
+from .._out import out_arg
 
 __all__ = ["cholesky", "qr", "svd"]
 
@@ -88,17 +89,20 @@ def _cholesky(A, upper, check, name):
     return _named(L, "LinalgCholeskyExBackward0"), info
 
 
+@out_arg()
 def linalg_cholesky(A, *, upper=False, out=None) -> Tensor:
     """Same as torch.linalg.cholesky."""
     return _cholesky(A, upper, True, "linalg.cholesky")[0]
 
 
+@out_arg()
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None) -> CholeskyEx:
     """Same as torch.linalg.cholesky_ex (a failed matrix holds potf2's partial factor)."""
     return CholeskyEx(*_cholesky(A, upper, check_errors, "linalg.cholesky_ex"))
 
 
 @tensor_method
+@out_arg()
 def cholesky(input, upper=False, *, out=None) -> Tensor:
     """Same as torch.cholesky (deprecated in torch in favour of torch.linalg.cholesky)."""
     warn_once("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
@@ -151,6 +155,7 @@ class Qr(Op):
         return cat([gA, zeros], -1) + Q @ gR
 
 
+@out_arg()
 def linalg_qr(A, mode="reduced", *, out=None) -> QR:
     """Same as torch.linalg.qr."""
     if mode not in ("reduced", "complete", "r"):
@@ -163,6 +168,7 @@ def linalg_qr(A, mode="reduced", *, out=None) -> QR:
 
 
 @tensor_method
+@out_arg()
 def qr(input, some=True, *, out=None) -> TorchQR:
     """Same as torch.qr (deprecated in torch in favour of torch.linalg.qr)."""
     warn_once("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
@@ -231,6 +237,7 @@ def _eigh_checks(name, A, UPLO):
     check_lapack_dtype(A, "linalg_eigh_cpu")
 
 
+@out_arg()
 def eigh(A, UPLO="L", *, out=None) -> Eigh:
     """Same as torch.linalg.eigh."""
     _eigh_checks("linalg.eigh", A, UPLO)
@@ -240,6 +247,7 @@ def eigh(A, UPLO="L", *, out=None) -> Eigh:
 
 # The values-only functions compute the vectors too when a gradient is recorded, as torch does:
 # the backward needs them, and as outputs of the same node they stay differentiable.
+@out_arg()
 def eigvalsh(A, UPLO="L", *, out=None) -> Tensor:
     """Same as torch.linalg.eigvalsh."""
     _eigh_checks("linalg.eigvalsh", A, UPLO)
@@ -270,6 +278,7 @@ def _eig_checks(name, A):
     check_lapack_dtype(A, "linalg_eig_out_cpu")
 
 
+@out_arg()
 def eig(A, *, out=None) -> Eig:
     """Same as torch.linalg.eig."""
     _eig_checks("linalg.eig", A)
@@ -277,6 +286,7 @@ def eig(A, *, out=None) -> Eig:
     return Eig(_named(w, "LinalgEigBackward0"), _named(v, "LinalgEigBackward0"))
 
 
+@out_arg()
 def eigvals(A, *, out=None) -> Tensor:
     """Same as torch.linalg.eigvals."""
     _eig_checks("linalg.eigvals", A)
@@ -354,6 +364,7 @@ def _skew(x):
     return x - mH(x)
 
 
+@out_arg()
 def linalg_svd(A, full_matrices=True, *, driver=None, out=None) -> SVD:
     """Same as torch.linalg.svd (`driver` is accepted and ignored, as on CPU in torch)."""
     check_matrix("linalg.svd", A)
@@ -362,6 +373,7 @@ def linalg_svd(A, full_matrices=True, *, driver=None, out=None) -> SVD:
     return SVD(*(_named(t, "LinalgSvdBackward0") for t in (u, s, vh)))
 
 
+@out_arg()
 def svdvals(A, *, driver=None, out=None) -> Tensor:
     """Same as torch.linalg.svdvals."""
     check_matrix("linalg.svdvals", A)
@@ -372,6 +384,7 @@ def svdvals(A, *, driver=None, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg()
 def svd(input, some=True, compute_uv=True, *, out=None) -> TorchSVD:
     """Same as torch.svd: returns V (not Vh); without compute_uv, U and V are zero-filled."""
     if not compute_uv:
@@ -456,6 +469,7 @@ def _lu_checks(name, A, pivot):
     check_lapack_dtype(A, "lu_cpu")
 
 
+@out_arg()
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None) -> LUFactorEx:
     """Same as torch.linalg.lu_factor_ex."""
     _lu_checks("linalg.lu_factor_ex", A, pivot)
@@ -467,6 +481,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None) -> LUFactorEx:
     return LUFactorEx(_named(lu, "LinalgLuFactorExBackward0"), piv, info)
 
 
+@out_arg()
 def lu_factor(A, *, pivot=True, out=None) -> LUFactor:
     """Same as torch.linalg.lu_factor."""
     _lu_checks("linalg.lu_factor", A, pivot)
@@ -481,6 +496,7 @@ def lu_factor(A, *, pivot=True, out=None) -> LUFactor:
     return LUFactor(_named(lu, "LinalgLuFactorExBackward0"), piv)
 
 
+@out_arg()
 def lu(A, *, pivot=True, out=None) -> LU:
     """Same as torch.linalg.lu."""
     _lu_checks("linalg.lu", A, pivot)

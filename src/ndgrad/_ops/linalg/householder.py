@@ -7,6 +7,7 @@ from ..._tensor import Tensor, tensor_method
 from ...autograd.function import Op
 from .._inplace import torch_type_name
 from ._common import HALF, return_type
+from .._out import CAST, out_arg
 
 __all__ = ["geqrf", "orgqr", "ormqr"]  # householder_product: torch.linalg's only
 
@@ -62,6 +63,7 @@ def _kernel(name: str, t: Tensor) -> None:
 
 
 @tensor_method
+@out_arg()
 def geqrf(input: Tensor, *, out=None):
     """Same as torch.geqrf (Householder QR computed here column by column, as LAPACK's geqr2)."""
     if input.ndim < 2:
@@ -100,6 +102,7 @@ def _check(name: str, A: Tensor, tau: Tensor) -> None:
                            f"input.shape[:-2], but got {list(tau.shape[:-1])}")
 
 
+@out_arg(cast=True, dtype_error=CAST)
 def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     """Same as torch.linalg.householder_product: the first n columns of H_1 ... H_k."""
     from ..._creation import eye
@@ -126,12 +129,14 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
 
 
 @tensor_method
+@out_arg(cast=True, dtype_error=CAST)
 def orgqr(input: Tensor, tau: Tensor, *, out=None) -> Tensor:
     """Same as torch.orgqr (torch.linalg.householder_product)."""
     return householder_product(input, tau)
 
 
 @tensor_method
+@out_arg()
 def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False,
           *, out=None) -> Tensor:
     """Same as torch.ormqr: other multiplied by Q = H_1 ... H_k (or Q^H) from the left or the

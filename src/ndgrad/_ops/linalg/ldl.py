@@ -11,6 +11,7 @@ from ...autograd.function import Op
 from .._inplace import torch_type_name
 from ._common import HALF, LinAlgError, batch_prefix, return_type
 from ._drivers import _each, _scipy_linalg
+from .._out import out_arg
 
 __all__: list[str] = []
 
@@ -69,6 +70,7 @@ def _checks(name: str, A: Tensor) -> None:
                                   f"'{torch_type_name(A.dtype)}'")
 
 
+@out_arg()
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False, out=None):
     """Same as torch.linalg.ldl_factor_ex."""
     _checks("torch.linalg.ldl_factor_ex", A)
@@ -81,6 +83,7 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     return LdlFactorEx(ld, piv, info)
 
 
+@out_arg()
 def ldl_factor(A: Tensor, *, hermitian: bool = False, out=None):
     """Same as torch.linalg.ldl_factor (a singular D raises, as torch's does)."""
     ld, piv, info = ldl_factor_ex(A, hermitian=hermitian)

@@ -21,6 +21,7 @@ from .diagonal import diag_embed
 from .factorizations import linalg_svd, svdvals
 from .norms import matrix_norm
 from .solvers import _low_precision, inv, inv_ex, solve
+from .._out import CAST, out_arg
 
 __all__ = ["det", "logdet", "matrix_exp", "matrix_power", "slogdet"]
 
@@ -64,6 +65,7 @@ def _prod_others(s):
     return stack([p * q for p, q in zip(pre, suf[::-1])], -1)
 
 
+@out_arg()
 def det(A, *, out=None) -> Tensor:
     """Same as torch.linalg.det."""
     check_square("linalg.det", A)
@@ -94,6 +96,7 @@ class SlogdetOp(Op):
         return solve(mH(a), diag_embed(g.unsqueeze(-1).expand(*g.shape, n)))
 
 
+@out_arg()
 def linalg_slogdet(A, *, out=None) -> Slogdet:
     """Same as torch.linalg.slogdet."""
     check_square("linalg.slogdet", A)
@@ -205,6 +208,7 @@ def matrix_exp(input) -> Tensor:
     return res
 
 
+@out_arg(cast=True, dtype_error=CAST)
 def cond(A, p=None, *, out=None) -> Tensor:
     """Same as torch.linalg.cond."""
     if p in (None, 2, -2):

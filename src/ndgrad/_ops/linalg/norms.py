@@ -11,6 +11,7 @@ from .._inplace import torch_type_name
 from ..reduce import amax, amin
 from ..reduce import sum as _sum
 from ._common import HALF, check_float
+from .._out import out_arg
 
 _INF = float("inf")
 
@@ -84,6 +85,7 @@ def _norm_dims(dim, ndim):
     return wrap_dims(dim, ndim) if ndim else ()
 
 
+@out_arg()
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.linalg.vector_norm."""
     if isinstance(ord, bool) or not isinstance(ord, (int, float)):
@@ -111,6 +113,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None) -> T
 _MATRIX_ORDS = ("fro", "nuc", 2, -2, 1, -1, _INF, -_INF)
 
 
+@out_arg(dtype_error="linalg.matrix_norm expected out tensor dtype {Want} but got: {Got}")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.linalg.matrix_norm."""
     name = "linalg.matrix_norm"
@@ -144,6 +147,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     return (amax if ord > 0 else amin)(_sum(A.abs(), summed, keepdim), other, keepdim)
 
 
+@out_arg()
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None) -> Tensor:
     """Same as torch.linalg.norm."""
     if isinstance(dim, int):

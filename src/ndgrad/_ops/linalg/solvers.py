@@ -19,6 +19,7 @@ from ._common import (
     real_np,
     return_type,
 )
+from .._out import CAST, out_arg
 
 __all__ = ["inverse", "pinverse"]
 
@@ -66,11 +67,13 @@ def _inv(A, check, name):
     return out, info
 
 
+@out_arg()
 def inv(A, *, out=None) -> Tensor:
     """Same as torch.linalg.inv."""
     return _inv(A, True, "linalg.inv")[0]
 
 
+@out_arg()
 def inv_ex(A, *, check_errors=False, out=None) -> InvEx:
     """Same as torch.linalg.inv_ex; singular matrices give NaN where torch gives LAPACK's inf."""
     return InvEx(*_inv(A, check_errors, "linalg.inv_ex"))
@@ -152,11 +155,13 @@ def _solve(A, B, left, check, name):
     return x, info
 
 
+@out_arg()
 def solve(A, B, *, left=True, out=None) -> Tensor:
     """Same as torch.linalg.solve."""
     return _solve(A, B, left, True, "linalg.solve")[0]
 
 
+@out_arg()
 def solve_ex(A, B, *, left=True, check_errors=False, out=None) -> SolveEx:
     """Same as torch.linalg.solve_ex; singular systems give NaN."""
     return SolveEx(*_solve(A, B, left, check_errors, "linalg.solve_ex"))
@@ -183,6 +188,7 @@ class SolveTriangular(Op):
         return ga, gb
 
 
+@out_arg()
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None) -> Tensor:
     """Same as torch.linalg.solve_triangular."""
     name = "linalg.solve_triangular"
@@ -267,6 +273,7 @@ def _pinv_backward(g, p, a):
     return -mH(K @ p) + (gh - a @ K) @ p @ ph + pHK - pHK @ p @ a
 
 
+@out_arg(cast=True, dtype_error=CAST)
 def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None) -> Tensor:
     """Same as torch.linalg.pinv (`rcond` is the deprecated name of `rtol`)."""
     if A.ndim < 2 or not (A.is_floating_point() or A.is_complex()) or A._data.dtype in HALF:
@@ -293,6 +300,7 @@ def _double_only(A):
         raise RuntimeError("This function doesn't handle types other than float and double")
 
 
+@out_arg(cast=True, dtype_error=CAST)
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None) -> Tensor:
     """Same as torch.linalg.matrix_rank (`tol` is the deprecated name of `atol`)."""
     check_matrix("linalg.matrix_rank", A)

@@ -9,6 +9,7 @@ from ...autograd.function import Op
 from .._inplace import torch_type_name
 from . import _drivers, _lapack
 from ._common import HALF, eye, mH, return_type, warn_once
+from .._out import CAST, out_arg
 
 __all__ = ["cholesky_inverse", "cholesky_solve", "lu", "lu_solve", "lu_unpack",
            "triangular_solve"]
@@ -69,6 +70,7 @@ class CholeskySolve(Op):
 
 
 @tensor_method
+@out_arg(cast=True, dtype_error=CAST)
 def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """Same as torch.cholesky_solve: solves A X = input for A = L L^H given L = input2."""
     b, L = input, input2
@@ -107,6 +109,7 @@ class CholeskyInverse(Op):
 
 
 @tensor_method
+@out_arg(cast=True, dtype_error=CAST)
 def cholesky_inverse(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """Same as torch.cholesky_inverse."""
     if input.ndim < 2:
@@ -119,6 +122,7 @@ def cholesky_inverse(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
 
 # --- triangular_solve -----------------------------------------------------------------------------
 @tensor_method
+@out_arg()
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False, *, out=None):
     """Same as torch.triangular_solve (deprecated there for linalg.solve_triangular)."""
@@ -142,6 +146,7 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 
 # --- LU -------------------------------------------------------------------------------------------
 @tensor_method
+@out_arg()
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out=None):
     """Same as torch.lu (deprecated there for linalg.lu_factor): (LU, pivots[, infos])."""
     from .factorizations import lu_factor_ex
@@ -170,6 +175,7 @@ def _check_pivots(piv: Tensor, name: str) -> None:
                            "the output produced by torch.linalg.lu_factor")
 
 
+@out_arg()
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
               unpack_pivots: bool = True, *, out=None):
     """Same as torch.lu_unpack: (P, L, U) with A = P L U."""
@@ -194,6 +200,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
     return LuUnpack(P, L, U)
 
 
+@out_arg()
 def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
                     adjoint: bool = False, out=None) -> Tensor:
     """Same as torch.linalg.lu_solve."""
@@ -227,6 +234,7 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
 
 
 @tensor_method
+@out_arg()
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out=None) -> Tensor:
     """Same as torch.lu_solve (deprecated there for linalg.lu_solve)."""
     warn_once("torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed "
