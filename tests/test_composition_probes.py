@@ -230,6 +230,8 @@ OUT_CALLS = {
     "linalg.pinv": lambda T, o: T.linalg.pinv(_spd(T), out=o),
     "kron": lambda T, o: T.kron(_spd(T), _spd(T), out=o),
     "tensordot": lambda T, o: T.tensordot(_m(T), _m(T).t(), 1, out=o),
+    "searchsorted": lambda T, o: T.searchsorted(T.tensor([0.0, 1, 2]), _m(T), out=o),
+    "histogram": lambda T, o: T.histogram(_m(T), 3, out=(o, T.empty(0))),
 }
 OUTS = {
     "float32": lambda T: T.empty(0), "float64": lambda T: T.empty(0, dtype=T.float64),

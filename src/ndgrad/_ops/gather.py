@@ -595,6 +595,12 @@ Tensor.put = _put_method
 
 
 # --- sorted search -------------------------------------------------------------------------------
+_SEARCH_OUT = ("torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or "
+               "Long(int64) depending on whether out_int32 flag is True, but we got output tensor's "
+               "dtype {Got}")
+
+
+@out_arg(dtype_error=_SEARCH_OUT)
 def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, out=None, sorter: Tensor | None = None) -> Tensor:
     """Same as torch.searchsorted; batched sequences are searched row by row in one NumPy call."""
@@ -638,6 +644,7 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
     return Tensor._make(xp.asarray(res, np.int32 if out_int32 else np.int64), dev)
 
 
+@out_arg(dtype_error=_SEARCH_OUT)
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False,
               out=None) -> Tensor:
     """Same as torch.bucketize (searchsorted with the roles of the arguments swapped)."""

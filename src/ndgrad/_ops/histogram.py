@@ -10,6 +10,7 @@ from .. import _dtype as D
 from .._backend import to_device
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
+from ._out import out_arg
 from .elementwise import not_implemented
 from .linalg._common import return_type
 
@@ -148,6 +149,8 @@ def _run(x: Tensor, bins: list, rng, weight, density, kernel) -> tuple:
 
 
 @tensor_method
+@out_arg(dtype_error="torch.histogram: input tensor and hist tensor should have the "
+                     "same dtype, but got input {want} and hist {got}")
 def histogram(input: Tensor, bins=100, *, range=None, weight=None, density=False, out=None):
     """Same as torch.histogram."""
     if isinstance(bins, Tensor) and range is not None:
