@@ -109,3 +109,36 @@ def test_fft_writes_out(call, dtype):
 @pytest.mark.parametrize("dtype", ["int64", "complex64", "bool"])
 def test_fftfreq_refuses_non_float_dtype(fn, dtype):
     _raises_like_torch(lambda T: getattr(T.fft, fn)(5, dtype=getattr(T, dtype)))
+
+
+_INT_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64"]
+
+
+def _ints(T, dtype):
+    return T.tensor([[1, 0, 3], [2, 5, 0]]).to(getattr(T, dtype))
+
+
+# sum/prod/nansum(dtype=int32 or bool) of integer input gave int64 (NumPy's integer sums)
+@pytest.mark.parametrize("fn", ["sum", "prod", "nansum", "cumsum", "cumprod"])
+@pytest.mark.parametrize("src", _INT_DTYPES + ["float32"])
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int16", "int32", "float16", "float64"])
+@pytest.mark.parametrize("dim", [None, 1])
+def test_reduction_keeps_requested_dtype(fn, src, dtype, dim):
+    def run(T):
+        f, x, dt = getattr(T, fn), _ints(T, src), getattr(T, dtype)
+        if fn.startswith("cum"):
+            return f(x, 0 if dim is None else dim, dtype=dt)
+        return f(x, dtype=dt) if dim is None else f(x, dim, dtype=dt)
+    try:
+        expected = run(torch)
+    except Exception:  # cumsum/cumprod have no bool kernel
+        _raises_like_torch(run)
+        return
+    _same(run(ndgrad), expected)
+
+
+# nansum(dtype=complex) and nanmean(dtype=integer) are refused by torch
+@pytest.mark.parametrize("fn,dtype", [("nansum", "complex64"), ("nanmean", "complex128"),
+                                      ("nanmean", "int64"), ("nanmean", "bool")])
+def test_nan_reductions_refuse_dtype(fn, dtype):
+    _raises_like_torch(lambda T: getattr(T, fn)(T.ones(2, 3), 1, dtype=getattr(T, dtype)))

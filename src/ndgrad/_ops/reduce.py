@@ -163,7 +163,8 @@ class Sum(Op):
                 return a.astype(ctx.xp.float32).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
         if dtype is not None and dtype != a.dtype:
             a = a.astype(dtype)
-        return a.sum(axis=axes, keepdims=keepdim)
+        # dtype=: NumPy sums small integers and bools as int64 unless told to keep the dtype
+        return a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     def backward(ctx, g):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
@@ -248,6 +249,8 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=No
     """Same as torch.nansum."""
     if input.is_complex():
         raise RuntimeError("nansum on CPU does not support complex inputs")
+    if dtype is not None and dtype.is_complex:
+        raise not_implemented("nansum_cpu", dtype)
     res = Nansum.apply(input, _axes(dim, input.ndim), keepdim,
                        dtype=None if dtype is None else dtype.np)
     return _out(res, out, "nansum")
@@ -258,6 +261,9 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=N
     if not (input.is_floating_point() or input.is_complex()):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {torch_type_name(input.dtype)}")
+    if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be either "
+                           f"a floating point or complex dtype. Got: {torch_type_name(dtype)}")
     count = sum(input.isnan().logical_not(), dim, keepdim)
     return _out(nansum(input, dim, keepdim, dtype=dtype) / count, out, "nanmean")
 
@@ -275,8 +281,8 @@ class Prod(Op):
         ctx.axis, ctx.keepdim = axis, keepdim
         if _is_half(x):
             out = x.astype(xp.float32).prod(axis=axis, keepdims=keepdim).astype(x.dtype)
-        else:
-            out = x.prod(axis=axis, keepdims=keepdim)
+        else:  # (dtype: NumPy would multiply small integers as int64)
+            out = x.prod(axis=axis, keepdims=keepdim, dtype=x.dtype)
         ctx.save(a, out)  # the input itself (not a cast copy): its graph serves double backward
         return out
 

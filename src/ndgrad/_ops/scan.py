@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._grad_mode import state as _grad_state
+from .._dtype import bool_
 from .._tensor import Tensor, wrap_dim
 from .._typeinfo import finfo
 from ..autograd.function import Op
@@ -57,6 +58,8 @@ class Cumsum(Op):
 def cumsum(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     """Same as torch.cumsum."""
     dtype = _out_dtype(dtype, out)
+    if dtype is bool_:  # torch has no bool kernel (a bool input scans as int64)
+        raise not_implemented("cumsum_out_cpu", dtype)
     res = Cumsum.apply(input, wrap_dim(dim, input.ndim), dtype=None if dtype is None else dtype.np)
     return _out(res, out, "cumsum")
 
@@ -169,6 +172,8 @@ class Recur(Op):
 def cumprod(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     """Same as torch.cumprod."""
     dtype = _out_dtype(dtype, out)
+    if dtype is bool_:  # torch has no bool kernel (a bool input scans as int64)
+        raise not_implemented("cumprod_out_cpu", dtype)
     res = Cumprod.apply(input, wrap_dim(dim, input.ndim), dtype=None if dtype is None else dtype.np)
     return _out(res, out, "cumprod")
 
