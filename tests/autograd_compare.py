@@ -56,7 +56,8 @@ def compare(got, want, rtol: float, atol: float, where: str = "result") -> None:
         for k in want:
             compare(got[k], want[k], rtol, atol, f"{where}[{k!r}]")
     elif isinstance(want, float):
-        assert got == want or abs(got - want) <= atol + rtol * abs(want), f"{where}: {got} != {want}"
+        assert got == want or abs(got - want) <= atol + rtol * abs(want), \
+            f"{where}: {got} != {want}"
     elif isinstance(want, torch.dtype):
         assert str(got).split(".")[-1] == str(want).split(".")[-1], f"{where}: {got} != {want}"
     elif isinstance(want, torch.Size):
