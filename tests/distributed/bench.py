@@ -1,7 +1,7 @@
 """Benchmark (not a test): `mpiexec -n N python tests/distributed/bench.py`.
 
 All-reduce time of ndgrad vs a plain mpi4py call on NumPy arrays, and the time of one DDP training
-step of an MLP on digits-sized data (1797 x 64, 10 classes) with the global batch split over ranks."""
+step of an MLP on digits-sized data (1797 x 64, 10 classes), the global batch split over ranks."""
 
 import time
 
