@@ -173,8 +173,8 @@ def test_backward_gradient_argument(case):
     same(f)
 
 
-@pytest.mark.parametrize("case", ["non_scalar", "no_grad", "no_grad_grad", "unused", "input_no_grad",
-                                  "empty_inputs", "materialize_conflict"])
+@pytest.mark.parametrize("case", ["non_scalar", "no_grad", "no_grad_grad", "unused",
+                                  "input_no_grad", "empty_inputs", "materialize_conflict"])
 def test_error_messages(case):
     def f(lib):
         x, c = leaf(lib), lib.tensor([1.0, 2.0, 3.0])
