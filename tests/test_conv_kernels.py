@@ -59,7 +59,8 @@ def test_conv_transpose_random_configs_match_torch(nd):
     conv = ((F.conv_transpose1d, F.conv_transpose2d)[nd - 1],
             (TF.conv_transpose1d, TF.conv_transpose2d)[nd - 1])
     for rng, size, k, s, d, p, g in _configs(nd, 16, 10 + nd):
-        out = [(n - 1) * si - 2 * pi + di * (ki - 1) + 1 for n, si, pi, di, ki in zip(size, s, p, d, k)]
+        out = [(n - 1) * si - 2 * pi + di * (ki - 1) + 1
+               for n, si, pi, di, ki in zip(size, s, p, d, k)]
         if min(out) == 0:  # torch: an error or an empty result, depending on its backend
             continue
         if min(out) < 0:  # torch's oneDNN path may raise "could not construct ..." instead
@@ -93,7 +94,8 @@ def test_conv_double_backward_matches_torch():
     x, w = rng.standard_normal((2, 4, 6, 5)), rng.standard_normal((6, 2, 3, 2))
     res = []
     for lib, f in ((ndgrad, F.conv2d), (torch, TF.conv2d)):
-        xx, ww = lib.from_numpy(x.copy()).requires_grad_(), lib.from_numpy(w.copy()).requires_grad_()
+        xx = lib.from_numpy(x.copy()).requires_grad_()
+        ww = lib.from_numpy(w.copy()).requires_grad_()
         out = f(xx, ww, stride=(2, 1), padding=1, groups=2)
         gx, gw = lib.autograd.grad((out ** 2).sum(), (xx, ww), create_graph=True)
         res.append([t.detach().numpy() for t in lib.autograd.grad((gx * gx).sum() + gw.sum(),
@@ -148,7 +150,8 @@ def test_conv_empty_batch_and_empty_weight_as_torch():
         assert tuple(out.shape) == (0, 3, 2, 2) and tuple(x.grad.shape) == (0, 2, 5, 5)
         assert float(w.grad.abs().sum()) == 0
         assert tuple(ft(x, lib.ones(2, 3, 3, 3), stride=2).shape) == (0, 3, 11, 11)
-        for fn, xs, ws, g in ((f, (2, 2, 5, 5), (0, 2, 3, 3), 1), (f, (2, 2, 5, 5), (0, 1, 3, 3), 2),
+        for fn, xs, ws, g in ((f, (2, 2, 5, 5), (0, 2, 3, 3), 1),
+                              (f, (2, 2, 5, 5), (0, 1, 3, 3), 2),
                               (ft, (2, 0, 5, 5), (0, 3, 3, 3), 1)):
             with pytest.raises(RuntimeError, match=r"expected weight to be at least \d at "
                                r"dimension 0, but got weight of size \[0, \d, 3, 3\] instead"):
