@@ -181,7 +181,8 @@ def _both_grads(fn_nd, fn_t, arrs, second=False):
 def test_layer_norm_matches_torch(shape, norm, second):
     rng = np.random.default_rng(8)
     arrs = [rng.standard_normal(shape).astype(np.float32) * 3 + 1,
-            rng.standard_normal(norm).astype(np.float32), rng.standard_normal(norm).astype(np.float32)]
+            rng.standard_normal(norm).astype(np.float32),
+            rng.standard_normal(norm).astype(np.float32)]
 
     def fn(lib, x, w, b):
         return lib.nn.functional.layer_norm(x, norm, w, b)
