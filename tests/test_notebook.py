@@ -65,7 +65,8 @@ def test_package_copy_is_the_spec():
 def test_cell_prints_like_torch(outputs, label):
     want, got = outputs[0][label], outputs[1][label].replace("ndgrad.", "torch.")
     if label not in RANDOM:
-        assert got == want, f"cell {label} prints differently.\n--- torch:\n{want}\n--- ndgrad:\n{got}"
+        assert got == want, \
+            f"cell {label} prints differently.\n--- torch:\n{want}\n--- ndgrad:\n{got}"
         return
     assert _layout(got) == _layout(want), (
         f"cell {label}: layout differs.\n--- torch:\n{want}\n--- ndgrad:\n{got}")
