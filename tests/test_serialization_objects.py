@@ -67,7 +67,8 @@ def test_whole_module_round_trip_follows_torch_weights_only_rules(how):
             results[lib.__name__] = type(e)
             assert "Weights only load failed" in str(e)
             continue
-        assert type(loaded) is cls and loaded.kind == "LSTM" and loaded.act is lib.nn.functional.relu
+        assert type(loaded) is cls and loaded.kind == "LSTM"
+        assert loaded.act is lib.nn.functional.relu
         assert loaded.rnn.weight_hh_l1.requires_grad and isinstance(loaded.rnn.weight_hh_l1,
                                                                     lib.nn.Parameter)
         results[lib.__name__] = loaded(x).detach().numpy()
