@@ -209,7 +209,8 @@ def test_matrix_transposes_of_0d_tensors_are_deprecated_identities(attr, value):
     "L.quantile(x(2, 3), L.tensor([0.2, 0.5]), 1)", "L.nanquantile(x(), 0.5, 1)",
     "L.unique(x().detach(), dim=0)", "L.unique(x().detach(), dim=1)",
     "L.unique(x(0, 3).detach(), dim=1)", "L.unique(x(0, 0).detach(), dim=0)",
-    "L.unique(x(0, 0, 2).detach(), dim=2)", "L.unique(x(3, 0).detach(), dim=1, return_counts=True)[1]",
+    "L.unique(x(0, 0, 2).detach(), dim=2)",
+    "L.unique(x(3, 0).detach(), dim=1, return_counts=True)[1]",
     "L.unique_consecutive(x().detach(), dim=-1)", "L.unique_consecutive(x(0, 3).detach(), dim=1)",
     "L.unique_consecutive(x(0, 3).detach(), dim=0, return_inverse=True)[0]",
 ])
@@ -265,7 +266,8 @@ def test_scans_on_0d_and_empty_inputs(expr):
     "F.interpolate(x(2, 0, 4), scale_factor=2, mode='linear')",
     "F.interpolate(x(2, 3, 0), size=3, mode='linear')",
     "F.interpolate(x(2, 3, 0, 4), size=3, mode='bilinear')", "F.interpolate(x(2, 3, 4), size=0)",
-    "F.interpolate(x(0, 3, 4, 4), size=5, mode='bicubic')", "F.interpolate(x(1, 1, 0, 2, 2), size=2)",
+    "F.interpolate(x(0, 3, 4, 4), size=5, mode='bicubic')",
+    "F.interpolate(x(1, 1, 0, 2, 2), size=2)",
 ])
 def test_pooling_and_interpolate_on_0d_and_empty_inputs(expr):
     # only the batch dim may be empty; torch's dimension errors (avg_pool1d reports the
