@@ -142,3 +142,12 @@ def test_reduction_keeps_requested_dtype(fn, src, dtype, dim):
                                       ("nanmean", "int64"), ("nanmean", "bool")])
 def test_nan_reductions_refuse_dtype(fn, dtype):
     _raises_like_torch(lambda T: getattr(T, fn)(T.ones(2, 3), 1, dtype=getattr(T, dtype)))
+
+
+# logsumexp of complex input was refused; torch shifts by the real part's max, and its
+# gradient is g * conj(exp(x - out))
+@pytest.mark.parametrize("dim,keepdim", [(1, False), ((0, 1), True), (-1, True), (0, False)])
+@pytest.mark.parametrize("scale", [1.0, 300.0])
+def test_logsumexp_complex(dim, keepdim, scale):
+    _both(lambda T: _second_order(T, lambda T, a: T.logsumexp(a * scale, dim, keepdim),
+                                  _x(T, (3, 4), complex=True)))

@@ -641,8 +641,9 @@ class Logsumexp(Op):
             a = a.astype(D.get_default_dtype().np)
         work = a.astype(xp.float32) if _is_half(a) else a
         # shift by the max so exp cannot overflow; an infinite max is kept as is
-        top = work.max(axis=axes, keepdims=True) if work.size else xp.zeros(
-            [1] * work.ndim, work.dtype)
+        # (complex: by the max of the real part, as torch)
+        top = work.real.max(axis=axes, keepdims=True) if work.size else xp.zeros(
+            [1] * work.ndim, work.real.dtype)
         top = xp.where(xp.isfinite(top), top, 0)
         with np.errstate(divide="ignore"):
             out = xp.log(xp.exp(work - top).sum(axis=axes, keepdims=True)) + top
@@ -656,16 +657,14 @@ class Logsumexp(Op):
     def backward(ctx, g):
         a, out = ctx.saved_tensors
         shape, axes, keepdim = a.shape, ctx.axes, ctx.keepdim
-        return _expand_back(g, shape, axes, keepdim) * (
-            a - _expand_back(out, shape, axes, keepdim)).exp()
+        p = (a - _expand_back(out, shape, axes, keepdim)).exp()
+        return _expand_back(g, shape, axes, keepdim) * (p.conj() if p.is_complex() else p)
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
     """Same as torch.logsumexp."""
     if dim is None:
         raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
-    if input.is_complex():
-        raise not_implemented("logsumexp", input.dtype)
     return _out(Logsumexp.apply(input, _axes(dim, input.ndim), keepdim), out, "logsumexp")
 
 
