@@ -91,3 +91,16 @@ def test_tensor_device_and_layout_flags_as_torch():
     t, n = torch.ones(2), ndgrad.ones(2)
     flags = [a for a in dir(t) if a.startswith("is_") and not callable(getattr(t, a))]
     assert {a: getattr(n, a) for a in flags} == {a: getattr(t, a) for a in flags}
+
+
+@pytest.mark.parametrize("args,kwargs", [((7,), {"size": (4,)}), ((), {"high": 7, "size": (3,)}),
+                                         ((2, 9), {"size": (3,)}), ((5, (2,)), {})])
+def test_randint_signatures_as_torch(args, kwargs):
+    # mnist_forward_forward calls torch.randint(n, size=(1,)): n is the exclusive high
+    import torch
+
+    import ndgrad
+
+    torch.manual_seed(3)
+    ndgrad.manual_seed(3)
+    assert ndgrad.randint(*args, **kwargs).tolist() == torch.randint(*args, **kwargs).tolist()

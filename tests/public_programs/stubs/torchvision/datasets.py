@@ -28,12 +28,26 @@ class _Images:
 
 
 class MNIST(_Images):
+    """As torchvision's: ``data`` a uint8 tensor (N, 28, 28), ``targets`` an int64 tensor."""
+
     classes = [f"{i} - {w}" for i, w in enumerate(
         "zero one two three four five six seven eight nine".split())]
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None, download=False):
+        import torch
+
         super().__init__((28, 28), 10, SIZES[bool(train)], 1 if train else 2, transform,
                          target_transform)
+        self.data = torch.from_numpy(self.data)
+        self.targets = torch.tensor(self.targets, dtype=torch.int64)
+
+    def __getitem__(self, i):
+        img, target = self.data[i].numpy(), int(self.targets[i])
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
 
 
 class FashionMNIST(MNIST):
