@@ -151,3 +151,13 @@ def test_nan_reductions_refuse_dtype(fn, dtype):
 def test_logsumexp_complex(dim, keepdim, scale):
     _both(lambda T: _second_order(T, lambda T, a: T.logsumexp(a * scale, dim, keepdim),
                                   _x(T, (3, 4), complex=True)))
+
+
+# complex input to max/min reductions: torch's error types (NotImplementedError from the
+# kernels without complex, RuntimeError from argmax/argmin and max(x, dim))
+@pytest.mark.parametrize("call", [
+    lambda T, x: T.amax(x), lambda T, x: T.amin(x, 1), lambda T, x: T.max(x), lambda T, x: x.min(),
+    lambda T, x: T.max(x, 1), lambda T, x: T.argmax(x), lambda T, x: T.argmin(x, 1, True),
+    lambda T, x: T.aminmax(x), lambda T, x: T.aminmax(x, dim=0)])
+def test_complex_max_min_errors(call):
+    _raises_like_torch(lambda T: call(T, T.ones(2, 3, dtype=T.complex64)))

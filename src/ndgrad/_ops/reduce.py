@@ -378,9 +378,8 @@ class Amax(Op):
         for i in axes or ():
             if a.shape[i] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {i} to have non-zero size.")
-        if a.dtype.kind == "c":
-            raise RuntimeError(f"{fn}(): does not support complex input" if not ctx.named_a
-                               else f"a{fn}(): does not support complex input")
+        if a.dtype.kind == "c":  # torch has no complex kernel (max(x, dim) says otherwise)
+            raise not_implemented(f"{fn}_values_cpu" if ctx.named_a else f"{fn}_all", a.dtype)
         out = getattr(a, fn)(axis=axes, keepdims=keepdim)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         ctx.save(a, out)
@@ -465,6 +464,8 @@ def amin(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     """Same as torch.aminmax: (min, max)."""
+    if input.is_complex():
+        raise not_implemented("aminmax_cpu", input.dtype)
     if input.numel() == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
@@ -483,7 +484,7 @@ def _argmax_min(fn, input, dim, keepdim):
     xp = input._device.xp
     a = input._data
     if a.dtype.kind == "c":
-        raise not_implemented(f"arg{fn}_cpu", input.dtype)
+        raise RuntimeError(f"arg{fn}(): does not support complex input")
     if a.dtype.kind == "b":
         raise RuntimeError(f"arg{fn}(): does not support bool input")
     if dim is None:
