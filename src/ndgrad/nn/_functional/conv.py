@@ -102,14 +102,15 @@ class Conv(Op):
             res += b.reshape(groups, o // groups, 1)
         need = ctx.needs_input_grad
         ctx.args = (x.shape[2:], k, stride, pads, dilation, groups, w.shape[1])
-        # the input, not the K-times larger columns: the backward remakes them (as torch keeps
-        # only the input), so a step's memory peak and its fresh page faults stay low
-        ctx.save(x if need[1] else None, w if need[0] else None)
+        # the columns too: the weight gradient reads them, and remaking them cost more than a
+        # third of the LeNet step's conv backward (measured)
+        keep = need[1] and not half and dt.kind == "f"
+        ctx.save(x if need[1] else None, w if need[0] else None, cols if keep else None)
         res = res.reshape((n, o) + out)
         return res.astype(dt) if half else res
 
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
+        x, w, _ = ctx.saved_tensors
         size, k, s, pads, d, groups, cg = ctx.args
         need = ctx.needs_input_grad
         n, o, out = g.shape[0], g.shape[1], tuple(g.shape[2:])
@@ -131,7 +132,7 @@ class Conv(Op):
     def backward_raw(ctx, g):
         if g.dtype.kind != "f" or is_half(g.dtype):
             return NotImplemented  # complex (conjugates) and half (float32 GEMMs): on tensors
-        x, w = ctx.saved_arrays
+        x, w, cols = ctx.saved_arrays
         xp, need = ctx.xp, ctx.needs_input_grad
         size, k, s, pads, d, groups, cg = ctx.args
         n, o, out = g.shape[0], g.shape[1], g.shape[2:]
@@ -139,7 +140,9 @@ class Conv(Op):
         g3 = g.reshape(n, groups, o // groups, ll)
         gx = gw = gb = None
         if need[1]:  # first, so the remade columns are freed before col2im's buffers exist
-            cols = im2col(xp, x, k, s, pads, d).reshape(n, groups, cg * kk, ll)
+            if cols is None:
+                cols = im2col(xp, x, k, s, pads, d)
+            cols = cols.reshape(n, groups, cg * kk, ll)
             gw = xp.matmul(g3, cols.swapaxes(2, 3)).sum(0).reshape((o, cg) + k)
             cols = None
         if need[0]:  # the columns W^T g of one kernel offset at a time, into one buffer
