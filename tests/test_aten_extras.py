@@ -231,12 +231,22 @@ def test_parse_schema_errors_and_ir_names():
             torch.parse_schema(bad)
         with pytest.raises(RuntimeError):
             ndgrad.parse_schema(bad)
-    for name in ("parse_ir", "import_ir_module", "import_ir_module_from_buffer",
-                 "merge_type_from_type_comment", "parse_type_comment", "unify_type_list"):
+    t = ndgrad.parse_schema("f(int x) -> int").arguments[0].type
+    for name, args in (("parse_ir", ("graph():",)), ("parse_type_comment", ("# type: ()",)),
+                       ("import_ir_module", (None, "m", None, {}, False)),
+                       ("import_ir_module_from_buffer", (None, "m", b"", {}, False)),
+                       ("merge_type_from_type_comment", (None, None, False)),
+                       ("unify_type_list", ([t, t],))):
         with pytest.raises(RuntimeError, match="TorchScript"):
-            getattr(ndgrad, name)("graph()")
+            getattr(ndgrad, name)(*args)
+        with pytest.raises(TypeError):  # what torch's bindings refuse, as torch
+            getattr(torch, name)(None)
+        with pytest.raises(TypeError):
+            getattr(ndgrad, name)(None)
     with pytest.raises(NotImplementedError, match="quantized"):
         ndgrad.empty_quantized([2], ndgrad.zeros(2))
+    with pytest.raises(TypeError):
+        ndgrad.empty_quantized("a")
     assert ndgrad.profiler_allow_cudagraph_cupti_lazy_reinit_cuda12() is \
         torch.profiler_allow_cudagraph_cupti_lazy_reinit_cuda12()
     assert ndgrad.prepare_multiprocessing_environment("x") is None

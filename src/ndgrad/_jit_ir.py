@@ -196,8 +196,12 @@ def parse_schema(schema: str, allow_typevars: bool = True) -> FunctionSchema:
     return FunctionSchema(m.group(1), m.group(2) or "", args, returns, tuple_returns)
 
 
-def _no_torchscript(name: str):
+def _no_torchscript(name: str, accepts):
+    """torch.<name>: a TypeError for arguments torch's binding refuses (as torch's), else a
+    RuntimeError saying TorchScript is not there."""
     def fn(*args, **kwargs):
+        if not accepts(*args, **kwargs):
+            raise TypeError(f"{name}(): incompatible function arguments")
         raise RuntimeError(f"torch.{name} needs TorchScript's graph IR, which ndgrad does not "
                            "have (it runs eagerly on NumPy/CuPy)")
 
@@ -206,16 +210,37 @@ def _no_torchscript(name: str):
     return fn
 
 
-parse_ir = _no_torchscript("parse_ir")
-import_ir_module = _no_torchscript("import_ir_module")
-import_ir_module_from_buffer = _no_torchscript("import_ir_module_from_buffer")
-merge_type_from_type_comment = _no_torchscript("merge_type_from_type_comment")
-parse_type_comment = _no_torchscript("parse_type_comment")
-unify_type_list = _no_torchscript("unify_type_list")
+def _str_first(input=None, *rest, **kw):
+    return isinstance(input, str)
 
 
-def empty_quantized(*args, **kwargs):
-    """torch.empty_quantized: ndgrad has no quantized tensors; raises NotImplementedError."""
+parse_ir = _no_torchscript("parse_ir", _str_first)
+parse_type_comment = _no_torchscript("parse_type_comment", _str_first)
+
+
+def _ir_module_args(*a, **k):  # (CompilationUnit, str, object, dict, bool)
+    return len(a) == 5 and isinstance(a[1], str) and isinstance(a[3], dict) and \
+        isinstance(a[4], bool)
+
+
+import_ir_module = _no_torchscript("import_ir_module", _ir_module_args)
+import_ir_module_from_buffer = _no_torchscript("import_ir_module_from_buffer", _ir_module_args)
+merge_type_from_type_comment = _no_torchscript(
+    "merge_type_from_type_comment", lambda *a, **k: len(a) == 3 and isinstance(a[2], bool))
+unify_type_list = _no_torchscript(  # a list of types: ndgrad's are parse_schema's
+    "unify_type_list", lambda types=None, *a, **k: isinstance(types, (list, tuple)) and all(
+        isinstance(t, _Type) for t in types))
+
+
+def empty_quantized(size=None, qtensor=None, *args, **kwargs):
+    """torch.empty_quantized: ndgrad has no quantized tensors; raises NotImplementedError
+    (TypeError for arguments torch's binding refuses)."""
+    from ._tensor import Tensor
+
+    if not (isinstance(size, (list, tuple)) and all(isinstance(s, int) for s in size)
+            and isinstance(qtensor, Tensor)):
+        raise TypeError("empty_quantized() received an invalid combination of arguments - "
+                        "expected (tuple of ints size, Tensor qtensor, *, ...)")
     raise NotImplementedError("torch.empty_quantized: ndgrad has no quantized tensors (no "
                               "quantizer, and NumPy has no qint8/quint8/qint32 storage)")
 

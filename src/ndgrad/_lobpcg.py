@@ -13,7 +13,7 @@ from ._tensor import Tensor
 __all__ = ["lobpcg"]
 
 
-# --- torch._linalg_utils ---------------------------------------------------------------------------
+# --- torch._linalg_utils -------------------------------------------------------------------------
 def _is_sparse(A) -> bool:
     return bool(getattr(A, "is_sparse", False))
 
@@ -43,7 +43,7 @@ def _symeig(A, largest=False):
     return E, Z
 
 
-# --- backward ---------------------------------------------------------------------------------------
+# --- backward ------------------------------------------------------------------------------------
 def _symeig_backward_complete_eigenspace(D_grad, U_grad, A, D, U):
     from . import diag_embed, matmul
 
@@ -183,6 +183,10 @@ def lobpcg(A: Tensor, k: int | None = None, B: Tensor | None = None, X: Tensor |
                                   tracker, ortho_iparams, ortho_fparams, ortho_bparams)
     return _lobpcg(A, k, B, X, n, iK, niter, tol, largest, method, tracker, ortho_iparams,
                    ortho_fparams, ortho_bparams)
+
+
+lobpcg.__wrapped_by_argcheck__ = True  # torch's is Python: a non-tensor A fails with its own
+#                                        AttributeError ('str' has no 'requires_grad'), as here
 
 
 def _lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, largest=None,

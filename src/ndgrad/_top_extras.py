@@ -15,5 +15,5 @@ from .sparse._coo import sparse_coo
 from .sparse._ops import __all__ as _sparse_names
 from .sparse._ops import *  # noqa: F403
 
-__all__ = ["ctc_loss", "embedding_bag", "lobpcg", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d",
-           "sparse", "sparse_coo", *_ir_names, *_sparse_names]
+__all__ = ["ctc_loss", "embedding_bag", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d",
+           "lobpcg", "sparse", "sparse_coo", *_ir_names, *_sparse_names]

@@ -15,7 +15,7 @@ class Recorder:
     """Installed as ``autograd.node._profiler`` while the module runs."""
 
     def __init__(self):
-        self.calls: list = []  # ("op", op class name, args, kw, out) | ("module", module, args, out)
+        self.calls: list = []  # (kind "op"|"module", op class name|module, args, kw, out)
         self.hidden = 0
 
     def op(self, apply, cls, args: tuple, kw: dict):

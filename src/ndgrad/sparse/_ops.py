@@ -159,9 +159,16 @@ def hspmm(mat1: Tensor, mat2: Tensor) -> SparseTensor:
     return SparseTensor._build(rows[None], vals, (mat1.shape[0], mat2.shape[1]), False)
 
 
-def hsmm(mat1: Tensor, mat2: Tensor) -> SparseTensor:
-    """Same as torch.hsmm: hspmm."""
-    return hspmm(mat1, mat2)
+def hsmm(*args, **kwargs) -> SparseTensor:
+    """Same as torch.hsmm(mat1, mat2): hspmm, whose name torch's argument errors give too (so
+    this calls the argument-checked top-level hspmm)."""
+    from .. import hspmm as checked
+
+    return checked(*args, **kwargs)
+
+
+hsmm.__wrapped_by_argcheck__ = True
+hsmm.__signature__ = __import__("inspect").signature(hspmm)
 
 
 def smm(input: Tensor, mat: Tensor) -> SparseTensor:
