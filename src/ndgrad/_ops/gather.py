@@ -197,7 +197,9 @@ class ScatterReduce(Op):
     def backward(ctx, g):
         a, src, out = ctx.saved_tensors
         key, reduce, hit = ctx.key, ctx.reduce, Tensor._make(ctx.hit, g._device)
-        gather_ = lambda t: Index.apply(t, key)
+        def gather_(t):
+            return Index.apply(t, key)
+
         if reduce in ("sum", "mean"):
             if reduce == "mean":
                 g = g / Tensor._make(ctx.count, g._device)
@@ -220,7 +222,9 @@ def _prod_grads(g, a, src, out, key, include_self):
     """torch's exclusive products: a zero among the factors must not zero its own gradient."""
     from .elementwise import where
 
-    gather_ = lambda t: Index.apply(t, key)
+    def gather_(t):
+        return Index.apply(t, key)
+
     masked_a = a.masked_fill(a == 0, 1)
     ga = g * ScatterReduce.apply(masked_a, src, key, "prod", include_self) / masked_a
     zero = src == 0
@@ -596,8 +600,8 @@ Tensor.put = _put_method
 
 # --- sorted search -------------------------------------------------------------------------------
 _SEARCH_OUT = ("torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or "
-               "Long(int64) depending on whether out_int32 flag is True, but we got output tensor's "
-               "dtype {Got}")
+               "Long(int64) depending on whether out_int32 flag is True, but we got output "
+               "tensor's dtype {Got}")
 
 
 @out_arg(dtype_error=_SEARCH_OUT)
