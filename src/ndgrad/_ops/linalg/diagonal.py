@@ -31,7 +31,7 @@ class Diagonal(Op):
 
 
 class DiagScatter(Op):
-    """Zeros of ``shape`` with ``g`` written along a diagonal: diagonal's adjoint, and diag_embed."""
+    """Zeros of ``shape`` with ``g`` written along a diagonal: diagonal's adjoint; diag_embed."""
 
     __slots__ = ()
 
