@@ -280,7 +280,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 @tensor_method
 def random_(self, from_=0, to=None, *, generator=None):
-    """Same as torch.Tensor.random_: no bounds means [0, 2**mantissa] for floats, [0, max] for ints."""
+    """Same as torch.Tensor.random_: no bounds is [0, 2**mantissa] for floats, [0, max] for ints."""
     name = "RandomBackward2" if to is None and not from_ else \
         "RandomBackward1" if to is None else "RandomBackward0"
     if to is None and not from_ and self.dtype is D.int32:
