@@ -33,7 +33,8 @@ class MNIST(_Images):
     classes = [f"{i} - {w}" for i, w in enumerate(
         "zero one two three four five six seven eight nine".split())]
 
-    def __init__(self, root=None, train=True, transform=None, target_transform=None, download=False):
+    def __init__(self, root=None, train=True, transform=None, target_transform=None,
+                 download=False):
         import torch
 
         super().__init__((28, 28), 10, SIZES[bool(train)], 1 if train else 2, transform,
@@ -56,7 +57,8 @@ class FashionMNIST(MNIST):
 
 
 class CIFAR10(_Images):
-    def __init__(self, root=None, train=True, transform=None, target_transform=None, download=False):
+    def __init__(self, root=None, train=True, transform=None, target_transform=None,
+                 download=False):
         super().__init__((32, 32, 3), 10, SIZES[bool(train)], 3 if train else 4, transform,
                          target_transform)
 
