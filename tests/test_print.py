@@ -43,7 +43,8 @@ def check(arr: np.ndarray, t: torch.Tensor | None = None) -> None:
     t = to_torch(arr) if t is None else t
     grad_fn = type(t.grad_fn).__name__ if t.grad_fn is not None else None
     got = _print.format_tensor(
-        arr, dtype_name=dtype_name(t), module="torch", grad_fn_name=grad_fn, requires_grad=t.requires_grad
+        arr, dtype_name=dtype_name(t), module="torch", grad_fn_name=grad_fn,
+        requires_grad=t.requires_grad
     )
     assert got == repr(t)
 
@@ -54,7 +55,8 @@ def rng(*key) -> np.random.Generator:
 
 
 def normal(shape, scale, dtype, key=0) -> np.ndarray:
-    return np.asarray(rng(shape, scale, str(dtype), key).standard_normal(shape) * scale).astype(dtype)
+    draws = rng(shape, scale, str(dtype), key).standard_normal(shape)
+    return np.asarray(draws * scale).astype(dtype)
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -72,7 +74,8 @@ def test_half_precision(shape, scale, dtype):
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
-@pytest.mark.parametrize("dtype", [np.float16, BF16, np.float32, np.float64], ids=["f16", "bf16", "f32", "f64"])
+@pytest.mark.parametrize("dtype", [np.float16, BF16, np.float32, np.float64],
+                         ids=["f16", "bf16", "f32", "f64"])
 def test_integer_valued_floats(shape, dtype):
     arr = np.round(normal(shape, 50.0, np.float64)).astype(dtype)
     check(arr)
@@ -98,7 +101,8 @@ SPECIALS = {
 
 
 @pytest.mark.parametrize("values", list(SPECIALS.values()), ids=list(SPECIALS))
-@pytest.mark.parametrize("dtype", [np.float16, BF16, np.float32, np.float64], ids=["f16", "bf16", "f32", "f64"])
+@pytest.mark.parametrize("dtype", [np.float16, BF16, np.float32, np.float64],
+                         ids=["f16", "bf16", "f32", "f64"])
 def test_special_values(values, dtype):
     with np.errstate(over="ignore"):
         arr = np.array(values, dtype=np.float64).astype(dtype)
@@ -125,7 +129,8 @@ def test_random_mixtures(seed):
 @pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8])
 def test_ints(shape, dtype):
     info = np.iinfo(dtype)
-    arr = rng(shape, str(dtype)).integers(info.min, info.max, size=shape, endpoint=True).astype(dtype)
+    arr = rng(shape, str(dtype)).integers(info.min, info.max, size=shape, endpoint=True)
+    arr = arr.astype(dtype)
     check(arr)
     check((arr // 7).astype(dtype))  # narrower values: different column widths
 
@@ -136,7 +141,8 @@ def test_bool(shape):
     check(np.ones(shape, dtype=bool))
 
 
-@pytest.mark.parametrize("shape", [(), (3,), (6,), (100,), (2000,), (4, 4), (2, 3, 2), (40, 40)], ids=str)
+@pytest.mark.parametrize("shape", [(), (3,), (6,), (100,), (2000,), (4, 4), (2, 3, 2), (40, 40)],
+                         ids=str)
 @pytest.mark.parametrize("scale", [1e-5, 1.0, 1e4, 1e9])
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128], ids=["c64", "c128"])
 def test_complex(shape, scale, dtype):
@@ -147,8 +153,8 @@ def test_complex(shape, scale, dtype):
 
 @pytest.mark.parametrize(
     "values",
-    [[1 + 2j, 3 - 4j], [1 - 0j, -0.0 + 0j, 2 + 0.5j], [complex(np.nan, 1), complex(1, np.inf), complex(0, np.nan)],
-     [1e-6 + 1j, 3e5 - 2j], [0j]],
+    [[1 + 2j, 3 - 4j], [1 - 0j, -0.0 + 0j, 2 + 0.5j],
+     [complex(np.nan, 1), complex(1, np.inf), complex(0, np.nan)], [1e-6 + 1j, 3e5 - 2j], [0j]],
     ids=["ints", "zeros", "nonfinite", "mixed_scale", "zero"],
 )
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128], ids=["c64", "c128"])
@@ -160,14 +166,16 @@ def test_complex_special(values, dtype):
 
 @pytest.mark.parametrize("shape", [(0,), (2, 0), (0, 3, 0)], ids=str)
 @pytest.mark.parametrize(
-    "dtype", [np.float32, np.float64, np.float16, BF16, np.int64, np.int32, np.uint8, bool, np.complex64, np.complex128]
+    "dtype", [np.float32, np.float64, np.float16, BF16, np.int64, np.int32, np.uint8, bool,
+              np.complex64, np.complex128]
 )
 def test_empty(shape, dtype):
     check(np.zeros(shape, dtype=dtype))
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (5, 2), (2, 3, 4), (2000,), (40, 40)], ids=str)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.complex64], ids=["f32", "f64", "f16", "c64"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.complex64],
+                         ids=["f32", "f64", "f16", "c64"])
 @pytest.mark.parametrize("op", ["leaf", "mul", "add", "sum0", "neg", "view"])
 def test_autograd_suffix(shape, dtype, op):
     arr = normal(shape, 1.0, np.float64).astype(dtype)
@@ -186,7 +194,8 @@ def test_autograd_suffix(shape, dtype, op):
 @pytest.mark.parametrize("n", range(1, 14))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16], ids=["f32", "f64", "i16"])
 def test_near_linewidth(n, dtype):
-    """Vectors whose last line plus suffixes is around 80 columns, so the suffix may move to its own line."""
+    """Vectors whose last line plus suffixes is around 80 columns, so the suffix may move to its
+    own line."""
     arr = (np.arange(n) * 1.23456 - 3).astype(dtype)
     check(arr)
     if dtype != np.int16:
@@ -207,18 +216,22 @@ def test_elements_per_line(digits, ndim, linewidth):
     check(-arr)
 
 
-@pytest.mark.parametrize("arr", [np.arange(6.0), np.arange(30.0).reshape(3, 10) / 7, np.array(2.5)], ids=str)
+@pytest.mark.parametrize("arr", [np.arange(6.0), np.arange(30.0).reshape(3, 10) / 7, np.array(2.5)],
+                         ids=str)
 def test_subclass_prefix(arr):
     class MyTensorSubclass(torch.Tensor):
         pass
 
     t = to_torch(arr).as_subclass(MyTensorSubclass)
-    assert _print.format_tensor(arr, dtype_name="float64", module="torch", prefix="MyTensorSubclass(") == repr(t)
+    got = _print.format_tensor(arr, dtype_name="float64", module="torch",
+                               prefix="MyTensorSubclass(")
+    assert got == repr(t)
 
 
-@pytest.mark.parametrize("arr", [np.arange(3.0, dtype=np.float32), np.arange(12.0).reshape(3, 4) / 3, np.zeros((2, 0))])
+@pytest.mark.parametrize("arr", [np.arange(3.0, dtype=np.float32),
+                                 np.arange(12.0).reshape(3, 4) / 3, np.zeros((2, 0))])
 def test_device_suffix(arr):
-    """No CUDA here: build torch's expected string from its own internals with a device suffix added."""
+    """No CUDA here: build torch's expected string from its own internals, a device suffix added."""
     t = to_torch(arr).requires_grad_() * 2
     name = dtype_name(t)
     suffixes = ["device='cuda:0'"]
@@ -231,20 +244,23 @@ def test_device_suffix(arr):
         suffixes.append(f"dtype=torch.{name}")
     suffixes.append("grad_fn=<MulBackward0>")
     expected = torch._tensor_str._add_suffixes("tensor(" + body, suffixes, len("tensor("), False)
-    got = _print.format_tensor(t.detach().numpy(), dtype_name=name, device="cuda:0", grad_fn_name="MulBackward0", module="torch")
+    got = _print.format_tensor(t.detach().numpy(), dtype_name=name, device="cuda:0",
+                               grad_fn_name="MulBackward0", module="torch")
     assert got == expected
 
 
 def test_module_name_in_dtype_suffix():
     arr = np.array([1.5, 2.0], dtype=np.float16)
-    assert _print.format_tensor(arr, dtype_name="float16") == "tensor([1.5000, 2.0000], dtype=ndgrad.float16)"
-    assert _print.format_tensor(np.zeros(0, np.int64), dtype_name="int64") == "tensor([], dtype=ndgrad.int64)"
-    assert _print.format_tensor(np.array(32.4726, np.float32), dtype_name="float32") == "tensor(32.4726)"
+    fmt = _print.format_tensor
+    assert fmt(arr, dtype_name="float16") == "tensor([1.5000, 2.0000], dtype=ndgrad.float16)"
+    assert fmt(np.zeros(0, np.int64), dtype_name="int64") == "tensor([], dtype=ndgrad.int64)"
+    assert fmt(np.array(32.4726, np.float32), dtype_name="float32") == "tensor(32.4726)"
 
 
 @pytest.mark.parametrize(
-    "arr", [np.array([1.5, 2.0], np.float32), np.array([1.5, 2.0]), np.array([1 + 1j], np.complex64),
-            np.array([1 + 1j]), np.zeros((0,), np.float32), np.zeros((0,))],
+    "arr", [np.array([1.5, 2.0], np.float32), np.array([1.5, 2.0]),
+            np.array([1 + 1j], np.complex64), np.array([1 + 1j]), np.zeros((0,), np.float32),
+            np.zeros((0,))],
     ids=["f32", "f64", "c64", "c128", "empty_f32", "empty_f64"],
 )
 def test_default_dtype_float64(arr):
@@ -254,8 +270,9 @@ def test_default_dtype_float64(arr):
 
 
 OPTIONS = [
-    dict(precision=2), dict(precision=0), dict(precision=8, linewidth=40), dict(sci_mode=True), dict(sci_mode=False),
-    dict(profile="full"), dict(profile="short"), dict(linewidth=120), dict(threshold=5), dict(threshold=5, edgeitems=1),
+    dict(precision=2), dict(precision=0), dict(precision=8, linewidth=40), dict(sci_mode=True),
+    dict(sci_mode=False), dict(profile="full"), dict(profile="short"), dict(linewidth=120),
+    dict(threshold=5), dict(threshold=5, edgeitems=1),
     dict(threshold=5, edgeitems=0), dict(profile="short", precision=6), dict(linewidth=10),
 ]
 
