@@ -42,7 +42,8 @@ def assert_same(ours: np.ndarray, ref) -> None:
     """Same shape, dtype and bits (so -0.0 vs 0.0 or NaN payloads would count)."""
     ref = to_np(ref) if isinstance(ref, torch.Tensor) else np.asarray(ref)
     assert isinstance(ours, np.ndarray)
-    assert ours.shape == ref.shape and ours.dtype == ref.dtype, (ours.shape, ours.dtype, ref.shape, ref.dtype)
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype, \
+        (ours.shape, ours.dtype, ref.shape, ref.dtype)
     if ours.dtype.kind == "f" or ours.dtype == BF16:
         ours, ref = ours.view(f"u{ours.dtype.itemsize}"), ref.view(f"u{ref.dtype.itemsize}")
     np.testing.assert_array_equal(ours, ref)
@@ -127,8 +128,9 @@ def test_scalar_normal_cache_carries_across_calls():
     # below 16 elements torch caches the second Box-Muller value in the generator
     for seed in SEEDS:
         e = seeded(seed)
-        for n, dtype in [(3, np.float32), (1, np.float64), (5, np.float32), (2, np.float16), (20, np.float32),
-                         (1, np.float32), (7, np.float64), (0, np.float32), (9, BF16), (1, np.float32)]:
+        for n, dtype in [(3, np.float32), (1, np.float64), (5, np.float32), (2, np.float16),
+                         (20, np.float32), (1, np.float32), (7, np.float64), (0, np.float32),
+                         (9, BF16), (1, np.float32)]:
             assert_same(e.randn((n,), dtype), torch.randn(n, dtype=DTYPES[np.dtype(dtype)]))
             assert_state(e)
 
@@ -150,9 +152,10 @@ def test_randint():
         assert_state(e)
 
 
-INT_CASTS = [(np.int32, torch.int32), (np.int16, torch.int16), (np.int8, torch.int8), (np.uint8, torch.uint8),
-             (np.bool_, torch.bool), (np.float32, torch.float32), (np.float64, torch.float64),
-             (np.float16, torch.float16), (ml_dtypes.bfloat16, torch.bfloat16)]
+INT_CASTS = [(np.int32, torch.int32), (np.int16, torch.int16), (np.int8, torch.int8),
+             (np.uint8, torch.uint8), (np.bool_, torch.bool), (np.float32, torch.float32),
+             (np.float64, torch.float64), (np.float16, torch.float16),
+             (ml_dtypes.bfloat16, torch.bfloat16)]
 
 
 @pytest.mark.parametrize("dtype,tdtype", INT_CASTS, ids=str)
@@ -221,9 +224,11 @@ def test_bernoulli(dtype):
             assert_same(e.bernoulli(p, (n,), dtype), ref)
             assert_same(e.bernoulli(0.3, (n,), dtype), torch.empty(n, dtype=tdt).bernoulli_(0.3))
         p = np.array([0.1, 0.5, 0.9], dtype)
-        ref = torch.empty(4, 3, dtype=tdt).bernoulli_(torch.from_numpy(p.astype(np.float32)).to(tdt))
+        ref = torch.empty(4, 3, dtype=tdt).bernoulli_(
+            torch.from_numpy(p.astype(np.float32)).to(tdt))
         assert_same(e.bernoulli(p, (4, 3), dtype), ref)
-        assert_same(e.bernoulli(0.7, (50,), np.bool_), torch.empty(50, dtype=torch.bool).bernoulli_(0.7))
+        assert_same(e.bernoulli(0.7, (50,), np.bool_),
+                    torch.empty(50, dtype=torch.bool).bernoulli_(0.7))
         assert_state(e)
 
 
@@ -240,9 +245,11 @@ def test_multinomial(dtype):
             for k in sorted({1, 2, n_cat // 2 or 1, n_cat}):
                 for rep in (True, False) if k <= n_cat else (True,):
                     for p in (p1, p2):
-                        ref = torch.multinomial(torch.from_numpy(p.astype(np.float32)).to(tdt), k, rep)
+                        tp = torch.from_numpy(p.astype(np.float32)).to(tdt)
+                        ref = torch.multinomial(tp, k, rep)
                         assert_same(e.multinomial(p, k, rep), ref)
-            ref = torch.multinomial(torch.from_numpy(p1.astype(np.float32)).to(tdt), 3 * n_cat, True)
+            tp = torch.from_numpy(p1.astype(np.float32)).to(tdt)
+            ref = torch.multinomial(tp, 3 * n_cat, True)
             assert_same(e.multinomial(p1, 3 * n_cat, True), ref)
         assert_state(e)
 
@@ -270,9 +277,11 @@ def _random_step(e: Engine, rng: np.random.Generator) -> None:
     elif op == 1:
         assert_same(e.rand(shape, dtype), torch.rand(shape, dtype=tdt))
     elif op == 2:
-        assert_same(e.normal(shape, -2.0, 0.5, dtype), torch.empty(shape, dtype=tdt).normal_(-2.0, 0.5))
+        assert_same(e.normal(shape, -2.0, 0.5, dtype),
+                    torch.empty(shape, dtype=tdt).normal_(-2.0, 0.5))
     elif op == 3:
-        assert_same(e.uniform(shape, -3.0, 3.0, dtype), torch.empty(shape, dtype=tdt).uniform_(-3.0, 3.0))
+        assert_same(e.uniform(shape, -3.0, 3.0, dtype),
+                    torch.empty(shape, dtype=tdt).uniform_(-3.0, 3.0))
     elif op == 4:
         low, high = RANGES[int(rng.integers(len(RANGES)))]
         assert_same(e.randint(low, high, shape), torch.randint(low, high, shape))
@@ -283,7 +292,8 @@ def _random_step(e: Engine, rng: np.random.Generator) -> None:
         ref = torch.bernoulli(torch.from_numpy(p.astype(np.float32)).to(tdt))
         assert_same(e.bernoulli(p, shape, dtype), ref)
     elif op == 7:
-        assert_same(e.exponential(shape, 0.5, dtype), torch.empty(shape, dtype=tdt).exponential_(0.5))
+        assert_same(e.exponential(shape, 0.5, dtype),
+                    torch.empty(shape, dtype=tdt).exponential_(0.5))
     elif op == 8:
         p = rng.random((2, n + 1)).astype(np.float32)
         k, rep = int(rng.integers(1, n + 2)), bool(rng.random() < 0.5)
@@ -386,7 +396,8 @@ def test_glibc_kernels_match_libm():
     x = 1.0 - rng.integers(0, 2**53, 200_000) * 2.0**-53  # the samplers' inputs
     x = np.concatenate([x, 1.0 - rng.random(50_000) * 0.07, [1.0, 2.0**-53, 0.5, 1 - 2.0**-53]])
     assert_same(_random._glibc_log(x), np.array([math.log(v) for v in x]))
-    y = np.concatenate([-(1.0 - x), -rng.random(20_000) * 2.0**-25, -rng.uniform(0.28, 0.31, 20_000),
+    y = np.concatenate([-(1.0 - x), -rng.random(20_000) * 2.0**-25,
+                        -rng.uniform(0.28, 0.31, 20_000),
                         [-0.0, -(2.0**-30), -(2.0**-54), -(2.0**-55)]])
     assert_same(_random._glibc_log1p(y), np.array([math.log1p(v) for v in y]))
 
