@@ -104,10 +104,30 @@ def test_functional_export_matches_torch():
     np.testing.assert_allclose(y, t(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_token_model_export_matches_torch(approximate):
+    pytest.importorskip("onnx")
+
+    def build(L):
+        nn = L.nn
+        return nn.Sequential(nn.Embedding(7, 6), nn.LayerNorm(6), nn.Linear(6, 8),
+                             nn.GELU(approximate=approximate), nn.Linear(8, 7))
+
+    t, n = twin(build)
+    tokens = np.array([[1, 2, 6], [0, 5, 5]], np.int64)
+    buf = io.BytesIO()
+    ndgrad.onnx.export(n, (ndgrad.tensor(tokens),), buf, input_names=["tokens"])
+    model, (y,) = run_onnx(buf.getvalue(), {"tokens": tokens})
+    assert {"Gather", "LayerNormalization", "Erf" if approximate == "none" else "Tanh"} <= {
+        node.op_type for node in model.graph.node}
+    np.testing.assert_allclose(y, t(torch.tensor(tokens)).detach().numpy(), rtol=1e-4,
+                               atol=1e-5)
+
+
 def test_unmapped_op_is_named():
     pytest.importorskip("onnx")
-    m = ndgrad.nn.Sequential(ndgrad.nn.Linear(3, 3), ndgrad.nn.GELU())
-    with pytest.raises(RuntimeError, match="no ONNX mapping for the op Gelu"):
+    m = ndgrad.nn.Sequential(ndgrad.nn.Linear(3, 3), ndgrad.nn.Hardswish())
+    with pytest.raises(RuntimeError, match="no ONNX mapping for the op Hardswish"):
         ndgrad.onnx.export(m, ndgrad.randn(2, 3), io.BytesIO())
     assert not ndgrad.onnx.is_in_onnx_export()
 

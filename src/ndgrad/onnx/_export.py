@@ -4,7 +4,8 @@ as ONNX nodes through the ``onnx`` package (an optional extra: ``pip install onn
 Mapped: Linear (Gemm, or MatMul + Add for batched input), MatMul/mm, Add/Sub/Mul/Div/Pow/Neg,
 Relu, Sigmoid, Tanh, Exp, Log, Sqrt, Abs, Softmax, LogSoftmax, Conv (1-d/2-d/3-d), Reshape (view,
 flatten, squeeze/unsqueeze), Transpose (permute), Concat, ReduceMean/ReduceSum, and the whole-module
-Flatten, MaxPool, AveragePool, BatchNormalization (eval), Dropout/Identity, GlobalAveragePool.
+Flatten, MaxPool, AveragePool, BatchNormalization (eval), Dropout/Identity, GlobalAveragePool,
+Embedding (Gather), LayerNorm (LayerNormalization); GELU as its Erf/Tanh formula.
 Any other op raises an error naming it. The graph is traced for the example input's shapes
 (``dynamic_axes`` marks the named dimensions symbolic in the graph's inputs and outputs, but the
 Reshape targets stay the traced sizes)."""
@@ -127,6 +128,16 @@ def _emit_op(g: _Graph, name: str, args, kw, out):
         axes = g.const(np.asarray([d % x.ndim for d in dims], np.int64), "axes")
         op = "ReduceMean" if name[0] == "M" else "ReduceSum"
         return g.node(op, [g.name_of(x), axes], out, keepdims=keep)
+    if name == "GeluBackward0":  # Erf (or tanh) form: Gelu itself is opset 20
+        x = g.name_of(args[0])
+        c = (lambda v: g.name_of(v, args[0]))
+        if kw.get("approximate", "none") == "tanh":  # x/2 (1 + tanh(√(2/π) (x + 0.044715 x³)))
+            x3 = g.node("Mul", [c(0.044715), g.node("Mul", [x, g.node("Mul", [x, x])])])
+            inner = g.node("Mul", [c(0.7978845608028654), g.node("Add", [x, x3])])
+            t = g.node("Tanh", [inner])
+        else:  # 0.5 x (1 + erf(x / sqrt(2)))
+            t = g.node("Erf", [g.node("Div", [x, c(1.4142135623730951)])])
+        return g.node("Mul", [g.node("Mul", [x, c(0.5)]), g.node("Add", [t, c(1.0)])], out)
     raise RuntimeError(f"ndgrad.onnx.export: no ONNX mapping for the op {name} (ndgrad exports "
                        "Linear/Gemm, MatMul, Conv, pooling, BatchNorm, Flatten/Reshape, "
                        "Transpose, Concat, reductions, softmax and elementwise activations)")
@@ -175,6 +186,16 @@ def _emit_module(g: _Graph, mod, args, out):
         ins = [xin, g.name_of(w, x), g.name_of(b, x), g.name_of(mod.running_mean),
                g.name_of(mod.running_var)]
         return g.node("BatchNormalization", ins, out, epsilon=float(mod.eps))
+    if kind == "Embedding":
+        if mod.max_norm is not None:
+            raise RuntimeError("ndgrad.onnx.export: Embedding with max_norm is not mapped")
+        return g.node("Gather", [g.name_of(mod.weight), xin], out)
+    if kind == "LayerNorm":
+        ins = [xin] + ([g.name_of(mod.weight)] if mod.weight is not None else
+                       [g.const(np.ones(mod.normalized_shape, to_numpy(x._data).dtype))])
+        ins += [g.name_of(mod.bias)] if getattr(mod, "bias", None) is not None else []
+        return g.node("LayerNormalization", ins, out, axis=-len(mod.normalized_shape),
+                      epsilon=float(mod.eps))
     raise RuntimeError(f"ndgrad.onnx.export: no ONNX mapping for the module {kind}")
 
 

@@ -1,14 +1,14 @@
 """Tracing for torch.onnx.export: run the module once with a recorder installed at the op
 machinery's hook (the one ndgrad.profiler uses), so every primitive call is seen with its
 arguments and result; a few modules whose ONNX form is one node (pooling, Flatten, eval-mode
-BatchNorm and Dropout) are recorded whole, their inner ops hidden."""
+BatchNorm and Dropout, Embedding, LayerNorm) are recorded whole, their inner ops hidden."""
 
 from __future__ import annotations
 
 from ..autograd import node as _node
 
 _WHOLE = ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "Flatten", "BatchNorm1d",
-          "BatchNorm2d", "Dropout", "Identity", "AdaptiveAvgPool2d")
+          "BatchNorm2d", "Dropout", "Identity", "AdaptiveAvgPool2d", "Embedding", "LayerNorm")
 
 
 class Recorder:
