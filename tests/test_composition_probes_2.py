@@ -161,3 +161,66 @@ def test_logsumexp_complex(dim, keepdim, scale):
     lambda T, x: T.aminmax(x), lambda T, x: T.aminmax(x, dim=0)])
 def test_complex_max_min_errors(call):
     _raises_like_torch(lambda T: call(T, T.ones(2, 3, dtype=T.complex64)))
+
+
+# factories accepted out= and ignored it; out's dtype is the one made, another dtype= is refused
+@pytest.mark.parametrize("call", [
+    lambda T, o: T.zeros(2, 3, out=o), lambda T, o: T.ones(2, out=o),
+    lambda T, o: T.full((2,), 3, out=o), lambda T, o: T.full((2,), 3, dtype=T.int64, out=o),
+    lambda T, o: T.eye(3, out=o), lambda T, o: T.arange(5, out=o),
+    lambda T, o: T.arange(0, 1, 0.25, out=o), lambda T, o: T.linspace(0, 1, 5, out=o),
+    lambda T, o: T.logspace(0, 1, 5, out=o), lambda T, o: T.range(0, 3, out=o),
+    lambda T, o: T.zeros(2, dtype=T.float32, out=o)])
+@pytest.mark.parametrize("dtype", ["float64", "int32", "float32"])
+def test_factory_writes_out(call, dtype):
+    def run(T):
+        o = T.zeros(0, dtype=getattr(T, dtype))
+        return call(T, o) is o, o
+    try:
+        expected = run(torch)
+    except RuntimeError:
+        _raises_like_torch(run)
+        return
+    _same(run(ndgrad), expected)
+
+
+# full's dtype from a NumPy scalar: an integer makes int64 (was the default float), the others
+# the default float
+@pytest.mark.parametrize("v", [np.int64(2), np.int32(2), np.uint8(3), np.float32(2.5),
+                               np.bool_(True), np.float64(1.5)])
+def test_full_dtype_from_numpy_scalar(v):
+    _both(lambda T: (T.full((2,), v), T.full_like(T.ones(2, dtype=T.int16), v)))
+
+
+# linspace/logspace with a complex end made a real tensor; only a complex dtype takes it
+@pytest.mark.parametrize("fn", ["linspace", "logspace"])
+@pytest.mark.parametrize("dtype", [None, "complex128", "float64", "int64"])
+@pytest.mark.parametrize("ends", [(0, 1j), (1 + 1j, -2), (0, 1)])
+def test_space_complex_ends(fn, dtype, ends):
+    def run(T):
+        return getattr(T, fn)(*ends, 5, **({} if dtype is None else {"dtype": getattr(T, dtype)}))
+    try:
+        expected = run(torch)
+    except RuntimeError:
+        _raises_like_torch(run)
+        return
+    _same(run(ndgrad), expected, 1e-5)
+
+
+# tensor(floats, dtype=integer): torch checks each value in [min, max] as a double (nan and inf
+# included) with a RuntimeError; a str first leaf is a ValueError ('too many dimensions')
+@pytest.mark.parametrize("data,dtype", [
+    ([float("inf")], "int64"), (float("nan"), "int32"), ([1.5e20, 1.0], "int64"),
+    ([-1.0], "uint8"), ([-0.5], "uint8"), ([255.9], "uint8"), ([127.9, 1], "int8"),
+    ([-128.9], "int8"), ([-128.0, 2.5], "int8"), ([255.0], "uint8"), ([-0.5, 3.7], "int32"),
+    ([2.0 ** 63], "int64"), ([9.2e18], "int64"), ([[1, 2.5], [True, 3]], "int16"),
+    ([-1, 3], "uint8"), (["a"], None), ([["a"]], None), ([1, "a"], None), ("a", None)])
+def test_tensor_from_floats_into_integers(data, dtype):
+    def run(T):
+        return T.tensor(data, **({} if dtype is None else {"dtype": getattr(T, dtype)}))
+    try:
+        expected = run(torch)
+    except Exception:
+        _raises_like_torch(run)
+        return
+    _same(run(ndgrad), expected)

@@ -22,6 +22,27 @@ __all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTe
            "tensor", "zeros", "zeros_like"]
 
 
+def factory_out(fn):
+    """torch's out= for a factory: ``out``'s dtype (and device) is the one made, a different
+    ``dtype=`` is an error; the result is written into ``out``, resized if needed."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, dtype=None, **kwargs):
+        if out is None:
+            return fn(*args, dtype=dtype, **kwargs)
+        from ._ops._inplace import torch_type_name
+        from ._ops.elementwise import _out
+
+        if dtype is not None and D.to_dtype(dtype) is not out.dtype:
+            raise RuntimeError(f"dtype {torch_type_name(D.to_dtype(dtype))} does not match dtype "
+                               f"of out parameter ({torch_type_name(out.dtype)})")
+        kwargs.setdefault("device", out.device)
+        return _out(fn(*args, dtype=out.dtype, **kwargs), out, fn.__name__)
+
+    return wrapper
+
+
 def _leaf(arr, dev, requires_grad=False) -> Tensor:
     t = Tensor._make(arr, dev)
     if requires_grad:
@@ -115,13 +136,22 @@ def _array_from_data(data, dt: D.dtype | None):
         return data.astype(dt.np if dt else data.dtype, copy=True)
     if isinstance(data, str):
         raise TypeError("new(): invalid data type 'str'")
+    first = data
+    while isinstance(first, _SEQ) and len(first):
+        first = first[0]
+    if isinstance(first, str) and first is not data:  # torch reads a str there as a dimension
+        raise ValueError("too many dimensions 'str'")
     target = dt or _infer_dtype(data)
     if isinstance(data, _SEQ) and any(isinstance(x, Tensor) for x in data):
         data = _unwrap_tensors(data)
     via = np.float64 if target is D.bfloat16 else target.np
     try:
-        arr = _narrow_ints(data, target) if target._kind == 1 and target.itemsize < 8 else \
-            np.array(data, dtype=via)
+        if target._kind == 1 and dt is not None and _infer_dtype(data)._kind > 1:
+            arr = _floats_to_ints(data, target)
+        elif target._kind == 1 and target.itemsize < 8:
+            arr = _narrow_ints(data, target)
+        else:
+            arr = np.array(data, dtype=via)
     except OverflowError:
         raise ValueError("Overflow when unpacking long long") from None
     except (ValueError, TypeError) as e:
@@ -130,6 +160,17 @@ def _array_from_data(data, dt: D.dtype | None):
             raise (TypeError if msg == "not a sequence" else ValueError)(msg) from None
         raise TypeError(str(e)) from None
     return arr.astype(target.np) if target is D.bfloat16 else arr
+
+
+def _floats_to_ints(data, target: D.dtype) -> np.ndarray:
+    """Python floats as an integer dtype: truncated, each within [min, max] as a double (nan and
+    inf are not), torch's check."""
+    arr = np.array(data, dtype=np.float64)
+    info = np.iinfo(target.np)
+    if arr.size and not ((arr >= float(info.min)) & (arr <= float(info.max))).all():
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+    with np.errstate(invalid="ignore"):  # int64's max as a double is 2**63: it wraps, as torch
+        return arr.astype(np.int64).astype(target.np)
 
 
 def _narrow_ints(data, target: D.dtype) -> np.ndarray:
@@ -319,22 +360,26 @@ def _filled(name, fill, size, dtype, device, requires_grad):
         return _leaf(fill(dev.xp, _size(size, name), dt.np), dev, requires_grad)
 
 
+@factory_out
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """Same as torch.zeros."""
     return _filled("zeros", lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
+@factory_out
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """Same as torch.ones."""
     return _filled("ones", lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
+@factory_out
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, pin_memory=False) -> Tensor:
     """Same as torch.empty."""
     return _filled("empty", lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
+@factory_out
 @torch_allocation_errors
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False) -> Tensor:
@@ -343,14 +388,17 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    if dtype is None:
-        dtype = D.scalar_dtype(fill_value)
+    if dtype is None:  # a NumPy integer makes int64, any other NumPy scalar the default float
+        dtype = D.int64 if isinstance(fill_value, np.integer) else \
+            D.get_default_dtype() if isinstance(fill_value, np.generic) else \
+            D.scalar_dtype(fill_value)
     from ._ops.elementwise import int_fill
 
     return _filled("full", lambda xp, s, d: xp.full(s, int_fill(fill_value, d, xp), d),
                    tuple(size), dtype, device, requires_grad)
 
 
+@factory_out
 @torch_allocation_errors
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad=False) -> Tensor:
@@ -401,6 +449,7 @@ def _scalar(v):
     return v.item() if isinstance(v, Tensor) else v
 
 
+@factory_out
 @torch_allocation_errors
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
@@ -459,21 +508,39 @@ def _linspace(start, end, steps, dt):
     return np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
 
 
+def _space_dtype(name, start, end, dtype):
+    """The default float, or complex when an end is complex, which only a complex dtype takes."""
+    inferred = D.get_default_dtype()
+    if any(isinstance(_scalar(v), (builtins.complex, np.complexfloating)) for v in (start, end)):
+        inferred = D.scalar_dtype(1j)
+    if dtype is None:
+        return inferred
+    dt = D.to_dtype(dtype)
+    if inferred.is_complex and not dt.is_complex:
+        from ._ops._inplace import torch_type_name
+
+        raise RuntimeError(f"torch.{name}(): inferred dtype c10::complex<float> can't be safely "
+                           f"cast to passed dtype {torch_type_name(dt)}")
+    return dt
+
+
+@factory_out
 @torch_allocation_errors
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """Same as torch.linspace."""
-    dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
+    dt = _space_dtype("linspace", start, end, dtype)
     dev = _resolve_device(device)
     arr = _linspace(start, end, _steps(steps), dt)
     return _leaf(to_device(arr.astype(dt.np), dev), dev, requires_grad)
 
 
+@factory_out
 @torch_allocation_errors
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """Same as torch.logspace."""
-    dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
+    dt = _space_dtype("logspace", start, end, dtype)
     dev = _resolve_device(device)
     arr = np.power(float(base), _linspace(start, end, _steps(steps), dt))
     return _leaf(to_device(arr.astype(dt.np), dev), dev, requires_grad)

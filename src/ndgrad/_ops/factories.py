@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import CPU, to_device
+from .._creation import factory_out
 from .._tensor import Tensor, _resolve_device, tensor_method
 
 __all__ = ["binomial", "empty_permuted", "empty_strided", "fill", "frombuffer", "poisson",
@@ -24,6 +25,7 @@ def _leaf(arr, dev, requires_grad: bool) -> Tensor:
     return leaf(arr, dev, requires_grad)
 
 
+@factory_out
 def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
           requires_grad=False) -> Tensor:
     """Same as torch.range (deprecated there): end included, the default float dtype unless a
