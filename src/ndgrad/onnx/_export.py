@@ -130,7 +130,9 @@ def _emit_op(g: _Graph, name: str, args, kw, out):
         return g.node(op, [g.name_of(x), axes], out, keepdims=keep)
     if name == "GeluBackward0":  # Erf (or tanh) form: Gelu itself is opset 20
         x = g.name_of(args[0])
-        c = (lambda v: g.name_of(v, args[0]))
+        def c(v):
+            return g.name_of(v, args[0])
+
         if kw.get("approximate", "none") == "tanh":  # x/2 (1 + tanh(√(2/π) (x + 0.044715 x³)))
             x3 = g.node("Mul", [c(0.044715), g.node("Mul", [x, g.node("Mul", [x, x])])])
             inner = g.node("Mul", [c(0.7978845608028654), g.node("Add", [x, x3])])
