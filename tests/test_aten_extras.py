@@ -192,6 +192,22 @@ def test_nostorage_dtype_objects_match_torch(name):
             make()
 
 
+def test_nostorage_promotions_match_torch():
+    names = ("bool uint8 int8 int16 int32 int64 float16 bfloat16 float32 float64 complex64 "
+             "complex128 uint16 float8_e4m3fn").split() + NOSTORAGE
+    for a in names:
+        for b in names:
+            try:
+                want = str(torch.promote_types(getattr(torch, a), getattr(torch, b)))
+            except RuntimeError:
+                want = "RuntimeError"
+            try:
+                got = repr(ndgrad.promote_types(getattr(ndgrad, a), getattr(ndgrad, b)))
+            except RuntimeError:
+                got = "RuntimeError"
+            assert got.replace("ndgrad", "torch") == want, (a, b)
+
+
 def test_chalf_method():
     assert ndgrad.chalf is ndgrad.complex32 and torch.chalf is torch.complex32
     assert hasattr(torch.Tensor, "chalf")

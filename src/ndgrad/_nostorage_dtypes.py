@@ -68,6 +68,29 @@ _BY_NAME = {d.name: d for d in (int1, int2, int3, int4, int5, int6, int7, uint1,
                                 quint2x4, float4_e2m1fn_x2, complex32)}
 
 
+def _promotions():
+    """torch.promote_types' answers for these dtypes (every other pair raises RuntimeError, as
+    torch's does): each with itself; complex32 with the computing dtypes; uint1..7 with floating
+    dtypes (as uint16..64 do) and with float4_e2m1fn_x2, as uint16..64 (torch's table)."""
+    from . import _dtype as D
+
+    out = {(d, d): d for d in _BY_NAME.values()}
+    for d in D.ALL:
+        c = complex32 if d._kind < 2 or d is D.float16 else D._promote_pair(d, D.complex64) \
+            if d is not D.float64 else D.complex128
+        out[complex32, d] = out[d, complex32] = c
+    for u in (uint1, uint2, uint3, uint4, uint5, uint6, uint7):
+        for f in (D.float16, D.bfloat16, D.float32, D.float64, float4_e2m1fn_x2):
+            out[u, f] = out[f, u] = f
+    for u in (D.uint16, D.uint32, D.uint64):
+        out[u, float4_e2m1fn_x2] = out[float4_e2m1fn_x2, u] = float4_e2m1fn_x2
+    return out
+
+
+_dtype_module = __import__("ndgrad._dtype", fromlist=["_PROMOTE"])
+_dtype_module._PROMOTE.update(_promotions())  # the one promotion table, extended here
+
+
 def _chalf(self, memory_format=None):
     """Same as torch.Tensor.chalf: ``self.to(torch.complex32)``; ndgrad has no complex-half
     storage, so this raises NoStorageError (see the module docstring)."""
