@@ -25,8 +25,12 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "public_programs"))
 import runner  # noqa: E402
 
-# Known differences, each a strict xfail so that it flips when fixed (none today).
-XFAIL: dict[str, str] = {}
+# Known differences, each a strict xfail so that it flips when fixed.
+XFAIL = {
+    "neural_networks": "MSELoss(float32 input, int64 target) is float64 (torch: float32): "
+                       "_PairLoss computes on the raw arrays, NumPy promotes float32 - int64 to "
+                       "float64 (smooth_l1_loss too)",
+}
 
 
 def _run_all(lib: str, names: list[str], out: pathlib.Path) -> dict:

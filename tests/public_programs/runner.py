@@ -135,6 +135,16 @@ def make_text_corpus(root: pathlib.Path) -> None:
         (out / f"{split}.txt").write_text(text)
 
 
+def make_input_txt(root: pathlib.Path) -> None:
+    """The "Let's build GPT" lecture's input.txt (tiny Shakespeare): a few KB of text."""
+    import numpy as np
+
+    rng = np.random.RandomState(4)
+    words = _words(rng, 60, "abcdefghijklmnopqrstuvwxyzABCDE")
+    (root / "input.txt").write_text("\n".join(" ".join(rng.choice(words, size=8))
+                                              for _ in range(200)) + "\n")
+
+
 def make_names(root: pathlib.Path) -> None:
     """makemore's names.txt: one lowercase name a line."""
     import numpy as np
@@ -259,6 +269,23 @@ PROGRAMS = {
     # 201 steps: the samples it prints at step 200 (multinomial through the generator)
     "makemore_samples": Program(argv=MAKEMORE_ARGS[:5] + ("201",) + MAKEMORE_ARGS[6:] + (
         "--type", "bigram"), **MAKEMORE),
+    # Let's build GPT (github.com/karpathy/ng-video-lecture), its sizes made small
+    "lecture_gpt": Program(
+        src="ng-video-lecture", main="gpt.py", setup=make_input_txt, keep=("model",),
+        origin="github.com/karpathy/ng-video-lecture: gpt.py (MIT)", patch=tuple(
+            ("gpt.py", a, b) for a, b in (
+                ("batch_size = 64", "batch_size = 4"), ("block_size = 256", "block_size = 16"),
+                ("max_iters = 5000", "max_iters = 6"), ("eval_interval = 500", "eval_interval = 3"),
+                ("eval_iters = 200", "eval_iters = 2"), ("n_embd = 384", "n_embd = 32"),
+                ("n_head = 6", "n_head = 2"), ("n_layer = 6", "n_layer = 2"),
+                ("max_new_tokens=500", "max_new_tokens=40")))),
+    "lecture_bigram": Program(
+        src="ng-video-lecture", main="bigram.py", setup=make_input_txt, keep=("model",),
+        origin="github.com/karpathy/ng-video-lecture: bigram.py (MIT)", patch=tuple(
+            ("bigram.py", a, b) for a, b in (
+                ("max_iters = 3000", "max_iters = 301"), ("eval_iters = 200", "eval_iters = 10"),
+                ("max_new_tokens=500", "max_new_tokens=60")))),
+    "neural_networks": _tutorial("blitz/neural_networks_tutorial.py", keep=("net",)),
     "quickstart": _tutorial("basics/quickstart_tutorial.py", keep=("model",)),
     "tensors": _tutorial("basics/tensorqs_tutorial.py"),
     "autograd": _tutorial("basics/autogradqs_tutorial.py", keep=("w", "b")),
