@@ -219,6 +219,12 @@ def _tutorial(path, **kw):
 
 PROGRAMS = {
     "nanogpt": Program(argv=NANOGPT_ARGS + ("--compile=False",), **NANOGPT),
+    # dropout's random streams; resuming from the checkpoint (model, AdamW state, iter_num)
+    "nanogpt_dropout": Program(argv=tuple(a for a in NANOGPT_ARGS if a != "--dropout=0.0") + (
+        "--dropout=0.1", "--compile=False"), **NANOGPT),
+    "nanogpt_resume": Program(argv=tuple(a for a in NANOGPT_ARGS if a != "--max_iters=4") + (
+        "--compile=False", "--init_from=resume", "--max_iters=6"), before=(
+        ("train.py", NANOGPT_ARGS + ("--compile=False",)),), **NANOGPT),
     # sample.py from the checkpoint train.py writes: multinomial sampling with top-k
     "nanogpt_sample": Program(**{**NANOGPT, "main": "sample.py"}, before=(
         ("train.py", NANOGPT_ARGS + ("--compile=False",)),), argv=(
