@@ -224,3 +224,14 @@ def test_tensor_from_floats_into_integers(data, dtype):
         _raises_like_torch(run)
         return
     _same(run(ndgrad), expected)
+
+
+# lgamma(-inf) is inf in torch; SciPy's gammaln (used where installed) gave -inf
+@pytest.mark.parametrize("fn", ["lgamma", "special.gammaln"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_lgamma_of_minus_inf(fn, dtype):
+    def run(T):
+        f = T.special.gammaln if fn == "special.gammaln" else T.lgamma
+        return f(T.tensor([-float("inf"), -1.0, -2.5, -0.0, float("inf"), float("nan")],
+                          dtype=getattr(T, dtype)))
+    _both(run, 1e-3)

@@ -131,7 +131,13 @@ Erfc = unary("Erfc", lambda xp, a: special(xp, "erfc")(a),
 Erfinv = unary("Erfinv", lambda xp, a: special(xp, "erfinv")(a),
                lambda ns, y, g: g * (_SQRT_PI / 2) * (y * y).exp(), saves="output",
                complex_err=_kernel("erfinv_vml_cpu"))
-Lgamma = unary("Lgamma", lambda xp, a: special(xp, "lgamma")(a),
+def _lgamma(xp, a):
+    """SciPy's and CuPy's gammaln give -inf at -inf; torch (as ndgrad's own code) gives inf."""
+    r = special(xp, "lgamma")(a)
+    return xp.where(xp.isneginf(a), xp.asarray(xp.inf, r.dtype), r) if a.dtype.kind == "f" else r
+
+
+Lgamma = unary("Lgamma", lambda xp, a: _lgamma(xp, a),
                lambda ns, a, g: g * a.digamma(), complex_err=_kernel("lgamma_vml_cpu"))
 Digamma = unary("Digamma", lambda xp, a: _digamma(xp, a), lambda ns, a, g: g * polygamma(1, a),
                 complex_err=_kernel("digamma"))
