@@ -235,3 +235,18 @@ def test_lgamma_of_minus_inf(fn, dtype):
         return f(T.tensor([-float("inf"), -1.0, -2.5, -0.0, float("inf"), float("nan")],
                           dtype=getattr(T, dtype)))
     _both(run, 1e-3)
+
+
+# torch.special.xlogy takes a Number first (as torch.xlogy); special.round refuses integers
+@pytest.mark.parametrize("call", [
+    lambda T: T.special.xlogy(2, T.tensor([1.0, 0.0, 3.0])), lambda T: T.special.xlogy(0, T.zeros(2)),
+    lambda T: T.special.xlogy(T.tensor([2.0, 0.0]), 0), lambda T: T.special.xlogy(2, 3),
+    lambda T: T.special.round(T.tensor([1, 2])), lambda T: T.special.round(T.tensor([True])),
+    lambda T: T.special.round(T.tensor([1.25, 2.5]), decimals=1), lambda T: T.round(T.tensor([3]))])
+def test_special_alias_arguments(call):
+    try:
+        expected = call(torch)
+    except Exception:
+        _raises_like_torch(call)
+        return
+    _same(call(ndgrad), expected)
