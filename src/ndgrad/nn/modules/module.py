@@ -98,7 +98,7 @@ class Module(StateDictMixin):
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            _discard(d, name)
+            _discard(d, name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -108,7 +108,7 @@ class Module(StateDictMixin):
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            _discard(d, name)
+            _discard(d, name, keep="_modules")
             d["_modules"][name] = value
         elif d.get("_modules") is not None and name in d["_modules"]:
             if value is not None:
@@ -469,8 +469,11 @@ def _typename(obj) -> str:
         f"{t.__module__}.{t.__qualname__}"
 
 
-def _discard(d, name):
+def _discard(d, name, keep):
+    # torch's remove_from: the store assigned to keeps the name in its place (a replaced
+    # submodule stays where it was in children(), as programs that slice them expect)
     for store in ("_parameters", "_buffers", "_modules"):
-        d.get(store, {}).pop(name, None)
+        if store != keep:
+            d.get(store, {}).pop(name, None)
     d["_non_persistent_buffers_set"].discard(name)
     d.pop(name, None)
