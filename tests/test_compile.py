@@ -309,3 +309,33 @@ def test_a_model_cast_after_capture_recaptures():
     x = ndgrad.randn(4, 3, dtype=ndgrad.float64)
     out = cm(x)
     assert out.dtype is ndgrad.float64 and np.array_equal(out._data, model(x)._data)
+
+
+@pytest.mark.parametrize("name", ["mlp_tiny", "fwd_bwd_16", "graph_1000", "gpt", "char_lstm",
+                                  "lenet", "makemore_mlp"])
+def test_the_bench_steps_replay_bit_for_bit(name):
+    """Every bench model's step, eager and compiled from the same seed, over several steps."""
+    from bench import models, workloads
+
+    build = getattr(workloads, name, None) or getattr(models, name)
+
+    def run(compiled: bool):
+        ndgrad.manual_seed(0)
+        step = build(ndgrad, True)
+        cells = [c.cell_contents for c in step.__closure__ or ()]
+        state = [t for c in cells if isinstance(c, ndgrad.optim.Optimizer)
+                 for g in c.param_groups for t in g["params"]]
+        state += [c for c in cells if isinstance(c, ndgrad.Tensor)]
+        f = ndgrad.compile(step) if compiled else step
+        for _ in range(4):
+            f()
+        return [t._data.copy() for t in state] + [t.grad._data.copy() for t in state
+                                                  if t.grad is not None], f
+
+    ref, _ = run(False)
+    got, f = run(True)
+    assert len(ref) == len(got) and ref
+    for a, b in zip(ref, got):
+        assert np.array_equal(a, b)
+    entry, = f.cache.values()
+    assert type(entry) is Captured and not entry.pending, entry

@@ -39,3 +39,12 @@ def derived(fn, *args):
     if tracer is not None:
         tracer.derived(fn, args, out)
     return out
+
+
+def array_of(t):
+    """``t._data`` for a function that passes a tensor's array to an op as a plain argument
+    (embedding's indices): while a step is captured, the tensor is made known, so a replay
+    passes that replay's array."""
+    if tracer is not None:
+        tracer.read(t)
+    return t._data

@@ -241,6 +241,14 @@ class Tracer:
                 self._known(t._data, k)
         return t
 
+    def read(self, t: Tensor) -> None:
+        """``_trace.array_of``: ``t``'s array will reach an op as a plain argument."""
+        if not self.depth and self.failed is None:
+            try:
+                self.reg_of(t)
+            except Unsupported as e:
+                self.fail(str(e))
+
     def derived(self, fn, args, out) -> None:
         """Arrays computed from arrays outside an op (``_trace.derived``)."""
         if self.depth or self.failed is not None:

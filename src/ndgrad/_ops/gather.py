@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import device_of_array, ufunc_at
-from .._trace import derived
+from .._trace import array_of, derived
 from .._tensor import Tensor, tensor_method, wrap_dim
 from ..autograd.function import Op
 from ._inplace import inplace, torch_type_name
@@ -41,7 +41,7 @@ def _check_range(idx, n: int, dim: int) -> None:
 # --- gather / scatter: one index per output element ---------------------------------------------
 def _along(index: Tensor, dim: int) -> tuple:
     """The advanced key reading ``a[i0, ..., index[i], ..., in]`` for every position of index."""
-    return derived(_grids, index._data, dim)
+    return derived(_grids, array_of(index), dim)
 
 
 def _grids(index, dim: int) -> tuple:

@@ -13,7 +13,7 @@ import numpy as np
 from ..._backend import CPU, device_of_array
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
-from ..._trace import derived
+from ..._trace import array_of, derived
 from ...amp._state import fp32 as _fp32
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
@@ -362,7 +362,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     for t in (target, weight):
         if t is not None and t._device is not dev:
             _device_mismatch(NllLoss, dev, t._device)
-    tarr = derived(_int64, target._data)  # (recorded for ndgrad.compile's replays)
+    tarr = derived(_int64, array_of(target))  # (recorded for ndgrad.compile's replays)
     bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))
     nan = None
     if dev is CPU:

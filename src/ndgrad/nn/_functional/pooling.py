@@ -8,7 +8,7 @@ import itertools
 import math
 
 from ..._tensor import Tensor
-from ..._trace import derived
+from ..._trace import array_of, derived
 from ..._ops.movement import no_dims_error
 from ...autograd.function import Op
 from ._im2col import col2im
@@ -180,7 +180,7 @@ def _max_pool(nd, name, input, kernel_size, stride, padding, dilation, ceil_mode
                            f"output size: ({'x'.join(map(str, (shape[1],) + outs))}). Output "
                            "size is too small")
     xp = input._device.xp
-    data = input._data.reshape(shape)
+    data = array_of(input).reshape(shape)
     data = data.astype(xp.float32) if data.dtype.kind == "V" else data
     idx = derived(_max_pool_indices, xp, data, k, s, pads, d, outs)
     out = MaxPool2DWithIndices.apply(input, idx=idx)

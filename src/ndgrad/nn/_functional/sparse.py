@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor
+from ..._trace import array_of
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
 from ...autograd.node import _device_mismatch
@@ -104,7 +105,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                            "checking arguments for embedding)")
     if input._device is not weight._device:
         _device_mismatch(Embedding, weight._device, input._device)
-    idx = input._data
+    idx = array_of(input)  # (known to ndgrad.compile's tracer: replays pass their own)
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError("index out of range in self")
     if max_norm is not None:
