@@ -250,3 +250,10 @@ def test_special_alias_arguments(call):
         _raises_like_torch(call)
         return
     _same(call(ndgrad), expected)
+
+
+# angle of real input: the gradient is plain zeros (torch's zeros_like), no graph, no nan from g
+@pytest.mark.parametrize("scale", [1.0, float("inf")])
+def test_angle_of_real_gradient(scale):
+    _both(lambda T: _second_order(T, lambda T, a: T.angle(a) * scale + a,
+                                  _x(T, (5,))))

@@ -187,8 +187,8 @@ class Angle(Op):
         return xp.where(a < 0, xp.asarray(math.pi, a.dtype), zero)
 
     def backward(ctx, g):
-        if not ctx.saved:
-            return g * 0
+        if not ctx.saved:  # torch: zeros_like(self), no graph (nor g's nan/inf)
+            return g.new_zeros(g.shape)
         (z,) = ctx.saved_tensors
         # torch's angle_backward: g * z / |z|^2 * i, 0 at z == 0
         res = g * z / (z.abs() ** 2) * 1j
