@@ -124,7 +124,8 @@ class Captured:
         self.prog = tracer.prog
         arg_ids = {id(t): i for i, t in enumerate(tensors)}
         region = []  # outputs that leave the step requiring grad, with their graph
-        self.rebuild = _spec(out, tracer, arg_ids, region)
+        kept = []  # registers the result is rebuilt from
+        self.rebuild = _spec(out, tracer, arg_ids, region, kept)
         self.region = None
         if region:
             sched = tracer.schedule([(t._grad_fn, t._output_nr) for t in region], region=True)
@@ -132,6 +133,8 @@ class Captured:
             out_meta = None if len(region) == 1 else tuple(
                 (t._data.shape, t._data.dtype, dev) for t in region)
             self.region = (sched, out_meta, dev.xp)
+            kept += sched.sinks + sched.slots()
+        self.prog.finalize(kept)
         self.externals = [(t, t._requires_grad, t._data.dtype, t._data.shape)
                           for t in tracer.externals]
 
@@ -157,8 +160,9 @@ class Captured:
         return self.rebuild(regs, tensors, node)
 
 
-def _spec(out, tracer: C.Tracer, arg_ids: dict, region: list):
-    """A function rebuilding a result like ``out`` from a replay's registers."""
+def _spec(out, tracer: C.Tracer, arg_ids: dict, region: list, kept: list):
+    """A function rebuilding a result like ``out`` from a replay's registers (``kept``: the
+    registers it reads)."""
     if isinstance(out, Tensor):
         i = arg_ids.get(id(out))
         if i is not None:
@@ -166,19 +170,20 @@ def _spec(out, tracer: C.Tracer, arg_ids: dict, region: list):
         if any(out is t for t in tracer.externals):
             return lambda regs, tensors, node: out
         k, dev = tracer.reg_of(out), out._device
+        kept.append(k)
         if out._grad_fn is not None:
             nr = len(region)
             region.append(out)
             return lambda regs, tensors, node: Tensor._make(regs[k], dev, True, node, nr)
         return lambda regs, tensors, node: Tensor._make(regs[k], dev, out._requires_grad)
     if isinstance(out, (tuple, list)):
-        parts = [_spec(o, tracer, arg_ids, region) for o in out]
+        parts = [_spec(o, tracer, arg_ids, region, kept) for o in out]
         kind = type(out)
         if kind is tuple or kind is list:
             return lambda regs, tensors, node: kind(p(regs, tensors, node) for p in parts)
         return lambda regs, tensors, node: kind(*(p(regs, tensors, node) for p in parts))
     if isinstance(out, dict):
-        parts = {k: _spec(v, tracer, arg_ids, region) for k, v in out.items()}
+        parts = {k: _spec(v, tracer, arg_ids, region, kept) for k, v in out.items()}
         return lambda regs, tensors, node: {k: p(regs, tensors, node) for k, p in parts.items()}
     return lambda regs, tensors, node: out  # a constant (the step read no tensor's value)
 

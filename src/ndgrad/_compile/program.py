@@ -32,6 +32,7 @@ class Program:
         self.template: list = []
         self.arg_regs: list = []  # the arguments' arrays
         self.arg_obj_regs: list = []  # the argument tensors themselves
+        self.plan: list = []  # (step, registers to drop after it): see finalize
 
     def reg(self, value=None) -> int:
         self.template.append(value)
@@ -42,12 +43,35 @@ class Program:
         for k, j, t in zip(self.arg_regs, self.arg_obj_regs, tensors):
             regs[k] = t._data
             regs[j] = t
-        for step in self.steps:
+        for step, free in self.plan:
             step(regs)
+            for k in free:  # an intermediate array goes once its last reader has run
+                regs[k] = None
         return regs
+
+    def finalize(self, kept) -> None:
+        """Plan the replay: after each step, drop the registers no later step reads (as eager
+        frees an intermediate once nothing refers to it), except ``kept`` (what the result is
+        rebuilt from) and constants."""
+        last: dict = {}
+        for i, step in enumerate(self.steps):
+            for k in getattr(step, "reads", ()):
+                last[k] = i
+        kept = set(kept) | {k for k, v in enumerate(self.template) if v is not None}
+        free: list = [[] for _ in self.steps]
+        for k, i in last.items():
+            if k not in kept:
+                free[i].append(k)
+        self.plan = [(step, tuple(f)) for step, f in zip(self.steps, free)]
 
 
 # --- steps ----------------------------------------------------------------------------------------
+def _reads(step, *regs):
+    """Tag ``step`` with the registers it reads (for freeing each one after its last reader)."""
+    step.reads = tuple(regs)
+    return step
+
+
 def load(k: int, t: Tensor):
     """An array the step reads from a tensor made before it (a parameter, a buffer)."""
     def step(regs):
@@ -59,7 +83,7 @@ def load_grad(k: int, leaf: int):
     """The ``.grad`` a backward gave the leaf in register ``leaf``."""
     def step(regs):
         regs[k] = regs[leaf]._grad._data
-    return step
+    return _reads(step, leaf)
 
 
 def produce(k: int, make, args, kwargs):
@@ -72,7 +96,7 @@ def produce(k: int, make, args, kwargs):
 def copy(k: int, src: int):
     def step(regs):
         regs[k] = regs[src].copy()
-    return step
+    return _reads(step, src)
 
 
 def strided_view(k: int, src: int, offset: int, shape, strides):
@@ -83,7 +107,7 @@ def strided_view(k: int, src: int, offset: int, shape, strides):
         regs[k] = np.lib.stride_tricks.as_strided(flat, shape, strides) if \
             isinstance(base, np.ndarray) else device_of_array(base).xp.lib.stride_tricks \
             .as_strided(flat, shape, strides)
-    return step
+    return _reads(step, src)
 
 
 def write(dst: int, src: int, vc):
@@ -94,7 +118,7 @@ def write(dst: int, src: int, vc):
         writable(regs[dst])[...] = regs[src]
         if vc is not None:
             vc[0] += 1
-    return step
+    return _reads(step, dst, src)
 
 
 def call(k: int, fn, spec, kwargs):
@@ -105,7 +129,7 @@ def call(k: int, fn, spec, kwargs):
     def step(regs):
         args = [regs[r] if dev is None else make(regs[r], dev) for r, dev in spec]
         regs[k] = fn(*args, **kwargs)._data
-    return step
+    return _reads(step, *(r for r, dev in spec))
 
 
 def derived(fn, ins, outs, several: bool):
@@ -117,14 +141,14 @@ def derived(fn, ins, outs, several: bool):
                 regs[k] = o
         else:
             regs[outs[0]] = out
-    return step
+    return _reads(step, *ins)
 
 
 def pack(k: int, parts):
     """A tuple of registers (an indexing key)."""
     def step(regs):
         regs[k] = tuple([regs[i] for i in parts])
-    return step
+    return _reads(step, *parts)
 
 
 def opaque(fn, args, kwargs):
@@ -156,6 +180,10 @@ class Forward:
         self.node_cls, self.in_meta, self.out_meta = type(node), node.in_meta, node.out_meta
         extra = {k: v for k, v in node.__dict__.items() if k not in keys_at_forward}
         self.extra = extra or None
+
+    @property
+    def reads(self) -> tuple:
+        return tuple(self.ins) + tuple(k for _, k in self.kw_regs)
 
     def __call__(self, regs):
         ctx = _new(self.cls)
@@ -209,6 +237,10 @@ class Schedule:
         self.order, self.edges, self.multi = order, edges, multi
         self.roots = roots  # (kind, index, nr) per root, as edges
         self.sinks = sinks  # leaf tensors (or, for a compiled region, its inputs)
+
+    def slots(self) -> list:
+        """The registers holding the replayed nodes this backward runs."""
+        return [s for s, n in self.order if n is None]
 
     def nodes(self, regs) -> list:
         return [regs[s] if n is None else n for s, n in self.order]
@@ -273,7 +305,7 @@ def backward(schedule: Schedule, root_regs, retain: bool):
     def step(regs):
         leaves = schedule.run(schedule.nodes(regs), [regs[k] for k in root_regs], retain)
         schedule.accumulate(leaves, regs)
-    return step
+    return _reads(step, *root_regs, *schedule.sinks, *schedule.slots())
 
 
 class CompiledFunctionBackward(Node):
