@@ -105,7 +105,7 @@ def test_compiled_training_equals_eager_bit_for_bit(name, mode):
 
 
 @pytest.mark.parametrize("mode", ["step", "module"])
-@pytest.mark.parametrize("name", ["mlp_sgd", "mlp_adamw_dropout", "cnn", "lstm", "attention"])
+@pytest.mark.parametrize("name", list(MODELS))
 def test_these_models_are_replayed_not_run_eagerly(name, mode):
     *_, compiled = _train(name, mode)
     entry, = compiled.cache.values()

@@ -175,6 +175,8 @@ class Tracer:
     # --- the doors -----------------------------------------------------------------------------
     def op(self, entry, cls, args, kw):
         """An op's entry point (``Op.apply``, ``apply_one``, ``apply_pair``)."""
+        # an empty list argument is a side channel the forward fills (batch norm's statistics)
+        sides = [k for k, v in kw.items() if type(v) is list and not v]
         _node._profiler = None
         try:
             res = entry(*args, **kw)
@@ -183,13 +185,17 @@ class Tracer:
         if self.failed is not None or self.depth:
             return res
         try:
-            self._record_op(entry, cls, args, kw, res)
+            self._record_op(entry, cls, args, kw, res, sides)
         except Unsupported as e:
             self.fail(str(e))
         return res
 
-    def _record_op(self, entry, cls, args, kw, res) -> None:
+    def _record_op(self, entry, cls, args, kw, res, sides) -> None:
         name = entry.__func__.__name__
+        side_regs = {}  # name -> registers of the arrays the forward put in that list
+        for k in sides:
+            side_regs[k] = [self._side(x) for x in kw[k]]
+        kw = {k: v for k, v in kw.items() if k not in sides}
         tensors = [a for a in args if isinstance(a, Tensor)]
         if any(a._device is not tensors[0]._device for a in tensors):
             raise Unsupported("an op on tensors of two devices")
@@ -219,11 +225,23 @@ class Tracer:
         slot = None
         if node is not None and all(o._grad_fn in (node, None) for o in outs):
             slot = self.prog.reg()
-        step = P.Forward(cls, ins, kw, kw_regs, out_regs, needs, dev, slot)
+        step = P.Forward(cls, ins, kw, kw_regs, out_regs, needs, dev, slot, side_regs)
         if slot is not None:
             self.slots[id(node)] = (step, slot, set(node.__dict__))
             self.keep.append(node)
         self.prog.steps.append(step)
+
+    def _side(self, item):
+        """Registers for an item a forward put in a side-channel list: an array or a tuple."""
+        items = item if type(item) is tuple else (item,)
+        if not all(_is_array(a) for a in items):
+            raise Unsupported("a side result that is not an array")
+        regs = []
+        for a in items:
+            k = self.prog.reg()
+            self._known(a, k)
+            regs.append(k)
+        return tuple(regs) if type(item) is tuple else regs[0]
 
     def produce(self, make, args, kwargs):
         """A creation function or random draw (``_trace.produced``)."""

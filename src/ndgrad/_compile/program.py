@@ -163,9 +163,9 @@ class Forward:
     ``regs[slot]``, given what the captured node had once complete (``finish``)."""
 
     __slots__ = ("cls", "fwd", "ins", "get", "kw", "kw_regs", "outs", "out", "needs", "xp", "nd",
-                 "dev", "slot", "node_cls", "in_meta", "out_meta", "extra")
+                 "dev", "slot", "node_cls", "in_meta", "out_meta", "extra", "sides")
 
-    def __init__(self, cls, ins, kw, kw_regs, outs, needs, dev, slot):
+    def __init__(self, cls, ins, kw, kw_regs, outs, needs, dev, slot, sides=None):
         self.cls, self.fwd, self.ins, self.outs, self.needs = cls, cls.forward, ins, outs, needs
         self.get = operator.itemgetter(*ins) if len(ins) > 1 else None  # the arguments at once
         self.out = outs[0] if len(outs) == 1 else None
@@ -173,6 +173,7 @@ class Forward:
         self.kw_regs = tuple(kw_regs.items())  # (name, register): arrays read at replay
         self.xp, self.nd, self.dev, self.slot = dev.xp, dev.xp.ndarray, dev, slot
         self.node_cls, self.in_meta, self.out_meta, self.extra = cls, None, None, None
+        self.sides = tuple(sides.items()) if sides else ()  # (name, registers per item)
 
     def finish(self, node, keys_at_forward) -> None:
         """Take what the captured node was given after its forward: its final class (torch's
@@ -191,8 +192,9 @@ class Forward:
         ctx.saved = ()
         ctx.needs_input_grad = self.needs
         kw = self.kw
-        if self.kw_regs:
-            kw = {**kw, **{k: regs[i] for k, i in self.kw_regs}}
+        if self.kw_regs or self.sides:
+            kw = {**kw, **{k: regs[i] for k, i in self.kw_regs},
+                  **{k: [] for k, _ in self.sides}}
         get = self.get
         out = self.fwd(ctx, *get(regs), **kw) if get is not None else \
             self.fwd(ctx, *[regs[i] for i in self.ins], **kw)
@@ -202,6 +204,13 @@ class Forward:
             self._outputs(ctx, out, regs)
         if self.slot is not None:
             self._node(ctx, regs)
+        for name, items in self.sides:  # what the forward put in its side-channel lists
+            for got, want in zip(kw[name], items):
+                if type(want) is tuple:
+                    for k, a in zip(want, got):
+                        regs[k] = a
+                else:
+                    regs[want] = got
 
     def _outputs(self, ctx, out, regs) -> None:
         xp = self.xp
@@ -353,7 +362,8 @@ def _same_step(x, y) -> bool:
         return False
     if type(x) is Forward:
         return (x.cls is y.cls and x.ins == y.ins and x.outs == y.outs and x.slot == y.slot
-                and x.kw_regs == y.kw_regs and x.needs == y.needs and _same(x.kw, y.kw, 0))
+                and x.kw_regs == y.kw_regs and x.sides == y.sides and x.needs == y.needs
+                and _same(x.kw, y.kw, 0))
     return _same(x, y, 0)
 
 

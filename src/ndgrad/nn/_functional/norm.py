@@ -12,6 +12,7 @@ import numpy as np
 
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
+from ..._trace import array_of, derived
 from ...autograd.function import Op
 from ._utils import is_half, torch_name
 
@@ -149,6 +150,11 @@ class _Norm(Op):
         return _norm_grads(_ArrayNS, ctx.needs_input_grad, g, xhat, ctx.rstd, w, k)
 
 
+def _running_stats(mean, var, c: int, n: int, dt):
+    """The batch's per-channel mean and unbiased variance, in the input's dtype."""
+    return mean.reshape(c).astype(dt), (var.reshape(c) * (n / (n - 1))).astype(dt)
+
+
 def _iadd(out, b, layout):
     """out += b (viewed as the weight's layout) where the dtypes allow it in place."""
     b = b.reshape(layout.wview)
@@ -208,22 +214,21 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         layout = _Layout(input._data, _data(weight), _data(bias), input.shape, dims, shape, dims,
                          True, eps)
         out = NativeBatchNorm.apply(input, weight, bias, layout=layout, stats=stats)
-        mean, var = stats[0]
         if running_mean is not None or running_var is not None:
+            # (derived: recorded for ndgrad.compile's replays, as the forward's side results)
+            mean, var = derived(_running_stats, *stats[0], c, per_channel, input._data.dtype)
             with no_grad():
-                dt = input._data.dtype
                 if running_mean is not None:
-                    m = Tensor._make(mean.reshape(c).astype(dt), input._device)
-                    running_mean.mul_(1 - momentum).add_(m * momentum)
+                    running_mean.mul_(1 - momentum).add_(
+                        Tensor._make(mean, input._device) * momentum)
                 if running_var is not None:
-                    var = var.reshape(c) * (per_channel / (per_channel - 1))
                     running_var.mul_(1 - momentum).add_(
-                        Tensor._make(var.astype(dt), input._device) * momentum)
+                        Tensor._make(var, input._device) * momentum)
         return out
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
     xp = input._device.xp
-    given = tuple(xp.asarray(t._data.reshape(shape), dtype=xp.float32 if is_half(t._data.dtype)
+    given = tuple(xp.asarray(array_of(t).reshape(shape), dtype=xp.float32 if is_half(t._data.dtype)
                              else t._data.dtype) for t in (running_mean, running_var))
     layout = _Layout(input._data, _data(weight), _data(bias), input.shape, dims, shape, dims,
                      False, eps)
