@@ -186,6 +186,8 @@ class Program:
     patch: tuple = ()  # (file, old, new) text replacements: fewer iterations or samples only
     before: tuple = ()  # (file, argv) runs first in the same folder (train before sampling)
     drop: tuple = ()  # regexes of whole lines to leave out (lines its reference does not print)
+    sizes: tuple = ()  # (train, test) items of the stand-in torchvision datasets, if not 256/128
+    slow: bool = False  # minutes in ndgrad: the test runs it only with NDGRAD_SLOW_PROGRAMS=1
 
 
 NANOGPT_ARGS = ("--dataset=tiny", "--device=cpu", "--dtype=float32", "--eval_interval=2",
@@ -257,6 +259,11 @@ PROGRAMS = {
         origin=EXAMPLES.format("mnist_forward_forward/main.py")),
     # float32 x ** 4 differs from torch's in the last bit for 11% of inputs (NumPy's correctly
     # rounded powf, torch's 1-ulp SLEEF pow): it stops after 834 batches instead of 830
+    # resnet18 on pairs of MNIST images, Adadelta at lr=1 on unnormalised pixels
+    "siamese_network": Program(
+        src="siamese_network", main="main.py", origin=EXAMPLES.format("siamese_network/main.py"),
+        argv=("--epochs", "1", "--batch-size", "16", "--test-batch-size", "32",
+              "--log-interval", "1", "--no-accel", "--save-model"), sizes=(48, 32), slow=True),
     "regression": Program(src="regression", main="main.py", keep=("fc",), float64=True,
                           origin=EXAMPLES.format("regression/main.py")),
     # L-BFGS on LSTMCells; 100 time steps instead of the data script's 1000
@@ -358,6 +365,10 @@ def run_program(name: str) -> dict:
     out, result = io.StringIO(), {}
     try:
         shutil.copytree(src, work, dirs_exist_ok=True)
+        sys.path.insert(0, str(STUBS))
+        import torchvision.datasets
+
+        torchvision.datasets.SIZES = dict(zip((True, False), prog.sizes or (256, 128)))
         if prog.setup:
             prog.setup(work)
         for file, old, new in prog.patch:
