@@ -339,3 +339,16 @@ def test_the_bench_steps_replay_bit_for_bit(name):
         assert np.array_equal(a, b)
     entry, = f.cache.values()
     assert type(entry) is Captured and not entry.pending, entry
+
+
+def test_a_compiled_function_recaptures_when_its_model_switches_train_and_eval():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    predict = ndgrad.compile(lambda x: model(x))
+    x = ndgrad.ones(2, 4)
+    for training in (True, True, True, False, False, True, False):
+        model.train(training)
+        ndgrad.manual_seed(0)
+        got = predict(x)
+        ndgrad.manual_seed(0)
+        assert np.array_equal(got._data, model(x)._data)
+    assert sorted(type(v).__name__ for v in predict.cache.values())[-2:] == ["Captured"] * 2

@@ -65,9 +65,11 @@ def reset() -> None:
 class CompiledFunction:
     """``fn`` with a cache of captured steps, one per signature."""
 
-    def __init__(self, fn, fullgraph: bool = False, modules=None) -> None:
+    def __init__(self, fn, fullgraph: bool = False, modules=()) -> None:
         self.fn, self.fullgraph = fn, fullgraph
-        self.modules = modules  # a compiled module's submodules: their training flags are guarded
+        # the modules whose training flags are guarded: a compiled module's submodules, and
+        # every module a capture saw called (a compiled function's model)
+        self.modules = list(modules)
         self.cache: dict = {}
         _ALL.add(self)
 
@@ -95,6 +97,10 @@ class CompiledFunction:
         tracer.fullgraph = self.fullgraph
         with C.tracing(tracer):
             out = self.fn(*args, **kwargs)
+        new = [m for m in dict.fromkeys(tracer.modules) if not any(m is n for n in self.modules)]
+        if new:  # the key of this signature now includes their flags: key it again
+            self.modules += new
+            key = _signature(args, kwargs, [], self.modules)
         if tracer.failed is None:
             try:
                 entry = Captured(tracer, out, tensors)
@@ -200,7 +206,7 @@ def _signature(args, kwargs, tensors: list, modules) -> tuple:
             _flatten(a, key, tensors)
     if kwargs:
         _flatten(kwargs, key, tensors)
-    if modules is not None:
+    if modules:
         key.append(tuple([m.training for m in modules]))
     return tuple(key)
 

@@ -51,6 +51,7 @@ class Tracer:
         self.edge_src: dict = {}  # (id of node or leaf, nr) of a tensor read -> its register
         self.externals: list = []  # tensors made before the call that the step reads
         self.objs: dict = {}  # register -> its object at capture, for the arguments
+        self.modules: list = []  # the modules the step called
         self.constants: set = set()  # registers of 0-d constants: never written
         self.grads: dict = {}  # id(array) -> register of the leaf whose .grad it became
         self.failed: str | None = None
@@ -556,6 +557,13 @@ def tracing(tracer: Tracer):
             if name in cls.__dict__:
                 patch(cls, name, _opaque(tracer, cls.__dict__[name]))
     patch(Module, "zero_grad", _opaque(tracer, Module.__dict__["zero_grad"]))
+    module_call = Module.__dict__["__call__"]
+
+    def call(self, *args, **kwargs):  # the modules a step calls: their training flags guarded
+        tracer.modules.append(self)
+        return module_call(self, *args, **kwargs)
+
+    patch(Module, "__call__", call)
     patch(Module, "__setattr__", _module_setattr(tracer, Module.__dict__["__setattr__"]))
     _trace.tracer = tracer
     _node._profiler = tracer
