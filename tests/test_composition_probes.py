@@ -257,3 +257,54 @@ def test_out_argument_is_written_as_torch(call, out):
             _raises_like_torch(run)
         else:
             _same(run(ndgrad), want)
+
+
+def _identity_function(T):
+    class Ident(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    return Ident.apply
+
+
+def _returned_input_written(T):
+    x = _x(T, (3,))
+    y = x * 1
+    _identity_function(T)(y).mul_(2)  # ndgrad's y kept its old history: a wrong gradient
+
+
+def _returned_input_base_written(T):
+    x = _x(T, (3,))
+    y = x * 1
+    z = _identity_function(T)(y)
+    y.mul_(2)
+    return T.autograd.grad((z * z).sum(), x)
+
+
+def _view_of_returned_input_written(T):
+    _identity_function(T)(_x(T, (3,)))[1:].mul_(2)
+
+
+# an input a custom Function returns as is is a view of it, which torch forbids writing in place
+# (the write would bypass the custom backward)
+@pytest.mark.parametrize("case", [_returned_input_written, _returned_input_base_written,
+                                  _view_of_returned_input_written])
+def test_function_output_that_is_an_input_may_not_be_written(case):
+    want, got = _raises_like_torch(case)
+    assert got == want
+
+
+def test_function_output_that_is_an_input_written_without_grad():
+    def f(T):
+        x = _x(T, (3,))
+        y = x * 1
+        z = _identity_function(T)(y)
+        with T.no_grad():
+            z.mul_(2)
+        return y, z._base is y, z.requires_grad, repr(z).split("grad_fn=")[1]
+    _both(f)

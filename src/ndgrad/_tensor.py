@@ -390,11 +390,14 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None) -> str:
         from ._print import format_tensor
 
-        gf = self.grad_fn
+        try:
+            gf = self.grad_fn
+            name = None if gf is None else gf.name().rpartition("::")[2]
+        except RuntimeError:  # a view that may not be rebased, its base modified: as torch
+            name = "Invalid"
         return format_tensor(
             to_numpy(self._data), dtype_name=self.dtype.name, device=str(self._device),
-            grad_fn_name=None if gf is None else gf.name().rpartition("::")[2],
-            requires_grad=self._requires_grad)
+            grad_fn_name=name, requires_grad=self._requires_grad)
 
     __str__ = __repr__
 
@@ -446,7 +449,8 @@ def refresh_view(t: Tensor) -> None:
 
 def view_rebase_error(t: Tensor, indirect: bool) -> RuntimeError:
     """torch's error for a view that may not be rebased: made in no_grad or inference mode, or
-    one output of several views (split, unbind), modified in place directly or through its base."""
+    one output of several views (split, unbind) or of a custom Function, modified in place
+    directly or through its base."""
     meta, fn = t._view_meta, t._grad_fn
     what = "its base or another view of its base has been" if indirect else "is being"
     if meta in ("no_grad", "inference") or fn is None:
@@ -461,6 +465,12 @@ def view_rebase_error(t: Tensor, indirect: bool) -> RuntimeError:
         msg += (" This view is the output of a function that returns multiple views. Such "
                 "functions do not allow the output views to be modified inplace. You should "
                 "replace the inplace operation by an out-of-place one.")
+    elif meta == "custom":
+        msg += (" This view was created inside a custom Function (or because an input was "
+                "returned as-is) and the autograd logic to handle view+inplace would override the "
+                "custom backward associated with the custom Function, leading to incorrect "
+                "gradients. This behavior is forbidden. You can fix this by cloning the output of "
+                "the custom Function.")
     else:
         block = "inference_mode" if meta == "inference" else "no_grad"
         msg += (" Given that this use case is ambiguous and error-prone, it is forbidden. You can "

@@ -49,6 +49,8 @@ _level: _Level | None = None
 class _MakeDual(Function):
     """The dual: an alias of the primal, a graph node whose output is the tangent's source."""
 
+    _plain_alias = True  # not a custom Function's view: may be written in place
+
     @staticmethod
     def forward(ctx, primal, anchor):
         return primal
@@ -61,6 +63,8 @@ class _MakeDual(Function):
 class _Primal(Function):
     """unpack_dual's primal where it keeps a graph (its input requires grad): an alias that
     passes gradients back, except in unpack_dual's own passes, so it carries no tangent."""
+
+    _plain_alias = True
 
     @staticmethod
     def forward(ctx, dual):

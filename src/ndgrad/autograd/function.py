@@ -187,15 +187,23 @@ def _record_function(node, cls, args, out):
     results = []
     for i, o in enumerate(out if multi else (out,)):
         if isinstance(o, Tensor):
-            if id(o) not in dirty and any(o is a for a in args):  # an input returned as is
+            if id(o) not in dirty and any(o is a for a in args):  # an input returned as is:
                 alias = Tensor._make(o._data, o._device)
-                alias._vc = o._vc
+                if getattr(cls, "_plain_alias", False):  # (forward_ad's: torch's are view ops)
+                    alias._vc = o._vc
+                else:  # a view of it, as in torch
+                    from .._ops.movement import _as_view  # (movement imports this module)
+
+                    alias = _as_view(alias, o, _same)
                 o = alias
             if id(o) not in non_diff and (o.is_floating_point() or o.is_complex()):
                 if id(o) in dirty:  # written in place: as any in-place op (a view's base too)
                     rebase_written(o, Tensor._make(o._data, o._device, True, node, i))
                 else:
                     o._grad_fn, o._output_nr, o._requires_grad = node, i, True
+                    if o._base is not None and o._view_meta != "inference":
+                        # an in-place write would bypass the custom backward: torch forbids it
+                        o._view_meta = "custom"
             else:
                 o._requires_grad = False
         results.append(o)
@@ -207,6 +215,10 @@ def _record_function(node, cls, args, out):
         node.saved = tuple(None if t is None else _hooked(t) if hooks else
                            (_IN, t, t._vc, t._vc[0]) for t in to_save)
     return tuple(results) if multi else results[0]
+
+
+def _same(t):
+    return t
 
 
 def _to_device(node, i, g, dev):
