@@ -298,6 +298,7 @@ PROGRAMS = {
             ("bigram.py", a, b) for a, b in (
                 ("max_iters = 3000", "max_iters = 301"), ("eval_iters = 200", "eval_iters = 10"),
                 ("max_new_tokens=500", "max_new_tokens=60")))),
+    "blitz_autograd": _tutorial("blitz/autograd_tutorial.py", keep=("x",)),
     "neural_networks": _tutorial("blitz/neural_networks_tutorial.py", keep=("net",)),
     "quickstart": _tutorial("basics/quickstart_tutorial.py", keep=("model",)),
     "tensors": _tutorial("basics/tensorqs_tutorial.py"),
