@@ -352,3 +352,19 @@ def test_a_compiled_function_recaptures_when_its_model_switches_train_and_eval()
         ndgrad.manual_seed(0)
         assert np.array_equal(got._data, model(x)._data)
     assert sorted(type(v).__name__ for v in predict.cache.values())[-2:] == ["Captured"] * 2
+
+
+def test_a_loss_whose_graph_the_step_used_up_refuses_a_second_backward():
+    model = nn.Linear(3, 1)
+
+    @ndgrad.compile
+    def step(x):
+        loss = model(x).square().mean()
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        loss = step(ndgrad.randn(4, 3))
+        assert loss.requires_grad and loss.grad_fn is not None
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            loss.backward()

@@ -20,7 +20,7 @@ from .._grad_mode import anomaly
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 from ..autograd import node as _node
-from ..autograd.node import _edge
+from ..autograd.node import _FREED, _edge
 from ..nn.modules.module import Module
 from . import capture as C
 from . import program as P
@@ -133,7 +133,11 @@ class Captured:
         kept = []  # registers the result is rebuilt from
         self.rebuild = _spec(out, tracer, arg_ids, region, kept)
         self.region = None
-        if region:
+        self.spent = None  # the node of outputs whose graph a backward inside the step used up
+        if region and all(t._grad_fn.saved is _FREED for t in region):
+            self.spent = P.region_node(None, None, (), (), None, region[0]._device.xp)
+            self.spent.saved = _FREED  # as eager's: a second backward raises torch's error
+        elif region:
             sched = tracer.schedule([(t._grad_fn, t._output_nr) for t in region], region=True)
             dev = region[0]._device
             out_meta = None if len(region) == 1 else tuple(
@@ -155,7 +159,7 @@ class Captured:
 
     def replay(self, tensors):
         regs = self.prog.run(tensors)
-        node = None
+        node = self.spent
         if self.region is not None:
             sched, out_meta, xp = self.region
             sinks = [regs[k] for k in sched.sinks]
