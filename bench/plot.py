@@ -34,8 +34,12 @@ def plot(results: dict, path: str) -> None:
     ax.set_xlabel("ndgrad / torch: time (memory for the last row); lower is better. Black tick: "
                   "target; orange: missed; grey: no target", fontsize=8)
     v = results["meta"]["versions"]
-    ax.set_title(f"ndgrad vs torch {v.get('torch', '?')}, 2 threads, float32 "
-                 f"({results['meta']['date'][:10]})", fontsize=10)
+    m = results["meta"]
+    how = f"{m.get('threads', 2)} thread{'s' if m.get('threads', 2) > 1 else ''}"
+    how += ", thread CPU time" if m.get("clock", "wall") != "wall" else ""
+    how += ", no SciPy" if m.get("scipy") is False else ""
+    ax.set_title(f"ndgrad vs torch {v.get('torch', '?')}, {how}, float32 "
+                 f"({m['date'][:10]})", fontsize=10)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)

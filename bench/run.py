@@ -38,6 +38,10 @@ MEM_TARGET = 1.2
 # (torch's 1024x1024 matmul measured 3x slower right after NumPy's without it).
 COOL_DOWN = 0.15
 PEER_COOL_DOWN = 2.0
+THREADS = 2
+# What a sample measures: wall time, or (--cpu) the calling thread's CPU time with one thread per
+# library, which other work on a busy machine hardly moves (it is not wall time: no BLAS pool)
+CLOCK = time.perf_counter
 
 
 def import_lib(name: str):
@@ -45,7 +49,7 @@ def import_lib(name: str):
     its workloads' steps run through ndgrad.compile)."""
     lib = importlib.import_module("ndgrad" if name == COMPILED else name)
     if hasattr(lib, "set_num_threads"):  # torch's intra-op pool; ndgrad's BLAS pool
-        lib.set_num_threads(2)
+        lib.set_num_threads(THREADS)
     return lib
 
 
@@ -60,10 +64,10 @@ def _calls_per_sample(fn, min_time: float) -> int:
 
 
 def _sample(fn, n: int) -> float:
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - t0) / n
+    return (CLOCK() - t0) / n
 
 
 def time_calls(fns: dict, min_time: float, repeats: int) -> dict:
@@ -236,9 +240,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--profile", metavar="WORKLOAD", help="profile ndgrad on one workload")
     ap.add_argument("--no-scipy", action="store_true",
                     help="hide SciPy before the libraries load: ndgrad's default install")
+    ap.add_argument("--cpu", action="store_true",
+                    help="one thread per library, samples in thread CPU time (a busy machine)")
     a = ap.parse_args(argv)
     if a.no_scipy:
         sys.modules["scipy"] = None  # type: ignore[assignment]  (imports of it then fail)
+    if a.cpu:
+        global THREADS, CLOCK
+        THREADS, CLOCK = 1, time.thread_time
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"  # (NumPy is loaded: ndgrad's call sets it)
     if a.profile:
         profile(a.profile, 3.0)
         return {}
@@ -264,7 +274,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(table(results, list(libs)))
     out = {"meta": {"date": datetime.datetime.now().isoformat(timespec="seconds"),
                     "quick": a.quick, "machine": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count(), "threads": 2, "versions": _versions(libs),
+                    "cpus": os.cpu_count(), "threads": THREADS, "versions": _versions(libs),
+                    "clock": "thread CPU time" if a.cpu else "wall",
                     "scipy": not a.no_scipy,
                     "loadavg_before_after": [load0, os.getloadavg()]},  # other work skews times
            "workloads": results}
