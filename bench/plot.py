@@ -38,8 +38,8 @@ def plot(results: dict, path: str) -> None:
     how = f"{m.get('threads', 2)} thread{'s' if m.get('threads', 2) > 1 else ''}"
     how += ", thread CPU time" if m.get("clock", "wall") != "wall" else ""
     how += ", no SciPy" if m.get("scipy") is False else ""
-    ax.set_title(f"ndgrad vs torch {v.get('torch', '?')}, {how}, float32 "
-                 f"({m['date'][:10]})", fontsize=10)
+    ax.set_title(f"ndgrad vs torch {v.get('torch', '?')}, float32 ({m['date'][:10]})\n{how}",
+                 fontsize=10)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)
