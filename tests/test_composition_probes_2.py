@@ -257,3 +257,25 @@ def test_special_alias_arguments(call):
 def test_angle_of_real_gradient(scale):
     _both(lambda T: _second_order(T, lambda T, a: T.angle(a) * scale + a,
                                   _x(T, (5,))))
+
+
+# the norms of empty matrices: torch's max-based norms and cond give 0 (min-based ones raise);
+# svd's driver= is refused on CPU
+@pytest.mark.parametrize("call", [
+    lambda T: T.linalg.matrix_norm(T.zeros(0, 3), 2), lambda T: T.linalg.matrix_norm(T.zeros(3, 0), 1),
+    lambda T: T.linalg.matrix_norm(T.zeros(0, 3), float("inf")),
+    lambda T: T.linalg.matrix_norm(T.zeros(2, 0, 0), 2, keepdim=True),
+    lambda T: T.linalg.matrix_norm(T.zeros(0, 3), -2), lambda T: T.linalg.matrix_norm(T.zeros(3, 0), -1),
+    lambda T: T.linalg.norm(T.zeros(0, 3), 2), lambda T: T.linalg.cond(T.zeros(0, 0)),
+    lambda T: T.linalg.cond(T.zeros(2, 0, 0, dtype=T.complex64), "nuc"),
+    lambda T: T.linalg.cond(T.zeros(0, 3)), lambda T: T.linalg.cond(T.zeros(0, 3), 1),
+    lambda T: T.linalg.cond(T.zeros(0, 3), "fro"), lambda T: T.linalg.cond(T.zeros(0, 2, 3), -1),
+    lambda T: T.linalg.cond(T.zeros(3), 1),
+    lambda T: T.linalg.svd(T.ones(3, 3), driver="gesvd"), lambda T: T.linalg.svdvals(T.ones(2, 2), driver="gesvdj")])
+def test_empty_matrix_norms_and_svd_driver(call):
+    try:
+        expected = call(torch)
+    except Exception:
+        _raises_like_torch(call)
+        return
+    _same(call(ndgrad), expected)

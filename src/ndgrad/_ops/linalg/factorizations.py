@@ -364,9 +364,16 @@ def _skew(x):
     return x - mH(x)
 
 
+def _check_driver(A, driver):
+    if driver is not None and A.device.type == "cpu":
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA "
+                           "inputs with cuSOLVER backend.")
+
+
 @out_arg()
 def linalg_svd(A, full_matrices=True, *, driver=None, out=None) -> SVD:
-    """Same as torch.linalg.svd (`driver` is accepted and ignored, as on CPU in torch)."""
+    """Same as torch.linalg.svd (`driver` is accepted and ignored on CUDA)."""
+    _check_driver(A, driver)
     check_matrix("linalg.svd", A)
     check_lapack_dtype(A, "linalg_svd_cpu")
     u, s, vh = SvdOp.apply(A, full_matrices)
@@ -376,6 +383,7 @@ def linalg_svd(A, full_matrices=True, *, driver=None, out=None) -> SVD:
 @out_arg()
 def svdvals(A, *, driver=None, out=None) -> Tensor:
     """Same as torch.linalg.svdvals."""
+    _check_driver(A, driver)
     check_matrix("linalg.svdvals", A)
     check_lapack_dtype(A, "linalg_svd_cpu")
     if grad_recording(A) or A.numel() == 0:

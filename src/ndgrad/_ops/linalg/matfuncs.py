@@ -213,12 +213,19 @@ def cond(A, p=None, *, out=None) -> Tensor:
     """Same as torch.linalg.cond."""
     if p in (None, 2, -2):
         check_matrix("linalg.cond", A)
+        if A.numel() == 0:  # torch: an empty matrix has condition number 0
+            return A.new_zeros(A.shape[:-2]).abs()
         s = svdvals(A)
         big, small = s[..., 0], s[..., -1]
         return small / big if p == -2 else big / small
+    if not isinstance(p, str) and A.numel() == 0:  # (torch checks squareness after, for these)
+        check_matrix("linalg.cond", A)
+        return A.new_zeros(A.shape[:-2]).abs()
     if A.ndim >= 2 and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they "
                            f"are {A.shape[-2]} by {A.shape[-1]} matrices")
+    if A.numel() == 0:
+        return A.new_zeros(A.shape[:-2]).abs()
     ainv, info = inv_ex(A)
     res = matrix_norm(A, p) * matrix_norm(ainv, p)
     return where(info > 0, float("inf"), res)  # singular: infinitely ill-conditioned

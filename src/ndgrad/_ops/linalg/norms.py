@@ -136,7 +136,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
 
         rest = [i for i in range(A.ndim) if i not in (d0, d1)]
         s = svdvals(A.permute(*rest, d0, d1))
-        res = _sum(s, -1) if ord == "nuc" else amax(s, -1) if ord == 2 else amin(s, -1)
+        res = _sum(s, -1) if ord == "nuc" else _amax0(s, -1) if ord == 2 else amin(s, -1)
         if keepdim:
             res = res.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
         return res
@@ -144,7 +144,16 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     summed, other = (d0, d1) if ord in (1, -1) else (d1, d0)
     if not keepdim and other > summed:
         other -= 1
-    return (amax if ord > 0 else amin)(_sum(A.abs(), summed, keepdim), other, keepdim)
+    return (_amax0 if ord > 0 else amin)(_sum(A.abs(), summed, keepdim), other, keepdim)
+
+
+def _amax0(t, dim, keepdim=False):
+    """amax, 0 over an empty dim (the norm of an empty matrix, as torch; amin still raises)."""
+    if t.shape[dim] == 0:
+        shape = list(t.shape)
+        shape[dim] = 1
+        return t.new_zeros(shape) if keepdim else t.new_zeros(shape).squeeze(dim)
+    return amax(t, dim, keepdim)
 
 
 @out_arg()
