@@ -368,3 +368,27 @@ def test_a_loss_whose_graph_the_step_used_up_refuses_a_second_backward():
         assert loss.requires_grad and loss.grad_fn is not None
         with pytest.raises(RuntimeError, match="backward through the graph a second time"):
             loss.backward()
+
+
+def test_torch_dynamo_names():
+    dynamo = ndgrad._dynamo
+    limit = dynamo.config.cache_size_limit
+    dynamo.config.cache_size_limit = 2
+    try:
+        f = ndgrad.compile(lambda x: x * 2)
+        for n in range(1, 5):
+            assert f(ndgrad.ones(n)).tolist() == [2.0] * n
+        assert len(f.cache) == 2
+    finally:
+        dynamo.config.cache_size_limit = limit
+
+    def g(x):
+        dynamo.graph_break()
+        return x + 1
+
+    report = dynamo.explain(g)(ndgrad.ones(2))
+    assert report.graph_break_count == 1 and "graph_break" in report.break_reasons[0]
+    assert dynamo.exc.Unsupported is Unsupported and issubclass(Unsupported, RuntimeError)
+    assert dynamo.OptimizedModule is ndgrad._compile.OptimizedModule
+    dynamo.mark_dynamic(ndgrad.ones(2), 0)
+    dynamo.reset()

@@ -58,6 +58,7 @@ from . import cuda  # noqa: E402
 from . import func  # noqa: E402
 from .special._top import *  # noqa: F403,E402  (torch.special; torch.i0, igamma, mvlgamma)
 from ._tooling import *  # noqa: F403,E402  (amp, backends, jit, compiler, accelerator, hub)
+from . import _dynamo  # noqa: E402,F401  (torch._dynamo: config, reset, exc, graph_break)
 from ._top_extras import *  # noqa: F403,E402  (grid_sampler, embedding_bag, ctc_loss, IR names, sparse)
 from . import distributions  # noqa: E402
 

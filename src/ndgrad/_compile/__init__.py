@@ -26,9 +26,25 @@ from . import capture as C
 from . import program as P
 from .capture import Unsupported
 
-__all__ = ["compile", "reset", "CompiledFunction", "OptimizedModule", "Unsupported"]
+__all__ = ["compile", "config", "reset", "CompiledFunction", "OptimizedModule", "Unsupported"]
 
-CACHE_SIZE_LIMIT = 8  # torch._dynamo.config.cache_size_limit: then the function runs eagerly
+
+
+class _Config:
+    """torch._dynamo.config: ``cache_size_limit`` signatures per compiled function are recorded,
+    then new ones run eagerly; torch's other options are accepted and kept."""
+
+    cache_size_limit = 8
+    recompile_limit = 8
+    accumulated_cache_size_limit = 256
+    suppress_errors = False
+    verbose = False
+    capture_scalar_outputs = False
+    automatic_dynamic_shapes = True
+    optimize_ddp = True
+
+
+config = _Config()
 
 
 class Eager(str):
@@ -85,7 +101,7 @@ class CompiledFunction:
         entry = self.cache.get(key)
         if type(entry) is Captured and not entry.pending and entry.valid():
             return entry.replay(tensors)
-        if type(entry) is Eager or (entry is None and len(self.cache) >= CACHE_SIZE_LIMIT):
+        if type(entry) is Eager or (entry is None and len(self.cache) >= config.cache_size_limit):
             return self.fn(*args, **kwargs)
         return self._capture(key, tensors, args, kwargs, entry)
 

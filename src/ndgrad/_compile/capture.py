@@ -509,7 +509,7 @@ def _constant(v, depth: int = 0) -> bool:
 
 def _where() -> str:
     """The innermost line of the stack outside this package: where the capture stopped."""
-    skip = ("_compile", "_trace", "autograd/node.py", "_errors.py")
+    skip = ("_compile", "_trace", "_dynamo.py", "autograd/node.py", "_errors.py")
     for f in reversed(traceback.extract_stack()[:-2]):
         if not any(s in f.filename for s in skip):
             return f"{f.filename.rpartition('/src/')[2]}:{f.lineno} in {f.name}"
