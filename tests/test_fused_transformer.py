@@ -264,3 +264,14 @@ def test_cross_entropy_class_dim_1_matches_torch(shape, reduction):
         out.append([v.detach().numpy() for v in (loss, g, h)])
     for u, v in zip(*out):
         np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+
+
+def test_sdpa_recomputes_probabilities_past_the_size_limit(monkeypatch):
+    from ndgrad.nn._functional import attention
+
+    arrs = _qkv((2, 2, 9, 4), (2, 2, 9, 4), seed=14)
+    want = _sdpa_both(arrs, True, is_causal=True)[1]
+    monkeypatch.setattr(attention, "_KEEP_PROBS_BYTES", 0)
+    got = _sdpa_both(arrs, True, is_causal=True)[0]
+    for u, v in zip(got, want):
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)

@@ -120,6 +120,7 @@ def _attention_grads(ns, need, g, q, k, v, scale, mask, causal, p=None, out=None
 
 
 _UPPER: dict = {}
+_KEEP_PROBS_BYTES = 32 << 20  # the first-order backward reuses probabilities up to this size
 
 
 def _upper(xp, n_q, n_k):
@@ -224,7 +225,8 @@ class ScaledDotProductFlashAttentionForCpu(Op):
         out[...] = xp.matmul(p, v)
         if True in ctx.needs_input_grad:
             ctx.save(*saved, out)
-            ctx.p = p  # (len x len per head: what torch's math path keeps too)
+            if p.nbytes <= _KEEP_PROBS_BYTES:  # long sequences recompute them, as torch's kernel
+                ctx.p = p
         return out
 
     def backward(ctx, g):
