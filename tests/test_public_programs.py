@@ -132,3 +132,24 @@ def test_reassigned_submodule_and_parameter_keep_their_place():
         orders.append(([type(c).__name__ for c in m.children()], [n for n, _ in
                                                                    m.named_parameters()]))
     assert orders[1] == orders[0] == (["Tanh", "ReLU"], ["p", "q"])
+
+
+def test_as_torch_runs_a_script_unchanged(tmp_path):
+    # python -m ndgrad.examples.as_torch script.py args: torch and its submodules are ndgrad's
+    script = tmp_path / "prog.py"
+    script.write_text(
+        "import sys\nimport torch\nimport torch.nn.functional as F\n"
+        "from torch.utils.data import DataLoader, TensorDataset\nimport torch.backends.cudnn\n"
+        "torch.manual_seed(0)\nx = torch.randn(4, 3)\n"
+        "print(sys.argv[1:], type(torch.nn.Linear(3, 2)).__module__.split('.')[0],\n"
+        "      F.relu is torch.nn.functional.relu, len(DataLoader(TensorDataset(x), 2)),\n"
+        "      round(float(x.sum()), 4))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(HERE.parent / "src"), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-m", "ndgrad.examples.as_torch", str(script), "--a=1"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    import torch
+
+    torch.manual_seed(0)
+    expected = f"['--a=1'] ndgrad True 2 {round(float(torch.randn(4, 3).sum()), 4)}"
+    assert out.stdout.strip() == expected, out.stderr[-2000:]

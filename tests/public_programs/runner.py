@@ -6,7 +6,7 @@
 Each program runs from a fresh temporary folder holding a copy of its sources and the small data
 its setup writes there (in the format the program's own download/prepare step writes), with its
 command-line arguments, seeded first (Python, NumPy and torch, at 0) so that unseeded programs
-compare too. With ``--lib ndgrad`` an import hook makes ``import torch`` and every ``torch.x``
+compare too. With ``--lib ndgrad`` ndgrad.examples.as_torch's import hook makes ``import torch`` and every ``torch.x``
 resolve to ``ndgrad`` / ``ndgrad.x``; the program's text is not changed. torchvision is the
 stand-in under stubs/ for both libraries (it is not installed for ndgrad, and real downloads are
 not possible offline).
@@ -27,10 +27,6 @@ import argparse
 import contextlib
 import dataclasses
 import gzip
-import importlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import io
 import json
 import math
@@ -53,42 +49,12 @@ DEFAULT_DTYPE = [None]  # set by use_library: float32, or float64 with --float64
 # discrepancy that grows from float32 rounding, as in a GAN, from a wrong result)
 
 
-class _TorchIsNdgrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """``torch`` and ``torch.x.y`` import as ``ndgrad`` and ``ndgrad.x.y`` (the same objects)."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "torch" and not name.startswith("torch."):
-            return None
-        real = "ndgrad" + name[len("torch"):]
-        if real in sys.modules:
-            return importlib.machinery.ModuleSpec(name, self, origin=real)
-        parent, _, last = real.rpartition(".")
-        if isinstance(getattr(sys.modules.get(parent), last, None), type(sys)):
-            return importlib.machinery.ModuleSpec(name, self, origin=real)  # a module attribute
-        try:
-            found = importlib.util.find_spec(real)
-        except (ImportError, ValueError):
-            found = None
-        return None if found is None else importlib.machinery.ModuleSpec(name, self, origin=real)
-
-    def create_module(self, spec):
-        real = spec.origin
-        if real in sys.modules:
-            return sys.modules[real]
-        parent, _, last = real.rpartition(".")
-        attr = getattr(sys.modules.get(parent), last, None)
-        return attr if isinstance(attr, type(sys)) else importlib.import_module(real)
-
-    def exec_module(self, module):
-        pass
-
-
 def use_library(lib: str) -> None:
     """Make ``import torch`` give ``lib`` ("torch" or "ndgrad") and torchvision the stand-in."""
     if lib == "ndgrad":
-        if "torch" in sys.modules and sys.modules["torch"].__name__ == "torch":
-            raise RuntimeError("real torch is already imported in this process")
-        sys.meta_path.insert(0, _TorchIsNdgrad())
+        from ndgrad.examples.as_torch import install  # the import hook users run scripts with
+
+        install()
     elif lib != "torch":
         raise ValueError(f"lib must be 'torch' or 'ndgrad', got {lib!r}")
     sys.path.insert(0, str(STUBS))
