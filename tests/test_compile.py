@@ -392,3 +392,29 @@ def test_torch_dynamo_names():
     assert dynamo.OptimizedModule is ndgrad._compile.OptimizedModule
     dynamo.mark_dynamic(ndgrad.ones(2), 0)
     dynamo.reset()
+
+
+def test_compiled_nanogpt_with_dropout_trains_as_eager():
+    """nanoGPT's usage: model = torch.compile(model); loss = model(x, y); loss.backward()."""
+    from bench import models
+
+    def run(compiled: bool):
+        ndgrad.manual_seed(0)
+        model = models._gpt_classes(ndgrad)(65, 16, n_layer=2, n_head=4, n_embd=32, dropout=0.1)
+        opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.95))
+        forward = ndgrad.compile(model) if compiled else model
+        rng = np.random.default_rng(0)
+        losses = []
+        for _ in range(4):
+            d = rng.integers(0, 65, (2, 17))
+            loss = forward(ndgrad.tensor(d[:, :-1]), ndgrad.tensor(d[:, 1:]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss._data)
+        return losses + [p._data for p in model.parameters()], forward
+
+    ref, _ = run(False)
+    got, forward = run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(ref, got))
+    assert type(next(iter(forward._compiled.cache.values()))) is Captured

@@ -156,8 +156,9 @@ class Captured:
         elif region:
             sched = tracer.schedule([(t._grad_fn, t._output_nr) for t in region], region=True)
             dev = region[0]._device
-            out_meta = None if len(region) == 1 else tuple(
-                (t._data.shape, t._data.dtype, dev) for t in region)
+            # several outputs: one entry each, None so that an output without a gradient
+            # stays None (the region's backward skips it) instead of zeros
+            out_meta = None if len(region) == 1 else (None,) * len(region)
             self.region = (sched, out_meta, dev.xp)
             kept += sched.sinks + sched.slots()
         self.prog.finalize(kept)

@@ -9,12 +9,17 @@ import numpy as np
 
 from ... import zeros
 from ..._tensor import Tensor
+from ..._trace import produced
 from ...autograd.function import Op
 from ._utils import is_half, scalar_node
 from .activation import Softmax, softmax
 from .dropout import dropout
 from .linear import linear
 from .shape import pad
+
+
+def _causal_mask(n_q: int, n_k: int, dev) -> Tensor:
+    return Tensor._make(dev.xp.tri(n_q, n_k, dtype=bool), dev)
 
 
 def _float_mask(mask: Tensor, dtype) -> Tensor:
@@ -48,7 +53,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         if attn_mask is not None:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                                "set when is_causal=True")
-        attn_mask = Tensor._make(query._device.xp.tri(n_q, n_k, dtype=bool), query._device)
+        attn_mask = produced(_causal_mask, n_q, n_k, query._device)
     # torch's math path: q and k^T each scaled by sqrt(scale), then a safe softmax (a row that
     # masks every key gives zeros)
     root = math.sqrt(abs(s))
