@@ -308,3 +308,25 @@ def test_function_output_that_is_an_input_written_without_grad():
             z.mul_(2)
         return y, z._base is y, z.requires_grad, repr(z).split("grad_fn=")[1]
     _both(f)
+
+
+# .grad assigned another dtype: torch's error (ndgrad kept it, and mixed dtypes in the next step);
+# a gradient expanded to its own shape is a plain tensor, accumulated in place
+@pytest.mark.parametrize("dtype", ["float32", "int64", "float16"])
+def test_assigning_a_gradient_of_another_dtype_raises(dtype):
+    def f(T):
+        x = _x(T, (2,))
+        x.grad = T.ones(3 if dtype == "float16" else 2, dtype=getattr(T, dtype))
+    want, got = _raises_like_torch(f)
+    assert got == want
+
+
+def test_gradient_expanded_to_its_own_shape_accumulates():
+    def f(T):
+        x = _x(T, (2,))
+        x.grad = T.ones(2, dtype=T.float64).expand(2)
+        (x * x).sum().backward()
+        a = T.zeros(2, 3)
+        a.expand(2, 3)[0, 1] = 5
+        return x.grad, a
+    _both(f)

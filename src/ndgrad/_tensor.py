@@ -252,6 +252,8 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
+            if value.dtype is not self.dtype:  # (checked first, as torch)
+                _grad_dtype_error(value, self)
             if tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError(f"assigned grad has data of a different size: "
                                    f"{list(value.shape)} vs {list(self.shape)}")
@@ -425,6 +427,18 @@ class Tensor:
             new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         memo[id(self)] = new
         return new
+
+
+def _grad_dtype_error(value: Tensor, t: Tensor):
+    from ._ops._inplace import torch_type_name
+    from ._ops.elementwise import meta_name
+
+    raise RuntimeError(
+        f"attempting to assign a gradient with dtype '{meta_name(value.dtype)}' to a tensor with "
+        f"grad_dtype '{torch_type_name(t.dtype)}'. The gradient must match the tensor's grad_dtype "
+        "(defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a "
+        "specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the "
+        "dtypes of a tensor and its gradient may break downstream systems that assume they match.")
 
 
 def refresh_view(t: Tensor) -> None:

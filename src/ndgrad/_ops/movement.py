@@ -387,6 +387,8 @@ class Expand(Op):
 
     def forward(ctx, a, shape):
         ctx.shape = a.shape
+        if a.shape == shape:  # no element repeated: a plain view, writable as torch's
+            return a.view()
         return ctx.xp.broadcast_to(a, shape)
 
     def backward(ctx, g):
