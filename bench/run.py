@@ -32,6 +32,8 @@ from .workloads import WORKLOADS, Missing, Workload, matmul_numpy  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPTIONAL = ("autograd", "mygrad", "jax")
 COMPILED = "compiled"  # ndgrad with each step captured once and replayed (ndgrad.compile)
+TORCH_COMPILED = "torch_compiled"  # torch.compile's step (inductor; needs a C++ compiler)
+_BASE = {COMPILED: "ndgrad", TORCH_COMPILED: "torch"}
 MEM_TARGET = 1.2
 # BLAS/OpenMP worker threads spin for up to ~0.1 s after a call; a pause before each sample lets
 # them sleep, so one library's spinning threads never take the cores from the next one's sample
@@ -47,7 +49,7 @@ CLOCK = time.perf_counter
 def import_lib(name: str):
     """The library under its usual name, configured for a fair comparison ("compiled": ndgrad,
     its workloads' steps run through ndgrad.compile)."""
-    lib = importlib.import_module("ndgrad" if name == COMPILED else name)
+    lib = importlib.import_module(_BASE.get(name, name))
     if hasattr(lib, "set_num_threads"):  # torch's intra-op pool; ndgrad's BLAS pool
         lib.set_num_threads(THREADS)
     return lib
@@ -112,10 +114,10 @@ def run_workload(w: Workload, libs: dict, quick: bool, min_time: float, repeats:
                  "torch_ref_ms": w.torch_ref_ms, "times_s": {}, "errors": {}}
     fns = {}
     for name, lib in libs.items():
-        build = w.build if name in ("ndgrad", "torch", COMPILED) else w.others.get(name)
+        build = w.build if name in ("ndgrad", "torch", *_BASE) else w.others.get(name)
         if build is None:
             continue
-        fns[name], err = _build(build, lib, quick, compiled=name == COMPILED)
+        fns[name], err = _build(build, lib, quick, compiled=name in _BASE)
         if err:
             res["errors"][name] = err
     if w.name == "matmul_1024":
@@ -139,6 +141,9 @@ def run_workload(w: Workload, libs: dict, quick: bool, min_time: float, repeats:
         res["compiled_ratio"] = round(cp / tt, 3)
         entry = next(iter(fns[COMPILED].cache.values()), None)
         res["compiled_replayed"] = type(entry).__name__ == "Captured"
+    tc = res["times_s"].get(TORCH_COMPILED)
+    if tc and tt:
+        res["torch_compiled_ratio"] = round(tc / tt, 3)
     if res["ratio"] is not None:
         res["ratio_of_mins"] = round(res["min_times_s"]["ndgrad"] / res["min_times_s"]["torch"], 3)
     res["met"] = None if res["ratio"] is None or w.target is None else res["ratio"] <= w.target
@@ -203,6 +208,8 @@ def table(results: list[dict], libs: list[str]) -> str:
             i = extra.index(COMPILED)
             eager = "" if r.get("compiled_replayed") else ", eager"
             others[i] += f" ({r['compiled_ratio']:.2f}{eager})"
+        if TORCH_COMPILED in extra and r.get("torch_compiled_ratio") is not None:
+            others[extra.index(TORCH_COMPILED)] += f" ({r['torch_compiled_ratio']:.2f})"
         lines.append("| " + " | ".join([r["label"], ref] + cells + [ratio, target, met, mins]
                                        + others) + " |")
     return "\n".join(lines)
