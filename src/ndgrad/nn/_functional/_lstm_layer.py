@@ -16,7 +16,8 @@ from ...autograd.node import _NO_GRAD
 
 # Work arrays kept from call to call: fresh megabyte arrays cost page faults on every step (a
 # third of the layer's time, measured). One is reused only when nothing else holds it (the
-# graph that saved it was freed, the output was dropped).
+# graph that saved it was freed, the output was dropped), so a caller keeps the array object it
+# got in a name while it uses it (out= calls; CuPy stand-ins may rebind on ``*=``).
 _POOL: dict = {}
 
 
@@ -49,8 +50,9 @@ class MkldnnRnnLayer(Op):
         T, N, I = x.shape
         H = w_hh.shape[1]
         dt = x.dtype
-        gi = xp.matmul(x.reshape(T * N, I), w_ih.T, out=_buffer(xp, (T * N, 4 * H), dt))
-        gi = gi.reshape(T, N, 4 * H)
+        gi2 = _buffer(xp, (T * N, 4 * H), dt)  # (a name holds each work array while in use)
+        xp.matmul(x.reshape(T * N, I), w_ih.T, out=gi2)
+        gi = gi2.reshape(T, N, 4 * H)
         if b_ih is not None:
             gi += b_ih + b_hh  # mkldnn adds the two biases once
         acts = _buffer(xp, (T, N, 4 * H), dt)  # [i, f, g, o] of every step
@@ -81,14 +83,16 @@ class MkldnnRnnLayer(Op):
         T, N, H = out.shape
         rev = ctx.reverse
         # per-element derivatives of the activations, all steps at once
-        d = xp.subtract(1, acts, out=_buffer(xp, acts.shape, acts.dtype))
-        d *= acts  # sigmoid' = s (1 - s)
+        d = _buffer(xp, acts.shape, acts.dtype)
+        xp.subtract(1, acts, out=d)
+        xp.multiply(d, acts, out=d)  # sigmoid' = s (1 - s) (no *=: d must stay the pool's)
         gg = acts[:, :, 2 * H:3 * H]
         xp.multiply(gg, gg, out=d[:, :, 2 * H:3 * H])
         xp.subtract(1, d[:, :, 2 * H:3 * H], out=d[:, :, 2 * H:3 * H])  # tanh' = 1 - tanh^2
-        q = xp.multiply(tcs, tcs, out=_buffer(xp, tcs.shape, tcs.dtype))
+        q = _buffer(xp, tcs.shape, tcs.dtype)
+        xp.multiply(tcs, tcs, out=q)
         xp.subtract(1, q, out=q)
-        q *= acts[:, :, 3 * H:]  # dc/dh through h = o tanh(c)
+        xp.multiply(q, acts[:, :, 3 * H:], out=q)  # dc/dh through h = o tanh(c)
         dgates = _buffer(xp, acts.shape, acts.dtype)
         dh, dc = g_h.copy(), g_c.copy()
         for t in (range(T) if rev else range(T - 1, -1, -1)):

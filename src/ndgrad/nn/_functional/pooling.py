@@ -135,29 +135,33 @@ def _max_pool_indices(xp, x, k, s, pads, d, outs):
 def _tile_indices(xp, x, k, outs):
     """_max_pool_indices for windows that tile the input (stride = kernel, no padding, the
     usual 2x2 pooling): the maximum along each window's rows first (long unit-stride passes),
-    then across its rows: half the time of the running max over kernel offsets (measured).
-    None when a window holds a NaN (the general path has NaN's rule)."""
+    then across its rows: half the time of the running max over kernel offsets (measured)."""
     (kh, kw), (ho, wo) = k, outs
     n, c, H, W = x.shape
     v = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho * kh, wo, kw)
     best, col = v[..., 0].copy(), xp.zeros((n, c, ho * kh, wo), xp.int8)
-    for b in range(1, kw):  # strict >: the first maximum wins, as torch's scan
+    for b in range(1, kw):
         cand = v[..., b]
-        col = xp.where(cand > best, xp.int8(b), col)
-        xp.maximum(best, cand, out=best)
+        col = xp.where(_later_wins(xp, cand, best), xp.int8(b), col)
+        xp.maximum(best, cand, out=best)  # keeps a NaN, as the rule below does
     rows, cols = best.reshape(n, c, ho, kh, wo), col.reshape(n, c, ho, kh, wo)
     top, row, arg = rows[:, :, :, 0].copy(), xp.zeros((n, c, ho, wo), xp.int8), cols[:, :, :, 0]
     for a in range(1, kh):
         cand = rows[:, :, :, a]
-        better = cand > top
+        better = _later_wins(xp, cand, top)
         row = xp.where(better, xp.int8(a), row)
         arg = xp.where(better, cols[:, :, :, a], arg)
         xp.maximum(top, cand, out=top)
-    if top.dtype.kind == "f" and xp.isnan(top).any():  # maximum kept the NaN: general path
-        return None
     idx = row * xp.int64(W) + arg
     idx += (xp.arange(ho) * (kh * W)).reshape(ho, 1) + xp.arange(wo) * kw
     return idx
+
+
+def _later_wins(xp, cand, best):
+    """torch's scan: a later value wins if greater, or NaN over a number (the first NaN stays)."""
+    if cand.dtype.kind != "f":
+        return cand > best
+    return ~(cand <= best) & (best == best)
 
 
 def _max_pool(nd, name, input, kernel_size, stride, padding, dilation, ceil_mode,
