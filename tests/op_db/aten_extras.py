@@ -69,12 +69,15 @@ register(
            tags=("ctc_loss",)),
     OpInfo("lobpcg", _lobpcg, lambda rng, dt: iter([([arr(rng, (8, 8), dt)], {})]),
            dtypes=("float64",), grad_atol=1e-7),
-    OpInfo("sparse.mm", lambda T, v, d: T.sparse.mm(_sp(T, v), d), _values,
+    # float32 only: torch has no forward AD through a sparse tensor's values and its double
+    # backward of sparse.mm drops terms (ndgrad's match finite differences: test_sparse_coo's
+    # gradgradcheck), so the float64 forward-AD and second-order sweeps would compare against
+    # a wrong reference; the first-order gradients are compared with torch's here
+    OpInfo("sparse.mm", lambda T, v, d: T.sparse.mm(_sp(T, v), d), _values, dtypes=("float32",),
            tags=("sparse_coo_tensor", "spmm")),
-    OpInfo("spmm", lambda T, v, d: T.spmm(_sp(T, v), d), _values),
-    # (gradcheck would perturb the detached values too; the gradient is compared with torch's)
+    OpInfo("spmm", lambda T, v, d: T.spmm(_sp(T, v), d), _values, dtypes=("float32",)),
     OpInfo("sparse_coo_tensor_leaf", _leaf_to_dense, _values, tags=("sparse_coo_tensor",),
-           gradcheck=False),
+           dtypes=("float32",)),
     # sparse results: compared densified; torch has no derivative for these products
     OpInfo("smm", lambda T, v, d: T.smm(_sp(T, v), d).to_dense(), _values, grad=False),
     OpInfo("hspmm", lambda T, v, d: T.hspmm(_sp(T, v), d).to_dense(), _values, grad=False,
