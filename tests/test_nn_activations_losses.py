@@ -281,3 +281,21 @@ def test_second_derivatives_match_torch(fn):
         (gg,) = T.autograd.grad((g * g).sum(), x)
         res.append(np.asarray(gg))
     np.testing.assert_allclose(res[0], res[1], rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "smooth_l1_loss"])  # (torch's huber backward
+@pytest.mark.parametrize("target_dtype", ["int64", "bool", "float64"])  # refuses such targets)
+def test_pair_losses_promote_an_integer_or_bool_target_as_torch(name, target_dtype):
+    """float32 input with an int64/bool target gives a float32 loss (NumPy would give float64)."""
+    x = np.random.default_rng(0).standard_normal((2, 5)).astype("float32")
+    t = np.arange(10).reshape(2, 5) % 2
+    outs = []
+    for lib in (ndgrad, torch):
+        inp = lib.tensor(x, requires_grad=True)
+        loss = getattr(lib.nn.functional, name)(inp, lib.tensor(t.astype(target_dtype)))
+        loss.backward()
+        outs.append((loss, inp.grad))
+    (a, ga), (b, gb) = outs
+    assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ga.numpy(), gb.numpy(), rtol=1e-6)

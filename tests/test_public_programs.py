@@ -27,9 +27,6 @@ import runner  # noqa: E402
 
 # Known differences, each a strict xfail so that it flips when fixed.
 XFAIL = {
-    "neural_networks": "MSELoss(float32 input, int64 target) is float64 (torch: float32): "
-                       "_PairLoss computes on the raw arrays, NumPy promotes float32 - int64 to "
-                       "float64 (smooth_l1_loss too)",
     # slow (NDGRAD_SLOW_PROGRAMS=1): step 0's loss and gradients agree (1e-5), the next losses
     # by 7e-3: BCELoss of sigmoid outputs near 1, where float32 steps 1 - p by 6e-8
     "siamese_network": "float32 BCELoss on saturated sigmoid outputs amplifies 1e-5 differences",

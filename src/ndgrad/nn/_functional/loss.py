@@ -178,12 +178,20 @@ def _expanded(input: Tensor, target: Tensor):
     return broadcast_pair(input, target)
 
 
+def _float_target(input: Tensor, target: Tensor) -> Tensor:
+    """An integer or bool target in the input's floating dtype, as torch promotes them (NumPy
+    would compute float32 - int64 in float64)."""
+    if target._data.dtype.kind in "iub" and input._data.dtype.kind in "fV":
+        return target.to(input.dtype)
+    return target
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     if _autocast_state.on:  # torch.autocast: losses in float32
         input, target, weight = _fp32(input, target, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
-    input, target = _expanded(input, target)
+    input, target = _expanded(input, _float_target(input, target))
     if weight is not None:
         return _weighted((input - target) ** 2, input, weight, reduction, True)
     _check_reduction(reduction)
@@ -211,7 +219,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     _check_reduction(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    input, target = _expanded(input, target)
+    input, target = _expanded(input, _float_target(input, target))
     if beta == 0:  # torch falls back to l1_loss
         return _reduce((input - target).abs(), reduction)
     return SmoothL1Loss.apply(input, target, reduction=reduction, p=float(beta))
@@ -223,7 +231,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         input, target, weight = _fp32(input, target, weight)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    input, target = _expanded(input, target)
+    input, target = _expanded(input, _float_target(input, target))
     if weight is not None:
         loss = HuberLoss.apply(input, target, reduction="none", p=float(delta))
         return _weighted(loss, input, weight, reduction, False)
