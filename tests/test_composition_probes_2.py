@@ -239,7 +239,8 @@ def test_lgamma_of_minus_inf(fn, dtype):
 
 # torch.special.xlogy takes a Number first (as torch.xlogy); special.round refuses integers
 @pytest.mark.parametrize("call", [
-    lambda T: T.special.xlogy(2, T.tensor([1.0, 0.0, 3.0])), lambda T: T.special.xlogy(0, T.zeros(2)),
+    lambda T: T.special.xlogy(2, T.tensor([1.0, 0.0, 3.0])),
+    lambda T: T.special.xlogy(0, T.zeros(2)),
     lambda T: T.special.xlogy(T.tensor([2.0, 0.0]), 0), lambda T: T.special.xlogy(2, 3),
     lambda T: T.special.round(T.tensor([1, 2])), lambda T: T.special.round(T.tensor([True])),
     lambda T: T.special.round(T.tensor([1.25, 2.5]), decimals=1), lambda T: T.round(T.tensor([3]))])
@@ -262,16 +263,19 @@ def test_angle_of_real_gradient(scale):
 # the norms of empty matrices: torch's max-based norms and cond give 0 (min-based ones raise);
 # svd's driver= is refused on CPU
 @pytest.mark.parametrize("call", [
-    lambda T: T.linalg.matrix_norm(T.zeros(0, 3), 2), lambda T: T.linalg.matrix_norm(T.zeros(3, 0), 1),
+    lambda T: T.linalg.matrix_norm(T.zeros(0, 3), 2),
+    lambda T: T.linalg.matrix_norm(T.zeros(3, 0), 1),
     lambda T: T.linalg.matrix_norm(T.zeros(0, 3), float("inf")),
     lambda T: T.linalg.matrix_norm(T.zeros(2, 0, 0), 2, keepdim=True),
-    lambda T: T.linalg.matrix_norm(T.zeros(0, 3), -2), lambda T: T.linalg.matrix_norm(T.zeros(3, 0), -1),
+    lambda T: T.linalg.matrix_norm(T.zeros(0, 3), -2),
+    lambda T: T.linalg.matrix_norm(T.zeros(3, 0), -1),
     lambda T: T.linalg.norm(T.zeros(0, 3), 2), lambda T: T.linalg.cond(T.zeros(0, 0)),
     lambda T: T.linalg.cond(T.zeros(2, 0, 0, dtype=T.complex64), "nuc"),
     lambda T: T.linalg.cond(T.zeros(0, 3)), lambda T: T.linalg.cond(T.zeros(0, 3), 1),
     lambda T: T.linalg.cond(T.zeros(0, 3), "fro"), lambda T: T.linalg.cond(T.zeros(0, 2, 3), -1),
     lambda T: T.linalg.cond(T.zeros(3), 1),
-    lambda T: T.linalg.svd(T.ones(3, 3), driver="gesvd"), lambda T: T.linalg.svdvals(T.ones(2, 2), driver="gesvdj")])
+    lambda T: T.linalg.svd(T.ones(3, 3), driver="gesvd"),
+    lambda T: T.linalg.svdvals(T.ones(2, 2), driver="gesvdj")])
 def test_empty_matrix_norms_and_svd_driver(call):
     try:
         expected = call(torch)
