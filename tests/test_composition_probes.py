@@ -330,3 +330,49 @@ def test_gradient_expanded_to_its_own_shape_accumulates():
         a.expand(2, 3)[0, 1] = 5
         return x.grad, a
     _both(f)
+
+
+def _square_function(T, setup: bool):
+    if setup:
+        class Sq(T.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x * x
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(inputs[0])
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+    else:
+        class Sq(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+    return Sq.apply
+
+
+# a custom Function inside torch.func transforms needs setup_context (torch's error)
+@pytest.mark.parametrize("transform", ["grad", "jacrev", "vjp"])
+def test_function_in_func_transform_needs_setup_context(transform):
+    def run(T, setup):
+        sq = _square_function(T, setup)
+        x = _x(T, (3,)).detach()
+        if transform == "grad":
+            return T.func.grad(lambda x: sq(x).sum())(x)
+        if transform == "jacrev":
+            return T.func.jacrev(sq)(x)
+        out, fn = T.func.vjp(sq, x)
+        return out, fn(T.ones_like(out))
+    _both(lambda T: run(T, True))
+    want, got = _raises_like_torch(lambda T: run(T, False))
+    assert got == want

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import warnings
 
 from .._grad_mode import no_grad
@@ -145,6 +146,11 @@ class Function(metaclass=FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         setup = cls.setup_context is not Function.setup_context
+        if not setup and _in_func_transform(cls):
+            raise RuntimeError("In order to use an autograd.Function with functorch transforms "
+                               "(vmap, grad, jvp, jacrev, ...), it must override the setup_context "
+                               "staticmethod. For more details, please see "
+                               "https://pytorch.org/docs/main/notes/extending.func.html")
         if setup and kwargs:  # setup_context sees every argument positionally, as in torch
             bound = inspect.signature(cls.forward).bind(*args, **kwargs)
             bound.apply_defaults()
@@ -163,6 +169,14 @@ class Function(metaclass=FunctionMeta):
         if not (_grad_state.grad_enabled and any(node.needs_input_grad)):
             return out
         return _record_function(node, cls, args, out)
+
+
+def _in_func_transform(cls) -> bool:
+    """Is a torch.func transform (grad, jacrev, vjp, jvp) running? ndgrad's own Functions stand
+    in for torch's built-in ops there, so only user-defined ones count."""
+    func = sys.modules.get("ndgrad.func")
+    return bool(func is not None and func._levels.depth) and not cls.__module__.startswith(
+        "ndgrad.")
 
 
 def _record_function(node, cls, args, out):
