@@ -376,3 +376,25 @@ def test_function_in_func_transform_needs_setup_context(transform):
     _both(lambda T: run(T, True))
     want, got = _raises_like_torch(lambda T: run(T, False))
     assert got == want
+
+
+def _retained_view_of_modified_base(T):
+    x = _x(T, (2,))
+    y = x * 2
+    z = y.view(2, 1)
+    z.retain_grad()
+    y.add_(1)  # z takes its new history from y when used: its retained gradient follows it
+    (z * z).sum().backward()
+    return z.grad, x.grad
+
+
+def test_retain_grad_follows_a_view_to_its_new_history():
+    _both(_retained_view_of_modified_base)
+
+
+def test_data_of_another_kind_on_a_tensor_requiring_grad_raises():
+    def f(T):
+        x = _x(T, (2,))
+        x.data = T.tensor([1, 2])
+    want, got = _raises_like_torch(f)
+    assert got == want

@@ -312,6 +312,9 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if self._requires_grad and value._data.dtype.kind not in "fcV":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
         self._data = value._data
         self._device = value._device
 
@@ -458,7 +461,22 @@ def refresh_view(t: Tensor) -> None:
         _grad_state.grad_enabled = prev
     if v._grad_fn is not None:
         v._grad_fn._name = "AsStridedBackward0"
+    old_fn, old_nr = t._grad_fn, t._output_nr
     t._grad_fn, t._output_nr, t._requires_grad = v._grad_fn, v._output_nr, True
+    move_retain_grad(t, old_fn, old_nr)
+
+
+def move_retain_grad(t: Tensor, old_fn, old_nr: int) -> None:
+    """After ``t`` took a new node, as in torch retain_grad follows it there (hooks registered
+    before stay with the old one)."""
+    fn = t._grad_fn
+    if fn is not None and t._retains_grad and old_fn is not None and old_fn._hooks:
+        from .autograd.node import RetainGrad
+
+        hooks = old_fn._hooks.get(old_nr, [])
+        for h in [h for h in hooks if isinstance(h, RetainGrad)]:
+            hooks.remove(h)
+            fn._add_hook(t._output_nr, h)
 
 
 def view_rebase_error(t: Tensor, indirect: bool) -> RuntimeError:

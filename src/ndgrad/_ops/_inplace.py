@@ -16,8 +16,8 @@ from .. import _dtype as D
 from .. import _trace
 from .._trace import produced
 from .._backend import to_device
-from .._tensor import Tensor, refresh_view, sync_views, view_rebase_error
-from ..autograd.node import Op, RetainGrad
+from .._tensor import Tensor, move_retain_grad, refresh_view, sync_views, view_rebase_error
+from ..autograd.node import Op
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
 
@@ -256,8 +256,4 @@ def _rebase(t: Tensor, fn, nr: int) -> None:
     old one."""
     old_fn, old_nr = t._grad_fn, t._output_nr
     t._grad_fn, t._output_nr, t._requires_grad = fn, nr, fn is not None
-    if fn is not None and t._retains_grad and old_fn is not None and old_fn._hooks:
-        hooks = old_fn._hooks.get(old_nr, [])
-        for h in [h for h in hooks if isinstance(h, RetainGrad)]:
-            hooks.remove(h)
-            fn._add_hook(nr, h)
+    move_retain_grad(t, old_fn, old_nr)
