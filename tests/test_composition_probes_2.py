@@ -283,3 +283,35 @@ def test_empty_matrix_norms_and_svd_driver(call):
         _raises_like_torch(call)
         return
     _same(call(ndgrad), expected)
+
+
+# linalg.solve_triangular casts B to A's dtype in torch 2.13 (it refused mixed dtypes), so
+# kl_divergence of a float64 and a float32 MultivariateNormal works
+@pytest.mark.parametrize("a,b", [("float32", "float64"), ("float64", "float32"),
+                                 ("complex128", "float64"), ("float32", "int64"),
+                                 ("int64", "float32"), ("float16", "float32")])
+def test_solve_triangular_casts_b_to_a_dtype(a, b):
+    def run(T):
+        A = T.tensor([[2.0, 0.0], [1.0, 3.0]], dtype=getattr(T, a))
+        B = T.tensor([[1.0, 2.0], [3.0, 4.0]]).to(getattr(T, b))
+        if A.is_floating_point() or A.is_complex():
+            A.requires_grad_()
+        if B.is_floating_point() and not A.is_complex():  # (torch's backward then fails)
+            B.requires_grad_()
+        x = T.linalg.solve_triangular(A, B, upper=False)
+        leaves = [t for t in (A, B) if t.requires_grad]
+        return x, T.autograd.grad(_sq(x), leaves)
+    try:
+        expected = run(torch)
+    except Exception:
+        _raises_like_torch(run)
+        return
+    _same(run(ndgrad), expected, 1e-5)
+
+
+def test_kl_mvn_mixed_dtypes_second_order():
+    def fn(T, loc, d):
+        D = T.distributions
+        p = D.MultivariateNormal(loc, scale_tril=T.diag_embed(d.exp()))
+        return D.kl_divergence(p, D.MultivariateNormal(T.zeros(2), T.eye(2)))
+    _both(lambda T: _second_order(T, fn, _x(T, (3, 2)), _x(T, (3, 2), 1)), 1e-5)

@@ -192,13 +192,15 @@ class SolveTriangular(Op):
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None) -> Tensor:
     """Same as torch.linalg.solve_triangular."""
     name = "linalg.solve_triangular"
-    check_matrix(name, A)
-    check_matrix(name, B, "B")
-    if A.dtype is not B.dtype:
-        raise RuntimeError(f"{name}: Expected A and B to have the same dtype, but found A of type "
-                           f"{torch_type_name(A.dtype)} and B of type {torch_type_name(B.dtype)} "
-                           "instead")
+    for t, what in ((A, "A"), (B, "B")):
+        if t.ndim < 2:
+            raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
+    if not (A.is_floating_point() or A.is_complex()) or A._data.dtype in HALF:
+        raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for "
+                                  f"'{torch_type_name(A.dtype)}'")
     check_square(name, A)
+    if A.dtype is not B.dtype:  # torch 2.13 casts B to A's dtype (a recorded cast)
+        B = B.to(A.dtype)
     if not left:  # X A = B  <=>  A^T X^T = B^T
         return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
     if B.shape[-2] != A.shape[-1]:
