@@ -315,3 +315,14 @@ def test_kl_mvn_mixed_dtypes_second_order():
         p = D.MultivariateNormal(loc, scale_tril=T.diag_embed(d.exp()))
         return D.kl_divergence(p, D.MultivariateNormal(T.zeros(2), T.eye(2)))
     _both(lambda T: _second_order(T, fn, _x(T, (3, 2)), _x(T, (3, 2), 1)), 1e-5)
+
+
+# cdist(p=0) keeps torch's zero gradients (its own backward) now that vector_norm(ord=0) has
+# none; nan coordinates give nan
+def test_cdist_p0_gradient_is_zeros():
+    def run(T):
+        a = T.tensor([[1.0, float("nan")], [0.0, 0.0], [float("inf"), 1.0]], requires_grad=True)
+        b = T.tensor([[1.0, 0.0], [0.0, 0.0]], requires_grad=True)
+        r = T.cdist(a, b, p=0)
+        return r, T.autograd.grad(r.sum(), (a, b)), T.cdist(a.detach()[None], b.detach(), p=0)
+    _both(run)

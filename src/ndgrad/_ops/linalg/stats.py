@@ -79,6 +79,20 @@ def corrcoef(input) -> Tensor:
     return clip(c, -1, 1)
 
 
+class CountDist(Op):
+    """cdist with p = 0 (how many coordinates differ): torch's _cdist_backward gives zeros."""
+
+    __slots__ = ()
+
+    def forward(ctx, x1, x2):
+        ctx.shapes = x1.shape, x2.shape
+        d = ctx.xp.abs(x1[..., :, None, :] - x2[..., None, :, :])
+        return ctx.xp.minimum(ctx.xp.ceil(d), 1).sum(-1)  # torch's kernel: nan stays nan
+
+    def backward(ctx, g):
+        return g.new_zeros(ctx.shapes[0]), g.new_zeros(ctx.shapes[1])
+
+
 class EuclideanDist(Op):
     """cdist for p=2 as one node: pairwise distances from one matmul when the sets are large
     (torch's 'use_mm_for_euclid_dist' path), else from the differences."""
@@ -134,6 +148,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
         use_mm = compute_mode == "use_mm_for_euclid_dist" or (
             big and compute_mode == "use_mm_for_euclid_dist_if_necessary")
         res = EuclideanDist.apply(x1, x2, use_mm)
+    elif p == 0:
+        res = CountDist.apply(x1, x2)
     else:
         res = vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
     if res._grad_fn is not None:
