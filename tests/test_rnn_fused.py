@@ -115,3 +115,13 @@ def test_work_arrays_never_overwrite_held_results():
     out3.sum().backward()
     for t, k in zip((out1, h1, c1), keep):
         np.testing.assert_array_equal(t.detach().numpy(), k)
+
+
+def test_batch_of_one_outputs_do_not_alias():
+    _, nm = _pair({})
+    with ndgrad.no_grad():
+        out, (h, c) = nm(ndgrad.ones(4, 1, 3))
+        last, cell = out[-1].clone(), c.clone()
+        out.add_(1)
+    np.testing.assert_array_equal(h[0].numpy(), last.numpy())
+    np.testing.assert_array_equal(c.numpy(), cell.numpy())
