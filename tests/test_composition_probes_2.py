@@ -326,3 +326,17 @@ def test_cdist_p0_gradient_is_zeros():
         r = T.cdist(a, b, p=0)
         return r, T.autograd.grad(r.sum(), (a, b)), T.cdist(a.detach()[None], b.detach(), p=0)
     _both(run)
+
+
+# polygamma's order must be an int (torch's TypeError for a float or bool; a 0-d int tensor works)
+@pytest.mark.parametrize("call", [
+    lambda T: T.polygamma(1.5, T.ones(2)), lambda T: T.ones(2).polygamma(1.5),
+    lambda T: T.polygamma(True, T.ones(2)), lambda T: T.special.polygamma(1.0, T.ones(2)),
+    lambda T: T.polygamma(T.tensor(1), T.ones(2)), lambda T: T.special.polygamma(2, T.ones(2))])
+def test_polygamma_order_type(call):
+    try:
+        expected = call(torch)
+    except TypeError:
+        _raises_like_torch(call)
+        return
+    _same(call(ndgrad), expected)

@@ -4,6 +4,7 @@ integer, bool, half and complex inputs."""
 from __future__ import annotations
 
 import math
+import numbers
 
 from .._backend import special
 from .._tensor import Tensor, tensor_method
@@ -190,6 +191,11 @@ def _polygamma(xp, n, x):
 
 def polygamma(n: int, input: Tensor, *, out=None) -> Tensor:
     """Same as torch.polygamma."""
+    if isinstance(n, Tensor) and n.numel() == 1 and not n.is_floating_point():
+        n = int(n.item())  # torch takes an integer 0-d tensor as the int
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
     if input.is_complex():
         raise not_implemented("polygamma", input.dtype)
     if n < 0:
