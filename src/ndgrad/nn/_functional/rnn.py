@@ -98,6 +98,8 @@ def _layers(mode, x, hx, groups, has_biases, num_layers, p, train, bidirectional
     fast = _fast(mode, x, groups)
     x = x.transpose(0, 1) if batch_first else x
     if fast:
+        if any(t.dtype is not x.dtype for t in (*hx, *(w for ws in groups for w in ws))):
+            raise RuntimeError("get_mkldnn_dtype: unsupported data type")  # torch's, as is
         x = x.contiguous()  # torch's mkldnn layer reads a contiguous input
         states = [(hx[0][k], hx[1][k]) for k in range(num_layers * dirs)]
     else:
