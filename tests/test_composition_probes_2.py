@@ -340,3 +340,20 @@ def test_polygamma_order_type(call):
         _raises_like_torch(call)
         return
     _same(call(ndgrad), expected)
+
+
+# asarray(copy=False) refuses what cannot be aliased: another dtype, a NumPy scalar, a sequence
+@pytest.mark.parametrize("call", [
+    lambda T: T.asarray(np.ones(2), dtype=T.float32, copy=False),
+    lambda T: T.asarray(T.ones(2), dtype=T.float64, copy=False),
+    lambda T: T.asarray([1.0, 2.0], copy=False), lambda T: T.asarray(3.0, copy=False),
+    lambda T: T.asarray(np.float64(2.0), copy=False),
+    lambda T: T.asarray(np.ones(2), dtype=T.float64, copy=False),
+    lambda T: T.asarray(T.ones(2), dtype=T.float32, copy=False)])
+def test_asarray_copy_false_refusals(call):
+    try:
+        expected = call(torch)
+    except Exception:
+        _raises_like_torch(call)
+        return
+    _same(call(ndgrad), expected)

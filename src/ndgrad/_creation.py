@@ -281,8 +281,18 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
     """Same as torch.asarray: shares memory unless ``copy=True`` or a conversion is needed; an
     unspecified ``requires_grad`` keeps a tensor's graph (torch 2.13's default, without its
     deprecation warning)."""
-    if copy is False and not isinstance(obj, (Tensor, np.ndarray)):
-        raise ValueError("can't alias Python sequence without copy")
+    if copy is False:  # torch's errors for what cannot be aliased
+        if isinstance(obj, np.generic):
+            raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or transform "
+                               "it in a ndarray. ")
+        if not isinstance(obj, (Tensor, np.ndarray)):
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        have = obj.dtype if isinstance(obj, Tensor) else D.from_numpy(obj.dtype)
+        if dtype is not None and D.to_dtype(dtype) is not have:
+            from ._ops._inplace import torch_type_name
+
+            raise ValueError(f"can't alias tensor with dtype '{torch_type_name(have)}' into dtype "
+                             f"'{torch_type_name(D.to_dtype(dtype))}'.")
     t = as_tensor(obj, dtype=dtype, device=device)
     if copy:
         t = t.clone()
