@@ -357,3 +357,16 @@ def test_asarray_copy_false_refusals(call):
         _raises_like_torch(call)
         return
     _same(call(ndgrad), expected)
+
+
+# cholesky(upper=True) reads A's upper triangle as torch (LAPACK's 'U'); it read the lower one
+@pytest.mark.parametrize("fn", [
+    lambda T, a: T.linalg.cholesky(a, upper=True), lambda T, a: T.linalg.cholesky_ex(a, upper=True),
+    lambda T, a: T.cholesky(a, upper=True),
+    lambda T, a: T.cholesky_inverse(T.linalg.cholesky(a, upper=True), upper=True)])
+@pytest.mark.parametrize("complex", [False, True])
+def test_cholesky_upper_reads_upper_triangle(fn, complex):
+    def run(T):
+        a = _x(T, (2, 3, 3), complex=complex)
+        return _second_order(T, lambda T, a: fn(T, a + 5 * T.eye(3, dtype=a.dtype)), a)
+    _both(run, 1e-6)

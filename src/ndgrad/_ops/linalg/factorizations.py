@@ -58,7 +58,8 @@ class Cholesky(Op):
 
     def forward(ctx, a, upper=False, check=True, name="linalg.cholesky"):
         xp = ctx.xp
-        L, info = _drivers.cholesky(xp, a)
+        # upper reads A's upper triangle (LAPACK's 'U'): the lower factor of A^H, transposed
+        L, info = _drivers.cholesky(xp, a.swapaxes(-1, -2).conj() if upper else a)
         if check and info.any():
             i = first_failure(info)
             raise LinAlgError(
