@@ -144,3 +144,32 @@ def test_complex_keeps_negative_zero_and_inf():
     for T in (ndgrad, torch):
         z = T.complex(T.tensor([-0.0, float("inf")]), T.tensor([1.0, float("inf")]))
         assert str(z).startswith("tensor([-0.+1.j, inf+infj])")
+
+
+def test_engine_edges_as_torch_materialized_zeros_retained_graph_and_leaf_nodes():
+    """Materialized zeros require grad under create_graph (and have no batch dim when batched),
+    a retained gradient keeps its graph under create_graph, AccumulateGrad has no next nodes."""
+    import warnings
+
+    import torch
+
+    for lib in (ndgrad, torch):
+        x, z = lib.randn(3, requires_grad=True), lib.randn(3, requires_grad=True)
+        g = lib.autograd.grad((x ** 2).sum(), [x, z], create_graph=True, materialize_grads=True)
+        assert g[1].requires_grad and g[1].grad_fn is None
+        x2 = lib.randn(2, 3, requires_grad=True)
+        gb = lib.autograd.grad((x2 ** 2).sum(1), [x2, z], lib.eye(2), is_grads_batched=True,
+                               materialize_grads=True)
+        assert tuple(gb[0].shape) == (2, 2, 3) and tuple(gb[1].shape) == (3,)
+        assert (x * 2).grad_fn.next_functions[0][0].next_functions == ()
+    # (torch's create_graph warning is once per process: its nodes, CloneBackward0 then
+    # AddBackward0, are written out here rather than run, not to consume it)
+    x = ndgrad.randn(3, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (y ** 2).sum().backward(create_graph=True)
+        assert y.grad.requires_grad and type(y.grad.grad_fn).__name__ == "CloneBackward0"
+        (y ** 2).sum().backward(create_graph=True)
+    assert type(y.grad.grad_fn).__name__ == "AddBackward0"

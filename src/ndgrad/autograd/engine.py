@@ -452,8 +452,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
                                    "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
-            if materialize_grads:
-                g = Tensor._make(t._device.xp.zeros_like(t._data), t._device)
+            if materialize_grads:  # requiring grad under create_graph, as torch's
+                g = Tensor._make(t._device.xp.zeros_like(t._data), t._device, create_graph)
         result.append(g)
     return tuple(result)
 
@@ -464,6 +464,14 @@ def _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_un
 
     n = grad_outputs[0].shape[0]
     per = [grad(outputs, inputs, [g[b] for g in grad_outputs], retain_graph=True if b < n - 1
-                else retain_graph, create_graph=create_graph, allow_unused=allow_unused,
-                materialize_grads=materialize_grads) for b in range(n)]
-    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*per))
+                else retain_graph, create_graph=create_graph,
+                allow_unused=allow_unused or materialize_grads) for b in range(n)]
+    out = []
+    for t, col in zip(inputs, zip(*per)):
+        if col[0] is not None:
+            out.append(stack(list(col)))
+        elif materialize_grads:  # torch's zeros for an unused input have no batch dimension
+            out.append(Tensor._make(t._device.xp.zeros_like(t._data), t._device, create_graph))
+        else:
+            out.append(None)
+    return tuple(out)

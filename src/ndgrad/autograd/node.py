@@ -160,11 +160,14 @@ class RetainGrad:
 
     def __call__(self, g):
         t = self.ref()
-        if t is not None:
-            if t._grad is None:
-                t._grad = Tensor._make(g._data.copy(), g._device)
-            else:
-                t._grad = Tensor._make(t._grad._data + g._data, g._device)
+        if t is None:
+            return
+        if g._requires_grad:  # under create_graph: the retained gradient keeps its graph
+            t._grad = g.clone() if t._grad is None else t._grad + g
+        elif t._grad is None:
+            t._grad = Tensor._make(g._data.copy(), g._device)
+        else:
+            t._grad = Tensor._make(t._grad._data + g._data, g._device)
 
 
 class RemovableHandle:
@@ -604,6 +607,8 @@ class AccumulateGrad:
 
     def __init__(self, variable):
         self.variable = variable
+
+    next_functions = ()  # a leaf's node: nothing behind it
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
