@@ -370,3 +370,22 @@ def test_cholesky_upper_reads_upper_triangle(fn, complex):
         a = _x(T, (2, 3, 3), complex=complex)
         return _second_order(T, lambda T, a: fn(T, a + 5 * T.eye(3, dtype=a.dtype)), a)
     _both(run, 1e-6)
+
+
+# lstsq with B one dim short and not a stack of vectors: torch broadcasts A's batch with all of
+# B's leading dims (a (4, 5) B gives a (4, 3, 5) solution for a (1, 4, 3) A), else refuses
+@pytest.mark.parametrize("a,b", [((2, 4, 3), (4, 2)), ((2, 4, 3), (2, 4)), ((2, 4, 3), (1, 4)),
+                                 ((1, 4, 3), (4, 5)), ((4, 4, 3), (4, 5)), ((2, 4, 3), (4, 4)),
+                                 ((2, 4, 3), (1, 4, 2)), ((4, 3), (4,))])
+def test_lstsq_batch_rules(a, b):
+    def run(T):
+        r = np.random.default_rng(0)
+        A = T.tensor(r.standard_normal(a), requires_grad=True)
+        B = T.tensor(r.standard_normal(b), requires_grad=True)
+        return _second_order(T, lambda T, A, B: T.linalg.lstsq(A, B).solution, A, B)
+    try:
+        expected = run(torch)
+    except RuntimeError:
+        _raises_like_torch(run)
+        return
+    _same(run(ndgrad), expected, 1e-6)

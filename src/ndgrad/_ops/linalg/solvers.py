@@ -383,6 +383,9 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Lstsq:
     vec = _is_vector_rhs(A, B)
     if A.shape[-2] != B.shape[-1 if vec else -2]:
         raise RuntimeError(f"{name}: input.size(-2) should match other.size({-1 if vec else -2})")
+    if A.ndim - B.ndim == 1:  # torch broadcasts A's batch with all of B's leading dims
+        batch = _broadcast_batch(A.shape[:-2], B.shape[:-1])
+        A = A if vec else A.expand(*batch, *A.shape[-2:])
     x, res, rank, sv = LstsqOp.apply(A, B, rcond, driver, vec)
     if x._grad_fn is not None:
         x._grad_fn._name = res._grad_fn._name = "LinalgLstsqBackward0"
