@@ -19,15 +19,21 @@ from ...autograd.node import _NO_GRAD
 # graph that saved it was freed, the output was dropped), so a caller keeps the array object it
 # got in a name while it uses it (out= calls; CuPy stand-ins may rebind on ``*=``).
 _POOL: dict = {}
+_POOL_KEYS, _POOL_BYTES = 16, 64 << 20  # a bound on what it keeps: shapes, and bytes per array
 
 
 def _buffer(xp, shape, dtype):
-    free = _POOL.setdefault((xp, shape, dtype), [])
+    key = (xp, shape, dtype)
+    free = _POOL.get(key)
+    if free is None:
+        if len(_POOL) >= _POOL_KEYS:  # many sequence lengths: forget the oldest shape
+            del _POOL[next(iter(_POOL))]
+        free = _POOL[key] = []
     for a in free:
         if sys.getrefcount(a) == 3:  # the pool's list, the loop's name, getrefcount's argument
             return a
     a = xp.empty(shape, dtype)
-    if len(free) < 8:
+    if len(free) < 8 and a.nbytes <= _POOL_BYTES:
         free.append(a)
     return a
 
