@@ -389,3 +389,21 @@ def test_lstsq_batch_rules(a, b):
         _raises_like_torch(run)
         return
     _same(run(ndgrad), expected, 1e-6)
+
+
+# bad input to linalg: torch's error types (eigh/lu have no integer kernel: NotImplementedError;
+# a non-tensor is the argument parser's TypeError; matrix_power of a vector a RuntimeError)
+@pytest.mark.parametrize("call", [
+    lambda T: T.linalg.eigh(T.ones(2, 2, dtype=T.int64)),
+    lambda T: T.linalg.eigvalsh(T.ones(2, 2, dtype=T.bool)),
+    lambda T: T.linalg.lu_factor(T.ones(2, 2, dtype=T.int64)),
+    lambda T: T.linalg.lu(T.ones(2, 2, dtype=T.bool)), lambda T: T.linalg.eigh(T.ones(3)),
+    lambda T: T.linalg.lu_factor(T.ones(3, dtype=T.int64)),
+    lambda T: T.linalg.vector_norm(3), lambda T: T.linalg.vecdot(3, T.ones(2)),
+    lambda T: T.linalg.multi_dot([[[1.0]], T.ones(1, 1)]),
+    lambda T: T.linalg.multi_dot([T.ones(2, 2, dtype=T.bool), T.ones(2, 2)]),
+    lambda T: T.linalg.matrix_power(T.ones(3), 2),
+    lambda T: T.linalg.matrix_power(T.tensor(1.0), 2),
+    lambda T: T.linalg.matrix_power(T.ones(2, 3), 2)])
+def test_linalg_bad_input_errors(call):
+    _raises_like_torch(call)

@@ -15,6 +15,9 @@ class LinAlgError(RuntimeError):
 
 
 def check_float(name: str, A: Tensor) -> None:
+    if not isinstance(A, Tensor):  # torch's argument parser comes first
+        raise TypeError(f"{name.replace('.', '_')}(): argument 'input' (position 1) must be "
+                        f"Tensor, not {type(A).__name__}")
     if not (A.is_floating_point() or A.is_complex()):
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
                            f"{torch_type_name(A.dtype)}")

@@ -150,6 +150,10 @@ def vecdot(x, y, *, dim=-1, out=None) -> Tensor:
 def multi_dot(tensors, *, out=None) -> Tensor:
     """Same as torch.linalg.multi_dot: the cheapest parenthesisation (chain-order DP)."""
     n = len(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
     if n < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
     first, last = tensors[0], tensors[-1]
@@ -163,8 +167,8 @@ def multi_dot(tensors, *, out=None) -> Tensor:
     for i, t in enumerate(tensors[1:], 1):
         if t.dtype is not first.dtype:
             raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 "
-                               f"is {_C_NAMES[first.dtype.name]} and tensor {i} "
-                               f"{_C_NAMES[t.dtype.name]}")
+                               f"is {_C_NAMES.get(first.dtype.name, first.dtype.name)} and "
+                               f"tensor {i} {_C_NAMES.get(t.dtype.name, t.dtype.name)}")
     mats = [first.unsqueeze(0) if first.ndim == 1 else first, *tensors[1:-1],
             last.unsqueeze(-1) if last.ndim == 1 else last]
     for i in range(n - 1):

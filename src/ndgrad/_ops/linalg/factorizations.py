@@ -232,10 +232,18 @@ class EighOp(Op):
 
 
 def _eigh_checks(name, A, UPLO):
+    _no_kernel(A, "linalg_eigh_cpu")
     check_square(name, A)
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     check_lapack_dtype(A, "linalg_eigh_cpu")
+
+
+def _no_kernel(A, kernel):
+    """eigh and lu have no integer kernels: torch's NotImplementedError (shape checks after)."""
+    if A.ndim >= 2 and not (A.is_floating_point() or A.is_complex()):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                  f"'{torch_type_name(A.dtype)}'")
 
 
 @out_arg()
@@ -472,6 +480,7 @@ class LuFactor(Op):
 
 
 def _lu_checks(name, A, pivot):
+    _no_kernel(A, "lu_cpu")
     check_matrix(name, A)
     if not pivot:
         raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU")

@@ -129,7 +129,10 @@ def matrix_power(input, n) -> Tensor:
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
                         f"{type(n).__name__}")
-    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+    if input.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if input.shape[-1] != input.shape[-2]:
         raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they "
                            f"are {input.shape[-2]} by {input.shape[-1]} matrices")
     if n == 0:  # the identity, still connected to the graph (with a zero gradient)
