@@ -31,6 +31,8 @@ def is_complex(input: Tensor) -> bool:
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Same as torch.norm (deprecated in torch in favour of torch.linalg.norm)."""
+    if not isinstance(input, Tensor):  # torch.norm is Python: it reads input.layout first
+        raise AttributeError(f"'{type(input).__name__}' object has no attribute 'layout'")
     if p == "fro" or p is None:
         return _linalg.vector_norm(input, 2, dim, keepdim, dtype=dtype)
     if p == "nuc":
