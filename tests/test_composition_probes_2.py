@@ -407,3 +407,12 @@ def test_lstsq_batch_rules(a, b):
     lambda T: T.linalg.matrix_power(T.ones(2, 3), 2)])
 def test_linalg_bad_input_errors(call):
     _raises_like_torch(call)
+
+
+# torch.norm of a non-tensor is an AttributeError (a Python function reading .layout); trace of
+# a bool tensor is NotImplementedError before the dim check
+@pytest.mark.parametrize("call", [
+    lambda T: T.norm([1.0, 2.0]), lambda T: T.norm(3), lambda T: T.norm(None, 2),
+    lambda T: T.trace(T.ones(3, dtype=T.bool)), lambda T: T.trace(T.ones(3))])
+def test_norm_and_trace_bad_input(call):
+    _raises_like_torch(call)

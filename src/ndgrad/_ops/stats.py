@@ -22,10 +22,10 @@ def _diagonal(a: Tensor) -> Tensor:
 
 def trace(input: Tensor) -> Tensor:
     """Same as torch.trace."""
+    if input.dtype is D.bool_:  # (torch checks the dtype first)
+        raise not_implemented("trace", input.dtype)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    if input.dtype is D.bool_:
-        raise not_implemented("trace", input.dtype)
     return _rename(_diagonal(input).sum(), "TraceBackward0")
 
 
