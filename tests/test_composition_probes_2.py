@@ -416,3 +416,10 @@ def test_linalg_bad_input_errors(call):
     lambda T: T.trace(T.ones(3, dtype=T.bool)), lambda T: T.trace(T.ones(3))])
 def test_norm_and_trace_bad_input(call):
     _raises_like_torch(call)
+
+
+# fft: torch checks the dims before the dtype (a 1-d half tensor through fft2 is an IndexError)
+@pytest.mark.parametrize("fn", ["fft2", "rfft2", "ihfft2", "irfft2", "hfft2"])
+@pytest.mark.parametrize("dtype", ["float16", "complex64", "float32"])
+def test_fft_dims_checked_before_dtype(fn, dtype):
+    _raises_like_torch(lambda T: getattr(T.fft, fn)(T.ones(3, dtype=getattr(T, dtype))))

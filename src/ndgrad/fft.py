@@ -149,9 +149,9 @@ def _1d(x, n, dim):
 
 
 def _c2c_n(x, s, dim, norm, forward, default_all=False):
-    x, norm = _prepare(x, norm)
     axes, sizes = _axes_sizes(x, s, dim, default_all) if not isinstance(dim, int) else \
-        _1d(x, None if s is None else s[0], dim)
+        _1d(x, None if s is None else s[0], dim)  # (torch checks the dims before the dtype)
+    x, norm = _prepare(x, norm)
     for a, n in zip(axes, sizes):
         x = _pad(x, a, n)
     return _c2c(x, axes, forward, norm)
@@ -189,8 +189,8 @@ def ifftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:
 
 def rfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.rfft."""
+    (ax,), (m,) = _1d(input, n, dim)
     x, norm = _prepare(input, norm, True, "rfft")
-    (ax,), (m,) = _1d(x, n, dim)
     return _r2c(_pad(x, ax, m), [ax], norm)
 
 
@@ -236,8 +236,8 @@ def hfftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:
 
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:
     """Same as torch.fft.ihfft."""
+    (ax,), (m,) = _1d(input, n, dim)
     x, norm = _prepare(input, norm, True, "ihfft")
-    (ax,), (m,) = _1d(x, n, dim)
     return _r2c(_pad(x, ax, m), [ax], _DUAL[norm]).conj()
 
 
@@ -262,8 +262,8 @@ def _r2c_n(x, s, dim, norm, name):
     if x.is_complex():
         raise RuntimeError(f"{name} expects a real-valued input tensor, but got "
                            f"{torch_type_name(x.dtype)}")
-    x, norm = _prepare(x, norm)
     axes, sizes = _nd_axes(x, s, dim, name)
+    x, norm = _prepare(x, norm)
     for a, n in zip(axes, sizes):
         x = _pad(x, a, n)
     return _r2c(x, axes, norm)
@@ -275,8 +275,8 @@ def _ihfftn(x, s, dim, norm):
     if x.is_complex():
         raise RuntimeError(f"Only supports floating-point dtypes, but found: "
                            f"{torch_type_name(x.dtype)}")
-    x, norm = _prepare(x, norm)
     axes, sizes = _nd_axes(x, s, dim, "ihfftn")
+    x, norm = _prepare(x, norm)
     for a, n in zip(axes, sizes):
         x = _pad(x, a, n)
     res = _r2c(x, axes[-1:], _DUAL[norm]).conj()
@@ -289,9 +289,9 @@ def _c2r_n(x, s, dim, norm, name=None, hermitian=False):
     """irfftn (hfftn: of the conjugate, with the dual normalisation): the last axis gives
     ``s[-1]`` real points (default 2 * (size - 1)) from its first s[-1] // 2 + 1 bins; without
     ``name``, the 1-D transform with ``s`` = [n]."""
-    x, norm = _prepare(x, norm)
     axes, sizes = _nd_axes(x, s, dim, name) if name else \
         _1d(x, None if s is None else s[0], dim)
+    x, norm = _prepare(x, norm)
     if s is None or s[-1] == -1:
         sizes[-1] = 2 * (x.shape[axes[-1]] - 1)
         if sizes[-1] < 1:
