@@ -272,10 +272,10 @@ def _r2c_n(x, s, dim, norm, name):
 def _ihfftn(x, s, dim, norm):
     """conj(rfftn(x)) scaled the other way: the onesided transform of the last axis (dual
     normalisation), conjugated, then the inverse complex transform of the others."""
+    axes, sizes = _nd_axes(x, s, dim, "ihfftn")
     if x.is_complex():
         raise RuntimeError(f"Only supports floating-point dtypes, but found: "
                            f"{torch_type_name(x.dtype)}")
-    axes, sizes = _nd_axes(x, s, dim, "ihfftn")
     x, norm = _prepare(x, norm)
     for a, n in zip(axes, sizes):
         x = _pad(x, a, n)
