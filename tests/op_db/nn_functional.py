@@ -194,7 +194,16 @@ register(*[
 ], OpInfo("F.interpolate_bilinear_align", _interp("bilinear", size=(5, 6), align_corners=True),
           shapes([(1, 2, 3, 4)])),
     OpInfo("F.interpolate_bicubic_align", _interp("bicubic", scale_factor=2, align_corners=True),
-           shapes([(1, 1, 3, 3)])))
+           shapes([(1, 1, 3, 3)])),
+    # 5-d input: nearest, trilinear and area over three spatial dims
+    OpInfo("F.interpolate_nearest_3d", _interp("nearest", scale_factor=2),
+           shapes([(1, 2, 3, 2, 2)])),
+    OpInfo("F.interpolate_trilinear", _interp("trilinear", size=(4, 3, 5)),
+           shapes([(1, 2, 3, 2, 2)])),
+    OpInfo("F.interpolate_trilinear_align", _interp("trilinear", scale_factor=2,
+                                                    align_corners=True),
+           shapes([(1, 1, 2, 3, 2)])),
+    OpInfo("F.interpolate_area_3d", _interp("area", size=(2, 2, 1)), shapes([(1, 2, 4, 4, 2)])))
 
 
 # --- losses ---------------------------------------------------------------------------------------
