@@ -423,3 +423,19 @@ def test_norm_and_trace_bad_input(call):
 @pytest.mark.parametrize("dtype", ["float16", "complex64", "float32"])
 def test_fft_dims_checked_before_dtype(fn, dtype):
     _raises_like_torch(lambda T: getattr(T.fft, fn)(T.ones(3, dtype=getattr(T, dtype))))
+
+
+@pytest.mark.parametrize("call", [
+    lambda T: int(T.ones(2)), lambda T: float(T.ones(2)), lambda T: float(T.tensor([])),
+    lambda T: float(T.tensor(1 + 1j)), lambda T: int(T.tensor(1 + 1j)),
+    lambda T: int(T.tensor([3.7])), lambda T: complex(T.tensor(1 + 2j)),
+])
+def test_python_number_conversions_raise_as_torch(call):
+    """float()/int() of several elements: torch's ValueError; of a complex: its RuntimeError."""
+    results = []
+    for lib in (ndgrad, torch):
+        try:
+            results.append(call(lib))
+        except Exception as e:  # noqa: BLE001  (the error type is what is compared)
+            results.append((type(e), str(e)))
+    assert results[0] == results[1]

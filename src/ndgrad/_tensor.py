@@ -373,10 +373,22 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
-        return float(self.item())
+        v = self._scalar()
+        if isinstance(v, complex):
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        return float(v)
 
     def __int__(self) -> int:
-        return int(self.item())
+        v = self._scalar()
+        if isinstance(v, complex):
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        return int(v)
+
+    def _scalar(self):
+        """item() for Python's float()/int(): torch's ValueError for more than one element."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __complex__(self) -> complex:
         return complex(self.item())
