@@ -42,6 +42,8 @@ def _erf_f32(xp, z):
 
 def normal_cdf(xp, a):
     """Phi(a) for a float array ``a``: float32 by the rational above, others by ``erf``."""
+    if not a.ndim:  # NumPy's 0-d results are scalars, which NumPy 1.x promotes with floats
+        return normal_cdf(xp, a.reshape(1)).reshape(())
     if a.dtype == xp.float32:
         c = _erf_f32(xp, xp.multiply(a, _RSQRT2, out=xp.empty_like(a)))
     else:

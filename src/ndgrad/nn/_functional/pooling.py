@@ -152,7 +152,9 @@ def _tile_indices(xp, x, k, outs):
         row = xp.where(better, xp.int8(a), row)
         arg = xp.where(better, cols[:, :, :, a], arg)
         xp.maximum(top, cand, out=top)
-    idx = row * xp.int64(W) + arg
+    idx = row.astype(xp.int64)  # (NumPy 1.x would keep int8 * a small int64 scalar in int8)
+    idx *= W
+    idx += arg
     idx += (xp.arange(ho) * (kh * W)).reshape(ho, 1) + xp.arange(wo) * kw
     return idx
 
