@@ -439,3 +439,23 @@ def test_python_number_conversions_raise_as_torch(call):
         except Exception as e:  # noqa: BLE001  (the error type is what is compared)
             results.append((type(e), str(e)))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("part", ["real", "imag"])
+def test_real_and_imag_are_views_a_write_reaches_the_gradient(part):
+    """``c.real``/``c.imag`` are views (SelectBackward0 of view_as_real): writing through one
+    changes ``c`` and its gradient, as in torch."""
+    data = np.array([1.0 - 2.0j, 0.5 + 0.25j, -3.0 + 1.0j], dtype=np.complex64)
+    outs = []
+    for lib in (ndgrad, torch):
+        c = lib.tensor(data, requires_grad=True)
+        d = c * 1
+        view = getattr(d, part)
+        name = type(view.grad_fn).__name__
+        view.mul_(2)
+        (d.abs() ** 2).sum().backward()
+        outs.append((name, type(d.grad_fn).__name__, d.detach().numpy(), c.grad.numpy()))
+    (n1, m1, d1, g1), (n2, m2, d2, g2) = outs
+    assert (n1, m1) == (n2, m2) == ("SelectBackward0", "CopySlices")
+    np.testing.assert_allclose(d1, d2, rtol=1e-6)
+    np.testing.assert_allclose(g1, g2, rtol=1e-6)

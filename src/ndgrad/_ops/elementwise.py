@@ -856,41 +856,30 @@ class Conj(Op):
         return g.conj()
 
 
-class Real(Op):
-    __slots__ = ()
-
-    def forward(ctx, a):
-        return a.real
-
-    def backward(ctx, g):
-        return g.to(g.dtype.to_complex())
-
-
-class Imag(Op):
-    __slots__ = ()
-
-    def forward(ctx, a):
-        return a.imag
-
-    def backward(ctx, g):
-        return g.to(g.dtype.to_complex()) * 1j
-
-
 def conj(input: Tensor) -> Tensor:
     """Same as torch.conj (a copy, not a lazy view)."""
     return Conj.apply(input) if input.is_complex() else input
 
 
 def real(input: Tensor) -> Tensor:
-    """Same as torch.real (a copy for complex inputs, not a view)."""
-    return Real.apply(input) if input.is_complex() else input
+    """Same as torch.real: for a complex tensor a view of its real parts (view_as_real's first
+    column), so a write through it reaches the tensor and its gradient, as in torch."""
+    if not input.is_complex():
+        return input
+    from .movement import select
+    from .strided import view_as_real
+
+    return select(view_as_real(input), -1, 0)
 
 
 def imag(input: Tensor) -> Tensor:
-    """Same as torch.imag (a copy, not a view)."""
+    """Same as torch.imag: a view of the imaginary parts."""
     if not input.is_complex():
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return Imag.apply(input)
+    from .movement import select
+    from .strided import view_as_real
+
+    return select(view_as_real(input), -1, 1)
 
 
 tensor_method("conj")(conj)
