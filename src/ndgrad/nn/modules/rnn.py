@@ -109,14 +109,16 @@ class RNNBase(Module):
         return s
 
     # --- argument checks, as torch --------------------------------------------------------------
-    def check_input(self, input) -> None:
+    def check_input(self, input, batch_sizes=None) -> None:
+        """torch's checks: dtype, rank (2 for packed data: ``batch_sizes`` given, else 3), size."""
         w = self._flat_weights[0]
         if input.dtype is not w.dtype:
             raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
                              f"({w.dtype}). Convert input: input.to({w.dtype}), or convert "
                              f"model: model.to({input.dtype})")
-        if input.ndim != 3:
-            raise RuntimeError(f"input must have 3 dimensions, got {input.ndim}")
+        ndim = 2 if batch_sizes is not None else 3
+        if input.ndim != ndim:
+            raise RuntimeError(f"input must have {ndim} dimensions, got {input.ndim}")
         if self.input_size != input.shape[-1]:
             raise RuntimeError("input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
@@ -154,16 +156,7 @@ class RNNBase(Module):
         elif sorted_indices is not None:
             hx = tuple(h.index_select(1, sorted_indices) for h in hx) if lstm else \
                 hx.index_select(1, sorted_indices)
-        w0 = self._flat_weights[0]
-        if data.dtype is not w0.dtype:
-            raise ValueError(f"RNN input dtype ({data.dtype}) does not match weight dtype "
-                             f"({w0.dtype}). Convert input: input.to({w0.dtype}), or convert "
-                             f"model: model.to({data.dtype})")
-        if data.ndim != 2:
-            raise RuntimeError(f"input must have 2 dimensions, got {data.ndim}")
-        if self.input_size != data.shape[-1]:
-            raise RuntimeError("input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {data.shape[-1]}")
+        self.check_input(data, batch_sizes)
         if lstm:
             self.check_hidden_size(hx[0], shape + (real_h,), "Expected hidden[0] size {}, got {}")
             self.check_hidden_size(hx[1], shape + (self.hidden_size,),
