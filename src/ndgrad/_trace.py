@@ -7,6 +7,8 @@ without running its Python again (see ``ndgrad._compile``)."""
 
 from __future__ import annotations
 
+import functools
+
 tracer = None
 
 
@@ -22,12 +24,11 @@ def produced(make, *args, **kwargs):
 def replayable(fn):
     """``fn``, a function of tensors that records no graph (comparisons, masks): while a step is
     captured, a call is recorded as itself, made again at each replay on that replay's arrays."""
+    @functools.wraps(fn)
     def call(*args, **kwargs):
         if tracer is None or kwargs.get("out") is not None:
             return fn(*args, **kwargs)
         return tracer.replayable(fn, args, kwargs)
-    call.__wrapped__ = fn
-    call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
     return call
 
 

@@ -91,6 +91,13 @@ class Tracer:
         if self.fullgraph:
             raise Unsupported(reason)
 
+    @staticmethod
+    def _stop() -> None:
+        """Take every hook out: the rest of the call runs as plain eager code."""
+        _trace.tracer = None
+        _node._profiler = None
+        _engine._tracer = None
+
     def reg_of(self, t: Tensor) -> int:
         """The register holding ``t``'s array at this point of the step."""
         arr = t._data
@@ -571,20 +578,9 @@ def tracing(tracer: Tracer):
     try:
         yield tracer
     finally:
-        _trace.tracer = None
-        _node._profiler = None
-        _engine._tracer = None
+        Tracer._stop()
         for owner, name, value in reversed(patches):
             setattr(owner, name, value)
-
-
-def _stop_hooks(tracer: Tracer) -> None:
-    _trace.tracer = None
-    _node._profiler = None
-    _engine._tracer = None
-
-
-Tracer._stop = lambda self: _stop_hooks(self)
 
 
 def _python_read(tracer, fn, name):
