@@ -61,6 +61,7 @@ from ._tooling import *  # noqa: F403,E402  (amp, backends, jit, compiler, accel
 from . import _dynamo  # noqa: E402,F401  (torch._dynamo: config, reset, exc, graph_break)
 from ._top_extras import *  # noqa: F403,E402  (grid_sampler, embedding_bag, ctc_loss, IR names, sparse)
 from . import distributions  # noqa: E402
+from . import signal  # noqa: E402  (torch.signal.windows)
 
 from ._argcheck import PYTHON_IN_TORCH as _PY  # noqa: E402
 from ._argcheck import check_first_argument as _check_first_argument  # noqa: E402
