@@ -11,6 +11,11 @@ from ._backend import CPU, device_of_array, to_device
 from ._creation import _leaf, _size
 from ._errors import torch_allocation_errors
 from ._grad_mode import no_grad
+from ._grad_mode import state as _grad_state
+from ._ops._inplace import torch_type_name as _type_name
+from ._ops._out import write_out
+from ._ops.elementwise import not_implemented
+from ._ops.shape import _broadcast_error
 from ._tensor import Tensor, _resolve_device, tensor_method
 from .autograd.function import Op
 
@@ -74,10 +79,10 @@ def _engine(generator):
     return (generator or default_generator)._engine
 
 
-def _float_dt(dtype):
+def _float_dt(dtype, kernel: str = "check_uniform_bounds"):
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     if not (dt.is_floating_point or dt.is_complex):
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{dt.name}'")
+        raise not_implemented(kernel, dt)
     return dt
 
 
@@ -91,25 +96,61 @@ def _complex_draw(draw, dt):
 
 
 @torch_allocation_errors
-def _sample(draw, size, dtype, device, requires_grad):
-    dev = _resolve_device(device)
-    arr = draw(_size(size))
-    return _leaf(to_device(arr, dev), dev, requires_grad)
+def _sample(draw, size, dtype, device, requires_grad, out=None):
+    """A tensor of ``draw(shape)``; into ``out`` (already checked by ``_out_dtype``) when given:
+    drawn in its memory order, as torch fills it, and returned."""
+    shape = _size(size)
+    if out is None:
+        dev = _resolve_device(device)
+        return _leaf(to_device(draw(shape), dev), dev, requires_grad)
+    if tuple(out.shape) == shape:
+        return _into(_in_memory_order(out, lambda s, _: draw(s))(shape, None), out)
+    return _into(draw(shape), out)
+
+
+def _into(arr, out: Tensor) -> Tensor:
+    """``arr`` written into ``out``, resized without torch's resize warning (the random
+    functions call resize_ directly); returns ``out``."""
+    arr = to_device(arr, out.device)
+    if arr.shape == out._data.shape:
+        out._data[...] = arr
+    else:
+        out._data = arr.astype(out.dtype.np)
+    out._vc[0] += 1
+    return out
+
+
+def _out_dtype(name: str, out, dtype, default):
+    """The dtype a random factory draws: ``out``'s when given (a different ``dtype=`` is torch's
+    error), else ``dtype`` or ``default``."""
+    if out is None:
+        return default if dtype is None else D.to_dtype(dtype)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if dtype is not None and D.to_dtype(dtype) is not out.dtype:
+        raise RuntimeError(f"dtype {_type_name(D.to_dtype(dtype))} does not match dtype of out "
+                           f"parameter ({_type_name(out.dtype)})")
+    if out._requires_grad and _grad_state.grad_enabled:
+        raise RuntimeError("cannot resize variables that require grad" if name == "randn" else
+                           f"aten::{name}(): functions with out=... arguments don't support "
+                           "automatic differentiation, but one of the arguments requires grad.")
+    return out.dtype
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False) -> Tensor:
-    dt = _float_dt(dtype)
+    dt = _float_dt(_out_dtype("rand", out, dtype, None))
     draw = _complex_draw(lambda s, d: _engine(generator).rand(s, d), dt)
-    return _sample(draw, size, dt, device, requires_grad)
+    return _sample(draw, size, dt, device, requires_grad, out)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False) -> Tensor:
-    dt = _float_dt(dtype)  # complex: each part has variance 1/2, as torch
+    dt = _float_dt(_out_dtype("randn", out, dtype, None), "normal_kernel_cpu")
+    # complex: each part has variance 1/2, as torch
     std = 1 / math.sqrt(2) if dt.is_complex else 1.0  # torch: std / sqrt(2)
     draw = _complex_draw(lambda s, d: _engine(generator).normal(s, 0.0, std, d), dt)
-    return _sample(draw, size, dt, device, requires_grad)
+    return _sample(draw, size, dt, device, requires_grad, out)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
@@ -118,20 +159,21 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=...), as mnist_forward_forward calls it
         low, high = 0, low
-    dt = D.int64 if dtype is None else D.to_dtype(dtype)
+    dt = _out_dtype("randint", out, dtype, D.int64)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     return _sample(lambda s: _engine(generator).randint(int(low), int(high), s, dt.np),
-                   (size,), dt, device, requires_grad)
+                   (size,), dt, device, requires_grad, out)
 
 
 def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False) -> Tensor:
-    dt = D.int64 if dtype is None else D.to_dtype(dtype)
-    dev = _resolve_device(device)
-    arr = _engine(generator).randperm(int(n)).astype(dt.np)
-    return _leaf(to_device(arr, dev), dev, requires_grad)
+    dt = _out_dtype("randperm", out, dtype, D.int64)
+    if dt is D.bool_:
+        raise not_implemented("randperm", dt)
+    return _sample(lambda s: _engine(generator).randperm(int(n)).astype(dt.np), (int(n),), dt,
+                   device, requires_grad, out)
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -159,18 +201,35 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     """Same as torch.normal for scalar mean/std with a size, or tensor mean and/or std."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
-        z = randn(ref.shape if size is None else size, generator=generator, dtype=ref.dtype,
-                  device=ref.device)
+        shape = ref.shape if size is None else size
+        if out is not None:  # torch draws in out's dtype, then adds mean
+            _grad_check(mean, std, out, "normal")
+            _float_dt(out.dtype, "normal_kernel_cpu")
+            _broadcast_error(tuple(shape), tuple(out.shape))  # torch: infer_size(mean, out)
+            shape = np.broadcast_shapes(tuple(shape), tuple(out.shape))
+        z = randn(shape, generator=generator, device=ref.device,
+                  dtype=ref.dtype if out is None else out.dtype)
         with no_grad():
             sample = z * std + mean
+        if out is not None:
+            return write_out(sample, out, "normal", cast=True)
         res = _NormalZeroGrad.apply(sample, mean, std)
         if res._grad_fn is not None:  # torch's overloads: 1 tensor mean, 2 tensor std, 3 both
             kind = isinstance(mean, Tensor) + 2 * isinstance(std, Tensor)
             res._grad_fn._name = f"NormalBackward{kind}"
         return res
-    dt = _float_dt(dtype)
+    dt = _float_dt(_out_dtype("normal", out, dtype, None), "normal_kernel_cpu")
     return _sample(lambda s: _engine(generator).normal(s, mean, std, dt.np), (size,), dt, device,
-                   requires_grad)
+                   requires_grad, out)
+
+
+def _grad_check(*tensors_and_name) -> None:
+    """torch's error for out= when a tensor argument (or ``out``) requires grad."""
+    *tensors, name = tensors_and_name
+    if _grad_state.grad_enabled and any(isinstance(t, Tensor) and t._requires_grad
+                                        for t in tensors):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
 
 
 class _NormalZeroGrad(Op):
@@ -189,8 +248,15 @@ class _NormalZeroGrad(Op):
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     probs = input._data if p is None else p
-    arr = _bernoulli(generator, probs, input.shape, input._data.dtype)
-    return Tensor._make(to_device(arr, input.device), input.device)
+    if out is None:
+        arr = _bernoulli(generator, probs, input.shape, input._data.dtype)
+        return Tensor._make(to_device(arr, input.device), input.device)
+    if p is not None:
+        raise TypeError("bernoulli() received an invalid combination of arguments: p= and out= "
+                        "are not taken together")
+    _grad_check(input, out, "bernoulli")  # torch: out takes input's shape, drawn in out's dtype
+    arr = _bernoulli(generator, probs, input.shape, out.dtype.np)
+    return _into(arr, out)
 
 
 def _bernoulli(generator, p, shape, dtype):
@@ -206,8 +272,11 @@ def _bernoulli(generator, p, shape, dtype):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
+    if out is not None and out.dtype is not D.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {_type_name(out.dtype)}")
     arr = _engine(generator).multinomial(np.asarray(input.detach()), num_samples, replacement)
-    return Tensor._make(to_device(arr, input.device), input.device)
+    return Tensor._make(to_device(arr, input.device), input.device) if out is None else \
+        _into(arr, out)
 
 
 def _fill_random(self, draw, name: str, *params):
