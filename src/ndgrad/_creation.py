@@ -10,8 +10,9 @@ import types
 import numpy as np
 
 from . import _dtype as D
+from ._dtype import meta_name, torch_type_name
 from ._backend import CPU, device, on, to_device
-from ._errors import torch_allocation_errors
+from ._errors import not_implemented, torch_allocation_errors
 from ._tensor import Size, Tensor, _resolve_device, tensor_method
 from .autograd.function import Op
 
@@ -31,7 +32,6 @@ def factory_out(fn):
     def wrapper(*args, out=None, dtype=None, **kwargs):
         if out is None:
             return fn(*args, dtype=dtype, **kwargs)
-        from ._ops._inplace import torch_type_name
         from ._ops.elementwise import _out
 
         if dtype is not None and D.to_dtype(dtype) is not out.dtype:
@@ -204,11 +204,6 @@ def legacy_array(args: tuple, dt: D.dtype, dev: device):
         return dev.xp.empty(_size(args, "new") if args else (0,), dtype=dt.np)
 
 
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int", "int16": "short int",
-            "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
-
-
 class _LegacyType(type):
     """torch.FloatTensor and friends: constructors of one dtype that also answer isinstance."""
 
@@ -222,8 +217,8 @@ def _legacy_type(name: str, dt: D.dtype) -> type:
             if args[0].dtype is not dt:
                 opts = "TensorOptions(dtype={}, device=cpu, layout=Strided, requires_grad=false " \
                        "(default), pinned_memory=false (default), memory_format=(nullopt))"
-                raise TypeError(f"expected {opts.format(_C_NAMES[dt.name])} (got "
-                                f"{opts.format(_C_NAMES[args[0].dtype.name])})")
+                raise TypeError(f"expected {opts.format(meta_name(dt))} (got "
+                                f"{opts.format(meta_name(args[0].dtype))})")
             return Tensor(args[0])
         dev = _resolve_device(device)
         return Tensor._make(legacy_array(args, dt, dev), dev)
@@ -232,13 +227,11 @@ def _legacy_type(name: str, dt: D.dtype) -> type:
                                   "__doc__": f"Same as torch.{name} (legacy constructor)."})
 
 
-FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor = (
-    _legacy_type(n, d) for n, d in (("FloatTensor", D.float32), ("DoubleTensor", D.float64),
-                                    ("HalfTensor", D.float16), ("BFloat16Tensor", D.bfloat16)))
-LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = (
-    _legacy_type(n, d) for n, d in (("LongTensor", D.int64), ("IntTensor", D.int32),
-                                    ("ShortTensor", D.int16), ("CharTensor", D.int8),
-                                    ("ByteTensor", D.uint8), ("BoolTensor", D.bool_)))
+FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor, \
+    CharTensor, ByteTensor, BoolTensor = (
+        _legacy_type(D.legacy_type_name(d), d) for d in (
+            D.float32, D.float64, D.float16, D.bfloat16, D.int64, D.int32, D.int16, D.int8,
+            D.uint8, D.bool_))
 
 
 @tensor_method
@@ -289,8 +282,6 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
             raise ValueError("can't alias arbitrary sequence into a tensor.")
         have = obj.dtype if isinstance(obj, Tensor) else D.from_numpy(obj.dtype)
         if dtype is not None and D.to_dtype(dtype) is not have:
-            from ._ops._inplace import torch_type_name
-
             raise ValueError(f"can't alias tensor with dtype '{torch_type_name(have)}' into dtype "
                              f"'{torch_type_name(D.to_dtype(dtype))}'.")
     t = as_tensor(obj, dtype=dtype, device=device)
@@ -474,7 +465,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         dtype = D.get_default_dtype() if floating else D.int64
     dt = D.to_dtype(dtype)
     if dt is D.bool_:
-        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+        raise not_implemented("arange_cpu", D.bool_)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if not all(math.isfinite(v) for v in (start, end)):
@@ -509,7 +500,7 @@ def _linspace(start, end, steps, dt):
     # torch fills the first half from start and the second half from end (symmetric rounding)
     start, end = _scalar(start), _scalar(end)
     if dt is D.bool_:
-        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+        raise not_implemented("linspace_cpu", D.bool_)
     if steps == 1:
         return np.full(1, start, dtype=np.float64 if not isinstance(start, builtins.complex)
                        else np.complex128)
@@ -527,8 +518,6 @@ def _space_dtype(name, start, end, dtype):
         return inferred
     dt = D.to_dtype(dtype)
     if inferred.is_complex and not dt.is_complex:
-        from ._ops._inplace import torch_type_name
-
         raise RuntimeError(f"torch.{name}(): inferred dtype c10::complex<float> can't be safely "
                            f"cast to passed dtype {torch_type_name(dt)}")
     return dt
@@ -602,8 +591,6 @@ def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:
 
 
 def _type_name(t):
-    from ._ops._inplace import torch_type_name
-
     return torch_type_name(t.dtype)
 
 

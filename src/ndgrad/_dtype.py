@@ -66,6 +66,41 @@ def _by_name(name: str) -> dtype:
     return _BY_NAME[name]
 
 
+# --- names in torch's messages ------------------------------------------------------------------
+# c10's names of a dtype: its ScalarType (most messages) and its C++ type as typeid prints it
+_C10_NAMES = {"bool": ("Bool", "bool"), "uint8": ("Byte", "unsigned char"),
+              "int8": ("Char", "signed char"), "int16": ("Short", "short int"),
+              "int32": ("Int", "int"), "int64": ("Long", "long int"),
+              "float16": ("Half", "c10::Half"), "bfloat16": ("BFloat16", "c10::BFloat16"),
+              "float32": ("Float", "float"), "float64": ("Double", "double"),
+              "complex64": ("ComplexFloat", "c10::complex<float>"),
+              "complex128": ("ComplexDouble", "c10::complex<double>")}
+
+
+def torch_type_name(d: dtype) -> str:
+    """c10's ScalarType name of a dtype ('Float', 'Long', 'UInt16', 'Float8_e4m3fn')."""
+    names = _C10_NAMES.get(d.name)
+    if names is not None:
+        return names[0]
+    return "UInt" + d.name[4:] if d.name[0] == "u" else d.name.capitalize()
+
+
+def meta_name(d: dtype) -> str:
+    """A dtype as C++'s typeid names it in some torch messages ('float', 'long int')."""
+    names = _C10_NAMES.get(d.name)
+    return d.name if names is None else names[1]
+
+
+def cpp_type_name(d: dtype) -> str:
+    """A dtype as c10's checked scalar conversion names it ('int64_t', 'uint8_t', 'float')."""
+    return "int" if d is int32 else f"{d.name}_t" if d._kind == 1 else meta_name(d)
+
+
+def legacy_type_name(d: dtype) -> str:
+    """The legacy tensor type of a dtype, 'FloatTensor'."""
+    return torch_type_name(d) + "Tensor"
+
+
 def from_numpy(np_dtype) -> dtype:
     """The ndgrad dtype of a NumPy dtype; raises TypeError for ones torch lacks."""
     try:
@@ -149,14 +184,7 @@ class _Table(dict):
             raise KeyError(key)
         what = "Float8 Types" if "float8" in a.name + b.name else "uint16, uint32, uint64 types"
         raise RuntimeError(f"Promotion for {what} is not supported, attempted to promote "
-                           f"{_c10(a)} and {_c10(b)}")
-
-
-def _c10(d: dtype) -> str:
-    names = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-             "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-             "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-    return names.get(d.name) or ("UInt" + d.name[4:] if d.name[0] == "u" else d.name.capitalize())
+                           f"{torch_type_name(a)} and {torch_type_name(b)}")
 
 
 _PROMOTE = _Table({(a, b): _promote_pair(a, b) for a in ALL for b in ALL})

@@ -1,4 +1,5 @@
-"""Torch's errors for failures NumPy reports its own way."""
+"""torch's error messages, one function a family, so that the same check raises the same text
+everywhere; and torch's errors for failures NumPy reports its own way."""
 
 from __future__ import annotations
 
@@ -6,6 +7,77 @@ import functools
 import math
 
 from . import _trace
+from ._dtype import cpp_type_name, dtype, from_numpy, torch_type_name
+
+
+def not_implemented(kernel: str, dt) -> NotImplementedError:
+    """A kernel with no implementation for a dtype (an ndgrad or NumPy dtype)."""
+    if not isinstance(dt, dtype):
+        dt = from_numpy(dt)
+    return NotImplementedError(f'"{kernel}" not implemented for \'{torch_type_name(dt)}\'')
+
+
+def dtype_mismatch(expected: dtype, found: dtype) -> RuntimeError:
+    """Two operands whose dtypes must agree."""
+    return RuntimeError(f"expected scalar type {torch_type_name(expected)} but found "
+                        f"{torch_type_name(found)}")
+
+
+def cast_error(result: dtype, out: dtype) -> RuntimeError:
+    """A result written into a tensor (out=, in place) of a lower category."""
+    return RuntimeError(f"result type {torch_type_name(result)} can't be cast to the desired "
+                        f"output type {torch_type_name(out)}")
+
+
+def overflow(dt: dtype | str) -> RuntimeError:
+    """c10's checked conversion of a scalar to ``dt`` (a dtype, or the C++ type's name) failed."""
+    name = dt if isinstance(dt, str) else cpp_type_name(dt)
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def size_mismatch(a: int, b: int, dim: int) -> RuntimeError:
+    """Two sizes that do not broadcast at ``dim``."""
+    return RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                        f"non-singleton dimension {dim}")
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shapes broadcast in order; torch's error for the first pair that does not (its
+    rightmost mismatching dim, as ATen's infer_size)."""
+    cur = tuple(shapes[0])
+    for s in shapes[1:]:
+        n = max(len(cur), len(s))
+        pa, pb = (1,) * (n - len(cur)) + cur, (1,) * (n - len(s)) + tuple(s)
+        for i in range(n - 1, -1, -1):
+            if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
+                raise size_mismatch(pa[i], pb[i], i)
+        cur = tuple(x if y == 1 else y for x, y in zip(pa, pb))
+    return cur
+
+
+def dim_out_of_range(dim: int, ndim: int) -> IndexError:
+    """``dim`` outside a tensor of ``ndim`` dims (a 0-d tensor takes dims -1 and 0)."""
+    n = max(ndim, 1)
+    return IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but "
+                      f"got {dim})")
+
+
+def not_tensor(fn: str, x, arg: str = "input", pos: int | None = 1) -> TypeError:
+    """A Python value passed where only a Tensor is accepted (``pos`` None: a keyword)."""
+    where = f"argument '{arg}'" if pos is None else f"argument '{arg}' (position {pos})"
+    return TypeError(f"{fn}(): {where} must be Tensor, not {type(x).__name__}")
+
+
+def leaf_in_place(view: bool = False) -> RuntimeError:
+    """An in-place write into a leaf that requires grad (or a view of one)."""
+    what = "a view of a leaf Variable" if view else "a leaf Variable"
+    return RuntimeError(f"{what} that requires grad is being used in an in-place operation.")
+
+
+def out_requires_grad(fn: str) -> RuntimeError:
+    """out= while autograd would record."""
+    return RuntimeError(f"{fn}(): functions with out=... arguments don't support automatic "
+                        "differentiation, but one of the arguments requires grad.")
 
 
 class OutOfMemoryError(RuntimeError, MemoryError):

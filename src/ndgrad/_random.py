@@ -62,6 +62,10 @@ import struct
 import ml_dtypes
 import numpy as np
 
+from . import _dtype as D
+from ._dtype import meta_name
+from ._errors import not_implemented
+
 __all__ = ["Engine", "default_engine", "DEFAULT_SEED"]
 
 DEFAULT_SEED = 67280421310721  # at::default_rng_seed_val
@@ -75,14 +79,6 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _FLOATS = (_F16, _BF16, _F32, _F64)
 _U64 = np.uint64
-# c10's names of dtypes, as C++ (typeid) and as torch's ScalarType, for the messages that use them
-_CPP_NAMES = {np.dtype(k): v for k, v in (
-    ("int64", "long int"), ("int32", "int"), ("int16", "short int"), ("int8", "signed char"),
-    ("uint8", "unsigned char"), ("bool", "bool"), ("complex64", "c10::complex<float>"),
-    ("complex128", "c10::complex<double>"))}
-_TORCH_NAMES = {np.dtype(k): v for k, v in (
-    ("int64", "Long"), ("int32", "Int"), ("int16", "Short"), ("int8", "Char"), ("uint8", "Byte"),
-    ("bool", "Bool"), ("complex64", "ComplexFloat"), ("complex128", "ComplexDouble"))}
 _MANT53 = _U64((1 << 53) - 1)
 
 # ---------------------------------------------------------------------------------------
@@ -883,7 +879,8 @@ class Engine:
         dt = np.dtype(dtype)
         if dt not in _FLOATS:
             raise RuntimeError("Cauchy distribution is a continuous probability distribution. "
-                               f"dtype must be a floating point but you specified {_CPP_NAMES[dt]}")
+                               "dtype must be a floating point but you specified "
+                               f"{meta_name(D.from_numpy(dt))}")
         median, sigma = float(median), float(sigma)
         if not sigma > 0.0:
             raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
@@ -896,8 +893,7 @@ class Engine:
         shape, n = _numel(shape)
         dt = np.dtype(dtype)
         if dt not in _FLOATS:
-            raise NotImplementedError(f'"log_normal_cpu" not implemented for '
-                                      f"'{_TORCH_NAMES.get(dt, dt.name)}'")
+            raise not_implemented("log_normal_cpu", dt)
         mean, std = float(mean), float(std)
         if not std > 0.0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
@@ -916,8 +912,7 @@ class Engine:
         if not 0.0 < p < 1.0:
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
         if dt == np.bool_ or dt.kind == "c":
-            raise NotImplementedError(f'"geometric_cpu" not implemented for '
-                                      f"'{_TORCH_NAMES.get(dt, dt.name)}'")
+            raise not_implemented("geometric_cpu", dt)
         with np.errstate(divide="ignore"):
             v = np.ceil(_glibc_log(self._unit_double(n)) / math.log1p(-p))
         if dt.kind in "iu":  # static_cast of the double: wraps as the C++ conversion does

@@ -112,8 +112,8 @@ def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     set_detect_anomaly(enabled, check_nan)
 
 
-_TENSOR_TYPES = {"torch.FloatTensor": D.float32, "torch.DoubleTensor": D.float64,
-                 "torch.HalfTensor": D.float16, "torch.BFloat16Tensor": D.bfloat16}
+_TENSOR_TYPES = {"torch." + D.legacy_type_name(d): d
+                 for d in (D.float32, D.float64, D.float16, D.bfloat16)}
 
 
 def set_default_tensor_type(t) -> None:

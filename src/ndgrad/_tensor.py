@@ -9,6 +9,7 @@ import weakref
 import numpy as np
 
 from . import _dtype as D
+from ._dtype import meta_name, torch_type_name
 from ._backend import CPU, device, tensor_device, to_device, to_numpy
 from ._grad_mode import state as _grad_state
 
@@ -445,9 +446,6 @@ class Tensor:
 
 
 def _grad_dtype_error(value: Tensor, t: Tensor):
-    from ._ops._inplace import torch_type_name
-    from ._ops.elementwise import meta_name
-
     raise RuntimeError(
         f"attempting to assign a gradient with dtype '{meta_name(value.dtype)}' to a tensor with "
         f"grad_dtype '{torch_type_name(t.dtype)}'. The gradient must match the tensor's grad_dtype "

@@ -262,7 +262,7 @@ def resize_as_(input: Tensor, the_template: Tensor, *, memory_format=None) -> Te
 def hash_tensor(input: Tensor, dim=None, *, keepdim: bool = False, mode: int = 0) -> Tensor:
     """Same as torch.hash_tensor: the elements as 64-bit floats or ints, their bits xor-reduced
     into uint64."""
-    from ._ops.elementwise import not_implemented
+    from ._errors import not_implemented
 
     if mode != 0:
         raise RuntimeError(f"Unknown hash_tensor mode: {mode}")

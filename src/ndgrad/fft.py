@@ -9,8 +9,9 @@ ihfft(x) = conj(rfft(x)), each scaled the other way."""
 
 from __future__ import annotations
 
+from ._errors import not_implemented
 from . import _dtype as D
-from ._ops._inplace import torch_type_name
+from ._dtype import torch_type_name
 from ._ops.movement import cat
 from ._tensor import Tensor, wrap_dim, wrap_dims
 from .autograd.function import Op
@@ -327,7 +328,7 @@ def _freq_dtype(dtype, out, name):
     """torch's checks: the dtype (out's where out= is given) is floating; arange has no complex."""
     dtype = dtype or (out.dtype if out is not None else D.get_default_dtype())
     if dtype.is_complex:
-        raise NotImplementedError(f'"arange_cpu" not implemented for \'{torch_type_name(dtype)}\'')
+        raise not_implemented("arange_cpu", dtype)
     if not dtype.is_floating_point:
         raise RuntimeError(f"{name} requires a floating point or complex dtype")
     return dtype

@@ -16,19 +16,11 @@ from .. import _dtype as D
 from .. import _trace
 from .._trace import produced
 from .._backend import to_device
+from .._dtype import torch_type_name
 from .._tensor import Tensor, move_retain_grad, refresh_view, sync_views, view_rebase_error
 from ..autograd.node import Op
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
-
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-                "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
-def torch_type_name(dt: D.dtype) -> str:
-    return _TORCH_NAMES[dt.name]
-
 
 def check_leaf(t: Tensor, requires_grad: bool | None = None) -> None:
     """torch's check before an in-place op that records (``requires_grad``: does anything it

@@ -38,8 +38,9 @@ def out_arg(name: str | None = None, *, dtype_error: str = EXACT, cast: bool = F
 def write_out(res, out, name: str, dtype_error: str = EXACT, cast: bool = False,
               error=RuntimeError):
     """``res`` (a tensor or a tuple of them) written into ``out``; returns ``out``."""
-    from .elementwise import _out, meta_name
-    from ._inplace import torch_type_name
+    from .elementwise import _out
+    from .._dtype import meta_name
+    from .._dtype import torch_type_name
 
     if isinstance(res, tuple):
         if not isinstance(out, (tuple, list)) or len(out) != len(res):

@@ -8,11 +8,12 @@ import operator
 
 import numpy as np
 
+from .._errors import not_implemented
 from .. import _dtype as D
 from .._backend import to_device
 from .._tensor import Tensor, _resolve_device, tensor_method
 from ..autograd.function import Op
-from ._inplace import torch_type_name
+from .._dtype import torch_type_name
 
 __all__ = ["block_diag", "cartesian_prod", "combinations", "diagflat", "tril_indices",
            "triu_indices", "unravel_index", "vander"]
@@ -55,7 +56,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
 def _tri_indices(name: str, row: int, col: int, offset: int, dtype, device, lower: bool):
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
     if dt not in (D.int32, D.int64):
-        raise NotImplementedError(f'"{name}" not implemented for \'{torch_type_name(dt)}\'')
+        raise not_implemented(name, dt)
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
     if col < 0:

@@ -151,18 +151,13 @@ def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
 
 Tensor.type_as = lambda self, other: to(self, other.dtype)
 
-_LEGACY = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-           "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
-           "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-           "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
-           "complex128": "ComplexDoubleTensor"}
-_FROM_LEGACY = {v: k for k, v in _LEGACY.items()}
+_FROM_LEGACY = {D.legacy_type_name(d): d for d in D.ALL}
 
 
 def legacy_type_name(t: Tensor) -> str:
     """torch's 'torch.FloatTensor' / 'torch.cuda.FloatTensor' name of a tensor's type."""
     prefix = "torch." if t._device.type == "cpu" else "torch.cuda."
-    return prefix + _LEGACY[t.dtype.name]
+    return prefix + D.legacy_type_name(t.dtype)
 
 
 @tensor_method("type")
@@ -177,5 +172,5 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         if mod not in ("torch", "torch.cuda") or name not in _FROM_LEGACY:
             raise ValueError(f"invalid type: '{dtype}'")
         dev = "cuda" if mod == "torch.cuda" else "cpu"
-        return to(self, dev, D._by_name(_FROM_LEGACY[name]))
+        return to(self, dev, _FROM_LEGACY[name])
     return to(self, dtype)

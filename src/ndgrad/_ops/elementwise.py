@@ -11,29 +11,13 @@ import numpy as np
 
 from .. import _dtype as D
 from .. import _trace
+from .._dtype import meta_name, torch_type_name
+from .._errors import not_implemented, overflow
 from .._backend import CPU
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
-from ._inplace import inplace, torch_type_name
-
-_META = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-         "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-         "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
-         "complex128": "c10::complex<double>"}
-
-
-def meta_name(dt: D.dtype) -> str:
-    """A dtype as C++ names it in some torch messages ('float', 'long int')."""
-    return _META[dt.name]
-
-
-def not_implemented(kernel: str, dt) -> NotImplementedError:
-    """torch's error for a kernel that has no implementation for a dtype."""
-    if not isinstance(dt, D.dtype):
-        dt = D.from_numpy(dt)
-    return NotImplementedError(f'"{kernel}" not implemented for \'{torch_type_name(dt)}\'')
-
+from ._inplace import inplace
 
 def wrap(arr, dev) -> Tensor:
     """A tensor around a ufunc result (which is a NumPy scalar, not an array, for 0-d inputs)."""
@@ -134,12 +118,6 @@ def _coerce(x, name: str, pos: int):
                     f"{type(x).__name__}")
 
 
-_CPP_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
-              "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-              "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
-              "complex128": "c10::complex<double>"}
-
-
 def check_scalar_range(value, dt) -> None:
     """torch's error where c10's checked conversion rejects a Python scalar for ``dt`` (fill
     values, where's scalars, alpha/value arguments, clamp's bounds): out of range, nan or a
@@ -153,7 +131,7 @@ def check_scalar_range(value, dt) -> None:
             _check_range(value.imag, dt.to_real(), dt)
             return
         if value.imag:
-            _overflow(dt)
+            raise overflow(dt)
         value = value.real
     _check_range(value, dt.to_real() if dt._kind == 3 else dt, dt)
 
@@ -170,11 +148,7 @@ def _check_range(value, real: D.dtype, dt: D.dtype) -> None:
     else:
         ok = not math.isfinite(value) or math.fabs(value) <= _FMAX[real.name]
     if not ok:
-        _overflow(dt)
-
-
-def _overflow(dt: D.dtype):
-    raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[dt.name]} without overflow")
+        raise overflow(dt)
 
 
 def int_fill(value, npdt, xp):

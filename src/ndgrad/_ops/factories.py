@@ -13,6 +13,7 @@ import numpy as np
 from .. import _dtype as D
 from .._backend import CPU, to_device
 from .._creation import factory_out
+from .._errors import overflow
 from .._tensor import Tensor, _resolve_device, tensor_method
 
 __all__ = ["binomial", "empty_permuted", "empty_strided", "fill", "frombuffer", "poisson",
@@ -58,17 +59,11 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
     if isinstance(s, Tensor):
         s = s.item()
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
-    if isinstance(s, complex) and dt._kind != 3:
-        raise RuntimeError(f"value cannot be converted to type {_c(dt)} without overflow")
+    if isinstance(s, complex) and dt._kind in (1, 2):  # bool takes nonzero as True
+        raise overflow(D.float64 if dt._kind == 2 and dt.itemsize == 2 else dt)  # (c10's path)
     check_scalar_range(s, dt)
     dev = _resolve_device(device)
     return _leaf(to_device(np.asarray(s).astype(dt.np), dev), dev, requires_grad)
-
-
-def _c(dt: D.dtype) -> str:
-    from .elementwise import meta_name
-
-    return meta_name(dt).replace("long int", "int64_t")
 
 
 def _strided(size, stride, dt: D.dtype, dev):

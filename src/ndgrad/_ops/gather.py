@@ -11,7 +11,8 @@ from .._backend import device_of_array, ufunc_at
 from .._trace import array_of, derived
 from .._tensor import Tensor, tensor_method, wrap_dim
 from ..autograd.function import Op
-from ._inplace import inplace, torch_type_name
+from ._inplace import inplace
+from .._dtype import torch_type_name
 from ._out import out_arg
 from .indexing import Index, IndexPut, _expanded, _warn_expanded, put_in_place
 

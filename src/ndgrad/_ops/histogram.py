@@ -11,7 +11,7 @@ from .._backend import to_device
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._out import out_arg
-from .elementwise import not_implemented
+from .._errors import not_implemented
 from .linalg._common import return_type
 
 __all__ = ["histogram", "histogramdd"]
@@ -118,7 +118,7 @@ def _g(v: float) -> str:
 
 
 def _c(npdt) -> str:
-    from .elementwise import meta_name
+    from .._dtype import meta_name
 
     return meta_name(D.from_numpy(npdt))
 

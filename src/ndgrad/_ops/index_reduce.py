@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._tensor import Tensor, tensor_method, wrap_dim
-from ._inplace import inplace, torch_type_name
+from ._inplace import inplace
+from .._dtype import torch_type_name
 
 __all__ = ["index_reduce"]
 

@@ -508,7 +508,7 @@ def _check_dtype(self: Tensor, basic, akey, value, accumulate: bool = False) -> 
     if akey is None or not isinstance(value, Tensor) or value.dtype is self.dtype or \
             _fills(value._device.xp, value._data, akey, accumulate):
         return
-    from ._inplace import torch_type_name as tn
+    from .._dtype import torch_type_name as tn
 
     _explain(np.shape(self._data[basic]), akey, value._data.shape,
              f"Index put requires the source and destination dtypes match, got {tn(self.dtype)} "

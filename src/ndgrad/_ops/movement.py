@@ -179,7 +179,7 @@ def view(input: Tensor, *shape) -> Tensor:
 def _view_dtype(input: Tensor, dt: D.dtype) -> Tensor:
     a, old = input._data, input.dtype
     if dt.itemsize != old.itemsize:
-        from ._inplace import torch_type_name as tn
+        from .._dtype import torch_type_name as tn
 
         what = f"view {tn(old)} as {tn(dt)} (different element sizes)"
         if a.ndim == 0:

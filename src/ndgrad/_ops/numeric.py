@@ -10,7 +10,8 @@ from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace
 from .binary import NoGrad, _no_grad_node
-from .elementwise import _as, _broadcast_error, _out, binary, need_tensor, not_implemented
+from .elementwise import _as, _broadcast_error, _out, binary, need_tensor
+from .._errors import not_implemented
 from .linalg._common import return_type as _rt
 
 __all__ = ["angle", "frexp", "gcd", "gcd_", "lcm", "lcm_", "ldexp", "ldexp_", "nextafter",

@@ -11,7 +11,7 @@ from .. import _dtype as D
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._inplace import torch_type_name
+from .._dtype import torch_type_name
 from .elementwise import (
     _as,
     _broadcast_error,

@@ -16,9 +16,10 @@ from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ..autograd.node import _check_grads
-from ._inplace import torch_type_name
+from .._dtype import torch_type_name
 from ._out import write_out
-from .elementwise import _is_half, _out, export, not_implemented, where, wrap
+from .elementwise import _is_half, _out, export, where, wrap
+from .._errors import not_implemented
 
 __all__: list[str] = ["return_types"]
 _NS = globals()

@@ -8,10 +8,11 @@ from .. import _dtype as D
 from .._dtype import promote_types, result_type
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
-from ._inplace import torch_type_name
+from .._dtype import torch_type_name
 from ._out import write_out
 from .indexing import _like
-from .elementwise import _out, export, not_implemented, wrap
+from .elementwise import _out, export, wrap
+from .._errors import not_implemented
 from .reduce import _index_tensor, _rename, return_types, select_along
 from .scan import accumulate
 

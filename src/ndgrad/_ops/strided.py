@@ -9,7 +9,7 @@ import numpy as np
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, tensor_method, wrap_dim
 from ..autograd.function import Op
-from ._inplace import torch_type_name
+from .._dtype import torch_type_name
 from .movement import _as_view
 
 __all__ = ["as_strided", "as_strided_", "as_strided_scatter", "diagonal_scatter",

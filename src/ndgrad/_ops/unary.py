@@ -11,7 +11,8 @@ from .._tensor import Tensor, tensor_method
 from ..autograd.function import Op
 from ._inplace import inplace
 from ..autograd.formula import TENSORS, arrays
-from .elementwise import _compute, _out, _to_float, export, not_implemented
+from .elementwise import _compute, _out, _to_float, export
+from .._errors import not_implemented
 
 __all__: list[str] = []
 

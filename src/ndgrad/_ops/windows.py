@@ -8,7 +8,8 @@ import math
 from .. import _dtype as D
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from .elementwise import meta_name, not_implemented
+from .._dtype import meta_name
+from .._errors import not_implemented
 
 __all__ = ["bartlett_window", "blackman_window", "hamming_window", "hann_window",
            "kaiser_window"]

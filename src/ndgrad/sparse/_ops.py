@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._errors import dtype_mismatch
 from .._tensor import Tensor
 from ..autograd.node import Op
 from ._coo import SparseTensor, _scatter
@@ -123,7 +124,7 @@ def _mm(s: SparseTensor, d: Tensor) -> Tensor:
         raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {s.shape[1]}, got "
                            f"{d.shape[0]}")
     if s.dtype is not d.dtype:
-        raise RuntimeError(f"expected scalar type {_c10(s.dtype)} but found {_c10(d.dtype)}")
+        raise dtype_mismatch(s.dtype, d.dtype)
     v = s._sp_vals
     if v._requires_grad or not s._requires_grad:
         return SparseAddmm.apply(v, d, idx=s._sp_idx, vals=None, shape=s._sp_size, mask=None)
@@ -133,10 +134,6 @@ def _mm(s: SparseTensor, d: Tensor) -> Tensor:
     return SparseAddmm.apply(s, d, idx=s._sp_idx, vals=v._data, shape=s._sp_size, mask=mask)
 
 
-def _c10(dt) -> str:
-    from .._dtype import _c10 as name
-
-    return name(dt)
 
 
 def mm(mat1: Tensor, mat2: Tensor) -> Tensor:

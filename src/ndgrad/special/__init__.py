@@ -22,7 +22,7 @@ def _alias(name: str, target: str):
         if not (name == "xlogy" and args and isinstance(args[0], Tensor)):  # xlogy(Number, t)
             _ops._need_tensor("special_" + name, input)
         if name == "round" and not (input.is_floating_point() or input.is_complex()):
-            from .._ops.elementwise import not_implemented  # (torch.round takes integers)
+            from .._errors import not_implemented  # (torch.round takes integers)
 
             raise not_implemented("round_vml_cpu", input.dtype)
         import ndgrad  # looked up late: this package is imported while ndgrad's namespace fills

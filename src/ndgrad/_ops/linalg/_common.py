@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ..._errors import not_implemented
 from ... import _dtype as D
 from ..._tensor import Tensor
 from ...autograd.node import _check_grads
-from .._inplace import torch_type_name
+from ..._dtype import torch_type_name
 
 HALF = (D.float16.np, D.bfloat16.np)
 
@@ -40,8 +41,7 @@ def check_square(name: str, A: Tensor) -> None:
 def check_lapack_dtype(A: Tensor, kernel: str) -> None:
     """LAPACK has no half precision: torch raises NotImplementedError naming its CPU kernel."""
     if A._data.dtype in HALF:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for "
-                                  f"'{torch_type_name(A.dtype)}'")
+        raise not_implemented(kernel, A.dtype)
 
 
 def batch_prefix(A, flat_index: int) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 
+from ..._errors import dtype_mismatch
 from ..._tensor import Tensor, tensor_method, wrap_dim, wrap_dims
 from ...autograd.function import Op
-from .._inplace import torch_type_name
+from ..._dtype import meta_name, torch_type_name
 from ..elementwise import mul
 from ..reduce import sum as _sum
 from ._common import check_float, warn_once
-from .products import _C_NAMES
 from .._out import CAST, out_arg
 
 _TENSORDOT = ("tensordot: Expected the output tensor to have dtype {Want}, but got an output "
@@ -114,8 +114,7 @@ def linalg_cross(input, other, *, dim=-1, out=None) -> Tensor:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{input.shape[d]} and {other.shape[d]}")
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"expected scalar type {torch_type_name(input.dtype)} but found "
-                           f"{torch_type_name(other.dtype)}")
+        raise dtype_mismatch(input.dtype, other.dtype)
     for x, y in zip(input.shape, other.shape):
         if x != y and 1 not in (x, y):
             raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
@@ -167,8 +166,7 @@ def multi_dot(tensors, *, out=None) -> Tensor:
     for i, t in enumerate(tensors[1:], 1):
         if t.dtype is not first.dtype:
             raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 "
-                               f"is {_C_NAMES.get(first.dtype.name, first.dtype.name)} and "
-                               f"tensor {i} {_C_NAMES.get(t.dtype.name, t.dtype.name)}")
+                               f"is {meta_name(first.dtype)} and tensor {i} {meta_name(t.dtype)}")
     mats = [first.unsqueeze(0) if first.ndim == 1 else first, *tensors[1:-1],
             last.unsqueeze(-1) if last.ndim == 1 else last]
     for i in range(n - 1):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 import string
 
+from ..._errors import dtype_mismatch
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from .._inplace import torch_type_name
 from ._common import HALF
 
 __all__ = ["einsum"]
@@ -216,8 +216,7 @@ def einsum(*args) -> Tensor:
         eq, ops = _sublist_equation(args)
     for op in ops[1:]:
         if op.dtype is not ops[0].dtype:
-            raise RuntimeError(f"expected scalar type {torch_type_name(ops[0].dtype)} but found "
-                               f"{torch_type_name(op.dtype)}")
+            raise dtype_mismatch(ops[0].dtype, op.dtype)
     explicit, targets, summed = _plan(eq, tuple(op._data.shape for op in ops))
     ops = [op if t is None else op.expand(*t) for op, t in zip(ops, targets)]
     res = Einsum.apply(*ops, eq=explicit)

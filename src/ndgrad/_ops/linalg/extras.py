@@ -11,7 +11,8 @@ import numpy as np
 from ... import _dtype as D
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
-from .._inplace import inplace, torch_type_name
+from .._inplace import inplace
+from ..._dtype import torch_type_name
 from ._common import warn_once
 from .._out import CAST, out_arg
 

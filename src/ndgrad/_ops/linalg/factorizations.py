@@ -5,9 +5,10 @@ the choice; like torch, the complex backwards check this and raise otherwise."""
 
 from __future__ import annotations
 
+from ..._errors import not_implemented
 from ..._tensor import Tensor, grad_recording, tensor_method
 from ...autograd.function import Op
-from .._inplace import torch_type_name
+from ..._dtype import torch_type_name
 from ..movement import cat
 from ..shape import tril, triu
 from . import _drivers, _lapack
@@ -242,8 +243,7 @@ def _eigh_checks(name, A, UPLO):
 def _no_kernel(A, kernel):
     """eigh and lu have no integer kernels: torch's NotImplementedError (shape checks after)."""
     if A.ndim >= 2 and not (A.is_floating_point() or A.is_complex()):
-        raise NotImplementedError(f"\"{kernel}\" not implemented for "
-                                  f"'{torch_type_name(A.dtype)}'")
+        raise not_implemented(kernel, A.dtype)
 
 
 @out_arg()

@@ -3,9 +3,10 @@ The products are compositions of rank-one updates, so autograd differentiates th
 
 from __future__ import annotations
 
+from ..._errors import not_implemented
 from ..._tensor import Tensor, tensor_method
 from ...autograd.function import Op
-from .._inplace import torch_type_name
+from ..._dtype import torch_type_name
 from ._common import HALF, return_type
 from .._out import CAST, out_arg
 
@@ -59,7 +60,7 @@ class _GeqrfNode(Op):
 
 def _kernel(name: str, t: Tensor) -> None:
     if t._data.dtype.kind not in "fc" or t._data.dtype in HALF:
-        raise NotImplementedError(f'"{name}" not implemented for \'{torch_type_name(t.dtype)}\'')
+        raise not_implemented(name, t.dtype)
 
 
 @tensor_method

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._errors import not_implemented
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from .._inplace import torch_type_name
+from ..._dtype import torch_type_name
 from ._common import HALF, LinAlgError, batch_prefix, return_type
 from ._drivers import _each, _scipy_linalg
 from .._out import out_arg
@@ -66,8 +67,7 @@ def _checks(name: str, A: Tensor) -> None:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
                            f"{torch_type_name(A.dtype)}")
     if A._data.dtype in HALF:
-        raise NotImplementedError("\"ldl_factor_kernel_cpu\" not implemented for "
-                                  f"'{torch_type_name(A.dtype)}'")
+        raise not_implemented("ldl_factor_kernel_cpu", A.dtype)
 
 
 @out_arg()

@@ -7,7 +7,7 @@ import math
 from ... import _dtype as D
 from ..._tensor import Tensor, wrap_dims
 from ...autograd.function import Op
-from .._inplace import torch_type_name
+from ..._dtype import torch_type_name
 from ..reduce import amax, amin
 from ..reduce import sum as _sum
 from ._common import HALF, check_float

@@ -8,24 +8,21 @@ import operator
 
 import numpy as np
 
+from ..._errors import dtype_mismatch, not_implemented
 from ... import _dtype as D
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ..._threads import split_matmul
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
-from .._inplace import inplace, torch_type_name
+from .._inplace import inplace
+from ..._dtype import meta_name, torch_type_name
 from .._out import CAST as _CAST
 from .._out import out_arg, write_out
 from ._common import HALF
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "dot", "ger", "matmul", "mm", "mv",
            "outer", "vdot"]
-
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
-            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-
 
 def _mm(xp, a, b):
     """np.matmul, with half precision through float32 (NumPy's float16 GEMM is ~180x slower)
@@ -117,13 +114,12 @@ class AddMatMul(Op):
 def _dtype_check(a, b, m1="m1", m2="m2"):
     if a.dtype is not b.dtype:
         raise RuntimeError(f"expected {m1} and {m2} to have the same dtype, but got: "
-                           f"{_C_NAMES.get(a.dtype.name, a.dtype.name)} != "
-                           f"{_C_NAMES.get(b.dtype.name, b.dtype.name)}")
+                           f"{meta_name(a.dtype)} != {meta_name(b.dtype)}")
 
 
 def _no_bool(t, kernel):
     if t.dtype is D.bool_:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+        raise not_implemented(kernel, D.bool_)
 
 
 def _shape_str(t):
@@ -138,8 +134,7 @@ def _check_matmul(input, other):
                            f"{torch_type_name(other.dtype)}, {torch_type_name(input.dtype)}, and "
                            f"{torch_type_name(other.dtype)}")
     if na >= 3 and nb >= 3 and input.dtype is not other.dtype:
-        raise RuntimeError(f"expected scalar type {torch_type_name(input.dtype)} but found "
-                           f"{torch_type_name(other.dtype)}")
+        raise dtype_mismatch(input.dtype, other.dtype)
     _dtype_check(input, other)
     _no_bool(input, "addmv_impl_cpu" if nb == 1 else "bmm" if na >= 3 and nb >= 3 else
              "addmm_impl_cpu_")
@@ -365,9 +360,9 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
         input, batch1, batch2 = _autocast(input, batch1, batch2)
     _batch_check(batch1, batch2)
     if not input.dtype is batch1.dtype is batch2.dtype:
-        raise RuntimeError(f"Input dtypes must be the same, got: input {_C_NAMES[input.dtype.name]}"
-                           f", batch1: {_C_NAMES[batch1.dtype.name]}, batch2: "
-                           f"{_C_NAMES[batch2.dtype.name]}")
+        raise RuntimeError(f"Input dtypes must be the same, got: input {meta_name(input.dtype)}"
+                           f", batch1: {meta_name(batch1.dtype)}, batch2: "
+                           f"{meta_name(batch2.dtype)}")
     b, _, k = batch1.shape
     if batch2.shape[:2] != (b, k):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ..._errors import not_implemented
 from ..._tensor import Tensor
 from ...autograd.function import Op
-from .._inplace import torch_type_name
+from ..._dtype import torch_type_name
 from ..shape import tril, triu
 from . import _drivers
 from ._common import (
@@ -196,8 +197,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None) -
         if t.ndim < 2:
             raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
     if not (A.is_floating_point() or A.is_complex()) or A._data.dtype in HALF:
-        raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for "
-                                  f"'{torch_type_name(A.dtype)}'")
+        raise not_implemented("triangular_solve_cpu", A.dtype)
     check_square(name, A)
     if A.dtype is not B.dtype:  # torch 2.13 casts B to A's dtype (a recorded cast)
         B = B.to(A.dtype)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import warnings
 
+from ..._errors import dtype_mismatch, not_implemented
 from ... import _dtype as D
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...autograd.function import Op
-from .._inplace import torch_type_name
+from ..._dtype import torch_type_name
 from ..pointwise import clip
 from ..reduce import sum as _sum
 from ._common import HALF
@@ -134,10 +135,9 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
                                f"{torch_type_name(x.dtype)}")
     if x1.dtype is not x2.dtype:
-        raise RuntimeError(f"expected scalar type {torch_type_name(x1.dtype)} but found "
-                           f"{torch_type_name(x2.dtype)}")
+        raise dtype_mismatch(x1.dtype, x2.dtype)
     if x1._data.dtype in HALF:
-        raise NotImplementedError(f"\"cdist\" not implemented for '{torch_type_name(x1.dtype)}'")
+        raise not_implemented("cdist", x1.dtype)
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     batch = _broadcast(x1.shape[:-2], x2.shape[:-2])

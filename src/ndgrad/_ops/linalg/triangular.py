@@ -3,10 +3,11 @@ torch.lu, lu_unpack, lu_solve (torch's and torch.linalg's)."""
 
 from __future__ import annotations
 
+from ..._errors import not_implemented
 from ... import _dtype as D
 from ..._tensor import Tensor, tensor_method
 from ...autograd.function import Op
-from .._inplace import torch_type_name
+from ..._dtype import torch_type_name
 from . import _drivers, _lapack
 from ._common import HALF, eye, mH, return_type, warn_once
 from .._out import CAST, out_arg
@@ -25,7 +26,7 @@ def _mH(xp, a):
 
 def _int_kernel(kernel: str, t: Tensor) -> None:
     if t._data.dtype.kind not in "fc" or t._data.dtype in HALF:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{torch_type_name(t.dtype)}\'')
+        raise not_implemented(kernel, t.dtype)
 
 
 def _same_dtype(b: Tensor, A: Tensor, prefix: str = "") -> None:

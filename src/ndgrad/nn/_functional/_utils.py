@@ -7,6 +7,7 @@ import warnings
 from itertools import repeat
 
 from ..._backend import ufunc_at
+from ..._dtype import meta_name, torch_type_name
 from ..._tensor import Tensor
 
 
@@ -60,13 +61,6 @@ single = ntuple(1, "_single")
 pair = ntuple(2, "_pair")
 
 
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int"}
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-                "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
 def is_half(dt) -> bool:
     return dt.itemsize == 2 and dt.kind in "fV"  # float16 or bfloat16 (cheaper than .name)
 
@@ -91,11 +85,11 @@ def mm(xp, a, b):
 
 
 def c_name(t: Tensor) -> str:
-    return _C_NAMES.get(t.dtype.name, t.dtype.name)
+    return meta_name(t.dtype)
 
 
 def torch_name(t: Tensor) -> str:
-    return _TORCH_NAMES[t.dtype.name]
+    return torch_type_name(t.dtype)
 
 
 def scalar_node(out: Tensor, name: str) -> Tensor:

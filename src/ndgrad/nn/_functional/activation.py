@@ -9,7 +9,8 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._ops._inplace import inplace
-from ..._ops.elementwise import check_scalar_range, not_implemented
+from ..._ops.elementwise import check_scalar_range
+from ..._errors import not_implemented
 from ..._tensor import Tensor, tensor_method, wrap_dim
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
@@ -833,8 +834,7 @@ def _softmax_like(cls, input: Tensor, dim, dtype, name: str) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     if not (input.is_floating_point() or input.is_complex()):
-        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                                  f"'{torch_name(input)}'")
+        raise not_implemented(f"{name}_lastdim_kernel_impl", input.dtype)
     d = wrap_dim(dim, input.ndim)
     return cls.apply_one(input, d if input.ndim else None)  # 0-d: over its one element
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 
+from ..._errors import dtype_mismatch
 from ..._tensor import Tensor
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
 from ._im2col import col2im, im2col
-from ._utils import is_half, c_name, named, ntuple, pair, torch_name
+from ._utils import is_half, c_name, named, ntuple, pair
 
 
 def windows(xp, x, k, s, pads, d, value=0):
@@ -208,8 +209,7 @@ def _conv_checks(name, nd, input, weight, bias, groups, transposed=False):
     if weight.ndim != nd + 2:
         raise RuntimeError("weight should have at least three dimensions")
     if input.dtype is not weight.dtype:
-        raise RuntimeError(f"expected scalar type {torch_name(input)} but found "
-                           f"{torch_name(weight)}")
+        raise dtype_mismatch(input.dtype, weight.dtype)
     if bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"Input type ({c_name(input)}) and bias type ({c_name(bias)}) should be "
                            "the same")

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import warnings
 
+from ..._errors import dtype_mismatch, not_implemented
 from ..._tensor import Tensor
-from ._utils import named, torch_name
+from ._utils import named
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False "
                   "since 1.3.0. Please specify align_corners=True if the old behavior is desired. "
@@ -162,11 +163,9 @@ def _check_grid(input: Tensor, grid: Tensor, mode: str) -> None:
     if nd == 3 and mode == "bicubic":
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if input.dtype is not grid.dtype:
-        raise RuntimeError(f"expected scalar type {torch_name(input)} but found "
-                           f"{torch_name(grid)}")
+        raise dtype_mismatch(input.dtype, grid.dtype)
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f'"grid_sampler_{nd}d_cpu_kernel_impl" not implemented for '
-                                  f"'{torch_name(input)}'")
+        raise not_implemented(f"grid_sampler_{nd}d_cpu_kernel_impl", input.dtype)
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from ..._errors import dtype_mismatch
 from ..._backend import CPU, device_of_array
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
@@ -364,8 +365,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
     if weight is not None and weight.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {torch_name(input)} but found "
-                           f"{torch_name(weight)}")
+        raise dtype_mismatch(input.dtype, weight.dtype)
     dev = input._device
     for t in (target, weight):
         if t is not None and t._device is not dev:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 
+from ... import _dtype as D
+from ..._errors import dtype_mismatch
 from ..._tensor import Tensor
-from ._utils import legacy_reduction, named, reduce, torch_name
+from ._utils import legacy_reduction, named, reduce
 
 
 def _reduced(loss: Tensor, reduction: str, name: str) -> Tensor:
@@ -27,7 +29,7 @@ def _no_target_grad(name: str, target: Tensor) -> None:
 
 def _long(target: Tensor) -> None:
     if target.dtype.name != "int64":
-        raise RuntimeError(f"expected scalar type Long but found {torch_name(target)}")
+        raise dtype_mismatch(D.int64, target.dtype)
 
 
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,

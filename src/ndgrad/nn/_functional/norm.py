@@ -10,11 +10,12 @@ import math
 
 import numpy as np
 
+from ..._errors import dtype_mismatch
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ..._trace import array_of, derived
 from ...autograd.function import Op
-from ._utils import is_half, torch_name
+from ._utils import is_half
 
 
 def _edge_gemv(a, dims):
@@ -254,8 +255,7 @@ def _check_params(input: Tensor, *params) -> None:
         return
     for p in given:
         if p.dtype is not dt:
-            raise RuntimeError(f"expected scalar type {torch_name(input)} but found "
-                               f"{torch_name(p)}")
+            raise dtype_mismatch(input.dtype, p.dtype)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,

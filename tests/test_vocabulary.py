@@ -1,0 +1,58 @@
+"""The shared vocabulary (_dtype's names, _errors' message families) against torch: every dtype's
+name in the messages that print one, where copies of partial name tables had drifted."""
+
+import pytest
+import torch
+
+import ndgrad
+
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+          "float64", "complex64", "complex128"]
+
+
+def _error(lib, fn):
+    try:
+        fn(lib)
+    except Exception as e:  # noqa: BLE001  (the type and text are what is compared)
+        return type(e).__name__, str(e)
+    return None
+
+
+def _same(fn):
+    want = _error(torch, fn)
+    assert want is not None
+    assert _error(ndgrad, fn) == want
+
+
+@pytest.mark.parametrize("a,b", [("int16", "int8"), ("bool", "uint8"), ("complex64", "float32")])
+def test_mm_dtype_names(a, b):
+    _same(lambda L: L.mm(L.ones(2, 2, dtype=getattr(L, a)), L.ones(2, 2, dtype=getattr(L, b))))
+
+
+def test_multi_dot_dtype_names():
+    _same(lambda L: L.linalg.multi_dot([L.ones(2, 2, dtype=L.int16),
+                                        L.ones(2, 2, dtype=L.uint8), L.ones(2, 2)]))
+
+
+@pytest.mark.parametrize("name", DTYPES)
+def test_scalar_tensor_of_complex(name):
+    def make(L):
+        return L.scalar_tensor(1j, dtype=getattr(L, name))
+
+    want = _error(torch, make)
+    assert _error(ndgrad, make) == want
+    if want is None:
+        assert make(ndgrad).item() == make(torch).item()
+
+
+@pytest.mark.parametrize("name", DTYPES)
+def test_dtype_mismatch_names(name):
+    other = "float64" if name != "float64" else "float32"
+    _same(lambda L: L.cdist(L.ones(2, 2, dtype=getattr(L, other)),
+                            L.ones(2, 2, dtype=getattr(L, name))))
+
+
+@pytest.mark.parametrize("name", DTYPES)
+def test_legacy_type_names(name):
+    t = ndgrad.ones(1, dtype=getattr(ndgrad, name))
+    assert t.type() == torch.ones(1, dtype=getattr(torch, name)).type()
