@@ -62,6 +62,9 @@ from . import _dynamo  # noqa: E402,F401  (torch._dynamo: config, reset, exc, gr
 from ._top_extras import *  # noqa: F403,E402  (grid_sampler, embedding_bag, ctc_loss, IR names, sparse)
 from . import distributions  # noqa: E402
 from . import signal  # noqa: E402  (torch.signal.windows)
+from . import _tensor_api  # noqa: E402
+
+_tensor_api.install()  # Tensor's methods, now that every module defining them is loaded
 
 from ._argcheck import PYTHON_IN_TORCH as _PY  # noqa: E402
 from ._argcheck import check_first_argument as _check_first_argument  # noqa: E402

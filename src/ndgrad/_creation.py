@@ -13,7 +13,7 @@ from . import _dtype as D
 from ._dtype import meta_name, torch_type_name
 from ._backend import CPU, device, on, to_device
 from ._errors import not_implemented, torch_allocation_errors
-from ._tensor import Size, Tensor, _resolve_device, tensor_method
+from ._tensor import Size, Tensor, _resolve_device
 from .autograd.function import Op
 
 __all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor",
@@ -234,7 +234,6 @@ FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, Sh
             D.uint8, D.bool_))
 
 
-@tensor_method
 def new(self, *args, device=None) -> Tensor:
     """Same as torch.Tensor.new: the legacy constructor with this tensor's dtype and device."""
     if len(args) == 1 and isinstance(args[0], Tensor):
@@ -605,12 +604,6 @@ def _new(fn):
     return new
 
 
-Tensor.new_zeros = _new(zeros)
-Tensor.new_ones = _new(ones)
-Tensor.new_empty = _new(empty)
-
-
-@tensor_method
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
              layout=None, pin_memory=False) -> Tensor:
     """Same as torch.Tensor.new_full."""
@@ -618,7 +611,6 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
                 requires_grad=requires_grad)
 
 
-@tensor_method
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
                pin_memory=False) -> Tensor:
     """Same as torch.Tensor.new_tensor."""
@@ -663,13 +655,11 @@ def _overwrite(t: Tensor, value, name: str) -> Tensor:
     return inplace(t, fn, value)
 
 
-@tensor_method
 def zero_(self) -> Tensor:
     """Same as torch.Tensor.zero_."""
     return _overwrite(self, 0, "ZeroBackward0")
 
 
-@tensor_method
 def fill_(self, value) -> Tensor:
     """Same as torch.Tensor.fill_."""
     if isinstance(value, Tensor) and value.ndim:
@@ -679,7 +669,6 @@ def fill_(self, value) -> Tensor:
                       "FillBackward3")
 
 
-@tensor_method
 def copy_(self, src, non_blocking=False) -> Tensor:
     """Same as torch.Tensor.copy_: broadcasts and casts ``src`` into this tensor."""
     if not isinstance(src, Tensor):

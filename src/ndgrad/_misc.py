@@ -40,11 +40,6 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return _linalg.vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
-Tensor.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: norm(
-    self, p, dim, keepdim, dtype)
-
-
-
 def _functional(name: str):
     """torch.<name> is torch.nn.functional.<name> (looked up late: nn imports this package)."""
 
@@ -87,9 +82,6 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
 
 def ravel(input: Tensor) -> Tensor:
     return input.reshape(-1)
-
-
-Tensor.ravel = ravel
 
 
 def is_nonzero(input: Tensor) -> bool:

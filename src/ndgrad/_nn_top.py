@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 
-from ._tensor import Tensor, tensor_method
+from ._tensor import Tensor
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "alpha_dropout_",
            "avg_pool1d", "bilinear", "binary_cross_entropy_with_logits", "celu", "celu_",
@@ -64,7 +64,6 @@ def selu_(input: Tensor) -> Tensor:
     return _F().selu_(input)
 
 
-@tensor_method
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """Same as torch.prelu."""
     return _F().prelu(input, weight)
@@ -75,7 +74,6 @@ def threshold_(input: Tensor, threshold, value) -> Tensor:
     return _F().threshold_(input, threshold, value)
 
 
-@tensor_method
 def hardshrink(input: Tensor, lambd=0.5) -> Tensor:
     """Same as torch.hardshrink."""
     return _F().hardshrink(input, lambd)

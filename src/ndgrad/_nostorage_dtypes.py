@@ -97,10 +97,3 @@ def _chalf(self, memory_format=None):
     return self.to(complex32)
 
 
-def _install():
-    from ._tensor import Tensor
-
-    Tensor.chalf = _chalf
-
-
-_install()

@@ -1,4 +1,5 @@
-"""Tensor: an array on a device plus autograd metadata. Ops attach their methods to it."""
+"""Tensor: an array on a device plus autograd metadata. Its methods over the ops are listed in
+_tensor_api.py."""
 
 from __future__ import annotations
 
@@ -60,20 +61,6 @@ class Size(tuple):
 
 
 _tuple_new = tuple.__new__
-
-
-def tensor_method(*names):
-    """Attach a function to Tensor as a method under its own name or the names given."""
-
-    def attach(fn):
-        for n in names or (fn.__name__,):
-            setattr(Tensor, n, fn)
-        return fn
-
-    if len(names) == 1 and callable(names[0]):
-        fn, names = names[0], ()
-        return attach(fn)
-    return attach
 
 
 class Tensor:
@@ -399,8 +386,7 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def __hash__(self) -> int:
-        return id(self)
+    __hash__ = object.__hash__  # identity, in C: tensors key the engine's dicts
 
     def __contains__(self, element) -> bool:
         return bool((self == element).any())

@@ -9,13 +9,12 @@ import warnings
 
 import numpy as np
 
-from ._tensor import Tensor, tensor_method
+from ._tensor import Tensor
 
 __all__ = ["addmv_", "conj_physical", "conj_physical_", "detach", "detach_", "fill_",
            "hash_tensor", "index_put_", "is_inference", "resize_as_", "zero_"]
 
 
-@tensor_method
 def conj_physical(input: Tensor) -> Tensor:
     """Same as torch.conj_physical: a conjugated copy (the input itself when real)."""
     if not input.is_complex():
@@ -26,7 +25,6 @@ def conj_physical(input: Tensor) -> Tensor:
     return out
 
 
-@tensor_method
 def conj_physical_(input: Tensor) -> Tensor:
     """Same as torch.conj_physical_."""
     from ._ops._inplace import inplace
@@ -34,7 +32,6 @@ def conj_physical_(input: Tensor) -> Tensor:
     return inplace(input, conj_physical) if input.is_complex() else input
 
 
-@tensor_method
 def tril_(input: Tensor, diagonal: int = 0) -> Tensor:
     """Same as torch.Tensor.tril_."""
     from ._ops._inplace import inplace
@@ -42,7 +39,6 @@ def tril_(input: Tensor, diagonal: int = 0) -> Tensor:
     return inplace(input, Tensor.tril, diagonal)
 
 
-@tensor_method
 def triu_(input: Tensor, diagonal: int = 0) -> Tensor:
     """Same as torch.Tensor.triu_."""
     from ._ops._inplace import inplace
@@ -50,21 +46,18 @@ def triu_(input: Tensor, diagonal: int = 0) -> Tensor:
     return inplace(input, Tensor.triu, diagonal)
 
 
-@tensor_method
 def get_device(input: Tensor) -> int:
     """Same as torch.Tensor.get_device: -1 on the CPU, else the CUDA device's index."""
     dev = input.device
     return -1 if dev.type == "cpu" else (dev.index or 0)
 
 
-@tensor_method
 def is_inference(input: Tensor) -> bool:
     """Same as torch.is_inference, except that ndgrad's inference_mode makes ordinary tensors,
     so this is always False."""
     return False
 
 
-@tensor_method
 def is_nonzero(input: Tensor) -> bool:
     """Same as torch.Tensor.is_nonzero."""
     from ._misc import is_nonzero as fn
@@ -83,7 +76,6 @@ def _dense_in(shape, st, order) -> bool:
     return True
 
 
-@tensor_method
 def dim_order(input: Tensor, *, ambiguity_check=False) -> tuple:
     """Same as torch.Tensor.dim_order: dims from outermost to innermost in memory, ties broken as
     torch's elementwise output permutation does (an insertion sort that skips 0 strides)."""
@@ -113,35 +105,23 @@ def dim_order(input: Tensor, *, ambiguity_check=False) -> tuple:
     return tuple(reversed(perm))
 
 
-Tensor.const_data_ptr = lambda self: self.data_ptr()
-Tensor.is_distributed = lambda self: False
-Tensor.name = property(lambda self: None)  # torch's named-tensor name: none
-Tensor.grad_dtype = property(lambda self: self.dtype)
-
-
 def _volatile(self) -> bool:
     warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning,
                   stacklevel=2)
     return False
 
 
-Tensor.volatile = property(_volatile)
-
-
-@tensor_method
 def is_set_to(input: Tensor, tensor: Tensor) -> bool:
     """Same as torch.Tensor.is_set_to: the same memory, sizes and strides."""
     return (input.data_ptr() == tensor.data_ptr() and input.shape == tensor.shape and
             input.stride() == tensor.stride())
 
 
-@tensor_method
 def to_dense(input: Tensor, dtype=None, *, masked_grad=None) -> Tensor:
     """Same as torch.Tensor.to_dense for a strided tensor: the tensor itself."""
     return input if dtype is None else input.to(dtype)
 
 
-@tensor_method
 def to_padded_tensor(input: Tensor, padding: float, output_size=None) -> Tensor:
     """Same as torch.Tensor.to_padded_tensor: for nested tensors only, so a strided tensor raises
     as in torch."""
@@ -150,7 +130,6 @@ def to_padded_tensor(input: Tensor, padding: float, output_size=None) -> Tensor:
                               "nested tensors.")
 
 
-@tensor_method
 def resize(input: Tensor, *sizes) -> Tensor:
     """Same as torch.Tensor.resize (deprecated there): a reshape keeping the element count."""
     from ._ops.movement import _shape_arg
@@ -169,7 +148,6 @@ def resize(input: Tensor, *sizes) -> Tensor:
     return input.contiguous().view(shape)
 
 
-@tensor_method
 def resize_as(input: Tensor, tensor: Tensor) -> Tensor:
     """Same as torch.Tensor.resize_as (deprecated there)."""
     warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
@@ -178,7 +156,6 @@ def resize_as(input: Tensor, tensor: Tensor) -> Tensor:
         return resize(input, *tensor.shape)
 
 
-@tensor_method
 def set_(input: Tensor, source: Tensor | None = None, storage_offset=0, size=None,
          stride=None) -> Tensor:
     """Same as torch.Tensor.set_ for a tensor source (or none: empty): this tensor then shares
@@ -208,7 +185,6 @@ def _contiguous(size) -> tuple:
     return tuple(st)
 
 
-@tensor_method
 def as_subclass(input: Tensor, cls) -> Tensor:
     """Same as torch.Tensor.as_subclass: a ``cls`` instance sharing data, version and graph."""
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
@@ -258,7 +234,6 @@ def resize_as_(input: Tensor, the_template: Tensor, *, memory_format=None) -> Te
     return input.resize_as_(the_template)
 
 
-@tensor_method
 def hash_tensor(input: Tensor, dim=None, *, keepdim: bool = False, mode: int = 0) -> Tensor:
     """Same as torch.hash_tensor: the elements as 64-bit floats or ints, their bits xor-reduced
     into uint64."""
@@ -301,9 +276,6 @@ def _post_hooks(self):
     return entry[1] if entry is not None and entry[0]() is self else None
 
 
-Tensor._post_accumulate_grad_hooks = property(_post_hooks)
-
-
 class _Handle:
     """Same as torch.utils.hooks.RemovableHandle for one hook."""
 
@@ -322,7 +294,6 @@ class _Handle:
         self.remove()
 
 
-@tensor_method
 def register_post_accumulate_grad_hook(self: Tensor, hook) -> _Handle:
     """Same as torch.Tensor.register_post_accumulate_grad_hook: ``hook(tensor)`` runs after the
     gradient is accumulated into this leaf's .grad."""

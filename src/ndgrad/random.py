@@ -16,7 +16,7 @@ from ._ops._inplace import torch_type_name as _type_name
 from ._ops._out import write_out
 from ._ops.elementwise import not_implemented
 from ._ops.shape import _broadcast_error
-from ._tensor import Tensor, _resolve_device, tensor_method
+from ._tensor import Tensor, _resolve_device
 from .autograd.function import Op
 
 __all__ = ["Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
@@ -301,43 +301,36 @@ def _in_memory_order(t: Tensor, draw):
     return drawn
 
 
-@tensor_method
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     return _fill_random(self, lambda s, d: _engine(generator).uniform(s, a, b, d),
                         "UniformBackward0")
 
 
-@tensor_method
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     return _fill_random(self, lambda s, d: _engine(generator).normal(s, mean, std, d),
                         "NormalBackward0")
 
 
-@tensor_method
 def exponential_(self, lambd=1.0, *, generator=None):
     return _fill_random(self, lambda s, d: _engine(generator).exponential(s, lambd, d),
                         "ExponentialBackward0")
 
 
-@tensor_method
 def geometric_(self, p, *, generator=None):
     return _fill_random(self, lambda s, d: _engine(generator).geometric(s, p, d),
                         "GeometricBackward0")
 
 
-@tensor_method
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     return _fill_random(self, lambda s, d: _engine(generator).cauchy(s, median, sigma, d),
                         "CauchyBackward0")
 
 
-@tensor_method
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     return _fill_random(self, lambda s, d: _engine(generator).log_normal(s, mean, std, d),
                         "LogNormalBackward0")
 
 
-@tensor_method
 def bernoulli_(self, p=0.5, *, generator=None):
     if isinstance(p, Tensor):
         probs = p._data
@@ -347,7 +340,6 @@ def bernoulli_(self, p=0.5, *, generator=None):
                         "BernoulliBackward2")
 
 
-@tensor_method
 def random_(self, from_=0, to=None, *, generator=None):
     """Same as torch.Tensor.random_: no bounds is [0, 2**mantissa] for floats, [0, max] for ints."""
     name = "RandomBackward2" if to is None and not from_ else \
@@ -366,11 +358,6 @@ def _random_upper(dt) -> int:
     if dt.name in digits:
         return 2 ** digits[dt.name] + 1
     return 2 if dt is D.bool_ else int(np.iinfo(dt.np).max) + 1
-
-
-Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
-Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: multinomial(
-    self, num_samples, replacement, generator=generator)
 
 
 from ._fork_rng import fork_rng  # noqa: E402,F401  (torch.random.fork_rng)

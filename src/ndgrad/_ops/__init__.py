@@ -1,1 +1,1 @@
-"""Primitive ops grouped by family; importing this package attaches their Tensor methods."""
+"""Primitive ops grouped by family (Tensor's methods over them: ``_tensor_api.py``)."""

@@ -11,7 +11,7 @@ import numpy as np
 from .._errors import not_implemented
 from .. import _dtype as D
 from .._backend import to_device
-from .._tensor import Tensor, _resolve_device, tensor_method
+from .._tensor import Tensor, _resolve_device
 from ..autograd.function import Op
 from .._dtype import torch_type_name
 
@@ -130,7 +130,6 @@ def block_diag(*tensors: Tensor) -> Tensor:
     return BlockDiag.apply(*tensors, dt=D.result_type(*tensors))
 
 
-@tensor_method
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     """Same as torch.diagflat."""
     from .linalg.diagonal import diag_embed

@@ -8,31 +8,19 @@ from .._trace import replayable
 from ..autograd.function import Op
 from ..autograd.node import cpu_scalars
 from ._inplace import inplace
-from .binary import bitwise_left_shift, bitwise_right_shift
 from .elementwise import (
-    Add,
-    Div,
-    Mul,
-    Sub,
     _as,
     _broadcast_error,
     _mixed,
     _out,
-    add,
     binary,
-    div,
     export,
-    floor_divide,
     mul,
     need_tensor,
     not_implemented,
-    pow,
-    remainder,
-    rsub,
-    sub,
     wrap,
 )
-from .unary import abs, neg, positive, reciprocal
+from .unary import reciprocal
 
 __all__: list[str] = []
 
@@ -159,10 +147,7 @@ for _alias, _name in {"greater": "gt", "greater_equal": "ge", "less": "lt", "les
     _export(_alias + "_", globals()[_name + "_"], inplace_too=False)
 
 
-# --- operators ----------------------------------------------------------------------------------
-T = Tensor
-
-
+# --- operators (Tensor's dunders are made from these in _tensor_api) ---------------------------
 def _operand_ok(other) -> bool:
     if isinstance(other, (Tensor, int, float, complex)):
         return True
@@ -209,52 +194,3 @@ def _inplace_op(fn):
 
 def _rtruediv(self, other):
     return mul(reciprocal(self), other)  # as torch computes scalar / tensor
-
-
-T.__add__ = _fast(Add)
-T.__radd__ = _binop(add, True)
-T.__iadd__ = _inplace_op(add)
-T.__sub__ = _fast(Sub)
-T.__rsub__ = _binop(rsub)
-T.__isub__ = _inplace_op(sub)
-T.__mul__ = _fast(Mul)
-T.__rmul__ = _binop(mul, True)
-T.__imul__ = _inplace_op(mul)
-T.__truediv__ = _fast(Div)
-T.__rtruediv__ = _binop(_rtruediv)
-T.__itruediv__ = _inplace_op(div)
-T.__floordiv__ = _binop(floor_divide)
-T.__rfloordiv__ = _binop(floor_divide, True)
-T.__ifloordiv__ = _inplace_op(floor_divide)
-T.__mod__ = _binop(remainder)
-T.__rmod__ = _binop(remainder, True)
-T.__imod__ = _inplace_op(remainder)
-T.__pow__ = _binop(pow)
-T.__rpow__ = _binop(pow, True)
-T.__ipow__ = _inplace_op(pow)
-T.__neg__ = neg  # noqa: F821  (made by _export)
-T.__pos__ = positive
-T.__abs__ = abs  # noqa: F821
-T.__eq__ = _binop(eq)
-T.__ne__ = _binop(ne)
-T.__lt__ = _binop(lt)
-T.__le__ = _binop(le)
-T.__gt__ = _binop(gt)
-T.__ge__ = _binop(ge)
-T.__and__ = _binop(bitwise_and)
-T.__rand__ = _binop(bitwise_and, True)
-T.__iand__ = _inplace_op(bitwise_and)
-T.__or__ = _binop(bitwise_or)
-T.__ror__ = _binop(bitwise_or, True)
-T.__ior__ = _inplace_op(bitwise_or)
-T.__xor__ = _binop(bitwise_xor)
-T.__rxor__ = _binop(bitwise_xor, True)
-T.__ixor__ = _inplace_op(bitwise_xor)
-T.__invert__ = _invert
-T.__lshift__ = _binop(bitwise_left_shift)
-T.__rlshift__ = _binop(bitwise_left_shift, True)
-T.__ilshift__ = _inplace_op(bitwise_left_shift)
-T.__rshift__ = _binop(bitwise_right_shift)
-T.__rrshift__ = _binop(bitwise_right_shift, True)
-T.__irshift__ = _inplace_op(bitwise_right_shift)
-T.__hash__ = object.__hash__  # identity, in C: tensors key the engine's dicts

@@ -7,7 +7,7 @@ import warnings
 
 from .. import _dtype as D
 from .._backend import device, device_of_array, to_device
-from .._tensor import Tensor, _resolve_device, tensor_method
+from .._tensor import Tensor, _resolve_device
 from ..autograd.function import Op
 
 __all__ = ["channels_last", "clone", "contiguous_format", "memory_format", "preserve_format"]
@@ -40,13 +40,11 @@ class Clone(Op):
         return g
 
 
-@tensor_method
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """Same as torch.clone (``memory_format`` is accepted and ignored)."""
     return Clone.apply(input)
 
 
-@tensor_method
 def contiguous(input: Tensor, memory_format=None) -> Tensor:
     """Same as torch.Tensor.contiguous: the tensor itself when already contiguous."""
     if input._data.flags.c_contiguous:
@@ -102,7 +100,6 @@ def _parse_to(args, kwargs):
     return dt, dev
 
 
-@tensor_method
 def to(input: Tensor, *args, **kwargs) -> Tensor:
     """Same as torch.Tensor.to(dtype), .to(device, dtype), .to(other), with ``copy=``;
     ``non_blocking`` and ``memory_format`` are accepted and ignored."""
@@ -129,27 +126,22 @@ def _caster(name, dt):
     return cast
 
 
-for _n, _dt in (("float", D.float32), ("double", D.float64), ("half", D.float16),
-                ("bfloat16", D.bfloat16), ("int", D.int32), ("long", D.int64),
-                ("short", D.int16), ("char", D.int8), ("byte", D.uint8), ("bool", D.bool_),
-                ("cfloat", D.complex64), ("cdouble", D.complex128)):
-    setattr(Tensor, _n, _caster(_n, _dt))
+# Tensor.float(), .double(), ...: a cast to the dtype (the methods are made in _tensor_api)
+CASTS = {"float": D.float32, "double": D.float64, "half": D.float16, "bfloat16": D.bfloat16,
+         "int": D.int32, "long": D.int64, "short": D.int16, "char": D.int8, "byte": D.uint8,
+         "bool": D.bool_, "cfloat": D.complex64, "cdouble": D.complex128}
 
 
-@tensor_method
 def cpu(self, memory_format=None) -> Tensor:
     """Same as torch.Tensor.cpu."""
     return to(self, "cpu")
 
 
-@tensor_method
 def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
     """Same as torch.Tensor.cuda (CuPy arrays)."""
     return to(self, "cuda" if device is None else
               (f"cuda:{device}" if isinstance(device, int) else device))
 
-
-Tensor.type_as = lambda self, other: to(self, other.dtype)
 
 _FROM_LEGACY = {D.legacy_type_name(d): d for d in D.ALL}
 
@@ -160,7 +152,6 @@ def legacy_type_name(t: Tensor) -> str:
     return prefix + D.legacy_type_name(t.dtype)
 
 
-@tensor_method("type")
 def _type(self, dtype=None, non_blocking=False, **kwargs):
     """Same as torch.Tensor.type: the legacy type name, or a cast to a dtype or type name."""
     if dtype is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._grad_mode import state as _grad_state
-from .._tensor import Tensor, tensor_method
+from .._tensor import Tensor
 from ..autograd.function import Op
 from . import strided as _s
 
@@ -59,7 +59,6 @@ def expand_copy(input: Tensor, size, *, implicit: bool = False) -> Tensor:
     return _own(input.expand(*size))
 
 
-@tensor_method
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """Same as torch.narrow_copy."""
     return _own(input.narrow(dim, start, length))
@@ -148,19 +147,16 @@ def view_as_complex_copy(input: Tensor) -> Tensor:
 
 
 # --- unsafe splits: torch's splits without the view bookkeeping ----------------------------------
-@tensor_method
 def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Same as torch.unsafe_chunk."""
     return _unsafe(input.chunk(chunks, dim))
 
 
-@tensor_method
 def unsafe_split(input: Tensor, split_size, dim: int = 0) -> tuple:
     """Same as torch.unsafe_split."""
     return _unsafe(input.split(split_size, dim))
 
 
-@tensor_method
 def unsafe_split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
     """Same as torch.unsafe_split_with_sizes."""
     return _unsafe(input.split_with_sizes(split_sizes, dim))
@@ -178,7 +174,6 @@ def _unsafe(parts: tuple) -> tuple:
 
 
 # --- other spellings ----------------------------------------------------------------------------
-@tensor_method
 def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
     """Same as torch.nonzero_static: nonzero's first ``size`` rows, padded with fill_value."""
     if size < 0:

@@ -15,7 +15,7 @@ from .._dtype import meta_name, torch_type_name
 from .._errors import not_implemented, overflow
 from .._backend import CPU
 from .._grad_mode import state as _grad_state
-from .._tensor import Tensor, tensor_method
+from .._tensor import Tensor
 from ..autograd.function import Op
 from ._inplace import inplace
 
@@ -639,22 +639,17 @@ def _inplace_fn(f, name):
     return fn
 
 
-def export(ns: dict, name: str, f, *, method: bool = True, inplace_too: bool = True) -> None:
-    """Module-level function (and its in-place twin ``name_``) plus Tensor methods of the same
-    names, added to the namespace ``ns``; ``__all__`` (ndgrad's namespace) gets the names torch
-    has at top level."""
+def export(ns: dict, name: str, f, *, inplace_too: bool = True) -> None:
+    """Module-level function (and its in-place twin ``name_``) added to the namespace ``ns``;
+    ``__all__`` (ndgrad's namespace) gets the names torch has at top level."""
     ns[name] = f
     if not name.endswith("_") or name in _TOP_LEVEL_INPLACE:
         ns["__all__"].append(name)
-    if method:
-        tensor_method(name)(f)
     if inplace_too:
         fi = _inplace_fn(f, name + "_")
         ns[name + "_"] = fi
         if name + "_" in _TOP_LEVEL_INPLACE:
             ns["__all__"].append(name + "_")
-        if name not in _NO_INPLACE_METHOD:
-            tensor_method(name + "_")(fi)
 
 
 # torch has these in-place functions at top level (torch.sin_); the others are Tensor methods only
@@ -664,7 +659,6 @@ _TOP_LEVEL_INPLACE = frozenset(
     "expm1_ fix_ floor_ frac_ log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ rad2deg_ "
     "reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ sinc_ sinh_ sqrt_ square_ tan_ tanh_ trunc_ "
     "xlogy_".split())
-_NO_INPLACE_METHOD = frozenset(("fmax", "fmin", "maximum", "minimum", "logaddexp", "logaddexp2"))
 
 
 def _export(name: str, f, **kw) -> None:
@@ -856,9 +850,6 @@ def imag(input: Tensor) -> Tensor:
     return select(view_as_real(input), -1, 1)
 
 
-tensor_method("conj")(conj)
-Tensor.real = property(real)
-Tensor.imag = property(imag)
 __all__ += ["conj", "real", "imag"]
 
 
@@ -901,10 +892,6 @@ def where(condition: Tensor, input=None, other=None, *, out=None):
         raise
 
 
-Tensor.where = lambda self, condition, other: where(condition, self, other)
-
-
-@tensor_method
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """Same as torch.masked_fill."""
     if mask.dtype is not D.bool_:
@@ -924,7 +911,6 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     return res
 
 
-@tensor_method
 def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
     return inplace(input, masked_fill, mask, value)
 

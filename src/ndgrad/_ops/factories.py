@@ -14,7 +14,7 @@ from .. import _dtype as D
 from .._backend import CPU, to_device
 from .._creation import factory_out
 from .._errors import overflow
-from .._tensor import Tensor, _resolve_device, tensor_method
+from .._tensor import Tensor, _resolve_device
 
 __all__ = ["binomial", "empty_permuted", "empty_strided", "fill", "frombuffer", "poisson",
            "range", "scalar_tensor"]
@@ -85,7 +85,6 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     return _leaf(_strided(size, stride, dt, dev), dev, requires_grad)
 
 
-@tensor_method
 def new_empty_strided(self: Tensor, size, stride, *, dtype=None, layout=None, device=None,
                       requires_grad=False, pin_memory=False) -> Tensor:
     """Same as torch.Tensor.new_empty_strided."""

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._backend import device_of_array, ufunc_at
 from .._trace import array_of, derived
-from .._tensor import Tensor, tensor_method, wrap_dim
+from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from ._inplace import inplace
 from .._dtype import torch_type_name
@@ -89,7 +89,6 @@ def _one(t):
     return t.reshape(1) if isinstance(t, Tensor) and not t.ndim else t
 
 
-@tensor_method
 @out_arg()
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
            out=None) -> Tensor:
@@ -114,7 +113,6 @@ def _scatter(input: Tensor, dim: int, index: Tensor, src, accumulate: bool, name
     return lambda t, v: _named(IndexPut.apply(t, v, (), _along(index, d), accumulate), bname), src
 
 
-@tensor_method
 @out_arg()
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None,
             out=None) -> Tensor:
@@ -123,7 +121,6 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
     return fn(input, v)
 
 
-@tensor_method
 def scatter_(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
              reduce=None) -> Tensor:
     """Same as torch.Tensor.scatter_."""
@@ -146,14 +143,12 @@ def _scatter_fn(input, dim, index, src, value, reduce):
                        if reduce != "multiply" else "scatter(reduce='multiply') is not supported")
 
 
-@tensor_method
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """Same as torch.scatter_add."""
     fn, v = _scatter(input, dim, index, src, True, "scatter")
     return fn(input, v)
 
 
-@tensor_method
 def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """Same as torch.Tensor.scatter_add_."""
     fn, v = _scatter(input, dim, index, src, True, "scatter")
@@ -236,7 +231,6 @@ def _prod_grads(g, a, src, out, key, include_self):
     return ga, gs
 
 
-@tensor_method
 @out_arg()
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True, out=None) -> Tensor:
@@ -254,7 +248,6 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                   "ScatterReduceBackward0")
 
 
-@tensor_method
 def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                     include_self: bool = True) -> Tensor:
     """Same as torch.Tensor.scatter_reduce_."""
@@ -262,7 +255,6 @@ def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce:
                                                       include_self=include_self), src)
 
 
-@tensor_method
 @out_arg()
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out=None) -> Tensor:
     """Same as torch.take_along_dim: gather after broadcasting all but ``dim``."""
@@ -321,7 +313,6 @@ def _dim_key(input: Tensor, dim: int, index: Tensor, name: str) -> tuple[int, tu
     return d, (slice(None),) * d + (idx,)
 
 
-@tensor_method
 @out_arg(dtype_error="{name}(): self and result must have the same scalar type")
 def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
     """Same as torch.index_select."""
@@ -406,7 +397,7 @@ def _index_add(inplace_: bool):
         return inplace(input, put, src) if inplace_ else put(input, src)
 
     fn.__name__ = "index_add_" if inplace_ else "index_add"
-    return tensor_method(fn)
+    return fn
 
 
 def _index_copy(inplace_: bool):
@@ -416,7 +407,7 @@ def _index_copy(inplace_: bool):
         return inplace(input, put, source) if inplace_ else put(input, source)
 
     fn.__name__ = "index_copy_" if inplace_ else "index_copy"
-    return tensor_method(fn)
+    return fn
 
 
 def _index_fill(inplace_: bool):
@@ -440,7 +431,7 @@ def _index_fill(inplace_: bool):
         return inplace(input, put, value)
 
     fn.__name__ = "index_fill_" if inplace_ else "index_fill"
-    return tensor_method(fn)
+    return fn
 
 
 index_add, index_add_ = _index_add(False), _index_add(True)
@@ -457,7 +448,6 @@ def _mask(name: str, input: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
     return broadcast_tensors(input, mask)
 
 
-@tensor_method
 @out_arg(dtype_error="{name}(): self and result must have the same scalar type")
 def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
     """Same as torch.masked_select."""
@@ -500,13 +490,12 @@ def _masked_scatter(inplace_: bool):
         return inplace(input, put, src) if inplace_ else put(input, src)
 
     fn.__name__ = name
-    return tensor_method(fn)
+    return fn
 
 
 masked_scatter, masked_scatter_ = _masked_scatter(False), _masked_scatter(True)
 
 
-@tensor_method
 @out_arg(dtype_error="nonzero: Expected out tensor to have scalar type Long but got scalar "
          "type{Got}")
 def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
@@ -521,13 +510,11 @@ def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
     return Tensor._make(xp.argwhere(a).astype(np.int64, copy=False), dev)
 
 
-@tensor_method
 def argwhere(input: Tensor) -> Tensor:
     """Same as torch.argwhere."""
     return nonzero(input)
 
 
-@tensor_method
 def take(input: Tensor, index: Tensor) -> Tensor:
     """Same as torch.take: index the flattened input."""
     if not isinstance(index, Tensor) or index.dtype is not D.int64:
@@ -577,7 +564,6 @@ def _put_fn(input: Tensor, index: Tensor, source: Tensor, accumulate: bool, name
     return put, source.reshape(-1)
 
 
-@tensor_method
 def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """Same as torch.Tensor.put_."""
     fn, v = _put_fn(input, index, source, accumulate)
@@ -594,9 +580,6 @@ def _put_method(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = 
     """Same as torch.Tensor.put."""
     fn, v = _put_fn(self, index, source, accumulate, "put")
     return fn(self, v)
-
-
-Tensor.put = _put_method
 
 
 # --- sorted search -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import to_device
-from .._tensor import Tensor, tensor_method
+from .._tensor import Tensor
 from ..autograd.function import Op
 from ._out import out_arg
 from .._errors import not_implemented
@@ -148,7 +148,6 @@ def _run(x: Tensor, bins: list, rng, weight, density, kernel) -> tuple:
                             kernel=kernel)
 
 
-@tensor_method
 @out_arg(dtype_error="torch.histogram: input tensor and hist tensor should have the "
                      "same dtype, but got input {want} and hist {got}")
 def histogram(input: Tensor, bins=100, *, range=None, weight=None, density=False, out=None):

@@ -5,7 +5,7 @@ as torch's index_reduce_backward."""
 from __future__ import annotations
 
 from .. import _dtype as D
-from .._tensor import Tensor, tensor_method, wrap_dim
+from .._tensor import Tensor, wrap_dim
 from ._inplace import inplace
 from .._dtype import torch_type_name
 
@@ -15,7 +15,6 @@ _REDUCES = ("prod", "mean", "amax", "amin")
 _WARNED: list = []
 
 
-@tensor_method
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:
     """Same as torch.index_reduce."""
@@ -56,7 +55,6 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     return out
 
 
-@tensor_method
 def index_reduce_(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                   include_self: bool = True) -> Tensor:
     """Same as torch.Tensor.index_reduce_."""

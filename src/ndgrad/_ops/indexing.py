@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import ufunc_at
-from .._tensor import Tensor, tensor_method
+from .._tensor import Tensor
 from ..autograd.function import Op
 from ._inplace import _OVERLAP, inplace, writable
 from .elementwise import check_scalar_range, int_fill
@@ -625,10 +625,6 @@ def _recording(self: Tensor, value) -> bool:
         isinstance(value, Tensor) and value._requires_grad)
 
 
-Tensor.__getitem__ = getitem
-Tensor.__setitem__ = setitem
-
-
 def _indices_key(input: Tensor, indices):
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put(): argument 'indices' (position 1) must be tuple of Tensors, "
@@ -644,7 +640,6 @@ def _indices_key(input: Tensor, indices):
     return basic, akey
 
 
-@tensor_method
 def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """Same as torch.Tensor.index_put_."""
     basic, akey = _indices_key(input, indices)
@@ -671,7 +666,6 @@ def _index_put(t: Tensor, v, basic, akey, accumulate: bool, keep: bool = False) 
         raise
 
 
-@tensor_method
 def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """Same as torch.index_put."""
     basic, akey = _indices_key(input, indices)

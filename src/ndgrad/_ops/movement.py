@@ -8,7 +8,7 @@ import math
 import operator
 
 from .. import _dtype as D
-from .._tensor import Tensor, tensor_method, track_view, wrap_dim, wrap_dims
+from .._tensor import Tensor, track_view, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import sum_to_array
@@ -151,7 +151,6 @@ def _view(input: Tensor, shape: tuple, name: str = "ViewBackward0") -> Tensor:
     return _as_view(out, input, lambda b: _view(b, shape, name))
 
 
-@tensor_method
 def reshape(input: Tensor, *shape) -> Tensor:
     """Same as torch.reshape: a view when the strides allow it, else a copy."""
     shape = _infer(_shape_arg(shape), input._data.size)
@@ -163,7 +162,6 @@ def reshape(input: Tensor, *shape) -> Tensor:
     return out
 
 
-@tensor_method
 def view(input: Tensor, *shape) -> Tensor:
     """Same as torch.Tensor.view, including ``view(dtype)``."""
     if len(shape) == 1 and isinstance(shape[0], (D.dtype, type)) and not isinstance(shape[0], int):
@@ -193,11 +191,6 @@ def _view_dtype(input: Tensor, dt: D.dtype) -> Tensor:
     return _as_view(out, input, lambda b: _view_dtype(b, dt))
 
 
-Tensor.view_as = lambda self, other: view(self, other.shape)
-Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
-
-
-@tensor_method
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Same as torch.flatten."""
     s, e = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
@@ -211,7 +204,6 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
 
-@tensor_method
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Same as torch.unflatten."""
     d = wrap_dim(dim, input.ndim)
@@ -256,7 +248,6 @@ def _permute(input: Tensor, perm: tuple, name: str) -> Tensor:
     return _as_view(out, input, lambda b: _permute(b, perm, name))
 
 
-@tensor_method
 def permute(input: Tensor, *dims) -> Tensor:
     """Same as torch.permute."""
     dims = _shape_arg(dims, "permute")
@@ -270,7 +261,6 @@ def permute(input: Tensor, *dims) -> Tensor:
     return _permute(input, perm, "PermuteBackward0")
 
 
-@tensor_method
 def transpose(input: Tensor, dim0: int, dim1: int, _name: str = "TransposeBackward0") -> Tensor:
     """Same as torch.transpose."""
     n = input.ndim
@@ -282,10 +272,8 @@ def transpose(input: Tensor, dim0: int, dim1: int, _name: str = "TransposeBackwa
 
 
 swapaxes = swapdims = transpose
-Tensor.swapaxes = Tensor.swapdims = transpose
 
 
-@tensor_method
 def t(input: Tensor) -> Tensor:
     """Same as torch.t: transposes 2-D tensors, returns others as they are."""
     if input.ndim > 2:
@@ -339,7 +327,6 @@ def _H(self):
     return adjoint(self)
 
 
-@tensor_method
 def adjoint(input: Tensor) -> Tensor:
     """Same as torch.adjoint."""
     if input.ndim == 0:
@@ -351,14 +338,6 @@ def adjoint(input: Tensor) -> Tensor:
     return out.conj() if out.is_complex() else out
 
 
-Tensor.T = property(_T)
-Tensor.mT = property(_mT)
-Tensor.H = property(_H)
-Tensor.mH = property(lambda self: _mT(self, "mH") if self.ndim < 2 or not self.is_complex()
-                     else adjoint(self))
-
-
-@tensor_method
 def movedim(input: Tensor, source, destination) -> Tensor:
     """Same as torch.movedim (alias moveaxis)."""
     n = input.ndim
@@ -378,7 +357,6 @@ def movedim(input: Tensor, source, destination) -> Tensor:
 
 
 moveaxis = movedim
-Tensor.moveaxis = movedim
 
 
 # --- broadcasting views --------------------------------------------------------------------------
@@ -417,7 +395,6 @@ def expand_error(t: Tensor, sizes: list, shape: list) -> None:
                                f"Target sizes: {sizes}.  Tensor sizes: {shape}")
 
 
-@tensor_method
 def expand(input: Tensor, *sizes) -> Tensor:
     """Same as torch.Tensor.expand."""
     sizes = list(_shape_arg(sizes, "expand"))
@@ -432,18 +409,11 @@ def _expand(input: Tensor, sizes: tuple) -> Tensor:
     return _as_view(Expand.apply_one(input, sizes), input, lambda b: _expand(b, sizes))
 
 
-Tensor.expand_as = lambda self, other: expand(self, other.shape)
-
-
 def broadcast_to(input: Tensor, size) -> Tensor:
     """Same as torch.broadcast_to."""
     return expand(input, tuple(size))
 
 
-Tensor.broadcast_to = expand
-
-
-@tensor_method
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Same as torch.squeeze."""
     shape = input._data.shape
@@ -455,7 +425,6 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     return _view(input, tuple(s for i, s in enumerate(shape) if i not in axes), name)
 
 
-@tensor_method
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Same as torch.unsqueeze."""
     d = wrap_dim(dim, input.ndim + 1)
@@ -500,7 +469,6 @@ def _basic(t: Tensor, key: tuple, name: str | None) -> Tensor:
     return _as_view(out, t, lambda b: _basic(b, key, name))
 
 
-@tensor_method
 def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     """Same as torch.narrow: a view."""
     if input.ndim == 0:
@@ -518,7 +486,6 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     return _basic(input, (slice(None),) * d + (slice(start, start + length),), "SliceBackward0")
 
 
-@tensor_method
 def select(input: Tensor, dim: int, index) -> Tensor:
     """Same as torch.select: a view."""
     if input.ndim == 0:
@@ -551,18 +518,17 @@ def _inplace_view(name: str, fn, backward_name):
         return self
 
     method.__name__ = name
-    setattr(Tensor, name, method)
+    return method
 
 
-_inplace_view("squeeze_", squeeze, lambda a: "SqueezeBackward3" if not a else
-              "SqueezeBackward4" if isinstance(a[0], int) else "SqueezeBackward5")
-_inplace_view("unsqueeze_", unsqueeze, lambda a: "UnsqueezeBackward1")
-_inplace_view("t_", t, lambda a: "TBackward1")
-for _n in ("transpose_", "swapaxes_", "swapdims_"):
-    _inplace_view(_n, transpose, lambda a: "TransposeBackward1")
+squeeze_ = _inplace_view("squeeze_", squeeze, lambda a: "SqueezeBackward3" if not a else
+                         "SqueezeBackward4" if isinstance(a[0], int) else "SqueezeBackward5")
+unsqueeze_ = _inplace_view("unsqueeze_", unsqueeze, lambda a: "UnsqueezeBackward1")
+t_ = _inplace_view("t_", t, lambda a: "TBackward1")
+transpose_, swapaxes_, swapdims_ = (_inplace_view(_n, transpose, lambda a: "TransposeBackward1")
+                                    for _n in ("transpose_", "swapaxes_", "swapdims_"))
 
 
-@tensor_method
 def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
     """Same as torch.Tensor.resize_: keeps the leading elements (new ones are uninitialised)."""
     if self._requires_grad:
@@ -578,4 +544,3 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
     return self
 
 
-Tensor.resize_as_ = lambda self, other, memory_format=None: resize_(self, other.shape)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from .. import _dtype as D
-from .._tensor import Tensor, tensor_method
+from .._tensor import Tensor
 from ..autograd.function import Op
 from ._inplace import inplace
 from .binary import NoGrad, _no_grad_node
@@ -201,6 +201,3 @@ def angle(input: Tensor, *, out=None) -> Tensor:
     return _out(Angle.apply_one(input), out, "angle")
 
 
-for _name in ("gcd", "gcd_", "lcm", "lcm_", "ldexp", "ldexp_", "nextafter", "nextafter_",
-              "frexp", "signbit", "angle"):
-    tensor_method(_name)(globals()[_name])

@@ -360,10 +360,6 @@ def sum_to_size(g: Tensor, shape) -> Tensor:
     return g
 
 
-Tensor.sum_to_size = lambda self, *size: sum_to_size(
-    self, size[0] if len(size) == 1 and not isinstance(size[0], int) else size)
-
-
 # --- max / min ----------------------------------------------------------------------------------
 class Amax(Op):
     """amax/amin and max()/min() without dim: ties share the gradient evenly, as in torch."""
@@ -710,5 +706,4 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
 for _name in ("sum", "mean", "nansum", "nanmean", "prod", "max", "min", "amax", "amin",
               "aminmax", "argmax", "argmin", "var", "std", "var_mean", "std_mean", "logsumexp",
               "all", "any", "count_nonzero", "dist"):
-    export(_NS, _name, _NS[_name], inplace_too=False,
-           method=_name not in ("var_mean", "std_mean"))  # functions only, as in torch
+    export(_NS, _name, _NS[_name], inplace_too=False)

@@ -3,7 +3,7 @@ the broadcasting helpers."""
 
 from __future__ import annotations
 
-from .._tensor import Size, Tensor, tensor_method, wrap_dim, wrap_dims
+from .._tensor import Size, Tensor, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ._out import out_arg
 from .indexing import _laid, _like
@@ -62,7 +62,6 @@ class Repeat(Op):
         return g.reshape(split).sum(tuple(range(0, len(split), 2)))
 
 
-@tensor_method
 def repeat(input: Tensor, *sizes) -> Tensor:
     """Same as torch.Tensor.repeat: tile the data ``sizes`` times along each dimension."""
     if len(sizes) == 1 and not isinstance(sizes[0], int):
@@ -78,14 +77,12 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return Repeat.apply(input, tuple(sizes))
 
 
-@tensor_method
 def tile(input: Tensor, dims) -> Tensor:
     """Same as torch.tile."""
     dims = tuple(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-@tensor_method
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """Same as torch.repeat_interleave, including the one-argument form (repeat ``arange``)."""
@@ -155,10 +152,6 @@ def _flip_method(self: Tensor, *dims, **kw) -> Tensor:
     return flip(self, dims, **kw) if dims else flip(self, **kw)
 
 
-Tensor.flip = _flip_method
-
-
-@tensor_method
 def fliplr(input: Tensor) -> Tensor:
     """Same as torch.fliplr."""
     if input.ndim < 2:
@@ -166,7 +159,6 @@ def fliplr(input: Tensor) -> Tensor:
     return flip(input, (1,))
 
 
-@tensor_method
 def flipud(input: Tensor) -> Tensor:
     """Same as torch.flipud."""
     if input.ndim < 1:
@@ -188,7 +180,6 @@ class Roll(Op):
                           -ctx.shifts, ctx.dims)
 
 
-@tensor_method
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Same as torch.roll."""
     if not isinstance(dims, (int, type(None))):
@@ -229,7 +220,6 @@ class Rot90(Op):
         return Rot90.apply(g, -ctx.k, ctx.dims)
 
 
-@tensor_method
 def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     """Same as torch.rot90."""
     dims = tuple(dims)
@@ -268,21 +258,18 @@ def _tri(input: Tensor, diagonal: int, lower: bool) -> Tensor:
     return out
 
 
-@tensor_method
 @out_arg()
 def tril(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     """Same as torch.tril."""
     return _tri(input, diagonal, True)
 
 
-@tensor_method
 @out_arg()
 def triu(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     """Same as torch.triu."""
     return _tri(input, diagonal, False)
 
 
-@tensor_method
 def fill_diagonal_(input: Tensor, fill_value, wrap: bool = False) -> Tensor:
     """Same as torch.Tensor.fill_diagonal_ (``wrap`` restarts the diagonal of tall matrices)."""
     if input.ndim < 2:

@@ -460,4 +460,4 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
 
 for _name in ("sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
               "quantile", "nanquantile", "unique", "unique_consecutive", "isin"):
-    export(_NS, _name, _NS[_name], inplace_too=False, method=_name not in ("isin",))
+    export(_NS, _name, _NS[_name], inplace_too=False)

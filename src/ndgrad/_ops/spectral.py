@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 
-from .._tensor import Tensor, tensor_method
+from .._tensor import Tensor
 
 __all__ = ["istft", "stft"]
 
@@ -41,7 +41,6 @@ def _centered(window, n_fft: int, win_length: int, like: Tensor) -> Tensor:
     return F.pad(w, [left, n_fft - win_length - left]) if win_length < n_fft else w
 
 
-@tensor_method
 def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=None,
          center: bool = True, pad_mode: str = "reflect", normalized: bool = False,
          onesided=None, return_complex=None, align_to_window=None) -> Tensor:
@@ -122,7 +121,6 @@ def _opt(v) -> str:
     return "None" if v is None else str(int(v))
 
 
-@tensor_method
 def istft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=None,
           center: bool = True, normalized: bool = False, onesided=None, length=None,
           return_complex: bool = False) -> Tensor:

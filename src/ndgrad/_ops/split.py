@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._tensor import Tensor, tensor_method, wrap_dim
+from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from .movement import (_as_view, _elem_strides, _strided, cat, narrow, no_dims_error, select,
                        stack)
@@ -40,7 +40,6 @@ def _split(input: Tensor, sizes, dim: int, name: str) -> tuple:
                  for i, (o, s, n) in enumerate(zip(outs, starts, sizes)))
 
 
-@tensor_method
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Same as torch.split: views of ``split_size`` (the last may be smaller) or given sizes."""
     if tensor.ndim == 0:
@@ -64,13 +63,11 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return _split(tensor, sizes, d, "SplitWithSizesBackward0")
 
 
-@tensor_method
 def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
     """Same as torch.split_with_sizes."""
     return split(input, list(split_sizes), dim)
 
 
-@tensor_method
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Same as torch.chunk."""
     if input.ndim == 0:
@@ -82,7 +79,6 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
         split(input, 0, dim) * chunks)
 
 
-@tensor_method
 def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     """Same as torch.tensor_split: ``sections`` near-equal pieces or cuts at ``indices``."""
     if input.ndim == 0:
@@ -119,7 +115,7 @@ def _dim_split(name, dim, min_dim):
         return tensor_split(input, indices_or_sections, d)
 
     fn.__name__ = name
-    return tensor_method(fn)
+    return fn
 
 
 hsplit, vsplit, dsplit = _dim_split("hsplit", 1, 1), _dim_split("vsplit", 0, 2), \
@@ -138,7 +134,6 @@ class Unbind(Op):
         return stack(grads, ctx.dim)
 
 
-@tensor_method
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """Same as torch.unbind."""
     d = wrap_dim(dim, input.ndim)
@@ -192,7 +187,6 @@ class UnfoldBackward(Op):
         return Unfold.apply(gg, *ctx.args)
 
 
-@tensor_method
 def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """Same as torch.Tensor.unfold: a view with windows as the last dimension."""
     d = wrap_dim(dimension, input.ndim)

@@ -7,9 +7,8 @@ import math
 import numbers
 
 from .._backend import special
-from .._tensor import Tensor, tensor_method
+from .._tensor import Tensor
 from ..autograd.function import Op
-from ._inplace import inplace
 from ..autograd.formula import TENSORS, arrays
 from .elementwise import _compute, _out, _to_float, export
 from .._errors import not_implemented
@@ -204,10 +203,6 @@ def polygamma(n: int, input: Tensor, *, out=None) -> Tensor:
     return _out(Polygamma.apply(input, n=n), out, "polygamma")
 
 
-tensor_method("polygamma")(lambda self, n: polygamma(n, self))
-tensor_method("polygamma_")(lambda self, n: inplace(self, lambda t: polygamma(n, t)))
-
-
 # Functions whose gradient is zero almost everywhere: integers pass through unchanged.
 def _rounding(name: str, fwd, kernel: str, complex_text: str | None = None):
     def forward(ctx, a):
@@ -326,7 +321,6 @@ for _name, _cls in UNARY.items():
 for _alias, _name in ALIASES.items():
     _export(_alias, globals()[_name], inplace_too=False)
     globals()[_alias + "_"] = globals()[_name + "_"]
-    tensor_method(_alias + "_")(globals()[_name + "_"])
     if _alias != "absolute":  # torch has Tensor.absolute_ but no torch.absolute_
         __all__.append(_alias + "_")
 

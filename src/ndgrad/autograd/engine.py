@@ -406,9 +406,6 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
-Tensor.backward = _tensor_backward
-
-
 def _check_inputs(inputs: tuple) -> None:
     for t in inputs:
         if not isinstance(t, Tensor):

@@ -134,8 +134,6 @@ def _mm(s: SparseTensor, d: Tensor) -> Tensor:
     return SparseAddmm.apply(s, d, idx=s._sp_idx, vals=v._data, shape=s._sp_size, mask=mask)
 
 
-
-
 def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
     """Same as torch.sparse.mm: sparse @ dense is dense (gradients for both, see SparseAddmm);
     sparse @ sparse is sparse (densified here); dense @ dense is mm."""
@@ -255,18 +253,6 @@ def resize_as_sparse_(input: Tensor, the_template: Tensor, _copy=False):
     return s
 
 
-def _install():
-    from .._tensor import Tensor as T
-
-    T.to_sparse = to_sparse
-    T.to_sparse_coo = lambda self: to_sparse(self)
-    for name in ("coalesce", "is_coalesced", "indices", "values", "_indices", "_values"):
-        setattr(T, name, _dense_refusal(name))
-    T._nnz = _nnz_refusal
-    T.sparse_dim = lambda self: 0
-    T.dense_dim = lambda self: self.ndim
-
-
 def _dense_refusal(name):
     def method(self, *args, **kwargs):
         raise RuntimeError(f"{name.lstrip('_')} expected sparse coordinate tensor layout but got "
@@ -283,5 +269,3 @@ def _nnz_refusal(self):
                               "backend. This could be because the operator doesn't exist for "
                               "this backend.")
 
-
-_install()

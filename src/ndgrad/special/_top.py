@@ -15,11 +15,3 @@ def i0_(input: Tensor) -> Tensor:
     return inplace(input, i0)
 
 
-Tensor.i0 = lambda self: i0(self)
-Tensor.i0_ = i0_
-Tensor.igamma = lambda self, other: igamma(self, other)
-Tensor.igamma_ = lambda self, other: inplace(self, igamma, other)
-Tensor.igammac = lambda self, other: igammac(self, other)
-Tensor.igammac_ = lambda self, other: inplace(self, igammac, other)
-Tensor.mvlgamma = lambda self, p: mvlgamma(self, p)
-Tensor.mvlgamma_ = lambda self, p: inplace(self, mvlgamma, p)

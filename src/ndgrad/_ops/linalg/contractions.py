@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..._errors import dtype_mismatch
-from ..._tensor import Tensor, tensor_method, wrap_dim, wrap_dims
+from ..._tensor import Tensor, wrap_dim, wrap_dims
 from ...autograd.function import Op
 from ..._dtype import meta_name, torch_type_name
 from ..elementwise import mul
@@ -19,7 +19,6 @@ _TENSORDOT = ("tensordot: Expected the output tensor to have dtype {Want}, but g
 __all__ = ["chain_matmul", "cross", "inner", "kron", "tensordot"]
 
 
-@tensor_method
 @out_arg(dtype_error=_TENSORDOT)
 def inner(input, other, *, out=None) -> Tensor:
     """Same as torch.inner."""
@@ -29,7 +28,6 @@ def inner(input, other, *, out=None) -> Tensor:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
                            f"shapes {list(input.shape)} and {list(other.shape)}")
     return tensordot(input, other, ([-1], [-1]))
-
 
 
 def _dims_arg(dims, na, nb):
@@ -67,7 +65,6 @@ def tensordot(a, b, dims=2, out=None) -> Tensor:
     return (a2 @ b2).reshape(*(a.shape[i] for i in fa), *(b.shape[i] for i in fb))
 
 
-@tensor_method
 @out_arg(cast=True, dtype_error=CAST)
 def kron(input, other, *, out=None) -> Tensor:
     """Same as torch.kron: one broadcast product of interleaved views."""
@@ -122,7 +119,6 @@ def linalg_cross(input, other, *, dim=-1, out=None) -> Tensor:
     return _cross(input, other, d - input.ndim)
 
 
-@tensor_method
 @out_arg()
 def cross(input, other, dim=None, *, out=None) -> Tensor:
     """Same as torch.cross: without `dim`, the first dimension of size 3 (deprecated in torch)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..._tensor import Tensor, tensor_method, wrap_dim
+from ..._tensor import Tensor, wrap_dim
 from ...autograd.function import Op
 from ..movement import _as_view
 from .._out import out_arg
@@ -59,7 +59,6 @@ def _dims(d1, d2, ndim):
     return a, b
 
 
-@tensor_method
 def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     """Same as torch.diagonal: a view that writes through to ``input``."""
     d1, d2 = _dims(dim1, dim2, input.ndim)
@@ -72,7 +71,6 @@ def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
     return diagonal(A, offset, dim1, dim2)
 
 
-@tensor_method
 def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
     """Same as torch.diag_embed."""
     nd = input.ndim + 1
@@ -86,7 +84,6 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
     return out
 
 
-@tensor_method
 @out_arg()
 def diag(input, diagonal=0, *, out=None) -> Tensor:
     """Same as torch.diag: a vector becomes a diagonal matrix; a matrix gives a copy of one."""

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ... import _dtype as D
-from ..._tensor import Tensor, tensor_method, wrap_dim
+from ..._tensor import Tensor, wrap_dim
 from ...autograd.function import Op
 from .._inplace import inplace
 from ..._dtype import torch_type_name
@@ -99,7 +99,6 @@ def _scalar_checks(dt: D.dtype, beta, alpha) -> None:
                                "complex number.")
 
 
-@tensor_method
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addr: beta * input + alpha * outer(vec1, vec2)."""
     for name, v in (("vec1", vec1), ("vec2", vec2)):
@@ -116,13 +115,11 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None
     return res
 
 
-@tensor_method
 def addr_(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     return inplace(input, addr, vec1, vec2, beta=beta, alpha=alpha)
 
 
 # --- renorm, pdist --------------------------------------------------------------------------------
-@tensor_method
 def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
     """Same as torch.renorm: slices along dim whose p-norm exceeds maxnorm are scaled to it."""
     from ..elementwise import where
@@ -142,7 +139,6 @@ def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
     return input * factor
 
 
-@tensor_method
 def renorm_(input: Tensor, p, dim: int, maxnorm) -> Tensor:
     return inplace(input, renorm, p, dim, maxnorm)
 
@@ -312,5 +308,3 @@ def _removed(name: str):
 
 eig, lstsq, solve, symeig, matrix_rank = (_removed(n) for n in
                                           ("eig", "lstsq", "solve", "symeig", "matrix_rank"))
-for _name in ("eig", "lstsq", "solve", "symeig"):
-    tensor_method(_name)(globals()[_name])

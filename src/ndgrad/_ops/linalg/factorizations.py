@@ -6,7 +6,7 @@ the choice; like torch, the complex backwards check this and raise otherwise."""
 from __future__ import annotations
 
 from ..._errors import not_implemented
-from ..._tensor import Tensor, grad_recording, tensor_method
+from ..._tensor import Tensor, grad_recording
 from ...autograd.function import Op
 from ..._dtype import torch_type_name
 from ..movement import cat
@@ -103,7 +103,6 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None) -> CholeskyEx:
     return CholeskyEx(*_cholesky(A, upper, check_errors, "linalg.cholesky_ex"))
 
 
-@tensor_method
 @out_arg()
 def cholesky(input, upper=False, *, out=None) -> Tensor:
     """Same as torch.cholesky (deprecated in torch in favour of torch.linalg.cholesky)."""
@@ -169,7 +168,6 @@ def linalg_qr(A, mode="reduced", *, out=None) -> QR:
     return QR(_named(q, "LinalgQrBackward0"), _named(r, "LinalgQrBackward0"))
 
 
-@tensor_method
 @out_arg()
 def qr(input, some=True, *, out=None) -> TorchQR:
     """Same as torch.qr (deprecated in torch in favour of torch.linalg.qr)."""
@@ -400,7 +398,6 @@ def svdvals(A, *, driver=None, out=None) -> Tensor:
     return Tensor._make(_drivers.svd(A._device.xp, A._data, compute_uv=False), A._device)
 
 
-@tensor_method
 @out_arg()
 def svd(input, some=True, compute_uv=True, *, out=None) -> TorchSVD:
     """Same as torch.svd: returns V (not Vh); without compute_uv, U and V are zero-filled."""

@@ -4,7 +4,7 @@ The products are compositions of rank-one updates, so autograd differentiates th
 from __future__ import annotations
 
 from ..._errors import not_implemented
-from ..._tensor import Tensor, tensor_method
+from ..._tensor import Tensor
 from ...autograd.function import Op
 from ..._dtype import torch_type_name
 from ._common import HALF, return_type
@@ -63,7 +63,6 @@ def _kernel(name: str, t: Tensor) -> None:
         raise not_implemented(name, t.dtype)
 
 
-@tensor_method
 @out_arg()
 def geqrf(input: Tensor, *, out=None):
     """Same as torch.geqrf (Householder QR computed here column by column, as LAPACK's geqr2)."""
@@ -129,14 +128,12 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     return Q if tau.shape[-1] else Q + _zero_grad(A)
 
 
-@tensor_method
 @out_arg(cast=True, dtype_error=CAST)
 def orgqr(input: Tensor, tau: Tensor, *, out=None) -> Tensor:
     """Same as torch.orgqr (torch.linalg.householder_product)."""
     return householder_product(input, tau)
 
 
-@tensor_method
 @out_arg()
 def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False,
           *, out=None) -> Tensor:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..._tensor import Tensor, tensor_method
+from ..._tensor import Tensor
 from ...autograd.function import Op
 from ..elementwise import where
 from ..movement import cat, stack
@@ -76,9 +76,6 @@ def det(A, *, out=None) -> Tensor:
     return res
 
 
-Tensor.det = det
-
-
 class SlogdetOp(Op):
     __slots__ = ()
 
@@ -108,13 +105,11 @@ def linalg_slogdet(A, *, out=None) -> Slogdet:
     return Slogdet(sign, logabs)
 
 
-@tensor_method
 def slogdet(input) -> TorchSlogdet:
     """Same as torch.slogdet."""
     return TorchSlogdet(*linalg_slogdet(input))
 
 
-@tensor_method
 def logdet(input) -> Tensor:
     """Same as torch.logdet: NaN for a negative real determinant."""
     sign, logabs = linalg_slogdet(input)
@@ -123,7 +118,6 @@ def logdet(input) -> Tensor:
     return where(sign == -1, float("nan"), logabs)
 
 
-@tensor_method
 def matrix_power(input, n) -> Tensor:
     """Same as torch.linalg.matrix_power: repeated squaring (an inverse first when n < 0)."""
     if not isinstance(n, int) or isinstance(n, bool):
@@ -201,7 +195,6 @@ class MatrixExp(Op):
         return matrix_exp(big)[..., :n, n:]
 
 
-@tensor_method
 def matrix_exp(input) -> Tensor:
     """Same as torch.linalg.matrix_exp (half precision is computed in float32)."""
     check_square("linalg.matrix_exp", input)

@@ -10,12 +10,11 @@ import numpy as np
 
 from ..._errors import dtype_mismatch, not_implemented
 from ... import _dtype as D
-from ..._tensor import Tensor, tensor_method, wrap_dim
+from ..._tensor import Tensor, wrap_dim
 from ..._threads import split_matmul
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
-from .._inplace import inplace
 from ..._dtype import meta_name, torch_type_name
 from .._out import CAST as _CAST
 from .._out import out_arg, write_out
@@ -157,7 +156,6 @@ def _check_matmul(input, other):
 _MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4"}
 
 
-@tensor_method
 def matmul(input, other, *, out=None) -> Tensor:
     """Same as torch.matmul."""
     if _autocast_state.on:  # torch.autocast: in the region's lower precision
@@ -193,11 +191,6 @@ def _matmul(input, other) -> Tensor:
     return res
 
 
-Tensor.__matmul__ = matmul
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
-
-
-@tensor_method
 @out_arg()
 def mm(input, mat2, *, out=None) -> Tensor:
     """Same as torch.mm."""
@@ -208,7 +201,6 @@ def mm(input, mat2, *, out=None) -> Tensor:
     return _matmul(input, mat2)
 
 
-@tensor_method
 @out_arg()
 def mv(input, vec, *, out=None) -> Tensor:
     """Same as torch.mv."""
@@ -217,7 +209,6 @@ def mv(input, vec, *, out=None) -> Tensor:
     return _matmul(input, vec)  # not autocast, as in torch
 
 
-@tensor_method
 @out_arg()
 def bmm(input, mat2, *, out=None) -> Tensor:
     """Same as torch.bmm."""
@@ -240,7 +231,6 @@ def bmm(input, mat2, *, out=None) -> Tensor:
     return res
 
 
-@tensor_method
 @out_arg(dtype_error="result dtype {Got} does not match input dtype {Want}")
 def dot(input, other, *, out=None) -> Tensor:
     """Same as torch.dot."""
@@ -261,7 +251,6 @@ def dot(input, other, *, out=None) -> Tensor:
     return res
 
 
-@tensor_method
 @out_arg(dtype_error="result dtype {Got} does not match input dtype {Want}")
 def vdot(input, other, *, out=None) -> Tensor:
     """Same as torch.vdot: the first argument is conjugated."""
@@ -273,7 +262,6 @@ def vdot(input, other, *, out=None) -> Tensor:
     return res
 
 
-@tensor_method
 @out_arg(cast=True, dtype_error=_CAST)
 def outer(input, vec2, *, out=None) -> Tensor:
     """Same as torch.outer."""
@@ -284,7 +272,6 @@ def outer(input, vec2, *, out=None) -> Tensor:
 
 
 ger = outer
-Tensor.ger = outer
 
 
 def _expand_check(inp, shape):
@@ -311,7 +298,6 @@ def _same_dtype(inp, other):
                            f"{torch_type_name(inp.dtype)} and {torch_type_name(other.dtype)}")
 
 
-@tensor_method
 @out_arg()
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addmm."""
@@ -326,7 +312,6 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     return _add_product(input, mat1, mat2, beta, alpha, "AddmmBackward0")
 
 
-@tensor_method
 @out_arg()
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addmv."""
@@ -352,7 +337,6 @@ def _batch_check(batch1, batch2):
             raise RuntimeError(f"{'batch1' if t is batch1 else 'batch2'} must be a 3D tensor")
 
 
-@tensor_method
 @out_arg()
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.baddbmm."""
@@ -370,7 +354,6 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     return _add_product(input, batch1, batch2, beta, alpha, "BaddbmmBackward0")
 
 
-@tensor_method
 @out_arg()
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addbmm: the batch is contracted in one GEMM (n, b*k) @ (b*k, m)."""
@@ -386,13 +369,3 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     return _add_product(input, a2, batch2.reshape(b * k, -1), beta, alpha, "AddbmmBackward0")
 
 
-def _inplace_method(fn):
-    def method(self, *args, **kw):
-        return inplace(self, fn, *args, **kw)
-
-    method.__name__ = fn.__name__ + "_"
-    return method
-
-
-for _fn in (addmm, addmv, baddbmm, addbmm):
-    setattr(Tensor, _fn.__name__ + "_", _inplace_method(_fn))

@@ -81,7 +81,6 @@ def inv_ex(A, *, check_errors=False, out=None) -> InvEx:
 
 
 inverse = inv
-Tensor.inverse = inv
 
 
 # --- solve ----------------------------------------------------------------------------------------
@@ -292,9 +291,6 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None) -> T
 def pinverse(input, rcond=1e-15) -> Tensor:
     """Same as torch.pinverse."""
     return pinv(input, rtol=rcond)
-
-
-Tensor.pinverse = pinverse
 
 
 def _double_only(A):

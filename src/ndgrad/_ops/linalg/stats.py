@@ -6,7 +6,7 @@ import warnings
 
 from ..._errors import dtype_mismatch, not_implemented
 from ... import _dtype as D
-from ..._tensor import Tensor, tensor_method, wrap_dim
+from ..._tensor import Tensor, wrap_dim
 from ...autograd.function import Op
 from ..._dtype import torch_type_name
 from ..pointwise import clip
@@ -17,7 +17,6 @@ from .norms import vector_norm
 __all__ = ["cdist", "corrcoef", "cov", "cumulative_trapezoid", "gradient", "trapezoid", "trapz"]
 
 
-@tensor_method
 def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
     """Same as torch.cov (rows are variables, columns observations)."""
     if input.ndim > 2:
@@ -63,7 +62,6 @@ def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
     return (c / norm).squeeze()
 
 
-@tensor_method
 def corrcoef(input) -> Tensor:
     """Same as torch.corrcoef."""
     if input.ndim > 2:

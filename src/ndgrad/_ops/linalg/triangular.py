@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..._errors import not_implemented
 from ... import _dtype as D
-from ..._tensor import Tensor, tensor_method
+from ..._tensor import Tensor
 from ...autograd.function import Op
 from ..._dtype import torch_type_name
 from . import _drivers, _lapack
@@ -70,7 +70,6 @@ class CholeskySolve(Op):
         return gb, -(L @ common) if ctx.upper else -(common @ L), None
 
 
-@tensor_method
 @out_arg(cast=True, dtype_error=CAST)
 def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """Same as torch.cholesky_solve: solves A X = input for A = L L^H given L = input2."""
@@ -109,7 +108,6 @@ class CholeskyInverse(Op):
         return -(L @ common) if ctx.upper else -(common @ L), None
 
 
-@tensor_method
 @out_arg(cast=True, dtype_error=CAST)
 def cholesky_inverse(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """Same as torch.cholesky_inverse."""
@@ -122,7 +120,6 @@ def cholesky_inverse(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
 
 
 # --- triangular_solve -----------------------------------------------------------------------------
-@tensor_method
 @out_arg()
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False, *, out=None):
@@ -146,7 +143,6 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 
 
 # --- LU -------------------------------------------------------------------------------------------
-@tensor_method
 @out_arg()
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out=None):
     """Same as torch.lu (deprecated there for linalg.lu_factor): (LU, pivots[, infos])."""
@@ -234,7 +230,6 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
     return solve_triangular(U, y, upper=True)
 
 
-@tensor_method
 @out_arg()
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out=None) -> Tensor:
     """Same as torch.lu_solve (deprecated there for linalg.lu_solve)."""

@@ -11,7 +11,7 @@ from ... import _dtype as D
 from ..._ops._inplace import inplace
 from ..._ops.elementwise import check_scalar_range
 from ..._errors import not_implemented
-from ..._tensor import Tensor, tensor_method, wrap_dim
+from ..._tensor import Tensor, wrap_dim
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.function import Op
@@ -866,11 +866,9 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return Glu.apply(input, dim=d)
 
 
-@tensor_method("softmax")
 def _tensor_softmax(self, dim, dtype=None):
     return softmax(self, dim, dtype=dtype)
 
 
-@tensor_method("log_softmax")
 def _tensor_log_softmax(self, dim, dtype=None):
     return log_softmax(self, dim, dtype=dtype)
