@@ -1,20 +1,28 @@
-"""ndgrad.save / ndgrad.load: checkpoints as safetensors files, with no pickle anywhere.
+"""ndgrad.save / ndgrad.load: torch.save's files, and safetensors files.
 
-Tensors go in the safetensors data (a flat ``{name: tensor}`` dict, such as a state_dict, is
-stored under its own keys, so ``safetensors.torch.load_file`` reads ndgrad's files and
-``ndgrad.load`` reads any safetensors file). Everything around the tensors (nested dicts, lists,
-tuples, numbers, strings, dtypes, optimizer and scheduler state) is a JSON tree in the header's
-``__metadata__["ndgrad"]``, built from a fixed set of tagged node types: loading a file only ever
-builds those, so a hostile file can't run code; a malformed one raises RuntimeError.
+``save`` writes torch.save's zip archive (``_torch_writer.py``) when everything in the object is
+something torch's default ``weights_only`` load accepts (tensors, Parameters, containers, numbers,
+strings, bytes, dtypes, Size, device): torch.load reads it. ``load`` reads torch.save's zip and
+legacy files under the same weights_only rules (``_torch_files.py``): a hostile pickle gets torch's
+UnpicklingError before anything it names is called.
 
-Whole objects (an nn.Module, a plain class instance such as argparse.Namespace) and references to
-classes and functions are stored as torch pickles them, by name ("module:qualname") with the
-object's ``__dict__``, and load as torch's ``weights_only`` rules say: by default only the globals
-allowed through ``serialization.add_safe_globals``/``safe_globals`` (else torch's
+A path ending in ``.safetensors``, or an object holding more (a whole nn.Module, a class, a NumPy
+array), is written as a safetensors file: tensors in the safetensors data (a flat
+``{name: tensor}`` dict, such as a state_dict, is stored under its own keys, so
+``safetensors.torch.load_file`` reads it and ``ndgrad.load`` reads any safetensors file), and
+everything around them (nested containers, numbers, strings, dtypes, optimizer and scheduler
+state) as a JSON tree in the header's ``__metadata__["ndgrad"]``, built from a fixed set of tagged
+node types: loading one only ever builds those, so a hostile file can't run code; a malformed one
+raises RuntimeError.
+
+In that format whole objects (an nn.Module, a plain class instance such as argparse.Namespace) and
+references to classes and functions are stored as torch pickles them, by name ("module:qualname")
+with the object's ``__dict__``, and load as torch's ``weights_only`` rules say: by default only the
+globals allowed through ``serialization.add_safe_globals``/``safe_globals`` (else torch's
 UnpicklingError); with ``weights_only=False`` any class or function of a module the program has
 already imported. A file's contents never make ndgrad import a module. Differs from torch: objects
-with their own ``__reduce__`` (other than tensors, containers, numbers...) can't be saved; views of
-one storage load as separate tensors."""
+with their own ``__reduce__`` (other than tensors, containers, numbers...) can't be saved; in the
+safetensors format views of one storage load as separate tensors."""
 
 from __future__ import annotations
 
@@ -34,6 +42,7 @@ import numpy as np
 
 from . import _dtype as D
 from . import _safetensors as S
+from . import _torch_files, _torch_writer
 from ._backend import CPU, cuda_available, device, tensor_device, to_device, to_numpy
 from ._tensor import Size, Tensor
 
@@ -43,18 +52,18 @@ _MAX_DEPTH = 200
 # Containers in a description: a state_dict or optimizer state needs a few per tensor. The bound
 # keeps a hostile file's memory and time proportional to its size (~100 bytes per container).
 _MAX_NODES = 1_000_000
-_PICKLE_PROTOCOLS = tuple(bytes([p]) for p in range(2, 6))
 _SCALAR_KINDS = "biuf"
 
 
 def save(obj: Any, f, pickle_module: Any = None, pickle_protocol: int = 2,
          _use_new_zipfile_serialization: bool = True,
          _disable_byteorder_record: bool = False) -> None:
-    """Same as torch.save, in the safetensors format (see the module docstring)."""
-    enc = _Encoder()
-    tree = enc.encode(obj, "", 0)
-    meta = {"format": "pt", "ndgrad": json.dumps(tree, separators=(",", ":"), allow_nan=False)}
-    data = S.dumps(enc.arrays, meta)
+    """Same as torch.save; whole objects and ``*.safetensors`` paths get the safetensors format
+    (see the module docstring)."""
+    name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else ""
+    data = None if str(name).endswith(".safetensors") else _torch_writer.dumps(obj, _archive(name))
+    if data is None:
+        data = _dumps(obj)
     if hasattr(f, "write"):
         f.write(data)
     else:
@@ -62,9 +71,22 @@ def save(obj: Any, f, pickle_module: Any = None, pickle_protocol: int = 2,
             fh.write(data)
 
 
+def _archive(path: str) -> str:
+    """torch's name for the archive's top folder: the file's stem, else "archive"."""
+    stem = os.path.splitext(os.path.basename(str(path)))[0]
+    return stem if stem.isidentifier() else "archive"
+
+
+def _dumps(obj) -> bytes:
+    enc = _Encoder()
+    tree = enc.encode(obj, "", 0)
+    meta = {"format": "pt", "ndgrad": json.dumps(tree, separators=(",", ":"), allow_nan=False)}
+    return S.dumps(enc.arrays, meta)
+
+
 def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool | None = None,
          mmap: bool | None = None, **pickle_load_args) -> Any:
-    """Same as torch.load for files written by ndgrad.save or any safetensors writer.
+    """Same as torch.load for files written by torch.save, ndgrad.save or any safetensors writer.
 
     ``weights_only`` (default True, as torch's) decides which classes and functions a file may
     name: the safe globals only, or (False) any of a module already imported."""
@@ -76,12 +98,11 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
     try:
         arrays, meta = S.loads(buf)
     except S.SafetensorsError:
-        if buf[:4] == b"PK\x03\x04" or (buf[:1] == b"\x80" and buf[1:2] in _PICKLE_PROTOCOLS):
-            raise S.SafetensorsError(
-                "ndgrad.load reads safetensors files and this looks like a PyTorch checkpoint "
-                "(a zip archive or a pickle), which ndgrad never unpickles; convert it in PyTorch "
-                "with safetensors.torch.save_file(torch.load(path), new_path)") from None
-        raise
+        if not _torch_files.is_torch_file(buf):
+            raise
+        def place(arr, location):  # noqa: E306
+            return _place(_supported(arr), location, map_location)
+        return _torch_files.load(buf, place, weights_only is not False)
     try:
         if "ndgrad" not in meta:  # a plain safetensors file: its tensors, by name
             return {k: _place(_supported(a), "cpu", map_location) for k, a in arrays.items()}
