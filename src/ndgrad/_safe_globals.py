@@ -1,6 +1,5 @@
-"""torch.serialization's allowlist for weights_only unpickling. ndgrad.load never unpickles (it
-builds only tensors, containers and numbers), so the list changes nothing that loads; it is kept
-so that programs registering their classes run unchanged."""
+"""torch.serialization's allowlist for weights_only loading: the classes and functions a file
+may name beyond torch's defaults (read by serialization.py and _torch_files.py)."""
 
 from __future__ import annotations
 
