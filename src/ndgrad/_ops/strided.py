@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._grad_mode import state as _grad_state
-from .._tensor import Tensor, wrap_dim
+from .._tensor import Tensor, tensor_method, wrap_dim
 from ..autograd.function import Op
 from .._dtype import torch_type_name
 from .movement import _as_view
@@ -23,13 +23,28 @@ def _ptr(a) -> int:
 
 def _storage(a):
     """(flat storage in memory order, a's element offset in it): the array owning a's memory,
-    when it is contiguous; else a copy of ``a`` alone (then nothing is shared)."""
+    when it is dense; else a copy of ``a`` alone (then nothing is shared)."""
     root = a
-    while isinstance(root.base, type(a)):
-        root = root.base
-    if root.flags.c_contiguous or root.flags.f_contiguous:
+    while True:
+        base = root.base
+        while base is not None and not isinstance(base, type(a)) and hasattr(base, "base"):
+            base = base.base  # NumPy's as_strided keeps its source inside a DummyArray
+        if not isinstance(base, type(a)):
+            break
+        root = base
+    if _dense(root):  # (exp of a permuted tensor is dense in another order: its memory order)
         return root.ravel(order="K"), (_ptr(a) - _ptr(root)) // a.itemsize
     return a.ravel(), 0
+
+
+def _dense(a) -> bool:
+    """``a`` fills its memory block without gaps or overlaps, in some order of its dims."""
+    step = a.itemsize
+    for s, n in sorted((s, n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if s != step:
+            return False
+        step *= n
+    return True
 
 
 def _positions(xp, shape, strides, offset):
@@ -55,6 +70,7 @@ class StridedMap(Op):
         ctx.args = (src, dst, w, x.shape)
         xp, dt = ctx.xp, x.dtype
         n = int(max(src.max(initial=-1), dst.max(initial=-1))) + 1
+        n = n if w is None else max(n, w.size)  # w spans the whole memory block
 
         def add(v):
             return xp.bincount(src.ravel(), v.ravel().astype(np.float64), minlength=n)
@@ -110,6 +126,7 @@ def _check_geometry(size, stride) -> tuple:
     return size, stride
 
 
+@tensor_method
 def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     """Same as torch.as_strided: a view of the input's storage (NumPy's memory block; a tensor
     whose memory is not one contiguous block gets a view of its own copy)."""
@@ -118,6 +135,7 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     return _as_view(out, input, lambda b: as_strided(b, size, stride, storage_offset))
 
 
+@tensor_method
 def as_strided_(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     """Same as torch.as_strided_: the tensor itself becomes the strided view."""
     res = as_strided(input, size, stride, storage_offset)
@@ -228,6 +246,7 @@ def _scatter(input: Tensor, src: Tensor, view, name: str, want=None) -> Tensor:
     return out
 
 
+@tensor_method
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """Same as torch.select_scatter."""
     def view(t):
@@ -240,6 +259,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     return _scatter(input, src, view, "SelectScatterBackward0")
 
 
+@tensor_method
 def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start=None, end=None,
                   step: int = 1) -> Tensor:
     """Same as torch.slice_scatter."""
@@ -253,6 +273,7 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start=None, end=None
     return _scatter(input, src, view, "SliceScatterBackward0")
 
 
+@tensor_method
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
                      dim2: int = 1) -> Tensor:
     """Same as torch.diagonal_scatter."""
@@ -270,6 +291,7 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     return _scatter(input, src, view, "DiagonalScatterBackward0")
 
 
+@tensor_method
 def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=None) -> Tensor:
     """Same as torch.as_strided_scatter (strides index the input's elements in C order, as in a
     clone of it). The input's gradient is the output's with the written elements zeroed; torch's
