@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._grad_mode import state as _grad_state
-from .._tensor import Tensor, tensor_method, wrap_dim
+from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
 from .._dtype import torch_type_name
 from .movement import _as_view
@@ -126,7 +126,6 @@ def _check_geometry(size, stride) -> tuple:
     return size, stride
 
 
-@tensor_method
 def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     """Same as torch.as_strided: a view of the input's storage (NumPy's memory block; a tensor
     whose memory is not one contiguous block gets a view of its own copy)."""
@@ -135,7 +134,6 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     return _as_view(out, input, lambda b: as_strided(b, size, stride, storage_offset))
 
 
-@tensor_method
 def as_strided_(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     """Same as torch.as_strided_: the tensor itself becomes the strided view."""
     res = as_strided(input, size, stride, storage_offset)
@@ -246,7 +244,6 @@ def _scatter(input: Tensor, src: Tensor, view, name: str, want=None) -> Tensor:
     return out
 
 
-@tensor_method
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """Same as torch.select_scatter."""
     def view(t):
@@ -259,7 +256,6 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     return _scatter(input, src, view, "SelectScatterBackward0")
 
 
-@tensor_method
 def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start=None, end=None,
                   step: int = 1) -> Tensor:
     """Same as torch.slice_scatter."""
@@ -273,7 +269,6 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start=None, end=None
     return _scatter(input, src, view, "SliceScatterBackward0")
 
 
-@tensor_method
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
                      dim2: int = 1) -> Tensor:
     """Same as torch.diagonal_scatter."""
@@ -291,7 +286,6 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     return _scatter(input, src, view, "DiagonalScatterBackward0")
 
 
-@tensor_method
 def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=None) -> Tensor:
     """Same as torch.as_strided_scatter (strides index the input's elements in C order, as in a
     clone of it). The input's gradient is the output's with the written elements zeroed; torch's
