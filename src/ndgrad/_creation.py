@@ -14,6 +14,7 @@ from ._dtype import meta_name, torch_type_name
 from ._backend import CPU, device, on, to_device
 from ._errors import not_implemented, torch_allocation_errors
 from ._tensor import Size, Tensor, _resolve_device
+from ._tensor import _init as init_fields
 from .autograd.function import Op
 
 __all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor",
@@ -202,6 +203,17 @@ def legacy_array(args: tuple, dt: D.dtype, dev: device):
         return to_device(_array_from_data(data, dt), dev)
     with on(dev):
         return dev.xp.empty(_size(args, "new") if args else (0,), dtype=dt.np)
+
+
+def legacy_init(self: Tensor, *args, device=None) -> None:
+    """Tensor.__init__, torch's legacy constructor: Tensor(sizes...) or Tensor(Size) is
+    uninitialised, Tensor(sequence) copies into the default dtype, Tensor(tensor) aliases it."""
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        init_fields(self, args[0]._data, args[0]._device)
+        self._vc = args[0]._vc
+        return
+    dev = _resolve_device(device)
+    init_fields(self, legacy_array(args, D.get_default_dtype(), dev), dev)
 
 
 class _LegacyType(type):

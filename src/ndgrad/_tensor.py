@@ -1,5 +1,5 @@
 """Tensor: an array on a device plus autograd metadata. Its methods over the ops are listed in
-_tensor_api.py."""
+_tensor_api.py; this module imports nothing above it (no op, no autograd node)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from . import _dtype as D
 from ._dtype import meta_name, torch_type_name
 from ._backend import CPU, device, tensor_device, to_device, to_numpy
 from ._grad_mode import state as _grad_state
+from ._print import format_tensor
 
 
 class Size(tuple):
@@ -79,17 +80,7 @@ class Tensor:
     is_mkldnn = is_nested = is_sparse_csr = False
     layout = "strided"
 
-    def __init__(self, *args, device=None):
-        # Legacy constructor: Tensor(sizes...) or Tensor(Size) is uninitialised, Tensor(sequence)
-        # copies into the default dtype, Tensor(tensor) aliases it.
-        from ._creation import legacy_array
-
-        if len(args) == 1 and isinstance(args[0], Tensor):
-            _init(self, args[0]._data, args[0]._device)
-            self._vc = args[0]._vc
-            return
-        dev = _resolve_device(device)
-        _init(self, legacy_array(args, D.get_default_dtype(), dev), dev)
+    # ``Tensor(data)``, torch's legacy constructor, is _creation.legacy_init (it converts data).
 
     # --- construction from arrays (internal, the hot path) -------------------------------------
     @staticmethod
@@ -259,8 +250,6 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is not None and not self._retains_grad:
-            from .autograd.function import RetainGrad
-
             self._grad_fn._add_hook(self._output_nr, RetainGrad(self))
             self._retains_grad = True
 
@@ -392,8 +381,6 @@ class Tensor:
         return bool((self == element).any())
 
     def __repr__(self, *, tensor_contents=None) -> str:
-        from ._print import format_tensor
-
         try:
             gf = self.grad_fn
             name = None if gf is None else gf.name().rpartition("::")[2]
@@ -467,8 +454,6 @@ def move_retain_grad(t: Tensor, old_fn, old_nr: int) -> None:
     before stay with the old one)."""
     fn = t._grad_fn
     if fn is not None and t._retains_grad and old_fn is not None and old_fn._hooks:
-        from .autograd.node import RetainGrad
-
         hooks = old_fn._hooks.get(old_nr, [])
         for h in [h for h in hooks if isinstance(h, RetainGrad)]:
             hooks.remove(h)
@@ -587,6 +572,26 @@ def _init(t: Tensor, arr, dev: device) -> None:
     t._view_fn = None
     t._retains_grad = False
     t._hooks = None
+
+
+class RetainGrad:
+    """The hook ``Tensor.retain_grad`` puts on the tensor's node: stores the gradient as .grad."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.ref = weakref.ref(tensor)  # no cycle tensor -> node -> hook -> tensor
+
+    def __call__(self, g):
+        t = self.ref()
+        if t is None:
+            return
+        if g._requires_grad:  # under create_graph: the retained gradient keeps its graph
+            t._grad = g.clone() if t._grad is None else t._grad + g
+        elif t._grad is None:
+            t._grad = Tensor._make(g._data.copy(), g._device)
+        else:
+            t._grad = Tensor._make(t._grad._data + g._data, g._device)
 
 
 class _RemovableHandle:

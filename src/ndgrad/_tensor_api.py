@@ -320,6 +320,7 @@ OPERATORS: dict = {
     "__rrshift__": _binop(binary.bitwise_right_shift, True),
     "__irshift__": _in(binary.bitwise_right_shift),
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
+    "__init__": _creation.legacy_init,  # Tensor(data): torch's legacy constructor
 }
 
 

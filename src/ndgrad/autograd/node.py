@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import sys
 import traceback
-import weakref
 
 import numpy as np
 
@@ -14,7 +13,7 @@ from .._backend import CPU, device_of_array
 from .._errors import reraise_allocation_error
 from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import state as _grad_state
-from .._tensor import Tensor, refresh_view
+from .._tensor import RetainGrad, Tensor, refresh_view
 from .formula import TENSORS, arrays
 
 FREED_MSG = (
@@ -148,26 +147,6 @@ def _named_class(cls, name: str) -> type:
             "__slots__": (), "_node_name": name, "__module__": cls.__module__,
             "__qualname__": short, "_renamed": True})
     return sub
-
-
-class RetainGrad:
-    """The hook ``Tensor.retain_grad`` puts on the tensor's node: stores the gradient as .grad."""
-
-    __slots__ = ("ref",)
-
-    def __init__(self, tensor: Tensor) -> None:
-        self.ref = weakref.ref(tensor)  # no cycle tensor -> node -> hook -> tensor
-
-    def __call__(self, g):
-        t = self.ref()
-        if t is None:
-            return
-        if g._requires_grad:  # under create_graph: the retained gradient keeps its graph
-            t._grad = g.clone() if t._grad is None else t._grad + g
-        elif t._grad is None:
-            t._grad = Tensor._make(g._data.copy(), g._device)
-        else:
-            t._grad = Tensor._make(t._grad._data + g._data, g._device)
 
 
 class RemovableHandle:
