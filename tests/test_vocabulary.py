@@ -56,3 +56,29 @@ def test_dtype_mismatch_names(name):
 def test_legacy_type_names(name):
     t = ndgrad.ones(1, dtype=getattr(ndgrad, name))
     assert t.type() == torch.ones(1, dtype=getattr(torch, name)).type()
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.cdist(L.ones(2, 3, 4, 5), L.ones(3, 2, 6, 5)),
+    lambda L: L.linalg.solve(L.ones(2, 3, 4, 4), L.ones(3, 2, 4, 1)),
+    lambda L: L.ones(2, 3) + L.ones(3, 2),
+    lambda L: L.broadcast_tensors(L.ones(2, 3), L.ones(3, 2)),
+    lambda L: L.ones(2, 3).copy_(L.ones(3, 2)),
+])
+def test_size_mismatch_names_the_rightmost_dim(case):
+    _same(case)  # ATen's infer_size walks the dims from the last
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.add(L.ones(2), L.ones(2), out=L.zeros(2, dtype=L.int64)),
+    lambda L: L.ones(2, dtype=L.int64).add_(L.ones(2)),
+    lambda L: L.ones(2, requires_grad=True).add_(1),
+    lambda L: L.ones(2, requires_grad=True)[:1].add_(1),
+    lambda L: L.ones(2).sum(dim=2),
+    lambda L: L.ones(2).index_put((L.tensor([0]),), L.ones(1)).index_put([0], 1),
+    lambda L: L.cat(L.ones(2)),
+    lambda L: L.mul(L.ones(2), "a"),
+    lambda L: L.add(L.ones(2, requires_grad=True), 1, out=L.zeros(2)),
+])
+def test_message_families(case):
+    _same(case)

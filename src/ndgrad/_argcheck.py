@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from ._errors import not_tensor
 from ._tensor import Tensor
 
 # what a function may raise on its own for a bad first argument: left as it is
@@ -39,8 +40,7 @@ def _wrap(fn, name: str, params: list):
                     what = "tuple of Tensors" if param in ("tensors", "indices") else "Tensor"
                     fn_name, param = _MESSAGE_NAMES.get(name, (name, param)) if pos == 1 else \
                         (name, param)
-                    raise TypeError(f"{fn_name}(): argument '{param}' (position {pos}) must be "
-                                    f"{what}, not {type(x).__name__}") from None
+                    raise not_tensor(fn_name, x, param, pos, what) from None
             raise
     checked.__wrapped_by_argcheck__ = True
     return checked
@@ -59,8 +59,7 @@ def _wrap_varargs(fn, name: str):
             items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
             for i, x in enumerate(items, 1):
                 if not isinstance(x, Tensor):
-                    raise TypeError(f"{name}(): argument 'input' (position {i}) must be Tensor, "
-                                    f"not {type(x).__name__}") from None
+                    raise not_tensor(name, x, "input", i) from None
             raise
     checked.__wrapped_by_argcheck__ = True
     return checked

@@ -12,9 +12,9 @@ import numpy as np
 from . import _dtype as D
 from ._dtype import meta_name, torch_type_name
 from ._backend import CPU, device, on, to_device
-from ._errors import not_implemented, torch_allocation_errors
 from ._tensor import Size, Tensor, _resolve_device
 from ._tensor import _init as init_fields
+from ._errors import not_implemented, not_tensor, overflow, size_mismatch, torch_allocation_errors
 from .autograd.function import Op
 
 __all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor",
@@ -33,7 +33,7 @@ def factory_out(fn):
     def wrapper(*args, out=None, dtype=None, **kwargs):
         if out is None:
             return fn(*args, dtype=dtype, **kwargs)
-        from ._ops.elementwise import _out
+        from ._ops._out import _out
 
         if dtype is not None and D.to_dtype(dtype) is not out.dtype:
             raise RuntimeError(f"dtype {torch_type_name(D.to_dtype(dtype))} does not match dtype "
@@ -169,7 +169,7 @@ def _floats_to_ints(data, target: D.dtype) -> np.ndarray:
     arr = np.array(data, dtype=np.float64)
     info = np.iinfo(target.np)
     if arr.size and not ((arr >= float(info.min)) & (arr <= float(info.max))).all():
-        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+        raise overflow(target.name)
     with np.errstate(invalid="ignore"):  # int64's max as a double is 2**63: it wraps, as torch
         return arr.astype(np.int64).astype(target.np)
 
@@ -181,7 +181,7 @@ def _narrow_ints(data, target: D.dtype) -> np.ndarray:
     info = np.iinfo(target.np)
     if arr.size and (arr.min() < (-info.max if info.min == 0 else info.min) or
                      arr.max() > info.max):
-        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+        raise overflow(target.name)
     return arr.astype(target.np)
 
 
@@ -440,8 +440,7 @@ def _like(fn):
 
 def _check_tensor(name, input):
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+        raise not_tensor(name, input)
 
 
 zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
@@ -470,7 +469,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         start, end = 0, start
     start, end, step = _scalar(start), _scalar(end), _scalar(step)
     if any(isinstance(v, builtins.complex) for v in (start, end, step)):
-        raise RuntimeError("value cannot be converted to type double without overflow")
+        raise overflow(D.float64)
     if dtype is None:
         floating = any(isinstance(v, (float, np.floating)) for v in (start, end, step))
         dtype = D.get_default_dtype() if floating else D.int64
@@ -684,8 +683,7 @@ def fill_(self, value) -> Tensor:
 def copy_(self, src, non_blocking=False) -> Tensor:
     """Same as torch.Tensor.copy_: broadcasts and casts ``src`` into this tensor."""
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(src).__name__}")
+        raise not_tensor("copy_", src, "other")
     if src.device != self.device or src.dtype is not self.dtype:
         src = src.to(device=self.device, dtype=self.dtype)
     shape, sshape = self._data.shape, src._data.shape
@@ -696,6 +694,5 @@ def copy_(self, src, non_blocking=False) -> Tensor:
     for k in range(1, min(len(shape), len(sshape)) + 1):
         a, b = shape[-k], sshape[-k]
         if b not in (1, a):
-            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) "
-                               f"at non-singleton dimension {n - k}")
+            raise size_mismatch(a, b, n - k)
     return _overwrite(self, src, "torch::autograd::CopyBackwards")

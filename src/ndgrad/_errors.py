@@ -41,18 +41,24 @@ def size_mismatch(a: int, b: int, dim: int) -> RuntimeError:
                         f"non-singleton dimension {dim}")
 
 
-def broadcast_shapes(*shapes) -> tuple:
-    """The shapes broadcast in order; torch's error for the first pair that does not (its
-    rightmost mismatching dim, as ATen's infer_size)."""
+def infer_size(*shapes) -> tuple:
+    """The shapes broadcast in order, as ATen's infer_size: its error names the first pair that
+    does not broadcast at its rightmost mismatching dim."""
     cur = tuple(shapes[0])
     for s in shapes[1:]:
         n = max(len(cur), len(s))
         pa, pb = (1,) * (n - len(cur)) + cur, (1,) * (n - len(s)) + tuple(s)
         for i in range(n - 1, -1, -1):
             if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
-                raise size_mismatch(pa[i], pb[i], i)
+                raise size_mismatch(pa[i], pb[i], i) from None  # (callers catch NumPy's error)
         cur = tuple(x if y == 1 else y for x, y in zip(pa, pb))
     return cur
+
+
+def broadcast_error(*operands) -> None:
+    """Raise torch's error if the shapes of ``operands`` (tensors or arrays; None is skipped) do
+    not broadcast."""
+    infer_size(*(tuple(x.shape) for x in operands if x is not None))
 
 
 def dim_out_of_range(dim: int, ndim: int) -> IndexError:
@@ -62,10 +68,12 @@ def dim_out_of_range(dim: int, ndim: int) -> IndexError:
                       f"got {dim})")
 
 
-def not_tensor(fn: str, x, arg: str = "input", pos: int | None = 1) -> TypeError:
-    """A Python value passed where only a Tensor is accepted (``pos`` None: a keyword)."""
+def not_tensor(fn: str, x, arg: str = "input", pos: int | None = 1,
+               what: str = "Tensor") -> TypeError:
+    """A Python value passed where only a Tensor (``what``) is accepted (``pos`` None: a
+    keyword-only argument)."""
     where = f"argument '{arg}'" if pos is None else f"argument '{arg}' (position {pos})"
-    return TypeError(f"{fn}(): {where} must be Tensor, not {type(x).__name__}")
+    return TypeError(f"{fn}(): {where} must be {what}, not {type(x).__name__}")
 
 
 def leaf_in_place(view: bool = False) -> RuntimeError:

@@ -64,7 +64,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._dtype import meta_name
-from ._errors import not_implemented
+from ._errors import not_implemented, overflow
 
 __all__ = ["Engine", "default_engine", "DEFAULT_SEED"]
 
@@ -828,7 +828,7 @@ class Engine:
         if n < 0:
             raise RuntimeError(f"n must be non-negative, got{n}")
         if dt.kind in "iu" and n - 1 > np.iinfo(dt).max:
-            raise RuntimeError(f"value cannot be converted to type {dt} without overflow")
+            raise overflow(str(dt))
         if dt == _F16 and n > 2049:
             raise RuntimeError("n cannot be greater than 2049 for Half type.")
         if n < _RANDPERM_SMALL:

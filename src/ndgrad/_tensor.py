@@ -9,6 +9,7 @@ import weakref
 
 import numpy as np
 
+from ._errors import dim_out_of_range, overflow
 from . import _dtype as D
 from ._dtype import meta_name, torch_type_name
 from ._backend import CPU, device, tensor_device, to_device, to_numpy
@@ -352,13 +353,13 @@ class Tensor:
     def __float__(self) -> float:
         v = self._scalar()
         if isinstance(v, complex):
-            raise RuntimeError("value cannot be converted to type double without overflow")
+            raise overflow(D.float64)
         return float(v)
 
     def __int__(self) -> int:
         v = self._scalar()
         if isinstance(v, complex):
-            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+            raise overflow(D.int64)
         return int(v)
 
     def _scalar(self):
@@ -612,8 +613,7 @@ def _wrap_dim(dim: int, ndim: int) -> int:
     """Normalise a possibly negative dim; IndexError with torch's text when out of range."""
     n = max(ndim, 1)
     if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
+        raise dim_out_of_range(dim, ndim)
     return dim + n if dim < 0 else dim
 
 

@@ -338,7 +338,7 @@ def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device
             requires_grad: bool = False) -> Tensor:
     """Same as torch.fft.fftfreq."""
     from ._creation import arange
-    from ._ops.elementwise import _out
+    from ._ops._out import _out
 
     idx = arange(n, dtype=_freq_dtype(dtype, out, "fftfreq"), device=device)
     half = (n + 1) // 2
@@ -350,7 +350,7 @@ def rfftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, devic
              requires_grad: bool = False) -> Tensor:
     """Same as torch.fft.rfftfreq."""
     from ._creation import arange
-    from ._ops.elementwise import _out
+    from ._ops._out import _out
 
     res = arange(n // 2 + 1, dtype=_freq_dtype(dtype, out, "rfftfreq"), device=device)
     return _out((res * (1.0 / (n * d))).detach().requires_grad_(requires_grad), out, "rfftfreq")
@@ -359,7 +359,7 @@ def _writes_out(fn):
     """torch's out=: the result is computed, then written (and cast within its kind) into out."""
     import functools
 
-    from ._ops.elementwise import _out
+    from ._ops._out import _out
 
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):

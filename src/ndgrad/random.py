@@ -9,13 +9,11 @@ import numpy as np
 from . import _dtype as D
 from ._backend import CPU, device_of_array, to_device
 from ._creation import _leaf, _size
-from ._errors import torch_allocation_errors
+from ._errors import infer_size, not_implemented, not_tensor, torch_allocation_errors
 from ._grad_mode import no_grad
 from ._grad_mode import state as _grad_state
-from ._ops._inplace import torch_type_name as _type_name
+from ._dtype import torch_type_name as _type_name
 from ._ops._out import write_out
-from ._ops.elementwise import not_implemented
-from ._ops.shape import _broadcast_error
 from ._tensor import Tensor, _resolve_device
 from .autograd.function import Op
 
@@ -126,7 +124,7 @@ def _out_dtype(name: str, out, dtype, default):
     if out is None:
         return default if dtype is None else D.to_dtype(dtype)
     if not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise not_tensor(name, out, "out", None)
     if dtype is not None and D.to_dtype(dtype) is not out.dtype:
         raise RuntimeError(f"dtype {_type_name(D.to_dtype(dtype))} does not match dtype of out "
                            f"parameter ({_type_name(out.dtype)})")
@@ -205,8 +203,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         if out is not None:  # torch draws in out's dtype, then adds mean
             _grad_check(mean, std, out, "normal")
             _float_dt(out.dtype, "normal_kernel_cpu")
-            _broadcast_error(tuple(shape), tuple(out.shape))  # torch: infer_size(mean, out)
-            shape = np.broadcast_shapes(tuple(shape), tuple(out.shape))
+            shape = infer_size(shape, out.shape)  # torch: infer_size(mean, out)
         z = randn(shape, generator=generator, device=ref.device,
                   dtype=ref.dtype if out is None else out.dtype)
         with no_grad():

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import warnings
 
+from .._errors import cast_error, leaf_in_place
 from .. import _dtype as D
 from .. import _trace
 from .._trace import produced
 from .._backend import to_device
-from .._dtype import torch_type_name
 from .._tensor import Tensor, move_retain_grad, refresh_view, sync_views, view_rebase_error
 from ..autograd.node import Op
 from ..autograd.grad_mode import no_grad
@@ -34,11 +34,9 @@ def check_leaf(t: Tensor, requires_grad: bool | None = None) -> None:
         if t._view_meta is not None:
             raise view_rebase_error(t, indirect=False)
         if t._requires_grad and base._grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
+            raise leaf_in_place(view=True)
     if t._requires_grad and t._grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+        raise leaf_in_place()
 
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
@@ -80,8 +78,7 @@ def write(t: Tensor, value) -> None:
     if src.dtype != t._data.dtype:
         got, want = D.from_numpy(src.dtype), D.from_numpy(t._data.dtype)
         if got._kind > want._kind:
-            raise RuntimeError(f"result type {torch_type_name(got)} can't be cast to the desired "
-                               f"output type {torch_type_name(want)}")
+            raise cast_error(got, want)
     writable(t._data)[...] = src
     t._vc[0] += 1
     if _trace.tracer is not None:

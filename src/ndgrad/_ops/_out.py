@@ -8,7 +8,11 @@ some name it their way, a few cast (cat, outer: as the elementwise ops, ``cast=T
 from __future__ import annotations
 
 import functools
+import warnings
 
+from .._dtype import meta_name, torch_type_name
+from .._errors import cast_error, not_tensor, out_requires_grad
+from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 
 EXACT = "Expected out tensor to have dtype {want}, but got {got} instead"
@@ -38,19 +42,14 @@ def out_arg(name: str | None = None, *, dtype_error: str = EXACT, cast: bool = F
 def write_out(res, out, name: str, dtype_error: str = EXACT, cast: bool = False,
               error=RuntimeError):
     """``res`` (a tensor or a tuple of them) written into ``out``; returns ``out``."""
-    from .elementwise import _out
-    from .._dtype import meta_name
-    from .._dtype import torch_type_name
-
     if isinstance(res, tuple):
         if not isinstance(out, (tuple, list)) or len(out) != len(res):
-            raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
-                            f"{type(out).__name__}")
+            raise not_tensor(name, out, "out", None, "tuple of Tensors")
         for r, o in zip(res, out):
             write_out(r, o, name, dtype_error, cast, error)
         return type(res)(*out) if hasattr(res, "_fields") else tuple(out)
     if not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise not_tensor(name, out, "out", None)
     _grad_check(res, out, name)  # torch's autograd check comes before the dtype one
     want, got = res.dtype, out.dtype
     if got is not want and (not cast or want._kind > got._kind):
@@ -59,9 +58,33 @@ def write_out(res, out, name: str, dtype_error: str = EXACT, cast: bool = False,
     return _out(res, out, name)
 
 
-def _grad_check(res, out, name: str) -> None:
-    from .._grad_mode import state
+def _out(res: Tensor, out, name: str = "") -> Tensor:
+    """Write ``res`` into ``out`` (resized when its shape differs), as torch's out= variants of
+    the elementwise ops do: a result of a lower category than ``out`` casts."""
+    if out is None:
+        return res
+    _grad_check(res, out, name)
+    src = res._data
+    if src.dtype != out._data.dtype:
+        if res.dtype._kind > out.dtype._kind:
+            raise cast_error(res.dtype, out.dtype)
+        src = src.astype(out._data.dtype)
+    if src.shape != out._data.shape:
+        if out._data.size:
+            warnings.warn(
+                "An output with one or more elements was resized since it had shape "
+                f"{list(out._data.shape)}, which does not match the required output shape "
+                f"{list(src.shape)}. This behavior is deprecated, and in a future PyTorch release "
+                "outputs will not be resized unless they have zero elements. You can explicitly "
+                "reuse an out tensor t by resizing it, inplace, to zero elements with "
+                "t.resize_(0).", UserWarning, stacklevel=3)
+        out._data = src.copy() if src is res._data else src
+    else:
+        out._data[...] = src
+    out._vc[0] += 1
+    return out
 
-    if state.grad_enabled and (res._requires_grad or out._requires_grad):
-        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
-                           "differentiation, but one of the arguments requires grad.")
+
+def _grad_check(res, out, name: str) -> None:
+    if _grad_state.grad_enabled and (res._requires_grad or out._requires_grad):
+        raise out_requires_grad(name)

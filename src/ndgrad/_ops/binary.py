@@ -10,14 +10,14 @@ from .elementwise import (
     _as,
     _c,
     _compute2,
-    _out,
     _quiet,
     _to_float,
     binary,
     export,
     need_tensor,
-    not_implemented,
 )
+from ._out import _out
+from .._errors import not_implemented
 
 __all__: list[str] = []
 

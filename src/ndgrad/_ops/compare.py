@@ -10,17 +10,16 @@ from ..autograd.node import cpu_scalars
 from ._inplace import inplace
 from .elementwise import (
     _as,
-    _broadcast_error,
     _mixed,
-    _out,
     binary,
     export,
     mul,
     need_tensor,
-    not_implemented,
     wrap,
 )
 from .unary import reciprocal
+from .._errors import broadcast_error, not_implemented
+from ._out import _out
 
 __all__: list[str] = []
 
@@ -60,7 +59,7 @@ def _compare(name, fn):
         try:
             res = wrap(getattr(dev.xp, fn)(a, b), dev)
         except ValueError:
-            _broadcast_error(a, b)
+            broadcast_error(a, b)
             raise
         return res if out is None else _out(res, out, name)
 

@@ -12,12 +12,13 @@ import numpy as np
 from .. import _dtype as D
 from .. import _trace
 from .._dtype import meta_name, torch_type_name
-from .._errors import not_implemented, overflow
+from .._errors import broadcast_error, not_implemented, not_tensor, overflow
 from .._backend import CPU
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._inplace import inplace
+from ._out import _out
 
 def wrap(arr, dev) -> Tensor:
     """A tensor around a ufunc result (which is a NumPy scalar, not an array, for 0-d inputs)."""
@@ -113,9 +114,7 @@ def _coerce(x, name: str, pos: int):
 
     if isinstance(x, numbers.Number):
         return x.item() if hasattr(x, "item") else complex(x)
-    arg = "input" if pos == 1 else "other"
-    raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                    f"{type(x).__name__}")
+    raise not_tensor(name, x, "input" if pos == 1 else "other", pos)
 
 
 def check_scalar_range(value, dt) -> None:
@@ -183,20 +182,6 @@ def _as(a, dt):
     return a if dt is None or a.dtype == dt.np else a.astype(dt.np)
 
 
-def _broadcast_error(*tensors):
-    """torch's error for the first pair that fails when the shapes are broadcast in order."""
-    shapes = [tuple(t.shape) for t in tensors if t is not None]
-    cur = shapes[0]
-    for s in shapes[1:]:
-        n = max(len(cur), len(s))
-        pa, pb = (1,) * (n - len(cur)) + cur, (1,) * (n - len(s)) + s
-        for i in range(n - 1, -1, -1):
-            if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
-                raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor "
-                                   f"b ({pb[i]}) at non-singleton dimension {i}") from None
-        cur = tuple(x if y == 1 else y for x, y in zip(pa, pb))
-
-
 def binary(cls, a, b, dt=None, **kw):
     """Promote (Python scalars are 'weak'), then apply; broadcasting failures get torch's text.
 
@@ -222,7 +207,7 @@ def binary(cls, a, b, dt=None, **kw):
     try:
         return cls.apply(a, b, dt=dt, **kw) if kw else cls.apply_pair(a, b, dt)
     except ValueError:
-        _broadcast_error(a, b)
+        broadcast_error(a, b)
         raise
 
 
@@ -314,8 +299,7 @@ def _mixed(cls, a, b, dt, kw=None):
             return a, b, dt if dt is not None or a._data.dtype is b._data.dtype else \
                 _float_ints(cls, D.result_type(a, b), kw)
         if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                            f"{type(a).__name__}")
+            raise not_tensor(name, a)
         return _mixed(cls, a, b, dt, kw)
     if dt is None:
         key = (cls, t._data.dtype, x.__class__, D._default[0], not kw)
@@ -332,8 +316,7 @@ def _mixed(cls, a, b, dt, kw=None):
 def need_tensor(fn: str, x, arg: str = "other", pos: int = 2) -> None:
     """torch's TypeError for a Python value where only a Tensor is accepted."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{type(x).__name__}")
+        raise not_tensor(fn, x, arg, pos)
 
 
 class Add(Op):
@@ -588,43 +571,6 @@ _POW_KERNELS = {2: lambda xp, x: x * x, 3: lambda xp, x: x * x * x, 0.5: lambda 
 class _PowScalar(Pow):
     __slots__ = ()
     scalar_exponent = True
-
-
-# --- out= -----------------------------------------------------------------------------------------
-
-
-def _out(res: Tensor, out, name: str = "") -> Tensor:
-    """Write ``res`` into ``out`` (resized when its shape differs), as torch's out= variants do."""
-    if out is None:
-        return res
-    from .._grad_mode import state
-
-    if state.grad_enabled and (res._requires_grad or out._requires_grad):
-        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
-                           "differentiation, but one of the arguments requires grad.")
-    src = res._data
-    if src.dtype != out._data.dtype:
-        got, want = res.dtype, out.dtype
-        if got._kind > want._kind:
-            raise RuntimeError(f"result type {torch_type_name(got)} can't be cast to the desired "
-                               f"output type {torch_type_name(want)}")
-        src = src.astype(out._data.dtype)
-    if src.shape != out._data.shape:
-        if out._data.size:
-            import warnings
-
-            warnings.warn(
-                "An output with one or more elements was resized since it had shape "
-                f"{list(out._data.shape)}, which does not match the required output shape "
-                f"{list(src.shape)}. This behavior is deprecated, and in a future PyTorch release "
-                "outputs will not be resized unless they have zero elements. You can explicitly "
-                "reuse an out tensor t by resizing it, inplace, to zero elements with "
-                "t.resize_(0).", UserWarning, stacklevel=3)
-        out._data = src.copy() if src is res._data else src
-    else:
-        out._data[...] = src
-    out._vc[0] += 1
-    return out
 
 
 # --- public functions ---------------------------------------------------------------------------
@@ -888,7 +834,7 @@ def where(condition: Tensor, input=None, other=None, *, out=None):
     try:
         return _out(Where.apply(condition, a, b, dt=dt), out, "where")
     except ValueError:
-        _broadcast_error(condition, a, b)
+        broadcast_error(condition, a, b)
         raise
 
 

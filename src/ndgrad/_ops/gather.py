@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._errors import infer_size, not_tensor
 from .. import _dtype as D
 from .._backend import device_of_array, ufunc_at
 from .._trace import array_of, derived
@@ -270,14 +271,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
     d = wrap_dim(dim, input.ndim)
     if not input.ndim:
         raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
-    from .shape import broadcast_shapes
-
     ishape, xshape = list(indices.shape), list(input.shape)
     ishape[d] = xshape[d] = 1
-    from .shape import _broadcast_error
-
-    _broadcast_error(tuple(xshape), tuple(ishape))
-    shape = list(broadcast_shapes(xshape, ishape))
+    shape = list(infer_size(xshape, ishape))
     shape[d] = input.shape[d]
     input = input.expand(shape)
     shape[d] = indices.shape[d]
@@ -460,8 +456,7 @@ def _masked_scatter(inplace_: bool):
 
     def fn(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         if not isinstance(source, Tensor):
-            raise TypeError(f"{name}(): argument 'source' (position 2) must be Tensor, not "
-                            f"{type(source).__name__}")
+            raise not_tensor(name, source, "source", 2)
         if not inplace_:  # torch broadcasts self and mask, then scatters into a copy
             from .shape import broadcast_tensors
 
@@ -533,8 +528,7 @@ def _put_fn(input: Tensor, index: Tensor, source: Tensor, accumulate: bool, name
     """torch's put_ checks, then the write of ``source`` at flat positions ``index``."""
     for i, (arg, t) in enumerate((("index", index), ("source", source)), pos):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{name}(): argument '{arg}' (position {i}) must be Tensor, not "
-                            f"{type(t).__name__}")
+            raise not_tensor(name, t, arg, i)
     if index.dtype is not D.int64:
         raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
                            f"{torch_type_name(index.dtype)}")

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .._errors import leaf_in_place, not_tensor
 from .. import _dtype as D
 from .._backend import ufunc_at
 from .._tensor import Tensor
@@ -556,8 +557,7 @@ def setitem(self: Tensor, key, value) -> None:
     elif value.dtype is not self.dtype:
         value = value.to(self.dtype)
     if akey is None and self._requires_grad and self._grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
+        raise leaf_in_place(view=True)
 
     # torch's node: a view written (CopySlices), an index_put, or a copy_ of the whole tensor
     name = "torch::autograd::CopySlices" if name is not None else \
@@ -627,8 +627,7 @@ def _recording(self: Tensor, value) -> bool:
 
 def _indices_key(input: Tensor, indices):
     if not isinstance(indices, (tuple, list)):
-        raise TypeError(f"index_put(): argument 'indices' (position 1) must be tuple of Tensors, "
-                        f"not {type(indices).__name__}")
+        raise not_tensor("index_put", indices, "indices", 1, "tuple of Tensors")
     for i, k in enumerate(indices):
         if k is not None and not isinstance(k, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "

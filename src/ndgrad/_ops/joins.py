@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._errors import not_tensor
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
@@ -42,8 +43,7 @@ class Cat(Op):
 
 def _tensor_list(name: str, tensors) -> list:
     if isinstance(tensors, Tensor):
-        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
-                        "Tensor")
+        raise not_tensor(name, tensors, "tensors", 1, "tuple of Tensors")
     tensors = list(tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):

@@ -10,8 +10,9 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from ._inplace import inplace
 from .binary import NoGrad, _no_grad_node
-from .elementwise import _as, _broadcast_error, _out, binary, need_tensor
-from .._errors import not_implemented
+from .elementwise import _as, binary, need_tensor
+from .._errors import broadcast_error, not_implemented
+from ._out import _out
 from .linalg._common import return_type as _rt
 
 __all__ = ["angle", "frexp", "gcd", "gcd_", "lcm", "lcm_", "ldexp", "ldexp_", "nextafter",
@@ -115,7 +116,7 @@ def ldexp(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     try:  # not binary(): other must reach forward in its own dtype
         res = Ldexp.apply(input, other, dt=dt, int_exp=other.dtype._kind < 2)
     except ValueError:
-        _broadcast_error(input, other)
+        broadcast_error(input, other)
         raise
     return _out(res, out, "ldexp")
 

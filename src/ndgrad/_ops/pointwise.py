@@ -11,27 +11,25 @@ from .. import _dtype as D
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.function import Op
-from .._dtype import torch_type_name
+from .._dtype import meta_name, torch_type_name
 from .elementwise import (
     _as,
-    _broadcast_error,
     _cast,
     _compute,
     _is_half,
-    _out,
     _to_float,
     add,
     binary,
     check_scalar_range,
     export,
     finfo,
-    meta_name,
     mul,
     need_tensor,
-    not_implemented,
     where,
     wrap,
 )
+from .._errors import broadcast_error, not_implemented
+from ._out import _out
 
 __all__: list[str] = []
 _NS = globals()
@@ -123,7 +121,7 @@ def _clamp(input, min, max, name, names):
     try:
         res = Clamp.apply(input, *bounds, names=which, dt=cdt, **kw)
     except ValueError:
-        _broadcast_error(input, lo, hi)
+        broadcast_error(input, lo, hi)
         raise
     return _rename(res, names[tensors])
 
@@ -197,7 +195,7 @@ def lerp(input: Tensor, end: Tensor, weight, *, out=None) -> Tensor:
     try:
         res = Lerp.apply(input, end, w)
     except ValueError:
-        _broadcast_error(input, end, w)
+        broadcast_error(input, end, w)
         raise
     if res._grad_fn is not None:
         res._grad_fn._name = "LerpBackward1" if tensor_w else "LerpBackward0"
@@ -229,7 +227,7 @@ def _addc(input, tensor1, tensor2, value, dt, op):
     try:
         res = add(input.to(cdt), op(num, tensor2.to(cdt)))
     except RuntimeError:
-        _broadcast_error(input, tensor1, tensor2)  # torch's message names input first
+        broadcast_error(input, tensor1, tensor2)  # torch's message names input first
         raise
     return res.to(dt)
 
@@ -429,7 +427,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     try:
         return wrap(f(input._device.xp, input._data, other._data), input._device)
     except ValueError:
-        _broadcast_error(input, other)
+        broadcast_error(input, other)
         raise
 
 

@@ -17,8 +17,8 @@ from .._tensor import Tensor, wrap_dim, wrap_dims
 from ..autograd.function import Op
 from ..autograd.node import _check_grads
 from .._dtype import torch_type_name
-from ._out import write_out
-from .elementwise import _is_half, _out, export, where, wrap
+from ._out import _out, write_out
+from .elementwise import _is_half, export, where, wrap
 from .._errors import not_implemented
 
 __all__: list[str] = ["return_types"]

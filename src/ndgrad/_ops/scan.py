@@ -10,7 +10,8 @@ from .._dtype import bool_
 from .._tensor import Tensor, wrap_dim
 from .._typeinfo import finfo
 from ..autograd.function import Op
-from .elementwise import _out, export, where
+from .elementwise import export, where
+from ._out import _out
 from .._errors import not_implemented
 from .reduce import _index_tensor, _is_half, _out_dtype, return_types, select_along
 

@@ -4,6 +4,7 @@ the broadcasting helpers."""
 from __future__ import annotations
 
 from .._tensor import Size, Tensor, wrap_dim, wrap_dims
+from .._errors import infer_size
 from ..autograd.function import Op
 from ._out import out_arg
 from .indexing import _laid, _like
@@ -29,21 +30,13 @@ def broadcast_shapes(*shapes) -> Size:
     return Size(res)
 
 
-def _broadcast_error(a: tuple, b: tuple) -> None:
-    for k in range(1, min(len(a), len(b)) + 1):
-        if a[-k] != b[-k] and 1 not in (a[-k], b[-k]):
-            raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b "
-                               f"({b[-k]}) at non-singleton dimension {max(len(a), len(b)) - k}")
-
-
 def broadcast_tensors(*tensors) -> tuple:
     """Same as torch.broadcast_tensors: expanded views (a tensor already of the shape is kept)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     shape: tuple = ()
     for t in tensors:
-        _broadcast_error(shape, tuple(t.shape))
-        shape = tuple(broadcast_shapes(shape, tuple(t.shape)))
+        shape = infer_size(shape, tuple(t.shape))
     return tuple(t if tuple(t.shape) == shape else expand(t, shape) for t in tensors)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from .._backend import errstate, to_device, to_numpy
 from .. import _dtype as D
-from .._dtype import promote_types, result_type
+from .._dtype import promote_types, result_type, torch_type_name
 from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Op
-from .._dtype import torch_type_name
-from ._out import write_out
+from ._out import _out, write_out
 from .indexing import _like
-from .elementwise import _out, export, wrap
+from .elementwise import export, wrap
 from .._errors import not_implemented
 from .reduce import _index_tensor, _rename, return_types, select_along
 from .scan import accumulate

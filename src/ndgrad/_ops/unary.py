@@ -10,7 +10,8 @@ from .._backend import special
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.formula import TENSORS, arrays
-from .elementwise import _compute, _out, _to_float, export
+from .elementwise import _compute, _to_float, export
+from ._out import _out
 from .._errors import not_implemented
 
 __all__: list[str] = []

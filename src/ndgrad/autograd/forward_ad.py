@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._errors import not_tensor
 from .._grad_mode import enable_grad
 from .._tensor import Tensor
 from .engine import grad as _grad
@@ -167,8 +168,7 @@ def unpack_dual(tensor: Tensor, *, level=None) -> UnpackedDualTensor:
     if level < 0:
         return UnpackedDualTensor(tensor, None)
     if not isinstance(tensor, Tensor):
-        raise TypeError("_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
-                        f"{type(tensor).__name__}")
+        raise not_tensor("_unpack_dual", tensor, "dual")
     lvl = _level
     if lvl is None or not tensor._requires_grad:
         return UnpackedDualTensor(tensor, None)

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import math
 
+from .._errors import not_implemented, not_tensor
 from .. import _dtype as D
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from .._ops.elementwise import (INT_TO_FLOAT, _as, _compute, _compute2, _is_half, _out, _to_float,
-                                binary, finfo, not_implemented, wrap)
+from .._ops.elementwise import (INT_TO_FLOAT, _as, _compute, _compute2, _is_half, _to_float,
+                                binary, finfo, wrap)
+from .._ops._out import _out
 from ..autograd.function import Op
 from . import _bessel, _cephes, _gamma, _polynomials
 
 
 def _need_tensor(name: str, x, arg: str = "input", pos: int = 1) -> None:
     if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{type(x).__name__}")
+        raise not_tensor(name, x, arg, pos)
 
 
 def _floating(a, kernel: str, half: bool):

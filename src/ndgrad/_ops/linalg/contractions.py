@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from ..._errors import dtype_mismatch
 from ..._tensor import Tensor, wrap_dim, wrap_dims
+from ..._errors import dtype_mismatch, size_mismatch
 from ...autograd.function import Op
 from ..._dtype import meta_name, torch_type_name
 from ..elementwise import mul
@@ -114,8 +114,7 @@ def linalg_cross(input, other, *, dim=-1, out=None) -> Tensor:
         raise dtype_mismatch(input.dtype, other.dtype)
     for x, y in zip(input.shape, other.shape):
         if x != y and 1 not in (x, y):
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
-                               f"at non-singleton dimension {list(input.shape).index(x)}")
+            raise size_mismatch(x, y, list(input.shape).index(x))
     return _cross(input, other, d - input.ndim)
 
 

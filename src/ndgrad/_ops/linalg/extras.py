@@ -109,7 +109,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None
     input.expand(vec1.shape[0], vec2.shape[0])  # torch's broadcast error
     res = Addr.apply(input, vec1, vec2, beta, alpha, dt)
     if out is not None:
-        from ..elementwise import _out
+        from .._out import _out
 
         return _out(res, out, "addr")
     return res

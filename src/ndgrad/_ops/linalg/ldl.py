@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._errors import not_implemented
+from ..._errors import dim_out_of_range, not_implemented
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ..._dtype import torch_type_name
@@ -100,8 +100,7 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
         raise RuntimeError("torch.linalg.ldl_solve: The input tensor LD must have at least 2 "
                            "dimensions.")
     if B.ndim < 2:
-        raise IndexError(f"Dimension out of range (expected to be in range of [-{max(B.ndim, 1)}, "
-                         f"{max(B.ndim, 1) - 1}], but got -2)")
+        raise dim_out_of_range(-2, B.ndim)
     if B.dtype is not LD.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{torch_type_name(B.dtype)} and A of type {torch_type_name(LD.dtype)} "

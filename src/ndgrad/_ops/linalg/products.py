@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from ..._errors import dtype_mismatch, not_implemented
+from ..._errors import dtype_mismatch, not_implemented, not_tensor, size_mismatch
 from ... import _dtype as D
 from ..._tensor import Tensor, wrap_dim
 from ..._threads import split_matmul
@@ -167,8 +167,7 @@ def matmul(input, other, *, out=None) -> Tensor:
 
 def _matmul(input, other) -> Tensor:
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
-        raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+        raise not_tensor("matmul", other, "other", 2)
     a, b = input._data, other._data
     na, nb = a.ndim, b.ndim
     # the checks below run on raw arrays: for small matrices they cost more than the product
@@ -183,8 +182,7 @@ def _matmul(input, other) -> Tensor:
     try:
         res = MatMul.apply(input, other)
     except ValueError:
-        raise RuntimeError(f"The size of tensor a ({input.shape[-3]}) must match the size of "
-                           f"tensor b ({other.shape[-3]}) at non-singleton dimension 0") from None
+        raise size_mismatch(input.shape[-3], other.shape[-3], 0) from None
     if res._grad_fn is not None:
         res._grad_fn._name = _MATMUL_NAMES.get((na, nb), "CloneBackward0" if na == 2 else
                                                "UnsafeViewBackward0")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..._errors import not_implemented
+from ..._errors import infer_size, not_implemented
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ..._dtype import torch_type_name
@@ -84,16 +84,6 @@ inverse = inv
 
 
 # --- solve ----------------------------------------------------------------------------------------
-def _broadcast_batch(sa, sb):
-    n = max(len(sa), len(sb))
-    sa, sb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
-    for i, (x, y) in enumerate(zip(sa, sb)):
-        if x != y and 1 not in (x, y):
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
-                               f"at non-singleton dimension {i}")
-    return tuple(max(x, y) for x, y in zip(sa, sb))
-
-
 def _is_vector_rhs(A, B):
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
 
@@ -148,7 +138,7 @@ def _solve(A, B, left, check, name):
     if bm.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation AX = B "
                            f"({A.shape[-2]}x{A.shape[-1]} and {bm.shape[-2]}x{bm.shape[-1]})")
-    _broadcast_batch(bm.shape[:-2], A.shape[:-2])
+    infer_size(bm.shape[:-2], A.shape[:-2])
     x, info = Solve.apply(A, B, vec=vec, check=check)
     if x._grad_fn is not None:
         x._grad_fn._name = "LinalgSolveExBackward0"
@@ -205,7 +195,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None) -
     if B.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation AX = B "
                            f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
-    _broadcast_batch(A.shape[:-2], B.shape[:-2])
+    infer_size(A.shape[:-2], B.shape[:-2])
     check_lapack_dtype(A, "triangular_solve_cpu")
     x = SolveTriangular.apply(A, B, upper, unitriangular)
     if x._grad_fn is not None:
@@ -380,7 +370,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Lstsq:
     if A.shape[-2] != B.shape[-1 if vec else -2]:
         raise RuntimeError(f"{name}: input.size(-2) should match other.size({-1 if vec else -2})")
     if A.ndim - B.ndim == 1:  # torch broadcasts A's batch with all of B's leading dims
-        batch = _broadcast_batch(A.shape[:-2], B.shape[:-1])
+        batch = infer_size(A.shape[:-2], B.shape[:-1])
         A = A if vec else A.expand(*batch, *A.shape[-2:])
     x, res, rank, sv = LstsqOp.apply(A, B, rcond, driver, vec)
     if x._grad_fn is not None:

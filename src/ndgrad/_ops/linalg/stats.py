@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from ..._errors import dtype_mismatch, not_implemented
+from ..._errors import dtype_mismatch, infer_size, not_implemented
 from ... import _dtype as D
 from ..._tensor import Tensor, wrap_dim
 from ...autograd.function import Op
@@ -138,7 +138,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
         raise not_implemented("cdist", x1.dtype)
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
-    batch = _broadcast(x1.shape[:-2], x2.shape[:-2])
+    batch = infer_size(x1.shape[:-2], x2.shape[:-2])
     x1 = x1.expand(*batch, *x1.shape[-2:])
     x2 = x2.expand(*batch, *x2.shape[-2:])
     if p == 2:
@@ -153,16 +153,6 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
     if res._grad_fn is not None:
         res._grad_fn._name = "CdistBackward0"
     return res
-
-
-def _broadcast(a, b):
-    n = max(len(a), len(b))
-    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y and 1 not in (x, y):
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
-                               f"at non-singleton dimension {i}")
-    return tuple(max(x, y) for x, y in zip(a, b))
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:

@@ -6,6 +6,7 @@ import functools
 import math
 import operator
 
+from ..._errors import size_mismatch
 from ..._tensor import Tensor
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
@@ -206,8 +207,7 @@ def _bias_error(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
         raise RuntimeError(f"The expanded size of the tensor ({n}) must match the existing size "
                            f"({b}) at non-singleton dimension 1.  Target sizes: [{rows}, {n}].  "
                            f"Tensor sizes: [{b}]")
-    raise RuntimeError(f"The size of tensor a ({n}) must match the size of tensor b ({b}) at "
-                       f"non-singleton dimension {input.ndim - 1}")
+    raise size_mismatch(n, b, input.ndim - 1)
 
 
 def _linear_vector(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:

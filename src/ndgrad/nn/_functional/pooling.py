@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import math
 
+from ..._errors import dim_out_of_range
 from ..._tensor import Tensor
 from ..._trace import array_of, derived
 from ..._ops.movement import no_dims_error
@@ -83,9 +84,7 @@ def _pool_geometry(size, k, s, p, d, ceil_mode):
 def _check_pool(name, nd, input, k, s, p, d):
     shape = input.shape
     if name == "avg_pool2d" and input.ndim < 3:  # torch reads size(-3) first
-        raise no_dims_error(-3) if not shape else IndexError(
-            f"Dimension out of range (expected to be in range of [{-input.ndim}, "
-            f"{input.ndim - 1}], but got -3)")
+        raise no_dims_error(-3) if not shape else dim_out_of_range(-3, input.ndim)
     if input.ndim not in (nd + 1, nd + 2) and name != "avg_pool2d":
         raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got:{list(shape)}" if nd == 1 else
