@@ -23,7 +23,7 @@ from op_db import OPS
 
 import ndgrad
 import ndgrad.nn.functional as F
-from ndgrad.autograd.node import Op
+from ndgrad.autograd.op import Op
 
 NAMESPACES = {"": ndgrad, "linalg.": ndgrad.linalg, "fft.": ndgrad.fft, "F.": F}
 

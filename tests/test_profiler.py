@@ -12,7 +12,7 @@ import torch.profiler
 
 import ndgrad
 import ndgrad.profiler as nprof
-from ndgrad.autograd import engine, node
+from ndgrad.autograd import engine, op
 
 
 def mlp(lib):
@@ -164,10 +164,10 @@ def test_scheduled_cycles_match_torch(tmp_path):
 def test_nothing_is_recorded_outside_a_profile():
     prof = nprof.profile()
     prof.start()
-    assert node._profiler is not None and engine._profiler is not None
+    assert op._profiler is not None and engine._profiler is not None
     ndgrad.ones(3) + 1
     prof.stop()
-    assert node._profiler is None and engine._profiler is None
+    assert op._profiler is None and engine._profiler is None
     ndgrad.ones(3) * 2
     assert [e.name for e in prof.events()] == ["aten::add"]
     with nprof.record_function("alone"):  # no profile: a no-op
@@ -180,7 +180,7 @@ def test_an_error_inside_an_op_leaves_the_profile_recording():
             ndgrad.ones(2, 3) @ ndgrad.ones(2, 3)
         ndgrad.ones(2).exp()
     assert "aten::exp" in [e.name for e in prof.events()]
-    assert node._profiler is None
+    assert op._profiler is None
 
 
 def test_record_function_as_decorator_and_stacks_export(tmp_path):

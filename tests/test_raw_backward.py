@@ -12,7 +12,7 @@ from harness import flat_outputs, to_lib
 from op_db import OPS
 
 import ndgrad
-from ndgrad.autograd.node import Op
+from ndgrad.autograd.op import Op
 
 GRAD_OPS = [op for op in OPS if op.grad and not op.skip_reason
             and ("float64" in op.dtypes or "float32" in op.dtypes)]

@@ -19,8 +19,9 @@ from .. import _dtype, _trace
 from .._grad_mode import anomaly
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
-from ..autograd import node as _node
-from ..autograd.node import _FREED, _edge
+from ..autograd import op as _op
+from ..autograd.op import _edge
+from ..autograd.saved import _FREED
 from ..nn.modules.module import Module
 from . import capture as C
 from . import program as P
@@ -93,7 +94,7 @@ class CompiledFunction:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args, **kwargs):
-        if (_trace.tracer is not None or _node._profiler is not None or anomaly.enabled
+        if (_trace.tracer is not None or _op._profiler is not None or anomaly.enabled
                 or _grad_state.saved_hooks):
             return self.fn(*args, **kwargs)  # nested, profiled or debugged: eagerly
         tensors: list = []

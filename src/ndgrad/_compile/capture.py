@@ -1,7 +1,7 @@
 """Capturing a step: run it once eagerly while recording the array-level program it executes.
 
 The tracer sits on the few doors through which arrays are made: the ops' entry points (the hook
-``autograd.node._profiler``), creation functions and random draws (``_trace.produced``), in-place
+``autograd.op._profiler``), creation functions and random draws (``_trace.produced``), in-place
 writes, snapshots, the engine's ``run``, an optimizer's ``step`` and ``zero_grad`` (patched on
 the classes while capturing). Every array the step reads is then known: an argument's, a
 register written by an earlier step, or a tensor made before the call (a parameter), read again
@@ -22,7 +22,7 @@ from .._grad_mode import anomaly
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 from ..autograd import engine as _engine
-from ..autograd import node as _node
+from ..autograd import op as _op
 from . import program as P
 
 
@@ -95,7 +95,7 @@ class Tracer:
     def _stop() -> None:
         """Take every hook out: the rest of the call runs as plain eager code."""
         _trace.tracer = None
-        _node._profiler = None
+        _op._profiler = None
         _engine._tracer = None
 
     def reg_of(self, t: Tensor) -> int:
@@ -185,11 +185,11 @@ class Tracer:
         """An op's entry point (``Op.apply``, ``apply_one``, ``apply_pair``)."""
         # an empty list argument is a side channel the forward fills (batch norm's statistics)
         sides = [k for k, v in kw.items() if type(v) is list and not v]
-        _node._profiler = None
+        _op._profiler = None
         try:
             res = entry(*args, **kw)
         finally:
-            _node._profiler = self if self.failed is None else None
+            _op._profiler = self if self.failed is None else None
         if self.failed is not None or self.depth:
             return res
         try:
@@ -216,19 +216,19 @@ class Tracer:
         if name == "apply_pair":
             needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args[:2])
         elif name == "apply_one":
-            needs = _node._FIRST
+            needs = _op._FIRST
         else:
             needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         recorded = _grad_state.grad_enabled and True in needs
         if not recorded:
-            needs = _node._NO_GRAD
+            needs = _op._NO_GRAD
         outs = res if type(res) is tuple else (res,)
         out_regs = []
         for o in outs:
             k = self.prog.reg()
             self._known(o._data, k)
             out_regs.append(k)
-        dev = tensors[0]._device if tensors else _node.CPU
+        dev = tensors[0]._device if tensors else _op.CPU
         node = outs[0]._grad_fn if recorded else None
         slot = None
         if node is not None and all(o._grad_fn in (node, None) for o in outs):
@@ -349,13 +349,13 @@ class Tracer:
             return fn(*args, **kwargs)
         self.depth += 1
         saved_tracer, _trace.tracer = _trace.tracer, None
-        _node._profiler = None
+        _op._profiler = None
         try:
             res = fn(*args, **kwargs)
         finally:
             self.depth -= 1
             _trace.tracer = saved_tracer
-            _node._profiler = self if self.failed is None else None
+            _op._profiler = self if self.failed is None else None
         self.prog.steps.append(P.opaque(fn, args, kwargs))
         for i in self.lazy:  # the call may have given tensors new arrays: read them again
             self.origin.pop(i, None)
@@ -379,7 +379,7 @@ class Tracer:
         prev = _grad_state.grad_enabled
         _grad_state.grad_enabled = False
         self.depth += 1  # a backward on tensors calls ops: not the step's own
-        _node._profiler = None
+        _op._profiler = None
         try:
             nodes = [n if n is not None else self.capture_node[s] for s, n in sched.order]
             leaves = sched.run(nodes, [g._data for g in root_grads], bool(retain_graph))
@@ -387,7 +387,7 @@ class Tracer:
         finally:
             _grad_state.grad_enabled = prev
             self.depth -= 1
-            _node._profiler = self if self.failed is None else None
+            _op._profiler = self if self.failed is None else None
         self.prog.steps.append(P.backward(sched, root_regs, bool(retain_graph)))
         regs = self.at_capture()
         for k in sched.sinks:  # a later op may read a leaf's new .grad
@@ -573,7 +573,7 @@ def tracing(tracer: Tracer):
     patch(Module, "__call__", call)
     patch(Module, "__setattr__", _module_setattr(tracer, Module.__dict__["__setattr__"]))
     _trace.tracer = tracer
-    _node._profiler = tracer
+    _op._profiler = tracer
     _engine._tracer = tracer
     try:
         yield tracer

@@ -16,7 +16,9 @@ import numpy as np
 from .._backend import device_of_array
 from .._tensor import Tensor
 from ..autograd.engine import _accumulate, _sum
-from ..autograd.node import _FREED, _OUT, FREED_MSG, Node, _as_saved_array, _check_arrays
+from ..autograd.node import Node, _check_arrays
+from ..autograd.op import _as_saved_array
+from ..autograd.saved import _FREED, _OUT, FREED_MSG
 
 _CONST_VC = [0]  # the version of every value a replayed node saves: nothing writes over them
 _new = object.__new__

@@ -18,7 +18,7 @@ from .. import _trace
 from .._trace import produced
 from .._backend import to_device
 from .._tensor import Tensor, move_retain_grad, refresh_view, sync_views, view_rebase_error
-from ..autograd.node import Op
+from ..autograd.op import Op
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
 

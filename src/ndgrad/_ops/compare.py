@@ -6,7 +6,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from .._trace import replayable
 from ..autograd.function import Op
-from ..autograd.node import cpu_scalars
+from ..autograd.op import cpu_scalars
 from ._inplace import inplace
 from .elementwise import (
     _as,

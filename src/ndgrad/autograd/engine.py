@@ -15,7 +15,8 @@ from .._backend import device_of_array
 from .._grad_mode import anomaly, set_grad_enabled
 from .._grad_mode import state as _state
 from .._tensor import Tensor, refresh_view
-from .node import _FREED, _check_arrays
+from .node import _check_arrays
+from .saved import _FREED
 
 _Grads = list  # one gradient (or None) per output of a node
 # ndgrad.profiler's recorder while a profile records, else None: one check per node below is all
@@ -134,7 +135,8 @@ def _post_hooks(fn, in_grads: tuple, grads: _Grads) -> tuple:
     return in_grads
 
 
-def _graph(roots: list, targets) -> tuple[dict, set | None]:
+# --- the graph walk -------------------------------------------------------------------------------
+def _dependencies(roots: list, targets) -> tuple[dict, set | None]:
     """Pending-edge counts of every node reachable from ``roots``; with ``targets`` (edges whose
     gradient is wanted), also the set of nodes that lie on a path to one of them."""
     deps: dict = {}
@@ -162,6 +164,11 @@ def _graph(roots: list, targets) -> tuple[dict, set | None]:
                 deps[t] = n + 1
     if targets is None:
         return deps, None
+    return deps, _on_paths(parents, targets)
+
+
+def _on_paths(parents: dict, targets) -> set:
+    """The nodes from which a path leads to one of the ``targets`` edges."""
     needed: set = set()
     stack = [fn for fn, _ in targets]
     while stack:
@@ -169,7 +176,7 @@ def _graph(roots: list, targets) -> tuple[dict, set | None]:
             if p not in needed:
                 needed.add(p)
                 stack.append(p)
-    return deps, needed
+    return needed
 
 
 def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
@@ -181,11 +188,36 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
     ``backward_raw`` skip Tensor wrapping; the others, and hooks, see tensors as usual."""
     if _tracer is not None:
         return _tracer.run(roots, root_grads, retain_graph, create_graph, targets)
-    deps, needed = _graph(roots, targets)
+    deps, needed = _dependencies(roots, targets)
     raw = not create_graph and not anomaly.enabled
     if raw:
         root_grads = [g._data for g in root_grads]
-    buffers: dict = {}  # node -> gradients of its outputs (a list; one value for one output)
+    captured: dict = {}
+    if raw and targets is None and _profiler is None:
+        step = _first_order_step
+    else:
+        step = _node_step(raw, targets, captured, needed)
+    prev_mode = _state.grad_enabled
+    _state.grad_enabled = create_graph
+    try:
+        leaves = _walk(roots, root_grads, deps, step, retain_graph, create_graph)
+        _into_leaves(leaves, targets, captured, create_graph)
+    finally:
+        _state.grad_enabled = prev_mode
+    if raw:
+        for k, g in captured.items():
+            if type(g) is not Tensor:
+                captured[k] = Tensor._make(g, device_of_array(g))
+    return captured
+
+
+def _walk(roots: list, root_grads: list, deps: dict, step, retain_graph: bool,
+          create_graph: bool) -> dict:
+    """Run each node once every edge into it has delivered (``deps`` counts them down): pop a
+    ready node, ``step(fn, grads)`` gives its inputs' gradients (None: not run), add each to its
+    node's buffer (a list for several outputs) or its leaf's sum; free what the node saved unless
+    ``retain_graph``. Returns {leaf: gradient}."""
+    buffers: dict = {}
     leaves: dict = {}
     ready = []  # only roots can start with no pending edges
     for (fn, nr), g in zip(roots, root_grads):
@@ -194,75 +226,86 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
             continue
         if deps[fn] == 0 and fn not in buffers:
             ready.append(fn)
-        if fn.out_meta is None:
-            buffers[fn] = _add(buffers.get(fn), g, create_graph)
-        else:
-            buf = buffers.setdefault(fn, [None] * len(fn.out_meta))
-            buf[nr] = _add(buf[nr], g, create_graph)
-    captured: dict = {}
-    prev_mode = _state.grad_enabled
-    _state.grad_enabled = create_graph
-    try:
-        while ready:
-            fn = ready.pop()
-            g = buffers.pop(fn, None)
-            in_grads = None
-            if g is not None:
-                grads = [g] if fn.out_meta is None else g
-                if _profiler is not None:  # ndgrad.profiler is recording (see above)
-                    in_grads = _profiler.node(fn, grads, raw, targets, captured, needed)
-                elif raw and not fn._hooks:
-                    if targets is not None:
-                        _capture(fn, grads, targets, captured)
-                    if needed is None or fn in needed:
-                        br = fn.backward_raw  # Node._apply_raw's usual case, inlined
-                        res = br(*grads) if br is not None and fn.out_meta is None else None
-                        if res is None or res is NotImplemented:
-                            in_grads = fn._apply_raw(grads)
-                        else:
-                            in_grads = _check_arrays(fn, res if type(res) is tuple else (res,))
-                else:
-                    in_grads = _run_node(fn, grads, raw, targets, captured, needed)
-                if in_grads is not None and not retain_graph and fn.saved:
-                    fn.saved = _FREED
-            for e, gi in zip(fn.next_edges, in_grads or _NONES(len(fn.next_edges))):
-                if e is None:
-                    continue
-                t, nr = e
-                if isinstance(t, Tensor):
-                    if gi is not None:
-                        old = leaves.get(t)
-                        leaves[t] = gi if old is None else _add(old, gi, create_graph)
-                    continue
-                if gi is not None:
-                    if t.out_meta is None:
-                        old = buffers.get(t)
-                        buffers[t] = gi if old is None else _add(old, gi, create_graph)
-                    else:
-                        buf = buffers.setdefault(t, [None] * len(t.out_meta))
-                        buf[nr] = _add(buf[nr], gi, create_graph)
-                n = deps[t] - 1
-                deps[t] = n
-                if n == 0:
-                    ready.append(t)
-        in_grads = res = gi = grads = old = None  # no stale references to leaf grads (_sole_owner)
-        for leaf in list(leaves):
-            g = leaves.pop(leaf)
-            if targets is not None and (leaf, 0) not in targets:
+        _deliver(buffers, fn, nr, g, create_graph)
+    while ready:
+        fn = ready.pop()
+        g = buffers.pop(fn, None)
+        in_grads = None if g is None else step(fn, [g] if fn.out_meta is None else g)
+        if in_grads is None:
+            in_grads = _NONES(len(fn.next_edges))
+        elif not retain_graph and fn.saved:
+            fn.saved = _FREED
+        for e, gi in zip(fn.next_edges, in_grads):
+            if e is None:
                 continue
-            if leaf._hooks:
-                g = _call_hooks(leaf._hooks, _tensor(g, leaf._device))
-            if targets is None:
-                _accumulate(leaf, g, create_graph)
-            else:
-                captured[leaf, 0] = g
-    finally:
-        _state.grad_enabled = prev_mode
-    if raw:
-        for k, g in captured.items():
-            if type(g) is not Tensor:
-                captured[k] = Tensor._make(g, device_of_array(g))
-    return captured
+            t, nr = e
+            if isinstance(t, Tensor):
+                if gi is not None:
+                    old = leaves.get(t)
+                    leaves[t] = gi if old is None else _add(old, gi, create_graph)
+                continue
+            if gi is not None:
+                if t.out_meta is None:  # _deliver's usual case, inlined
+                    old = buffers.get(t)
+                    buffers[t] = gi if old is None else _add(old, gi, create_graph)
+                else:
+                    _deliver(buffers, t, nr, gi, create_graph)
+            n = deps[t] - 1
+            deps[t] = n
+            if n == 0:
+                ready.append(t)
+    return leaves
+
+
+def _deliver(buffers: dict, fn, nr: int, g, create_graph: bool) -> None:
+    """Add ``g`` to the buffer of ``fn``'s output ``nr``."""
+    if fn.out_meta is None:
+        old = buffers.get(fn)
+        buffers[fn] = g if old is None else _add(old, g, create_graph)
+    else:
+        buf = buffers.setdefault(fn, [None] * len(fn.out_meta))
+        buf[nr] = _add(buf[nr], g, create_graph)
+
+
+def _into_leaves(leaves: dict, targets, captured: dict, create_graph: bool) -> None:
+    """Each leaf's summed gradient through its hooks into ``.grad`` (with ``targets``: into
+    ``captured`` for the wanted ones)."""
+    for leaf in list(leaves):
+        g = leaves.pop(leaf)
+        if targets is not None and (leaf, 0) not in targets:
+            continue
+        if leaf._hooks:
+            g = _call_hooks(leaf._hooks, _tensor(g, leaf._device))
+        if targets is None:
+            _accumulate(leaf, g, create_graph)
+        else:
+            captured[leaf, 0] = g
+
+
+# --- the per-node step: a node's hooks and backward for its outputs' gradients ------------------
+def _first_order_step(fn, grads: _Grads) -> tuple:
+    """The usual step (first order, every node wanted, no profiler): gradients are arrays; a
+    node's ``backward_raw`` runs on them, unless it has hooks or defers to ``backward``."""
+    if fn._hooks:
+        return _run_node(fn, grads, True, None, None, None)
+    br = fn.backward_raw  # Node._apply_raw's usual case, inlined
+    res = br(*grads) if br is not None and fn.out_meta is None else None
+    if res is None or res is NotImplemented:
+        return fn._apply_raw(grads)
+    return _check_arrays(fn, res if type(res) is tuple else (res,))
+
+
+def _node_step(raw: bool, targets, captured: dict, needed):
+    """The step of any other backward: with ``targets``, it first captures the wanted gradients
+    of ``fn``'s outputs and runs only nodes on a path to a target; the profiler times each node."""
+    def step(fn, grads):
+        if _profiler is not None:  # ndgrad.profiler is recording (see above)
+            return _profiler.node(fn, grads, raw, targets, captured, needed)
+        if not raw or fn._hooks:
+            return _run_node(fn, grads, raw, targets, captured, needed)
+        _capture(fn, grads, targets, captured)
+        return fn._apply_raw(grads) if fn in needed else None
+    return step
 
 
 def _tensor(g, dev) -> Tensor:

@@ -12,9 +12,9 @@ from .._grad_mode import no_grad
 from .._grad_mode import state as _grad_state
 from .._ops._inplace import check_leaf, rebase_written
 from .._tensor import Tensor
-from .node import (_IN, FREED_MSG, AccumulateGrad, Node, Op,  # noqa: F401  (the op modules
-                   RetainGrad, _check_grads, _device_mismatch, _edges,  # import these from here)
-                   _hooked, _zeros)
+from .node import Node, RetainGrad, _check_grads, _zeros  # noqa: F401  (RetainGrad: for _tensor)
+from .op import Op, _edges  # (the op modules import Op from here)
+from .saved import _IN, _hooked
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 

@@ -5,25 +5,25 @@ BatchNorm and Dropout, Embedding, LayerNorm) are recorded whole, their inner ops
 
 from __future__ import annotations
 
-from ..autograd import node as _node
+from ..autograd import op as _op
 
 _WHOLE = ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "Flatten", "BatchNorm1d",
           "BatchNorm2d", "Dropout", "Identity", "AdaptiveAvgPool2d", "Embedding", "LayerNorm")
 
 
 class Recorder:
-    """Installed as ``autograd.node._profiler`` while the module runs."""
+    """Installed as ``autograd.op._profiler`` while the module runs."""
 
     def __init__(self):
         self.calls: list = []  # (kind "op"|"module", op class name|module, args, kw, out)
         self.hidden = 0
 
     def op(self, apply, cls, args: tuple, kw: dict):
-        _node._profiler = None  # the op's own inner calls are not recorded
+        _op._profiler = None  # the op's own inner calls are not recorded
         try:
             out = apply(*args, **kw)
         finally:
-            _node._profiler = self
+            _op._profiler = self
         if not self.hidden:
             self.calls.append(("op", cls.__name__, args, kw, out))
         return out
@@ -34,13 +34,13 @@ class Recorder:
             if type(mod).__name__ in _WHOLE:
                 hooks.append(mod.register_forward_pre_hook(self._enter))
                 hooks.append(mod.register_forward_hook(self._leave))
-        if _node._profiler is not None:
+        if _op._profiler is not None:
             raise RuntimeError("ndgrad.onnx.export cannot run while ndgrad.profiler records")
-        _node._profiler = self
+        _op._profiler = self
         try:
             return model(*args, **kwargs)
         finally:
-            _node._profiler = None
+            _op._profiler = None
             for h in hooks:
                 h.remove()
 

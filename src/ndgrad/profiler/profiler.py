@@ -14,6 +14,7 @@ from time import perf_counter_ns
 
 from ..autograd import engine as _engine
 from ..autograd import node as _node
+from ..autograd import op as _op
 from ._events import EventList, FunctionEvent
 
 ProfilerActivity = Enum("ProfilerActivity", "CPU XPU MTIA CUDA HPU PrivateUse1")
@@ -28,7 +29,8 @@ class ProfilerAction(Enum):
 
 
 _active = None  # the recording _Recorder, for record_function
-_SKIP = (os.path.dirname(__file__), _node.__file__, _engine.__file__)  # not shown in stacks
+_SKIP = (os.path.dirname(__file__), _op.__file__, _node.__file__,  # not shown in stacks
+         _engine.__file__)
 
 
 class _Recorder:
@@ -43,14 +45,14 @@ class _Recorder:
 
     def op(self, apply, cls, args: tuple, kw: dict):
         """One op call (``Op.apply``/``apply_one``/``apply_pair``), re-entered with the hook off."""
-        _node._profiler = None
+        _op._profiler = None
         start = perf_counter_ns()
         try:
             return apply(*args, **kw)
         finally:
             end = perf_counter_ns()
             if self.on:
-                _node._profiler = self
+                _op._profiler = self
             name = self.names.get(cls)
             if name is None:
                 name = cls.__dict__.get("_op_name") or re.sub(r"Backward\d*$", "",
@@ -272,7 +274,7 @@ class profile:
         if _active is not None:
             raise RuntimeError("Profiler is already enabled on this thread")
         rec = _active = self._recorder = _Recorder(self.record_shapes, self.with_stack)
-        _node._profiler = _engine._profiler = rec
+        _op._profiler = _engine._profiler = rec
 
     def _stop_trace(self) -> None:
         global _active
@@ -280,7 +282,7 @@ class profile:
         if rec is None:
             return
         rec.on = False
-        _node._profiler = _engine._profiler = _active = self._recorder = None
+        _op._profiler = _engine._profiler = _active = self._recorder = None
         self._events = rec.events()
 
     def _trace_ready(self) -> None:

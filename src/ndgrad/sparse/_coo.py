@@ -17,7 +17,7 @@ import numpy as np
 
 from .._layouts import layout
 from .._tensor import Tensor
-from ..autograd.node import Op
+from ..autograd.op import Op
 
 sparse_coo = layout("sparse_coo")
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._errors import dtype_mismatch
 from .._tensor import Tensor
-from ..autograd.node import Op
+from ..autograd.op import Op
 from ._coo import SparseTensor, _scatter
 
 __all__ = ["hsmm", "hspmm", "resize_as_sparse_", "saddmm", "smm", "sparse_coo_tensor", "spmm",

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from ...autograd.function import Op
-from ...autograd.node import _NO_GRAD
+from ...autograd.op import _NO_GRAD
 
 # Work arrays kept from call to call: fresh megabyte arrays cost page faults on every step (a
 # third of the layer's time, measured). One is reused only when nothing else holds it (the

@@ -8,7 +8,7 @@ from ..._tensor import Tensor
 from ..._trace import array_of
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
-from ...autograd.node import _device_mismatch
+from ...autograd.op import _device_mismatch
 from ._utils import scatter_add
 
 

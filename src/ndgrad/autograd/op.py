@@ -1,0 +1,287 @@
+"""``Op``: an internal primitive (forward on arrays, backward on tensors) and how a call records.
+
+One interface: ``Op.apply(*args, **kw)`` runs ``forward(ctx, *arrays, **kw)`` and, when grad mode
+is on and a tensor argument requires grad, records ``ctx`` as the outputs' node: edges to the inputs
+(``next_edges``), their shapes and dtypes (``in_meta``), the saved values packed with versions
+(``saved.py``). ``apply_one(t, *args, **kw)`` (one tensor, the first argument) and
+``apply_pair(a, b, dt)`` (a binary op's tensor and tensor or 0-d array) are the same call
+specialised for the hottest paths (measured: the unrolled pair is 1.2 us of a 2.5 us add); they
+must give what ``apply`` gives for their arguments.
+
+A node's name is torch's, declared with the op: the class name (``Add`` -> ``AddBackward0``), a
+``_node_name`` attribute, or ``Op.named(name)`` where one primitive records several of torch's
+nodes depending on the call (``Sub.named("RsubBackward1").apply(...)``)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import traceback
+
+import numpy as np
+
+from .._backend import CPU, device_of_array
+from .._errors import reraise_allocation_error
+from .._grad_mode import anomaly as _anomaly
+from .._grad_mode import state as _grad_state
+from .._tensor import Tensor, refresh_view
+from .formula import TENSORS, arrays
+from .node import Node, _named_class
+from .saved import _CONST_VC, _IN, _OUT, _pack
+
+# ndgrad.profiler's recorder while a profile records, else None. The one check below per op
+# call is all the profiler costs otherwise; it re-enters the call with this cleared, timed.
+_profiler = None
+
+
+class Op(Node):
+    """An internal primitive. Subclasses define ``forward(ctx, *arrays, **kw)`` returning an array
+    (or a tuple of arrays) and ``backward(ctx, *grads)`` on tensors, returning one gradient per
+    positional argument (None where there is none)."""
+
+    __slots__ = ()
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "_node_name" not in cls.__dict__:  # torch's node name: Add -> AddBackward0
+            name = cls.__name__.lstrip("_")
+            cls._node_name = name if re.search(r"Backward\d+$", name) else name + "Backward0"
+            cls._op_name = name.lower()
+            cls.__name__ = cls._node_name  # (the qualified name stays the Python class's)
+        f = cls.__dict__.get("formula")
+        if f is not None:  # one derivative: backward on tensors, backward_raw on arrays
+            cls.backward = lambda ctx, *g: f(ctx, TENSORS, ctx.saved_tensors, *g)
+            if "backward_raw" not in cls.__dict__:
+                cls.backward_raw = lambda ctx, *g: f(ctx, arrays(ctx.xp), ctx.saved_arrays, *g)
+        elif "backward" in cls.__dict__ and "backward_raw" not in cls.__dict__:
+            cls.backward_raw = None  # an inherited raw backward would not match the new backward
+
+    @classmethod
+    def named(cls, name: str) -> type:
+        """This op recording torch's node ``name`` (a subclass, made once): for a primitive that
+        stands for several of torch's ops, ``Index.named("GatherBackward0").apply(...)``."""
+        return cls if name == cls._node_name else _named_class(cls, name)
+
+    @classmethod
+    def apply(cls, *args, **kw):
+        if _profiler is not None:  # ndgrad.profiler is recording (see above)
+            return _profiler.op(cls.apply, cls, args, kw)
+        try:
+            dev = None
+            needs = []  # per argument: a Tensor that requires grad?
+            arrays = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    if dev is None:
+                        dev = a._device
+                    elif a._device is not dev:
+                        return cls.apply(*cpu_scalars(cls, args), **kw)
+                    needs.append(a._requires_grad)
+                    arrays.append(a._data)
+                else:
+                    needs.append(False)
+                    arrays.append(a)
+            if dev is None:
+                dev = CPU
+            ctx = object.__new__(cls)
+            xp = ctx.xp = dev.xp
+            ctx.saved = ()
+            if not (True in needs and _grad_state.grad_enabled):
+                ctx.needs_input_grad = _NO_GRAD
+                return _wrap(cls.forward(ctx, *arrays, **kw), dev, xp)
+            ctx.needs_input_grad = needs = tuple(needs)
+            out = cls.forward(ctx, *arrays, **kw)
+            _edges(ctx, args, needs)
+            return _outputs(ctx, out, dev, xp, args, arrays)
+        except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
+            reraise_allocation_error(e)
+
+    @classmethod
+    def apply_one(cls, t, *args, **kw):
+        """``apply(t, *args, **kw)`` for an op whose only tensor argument is the first (unary
+        math, reductions, views): the same steps without the scan for tensors."""
+        if _profiler is not None:  # ndgrad.profiler is recording (see above)
+            return _profiler.op(cls.apply_one, cls, (t, *args), kw)
+        try:
+            dev = t._device
+            d = t._data
+            ctx = object.__new__(cls)
+            xp = ctx.xp = dev.xp
+            ctx.saved = ()
+            if not (t._requires_grad and _grad_state.grad_enabled):
+                ctx.needs_input_grad = _NO_GRAD
+                return _wrap(cls.forward(ctx, d, *args, **kw), dev, xp)
+            ctx.needs_input_grad = _FIRST
+            out = cls.forward(ctx, d, *args, **kw)
+            ctx.next_edges = (_edge(t),)
+            ctx.in_meta = ((d.shape, d.dtype),)
+            ctx._hooks = None
+            if _anomaly.enabled:
+                ctx._stack = traceback.format_stack()[:-1]
+            return _outputs(ctx, out, dev, xp, (t,), (d,))
+        except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
+            reraise_allocation_error(e)
+
+    @classmethod
+    def apply_pair(cls, a, b, dt=None):
+        """``apply(a, b, dt=dt)`` unrolled for the commonest call, a binary op on a tensor and
+        a tensor or a raw 0-d array (a promoted Python scalar)."""
+        if _profiler is not None:  # ndgrad.profiler is recording (see above)
+            return _profiler.op(cls.apply_pair, cls, (a, b, dt), {})
+        try:
+            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+            dev = a._device if ta else b._device
+            if ta and tb and b._device is not dev:
+                return cls.apply_pair(*cpu_scalars(cls, (a, b)), dt)
+            ra, rb = ta and a._requires_grad, tb and b._requires_grad
+            da, db = a._data if ta else a, b._data if tb else b
+            ctx = object.__new__(cls)
+            xp = ctx.xp = dev.xp
+            ctx.saved = ()
+            if not ((ra or rb) and _grad_state.grad_enabled):
+                ctx.needs_input_grad = _NO_GRAD
+                return _wrap(cls.forward(ctx, da, db, dt), dev, xp)
+            ctx.needs_input_grad = (ra, rb)
+            out = cls.forward(ctx, da, db, dt)
+            ctx.next_edges = (_edge(a) if ra else None, _edge(b) if rb else None)
+            ctx.in_meta = ((da.shape, da.dtype) if ra else None,
+                           (db.shape, db.dtype) if rb else None)
+            ctx._hooks = None
+            if _anomaly.enabled:
+                ctx._stack = traceback.format_stack()[:-1]
+            if type(out) is tuple or _grad_state.saved_hooks:
+                return _outputs(ctx, out, dev, xp, (a, b), (da, db))
+            # _outputs and _pack unrolled for this hottest case: 20% of a binary op's time
+            if type(out) is not xp.ndarray:
+                out = _as_saved_array(ctx, out, xp.asarray(out))
+            diff = out.dtype.kind in "fcV"
+            res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+            ctx.out_meta = None
+            if ctx.saved:
+                ctx.saved = tuple([
+                    None if s is None else (_IN, a, a._vc, a._vc[0]) if s is da and ta else
+                    (_IN, b, b._vc, b._vc[0]) if s is db and tb else
+                    (_OUT, (out, 0, dev), res._vc, 0) if s is out else
+                    (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
+            return res
+        except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
+            reraise_allocation_error(e)
+
+
+class _NoGrad(tuple):
+    """needs_input_grad when nothing is recorded: every index reads False."""
+
+    def __getitem__(self, i):
+        return False
+
+
+_NO_GRAD = _NoGrad()
+
+
+class _First(tuple):
+    """needs_input_grad of apply_one: the first argument only."""
+
+    def __getitem__(self, i):
+        return i == 0
+
+
+_FIRST = _First((True,))
+
+
+def _edge(a: Tensor) -> tuple:
+    """The graph edge to a tensor that requires grad: its node, or itself for a leaf."""
+    if a._base is not None and a._view_ver != a._vc[0]:
+        refresh_view(a)  # a view whose base changed in place
+    fn = a._grad_fn
+    return (a, 0) if fn is None else (fn, a._output_nr)
+
+
+def _edges(node, args, needs) -> None:
+    edges, meta = [], []
+    for a, need in zip(args, needs):
+        if need:
+            edges.append(_edge(a))
+            d = a._data
+            meta.append((d.shape, d.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    node.next_edges = tuple(edges)
+    node.in_meta = tuple(meta)
+    node._hooks = None
+    if _anomaly.enabled:
+        node._stack = traceback.format_stack()[:-2]
+
+
+def _wrap(out, dev, xp):
+    """Tensors around an unrecorded forward's array (or tuple of arrays)."""
+    if type(out) is tuple:
+        return tuple(Tensor._make(o if type(o) is xp.ndarray else xp.asarray(o), dev) for o in out)
+    if type(out) is not xp.ndarray:
+        out, dev = _result(out, dev, xp)
+    return Tensor._make(out, dev)
+
+
+def _result(out, dev, xp) -> tuple:
+    """(array, device) of a forward's result that is not an array of the op's device: an array
+    the op made on another device (a move, ToCopy) lives there; NumPy's 0-d scalars become
+    arrays of the op's device."""
+    if xp is np:
+        cp = sys.modules.get("cupy")
+        if cp is not None and type(out) is cp.ndarray:
+            return out, device_of_array(out)
+    elif type(out) is np.ndarray:
+        return out, CPU
+    return xp.asarray(out), dev
+
+
+def _outputs(ctx, out, dev, xp, args, arrays):
+    """Tensors around a recorded forward's array (or tuple of arrays), with ``ctx`` as their
+    grad_fn and its saved values packed. Integer outputs (indices) are not differentiable."""
+    if type(out) is not tuple:
+        if type(out) is not xp.ndarray:  # NumPy's 0-d scalars, or a move's array
+            arr, dev = _result(out, dev, xp)
+            out = _as_saved_array(ctx, out, arr)
+        diff = out.dtype.kind in "fcV"
+        res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+        ctx.out_meta = None
+        if ctx.saved:
+            ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
+        return res
+    outs = tuple(o if type(o) is xp.ndarray else _as_saved_array(ctx, o, xp.asarray(o))
+                 for o in out)
+    out = outs
+    results = []
+    for i, o in enumerate(outs):
+        diff = o.dtype.kind in "fcV"
+        results.append(Tensor._make(o, dev, diff, ctx if diff else None, i))
+    ctx.out_meta = tuple((r._data.shape, r._data.dtype, dev) for r in results)
+    if ctx.saved:
+        ctx.saved = tuple([_pack(s, args, arrays, out, results, dev) for s in ctx.saved])
+    return tuple(results)
+
+
+def _as_saved_array(ctx, out, arr):
+    """``arr``, the output array for NumPy's 0-d scalar result ``out``; a saved reference to the
+    scalar becomes the array, so it is still known as the output (its graph re-attached on
+    unpacking)."""
+    if ctx.saved:
+        ctx.saved = tuple([arr if s is out else s for s in ctx.saved])
+    return arr
+
+
+def cpu_scalars(cls, args) -> list:
+    """``args`` with their 0-d CPU tensors moved to the other tensors' device (torch takes them
+    as scalars beside CUDA tensors), or torch's error for tensors on two devices."""
+    devs = [a._device for a in args if isinstance(a, Tensor)
+            and not (a._device is CPU and a._data.ndim == 0)]
+    dev = devs[0] if devs else CPU
+    for d in devs:
+        if d is not dev:
+            _device_mismatch(cls, dev, d)
+    return [a.to(dev) if isinstance(a, Tensor) and a._device is not dev else a for a in args]
+
+
+def _device_mismatch(cls, a, b):
+    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
+                       f"devices, {a} and {b}! (when checking argument for {cls._op_name})")

@@ -1,0 +1,111 @@
+"""Values saved for backward: packed with the version of the tensor they came from, checked when
+unpacked, so a value modified in place since raises torch's error instead of a wrong gradient.
+
+A saved value is ``(kind, obj, vc, version)``: an input tensor (``_IN``, the tensor itself), an
+output (``_OUT``, its array, output number and device: the tensor is rebuilt on unpacking, so the
+node does not keep its own output alive in a cycle) or a pack hook's result (``_HOOKED``, ``vc`` is
+then the unpack hook). ``vc`` is the version counter the value is checked against."""
+
+from __future__ import annotations
+
+import re
+
+from .._grad_mode import anomaly as _anomaly
+from .._grad_mode import state as _grad_state
+from .._tensor import Tensor
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+_FREED = (None,)  # ``saved`` once released: truthy, so ``if ctx.saved:`` still reaches the error
+_OUT, _IN, _HOOKED = 0, 1, 2  # kinds of saved values
+
+
+def _unpack(node, s):
+    if s is None:
+        return None
+    kind, obj, vc, version = s
+    if kind is _HOOKED:
+        return vc(obj)  # the unpack hook
+    if vc[0] != version:
+        raise RuntimeError(_modified_message(node, obj, kind, vc[0], version))
+    if kind is _OUT:  # rebuild the output tensor without a reference cycle
+        arr, nr, dev = obj
+        t = Tensor._make(arr, dev, True, node, nr)
+        t._vc = vc
+        return t
+    return obj
+
+
+def _unpack_array(node, s):
+    if s is None:
+        return None
+    kind, obj, vc, version = s
+    if kind is _HOOKED:
+        return vc(obj)._data
+    if vc[0] != version:
+        raise RuntimeError(_modified_message(node, obj, kind, vc[0], version))
+    return obj[0] if kind is _OUT else obj._data
+
+
+def _modified_message(node, obj, kind, now, version) -> str:
+    if kind is _OUT:  # torch names the node that saved its own output
+        arr, nr, dev = obj
+        t, op = Tensor._make(arr, dev), (node, nr)
+    else:
+        t, op = obj, (obj._grad_fn, obj._output_nr)
+    where = ""
+    if op[0] is not None:
+        name = re.sub(r"Backward\d*$", "", op[0].name())
+        where = f", which is output {op[1]} of {name},"
+    hint = ("the backtrace further above shows the operation that failed to compute its "
+            "gradient. The variable in question was changed in there or anywhere later. Good "
+            "luck!" if _anomaly.enabled else
+            "enable anomaly detection to find the operation that failed to compute its gradient, "
+            "with ndgrad.autograd.set_detect_anomaly(True, check_nan=False).")
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{t.type()} {list(t.shape)}]{where} is at version {now}; "
+            f"expected version {version} instead. Hint: {hint}")
+
+
+def _hooked(value: Tensor):
+    hooks = _grad_state.saved_hooks
+    pack, unpack = hooks[-1]
+    _grad_state.saved_hooks = ()  # ops inside the pack hook save their tensors plainly
+    try:
+        return (_HOOKED, pack(value), unpack, None)
+    finally:
+        _grad_state.saved_hooks = hooks
+
+
+def _pack(s, args, arrays, outs, results, dev):
+    """A saved value with what checks it at unpacking: an input tensor or an output (by identity
+    with the forward's arrays) with its version, or a constant."""
+    if s is None:
+        return None
+    if _grad_state.saved_hooks:
+        return _hooked(_saved_tensor(s, args, arrays, outs, results, dev))
+    for a, arr in zip(args, arrays):
+        if s is arr and a is not arr:  # an input tensor
+            return (_IN, a, a._vc, a._vc[0])
+    for i, o in enumerate(outs):
+        if s is o:  # an output: kept as its array, rebuilt on unpacking (no reference cycle)
+            r = results[i]
+            return (_OUT, (r._data, i, dev), r._vc, r._vc[0])
+    return (_IN, Tensor._make(s, dev), _CONST_VC, 0)
+
+
+def _saved_tensor(s, args, arrays, outs, results, dev) -> Tensor:
+    for a, arr in zip(args, arrays):
+        if s is arr and a is not arr:
+            return a
+    for o, r in zip(outs, results):
+        if s is o:
+            return r
+    return Tensor._make(s, dev)
+
+
+_CONST_VC = [0]
