@@ -155,7 +155,8 @@ class Lerp(Op):
     __slots__ = ()
 
     def forward(ctx, a, b, w):
-        ctx.save(a, b, w)
+        keep = ctx.needs_input_grad[2]  # as torch: input and end only for the weight's gradient
+        ctx.save(a if keep else None, b if keep else None, w)
 
         def f(xp, a):
             bb = b.astype(a.dtype)
@@ -181,7 +182,8 @@ def lerp(input: Tensor, end: Tensor, weight, *, out=None) -> Tensor:
     need_tensor("lerp", end, "end")
     tensor_w = isinstance(weight, Tensor)
     for what, t in (("end", end), ("weight", weight)):
-        if isinstance(t, Tensor) and t.dtype is not input.dtype:
+        if isinstance(t, Tensor) and t.dtype is not input.dtype and not (
+                t is weight and t.dim() == 0 and not t.is_complex()):  # torch's scalar weight
             raise RuntimeError(f"expected dtype {meta_name(input.dtype)} for `{what}` but got "
                                f"dtype {meta_name(t.dtype)}")
     if input.dtype._kind < 2:
