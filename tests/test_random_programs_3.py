@@ -746,6 +746,49 @@ def test_as_strided_reads_the_memory_block(case):
     _both(run)
 
 
+def _both_or_raise(f, tol=1e-12):
+    """The same values, or the same exception type, in both libraries."""
+    out = []
+    for lib in LIBS:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out.append(f(lib))
+        except Exception as e:  # noqa: BLE001  (compared below)
+            out.append(e)
+    want, got = out
+    if isinstance(want, Exception):
+        assert type(got).__name__ == type(want).__name__, f"torch raised {want!r}, ndgrad {got!r}"
+        return
+    assert not isinstance(got, Exception), f"ndgrad raised {got!r}"
+    _same(want, got, tol)
+
+
+def _lerp_self(T, weight):
+    x = _x(T, (3,))
+    t = x * 1
+    w = weight if not isinstance(weight, bool) else T.tensor(0.5, requires_grad=weight)
+    t.lerp_(t, w)  # writes an input it would save for the weight's gradient
+    return t, T.autograd.grad((t * t).sum(), x)
+
+
+def _lerp_end_written(T):
+    x, e = _x(T, (3,)), _x(T, (3,), 1).detach()
+    y = T.lerp(x, e, 0.3)
+    e.add_(1)
+    return T.autograd.grad((y * y).sum(), x)
+
+
+# lerp saved its input and end even for a weight needing no gradient: torch saves them only for
+# the weight's, so writing them afterwards (t.lerp_(t, .5)) is no error; a 0-d weight of another
+# dtype is a scalar to torch (ndgrad refused it)
+@pytest.mark.parametrize("case", [
+    lambda T: _lerp_self(T, 0.5), lambda T: _lerp_self(T, False), lambda T: _lerp_self(T, True),
+    _lerp_end_written, lambda T: T.lerp(_x(T, (3,)), _x(T, (3,), 1), T.tensor(2))])
+def test_lerp_saves_input_and_end_for_the_weight_only(case):
+    _both_or_raise(case)
+
+
 if __name__ == "__main__":
     for s in sys.argv[1:]:
         print("\n  ".join(run_program(int(s)).log))
