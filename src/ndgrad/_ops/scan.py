@@ -233,7 +233,8 @@ class Logcumsumexp(Op):
             work = a.astype(xp.float32) if _is_half(a) else a
             if reverse:
                 work = xp.flip(work, axis)
-            out = accumulate(xp, "logaddexp", work, axis)
+            out = (_complex_scan(xp, work, axis) if work.dtype.kind == "c" else
+                   accumulate(xp, "logaddexp", work, axis))
             out = (xp.flip(out, axis) if reverse else out).astype(a.dtype, copy=False)
         ctx.save(a, out)
         return out
@@ -247,20 +248,48 @@ class Logcumsumexp(Op):
         # The parts g lacks are the lowest finite value, not -inf: -inf - -inf would be nan in
         # the scan's own backward (double backward).
         axis, rev = ctx.axis, not ctx.reverse
+        scan = Logcumsumexp.apply
+        if g.is_complex():  # torch: no sign split, conj(exp(rev_scan(log(conj g) - out) + a))
+            with np.errstate(divide="ignore"):
+                log_g = g.conj().log()
+            return (scan(log_g - out, axis, rev) + a).exp().conj()
         low = g.new_full((), finfo(g.dtype).min)
         with np.errstate(divide="ignore"):  # log 0 = -inf, masked out (torch does not warn)
             log_abs = g.abs().log()
         pos = where(g > 0, log_abs, low) - out
         neg = where(g < 0, log_abs, low) - out
-        scan = Logcumsumexp.apply
         return (scan(pos, axis, rev) + a).exp() - (scan(neg, axis, rev) + a).exp()
 
 
+def _complex_scan(xp, a, axis):
+    """logcumsumexp of complex ``a`` as torch's CPU kernel: a serial scan of
+    ``_log_add_exp_helper`` (a loop over ``axis``, vectorised across the rest)."""
+    a = xp.moveaxis(a, axis, 0)
+    out = xp.empty_like(a)
+    if a.shape[0]:
+        out[0] = a[0]
+    for i in range(1, a.shape[0]):
+        out[i] = _log_add_exp(xp, a[i], out[i - 1])  # torch: (new, running)
+    return xp.moveaxis(out, 0, axis)
+
+
+def _log_add_exp(xp, x, y):
+    """log(exp(x) + exp(y)) for complex x, y as torch's: log1p(exp(min - max)) + max, ordered
+    by real part; nan stays nan, two equal infinite real parts are handled apart."""
+    nan = xp.isnan(x) | xp.isnan(y)
+    swap = x.real < y.real
+    lo, hi = xp.where(swap, x, y), xp.where(swap, y, x)
+    with np.errstate(all="ignore"):
+        res = xp.log1p(xp.exp(lo - hi)) + hi
+        inf = ~xp.isfinite(lo.real) & (lo.real == hi.real)
+        if inf.any():
+            res = xp.where(inf, xp.where(lo.real < 0, lo, xp.log(xp.exp(lo) + xp.exp(hi))), res)
+    return xp.where(nan, xp.asarray(complex(np.nan, np.nan), res.dtype), res)
+
+
 def logcumsumexp(input: Tensor, dim: int, *, out=None) -> Tensor:
-    """Same as torch.logcumsumexp (real inputs only)."""
+    """Same as torch.logcumsumexp."""
     if input.dtype._kind < 2:
-        raise not_implemented("logcumsumexp_out_cpu", input.dtype)
-    if input.is_complex():
         raise not_implemented("logcumsumexp_out_cpu", input.dtype)
     return _out(Logcumsumexp.apply(input, wrap_dim(dim, input.ndim)), out, "logcumsumexp")
 
@@ -287,3 +316,18 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
 
 for _name in ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "diff"):
     export(_NS, _name, _NS[_name], inplace_too=_name in ("cumsum", "cumprod"))
+
+
+def _scan_inplace(twin):
+    """``t.cumsum_(dim)`` is torch's cumsum_out(t, t, dim, dtype=t.dtype): the scan runs in
+    ``t``'s dtype, so a bool tensor has no kernel (cumsum of one scans as int64)."""
+
+    def fn(input, dim, *, dtype=None):
+        return twin(input, dim, dtype=input.dtype if dtype is None else dtype)
+
+    fn.__name__ = fn.__qualname__ = twin.__name__
+    fn.__doc__ = twin.__doc__
+    return fn
+
+
+cumsum_, cumprod_ = _scan_inplace(cumsum_), _scan_inplace(cumprod_)  # noqa: F821 (exported)

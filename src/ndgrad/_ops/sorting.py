@@ -156,7 +156,7 @@ def _median_pos(ignore_nan):
 
 def _median_dim(input, dim, keepdim, ignore_nan):
     name = "nanmedian" if ignore_nan else "median"
-    if input.dtype._kind == 0:
+    if input.dtype._kind in (0, 3):
         raise not_implemented("median_out", input.dtype)
     _check_sortable(input)
     d = wrap_dim(dim, input.ndim)
@@ -194,7 +194,7 @@ class _Median(Op):
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=None):
     """Same as torch.median: the lower median; nan if there is one."""
     if dim is None:
-        if input.dtype._kind == 0:
+        if input.dtype._kind in (0, 3):  # torch has no bool or complex median kernel
             raise not_implemented("median_cpu", input.dtype)
         _check_sortable(input)
         return _out(_rename(_Median.apply(input), "MedianBackward0"), out, "median")
@@ -204,7 +204,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=None):
     """Same as torch.nanmedian: the lower median of the values that are not nan."""
     if dim is None:
-        if input.dtype._kind == 0:
+        if input.dtype._kind in (0, 3):  # torch has no bool or complex median kernel
             raise not_implemented("median_cpu", input.dtype)
         _check_sortable(input)
         res = _Median.apply(input, ignore_nan=True)
@@ -214,6 +214,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, o
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None):
     """Same as torch.mode: the most frequent value (the smallest on ties) and its last index."""
+    if input.is_complex():
+        raise not_implemented("mode_cpu", input.dtype)
     _check_sortable(input)
     d = wrap_dim(dim, input.ndim)
     if input.ndim and input.shape[d] == 0:
