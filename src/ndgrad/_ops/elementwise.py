@@ -15,6 +15,7 @@ from .._dtype import meta_name, torch_type_name
 from .._errors import broadcast_error, not_implemented, not_tensor, overflow
 from .._backend import CPU
 from .._grad_mode import state as _grad_state
+from .._kernels import POW_KERNELS as _POW_KERNELS
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._inplace import inplace
@@ -51,25 +52,6 @@ def _to_float(a):
 def _c(x):
     """conj(f'(z)) for complex inputs (torch's convention); the identity for real ones."""
     return x.conj() if x.is_complex() else x
-
-
-def conj_array(x):
-    """``_c`` for raw arrays."""
-    return x.conj() if x.dtype.kind == "c" else x
-
-
-def keep_where(xp, keep, g):
-    """The array ``g`` where ``keep``, else +0: torch's ``g.masked_fill(~keep, 0)`` (nan and -0
-    included). Masks the bits instead of branching: ~10x faster than where() on a random mask."""
-    if g.dtype.kind == "c" or g.size < 4096:  # where() is faster on few elements
-        return xp.where(keep, g, xp.zeros((), g.dtype))
-    bits = _INT_OF_SIZE[g.itemsize]
-    m = xp.negative(keep.view(xp.int8), dtype=bits)  # 0 or all ones
-    out = m if m.shape == g.shape and type(m) is xp.ndarray else None
-    return xp.bitwise_and(m, g.view(bits), out=out).view(g.dtype)
-
-
-_INT_OF_SIZE = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
 # --- binary primitives --------------------------------------------------------------------------
@@ -563,11 +545,6 @@ class Pow(Op):
 
 Pow.scalar_exponent = False
 # pow_tensor_scalar_optimized_kernel: these exponents are computed without pow (also faster)
-_POW_KERNELS = {2: lambda xp, x: x * x, 3: lambda xp, x: x * x * x, 0.5: lambda xp, x: xp.sqrt(x),
-                -0.5: lambda xp, x: xp.reciprocal(xp.sqrt(x)), -1: lambda xp, x: xp.reciprocal(x),
-                -2: lambda xp, x: xp.reciprocal(x * x)}
-
-
 class _PowScalar(Pow):
     __slots__ = ()
     scalar_exponent = True

@@ -8,6 +8,7 @@ them. ``Op`` turns a ``formula`` into ``backward`` and ``backward_raw``, so the 
 
 from __future__ import annotations
 
+from .._kernels import POW_KERNELS, conj_array, keep_where
 from .._tensor import Tensor
 
 
@@ -49,15 +50,13 @@ class _ArrayNS:
     tensors = False
 
     def __init__(self, xp):
-        from .._ops.elementwise import _POW_KERNELS, conj_array, keep_where
-
         self.c = conj_array
         self.cos, self.sin, self.exp, self.log, self.sqrt = xp.cos, xp.sin, xp.exp, xp.log, xp.sqrt
         self.rsqrt = lambda x: xp.reciprocal(xp.sqrt(x))
         self.numel = lambda x: x.size
 
         def pow(x, e):
-            kernel = _POW_KERNELS.get(e) if x.dtype.kind in "fc" and x.itemsize > 2 else None
+            kernel = POW_KERNELS.get(e) if x.dtype.kind in "fc" and x.itemsize > 2 else None
             return kernel(xp, x) if kernel is not None else xp.power(x, e)
         self.pow = pow
         self.zeros_like = xp.zeros_like
