@@ -15,7 +15,7 @@ from ._backend import CPU, device, on, to_device
 from ._tensor import Size, Tensor, _resolve_device
 from ._tensor import _init as init_fields
 from ._errors import not_implemented, not_tensor, overflow, size_mismatch, torch_allocation_errors
-from .autograd.function import Op
+from .autograd.op import Op
 
 __all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor",
            "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "arange",

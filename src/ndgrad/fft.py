@@ -14,7 +14,7 @@ from . import _dtype as D
 from ._dtype import torch_type_name
 from ._ops.movement import cat
 from ._tensor import Tensor, wrap_dim, wrap_dims
-from .autograd.function import Op
+from .autograd.op import Op
 
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft", "ifft2",
            "ifftn", "ifftshift", "ihfft", "ihfft2", "ihfftn", "irfft", "irfft2", "irfftn", "rfft",

@@ -15,7 +15,7 @@ from ._grad_mode import state as _grad_state
 from ._dtype import torch_type_name as _type_name
 from ._ops._out import write_out
 from ._tensor import Tensor, _resolve_device
-from .autograd.function import Op
+from .autograd.op import Op
 
 __all__ = ["Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
            "manual_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like",

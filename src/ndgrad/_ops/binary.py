@@ -4,7 +4,7 @@ xlogy, logaddexp(2), copysign, heaviside, bit shifts."""
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.op import Op
 from .elementwise import (
     INT_TO_FLOAT,
     _as,

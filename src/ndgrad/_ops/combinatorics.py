@@ -12,7 +12,7 @@ from .._errors import not_implemented
 from .. import _dtype as D
 from .._backend import to_device
 from .._tensor import Tensor, _resolve_device
-from ..autograd.function import Op
+from ..autograd.op import Op
 from .._dtype import torch_type_name
 
 __all__ = ["block_diag", "cartesian_prod", "combinations", "diagflat", "tril_indices",

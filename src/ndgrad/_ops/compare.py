@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _dtype as D
 from .._tensor import Tensor
 from .._trace import replayable
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..autograd.op import cpu_scalars
 from ._inplace import inplace
 from .elementwise import (

@@ -8,7 +8,7 @@ import warnings
 from .. import _dtype as D
 from .._backend import device, device_of_array, to_device
 from .._tensor import Tensor, _resolve_device
-from ..autograd.function import Op
+from ..autograd.op import Op
 
 __all__ = ["channels_last", "clone", "contiguous_format", "memory_format", "preserve_format"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from .. import _dtype as D
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.op import Op
 from . import strided as _s
 
 __all__ = ["alias_copy", "as_strided_copy", "constant_pad_nd", "detach_copy", "diagonal_copy",

@@ -17,7 +17,7 @@ from .._backend import CPU
 from .._grad_mode import state as _grad_state
 from .._kernels import POW_KERNELS as _POW_KERNELS
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ._inplace import inplace
 from ._out import _out
 

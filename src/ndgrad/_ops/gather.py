@@ -11,7 +11,7 @@ from .. import _dtype as D
 from .._backend import device_of_array, ufunc_at
 from .._trace import array_of, derived
 from .._tensor import Tensor, wrap_dim
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ._inplace import inplace
 from .._dtype import torch_type_name
 from ._out import out_arg

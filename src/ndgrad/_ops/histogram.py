@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._backend import to_device
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ._out import out_arg
 from .._errors import not_implemented
 from .linalg._common import return_type

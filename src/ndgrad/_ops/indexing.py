@@ -14,7 +14,7 @@ from .._errors import leaf_in_place, not_tensor
 from .. import _dtype as D
 from .._backend import ufunc_at
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ._inplace import _OVERLAP, inplace, writable
 from .elementwise import check_scalar_range, int_fill
 from .movement import Slice, _basic

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._errors import not_tensor
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ._out import out_arg
 
 # torch writes every join through cat's out: a dtype the result casts to is fine

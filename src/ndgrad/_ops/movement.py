@@ -9,7 +9,7 @@ import operator
 
 from .. import _dtype as D
 from .._tensor import Tensor, track_view, wrap_dim, wrap_dims
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import sum_to_array
 from .convert import _parse_to  # noqa: F401  (nn.Module.to imports it from here)

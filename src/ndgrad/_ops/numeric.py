@@ -7,7 +7,7 @@ import math
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ._inplace import inplace
 from .binary import NoGrad, _no_grad_node
 from .elementwise import _as, binary, need_tensor

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.op import Op
 from .._dtype import meta_name, torch_type_name
 from .elementwise import (
     _as,

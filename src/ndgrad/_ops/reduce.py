@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype as D
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim, wrap_dims
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..autograd.node import _check_grads
 from .._dtype import torch_type_name
 from ._out import _out, write_out

@@ -9,7 +9,7 @@ from .._grad_mode import state as _grad_state
 from .._dtype import bool_
 from .._tensor import Tensor, wrap_dim
 from .._typeinfo import finfo
-from ..autograd.function import Op
+from ..autograd.op import Op
 from .elementwise import export, where
 from ._out import _out
 from .._errors import not_implemented

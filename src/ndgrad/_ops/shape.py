@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .._tensor import Size, Tensor, wrap_dim, wrap_dims
 from .._errors import infer_size
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ._out import out_arg
 from .indexing import _laid, _like
 from .movement import expand, flatten, no_dims_error, reshape

@@ -7,7 +7,7 @@ from .._backend import errstate, to_device, to_numpy
 from .. import _dtype as D
 from .._dtype import promote_types, result_type, torch_type_name
 from .._tensor import Tensor, wrap_dim
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ._out import _out, write_out
 from .indexing import _like
 from .elementwise import export, wrap

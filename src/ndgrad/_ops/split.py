@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._tensor import Tensor, wrap_dim
-from ..autograd.function import Op
+from ..autograd.op import Op
 from .movement import (_as_view, _elem_strides, _strided, cat, narrow, no_dims_error, select,
                        stack)
 

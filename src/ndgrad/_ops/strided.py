@@ -8,7 +8,7 @@ import numpy as np
 
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim
-from ..autograd.function import Op
+from ..autograd.op import Op
 from .._dtype import torch_type_name
 from .movement import _as_view
 

@@ -8,7 +8,7 @@ import numbers
 
 from .._backend import special
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..autograd.formula import TENSORS, arrays
 from .elementwise import _compute, _to_float, export
 from ._out import _out

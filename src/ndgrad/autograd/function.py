@@ -13,7 +13,7 @@ from .._grad_mode import state as _grad_state
 from .._ops._inplace import check_leaf, rebase_written
 from .._tensor import Tensor
 from .node import Node, RetainGrad, _check_grads, _zeros  # noqa: F401  (RetainGrad: for _tensor)
-from .op import Op, _edges  # (the op modules import Op from here)
+from .op import Op, _edges
 from .saved import _IN, _hooked
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]

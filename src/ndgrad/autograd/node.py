@@ -170,7 +170,7 @@ def _check_grads(node, res: tuple) -> tuple:
                 raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
                                    f"{i} - got {list(d.shape)} but expected shape compatible with "
                                    f"{list(shape)}")
-            g = _sum_to(g, shape)
+            g = g.sum_to_size(shape)  # (a Tensor method: ops are above this module)
         if g._data.dtype != dt:
             if g._data.dtype.kind == "c" and dt.kind != "c":
                 g = g.real
@@ -248,9 +248,3 @@ class _Lazy:
 
 
 _DTYPE = _Lazy()
-
-
-def _sum_to(g, shape):
-    from .._ops.reduce import sum_to_size
-
-    return sum_to_size(g, shape)

@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from .._ops.elementwise import (INT_TO_FLOAT, _as, _compute, _compute2, _is_half, _to_float,
                                 binary, finfo, wrap)
 from .._ops._out import _out
-from ..autograd.function import Op
+from ..autograd.op import Op
 from . import _bessel, _cephes, _gamma, _polynomials
 
 

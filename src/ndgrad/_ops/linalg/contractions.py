@@ -6,7 +6,7 @@ import math
 
 from ..._tensor import Tensor, wrap_dim, wrap_dims
 from ..._errors import dtype_mismatch, size_mismatch
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..._dtype import meta_name, torch_type_name
 from ..elementwise import mul
 from ..reduce import sum as _sum

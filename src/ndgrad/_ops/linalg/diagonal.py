@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor, wrap_dim
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..movement import _as_view
 from .._out import out_arg
 

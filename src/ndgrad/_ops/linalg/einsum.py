@@ -8,7 +8,7 @@ import string
 
 from ..._errors import dtype_mismatch
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ._common import HALF
 
 __all__ = ["einsum"]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._tensor import Tensor, wrap_dim
-from ...autograd.function import Op
+from ...autograd.op import Op
 from .._inplace import inplace
 from ..._dtype import torch_type_name
 from ._common import warn_once

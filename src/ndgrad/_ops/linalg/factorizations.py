@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..._errors import not_implemented
 from ..._tensor import Tensor, grad_recording
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..._dtype import torch_type_name
 from ..movement import cat
 from ..shape import tril, triu

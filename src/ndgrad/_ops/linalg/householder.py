@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..._errors import not_implemented
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..._dtype import torch_type_name
 from ._common import HALF, return_type
 from .._out import CAST, out_arg

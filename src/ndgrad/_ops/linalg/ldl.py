@@ -8,7 +8,7 @@ import numpy as np
 
 from ..._errors import dim_out_of_range, not_implemented
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..._dtype import torch_type_name
 from ._common import HALF, LinAlgError, batch_prefix, return_type
 from ._drivers import _each, _scipy_linalg

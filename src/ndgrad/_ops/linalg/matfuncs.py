@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..elementwise import where
 from ..movement import cat, stack
 from . import _drivers

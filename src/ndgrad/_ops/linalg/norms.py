@@ -6,7 +6,7 @@ import math
 
 from ... import _dtype as D
 from ..._tensor import Tensor, wrap_dims
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..._dtype import torch_type_name
 from ..reduce import amax, amin
 from ..reduce import sum as _sum

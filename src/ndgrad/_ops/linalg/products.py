@@ -14,7 +14,7 @@ from ..._tensor import Tensor, wrap_dim
 from ..._threads import split_matmul
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..._dtype import meta_name, torch_type_name
 from .._out import CAST as _CAST
 from .._out import out_arg, write_out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..._errors import infer_size, not_implemented
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..._dtype import torch_type_name
 from ..shape import tril, triu
 from . import _drivers

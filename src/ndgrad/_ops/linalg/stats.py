@@ -7,7 +7,7 @@ import warnings
 from ..._errors import dtype_mismatch, infer_size, not_implemented
 from ... import _dtype as D
 from ..._tensor import Tensor, wrap_dim
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..._dtype import torch_type_name
 from ..pointwise import clip
 from ..reduce import sum as _sum

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..._errors import not_implemented
 from ... import _dtype as D
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ..._dtype import torch_type_name
 from . import _drivers, _lapack
 from ._common import HALF, eye, mH, return_type, warn_once

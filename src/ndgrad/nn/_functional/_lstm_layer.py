@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ...autograd.op import _NO_GRAD
 
 # Work arrays kept from call to call: fresh megabyte arrays cost page faults on every step (a

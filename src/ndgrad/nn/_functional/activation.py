@@ -14,7 +14,7 @@ from ..._errors import not_implemented
 from ..._tensor import Tensor, wrap_dim
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ._gelu import normal_cdf
 from ._utils import compute as _compute
 from ._utils import is_half, scalar_node, torch_name, where

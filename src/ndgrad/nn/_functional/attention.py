@@ -10,7 +10,7 @@ import numpy as np
 from ... import zeros
 from ..._tensor import Tensor
 from ..._trace import produced
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ._utils import is_half, scalar_node
 from .activation import Softmax, softmax
 from .dropout import dropout

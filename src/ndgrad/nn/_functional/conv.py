@@ -11,7 +11,7 @@ from ..._errors import dtype_mismatch
 from ..._tensor import Tensor
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ._im2col import col2im, im2col
 from ._utils import is_half, c_name, named, ntuple, pair
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..._backend import to_numpy
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.op import Op
 
 _NEG = -math.inf
 

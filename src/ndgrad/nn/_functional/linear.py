@@ -10,7 +10,7 @@ from ..._errors import size_mismatch
 from ..._tensor import Tensor
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ._utils import c_name, mm
 from ._utils import torch_name as _tn
 

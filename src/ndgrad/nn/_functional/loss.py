@@ -17,7 +17,7 @@ from ..._tensor import Tensor
 from ..._trace import array_of, derived
 from ...amp._state import fp32 as _fp32
 from ...amp._state import state as _autocast_state
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ...autograd.op import _device_mismatch
 from ._utils import (broadcast_pair, is_half, legacy_reduction, named, scalar_node, torch_name,
                      where)

@@ -14,7 +14,7 @@ from ..._errors import dtype_mismatch
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ..._trace import array_of, derived
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ._utils import is_half
 
 

@@ -14,7 +14,7 @@ from ..._errors import dim_out_of_range
 from ..._tensor import Tensor
 from ..._trace import array_of, derived
 from ..._ops.movement import no_dims_error
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ._im2col import col2im
 from ._utils import is_half, ntuple
 from .conv import windows

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ._utils import mm, scatter_add
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 

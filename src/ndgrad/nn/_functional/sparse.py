@@ -6,7 +6,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ..._trace import array_of
-from ...autograd.function import Op
+from ...autograd.op import Op
 from ...autograd.grad_mode import no_grad
 from ...autograd.op import _device_mismatch
 from ._utils import scatter_add
