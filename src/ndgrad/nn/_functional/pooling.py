@@ -186,7 +186,10 @@ def _max_pool_indices(xp, x, k, s, pads, d, outs):
         idx = _tile_indices(xp, x, k, outs)
         if idx is not None:
             return idx
-    v = windows(xp, x, k, s, pads, d, value=-xp.inf)
+    if x.dtype.kind in "iub":  # integers: a padding value below every input's, never a max
+        x = x.astype(xp.int64)
+    low = -xp.inf if x.dtype.kind in "fcV" else xp.iinfo(xp.int64).min
+    v = windows(xp, x, k, s, pads, d, value=low)
     nd = len(k)
     v = v[(slice(None), slice(None)) + tuple(slice(0, o) for o in outs)]
     best = arg = None
@@ -419,8 +422,8 @@ class AdaptiveAvgPool2D(Op):
     __slots__ = ()
 
     def forward(ctx, x, ah, aw):
-        ctx.ah, ctx.aw = ah, aw
-        return ctx.xp.matmul(ctx.xp.matmul(ah, x), aw)
+        ctx.ah, ctx.aw = ah, aw  # bfloat16: NumPy's matmul returns float32
+        return ctx.xp.matmul(ctx.xp.matmul(ah, x), aw).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
         return AdaptiveAvgPool2DBackward.apply(g, ah=ctx.ah, aw=ctx.aw)
@@ -437,7 +440,7 @@ class AdaptiveAvgPool2DBackward(Op):
 
     def forward(ctx, g, ah, aw):
         ctx.ah, ctx.aw = ah, aw
-        return ctx.xp.matmul(ctx.xp.matmul(ah.T, g), aw.T)
+        return ctx.xp.matmul(ctx.xp.matmul(ah.T, g), aw.T).astype(g.dtype, copy=False)
 
     def backward(ctx, gg):
         return AdaptiveAvgPool2D.apply(gg, ah=ctx.ah, aw=ctx.aw)
