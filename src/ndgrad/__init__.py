@@ -74,6 +74,9 @@ for _ns, _prefix, _skip in ((__import__("sys").modules[__name__], "", _PY[""]),
                             (fft, "fft_", ()), (special, "special_", ())):
     _check_first_argument(_ns, [n for n in dir(_ns) if not n.startswith("_")], _prefix, _skip)
 del _ns, _prefix, _skip, _PY
+from ._kernel_dtypes import install as _kernel_dtypes  # noqa: E402
+
+_kernel_dtypes(__import__("sys").modules[__name__], nn.functional)  # torch's dtype refusals
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

@@ -1,0 +1,85 @@
+"""torch's NotImplementedError for an nn kernel given a dtype it has no implementation for.
+
+torch's activation, normalization, pooling and loss kernels are compiled for floating dtypes
+(some also for integers): ``F.gelu(int_tensor)`` raises '"GeluKernelImpl" not implemented for
+'Long''. ndgrad's array code would compute something for any dtype, so the public functions are
+wrapped once (``install``) with the table below: kernel name and the dtypes torch refuses, read off
+torch 2.13 on CPU. The check reads the first argument's dtype only; other arguments keep the
+functions' own checks."""
+
+from __future__ import annotations
+
+import functools
+
+from ._errors import not_implemented
+from ._tensor import Tensor
+
+_INTS = frozenset(("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                   "bool"))
+_COMPLEX = frozenset(("complex64", "complex128"))
+_HALF = frozenset(("float16", "bfloat16"))
+_FLOAT_ONLY = _INTS | _COMPLEX
+_BOOL_COMPLEX = _COMPLEX | {"bool"}
+_AVG_POOL = _FLOAT_ONLY - {"int64"}  # torch's avg_pool kernels take int64
+
+# function name (in nn.functional, and at the top level where torch has it) -> (kernel, dtypes)
+KERNELS = {
+    **dict.fromkeys(("elu", "selu", "celu"), ("elu_cpu", _FLOAT_ONLY)),
+    "gelu": ("GeluKernelImpl", _FLOAT_ONLY),
+    "silu": ("silu_cpu", _INTS),
+    "mish": ("mish_cpu", _FLOAT_ONLY),
+    "softplus": ("softplus_cpu", _FLOAT_ONLY),
+    "hardswish": ("hardswish_cpu", _FLOAT_ONLY),
+    "hardsigmoid": ("hardsigmoid_cpu", _FLOAT_ONLY),
+    "logsigmoid": ("log_sigmoid_cpu", _FLOAT_ONLY),
+    "hardshrink": ("hardshrink_cpu", _FLOAT_ONLY),
+    "softshrink": ("softshrink_check", _FLOAT_ONLY),
+    "leaky_relu": ("leaky_relu_cpu", _FLOAT_ONLY),
+    "rrelu": ("leaky_relu_cpu", _FLOAT_ONLY),
+    "glu": ("glu_cpu", _FLOAT_ONLY),
+    "prelu": ("prelu_cpu", _FLOAT_ONLY),
+    "threshold": ("threshold_cpu", _BOOL_COMPLEX),
+    "layer_norm": ("LayerNormKernelImpl", _FLOAT_ONLY),
+    "group_norm": ("GroupNormKernelImpl", _FLOAT_ONLY),
+    "batch_norm": ("batch_norm", _FLOAT_ONLY),
+    "instance_norm": ("batch_norm", _FLOAT_ONLY),
+    "rms_norm": ("rms_norm", _INTS),
+    "max_pool1d": ("max_pool1d_impl", _BOOL_COMPLEX),
+    **dict.fromkeys(("max_pool2d", "max_pool2d_with_indices"), ("max_pool2d", _BOOL_COMPLEX)),
+    **dict.fromkeys(("max_pool3d", "max_pool3d_with_indices"), ("max_pool3d", _BOOL_COMPLEX)),
+    **dict.fromkeys(("avg_pool1d", "avg_pool2d"), ("avg_pool2d", _AVG_POOL)),
+    "avg_pool3d": ("avg_pool3d_out_frame", _AVG_POOL | _HALF),
+    **dict.fromkeys(("adaptive_avg_pool1d", "adaptive_avg_pool2d"),
+                    ("adaptive_avg_pool2d", _FLOAT_ONLY)),
+    **dict.fromkeys(("adaptive_max_pool1d", "adaptive_max_pool2d",
+                     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices"),
+                    ("adaptive_max_pool2d", _FLOAT_ONLY)),
+    **dict.fromkeys(("adaptive_max_pool3d", "adaptive_max_pool3d_with_indices"),
+                    ("adaptive_max_pool3d_cpu", _FLOAT_ONLY)),
+    "mse_loss": ("mse_cpu", _FLOAT_ONLY),
+    "smooth_l1_loss": ("smooth_l1_cpu", _FLOAT_ONLY),
+    "huber_loss": ("huber_cpu", _FLOAT_ONLY),
+    "binary_cross_entropy": ("binary_cross_entropy", _FLOAT_ONLY),
+    "binary_cross_entropy_with_logits": ("log_sigmoid_cpu", _FLOAT_ONLY),
+    "nll_loss": ("nll_loss_out_frame", _FLOAT_ONLY),
+    "pdist": ("pdist", _HALF),
+}
+
+
+def _gate(fn, kernel: str, refused: frozenset):
+    @functools.wraps(fn)
+    def gated(*args, **kwargs):
+        x = args[0] if args else kwargs.get("input")
+        if isinstance(x, Tensor) and x._data.dtype.name in refused:
+            raise not_implemented(kernel, x.dtype)
+        return fn(*args, **kwargs)
+    return gated
+
+
+def install(*namespaces) -> None:
+    """Wrap the table's functions in each namespace (a module) where it has them."""
+    for ns in namespaces:
+        for name, (kernel, refused) in KERNELS.items():
+            fn = getattr(ns, name, None)
+            if callable(fn):
+                setattr(ns, name, _gate(fn, kernel, refused))
