@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import ndgrad
+from ndgrad import _backend
 from ndgrad._ops.linalg import _drivers
 
 N = _drivers.MIN_N + 4
@@ -21,9 +22,9 @@ TOL = {"float32": 1e-3, "complex64": 1e-3, "float64": 1e-9, "complex128": 1e-9}
 
 @pytest.fixture(params=["scipy", "numpy"])
 def path(request, monkeypatch):
-    assert _drivers._scipy_linalg(), "scipy is in the test extra"
+    assert _backend.scipy_linalg(), "scipy is in the test extra"
     if request.param == "numpy":
-        monkeypatch.setattr(_drivers, "_scipy", False)
+        monkeypatch.setattr(_backend, "_SCIPY_LINALG", False)
     return request.param
 
 
@@ -299,10 +300,10 @@ def test_scipy_thread_pool_gets_the_size_set_before_it_loads():
 
 def test_without_scipy_numpy_linalg_serves():
     code = ("import sys; sys.modules['scipy'] = None; import ndgrad; "
-            "from ndgrad._ops.linalg import _drivers; "
+            "from ndgrad import _backend; "
             f"a = ndgrad.randn({N}, {N}, dtype=ndgrad.float64); "
             "u, s, vh = ndgrad.linalg.svd(a); w = ndgrad.linalg.eigvals(a); "
             "err = (ndgrad.linalg.inv(a) @ a - ndgrad.eye(len(a))).abs().max().item(); "
-            "print(_drivers._scipy, err < 1e-9, w.dtype)")
+            "print(_backend._SCIPY_LINALG, err < 1e-9, w.dtype)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "ndgrad.complex128"]

@@ -232,6 +232,55 @@ def errstate(xp, **kw):
     return np.errstate(**kw) if xp is np else contextlib.nullcontext()
 
 
+def linalg_checked(xp):
+    """A context in which CuPy's linalg checks LAPACK's info (one device->host read, as torch's);
+    NumPy's always does."""
+    if xp is np:
+        return contextlib.nullcontext()
+    import cupyx
+
+    return cupyx.errstate(linalg="raise")
+
+
+def scalar_array(x, npdt, xp):
+    """A Python number as a 0-d array of ``npdt``; an int out of range wraps around, as in torch
+    (NumPy 2 raises OverflowError, NumPy 1.x wraps it itself with a warning)."""
+    try:
+        return xp.asarray(x, dtype=npdt)
+    except OverflowError:
+        return xp.asarray(x).astype(npdt)
+
+
+if np.lib.NumpyVersion(np.__version__) < "2.0.0":
+    def scalar_array(x, npdt, xp):  # noqa: F811
+        if x.__class__ is int and npdt.kind in "iu":
+            return xp.asarray(x).astype(npdt)
+        return xp.asarray(x, dtype=npdt)
+
+
+# --- SciPy, where it is installed -----------------------------------------------------------------
+_SCIPY_LINALG = None  # scipy.linalg once imported; False when SciPy is missing
+
+
+def scipy_linalg():
+    """scipy.linalg (LAPACK drivers NumPy lacks), or False without SciPy."""
+    global _SCIPY_LINALG
+    if _SCIPY_LINALG is None:
+        from ._threads import get_num_threads
+
+        n = get_num_threads()
+        try:
+            from scipy import linalg
+        except ImportError:
+            linalg = False
+        else:  # SciPy's OpenBLAS is a pool of its own: give it the size set_num_threads chose
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(n, user_api="blas")
+        _SCIPY_LINALG = linalg
+    return _SCIPY_LINALG
+
+
 # --- special functions: SciPy's where it is installed, else ndgrad's own array code ---------------
 _SCIPY = None  # scipy.special once imported; False when SciPy is missing
 # SciPy's names for the functions taken from it; digamma and polygamma are always ndgrad's own:

@@ -3,6 +3,7 @@ xlogy, logaddexp(2), copysign, heaviside, bit shifts."""
 
 from __future__ import annotations
 
+from .._backend import errstate
 from .._tensor import Tensor
 from ..autograd.op import Op
 from .elementwise import (
@@ -10,7 +11,6 @@ from .elementwise import (
     _as,
     _c,
     _compute2,
-    _quiet,
     _to_float,
     binary,
     export,
@@ -103,7 +103,7 @@ class Xlogy(Op):
         ctx.save(a, b)
 
         def f(xp, x, y):
-            with _quiet(xp):
+            with errstate(xp, all="ignore"):
                 return xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log(y)).astype(x.dtype)
 
         return _compute2(ctx.xp, f, a, b)

@@ -13,7 +13,7 @@ from .. import _dtype as D
 from .. import _trace
 from .._dtype import meta_name, torch_type_name
 from .._errors import broadcast_error, not_implemented, not_tensor, overflow
-from .._backend import CPU
+from .._backend import CPU, errstate, scalar_array
 from .._grad_mode import state as _grad_state
 from .._kernels import POW_KERNELS as _POW_KERNELS
 from .._tensor import Tensor
@@ -57,27 +57,13 @@ def _c(x):
 # --- binary primitives --------------------------------------------------------------------------
 
 
-def _scalar_array(x, dt, xp):
-    try:
-        return xp.asarray(x, dtype=dt.np)
-    except OverflowError:  # an int out of range wraps around, as in torch
-        return xp.asarray(x).astype(dt.np)
-
-
-if np.lib.NumpyVersion(np.__version__) < "2.0.0":
-    def _scalar_array(x, dt, xp):  # noqa: F811  (NumPy 1.x wraps ints itself, with a warning)
-        if x.__class__ is int and dt._kind == 1:
-            return xp.asarray(x).astype(dt.np)
-        return xp.asarray(x, dtype=dt.np)
-
-
 def _cast(x, dt, dev):
     if isinstance(x, Tensor):
         return x  # cast inside forward, so backward casts the gradient back
     if dt._kind == 2 and dt.itemsize == 2:
         with np.errstate(over="ignore"):  # where's 1e6 is inf in float16, without a warning
-            return Tensor._make(_scalar_array(x, dt, dev.xp), dev)
-    return Tensor._make(_scalar_array(x, dt, dev.xp), dev)
+            return Tensor._make(scalar_array(x, dt.np, dev.xp), dev)
+    return Tensor._make(scalar_array(x, dt.np, dev.xp), dev)
 
 
 def _coerce(x, name: str, pos: int):
@@ -145,7 +131,7 @@ def int_fill(value, npdt, xp):
     check_scalar_range(value, dt)
     if cls is complex and dt._kind != 3:
         return value.real
-    return _scalar_array(value, dt, xp) if cls is int and dt._kind == 1 else value
+    return scalar_array(value, dt.np, xp) if cls is int and dt._kind == 1 else value
 
 
 def finfo(npdt):
@@ -289,7 +275,7 @@ def _mixed(cls, a, b, dt, kw=None):
         if dt.__class__ is Opmath:
             arr = t._device.xp.asarray(x, dtype=np.float32)
             return (t, arr, dt) if first else (arr, t, dt)
-    arr = _scalar_array(x, dt, t._device.xp)
+    arr = scalar_array(x, dt.np, t._device.xp)
     if dt.np is t._data.dtype:
         dt = None
     return (t, arr, dt) if first else (arr, t, dt)
@@ -342,10 +328,10 @@ def _add_scaled(xp, a, alpha, b):
     """a + alpha * b as torch computes it: alpha converted to the result dtype (negative ints
     wrap into unsigned ones), half precision computed in float32."""
     if a.dtype.kind in "iub":
-        return a + _scalar_array(alpha, D.from_numpy(a.dtype), xp) * b
+        return a + scalar_array(alpha, a.dtype, xp) * b
     if not _is_half(a):  # a Python alpha is weak: NumPy takes it in a's dtype, as torch
         return (a + alpha * b).astype(a.dtype, copy=False)  # NumPy 1.x: 0-d gave float64
-    s = _scalar_array(alpha, D.from_numpy(a.dtype), xp).astype(xp.float32)
+    s = scalar_array(alpha, a.dtype, xp).astype(xp.float32)
     return _compute2(xp, lambda xp, x, y: x + s * y, a, b)
 
 
@@ -446,12 +432,8 @@ OPMATH_OPS.update((Mul, Div))
 
 def _floor_div(xp, a, b):
     # torch: floor(a / b) with Python's correction for the rounding of fmod; inf / inf is nan
-    with _quiet(xp):
+    with errstate(xp, all="ignore"):
         return xp.floor_divide(a, b)
-
-
-def _quiet(xp):
-    return np.errstate(all="ignore")  # CuPy has no errstate (and raises no warnings)
 
 
 def _fmod(xp, a, b):
@@ -482,7 +464,7 @@ class Remainder(Op):
         ctx.fn = fn
         if ctx.needs_input_grad[1]:
             ctx.save(a, b)
-        with _quiet(xp):
+        with errstate(xp, all="ignore"):
             return _compute2(xp, _fmod if fn == "fmod" else _py_mod, a, b)
 
     def backward(ctx, g):
@@ -500,7 +482,7 @@ class Pow(Op):
     def forward(ctx, a, b, dt=None, e=None):
         if ctx.scalar_exponent:  # b's value; on CUDA from the Python exponent ``e``, not read back
             ctx.e = e = b.item() if e is None else _as(
-                _scalar_array(e, D.from_numpy(b.dtype), np), dt).item()
+                scalar_array(e, b.dtype, np), dt).item()
         a, b = _as(a, dt), _as(b, dt)
         k = a.dtype.kind
         if k == "b":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import ufunc_at
 from .._layouts import layout
 from .._tensor import Tensor
 from ..autograd.op import Op
@@ -26,12 +27,7 @@ def _scatter(xp, idx, vals, shape):
     """The dense array of COO (idx, vals): duplicates add up."""
     out = xp.zeros(shape, vals.dtype)
     if vals.shape[0]:
-        if xp is np:
-            np.add.at(out, tuple(idx), vals)
-        else:  # CuPy
-            import cupyx
-
-            cupyx.scatter_add(out, tuple(idx), vals)
+        ufunc_at(xp, "add", out, tuple(idx), vals)
     return out
 
 

@@ -12,41 +12,20 @@ SciPy's results keep LAPACK's column-major matrices, whose strides torch reports
 
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 
+from ..._backend import linalg_checked, scipy_linalg
 from . import _lapack
 from ._common import LinAlgError, batch_prefix
 
 MIN_N = 16  # below this NumPy's C loop over a batch beats one SciPy call per matrix
 _PREFIX = {"f": "s", "d": "d", "F": "c", "D": "z"}
-_scipy = None  # scipy.linalg once imported; False when SciPy is missing
-
-
-def _scipy_linalg():
-    global _scipy
-    if _scipy is None:
-        from ..._threads import get_num_threads
-
-        n = get_num_threads()
-        try:
-            from scipy import linalg
-        except ImportError:
-            linalg = False
-        else:  # SciPy's OpenBLAS is a pool of its own: give it the size set_num_threads chose
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(n, user_api="blas")
-        _scipy = linalg
-    return _scipy
-
-
 def _routines(xp, a, n, *names):
     """SciPy's routines for a's precision, or None where NumPy's linalg should run."""
     if xp is not np or n < MIN_N or a.size == 0 or a.dtype.char not in _PREFIX:
         return None
-    sp = _scipy_linalg()
+    sp = scipy_linalg()
     if not sp:
         return None
     p = _PREFIX[a.dtype.char]
@@ -175,15 +154,6 @@ def _singular_safe(xp, a, solve):
     return solve(xp.where((info != 0)[..., None, None], eye, a)), info
 
 
-def _checked(xp):
-    """CuPy's linalg checks LAPACK's info (one device->host read, as torch's) only when asked."""
-    if xp is np:
-        return contextlib.nullcontext()
-    import cupyx
-
-    return cupyx.errstate(linalg="raise")
-
-
 def inv(xp, a):
     """(inverse, int32 info): info > 0 is the 1-based zero pivot that makes a matrix singular,
     whose inverse is then unspecified."""
@@ -191,7 +161,7 @@ def inv(xp, a):
     found = _routines(xp, a, n, "getrf", "getri", "getri_lwork")
     if found is None:
         try:
-            with _checked(xp):
+            with linalg_checked(xp):
                 return xp.linalg.inv(a), xp.zeros(a.shape[:-2], xp.int32)
         except np.linalg.LinAlgError:
             return _singular_safe(xp, a, xp.linalg.inv)
@@ -222,7 +192,7 @@ def solve(xp, a, b):
     if found is None or not b.size or a.ndim > 2 and np.broadcast_shapes(
             a.shape[:-2], b.shape[:-2]) != a.shape[:-2]:  # (one LU per matrix of a only)
         try:
-            with _checked(xp):
+            with linalg_checked(xp):
                 return xp.linalg.solve(a, b), xp.zeros(a.shape[:-2], xp.int32)
         except np.linalg.LinAlgError:
             return _singular_safe(xp, a, lambda safe: xp.linalg.solve(safe, b))
@@ -280,7 +250,7 @@ def cholesky(xp, a):
     found = _routines(xp, a, a.shape[-1], "potrf")
     if found is None:
         try:
-            with _checked(xp):
+            with linalg_checked(xp):
                 return xp.linalg.cholesky(a), xp.zeros(a.shape[:-2], xp.int32)
         except np.linalg.LinAlgError:
             return _lapack.potf2(xp, a)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from ..._backend import errstate
+
 
 def getrf(xp, a):
     """LU = P^T A with partial pivoting: (LU, 1-based int32 pivots, int32 info) like LAPACK,
@@ -80,16 +82,9 @@ def trsm(xp, a, b, upper):
     x = xp.zeros(xp.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:],
                  xp.result_type(a, b))
     order = range(n - 1, -1, -1) if upper else range(n)
-    with _errstate(xp):
+    with errstate(xp, divide="ignore", invalid="ignore"):
         for i in order:
             rest = slice(i + 1, n) if upper else slice(0, i)
             acc = b[..., i, :] - (a[..., i, None, rest] @ x[..., rest, :])[..., 0, :]
             x[..., i, :] = acc / a[..., i, i, None]
     return x
-
-
-def _errstate(xp):
-    import contextlib
-
-    return xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else \
-        contextlib.nullcontext()

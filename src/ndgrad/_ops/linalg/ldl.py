@@ -11,7 +11,8 @@ from ..._tensor import Tensor
 from ...autograd.op import Op
 from ..._dtype import torch_type_name
 from ._common import HALF, LinAlgError, batch_prefix, return_type
-from ._drivers import _each, _scipy_linalg
+from ..._backend import scipy_linalg
+from ._drivers import _each
 from .._out import out_arg
 
 __all__: list[str] = []
@@ -22,7 +23,7 @@ _PREFIX = {"f": "s", "d": "d", "F": "c", "D": "z"}
 
 
 def _lapack(a, name: str):
-    sp = _scipy_linalg()
+    sp = scipy_linalg()
     if not sp:
         raise RuntimeError("torch.linalg.ldl_factor and ldl_solve need SciPy's LAPACK here "
                            "(install ndgrad's `fast` extra)")
