@@ -278,7 +278,7 @@ METHODS: dict = _table(
 )
 
 PROPERTIES: dict = {
-    "real": elementwise.real, "imag": elementwise.imag,
+    "real": strided.real, "imag": strided.imag,
     "T": movement._T, "mT": movement._mT, "H": movement._H, "mH": _mH,
     "name": _name, "grad_dtype": _grad_dtype, "volatile": _tensor_extras._volatile,
     "_post_accumulate_grad_hooks": _tensor_extras._post_hooks,

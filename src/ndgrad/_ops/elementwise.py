@@ -734,28 +734,7 @@ def conj(input: Tensor) -> Tensor:
     return Conj.apply(input) if input.is_complex() else input
 
 
-def real(input: Tensor) -> Tensor:
-    """Same as torch.real: for a complex tensor a view of its real parts (view_as_real's first
-    column), so a write through it reaches the tensor and its gradient, as in torch."""
-    if not input.is_complex():
-        return input
-    from .movement import select
-    from .strided import view_as_real
-
-    return select(view_as_real(input), -1, 0)
-
-
-def imag(input: Tensor) -> Tensor:
-    """Same as torch.imag: a view of the imaginary parts."""
-    if not input.is_complex():
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    from .movement import select
-    from .strided import view_as_real
-
-    return select(view_as_real(input), -1, 1)
-
-
-__all__ += ["conj", "real", "imag"]
+__all__ += ["conj"]
 
 
 # --- selection ------------------------------------------------------------------------------------

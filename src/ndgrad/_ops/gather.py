@@ -16,6 +16,7 @@ from ._inplace import inplace
 from .._dtype import torch_type_name
 from ._out import out_arg
 from .indexing import Index, IndexPut, _expanded, _warn_expanded, put_in_place
+from .shape import broadcast_tensors
 
 __all__ = ["argwhere", "bucketize", "gather", "index_add", "index_copy", "index_fill",
            "index_select", "masked_scatter", "masked_select", "nonzero", "put", "scatter",
@@ -439,8 +440,6 @@ index_fill, index_fill_ = _index_fill(False), _index_fill(True)
 def _mask(name: str, input: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool_:
         raise RuntimeError(f"{name}: expected BoolTensor for mask")
-    from .shape import broadcast_tensors
-
     return broadcast_tensors(input, mask)
 
 
@@ -458,8 +457,6 @@ def _masked_scatter(inplace_: bool):
         if not isinstance(source, Tensor):
             raise not_tensor(name, source, "source", 2)
         if not inplace_:  # torch broadcasts self and mask, then scatters into a copy
-            from .shape import broadcast_tensors
-
             mask, input = broadcast_tensors(mask, input)
         if source.dtype is not input.dtype:
             raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "

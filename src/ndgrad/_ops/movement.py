@@ -370,9 +370,7 @@ class Expand(Op):
         return ctx.xp.broadcast_to(a, shape)
 
     def backward(ctx, g):
-        from .reduce import sum_to_size
-
-        return sum_to_size(g, ctx.shape)
+        return g.sum_to_size(ctx.shape)  # (a Tensor method: reduce.py imports this module)
 
     def backward_raw(ctx, g):
         return sum_to_array(g, ctx.shape)

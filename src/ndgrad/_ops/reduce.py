@@ -18,7 +18,9 @@ from ..autograd.op import Op
 from ..autograd.node import _check_grads
 from .._dtype import torch_type_name
 from ._out import _out, write_out
+from .binary import maximum, minimum
 from .elementwise import _is_half, export, where, wrap
+from .joins import cat
 from .._errors import not_implemented
 
 __all__: list[str] = ["return_types"]
@@ -309,17 +311,14 @@ class Prod(Op):
 def _prod_others(g: Tensor, a: Tensor, dim: int) -> Tensor:
     """g times the product of the slice's other elements at each position, from exclusive prefix
     and suffix products (no division; torch's prod_safe_zeros_backward)."""
-    from .movement import cat
-    from .scan import cumprod
-
     n = a.shape[dim]
     if a.numel() == 0:
         return g.expand(a.shape)
     if n == 1:
         return g
     ones = a.new_ones(()).expand(_with(a.shape, dim, 1))
-    left = cumprod(cat([ones, a.narrow(dim, 0, n - 1)], dim), dim)
-    right = cumprod(cat([ones, a.narrow(dim, 1, n - 1).flip(dim)], dim), dim).flip(dim)
+    left = cat([ones, a.narrow(dim, 0, n - 1)], dim).cumprod(dim)  # (scan.py imports reduce.py)
+    right = cat([ones, a.narrow(dim, 1, n - 1).flip(dim)], dim).cumprod(dim).flip(dim)
     return g * (left * right).conj()
 
 
@@ -411,8 +410,6 @@ def _arg_index(xp, a, dim, fn):
 
 def _max_min(fn, input, dim=None, keepdim=False, out=None):
     if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
-        from .binary import maximum, minimum
-
         return (maximum if fn == "max" else minimum)(input, dim, out=out)
     res = _max_min_reduce(fn, input, dim, keepdim)
     return res if out is None else write_out(res, out, fn)

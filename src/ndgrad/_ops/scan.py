@@ -11,6 +11,7 @@ from .._tensor import Tensor, wrap_dim
 from .._typeinfo import finfo
 from ..autograd.op import Op
 from .elementwise import export, where
+from .joins import cat
 from ._out import _out
 from .._errors import not_implemented
 from .reduce import _index_tensor, _is_half, _out_dtype, return_types, select_along
@@ -134,8 +135,6 @@ def _cumprod_grad_masks(xp, g, a, out, dim):
 
 def _shift(t: Tensor, dim: int, by: int, fill) -> Tensor:
     """``t`` moved one place along ``dim`` (by=1: towards the end), ``fill`` entering."""
-    from .movement import cat
-
     n = t.shape[dim]
     pad = t.new_full((), fill).expand([1 if i == dim else s for i, s in enumerate(t.shape)])
     return cat([pad, t.narrow(dim, 0, n - 1)] if by > 0 else [t.narrow(dim, 1, n - 1), pad], dim)
@@ -302,8 +301,6 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = wrap_dim(dim, input.ndim)
     if prepend is not None or append is not None:
-        from .movement import cat
-
         input = cat([t for t in (prepend, input, append) if t is not None], d)
     for _ in range(n):
         m = input.shape[d]

@@ -92,7 +92,6 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
         shape = list(input.shape)
         out = input.unsqueeze(d + 1).expand(shape[:d + 1] + [repeats] + shape[d + 1:])
         return out.clone().flatten(d, d + 1)
-    from .gather import index_select
 
     n = input.shape[d] if input.ndim else 1
     if repeats.ndim > 1:
@@ -106,7 +105,7 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
         raise RuntimeError("repeats can not be negative")
     idx = Tensor._make(xp.repeat(xp.arange(n), reps if reps.size == n else int(reps[0])),
                        input._device)
-    return index_select(input, d, idx)
+    return input.index_select(d, idx)  # (a Tensor method: gather.py imports this module)
 
 
 # --- reordering ----------------------------------------------------------------------------------

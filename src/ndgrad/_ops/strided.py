@@ -10,9 +10,9 @@ from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
 from .._dtype import torch_type_name
-from .movement import _as_view
+from .movement import _as_view, select
 
-__all__ = ["as_strided", "as_strided_", "as_strided_scatter", "diagonal_scatter",
+__all__ = ["as_strided", "as_strided_", "as_strided_scatter", "diagonal_scatter", "imag", "real",
            "select_scatter", "slice_scatter", "view_as_complex", "view_as_real"]
 
 
@@ -310,3 +310,17 @@ def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=
 
     return _scatter(input, src, view, "AsStridedScatterBackward0", size)
 
+
+def real(input: Tensor) -> Tensor:
+    """Same as torch.real: for a complex tensor a view of its real parts (view_as_real's first
+    column), so a write through it reaches the tensor and its gradient, as in torch."""
+    if not input.is_complex():
+        return input
+    return select(view_as_real(input), -1, 0)
+
+
+def imag(input: Tensor) -> Tensor:
+    """Same as torch.imag: a view of the imaginary parts."""
+    if not input.is_complex():
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return select(view_as_real(input), -1, 1)
