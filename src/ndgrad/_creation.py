@@ -6,6 +6,7 @@ import builtins
 import math
 import numbers
 import types
+from collections import deque
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def _leaf(arr, dev, requires_grad=False) -> Tensor:
 
 
 # --- from data ------------------------------------------------------------------------------------
-_SEQ = (list, tuple, range)
+_SEQ = (list, tuple, range, deque)  # torch takes any sequence (reinforce.py: a deque)
 _PY_KIND = {bool: D.bool_, int: D.int64, float: None, complex: None}  # None: default-dtype based
 
 
