@@ -36,17 +36,31 @@ def mark_static(t, index=None) -> None:
 
 
 def explain(fn, *args, **kwargs):
-    """A short report of whether ``fn(*args, **kwargs)`` can be captured, and why not (it runs
-    ``fn`` twice, as two captures do)."""
+    """A short report of how ``fn(*args, **kwargs)`` is captured: the graphs and the graph
+    breaks between them, with their reasons (it runs ``fn`` three times: two captures, and the
+    pieces' own when a graph break cut it)."""
     from ._compile import CompiledFunction, Eager
+    from ._compile.islands import Split
+
+    def count(entry) -> tuple:
+        """(captured graphs, break reasons) of one signature's entry."""
+        if isinstance(entry, Eager):
+            return 0, [str(entry)]
+        if not isinstance(entry, Split):
+            return 1, []
+        graphs, reasons = 0, [entry.reason]
+        for _, call in entry.pieces:
+            if isinstance(call, CompiledFunction):
+                g, r = count(next(iter(call.cache.values()), None))
+                graphs, reasons = graphs + g, reasons + r
+        return graphs, reasons
 
     def report(*a, **k):
         cf = CompiledFunction(fn)
-        cf(*a, **k)
-        cf(*a, **k)
-        entry = next(iter(cf.cache.values()), None)
-        reasons = [str(entry)] if isinstance(entry, Eager) else []
-        return types.SimpleNamespace(graph_count=0 if reasons else 1,
-                                     graph_break_count=len(reasons), break_reasons=reasons)
+        for _ in range(3):  # two captures, and the pieces' own two if it was cut
+            cf(*a, **k)
+        graphs, reasons = count(next(iter(cf.cache.values()), None))
+        return types.SimpleNamespace(graph_count=graphs, graph_break_count=len(reasons),
+                                     break_reasons=reasons)
 
     return report(*args, **kwargs) if args or kwargs else report

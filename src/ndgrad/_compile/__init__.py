@@ -6,13 +6,16 @@ functions and random draws, the optimizer's step and zero_grad). Later calls wit
 signature replay that record (``program.Program``): no Tensor objects, no graph recording, no
 dispatch, and the user's Python is not run again. Results, ``.grad`` and optimizer state are the
 eager ones, bit for bit. A step that reads a tensor's value in Python (``.item()``, ``if t:``,
-printing) or otherwise cannot be replayed stays eager for that signature (``fullgraph=True``
-raises instead). The signature: the arguments' shapes, dtypes, devices, requires_grad and other
-values, grad mode, the default dtype, and for a module its and its submodules' ``training``."""
+printing) or otherwise cannot be replayed is cut around the statement where it broke: the pieces
+before and after are compiled, the statement runs eagerly (``islands``); where it cannot be cut,
+the signature stays eager (``fullgraph=True`` raises instead). The signature: the arguments'
+shapes, dtypes, devices, requires_grad and other values, grad mode, the default dtype, and for a
+module its and its submodules' ``training``."""
 
 from __future__ import annotations
 
 import functools
+import types
 import weakref
 
 from .. import _dtype, _trace
@@ -24,6 +27,7 @@ from ..autograd.op import _edge
 from ..autograd.saved import _FREED
 from ..nn.modules.module import Module
 from . import capture as C
+from . import islands as I
 from . import program as P
 from .capture import Unsupported
 
@@ -102,6 +106,8 @@ class CompiledFunction:
         entry = self.cache.get(key)
         if type(entry) is Captured and not entry.pending and entry.valid():
             return entry.replay(tensors)
+        if type(entry) is I.Split:
+            return entry(args, kwargs)
         if type(entry) is Eager or (entry is None and len(self.cache) >= config.cache_size_limit):
             return self.fn(*args, **kwargs)
         return self._capture(key, tensors, args, kwargs, entry)
@@ -118,6 +124,8 @@ class CompiledFunction:
         if new:  # the key of this signature now includes their flags: key it again
             self.modules += new
             key = _signature(args, kwargs, [], self.modules)
+        if tracer.failed is None and I.hands_on_containers(out) and I.body_of(self.fn):
+            tracer.failed = "a piece of a step hands a list, dict or set to the next"
         if tracer.failed is None:
             try:
                 entry = Captured(tracer, out, tensors)
@@ -133,8 +141,14 @@ class CompiledFunction:
                 tracer.failed = str(e)
         if self.fullgraph:
             raise Unsupported(tracer.failed)
-        self.cache[key] = Eager(tracer.failed)
+        # a graph break: the step is cut around the statement where it happened, if it can be
+        self.cache[key] = I.split(self.fn, tracer.frames, tracer.failed, self._piece) or \
+            Eager(tracer.failed)
         return out
+
+    def _piece(self, fn) -> CompiledFunction:
+        """A piece of this function cut at a graph break, compiled on its own."""
+        return CompiledFunction(fn, False, self.modules)
 
 
 class Captured:
@@ -262,11 +276,21 @@ class OptimizedModule(Module):
     def __init__(self, mod, fullgraph: bool = False) -> None:
         super().__init__()
         self._orig_mod = mod
-        self.__dict__["_compiled"] = CompiledFunction(mod.__call__, fullgraph,
-                                                      tuple(mod.modules()))
+        mods = tuple(mod.modules())
+        # the module's forward, compiled as a function of the module (a graph break then cuts
+        # it as it cuts a function), and its __call__ for a module with hooks
+        forward = type(mod).forward
+        self.__dict__["_compiled"] = CompiledFunction(forward, fullgraph, mods) if \
+            type(forward) is types.FunctionType else None
+        self.__dict__["_compiled_call"] = CompiledFunction(mod.__call__, fullgraph, mods)
 
     def forward(self, *args, **kwargs):
-        return self.__dict__["_compiled"](*args, **kwargs)
+        mod, d = self._orig_mod, self.__dict__
+        own = mod.__dict__
+        if d["_compiled"] is None or "forward" in own or own["_forward_hooks"] or \
+                own["_forward_pre_hooks"] or own["_backward_hooks"] or own["_backward_pre_hooks"]:
+            return d["_compiled_call"](*args, **kwargs)
+        return d["_compiled"](mod, *args, **kwargs)
 
     def __getattr__(self, name):
         try:

@@ -7,10 +7,12 @@ the classes while capturing). Every array the step reads is then known: an argum
 register written by an earlier step, or a tensor made before the call (a parameter), read again
 at each replay. What it cannot replay -- a tensor made some other way, a tensor's value read by
 Python (``.item()``, ``if t:``, printing), hooks, ``create_graph`` -- breaks the capture: the call
-finishes eagerly and the signature stays eager (``Unsupported`` says why)."""
+finishes eagerly, and the step is cut around the statement where it broke (``islands``) or, where
+it cannot be, the signature stays eager (``Unsupported`` says why)."""
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import sys
@@ -53,7 +55,8 @@ class Tracer:
         self.objs: dict = {}  # register -> its object at capture, for the arguments
         self.modules: list = []  # the modules the step called
         self.constants: set = set()  # registers of 0-d constants: never written
-        self.grads: dict = {}  # id(array) -> register of the leaf whose .grad it became
+        self.grads: dict = {}  # id(array) -> register of the leaf whose .grad it became (or
+        # the leaf itself: see _eager_backward)
         self.failed: str | None = None
         self.depth = 0  # > 0 inside a recorded creation function or opaque call
         for t in arg_tensors:
@@ -80,11 +83,13 @@ class Tracer:
             self.arrays.append((arr, k))
 
     fullgraph = False
+    frames: list = []  # where the capture stopped: (code, line) of each frame, outermost first
 
     def fail(self, reason: str) -> None:
         """Stop recording: the call goes on eagerly (with fullgraph, torch's error instead)."""
         if self.failed is None:
             self.failed = f"{reason} (at {_where()})"
+            self.frames = _frames()
             if os.environ.get("NDGRAD_COMPILE_DEBUG"):
                 traceback.print_stack()
         self._stop()
@@ -106,6 +111,12 @@ class Tracer:
             return k
         leaf = self.grads.get(id(arr))
         if leaf is not None:  # a leaf's .grad the backward above gave (gradient clipping)
+            if isinstance(leaf, Tensor):  # (a leaf of an argument's graph: see _eager_backward)
+                leaf = self.edge_src.get((id(leaf), 0))
+                if leaf is None:
+                    if id(t) in self.created:
+                        raise Unsupported("the step reads the .grad of a tensor it made")
+                    leaf = self.prog.reg(self.grads[id(arr)])
             k = self.prog.reg()
             self.prog.steps.append(P.load_grad(k, leaf))  # (leaf: the leaf's register)
             self._known(arr, k)
@@ -370,9 +381,12 @@ class Tracer:
             self.fail("a backward with create_graph, inputs, anomaly mode or saved-tensor hooks")
             return _engine.run(roots, root_grads, retain_graph, create_graph, targets)
         try:
-            sched = self.schedule(roots, region=False)
             root_regs = [self.reg_of(g) if id(g._data) in self.origin or id(g) not in
                          self.created else self.prog.reg(g._data) for g in root_grads]
+            args = self._argument_roots(roots)
+            if args is not None:
+                return self._eager_backward(args, roots, root_grads, root_regs, retain_graph)
+            sched = self.schedule(roots, region=False)
         except Unsupported as e:
             self.fail(str(e))
             return _engine.run(roots, root_grads, retain_graph, create_graph, targets)
@@ -394,6 +408,42 @@ class Tracer:
             leaf = regs[k]
             if leaf._grad is not None:
                 self.grads[id(leaf._grad._data)] = k
+                self.keep.append(leaf._grad._data)
+        return {}
+
+    def _argument_roots(self, roots) -> list | None:
+        """The registers of the argument tensors whose graphs ``roots`` are, if every root is
+        one: a graph made before the step (by the piece of a step before a graph break)."""
+        objs = set(self.prog.arg_obj_regs)
+        regs = []
+        for fn, nr in roots:
+            k = self.edge_src.get((id(fn), nr))
+            if isinstance(fn, Tensor) or id(fn) in self.slots or k not in objs or \
+                    self.objs[k]._grad_fn is not fn:
+                return None
+            regs.append(k)
+        return regs
+
+    def _eager_backward(self, args, roots, root_grads, root_regs, retain_graph) -> dict:
+        """The backward of an argument's graph, run by the engine as it is, now and at each
+        replay; later reads of the leaves' new ``.grad`` are recorded as such."""
+        self.depth += 1
+        _node._profiler = _engine._tracer = None
+        try:
+            _engine.run(roots, root_grads, retain_graph, False, None)
+        finally:
+            self.depth -= 1
+            _engine._tracer = self
+            _node._profiler = self if self.failed is None else None
+        devs = [g._device for g in root_grads]
+        self.prog.steps.append(P.eager_backward(args, root_regs, devs, bool(retain_graph)))
+        for i in self.lazy:  # (as after an opaque call: the leaves' .grad may be new arrays)
+            self.origin.pop(i, None)
+        self.lazy.clear()
+        self.grads.clear()
+        for leaf in _leaves(roots):  # (a leaf gets a register when its .grad is read)
+            if leaf._grad is not None:
+                self.grads[id(leaf._grad._data)] = leaf
                 self.keep.append(leaf._grad._data)
         return {}
 
@@ -523,6 +573,29 @@ def _where() -> str:
     return "?"
 
 
+def _leaves(roots) -> list:
+    """The leaf tensors a backward from ``roots`` reaches."""
+    seen, leaves, stack = set(), [], [fn for fn, _ in roots]
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if isinstance(fn, Tensor):
+            leaves.append(fn)
+        else:
+            stack.extend(e[0] for e in fn.next_edges if e is not None)
+    return leaves
+
+
+def _frames() -> list:
+    frames, f = [], sys._getframe(2)
+    while f is not None:
+        frames.append((f.f_code, f.f_lineno))
+        f = f.f_back
+    return frames[::-1]
+
+
 def _address(arr) -> int:
     return arr.__array_interface__["data"][0] if hasattr(arr, "__array_interface__") else \
         arr.data.ptr
@@ -572,6 +645,7 @@ def tracing(tracer: Tracer):
 
     patch(Module, "__call__", call)
     patch(Module, "__setattr__", _module_setattr(tracer, Module.__dict__["__setattr__"]))
+    patch(builtins, "print", _side_effect(tracer, print))  # (a replay runs no Python)
     _trace.tracer = tracer
     _op._profiler = tracer
     _engine._tracer = tracer
@@ -589,6 +663,14 @@ def _python_read(tracer, fn, name):
             tracer.fail(f"Python reads a tensor's value (Tensor.{name})")
         return fn(self, *a, **k)
     return read
+
+
+def _side_effect(tracer, fn):
+    def call(*a, **k):
+        if tracer.failed is None and not tracer.depth:
+            tracer.fail(f"a Python side effect ({fn.__name__})")
+        return fn(*a, **k)
+    return call
 
 
 def _setter(tracer, fset, prop):

@@ -331,6 +331,16 @@ def backward(schedule: Schedule, root_regs, retain: bool):
     return _reads(step, *root_regs, *schedule.sinks, *schedule.slots())
 
 
+def eager_backward(args, root_regs, devs, retain: bool):
+    """A backward of argument tensors' graphs (made before the step), run by the engine."""
+    from ..autograd import engine
+
+    def step(regs):
+        roots = [(regs[k]._grad_fn, regs[k]._output_nr) for k in args]
+        engine.run(roots, [_MAKE(regs[k], d) for k, d in zip(root_regs, devs)], retain, False)
+    return _reads(step, *args, *root_regs)
+
+
 class CompiledFunctionBackward(Node):
     """The backward of a compiled region whose outputs leave it requiring grad (a compiled
     module's forward): one node, running the region's captured nodes at once."""
