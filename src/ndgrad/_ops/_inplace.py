@@ -21,6 +21,7 @@ from .._tensor import Tensor, move_retain_grad, refresh_view, sync_views, view_r
 from ..autograd.op import Op
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.saved import written_output
 
 def check_leaf(t: Tensor, requires_grad: bool | None = None) -> None:
     """torch's check before an in-place op that records (``requires_grad``: does anything it
@@ -196,7 +197,9 @@ def _inplace(t: Tensor, fn, args, kwargs, no_overlap: bool) -> Tensor:
         refresh_view(t)
     new = _compute(t, _snapshot(t), fn, args, kwargs, no_overlap)
     write(t, new)
-    return rebase_written(t, new)
+    rebase_written(t, new)
+    written_output(new, t)  # what new's node saved of new is t's value now
+    return t
 
 
 def rebase_written(t: Tensor, new: Tensor) -> Tensor:

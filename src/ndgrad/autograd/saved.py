@@ -9,6 +9,7 @@ then the unpack hook). ``vc`` is the version counter the value is checked agains
 from __future__ import annotations
 
 import re
+import weakref
 
 from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import state as _grad_state
@@ -33,7 +34,7 @@ def _unpack(node, s):
     if vc[0] != version:
         raise RuntimeError(_modified_message(node, obj, kind, vc[0], version))
     if kind is _OUT:  # rebuild the output tensor without a reference cycle
-        arr, nr, dev = obj
+        arr, nr, dev = obj[:3]
         t = Tensor._make(arr, dev, True, node, nr)
         t._vc = vc
         return t
@@ -52,14 +53,16 @@ def _unpack_array(node, s):
 
 
 def _modified_message(node, obj, kind, now, version) -> str:
-    if kind is _OUT:  # torch names the node that saved its own output
-        arr, nr, dev = obj
+    if kind is _OUT:  # torch names the node that saved its own output (see written_output)
+        arr, nr, dev = obj[:3]
         t, op = Tensor._make(arr, dev), (node, nr)
+        if len(obj) > 3 and obj[3]() is not None:  # the view's node while it lives, as torch's
+            op = (obj[3](), obj[4])
     else:
         t, op = obj, (obj._grad_fn, obj._output_nr)
     where = ""
-    if op[0] is not None:
-        name = re.sub(r"Backward\d*$", "", op[0].name())
+    if op[0] is not None:  # torch's forward_op_name: ExpBackward0 -> Exp, EluBackward1 -> Elu1
+        name = re.sub(r"Backward(0?)$", "", re.sub(r"Backward([1-9]\d*)$", r"\1", op[0].name()))
         where = f", which is output {op[1]} of {name},"
     hint = ("the backtrace further above shows the operation that failed to compute its "
             "gradient. The variable in question was changed in there or anywhere later. Good "
@@ -69,6 +72,22 @@ def _modified_message(node, obj, kind, now, version) -> str:
     return ("one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: [{t.type()} {list(t.shape)}]{where} is at version {now}; "
             f"expected version {version} instead. Hint: {hint}")
+
+
+def written_output(new: Tensor, t: Tensor) -> None:
+    """An in-place op computed ``new`` and wrote it into ``t``, which took ``new``'s history: if
+    ``new``'s node saved ``new`` (exp_, sigmoid_, relu_...), the saved value is ``t`` now, checked
+    against ``t``'s version, so a later write to ``t`` raises as torch's does. Written through a
+    view, torch names the view's node (AsStrided) in the error."""
+    node = new._grad_fn
+    saved = None if node is None else node.saved
+    if not saved or saved is _FREED:
+        return
+    vc, nr = new._vc, new._output_nr
+    named = () if t._grad_fn is node else (weakref.ref(t._grad_fn), t._output_nr)
+    node.saved = tuple([
+        (_OUT, s[1][:3] + named, t._vc, t._vc[0]) if s is not None and s[0] is _OUT
+        and s[2] is vc and s[1][1] == nr else s for s in saved])
 
 
 def _hooked(value: Tensor):
