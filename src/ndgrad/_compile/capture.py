@@ -428,13 +428,13 @@ class Tracer:
         """The backward of an argument's graph, run by the engine as it is, now and at each
         replay; later reads of the leaves' new ``.grad`` are recorded as such."""
         self.depth += 1
-        _node._profiler = _engine._tracer = None
+        _op._profiler = _engine._tracer = None
         try:
             _engine.run(roots, root_grads, retain_graph, False, None)
         finally:
             self.depth -= 1
             _engine._tracer = self
-            _node._profiler = self if self.failed is None else None
+            _op._profiler = self if self.failed is None else None
         devs = [g._device for g in root_grads]
         self.prog.steps.append(P.eager_backward(args, root_regs, devs, bool(retain_graph)))
         for i in self.lazy:  # (as after an opaque call: the leaves' .grad may be new arrays)
