@@ -25,6 +25,7 @@ from ._ops.linalg import _extras as extras
 from ._ops.linalg import _factorizations as factorizations
 from ._ops.linalg import _householder as householder
 from ._ops.linalg import _matfuncs as matfuncs
+from ._ops.linalg import norms
 from ._ops.linalg import _products as products
 from ._ops.linalg import _solvers as solvers
 from ._ops.linalg import _stats as linalg_stats
@@ -199,7 +200,8 @@ METHODS: dict = _table(
     _same(_nn_top, "prelu hardshrink"),
     # reductions, scans, statistics, sorting
     _same(reduce, "sum mean nansum nanmean prod max min amax amin aminmax argmax argmin var std "
-                  "logsumexp all any count_nonzero dist"),
+                  "logsumexp all any count_nonzero"),
+    _same(norms, "dist"),
     {"sum_to_size": sum_to_size},
     _with_inplace(scan, "cumsum cumprod"),
     _same(scan, "cummax cummin logcumsumexp diff"),

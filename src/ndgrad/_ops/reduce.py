@@ -693,14 +693,7 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     return wrap(xp.asarray(res, dtype=xp.int64), input._device)
 
 
-def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
-    """Same as torch.dist: the p-norm of input - other."""
-    from .. import linalg
-
-    return _rename(linalg.vector_norm(input - other, p), "DistBackward0")
-
-
 for _name in ("sum", "mean", "nansum", "nanmean", "prod", "max", "min", "amax", "amin",
               "aminmax", "argmax", "argmin", "var", "std", "var_mean", "std_mean", "logsumexp",
-              "all", "any", "count_nonzero", "dist"):
+              "all", "any", "count_nonzero"):
     export(_NS, _name, _NS[_name], inplace_too=False)

@@ -28,7 +28,8 @@ from .products import _dtype_check, _mm  # noqa: F401  (nn.functional's Linear u
 from .solvers import *
 from .stats import *
 from .triangular import *
+from .norms import dist  # (torch.dist)
 
 __all__ = [n for m in (_contractions, _diagonal, _einsum, _extras, _factorizations, _householder,
                        _lowrank, _matfuncs, _products, _solvers, _stats, _triangular)
-           for n in m.__all__]
+           for n in m.__all__] + ["dist"]

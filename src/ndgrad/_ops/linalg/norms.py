@@ -8,7 +8,7 @@ from ... import _dtype as D
 from ..._tensor import Tensor, wrap_dims
 from ...autograd.op import Op
 from ..._dtype import torch_type_name
-from ..reduce import amax, amin
+from ..reduce import _rename, amax, amin
 from ..reduce import sum as _sum
 from ._common import HALF, check_float
 from .._out import out_arg
@@ -174,3 +174,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None) -> Tenso
     if (dim is None and A.ndim == 2) or (dim is not None and len(dim) == 2) or isinstance(ord, str):
         return matrix_norm(A, ord, dim or (-2, -1), keepdim, dtype=dtype)
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """Same as torch.dist: the p-norm of input - other."""
+    return _rename(vector_norm(input - other, p), "DistBackward0")
