@@ -82,3 +82,26 @@ def test_size_mismatch_names_the_rightmost_dim(case):
 ])
 def test_message_families(case):
     _same(case)
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.tensor(1.0).sort(dim=2),
+    lambda L: L.ones(0, 3).max(dim=0),
+    lambda L: L.ones(0, 3).kthvalue(1, dim=0),
+    lambda L: L.ones(2, 3).sum(dim=(0, 0)),
+    lambda L: L.ones(2, 3).flip(0, 0),
+    lambda L: L.ones(2).repeat(-1),
+    lambda L: L.ones(3)[L.tensor([5])],
+    lambda L: L.ones(2, 3).add_(L.ones(4, 2, 3)),
+    lambda L: L.cat([L.ones(2), 1]),
+    lambda L: L.nn.functional.embedding(L.tensor([5]), L.ones(3, 2)),
+    lambda L: L.ones(3).index_select(0, L.tensor([7])),
+])
+def test_more_message_families(case):
+    _same(case)
+
+
+def test_no_derivative():
+    x = ndgrad.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not implemented"):
+        ndgrad.floor_divide(x, 2).sum().backward()

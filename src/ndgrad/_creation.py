@@ -10,6 +10,7 @@ from collections import deque
 
 import numpy as np
 
+from ._errors import negative_size, out_shape_mismatch
 from . import _dtype as D
 from ._dtype import meta_name, torch_type_name
 from ._backend import CPU, device, on, to_device
@@ -359,7 +360,7 @@ def _size(size, name: str = "zeros") -> tuple:
         if s < 0:
             if name == "zeros":
                 raise RuntimeError("zeros: Dimension size must be non-negative.")
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
+            raise negative_size(s, out)
     return tuple(out)
 
 
@@ -690,8 +691,7 @@ def copy_(self, src, non_blocking=False) -> Tensor:
     shape, sshape = self._data.shape, src._data.shape
     n = max(len(shape), len(sshape))
     if len(sshape) > len(shape):
-        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
-                           f"{list(sshape)}")
+        raise out_shape_mismatch(shape, sshape)
     for k in range(1, min(len(shape), len(sshape)) + 1):
         a, b = shape[-k], sshape[-k]
         if b not in (1, a):

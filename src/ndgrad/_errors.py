@@ -68,6 +68,49 @@ def dim_out_of_range(dim: int, ndim: int) -> IndexError:
                       f"got {dim})")
 
 
+def no_dims_error(dim: int) -> IndexError:
+    """A dim given to a 0-d tensor where torch does not wrap scalars."""
+    return IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+
+
+def empty_reduction(fn: str, dim: int) -> IndexError:
+    """A reduction with no identity (max, median, mode...) over an empty dim."""
+    return IndexError(f"{fn}(): Expected reduction dim {dim} to have non-zero size.")
+
+
+def repeated_dim(dim: int) -> RuntimeError:
+    return RuntimeError(f"dim {dim} appears multiple times in the list of dims")
+
+
+def negative_size(size: int, shape) -> RuntimeError:
+    return RuntimeError(f"Trying to create tensor with negative dimension {size}: {shape}")
+
+
+def index_out_of_bounds(index: int, dim: int, size: int) -> IndexError:
+    return IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+
+
+def out_shape_mismatch(shape, broadcast) -> RuntimeError:
+    """An in-place or out= result whose broadcast shape is not the tensor's."""
+    return RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                        f"{list(broadcast)}")
+
+
+def not_tensor_element(i: int, x) -> TypeError:
+    """Element ``i`` of a sequence of tensors (argument 0) is something else."""
+    return TypeError(f"expected Tensor as element {i} in argument 0, but got {type(x).__name__}")
+
+
+def index_out_of_range() -> IndexError:
+    """An index past a lookup table's rows (embedding, index_select, index_add)."""
+    return IndexError("index out of range in self")
+
+
+def no_derivative(name: str) -> RuntimeError:
+    """Backward through an op torch has no derivative for (aten::``name``)."""
+    return RuntimeError(f"derivative for aten::{name} is not implemented")
+
+
 def not_tensor(fn: str, x, arg: str = "input", pos: int | None = 1,
                what: str = "Tensor") -> TypeError:
     """A Python value passed where only a Tensor (``what``) is accepted (``pos`` None: a

@@ -9,7 +9,7 @@ ihfft(x) = conj(rfft(x)), each scaled the other way."""
 
 from __future__ import annotations
 
-from ._errors import not_implemented
+from ._errors import no_dims_error, not_implemented
 from . import _dtype as D
 from ._dtype import torch_type_name
 from ._ops.movement import cat
@@ -145,7 +145,7 @@ def _axes_sizes(x, s, dim, default_all):
 
 def _1d(x, n, dim):
     if x.ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        raise no_dims_error(dim)
     return _axes_sizes(x, None if n is None else [n], [dim], False)
 
 

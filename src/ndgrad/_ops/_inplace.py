@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 
-from .._errors import cast_error, leaf_in_place
+from .._errors import cast_error, leaf_in_place, out_shape_mismatch
 from .. import _dtype as D
 from .. import _trace
 from .._trace import produced
@@ -74,8 +74,7 @@ def write(t: Tensor, value) -> None:
     if src.shape != t._data.shape:
         if len(src.shape) > t._data.ndim or any(
                 s not in (1, d) for s, d in zip(src.shape[::-1], t._data.shape[::-1])):
-            raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
-                               f"broadcast shape {list(_broadcast(src.shape, t._data.shape))}")
+            raise out_shape_mismatch(t._data.shape, _broadcast(src.shape, t._data.shape))
     if src.dtype != t._data.dtype:
         got, want = D.from_numpy(src.dtype), D.from_numpy(t._data.dtype)
         if got._kind > want._kind:

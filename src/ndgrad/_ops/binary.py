@@ -17,7 +17,7 @@ from .elementwise import (
     need_tensor,
 )
 from ._out import _out
-from .._errors import not_implemented
+from .._errors import no_derivative, not_implemented
 
 __all__: list[str] = []
 
@@ -181,7 +181,7 @@ class NoGrad(Op):
         return fn(ctx.xp, _as(a, dt), _as(b, dt))
 
     def backward(ctx, *g):
-        raise RuntimeError(f"derivative for aten::{ctx.fname} is not implemented")
+        raise no_derivative(ctx.fname)
 
 
 def _no_grad_node(out: Tensor) -> Tensor:

@@ -4,6 +4,7 @@ constant_pad_nd)."""
 
 from __future__ import annotations
 
+from .._errors import no_derivative
 from .. import _dtype as D
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
@@ -40,7 +41,7 @@ class _DetachCopy(Op):
         return a.copy()
 
     def backward(ctx, g):
-        raise RuntimeError("derivative for aten::detach_copy is not implemented")
+        raise no_derivative("detach_copy")
 
 
 def detach_copy(input: Tensor) -> Tensor:

@@ -12,7 +12,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _trace
 from .._dtype import meta_name, torch_type_name
-from .._errors import broadcast_error, not_implemented, not_tensor, overflow
+from .._errors import broadcast_error, no_derivative, not_implemented, not_tensor, overflow
 from .._backend import CPU, errstate, scalar_array
 from .._grad_mode import state as _grad_state
 from .._kernels import POW_KERNELS as _POW_KERNELS
@@ -637,7 +637,7 @@ class _FloorDivideNode(Div):
     __slots__ = ()
 
     def backward(ctx, g):
-        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+        raise no_derivative("floor_divide")
 
 
 def remainder(input, other, *, out=None) -> Tensor:
@@ -656,7 +656,7 @@ class _RemainderScalarNode(Remainder):
     __slots__ = ()
 
     def backward(ctx, g):
-        raise RuntimeError("derivative for aten::remainder is not implemented")
+        raise no_derivative("remainder")
 
 
 def fmod(input, other, *, out=None) -> Tensor:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import infer_size, not_tensor
+from .._errors import index_out_of_range, infer_size, no_dims_error, not_tensor
 from .. import _dtype as D
 from .._backend import device_of_array, ufunc_at
 from .._trace import array_of, derived
@@ -271,7 +271,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
                            f"{torch_type_name(indices.dtype)}")
     d = wrap_dim(dim, input.ndim)
     if not input.ndim:
-        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+        raise no_dims_error(d)
     ishape, xshape = list(indices.shape), list(input.shape)
     ishape[d] = xshape[d] = 1
     shape = list(infer_size(xshape, ishape))
@@ -300,11 +300,11 @@ def _dim_key(input: Tensor, dim: int, index: Tensor, name: str) -> tuple[int, tu
         if name == "index_select":
             if d:
                 raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
-            raise IndexError("index out of range in self")
+            raise index_out_of_range()
         msg = f"index {bad} is out of bounds for dimension {d} with size {n}"
         if name == "index_add_":
             if input.ndim < 2:
-                raise IndexError("index out of range in self")
+                raise index_out_of_range()
             raise RuntimeError(msg)
         raise IndexError(f"{name}(): {msg}" if name == "index_copy_" else msg)
     return d, (slice(None),) * d + (idx,)
@@ -332,7 +332,7 @@ def _index_add_check(input: Tensor, d: int, index: Tensor, source: Tensor) -> No
         raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor "
                            f"with dim {source.ndim}")
     if not source.ndim and index.numel() != 1:
-        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+        raise no_dims_error(d)
     k = source.shape[d] if source.ndim else 1
     if index.numel() != k:
         raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to "

@@ -11,7 +11,7 @@ from .._backend import to_device
 from .._tensor import Tensor
 from ..autograd.op import Op
 from ._out import out_arg
-from .._errors import not_implemented
+from .._errors import no_derivative, not_implemented
 from .linalg._common import return_type
 
 __all__ = ["histogram", "histogramdd"]
@@ -31,7 +31,7 @@ class _Histogram(Op):
         return (_counts(ctx.xp, x, edges, weight, density),) + tuple(e.copy() for e in edges)
 
     def backward(ctx, *grads):
-        raise RuntimeError(f"derivative for aten::{ctx.kernel} is not implemented")
+        raise no_derivative(ctx.kernel)
 
 
 def _counts(xp, x, edges, weight, density):

@@ -4,6 +4,7 @@ as torch's index_reduce_backward."""
 
 from __future__ import annotations
 
+from .._errors import index_out_of_range
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ._inplace import inplace
@@ -45,7 +46,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     size = input.shape[d] if input.ndim else 1
     idx = index._data
     if idx.size and (idx.max() >= size or idx.min() < -size):
-        raise IndexError("index out of range in self")
+        raise index_out_of_range()
     shape = [1] * max(source.ndim, 1)
     shape[d] = -1
     full = index.long().remainder(size).reshape(shape).expand(*source.shape)

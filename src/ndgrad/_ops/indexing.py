@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .._errors import leaf_in_place, not_tensor
+from .._errors import index_out_of_bounds, leaf_in_place, not_tensor, not_tensor_element
 from .. import _dtype as D
 from .._backend import ufunc_at
 from .._tensor import Tensor
@@ -110,7 +110,7 @@ def _parse(t: Tensor, key):
         if tk is int:
             n = shape[src]
             if not -n <= k < n:
-                raise IndexError(f"index {k} is out of bounds for dimension {i} with size {n}")
+                raise index_out_of_bounds(k, i, n)
             basic.append(k)
             src += 1
             name = "SelectBackward0"
@@ -205,8 +205,7 @@ def _explain(shape, akey, vshape=None, dtype_error: str | None = None) -> None:
                 if n == 0:
                     raise IndexError("index is out of bounds for dimension with size 0")
                 bad = int(a[(a >= n) | (a < -n)].ravel()[0])
-                raise IndexError(f"index {bad} is out of bounds for dimension {ordinal} with size "
-                                 f"{n}")
+                raise index_out_of_bounds(bad, ordinal, n)
         k = a.ndim if a.dtype.kind == "b" else 1
         dim += k
         ordinal += k
@@ -630,8 +629,7 @@ def _indices_key(input: Tensor, indices):
         raise not_tensor("index_put", indices, "indices", 1, "tuple of Tensors")
     for i, k in enumerate(indices):
         if k is not None and not isinstance(k, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
-                            f"{type(k).__name__}")
+            raise not_tensor_element(i, k)
     key = tuple(_ALL if k is None else k for k in indices)
     basic, akey, _ = _parse(input, key)
     if akey is None:  # index_put with only None indices writes everything

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._errors import not_tensor
+from .._errors import not_tensor, not_tensor_element
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
@@ -47,8 +47,7 @@ def _tensor_list(name: str, tensors) -> list:
     tensors = list(tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
-                            f"{type(t).__name__}")
+            raise not_tensor_element(i, t)
     return tensors
 
 

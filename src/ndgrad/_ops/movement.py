@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import operator
 
+from .._errors import no_dims_error
 from .. import _dtype as D
 from .._tensor import Tensor, track_view, wrap_dim, wrap_dims
 from ..autograd.op import Op
@@ -73,11 +74,6 @@ def _elem_strides(a) -> tuple:
 
 
 # --- reshape family ------------------------------------------------------------------------------
-def no_dims_error(dim: int) -> IndexError:
-    """torch's error for a dim given to a 0-d tensor where it does not wrap scalars."""
-    return IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-
-
 def _shape_arg(shape, name="reshape"):
     """Sizes given as ints or as one sequence (torch.Size, tuple, list)."""
     if len(shape) == 1 and not isinstance(shape[0], int):

@@ -21,7 +21,7 @@ from ._out import _out, write_out
 from .binary import maximum, minimum
 from .elementwise import _is_half, export, where, wrap
 from .joins import cat
-from .._errors import not_implemented
+from .._errors import empty_reduction, not_implemented, repeated_dim
 
 __all__: list[str] = ["return_types"]
 _NS = globals()
@@ -34,7 +34,7 @@ def _axes(dim, ndim):
     axes = wrap_dims(dim, ndim)
     if len(set(axes)) != len(axes):
         d = next(a for a in axes if axes.count(a) > 1)
-        raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        raise repeated_dim(d)
     return axes if ndim else None
 
 
@@ -373,7 +373,7 @@ class Amax(Op):
                                "argument.")
         for i in axes or ():
             if a.shape[i] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {i} to have non-zero size.")
+                raise empty_reduction(name, i)
         if a.dtype.kind == "c":  # torch has no complex kernel (max(x, dim) says otherwise)
             raise not_implemented(f"{fn}_values_cpu" if ctx.named_a else f"{fn}_all", a.dtype)
         out = getattr(a, fn)(axis=axes, keepdims=keepdim)
@@ -426,7 +426,7 @@ def _max_min_reduce(fn, input, dim, keepdim):
         vals = select_along(input.reshape(1), idx, 0, False, fn.capitalize() + "Backward0")
         return getattr(return_types, fn)(vals, _index_tensor(idx, False, 0, input._device))
     if a.shape[d] == 0:
-        raise IndexError(f"{fn}(): Expected reduction dim {d} to have non-zero size.")
+        raise empty_reduction(fn, d)
     if a.dtype.kind == "c":
         raise RuntimeError(f"{fn}(): does not support complex input")
     idx = _arg_index(input._device.xp, a, d, fn)

@@ -4,11 +4,12 @@ the broadcasting helpers."""
 from __future__ import annotations
 
 from .._tensor import Size, Tensor, wrap_dim, wrap_dims
-from .._errors import infer_size
+from .._errors import infer_size, negative_size, repeated_dim
 from ..autograd.op import Op
 from ._out import out_arg
 from .indexing import _laid, _like
-from .movement import expand, flatten, no_dims_error, reshape
+from .movement import expand, flatten, reshape
+from .._errors import no_dims_error
 
 __all__ = ["broadcast_shapes", "broadcast_tensors", "flip", "fliplr", "flipud", "meshgrid",
            "repeat_interleave", "roll", "rot90", "tile", "tril", "triu"]
@@ -66,7 +67,7 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     shape = [r * s for r, s in zip(sizes, padded)]
     for s in shape:
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {shape}")
+            raise negative_size(s, shape)
     return Repeat.apply(input, tuple(sizes))
 
 
@@ -133,7 +134,7 @@ def flip(input: Tensor, dims) -> Tensor:
     ds = wrap_dims(tuple(dims), input.ndim)
     for d in ds:
         if ds.count(d) > 1:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            raise repeated_dim(d)
     return Flip.apply(input, ds if input.ndim else ())
 
 

@@ -11,7 +11,7 @@ from ..autograd.op import Op
 from ._out import _out, write_out
 from .indexing import _like
 from .elementwise import export, wrap
-from .._errors import not_implemented
+from .._errors import empty_reduction, no_dims_error, not_implemented
 from .reduce import _index_tensor, _rename, return_types, select_along
 from .scan import accumulate
 
@@ -123,7 +123,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out
     d = wrap_dim(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
     if size == 0:
-        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
+        raise empty_reduction("kthvalue", d)
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
 
@@ -161,7 +161,7 @@ def _median_dim(input, dim, keepdim, ignore_nan):
     _check_sortable(input)
     d = wrap_dim(dim, input.ndim)
     if input.ndim and input.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        raise empty_reduction(name, d)
     node = "NanmedianBackward1" if ignore_nan else "MedianBackward1"
     return _pick(input, dim, keepdim, _median_pos(ignore_nan), node, name)
 
@@ -219,7 +219,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None):
     _check_sortable(input)
     d = wrap_dim(dim, input.ndim)
     if input.ndim and input.shape[d] == 0:
-        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+        raise empty_reduction("mode", d)
 
     def pos(xp, srt, d):
         n = srt.shape[d]
@@ -359,7 +359,7 @@ def _unique_result(input, what, vals, inverse, counts, return_inverse, return_co
 def _unique_dim(a, dim: int) -> int:
     """``dim`` wrapped, with torch's checks for 0-d and empty inputs."""
     if a.ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        raise no_dims_error(dim)
     d = wrap_dim(dim, a.ndim)
     if a.size == 0:
         if a.shape[d]:

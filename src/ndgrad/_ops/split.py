@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
-from .movement import (_as_view, _elem_strides, _strided, cat, narrow, no_dims_error, select,
-                       stack)
+from .movement import _as_view, _elem_strides, _strided, cat, narrow, select, stack
+from .._errors import no_dims_error
 
 __all__ = ["chunk", "dsplit", "hsplit", "split", "tensor_split", "unbind", "vsplit"]
 

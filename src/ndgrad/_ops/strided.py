@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._errors import negative_size
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
@@ -121,8 +122,7 @@ def _check_geometry(size, stride) -> tuple:
         raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got "
                            f"strides: {list(stride)}")
     if any(n < 0 for n in size):
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
-                           f"{list(size)}")
+        raise negative_size(min(size), list(size))
     return size, stride
 
 

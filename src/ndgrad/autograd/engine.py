@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from .._errors import not_tensor_element
 from .._backend import device_of_array
 from .._grad_mode import anomaly, set_grad_enabled
 from .._grad_mode import state as _state
@@ -53,8 +54,7 @@ def _roots(tensors: tuple, grads: tuple | None, create_graph: bool) -> tuple[lis
     edges, root_grads = [], []
     for i, (t, g) in enumerate(zip(tensors, grads)):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
-                            f"{type(t).__name__}")
+            raise not_tensor_element(i, t)
         if not t._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
                                "grad_fn")

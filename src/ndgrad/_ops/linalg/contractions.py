@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor, wrap_dim, wrap_dims
-from ..._errors import dtype_mismatch, size_mismatch
+from ..._errors import dtype_mismatch, not_tensor_element, size_mismatch
 from ...autograd.op import Op
 from ..._dtype import meta_name, torch_type_name
 from ..elementwise import mul
@@ -146,8 +146,7 @@ def multi_dot(tensors, *, out=None) -> Tensor:
     n = len(tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
-                            f"{type(t).__name__}")
+            raise not_tensor_element(i, t)
     if n < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
     first, last = tensors[0], tensors[-1]

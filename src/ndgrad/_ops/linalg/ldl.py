@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._errors import dim_out_of_range, not_implemented
+from ..._errors import dim_out_of_range, no_derivative, not_implemented
 from ..._tensor import Tensor
 from ...autograd.op import Op
 from ..._dtype import torch_type_name
@@ -41,7 +41,7 @@ class _NotDifferentiable(Op):
         return fn(ctx.xp, *arrays)
 
     def backward(ctx, *grads):
-        raise RuntimeError(f"derivative for aten::{ctx.kernel} is not implemented")
+        raise no_derivative(ctx.kernel)
 
 
 def _factor(xp, a, hermitian):

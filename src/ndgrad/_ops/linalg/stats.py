@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from ..._errors import dtype_mismatch, infer_size, not_implemented
+from ..._errors import dtype_mismatch, infer_size, no_dims_error, not_implemented, repeated_dim
 from ... import _dtype as D
 from ..._tensor import Tensor, wrap_dim
 from ...autograd.op import Op
@@ -162,8 +162,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
                         "Tensor, dx=...), but expected one of:\n * (Tensor y, Tensor x, *, int dim "
                         "= -1)\n * (Tensor y, *, Number dx = 1, int dim = -1)")
     if y.ndim == 0:  # torch's errors (with x, its dim is wrapped first)
-        raise IndexError(f"Dimension specified as {dim if x is None else wrap_dim(dim, 0)} but "
-                         "tensor has no dimensions")
+        raise no_dims_error(dim if x is None else wrap_dim(dim, 0))
     d = wrap_dim(dim, y.ndim)
     if y.dtype is D.bool_:
         raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
@@ -252,7 +251,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1) -> tuple:
     dims = list(range(input.ndim)) if dims is None else [wrap_dim(d, input.ndim) for d in dims]
     if len(set(dims)) != len(dims):
         d = next(d for d in dims if dims.count(d) > 1)
-        raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        raise repeated_dim(d)
     if any(input.shape[d] < edge_order + 1 for d in dims):
         raise RuntimeError("torch.gradient expected each dimension size to be at least "
                            "edge_order+1")

@@ -10,7 +10,7 @@ import numpy as np
 from ... import _dtype as D
 from ..._ops._inplace import inplace
 from ..._ops.elementwise import check_scalar_range
-from ..._errors import not_implemented
+from ..._errors import no_derivative, not_implemented
 from ..._tensor import Tensor, wrap_dim
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
@@ -291,7 +291,7 @@ class _HardsigmoidGrad(_ActGrad):
     d = staticmethod(lambda xp, a, g: xp.where((a > -3) & (a < 3), g * _SIXTH_F32, 0))
 
     def backward(ctx, gg):
-        raise RuntimeError("derivative for aten::hardsigmoid_backward is not implemented")
+        raise no_derivative("hardsigmoid_backward")
 
 
 Hardsigmoid = _act("Hardsigmoid", lambda xp, a: xp.clip(a + 3, 0, 6) / 6, None,

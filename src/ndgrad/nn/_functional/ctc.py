@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..._errors import no_derivative
 from ..._backend import to_numpy
 from ..._tensor import Tensor
 from ...autograd.op import Op
@@ -85,7 +86,7 @@ class CtcLossGrad(Op):
         return _ctc_grad(node, g)
 
     def backward(ctx, gg):
-        raise RuntimeError("derivative for aten::_ctc_loss_backward is not implemented")
+        raise no_derivative("_ctc_loss_backward")
 
 
 def _ctc_grad(ctx, g):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ... import _dtype as D
-from ..._errors import dtype_mismatch
+from ..._errors import dtype_mismatch, out_shape_mismatch
 from ..._tensor import Tensor
 from ._utils import legacy_reduction, named, reduce
 
@@ -40,8 +40,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
 
         shape = broadcast_shapes(input.shape, target.shape)
         if tuple(shape) != tuple(input.shape):
-            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
-                               f"broadcast shape {list(shape)}")
+            raise out_shape_mismatch(input.shape, shape)
     _no_target_grad("soft_margin_loss", target)
     loss = ((-input) * target).exp().log1p().to(input.dtype)  # torch: the input's dtype
     return _reduced(loss, reduction, "SoftMarginLossBackward0")

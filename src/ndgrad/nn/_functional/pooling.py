@@ -13,7 +13,7 @@ import numpy as np
 from ..._errors import dim_out_of_range
 from ..._tensor import Tensor
 from ..._trace import array_of, derived
-from ..._ops.movement import no_dims_error
+from ..._errors import no_dims_error
 from ...autograd.op import Op
 from ._im2col import col2im
 from ._utils import is_half, ntuple

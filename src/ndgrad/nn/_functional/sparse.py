@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._errors import index_out_of_range
 from ..._tensor import Tensor
 from ..._trace import array_of
 from ...autograd.op import Op
@@ -107,7 +108,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         _device_mismatch(Embedding, weight._device, input._device)
     idx = array_of(input)  # (known to ndgrad.compile's tracer: replays pass their own)
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError("index out of range in self")
+        raise index_out_of_range()
     if max_norm is not None:
         _embedding_renorm_(weight, idx, max_norm, norm_type)
     # the indices are no edge: torch's EmbeddingBackward0 links to the weight only
