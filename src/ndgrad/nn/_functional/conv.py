@@ -239,6 +239,11 @@ def _conv_checks(name, nd, input, weight, bias, groups, transposed=False):
             raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
                                f"expected input{list(x.shape)} to have {weight.shape[1] * groups}"
                                f" channels, but got {c} channels instead")
+    out_c = weight.shape[1] * groups if transposed else weight.shape[0]
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != out_c):
+        raise RuntimeError(f"Given {'transposed=1, ' if transposed else ''}weight of size "
+                           f"{list(weight.shape)}, expected bias to be 1-dimensional with {out_c} "
+                           f"elements, but got bias of size {list(bias.shape)} instead")
     return x, batched
 
 
