@@ -289,6 +289,11 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size"
                            f"{list(input.shape)}")
+    for what, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise RuntimeError(f"Expected {what} to be of same shape as normalized_shape, but got "
+                               f"{what} of shape {list(p.shape)} and normalized_shape = "
+                               f"{list(shape)}")
     _check_params(input, weight, bias)
     lead = input.ndim - k
     layout = _Layout(input._data, _data(weight), _data(bias), input.shape,
@@ -306,6 +311,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
+    for what, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p.ndim != 1 or p.shape[0] != c):
+            raise RuntimeError(f"Expected {what} to be a vector of size equal to the number of "
+                               f"channels in input, but got {what} of shape {list(p.shape)} and "
+                               f"input of shape {list(input.shape)}")
     _check_params(input, weight, bias)
     rshape = (n, num_groups, c // num_groups * math.prod(input.shape[2:]))
     shape = (1, c) + (1,) * (input.ndim - 2)
