@@ -191,6 +191,10 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     if n not in (1, 2, 3):
         raise RuntimeError("convolution: expected a weight of 3 to 5 dimensions, got "
                            f"{weight.ndim}")
+    if input.ndim != weight.ndim:  # no unbatched input here, unlike F.conv*
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional"
+                           f" weight {list(weight.shape)}, but got {input.ndim}-dimensional input "
+                           f"of size {list(input.shape)} instead")
     if transposed:
         fn = (F.conv_transpose1d, F.conv_transpose2d, conv_transpose3d)[n - 1]
         return fn(input, weight, bias, stride, padding, output_padding, groups, dilation)
