@@ -274,6 +274,11 @@ ger = outer
 
 def _expand_check(inp, shape):
     """torch broadcasts ``input`` to the product's shape, with expand's error."""
+    if inp.ndim > len(shape):
+        raise RuntimeError(f"expand(torch.{D.legacy_type_name(inp.dtype)}{{{list(inp.shape)}}}, "
+                           f"size={list(shape)}): the number of sizes provided ({len(shape)}) "
+                           "must be greater or equal to the number of dimensions in the tensor "
+                           f"({inp.ndim})")
     for i in range(1, inp.ndim + 1):
         s, t = inp.shape[-i], shape[-i] if i <= len(shape) else None
         if s not in (1, t):
