@@ -579,6 +579,9 @@ def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:
     if real.dtype not in (D.float32, D.float64, D.float16):
         raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
                            f"{_type_name(real)} and {_type_name(imag)}")
+    from ._errors import broadcast_error
+
+    broadcast_error(real, imag)  # torch's size error, not NumPy's
     return Complex.apply(real, imag)
 
 
