@@ -36,6 +36,8 @@ def _dims_arg(dims, na, nb):
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(na, nb):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         return list(range(-dims, 0)), list(range(dims)), True
     da, db = dims
     da = [da] if isinstance(da, int) else list(da)
