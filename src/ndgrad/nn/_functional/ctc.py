@@ -146,8 +146,11 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     lp = log_probs if batched else log_probs.unsqueeze(1)
     tg = targets if batched else targets.unsqueeze(0)
     il, tl = _lengths(input_lengths, "input_lengths"), _lengths(target_lengths, "target_lengths")
-    t_max, n, c = lp.shape
     where = " (while checking arguments for ctc_loss_allocate_outputs)"
+    if lp.ndim != 3:  # the unbatched input was unsqueezed: torch counts that
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp.ndim}-dimensional tensor "
+                           f"for argument #1 'log_probs'{where}")
+    t_max, n, c = lp.shape
     if not 0 <= blank < c:
         raise RuntimeError("blank must be in label range")
     if len(il) != n:
