@@ -1,0 +1,51 @@
+"""Wrong shapes and ranks get torch's exception type and message, not NumPy's ValueError or a
+silent result: each case is one a sweep over the op table's samples (a dim grown, inputs of one
+rank more or less) found differing from torch."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import ndgrad
+
+
+def F(T):
+    return T.nn.functional
+
+
+CASES = {
+    "conv1d bias size": lambda T: F(T).conv1d(T.ones(2, 3, 5), T.ones(4, 3, 3), T.ones(5)),
+    "conv2d bias rank": lambda T: F(T).conv2d(T.ones(1, 3, 5, 5), T.ones(4, 3, 3, 3),
+                                              T.ones(1, 4)),
+    "conv_transpose2d bias": lambda T: F(T).conv_transpose2d(T.ones(1, 3, 4, 4),
+                                                             T.ones(3, 2, 3, 3), T.ones(3)),
+    "convolution unbatched": lambda T: T.convolution(T.ones(4, 6), T.ones(3, 4, 3), None, [1],
+                                                     [0], [1], False, [0], 1),
+    "layer_norm weight": lambda T: F(T).layer_norm(T.ones(2, 4, 3), (3,), T.ones(4)),
+    "layer_norm bias rank": lambda T: F(T).layer_norm(T.ones(2, 4, 3), (3,), None,
+                                                      T.ones(1, 3)),
+    "group_norm weight": lambda T: F(T).group_norm(T.ones(2, 4, 3), 2, T.ones(5)),
+    "group_norm weight rank": lambda T: F(T).group_norm(T.ones(2, 4, 3), 2, T.ones(1, 4)),
+    "addmm input rank": lambda T: T.addmm(T.ones(1, 1, 3, 5), T.ones(3, 2), T.ones(2, 5)),
+    "baddbmm input rank": lambda T: T.baddbmm(T.ones(1, 2, 3, 5), T.ones(2, 3, 4),
+                                              T.ones(2, 4, 5)),
+    "complex sizes": lambda T: T.complex(T.ones(4), T.ones(3)),
+    "polar sizes": lambda T: T.polar(T.ones(5), T.ones(4)),
+    "tensordot dims": lambda T: T.tensordot(T.ones(2, 3), T.ones(3, 2), 3),
+    "embedding 1-d weight": lambda T: F(T).embedding(T.tensor([0]), T.ones(3)),
+    "embedding 3-d weight": lambda T: F(T).embedding(T.tensor([0]), T.ones(3, 2, 2)),
+    "ctc_loss rank": lambda T: F(T).ctc_loss(T.ones(1, 5, 2, 3), T.tensor([[1, 2]]), [5], [2]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_shapes_raise_torchs_error(name):
+    errors = []
+    for lib in (torch, ndgrad):
+        with pytest.raises(Exception) as e:
+            CASES[name](lib)
+        errors.append(e.value)
+    want, got = errors
+    assert type(got) is type(want), f"torch {want!r}, ndgrad {got!r}"
+    assert str(got).replace("ndgrad", "torch") == str(want), f"torch {want}, ndgrad {got}"
