@@ -199,6 +199,11 @@ def _torch_graph(out: Tensor, input: Tensor, fused: bool) -> Tensor:
 def _bias_error(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
     """torch's error for a 1-D bias that does not fit the output: addmm's expand, or add's
     broadcast for a non-contiguous batch."""
+    if bias is not None and bias.ndim > 2 and input.ndim == 2:
+        raise RuntimeError(f"expand(torch.{_tn(bias)}Tensor{{{list(bias.shape)}}}, size="
+                           f"[{input.shape[0]}, {weight.shape[0]}]): the number of sizes provided "
+                           f"(2) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({bias.ndim})")
     if bias is None or bias.ndim != 1:
         return
     n, b = weight.shape[0], bias.shape[0]
