@@ -5,6 +5,7 @@ other cases run the per-step cells below, op for op as torch's CPU cells (the gr
 
 from __future__ import annotations
 
+from ..._errors import dim_out_of_range
 from ..._tensor import Tensor
 from ._lstm_layer import MkldnnRnnLayer
 from .activation import relu, tanh
@@ -198,21 +199,47 @@ def rnn_relu(input, hx, params, has_biases, num_layers, dropout, train, bidirect
 
 
 # --- cells ---------------------------------------------------------------------------------------
+def _size(t: Tensor, dim: int) -> int:
+    if t.ndim <= dim:
+        raise dim_out_of_range(dim, t.ndim)
+    return t.shape[dim]
+
+
+def _check_cell(input, hidden, w_ih, w_hh) -> None:
+    """torch's check_rnn_cell_forward_input/_hidden: sizes 0 and 1 of the input and hiddens."""
+    if _size(input, 1) != _size(w_ih, 1):
+        raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected "
+                           f"{w_ih.shape[1]}")
+    for i, h in enumerate(hidden):
+        if _size(input, 0) != _size(h, 0):
+            raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden{i} batch "
+                               f"size {h.shape[0]}")
+        if _size(h, 1) != _size(w_hh, 1):
+            raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.shape[1]}, "
+                               f"expected {w_hh.shape[1]}")
+
+
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """Same as torch.lstm_cell: (h', c')."""
+    if len(hx) != 2:
+        raise RuntimeError("lstm_cell expects two hidden states")
+    _check_cell(input, hx, w_ih, w_hh)
     return lstm_step(linear(input, w_ih, b_ih), tuple(hx), w_hh, b_hh)
 
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """Same as torch.gru_cell."""
+    _check_cell(input, (hx,), w_ih, w_hh)
     return gru_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh)
 
 
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """Same as torch.rnn_tanh_cell."""
+    _check_cell(input, (hx,), w_ih, w_hh)
     return rnn_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh, tanh)
 
 
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """Same as torch.rnn_relu_cell."""
+    _check_cell(input, (hx,), w_ih, w_hh)
     return rnn_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh, relu)
