@@ -36,6 +36,17 @@ CASES = {
     "embedding 1-d weight": lambda T: F(T).embedding(T.tensor([0]), T.ones(3)),
     "embedding 3-d weight": lambda T: F(T).embedding(T.tensor([0]), T.ones(3, 2, 2)),
     "ctc_loss rank": lambda T: F(T).ctc_loss(T.ones(1, 5, 2, 3), T.tensor([[1, 2]]), [5], [2]),
+    "linear bias rank": lambda T: F(T).linear(T.ones(5, 4), T.ones(4, 4), T.ones(1, 1, 1, 4)),
+    "lstm_cell input rank": lambda T: T.lstm_cell(T.ones(1, 1, 2, 3), (T.ones(2, 4),) * 2,
+                                                  T.ones(16, 3), T.ones(16, 4)),
+    "lstm_cell one hidden": lambda T: T.lstm_cell(T.ones(2, 3), (T.ones(2, 4),),
+                                                  T.ones(16, 3), T.ones(16, 4)),
+    "gru_cell hidden batch": lambda T: T.gru_cell(T.ones(2, 3), T.ones(3, 4), T.ones(12, 3),
+                                                  T.ones(12, 4)),
+    "rnn_tanh_cell hidden size": lambda T: T.rnn_tanh_cell(T.ones(2, 3), T.ones(2, 5),
+                                                           T.ones(4, 3), T.ones(4, 4)),
+    "rnn_relu_cell 1-d input": lambda T: T.rnn_relu_cell(T.ones(3), T.ones(2, 4), T.ones(4, 3),
+                                                         T.ones(4, 4)),
 }
 
 
