@@ -226,3 +226,63 @@ def test_a_decorated_function_is_cut_at_its_own_lines():
                                                            + 1).tolist()
     assert len(seen) == 4
     assert _kinds(next(iter(f.cache.values()))) == ["captured", "island", "captured"]
+
+
+def _scheduled(compiled: bool, plateau: bool = False):
+    ndgrad.manual_seed(0)
+    m = nn.Linear(3, 1)
+    opt = ndgrad.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+    sched = ndgrad.optim.lr_scheduler.StepLR(opt, 2, gamma=0.5)
+    calls = {"n": 0}
+
+    def step(x):
+        opt.zero_grad()
+        loss = m(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        sched.step()  # a scheduler: replayed as it is, as the optimizer's step
+        return loss.detach()
+
+    def counted(x):
+        calls["n"] += 1  # Python state a replay would not change: runs eagerly
+        return step(x)
+
+    f, g = (ndgrad.compile(step), ndgrad.compile(counted)) if compiled else (step, counted)
+    x = ndgrad.randn(4, 3)
+    for _ in range(4):
+        f(x)
+        g(x)
+    return m.weight.detach().clone(), opt.param_groups[0]["lr"], calls["n"], f, g
+
+
+def test_python_state_a_step_changes_is_kept_as_eager_changes_it():
+    w, lr, n, _, _ = _scheduled(False)
+    wc, lrc, nc, f, g = _scheduled(True)
+    assert np.array_equal(w._data, wc._data) and lr == lrc == 0.1 * 0.5 ** 4 and n == nc == 4
+    assert type(next(iter(f.cache.values()))) is Captured  # the scheduler's step replays
+    entry = next(iter(g.cache.values()))
+    assert type(entry) is Eager and "Python state" in entry
+
+
+def test_an_optimizer_wrapped_by_a_scheduler_steps_at_each_replay():
+    def run(compiled):
+        ndgrad.manual_seed(0)
+        m = nn.Linear(3, 1)
+        opt = ndgrad.optim.SGD(m.parameters(), lr=0.1)
+        sched = ndgrad.optim.lr_scheduler.StepLR(opt, 1, gamma=0.5)  # wraps opt.step
+
+        def step(x):
+            opt.zero_grad()
+            m(x).pow(2).mean().backward()
+            opt.step()
+
+        f = ndgrad.compile(step) if compiled else step
+        x = ndgrad.randn(4, 3)
+        for _ in range(5):
+            f(x)
+            sched.step()
+        return m.weight.detach().clone(), f
+
+    (w, _), (wc, f) = run(False), run(True)
+    assert np.array_equal(w._data, wc._data)
+    assert type(next(iter(f.cache.values()))) is Captured

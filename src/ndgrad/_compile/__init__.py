@@ -29,6 +29,7 @@ from ..nn.modules.module import Module
 from . import capture as C
 from . import islands as I
 from . import program as P
+from . import pystate
 from .capture import Unsupported
 
 __all__ = ["compile", "config", "reset", "CompiledFunction", "OptimizedModule", "Unsupported"]
@@ -118,8 +119,17 @@ class CompiledFunction:
         the tensors' data would differ between them, and the signature then stays eager."""
         tracer = C.Tracer(tensors)
         tracer.fullgraph = self.fullgraph
+        # the Python state it changes, judged on the second capture (the first may set up
+        # things once: an optimizer's state, a cache)
+        second = first is not None and type(first) is Captured
+        tracer.py_roots = pystate.roots(self.fn, args, kwargs) if second else []
+        before = pystate.snapshot(tracer.py_roots)
         with C.tracing(tracer):
             out = self.fn(*args, **kwargs)
+        if second and tracer.failed is None and pystate.changed(
+                before, pystate.snapshot(tracer.py_roots)) - tracer.py_exempt:
+            tracer.failed = ("the step changes Python state a replay would not (a variable, "
+                             "an attribute, a container)")
         new = [m for m in dict.fromkeys(tracer.modules) if not any(m is n for n in self.modules)]
         if new:  # the key of this signature now includes their flags: key it again
             self.modules += new

@@ -26,6 +26,7 @@ from .._tensor import Tensor
 from ..autograd import engine as _engine
 from ..autograd import op as _op
 from . import program as P
+from . import pystate
 
 
 class Unsupported(RuntimeError):
@@ -58,6 +59,7 @@ class Tracer:
         self.grads: dict = {}  # id(array) -> register of the leaf whose .grad it became (or
         # the leaf itself: see _eager_backward)
         self.failed: str | None = None
+        self.py_exempt: set = set()  # Python state the opaque calls changed (see pystate)
         self.depth = 0  # > 0 inside a recorded creation function or opaque call
         for t in arg_tensors:
             k = self.prog.reg()
@@ -351,22 +353,31 @@ class Tracer:
         self.prog.steps.append(P.copy(k, s))
         self._known(out._data, k)
 
+    py_roots: list = []  # what the step's Python can reach (see pystate)
+
     def opaque(self, fn, args, kwargs):
-        """An optimizer's step or zero_grad: run as it is now and at each replay."""
+        """An optimizer's or a scheduler's step, zero_grad: run as it is now and at each
+        replay."""
         if self.depth or self.failed is not None:
             return fn(*args, **kwargs)
         if kwargs.get("closure") is not None or any(callable(a) for a in args[1:]):
             self.fail("an optimizer step with a closure")
             return fn(*args, **kwargs)
+        if any(isinstance(a, Tensor) for a in (*args[1:], *kwargs.values())):
+            self.fail(f"{fn.__qualname__} reads a tensor")  # (ReduceLROnPlateau's metric)
+            return fn(*args, **kwargs)
         self.depth += 1
         saved_tracer, _trace.tracer = _trace.tracer, None
         _op._profiler = None
+        before = pystate.snapshot(self.py_roots) if self.py_roots else None
         try:
             res = fn(*args, **kwargs)
         finally:
             self.depth -= 1
             _trace.tracer = saved_tracer
             _op._profiler = self if self.failed is None else None
+        if before is not None:  # what it changes in Python is changed again at each replay
+            self.py_exempt |= pystate.changed(before, pystate.snapshot(self.py_roots))
         self.prog.steps.append(P.opaque(fn, args, kwargs))
         for i in self.lazy:  # the call may have given tensors new arrays: read them again
             self.origin.pop(i, None)
@@ -606,6 +617,7 @@ def _address(arr) -> int:
 def tracing(tracer: Tracer):
     """Install ``tracer`` for the duration of one call; every door is restored on the way out."""
     from ..nn.modules.module import Module
+    from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
 
     patches = []
@@ -632,7 +644,7 @@ def tracing(tracer: Tracer):
     for prop in ("grad", "data", "requires_grad"):
         p = Tensor.__dict__[prop]
         patch(Tensor, prop, property(p.fget, _setter(tracer, p.fset, prop), p.fdel))
-    for cls in _subclasses(Optimizer):
+    for cls in _subclasses(Optimizer) + _subclasses(LRScheduler):
         for name in ("step", "zero_grad"):
             if name in cls.__dict__:
                 patch(cls, name, _opaque(tracer, cls.__dict__[name]))

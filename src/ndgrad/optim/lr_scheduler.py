@@ -53,13 +53,13 @@ def _patch_step(opt: Optimizer) -> None:
     """Wrap ``opt.step`` so the scheduler can warn when it is stepped first (as torch does)."""
     if hasattr(opt.step, "_wrapped_by_lr_sched"):
         return
-    opt_ref, func = ref(opt), opt.step.__func__
+    opt_ref = ref(opt)
 
-    @wraps(func)
+    @wraps(opt.step.__func__)
     def wrapper(*args, **kwargs):
         o = opt_ref()
         o._opt_called = True
-        return func.__get__(o, o.__class__)(*args, **kwargs)
+        return type(o).step(o, *args, **kwargs)  # (looked up now: compile's capture wraps it)
 
     wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
     opt.step = wrapper  # type: ignore[method-assign]
