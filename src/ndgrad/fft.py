@@ -130,6 +130,9 @@ def _axes_sizes(x, s, dim, default_all):
         if s is not None and len(s) != len(dims):
             raise RuntimeError("When given, dim and shape arguments must have the same length")
     elif s is not None:
+        if len(s) > x.ndim:
+            raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has "
+                               f"{x.ndim} dimensions.")
         dims = list(range(-len(s), 0))
     else:
         dims = list(range(x.ndim)) if default_all else [-2, -1]
