@@ -301,6 +301,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = wrap_dim(dim, input.ndim)
     if prepend is not None or append is not None:
+        if any(t is not None and t.ndim != input.ndim for t in (prepend, append)):
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
         input = cat([t for t in (prepend, input, append) if t is not None], d)
     for _ in range(n):
         m = input.shape[d]
