@@ -140,7 +140,7 @@ atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
 def hstack(tensors, *, out=None) -> Tensor:
     """Same as torch.hstack."""
     ts = atleast_1d(tuple(_tensor_list("hstack", tensors)))
-    return cat(ts, 0 if all(t.ndim == 1 for t in ts) else 1)
+    return cat(ts, 0 if ts and ts[0].ndim == 1 else 1)  # the first tensor decides, as torch
 
 
 @_cat_out
