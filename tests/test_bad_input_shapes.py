@@ -45,6 +45,10 @@ CASES = {
                                                   T.ones(12, 4)),
     "rnn_tanh_cell hidden size": lambda T: T.rnn_tanh_cell(T.ones(2, 3), T.ones(2, 5),
                                                            T.ones(4, 3), T.ones(4, 4)),
+    "fftn s longer than ndim": lambda T: T.fft.fftn(T.ones(3), s=(2, 2)),
+    "rfftn s longer than ndim": lambda T: T.fft.rfftn(T.ones(()), s=(2,)),
+    "diff prepend rank": lambda T: T.diff(T.ones(3, 4), prepend=T.ones(4)),
+    "hstack first 1-d": lambda T: T.hstack([T.ones(3), T.ones(1, 1, 1, 3)]),
     "rnn_relu_cell 1-d input": lambda T: T.rnn_relu_cell(T.ones(3), T.ones(2, 4), T.ones(4, 3),
                                                          T.ones(4, 4)),
 }
