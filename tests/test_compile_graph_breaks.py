@@ -286,3 +286,30 @@ def test_an_optimizer_wrapped_by_a_scheduler_steps_at_each_replay():
     (w, _), (wc, f) = run(False), run(True)
     assert np.array_equal(w._data, wc._data)
     assert type(next(iter(f.cache.values()))) is Captured
+
+
+def test_module_hooks_boolean_masks_and_seeding_are_not_frozen_by_replays():
+    ndgrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    acts = {}
+    model[0].register_forward_hook(lambda m, i, o: acts.__setitem__("x", o.detach()))
+
+    def hooked(x):
+        return model(x).sum()
+
+    def masked(x):
+        y = x[x > 0]  # the result's shape depends on the data
+        return y.sum() / y.shape[0]
+
+    def seeded(x):
+        ndgrad.manual_seed(7)
+        return x + ndgrad.randn(3)
+
+    fns = {f: ndgrad.compile(f) for f in (hooked, masked, seeded)}
+    for v in ([1.0, 2.0, -1.0], [3.0, 4.0, -1.0], [1.0, 2.0, 3.0], [-1.0, 5.0, -2.0]):
+        x = ndgrad.tensor(v)
+        for f, cf in fns.items():
+            got = cf(x if f is not hooked else x[None])
+            if f is hooked:
+                assert np.array_equal(acts["x"]._data, model[0](x[None]).detach()._data)
+            assert np.array_equal(got._data, f(x if f is not hooked else x[None])._data)

@@ -212,6 +212,9 @@ class Tracer:
         return res
 
     def _record_op(self, entry, cls, args, kw, res, sides) -> None:
+        if cls.__name__ in _DATA_SHAPED and any(_is_mask(a) for a in _flat(args)):
+            raise Unsupported("an index by a boolean mask (the result's shape depends on the "
+                              "data: Python reading it would be frozen)")
         name = entry.__func__.__name__
         side_regs = {}  # name -> registers of the arrays the forward put in that list
         for k in sides:
@@ -356,15 +359,16 @@ class Tracer:
     py_roots: list = []  # what the step's Python can reach (see pystate)
 
     def opaque(self, fn, args, kwargs):
-        """An optimizer's or a scheduler's step, zero_grad: run as it is now and at each
-        replay."""
+        """An optimizer's or a scheduler's step, zero_grad, a generator's seeding: run as it is
+        now and at each replay."""
         if self.depth or self.failed is not None:
             return fn(*args, **kwargs)
         if kwargs.get("closure") is not None or any(callable(a) for a in args[1:]):
             self.fail("an optimizer step with a closure")
             return fn(*args, **kwargs)
-        if any(isinstance(a, Tensor) for a in (*args[1:], *kwargs.values())):
-            self.fail(f"{fn.__qualname__} reads a tensor")  # (ReduceLROnPlateau's metric)
+        if any(isinstance(a, Tensor) or _is_array(a) and a.ndim
+               for a in (*args[1:], *kwargs.values())):  # (ReduceLROnPlateau's metric)
+            self.fail(f"{fn.__qualname__} reads a tensor")
             return fn(*args, **kwargs)
         self.depth += 1
         saved_tracer, _trace.tracer = _trace.tracer, None
@@ -546,6 +550,22 @@ def _static(fn) -> bool:
     return getattr(fn, "_stateless", False) and not fn.saved and not fn._hooks
 
 
+_DATA_SHAPED = ("IndexBackward0",)  # ops whose result's shape a boolean mask argument sets
+
+
+def _flat(args):
+    for a in args:
+        if type(a) in (tuple, list):
+            yield from _flat(a)
+        else:
+            yield a
+
+
+def _is_mask(a) -> bool:
+    d = a._data if isinstance(a, Tensor) else a
+    return _is_array(d) and d.dtype.kind == "b"
+
+
 def _refuse(a):
     raise Unsupported(f"an argument of type {type(a).__name__} holding arrays")
 
@@ -617,6 +637,7 @@ def _address(arr) -> int:
 def tracing(tracer: Tracer):
     """Install ``tracer`` for the duration of one call; every door is restored on the way out."""
     from ..nn.modules.module import Module
+    from .._random import Engine
     from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
 
@@ -649,10 +670,16 @@ def tracing(tracer: Tracer):
             if name in cls.__dict__:
                 patch(cls, name, _opaque(tracer, cls.__dict__[name]))
     patch(Module, "zero_grad", _opaque(tracer, Module.__dict__["zero_grad"]))
+    for name in ("manual_seed", "seed", "set_state"):  # seeding: done again at each replay
+        patch(Engine, name, _opaque(tracer, Engine.__dict__[name]))
     module_call = Module.__dict__["__call__"]
 
     def call(self, *args, **kwargs):  # the modules a step calls: their training flags guarded
         tracer.modules.append(self)
+        d = self.__dict__
+        if (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"]
+                or d["_backward_pre_hooks"]) and tracer.failed is None and not tracer.depth:
+            tracer.fail(f"a hook on {type(self).__name__}")  # (Python a replay would skip)
         return module_call(self, *args, **kwargs)
 
     patch(Module, "__call__", call)
