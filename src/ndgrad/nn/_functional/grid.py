@@ -121,7 +121,8 @@ def _gather(flat: Tensor, sizes, idx) -> Tensor:
         pos = pos * n + xp.clip(i, 0, n - 1)
     n_, c = flat.shape[:2]
     out_shape = pos.shape[1:]
-    index = Tensor._make(xp.broadcast_to(pos.reshape(n_, 1, -1), (n_, c, pos[0].size))
+    m = math.prod(out_shape)  # (not -1: an empty batch has no size to infer)
+    index = Tensor._make(xp.broadcast_to(pos.reshape(n_, 1, m), (n_, c, m))
                          .astype(xp.int64), flat._device)
     vals = flat.gather(2, index).reshape((n_, c) + out_shape)
     if bool(inside.all()):
