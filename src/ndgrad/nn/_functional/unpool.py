@@ -47,13 +47,15 @@ def _maps(idx, size):
         rows = math.prod(lead)
         out = xp.zeros((rows, math.prod(size)), a.dtype)
         # as torch's kernel, a repeated index keeps the last value written
-        out[xp.arange(rows)[:, None], idx.reshape(rows, -1)] = a.reshape(rows, -1)
+        k = math.prod(a.shape[a.ndim - nd:])  # (not -1: rows may be 0)
+        out[xp.arange(rows)[:, None], idx.reshape(rows, k)] = a.reshape(rows, k)
         return out.reshape(lead + tuple(size))
 
     def adj(xp, g):
         lead = g.shape[:g.ndim - nd]
-        flat = g.reshape(lead + (-1,))
-        return xp.take_along_axis(flat, idx.reshape(lead + (-1,)), axis=-1).reshape(idx.shape)
+        flat = g.reshape(lead + (math.prod(size),))
+        k = math.prod(idx.shape[idx.ndim - nd:])
+        return xp.take_along_axis(flat, idx.reshape(lead + (k,)), axis=-1).reshape(idx.shape)
 
     return fwd, adj
 
