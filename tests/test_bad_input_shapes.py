@@ -54,6 +54,30 @@ CASES = {
 }
 
 
+EMPTY_BATCHES = {  # torch computes these; ndgrad's reshape(-1) could not infer a size
+    "grid_sample": lambda T: F(T).grid_sample(T.ones(0, 1, 4, 4, requires_grad=True),
+                                              T.ones(0, 2, 2, 2), align_corners=False),
+    "grid_sample 3-d": lambda T: F(T).grid_sample(T.ones(0, 1, 2, 4, 4, requires_grad=True),
+                                                  T.ones(0, 2, 2, 2, 3), align_corners=False),
+    "max_unpool2d": lambda T: F(T).max_unpool2d(
+        T.ones(0, 2, 2, 2, requires_grad=True),
+        F(T).max_pool2d(T.ones(0, 2, 4, 4), 2, return_indices=True)[1], 2),
+    "max_unpool1d": lambda T: F(T).max_unpool1d(
+        *F(T).max_pool1d(T.ones(0, 2, 4), 2, return_indices=True), 2),
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY_BATCHES))
+def test_empty_batches_give_torchs_empty_results(name):
+    shapes = []
+    for lib in (torch, ndgrad):
+        out = EMPTY_BATCHES[name](lib)
+        if out.requires_grad:
+            out.sum().backward()
+        shapes.append(tuple(out.shape))
+    assert shapes[0] == shapes[1]
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_shapes_raise_torchs_error(name):
     errors = []
