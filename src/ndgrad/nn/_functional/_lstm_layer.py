@@ -38,12 +38,18 @@ def _buffer(xp, shape, dtype):
     return a
 
 
-def _sigmoid_(xp, a):
-    """sigmoid in place, as torch's kernel: 1 / (1 + exp(-a)) (exp may overflow to inf: 0)."""
-    xp.negative(a, out=a)
-    xp.exp(a, out=a)
-    a += 1
-    return xp.reciprocal(a, out=a)
+def _gate_rows(xp, w, H, negate):
+    """torch's gate rows [i, f, g, o] in the layer's order [o, i, f, g]: the sigmoid gates are
+    one block (rows :3H) and so are the gates dc scales (rows H:); with ``negate`` the sigmoid
+    rows change sign, so a step's exp(-z) is exp of what the GEMM wrote (negation is exact)."""
+    out = xp.empty_like(w)
+    for dst, src in ((0, 3), (1, 0), (2, 1), (3, 2)):
+        rows, into = w[src * H:(src + 1) * H], out[dst * H:(dst + 1) * H]
+        if negate and dst < 3:
+            xp.negative(rows, out=into)
+        else:
+            into[...] = rows
+    return out
 
 
 class MkldnnRnnLayer(Op):
@@ -53,34 +59,41 @@ class MkldnnRnnLayer(Op):
 
     def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse=False):
         # Each step works on (features, batch) arrays: W_hh @ h^T is a faster GEMM than
-        # h @ W_hh^T for a small batch (14 vs 25 us at 512x128x16, measured), and each gate is
-        # a contiguous block of rows.
+        # h @ W_hh^T for a small batch (26 vs 30 us at 512x128x16, measured), and each gate is
+        # a contiguous block of rows. Gates are kept as [o, i, f, g] (see _gate_rows): a step is
+        # 11 NumPy calls, sigmoid as torch's kernel, 1 / (1 + exp(-z)), over one 3H-row block.
         xp = ctx.xp
         T, N, I = x.shape
         H = w_hh.shape[1]
         dt = x.dtype
-        gi2 = _buffer(xp, (T * N, 4 * H), dt)  # (a name holds each work array while in use)
-        xp.matmul(x.reshape(T * N, I), w_ih.T, out=gi2)
-        if b_ih is not None:
-            gi2 += b_ih + b_hh  # mkldnn adds the two biases once
-        gi = _buffer(xp, (T, 4 * H, N), dt)
-        xp.copyto(gi, gi2.reshape(T, N, 4 * H).transpose(0, 2, 1))
-        acts = _buffer(xp, (T, 4 * H, N), dt)  # [i, f, g, o] of every step
+        gi = _buffer(xp, (T, 4 * H, N), dt)  # (a name holds each work array while in use)
+        # per step W_ih @ x_t^T in one batched call: no transposed copy of (T * N, 4H) after it
+        xp.matmul(_gate_rows(xp, w_ih, H, True), xp.ascontiguousarray(x.transpose(0, 2, 1)),
+                  out=gi)
+        if b_ih is not None:  # mkldnn adds the two biases once; (4H, N) so the add is long rows
+            bias = xp.empty((4 * H, N), dt)
+            bias[...] = _gate_rows(xp, b_ih + b_hh, H, True)[:, None]
+            gi += bias
+        w = _gate_rows(xp, w_hh, H, True)
+        acts = _buffer(xp, (T, 4 * H, N), dt)  # [o, i, f, g] of every step
         cs = _buffer(xp, (T, H, N), dt)  # c_t
         tcs = _buffer(xp, (T, H, N), dt)  # tanh(c_t)
         hs = _buffer(xp, (T, H, N), dt)
+        ig = xp.empty((H, N), dt)
         h, c = hx.T, cx.T
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore"):  # exp(-z) may overflow to inf: sigmoid 0, as torch's
             for t in (range(T - 1, -1, -1) if reverse else range(T)):
-                a = xp.matmul(w_hh, h, out=acts[t])
+                a = xp.matmul(w, h, out=acts[t])
                 a += gi[t]
-                g = xp.tanh(a[2 * H:3 * H])
-                _sigmoid_(xp, a)
-                a[2 * H:3 * H] = g
-                c = xp.multiply(a[H:2 * H], c, out=cs[t])
-                c += a[:H] * g
+                s = a[:3 * H]
+                xp.exp(s, out=s)
+                s += 1
+                xp.reciprocal(s, out=s)
+                g = xp.tanh(a[3 * H:], out=a[3 * H:])
+                c = xp.multiply(a[2 * H:3 * H], c, out=cs[t])
+                c += xp.multiply(a[H:2 * H], g, out=ig)
                 tc = xp.tanh(c, out=tcs[t])
-                h = xp.multiply(a[3 * H:], tc, out=hs[t])
+                h = xp.multiply(a[:H], tc, out=hs[t])
         out = hs.transpose(0, 2, 1).copy()  # (copies: for N = 1 a transpose is contiguous)
         ctx.reverse = reverse
         if ctx.needs_input_grad is not _NO_GRAD:
@@ -92,35 +105,45 @@ class MkldnnRnnLayer(Op):
         xp = ctx.xp
         T, N, H = out.shape
         rev = ctx.reverse
-        # per-element derivatives of the activations, all steps at once
-        d = _buffer(xp, acts.shape, acts.dtype)
-        xp.subtract(1, acts, out=d)
-        xp.multiply(d, acts, out=d)  # sigmoid' = s (1 - s) (no *=: d must stay the pool's)
-        gg = acts[:, 2 * H:3 * H]
-        xp.multiply(gg, gg, out=d[:, 2 * H:3 * H])
-        xp.subtract(1, d[:, 2 * H:3 * H], out=d[:, 2 * H:3 * H])  # tanh' = 1 - tanh^2
+        # What multiplies dh (row block o) or dc (blocks i, f, g) in each gate's gradient, all
+        # steps at once: the loop is then 6 small NumPy calls and the GEMM a step
+        fac = _buffer(xp, acts.shape, acts.dtype)
+        s, o, i, f, g = (acts[:, :3 * H], acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H],
+                         acts[:, 3 * H:])
+        xp.subtract(1, s, out=fac[:, :3 * H])
+        xp.multiply(fac[:, :3 * H], s, out=fac[:, :3 * H])  # sigmoid' = s (1 - s)
+        xp.multiply(fac[:, :H], tcs, out=fac[:, :H])  # o: by dh tanh(c)
+        xp.multiply(fac[:, H:2 * H], g, out=fac[:, H:2 * H])  # i: by dc g
+        cprev = fac[:, 2 * H:3 * H]  # f: by dc c_{t-1}
+        first, rest = (T - 1, slice(None, -1)) if rev else (0, slice(1, None))
+        xp.multiply(cprev[rest], cs[slice(1, None) if rev else slice(None, -1)], out=cprev[rest])
+        xp.multiply(cprev[first], cx.T, out=cprev[first])
+        xp.multiply(g, g, out=fac[:, 3 * H:])
+        xp.subtract(1, fac[:, 3 * H:], out=fac[:, 3 * H:])  # tanh' = 1 - tanh^2
+        xp.multiply(fac[:, 3 * H:], i, out=fac[:, 3 * H:])  # g: by dc i
         q = _buffer(xp, tcs.shape, tcs.dtype)
         xp.multiply(tcs, tcs, out=q)
         xp.subtract(1, q, out=q)
-        xp.multiply(q, acts[:, 3 * H:], out=q)  # dc/dh through h = o tanh(c)
+        xp.multiply(q, o, out=q)  # dc/dh through h = o tanh(c)
+        gout = _buffer(xp, tcs.shape, tcs.dtype)
+        xp.copyto(gout, g_out.transpose(0, 2, 1))
         dgates = _buffer(xp, acts.shape, acts.dtype)
-        whh_t = xp.ascontiguousarray(w_hh.T)
+        whh_t = xp.ascontiguousarray(_gate_rows(xp, w_hh, H, False).T)
         dh, dc = g_h.T.copy(), g_c.T.copy()  # (never the caller's arrays: updated in place)
+        tmp = xp.empty_like(dh)
         for t in (range(T) if rev else range(T - 1, -1, -1)):
-            dh += g_out[t].T
-            c_prev = cx.T if t == (T - 1 if rev else 0) else cs[t + 1 if rev else t - 1]
-            a, dg = acts[t], dgates[t]
-            dc += dh * q[t]
-            xp.multiply(dc, a[2 * H:3 * H], out=dg[:H])
-            xp.multiply(dc, c_prev, out=dg[H:2 * H])
-            xp.multiply(dc, a[:H], out=dg[2 * H:3 * H])
-            xp.multiply(dh, tcs[t], out=dg[3 * H:])
-            dg *= d[t]
-            dc *= a[H:2 * H]
+            dh += gout[t]
+            dc += xp.multiply(dh, q[t], out=tmp)
+            dg = dgates[t]
+            xp.multiply(dh, fac[t, :H], out=dg[:H])
+            xp.multiply(dc, fac[t, H:].reshape(3, H, N), out=dg[H:].reshape(3, H, N))
+            dc *= f[t]
             dh = xp.matmul(whh_t, dg)
         need = ctx.needs_input_grad
-        fl = _buffer(xp, (4 * H, T, N), acts.dtype)  # (4H, T * N): one GEMM per weight
-        xp.copyto(fl, dgates.transpose(1, 0, 2))
+        fl = _buffer(xp, (4 * H, T, N), acts.dtype)  # (4H, T * N) in torch's gate order
+        for dst, src in ((0, 1), (1, 2), (2, 3), (3, 0)):
+            xp.copyto(fl[dst * H:(dst + 1) * H],
+                      dgates[:, src * H:(src + 1) * H].transpose(1, 0, 2))
         flat = fl.reshape(4 * H, T * N)
         gx = xp.matmul(flat.T, w_ih).reshape(x.shape) if need[0] else None
         gw_ih = xp.matmul(flat, x.reshape(T * N, -1)) if need[1] else None
