@@ -611,8 +611,16 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return BinaryCrossEntropy.apply(input, target, w=w, reduction=reduction)
 
 
-def _broadcast_weight(weight: Tensor, input: Tensor):
-    """The weight as an array in the input's dtype and shape (torch expands it to the input)."""
+def _broadcast_weight(weight: Tensor, input: Tensor, pos: bool = False):
+    """The weight as an array in the input's dtype and shape (torch expands it to the input,
+    with its broadcast errors: pos_weight is the left operand, weight the right one)."""
+    if weight.shape != input.shape:
+        from ..._errors import infer_size
+
+        pair = (weight.shape, input.shape) if pos else (input.shape, weight.shape)
+        if infer_size(*pair) != tuple(input.shape):
+            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
+                               f"broadcast shape {list(infer_size(*pair))}")
     w = weight._data.astype(input._data.dtype, copy=False)
     return w if w.shape == input._data.shape else input._device.xp.broadcast_to(
         w, input._data.shape)
@@ -691,7 +699,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                          f"({input.shape})")
     _no_weight_grad("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     w = None if weight is None else _broadcast_weight(weight, input)
-    pw = None if pos_weight is None else _broadcast_weight(pos_weight, input)
+    pw = None if pos_weight is None else _broadcast_weight(pos_weight, input, pos=True)
     return BinaryCrossEntropyWithLogits.apply(input, target, w=w, pw=pw, reduction=reduction)
 
 
