@@ -49,6 +49,12 @@ CASES = {
     "rfftn s longer than ndim": lambda T: T.fft.rfftn(T.ones(()), s=(2,)),
     "diff prepend rank": lambda T: T.diff(T.ones(3, 4), prepend=T.ones(4)),
     "hstack first 1-d": lambda T: T.hstack([T.ones(3), T.ones(1, 1, 1, 3)]),
+    "bce_with_logits pos_weight": lambda T: F(T).binary_cross_entropy_with_logits(
+        T.ones(3, 4), T.ones(3, 4), pos_weight=T.ones(5)),
+    "bce_with_logits weight": lambda T: F(T).binary_cross_entropy_with_logits(
+        T.ones(3, 4), T.ones(3, 4), weight=T.ones(5)),
+    "bce_with_logits pos_weight rank": lambda T: F(T).binary_cross_entropy_with_logits(
+        T.ones(3, 4), T.ones(3, 4), pos_weight=T.ones(2, 3, 4)),
     "rnn_relu_cell 1-d input": lambda T: T.rnn_relu_cell(T.ones(3), T.ones(2, 4), T.ones(4, 3),
                                                          T.ones(4, 4)),
 }
