@@ -114,14 +114,34 @@ class CopySlices(Op):
 
     def forward(ctx, base, value, view_fn):
         ctx.view_fn = view_fn
+        ctx.strides = _dense_strides(base)
         return base  # the buffer was already written through the view
 
     def backward(ctx, g):
-        g_base = g.clone()
+        # the view replays on g's memory (as_strided reads it), so g and g_base are laid out as
+        # the base was (torch's new_empty_strided(base.sizes(), base.strides()))
+        if ctx.strides is None:
+            g_base = g.clone()
+        else:
+            if g.stride() != ctx.strides:
+                g = g.new_empty_strided(tuple(g.shape), ctx.strides).copy_(g)
+            g_base = g.new_empty_strided(tuple(g.shape), ctx.strides).copy_(g)
         # recorded under create_graph, so double backward sees it; a fill, so an expanded view
         # may be zeroed too
         inplace_fill(ctx.view_fn(g_base), _refill, 0, "ZeroBackward0")
         return g_base, ctx.view_fn(g), None
+
+
+def _dense_strides(a):
+    """``a``'s element strides when it fills its memory block (in any order of its dims)."""
+    strides = tuple(s // a.itemsize for s in a.strides)
+    step = 1
+    for s, n in sorted(zip(strides, a.shape)):
+        if n > 1:
+            if s != step:
+                return None
+            step *= n
+    return strides
 
 
 def _refill(old: Tensor, value, name: str) -> Tensor:
