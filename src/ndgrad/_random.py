@@ -745,14 +745,16 @@ class Engine:
     def randn(self, shape, dtype=np.float32) -> np.ndarray:
         return self.normal(shape, 0.0, 1.0, dtype)
 
-    def normal(self, shape, mean: float = 0.0, std: float = 1.0, dtype=np.float32) -> np.ndarray:
-        """Tensor.normal_(mean, std) / torch.normal with scalar mean and std."""
+    def normal(self, shape, mean: float = 0.0, std: float = 1.0, dtype=np.float32,
+               serial: bool = False) -> np.ndarray:
+        """Tensor.normal_(mean, std) / torch.normal with scalar mean and std; ``serial``: the
+        scalar kernel whatever the size (torch's for a non-contiguous tensor)."""
         shape, n = _numel(shape)
         dt = _float_dtype(dtype)
         mean, std = float(mean), float(std)
         if not std >= 0.0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-        if n < 16:  # scalar kernel: at::normal_distribution<double>
+        if n < 16 or serial:  # scalar kernel: at::normal_distribution<double>
             return _cast(_fma64(self._normal_doubles(n), std, mean), dt).reshape(shape)
         body, tail = n // 16 * 16, n % 16
         if dt == _F64:
