@@ -284,12 +284,17 @@ def _fill_random(self, draw, name: str, *params):
     return fill_random(self, _in_memory_order(self, draw), name, *params)
 
 
+def _memory_order(t: Tensor) -> list:
+    """``t``'s dims from the outermost in memory to the innermost."""
+    strides = t._data.strides
+    return sorted(range(len(strides)), key=lambda i: -abs(strides[i]))
+
+
 def _in_memory_order(t: Tensor, draw):
     """``draw(shape, dtype)`` filling ``t`` in its memory order, as torch's kernels walk it (a
     transposed tensor gets its draws along its columns)."""
-    strides = t._data.strides
-    order = sorted(range(len(strides)), key=lambda i: -abs(strides[i]))
-    if order == list(range(len(strides))):
+    order = _memory_order(t)
+    if order == list(range(len(order))):
         return draw
 
     def drawn(shape, dtype):
@@ -304,7 +309,8 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return _fill_random(self, lambda s, d: _engine(generator).normal(s, mean, std, d),
+    serial = not self.is_contiguous()  # torch's 16-wide kernel fills contiguous tensors only
+    return _fill_random(self, lambda s, d: _engine(generator).normal(s, mean, std, d, serial),
                         "NormalBackward0")
 
 
@@ -329,8 +335,9 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    if isinstance(p, Tensor):
-        probs = p._data
+    if isinstance(p, Tensor):  # p for each element, in the order the draws fill them
+        probs = p._device.xp.broadcast_to(p._data, tuple(self.shape)).transpose(
+            _memory_order(self))
         return _fill_random(self, lambda s, d: _bernoulli(generator, probs, s, d),
                             "BernoulliBackward1", p)
     return _fill_random(self, lambda s, d: _engine(generator).bernoulli(p, s, d),
