@@ -108,6 +108,7 @@ Log = unary("Log", lambda xp, a: xp.log(a), lambda ns, a, g: g / ns.c(a), raw=Tr
 Log2 = unary("Log2", lambda xp, a: xp.log2(a), lambda ns, a, g: g / ns.c(a * math.log(2)))
 Log10 = unary("Log10", lambda xp, a: xp.log10(a), lambda ns, a, g: g / ns.c(a * math.log(10)))
 Log1p = unary("Log1p", lambda xp, a: xp.log1p(a), lambda ns, a, g: g / ns.c(a + 1))
+Log1p._node_name = Log1p.__name__ = "Log1PBackward0"  # torch's spelling
 Sqrt = unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda ns, y, g: g / ns.c(2 * y), saves="output",
              raw=True)
 Rsqrt = unary("Rsqrt", lambda xp, a: xp.reciprocal(xp.sqrt(a)),
