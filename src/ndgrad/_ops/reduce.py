@@ -210,7 +210,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None)
     dtype = _out_dtype(dtype, out)
     axes = _axes(dim, input.ndim)
     res = Sum.apply_one(input, axes, keepdim, dtype=None if dtype is None else dtype.np)
-    if axes is not None and res._grad_fn is not None:
+    if dim is not None and res._grad_fn is not None:  # (a dim of a 0-d tensor too)
         res._grad_fn._name = "SumBackward1"
     return res if out is None else _out(res, out, "sum")
 
@@ -225,7 +225,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None
                            f"{torch_type_name(input.dtype)}")
     axes = _axes(dim, input.ndim)
     res = Mean.apply_one(input, axes, keepdim)
-    if axes is not None and res._grad_fn is not None:
+    if dim is not None and res._grad_fn is not None:
         res._grad_fn._name = "MeanBackward1"
     return res if out is None else _out(res, out, "mean")
 
