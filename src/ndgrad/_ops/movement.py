@@ -150,8 +150,10 @@ def _view(input: Tensor, shape: tuple, name: str = "ViewBackward0") -> Tensor:
 def reshape(input: Tensor, *shape) -> Tensor:
     """Same as torch.reshape: a view when the strides allow it, else a copy."""
     shape = _infer(_shape_arg(shape), input._data.size)
-    if input._data.flags.c_contiguous or _try_view(input._data, shape) is not None:
+    if input._data.flags.c_contiguous:
         return _view(input, shape)
+    if _try_view(input._data, shape) is not None:
+        return _view(input, shape, "ReshapeAliasBackward0")
     out = View.apply(input, shape)
     if out._grad_fn is not None:
         out._grad_fn._name = "UnsafeViewBackward0"
