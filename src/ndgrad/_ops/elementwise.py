@@ -663,8 +663,8 @@ def fmod(input, other, *, out=None) -> Tensor:
     """Same as torch.fmod."""
     need_tensor("fmod", input, "input", 1)
     res = binary(Remainder, input, other, fn="fmod")
-    if res._grad_fn is not None and isinstance(other, Tensor):
-        res._grad_fn._name = "FmodBackward1"
+    if res._grad_fn is not None:
+        res._grad_fn._name = "FmodBackward1" if isinstance(other, Tensor) else "FmodBackward0"
     return _out(res, out, "fmod")
 
 
