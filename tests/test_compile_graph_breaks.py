@@ -313,3 +313,41 @@ def test_module_hooks_boolean_masks_and_seeding_are_not_frozen_by_replays():
             if f is hooked:
                 assert np.array_equal(acts["x"]._data, model[0](x[None]).detach()._data)
             assert np.array_equal(got._data, f(x if f is not hooked else x[None])._data)
+
+
+GLOBAL_SHIFT = 0.5
+
+
+def test_a_replaced_parameter_a_changed_hyperparameter_or_global_recaptures():
+    global GLOBAL_SHIFT
+
+    class Temp(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.t = nn.Linear(2, 1), 2.0
+
+        def forward(self, x):
+            return self.lin(x) / self.t + GLOBAL_SHIFT
+
+    model = Temp()
+    cm = ndgrad.compile(model)
+    x = ndgrad.ones(3, 2)
+
+    def check():
+        for _ in range(3):
+            assert np.array_equal(cm(x)._data, model(x)._data)
+
+    check()
+    model.lin.weight = nn.Parameter(ndgrad.ones(1, 2))  # a parameter replaced
+    check()
+    model.t = 4.0  # a hyperparameter
+    check()
+    model.lin = nn.Linear(2, 1)  # a submodule
+    check()
+    try:
+        GLOBAL_SHIFT = 1.5  # a global the forward reads
+        check()
+    finally:
+        GLOBAL_SHIFT = 0.5
+    entry = list(cm._compiled.cache.values())[-1]  # (a new submodule: a new signature)
+    assert type(entry) is Captured and not entry.pending

@@ -25,7 +25,7 @@ from .._tensor import Tensor
 from ..autograd import op as _op
 from ..autograd.op import _edge
 from ..autograd.saved import _FREED
-from ..nn.modules.module import Module
+from ..nn.modules.module import WRITES, Module
 from . import capture as C
 from . import islands as I
 from . import program as P
@@ -93,6 +93,7 @@ class CompiledFunction:
         # every module a capture saw called (a compiled function's model)
         self.modules = list(modules)
         self.cache: dict = {}
+        self.recaptures = 0
         _ALL.add(self)
 
     def __get__(self, obj, owner=None):  # a decorated method
@@ -136,9 +137,14 @@ class CompiledFunction:
             key = _signature(args, kwargs, [], self.modules)
         if tracer.failed is None and I.hands_on_containers(out) and I.body_of(self.fn):
             tracer.failed = "a piece of a step hands a list, dict or set to the next"
+        if tracer.failed is None and type(first) is Captured and not first.valid():
+            self.recaptures += 1  # a variable or a module's attribute it reads changed
+            if self.recaptures > config.cache_size_limit:
+                tracer.failed = (f"what the step reads changed {self.recaptures} times between "
+                                 "calls (a global, a closure variable, a module's attribute)")
         if tracer.failed is None:
             try:
-                entry = Captured(tracer, out, tensors)
+                entry = Captured(tracer, out, tensors, self.fn)
                 if first is None or not first.valid():
                     self.cache[key] = entry  # replayed once the next call records the same
                     return out
@@ -167,7 +173,7 @@ class Captured:
 
     pending = True  # until a second capture confirms the program
 
-    def __init__(self, tracer: C.Tracer, out, tensors) -> None:
+    def __init__(self, tracer: C.Tracer, out, tensors, fn) -> None:
         self.prog = tracer.prog
         arg_ids = {id(t): i for i, t in enumerate(tensors)}
         region = []  # outputs that leave the step requiring grad, with their graph
@@ -189,10 +195,16 @@ class Captured:
         self.prog.finalize(kept)
         self.externals = [(t, t._requires_grad, t._data.dtype, t._data.shape)
                           for t in tracer.externals]
+        self.bindings = pystate.bindings(fn)
+        self.writes = WRITES[0]
 
     def valid(self) -> bool:
-        """Whether the tensors the step reads (parameters, buffers) still have the dtype, shape
-        and requires_grad they had at capture (a model moved to half, a frozen layer)."""
+        """Whether what the step read is as it was at capture: the variables its code names
+        (the same objects, or equal plain values), the modules' parameters, buffers, submodules
+        and hyperparameters (no module attribute written since), and the dtype, shape and
+        requires_grad of the tensors it read (a model moved to half, a frozen layer)."""
+        if WRITES[0] != self.writes or not pystate.same_bindings(self.bindings):
+            return False
         for t, flag, dt, shape in self.externals:
             d = t._data
             if t._requires_grad is not flag or d.dtype is not dt or d.shape != shape:

@@ -23,24 +23,47 @@ def roots(fn, args, kwargs) -> list:
     """What the step can reach: its closure, the globals its code names, its arguments."""
     out = [a for a in args if not isinstance(a, Tensor)]
     out += [v for v in kwargs.values() if not isinstance(v, Tensor)]
-    fn = getattr(fn, "__func__", fn)
     if isinstance(fn, types.MethodType):
         out.append(fn.__self__)
+    if getattr(getattr(fn, "__func__", fn), "__code__", None) is None:
+        return out + [fn]
+    return out + [value for _, _, value in bindings(fn)]
+
+
+def bindings(fn) -> list:
+    """(cell, None, value) or (globals, name, value) of the variables ``fn``'s code reads from
+    its closure and its globals: a replay is valid while each is still bound to that object (a
+    plain value: an equal one)."""
+    fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     if code is None:
-        return out + [fn]
+        return []
+    out = []
     for cell in fn.__closure__ or ():
         try:
-            out.append(cell.cell_contents)
+            out.append((cell, None, cell.cell_contents))
         except ValueError:  # an empty cell
             pass
+    g = fn.__globals__
+    return out + [(g, n, g[n]) for n in sorted(_global_names(code)) if n in g]
+
+
+def same_bindings(binds) -> bool:
+    for where, name, value in binds:
+        now = where.cell_contents if name is None else where.get(name, _MISSING)
+        if now is not value and (type(now) is not type(value) or type(value) not in _PLAIN
+                                 or now != value):
+            return False
+    return True
+
+
+def _global_names(code) -> set:
     names, stack = set(), [code]
     while stack:
         c = stack.pop()
         names.update(c.co_names)
         stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
-    g = fn.__globals__
-    return out + [g[n] for n in sorted(names) if n in g]
+    return names
 
 
 def snapshot(objs, skip=()) -> dict:

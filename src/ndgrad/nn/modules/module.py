@@ -13,6 +13,11 @@ from ._hooks import BackwardHook, RemovableHandle, add_hook
 from ._state import StateDictMixin, _IncompatibleKeys  # noqa: F401  (torch's import path)
 
 
+# writes that change what a module computes, on any module: a parameter, buffer or submodule
+# set or replaced, a hyperparameter changed (ndgrad.compile records a step again after one)
+WRITES = [0]
+
+
 class Module(StateDictMixin):
     """Same as torch.nn.Module."""
 
@@ -95,6 +100,10 @@ class Module(StateDictMixin):
     def __setattr__(self, name: str, value) -> None:
         d = self.__dict__
         params = d.get("_parameters")
+        if name != "training" and not (isinstance(value, Tensor) and not isinstance(
+                value, (Parameter, Buffer)) and name not in (params or ()) and
+                name not in d.get("_buffers", ())):
+            WRITES[0] += 1  # (a tensor kept on the side, e.g. attention maps, is not counted)
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
@@ -135,6 +144,7 @@ class Module(StateDictMixin):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        WRITES[0] += 1
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
             if name in d.get(store, {}):
@@ -159,6 +169,7 @@ class Module(StateDictMixin):
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        WRITES[0] += 1
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         self._check_name(name, "parameter", "_parameters")
@@ -173,6 +184,7 @@ class Module(StateDictMixin):
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        WRITES[0] += 1
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         self._check_name(name, "buffer", "_buffers")
@@ -188,6 +200,7 @@ class Module(StateDictMixin):
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        WRITES[0] += 1
         if not isinstance(module, Module) and module is not None:
             raise TypeError(f"{_typename(module)} is not a Module subclass")
         if not isinstance(name, str):
