@@ -76,7 +76,7 @@ for _ns, _prefix, _skip in ((__import__("sys").modules[__name__], "", _PY[""]),
 del _ns, _prefix, _skip, _PY
 from ._kernel_dtypes import install as _kernel_dtypes  # noqa: E402
 
-_kernel_dtypes(__import__("sys").modules[__name__], nn.functional)  # torch's dtype refusals
+_kernel_dtypes(__import__("sys").modules[__name__], nn.functional, linalg, special)  # dtypes
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

@@ -3,14 +3,15 @@
 torch's activation, normalization, pooling and loss kernels are compiled for floating dtypes
 (some also for integers): ``F.gelu(int_tensor)`` raises '"GeluKernelImpl" not implemented for
 'Long''. ndgrad's array code would compute something for any dtype, so the public functions are
-wrapped once (``install``) with the table below: kernel name and the dtypes torch refuses, read off
-torch 2.13 on CPU. The check reads the first argument's dtype only; other arguments keep the
-functions' own checks."""
+wrapped once (``install``) with the table below: kernel name (or the error torch raises instead)
+and the dtypes torch refuses, read off torch 2.13 on CPU. The check reads the first argument's
+dtype only; other arguments keep the functions' own checks."""
 
 from __future__ import annotations
 
 import functools
 
+from ._dtype import torch_type_name
 from ._errors import not_implemented
 from ._tensor import Tensor
 
@@ -63,15 +64,26 @@ KERNELS = {
     "binary_cross_entropy_with_logits": ("log_sigmoid_cpu", _FLOAT_ONLY),
     "nll_loss": ("nll_loss_out_frame", _FLOAT_ONLY),
     "pdist": ("pdist", _HALF),
+    "multilabel_soft_margin_loss": ("log_sigmoid_cpu", _FLOAT_ONLY),
+    "gumbel_softmax": (lambda dt: RuntimeError(  # its exponential draw's check
+        "Exponential distribution is a continuous probability distribution. dtype must be a "
+        f"floating point but you specified {torch_type_name(dt)}"), _FLOAT_ONLY),
+    "cross": ("cross", frozenset(("bool",))),  # (torch.cross and linalg.cross)
+    "addbmm": ("addmm_impl_cpu_", frozenset(("bool",))),
+    "baddbmm": ("baddbmm", frozenset(("bool",))),
+    **dict.fromkeys(("mvlgamma", "multigammaln"), ("arange_cpu", _COMPLEX)),
+    "bernoulli": ("bernoulli_tensor_cpu_self_", _COMPLEX),
 }
 
 
-def _gate(fn, kernel: str, refused: frozenset):
+def _gate(fn, kernel, refused: frozenset):
+    error = kernel if callable(kernel) else lambda dt: not_implemented(kernel, dt)
+
     @functools.wraps(fn)
     def gated(*args, **kwargs):
         x = args[0] if args else kwargs.get("input")
         if isinstance(x, Tensor) and x._data.dtype.name in refused:
-            raise not_implemented(kernel, x.dtype)
+            raise error(x.dtype)
         return fn(*args, **kwargs)
     return gated
 
