@@ -351,3 +351,17 @@ def test_a_replaced_parameter_a_changed_hyperparameter_or_global_recaptures():
         GLOBAL_SHIFT = 0.5
     entry = list(cm._compiled.cache.values())[-1]  # (a new submodule: a new signature)
     assert type(entry) is Captured and not entry.pending
+
+
+def test_autocast_is_part_of_the_signature():
+    ndgrad.manual_seed(0)
+    lin = nn.Linear(4, 3)
+    f = ndgrad.compile(lambda x: lin(x) * 2)
+    x = ndgrad.randn(2, 4)
+    for _ in range(3):
+        assert f(x).dtype == ndgrad.float32
+    with ndgrad.autocast("cpu"):
+        for _ in range(3):
+            got = f(x)
+            assert got.dtype == ndgrad.bfloat16 and np.array_equal(got._data, (lin(x) * 2)._data)
+    assert f(x).dtype == ndgrad.float32

@@ -9,8 +9,8 @@ eager ones, bit for bit. A step that reads a tensor's value in Python (``.item()
 printing) or otherwise cannot be replayed is cut around the statement where it broke: the pieces
 before and after are compiled, the statement runs eagerly (``islands``); where it cannot be cut,
 the signature stays eager (``fullgraph=True`` raises instead). The signature: the arguments'
-shapes, dtypes, devices, requires_grad and other values, grad mode, the default dtype, and for a
-module its and its submodules' ``training``."""
+shapes, dtypes, devices, requires_grad and other values, grad mode, autocast, the default dtype,
+and for a module its and its submodules' ``training``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import weakref
 
 from .. import _dtype, _trace
 from .._grad_mode import anomaly
+from ..amp._state import state as _autocast
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 from ..autograd import op as _op
@@ -254,6 +255,8 @@ def _spec(out, tracer: C.Tracer, arg_ids: dict, region: list, kept: list):
 
 def _signature(args, kwargs, tensors: list, modules) -> tuple:
     key = [_grad_state.grad_enabled, _dtype.get_default_dtype()]
+    if _autocast.on:  # (the ops autocast covers cast their inputs while recording)
+        key.append((tuple(_autocast.enabled.items()), tuple(_autocast.dtype.items())))
     for a in args:
         if type(a) is Tensor or isinstance(a, Tensor):
             d = a._data
