@@ -214,7 +214,7 @@ def _inplace(t: Tensor, fn, args, kwargs, no_overlap: bool) -> Tensor:
     base = t._base
     if base is not None and t._view_ver != t._vc[0]:
         refresh_view(t)
-    new = _compute(t, _snapshot(t), fn, args, kwargs, no_overlap)
+    new = _compute(t, _snapshot(t), fn, args, kwargs, True)  # a recorded fill checks too
     write(t, new)
     rebase_written(t, new)
     written_output(new, t)  # what new's node saved of new is t's value now
