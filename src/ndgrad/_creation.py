@@ -659,8 +659,10 @@ class Overwrite(Op):
         return g.new_zeros(ctx.shape) if ctx.needs_input_grad[0] else None, g
 
 
-def _overwrite(t: Tensor, value, name: str) -> Tensor:
-    from ._ops._inplace import inplace
+def _overwrite(t: Tensor, value, name: str, fill: bool = True) -> Tensor:
+    from ._ops._inplace import inplace, inplace_fill
+
+    write = inplace_fill if fill else inplace  # torch's fills write through an expanded tensor
 
     def fn(old, v):
         out = Overwrite.apply(old, v)
@@ -668,7 +670,7 @@ def _overwrite(t: Tensor, value, name: str) -> Tensor:
             out._grad_fn._name = name
         return out
 
-    return inplace(t, fn, value)
+    return write(t, fn, value)
 
 
 def zero_(self) -> Tensor:
@@ -699,4 +701,4 @@ def copy_(self, src, non_blocking=False) -> Tensor:
         a, b = shape[-k], sshape[-k]
         if b not in (1, a):
             raise size_mismatch(a, b, n - k)
-    return _overwrite(self, src, "torch::autograd::CopyBackwards")
+    return _overwrite(self, src, "torch::autograd::CopyBackwards", fill=False)
