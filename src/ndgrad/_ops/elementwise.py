@@ -18,7 +18,7 @@ from .._grad_mode import state as _grad_state
 from .._kernels import POW_KERNELS as _POW_KERNELS
 from .._tensor import Tensor
 from ..autograd.op import Op
-from ._inplace import inplace
+from ._inplace import inplace, inplace_fill, warn_expanded_fill
 from ._out import _out
 
 def wrap(arr, dev) -> Tensor:
@@ -796,7 +796,8 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
 
 
 def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
-    return inplace(input, masked_fill, mask, value)
+    warn_expanded_fill(input, "masked_fill_")  # a fill: written through an expanded tensor
+    return inplace_fill(input, masked_fill, mask, value)
 
 
 __all__ += ["where", "masked_fill"]
