@@ -9,8 +9,8 @@ eager ones, bit for bit. A step that reads a tensor's value in Python (``.item()
 printing) or otherwise cannot be replayed is cut around the statement where it broke: the pieces
 before and after are compiled, the statement runs eagerly (``islands``); where it cannot be cut,
 the signature stays eager (``fullgraph=True`` raises instead). The signature: the arguments'
-shapes, dtypes, devices, requires_grad and other values, grad mode, autocast, the default dtype,
-and for a module its and its submodules' ``training``."""
+shapes, dtypes, devices, requires_grad and other values, grad mode, autocast, the default dtype
+and device, and for a module its and its submodules' ``training``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import types
 import weakref
 
 from .. import _dtype, _trace
+from .._backend import _DEFAULT as _DEFAULT_DEVICE
 from .._grad_mode import anomaly
 from ..amp._state import state as _autocast
 from .._grad_mode import state as _grad_state
@@ -254,7 +255,7 @@ def _spec(out, tracer: C.Tracer, arg_ids: dict, region: list, kept: list):
 
 
 def _signature(args, kwargs, tensors: list, modules) -> tuple:
-    key = [_grad_state.grad_enabled, _dtype.get_default_dtype()]
+    key = [_grad_state.grad_enabled, _dtype.get_default_dtype(), _DEFAULT_DEVICE[0]]
     if _autocast.on:  # (the ops autocast covers cast their inputs while recording)
         key.append((tuple(_autocast.enabled.items()), tuple(_autocast.dtype.items())))
     for a in args:
