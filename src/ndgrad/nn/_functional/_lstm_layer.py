@@ -73,7 +73,7 @@ class MkldnnRnnLayer(Op):
         if b_ih is not None:  # mkldnn adds the two biases once; (4H, N) so the add is long rows
             bias = xp.empty((4 * H, N), dt)
             bias[...] = _gate_rows(xp, b_ih + b_hh, H, True)[:, None]
-            gi += bias
+            xp.add(gi, bias, out=gi)  # (out=: a stand-in may rebind on +=, see _POOL)
         w = _gate_rows(xp, w_hh, H, True)
         acts = _buffer(xp, (T, 4 * H, N), dt)  # [o, i, f, g] of every step
         cs = _buffer(xp, (T, H, N), dt)  # c_t
@@ -84,14 +84,14 @@ class MkldnnRnnLayer(Op):
         with np.errstate(over="ignore"):  # exp(-z) may overflow to inf: sigmoid 0, as torch's
             for t in (range(T - 1, -1, -1) if reverse else range(T)):
                 a = xp.matmul(w, h, out=acts[t])
-                a += gi[t]
+                xp.add(a, gi[t], out=a)
                 s = a[:3 * H]
                 xp.exp(s, out=s)
-                s += 1
+                xp.add(s, 1, out=s)
                 xp.reciprocal(s, out=s)
                 g = xp.tanh(a[3 * H:], out=a[3 * H:])
                 c = xp.multiply(a[2 * H:3 * H], c, out=cs[t])
-                c += xp.multiply(a[H:2 * H], g, out=ig)
+                xp.add(c, xp.multiply(a[H:2 * H], g, out=ig), out=c)
                 tc = xp.tanh(c, out=tcs[t])
                 h = xp.multiply(a[:H], tc, out=hs[t])
         out = hs.transpose(0, 2, 1).copy()  # (copies: for N = 1 a transpose is contiguous)
