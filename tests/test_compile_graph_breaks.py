@@ -365,3 +365,21 @@ def test_autocast_is_part_of_the_signature():
             got = f(x)
             assert got.dtype == ndgrad.bfloat16 and np.array_equal(got._data, (lin(x) * 2)._data)
     assert f(x).dtype == ndgrad.float32
+
+
+def test_hooks_and_retained_grads_on_a_compiled_modules_output():
+    ndgrad.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    cm = ndgrad.compile(m)
+    for _ in range(4):
+        x = ndgrad.randn(5, 3, requires_grad=True)
+        out, ref = cm(x * 2), m(x * 2)
+        seen = []
+        out.register_hook(lambda g: seen.append(g * 3))
+        out.retain_grad()
+        out.sum().backward()
+        gx = x.grad
+        x.grad = None
+        ref.sum().backward()
+        assert np.array_equal(gx._data, x.grad._data) and len(seen) == 1
+        assert np.array_equal(out.grad._data, np.ones((5, 2), np.float32))

@@ -14,6 +14,7 @@ import types
 import numpy as np
 
 from .._backend import device_of_array
+from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 from ..autograd.engine import _accumulate, _sum
 from ..autograd.node import Node, _check_arrays
@@ -357,8 +358,14 @@ class CompiledFunctionBackward(Node):
         return tuple(leaves.get(i) for i in range(len(sched.sinks)))
 
     def backward(self, *grads):
-        raise RuntimeError("torch.compile with aot_autograd does not currently support double "
-                           "backward")
+        """On tensors (hooks in the backward): the same first-order run; a backward that
+        records a graph (create_graph) is torch's error."""
+        if _grad_state.grad_enabled:
+            raise RuntimeError("torch.compile with aot_autograd does not currently support "
+                               "double backward")
+        g = next(g for g in grads if g is not None)
+        res = self.backward_raw(*[None if g is None else g._data for g in grads])
+        return tuple(None if r is None else _MAKE(r, g._device) for r in res)
 
 
 def region_node(schedule: Schedule, nodes, edges, in_meta, out_meta, xp):
