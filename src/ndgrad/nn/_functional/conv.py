@@ -150,7 +150,7 @@ class Conv(Op):
                 gw = xp.matmul(g3, cols.swapaxes(2, 3)).sum(0)
             gw = gw.reshape((o, cg) + k)
             cols = None
-        if need[0] and len(k) == 2 and s == (1, 1):
+        if need[0] and len(k) == 2 and s == (1, 1) and k != (1, 1):  # (1x1: one GEMM already)
             gx = conv_input_grad_rows(xp, g, w, size, pads, d, groups)
         elif need[0]:  # the columns W^T g of one kernel offset at a time, into one buffer
             # (K, G, C/G, O/G): each offset's W^T contiguous, as BLAS wants it
