@@ -7,7 +7,8 @@ default (tensor rebuild functions, storage types, dtypes, Size, device, OrderedD
 mapped to ndgrad's own, or a class the program allowed through ``serialization.add_safe_globals``;
 anything else is torch's UnpicklingError before it is called. With ``weights_only=False`` a
 global may also be any attribute of a module the program has already imported (``torch.x`` read as
-``ndgrad.x``), as torch's full unpickler would allow; a file's contents never import a module.
+``ndgrad.x``), as torch's full unpickler would allow, but for os/sys and builtins that run code
+(eval, exec, getattr, open...); a file's contents never import a module.
 Tensors that shared a storage in torch are NumPy views of one array here (same strides, offsets
 and memory)."""
 
