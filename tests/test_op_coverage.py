@@ -118,10 +118,6 @@ UNUSED_OK = {
     "edge, never applied (its backward runs in every linear test)",
     "ndgrad.nn._functional.linear.View": "linear's View/Unsqueeze/Squeeze links: built as graph "
     "edges, never applied (their backward runs in every N-d linear test)",
-    "ndgrad._ops.elementwise._FloorDivideNode": "never applied: floor_divide swaps it in as the "
-    "class of Div's node so that backward raises, as torch's does",
-    "ndgrad._ops.elementwise._RemainderScalarNode": "never applied: remainder(scalar, tensor) "
-    "swaps it in as the class of Remainder's node so that backward raises, as torch's does",
     "ndgrad.autograd.function._DelayedError": "autograd.Function's once_differentiable, "
     "tested in test_function.py::test_once_differentiable",
     "ndgrad._ops.indexing.IndexBackward": "backward of indexing: first-order runs call its "
@@ -167,8 +163,8 @@ def _trace():
     originals = {n: Op.__dict__[n] for n in entries}
 
     def spy_on(original):
-        def apply(cls, *a, **k):
-            applied.add(cls)
+        def apply(cls, *a, **k):  # a node named as torch names this call (Op.named): its op
+            applied.add(cls.__bases__[0] if cls.__dict__.get("_renamed") else cls)
             return original.__func__(cls, *a, **k)
         return classmethod(apply)
 

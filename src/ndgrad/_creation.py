@@ -664,13 +664,7 @@ def _overwrite(t: Tensor, value, name: str, fill: bool = True) -> Tensor:
 
     write = inplace_fill if fill else inplace  # torch's fills write through an expanded tensor
 
-    def fn(old, v):
-        out = Overwrite.apply(old, v)
-        if out._grad_fn is not None:
-            out._grad_fn._name = name
-        return out
-
-    return write(t, fn, value)
+    return write(t, Overwrite.named(name).apply, value)
 
 
 def zero_(self) -> Tensor:

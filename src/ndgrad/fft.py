@@ -82,19 +82,23 @@ def _complex(xp, out, a):
 
 
 def _named(t, name):
+    """Name the last node of a composite as torch names the op."""
     if t._grad_fn is not None:
         t._grad_fn._name = name
     return t
 
 
+# a real input's complex transform, as torch names it (forward: r2c; backward: a conj)
+_RealC2C = {True: FftC2C.named("FftR2CBackward0"), False: FftC2C.named("ConjBackward0")}
+
+
 def _c2c(x, axes, forward, norm):
-    name = "FftC2CBackward0" if x.is_complex() else "FftR2CBackward0" if forward else \
-        "ConjBackward0"
-    return _named(FftC2C.apply(x, tuple(axes), forward, norm), name)
+    op = FftC2C if x.is_complex() else _RealC2C[bool(forward)]
+    return op.apply(x, tuple(axes), forward, norm)
 
 
 def _r2c(x, axes, norm):
-    return _named(FftR2C.apply(x, tuple(axes), norm), "FftR2CBackward0")
+    return FftR2C.apply(x, tuple(axes), norm)
 
 
 def _pad(x, ax, n):
@@ -307,7 +311,7 @@ def _c2r_n(x, s, dim, norm, name=None, hermitian=False):
         x = _pad(x, a, n)
     if hermitian:
         x, norm = x.conj(), _DUAL[norm]
-    return _named(FftC2R.apply(x, tuple(axes), norm, m), "FftC2RBackward0")
+    return FftC2R.apply(x, tuple(axes), norm, m)
 
 
 def fftshift(input, dim=None) -> Tensor:

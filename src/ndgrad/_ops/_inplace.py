@@ -112,6 +112,8 @@ def _snapshot(t: Tensor) -> Tensor:
 class CopySlices(Op):
     """base with a view's region replaced by ``value``; the view is ``view_fn(base)``."""
 
+    _node_name = "torch::autograd::CopySlices"
+
     def forward(ctx, base, value, view_fn):
         ctx.view_fn = view_fn
         ctx.strides = _dense_strides(base)
@@ -148,10 +150,7 @@ def _refill(old: Tensor, value, name: str) -> Tensor:
     """``old`` overwritten by ``value`` (broadcast), a zero gradient to ``old``: fills."""
     from .._creation import Overwrite
 
-    out = Overwrite.apply(old, value)
-    if out._grad_fn is not None:
-        out._grad_fn._name = name
-    return out
+    return Overwrite.named(name).apply(old, value)
 
 
 class RandomFill(Op):
@@ -176,10 +175,7 @@ def fill_random(t: Tensor, draw, name: str, *params: Tensor) -> Tensor:
     def refill(old, *ps):
         dev = old._device
         sample = produced(_sample, draw, tuple(old.shape), old._data.dtype, dev)
-        out = RandomFill.apply(old, sample, *ps)
-        if out._grad_fn is not None:
-            out._grad_fn._name = name
-        return out
+        return RandomFill.named(name).apply(old, sample, *ps)
 
     check_leaf(t, t._requires_grad or any(p._requires_grad for p in params))
     check_overlap(t)  # before drawing, so that the generator's state is left as it was
@@ -238,7 +234,6 @@ def rebase_written(t: Tensor, new: Tensor) -> Tensor:
     base_old = Tensor._make(base._data, base._device, base._requires_grad, base._grad_fn,
                             base._output_nr)
     node_out = CopySlices.apply(base_old, value, t._view_fn)
-    node_out._grad_fn._name = "torch::autograd::CopySlices"
     base._grad_fn, base._output_nr, base._requires_grad = node_out._grad_fn, 0, True
     view = t._view_fn(base)  # the view's new history hangs off the new base
     view._grad_fn._name = "AsStridedBackward0"

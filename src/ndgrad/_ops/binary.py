@@ -175,6 +175,7 @@ class NoGrad(Op):
     """Ops whose result carries no derivative in torch; calling backward raises, as there."""
 
     __slots__ = ()
+    _node_name = "torch::autograd::NotImplemented"
 
     def forward(ctx, a, b, dt=None, fn=None, name=None):
         ctx.fname = name
@@ -184,21 +185,15 @@ class NoGrad(Op):
         raise no_derivative(ctx.fname)
 
 
-def _no_grad_node(out: Tensor) -> Tensor:
-    if out._grad_fn is not None:
-        out._grad_fn._name = "torch::autograd::NotImplemented"
-    return out
-
-
 def _binary_fn(cls, name, *, scalars=False, rename=None, **fixed):
+    node = None if rename is None else cls.named(rename)  # torch's node for this function
+
     def fn(input, other, *, out=None):
         if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
             need_tensor(name, input, "input", 1)
             if not scalars:
                 need_tensor(name, other)
-        res = binary(cls, input, other, **fixed)
-        if rename and res._grad_fn is not None:
-            res._grad_fn._name = rename
+        res = binary(cls, input, other, node=node, **fixed)
         return res if out is None else _out(res, out, name)
 
     fn.__name__ = fn.__qualname__ = name
@@ -219,12 +214,9 @@ copysign = _binary_fn(Copysign, "copysign", scalars=True)
 
 def xlogy(input, other, *, out=None) -> Tensor:
     """Same as torch.xlogy."""
-    res = binary(Xlogy, input, other)
-    if res._grad_fn is not None:
-        res._grad_fn._name = ("XlogyBackward0" if isinstance(input, Tensor) and
-                              isinstance(other, Tensor) else
-                              "XlogyBackward1" if isinstance(other, Tensor) else "XlogyBackward2")
-    return _out(res, out, "xlogy")
+    node = Xlogy.named("XlogyBackward0" if isinstance(input, Tensor) and isinstance(
+        other, Tensor) else "XlogyBackward1" if isinstance(other, Tensor) else "XlogyBackward2")
+    return _out(binary(Xlogy, input, other, node=node), out, "xlogy")
 
 
 def heaviside(input: Tensor, values: Tensor, *, out=None) -> Tensor:
@@ -238,8 +230,7 @@ def heaviside(input: Tensor, values: Tensor, *, out=None) -> Tensor:
     def f(xp, a, v):
         return xp.where(a == 0, v, (a > 0).astype(a.dtype)).astype(a.dtype)
 
-    return _out(_no_grad_node(binary(NoGrad, input, values, fn=f, name="heaviside")), out,
-                "heaviside")
+    return _out(binary(NoGrad, input, values, fn=f, name="heaviside"), out, "heaviside")
 
 
 def _shift(name, kernel, numpy_fn):

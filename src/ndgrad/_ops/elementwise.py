@@ -150,11 +150,12 @@ def _as(a, dt):
     return a if dt is None or a.dtype == dt.np else a.astype(dt.np)
 
 
-def binary(cls, a, b, dt=None, **kw):
+def binary(cls, a, b, dt=None, node=None, **kw):
     """Promote (Python scalars are 'weak'), then apply; broadcasting failures get torch's text.
 
     Both operands reach ``forward`` as arrays; ``dt`` (None when no cast is needed) is the
-    promoted dtype that ``forward`` casts them to with ``_as``."""
+    promoted dtype that ``forward`` casts them to with ``_as``. ``node``: the subclass of
+    ``cls`` to record where torch names this call's node apart (rsub: RsubBackward1)."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if dt is None and a._data.dtype is not b._data.dtype:
             dt = _float_ints(cls, D.result_type(a, b), kw)
@@ -172,8 +173,9 @@ def binary(cls, a, b, dt=None, **kw):
         a, b, dt = _mixed(cls, a, b, dt, kw)
     if dt is not None and dt.__class__ is not Opmath and _grad_state.grad_enabled:
         a, b = _cast_recorded(a, dt), _cast_recorded(b, dt)
+    op = cls if node is None else node
     try:
-        return cls.apply(a, b, dt=dt, **kw) if kw else cls.apply_pair(a, b, dt)
+        return op.apply(a, b, dt=dt, **kw) if kw else op.apply_pair(a, b, dt)
     except ValueError:
         broadcast_error(a, b)
         raise
@@ -591,12 +593,17 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     return binary(Sub, input, other)
 
 
+# torch's nodes where one primitive stands for several of its ops (see binary's ``node``)
+_Rsub = Sub.named("RsubBackward1")
+_DivRounding = Div.named("DivBackward2")
+_RemainderTensors = Remainder.named("RemainderBackward1")
+_FmodTensors = Remainder.named("FmodBackward1")
+_FmodScalar = Remainder.named("FmodBackward0")
+
+
 def rsub(input, other, *, alpha=1) -> Tensor:
     """Same as torch.rsub: other - alpha * input."""
-    res = binary(Sub, other, input, alpha=alpha)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "RsubBackward1"
-    return res
+    return binary(Sub, other, input, node=_Rsub, alpha=alpha)
 
 
 def mul(input, other, *, out=None) -> Tensor:
@@ -613,9 +620,7 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{rounding_mode}'")
-    res = binary(Div, input, other, rounding_mode=rounding_mode)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "DivBackward2"
+    res = binary(Div, input, other, node=_DivRounding, rounding_mode=rounding_mode)
     return _out(res, out, "div")
 
 
@@ -626,15 +631,13 @@ def true_divide(input, other, *, out=None) -> Tensor:
 
 def floor_divide(input, other, *, out=None) -> Tensor:
     """Same as torch.floor_divide; calling backward through it raises, as in torch."""
-    res = binary(Div, input, other, rounding_mode="floor")
-    if res._grad_fn is not None:
-        res._grad_fn.__class__ = _FloorDivideNode
-        res._grad_fn._name = "torch::autograd::NotImplemented"
+    res = binary(Div, input, other, node=_FloorDivideNode, rounding_mode="floor")
     return _out(res, out, "floor_divide")
 
 
 class _FloorDivideNode(Div):
     __slots__ = ()
+    _node_name, _op_name = "torch::autograd::NotImplemented", "floor_divide"
 
     def backward(ctx, g):
         raise no_derivative("floor_divide")
@@ -642,18 +645,14 @@ class _FloorDivideNode(Div):
 
 def remainder(input, other, *, out=None) -> Tensor:
     """Same as torch.remainder."""
-    res = binary(Remainder, input, other)
-    if res._grad_fn is not None:
-        if not isinstance(input, Tensor):
-            res._grad_fn.__class__ = _RemainderScalarNode
-            res._grad_fn._name = "torch::autograd::NotImplemented"
-        elif isinstance(other, Tensor):
-            res._grad_fn._name = "RemainderBackward1"
-    return _out(res, out, "remainder")
+    node = (_RemainderScalarNode if not isinstance(input, Tensor) else
+            _RemainderTensors if isinstance(other, Tensor) else None)
+    return _out(binary(Remainder, input, other, node=node), out, "remainder")
 
 
 class _RemainderScalarNode(Remainder):
     __slots__ = ()
+    _node_name, _op_name = "torch::autograd::NotImplemented", "remainder"
 
     def backward(ctx, g):
         raise no_derivative("remainder")
@@ -662,17 +661,15 @@ class _RemainderScalarNode(Remainder):
 def fmod(input, other, *, out=None) -> Tensor:
     """Same as torch.fmod."""
     need_tensor("fmod", input, "input", 1)
-    res = binary(Remainder, input, other, fn="fmod")
-    if res._grad_fn is not None:
-        res._grad_fn._name = "FmodBackward1" if isinstance(other, Tensor) else "FmodBackward0"
-    return _out(res, out, "fmod")
+    node = _FmodTensors if isinstance(other, Tensor) else _FmodScalar
+    return _out(binary(Remainder, input, other, node=node, fn="fmod"), out, "fmod")
 
 
 def pow(input, exponent, *, out=None) -> Tensor:
     """Same as torch.pow."""
     if isinstance(input, Tensor):
         if isinstance(exponent, Tensor):
-            res, name = binary(Pow, input, exponent), "PowBackward1"
+            res = binary(Pow, input, exponent, node=_PowTensors)
         else:
             dt = weak_dtype(input, exponent) if exponent.__class__ in _WEAK_TYPES else \
                 D.result_type(input, exponent)
@@ -681,13 +678,16 @@ def pow(input, exponent, *, out=None) -> Tensor:
             if dt._kind == 1 or dt.itemsize == 2:  # float32/64 and complex take it as a double
                 check_scalar_range(exponent, dt)
             kw = {} if input._device is CPU else {"e": exponent}  # CUDA: b is not read back
-            res, name = binary(_PowScalar, input, exponent, dt, **kw), "PowBackward0"
+            res = binary(_PowScalar, input, exponent, dt, node=_PowTensorScalar, **kw)
     else:
         need_tensor("pow", exponent, "exponent")
-        res, name = binary(Pow, input, exponent), "PowBackward2"
-    if res._grad_fn is not None:
-        res._grad_fn._name = name
+        res = binary(Pow, input, exponent, node=_PowScalarBase)
     return _out(res, out, "pow")
+
+
+# torch's nodes: tensor ** scalar, tensor ** tensor, scalar ** tensor
+_PowTensorScalar = _PowScalar.named("PowBackward0")
+_PowTensors, _PowScalarBase = Pow.named("PowBackward1"), Pow.named("PowBackward2")
 
 
 def float_power(input, exponent, *, out=None) -> Tensor:

@@ -24,9 +24,17 @@ __all__ = ["argwhere", "bucketize", "gather", "index_add", "index_copy", "index_
 
 
 def _named(out: Tensor, name: str) -> Tensor:
+    """Name the last node of a composite (a 0-d input's reshape) as torch names the op."""
     if out._grad_fn is not None:
         out._grad_fn._name = name
     return out
+
+
+# torch's nodes for the ops that index with Index/IndexPut
+_Gather, _IndexSelect = Index.named("GatherBackward0"), Index.named("IndexSelectBackward0")
+_MaskedSelect, _Take = Index.named("MaskedSelectBackward0"), Index.named("TakeBackward0")
+_MaskedScatter = IndexPut.named("MaskedScatterBackward0")
+_Put = IndexPut.named("PutBackward0")
 
 
 def _int_index(index: Tensor, what: str) -> None:
@@ -98,7 +106,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     d = _check_gather("gather", input, dim, index)
     if not (input.ndim and index.ndim):
         return _named(gather(_one(input), d, _one(index)).reshape(index.shape), "GatherBackward0")
-    return _named(Index.apply(input, _along(index, d)), "GatherBackward0")
+    return _Gather.apply(input, _along(index, d))
 
 
 def _scatter(input: Tensor, dim: int, index: Tensor, src, accumulate: bool, name: str):
@@ -112,7 +120,7 @@ def _scatter(input: Tensor, dim: int, index: Tensor, src, accumulate: bool, name
         return lambda t, v: _named(fn(_one(t), v).reshape(t.shape), bname), src
     if isinstance(src, Tensor):
         src = _one(src)[tuple(slice(0, s) for s in index.shape)]
-    return lambda t, v: _named(IndexPut.apply(t, v, (), _along(index, d), accumulate), bname), src
+    return lambda t, v: IndexPut.named(bname).apply(t, v, (), _along(index, d), accumulate), src
 
 
 @out_arg()
@@ -246,8 +254,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                              include_self=include_self)
         return _named(res.reshape(input.shape), "ScatterReduceBackward0")
     src = _one(src)[tuple(slice(0, s) for s in index.shape)]
-    return _named(ScatterReduce.apply(input, src, _along(index, d), reduce, include_self),
-                  "ScatterReduceBackward0")
+    return ScatterReduce.apply(input, src, _along(index, d), reduce, include_self)
 
 
 def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
@@ -319,7 +326,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
     _, key = _dim_key(input, dim, index, "index_select")
     if not input.ndim:  # torch reads a 0-d tensor as one element along dim 0
         return _named(Index.apply(input.reshape(1), key).reshape(()), "IndexSelectBackward0")
-    return _named(Index.apply(input, key), "IndexSelectBackward0")
+    return _IndexSelect.apply(input, key)
 
 
 def _index_add_check(input: Tensor, d: int, index: Tensor, source: Tensor) -> None:
@@ -383,7 +390,7 @@ def _index_put_fn(name, input, dim, index, accumulate, bname, keep=False):
     if not input.ndim:  # torch reads a 0-d tensor as one element along dim 0
         return key, lambda t, v: _named(
             IndexPut.apply(t.reshape(1), _one(v), (), key, accumulate).reshape(()), bname)
-    return key, lambda t, v: _named(IndexPut.apply(t, v, (), key, accumulate, keep), bname)
+    return key, lambda t, v: IndexPut.named(bname).apply(t, v, (), key, accumulate, keep)
 
 
 def _index_add(inplace_: bool):
@@ -447,7 +454,7 @@ def _mask(name: str, input: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
 def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
     """Same as torch.masked_select."""
     x, m = _mask("masked_select", input, mask)
-    return _named(Index.apply(x, (m._data,)), "MaskedSelectBackward0")
+    return _MaskedSelect.apply(x, (m._data,))
 
 
 def _masked_scatter(inplace_: bool):
@@ -477,7 +484,7 @@ def _masked_scatter(inplace_: bool):
         src = source.reshape(-1)[:k]
 
         def put(t, v):
-            return _named(IndexPut.apply(t, v, (), (m,)), "MaskedScatterBackward0")
+            return _MaskedScatter.apply(t, v, (), (m,))
 
         return inplace(input, put, src) if inplace_ else put(input, src)
 
@@ -517,7 +524,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         bad = int(idx[(idx >= n) | (idx < -n)].ravel()[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
                          "elements.")
-    return _named(Index.apply(input.reshape(-1), (idx,)), "TakeBackward0")
+    return _Take.apply(input.reshape(-1), (idx,))
 
 
 def _put_fn(input: Tensor, index: Tensor, source: Tensor, accumulate: bool, name: str = "put_",
@@ -550,7 +557,7 @@ def _put_fn(input: Tensor, index: Tensor, source: Tensor, accumulate: bool, name
         if not t.ndim:
             return _named(IndexPut.apply(t.reshape(1), v, (), key, accumulate).reshape(()),
                           "PutBackward0")
-        return _named(IndexPut.apply(t, v, (), key, accumulate, True), "PutBackward0")
+        return _Put.apply(t, v, (), key, accumulate, True)
 
     return put, source.reshape(-1)
 

@@ -563,9 +563,7 @@ def setitem(self: Tensor, key, value) -> None:
         "IndexPutBackward0" if akey is not None else "torch::autograd::CopyBackwards"
 
     def put(t, v):
-        out = IndexPut.apply(t, v, basic, akey)
-        out._grad_fn._name = name
-        return out
+        return IndexPut.named(name).apply(t, v, basic, akey)
 
     try:
         inplace(self, put, value)  # nothing is written when the forward raises
@@ -646,10 +644,7 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
     _check_dtype(input, basic, akey, values, accumulate)
 
     def put(t, v):
-        out = _index_put(t, v, basic, akey, accumulate)
-        if out._grad_fn is not None:
-            out._grad_fn._name = "IndexPutBackward0"
-        return out
+        return _index_put(t, v, basic, akey, accumulate)
 
     return input if put_in_place(input, basic, akey, values, accumulate) else \
         inplace(input, put, values)
@@ -668,7 +663,4 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
     basic, akey = _indices_key(input, indices)
     values = _value(input, values)
     _check_dtype(input, basic, akey, values, accumulate)
-    out = _index_put(input, values, basic, akey, accumulate, True)
-    if out._grad_fn is not None:
-        out._grad_fn._name = "IndexPutBackward0"
-    return out
+    return _index_put(input, values, basic, akey, accumulate, True)

@@ -141,10 +141,11 @@ class View(Op):
 
 
 def _view(input: Tensor, shape: tuple, name: str = "ViewBackward0") -> Tensor:
-    out = View.apply_one(input, shape)
-    if out._grad_fn is not None:
-        out._grad_fn._name = name
+    out = View.named(name).apply_one(input, shape)
     return _as_view(out, input, lambda b: _view(b, shape, name))
+
+
+_UnsafeView = View.named("UnsafeViewBackward0")  # reshape's copy, as torch names it
 
 
 def reshape(input: Tensor, *shape) -> Tensor:
@@ -154,10 +155,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
         return _view(input, shape)
     if _try_view(input._data, shape) is not None:
         return _view(input, shape, "ReshapeAliasBackward0")
-    out = View.apply(input, shape)
-    if out._grad_fn is not None:
-        out._grad_fn._name = "UnsafeViewBackward0"
-    return out
+    return _UnsafeView.apply(input, shape)
 
 
 def view(input: Tensor, *shape) -> Tensor:
@@ -240,9 +238,7 @@ class Permute(Op):
 
 
 def _permute(input: Tensor, perm: tuple, name: str) -> Tensor:
-    out = Permute.apply_one(input, perm)
-    if out._grad_fn is not None:
-        out._grad_fn._name = name
+    out = Permute.named(name).apply_one(input, perm)
     return _as_view(out, input, lambda b: _permute(b, perm, name))
 
 
@@ -459,9 +455,7 @@ class SliceBackward(Op):
 
 
 def _basic(t: Tensor, key: tuple, name: str | None) -> Tensor:
-    out = Slice.apply_one(t, key)
-    if out._grad_fn is not None:
-        out._grad_fn._name = name or "AliasBackward0"
+    out = Slice.named(name or "AliasBackward0").apply_one(t, key)
     return _as_view(out, t, lambda b: _basic(b, key, name))
 
 

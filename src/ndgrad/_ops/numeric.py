@@ -9,7 +9,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.op import Op
 from ._inplace import inplace
-from .binary import NoGrad, _no_grad_node
+from .binary import NoGrad
 from .elementwise import _as, binary, need_tensor
 from .._errors import broadcast_error, not_implemented
 from ._out import _out
@@ -34,13 +34,13 @@ _GCD, _LCM = _integral("gcd_cpu", "gcd"), _integral("lcm_cpu", "lcm")
 def gcd(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Same as torch.gcd."""
     need_tensor("gcd", other)
-    return _out(_no_grad_node(binary(NoGrad, input, other, fn=_GCD, name="gcd")), out, "gcd")
+    return _out(binary(NoGrad, input, other, fn=_GCD, name="gcd"), out, "gcd")
 
 
 def lcm(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Same as torch.lcm."""
     need_tensor("lcm", other)
-    return _out(_no_grad_node(binary(NoGrad, input, other, fn=_LCM, name="lcm")), out, "lcm")
+    return _out(binary(NoGrad, input, other, fn=_LCM, name="lcm"), out, "lcm")
 
 
 def gcd_(input: Tensor, other: Tensor) -> Tensor:

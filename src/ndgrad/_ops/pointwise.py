@@ -177,6 +177,9 @@ def _conj(t):
     return t.conj() if t.is_complex() else t
 
 
+_LerpTensorWeight = Lerp.named("LerpBackward1")  # torch's node for a tensor weight
+
+
 def lerp(input: Tensor, end: Tensor, weight, *, out=None) -> Tensor:
     """Same as torch.lerp."""
     need_tensor("lerp", end, "end")
@@ -195,12 +198,10 @@ def lerp(input: Tensor, end: Tensor, weight, *, out=None) -> Tensor:
             weight = weight.real
     w = weight if tensor_w else _cast(weight, _opmath(input.dtype), input._device)
     try:
-        res = Lerp.apply(input, end, w)
+        res = (_LerpTensorWeight if tensor_w else Lerp).apply(input, end, w)
     except ValueError:
         broadcast_error(input, end, w)
         raise
-    if res._grad_fn is not None:
-        res._grad_fn._name = "LerpBackward1" if tensor_w else "LerpBackward0"
     return _out(res, out, "lerp")
 
 

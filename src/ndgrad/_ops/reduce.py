@@ -196,6 +196,10 @@ class Mean(Op):
         return _expand_array(ctx.xp, g / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
 
 
+_SumDims = Sum.named("SumBackward1")  # torch's node for a sum over given dims
+_MeanDims = Mean.named("MeanBackward1")
+
+
 def _out_dtype(dtype, out):
     """torch's sum/prod/cumsum/cumprod with ``out`` compute in out's dtype (as with ``dtype``)."""
     return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
@@ -209,9 +213,8 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None)
     """Same as torch.sum."""
     dtype = _out_dtype(dtype, out)
     axes = _axes(dim, input.ndim)
-    res = Sum.apply_one(input, axes, keepdim, dtype=None if dtype is None else dtype.np)
-    if dim is not None and res._grad_fn is not None:  # (a dim of a 0-d tensor too)
-        res._grad_fn._name = "SumBackward1"
+    res = (Sum if dim is None else _SumDims).apply_one(  # (a dim of a 0-d tensor too)
+        input, axes, keepdim, dtype=None if dtype is None else dtype.np)
     return res if out is None else _out(res, out, "sum")
 
 
@@ -224,9 +227,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None
                            "floating point or complex dtype. Got: "
                            f"{torch_type_name(input.dtype)}")
     axes = _axes(dim, input.ndim)
-    res = Mean.apply_one(input, axes, keepdim)
-    if dim is not None and res._grad_fn is not None:
-        res._grad_fn._name = "MeanBackward1"
+    res = (Mean if dim is None else _MeanDims).apply_one(input, axes, keepdim)
     return res if out is None else _out(res, out, "mean")
 
 
@@ -592,10 +593,7 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
 
 def _var_mean(name, node, std, input, dim, unbiased, keepdim, correction):
     axes, corr, listed = _var_args(name, input, dim, unbiased, keepdim, correction)
-    v, m = VarMean.apply(input, axes, corr, keepdim, std=std, listed=listed)
-    if v._grad_fn is not None:
-        v._grad_fn._name = node
-    return v, m
+    return VarMean.named(node).apply(input, axes, corr, keepdim, std=std, listed=listed)
 
 
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,

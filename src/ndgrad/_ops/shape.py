@@ -241,14 +241,14 @@ class Tri(Op):
         return _tri(g, ctx.k, ctx.lower)
 
 
+_TRI = {True: Tri.named("TrilBackward0"), False: Tri.named("TriuBackward0")}
+
+
 def _tri(input: Tensor, diagonal: int, lower: bool) -> Tensor:
     name = "tril" if lower else "triu"
     if input.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-    out = Tri.apply(input, int(diagonal), lower)
-    if out._grad_fn is not None:
-        out._grad_fn._name = "TrilBackward0" if lower else "TriuBackward0"
-    return out
+    return _TRI[lower].apply(input, int(diagonal), lower)
 
 
 @out_arg()

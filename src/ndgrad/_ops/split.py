@@ -29,12 +29,9 @@ class Split(Op):
 
 
 def _split(input: Tensor, sizes, dim: int, name: str) -> tuple:
-    outs = Split.apply(input, tuple(sizes), dim)
+    outs = Split.named(name).apply(input, tuple(sizes), dim)
     starts = [sum(sizes[:i]) for i in range(len(sizes))]
     op = name.replace("Backward0", "")
-    for o in outs:
-        if o._grad_fn is not None:
-            o._grad_fn._name = name
     return tuple(_as_view(o, input, lambda b, s=s, n=n: narrow(b, dim, s, n),
                           f"Output {i} of {op}")
                  for i, (o, s, n) in enumerate(zip(outs, starts, sizes)))

@@ -238,10 +238,7 @@ def _scatter(input: Tensor, src: Tensor, view, name: str, want=None) -> Tensor:
         op = "select_scatter" if name.startswith("Select") else "slice_scatter"
         raise RuntimeError(f"{op} does not support automatic differentiation for outputs with "
                            "complex dtype.")
-    out = ViewScatter.apply(input, src, view)
-    if out._grad_fn is not None:
-        out._grad_fn._name = name
-    return out
+    return ViewScatter.named(name).apply(input, src, view)
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:

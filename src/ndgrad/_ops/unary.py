@@ -346,11 +346,12 @@ def _frac(input, *, out=None):
 _export("frac", _frac)
 
 
+_RoundDecimals = Round.named("RoundBackward1")  # torch's node for round(decimals=)
+
+
 def round(input: Tensor, *, decimals: int = 0, out=None) -> Tensor:
     """Same as torch.round (half to even)."""
-    res = Round.apply(input, decimals=decimals)
-    if decimals and res._grad_fn is not None:
-        res._grad_fn._name = "RoundBackward1"
+    res = (_RoundDecimals if decimals else Round).apply(input, decimals=decimals)
     return _out(res, out, "round")
 
 

@@ -50,6 +50,7 @@ _level: _Level | None = None
 class _MakeDual(Function):
     """The dual: an alias of the primal, a graph node whose output is the tangent's source."""
 
+    _node_name = "MakeDualBackward0"
     _plain_alias = True  # not a custom Function's view: may be written in place
 
     @staticmethod
@@ -65,6 +66,7 @@ class _Primal(Function):
     """unpack_dual's primal where it keeps a graph (its input requires grad): an alias that
     passes gradients back, except in unpack_dual's own passes, so it carries no tangent."""
 
+    _node_name = "AliasBackward0"
     _plain_alias = True
 
     @staticmethod
@@ -153,7 +155,6 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level=None) -> Tensor:
     with enable_grad():
         dual = _MakeDual.apply(tensor, _level.anchor)
     node = dual._grad_fn
-    node._name = "MakeDualBackward0"
     handle = Tensor._make(dual._data, dual._device, True, node, 0)
     _level.sources[node] = (handle, tangent)
     _level.duals[id(dual)] = (weakref.ref(dual), tangent, dual._vc[0], node)
@@ -179,8 +180,6 @@ def unpack_dual(tensor: Tensor, *, level=None) -> UnpackedDualTensor:
         return UnpackedDualTensor(tensor, None)
     with enable_grad():
         primal = _Primal.apply(tensor) if real else tensor.detach()
-    if real:
-        primal._grad_fn._name = "AliasBackward0"
     if not reaches:
         return UnpackedDualTensor(primal, None)
     entry = lvl.duals.get(id(tensor))

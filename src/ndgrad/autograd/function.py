@@ -23,6 +23,7 @@ class _DelayedError(Op):
     """Identity whose backward raises: what @once_differentiable puts on its outputs."""
 
     __slots__ = ()
+    _node_name = "DelayedError"
 
     def forward(ctx, a):
         return a
@@ -103,7 +104,9 @@ class BackwardCFunction(FunctionCtx, Node):
 class FunctionMeta(type):
     def __init__(cls, name, bases, ns):
         super().__init__(name, bases, ns)
-        cls._backward_cls = type(name + "Backward", (BackwardCFunction,), {"fn_cls": cls})
+        node_name = ns.get("_node_name", name + "Backward")  # torch's: the class's, + Backward
+        cls._backward_cls = type(node_name.rpartition("::")[2], (BackwardCFunction,),
+                                 {"fn_cls": cls, "_node_name": node_name})
 
 
 class Function(metaclass=FunctionMeta):
@@ -194,7 +197,6 @@ def _record_function(node, cls, args, out):
         if id(a) in dirty:
             a._vc[0] += 1
     node.saved = ()
-    node._name = cls.__name__ + "Backward"
     node.xp = None
     non_diff = {id(t) for t in d.get("non_differentiable", ())}
     multi = isinstance(out, tuple)
@@ -266,5 +268,4 @@ def once_differentiable(fn):
 def _delayed(o):
     # torch links the error node to a detached copy, so only differentiating through it fails
     out = _DelayedError.apply(o.detach().requires_grad_())
-    out._grad_fn._name = "DelayedError"
     return out

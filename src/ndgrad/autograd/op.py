@@ -26,7 +26,7 @@ from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, refresh_view
 from .formula import TENSORS, arrays
-from .node import Node, _named_class
+from .node import _NAMED, Node, _named_class
 from .saved import _CONST_VC, _IN, _OUT, _pack
 
 # ndgrad.profiler's recorder while a profile records, else None. The one check below per op
@@ -43,11 +43,14 @@ class Op(Node):
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
-        if "_node_name" not in cls.__dict__:  # torch's node name: Add -> AddBackward0
+        if "_renamed" not in cls.__dict__:  # (not one of named()'s subclasses)
             name = cls.__name__.lstrip("_")
-            cls._node_name = name if re.search(r"Backward\d+$", name) else name + "Backward0"
-            cls._op_name = name.lower()
-            cls.__name__ = cls._node_name  # (the qualified name stays the Python class's)
+            if "_node_name" not in cls.__dict__:  # torch's node name: Add -> AddBackward0
+                cls._node_name = name if re.search(r"Backward\d+$", name) else name + "Backward0"
+            if "_op_name" not in cls.__dict__:
+                cls._op_name = name.lower()
+            # type(grad_fn).__name__ is torch's too (the qualified name stays the Python class's)
+            cls.__name__ = cls._node_name.rpartition("::")[2]
         f = cls.__dict__.get("formula")
         if f is not None:  # one derivative: backward on tensors, backward_raw on arrays
             cls.backward = lambda ctx, *g: f(ctx, TENSORS, ctx.saved_tensors, *g)
@@ -60,7 +63,9 @@ class Op(Node):
     def named(cls, name: str) -> type:
         """This op recording torch's node ``name`` (a subclass, made once): for a primitive that
         stands for several of torch's ops, ``Index.named("GatherBackward0").apply(...)``."""
-        return cls if name == cls._node_name else _named_class(cls, name)
+        if name == cls._node_name:
+            return cls
+        return _NAMED.get((cls, name)) or _named_class(cls, name)  # (the lookup inlined: hot)
 
     @classmethod
     def apply(cls, *args, **kw):

@@ -24,8 +24,9 @@ class Recorder:
             out = apply(*args, **kw)
         finally:
             _op._profiler = self
-        if not self.hidden:
-            self.calls.append(("op", cls.__name__, args, kw, out))
+        if not self.hidden:  # a node named as torch names this call (Op.named): by its op
+            op = cls.__bases__[0] if cls.__dict__.get("_renamed") else cls
+            self.calls.append(("op", op.__name__, args, kw, out))
         return out
 
     def run(self, model, args: tuple, kwargs: dict):

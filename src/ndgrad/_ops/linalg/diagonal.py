@@ -45,11 +45,14 @@ class DiagScatter(Op):
         return Diagonal.apply(gg, *ctx.args, copy=True)
 
 
+# torch's nodes for the ops that run as DiagScatter / a copying Diagonal
+_DiagonalBackward = DiagScatter.named("DiagonalBackwardBackward0")
+_DiagEmbed = DiagScatter.named("DiagEmbedBackward0")
+_DiagCopy = Diagonal.named("DiagonalBackward0_copy")
+
+
 def _scatter(g, shape, offset, d1, d2):
-    out = DiagScatter.apply(g, shape, offset, d1, d2)
-    if out._grad_fn is not None:
-        out._grad_fn._name = "DiagonalBackwardBackward0"
-    return out
+    return _DiagonalBackward.apply(g, shape, offset, d1, d2)
 
 
 def _dims(d1, d2, ndim):
@@ -78,9 +81,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
     n = (input.shape[-1] if input.ndim else 1) + abs(offset)
     rest = iter(input.shape[:-1])
     shape = tuple(n if i in (d1, d2) else next(rest) for i in range(nd))
-    out = DiagScatter.apply(input, shape, offset, d1, d2)
-    if out._grad_fn is not None:
-        out._grad_fn._name = "DiagEmbedBackward0"
+    out = _DiagEmbed.apply(input, shape, offset, d1, d2)
     return out
 
 
@@ -90,8 +91,5 @@ def diag(input, diagonal=0, *, out=None) -> Tensor:
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
-        res = Diagonal.apply(input, diagonal, 0, 1, copy=True)
-        if res._grad_fn is not None:
-            res._grad_fn._name = "DiagonalBackward0_copy"
-        return res
+        return _DiagCopy.apply(input, diagonal, 0, 1, copy=True)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")

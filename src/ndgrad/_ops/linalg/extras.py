@@ -225,8 +225,6 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     out = Pdist.apply(input, float(p))
-    if out._grad_fn is not None:
-        out._grad_fn._name = "PdistBackward0"
     return out
 
 

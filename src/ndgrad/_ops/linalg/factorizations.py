@@ -43,12 +43,6 @@ TorchSVD = return_type("svd", "U S V")
 TorchQR = return_type("qr", "Q R")
 
 
-def _named(t, name):
-    if t._grad_fn is not None:
-        t._grad_fn._name = name
-    return t
-
-
 def _diag(x):
     return x.diagonal(0, -2, -1)
 
@@ -56,6 +50,7 @@ def _diag(x):
 # --- Cholesky -------------------------------------------------------------------------------------
 class Cholesky(Op):
     __slots__ = ()
+    _node_name = "LinalgCholeskyExBackward0"
 
     def forward(ctx, a, upper=False, check=True, name="linalg.cholesky"):
         xp = ctx.xp
@@ -84,11 +79,13 @@ class Cholesky(Op):
         return solve_triangular(L, gA, upper=False, left=False)
 
 
-def _cholesky(A, upper, check, name):
+def _cholesky(A, upper, check, name, op=Cholesky):
     check_square(name, A)
     check_lapack_dtype(A, "cholesky_cpu")
-    L, info = Cholesky.apply(A, upper=upper, check=check, name=name)
-    return _named(L, "LinalgCholeskyExBackward0"), info
+    return op.apply(A, upper=upper, check=check, name=name)
+
+
+_CholeskyLegacy = Cholesky.named("CholeskyBackward0")  # torch.cholesky's node
 
 
 @out_arg()
@@ -112,12 +109,13 @@ def cholesky(input, upper=False, *, out=None) -> Tensor:
               "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\nThis "
               "transform will produce equivalent results for all valid (symmetric positive "
               "definite) inputs.")
-    return _named(_cholesky(input, upper, True, "linalg.cholesky")[0], "CholeskyBackward0")
+    return _cholesky(input, upper, True, "linalg.cholesky", _CholeskyLegacy)[0]
 
 
 # --- QR -------------------------------------------------------------------------------------------
 class Qr(Op):
     __slots__ = ()
+    _node_name = "LinalgQrBackward0"
 
     def forward(ctx, a, mode):
         xp = ctx.xp
@@ -165,7 +163,7 @@ def linalg_qr(A, mode="reduced", *, out=None) -> QR:
     check_matrix("linalg.qr", A)
     check_lapack_dtype(A, "geqrf_cpu")
     q, r = Qr.apply(A, mode)
-    return QR(_named(q, "LinalgQrBackward0"), _named(r, "LinalgQrBackward0"))
+    return QR(q, r)
 
 
 @out_arg()
@@ -218,6 +216,7 @@ def _eig_core(gL, gV, L, V, hermitian):
 
 class EighOp(Op):
     __slots__ = ()
+    _node_name = "LinalgEighBackward0"
     _apply_backward = apply_unmaterialized
 
     def forward(ctx, a, uplo):
@@ -249,7 +248,7 @@ def eigh(A, UPLO="L", *, out=None) -> Eigh:
     """Same as torch.linalg.eigh."""
     _eigh_checks("linalg.eigh", A, UPLO)
     w, v = EighOp.apply(A, UPLO)
-    return Eigh(_named(w, "LinalgEighBackward0"), _named(v, "LinalgEighBackward0"))
+    return Eigh(w, v)
 
 
 # The values-only functions compute the vectors too when a gradient is recorded, as torch does:
@@ -259,13 +258,14 @@ def eigvalsh(A, UPLO="L", *, out=None) -> Tensor:
     """Same as torch.linalg.eigvalsh."""
     _eigh_checks("linalg.eigvalsh", A, UPLO)
     if grad_recording(A):
-        return _named(EighOp.apply(A, UPLO)[0], "LinalgEighBackward0")
+        return EighOp.apply(A, UPLO)[0]
     return Tensor._make(_drivers.eigh(A._device.xp, A._data, UPLO == "L", vectors=False)[0],
                         A._device)
 
 
 class EigOp(Op):
     __slots__ = ()
+    _node_name = "LinalgEigBackward0"
     _apply_backward = apply_unmaterialized
 
     def forward(ctx, a):
@@ -290,7 +290,7 @@ def eig(A, *, out=None) -> Eig:
     """Same as torch.linalg.eig."""
     _eig_checks("linalg.eig", A)
     w, v = EigOp.apply(A)
-    return Eig(_named(w, "LinalgEigBackward0"), _named(v, "LinalgEigBackward0"))
+    return Eig(w, v)
 
 
 @out_arg()
@@ -298,7 +298,7 @@ def eigvals(A, *, out=None) -> Tensor:
     """Same as torch.linalg.eigvals."""
     _eig_checks("linalg.eigvals", A)
     if grad_recording(A):
-        return _named(EigOp.apply(A)[0], "LinalgEigBackward0")
+        return EigOp.apply(A)[0]
     return Tensor._make(_drivers.eig(A._device.xp, A._data, vectors=False)[0], A._device)
 
 
@@ -315,6 +315,7 @@ def _svd_arrays(xp, a, full):
 
 class SvdOp(Op):
     __slots__ = ()
+    _node_name = "LinalgSvdBackward0"
     _apply_backward = apply_unmaterialized
 
     def forward(ctx, a, full_matrices):
@@ -384,7 +385,7 @@ def linalg_svd(A, full_matrices=True, *, driver=None, out=None) -> SVD:
     check_matrix("linalg.svd", A)
     check_lapack_dtype(A, "linalg_svd_cpu")
     u, s, vh = SvdOp.apply(A, full_matrices)
-    return SVD(*(_named(t, "LinalgSvdBackward0") for t in (u, s, vh)))
+    return SVD(u, s, vh)
 
 
 @out_arg()
@@ -394,7 +395,7 @@ def svdvals(A, *, driver=None, out=None) -> Tensor:
     check_matrix("linalg.svdvals", A)
     check_lapack_dtype(A, "linalg_svd_cpu")
     if grad_recording(A) or A.numel() == 0:
-        return _named(SvdOp.apply(A, False)[1], "LinalgSvdBackward0")
+        return SvdOp.apply(A, False)[1]
     return Tensor._make(_drivers.svd(A._device.xp, A._data, compute_uv=False), A._device)
 
 
@@ -445,6 +446,7 @@ def _unpack(xp, lu, piv):
 
 class LuOp(Op):
     __slots__ = ()
+    _node_name = "LinalgLuBackward0"
 
     def forward(ctx, a):
         xp = ctx.xp
@@ -459,6 +461,7 @@ class LuOp(Op):
 
 class LuFactor(Op):
     __slots__ = ()
+    _node_name = "LinalgLuFactorExBackward0"
 
     def forward(ctx, a):
         lu, piv, info = _drivers.getrf(ctx.xp, a)
@@ -493,7 +496,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None) -> LUFactorEx:
         i = first_failure(info._data)
         raise LinAlgError(f"linalg.lu_factor_ex: {batch_prefix(A, i)}The factorization could not "
                           "be completed because the input is singular.")
-    return LUFactorEx(_named(lu, "LinalgLuFactorExBackward0"), piv, info)
+    return LUFactorEx(lu, piv, info)
 
 
 @out_arg()
@@ -508,7 +511,7 @@ def lu_factor(A, *, pivot=True, out=None) -> LUFactor:
                            "using it on lu_solve would result in a division by zero. If you still "
                            "want to perform the factorization, consider calling linalg.lu(A, "
                            "pivot) or linalg.lu_factor_ex(A, pivot)")
-    return LUFactor(_named(lu, "LinalgLuFactorExBackward0"), piv)
+    return LUFactor(lu, piv)
 
 
 @out_arg()
@@ -516,5 +519,5 @@ def lu(A, *, pivot=True, out=None) -> LU:
     """Same as torch.linalg.lu."""
     _lu_checks("linalg.lu", A, pivot)
     P, L, U = LuOp.apply(A)
-    return LU(P.detach(), _named(L, "LinalgLuBackward0"), _named(U, "LinalgLuBackward0"))
+    return LU(P.detach(), L, U)
 

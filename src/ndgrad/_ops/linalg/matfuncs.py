@@ -31,6 +31,7 @@ TorchSlogdet = return_type("slogdet", "sign logabsdet")
 
 class Det(Op):
     __slots__ = ()
+    _node_name = "LinalgDetBackward0"
 
     def forward(ctx, a):
         out = _drivers.det(ctx.xp, a)
@@ -71,13 +72,12 @@ def det(A, *, out=None) -> Tensor:
     check_square("linalg.det", A)
     check_lapack_dtype(A, "lu_cpu")
     res = Det.apply(A)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "LinalgDetBackward0"
     return res
 
 
 class SlogdetOp(Op):
     __slots__ = ()
+    _node_name = "LinalgSlogdetBackward0"
 
     def forward(ctx, a):
         xp = ctx.xp
@@ -99,9 +99,6 @@ def linalg_slogdet(A, *, out=None) -> Slogdet:
     check_square("linalg.slogdet", A)
     _low_precision("linalg.slogdet", A)
     sign, logabs = SlogdetOp.apply(A)
-    for t in (sign, logabs):
-        if t._grad_fn is not None:
-            t._grad_fn._name = "LinalgSlogdetBackward0"
     return Slogdet(sign, logabs)
 
 
@@ -175,6 +172,7 @@ def _expm(xp, a):
 
 class MatrixExp(Op):
     __slots__ = ()
+    _node_name = "LinalgMatrixExpBackward0"
 
     def forward(ctx, a):
         xp = ctx.xp
@@ -199,8 +197,6 @@ def matrix_exp(input) -> Tensor:
     """Same as torch.linalg.matrix_exp (half precision is computed in float32)."""
     check_square("linalg.matrix_exp", input)
     res = MatrixExp.apply(input)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "LinalgMatrixExpBackward0"
     return res
 
 

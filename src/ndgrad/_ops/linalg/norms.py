@@ -44,6 +44,7 @@ def _norm(xp, x, ord, axes, keepdim):
 
 class VectorNorm(Op):
     __slots__ = ()
+    _node_name = "LinalgVectorNormBackward0"
 
     def forward(ctx, a, ord, axes, keepdim):
         xp = ctx.xp
@@ -105,8 +106,6 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None) -> T
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor "
                            "because the operation does not have an identity")
     res = VectorNorm.apply(x, float(ord), axes, keepdim)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "LinalgVectorNormBackward0"
     return res
 
 

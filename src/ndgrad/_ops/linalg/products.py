@@ -223,15 +223,16 @@ def bmm(input, mat2, *, out=None) -> Tensor:
                            f"[{b}, {k}] but got: [{y.shape[0]}, {y.shape[1]}].")
     if x.dtype != y.dtype or x.dtype.kind not in "fc":
         _check_matmul(input, mat2)
-    res = MatMul.apply(input, mat2)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "BmmBackward0"
-    return res
+    return _Bmm.apply(input, mat2)
 
 
 @out_arg(dtype_error="result dtype {Got} does not match input dtype {Want}")
 def dot(input, other, *, out=None) -> Tensor:
     """Same as torch.dot."""
+    return _dot(input, other, _Dot)
+
+
+def _dot(input, other, op) -> Tensor:
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype is not other.dtype:
@@ -243,10 +244,11 @@ def dot(input, other, *, out=None) -> Tensor:
                            f"the same number of elements, but got {n} and {m} elements "
                            "respectively")
     _no_bool(input, "dot")
-    res = MatMul.apply(input, other)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "DotBackward0"
-    return res
+    return op.apply(input, other)
+
+
+# torch's nodes for the products that run as MatMul
+_Bmm, _Dot, _Vdot = (MatMul.named(n) for n in ("BmmBackward0", "DotBackward0", "VdotBackward0"))
 
 
 @out_arg(dtype_error="result dtype {Got} does not match input dtype {Want}")
@@ -254,10 +256,7 @@ def vdot(input, other, *, out=None) -> Tensor:
     """Same as torch.vdot: the first argument is conjugated."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    res = dot(input.conj(), other)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "VdotBackward0"
-    return res
+    return _dot(input.conj(), other, _Vdot)
 
 
 @out_arg(cast=True, dtype_error=_CAST)

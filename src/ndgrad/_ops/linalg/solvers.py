@@ -38,6 +38,7 @@ def _low_precision(name, A):
 # --- inverse --------------------------------------------------------------------------------------
 class Inv(Op):
     __slots__ = ()
+    _node_name = "LinalgInvExBackward0"
 
     def forward(ctx, a, check=True, name="linalg.inv"):
         xp = ctx.xp
@@ -63,8 +64,6 @@ def _inv(A, check, name):
     check_square(name, A)
     _low_precision(name, A)
     out, info = Inv.apply(A, check=check, name=name)
-    if out._grad_fn is not None:
-        out._grad_fn._name = "LinalgInvExBackward0"
     return out, info
 
 
@@ -98,6 +97,7 @@ class Solve(Op):
     """X = A^{-1} B; ``vec`` marks a vector right-hand side."""
 
     __slots__ = ()
+    _node_name = "LinalgSolveExBackward0"
 
     def forward(ctx, a, b, vec=False, check=True):
         xp = ctx.xp
@@ -140,8 +140,6 @@ def _solve(A, B, left, check, name):
                            f"({A.shape[-2]}x{A.shape[-1]} and {bm.shape[-2]}x{bm.shape[-1]})")
     infer_size(bm.shape[:-2], A.shape[:-2])
     x, info = Solve.apply(A, B, vec=vec, check=check)
-    if x._grad_fn is not None:
-        x._grad_fn._name = "LinalgSolveExBackward0"
     return x, info
 
 
@@ -159,6 +157,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None) -> SolveEx:
 
 class SolveTriangular(Op):
     __slots__ = ()
+    _node_name = "LinalgSolveTriangularBackward0"
 
     def forward(ctx, a, b, upper, unitriangular):
         x = _drivers.solve_triangular(ctx.xp, a, _stacked(a, b), upper, unitriangular)
@@ -198,8 +197,6 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None) -
     infer_size(A.shape[:-2], B.shape[:-2])
     check_lapack_dtype(A, "triangular_solve_cpu")
     x = SolveTriangular.apply(A, B, upper, unitriangular)
-    if x._grad_fn is not None:
-        x._grad_fn._name = "LinalgSolveTriangularBackward0"
     return x
 
 
@@ -232,6 +229,7 @@ def mH_arr(xp, a) -> Tensor:
 
 class Pinv(Op):
     __slots__ = ()
+    _node_name = "LinalgPinvBackward0"
 
     def forward(ctx, a, atol=None, rtol=None, hermitian=False):
         xp = ctx.xp
@@ -273,8 +271,6 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None) -> T
                            "more dimensions of float, double, cfloat or cdouble types")
     rtol = rcond if rtol is None else rtol
     res = Pinv.apply(A, atol=atol, rtol=rtol, hermitian=hermitian)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "LinalgPinvBackward0"
     return res
 
 
@@ -310,6 +306,7 @@ class LstsqOp(Op):
     """Least squares through the SVD (gelsd's answer; for full-rank inputs every driver's)."""
 
     __slots__ = ()
+    _node_name = "LinalgLstsqBackward0"
 
     def forward(ctx, a, b, rcond, driver, vec):
         xp = ctx.xp
@@ -373,6 +370,4 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Lstsq:
         batch = infer_size(A.shape[:-2], B.shape[:-1])
         A = A if vec else A.expand(*batch, *A.shape[-2:])
     x, res, rank, sv = LstsqOp.apply(A, B, rcond, driver, vec)
-    if x._grad_fn is not None:
-        x._grad_fn._name = res._grad_fn._name = "LinalgLstsqBackward0"
     return Lstsq(x, res, rank, sv.detach())

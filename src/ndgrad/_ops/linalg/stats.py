@@ -82,6 +82,7 @@ class CountDist(Op):
     """cdist with p = 0 (how many coordinates differ): torch's _cdist_backward gives zeros."""
 
     __slots__ = ()
+    _node_name = "CdistBackward0"
 
     def forward(ctx, x1, x2):
         ctx.shapes = x1.shape, x2.shape
@@ -97,6 +98,7 @@ class EuclideanDist(Op):
     (torch's 'use_mm_for_euclid_dist' path), else from the differences."""
 
     __slots__ = ()
+    _node_name = "CdistBackward0"
 
     def forward(ctx, x1, x2, use_mm):
         xp = ctx.xp
@@ -150,8 +152,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
         res = CountDist.apply(x1, x2)
     else:
         res = vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
-    if res._grad_fn is not None:
-        res._grad_fn._name = "CdistBackward0"
+        if res._grad_fn is not None:  # a composite: its last node is named as torch's one
+            res._grad_fn._name = "CdistBackward0"
     return res
 
 

@@ -160,8 +160,6 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out=None):
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, piv, info = lu_factor_ex(A)
-    if LU._grad_fn is not None:
-        LU._grad_fn._name = "LinalgLuFactorExBackward0"
     return LuWithInfo(LU, piv, info) if get_infos else (LU, piv)
 
 

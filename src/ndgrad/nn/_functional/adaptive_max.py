@@ -9,7 +9,6 @@ import math
 
 from ..._tensor import Tensor
 from .pooling import MaxPool2DWithIndices, _check_1d
-from ._utils import named
 
 
 def window_argmax(xp, x, positions):
@@ -71,7 +70,7 @@ def _adaptive_max(nd: int, input: Tensor, output_size, return_indices: bool):
     xp = input._device.xp
     data = input._data if input.ndim == nd + 2 else input._data[None]
     idx = window_argmax(xp, data, [adaptive_positions(xp, s, o) for s, o in zip(sizes, outs)])
-    out = named(MaxPool2DWithIndices.apply(input, idx=idx), f"AdaptiveMaxPool{nd}DBackward0")
+    out = MaxPool2DWithIndices.named(f"AdaptiveMaxPool{nd}DBackward0").apply(input, idx=idx)
     ind = idx if input.ndim == nd + 2 else idx[0]
     return (out, Tensor._make(ind, input._device)) if return_indices else out
 

@@ -8,7 +8,7 @@ from ... import rand
 from ..._tensor import Tensor
 from .adaptive_max import window_argmax
 from .pooling import MaxPool2DWithIndices
-from ._utils import named, ntuple
+from ._utils import ntuple
 
 
 def _intervals(xp, sample, n, o, k):
@@ -57,7 +57,7 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
     pos = [(_intervals(xp, s[..., order[j]], sizes[j], outs[j], k[j])[..., None] +
             xp.arange(k[j])) for j in range(nd)]
     idx = window_argmax(xp, data, pos)
-    out = named(MaxPool2DWithIndices.apply(input, idx=idx), f"FractionalMaxPool{nd}DBackward0")
+    out = MaxPool2DWithIndices.named(f"FractionalMaxPool{nd}DBackward0").apply(input, idx=idx)
     ind = idx if input.ndim == nd + 2 else idx[0]
     return (out, Tensor._make(ind, input._device)) if return_indices else out
 

@@ -19,8 +19,7 @@ from ...amp._state import fp32 as _fp32
 from ...amp._state import state as _autocast_state
 from ...autograd.op import Op
 from ...autograd.op import _device_mismatch
-from ._utils import (broadcast_pair, is_half, legacy_reduction, named, scalar_node, torch_name,
-                     where)
+from ._utils import (broadcast_pair, is_half, legacy_reduction, scalar_node, torch_name, where)
 from ._utils import reduce as _reduce
 from ..._ops.binary import xlogy
 from .activation import _logsigmoid_f, _sig_np, log_softmax, logsigmoid
@@ -408,11 +407,12 @@ def _add_into(a, b):
 
 
 def _nll(input, tarr, w, ignore_index, reduction):
-    out = NllLoss.apply(input, t=tarr, w=w, ignore_index=ignore_index, reduction=reduction,
-                        cdim=0 if input.ndim == 1 else 1)
-    if input.ndim == 4:
-        return named(out, "NllLoss2DBackward0")
-    return out
+    op = _NllLoss2D if input.ndim == 4 else NllLoss
+    return op.apply(input, t=tarr, w=w, ignore_index=ignore_index, reduction=reduction,
+                    cdim=0 if input.ndim == 1 else 1)
+
+
+_NllLoss2D = NllLoss.named("NllLoss2DBackward0")  # torch's node for 4-d input
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
