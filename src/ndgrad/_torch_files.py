@@ -254,8 +254,8 @@ def _set_state(obj, state):
     if isinstance(state, tuple) and len(state) == 2:  # (dict, slots)
         state = {**(state[0] or {}), **(state[1] or {})}
     for k, v in (state or {}).items():
-        if not isinstance(k, str):
-            raise RuntimeError("invalid torch file: a tensor attribute's name")
+        if not isinstance(k, str) or k.startswith("__"):  # no __class__ or __dict__ from a file
+            raise RuntimeError(f"invalid torch file: a tensor attribute's name {k!r:.40}")
         setattr(obj, k, v)
     return obj
 
