@@ -79,7 +79,13 @@ def write(t: Tensor, value) -> None:
         got, want = D.from_numpy(src.dtype), D.from_numpy(t._data.dtype)
         if got._kind > want._kind:
             raise cast_error(got, want)
-    writable(t._data)[...] = src
+    dst = writable(t._data)
+    if _overlaps(dst):  # an expanded tensor: only what the op wrote, or its aliases undo it
+        src = t._device.xp.broadcast_to(src.astype(dst.dtype, copy=False), dst.shape)
+        changed = (src != dst) & ~((src != src) & (dst != dst))  # (nan stays nan)
+        dst[changed] = src[changed]
+    else:
+        dst[...] = src
     t._vc[0] += 1
     if _trace.tracer is not None:
         _trace.tracer.write(t, value)
@@ -128,9 +134,9 @@ class CopySlices(Op):
             if g.stride() != ctx.strides:
                 g = g.new_empty_strided(tuple(g.shape), ctx.strides).copy_(g)
             g_base = g.new_empty_strided(tuple(g.shape), ctx.strides).copy_(g)
-        # recorded under create_graph, so double backward sees it; a fill, so an expanded view
-        # may be zeroed too
-        inplace_fill(ctx.view_fn(g_base), _refill, 0, "ZeroBackward0")
+        # recorded under create_graph, so double backward sees it; not a fill: an expanded
+        # view's gradient cannot be written (torch's overlap error, in backward)
+        inplace(ctx.view_fn(g_base), _refill, 0, "ZeroBackward0")
         return g_base, ctx.view_fn(g), None
 
 
@@ -210,7 +216,7 @@ def _inplace(t: Tensor, fn, args, kwargs, no_overlap: bool) -> Tensor:
     base = t._base
     if base is not None and t._view_ver != t._vc[0]:
         refresh_view(t)
-    new = _compute(t, _snapshot(t), fn, args, kwargs, True)  # a recorded fill checks too
+    new = _compute(t, _snapshot(t), fn, args, kwargs, no_overlap)
     write(t, new)
     rebase_written(t, new)
     written_output(new, t)  # what new's node saved of new is t's value now
