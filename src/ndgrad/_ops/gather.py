@@ -12,7 +12,7 @@ from .._backend import device_of_array, ufunc_at
 from .._trace import array_of, derived
 from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
-from ._inplace import inplace
+from ._inplace import inplace, inplace_fill
 from .._dtype import torch_type_name
 from ._out import out_arg
 from .indexing import Index, IndexPut, _expanded, _warn_expanded, put_in_place
@@ -432,7 +432,7 @@ def _index_fill(inplace_: bool):
             _warn_expanded("index_fill")
         if input.ndim and put_in_place(input, (), key, value):
             return input
-        return inplace(input, put, value)
+        return inplace_fill(input, put, value)  # a fill: through an expanded tensor too
 
     fn.__name__ = "index_fill_" if inplace_ else "index_fill"
     return fn
