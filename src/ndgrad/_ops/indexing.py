@@ -15,7 +15,7 @@ from .. import _dtype as D
 from .._backend import ufunc_at
 from .._tensor import Tensor
 from ..autograd.op import Op
-from ._inplace import _OVERLAP, inplace, writable
+from ._inplace import _OVERLAP, inplace, inplace_fill, writable
 from .elementwise import check_scalar_range, int_fill
 from .movement import Slice, _basic
 
@@ -647,7 +647,7 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
         return _index_put(t, v, basic, akey, accumulate)
 
     return input if put_in_place(input, basic, akey, values, accumulate) else \
-        inplace(input, put, values)
+        inplace_fill(input, put, values)  # torch writes through an expanded tensor
 
 
 def _index_put(t: Tensor, v, basic, akey, accumulate: bool, keep: bool = False) -> Tensor:
