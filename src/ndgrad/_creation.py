@@ -678,7 +678,7 @@ def fill_(self, value) -> Tensor:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
     return _overwrite(self, value, "FillBackward2" if not isinstance(value, Tensor) else
-                      "FillBackward3")
+                      "FillBackward3", fill=not isinstance(value, Tensor))  # (a tensor: copied)
 
 
 def copy_(self, src, non_blocking=False) -> Tensor:
