@@ -25,3 +25,38 @@ def _same(fn):
 ])
 def test_tensor_from_a_deque(make):
     _same(make)
+
+
+# torch's argument parser takes NumPy's spellings: dim=axis, keepdim=keepdims, input=x/a/x1,
+# other=x2 (labml_nn's capsule networks: (s ** 2).sum(dim=-1, keepdims=True))
+@pytest.mark.parametrize("call", [
+    lambda lib, t: lib.sum(t, axis=0, keepdims=True),
+    lambda lib, t: lib.mean(t, 1, keepdims=True),
+    lambda lib, t: lib.cat([t, t], axis=1),
+    lambda lib, t: lib.stack([t, t], axis=1),
+    lambda lib, t: lib.amax(t, axis=-1, keepdims=True),
+    lambda lib, t: lib.max(t, axis=0).values,
+    lambda lib, t: lib.argmax(t, axis=1, keepdims=True),
+    lambda lib, t: lib.all(t > 0, axis=0),
+    lambda lib, t: lib.count_nonzero(t, axis=0),
+    lambda lib, t: lib.gather(t, axis=0, index=lib.tensor([[0, 1, 1]])),
+    lambda lib, t: lib.linalg.norm(t, axis=0),
+    lambda lib, t: lib.abs(a=t),
+    lambda lib, t: lib.add(x=t, other=t),
+    lambda lib, t: lib.sub(t, x2=t * 2),
+    lambda lib, t: lib.softmax(t, axis=0),
+])
+def test_numpy_spellings(call):
+    arr = np.arange(6.0).reshape(2, 3) - 2
+    _same(lambda lib: call(lib, lib.tensor(arr)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, t: lib.sum(t, axis=0, dim=1),  # both spellings: torch's error, not a retry
+    lambda lib, t: lib.sum(t, axes=0),
+    lambda lib, t: lib.nn.functional.softmax(t, axis=0),  # Python in torch: no aliases
+])
+def test_numpy_spellings_errors(call):
+    for lib in (torch, ndgrad):
+        with pytest.raises(TypeError):
+            call(lib, lib.ones(2, 2))
