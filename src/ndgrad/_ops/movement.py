@@ -141,7 +141,7 @@ class View(Op):
 
 
 def _view(input: Tensor, shape: tuple, name: str = "ViewBackward0") -> Tensor:
-    out = View.named(name).apply_one(input, shape)
+    out = (View.named(name) if input._requires_grad else View).apply_one(input, shape)
     return _as_view(out, input, lambda b: _view(b, shape, name))
 
 
@@ -238,7 +238,8 @@ class Permute(Op):
 
 
 def _permute(input: Tensor, perm: tuple, name: str) -> Tensor:
-    out = Permute.named(name).apply_one(input, perm)
+    # the name matters only to a recorded node (this skips its look-up on the no-grad path)
+    out = (Permute.named(name) if input._requires_grad else Permute).apply_one(input, perm)
     return _as_view(out, input, lambda b: _permute(b, perm, name))
 
 
@@ -455,7 +456,7 @@ class SliceBackward(Op):
 
 
 def _basic(t: Tensor, key: tuple, name: str | None) -> Tensor:
-    out = Slice.named(name or "AliasBackward0").apply_one(t, key)
+    out = (Slice.named(name or "AliasBackward0") if t._requires_grad else Slice).apply_one(t, key)
     return _as_view(out, t, lambda b: _basic(b, key, name))
 
 
