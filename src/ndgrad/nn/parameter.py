@@ -42,3 +42,63 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+
+# --- lazy modules' parameters (nn/modules/lazy.py) ----------------------------------------------
+def _materialize(t: Tensor, shape, device, dtype, cls) -> None:
+    from .._creation import empty
+
+    made = empty(shape, device=device or t._device, dtype=dtype or t.dtype)
+    requires_grad = t._requires_grad
+    _init(t, made._data, made._device)
+    t._requires_grad = requires_grad
+    t.__class__ = cls
+
+
+class UninitializedParameter(Parameter):
+    """Same as torch.nn.parameter.UninitializedParameter: ``materialize(shape)`` gives it a shape
+    (uninitialised values) and makes it a ``Parameter``."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad: bool = True, device=None, dtype=None):
+        from .._creation import empty
+
+        return Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        _materialize(self, shape, device, dtype, self.cls_to_become)
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+    __str__ = __repr__
+
+
+class UninitializedBuffer(Tensor):
+    """Same as torch.nn.parameter.UninitializedBuffer: a buffer without a shape yet."""
+
+    __slots__ = ()  # Tensor's layout, so that materialize can make it a Tensor
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad: bool = False, device=None, dtype=None):
+        from .._creation import empty
+
+        b = object.__new__(cls)
+        made = empty(0, device=device, dtype=dtype)
+        _init(b, made._data, made._device)
+        return b
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        _materialize(self, shape, device, dtype, self.cls_to_become)
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+    __str__ = __repr__

@@ -117,3 +117,7 @@ def _place_in_torch_homes() -> None:
 
 
 _place_in_torch_homes()
+from .lazy import *  # noqa: F403,E402  (LazyLinear, LazyConv2d, LazyBatchNorm2d...)
+from .lazy import __all__ as _lazy_all  # noqa: E402
+
+__all__ += _lazy_all
