@@ -104,3 +104,20 @@ def test_no_grad_allows_an_out_that_requires_grad():
         out = lib.empty(3, requires_grad=True)
         with lib.no_grad():
             assert lib.rand(3, out=out) is out
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.randn(size=()),
+    lambda lib: lib.randn(size=(2, 3), dtype=lib.float64),
+    lambda lib: lib.rand(size=[4]),
+])
+def test_size_keyword(call):
+    """torch.randn(size=...) (d2l's autograd chapter): the same draws as the positional form."""
+    lib_values = []
+    for lib in (ndgrad, torch):
+        lib.manual_seed(3)
+        lib_values.append(call(lib).numpy())
+    np.testing.assert_array_equal(*lib_values)
+    for lib in (ndgrad, torch):
+        with pytest.raises(TypeError):
+            lib.rand(2, size=(3,))

@@ -135,15 +135,27 @@ def _out_dtype(name: str, out, dtype, default):
     return out.dtype
 
 
+def _size_kw(name: str, size: tuple, kw: dict) -> tuple:
+    """The size given as ``*size`` or as torch's keyword ``size=`` (d2l: randn(size=()))."""
+    if "size" in kw and not size and len(kw) == 1:
+        return (kw["size"],)
+    if kw:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"unexpected keyword arguments {sorted(kw)}")
+    return size
+
+
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False, pin_memory=False) -> Tensor:
+         requires_grad=False, pin_memory=False, **kw) -> Tensor:
+    size = _size_kw("rand", size, kw)
     dt = _float_dt(_out_dtype("rand", out, dtype, None))
     draw = _complex_draw(lambda s, d: _engine(generator).rand(s, d), dt)
     return _sample(draw, size, dt, device, requires_grad, out)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-          requires_grad=False, pin_memory=False) -> Tensor:
+          requires_grad=False, pin_memory=False, **kw) -> Tensor:
+    size = _size_kw("randn", size, kw)
     dt = _float_dt(_out_dtype("randn", out, dtype, None), "normal_kernel_cpu")
     # complex: each part has variance 1/2, as torch
     std = 1 / math.sqrt(2) if dt.is_complex else 1.0  # torch: std / sqrt(2)
