@@ -95,6 +95,8 @@ class Op(Node):
                 ctx.needs_input_grad = _NO_GRAD
                 return _wrap(cls.forward(ctx, *arrays, **kw), dev, xp)
             ctx.needs_input_grad = needs = tuple(needs)
+            if len(arrays) > 1:
+                _distinct(args, arrays)
             out = cls.forward(ctx, *arrays, **kw)
             _edges(ctx, args, needs)
             return _outputs(ctx, out, dev, xp, args, arrays)
@@ -147,6 +149,8 @@ class Op(Node):
                 ctx.needs_input_grad = _NO_GRAD
                 return _wrap(cls.forward(ctx, da, db, dt), dev, xp)
             ctx.needs_input_grad = (ra, rb)
+            if da is db and a is not b:  # x and x.detach(): see _distinct
+                db = db.view()
             out = cls.forward(ctx, da, db, dt)
             ctx.next_edges = (_edge(a) if ra else None, _edge(b) if rb else None)
             ctx.in_meta = ((da.shape, da.dtype) if ra else None,
@@ -199,6 +203,17 @@ def _edge(a: Tensor) -> tuple:
         refresh_view(a)  # a view whose base changed in place
     fn = a._grad_fn
     return (a, 0) if fn is None else (fn, a._output_nr)
+
+
+def _distinct(args, arrays) -> None:
+    """Two tensors sharing one array (x and x.detach()) get array objects of their own: saved
+    values are matched to their tensors by identity (else x * x.detach() saved x twice, and its
+    second derivative was wrong)."""
+    for i in range(1, len(arrays)):
+        for j in range(i):
+            if arrays[j] is arrays[i] and args[j] is not args[i]:
+                arrays[i] = arrays[i].view()
+                break
 
 
 def _edges(node, args, needs) -> None:
