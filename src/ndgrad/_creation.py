@@ -406,9 +406,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         dtype = D.int64 if isinstance(fill_value, np.integer) else \
             D.get_default_dtype() if isinstance(fill_value, np.generic) else \
             D.scalar_dtype(fill_value)
-    from ._ops.elementwise import int_fill
-
-    return _filled("full", lambda xp, s, d: xp.full(s, int_fill(fill_value, d, xp), d),
+    return _filled("full", lambda xp, s, d: xp.full(s, D.int_fill(fill_value, d, xp), d),
                    tuple(size), dtype, device, requires_grad)
 
 
@@ -649,10 +647,8 @@ class Overwrite(Op):
     __slots__ = ()
 
     def forward(ctx, t, v):
-        from ._ops.elementwise import int_fill
-
         ctx.shape = t.shape
-        return ctx.xp.broadcast_to(ctx.xp.asarray(int_fill(v, t.dtype, ctx.xp), dtype=t.dtype),
+        return ctx.xp.broadcast_to(ctx.xp.asarray(D.int_fill(v, t.dtype, ctx.xp), dtype=t.dtype),
                                    t.shape)
 
     def backward(ctx, g):

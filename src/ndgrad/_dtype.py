@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import ml_dtypes
 import numpy as np
+
+from ._backend import scalar_array
 
 
 class dtype:
@@ -243,3 +247,80 @@ def result_type(*args) -> dtype:
             d = scalar_dtype(x)
             wrapped = d if wrapped is None else _PROMOTE[wrapped, d]
     return _combine(dim, _combine(zero, wrapped))
+
+
+# --- Python scalars: weak promotion and c10's checked conversion ---------------------------------
+WEAK_TYPES = frozenset((int, float, bool, complex))  # Python numbers: 'weak' (wrapped) scalars
+
+
+def check_scalar_range(value, dt) -> None:
+    """torch's error where c10's checked conversion rejects a Python scalar for ``dt`` (fill
+    values, where's scalars, alpha/value arguments, clamp's bounds): out of range, nan or a
+    fraction outside an integer type, an imaginary part into a real type. Arithmetic operands
+    are cast (they wrap around) instead."""
+    if dt._kind == 0:
+        return
+    if value.__class__ is complex:
+        if dt._kind == 3:
+            _check_range(value.real, dt.to_real(), dt)
+            _check_range(value.imag, dt.to_real(), dt)
+            return
+        if value.imag:
+            raise _overflow(dt)
+        value = value.real
+    _check_range(value, dt.to_real() if dt._kind == 3 else dt, dt)
+
+
+def _check_range(value, real: dtype, dt: dtype) -> None:
+    if real._kind == 1:
+        info = np.iinfo(real.np)
+        if value.__class__ is float:
+            ok = info.min <= value <= info.max  # nan fails too
+        else:  # c10 lets negative ints wrap into unsigned types down to -max
+            ok = (-info.max if info.min == 0 else info.min) <= value <= info.max
+    elif real is float64:
+        return
+    else:
+        ok = not math.isfinite(value) or math.fabs(value) <= _FMAX[real.name]
+    if not ok:
+        raise _overflow(dt)
+
+
+def int_fill(value, npdt, xp):
+    """A value written into an array of ``npdt`` (fill_, full, setitem, index_fill, scatter): a
+    Python scalar gets torch's checked conversion (``check_scalar_range``), an int wraps around
+    into an unsigned type as in torch (NumPy 2 raises OverflowError, NumPy 1.x warns)."""
+    cls = value.__class__
+    if cls not in WEAK_TYPES:
+        return value
+    dt = from_numpy(npdt)
+    if dt._kind == 0:
+        return bool(value)  # c10: nonzero is True, 1j included
+    check_scalar_range(value, dt)
+    if cls is complex and dt._kind != 3:
+        return value.real
+    return scalar_array(value, dt.np, xp) if cls is int and dt._kind == 1 else value
+
+
+def finfo(npdt):
+    """np.finfo, with bfloat16 from ml_dtypes."""
+    return ml_dtypes.finfo(npdt) if npdt == bfloat16.np else np.finfo(npdt)
+
+
+_FMAX = {d: float(finfo(_by_name(d).np).max) for d in ("float16", "bfloat16", "float32")}
+_WEAK: dict = {}
+
+
+def weak_dtype(t, x) -> dtype:
+    """result_type(t, x) for a Python scalar x, cached by (dtype, scalar type, default dtype)."""
+    key = (t._data.dtype, x.__class__, _default[0])
+    dt = _WEAK.get(key)
+    if dt is None:
+        dt = _WEAK[key] = result_type(t, x)
+    return dt
+
+
+def _overflow(d: dtype) -> RuntimeError:
+    from ._errors import overflow  # (_errors names dtypes with this module)
+
+    return overflow(d)

@@ -312,7 +312,6 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
     """Same as torch.rms_norm: input / sqrt(mean(input^2 over the last dims) + eps) * weight,
     computed in float32 for half precision; eps defaults to that dtype's machine epsilon."""
     from . import _dtype as D
-    from ._ops.elementwise import finfo
 
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
@@ -326,7 +325,7 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
                            f"{list(shape)}")
     x = input.float() if input.dtype in (D.float16, D.bfloat16) else input
     if eps is None:
-        eps = float(finfo(x._data.dtype).eps)
+        eps = float(D.finfo(x._data.dtype).eps)
     dims = tuple(range(input.ndim - k, input.ndim))
     out = (x * (x * x).mean(dims, keepdim=True).add(eps).rsqrt()).to(input.dtype)
     return out if weight is None else (out * weight).to(input.dtype)  # torch: the input's dtype

@@ -6,16 +6,8 @@ from __future__ import annotations
 from .._backend import errstate
 from .._tensor import Tensor
 from ..autograd.op import Op
-from .elementwise import (
-    INT_TO_FLOAT,
-    _as,
-    _c,
-    _compute2,
-    _to_float,
-    binary,
-    export,
-    need_tensor,
-)
+from ._operands import INT_TO_FLOAT, _as, _c, _compute2, _to_float, binary, need_tensor
+from ._export import export
 from ._out import _out
 from .._errors import no_derivative, not_implemented
 

@@ -8,15 +8,9 @@ from .._trace import replayable
 from ..autograd.op import Op
 from ..autograd.op import cpu_scalars
 from ._inplace import inplace
-from .elementwise import (
-    _as,
-    _mixed,
-    binary,
-    export,
-    mul,
-    need_tensor,
-    wrap,
-)
+from .elementwise import mul
+from ._operands import _as, _mixed, binary, need_tensor, wrap
+from ._export import export
 from .unary import reciprocal
 from .._errors import broadcast_error, not_implemented
 from ._out import _out

@@ -1,292 +1,28 @@
-"""Pointwise core: binary arithmetic with PyTorch's promotion (weak Python scalars),
-add/sub/mul/div/remainder/pow, where/masked_fill, complex parts, and the helpers every
-pointwise module shares (dtype errors, half-precision compute, out=, exports)."""
+"""Arithmetic: add/sub/mul/div/remainder/fmod/pow (their primitives and public functions, called
+through ``_operands.binary`` with PyTorch's promotion), complex parts, where and masked_fill."""
 
 from __future__ import annotations
 
-import math
 import operator
 
 import numpy as np
 
 from .. import _dtype as D
-from .. import _trace
-from .._dtype import meta_name, torch_type_name
-from .._errors import broadcast_error, no_derivative, not_implemented, not_tensor, overflow
 from .._backend import CPU, errstate, scalar_array
-from .._grad_mode import state as _grad_state
+from .._dtype import WEAK_TYPES, check_scalar_range, int_fill, meta_name, torch_type_name, \
+    weak_dtype
+from .._errors import broadcast_error, no_derivative, not_implemented
 from .._kernels import POW_KERNELS as _POW_KERNELS
 from .._tensor import Tensor
 from ..autograd.op import Op
-from ._inplace import inplace, inplace_fill, warn_expanded_fill
+from ._export import export
+from ._inplace import inplace_fill, warn_expanded_fill
+from ._operands import (_FAST, INT_TO_FLOAT, OPMATH_OPS, SCALAR_CHECKS, Opmath, _as, _cast,
+                        _compute2, _is_half, _to_float, binary, need_tensor)
 from ._out import _out
-
-def wrap(arr, dev) -> Tensor:
-    """A tensor around a ufunc result (which is a NumPy scalar, not an array, for 0-d inputs)."""
-    xp = dev.xp
-    return Tensor._make(arr if type(arr) is xp.ndarray else xp.asarray(arr), dev)
-
-
-def _is_half(a) -> bool:
-    return a.dtype.itemsize == 2 and a.dtype.kind in "fV"
-
-
-def _compute(xp, fn, a):
-    """Half precision computed in float32 and rounded back, as torch does on CPU."""
-    if _is_half(a):
-        return fn(xp, a.astype(xp.float32)).astype(a.dtype)
-    return fn(xp, a)
-
-
-def _compute2(xp, fn, a, b):
-    if _is_half(a):
-        return fn(xp, a.astype(xp.float32), b.astype(xp.float32)).astype(a.dtype)
-    return fn(xp, a, b)
-
-
-def _to_float(a):
-    """Ints and bools as the default float dtype, as torch's floating ops do."""
-    return a.astype(D.get_default_dtype().np) if a.dtype.kind in "biu" else a
-
-
-def _c(x):
-    """conj(f'(z)) for complex inputs (torch's convention); the identity for real ones."""
-    return x.conj() if x.is_complex() else x
 
 
 # --- binary primitives --------------------------------------------------------------------------
-
-
-def _cast(x, dt, dev):
-    if isinstance(x, Tensor):
-        return x  # cast inside forward, so backward casts the gradient back
-    if dt._kind == 2 and dt.itemsize == 2:
-        with np.errstate(over="ignore"):  # where's 1e6 is inf in float16, without a warning
-            return Tensor._make(scalar_array(x, dt.np, dev.xp), dev)
-    return Tensor._make(scalar_array(x, dt.np, dev.xp), dev)
-
-
-def _coerce(x, name: str, pos: int):
-    """A non-Tensor operand: a Python number stays (a weak scalar), a NumPy array or scalar is
-    converted, anything else is torch's TypeError."""
-    if isinstance(x, np.ndarray):
-        from .._creation import from_numpy
-
-        return from_numpy(x)
-    if isinstance(x, np.generic):  # NumPy scalars: plain Python numbers (weak, like torch)
-        return x.item()
-    for t in (bool, int, float, complex):  # other subclasses: plain numbers
-        if isinstance(x, t):
-            return t(x)
-    import numbers
-
-    if isinstance(x, numbers.Number):
-        return x.item() if hasattr(x, "item") else complex(x)
-    raise not_tensor(name, x, "input" if pos == 1 else "other", pos)
-
-
-def check_scalar_range(value, dt) -> None:
-    """torch's error where c10's checked conversion rejects a Python scalar for ``dt`` (fill
-    values, where's scalars, alpha/value arguments, clamp's bounds): out of range, nan or a
-    fraction outside an integer type, an imaginary part into a real type. Arithmetic operands
-    are cast (they wrap around) instead."""
-    if dt._kind == 0:
-        return
-    if value.__class__ is complex:
-        if dt._kind == 3:
-            _check_range(value.real, dt.to_real(), dt)
-            _check_range(value.imag, dt.to_real(), dt)
-            return
-        if value.imag:
-            raise overflow(dt)
-        value = value.real
-    _check_range(value, dt.to_real() if dt._kind == 3 else dt, dt)
-
-
-def _check_range(value, real: D.dtype, dt: D.dtype) -> None:
-    if real._kind == 1:
-        info = np.iinfo(real.np)
-        if value.__class__ is float:
-            ok = info.min <= value <= info.max  # nan fails too
-        else:  # c10 lets negative ints wrap into unsigned types down to -max
-            ok = (-info.max if info.min == 0 else info.min) <= value <= info.max
-    elif real is D.float64:
-        return
-    else:
-        ok = not math.isfinite(value) or math.fabs(value) <= _FMAX[real.name]
-    if not ok:
-        raise overflow(dt)
-
-
-def int_fill(value, npdt, xp):
-    """A value written into an array of ``npdt`` (fill_, full, setitem, index_fill, scatter): a
-    Python scalar gets torch's checked conversion (``check_scalar_range``), an int wraps around
-    into an unsigned type as in torch (NumPy 2 raises OverflowError, NumPy 1.x warns)."""
-    cls = value.__class__
-    if cls not in _WEAK_TYPES:
-        return value
-    dt = D.from_numpy(npdt)
-    if dt._kind == 0:
-        return bool(value)  # c10: nonzero is True, 1j included
-    check_scalar_range(value, dt)
-    if cls is complex and dt._kind != 3:
-        return value.real
-    return scalar_array(value, dt.np, xp) if cls is int and dt._kind == 1 else value
-
-
-def finfo(npdt):
-    """np.finfo, with bfloat16 from ml_dtypes."""
-    if npdt == D.bfloat16.np:
-        import ml_dtypes
-
-        return ml_dtypes.finfo(npdt)
-    return np.finfo(npdt)
-
-
-_FMAX = {d: float(finfo(D._by_name(d).np).max) for d in ("float16", "bfloat16", "float32")}
-
-
-def _as(a, dt):
-    return a if dt is None or a.dtype == dt.np else a.astype(dt.np)
-
-
-def binary(cls, a, b, dt=None, node=None, **kw):
-    """Promote (Python scalars are 'weak'), then apply; broadcasting failures get torch's text.
-
-    Both operands reach ``forward`` as arrays; ``dt`` (None when no cast is needed) is the
-    promoted dtype that ``forward`` casts them to with ``_as``. ``node``: the subclass of
-    ``cls`` to record where torch names this call's node apart (rsub: RsubBackward1)."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if dt is None and a._data.dtype is not b._data.dtype:
-            dt = _float_ints(cls, D.result_type(a, b), kw)
-            if dt in OPMATH and cls in OPMATH_OPS and not b._data.ndim:
-                dt = OPMATH[dt]  # a 0-d other's own value, in float32 (torch's cpu scalar)
-        elif (dt is None and not kw and a._device is b._device and cls in _FAST
-              and not ((a._requires_grad or b._requires_grad) and _grad_state.grad_enabled)
-              and _trace.tracer is None):  # (ndgrad.compile records ops only through apply)
-            # Same dtype, nothing to record (e.g. inside backward): skip Op.apply.
-            try:
-                return wrap(_FAST[cls](a._data, b._data), a._device)
-            except (ValueError, TypeError):
-                pass  # the full path below raises torch's error
-    else:
-        a, b, dt = _mixed(cls, a, b, dt, kw)
-    if dt is not None and dt.__class__ is not Opmath and _grad_state.grad_enabled:
-        a, b = _cast_recorded(a, dt), _cast_recorded(b, dt)
-    op = cls if node is None else node
-    try:
-        return op.apply(a, b, dt=dt, **kw) if kw else op.apply_pair(a, b, dt)
-    except ValueError:
-        broadcast_error(a, b)
-        raise
-
-
-def _cast_recorded(t, dt: D.dtype):
-    """An operand that requires grad cast to the promoted dtype as a recorded op (ToCopyBackward0),
-    so derivatives of every order see the cast: saved values are then the cast tensors, not
-    constants made inside forward."""
-    if isinstance(t, Tensor) and t._requires_grad and t._data.dtype != dt.np:
-        from .convert import ToCopy
-
-        return ToCopy.apply(t, dt.np, t._device)
-    return t
-
-
-# ops whose integer inputs compute in floating point (true division, atan2, copysign, xlogy)
-INT_TO_FLOAT: set = set()
-# ops torch computes in float32 for a half-precision tensor and a scalar (mul, div)
-OPMATH_OPS: set = set()
-
-
-class Opmath:
-    """binary()'s ``dt`` for a half-precision tensor with a Python scalar (or a 0-d tensor of
-    another dtype) in an OPMATH_OPS op: torch takes the scalar in float32, not rounded to half
-    (x / 65536 is not x / inf), computes in float32 and rounds the result once. ``_as`` casts
-    to ``np`` (float32); the forward casts its result to ``out``."""
-
-    __slots__ = ("np", "out")
-
-    def __init__(self, out: D.dtype):
-        self.np, self.out = np.dtype(np.float32), out.np
-
-
-OPMATH = {D.float16: Opmath(D.float16), D.bfloat16: Opmath(D.bfloat16)}
-
-
-def _float_ints(cls, dt: D.dtype, kw) -> D.dtype:
-    """The dtype both operands are converted to: torch converts them straight to the default
-    float for INT_TO_FLOAT ops, so an int scalar or 0-d tensor never wraps in a narrow integer
-    type first (uint8 / 300 is 1/300, not 1/44)."""
-    if dt._kind < 2 and cls in INT_TO_FLOAT and not kw:  # kw: div's rounding modes stay integral
-        return D.get_default_dtype()
-    return dt
-
-
-_WEAK_TYPES = frozenset((int, float, bool, complex))
-_WEAK: dict = {}
-
-
-def weak_dtype(t: Tensor, x) -> D.dtype:
-    """result_type(t, x) for a Python scalar x, cached by (dtype, scalar type, default dtype)."""
-    key = (t._data.dtype, x.__class__, D._default[0])
-    dt = _WEAK.get(key)
-    if dt is None:
-        dt = _WEAK[key] = D.result_type(t, x)
-    return dt
-
-
-_SCALAR_DT: dict = {}
-
-
-def _scalar_dt(key, t: Tensor, x):
-    """The dt a tensor and a Python scalar compute in, cached by (op, dtype, scalar type, default
-    dtype, no kwargs): weak promotion, int->float ops in float, Opmath for half precision."""
-    cls, kw = key[0], () if key[4] else (True,)
-    if cls is Sub and x.__class__ is bool:  # torch checks a bool scalar's own dtype (not cached)
-        _sub_bool(t._data, np.asarray(x))
-    dt = _float_ints(cls, weak_dtype(t, x), kw)
-    if dt in OPMATH and cls in OPMATH_OPS and x.__class__ is not complex:
-        dt = OPMATH[dt]
-    _SCALAR_DT[key] = dt
-    return dt
-
-
-def _mixed(cls, a, b, dt, kw=None):
-    """Operands where at least one is not a Tensor. A Python scalar becomes a raw 0-d array of
-    the promoted dtype (it needs no gradient, so no Tensor); dt comes back None when the tensor
-    operand already has that dtype."""
-    if isinstance(a, Tensor) and b.__class__ in _WEAK_TYPES:
-        t, x, first = a, b, True
-    elif isinstance(b, Tensor) and a.__class__ in _WEAK_TYPES:
-        t, x, first = b, a, False
-    else:
-        name = cls._op_name
-        if not isinstance(a, Tensor):
-            a = _coerce(a, name, 1)
-        if not isinstance(b, Tensor):
-            b = _coerce(b, name, 2)
-        if isinstance(a, Tensor) and isinstance(b, Tensor):
-            return a, b, dt if dt is not None or a._data.dtype is b._data.dtype else \
-                _float_ints(cls, D.result_type(a, b), kw)
-        if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-            raise not_tensor(name, a)
-        return _mixed(cls, a, b, dt, kw)
-    if dt is None:
-        key = (cls, t._data.dtype, x.__class__, D._default[0], not kw)
-        dt = _SCALAR_DT.get(key) or _scalar_dt(key, t, x)
-        if dt.__class__ is Opmath:
-            arr = t._device.xp.asarray(x, dtype=np.float32)
-            return (t, arr, dt) if first else (arr, t, dt)
-    arr = scalar_array(x, dt.np, t._device.xp)
-    if dt.np is t._data.dtype:
-        dt = None
-    return (t, arr, dt) if first else (arr, t, dt)
-
-
-def need_tensor(fn: str, x, arg: str = "other", pos: int = 2) -> None:
-    """torch's TypeError for a Python value where only a Tensor is accepted."""
-    if not isinstance(x, Tensor):
-        raise not_tensor(fn, x, arg, pos)
 
 
 class Add(Op):
@@ -321,7 +57,7 @@ def _alpha(a, alpha, sign=1):
     if isinstance(alpha, complex) and k != "c":
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
                            "number.")
-    if alpha.__class__ in _WEAK_TYPES:
+    if alpha.__class__ in WEAK_TYPES:
         check_scalar_range(sign * alpha, D.from_numpy(a.dtype))
     return alpha
 
@@ -356,6 +92,14 @@ class Sub(Op):
     backward_raw = backward  # the same formula on arrays
 
 
+def _sub_bool_scalar(a, x):
+    if x.__class__ is bool:  # torch checks a bool scalar's own dtype
+        _sub_bool(a, np.asarray(x))
+
+
+SCALAR_CHECKS[Sub] = _sub_bool_scalar
+
+
 def _sub_bool(a, b):
     if a.dtype.kind == b.dtype.kind:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
@@ -383,7 +127,7 @@ class Mul(Op):
                 g * ns.c(a) if ctx.needs_input_grad[1] else None)
 
 
-_FAST = {Add: operator.add, Sub: operator.sub, Mul: operator.mul}  # binary's same-dtype path
+_FAST.update({Add: operator.add, Sub: operator.sub, Mul: operator.mul})
 
 
 def _int_zero_division(xp, b):
@@ -537,37 +281,6 @@ class _PowScalar(Pow):
 # --- public functions ---------------------------------------------------------------------------
 
 
-def _inplace_fn(f, name):
-    def fn(input, *args, **kwargs):
-        return inplace(input, f, *args, **kwargs)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"In-place {name[:-1]}."
-    return fn
-
-
-def export(ns: dict, name: str, f, *, inplace_too: bool = True) -> None:
-    """Module-level function (and its in-place twin ``name_``) added to the namespace ``ns``;
-    ``__all__`` (ndgrad's namespace) gets the names torch has at top level."""
-    ns[name] = f
-    if not name.endswith("_") or name in _TOP_LEVEL_INPLACE:
-        ns["__all__"].append(name)
-    if inplace_too:
-        fi = _inplace_fn(f, name + "_")
-        ns[name + "_"] = fi
-        if name + "_" in _TOP_LEVEL_INPLACE:
-            ns["__all__"].append(name + "_")
-
-
-# torch has these in-place functions at top level (torch.sin_); the others are Tensor methods only
-_TOP_LEVEL_INPLACE = frozenset(
-    "abs_ acos_ acosh_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ asinh_ atan_ "
-    "atanh_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ deg2rad_ erf_ erfc_ exp2_ exp_ "
-    "expm1_ fix_ floor_ frac_ log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ rad2deg_ "
-    "reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ sinc_ sinh_ sqrt_ square_ tan_ tanh_ trunc_ "
-    "xlogy_".split())
-
-
 def _export(name: str, f, **kw) -> None:
     export(globals(), name, f, **kw)
 
@@ -671,7 +384,7 @@ def pow(input, exponent, *, out=None) -> Tensor:
         if isinstance(exponent, Tensor):
             res = binary(Pow, input, exponent, node=_PowTensors)
         else:
-            dt = weak_dtype(input, exponent) if exponent.__class__ in _WEAK_TYPES else \
+            dt = weak_dtype(input, exponent) if exponent.__class__ in WEAK_TYPES else \
                 D.result_type(input, exponent)
             if dt._kind == 1 and not isinstance(exponent, complex) and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -765,7 +478,7 @@ def where(condition: Tensor, input=None, other=None, *, out=None):
     dt = D.result_type(input, other)
     if dt._kind != 2 or dt.itemsize > 2:  # torch range-checks scalars, except half precision's
         for x in (input, other):
-            if x.__class__ in _WEAK_TYPES:
+            if x.__class__ in WEAK_TYPES:
                 check_scalar_range(x, dt)
     dev = condition._device
     a, b = _cast(input, dt, dev), _cast(other, dt, dev)

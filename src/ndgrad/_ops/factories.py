@@ -54,14 +54,12 @@ def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
                   requires_grad=False) -> Tensor:
     """Same as torch.scalar_tensor: a 0-d tensor of the default float dtype unless told."""
-    from .elementwise import check_scalar_range
-
     if isinstance(s, Tensor):
         s = s.item()
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     if isinstance(s, complex) and dt._kind in (1, 2):  # bool takes nonzero as True
         raise overflow(D.float64 if dt._kind == 2 and dt.itemsize == 2 else dt)  # (c10's path)
-    check_scalar_range(s, dt)
+    D.check_scalar_range(s, dt)
     dev = _resolve_device(device)
     return _leaf(to_device(np.asarray(s).astype(dt.np), dev), dev, requires_grad)
 

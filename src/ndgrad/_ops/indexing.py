@@ -16,7 +16,7 @@ from .._backend import ufunc_at
 from .._tensor import Tensor
 from ..autograd.op import Op
 from ._inplace import _OVERLAP, inplace, inplace_fill, writable
-from .elementwise import check_scalar_range, int_fill
+from .._dtype import check_scalar_range, int_fill
 from .movement import Slice, _basic
 
 __all__ = ["index_put"]

@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ..autograd.op import Op
 from ._inplace import inplace
 from .binary import NoGrad
-from .elementwise import _as, binary, need_tensor
+from ._operands import _as, binary, need_tensor
 from .._errors import broadcast_error, not_implemented
 from ._out import _out
 from .linalg._common import return_type as _rt

@@ -12,22 +12,10 @@ from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.op import Op
 from .._dtype import meta_name, torch_type_name
-from .elementwise import (
-    _as,
-    _cast,
-    _compute,
-    _is_half,
-    _to_float,
-    add,
-    binary,
-    check_scalar_range,
-    export,
-    finfo,
-    mul,
-    need_tensor,
-    where,
-    wrap,
-)
+from .elementwise import add, mul, where
+from ._operands import _as, _cast, _compute, _is_half, _to_float, binary, need_tensor, wrap
+from .._dtype import check_scalar_range, finfo
+from ._export import export
 from .._errors import broadcast_error, not_implemented
 from ._out import _out
 

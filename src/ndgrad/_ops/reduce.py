@@ -19,9 +19,11 @@ from ..autograd.node import _check_grads
 from .._dtype import torch_type_name
 from ._out import _out, write_out
 from .binary import maximum, minimum
-from .elementwise import _is_half, export, where, wrap
 from .joins import cat
 from .._errors import empty_reduction, not_implemented, repeated_dim
+from .elementwise import where
+from ._operands import _is_half, wrap
+from ._export import export
 
 __all__: list[str] = ["return_types"]
 _NS = globals()

@@ -10,8 +10,9 @@ from .._dtype import bool_
 from .._tensor import Tensor, wrap_dim
 from .._typeinfo import finfo
 from ..autograd.op import Op
-from .elementwise import export, where
 from .joins import cat
+from .elementwise import where
+from ._export import export
 from ._out import _out
 from .._errors import not_implemented
 from .reduce import _index_tensor, _is_half, _out_dtype, return_types, select_along

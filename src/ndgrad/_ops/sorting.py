@@ -10,8 +10,9 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
 from ._out import _out, write_out
 from .indexing import _like
-from .elementwise import export, wrap
 from .._errors import empty_reduction, no_dims_error, not_implemented
+from ._export import export
+from ._operands import wrap
 from .reduce import _index_tensor, _rename, return_types, select_along
 from .scan import accumulate
 

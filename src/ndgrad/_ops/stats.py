@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from .elementwise import export, wrap
+from ._export import export
+from ._operands import wrap
 from .._errors import not_implemented
 from .reduce import _rename, select_along
 

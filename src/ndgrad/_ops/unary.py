@@ -10,7 +10,8 @@ from .._backend import special
 from .._tensor import Tensor
 from ..autograd.op import Op
 from ..autograd.formula import TENSORS, arrays
-from .elementwise import _compute, _to_float, export
+from ._operands import _compute, _to_float
+from ._export import export
 from ._out import _out
 from .._errors import not_implemented
 

@@ -11,8 +11,9 @@ from .._errors import not_implemented, not_tensor
 from .. import _dtype as D
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from .._ops.elementwise import (INT_TO_FLOAT, _as, _compute, _compute2, _is_half, _to_float,
-                                binary, finfo, wrap)
+from .._ops._operands import (INT_TO_FLOAT, _as, _compute, _compute2, _is_half, _to_float, binary,
+                              wrap)
+from .._dtype import finfo
 from .._ops._out import _out
 from ..autograd.op import Op
 from . import _bessel, _cephes, _gamma, _polynomials

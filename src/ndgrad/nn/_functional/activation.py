@@ -9,8 +9,8 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._ops._inplace import inplace
-from ..._ops.elementwise import check_scalar_range
 from ..._errors import no_derivative, not_implemented
+from ..._dtype import check_scalar_range
 from ..._tensor import Tensor, wrap_dim
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
@@ -652,10 +652,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0:
-        from ..._ops.elementwise import finfo
-
         dt = input.dtype
-        top = float(finfo(dt.np).max) if dt.is_floating_point else float(2 ** 63 - 1)
+        top = float(D.finfo(dt.np).max) if dt.is_floating_point else float(2 ** 63 - 1)
         raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
                            f"{torch_name(input)}, but found {lambd:g}")
     return Softshrink.apply(input, lambd=lambd)
