@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ml_dtypes
 import numpy as np
 
 from . import _dtype as D
@@ -25,7 +24,7 @@ class finfo:
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
                             "to handle 'torch.finfo'")
         real = dt.to_real()
-        info = ml_dtypes.finfo(real.np) if real is D.bfloat16 else np.finfo(real.np)
+        info = D.finfo(real.np)
         self.bits = real.itemsize * 8
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
