@@ -178,6 +178,10 @@ MAKEMORE = dict(src="makemore", main="makemore.py", setup=make_names, keep=("mod
                 mask=(r"step time [\d.]+ms",),
                 origin="github.com/karpathy/makemore: makemore.py (MIT)")
 TUTORIALS = "github.com/pytorch/tutorials: beginner_source/{} (BSD-3-Clause)"
+MINGPT_ARGS = ("--trainer.max_iters=11", "--trainer.num_workers=0", "--trainer.batch_size=4",
+               "--model.model_type=gpt-nano", "--trainer.device=cpu")
+MINGPT = dict(keep=("model",), mask=(r"iter_dt [\d.]+ms",),
+              origin="github.com/karpathy/minGPT: mingpt/ projects/chargpt projects/adder (MIT)")
 
 
 def _tutorial(path, **kw):
@@ -264,6 +268,19 @@ PROGRAMS = {
             ("bigram.py", a, b) for a, b in (
                 ("max_iters = 3000", "max_iters = 301"), ("eval_iters = 200", "eval_iters = 10"),
                 ("max_new_tokens=500", "max_new_tokens=60")))),
+    # minGPT's two projects, made small (github.com/karpathy/minGPT, MIT)
+    "mingpt_chargpt": Program(src="minGPT", main="projects/chargpt/chargpt.py",
+                              setup=make_input_txt, argv=MINGPT_ARGS + ("--data.block_size=16",),
+                              **MINGPT),
+    "mingpt_adder": Program(src="minGPT", main="projects/adder/adder.py",
+                            argv=MINGPT_ARGS + ("--data.ndigit=2",), **MINGPT),
+    # policy gradients on the CartPole stand-in (stubs/gymnasium): Categorical, deque returns
+    "reinforce": Program(src="reinforcement_learning", main="reinforce.py", keep=("policy",),
+                         origin=EXAMPLES.format("reinforcement_learning/reinforce.py")),
+    # its printed rewards match torch's episode for episode; after ~3000 Adam steps on float32
+    # the weights drift in the 4th digit (3e-4), so only the printed output is compared
+    "actor_critic": Program(src="reinforcement_learning", main="actor_critic.py", keep=(),
+                            origin=EXAMPLES.format("reinforcement_learning/actor_critic.py")),
     "blitz_autograd": _tutorial("blitz/autograd_tutorial.py", keep=("x",)),
     "neural_networks": _tutorial("blitz/neural_networks_tutorial.py", keep=("net",)),
     "quickstart": _tutorial("basics/quickstart_tutorial.py", keep=("model",)),
