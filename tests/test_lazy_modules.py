@@ -68,3 +68,20 @@ def test_wrong_input_rank():
     for lib in (ndgrad, torch):
         with pytest.raises(RuntimeError, match="Expected 3D .unbatched. or 4D .batched. input"):
             lib.nn.LazyConv2d(3, 3)(lib.ones(2, 2))
+
+
+def test_load_state_dict_into_a_lazy_module(tmp_path):
+    """d2l's read-write chapter: a checkpoint loads into a fresh lazy model before any forward."""
+    outs = []
+    for lib in (ndgrad, torch):
+        lib.manual_seed(0)
+        net = lib.nn.Sequential(lib.nn.LazyLinear(4), lib.nn.ReLU(), lib.nn.LazyBatchNorm1d())
+        x = lib.tensor(np.arange(15.0, dtype=np.float32).reshape(3, 5) % 4)
+        y = net(x)
+        clone = lib.nn.Sequential(lib.nn.LazyLinear(4), lib.nn.ReLU(), lib.nn.LazyBatchNorm1d())
+        clone.load_state_dict(net.state_dict())
+        assert type(clone[0]).__name__ == "LazyLinear"  # as torch: it changes on first forward
+        outs.append((y.detach().numpy(), clone(x).detach().numpy(), type(clone[0]).__name__))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-5, atol=1e-6)
+    assert outs[0][2] == outs[1][2] == "Linear"

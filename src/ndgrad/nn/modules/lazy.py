@@ -41,6 +41,14 @@ class LazyModuleMixin:
         raise NotImplementedError(f"initialize_parameters is not implemented for "
                                   f"{type(self).__name__}")
 
+    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:
+        # torch's _lazy_load_hook: a lazy tensor takes the checkpoint's shape, then loads
+        for name, t in (*self._parameters.items(), *self._buffers.items()):
+            if isinstance(t, _UNINITIALIZED) and prefix + name in state_dict:
+                with no_grad():
+                    t.materialize(tuple(state_dict[prefix + name].shape))
+        super()._load_from_state_dict(state_dict, prefix, *args)
+
 
 def _infer_parameters(module, args) -> None:
     module.initialize_parameters(*args)
