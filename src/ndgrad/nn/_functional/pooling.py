@@ -159,8 +159,6 @@ class MaxPool2DTiles(Op):
         return gx if g.ndim == 4 else gx[0]
 
 
-MaxPool2DTiles.__name__ = MaxPool2DTiles._node_name  # type(grad_fn).__name__ is torch's too
-
 
 def _first_nan_arg(xp, planes, dtype):
     """The window argmax by torch's scan when NaNs are present (a NaN wins, the first NaN stays)."""
