@@ -84,10 +84,15 @@ __all__ += ["AdaptiveAvgPool3d", "AdaptiveLogSoftmaxWithLoss", "AdaptiveMaxPool1
 # torch's batchnorm/instancenorm/flatten/pixelshuffle/channelshuffle are modules of their own.
 _TORCH_HOMES = {
     "activation": "MultiheadAttention Softmax2d",
-    "batchnorm": "BatchNorm1d BatchNorm2d BatchNorm3d SyncBatchNorm",
-    "channelshuffle": "ChannelShuffle", "conv": "Conv3d ConvTranspose3d",
+    "batchnorm": "BatchNorm1d BatchNorm2d BatchNorm3d SyncBatchNorm LazyBatchNorm1d "
+                 "LazyBatchNorm2d LazyBatchNorm3d",
+    "channelshuffle": "ChannelShuffle",
+    "conv": "Conv3d ConvTranspose3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d "
+            "LazyConvTranspose2d LazyConvTranspose3d",
     "dropout": "Dropout3d FeatureAlphaDropout", "flatten": "Flatten Unflatten",
-    "instancenorm": "InstanceNorm1d InstanceNorm2d InstanceNorm3d",
+    "instancenorm": "InstanceNorm1d InstanceNorm2d InstanceNorm3d LazyInstanceNorm1d "
+                    "LazyInstanceNorm2d LazyInstanceNorm3d",
+    "linear": "LazyLinear",
     "loss": "NLLLoss2d MultiLabelMarginLoss SoftMarginLoss LinearCrossEntropyLoss "
             "MultiLabelSoftMarginLoss MultiMarginLoss TripletMarginWithDistanceLoss CTCLoss",
     "normalization": "LocalResponseNorm CrossMapLRN2d RMSNorm",
@@ -116,8 +121,8 @@ def _place_in_torch_homes() -> None:
                 setattr(sys.modules[name], cls, globals()[cls])
 
 
-_place_in_torch_homes()
 from .lazy import *  # noqa: F403,E402  (LazyLinear, LazyConv2d, LazyBatchNorm2d...)
 from .lazy import __all__ as _lazy_all  # noqa: E402
 
 __all__ += _lazy_all
+_place_in_torch_homes()
