@@ -158,3 +158,18 @@ def test_allow_mutation_on_saved_tensors():
         out = (v**2).sum()
         v.mul_(2)
         out.backward()  # outside the context: torch's error, as before
+
+
+def test_autograd_grad_runs_no_hook_off_the_paths_to_its_inputs():
+    # torch runs neither the nodes nor the tensor hooks that lead to no input asked for
+    seen = {}
+    for lib in (torch, ndgrad):
+        calls = seen[lib.__name__] = []
+        p = lib.tensor([1.0, 2.0], requires_grad=True)
+        q, r = p * 2, p * 3
+        q.register_hook(lambda g, calls=calls: calls.append("q"))
+        r.register_hook(lambda g, calls=calls: calls.append("r"))
+        g, = lib.autograd.grad((q.exp() * r).sum(), [q], retain_graph=True)
+        g2, = lib.autograd.grad((q.exp() * r).sum(), [p])
+        calls.append(g.tolist() + g2.tolist())
+    assert seen["ndgrad"] == seen["torch"]

@@ -321,6 +321,9 @@ def _capture(fn, grads, targets, captured) -> None:
 def _run_node(fn, grads, raw, targets, captured, needed) -> tuple | None:
     """One node's backward through tensors: its hooks, captured gradients, anomaly checks.
     With ``raw``, the grads come and go as arrays."""
+    if needed is not None and fn not in needed and not any(
+            (fn, nr) in targets for nr in range(len(grads))):
+        return None  # off every path to the inputs: torch runs neither it nor its hooks
     if raw:
         dev = device_of_array(next(g for g in grads if g is not None))
         grads = [None if g is None else Tensor._make(g, dev) for g in grads]
