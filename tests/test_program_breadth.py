@@ -60,3 +60,16 @@ def test_numpy_spellings_errors(call):
     for lib in (torch, ndgrad):
         with pytest.raises(TypeError):
             call(lib, lib.ones(2, 2))
+
+
+def test_pinned_memory_and_cuda_index_without_an_accelerator_as_torch():
+    import ndgrad._backend as B
+
+    if B.cuda_available():
+        pytest.skip("an accelerator is present")
+    for lib in (torch, ndgrad):
+        t = lib.ones(2)
+        assert t.is_pinned() is False
+        for call in (t.pin_memory, lambda: t.cuda(1)):
+            with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
+                call()

@@ -250,7 +250,7 @@ METHODS: dict = _table(
     {"norm": norm},
     _same(spectral, "stft istft"),
     # dtype, device and copies (float, double, ..., cdouble cast to that dtype)
-    _same(convert, "clone contiguous to cpu cuda"),
+    _same(convert, "clone contiguous to cpu cuda pin_memory is_pinned"),
     {"type": convert._type, "type_as": type_as, "chalf": _nostorage_dtypes._chalf},
     {name: convert._caster(name, dt) for name, dt in convert.CASTS.items()},
     # creation and filling

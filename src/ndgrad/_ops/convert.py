@@ -6,7 +6,7 @@ from __future__ import annotations
 import warnings
 
 from .. import _dtype as D
-from .._backend import device, device_of_array, to_device
+from .._backend import cuda_available, device, device_of_array, to_device
 from .._tensor import Tensor, _resolve_device
 from ..autograd.op import Op
 
@@ -139,8 +139,26 @@ def cpu(self, memory_format=None) -> Tensor:
 
 def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
     """Same as torch.Tensor.cuda (CuPy arrays)."""
+    if device is not None and not cuda_available():  # torch's CPU build asks its accelerator
+        raise RuntimeError(_NO_ACCELERATOR)
     return to(self, "cuda" if device is None else
               (f"cuda:{device}" if isinstance(device, int) else device))
+
+
+_NO_ACCELERATOR = "Cannot access accelerator device when none is available."
+
+
+def pin_memory(self, device=None) -> Tensor:
+    """Same as torch.Tensor.pin_memory: a copy (CuPy's transfers need no pinned pages); without
+    an accelerator torch's RuntimeError."""
+    if not cuda_available():
+        raise RuntimeError(_NO_ACCELERATOR)
+    return self.clone() if self._device.type == "cpu" else self
+
+
+def is_pinned(self, device=None) -> bool:
+    """Same as torch.Tensor.is_pinned: ndgrad never pins pages."""
+    return False
 
 
 _FROM_LEGACY = {D.legacy_type_name(d): d for d in D.ALL}
