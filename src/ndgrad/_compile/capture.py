@@ -383,11 +383,16 @@ class Tracer:
         if before is not None:  # what it changes in Python is changed again at each replay
             self.py_exempt |= pystate.changed(before, pystate.snapshot(self.py_roots))
         self.prog.steps.append(P.opaque(fn, args, kwargs))
-        for i in self.lazy:  # the call may have given tensors new arrays: read them again
+        self._forget_reads()
+        return res
+
+    def _forget_reads(self) -> None:
+        """After a call run as it is: it may have given tensors new arrays (a leaf's .grad, an
+        optimizer's update), so the arrays read from tensors are read again when next used."""
+        for i in self.lazy:
             self.origin.pop(i, None)
         self.lazy.clear()
         self.grads.clear()
-        return res
 
     def run(self, roots, root_grads, retain_graph, create_graph, targets):
         """``autograd.engine.run``: the backward of a ``loss.backward()`` inside the step."""
@@ -452,10 +457,7 @@ class Tracer:
             _op._profiler = self if self.failed is None else None
         devs = [g._device for g in root_grads]
         self.prog.steps.append(P.eager_backward(args, root_regs, devs, bool(retain_graph)))
-        for i in self.lazy:  # (as after an opaque call: the leaves' .grad may be new arrays)
-            self.origin.pop(i, None)
-        self.lazy.clear()
-        self.grads.clear()
+        self._forget_reads()
         for leaf in _leaves(roots):  # (a leaf gets a register when its .grad is read)
             if leaf._grad is not None:
                 self.grads[id(leaf._grad._data)] = leaf
