@@ -1,5 +1,5 @@
-"""The layers stay ordered: no import cycle among _tensor, _ops and autograd (imports at module
-level and inside functions both count), and _tensor imports nothing above it."""
+"""The layers stay ordered: no import cycle among _tensor, _creation, _ops and autograd (imports
+at module level and inside functions both count), and _tensor imports nothing above it."""
 
 import ast
 import pathlib
@@ -41,7 +41,8 @@ def _imports(name: str) -> set:
 
 
 def _in_scope(name: str) -> bool:
-    return (name == "ndgrad._tensor" or name.startswith(("ndgrad._ops.", "ndgrad.autograd."))
+    return (name in ("ndgrad._tensor", "ndgrad._creation")
+            or name.startswith(("ndgrad._ops.", "ndgrad.autograd."))
             or name in ("ndgrad._ops", "ndgrad.autograd"))
 
 

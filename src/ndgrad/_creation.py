@@ -641,22 +641,8 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
     return tensor(data, dtype=dtype or self.dtype, device=dev, requires_grad=requires_grad)
 
 
-class Overwrite(Op):
-    """``t``'s new value is ``v`` broadcast to its shape: fill_, zero_ and copy_ under autograd."""
-
-    __slots__ = ()
-
-    def forward(ctx, t, v):
-        ctx.shape = t.shape
-        return ctx.xp.broadcast_to(ctx.xp.asarray(D.int_fill(v, t.dtype, ctx.xp), dtype=t.dtype),
-                                   t.shape)
-
-    def backward(ctx, g):
-        return g.new_zeros(ctx.shape) if ctx.needs_input_grad[0] else None, g
-
-
 def _overwrite(t: Tensor, value, name: str, fill: bool = True) -> Tensor:
-    from ._ops._inplace import inplace, inplace_fill
+    from ._ops._inplace import Overwrite, inplace, inplace_fill
 
     write = inplace_fill if fill else inplace  # torch's fills write through an expanded tensor
 

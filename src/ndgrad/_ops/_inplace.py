@@ -152,10 +152,22 @@ def _dense_strides(a):
     return strides
 
 
+class Overwrite(Op):
+    """``t``'s new value is ``v`` broadcast to its shape: fill_, zero_ and copy_ under autograd."""
+
+    __slots__ = ()
+
+    def forward(ctx, t, v):
+        ctx.shape = t.shape
+        return ctx.xp.broadcast_to(ctx.xp.asarray(D.int_fill(v, t.dtype, ctx.xp), dtype=t.dtype),
+                                   t.shape)
+
+    def backward(ctx, g):
+        return g.new_zeros(ctx.shape) if ctx.needs_input_grad[0] else None, g
+
+
 def _refill(old: Tensor, value, name: str) -> Tensor:
     """``old`` overwritten by ``value`` (broadcast), a zero gradient to ``old``: fills."""
-    from .._creation import Overwrite
-
     return Overwrite.named(name).apply(old, value)
 
 
