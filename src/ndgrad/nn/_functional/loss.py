@@ -256,7 +256,8 @@ class NllLoss(Op):
         # picked along the class dim where it is: no copy of x with the classes moved last
         at = xp.expand_dims(safe.reshape(x.shape[:cdim] + x.shape[cdim + 1:]), cdim)
         picked = -xp.take_along_axis(x, at, axis=cdim).reshape(-1) * wt
-        picked = xp.where(keep, picked, 0).astype(x.dtype, copy=False)  # ignored: 0, even at nan
+        # ignored: 0, even at nan (a 0 of x's dtype: NumPy 1.x cannot promote bfloat16 with int)
+        picked = xp.where(keep, picked, x.dtype.type(0)).astype(x.dtype, copy=False)
         ctx.t, ctx.wt, ctx.reduction, ctx.keep = safe, wt, reduction, keep
         ctx.shape, ctx.cdim = x.shape, cdim
         ctx.save(x)  # for the double backward's edge to it, as torch's
