@@ -3,6 +3,7 @@ so a capture that changed it (a counter, a list appended to, an attribute set, a
 stepped by hand) cannot be replayed. ``snapshot`` records the plain values reachable from the
 step's closure, the globals it names and its arguments; two snapshots are compared around the
 capture, less what the calls replayed as they are (an optimizer's or a scheduler's step) changed.
+``bindings`` are the objects the step's code names, which a replay checks are still the same.
 """
 
 from __future__ import annotations
@@ -66,16 +67,15 @@ def _global_names(code) -> set:
     return names
 
 
-def snapshot(objs, skip=()) -> dict:
+def snapshot(objs) -> dict:
     """{(id of a container, key): value} for the plain values and the identities of the
-    objects reachable from ``objs`` (tensors and functions are not looked into; ``skip``: types
-    whose instances are not either)."""
+    objects reachable from ``objs`` (tensors, arrays, functions and modules are not looked
+    into)."""
     seen, out = set(), {}
     stack = [(o, 0) for o in objs]
     while stack and len(out) < _MAX_ITEMS:
         obj, depth = stack.pop()
-        if id(obj) in seen or isinstance(obj, _PLAIN + _OPAQUE) or isinstance(obj, skip) \
-                or depth > _MAX_DEPTH:
+        if id(obj) in seen or isinstance(obj, _PLAIN + _OPAQUE) or depth > _MAX_DEPTH:
             continue
         seen.add(id(obj))
         if isinstance(obj, dict):
