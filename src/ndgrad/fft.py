@@ -14,6 +14,7 @@ from . import _dtype as D
 from ._dtype import torch_type_name
 from ._ops.movement import cat
 from ._tensor import Tensor, wrap_dim, wrap_dims
+from .autograd.node import named as _named
 from .autograd.op import Op
 
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft", "ifft2",
@@ -79,13 +80,6 @@ class FftC2R(Op):
 def _complex(xp, out, a):
     """The complex dtype of ``a``'s precision: NumPy 1.x's fft gives complex128 for float32."""
     return out.astype(xp.result_type(a.dtype, xp.complex64), copy=False)
-
-
-def _named(t, name):
-    """Name the last node of a composite as torch names the op."""
-    if t._grad_fn is not None:
-        t._grad_fn._name = name
-    return t
 
 
 # a real input's complex transform, as torch names it (forward: r2c; backward: a conj)

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .._backend import device_of_array, ufunc_at
 from .._trace import array_of, derived
 from .._tensor import Tensor, wrap_dim
+from ..autograd.node import named as _named
 from ..autograd.op import Op
 from ._inplace import inplace, inplace_fill
 from .._dtype import torch_type_name
@@ -21,13 +22,6 @@ from .shape import broadcast_tensors
 __all__ = ["argwhere", "bucketize", "gather", "index_add", "index_copy", "index_fill",
            "index_select", "masked_scatter", "masked_select", "nonzero", "put", "scatter",
            "scatter_add", "scatter_reduce", "searchsorted", "take", "take_along_dim"]
-
-
-def _named(out: Tensor, name: str) -> Tensor:
-    """Name the last node of a composite (a 0-d input's reshape) as torch names the op."""
-    if out._grad_fn is not None:
-        out._grad_fn._name = name
-    return out
 
 
 # torch's nodes for the ops that index with Index/IndexPut

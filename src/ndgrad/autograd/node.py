@@ -122,6 +122,14 @@ class Node:
 _NAMED: dict = {}
 
 
+def named(out: Tensor, name: str) -> Tensor:
+    """Give a composite's last (freshly made) node torch's grad_fn name for the op it stands for
+    (ops recording one node declare theirs: ``Op.named``, ``_node_name``)."""
+    if out._grad_fn is not None:
+        out._grad_fn._name = name
+    return out
+
+
 def _named_class(cls, name: str) -> type:
     sub = _NAMED.get((cls, name))
     if sub is None:

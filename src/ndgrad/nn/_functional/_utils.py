@@ -9,6 +9,7 @@ from itertools import repeat
 from ..._backend import ufunc_at
 from ..._dtype import meta_name, torch_type_name
 from ..._tensor import Tensor
+from ...autograd.node import named  # noqa: F401  (the nn functions import it from here)
 
 
 def where(condition, input, other):
@@ -16,13 +17,6 @@ def where(condition, input, other):
     from ... import where as _where
 
     return _where(condition, input, other)
-
-
-def named(out: Tensor, name: str) -> Tensor:
-    """Give a composite's final (freshly made) node torch's grad_fn name for the fused op."""
-    if out._grad_fn is not None:
-        out._grad_fn._name = name
-    return out
 
 
 def reduce(loss: Tensor, reduction: str) -> Tensor:
