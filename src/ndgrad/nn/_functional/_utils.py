@@ -9,6 +9,7 @@ from itertools import repeat
 from ..._backend import ufunc_at
 from ..._dtype import meta_name, torch_type_name
 from ..._tensor import Tensor
+from ..._ops._operands import _compute as compute  # noqa: F401  (half in float32: nn's too)
 from ...autograd.node import named  # noqa: F401  (the nn functions import it from here)
 
 
@@ -57,13 +58,6 @@ pair = ntuple(2, "_pair")
 
 def is_half(dt) -> bool:
     return dt.itemsize == 2 and dt.kind in "fV"  # float16 or bfloat16 (cheaper than .name)
-
-
-def compute(xp, fn, a):
-    """Half precision computed in float32 and rounded back, as torch does on CPU."""
-    if is_half(a.dtype):
-        return fn(xp, a.astype(xp.float32)).astype(a.dtype)
-    return fn(xp, a)
 
 
 def scatter_add(xp, out, index, values) -> None:
