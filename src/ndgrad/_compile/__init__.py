@@ -124,7 +124,7 @@ class CompiledFunction:
         tracer.fullgraph = self.fullgraph
         # the Python state it changes, judged on the second capture (the first may set up
         # things once: an optimizer's state, a cache)
-        second = first is not None and type(first) is Captured
+        second = type(first) is Captured
         tracer.py_roots = pystate.roots(self.fn, args, kwargs) if second else []
         before = pystate.snapshot(tracer.py_roots)
         with C.tracing(tracer):
