@@ -74,3 +74,41 @@ def test_pinned_memory_and_cuda_index_without_an_accelerator_as_torch():
         for call in (t.pin_memory, lambda: t.cuda(1)):
             with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
                 call()
+
+
+# Tensor methods too (torch's native ones; its Python ones, split/norm/unique..., do not)
+@pytest.mark.parametrize("call", [
+    lambda t: t.sum(axis=0),
+    lambda t: t.mean(axis=1, keepdims=True),
+    lambda t: t.sum(1, keepdims=True),
+    lambda t: t.max(axis=0).values,
+    lambda t: t.min(axis=1, keepdims=True).indices,
+    lambda t: t.argmax(axis=1),
+    lambda t: t.std(axis=0, keepdims=True),
+    lambda t: t.var(axis=1),
+    lambda t: t.softmax(axis=0),
+    lambda t: t.log_softmax(axis=1),
+    lambda t: t.cumsum(axis=0),
+    lambda t: t.logsumexp(axis=1, keepdims=True),
+    lambda t: t.unsqueeze(axis=0),
+    lambda t: t.squeeze(axis=0),
+    lambda t: t.amax(axis=(0, 1), keepdims=True),
+    lambda t: t.gather(axis=1, index=t.new_tensor([[0], [2]]).long()),
+    lambda t: t.index_select(axis=1, index=t.new_tensor([2, 0]).long()),
+    lambda t: t.sort(axis=0, descending=True).values,
+])
+def test_numpy_spellings_on_methods(call):
+    arr = np.arange(6.0).reshape(2, 3) - 2
+    _same(lambda lib: call(lib.tensor(arr)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.sum(axis=0, dim=1),
+    lambda t: t.split(1, axis=0),
+    lambda t: t.norm(axis=0),
+    lambda t: t.sum(axes=0),
+])
+def test_numpy_spellings_on_methods_errors(call):
+    for lib in (torch, ndgrad):
+        with pytest.raises(TypeError):
+            call(lib.ones(2, 2))

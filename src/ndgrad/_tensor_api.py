@@ -14,10 +14,13 @@ puts ``self`` elsewhere, or takes sizes unpacked) are the named functions above 
 
 from __future__ import annotations
 
+import inspect
+
 from . import _creation, _misc, _nn_top, _nostorage_dtypes, _predicates, _tensor_extras, random
 from ._ops import (binary, combinatorics, compare, convert, copies, elementwise, factories, gather,
                    histogram, index_reduce, indexing, movement, numeric, pointwise, reduce, scan,
                    shape, sorting, spectral, split, stats, strided, unary)
+from ._argcheck import numpy_names
 from ._ops._inplace import inplace
 from ._ops.linalg import _contractions as contractions
 from ._ops.linalg import _diagonal as diagonal  # (the package's `diagonal` is the function)
@@ -326,9 +329,24 @@ OPERATORS: dict = {
 }
 
 
+# torch implements these in Python (torch/_tensor.py): NumPy's spellings are not theirs
+_PYTHON_IN_TORCH = frozenset("norm split unflatten unique unique_consecutive".split())
+
+
+def _numpy_spellings(name: str, fn):
+    """``fn`` taking ``axis``/``keepdims`` for ``dim``/``keepdim`` as torch's native methods do
+    (t.sum(axis=0, keepdims=True)); the renaming runs only when a call fails."""
+    code = getattr(inspect.unwrap(fn), "__code__", None)  # (out_arg's wrapper: the op's own)
+    if code is None or name in _PYTHON_IN_TORCH:
+        return fn
+    params = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return numpy_names(fn) if "dim" in params or "keepdim" in params else fn
+
+
 def install() -> None:
     """Set every method, property and operator of the table on Tensor (once, at import)."""
     _table(METHODS, PROPERTIES, OPERATORS)
+    METHODS.update((name, _numpy_spellings(name, fn)) for name, fn in METHODS.items())
     for name, fn in (*METHODS.items(), *OPERATORS.items()):
         setattr(Tensor, name, fn)
     for name, fn in PROPERTIES.items():
