@@ -370,12 +370,21 @@ SECOND_ORDER = {
 }
 
 
+# torch's backward kernels for these have no derivative: ndgrad raises as torch
+# (test_second_order_refused.py compares the errors)
+REFUSED = {"embedding_bag", "embedding_bag_max", "multi_margin_loss", "multilabel_margin_loss"}
+
+
 @pytest.mark.parametrize("name", list(SECOND_ORDER))
 def test_second_order_against_finite_differences(name):
     fn, shapes = SECOND_ORDER[name]
     ins = tuple(_t(*s, low=0.2 if "lp_pool" in name else -2.0) for s in shapes)
     assert ndgrad.autograd.gradcheck(fn, ins)
-    assert ndgrad.autograd.gradgradcheck(fn, ins)
+    if name in REFUSED:
+        with pytest.raises((RuntimeError, NotImplementedError), match="is not implemented"):
+            ndgrad.autograd.gradgradcheck(fn, ins)
+    else:
+        assert ndgrad.autograd.gradgradcheck(fn, ins)
 
 
 # --- nn.utils.rnn -------------------------------------------------------------------------------

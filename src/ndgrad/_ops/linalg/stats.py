@@ -10,6 +10,7 @@ from ..._tensor import Tensor, wrap_dim
 from ...autograd.op import Op
 from ..._dtype import torch_type_name
 from ..pointwise import clip
+from ..once import once_differentiable
 from ..reduce import sum as _sum
 from ._common import HALF
 from .norms import vector_norm
@@ -143,18 +144,25 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
     batch = infer_size(x1.shape[:-2], x2.shape[:-2])
     x1 = x1.expand(*batch, *x1.shape[-2:])
     x2 = x2.expand(*batch, *x2.shape[-2:])
+    big = x1.shape[-2] > 25 or x2.shape[-2] > 25
+    if p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+            big and compute_mode == "use_mm_for_euclid_dist_if_necessary")):
+        return EuclideanDist.apply(x1, x2, True)  # torch's _euclidean_dist: a composite
+    # torch's _cdist_forward: its backward kernel has no derivative
+    return once_differentiable(lambda a, b: _cdist_forward(a, b, p), (x1, x2), "CdistBackward0",
+                               _no_cdist_double)
+
+
+def _no_cdist_double():
+    return NotImplementedError("the derivative for '_cdist_backward' is not implemented.")
+
+
+def _cdist_forward(x1, x2, p):
     if p == 2:
-        big = x1.shape[-2] > 25 or x2.shape[-2] > 25
-        use_mm = compute_mode == "use_mm_for_euclid_dist" or (
-            big and compute_mode == "use_mm_for_euclid_dist_if_necessary")
-        res = EuclideanDist.apply(x1, x2, use_mm)
-    elif p == 0:
-        res = CountDist.apply(x1, x2)
-    else:
-        res = vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
-        if res._grad_fn is not None:  # a composite: its last node is named as torch's one
-            res._grad_fn._name = "CdistBackward0"
-    return res
+        return EuclideanDist.apply(x1, x2, False)
+    if p == 0:
+        return CountDist.apply(x1, x2)
+    return vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:

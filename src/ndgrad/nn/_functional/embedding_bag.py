@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import warnings
 
+from ..._errors import no_derivative
+from ..._ops.once import once_differentiable
 from ..._tensor import Tensor
-from ._utils import named
 from .sparse import _embedding_renorm_, embedding
 
 
@@ -33,7 +34,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
                   per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
                   padding_idx: int | None = None) -> Tensor:
-    from ... import arange, where, zeros
+    from ... import arange
 
     if weight.dtype.name == "int64" and input.dtype.is_floating_point:
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage "
@@ -100,11 +101,33 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     keep = bag >= 0
     if padding_idx is not None:
         keep &= idx != padding_idx
+    # torch's _embedding_bag_backward (and the per-sample weights') has no derivative; the
+    # weight's reads the cotangent and the per-sample weights, theirs the weight
+    tensors = (weight,) if per_sample_weights is None else (weight, per_sample_weights)
+    return once_differentiable(
+        lambda w, *psw: _bag_sum(xp, input, w, psw[0] if psw else None, idx, bag, nbags, keep,
+                                 mode, scale_grad_by_freq),
+        tensors, "EmbeddingBagBackward0", (_no_bag_double, _no_psw_double), ((1,), (0,)))
+
+
+def _no_bag_double():
+    return NotImplementedError("the derivative for '_embedding_bag_backward' is not implemented.")
+
+
+def _no_psw_double():
+    return no_derivative("_embedding_bag_per_sample_weights_backward")
+
+
+def _bag_sum(xp, input, weight, per_sample_weights, idx, bag, nbags, keep, mode,
+             scale_grad_by_freq):
+    """The bags of ``weight``'s rows (``keep``: the positions that count)."""
+    from ... import where, zeros
+
     dev = weight.device
     kept = Tensor._make(xp.nonzero(keep)[0], weight._device)
     bag_t = Tensor._make(bag[keep], weight._device)
     if mode == "max":
-        return named(_bag_max(xp, weight, idx[keep], bag[keep], nbags), "EmbeddingBagBackward0")
+        return _bag_max(xp, weight, idx[keep], bag[keep], nbags)
     rows = embedding(input[kept], weight, scale_grad_by_freq=scale_grad_by_freq)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights[kept].unsqueeze(1)
@@ -115,7 +138,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                              weight._device)
         out = where(Tensor._make(size[:, None] > 0, weight._device), out / count,
                     out.new_zeros(()))
-    return named(out, "EmbeddingBagBackward0")
+    return out
 
 
 def _bag_max(xp, weight: Tensor, idx, bag, nbags: int) -> Tensor:

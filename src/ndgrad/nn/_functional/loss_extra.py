@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 
 from ... import _dtype as D
-from ..._errors import dtype_mismatch, out_shape_mismatch
+from ..._errors import dtype_mismatch, no_derivative, out_shape_mismatch
+from ..._ops.once import once_differentiable
 from ..._tensor import Tensor
 from ._utils import legacy_reduction, named, reduce
 
@@ -19,12 +20,12 @@ def _reduced(loss: Tensor, reduction: str, name: str) -> Tensor:
     return named(reduce(loss, reduction), name)
 
 
-def _no_target_grad(name: str, target: Tensor) -> None:
+def _no_target_grad(name: str, target: Tensor, arg: str = "target") -> None:
     from ..._grad_mode import is_grad_enabled
 
     if target.requires_grad and is_grad_enabled():
         raise RuntimeError(f"The function '{name}' is not differentiable with respect to argument "
-                           "'target'. This input cannot have requires_grad True.")
+                           f"'{arg}'. This input cannot have requires_grad True.")
 
 
 def _long(target: Tensor) -> None:
@@ -78,10 +79,18 @@ def _margin_rows(input: Tensor, name: str):
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average=None, reduce=None,
                       reduction: str = "mean") -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        _no_target_grad("multi_margin_loss", weight, "weight")
+    return once_differentiable(lambda i: _multi_margin(i, target, p, margin, weight, reduction),
+                               (input,), "MultiMarginLossBackward0",
+                               lambda: no_derivative("multi_margin_loss_backward"))
+
+
+def _multi_margin(input, target, p, margin, weight, reduction):
     from ... import where
     from .activation import relu
 
-    reduction = legacy_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.ndim != 1:
@@ -114,9 +123,15 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            reduction: str = "mean") -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    return once_differentiable(lambda i: _multilabel_margin(i, target, reduction), (input,),
+                               "MultilabelMarginLossBackward0",
+                               lambda: no_derivative("multilabel_margin_loss_backward"))
+
+
+def _multilabel_margin(input, target, reduction):
     from .activation import relu
 
-    reduction = legacy_reduction(size_average, reduce, reduction)
     x = _margin_rows(input, "multilabel_margin_loss")
     n, c = x.shape
     if tuple(target.shape) != tuple(input.shape):
