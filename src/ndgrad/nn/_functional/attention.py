@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 
 from ... import zeros
+from ..._errors import no_derivative
+from ..._ops.once import kernel_grads
 from ..._tensor import Tensor
 from ..._trace import produced
 from ...autograd.op import Op
@@ -42,7 +44,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         key = key.unsqueeze(-3).expand(key.shape[:-2] + (rep,) + key.shape[-2:]).flatten(-4, -3)
         value = value.unsqueeze(-3).expand(value.shape[:-2] + (rep,) + value.shape[-2:]) \
             .flatten(-4, -3)
-    if _flash_eligible(query, key, value, dropout_p, enable_gqa):
+    if _flash_eligible(query, key, value, dropout_p) and not (
+            attn_mask is not None and attn_mask.requires_grad):  # torch: math for the mask grad
         if is_causal and attn_mask is not None:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                                "set when is_causal=True")
@@ -83,10 +86,10 @@ class SafeSoftmax(Softmax):
         return out
 
 
-def _flash_eligible(q, k, v, dropout_p, enable_gqa) -> bool:
+def _flash_eligible(q, k, v, dropout_p) -> bool:
     """Where torch's CPU sdpa takes its fused (flash) kernel: 4-D, no dropout, one batch and
-    head count, value's head size the query's."""
-    return (q.ndim == 4 and k.ndim == 4 and v.ndim == 4 and dropout_p == 0.0 and not enable_gqa
+    head count (after gqa's repeat), value's head size the query's."""
+    return (q.ndim == 4 and k.ndim == 4 and v.ndim == 4 and dropout_p == 0.0
             and q.shape[:2] == k.shape[:2] == v.shape[:2] and k.shape[-2] == v.shape[-2]
             and v.shape[-1] == q.shape[-1] == k.shape[-1] and q.dtype.is_floating_point
             and q.dtype is k.dtype is v.dtype and q.numel() > 0 and k.shape[-2] > 0)
@@ -241,8 +244,9 @@ class ScaledDotProductFlashAttentionForCpu(Op):
         if half:
             q, k, v, g = q.float(), k.float(), v.float(), g.float()
             mask = None if mask is None else mask.float()
-        return _attention_grads(_TensorNS, ctx.needs_input_grad, g, q, k, v, ctx.scale, mask,
-                                ctx.causal)
+        grads = _attention_grads(_TensorNS, ctx.needs_input_grad, g, q, k, v, ctx.scale, mask,
+                                 ctx.causal)
+        return kernel_grads(grads, (g, *ctx.saved_tensors[:3]), _no_flash_double)
 
     def backward_raw(ctx, g):
         q, k, v, out = ctx.saved_arrays
@@ -250,6 +254,10 @@ class ScaledDotProductFlashAttentionForCpu(Op):
             return NotImplemented
         return _attention_grads(_ArrayNS(ctx.xp), ctx.needs_input_grad, g, q, k, v, ctx.scale,
                                 ctx.mask, ctx.causal, ctx.p, out)
+
+
+def _no_flash_double():
+    return no_derivative("_scaled_dot_product_flash_attention_for_cpu_backward")
 
 
 def cat(tensors, dim=0):
