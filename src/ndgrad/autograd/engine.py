@@ -16,7 +16,7 @@ from .._backend import device_of_array
 from .._grad_mode import anomaly, set_grad_enabled
 from .._grad_mode import state as _state
 from .._tensor import Tensor, refresh_view
-from .node import _check_arrays
+from .node import _check_arrays, _fix_array
 from .saved import _FREED
 
 _Grads = list  # one gradient (or None) per output of a node
@@ -167,6 +167,29 @@ def _dependencies(roots: list, targets) -> tuple[dict, set | None]:
     return deps, _on_paths(parents, targets)
 
 
+def _counts(roots: list) -> dict:
+    """``_dependencies`` without targets: the pending-edge count of every node reachable from
+    ``roots`` (leaves are not counted)."""
+    deps: dict = {}
+    stack = []
+    for fn, _ in roots:
+        if fn not in deps and not isinstance(fn, Tensor):
+            deps[fn] = 0
+            stack.append(fn)
+    get = deps.get
+    while stack:
+        for e in stack.pop().next_edges:
+            if e is not None:
+                t = e[0]
+                n = get(t)
+                if n is not None:
+                    deps[t] = n + 1
+                elif not isinstance(t, Tensor):
+                    deps[t] = 1
+                    stack.append(t)
+    return deps
+
+
 def _on_paths(parents: dict, targets) -> set:
     """The nodes from which a path leads to one of the ``targets`` edges."""
     needed: set = set()
@@ -188,15 +211,22 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
     ``backward_raw`` skip Tensor wrapping; the others, and hooks, see tensors as usual."""
     if _tracer is not None:
         return _tracer.run(roots, root_grads, retain_graph, create_graph, targets)
-    deps, needed = _dependencies(roots, targets)
     raw = not create_graph and not anomaly.enabled
+    if raw and targets is None and _profiler is None:  # the usual backward: one loop (below)
+        prev_mode = _state.grad_enabled
+        _state.grad_enabled = False
+        try:
+            leaves = _walk_first_order(roots, [g._data for g in root_grads], _counts(roots),
+                                       retain_graph)
+            _into_leaves(leaves, None, None, False)  # (the walk's frame gone: see _sole_owner)
+        finally:
+            _state.grad_enabled = prev_mode
+        return {}
+    deps, needed = _dependencies(roots, targets)
     if raw:
         root_grads = [g._data for g in root_grads]
     captured: dict = {}
-    if raw and targets is None and _profiler is None:
-        step = _first_order_step
-    else:
-        step = _node_step(raw, targets, captured, needed)
+    step = _node_step(raw, targets, captured, needed)
     prev_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
     try:
@@ -254,6 +284,74 @@ def _walk(roots: list, root_grads: list, deps: dict, step, retain_graph: bool,
             deps[t] = n
             if n == 0:
                 ready.append(t)
+    return leaves
+
+
+def _walk_first_order(roots: list, root_grads: list, deps: dict, retain_graph: bool) -> dict:
+    """``_walk`` and ``_first_order_step`` in one loop for the usual backward
+    (first order, into ``.grad``, no profiler): gradients are arrays; a node's ``backward_raw``
+    runs on them and each result is checked against its input's meta as it is delivered (as
+    ``_check_arrays`` does). A node with hooks, or without a raw backward, takes the general
+    step. Measured: a third of the engine's time per node."""
+    buffers: dict = {}
+    leaves: dict = {}
+    ready = []
+    for (fn, nr), g in zip(roots, root_grads):
+        if isinstance(fn, Tensor):
+            leaves[fn] = _add(leaves.get(fn), g, False)
+            continue
+        if deps[fn] == 0 and fn not in buffers:
+            ready.append(fn)
+        _deliver(buffers, fn, nr, g, False)
+    pop, push = buffers.pop, ready.append
+    while ready:
+        fn = ready.pop()
+        g = pop(fn, None)
+        edges = fn.next_edges
+        checked = True
+        if g is None:  # no gradient reached it: its inputs' counts still go down
+            res = _NONES(len(edges))
+        else:
+            res = None
+            if fn.out_meta is None and fn._hooks is None:
+                br = fn.backward_raw
+                if br is not None:
+                    res = br(g)
+                    if res is NotImplemented:
+                        res = None
+                    elif type(res) is not tuple:
+                        res = (res,)
+            if res is None:  # hooks, several outputs, no (or a deferring) raw backward
+                res = _first_order_step(fn, [g] if fn.out_meta is None else g)
+            else:
+                checked = False
+            if not retain_graph and fn.saved:
+                fn.saved = _FREED
+        nd = fn.xp.ndarray if g is not None else None
+        for e, gi, meta in zip(edges, res, fn.in_meta):
+            if e is None:
+                continue
+            t, nr = e
+            if gi is not None and not checked:  # _check_arrays inlined
+                if meta is None:
+                    gi = None
+                elif gi.shape != meta[0] or gi.dtype is not meta[1] or type(gi) is not nd:
+                    gi = _fix_array(fn, gi, meta, res)
+            n = deps.get(t)
+            if n is None:  # a leaf
+                if gi is not None:
+                    old = leaves.get(t)
+                    leaves[t] = gi if old is None else _sum(old, gi)
+                continue
+            if gi is not None:
+                if t.out_meta is None:
+                    old = buffers.get(t)
+                    buffers[t] = gi if old is None else _sum(old, gi)
+                else:
+                    _deliver(buffers, t, nr, gi, False)
+            deps[t] = n - 1
+            if n == 1:
+                push(t)
     return leaves
 
 
