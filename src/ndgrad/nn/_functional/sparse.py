@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..._errors import index_out_of_range
@@ -50,11 +52,15 @@ def _embedding_grad(xp, g, idx, num, padding_idx, scale_grad_by_freq):
         # order, as torch rounds it)
         scatter_add(xp, out, flat, rows)
         return out
-    # sort and reduce: add.at is ~5x slower (8x64 lookups of 128 values: 554 -> 103 us)
-    order = np.argsort(flat, kind="stable")
-    s = flat[order]
-    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
-    out[s[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    if flat.size == 1 or (flat[1:] > flat[:-1]).all():  # each row once (positions: arange)
+        out[flat] += rows  # (0 + -0.0 is 0.0, as torch's sum)
+        return out
+    # torch's index_add_ order (each index's rows summed in turn, bit for bit) through add.at's
+    # 1-d fast path, on the flat positions of the elements: ~2x faster than a sort and
+    # reduceat (whose order is not torch's), ~5x than add.at over rows
+    d = math.prod(rows.shape[1:])
+    pos = (flat.astype(np.intp, copy=False) * d)[:, None] + np.arange(d)
+    np.add.at(out.reshape(-1), pos.reshape(-1), rows.reshape(-1))
     return out
 
 
