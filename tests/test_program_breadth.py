@@ -112,3 +112,26 @@ def test_numpy_spellings_on_methods_errors(call):
     for lib in (torch, ndgrad):
         with pytest.raises(TypeError):
             call(lib.ones(2, 2))
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_tanh_backward_rounds_once_in_float32_as_torch(create_graph):
+    # torch's tanh_backward is g * (1 - y * y) with the product fused (an FMA): makemore's
+    # backprop lecture prints whether manual gradients equal autograd's bit for bit
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(20000, generator=g) * 2
+    gy = torch.randn(20000, generator=g)
+    keep = torch.from_numpy(ndgrad.tensor(x.numpy()).tanh().numpy()) == x.tanh()  # same forward
+    x, gy = x[keep], gy[keep]
+    xt = x.clone().requires_grad_()
+    (want,) = torch.autograd.grad(xt.tanh(), xt, gy, create_graph=create_graph)
+    xn = ndgrad.tensor(x.numpy(), requires_grad=True)
+    (got,) = ndgrad.autograd.grad(xn.tanh(), xn, ndgrad.tensor(gy.numpy()),
+                                  create_graph=create_graph)
+    assert np.array_equal(got.detach().numpy(), want.detach().numpy())
+    plain = gy.numpy() * (1 - xt.tanh().detach().numpy() ** 2)
+    assert not np.array_equal(plain, want.detach().numpy())  # (what two roundings give)
+    if create_graph:  # the second derivative is still d(g * (1 - y * y))
+        (h_want,) = torch.autograd.grad(want.sum(), xt)
+        (h_got,) = ndgrad.autograd.grad(got.sum(), xn)
+        np.testing.assert_allclose(h_got.numpy(), h_want.numpy(), rtol=1e-5, atol=1e-6)

@@ -93,8 +93,8 @@ Acos = unary("Acos", lambda xp, a: xp.arccos(a), lambda ns, a, g: -g * ns.c((1 -
 Atan = unary("Atan", lambda xp, a: xp.arctan(a), lambda ns, a, g: g / ns.c(1 + a * a))
 Sinh = unary("Sinh", lambda xp, a: xp.sinh(a), lambda ns, a, g: g * ns.c(a.cosh()))
 Cosh = unary("Cosh", lambda xp, a: xp.cosh(a), lambda ns, a, g: g * ns.c(a.sinh()))
-Tanh = unary("Tanh", lambda xp, a: xp.tanh(a), lambda ns, y, g: g * ns.c(1 - y * y),
-             saves="output", raw=True)
+Tanh = unary("Tanh", lambda xp, a: xp.tanh(a),
+             lambda ns, y, g: g * ns.c(ns.one_minus_square(y)), saves="output", raw=True)
 Asinh = unary("Asinh", lambda xp, a: xp.arcsinh(a), lambda ns, a, g: g * ns.c((a * a + 1).rsqrt()))
 Acosh = unary("Acosh", lambda xp, a: xp.arccosh(a),
               lambda ns, a, g: g * ns.c((a + 1).rsqrt() * (a - 1).rsqrt()))

@@ -8,7 +8,9 @@ them. ``Op`` turns a ``formula`` into ``backward`` and ``backward_raw``, so the 
 
 from __future__ import annotations
 
-from .._kernels import POW_KERNELS, conj_array, keep_where
+import numpy as np
+
+from .._kernels import POW_KERNELS, conj_array, keep_where, one_minus_square
 from .._tensor import Tensor
 
 
@@ -40,6 +42,15 @@ class _TensorNS:
         """``g`` where ``mask``, else +0 (nan and -0 included): differentiable in ``g``."""
         return g.masked_fill(~mask, 0)
 
+    @staticmethod
+    def one_minus_square(y):
+        """``1 - y * y`` with one rounding (see _kernels), differentiable as ``1 - y * y``."""
+        plain = 1 - y * y
+        if y._data.dtype != np.float32:
+            return plain
+        fused = one_minus_square(y._device.xp, y._data)
+        return plain + Tensor._make(fused - plain._data, y._device)
+
 
 TENSORS = _TensorNS()
 
@@ -61,6 +72,7 @@ class _ArrayNS:
         self.pow = pow
         self.zeros_like = xp.zeros_like
         self.keep = lambda mask, g: keep_where(xp, mask, g)
+        self.one_minus_square = lambda y: one_minus_square(xp, y)
 
 
 _ARRAYS: dict = {}
