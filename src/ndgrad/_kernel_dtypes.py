@@ -23,7 +23,14 @@ _FLOAT_ONLY = _INTS | _COMPLEX
 _BOOL_COMPLEX = _COMPLEX | {"bool"}
 _AVG_POOL = _FLOAT_ONLY - {"int64"}  # torch's avg_pool kernels take int64
 
-# function name (in nn.functional, and at the top level where torch has it) -> (kernel, dtypes)
+def _by_rank(names: dict, default: str):
+    """torch's kernel named by the input's rank (its 2-d and 3-d kernels)."""
+    return lambda x: not_implemented(names.get(x.ndim, default), x.dtype)
+
+
+# function name (in nn.functional, and at the top level where torch has it) -> (kernel, dtypes):
+# the kernel's name or a function of the input giving the exception; the refused dtype names or a
+# function of the input giving them
 KERNELS = {
     **dict.fromkeys(("elu", "selu", "celu"), ("elu_cpu", _FLOAT_ONLY)),
     "gelu": ("GeluKernelImpl", _FLOAT_ONLY),
@@ -65,25 +72,48 @@ KERNELS = {
     "nll_loss": ("nll_loss_out_frame", _FLOAT_ONLY),
     "pdist": ("pdist", _HALF),
     "multilabel_soft_margin_loss": ("log_sigmoid_cpu", _FLOAT_ONLY),
-    "gumbel_softmax": (lambda dt: RuntimeError(  # its exponential draw's check
+    "gumbel_softmax": (lambda x: RuntimeError(  # its exponential draw's check
         "Exponential distribution is a continuous probability distribution. dtype must be a "
-        f"floating point but you specified {torch_type_name(dt)}"), _FLOAT_ONLY),
+        f"floating point but you specified {torch_type_name(x.dtype)}"), _FLOAT_ONLY),
     "cross": ("cross", frozenset(("bool",))),  # (torch.cross and linalg.cross)
     "addbmm": ("addmm_impl_cpu_", frozenset(("bool",))),
     "baddbmm": ("baddbmm", frozenset(("bool",))),
     **dict.fromkeys(("mvlgamma", "multigammaln"), ("arange_cpu", _COMPLEX)),
     "bernoulli": ("bernoulli_tensor_cpu_self_", _COMPLEX),
+    **dict.fromkeys(("hardtanh", "relu6"), (lambda x: RuntimeError(
+        "Bool inputs not supported for hardtanh") if x.dtype.name == "bool" else
+        NotImplementedError("clamp is not supported for complex types"), _BOOL_COMPLEX)),
+    "unfold": ("im2col_out_cpu", _INTS - {"bool"}),
+    "fold": ("col2im_out_cpu", _INTS - {"bool"}),
+    "grid_sample": (_by_rank({5: "grid_sampler3d_cpu"}, "grid_sampler_2d_cpu_kernel_impl"),
+                    _FLOAT_ONLY),
+    "kl_div": (lambda x: RuntimeError("kl_div: Complex inputs not supported." if x.is_complex()
+                                      else "kl_div: Integral inputs not supported."),
+               _FLOAT_ONLY),
+    "multi_margin_loss": ("multi_margin_loss_cpu_kernel", _FLOAT_ONLY | _HALF),
+    "multilabel_margin_loss": ("multilabel_margin_loss_forward_out_frame", _FLOAT_ONLY | _HALF),
+    "ctc_loss": ("ctc_loss_cpu", _FLOAT_ONLY | _HALF),
+    # avg_pool2d for a 3-d input, avg_pool3d (no half kernel either) from 4-d up
+    "local_response_norm": (_by_rank({3: "avg_pool2d"}, "avg_pool3d_out_frame"),
+                            lambda x: _AVG_POOL if x.ndim <= 3 else _AVG_POOL | _HALF),
+    **dict.fromkeys(("lp_pool1d", "lp_pool2d"), ("avg_pool2d", _AVG_POOL - {"bool"})),
+    "lp_pool3d": ("avg_pool3d_out_frame", (_AVG_POOL - {"bool"}) | _HALF),
+    "fractional_max_pool2d": ("fractional_max_pool2d_out_frame", _COMPLEX),
+    "fractional_max_pool3d": ("fractional_max_pool3d_out_frame", _COMPLEX),
+    **dict.fromkeys(("max_unpool1d", "max_unpool2d"), ("max_unpool2d", _FLOAT_ONLY)),
+    "max_unpool3d": ("max_unpool3d", _FLOAT_ONLY),
 }
 
 
-def _gate(fn, kernel, refused: frozenset):
-    error = kernel if callable(kernel) else lambda dt: not_implemented(kernel, dt)
+def _gate(fn, kernel, refused):
+    error = kernel if callable(kernel) else lambda x: not_implemented(kernel, x.dtype)
+    by_input = callable(refused)
 
     @functools.wraps(fn)
     def gated(*args, **kwargs):
         x = args[0] if args else kwargs.get("input")
-        if isinstance(x, Tensor) and x._data.dtype.name in refused:
-            raise error(x.dtype)
+        if isinstance(x, Tensor) and x._data.dtype.name in (refused(x) if by_input else refused):
+            raise error(x)
         return fn(*args, **kwargs)
     return gated
 

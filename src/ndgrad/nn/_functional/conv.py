@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from ..._errors import dtype_mismatch
+from ..._errors import dtype_mismatch, not_implemented
 from ..._tensor import Tensor
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
@@ -247,6 +247,18 @@ def _conv_checks(name, nd, input, weight, bias, groups, transposed=False):
     return x, batched
 
 
+def _kernel_dtype(x, nd, kernel):
+    """torch's NotImplementedError for integer inputs its kernel has no code for (after the
+    shape checks, as there): the plain kernels refuse bool only, the dilated and transposed ones
+    (``kernel``) every integer type but int64."""
+    dt = x._data.dtype
+    if dt.kind in "biu":
+        if kernel is None and dt.kind == "b":
+            raise not_implemented(f"slow_conv{max(nd, 2)}d_cpu", x.dtype)
+        if kernel is not None and dt.name != "int64":
+            raise not_implemented(kernel, x.dtype)
+
+
 def _padding(padding, nd, k, d, name):
     if isinstance(padding, str):
         if padding == "valid":
@@ -284,6 +296,7 @@ def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
         ks = " x ".join(map(str, span))
         raise RuntimeError(f"Calculated padded input size per channel: ({sz}). Kernel size: "
                            f"({ks}). Kernel size can't be greater than actual input size")
+    _kernel_dtype(x, nd, "slow_conv_dilated<>" if any(di != 1 for di in d) else None)
     out = Conv.apply(x, weight, bias, stride=s, pads=pads, dilation=d, groups=groups)
     out = named(out, "ConvolutionBackward0")
     return out if batched else out.squeeze(0)
@@ -320,6 +333,7 @@ def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_pad
                            f"({' x '.join(map(str, lead + tuple(sp)))})"
                            f". Calculated output size per channel: "
                            f"({' x '.join(map(str, lead + size))}). Output size is too small")
+    _kernel_dtype(x, nd, f"slow_conv_transpose{max(nd, 2)}d_out_cpu")
     out = ConvTranspose.apply(x, weight, bias, stride=s, pads=_sym(p), dilation=d,
                               groups=groups, size=size)
     out = named(out, "ConvolutionBackward0")

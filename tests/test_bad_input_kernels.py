@@ -1,0 +1,63 @@
+"""Integer and bool inputs to kernels whose refusal depends on more than the dtype: convolutions
+(the plain kernels refuse bool only, the dilated and transposed ones every integer type but
+int64; after the shape checks, as torch's), local_response_norm by rank (avg_pool2d or
+avg_pool3d underneath). Each case against torch: the same result dtype, or the same exception
+type and message."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import ndgrad
+
+DTYPES = ["int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "float16",
+          "bfloat16", "float32"]
+
+
+def F(T):
+    return T.nn.functional
+
+
+CONV = {
+    "conv1d": (lambda T, a, b: F(T).conv1d(a, b), (1, 2, 4), (3, 2, 2)),
+    "conv2d": (lambda T, a, b: F(T).conv2d(a, b, stride=2, padding=1), (1, 2, 4, 4), (3, 2, 2, 2)),
+    "conv3d": (lambda T, a, b: F(T).conv3d(a, b), (1, 2, 2, 2, 2), (3, 2, 1, 1, 1)),
+    "conv2d dilated": (lambda T, a, b: F(T).conv2d(a, b, dilation=2), (1, 2, 4, 4), (3, 2, 2, 2)),
+    "conv3d dilated": (lambda T, a, b: F(T).conv3d(a, b, dilation=2), (1, 2, 3, 3, 3),
+                       (3, 2, 2, 2, 2)),
+    "conv_transpose1d": (lambda T, a, b: F(T).conv_transpose1d(a, b), (1, 2, 4), (2, 3, 2)),
+    "conv_transpose2d": (lambda T, a, b: F(T).conv_transpose2d(a, b, dilation=2), (1, 2, 4, 4),
+                         (2, 3, 2, 2)),
+    "conv_transpose3d": (lambda T, a, b: F(T).conv_transpose3d(a, b), (1, 2, 2, 2, 2),
+                         (2, 3, 1, 1, 1)),
+    "torch.conv_transpose1d": (lambda T, a, b: T.conv_transpose1d(a, b), (1, 2, 4), (2, 3, 2)),
+    # a shape error comes before the dtype's
+    "conv_transpose1d channels": (lambda T, a, b: F(T).conv_transpose1d(a, b), (1, 3, 4),
+                                  (2, 3, 2)),
+    "local_response_norm 3-d": (lambda T, a, b: F(T).local_response_norm(a, 2), (2, 3, 4), ()),
+    "local_response_norm 5-d": (lambda T, a, b: F(T).local_response_norm(a, 2), (1, 2, 2, 2, 2),
+                                ()),
+}
+
+
+def _outcome(T, fn, xs, ws, dt):
+    d = getattr(T, dt)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = fn(T, T.ones(xs, dtype=d), T.ones(ws, dtype=d))
+    except Exception as e:  # noqa: BLE001  (compared with torch's)
+        return type(e).__name__, str(e)
+    return "ok", str(out.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("name", list(CONV))
+def test_kernel_dtypes_as_torch(name):
+    fn, xs, ws = CONV[name]
+    wrong = [f"{dt}: torch {a}, ndgrad {b}" for dt in DTYPES
+             for a, b in [(_outcome(torch, fn, xs, ws, dt), _outcome(ndgrad, fn, xs, ws, dt))]
+             if a != b]
+    assert not wrong, "\n".join(wrong)
