@@ -831,9 +831,10 @@ def _softmax_like(cls, input: Tensor, dim, dtype, name: str) -> Tensor:
         dim = _softmax_dim(name, input.ndim, 4)
     if dtype is not None:
         input = input.to(dtype)
-    if not (input.is_floating_point() or input.is_complex()):
-        raise not_implemented(f"{name}_lastdim_kernel_impl", input.dtype)
     d = wrap_dim(dim, input.ndim)
+    if not input.is_floating_point():  # (complex too: torch has no complex kernel)
+        last = "lastdim_" if d >= input.ndim - 1 else ""
+        raise not_implemented(f"{name}_{last}kernel_impl", input.dtype)
     return cls.apply_one(input, d if input.ndim else None)  # 0-d: over its one element
 
 
