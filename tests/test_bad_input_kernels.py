@@ -1,8 +1,9 @@
-"""Integer and bool inputs to kernels whose refusal depends on more than the dtype: convolutions
-(the plain kernels refuse bool only, the dilated and transposed ones every integer type but
-int64; after the shape checks, as torch's), local_response_norm by rank (avg_pool2d or
-avg_pool3d underneath). Each case against torch: the same result dtype, or the same exception
-type and message."""
+"""Inputs to kernels whose refusal depends on more than the dtype: convolutions (the plain
+kernels refuse bool only, the dilated and transposed ones every integer type but int64; after
+the shape checks, as torch's), local_response_norm by rank (avg_pool2d or avg_pool3d
+underneath), softmax and what calls it (its kernel's name says whether the dim is the last; no
+complex kernel: complex softmax, cross_entropy and sdpa refuse). Each case against torch: the
+same result dtype, or the same exception type and message."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ import torch
 
 import ndgrad
 
-DTYPES = ["int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "float16",
-          "bfloat16", "float32"]
+DTYPES = ["int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "complex128",
+          "float16", "bfloat16", "float32"]
 
 
 def F(T):
     return T.nn.functional
 
 
-CONV = {
+CASES = {
     "conv1d": (lambda T, a, b: F(T).conv1d(a, b), (1, 2, 4), (3, 2, 2)),
     "conv2d": (lambda T, a, b: F(T).conv2d(a, b, stride=2, padding=1), (1, 2, 4, 4), (3, 2, 2, 2)),
     "conv3d": (lambda T, a, b: F(T).conv3d(a, b), (1, 2, 2, 2, 2), (3, 2, 1, 1, 1)),
@@ -40,6 +41,15 @@ CONV = {
     "local_response_norm 3-d": (lambda T, a, b: F(T).local_response_norm(a, 2), (2, 3, 4), ()),
     "local_response_norm 5-d": (lambda T, a, b: F(T).local_response_norm(a, 2), (1, 2, 2, 2, 2),
                                 ()),
+    **{f"{f} dim {d}": (lambda T, a, b, f=f, d=d: getattr(F(T), f)(a, d), (2, 3), ())
+       for f in ("softmax", "log_softmax", "softmin") for d in (0, 1, -1)},
+    "softmax 0-d": (lambda T, a, b: T.softmax(a, 0), (), ()),
+    "Tensor.log_softmax": (lambda T, a, b: a.log_softmax(0), (3,), ()),
+    "cross_entropy": (lambda T, a, b: F(T).cross_entropy(a, T.tensor([0, 1])), (2, 3), ()),
+    "cross_entropy 3-d": (lambda T, a, b: F(T).cross_entropy(a, T.zeros(2, 4, dtype=T.long)),
+                          (2, 3, 4), ()),
+    "scaled_dot_product_attention": (
+        lambda T, a, b: F(T).scaled_dot_product_attention(a, a, a), (1, 2, 3, 4), ()),
 }
 
 
@@ -54,9 +64,9 @@ def _outcome(T, fn, xs, ws, dt):
     return "ok", str(out.dtype).split(".")[-1]
 
 
-@pytest.mark.parametrize("name", list(CONV))
+@pytest.mark.parametrize("name", list(CASES))
 def test_kernel_dtypes_as_torch(name):
-    fn, xs, ws = CONV[name]
+    fn, xs, ws = CASES[name]
     wrong = [f"{dt}: torch {a}, ndgrad {b}" for dt in DTYPES
              for a, b in [(_outcome(torch, fn, xs, ws, dt), _outcome(ndgrad, fn, xs, ws, dt))]
              if a != b]

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from ... import zeros
-from ..._errors import no_derivative
+from ..._errors import no_derivative, not_implemented
 from ..._ops.once import kernel_grads
 from ..._tensor import Tensor
 from ..._trace import produced
@@ -37,6 +37,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
     """Same as torch's; a row that masks every key gives zeros, as torch's CPU kernels do."""
+    if query.is_complex():  # torch's softmax (math and fused paths) has no complex kernel
+        raise not_implemented("softmax_lastdim_kernel_impl", query.dtype)
     n_q, n_k = query.shape[-2], key.shape[-2]
     s = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
