@@ -1,5 +1,6 @@
 """The model steps' kernels (issue 14) against torch, where their fast paths differ from the
-general ones: embedding's backward bit for bit (torch's index_add_ order), ..."""
+general ones: embedding's backward bit for bit (torch's index_add_ order), GELU's float32 erf
+on views and 0-d, ..."""
 
 from __future__ import annotations
 
@@ -33,3 +34,25 @@ def test_embedding_backward_is_torch_bit_for_bit(case):
     assert a.dtype == b.dtype
     np.testing.assert_array_equal(a, b)
     assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+@pytest.mark.parametrize("shape", [(), (3, 40), (40, 3)])
+def test_gelu_float32_strided_and_0d_match_torch(shape, monkeypatch):
+    """torch's float erf formula on views (the sign read through an int32 view of any strides)
+    and on 0-d input; the backward from the forward's Phi and exp(-x^2/2)."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    x = np.asarray(np.random.default_rng(1).standard_normal(shape) * 4, np.float32)
+    if x.ndim:
+        x.reshape(-1)[:3] = [0.0, -0.0, -20.0]
+    res = []
+    for lib in (ndgrad, torch):
+        t = lib.from_numpy(x.copy()).requires_grad_()
+        v = t.T if t.ndim else t
+        y = lib.nn.functional.gelu(v)
+        y.backward(lib.ones_like(y) * 0.5)
+        res.append((y.detach().numpy(), t.grad.numpy()))
+    for a, b in zip(*res):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=2e-6, atol=2e-6)

@@ -1,55 +1,68 @@
-"""GELU's normal CDF, Phi(x) = (1 + erf(x / sqrt 2)) / 2, on arrays, fast in float32.
+"""GELU's normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2 and density factor exp(-x^2 / 2) on
+arrays, fast in float32.
 
 The general ``erf`` (``_special``, or SciPy's) works in float64 and splits its input by range
 with masks: ~30 ms for a float32 GELU forward and backward on 512x512 elements. For float32 this
-is one rational function over the whole array, in place: x P(x^2) / Q(x^2), x clamped to
-[-4, 4] (erf(4) rounds to 1 in float32), with the coefficients of Eigen's float32 erf
-(as TensorFlow/XLA use). Its erf is within ~8 ulp of the exact value near 0 and its Phi within
-1.4e-6 absolute (torch's float32 GELU: 1.2e-6) over the float32 range; GELU adds it to 1, so
-what counts is the absolute error, the same as torch's own rounding of 1 + erf.
+is the formula of torch's own vectorised float erf (Abramowitz & Stegun 7.1.26:
+erf(z) = sign(z) (1 - t P(t) exp(-z^2)), t = 1 / (1 + p |z|), |error| <= 1.5e-7), in place over
+the whole array. Its exp(-z^2) is exp(-x^2 / 2), the factor of the derivative's density, so the
+forward hands it to the backward (which then needs no exp of its own): 23 passes over the array
+for both, where a rational erf took 28 for Phi and 11 more for the derivative.
 """
 
 from __future__ import annotations
 
 import math
 
-_ERF_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
-          -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
-          -1.60960333262415e-02)
-_ERF_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
-          -7.37332916720468e-03, -1.42647390514189e-02)
-_RSQRT2 = 1 / math.sqrt(2)
+import numpy as np
+
+_P = 0.3275911 / math.sqrt(2)  # t = 1 / (1 + p |x| / sqrt 2)
+# torch's coefficients p5..p1, halved (exact): Horner gives (1 - erf|z|) / 2 directly
+_HALF_A = tuple(c / 2 for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736,
+                                0.254829592))
+_SIGN = np.int32(-2 ** 31)
 
 
-def _horner(x2, coefs):
-    r = x2 * coefs[0]
-    r += coefs[1]
-    for c in coefs[2:]:
-        r *= x2
-        r += c
-    return r
+def _density(xp, a):
+    """exp(-a^2 / 2), the argument rounded as torch's gelu_backward rounds it."""
+    e = xp.multiply(a, a, out=xp.empty_like(a))
+    e *= -0.5
+    return xp.exp(e, out=e)
 
 
-def _erf_f32(xp, z):
-    """erf of the float32 array ``z`` (clamped in place: pass a temporary)."""
-    xp.clip(z, -4.0, 4.0, out=z)
-    z2 = z * z
-    p = _horner(z2, _ERF_P)
-    p *= z
-    p /= _horner(z2, _ERF_Q)
-    return p
+def _cdf_f32(xp, x, e):
+    """Phi(x) for float32 ``x`` from e = exp(-x^2 / 2), in torch's operation order: 0.5 (1 +
+    sign(x) (1 - q)), q = t P(t) e (the halving is exact, so it moves into the coefficients)."""
+    t = xp.abs(x)
+    t *= _P
+    t += 1
+    xp.divide(1, t, out=t)
+    q = xp.multiply(t, _HALF_A[0], out=xp.empty_like(t))
+    for c in _HALF_A[1:-1]:
+        q += c
+        q *= t
+    q += _HALF_A[-1]
+    q *= e  # (e r) t, as torch's fmadd(-e r, t, 1)
+    q *= t
+    xp.subtract(0.5, q, out=q)  # (1 - erf|z|) / 2 ... as erf|z| / 2
+    qi = q.view(xp.int32)  # sign(x) flips it, as torch's xor of the sign bit
+    xp.bitwise_xor(qi, xp.bitwise_and(x.view(xp.int32), _SIGN), out=qi)
+    q += 0.5
+    return q
 
 
-def normal_cdf(xp, a):
-    """Phi(a) for a float array ``a``: float32 by the rational above, others by ``erf``."""
+def gelu_parts(xp, a):
+    """(Phi(a), exp(-a^2 / 2)) for a float array ``a``: float32 by the formula above, others
+    by ``erf``."""
     if not a.ndim:  # NumPy's 0-d results are scalars, which NumPy 1.x promotes with floats
-        return normal_cdf(xp, a.reshape(1)).reshape(())
+        c, e = gelu_parts(xp, a.reshape(1))
+        return c.reshape(()), e.reshape(())
+    e = _density(xp, a)
     if a.dtype == xp.float32:
-        c = _erf_f32(xp, xp.multiply(a, _RSQRT2, out=xp.empty_like(a)))
-    else:
-        from ..._backend import special
+        return _cdf_f32(xp, a, e), e
+    from ..._backend import special
 
-        c = special(xp, "erf")(a * _RSQRT2)
+    c = special(xp, "erf")(a * (1 / math.sqrt(2)))
     c += 1
     c *= 0.5
-    return c
+    return c, e

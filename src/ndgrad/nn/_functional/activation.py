@@ -15,7 +15,7 @@ from ..._tensor import Tensor, wrap_dim
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.op import Op
-from ._gelu import normal_cdf
+from ._gelu import gelu_parts
 from ._utils import compute as _compute
 from ._utils import is_half, scalar_node, torch_name, where
 
@@ -137,22 +137,20 @@ def _elu_dd(a, g, gg, alpha, scale, input_scale, grad_scale=None):
 def _gelu_f(xp, a, approximate):
     if approximate == "tanh":
         return 0.5 * a * (1 + xp.tanh(_SQRT_2_PI * (a + _KAPPA * a ** 3)))
-    return a * normal_cdf(xp, a)
+    return a * gelu_parts(xp, a)[0]
 
 
-def _gelu_d(xp, a, g, approximate, cdf=None):
-    """torch's gelu_backward; ``cdf``: Phi(a) if the forward kept it."""
+def _gelu_d(xp, a, g, approximate, parts=None):
+    """torch's gelu_backward; ``parts``: (Phi(a), exp(-a^2 / 2)) if the forward kept them."""
     if approximate == "tanh":
         x_sq = a * a
         t = xp.tanh(_SQRT_2_PI * (a + _KAPPA * x_sq * a))
         right = 0.5 * a * (1 - t * t) * (_SQRT_2_PI * (1 + 3 * _KAPPA * x_sq))
         return g * (0.5 * (1 + t) + right)
-    d = xp.multiply(a, a, out=xp.empty_like(a))  # g (Phi(a) + a phi(a)) in place, as torch
-    d *= -0.5
-    xp.exp(d, out=d)
-    d *= _INV_SQRT_2PI
+    cdf, e = gelu_parts(xp, a) if parts is None else parts
+    d = xp.multiply(e, _INV_SQRT_2PI, out=xp.empty_like(e))  # g (Phi(a) + a phi(a)), as torch
     d *= a
-    d += normal_cdf(xp, a) if cdf is None else cdf
+    d += cdf
     d *= g
     return d
 
@@ -229,27 +227,27 @@ Celu = _act("Celu", _elu_f, None, grad=Elu.Grad)  # torch differentiates celu wi
 
 
 class Gelu(_act("Gelu", _gelu_f, _gelu_d, _gelu_dd)):
-    """The erf form keeps Phi(x) from the forward for the first-order backward (torch keeps x
-    only and recomputes it: erf is the costly part here)."""
+    """The erf form keeps Phi(x) and exp(-x^2 / 2) from the forward for the first-order
+    backward (torch keeps x only and recomputes both: they are the costly part here)."""
 
     __slots__ = ()
 
     def forward(ctx, a, approximate):
         ctx.kw = {"approximate": approximate}
-        ctx.cdf = None
+        ctx.parts = None
         if approximate == "tanh" or a.dtype.kind != "f" or is_half(a.dtype):
             return _Act.forward(ctx, a, approximate=approximate)
-        cdf = normal_cdf(ctx.xp, a)
+        parts = gelu_parts(ctx.xp, a)
         if ctx.needs_input_grad[0]:
             ctx.save(a)
-            ctx.cdf = cdf
-        return a * cdf
+            ctx.parts = parts
+        return a * parts[0]
 
     def backward_raw(ctx, g):
-        if ctx.cdf is None:
+        if ctx.parts is None:
             return _Act.backward_raw(ctx, g)
         (a,) = ctx.saved_arrays
-        return _gelu_d(ctx.xp, a, g, "none", ctx.cdf)
+        return _gelu_d(ctx.xp, a, g, "none", ctx.parts)
 
 
 Hardswish = _act("Hardswish", lambda xp, a: a * xp.clip(a + 3, 0, 6) / 6, _hardswish_d,
