@@ -467,7 +467,9 @@ def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
     old = leaf._grad
     if old is None:
         if create_graph and g._requires_grad:
-            g = g.clone()
+            from .._ops.convert import contiguous_format  # (clone's default keeps g's layout;
+
+            g = g.clone(memory_format=contiguous_format)  # torch's: the leaf's, C for a C leaf)
             g._grad_fn._name = "torch::autograd::CopyBackwards"
             leaf._grad = g
         elif type(g) is not Tensor and _sole_owner(g):  # torch steals such a buffer too
