@@ -56,3 +56,23 @@ def test_gelu_float32_strided_and_0d_match_torch(shape, monkeypatch):
     for a, b in zip(*res):
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=2e-6, atol=2e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_nll_rows_fast_path_is_the_general_one_bit_for_bit(reduction):
+    """cross_entropy on (N, C) with no weight and no ignored target (its own path) gives the bits
+    of the general path (weights of one), and torch's values, first and second derivatives."""
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal((37, 27)) * 3).astype(np.float32)
+    t = rng.integers(0, 27, 37)
+    out = []
+    for lib, kw in ((ndgrad, {}), (ndgrad, {"weight": ndgrad.ones(27)}), (torch, {})):
+        xt = lib.from_numpy(x.copy()).requires_grad_()
+        loss = lib.nn.functional.cross_entropy(xt, lib.from_numpy(t), reduction=reduction,
+                                               ignore_index=-1, **kw)
+        (g,) = lib.autograd.grad(loss * 1.5, xt, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), xt)
+        out.append([v.detach().numpy() for v in (loss, g, h)])
+    for a, b, c in zip(*out):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-7)

@@ -250,6 +250,10 @@ class NllLoss(Op):
         xp = ctx.xp
         tshape, t = t.shape, t.reshape(-1)
         keep = t != ignore_index
+        ctx.dtype, ctx.fast = x.dtype, False
+        if xp is np and w is None and x.ndim == 2 and reduction != "none" and \
+                x.dtype.kind == "f" and x.itemsize >= 4 and keep.all():
+            return _nll_rows(ctx, x, t, reduction)
         safe = xp.where(keep, t, 0)
         wt = (w[safe] if w is not None else xp.ones(t.shape, x.dtype)) * keep
         wt = wt.astype(x.dtype)
@@ -282,6 +286,12 @@ class NllLoss(Op):
         -weight g (over the total weight for "mean") at each kept [i, target[i]], +0 elsewhere,
         in x's layout."""
         xp = ctx.xp
+        if ctx.fast:  # (N, C), no weight, none ignored, reduced: -g (/ N) at each [i, t[i]]
+            mask = np.zeros(ctx.shape, ctx.dtype)
+            one = ctx.dtype.type(-1)
+            mask[np.arange(len(ctx.t)), ctx.t] = (one / ctx.denom if ctx.reduction == "mean"
+                                                  else one) * g
+            return mask
         scale = -ctx.wt
         if ctx.reduction == "mean":  # ignored entries stay 0 even when every one is ignored
             with _quiet():
@@ -302,6 +312,21 @@ class NllLoss(Op):
         return xp.moveaxis(mask.reshape(moved), -1, ctx.cdim)
 
 
+def _nll_rows(ctx, x, t, reduction):
+    """NllLoss's forward for (N, C) float input, no weight and no target ignored: the same sums
+    (-x[i, t[i]], then over N) without the weights' and the mask's passes."""
+    picked = x[np.arange(len(t)), t]
+    np.negative(picked, out=picked)
+    ctx.t, ctx.reduction, ctx.shape, ctx.cdim, ctx.fast = t, reduction, x.shape, 1, True
+    ctx.save(x)  # for the double backward's edge to it, as torch's
+    total = picked.sum()
+    if reduction == "sum":
+        return np.asarray(total, dtype=x.dtype)
+    ctx.denom = x.dtype.type(len(t))  # the weights' sum: N ones
+    with _quiet():
+        return np.asarray(total / ctx.denom, dtype=x.dtype)
+
+
 class NllLossBackward(Op):
     _node_name = "NllLossBackwardBackward0"
     """nll_loss_backward as a node: linear in the incoming gradient; its derivative there is
@@ -319,7 +344,7 @@ class NllLossBackward(Op):
         node, need = ctx.node, ctx.needs_input_grad
         dg = dx = None
         if need[0]:
-            m = Tensor._make(node.grad_mask(node.xp.ones((), node.wt.dtype)), gg._device)
+            m = Tensor._make(node.grad_mask(node.xp.ones((), node.dtype)), gg._device)
             prod = (gg * m).movedim(node.cdim, -1).sum(-1)  # one value per target entry
             dg = prod if node.reduction == "none" else prod.sum()
         if need[1]:  # torch's zeros_like(grad): no graph
