@@ -256,6 +256,11 @@ class _NormalZeroGrad(Op):
 
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
+    if input.is_complex():  # torch's kernels: probabilities from input, else drawn at p
+        raise not_implemented("bernoulli_tensor_cpu_self_" if p is None else
+                              "bernoulli_scalar_cpu_", input.dtype)
+    if p is None and not input.is_floating_point():
+        raise not_implemented("bernoulli_tensor_cpu_p_", input.dtype)
     probs = input._data if p is None else p
     if out is None:
         arr = _bernoulli(generator, probs, input.shape, input._data.dtype)
@@ -347,6 +352,11 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
+    if self.is_complex():  # torch has no complex kernel (dropout of a complex input meets it)
+        raise not_implemented("bernoulli_tensor_cpu_self_" if isinstance(p, Tensor) else
+                              "bernoulli_scalar_cpu_", self.dtype)
+    if isinstance(p, Tensor) and not p.is_floating_point():
+        raise not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
     if isinstance(p, Tensor):  # p for each element, in the order the draws fill them
         probs = p._device.xp.broadcast_to(p._data, tuple(self.shape)).transpose(
             _memory_order(self))
