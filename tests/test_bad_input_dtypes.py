@@ -44,7 +44,6 @@ def _call(name):
         "baddbmm": lambda T, x: T.baddbmm(x[:, :, :3], x, x.mT),
         "mvlgamma": lambda T, x: T.mvlgamma(x + 3, 2),
         "multigammaln": lambda T, x: T.special.multigammaln(x + 3, 2),
-        "bernoulli": lambda T, x: T.bernoulli(x * 0),
         "ctc_loss": lambda T, x: F(T).ctc_loss(x, T.tensor([[1, 1]] * 3), [2] * 3, [2] * 3),
         "kl_div": lambda T, x: F(T).kl_div(x, x, reduction="batchmean"),
         "multi_margin_loss": lambda T, x: F(T).multi_margin_loss(x[0], T.tensor([0, 1, 2])),

@@ -2,8 +2,9 @@
 kernels refuse bool only, the dilated and transposed ones every integer type but int64; after
 the shape checks, as torch's), local_response_norm by rank (avg_pool2d or avg_pool3d
 underneath), softmax and what calls it (its kernel's name says whether the dim is the last; no
-complex kernel: complex softmax, cross_entropy and sdpa refuse). Each case against torch: the
-same result dtype, or the same exception type and message."""
+complex kernel: complex softmax, cross_entropy and sdpa refuse), bernoulli and the dropouts
+(no complex kernel; integer probabilities refused). Each case against torch: the same result
+dtype, or the same exception type and message."""
 
 from __future__ import annotations
 
@@ -48,6 +49,16 @@ CASES = {
     "cross_entropy": (lambda T, a, b: F(T).cross_entropy(a, T.tensor([0, 1])), (2, 3), ()),
     "cross_entropy 3-d": (lambda T, a, b: F(T).cross_entropy(a, T.zeros(2, 4, dtype=T.long)),
                           (2, 3, 4), ()),
+    "bernoulli": (lambda T, a, b: T.bernoulli(a), (2, 3), ()),
+    "bernoulli p": (lambda T, a, b: T.bernoulli(a, 0.5), (2, 3), ()),
+    "Tensor.bernoulli_": (lambda T, a, b: a.bernoulli_(0.5), (2, 3), ()),
+    "Tensor.bernoulli_ tensor p": (lambda T, a, b: T.ones(2, 3).bernoulli_(a), (2, 3), ()),
+    "dropout": (lambda T, a, b: F(T).dropout(a, 0.5), (2, 3), ()),
+    "dropout p=0": (lambda T, a, b: F(T).dropout(a, 0.0), (2, 3), ()),
+    "dropout2d": (lambda T, a, b: F(T).dropout2d(a, 0.5), (1, 2, 2, 2), ()),
+    "alpha_dropout": (lambda T, a, b: F(T).alpha_dropout(a, 0.5, True), (2, 3), ()),
+    "feature_alpha_dropout": (lambda T, a, b: F(T).feature_alpha_dropout(a, 0.5, True),
+                              (1, 2, 2, 2), ()),
     "scaled_dot_product_attention": (
         lambda T, a, b: F(T).scaled_dot_product_attention(a, a, a), (1, 2, 3, 4), ()),
 }

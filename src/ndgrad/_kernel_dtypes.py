@@ -79,7 +79,6 @@ KERNELS = {
     "addbmm": ("addmm_impl_cpu_", frozenset(("bool",))),
     "baddbmm": ("baddbmm", frozenset(("bool",))),
     **dict.fromkeys(("mvlgamma", "multigammaln"), ("arange_cpu", _COMPLEX)),
-    "bernoulli": ("bernoulli_tensor_cpu_self_", _COMPLEX),
     **dict.fromkeys(("hardtanh", "relu6"), (lambda x: RuntimeError(
         "Bool inputs not supported for hardtanh") if x.dtype.name == "bool" else
         NotImplementedError("clamp is not supported for complex types"), _BOOL_COMPLEX)),
