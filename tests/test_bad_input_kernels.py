@@ -3,8 +3,9 @@ kernels refuse bool only, the dilated and transposed ones every integer type but
 the shape checks, as torch's), local_response_norm by rank (avg_pool2d or avg_pool3d
 underneath), softmax and what calls it (its kernel's name says whether the dim is the last; no
 complex kernel: complex softmax, cross_entropy and sdpa refuse), bernoulli and the dropouts
-(no complex kernel; integer probabilities refused). Each case against torch: the same result
-dtype, or the same exception type and message."""
+(no complex kernel; integer probabilities refused), pad's reflect/replicate (no bool kernel;
+after the shape checks). Each case against torch: the same result dtype, or the same exception
+type and message."""
 
 from __future__ import annotations
 
@@ -59,6 +60,10 @@ CASES = {
     "alpha_dropout": (lambda T, a, b: F(T).alpha_dropout(a, 0.5, True), (2, 3), ()),
     "feature_alpha_dropout": (lambda T, a, b: F(T).feature_alpha_dropout(a, 0.5, True),
                               (1, 2, 2, 2), ()),
+    **{f"pad {m} {n}-d": (lambda T, a, b, m=m, n=n: F(T).pad(a, (1, 1) * n, mode=m),
+                          (1, 2, 3, 3, 3)[:n + 2], ())
+       for m in ("reflect", "replicate", "circular") for n in (1, 2, 3)},
+    "pad reflect too wide": (lambda T, a, b: F(T).pad(a, (3, 3), mode="reflect"), (1, 2, 3), ()),
     "scaled_dot_product_attention": (
         lambda T, a, b: F(T).scaled_dot_product_attention(a, a, a), (1, 2, 3, 4), ()),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from ..._errors import not_implemented
 from ..._tensor import Tensor
 from ...autograd.op import Op
 from ._utils import mm, scatter_add
@@ -134,6 +135,9 @@ def _index_pad(input: Tensor, pad, mode: str) -> Tensor:
         for dim, pos in idxs.items():
             out = out[(slice(None),) * dim + (Tensor._make(pos, input._device),)]
         return out
+    if input._data.dtype.kind == "b":  # torch's reflection/replication kernels have no bool
+        raise not_implemented(f"{'reflection' if mode == 'reflect' else 'replication'}_pad{nd}d",
+                              input.dtype)
     op = (_REFLECT if mode == "reflect" else _REPLICATE)[nd]
     return op.apply(input, fwd=_gather(idxs), adj=_scatter(idxs, input.shape))
 
