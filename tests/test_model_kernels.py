@@ -1,6 +1,6 @@
 """The model steps' kernels (issue 14) against torch, where their fast paths differ from the
 general ones: embedding's backward bit for bit (torch's index_add_ order), GELU's float32 erf
-on views and 0-d, ..."""
+on views and 0-d, layer norm's rows path and nll's (N, C) path bit for bit the general ones."""
 
 from __future__ import annotations
 
@@ -76,3 +76,27 @@ def test_nll_rows_fast_path_is_the_general_one_bit_for_bit(reduction):
     for a, b, c in zip(*out):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,norm", [((4, 6, 16), (16,)), ((3, 5, 4), (5, 4)), ((7,), (7,)),
+                                        ((2, 1), (1,))])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_rows_path_is_the_generic_one_bit_for_bit(monkeypatch, dtype, shape, norm,
+                                                             affine):
+    from ndgrad.nn._functional import norm as norm_mod
+
+    rng = np.random.default_rng(3)
+    x, g = ((rng.standard_normal(shape) * 3 + 1).astype(dtype) for _ in range(2))
+    params = [rng.standard_normal(norm).astype(dtype) for _ in range(2)] if affine else []
+    res = []
+    for rows in (True, False):
+        if not rows:
+            monkeypatch.setattr(norm_mod, "_rows_ok", lambda *a: False)
+        ts = [ndgrad.from_numpy(a.copy()).requires_grad_() for a in [x] + params]
+        y = ndgrad.nn.functional.layer_norm(ts[0], norm, *ts[1:])
+        res.append([y.detach().numpy()] + [
+            t.numpy() for t in ndgrad.autograd.grad(y, ts, ndgrad.from_numpy(g))])
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+        assert np.array_equal(np.signbit(a), np.signbit(b))

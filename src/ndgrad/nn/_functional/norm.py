@@ -166,7 +166,96 @@ def _iadd(out, b, layout):
 
 
 class NativeLayerNorm(_Norm):
+    """Its common case (NumPy, float32/64, C-contiguous, parameters of the input's dtype) runs
+    on the rows of x: the generic path's operations and rounding (the sums by BLAS with ones),
+    without its per-call layout work (~1/3 of a 512x128 layer norm's time)."""
+
     __slots__ = ()
+
+    def forward(ctx, x, w, b, layout, given=None, stats=None):
+        ctx.rows = None
+        if not _rows_ok(x, w, b):
+            return _Norm.forward(ctx, x, w, b, layout, given, stats)
+        c = math.prod(layout.rshape[len(layout.waxes):])
+        x2 = x.reshape(-1, c)
+        ones = _ones(c, x.dtype)
+        mean = x2 @ ones
+        mean *= 1 / c
+        d = x2 - mean[:, None]
+        var = (d * d) @ ones
+        var *= 1 / c
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rstd = (var + layout.eps) ** -0.5
+        d *= rstd[:, None]  # x-hat
+        out = d if w is None else d * w.reshape(c)
+        if b is not None:
+            if out is d:
+                out = d + b.reshape(c)
+            else:
+                out += b.reshape(c)
+        keep = x.shape[:len(layout.waxes)] + (1,) * len(layout.dims)
+        ctx.layout, ctx.mean, ctx.rstd = layout, mean.reshape(keep), rstd.reshape(keep)
+        # x-hat for the first-order backward, unless it is the output (which may change)
+        ctx.xhat = d if out is not d and True in ctx.needs_input_grad else None
+        ctx.rows = (mean, rstd)
+        ctx.save(x, w)
+        return out.reshape(x.shape)
+
+    def backward_raw(ctx, g):
+        if ctx.rows is None or not g.flags.c_contiguous or g.dtype != ctx.rstd.dtype:
+            return _Norm.backward_raw(ctx, g)
+        x, w = ctx.saved_arrays
+        mean, rstd = ctx.rows
+        need, k = ctx.needs_input_grad, ctx.layout
+        c = rstd.size and x.size // rstd.size
+        g2 = g.reshape(-1, c)
+        xhat = ctx.xhat
+        if xhat is None:
+            xhat = x.reshape(-1, c) - mean[:, None]
+            xhat *= rstd[:, None]
+        else:
+            xhat = xhat.reshape(-1, c)
+        ones = _ones(c, g.dtype)
+        gx = gw = gb = None
+        if need[0]:
+            gy = g2 if w is None else g2 * w.reshape(c)
+            m1 = gy @ ones
+            m1 *= 1 / c
+            m2 = (gy * xhat) @ ones
+            m2 *= 1 / c
+            gx = gy - m1[:, None]
+            gx -= xhat * m2[:, None]
+            gx *= rstd[:, None]
+            gx = gx.reshape(x.shape)
+        rows = _ones(len(g2), g.dtype) if k.waxes else None  # (1-d x: no sum, as the generic)
+        if need[1]:
+            gw = g2 * xhat
+            gw = (gw if rows is None else rows @ gw).reshape(k.wshape)
+        if need[2]:
+            gb = (g2 if rows is None else rows @ g2).reshape(k.bshape)
+        return gx, gw, gb
+
+
+_ONES: dict = {}
+
+
+def _ones(n: int, dtype):
+    """A vector of n ones (BLAS's row and column sums), made once per size and dtype."""
+    v = _ONES.get((n, dtype))
+    if v is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        v = _ONES[n, dtype] = np.ones(n, dtype)
+        v.flags.writeable = False
+    return v
+
+
+def _rows_ok(x, w, b) -> bool:
+    """The layer norm's rows path applies: NumPy float32/64, C-contiguous, not empty, the
+    parameters of x's dtype."""
+    return (type(x) is np.ndarray and x.dtype.kind == "f" and x.itemsize >= 4 and x.size > 0
+            and x.flags.c_contiguous and (w is None or w.dtype == x.dtype)
+            and (b is None or b.dtype == x.dtype))
 
 
 class NativeBatchNorm(_Norm):
