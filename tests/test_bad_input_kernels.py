@@ -4,8 +4,8 @@ the shape checks, as torch's), local_response_norm by rank (avg_pool2d or avg_po
 underneath), softmax and what calls it (its kernel's name says whether the dim is the last; no
 complex kernel: complex softmax, cross_entropy and sdpa refuse), bernoulli and the dropouts
 (no complex kernel; integer probabilities refused), pad's reflect/replicate (no bool kernel;
-after the shape checks). Each case against torch: the same result dtype, or the same exception
-type and message."""
+after the shape checks), embedding/embedding_bag's index and weight types (c10's names). Each
+case against torch: the same result dtype, or the same exception type and message."""
 
 from __future__ import annotations
 
@@ -64,6 +64,11 @@ CASES = {
                           (1, 2, 3, 3, 3)[:n + 2], ())
        for m in ("reflect", "replicate", "circular") for n in (1, 2, 3)},
     "pad reflect too wide": (lambda T, a, b: F(T).pad(a, (3, 3), mode="reflect"), (1, 2, 3), ()),
+    "embedding_bag weight": (lambda T, a, b: F(T).embedding_bag(T.tensor([[0, 1]]), a), (3, 4),
+                             ()),
+    "embedding_bag indices": (lambda T, a, b: F(T).embedding_bag(a, T.ones(3, 4), T.tensor([0])),
+                              (2,), ()),
+    "embedding indices": (lambda T, a, b: F(T).embedding(a, T.ones(3, 4)), (2,), ()),
     "scaled_dot_product_attention": (
         lambda T, a, b: F(T).scaled_dot_product_attention(a, a, a), (1, 2, 3, 4), ()),
 }

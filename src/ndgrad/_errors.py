@@ -106,6 +106,21 @@ def index_out_of_range() -> IndexError:
     return IndexError("index out of range in self")
 
 
+# the dtypes with a legacy tensor type (torch.LongTensor); c10's checkScalarTypes names the
+# others by their backend type (CPUBoolType, CPUComplexFloatType)
+_LEGACY_TYPES = {"Double", "Float", "Half", "Long", "Int", "Short", "Char", "Byte"}
+
+
+def wrong_scalar_type(arg: str, pos: int, fn: str, allowed: str, dt: dtype) -> RuntimeError:
+    """torch's checkScalarTypes: tensor argument ``pos`` (``arg``) of ``fn`` has dtype ``dt``,
+    none of ``allowed`` ('Long, Int')."""
+    name = torch_type_name(dt)
+    got = f"torch.{name}Tensor" if name in _LEGACY_TYPES else f"CPU{name}Type"
+    return RuntimeError(f"Expected tensor for argument #{pos} '{arg}' to have one of the "
+                        f"following scalar types: {allowed}; but got {got} instead (while "
+                        f"checking arguments for {fn})")
+
+
 def no_derivative(name: str) -> RuntimeError:
     """Backward through an op torch has no derivative for (aten::``name``)."""
     return RuntimeError(f"derivative for aten::{name} is not implemented")

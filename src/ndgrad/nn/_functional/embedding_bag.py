@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import warnings
 
-from ..._errors import no_derivative
+from ..._errors import no_derivative, wrong_scalar_type
 from ..._ops.once import once_differentiable
 from ..._tensor import Tensor
 from .sparse import _embedding_renorm_, embedding
@@ -34,7 +34,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
                   per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
                   padding_idx: int | None = None) -> Tensor:
-    from ... import arange
+    from ... import arange, promote_types
 
     if weight.dtype.name == "int64" and input.dtype.is_floating_point:
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage "
@@ -73,10 +73,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         raise ValueError("max mode does not support scaling the gradient by the frequency")
     if mode == "max" and sparse:
         raise ValueError("max mode does not support sparse weights")
-    if input.dtype.name not in ("int64", "int32"):
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
-                           f"following scalar types: Long, Int; but got {input.type()} instead "
-                           "(while checking arguments for embedding_bag)")
+    it = promote_types(input.dtype, offsets.dtype)  # torch's promoteIndicesAndOffsets
+    if it.name not in ("int64", "int32"):
+        raise wrong_scalar_type("indices", 1, "embedding_bag", "Long, Int", it)
+    input = input.to(it)
+    if not weight.is_floating_point():
+        raise wrong_scalar_type("weight", 1, "embedding_bag", "Half, BFloat16, Float, Double",
+                                weight.dtype)
     if max_norm is not None:
         _embedding_renorm_(weight, input._data, max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":
