@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..._errors import index_out_of_range
+from ..._errors import index_out_of_range, wrong_scalar_type
 from ..._tensor import Tensor
 from ..._trace import array_of
 from ...autograd.op import Op
@@ -109,9 +109,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     else:
         padding_idx = -1
     if input.dtype.name not in ("int64", "int32"):
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
-                           f"scalar types: Long, Int; but got {input.type()} instead (while "
-                           "checking arguments for embedding)")
+        raise wrong_scalar_type("indices", 1, "embedding", "Long, Int", input.dtype)
     if input._device is not weight._device:
         _device_mismatch(Embedding, weight._device, input._device)
     idx = array_of(input)  # (known to ndgrad.compile's tracer: replays pass their own)
