@@ -10,6 +10,10 @@ from __future__ import annotations
 import functools
 
 tracer = None
+# True while ``ndgrad.compile`` records the NumPy calls of op bodies (``_compile.lower``): work
+# arrays kept from call to call (a pool) must not be handed out then, the recording would
+# freeze them
+lowering = False
 
 
 def produced(make, *args, **kwargs):

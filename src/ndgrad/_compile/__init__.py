@@ -30,6 +30,7 @@ from ..autograd.saved import _FREED
 from ..nn.modules.module import WRITES, Module
 from . import capture as C
 from . import islands as I
+from . import lower as L
 from . import program as P
 from . import pystate
 from .capture import Unsupported
@@ -199,6 +200,9 @@ class Captured:
                           for t in tracer.externals]
         self.bindings = pystate.bindings(fn)
         self.writes = WRITES[0]
+        # lowered at its first replay: a step on CPU whose graph stays inside it
+        self.lower = L.ENABLED and self.region is None and all(
+            t._device.type == "cpu" for t in (*tensors, *tracer.externals))
 
     def valid(self) -> bool:
         """Whether what the step read is as it was at capture: the variables its code names
@@ -214,7 +218,11 @@ class Captured:
         return True
 
     def replay(self, tensors):
-        regs = self.prog.run(tensors)
+        low = self.prog.lowered
+        regs = low.run(tensors) if low is not None else None
+        if regs is None:
+            regs = self.prog.run(tensors, L.Lowering if self.lower else None)
+            self.lower = False  # (tried once)
         node = self.spent
         if self.region is not None:
             sched, out_meta, xp = self.region

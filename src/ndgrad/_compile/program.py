@@ -36,20 +36,35 @@ class Program:
         self.arg_regs: list = []  # the arguments' arrays
         self.arg_obj_regs: list = []  # the argument tensors themselves
         self.plan: list = []  # (step, registers to drop after it): see finalize
+        self.kept: set = set()  # registers the result is rebuilt from
+        self.lowered = None  # the step as one function of NumPy calls (``lower``)
 
     def reg(self, value=None) -> int:
         self.template.append(value)
         return len(self.template) - 1
 
-    def run(self, tensors) -> list:
-        regs = self.template.copy()
+    def start(self, tensors, size: int = 0) -> list:
+        """The registers before the first step: the constants and the arguments."""
+        regs = self.template + [None] * size if size else self.template.copy()
         for k, j, t in zip(self.arg_regs, self.arg_obj_regs, tensors):
             regs[k] = t._data
             regs[j] = t
+        return regs
+
+    def run(self, tensors, lowering=None) -> list:
+        """One replay (with ``lowering``: traced beside it, see ``lower``)."""
+        regs = self.start(tensors)
+        if lowering is not None:
+            lowering = lowering(self, regs)
         for step, free in self.plan:
-            step(regs)
+            if lowering is None:
+                step(regs)
+            else:  # traced, run, and the traced results checked against the real ones
+                lowering = lowering.run(step)
             for k in free:  # an intermediate array goes once its last reader has run
                 regs[k] = None
+        if lowering is not None:
+            self.lowered = lowering.finish(tensors)
         return regs
 
     def finalize(self, kept) -> None:
@@ -60,6 +75,7 @@ class Program:
         for i, step in enumerate(self.steps):
             for k in getattr(step, "reads", ()):
                 last[k] = i
+        self.kept = set(kept)
         kept = set(kept) | {k for k, v in enumerate(self.template) if v is not None}
         free: list = [[] for _ in self.steps]
         for k, i in last.items():
@@ -69,9 +85,11 @@ class Program:
 
 
 # --- steps ----------------------------------------------------------------------------------------
-def _reads(step, *regs):
-    """Tag ``step`` with the registers it reads (for freeing each one after its last reader)."""
+def _reads(step, *regs, writes=()):
+    """Tag ``step`` with the registers it reads (for freeing each one after its last reader)
+    and those it writes (for lowering)."""
     step.reads = tuple(regs)
+    step.writes = tuple(writes)
     return step
 
 
@@ -79,27 +97,28 @@ def load(k: int, t: Tensor):
     """An array the step reads from a tensor made before it (a parameter, a buffer)."""
     def step(regs):
         regs[k] = t._data
-    return step
+    step.tensor = t
+    return _reads(step, writes=(k,))
 
 
 def load_grad(k: int, leaf: int):
     """The ``.grad`` a backward gave the leaf in register ``leaf``."""
     def step(regs):
         regs[k] = regs[leaf]._grad._data
-    return _reads(step, leaf)
+    return _reads(step, leaf, writes=(k,))
 
 
 def produce(k: int, make, args, kwargs):
     """A creation function or random draw, made again (a random one draws again)."""
     def step(regs):
         regs[k] = make(*args, **kwargs)._data
-    return step
+    return _reads(step, writes=(k,))
 
 
 def copy(k: int, src: int):
     def step(regs):
         regs[k] = regs[src].copy()
-    return _reads(step, src)
+    return _reads(step, src, writes=(k,))
 
 
 def strided_view(k: int, src: int, offset: int, shape, strides):
@@ -110,7 +129,7 @@ def strided_view(k: int, src: int, offset: int, shape, strides):
         regs[k] = np.lib.stride_tricks.as_strided(flat, shape, strides) if \
             isinstance(base, np.ndarray) else device_of_array(base).xp.lib.stride_tricks \
             .as_strided(flat, shape, strides)
-    return _reads(step, src)
+    return _reads(step, src, writes=(k,))
 
 
 def write(dst: int, src: int, vc):
@@ -132,7 +151,7 @@ def call(k: int, fn, spec, kwargs):
     def step(regs):
         args = [regs[r] if dev is None else make(regs[r], dev) for r, dev in spec]
         regs[k] = fn(*args, **kwargs)._data
-    return _reads(step, *(r for r, dev in spec))
+    return _reads(step, *(r for r, dev in spec), writes=(k,))
 
 
 def derived(fn, ins, outs, several: bool):
@@ -144,21 +163,22 @@ def derived(fn, ins, outs, several: bool):
                 regs[k] = o
         else:
             regs[outs[0]] = out
-    return _reads(step, *ins)
+    return _reads(step, *ins, writes=outs)
 
 
 def pack(k: int, parts):
     """A tuple of registers (an indexing key)."""
     def step(regs):
         regs[k] = tuple([regs[i] for i in parts])
-    return _reads(step, *parts)
+    step.parts, step.out = parts, k
+    return _reads(step, *parts, writes=(k,))
 
 
 def opaque(fn, args, kwargs):
     """A call run as it is (an optimizer's step, zero_grad): it works on the tensors themselves."""
     def step(regs):
         fn(*args, **kwargs)
-    return step
+    return _reads(step)
 
 
 class Forward:
@@ -329,6 +349,7 @@ def backward(schedule: Schedule, root_regs, retain: bool):
     def step(regs):
         leaves = schedule.run(schedule.nodes(regs), [regs[k] for k in root_regs], retain)
         schedule.accumulate(leaves, regs)
+    step.schedule, step.root_regs = schedule, root_regs
     return _reads(step, *root_regs, *schedule.sinks, *schedule.slots())
 
 

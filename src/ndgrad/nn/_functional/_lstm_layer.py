@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from ... import _trace
 from ...autograd.op import Op
 from ...autograd.op import _NO_GRAD
 
@@ -22,6 +23,8 @@ _POOL_KEYS, _POOL_BYTES = 16, 64 << 20  # a bound on what it keeps: shapes, and 
 
 
 def _buffer(xp, shape, dtype):
+    if _trace.lowering:
+        return xp.empty(shape, dtype)
     key = (xp, shape, dtype)
     free = _POOL.get(key)
     if free is None:

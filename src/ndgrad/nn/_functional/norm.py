@@ -24,7 +24,7 @@ def _edge_gemv(a, dims):
     axis. None where that does not apply."""
     n = a.ndim
     if not (a.dtype.kind == "f" and a.itemsize >= 4 and a.flags.c_contiguous and dims and a.size
-            and type(a) is np.ndarray):
+            and isinstance(a, np.ndarray)):
         return None
     if dims == tuple(range(n - len(dims), n)):
         k = math.prod(a.shape[n - len(dims):])

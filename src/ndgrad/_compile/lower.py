@@ -1,0 +1,385 @@
+"""Lowering a captured step to one straight-line Python function of NumPy calls.
+
+A ``Program`` replays op by op: each forward makes a node object and calls the op's ``forward``;
+the backward walks the nodes calling each ``backward_raw``. Lowering runs those bodies once more,
+beside a real replay, on traced twins of the registers (``traced``): every NumPy call they make
+is recorded, and the recording becomes the source of one function (``r[k]`` the program's
+registers, ``t<k>`` the bodies' temporaries, freed after their last reader). The other steps
+(loads from tensors, in-place writes, creation functions, an optimizer's step...) are called as
+they are. Later replays run that function: no node objects, no op dispatch, no per-op Python.
+
+A body that reads an array's value in Python, or does anything else a recording cannot repeat,
+raises ``Escape``: the program keeps its op-level replay. The twins have the registers' shapes,
+dtypes and strides; the arguments' and parameters' strides are checked before each lowered run
+(the bodies may branch on them; the signature does not hold them)."""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import traceback
+
+import numpy as np
+
+from ..autograd.engine import _accumulate
+from . import program as P
+from .traced import Escape, Recorder, Traced, patched
+
+ENABLED = os.environ.get("NDGRAD_COMPILE_LOWER", "1") != "0"
+
+
+class Lowering:
+    """The traced run beside one real replay of ``prog`` (whose registers are ``regs``)."""
+
+    def __init__(self, prog: P.Program, regs: list) -> None:
+        self.prog, self.regs = prog, regs
+        self.first_temp = len(prog.template)
+        self.rec = Recorder(self.first_temp)
+        self.dry: dict = {}  # program register -> its traced value (or a node, or a key tuple)
+        self.mark = self.first_temp  # temporaries from here on were made by the current step
+
+    # --- registers, as the traced bodies see them ---------------------------------------------
+    def read(self, k: int):
+        v = self.dry.get(k)
+        if v is not None:
+            return v
+        real = self.regs[k]
+        if not isinstance(real, (np.ndarray, np.generic)) or real is self.prog.template[k]:
+            return real  # a constant of the program (the same object at every replay), a tensor
+        v = self.dry[k] = self.rec.new(_twin(real), k)
+        return v
+
+    def bind(self, k: int, v) -> None:
+        """A step's result ``v`` is register ``k``: a temporary just made takes its number."""
+        if type(v) is Traced and v.k >= self.mark and v.k not in self.dry:
+            self.renamed.add(v.k)
+            v.k = k
+        self.dry[k] = v
+        self.bound.append(k)
+
+    def materialize(self, k: int) -> None:
+        """Make ``r[k]`` hold register ``k``'s value for a step called as it is."""
+        v = self.dry.get(k)
+        if v is None or type(v) is Traced and v.k == k:
+            return
+        if type(v) is Traced or type(v) is tuple:
+            self.rec.lines.append(("alias", k, (v,), {}, None))
+        elif not isinstance(v, (int, float, bool, type(None))):
+            raise Escape("a step called as it is reads a node")
+
+    # --- the steps ------------------------------------------------------------------------------
+    def run(self, step) -> Lowering | None:
+        """Trace ``step``, run it for real, and check that the traced run computed what the real
+        one did, bit for bit (a body may take another path on traced arrays); None once the
+        program cannot be lowered (the step still ran)."""
+        self.bound, self.accumulated = [], []
+        try:
+            self.step(step)
+        except Exception as e:  # noqa: BLE001  (an Escape, or a body failing on traced arrays)
+            step(self.regs)
+            return self._fail(step, e)
+        before = [(leaf, _grad_copy(leaf)) for leaf, _ in self.accumulated]
+        step(self.regs)
+        for k in self.bound:
+            v = self.dry[k]
+            if type(v) is Traced and not _same_bits(v.a, self.regs[k]):
+                return self._fail(step, Escape("its traced run computed something else"))
+        for (leaf, old), (_, g) in zip(before, self.accumulated):
+            want = g.a if old is None else old + g.a
+            if not _same_bits(want, leaf._grad._data):
+                return self._fail(step, Escape("its traced run computed another gradient"))
+        return self
+
+    def _fail(self, step, e) -> None:
+        self.prog.not_lowered = f"{_name(step)}: {type(e).__name__}: {e}"
+        if os.environ.get("NDGRAD_COMPILE_DEBUG"):
+            traceback.print_exception(e)
+        return None
+
+    def step(self, step) -> None:
+        """Trace ``step`` (before it runs for real)."""
+        self.mark, self.renamed = self.rec.next, set()
+        if type(step) is P.Forward:
+            dry = copy.copy(step)
+            dry.nd = Traced  # (what its forward returns)
+            with patched(self.rec):
+                dry(_DryRegs(self))
+        elif getattr(step, "schedule", None) is not None:
+            with patched(self.rec):
+                self._backward(step)
+        elif getattr(step, "parts", None) is not None:  # an index key: a tuple of registers
+            self.dry[step.out] = tuple(self.read(i) for i in step.parts)
+        else:
+            for k in getattr(step, "reads", ()):
+                self.materialize(k)
+            self.rec.lines.append(("step", step, (), {}, None))
+            for k in step.writes:
+                self.dry.pop(k, None)
+
+    def _backward(self, step) -> None:
+        s = step.schedule
+        sched = P.Schedule(s.order, s.edges, s.multi, s.roots, s.sinks)
+        nodes = []
+        for slot, node in s.order:
+            if node is None:
+                node = self.dry.get(slot)
+                if node is None or type(node) is Traced:
+                    raise Escape("a backward of a node no traced forward made")
+            nodes.append(node)  # (or a node kept as it is: it saves nothing)
+        roots = [self.read(k) for k in step.root_regs]
+        rec = self.rec
+
+        def traced_sum(a, b):  # engine._sum: NumPy's 0-d sums are scalars, made arrays
+            s = a + b
+            return rec.call(np.asarray, (s,), {}) if type(s) is Traced and \
+                isinstance(s.a, np.generic) else s
+
+        P._sum, saved_sum = traced_sum, P._sum
+        try:
+            leaves = sched.run(nodes, roots, True)
+        finally:
+            P._sum = saved_sum
+        for i, g in leaves.items():
+            rec.lines.append(("acc", s.sinks[i], (g,), {}, None))
+            self.accumulated.append((self.regs[s.sinks[i]], g))
+
+    def finish(self, tensors) -> Lowered | None:
+        """The lowered step, once the traced run went through."""
+        prog = self.prog
+        try:
+            fn = Emitter(self.rec.lines, self.first_temp, prog.kept, prog.arg_regs).build()
+        except Escape as e:
+            prog.not_lowered = f"Escape: {e}"
+            return None
+        loads = [(step.tensor, step.tensor._data.strides) for step, _ in prog.plan
+                 if hasattr(step, "tensor")]
+        return Lowered(fn, prog, self.rec.next - self.first_temp,
+                       [t._data.strides for t in tensors], loads)
+
+
+class Lowered:
+    """A lowered step: ``run`` gives the registers as ``Program.run`` would, or None when the
+    arrays' strides are not those it was lowered with."""
+
+    def __init__(self, fn, prog: P.Program, temporaries: int, arg_strides, loads) -> None:
+        self.fn, self.prog, self.temporaries = fn, prog, temporaries
+        self.arg_strides, self.loads = arg_strides, loads
+
+    def run(self, tensors) -> list | None:
+        if [t._data.strides for t in tensors] != self.arg_strides:
+            return None
+        for t, strides in self.loads:
+            if t._data.strides != strides:
+                return None
+        return self.fn(self.prog.start(tensors, self.temporaries))
+
+
+class _DryRegs:
+    """What a step indexes as its registers while it is traced."""
+
+    __slots__ = ("low",)
+
+    def __init__(self, low: Lowering) -> None:
+        self.low = low
+
+    def __getitem__(self, k):
+        return self.low.read(k)
+
+    def __setitem__(self, k, v) -> None:
+        self.low.bind(k, v)
+
+
+def _grad_copy(leaf):
+    return None if leaf._grad is None else leaf._grad._data.copy()
+
+
+def _same_bits(a, b) -> bool:
+    """The same array to the bit: dtype, shape, strides and every byte."""
+    if type(a) is not type(b) or a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if isinstance(a, np.ndarray) and a.strides != b.strides and a.size > 1:
+        return False
+    return np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+def _name(step) -> str:
+    return step.cls.__name__ if type(step) is P.Forward else getattr(
+        step, "__qualname__", type(step).__name__).split(".")[0]
+
+
+def _twin(a):
+    """A copy of ``a`` with its strides and writeability (what a body may look at)."""
+    if isinstance(a, np.generic):
+        return a
+    if min(a.strides, default=0) < 0:
+        raise Escape("an array with negative strides")
+    b = a.copy(order="K")
+    if b.strides != a.strides:  # not dense: the same strides over a buffer of its span
+        span = sum((n - 1) * s for n, s in zip(a.shape, a.strides)) // a.itemsize + 1
+        b = np.lib.stride_tricks.as_strided(np.empty(span if a.size else 0, a.dtype), a.shape,
+                                            a.strides)
+        b[...] = a
+    if not a.flags.writeable:
+        b.flags.writeable = False
+    return b
+
+
+# --- from instructions to source --------------------------------------------------------------------
+def _acc(leaf, g) -> None:
+    _accumulate(leaf, g, False)
+
+
+def _acc_last(leaf, r, k) -> None:
+    """The last use of ``r[k]``: handed over, so that ``.grad`` may take the array itself."""
+    g = r[k]
+    r[k] = None
+    _accumulate(leaf, g, False)
+
+
+_SIMPLE = (bool, int, str, type(None))
+
+
+class Emitter:
+    def __init__(self, lines, first_temp: int, kept, arg_regs) -> None:
+        self.lines, self.first_temp = lines, first_temp
+        self.keep = set(kept) | set(arg_regs)
+        self.globals: dict = {"ACC": _acc, "ACC_LAST": _acc_last}
+        self.names: dict = {}  # id(constant) -> its name
+        self.listed: set = set()  # temporaries an accumulation reads: kept in r
+
+    def const(self, x) -> str:
+        name = self.names.get(id(x))
+        if name is None:
+            name = self.names[id(x)] = f"C{len(self.names)}"
+            self.globals[name] = x
+        return name
+
+    def ref(self, k: int) -> str:
+        return f"r[{k}]" if k < self.first_temp or k in self.listed else f"t{k}"
+
+    def arg(self, x) -> str:
+        t = type(x)
+        if t is Traced:
+            return self.ref(x.k)
+        if t in _SIMPLE or t is float and math.isfinite(x):
+            return repr(x)
+        if x is Ellipsis:
+            return "..."
+        if not _holds_traced(x):
+            return self.const(x)
+        if t is tuple:
+            return "(" + "".join(self.arg(a) + ", " for a in x) + ")"
+        if t is list:
+            return "[" + ", ".join(self.arg(a) for a in x) + "]"
+        if t is dict:
+            return "{" + ", ".join(f"{k!r}: {self.arg(v)}" for k, v in x.items()) + "}"
+        if t is slice:
+            return f"slice({self.arg(x.start)}, {self.arg(x.stop)}, {self.arg(x.step)})"
+        raise Escape(f"an argument of type {t.__name__}")
+
+    def call_args(self, args, kwargs) -> str:
+        parts = [self.arg(a) for a in args] + [f"{k}={self.arg(v)}" for k, v in kwargs.items()]
+        return ", ".join(parts)
+
+    def line(self, kind, what, args, kwargs, out) -> str:
+        if kind == "step":
+            return f"{self.const(what)}(r)"
+        if kind == "alias":
+            return f"r[{what}] = {self.arg(args[0])}"
+        if kind == "acc":
+            return f"ACC(r[{what}], {self.arg(args[0])})"
+        if kind == "setitem":
+            return f"{self.arg(args[0])}[{self.arg(args[1])}] = {self.arg(args[2])}"
+        if kind == "inplace":
+            return f"{self.arg(args[0])} {what} {self.arg(args[1])}"
+        if kind == "call":
+            rhs = f"{self.const(what)}({self.call_args(args, kwargs)})"
+        elif kind == "method":
+            rhs = f"{self.arg(args[0])}.{what}({self.call_args(args[1:], kwargs)})"
+        elif kind == "attr":
+            rhs = f"{self.arg(args[0])}.{what}"
+        elif kind == "getitem":
+            rhs = f"{self.arg(args[0])}[{self.arg(args[1])}]"
+        elif kind == "binary":
+            rhs = f"{self.arg(args[0])} {what} {self.arg(args[1])}"
+        elif kind == "unary":
+            rhs = f"abs({self.arg(args[0])})" if what == "abs" else f"{what}{self.arg(args[0])}"
+        else:
+            raise AssertionError(kind)
+        if type(out) is Traced:
+            return f"{self.ref(out.k)} = {rhs}"
+        if out is None or not _holds_traced(out):
+            return rhs
+        outs = [f"{self.ref(o.k)} = _o[{i}]" for i, o in enumerate(out) if type(o) is Traced]
+        return "; ".join([f"_o = {rhs}"] + outs)
+
+    def build(self):
+        lines = self.lines
+        reads = [_reads(ln) for ln in lines]
+        last: dict = {}
+        for i, rs in enumerate(reads):
+            for k in rs:
+                last[k] = i
+        for kind, what, args, _, _ in lines:
+            if kind == "acc" and type(args[0]) is Traced:
+                self.listed.add(args[0].k)
+        free: list = [[] for _ in lines]
+        for k, i in last.items():
+            if k not in self.keep:
+                free[i].append(k)
+        src = ["def lowered(r):"]
+        for i, ln in enumerate(lines):
+            kind, what, args = ln[0], ln[1], ln[2]
+            gone = free[i]
+            if kind == "acc" and type(args[0]) is Traced and args[0].k in gone:
+                src.append(f"    ACC_LAST(r[{what}], r, {args[0].k})")
+                gone = [k for k in gone if k != args[0].k]
+            else:
+                src.append("    " + self.line(*ln))
+            if gone:
+                src.append("    " + " = ".join(self.ref(k) for k in gone) + " = None")
+        src.append("    return r")
+        code = compile("\n".join(src), "<ndgrad.compile lowered step>", "exec")
+        exec(code, self.globals)  # noqa: S102  (source made here, from recorded calls)
+        fn = self.globals["lowered"]
+        fn.source = "\n".join(src)
+        return fn
+
+
+def _reads(line) -> list:
+    kind, what, args, kwargs, _ = line
+    if kind == "step":
+        return list(getattr(what, "reads", ()))
+    out: list = []
+    _collect((args, kwargs), out)
+    if kind == "acc":
+        out.append(what)
+    return out
+
+
+def _collect(x, out: list) -> None:
+    t = type(x)
+    if t is Traced:
+        out.append(x.k)
+    elif t is tuple or t is list:
+        for a in x:
+            _collect(a, out)
+    elif t is dict:
+        for a in x.values():
+            _collect(a, out)
+    elif t is slice:
+        _collect((x.start, x.stop, x.step), out)
+
+
+def _holds_traced(x) -> bool:
+    t = type(x)
+    if t is Traced:
+        return True
+    if t is tuple or t is list:
+        return any(_holds_traced(a) for a in x)
+    if t is dict:
+        return any(_holds_traced(a) for a in x.values())
+    if t is slice:
+        return _holds_traced((x.start, x.stop, x.step))
+    return False
