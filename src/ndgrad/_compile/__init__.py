@@ -184,7 +184,7 @@ class Captured:
         self.rebuild = _spec(out, tracer, arg_ids, region, kept)
         self.region = None
         self.spent = None  # the node of outputs whose graph a backward inside the step used up
-        if region and all(t._grad_fn.saved is _FREED for t in region):
+        if region and all(_used_up(t._grad_fn) for t in region):
             self.spent = P.region_node(None, None, (), (), None, region[0]._device.xp)
             self.spent.saved = _FREED  # as eager's: a second backward raises torch's error
         elif region:
@@ -232,6 +232,21 @@ class Captured:
                             for t, e in zip(sinks, edges))
             node = P.region_node(sched, sched.nodes(regs), edges, in_meta, out_meta, xp)
         return self.rebuild(regs, tensors, node)
+
+
+def _used_up(fn) -> bool:
+    """Whether a backward freed what a node of this graph saved: a second backward through it
+    raises torch's error."""
+    seen, stack = set(), [fn]
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen or isinstance(fn, Tensor):
+            continue
+        if fn.saved is _FREED:
+            return True
+        seen.add(id(fn))
+        stack.extend(e[0] for e in fn.next_edges if e is not None)
+    return False
 
 
 def _spec(out, tracer: C.Tracer, arg_ids: dict, region: list, kept: list):

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..autograd.engine import _accumulate
 from . import program as P
-from .traced import Escape, Recorder, Traced, patched
+from .traced import Escape, Recorder, Traced, _frozen, patched
 
 ENABLED = os.environ.get("NDGRAD_COMPILE_LOWER", "1") != "0"
 
@@ -73,7 +73,7 @@ class Lowering:
         """Trace ``step``, run it for real, and check that the traced run computed what the real
         one did, bit for bit (a body may take another path on traced arrays); None once the
         program cannot be lowered (the step still ran)."""
-        self.bound, self.accumulated = [], []
+        self.bound, self.accumulated, self.embedded = [], [], False
         try:
             self.step(step)
         except Exception as e:  # noqa: BLE001  (an Escape, or a body failing on traced arrays)
@@ -81,12 +81,18 @@ class Lowering:
             return self._fail(step, e)
         before = [(leaf, _grad_copy(leaf)) for leaf, _ in self.accumulated]
         step(self.regs)
+        if self.embedded:  # an in-place write (as it is) into an array a twin stands for
+            for k in getattr(step, "reads", ()):
+                v = self.dry.get(k)
+                if type(v) is Traced and type(v.a) is np.ndarray and v.a.flags.writeable:
+                    np.copyto(v.a, self.regs[k])
         for k in self.bound:
             v = self.dry[k]
             if type(v) is Traced and not _same_bits(v.a, self.regs[k]):
                 return self._fail(step, Escape("its traced run computed something else"))
         for (leaf, old), (_, g) in zip(before, self.accumulated):
-            want = g.a if old is None else old + g.a
+            g = g.a if type(g) is Traced else g
+            want = g if old is None else old + g
             if not _same_bits(want, leaf._grad._data):
                 return self._fail(step, Escape("its traced run computed another gradient"))
         return self
@@ -102,7 +108,7 @@ class Lowering:
         self.mark, self.renamed = self.rec.next, set()
         if type(step) is P.Forward:
             dry = copy.copy(step)
-            dry.nd = Traced  # (what its forward returns)
+            dry.nd = None  # (its results taken as NumPy's 0-d scalars are: through asarray)
             with patched(self.rec):
                 dry(_DryRegs(self))
         elif getattr(step, "schedule", None) is not None:
@@ -114,6 +120,7 @@ class Lowering:
             for k in getattr(step, "reads", ()):
                 self.materialize(k)
             self.rec.lines.append(("step", step, (), {}, None))
+            self.embedded = True
             for k in step.writes:
                 self.dry.pop(k, None)
 
@@ -140,7 +147,8 @@ class Lowering:
             leaves = sched.run(nodes, roots, True)
         finally:
             P._sum = saved_sum
-        for i, g in leaves.items():
+        for i, g in leaves.items():  # (a gradient made of constants only is one: read-only)
+            g = g if type(g) is Traced else _frozen(g)
             rec.lines.append(("acc", s.sinks[i], (g,), {}, None))
             self.accumulated.append((self.regs[s.sinks[i]], g))
 
@@ -148,7 +156,9 @@ class Lowering:
         """The lowered step, once the traced run went through."""
         prog = self.prog
         try:
-            fn = Emitter(self.rec.lines, self.first_temp, prog.kept, prog.arg_regs).build()
+            constants = [k for k, v in enumerate(prog.template) if v is not None]
+            fn = Emitter(self.rec.lines, self.first_temp,
+                         {*prog.kept, *prog.arg_regs, *constants}).build()
         except Escape as e:
             prog.not_lowered = f"Escape: {e}"
             return None
@@ -225,7 +235,7 @@ def _twin(a):
     return b
 
 
-# --- from instructions to source --------------------------------------------------------------------
+# --- from instructions to source ---------------------------------------------------------------
 def _acc(leaf, g) -> None:
     _accumulate(leaf, g, False)
 
@@ -241,9 +251,9 @@ _SIMPLE = (bool, int, str, type(None))
 
 
 class Emitter:
-    def __init__(self, lines, first_temp: int, kept, arg_regs) -> None:
+    def __init__(self, lines, first_temp: int, keep: set) -> None:
         self.lines, self.first_temp = lines, first_temp
-        self.keep = set(kept) | set(arg_regs)
+        self.keep = keep  # registers never freed: the result's, the arguments', constants
         self.globals: dict = {"ACC": _acc, "ACC_LAST": _acc_last}
         self.names: dict = {}  # id(constant) -> its name
         self.listed: set = set()  # temporaries an accumulation reads: kept in r
@@ -284,7 +294,9 @@ class Emitter:
 
     def line(self, kind, what, args, kwargs, out) -> str:
         if kind == "step":
-            return f"{self.const(what)}(r)"
+            t = getattr(what, "tensor", None)  # a load: inlined
+            return f"r[{what.writes[0]}] = {self.const(t)}._data" if t is not None else \
+                f"{self.const(what)}(r)"
         if kind == "alias":
             return f"r[{what}] = {self.arg(args[0])}"
         if kind == "acc":
@@ -321,7 +333,7 @@ class Emitter:
         for i, rs in enumerate(reads):
             for k in rs:
                 last[k] = i
-        for kind, what, args, _, _ in lines:
+        for kind, _, args, _, _ in lines:
             if kind == "acc" and type(args[0]) is Traced:
                 self.listed.add(args[0].k)
         free: list = [[] for _ in lines]
