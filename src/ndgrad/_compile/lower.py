@@ -327,7 +327,7 @@ class Emitter:
         return "; ".join([f"_o = {rhs}"] + outs)
 
     def build(self):
-        lines = self.lines
+        lines = self.lines = _live(self.lines, self.keep)
         reads = [_reads(ln) for ln in lines]
         last: dict = {}
         for i, rs in enumerate(reads):
@@ -357,6 +357,34 @@ class Emitter:
         fn = self.globals["lowered"]
         fn.source = "\n".join(src)
         return fn
+
+
+_PURE = ("call", "method", "attr", "getitem", "binary", "unary")
+
+
+def _live(lines, keep) -> list:
+    """``lines`` without the computations whose results nothing reads (a gradient for an input
+    that needs none): a line that makes new arrays and writes into none."""
+    while True:
+        read = {k for ln in lines for k in _reads(ln)} | keep
+        live = [ln for ln in lines if not (
+            ln[0] in _PURE and "out" not in ln[3] and ln[4] is not None
+            and all(o.k not in read for o in _flat_traced(ln[4])))]
+        if len(live) == len(lines):
+            return lines
+        lines = live
+
+
+def _flat_traced(out) -> list:
+    return list(_traced_in(out))
+
+
+def _traced_in(x):
+    if type(x) is Traced:
+        yield x
+    elif type(x) in (tuple, list):
+        for a in x:
+            yield from _traced_in(a)
 
 
 def _reads(line) -> list:

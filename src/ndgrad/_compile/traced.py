@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import operator
+import threading
 
 import numpy as np
 
@@ -36,7 +37,6 @@ _META_FUNCTIONS = {np.ndim, np.shape, np.size, np.result_type, np.can_cast, np.i
 _DATA_SHAPED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.compress, np.extract,
                 np.setdiff1d, np.intersect1d, np.union1d, np.setxor1d, np.bincount,
                 np.trim_zeros, np.delete, np.insert, "nonzero", "compress"}
-_CONVERSIONS = {np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray}
 
 
 class Recorder:
@@ -48,6 +48,7 @@ class Recorder:
         self.by_id: dict = {}  # id(twin array) -> its Traced (every twin is kept alive)
         self.keep: list = []
         self.busy = False  # inside a recorded call: NumPy's own calls are not the body's
+        self.thread = threading.get_ident()  # (another thread's NumPy calls are not either)
 
     def new(self, real, k: int | None = None) -> Traced:
         if k is None:
@@ -92,9 +93,10 @@ class Recorder:
             if _any_dyn(args):
                 raise Escape("Python reads the shape of an array its data shaped")
             return res
-        if fn in _CONVERSIONS and len(args) == 1 and not kwargs and type(args[0]) is Traced \
-                and res is args[0].a:
-            return args[0]  # (already an array of that kind: nothing to record)
+        if out is None:  # its argument itself (asarray of an array): nothing to record
+            for a in args:
+                if type(a) is Traced and res is a.a:
+                    return a
         return self.emit(kind, fn, args, kwargs, res)
 
 
@@ -196,6 +198,8 @@ class Traced:
                 res = attr(*_real(args), **_real(kwargs))
             finally:
                 rec.busy = False
+            if res is self.a and name == "astype":  # (to its own dtype, no copy): nothing
+                return self
             return rec.emit("method", name, (self, *args), kwargs, res)
         return method
 
@@ -282,5 +286,7 @@ def patched(rec: Recorder):
 
 def _recorded(rec: Recorder, fn):
     def call(*args, **kwargs):
-        return fn(*args, **kwargs) if rec.busy else rec.call(fn, args, kwargs)
+        if rec.busy or threading.get_ident() != rec.thread:
+            return fn(*args, **kwargs)
+        return rec.call(fn, args, kwargs)
     return call
