@@ -135,3 +135,32 @@ def test_tanh_backward_rounds_once_in_float32_as_torch(create_graph):
         (h_want,) = torch.autograd.grad(want.sum(), xt)
         (h_got,) = ndgrad.autograd.grad(got.sum(), xn)
         np.testing.assert_allclose(h_got.numpy(), h_want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda lib: lib.poisson(lib.tensor([0.5, 3.0, 9.9, 10.0, 25.0, 100.0, 0.0, 1e4])),
+    lambda lib: lib.poisson(lib.rand(500, dtype=lib.float64) * 30),
+    lambda lib: lib.binomial(lib.full((3, 6), 10.0), lib.full((3, 6), 0.2)),  # inversion
+    lambda lib: lib.binomial(lib.randint(0, 200, (800,)).float(), lib.rand(800)),  # and BTRS
+    lambda lib: lib.binomial(lib.randint(0, 20000, (500,)).double(),
+                             lib.rand(500, dtype=lib.float64)),
+    lambda lib: lib.distributions.Binomial(10, 0.2).sample((10, 10)),  # d2l's distributions
+    lambda lib: lib.distributions.Poisson(lib.tensor([4.0, 40.0])).sample((10,)),
+    lambda lib: lib.poisson(lib.rand(5) * 20, generator=lib.Generator().manual_seed(5)),
+])
+def test_poisson_and_binomial_draw_torchs_stream(draw):
+    def run(lib):
+        lib.manual_seed(3)
+        return draw(lib), lib.rand(3)  # and the generator is left where torch's is
+
+    (ours, after), (ref, ref_after) = run(ndgrad), run(torch)
+    _same(lambda lib: ours if lib is ndgrad else ref)
+    assert after.tolist() == ref_after.tolist()
+
+
+def test_poisson_errors_as_torch():
+    for lib in (torch, ndgrad):
+        with pytest.raises(RuntimeError, match="expected rate to be non-negative"):
+            lib.poisson(lib.tensor([-1.0]))
+        with pytest.raises(NotImplementedError, match="poisson_cpu"):
+            lib.poisson(lib.tensor([1]))

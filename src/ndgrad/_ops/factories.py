@@ -137,16 +137,14 @@ def fill(input: Tensor, value) -> Tensor:
 
 
 def poisson(input: Tensor, generator=None) -> Tensor:
-    """Same as torch.poisson; drawn from NumPy seeded by ndgrad's generator, so the stream differs
-    from torch's. As in torch, the sample carries a zero gradient."""
+    """Same as torch.poisson (torch's stream). As in torch, the sample carries a zero gradient."""
     from ..distributions._samplers import poisson as draw
 
-    return draw(input)
+    return draw(input, generator)
 
 
 def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
-    """Same as torch.binomial; drawn from NumPy seeded by ndgrad's generator (torch's stream
-    differs)."""
+    """Same as torch.binomial (torch's stream)."""
     from ..distributions._samplers import binomial as draw
 
-    return draw(count, prob)
+    return draw(count, prob, generator)

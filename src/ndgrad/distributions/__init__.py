@@ -1,6 +1,6 @@
 """Same as torch.distributions, ported from PyTorch's torch/distributions (BSD-3-Clause) onto
 ndgrad's tensor ops. The samplers torch runs in C++ (gamma, dirichlet, poisson, binomial) are
-in ``_samplers``: their draws are not torch's (see there); every other sampler is."""
+in ``_samplers``: gamma's and dirichlet's draws are not torch's (see there); every other one is."""
 
 from . import constraints, transforms  # noqa: F401  (torch.distributions.constraints)
 from .bernoulli import Bernoulli

@@ -1,8 +1,9 @@
 """The samplers torch draws from its own C++ kernels (torch._standard_gamma, _sample_dirichlet,
 poisson, binomial) and their reparameterised gradients, plus Tensor.cauchy_.
 
-ndgrad does not reproduce torch's streams for the first four: they draw from NumPy's generator,
-seeded with 64 bits taken from ndgrad's generator (so ``manual_seed`` makes them repeatable).
+poisson and binomial are torch's streams (ATen's samplers, one double uniform at a time, in
+Python: fine for the sizes programs sample). Gamma and Dirichlet are not yet: they draw from NumPy's
+generator, seeded with 64 bits taken from ndgrad's generator (``manual_seed`` repeats them).
 ``cauchy_`` is torch's stream (double uniforms through ``median + sigma * tan(pi * (u - 0.5))``).
 The gradients are ATen's approximations (Distributions.h: standard_gamma_grad_one,
 dirichlet_grad_one), written here once with ndgrad's ops on float64 tensors."""
@@ -17,6 +18,7 @@ import ndgrad
 from ndgrad import Tensor
 from ndgrad.autograd import Function
 from ndgrad.autograd.function import once_differentiable
+from ndgrad._errors import not_implemented
 
 
 def _numpy_rng() -> np.random.Generator:
@@ -49,15 +51,163 @@ def _sample_dirichlet(concentration: Tensor) -> Tensor:
     return _like(gammas / gammas.sum(-1, keepdims=True), concentration)
 
 
-def poisson(rate: Tensor) -> Tensor:
-    """torch.poisson (no gradient, as torch's is zero)."""
-    return _like(_numpy_rng().poisson(_to_numpy(rate).astype(np.float64)), rate)
+class _Uniforms:
+    """ATen's serial samplers' ``uniform_real_distribution<double>`` draws, one at a time
+    (rejection loops take a varying number): drawn in blocks, and the generator left exactly
+    past the ones used (``done``), as if drawn one by one."""
+
+    def __init__(self, generator):
+        from ..random import _engine
+
+        self.engine = _engine(generator)
+        self.saved = (self.engine._bits.state, self.engine._fresh)
+        self.block, self.used = [], 0
+
+    def __call__(self) -> float:
+        if not self.block:
+            self.block = self.engine._unit_double(64 + self.used).tolist()[::-1]
+        self.used += 1
+        return self.block.pop()
+
+    def done(self) -> None:
+        self.engine._bits.state, self.engine._fresh = self.saved
+        self.engine._unit_double(self.used)
 
 
-def binomial(count: Tensor, prob: Tensor) -> Tensor:
-    """torch.binomial."""
-    n = _to_numpy(count).astype(np.int64)
-    return _like(_numpy_rng().binomial(n, np.clip(_to_numpy(prob).astype(np.float64), 0, 1)), count)
+def _sample_poisson(lam: float, uniform) -> float:
+    """ATen's sample_poisson (Distributions.cpp): Hormann's transformed rejection from 10 on,
+    products of uniforms below."""
+    if lam >= 10:
+        slam, loglam = math.sqrt(lam), math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = uniform() - 0.5
+            v = uniform()
+            us = 0.5 - abs(u)
+            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            if us >= 0.07 and v <= vr:
+                return k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+                    <= -lam + k * loglam - math.lgamma(k + 1)):
+                return k
+    if lam == 0:
+        return 0
+    x, prod, enlam = 0, 1.0, math.exp(-lam)
+    while True:
+        prod *= uniform()
+        if prod <= enlam:
+            return x
+        x += 1
+
+
+def _each(fn, arrays, out_dtype, generator) -> np.ndarray:
+    """``fn(*values, uniform)`` on each element in order, with one stream of uniforms."""
+    uniform = _Uniforms(generator)
+    try:
+        out = [fn(*vals, uniform) for vals in zip(*(a.ravel().tolist() for a in arrays))]
+    finally:
+        uniform.done()
+    return np.array(out, out_dtype).reshape(arrays[0].shape)
+
+
+def poisson(rate: Tensor, generator=None) -> Tensor:
+    """torch.poisson: ATen's sampler on torch's stream (no gradient, as torch's is zero)."""
+    if not rate.is_floating_point():
+        raise not_implemented("poisson_cpu", rate.dtype)
+    arr = _to_numpy(rate).astype(np.float64)
+    if (arr < 0).any() or np.isnan(arr).any():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    return _like(_each(_sample_poisson, [arr], np.float64, generator), rate)
+
+
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
+                  0.02079067210376509, 0.0166446911898211, 0.0138761288230707,
+                  0.0118967099458917, 0.0104112652619720, 0.00925546218271273,
+                  0.00833056343336287)
+
+
+def _stirling_tail(k: float) -> float:
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _binomial_sampler(single: bool):
+    """ATen's sample_binomial (Distributions.h, from TensorFlow): inversion below a mean of 10,
+    BTRS above. ``single``: float32 tensors, whose ``scalar_t`` arithmetic rounds to float32
+    (``f``) where the kernel's does; the rest is in double."""
+    f = (lambda v: float(np.float32(v))) if single else (lambda v: v)
+    log1p = (lambda v: float(np.log1p(np.float32(v)))) if single else math.log1p
+
+    def inversion(count, prob, uniform):
+        geom_sum, num_geom = 0.0, 0
+        logprob = log1p(-prob)
+        while True:
+            geom_sum += math.ceil(math.log(uniform()) / logprob)
+            if geom_sum > count:
+                return num_geom
+            num_geom += 1
+
+    def btrs(count, prob, uniform):
+        stddev = f(math.sqrt(f(f(count * prob) * f(1 - prob))))
+        b = 1.15 + 2.53 * stddev
+        a = -0.0873 + 0.0248 * b + 0.01 * prob
+        c = f(count * prob) + 0.5
+        v_r = 0.92 - 4.2 / b
+        r = f(prob / f(1 - prob))
+        alpha = (2.83 + 5.1 / b) * stddev
+        m = math.floor(f((count + 1) * prob))
+        while True:
+            u = uniform() - 0.5
+            v = uniform()
+            us = 0.5 - abs(u)
+            k = math.floor((2 * a / us + b) * u + c)
+            if k < 0 or k > count:
+                continue
+            if us >= 0.07 and v <= v_r:
+                return k
+            v = math.log(v * alpha / (a / (us * us) + b))
+            upper = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                     + (count + 1) * math.log((count - m + 1) / (count - k + 1))
+                     + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
+                     + _stirling_tail(m) + _stirling_tail(count - m)
+                     - _stirling_tail(k) - _stirling_tail(count - k))
+            if v <= upper:
+                return k
+
+    def sample(count, prob, uniform):
+        if count <= 0.0 or prob <= 0.0:
+            return 0.0
+        if prob >= 1.0:
+            return count
+        if prob <= 0.5:
+            draw = btrs if f(count * prob) >= 10.0 else inversion
+            return draw(count, prob, uniform)
+        if prob > 0.5:
+            q = f(1.0 - prob)
+            draw = btrs if f(count * q) >= 10.0 else inversion
+            return count - draw(count, q, uniform)
+        return math.nan
+
+    return sample
+
+
+_BINOMIAL = {True: _binomial_sampler(True), False: _binomial_sampler(False)}
+
+
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """torch.binomial: ATen's sampler on torch's stream."""
+    c = _to_numpy(count)
+    p = np.broadcast_to(_to_numpy(prob), c.shape)
+    sampler = _BINOMIAL[c.dtype != np.float64]
+    return _like(_each(sampler, [c.astype(np.float64), p.astype(np.float64)], np.float64,
+                       generator), count)
 
 
 def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0) -> Tensor:
