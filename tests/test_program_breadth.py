@@ -147,11 +147,23 @@ def test_tanh_backward_rounds_once_in_float32_as_torch(create_graph):
     lambda lib: lib.distributions.Binomial(10, 0.2).sample((10, 10)),  # d2l's distributions
     lambda lib: lib.distributions.Poisson(lib.tensor([4.0, 40.0])).sample((10,)),
     lambda lib: lib.poisson(lib.rand(5) * 20, generator=lib.Generator().manual_seed(5)),
+    # gamma: uniforms and Box-Muller normals (whose second value the generator keeps)
+    lambda lib: lib.distributions.Gamma(lib.tensor([0.5, 1.0, 2.0, 9.9, 0.01, 100.0]),
+                                        lib.tensor(2.0)).sample((30,)),
+    lambda lib: lib.distributions.Gamma(lib.rand(300, dtype=lib.float64) * 5, 1.0).sample(),
+    lambda lib: lib.distributions.Beta(lib.tensor([0.5]), lib.tensor([2.0])).sample((50,)),
+    lambda lib: lib.distributions.Dirichlet(lib.tensor([0.5, 1.0, 3.0])).sample((50,)),
+    lambda lib: lib.distributions.StudentT(lib.tensor([3.0])).sample((20,)),
+    lambda lib: lib.distributions.NegativeBinomial(5, 0.3).sample((20,)),
 ])
-def test_poisson_and_binomial_draw_torchs_stream(draw):
+@pytest.mark.parametrize("cached_normal", [False, True])
+def test_samplers_draw_torchs_stream(draw, cached_normal):
     def run(lib):
         lib.manual_seed(3)
-        return draw(lib), lib.rand(3)  # and the generator is left where torch's is
+        if cached_normal:
+            lib.randn(1, dtype=lib.float64)  # leaves the second Box-Muller value for the next
+        # and the generator is left where torch's is, cached normal included
+        return draw(lib), lib.cat([lib.rand(3, dtype=lib.float64), lib.randn(3, dtype=lib.float64)])
 
     (ours, after), (ref, ref_after) = run(ndgrad), run(torch)
     _same(lambda lib: ours if lib is ndgrad else ref)

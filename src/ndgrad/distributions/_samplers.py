@@ -1,9 +1,8 @@
 """The samplers torch draws from its own C++ kernels (torch._standard_gamma, _sample_dirichlet,
 poisson, binomial) and their reparameterised gradients, plus Tensor.cauchy_.
 
-poisson and binomial are torch's streams (ATen's samplers, one double uniform at a time, in
-Python: fine for the sizes programs sample). Gamma and Dirichlet are not yet: they draw from NumPy's
-generator, seeded with 64 bits taken from ndgrad's generator (``manual_seed`` repeats them).
+All four are torch's streams: ATen's samplers, one double uniform (or normal) at a time, in
+Python (~10 us an element: fine for the sizes programs sample).
 ``cauchy_`` is torch's stream (double uniforms through ``median + sigma * tan(pi * (u - 0.5))``).
 The gradients are ATen's approximations (Distributions.h: standard_gamma_grad_one,
 dirichlet_grad_one), written here once with ndgrad's ops on float64 tensors."""
@@ -21,10 +20,6 @@ from ndgrad.autograd.function import once_differentiable
 from ndgrad._errors import not_implemented
 
 
-def _numpy_rng() -> np.random.Generator:
-    return np.random.default_rng(ndgrad.randint(0, 2**62, (2,)).tolist())
-
-
 def _to_numpy(t: Tensor) -> np.ndarray:
     return t.detach().cpu().numpy()
 
@@ -38,30 +33,82 @@ def _tiny_clamp(arr: np.ndarray, ref: Tensor) -> np.ndarray:
     return np.maximum(arr, ndgrad.finfo(ref.dtype).tiny)
 
 
+def _gamma_sampler(single: bool):
+    """ATen's sample_gamma (Marsaglia and Tsang, alpha < 1 boosted): ``single`` for float32
+    alphas, whose ``scalar_t`` steps round to float32; float literals (1.0f / 3.0f, 0.0331f)
+    as the double values C promotes them to."""
+    f = (lambda v: float(np.float32(v))) if single else (lambda v: v)
+    third, c331 = float(np.float32(1.0 / 3.0)), float(np.float32(0.0331))
+
+    def sample(alpha, uniform, normal):
+        scale = 1.0
+        if alpha < 1.0:
+            if alpha == 0.0:
+                return 0.0
+            scale *= math.pow(1 - uniform(), f(1.0 / alpha))
+            alpha = f(alpha + 1.0)
+        d = f(alpha - third)
+        c = 1.0 / math.sqrt(9.0 * d)
+        while True:
+            while True:
+                x = normal()
+                y = 1.0 + c * x
+                if y > 0:
+                    break
+            v = y * y * y
+            u = 1 - uniform()
+            xx = x * x
+            if u < 1.0 - c331 * xx * xx:
+                return scale * d * v
+            if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+                return scale * d * v
+
+    return sample
+
+
+_GAMMA = {True: _gamma_sampler(True), False: _gamma_sampler(False)}
+
+
+def _gammas(alpha: np.ndarray, single: bool, generator=None) -> np.ndarray:
+    """One gamma draw per element in order, from one stream of uniforms and normals."""
+    draws = _Uniforms(generator)
+    sample = _GAMMA[single]
+    try:
+        out = [sample(a, draws, draws.normal) for a in alpha.ravel().tolist()]
+    finally:
+        draws.done()
+    return np.array(out, np.float64).reshape(alpha.shape)
+
+
 def _sample_gamma(alpha: Tensor) -> Tensor:
-    return _like(
-        _tiny_clamp(_numpy_rng().standard_gamma(_to_numpy(alpha).astype(np.float64)), alpha), alpha
-    )
+    single = alpha.dtype != ndgrad.float64
+    x = _gammas(_to_numpy(alpha).astype(np.float64), single)
+    return _like(_tiny_clamp(x.astype(np.float32) if single else x, alpha), alpha)
 
 
 def _sample_dirichlet(concentration: Tensor) -> Tensor:
-    gammas = _tiny_clamp(
-        _numpy_rng().standard_gamma(_to_numpy(concentration).astype(np.float64)), concentration
-    )
-    return _like(gammas / gammas.sum(-1, keepdims=True), concentration)
+    """ATen's _s_dirichlet_cpu: gammas in double, normalised, clamped below 1."""
+    gammas = np.maximum(_gammas(_to_numpy(concentration).astype(np.float64), False),
+                        np.finfo(np.float64).tiny)
+    out = (gammas / gammas.sum(-1, keepdims=True)).astype(_to_numpy(concentration).dtype)
+    tiny = np.finfo(out.dtype).tiny
+    return _like(np.minimum(np.nextafter(out.dtype.type(1), out.dtype.type(0)),
+                            np.maximum(out, tiny)), concentration)
 
 
 class _Uniforms:
     """ATen's serial samplers' ``uniform_real_distribution<double>`` draws, one at a time
     (rejection loops take a varying number): drawn in blocks, and the generator left exactly
-    past the ones used (``done``), as if drawn one by one."""
+    past the ones used (``done``), as if drawn one by one. ``normal()`` is
+    at::normal_distribution<double>'s scalar path: Box-Muller on two of them, the second value
+    kept (in the generator) for the next call."""
 
     def __init__(self, generator):
         from ..random import _engine
 
-        self.engine = _engine(generator)
-        self.saved = (self.engine._bits.state, self.engine._fresh)
-        self.block, self.used = [], 0
+        self.engine = engine = _engine(generator)
+        self.saved = (engine._bits.state, engine._fresh)
+        self.block, self.used, self.cached = [], 0, engine._normal_double
 
     def __call__(self) -> float:
         if not self.block:
@@ -69,9 +116,21 @@ class _Uniforms:
         self.used += 1
         return self.block.pop()
 
+    def normal(self) -> float:
+        if self.cached is not None:
+            x, self.cached = self.cached, None
+            return x
+        u1, u2 = self(), self()
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self.cached = r * math.sin(theta)
+        return r * math.cos(theta)
+
     def done(self) -> None:
-        self.engine._bits.state, self.engine._fresh = self.saved
-        self.engine._unit_double(self.used)
+        engine = self.engine
+        engine._bits.state, engine._fresh = self.saved
+        engine._unit_double(self.used)
+        engine._normal_double = self.cached
 
 
 def _sample_poisson(lam: float, uniform) -> float:
