@@ -210,6 +210,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
            device=None, requires_grad=False) -> Tensor:
     """Same as torch.normal for scalar mean/std with a size, or tensor mean and/or std."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if isinstance(std, Tensor) and std.is_complex():
+            raise RuntimeError("normal expects standard deviation to be non-complex")
         ref = mean if isinstance(mean, Tensor) else std
         shape = ref.shape if size is None else size
         if out is not None:  # torch draws in out's dtype, then adds mean
@@ -276,6 +278,10 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
 def _bernoulli(generator, p, shape, dtype):
     """Engine.bernoulli; a device array ``p`` meets the host's uniforms on its device (the same
     draws, compared without reading ``p`` back)."""
+    if not isinstance(p, (float, int)) and not bool(((p >= 0) & (p <= 1)).all()):  # nan too
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
+                           "this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
     if isinstance(p, (np.ndarray, float, int)):
         return _engine(generator).bernoulli(p, shape, dtype)
     from ._random import _bernoulli_dt
