@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import index_out_of_range, infer_size, no_dims_error, not_tensor
+from .._errors import index_out_of_range, infer_size, no_dims_error, not_implemented, not_tensor
 from .. import _dtype as D
 from .._backend import device_of_array, ufunc_at
 from .._trace import array_of, derived
@@ -609,6 +609,9 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
                            "first N-1 dimensions of boundaries tensor and input value tensor must "
                            f"match, but we got boundaries tensor {list(s.shape)} and input value "
                            f"tensor {list(vals.shape)}")
+    common = D.result_type(seq, input)
+    if common is D.bool_ or common.is_complex:  # torch's kernel has no bool or complex code
+        raise not_implemented("searchsorted_out_cpu", common)
     side_ = "right" if right else "left"
     if s.ndim <= 1:
         res = xp.searchsorted(s, vals, side=side_)

@@ -377,6 +377,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     """Same as torch.unique (the result is always sorted, as torch's CPU kernel does)."""
     import numpy as np
 
+    if input.is_complex():  # torch's kernels have no complex code
+        raise not_implemented("unique" if dim is None else "unique_dim", input.dtype)
     dev = input._device
     a = to_numpy(input._data)  # a data-dependent size: computed on the host
     if dim is not None:
@@ -399,6 +401,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None):
     """Same as torch.unique_consecutive."""
+    if input.is_complex():
+        raise not_implemented("unique", input.dtype)
     xp = input._device.xp
     a = input._data
     if dim is None:

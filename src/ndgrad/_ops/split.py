@@ -5,6 +5,8 @@ from __future__ import annotations
 from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
 from .movement import _as_view, _elem_strides, _strided, cat, narrow, select, stack
+from .. import _dtype as D
+from .._dtype import torch_type_name
 from .._errors import no_dims_error
 
 __all__ = ["chunk", "dsplit", "hsplit", "split", "tensor_split", "unbind", "vsplit"]
@@ -86,8 +88,16 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
                            "tensor with 0 dims")
     d = wrap_dim(dim, input.ndim)
     n = input._data.shape[d]
-    if isinstance(indices_or_sections, Tensor) and indices_or_sections.ndim == 0:
-        indices_or_sections = int(indices_or_sections)
+    if isinstance(indices_or_sections, Tensor):
+        t = indices_or_sections
+        if t.dtype is not D.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of "
+                               f"long, but got {torch_type_name(t.dtype)}")
+        if t.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {t.ndim} dims")
+        indices_or_sections = int(t) if t.ndim == 0 else t.tolist()
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         if k <= 0:

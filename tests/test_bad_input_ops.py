@@ -1,0 +1,72 @@
+"""Bad inputs to torch.* functions that ndgrad computed or failed on with NumPy's errors: each
+call against torch, the same result (dtype and shape) or the same exception type and message.
+Complex/bool where torch's kernels have no code (unique, unique_consecutive, searchsorted and
+bucketize by the promoted dtype), tensor_split's index tensor (long, at most 1-d), bernoulli's
+probabilities outside [0, 1] or nan, normal's complex std, the in-place activations' kernels."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import ndgrad
+
+
+def F(T):
+    return T.nn.functional
+
+
+def _t(T, dt, shape=(2, 3)):
+    return T.ones(shape, dtype=getattr(T, dt))
+
+
+CASES = {
+    "unique complex": lambda T: T.unique(_t(T, "complex64")),
+    "unique dim complex": lambda T: T.unique(_t(T, "complex64"), dim=0),
+    "unique_consecutive complex": lambda T: T.unique_consecutive(_t(T, "complex128")),
+    "unique bfloat16": lambda T: T.unique(_t(T, "bfloat16")),
+    "searchsorted bool": lambda T: T.searchsorted(_t(T, "bool", (3,)), True),
+    "searchsorted bool and float": lambda T: T.searchsorted(_t(T, "bool", (3,)), T.ones(2)),
+    "searchsorted long and bool": lambda T: T.searchsorted(_t(T, "int64", (3,)),
+                                                           _t(T, "bool", (2,))),
+    "searchsorted complex": lambda T: T.searchsorted(_t(T, "complex64", (3,)),
+                                                     _t(T, "complex64", (2,))),
+    "bucketize bool": lambda T: T.bucketize(True, _t(T, "bool", (3,))),
+    "tensor_split 2-d indices": lambda T: T.tensor_split(T.arange(6.0), T.ones(2, 2).long()),
+    "tensor_split int32 indices": lambda T: T.tensor_split(T.arange(6.0),
+                                                           T.tensor([1, 2], dtype=T.int32)),
+    "tensor_split float sections": lambda T: T.tensor_split(T.arange(6.0), T.tensor(2.0)),
+    "tensor_split long indices": lambda T: T.tensor_split(T.arange(6.0), T.tensor([1, 4])),
+    "bernoulli p > 1": lambda T: T.bernoulli(T.tensor([0.5, 2.0])),
+    "bernoulli p nan": lambda T: T.bernoulli(T.tensor([0.5, float("nan")])),
+    "bernoulli_ p < 0": lambda T: T.ones(2).bernoulli_(T.tensor([0.5, -1.0])),
+    "bernoulli p in [0, 1]": lambda T: T.bernoulli(T.tensor([0.0, 1.0])),
+    "normal complex std": lambda T: T.normal(T.ones(2), _t(T, "complex64", (2,))),
+    "normal scalar mean complex std": lambda T: T.normal(0.0, _t(T, "complex64", (2,))),
+    **{f"{ns} {name} {dt}": (lambda T, ns=ns, name=name, dt=dt: getattr(
+        T if ns == "torch" else F(T), name)(_t(T, dt)))
+       for ns, name in [("torch", "selu_"), ("torch", "celu_"), ("torch", "rrelu_"),
+                        ("F", "elu_"), ("F", "leaky_relu_"), ("F", "hardtanh_"),
+                        ("F", "rrelu_"), ("torch", "abs_")]
+       for dt in ("int64", "bool", "complex64", "float32")},
+    **{f"threshold_ {dt}": (lambda T, dt=dt: F(T).threshold_(_t(T, dt), 0.5, 0.0))
+       for dt in ("int64", "bool", "complex64")},
+}
+
+
+def _outcome(T, fn):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = fn(T)
+    except Exception as e:  # noqa: BLE001  (compared with torch's)
+        return type(e).__name__, str(e)
+    out = out if isinstance(out, (tuple, list)) else (out,)
+    return "ok", [(str(o.dtype).split(".")[-1], tuple(o.shape)) for o in out]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_as_torch(name):
+    assert _outcome(ndgrad, CASES[name]) == _outcome(torch, CASES[name])
