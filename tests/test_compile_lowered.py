@@ -1,8 +1,9 @@
 """ndgrad.compile's lowered replay (``_compile/lower.py``): a captured step becomes one function of
 NumPy calls. It must give eager's results bit for bit on new data at every call, including where
-data decide shapes or values (indices, masks, maxima, sorting, random draws); a body that reads
-an array's value in Python keeps the op-level replay; lowering never changes what a step
-computes (the traced run is checked against the real one)."""
+data decide shapes or values (indices, masks, maxima, sorting, random draws) or a body's branch
+(a guard: the other branch falls back); a body that reads an array's value in Python keeps the
+op-level replay; lowering never changes what a step computes (the traced run is checked against
+the real one)."""
 
 from __future__ import annotations
 
@@ -99,8 +100,10 @@ def test_lowered_programs_equal_eager_on_new_data_each_call(name):
     _compare(step, _x, [W, B], lowered=None if name in CAPTURE_REFUSES else True)
 
 
-def test_a_body_reading_a_value_keeps_the_op_level_replay_and_stays_right():
-    """max pooling looks for a NaN in Python: not lowered, and a NaN arriving later is right."""
+def test_a_branch_on_data_is_a_guard_and_the_other_branch_falls_back():
+    """max pooling looks for a NaN in Python: the lowered step checks that branch at each call,
+    and a call whose data take the other one runs the op-level replay (nothing was changed
+    yet), right to the bit."""
     pool = nn.MaxPool2d(2)
     w = ndgrad.randn(1, 1, 4, 4, requires_grad=True)
 
@@ -115,13 +118,29 @@ def test_a_body_reading_a_value_keeps_the_op_level_replay_and_stays_right():
         out.backward()
         return out
 
-    _compare(step, make, [w], lowered=False)
+    f = _compare(step, make, [w])
+    low = _entry(f).prog.lowered
+    assert low.failures == 1 and "raise GuardFailed" in low.fn.source
+
+
+def test_a_branch_on_data_after_a_state_change_is_not_lowered():
+    """A guard after a gradient was accumulated could not fall back: the op-level replay."""
+    pool = nn.MaxPool2d(2)
+    w = ndgrad.randn(1, 1, 4, 4, requires_grad=True)
+
+    def step(x):
+        pool(x * w).sum().backward()
+        return pool(x * 2)
+
+    f = _compare(step, lambda i: (ndgrad.randn(1, 1, 4, 4),), [w], lowered=False)
+    assert "changed state" in _entry(f).prog.not_lowered
 
 
 def test_the_training_steps_of_the_bench_models_are_lowered():
     from bench import models, workloads
 
-    for name in ("mlp_tiny", "fwd_bwd_16", "graph_1000", "makemore_mlp", "gpt", "char_lstm"):
+    for name in ("mlp_tiny", "fwd_bwd_16", "graph_1000", "makemore_mlp", "gpt", "char_lstm",
+                 "lenet"):
         build = getattr(workloads, name, None) or getattr(models, name)
         ndgrad.manual_seed(0)
         f = ndgrad.compile(build(ndgrad, True))
@@ -182,10 +201,12 @@ def test_traced_arrays_escape_where_python_would_read_data():
     rec = Recorder(0)
     v = rec.new(np.arange(6.0))
     raw = np.empty(6)
-    for read in (bool, float, int, list, lambda a: a.item(), lambda a: a.tolist(),
+    for read in (float, int, list, lambda a: a.item(), lambda a: a.tolist(),
                  lambda a: np.asarray(a), lambda a: 1.0 in a):
         with pytest.raises(Escape):
             read(v > 2)
+    assert bool((v > 2).any()) is True  # a branch: recorded as a guard
+    assert rec.lines[-1][:2] == ("guard", True)
     with patched(rec):
         nz = np.flatnonzero(v > 2)  # a shape the data decide: recorded, but not readable
         with pytest.raises(Escape):

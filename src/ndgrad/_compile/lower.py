@@ -47,7 +47,7 @@ class Lowering:
         real = self.regs[k]
         if not isinstance(real, (np.ndarray, np.generic)) or real is self.prog.template[k]:
             return real  # a constant of the program (the same object at every replay), a tensor
-        v = self.dry[k] = self.rec.new(_twin(real), k)
+        v = self.dry[k] = self.rec.new(_twin(real), k, ext=True)
         return v
 
     def bind(self, k: int, v) -> None:
@@ -93,8 +93,9 @@ class Lowering:
         for (leaf, old), (_, g) in zip(before, self.accumulated):
             g = g.a if type(g) is Traced else g
             want = g if old is None else old + g
-            if not _same_bits(want, leaf._grad._data):
-                return self._fail(step, Escape("its traced run computed another gradient"))
+            if not _same_bits(want, leaf._grad._data, layout=False):  # (.grad may be a copy)
+                return self._fail(step, Escape(
+                    f"its traced run computed another gradient for a {tuple(leaf.shape)} leaf"))
         return self
 
     def _fail(self, step, e) -> None:
@@ -158,7 +159,7 @@ class Lowering:
         try:
             constants = [k for k, v in enumerate(prog.template) if v is not None]
             fn = Emitter(self.rec.lines, self.first_temp,
-                         {*prog.kept, *prog.arg_regs, *constants}).build()
+                         {*prog.kept, *prog.arg_regs, *constants}, self.rec.effects).build()
         except Escape as e:
             prog.not_lowered = f"Escape: {e}"
             return None
@@ -166,6 +167,13 @@ class Lowering:
                  if hasattr(step, "tensor")]
         return Lowered(fn, prog, self.rec.next - self.first_temp,
                        [t._data.strides for t in tensors], loads)
+
+
+class GuardFailed(Exception):
+    """A branch a body took on data at lowering goes the other way in this call."""
+
+
+MAX_GUARD_FAILURES = 8  # then the op-level replay for good
 
 
 class Lowered:
@@ -176,13 +184,22 @@ class Lowered:
         self.fn, self.prog, self.temporaries = fn, prog, temporaries
         self.arg_strides, self.loads = arg_strides, loads
 
+    failures = 0
+
     def run(self, tensors) -> list | None:
         if [t._data.strides for t in tensors] != self.arg_strides:
             return None
         for t, strides in self.loads:
             if t._data.strides != strides:
                 return None
-        return self.fn(self.prog.start(tensors, self.temporaries))
+        try:
+            return self.fn(self.prog.start(tensors, self.temporaries))
+        except GuardFailed:  # data took a body's other branch: nothing was changed yet
+            self.failures += 1
+            if self.failures > MAX_GUARD_FAILURES:
+                self.prog.lowered = None
+                self.prog.not_lowered = "its data kept taking a branch other than the traced"
+            return None
 
 
 class _DryRegs:
@@ -204,11 +221,11 @@ def _grad_copy(leaf):
     return None if leaf._grad is None else leaf._grad._data.copy()
 
 
-def _same_bits(a, b) -> bool:
-    """The same array to the bit: dtype, shape, strides and every byte."""
-    if type(a) is not type(b) or a.dtype != b.dtype or a.shape != b.shape:
+def _same_bits(a, b, layout: bool = True) -> bool:
+    """The same array to the bit: dtype, shape, every byte, and (``layout``) type and strides."""
+    if a.dtype != b.dtype or a.shape != b.shape:
         return False
-    if isinstance(a, np.ndarray) and a.strides != b.strides and a.size > 1:
+    if layout and (type(a) is not type(b) or a.strides != b.strides and a.size > 1):
         return False
     return np.asarray(a).tobytes() == np.asarray(b).tobytes()
 
@@ -251,10 +268,11 @@ _SIMPLE = (bool, int, str, type(None))
 
 
 class Emitter:
-    def __init__(self, lines, first_temp: int, keep: set) -> None:
+    def __init__(self, lines, first_temp: int, keep: set, effects: set) -> None:
         self.lines, self.first_temp = lines, first_temp
         self.keep = keep  # registers never freed: the result's, the arguments', constants
-        self.globals: dict = {"ACC": _acc, "ACC_LAST": _acc_last}
+        self.effects = effects  # ids of the traced lines writing into arrays from outside
+        self.globals: dict = {"ACC": _acc, "ACC_LAST": _acc_last, "GuardFailed": GuardFailed}
         self.names: dict = {}  # id(constant) -> its name
         self.listed: set = set()  # temporaries an accumulation reads: kept in r
 
@@ -301,6 +319,8 @@ class Emitter:
             return f"r[{what}] = {self.arg(args[0])}"
         if kind == "acc":
             return f"ACC(r[{what}], {self.arg(args[0])})"
+        if kind == "guard":
+            return f"if {'not ' if what else ''}{self.arg(args[0])}: raise GuardFailed"
         if kind == "setitem":
             return f"{self.arg(args[0])}[{self.arg(args[1])}] = {self.arg(args[2])}"
         if kind == "inplace":
@@ -326,8 +346,27 @@ class Emitter:
         outs = [f"{self.ref(o.k)} = _o[{i}]" for i, o in enumerate(out) if type(o) is Traced]
         return "; ".join([f"_o = {rhs}"] + outs)
 
+    def changes_state(self, line) -> bool:
+        """Whether running ``line`` twice differs from once (a guard failing after it could
+        not fall back to the op-level replay): a write into an outside array, a gradient
+        accumulated, a random draw, an optimizer's step; not a load, a pure step, zero_grad
+        or manual_seed."""
+        kind, what = line[0], line[1]
+        if kind == "acc" or id(line) in self.effects:
+            return True
+        if kind != "step":
+            return False
+        name = getattr(getattr(what, "opaque_fn", None), "__name__", None)
+        if name is not None:
+            return name not in ("zero_grad", "manual_seed", "set_state")
+        return getattr(what, "pure", False) is False
+
     def build(self):
         lines = self.lines = _live(self.lines, self.keep)
+        first = next((i for i, ln in enumerate(lines) if self.changes_state(ln)), len(lines))
+        if any(ln[0] == "guard" for ln in lines[first:]):
+            raise Escape(f"a branch on data after the step changed state ({self.line(*lines[first])}"
+                         f"): a guard failing there could not fall back")
         reads = [_reads(ln) for ln in lines]
         last: dict = {}
         for i, rs in enumerate(reads):

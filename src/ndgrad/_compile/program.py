@@ -85,11 +85,12 @@ class Program:
 
 
 # --- steps ----------------------------------------------------------------------------------------
-def _reads(step, *regs, writes=()):
+def _reads(step, *regs, writes=(), pure=False):
     """Tag ``step`` with the registers it reads (for freeing each one after its last reader)
-    and those it writes (for lowering)."""
+    and, for lowering, those it writes and whether it only makes arrays (run twice, the same)."""
     step.reads = tuple(regs)
     step.writes = tuple(writes)
+    step.pure = pure
     return step
 
 
@@ -98,27 +99,34 @@ def load(k: int, t: Tensor):
     def step(regs):
         regs[k] = t._data
     step.tensor = t
-    return _reads(step, writes=(k,))
+    return _reads(step, writes=(k,), pure=True)
 
 
 def load_grad(k: int, leaf: int):
     """The ``.grad`` a backward gave the leaf in register ``leaf``."""
     def step(regs):
         regs[k] = regs[leaf]._grad._data
-    return _reads(step, leaf, writes=(k,))
+    return _reads(step, leaf, writes=(k,), pure=True)
 
 
 def produce(k: int, make, args, kwargs):
     """A creation function or random draw, made again (a random one draws again)."""
     def step(regs):
         regs[k] = make(*args, **kwargs)._data
-    return _reads(step, writes=(k,))
+    return _reads(step, writes=(k,), pure=getattr(make, "__name__", None) in _DETERMINISTIC)
+
+
+# creation functions that draw nothing: made twice, the same (a lowered step may fall back after)
+_DETERMINISTIC = {"arange", "range", "zeros", "ones", "full", "empty", "empty_strided", "eye",
+                  "linspace", "logspace", "tensor", "as_tensor", "asarray", "scalar_tensor",
+                  "zeros_like", "ones_like", "full_like", "empty_like", "tril_indices",
+                  "triu_indices", "_causal_mask", "_filled"}
 
 
 def copy(k: int, src: int):
     def step(regs):
         regs[k] = regs[src].copy()
-    return _reads(step, src, writes=(k,))
+    return _reads(step, src, writes=(k,), pure=True)
 
 
 def strided_view(k: int, src: int, offset: int, shape, strides):
@@ -129,7 +137,7 @@ def strided_view(k: int, src: int, offset: int, shape, strides):
         regs[k] = np.lib.stride_tricks.as_strided(flat, shape, strides) if \
             isinstance(base, np.ndarray) else device_of_array(base).xp.lib.stride_tricks \
             .as_strided(flat, shape, strides)
-    return _reads(step, src, writes=(k,))
+    return _reads(step, src, writes=(k,), pure=True)
 
 
 def write(dst: int, src: int, vc):
@@ -151,7 +159,7 @@ def call(k: int, fn, spec, kwargs):
     def step(regs):
         args = [regs[r] if dev is None else make(regs[r], dev) for r, dev in spec]
         regs[k] = fn(*args, **kwargs)._data
-    return _reads(step, *(r for r, dev in spec), writes=(k,))
+    return _reads(step, *(r for r, dev in spec), writes=(k,), pure=True)
 
 
 def derived(fn, ins, outs, several: bool):
@@ -163,7 +171,7 @@ def derived(fn, ins, outs, several: bool):
                 regs[k] = o
         else:
             regs[outs[0]] = out
-    return _reads(step, *ins, writes=outs)
+    return _reads(step, *ins, writes=outs, pure=True)
 
 
 def pack(k: int, parts):
@@ -171,13 +179,14 @@ def pack(k: int, parts):
     def step(regs):
         regs[k] = tuple([regs[i] for i in parts])
     step.parts, step.out = parts, k
-    return _reads(step, *parts, writes=(k,))
+    return _reads(step, *parts, writes=(k,), pure=True)
 
 
 def opaque(fn, args, kwargs):
     """A call run as it is (an optimizer's step, zero_grad): it works on the tensors themselves."""
     def step(regs):
         fn(*args, **kwargs)
+    step.opaque_fn = fn
     return _reads(step)
 
 

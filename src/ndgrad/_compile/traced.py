@@ -34,6 +34,10 @@ _SHAPED = ("shape", "size", "nbytes", "strides")
 _META_FUNCTIONS = {np.ndim, np.shape, np.size, np.result_type, np.can_cast, np.iscomplexobj,
                    np.isrealobj, np.min_scalar_type}
 # functions whose results' shapes the data decide
+# functions writing into their first argument
+_WRITES_FIRST = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis,
+                 *(getattr(u, "at") for u in (np.add, np.subtract, np.multiply, np.maximum,
+                                              np.minimum, np.logical_or, np.logical_and))}
 _DATA_SHAPED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.compress, np.extract,
                 np.setdiff1d, np.intersect1d, np.union1d, np.setxor1d, np.bincount,
                 np.trim_zeros, np.delete, np.insert, "nonzero", "compress"}
@@ -48,14 +52,21 @@ class Recorder:
         self.by_id: dict = {}  # id(twin array) -> its Traced (every twin is kept alive)
         self.keep: list = []
         self.busy = False  # inside a recorded call: NumPy's own calls are not the body's
+        self.external: set = set()  # ids of the buffers of arrays from outside the recording
+        self.effects: set = set()  # indices of lines that write into such arrays
         self.thread = threading.get_ident()  # (another thread's NumPy calls are not either)
 
-    def new(self, real, k: int | None = None) -> Traced:
+    def new(self, real, k: int | None = None, ext: bool = False) -> Traced:
+        """A traced array for ``real``; ``ext``: an array from outside the recording (a
+        parameter's, an argument's): writing into it, or a view of it, is a side effect."""
         if k is None:
             k, self.next = self.next, self.next + 1
-        v = Traced(real, k, self)
+        base = getattr(real, "base", None)
+        v = Traced(real, k, self, ext or base is not None and id(base) in self.external)
         self.by_id[id(real)] = v
         self.keep.append(real)
+        if v.ext:
+            self.external.add(id(real if base is None else base))
         return v
 
     def result(self, res):
@@ -72,7 +83,13 @@ class Recorder:
     def emit(self, kind: str, what, args, kwargs, res, dyn: bool = False):
         """Record one instruction; ``res`` its result on the twins."""
         out = self.result(res)
-        self.lines.append((kind, what, _frozen(args), _frozen(kwargs), out))
+        line = (kind, what, _frozen(args), _frozen(kwargs), out)
+        self.lines.append(line)
+        written = kwargs.get("out", args[0] if kind == "inplace" or what in _WRITES_FIRST
+                             else None)
+        if any(type(w) is Traced and w.ext for w in (
+                written if type(written) is tuple else (written,))):
+            self.effects.add(id(line))
         if dyn or what in _DATA_SHAPED or _any_dyn((args, kwargs)) or (
                 what in (np.repeat, "repeat") and type(args[1]) is Traced):  # (repeats by data)
             _mark_dyn(out)
@@ -80,10 +97,11 @@ class Recorder:
 
     def call(self, fn, args, kwargs, kind: str = "call"):
         """``fn(*args, **kwargs)`` on the twins, recorded."""
-        out = kwargs.get("out")
+        out = kwargs.get("out", args[0] if fn in _WRITES_FIRST and args else None)
         if out is not None and any(type(o) is not Traced for o in (
                 out if type(out) is tuple else (out,))):
             raise Escape("a call writes into an array made outside the recording")
+        out = kwargs.get("out")
         self.busy = True
         try:
             res = fn(*_real(args), **_real(kwargs))
@@ -158,12 +176,12 @@ class Traced:
     """A traced array: ``a`` its twin, ``k`` its register in the lowered program, ``dyn``
     whether data decide its shape."""
 
-    __slots__ = ("a", "k", "rec", "dyn")
+    __slots__ = ("a", "k", "rec", "dyn", "ext")
     __array_priority__ = 1000.0
     __hash__ = object.__hash__
 
-    def __init__(self, a, k: int, rec: Recorder) -> None:
-        self.a, self.k, self.rec, self.dyn = a, k, rec, False
+    def __init__(self, a, k: int, rec: Recorder, ext: bool = False) -> None:
+        self.a, self.k, self.rec, self.dyn, self.ext = a, k, rec, False, ext
 
     @property
     def __class__(self):  # isinstance(t, np.ndarray) as for its twin (type(t) stays Traced)
@@ -214,12 +232,21 @@ class Traced:
 
     def __setitem__(self, key, value) -> None:
         self.a[_real(key)] = _real(value)
-        self.rec.lines.append(("setitem", None, _frozen((self, key, value)), {}, None))
+        line = ("setitem", None, _frozen((self, key, value)), {}, None)
+        self.rec.lines.append(line)
+        if self.ext:
+            self.rec.effects.add(id(line))
+
+    def __bool__(self) -> bool:
+        """A branch on data: recorded as a guard, checked at every replay (see lower)."""
+        res = bool(self.a)
+        self.rec.lines.append(("guard", res, (self,), {}, None))
+        return res
 
     def _escape(self, *args):
         raise Escape("Python reads an array's value")
 
-    __bool__ = __float__ = __int__ = __index__ = __complex__ = __array__ = __iter__ = _escape
+    __float__ = __int__ = __index__ = __complex__ = __array__ = __iter__ = _escape
     __contains__ = __reduce__ = __reduce_ex__ = __copy__ = __deepcopy__ = _escape
 
     def __repr__(self) -> str:
