@@ -365,8 +365,9 @@ class Emitter:
         lines = self.lines = _live(self.lines, self.keep)
         first = next((i for i, ln in enumerate(lines) if self.changes_state(ln)), len(lines))
         if any(ln[0] == "guard" for ln in lines[first:]):
-            raise Escape(f"a branch on data after the step changed state ({self.line(*lines[first])}"
-                         f"): a guard failing there could not fall back")
+            raise Escape(f"a branch on data after the step changed state "
+                         f"({self.line(*lines[first])}): a guard failing there could not fall "
+                         "back")
         reads = [_reads(ln) for ln in lines]
         last: dict = {}
         for i, rs in enumerate(reads):

@@ -36,7 +36,7 @@ _META_FUNCTIONS = {np.ndim, np.shape, np.size, np.result_type, np.can_cast, np.i
 # functions whose results' shapes the data decide
 # functions writing into their first argument
 _WRITES_FIRST = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis,
-                 *(getattr(u, "at") for u in (np.add, np.subtract, np.multiply, np.maximum,
+                 *(u.at for u in (np.add, np.subtract, np.multiply, np.maximum,
                                               np.minimum, np.logical_or, np.logical_and))}
 _DATA_SHAPED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.compress, np.extract,
                 np.setdiff1d, np.intersect1d, np.union1d, np.setxor1d, np.bincount,
