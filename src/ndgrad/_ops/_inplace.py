@@ -17,7 +17,7 @@ from .. import _dtype as D
 from .. import _trace
 from .._trace import produced
 from .._backend import to_device
-from .._tensor import Tensor, move_retain_grad, refresh_view, sync_views, view_rebase_error
+from .._tensor import Tensor, _ptr, move_retain_grad, refresh_view, sync_views, view_rebase_error
 from ..autograd.op import Op
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
@@ -55,6 +55,36 @@ def check_overlap(t: Tensor) -> None:
     except in the fills (fill_, zero_, masked_fill_, index_fill_, index_put_)."""
     if _overlaps(t._data):
         raise RuntimeError(_OVERLAP)
+
+
+_PARTIAL = ("unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing the "
+            "operation.")
+
+
+def _root(a):
+    b = a.base
+    return a if b is None else b
+
+
+def check_partial_overlap(t: Tensor, operands) -> None:
+    """torch's assert_no_partial_overlap between the written tensor and each operand: both
+    dense (else torch finds it 'too hard' and lets it be), on the same memory, neither the same
+    elements in the same order nor apart (``v[1:].add_(v[:-1])``, ``x.t().add_(x)``)."""
+    a = t._data
+    ra = _root(a)
+    for o in operands:
+        if not isinstance(o, Tensor):
+            continue
+        b = o._data
+        if b is a or _root(b) is not ra or not (a.size and b.size):
+            continue
+        if a.strides == b.strides and a.shape == b.shape and _ptr(a) == _ptr(b):
+            continue  # the same elements
+        from .strided import _dense
+
+        if _dense(a) and _dense(b) and t._device.xp.may_share_memory(a, b):
+            raise RuntimeError(_PARTIAL)
 
 
 def warn_expanded_fill(t: Tensor, op: str) -> None:
@@ -252,7 +282,7 @@ def rebase_written(t: Tensor, new: Tensor) -> Tensor:
     base_old = Tensor._make(base._data, base._device, base._requires_grad, base._grad_fn,
                             base._output_nr)
     node_out = CopySlices.apply(base_old, value, t._view_fn)
-    base._grad_fn, base._output_nr, base._requires_grad = node_out._grad_fn, 0, True
+    _rebase(base, node_out._grad_fn, 0)  # (retain_grad on the base follows it)
     view = t._view_fn(base)  # the view's new history hangs off the new base
     view._grad_fn._name = "AsStridedBackward0"
     _rebase(t, view._grad_fn, view._output_nr)
@@ -271,6 +301,8 @@ def _compute(t: Tensor, old: Tensor, fn, args, kwargs, no_overlap: bool) -> Tens
         raise
     if no_overlap:
         check_overlap(t)
+        if args or kwargs:
+            check_partial_overlap(t, args + tuple(kwargs.values()))
     return new
 
 
