@@ -57,11 +57,6 @@ def _gate_rows_t(xp, w, H):
     return xp.concatenate((wt[:, 3 * H:], wt[:, :3 * H]), axis=1)
 
 
-def _ungate_rows(xp, a, H):
-    """Rows [o, i, f, g] back in torch's order [i, f, g, o] (a new contiguous array)."""
-    return xp.concatenate((a[H:], a[:H]))
-
-
 class MkldnnRnnLayer(Op):
     """(input (T, N, I), w_ih, w_hh, b_ih, b_hh, hx, cx) -> (output (T, N, H), hy, cy)."""
 
@@ -117,12 +112,12 @@ class MkldnnRnnLayer(Op):
         out = v[nxt:nxt + T, :H].transpose(0, 2, 1).copy()
         ctx.reverse = reverse
         if ctx.needs_input_grad is not _NO_GRAD:
-            ctx.save(x, w_ih, w_hh, b_ih, b_hh, hx, cx, out, acts, tcs, v)
+            ctx.save(x, w_ih, w_hh, b_ih, b_hh, hx, cx, out, acts, tcs)
         h = out[order[-1]]
         return out, h.copy(), cy.T.copy()
 
     def backward_raw(ctx, g_out, g_h, g_c):
-        x, w_ih, w_hh, _, _, _, _, out, acts, tcs, v = ctx.saved_arrays
+        x, w_ih, w_hh, _, _, hx, _, out, acts, tcs = ctx.saved_arrays
         xp = ctx.xp
         T, N, H = out.shape
         I = x.shape[2]
@@ -161,23 +156,28 @@ class MkldnnRnnLayer(Op):
             dc *= f[t]
             xp.dot(whh_t, dg, out=dh)
         need = ctx.needs_input_grad
-        # every step's gate gradients as one (T N, 4H) matrix, for one GEMM per weight
-        gz = _buffer(xp, (T, N, 4 * H), dt)
-        xp.copyto(gz, dgates.transpose(0, 2, 1))
-        gz = gz.reshape(T * N, 4 * H)
-        gx = gw_ih = gw_hh = gb = None
-        if need[0]:
-            gx = xp.matmul(gz, _gate_rows(xp, w_ih, H, False)).reshape(x.shape)
-        if need[1] or need[2] or need[3] or need[4]:
-            # every step's operand [h_prev, x, 1]: dW_hh, dW_ih and the bias gradient in one GEMM
-            k = H + I + 1
-            b = _buffer(xp, (T, N, k), dt)
-            op = 1 if rev else 0
-            xp.copyto(b, v[op:op + T].transpose(0, 2, 1))
-            gw = xp.matmul(gz.T, b.reshape(T * N, k))
-            gw_hh = _ungate_rows(xp, gw[:, :H], H) if need[2] else None
-            gw_ih = _ungate_rows(xp, gw[:, H:H + I], H) if need[1] else None
-            gb = _ungate_rows(xp, gw[:, H + I], H) if need[3] or need[4] else None
+        # every step's gate gradients as one (4H, T N) matrix in torch's gate order, for one
+        # GEMM per weight (measured after a forward, as in training: four copies and two GEMMs
+        # beat one (T N, 4H) copy and one GEMM against [h_prev, x, 1], backward 2.88 -> 2.77 ms)
+        fl = _buffer(xp, (4 * H, T, N), dt)
+        for dst, src in ((0, 1), (1, 2), (2, 3), (3, 0)):
+            xp.copyto(fl[dst * H:(dst + 1) * H],
+                      dgates[:, src * H:(src + 1) * H].transpose(1, 0, 2))
+        flat = fl.reshape(4 * H, T * N)
+        gx = xp.matmul(flat.T, w_ih).reshape(x.shape) if need[0] else None
+        gw_ih = gb = None
+        if need[1] or need[3] or need[4]:  # the bias gradient as a column of ones: no sum pass
+            xa = _buffer(xp, (T, N, I + 1), dt)
+            xp.copyto(xa[:, :, :I], x)
+            xa[:, :, I] = 1
+            gwa = xp.matmul(flat, xa.reshape(T * N, I + 1))
+            gw_ih = gwa[:, :I].copy() if need[1] else None
+            gb = gwa[:, I].copy() if need[3] or need[4] else None
+        gw_hh = None
+        if need[2]:  # the state each step read: h0, then the outputs in the order of the steps
+            prev = xp.concatenate([out[1:], hx[None]]) if rev else \
+                xp.concatenate([hx[None], out[:-1]])
+            gw_hh = xp.matmul(flat, prev.reshape(T * N, H))
         return (gx, gw_ih, gw_hh, gb, None if gb is None else gb.copy(),
                 dh.T.copy() if need[5] else None, dc.T.copy() if need[6] else None)
 
