@@ -122,11 +122,24 @@ class Op(Node):
             ctx.needs_input_grad = _FIRST
             out = cls.forward(ctx, d, *args, **kw)
             ctx.next_edges = (_edge(t),)
-            ctx.in_meta = _META1.get(k := (d.shape, d.dtype)) or _shared(_META1, k, (k,))
+            ctx.in_meta = (_METAS.get((d.shape, d.dtype)) or _metas(d))[0]
             ctx._hooks = None
             if _anomaly.enabled:
                 ctx._stack = traceback.format_stack()[:-1]
-            return _outputs(ctx, out, dev, xp, (t,), (d,))
+            if type(out) is not xp.ndarray and xp is np and isinstance(out, np.generic):
+                out = _as_saved_array(ctx, out, np.asarray(out))  # a reduction's 0-d result
+            if type(out) is not xp.ndarray or _grad_state.saved_hooks:
+                return _outputs(ctx, out, dev, xp, (t,), (d,))
+            # _outputs and _pack unrolled for one array out, as in apply_pair
+            diff = out.dtype.kind in "fcV"
+            res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
+            ctx.out_meta = None
+            if ctx.saved:
+                ctx.saved = tuple([
+                    None if s is None else (_IN, t, t._vc, t._vc[0]) if s is d else
+                    (_OUT, (out, 0, dev), res._vc, 0) if s is out else
+                    (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
+            return res
         except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
             reraise_allocation_error(e)
 
@@ -154,7 +167,11 @@ class Op(Node):
                 db = db.view()
             out = cls.forward(ctx, da, db, dt)
             ctx.next_edges = (_edge(a) if ra else None, _edge(b) if rb else None)
-            ctx.in_meta = (_meta(da) if ra else None, _meta(db) if rb else None)
+            if rb:
+                ctx.in_meta = (_meta(da), _meta(db)) if ra else \
+                    (_METAS.get((db.shape, db.dtype)) or _metas(db))[2]
+            else:
+                ctx.in_meta = (_METAS.get((da.shape, da.dtype)) or _metas(da))[1]
             ctx._hooks = None
             if _anomaly.enabled:
                 ctx._stack = traceback.format_stack()[:-1]
@@ -200,15 +217,21 @@ _FIRST = _First((True,))
 # One object per kind of input meta (shape, dtype) and needs_input_grad, shared by the nodes
 # that record it: each node keeps fewer objects of its own for the garbage collector to scan
 # (a graph of 1,000 small ops spent a third of its time in collections).
-_META1: dict = {}  # (shape, dtype) -> ((shape, dtype),): apply_one's in_meta
+# (shape, dtype) -> (m,), (m, None), (None, m) for m = (shape, dtype): in_meta of a one-input
+# node and of a binary one where one side needs no gradient
+_METAS: dict = {}
 _NEEDS: dict = {}
 _BOTH, _LEFT, _RIGHT = (True, True), (True, False), (False, True)
 
 
 def _meta(d) -> tuple:
     """``(d.shape, d.dtype)``, shared."""
-    m = _META1.get(k := (d.shape, d.dtype))
-    return (m or _shared(_META1, k, (k,)))[0]
+    return (_METAS.get((d.shape, d.dtype)) or _metas(d))[0][0]
+
+
+def _metas(d) -> tuple:
+    m = (d.shape, d.dtype)
+    return _shared(_METAS, m, ((m,), (m, None), (None, m)))
 
 
 def _shared(table: dict, key, value):
@@ -240,9 +263,13 @@ def _distinct(args, arrays) -> None:
 def _edges(node, args, needs) -> None:
     edges, meta = [], []
     for a, need in zip(args, needs):
-        if need:
-            edges.append(_edge(a))
-            meta.append(_meta(a._data))
+        if need:  # _edge and _meta inlined
+            if a._base is not None and a._view_ver != a._vc[0]:
+                refresh_view(a)
+            fn = a._grad_fn
+            edges.append((a, 0) if fn is None else (fn, a._output_nr))
+            d = a._data
+            meta.append((_METAS.get((d.shape, d.dtype)) or _metas(d))[0][0])
         else:
             edges.append(None)
             meta.append(None)
@@ -286,7 +313,8 @@ def _outputs(ctx, out, dev, xp, args, arrays):
         res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
         ctx.out_meta = None
         if ctx.saved:
-            ctx.saved = tuple([_pack(s, args, arrays, (out,), (res,), dev) for s in ctx.saved])
+            outs, results = (out,), (res,)
+            ctx.saved = tuple([_pack(s, args, arrays, outs, results, dev) for s in ctx.saved])
         return res
     outs = tuple(o if type(o) is xp.ndarray else _as_saved_array(ctx, o, xp.asarray(o))
                  for o in out)

@@ -78,11 +78,11 @@ def _mmt_grads(matmul, tr, need, g, x, w, row_bias):
     is fresh and row-major, so a leaf weight takes that array without a copy. A 1-D input's is
     an outer product, as torch's (a K=1 matmul would turn -0.0 into 0.0)."""
     i = len(need) - 2  # where x sits among the arguments
-    g2 = _rows(g)
+    g2 = g if g.ndim == 2 else _rows(g)  # (a matrix already: the usual layer)
     gx = matmul(g2, w) if need[i] else None
     gw = None
     if need[i + 1]:
-        gw = tr(g2) * x if x.ndim == 1 else matmul(tr(g2), _rows(x))
+        gw = tr(g2) * x if x.ndim == 1 else matmul(tr(g2), x if x.ndim == 2 else _rows(x))
     if i == 0:
         return gx, gw
     return (g2.sum(0) if row_bias else g2) if need[0] else None, gx, gw
