@@ -22,9 +22,6 @@ TORCH_QUIRKS = {
     # torch's kernels refuse a transposed input with a view error ("view size is not
     # compatible with input tensor's size and stride"); ndgrad computes the result
     "take_along_dim", "kron",
-    # alpha_dropout draws its mask in the input's memory order: another stream for a
-    # transposed input (ndgrad draws in logical order)
-    "alpha_dropout",
     # torch.cond / while_loop: torch's higher-order ops (see test_second_order.py)
     "cond", "while_loop",
     # median of an empty tensor: torch's double backward gives nan, ndgrad None

@@ -426,12 +426,38 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
                    requires_grad)
 
 
+def made_like(make, input: Tensor, memory_format=None) -> Tensor:
+    """``make(shape)`` laid out as torch's empty_like lays out a tensor like ``input``:
+    preserve_format (the default) keeps a non-contiguous input's order of dims, channels_last
+    is NHWC. ``make`` fills in memory order, so a random draw gets torch's values too."""
+    name = getattr(memory_format, "name", "preserve_format")
+    if name == "contiguous_format" or input.ndim < 2 or (
+            name == "preserve_format" and input._data.flags.c_contiguous):
+        return make(input.shape)
+    if name == "channels_last":
+        if input.ndim != 4:
+            raise RuntimeError("required rank 4 tensor to use channels_last format")
+        slow = [0, 2, 3, 1]
+    else:
+        from ._ops.indexing import _order
+
+        slow = _order(input.shape, input._data.strides)[::-1]
+    t = make(tuple(input.shape[d] for d in slow))
+    out = Tensor._make(t._data.transpose(tuple(np.argsort(slow))), t._device)  # a leaf
+    out._requires_grad = t._requires_grad
+    return out
+
+
 def _like(fn):
     def like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
              memory_format=None) -> Tensor:
         _check_tensor(like.__name__, input)
-        return fn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                  requires_grad=requires_grad)
+        if memory_format is None and input._data.flags.c_contiguous:  # (the common case, fast)
+            return fn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                      requires_grad=requires_grad)
+        return made_like(lambda shape: fn(shape, dtype=dtype or input.dtype,
+                                          device=device or input.device,
+                                          requires_grad=requires_grad), input, memory_format)
 
     like.__name__ = like.__qualname__ = fn.__name__ + "_like"
     like.__doc__ = f"Same as torch.{like.__name__}."
@@ -451,8 +477,9 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
               memory_format=None) -> Tensor:
     """Same as torch.full_like."""
     _check_tensor("full_like", input)
-    return full(input.shape, fill_value, dtype=dtype or input.dtype,
-                device=device or input.device, requires_grad=requires_grad)
+    return made_like(lambda shape: full(shape, fill_value, dtype=dtype or input.dtype,
+                                        device=device or input.device,
+                                        requires_grad=requires_grad), input, memory_format)
 
 
 # --- ranges ---------------------------------------------------------------------------------------

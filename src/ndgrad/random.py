@@ -8,7 +8,8 @@ import numpy as np
 
 from . import _dtype as D
 from ._backend import CPU, device_of_array, to_device
-from ._creation import _leaf, _size
+from . import _creation
+from ._creation import _leaf, _size, made_like
 from ._errors import infer_size, not_implemented, not_tensor, torch_allocation_errors
 from ._grad_mode import no_grad
 from ._grad_mode import state as _grad_state
@@ -186,24 +187,32 @@ def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, devic
                    device, requires_grad, out)
 
 
+# torch draws these in the memory order of a tensor laid out like ``input`` (made_like)
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+    return made_like(lambda s: rand(s, dtype=dtype or input.dtype, device=device or input.device,
+                                    requires_grad=requires_grad), input, memory_format)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                 requires_grad=requires_grad)
+    dt, dev = D.to_dtype(dtype or input.dtype), device or input.device
+    out = made_like(lambda s: _creation.empty(s, dtype=dt, device=dev), input, memory_format)
+    if out._data.flags.c_contiguous or dt.is_complex:
+        return made_like(lambda s: randn(s, dtype=dt, device=dev, requires_grad=requires_grad),
+                         input, memory_format)
+    with no_grad():  # torch's normal_ on a non-contiguous tensor: another stream than randn's
+        out.normal_()
+    out._vc[0] = 0  # a fresh tensor (torch fills it inside randn_like)
+    return out.requires_grad_(requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
                  requires_grad=False, memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype,
-                   device=device or input.device)
+    return made_like(lambda s: randint(low, high, s, dtype=dtype or input.dtype,
+                                       device=device or input.device), input, memory_format)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,

@@ -31,25 +31,50 @@ channels_last = memory_format("channels_last")
 
 
 class Clone(Op):
+    """A copy laid out as ``order`` asks: "C", "K" (torch's preserve_format: a dense input's
+    strides, else its order of dims made dense) or "NHWC" (channels_last)."""
+
     __slots__ = ()
 
-    def forward(ctx, a):
-        return a.copy()
+    def forward(ctx, a, order="K"):
+        if order == "C" or a.ndim < 2 or (order == "K" and a.flags.c_contiguous):
+            return a.copy()
+        from .indexing import _empty, _like  # (indexing imports movement, which imports this)
+
+        out = _like(ctx.xp, a) if order == "K" else _empty(ctx.xp, a.shape, a.dtype, [1, 3, 2, 0])
+        out[...] = a
+        return out
 
     def backward(ctx, g):
         return g
 
 
+def _order_of(memory_format, ndim: int) -> str:
+    if memory_format is None or memory_format is preserve_format:
+        return "K"
+    if memory_format is channels_last:
+        if ndim != 4:
+            raise RuntimeError("required rank 4 tensor to use channels_last format")
+        return "NHWC"
+    return "C"
+
+
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
-    """Same as torch.clone (``memory_format`` is accepted and ignored)."""
-    return Clone.apply(input)
+    """Same as torch.clone: by default (preserve_format) in the input's layout."""
+    if memory_format is None:  # (no keyword: the common call stays cheap)
+        return Clone.apply(input)
+    return Clone.apply(input, order=_order_of(memory_format, input.ndim))
 
 
 def contiguous(input: Tensor, memory_format=None) -> Tensor:
-    """Same as torch.Tensor.contiguous: the tensor itself when already contiguous."""
-    if input._data.flags.c_contiguous:
+    """Same as torch.Tensor.contiguous: the tensor itself when already laid out as asked."""
+    order = "C" if memory_format in (None, preserve_format) else _order_of(memory_format,
+                                                                            input.ndim)
+    if order == "C" and input._data.flags.c_contiguous:
         return input
-    return Clone.apply(input)
+    if order == "NHWC" and input._data.transpose(0, 2, 3, 1).flags.c_contiguous:
+        return input
+    return Clone.apply(input, order=order)
 
 
 class ToCopy(Op):
@@ -61,6 +86,12 @@ class ToCopy(Op):
             warnings.warn("Casting complex values to real discards the imaginary part",
                           UserWarning, stacklevel=5)
             a = a.real
+        if a.ndim > 1 and not a.flags.c_contiguous:
+            from .indexing import _like  # torch's empty_like: NumPy's order "K" would put an
+
+            res = _like(ctx.xp, a, dt)  # expanded (0-stride) dim innermost, torch keeps it
+            res[...] = a
+            return to_device(res, dev)
         out = to_device(a.astype(dt, copy=False), dev)
         return out.copy() if out is a else out  # to(copy=True): never the input's own buffer
 

@@ -10,6 +10,7 @@ from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 from ..autograd.op import Op
 from . import strided as _s
+from .convert import contiguous_format
 
 __all__ = ["alias_copy", "as_strided_copy", "constant_pad_nd", "detach_copy", "diagonal_copy",
            "expand_copy", "narrow_copy", "nonzero_static", "permute_copy", "select_copy",
@@ -20,7 +21,7 @@ __all__ = ["alias_copy", "as_strided_copy", "constant_pad_nd", "detach_copy", "d
 
 
 def _own(t: Tensor) -> Tensor:
-    return t.clone()
+    return t.clone(memory_format=contiguous_format)  # torch's *_copy: contiguous results
 
 
 def alias_copy(input: Tensor) -> Tensor:

@@ -37,6 +37,12 @@ def _flip(xp, a, axis):
     return xp.flip(a, axis=axis) if a.ndim else a
 
 
+def _unflip(xp, out, axis):
+    """A right-to-left scan's result put back in order: a copy, as torch has no negative strides
+    (a flipped view would make stride() negative and view() refuse)."""
+    return xp.flip(out, axis=axis).copy(order="K")
+
+
 class Cumsum(Op):
     """Forward or reverse (right-to-left) cumulative sum: each is the other's gradient."""
 
@@ -52,8 +58,11 @@ class Cumsum(Op):
         if a.ndim == 0:
             return a.copy()
         work = a.astype(xp.float32) if _is_half(a) else a
-        out = xp.cumsum(_flip(xp, work, axis) if reverse else work, axis=axis)
-        return (_flip(xp, out, axis) if reverse else out).astype(a.dtype, copy=False)
+        if not reverse:
+            return xp.cumsum(work, axis=axis).astype(a.dtype, copy=False)
+        out = xp.empty_like(work)  # written through its flipped view: positive strides
+        xp.cumsum(_flip(xp, work, axis), axis=axis, out=_flip(xp, out, axis))
+        return out.astype(a.dtype, copy=False)
 
     def backward(ctx, g):
         return Cumsum.apply(g, ctx.axis, not ctx.reverse)
@@ -235,7 +244,7 @@ class Logcumsumexp(Op):
                 work = xp.flip(work, axis)
             out = (_complex_scan(xp, work, axis) if work.dtype.kind == "c" else
                    accumulate(xp, "logaddexp", work, axis))
-            out = (xp.flip(out, axis) if reverse else out).astype(a.dtype, copy=False)
+            out = (_unflip(xp, out, axis) if reverse else out).astype(a.dtype, copy=False)
         ctx.save(a, out)
         return out
 

@@ -10,6 +10,7 @@ from ._out import out_arg
 from .indexing import _laid, _like
 from .movement import expand, flatten, reshape
 from .._errors import no_dims_error
+from .convert import contiguous_format
 
 __all__ = ["broadcast_shapes", "broadcast_tensors", "flip", "fliplr", "flipud", "meshgrid",
            "repeat_interleave", "roll", "rot90", "tile", "tril", "triu"]
@@ -92,7 +93,7 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
             raise RuntimeError("Repeats must be non-negative")
         shape = list(input.shape)
         out = input.unsqueeze(d + 1).expand(shape[:d + 1] + [repeats] + shape[d + 1:])
-        return out.clone().flatten(d, d + 1)
+        return out.clone(memory_format=contiguous_format).flatten(d, d + 1)
 
     n = input.shape[d] if input.ndim else 1
     if repeats.ndim > 1:

@@ -12,6 +12,7 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
 from .._dtype import torch_type_name
 from .movement import _as_view, select
+from .convert import contiguous_format
 
 __all__ = ["as_strided", "as_strided_", "as_strided_scatter", "diagonal_scatter", "imag", "real",
            "select_scatter", "slice_scatter", "view_as_complex", "view_as_real"]
@@ -221,7 +222,7 @@ def _strided_view(t, shape, strides, offset):
     """A view of ``t``'s elements (C order) with these element strides and offset: on an array
     (a C-contiguous copy), writable; on a tensor, as_strided of a fresh copy (differentiable)."""
     if isinstance(t, Tensor):
-        return as_strided(t.clone(), shape, strides, offset)
+        return as_strided(t.clone(memory_format=contiguous_format), shape, strides, offset)
     xp = np if isinstance(t, np.ndarray) else __import__("cupy")
     return xp.lib.stride_tricks.as_strided(t.reshape(-1)[offset:], tuple(shape),
                                            tuple(s * t.itemsize for s in strides))

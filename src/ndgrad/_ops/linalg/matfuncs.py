@@ -22,6 +22,7 @@ from .factorizations import linalg_svd, svdvals
 from .norms import matrix_norm
 from .solvers import _low_precision, inv, inv_ex, solve
 from .._out import CAST, out_arg
+from ..convert import contiguous_format
 
 __all__ = ["det", "logdet", "matrix_exp", "matrix_power", "slogdet"]
 
@@ -130,7 +131,7 @@ def matrix_power(input, n) -> Tensor:
         mask = Tensor._make(input._device.xp.eye(input.shape[-1], dtype=bool), input._device)
         return input.masked_fill(~mask, 0).masked_fill(mask, 1)
     if n == 1:
-        return input.clone()
+        return input.clone(memory_format=contiguous_format)  # as torch's
     base = inv(input) if n < 0 else input
     n, result = abs(n), None
     while n:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from ... import empty
+from ... import empty, empty_like
 from ..._tensor import Tensor
 
 
@@ -19,7 +19,9 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, noise_shape
         return input
     if p == 1:
         return input.mul_(0) if inplace else input * input.new_zeros(())
-    noise = empty(noise_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+    # torch draws the mask in empty_like's layout: in the memory order of a non-contiguous input
+    noise = (empty_like(input) if tuple(noise_shape) == tuple(input.shape) else
+             empty(noise_shape, dtype=input.dtype, device=input.device)).bernoulli_(1 - p)
     noise.div_(1 - p)
     return input.mul_(noise) if inplace else input * noise
 
@@ -71,7 +73,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     if not training or p == 0 or input.numel() == 0:
         return input
     alpha = 1.7580993408473766
-    keep = empty(input.shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+    keep = empty_like(input).bernoulli_(1 - p)
     a = 1.0 / ((alpha * alpha * p + 1) * (1 - p)) ** 0.5
     b = keep.add(-1).mul_(alpha * a).add_(alpha * a * p)
     keep.mul_(a)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 
-from ... import empty, empty_like, zeros_like
+from ... import contiguous_format, empty, empty_like, zeros_like
 from ..._tensor import Tensor
 from .dropout import _check_p, _dropout
 
@@ -14,12 +14,13 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
                    dim: int = -1) -> Tensor:
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
-    gumbels = -empty_like(logits).exponential_().log()  # ~Gumbel(0, 1)
+    # torch draws into legacy_contiguous_format: C order whatever the logits' layout
+    gumbels = -empty_like(logits, memory_format=contiguous_format).exponential_().log()
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if not hard:
         return y_soft
     index = y_soft.max(dim, keepdim=True)[1]
-    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    y_hard = zeros_like(logits, memory_format=contiguous_format).scatter_(dim, index, 1.0)
     return y_hard - y_soft.detach() + y_soft  # straight through
 
 
