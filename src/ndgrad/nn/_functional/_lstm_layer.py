@@ -147,15 +147,19 @@ class MkldnnRnnLayer(Op):
         dh, dc = g_h.T.copy(), g_c.T.copy()  # (never the caller's arrays: updated in place)
         tmp = xp.empty_like(dh)  # (dh: one array, each step's GEMM writes the next into it)
         f = acts[:, 2 * H:3 * H]
-        for t in (range(T) if rev else range(T - 1, -1, -1)):
+        need = ctx.needs_input_grad
+        order = range(T) if rev else range(T - 1, -1, -1)
+        last = order[-1]
+        for t in order:
             dh += gout[t]
             dc += xp.multiply(dh, q[t], out=tmp)
             dg = dgates[t]
             xp.multiply(dh, fac[t, :H], out=dg[:H])
             xp.multiply(dc, fac[t, H:].reshape(3, H, N), out=dg[H:].reshape(3, H, N))
-            dc *= f[t]
-            xp.dot(whh_t, dg, out=dh)
-        need = ctx.needs_input_grad
+            if t != last or need[6]:  # the first step's dc and dh reach only hx and cx
+                dc *= f[t]
+            if t != last or need[5]:
+                xp.dot(whh_t, dg, out=dh)
         # every step's gate gradients as one (4H, T N) matrix in torch's gate order, for one
         # GEMM per weight (measured after a forward, as in training: four copies and two GEMMs
         # beat one (T N, 4H) copy and one GEMM against [h_prev, x, 1], backward 2.88 -> 2.77 ms)
