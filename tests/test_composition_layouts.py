@@ -179,6 +179,9 @@ CONTIGUOUS = {
     "grad (create_graph)": lambda T, x: (
         (x.t().exp() * T.arange(3.0)).sum().backward(create_graph=True), x.grad)[1],
     "grad": lambda T, x: ((x.t() * T.arange(3.0)).sum().backward(), x.grad)[1],
+    "masked_fill": lambda T, x: x.t().masked_fill(x.t() > 1, 0.0),
+    "masked_fill(row mask)": lambda T, x: x.t().masked_fill(T.tensor([True, False, True]), 0.0),
+    "masked_fill(tensor value)": lambda T, x: x.t().masked_fill(x.t() > 1, T.tensor(2.0)),
 }
 
 

@@ -456,9 +456,10 @@ __all__ += ["conj"]
 class Where(Op):
     __slots__ = ()
 
-    def forward(ctx, cond, a, b, dt=None):
+    def forward(ctx, cond, a, b, dt=None, c_order=False):
         ctx.save(cond)
-        return ctx.xp.where(cond, _as(a, dt), _as(b, dt))
+        out = ctx.xp.where(cond, _as(a, dt), _as(b, dt))
+        return ctx.xp.ascontiguousarray(out) if c_order else out
 
     def formula(ctx, ns, saved, g):
         (cond,) = saved
@@ -502,7 +503,11 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     else:
         xp, npdt = input._device.xp, input._data.dtype
         v = Tensor._make(xp.asarray(int_fill(value, npdt, xp), dtype=npdt), input._device)
-    res = where(mask, v, input)
+    try:  # torch fills a contiguous clone of input: C order whatever input's layout
+        res = Where.apply(mask, v, input, c_order=True)
+    except ValueError:
+        broadcast_error(mask, v, input)
+        raise
     if res._grad_fn is not None:
         res._grad_fn._name = "MaskedFillBackward0"
     return res
