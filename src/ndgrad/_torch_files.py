@@ -14,9 +14,11 @@ and memory)."""
 
 from __future__ import annotations
 
+import _compat_pickle
 import codecs
 import io
 import pickle
+import re
 import struct
 import sys
 import zipfile
@@ -104,7 +106,10 @@ class _Reader:
 
     # --- the globals a pickle may name --------------------------------------------------------
     def find_class(self, module: str, name: str):
-        module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
+        # Python 2's names as pickle's own find_class reads them (__builtin__.xrange is range)
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[module, name]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         found = self._allowed(module, name)
         if found is not None:
             return found
@@ -301,14 +306,24 @@ def _load_zip(buf: bytes, place, weights_only: bool):
         zf = zipfile.ZipFile(io.BytesIO(buf))
         names = zf.namelist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        raise RuntimeError(
-            "PytorchStreamReader failed reading zip archive: failed finding central directory. "
-            "This is an internal miniz error. If you are seeing this error, there is a high "
-            "likelihood that your checkpoint file is corrupted.") from None
+        # miniz: shorter than an end-of-central-directory record is not an archive at all
+        why = "not a ZIP archive" if len(buf) < 22 else "failed finding central directory"
+        raise RuntimeError(f"PytorchStreamReader failed reading zip archive: {why}{_MINIZ}") \
+            from None
     prefix = names[0].split("/", 1)[0] + "/" if names and "/" in names[0] else ""
-    for rec in ("data.pkl", "version"):
-        if prefix + rec not in names and prefix + "." + rec not in names:
-            raise RuntimeError(f'Expected hasRecord("{rec}") to be true, but got false.')
+
+    def record(rec):
+        return next((n for n in (prefix + rec, prefix + "." + rec) if n in names), None)
+
+    if record("version") is None:
+        raise RuntimeError('Expected hasRecord("version") to be true, but got false.  (Could '
+                           'this error message be improved?  If so, please report an '
+                           'enhancement request to PyTorch.)')
+    _check_version(_read_record(zf, record("version"),  # (a few digits: not a huge record)
+                                min(zf.getinfo(record("version")).file_size, 4096)))
+    if record("data.pkl") is None:
+        raise RuntimeError(f"PytorchStreamReader failed locating file data.pkl: file not found"
+                           f"{_MINIZ}")
     big = _read_record(zf, prefix + "byteorder", 16) == b"big" if prefix + "byteorder" in names \
         else False
     storages: dict[str, _Storage] = {}
@@ -336,10 +351,37 @@ def _load_zip(buf: bytes, place, weights_only: bool):
 
     reader = _Reader(place, weights_only, storage)
     try:
-        with zf.open(prefix + "data.pkl") as f:
+        with zf.open(record("data.pkl")) as f:
             return _unpickle(f, reader)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
         raise RuntimeError(f"PytorchStreamReader failed reading file data.pkl: {e}") from None
+
+
+_MINIZ = (". This is an internal miniz error. If you are seeing this error, there is a high "
+          "likelihood that your checkpoint file is corrupted. This can happen if the checkpoint "
+          "was not saved properly, was transferred incorrectly, or the file was modified after "
+          "saving.")
+
+
+def _check_version(raw: bytes) -> None:
+    """torch's reader: the archive's format version, parsed as C's stoll does, from 1 to 10."""
+    text = raw.decode("latin1")
+    m = re.match(r"\s*[+-]?\d+", text)
+    if m is None:
+        raise RuntimeError(f"[enforce fail at inline_container.cc:215] . Couldn't parse the "
+                           f"version {text} as Long Long.")
+    v = int(m.group())
+    if v < 1:
+        raise RuntimeError(f"[enforce fail at inline_container.cc:219] . Attempted to read a "
+                           f"PyTorch file with version {v}, but the minimum supported version "
+                           "for reading is 1. Your PyTorch script module file is too old. Please "
+                           "regenerate it with latest version of PyTorch to mitigate this issue.")
+    if v > 10:
+        raise RuntimeError(f"[enforce fail at inline_container.cc:230] . Attempted to read a "
+                           f"PyTorch file with version {v}, but the maximum supported version "
+                           "for reading is 10. The version of your PyTorch installation may be "
+                           "too old, please upgrade PyTorch to latest version to mitigate this "
+                           "issue.")
 
 
 def _read_record(zf: zipfile.ZipFile, name: str, size: int) -> bytes:
@@ -353,7 +395,7 @@ def _read_record(zf: zipfile.ZipFile, name: str, size: int) -> bytes:
 # --- the legacy stream -------------------------------------------------------------------------
 def _load_legacy(buf: bytes, place, weights_only: bool):
     f = io.BytesIO(buf)
-    plain = _Reader(place, True, lambda *a: _no_storage())
+    plain = _Reader(place, weights_only, lambda *a: _no_storage())  # (as torch's unpickler)
     if _unpickle(f, plain) != MAGIC_NUMBER:
         raise RuntimeError("Invalid magic number; corrupt file?")
     version = _unpickle(f, plain)

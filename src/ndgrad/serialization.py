@@ -95,6 +95,8 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
         raise TypeError(f"map_location should be a str, device, dict or callable, got "
                         f"{type(map_location).__name__}")
     buf = bytearray(f.read() if hasattr(f, "read") else _read(f))
+    if not buf:
+        raise _EmptyFile("Ran out of input: an empty file is an invalid torch or safetensors file")
     try:
         arrays, meta = S.loads(buf)
     except S.SafetensorsError:
@@ -118,6 +120,10 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
     except (ValueError, TypeError, KeyError, IndexError, RecursionError, OverflowError,
             binascii.Error) as e:
         raise S.SafetensorsError(f"invalid ndgrad metadata: {type(e).__name__}: {e}") from None
+
+
+class _EmptyFile(RuntimeError, EOFError):
+    """An empty file: torch's unpickler raises EOFError; a damaged file is a RuntimeError here."""
 
 
 def _read(path) -> bytes:
