@@ -1,7 +1,9 @@
 """Damaged and odd files for torch.load: ndgrad raises torch's exception type with torch's message
 (the archive's version record out of range or unparsable, a missing data.pkl or version, a
 truncated archive, an empty file, a bare pickle that is not the legacy format), and reads Python
-2's names in a protocol-2 pickle as pickle does (__builtin__.xrange is range)."""
+2's names in a protocol-2 pickle as pickle does (__builtin__.xrange is range); an explicit
+pickle_module means weights_only=False (True with it is torch's error); the unsafe globals of a
+checkpoint, read statically."""
 
 from __future__ import annotations
 
@@ -85,3 +87,25 @@ def test_python2_names_in_a_protocol_2_pickle():
     assert b"xrange" in data
     for lib in (torch, ndgrad):
         assert lib.load(io.BytesIO(data), weights_only=False) == {"r": range(1, 7, 2)}
+
+
+def test_explicit_pickle_module_is_not_weights_only():
+    data = _zip(pickle.dumps({"r": range(3)}, protocol=2))
+    for lib in (torch, ndgrad):
+        assert lib.load(io.BytesIO(data), pickle_module=pickle)["r"] == range(3)
+        with pytest.raises(RuntimeError, match="Can not safely load weights when explicit "
+                                               "pickle_module is specified"):
+            lib.load(io.BytesIO(data), weights_only=True, pickle_module=pickle)
+
+
+def test_unsafe_globals_in_checkpoint_as_torch():
+    b = io.BytesIO()
+    torch.save({"a": torch.ones(2), "m": torch.nn.Linear(2, 2), "s": {1}, "c": 1j}, b)
+    legacy = io.BytesIO()
+    torch.save({"a": 1}, legacy, _use_new_zipfile_serialization=False)
+    got = [sorted(lib.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(b.getvalue())))
+           for lib in (torch, ndgrad)]
+    assert got[0] == got[1] == ["torch.nn.modules.linear.Linear"]
+    for lib in (torch, ndgrad):
+        with pytest.raises(ValueError, match="Expected input to be a checkpoint returned by "):
+            lib.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(legacy.getvalue()))

@@ -300,6 +300,30 @@ def _location(loc) -> str:
     return loc
 
 
+def unsafe_globals(buf: bytes) -> list:
+    """torch.serialization.get_unsafe_globals_in_checkpoint: the GLOBALs a torch.save archive's
+    pickle names (read statically) that weights_only would refuse, as 'module.name'."""
+    import pickletools
+
+    if bytes(buf[:4]) != b"PK\x03\x04":
+        raise ValueError("Expected input to be a checkpoint returned by torch.save")
+    zf = zipfile.ZipFile(io.BytesIO(buf))
+    pkl = next((n for n in zf.namelist() if n.rsplit("/", 1)[-1] == "data.pkl"), None)
+    if pkl is None:
+        raise RuntimeError(f"PytorchStreamReader failed locating file data.pkl: file not found"
+                           f"{_MINIZ}")
+    reader, found = _Reader(None, True, None), set()
+    for op, arg, _ in pickletools.genops(zf.read(pkl)):
+        if op.name == "GLOBAL":
+            module, name = arg.split(" ", 1)
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[module, name]
+            module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+            if reader._allowed(module, name) is None:
+                found.add(f"{module}.{name}")
+    return sorted(found)
+
+
 # --- the zip archive ---------------------------------------------------------------------------
 def _load_zip(buf: bytes, place, weights_only: bool):
     try:

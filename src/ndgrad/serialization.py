@@ -88,8 +88,14 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
          mmap: bool | None = None, **pickle_load_args) -> Any:
     """Same as torch.load for files written by torch.save, ndgrad.save or any safetensors writer.
 
-    ``weights_only`` (default True, as torch's) decides which classes and functions a file may
-    name: the safe globals only, or (False) any of a module already imported."""
+    ``weights_only`` (default True, as torch's; False where a ``pickle_module`` is given)
+    decides which classes and functions a file may name: the safe globals only, or (False) any
+    of a module already imported."""
+    if pickle_module is not None:  # torch: an explicit pickle module is not weights-only
+        if weights_only:
+            raise RuntimeError("Can not safely load weights when explicit pickle_module is "
+                               "specified")
+        weights_only = False
     if not (map_location is None or callable(map_location) or
             isinstance(map_location, (str, device, dict))):
         raise TypeError(f"map_location should be a str, device, dict or callable, got "
@@ -124,6 +130,12 @@ def load(f, map_location=None, pickle_module: Any = None, *, weights_only: bool 
 
 class _EmptyFile(RuntimeError, EOFError):
     """An empty file: torch's unpickler raises EOFError; a damaged file is a RuntimeError here."""
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list:
+    """Same as torch.serialization.get_unsafe_globals_in_checkpoint (the pickle read statically:
+    nothing is unpickled)."""
+    return _torch_files.unsafe_globals(f.read() if hasattr(f, "read") else _read(f))
 
 
 def _read(path) -> bytes:
