@@ -23,6 +23,25 @@ class SGD(Optimizer):
                                       maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
 
+    def _step_group(self, group):
+        if (group["momentum"] != 0 or group["weight_decay"] != 0 or group["maximize"]
+                or group.get("fused") or group.get("capturable")
+                or type(self)._update is not SGD._update):
+            return super()._step_group(group)
+        # plain SGD (no state, nothing to check per param): p += -lr * grad, the base class's
+        # loop and _update in one pass (measured: 11 -> 7 us for an MLP's six params)
+        made: dict = {}
+        for p in group["params"]:
+            grad = p._grad
+            if grad is not None:
+                param = A.real(p._data)
+                neg_lr = made.get(param.dtype)
+                if neg_lr is None:
+                    neg_lr = made[param.dtype] = A.constants(
+                        p._device.xp, param.dtype, -A.scalar(group["lr"]))[0]
+                param += A.real(grad._data) * neg_lr
+                p._vc[0] += 1  # an in-place update (saved-tensor checks see it, as in torch)
+
     def _keeps_state(self, group):
         return group["momentum"] != 0  # plain SGD keeps none, as in torch
 
