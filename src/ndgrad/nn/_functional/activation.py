@@ -44,23 +44,30 @@ class _Act(Op):
 
     def forward(ctx, a, **kw):
         ctx.kw = kw
-        if ctx.needs_input_grad[0]:
-            ctx.save(a)
         f = type(ctx).f
         out = _compute(ctx.xp, lambda xp, x: f(xp, x, **kw), a)
-        return out if out.dtype == a.dtype else out.astype(a.dtype)  # NumPy 1.x's 0-d promotion
+        out = out if out.dtype == a.dtype else out.astype(a.dtype)  # NumPy 1.x's 0-d promotion
+        if ctx.needs_input_grad[0]:
+            # an in-place call torch differentiates through its result (EluBackward1...) keeps
+            # the result too: a later write to it raises as torch's does
+            ctx.save(a, out) if _SAVES_RESULT[0] else ctx.save(a)
+        return out
 
     def backward(ctx, g):
         if ctx.inplace_error:
             raise RuntimeError(ctx.inplace_error)
-        (a,) = ctx.saved_tensors
+        a = ctx.saved_tensors[0]
         return type(ctx).Grad.apply(g, a, **ctx.kw)
 
     def backward_raw(ctx, g):
         if ctx.inplace_error:
             raise RuntimeError(ctx.inplace_error)
-        (a,) = ctx.saved_arrays
+        a = ctx.saved_arrays[0]
         return _kernel(ctx.xp, type(ctx).Grad.d, a, g, ctx.kw)
+
+
+_SAVES_RESULT = [False]  # set while an in-place call whose torch node saves its result runs
+_RESULT_NODES = {"EluBackward1", "CeluBackward1", "LeakyReluBackward1", "RreluWithNoiseBackward1"}
 
 
 def _kernel(xp, d, a, g, kw):
@@ -478,7 +485,11 @@ def _maybe_inplace(fn, input: Tensor, inplace_: bool, node: str | None = None,
     EluBackward1) and cannot differentiate some of them (``error``, raised by backward)."""
     if not inplace_:
         return fn(input, **kw)
-    out = inplace(input, lambda t: fn(t, **kw))
+    _SAVES_RESULT[0] = node in _RESULT_NODES
+    try:
+        out = inplace(input, lambda t: fn(t, **kw))
+    finally:
+        _SAVES_RESULT[0] = False
     if node is not None and out._grad_fn is not None:
         out._grad_fn._name = node
         if error:
