@@ -501,8 +501,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         floating = any(isinstance(v, (float, np.floating)) for v in (start, end, step))
         dtype = D.get_default_dtype() if floating else D.int64
     dt = D.to_dtype(dtype)
-    if dt is D.bool_:
-        raise not_implemented("arange_cpu", D.bool_)
+    if dt is D.bool_ or dt.is_complex:  # torch's kernel has neither
+        raise not_implemented("arange_cpu", dt)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if not all(math.isfinite(v) for v in (start, end)):
