@@ -2,7 +2,8 @@
 call against torch, the same result (dtype and shape) or the same exception type and message.
 Complex/bool where torch's kernels have no code (unique, unique_consecutive, searchsorted and
 bucketize by the promoted dtype), tensor_split's index tensor (long, at most 1-d), bernoulli's
-probabilities outside [0, 1] or nan, normal's complex std, the in-place activations' kernels."""
+probabilities outside [0, 1] or nan, normal's complex std, the in-place activations' kernels,
+arange of a complex dtype."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ CASES = {
                                                            T.tensor([1, 2], dtype=T.int32)),
     "tensor_split float sections": lambda T: T.tensor_split(T.arange(6.0), T.tensor(2.0)),
     "tensor_split long indices": lambda T: T.tensor_split(T.arange(6.0), T.tensor([1, 4])),
+    "arange complex": lambda T: T.arange(0, 3, dtype=T.complex64),
+    "arange complex128 end only": lambda T: T.arange(3, dtype=T.complex128),
     "bernoulli p > 1": lambda T: T.bernoulli(T.tensor([0.5, 2.0])),
     "bernoulli p nan": lambda T: T.bernoulli(T.tensor([0.5, float("nan")])),
     "bernoulli_ p < 0": lambda T: T.ones(2).bernoulli_(T.tensor([0.5, -1.0])),
