@@ -104,3 +104,31 @@ def test_partial_overlap_refused_under_autograd_leaves_values_and_versions():
             y[1:].mul_(y[:-1])
         assert y._version == 0
         np.testing.assert_allclose(to_numpy(y), np.linspace(0.5, 1.5, 8))
+
+
+# --- a write after an op raises torch's version error exactly where torch's formula reads it -----
+def _written_after(T, op, which):
+    x = _x(T)
+    y = x * 1
+    z = op(T, y)
+    (z if which == "result" else y).mul_(2)
+    try:
+        T.autograd.grad(z.sum(), x)
+    except RuntimeError as e:
+        assert "modified by an inplace operation" in str(e)
+        return "error"
+    return "ok"
+
+
+WRITTEN = {  # torch's formulas: erfinv, i0 and entr read the input, ndtri the result
+    "erfinv": lambda T, y: (y * 0.5).erfinv(), "i0": lambda T, y: T.special.i0(y),
+    "entr": lambda T, y: T.special.entr(y), "ndtri": lambda T, y: T.special.ndtri(y * 0.5),
+    "erfcx": lambda T, y: T.special.erfcx(y), "i0e": lambda T, y: T.special.i0e(y),
+    "exp": lambda T, y: y.exp(), "sin": lambda T, y: y.sin(), "pow": lambda T, y: y ** 3,
+}
+
+
+@pytest.mark.parametrize("which", ["result", "input"])
+@pytest.mark.parametrize("op", sorted(WRITTEN))
+def test_write_after_op_raises_as_torch(op, which):
+    assert _written_after(ndgrad, WRITTEN[op], which) == _written_after(torch, WRITTEN[op], which)

@@ -132,8 +132,8 @@ Erf = unary("Erf", lambda xp, a: special(xp, "erf")(a),
 Erfc = unary("Erfc", lambda xp, a: special(xp, "erfc")(a),
              lambda ns, a, g: -g * (2 / _SQRT_PI) * (-a * a).exp(),
              complex_err=_kernel("erfc_vml_cpu"))
-Erfinv = unary("Erfinv", lambda xp, a: special(xp, "erfinv")(a),
-               lambda ns, y, g: g * (_SQRT_PI / 2) * (y * y).exp(), saves="output",
+Erfinv = unary("Erfinv", lambda xp, a: special(xp, "erfinv")(a),  # torch's formula reads the
+               lambda ns, a, g: g * (_SQRT_PI / 2) * a.erfinv().square().exp(),  # input only
                complex_err=_kernel("erfinv_vml_cpu"))
 def _lgamma(xp, a):
     """SciPy's and CuPy's gammaln give -inf at -inf; torch (as ndgrad's own code) gives inf."""

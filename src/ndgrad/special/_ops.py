@@ -32,14 +32,15 @@ def _floating(a, kernel: str, half: bool):
 
 
 # --- differentiable unary primitives --------------------------------------------------------------
-def _unary_op(name: str, kernel: str, fn, grad, half: bool = True):
+def _unary_op(name: str, kernel: str, fn, grad, half: bool = True, saves: str = "xy"):
     """A primitive ``fn(xp, a)`` whose derivative ``grad(x, y, g)`` is written on tensors (x the
-    input, y the result)."""
+    input, y the result). ``saves``: which of them torch's formula reads (None for the other),
+    so a later in-place write raises torch's version error exactly where torch's does."""
 
     def forward(ctx, a):
         a = _floating(a, kernel, half)
         out = _compute(ctx.xp, fn, a)
-        ctx.save(a, out)
+        ctx.save(a if "x" in saves else None, out if "y" in saves else None)
         return out
 
     def backward(ctx, g):
@@ -70,20 +71,21 @@ def _i1_grad(scaled):
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
-I0 = _unary_op("I0", "i0_vml_cpu", _cephes.i0, lambda x, y, g: g * i1(x))
+I0 = _unary_op("I0", "i0_vml_cpu", _cephes.i0, lambda x, y, g: g * i1(x), saves="x")
 SpecialI0E = _unary_op("SpecialI0E", "i0e_cpu", _cephes.i0e,
                        lambda x, y, g: g * (i1e(x) - x.sgn() * y))
 SpecialI1 = _unary_op("SpecialI1", "i1_cpu", _cephes.i1, _i1_grad(False))
 SpecialI1E = _unary_op("SpecialI1E", "i1e_cpu", _cephes.i1e, _i1_grad(True))
 SpecialNdtri = _unary_op("SpecialNdtri", "ndtri_cpu", _cephes.ndtri,
-                         lambda x, y, g: g * _SQRT_2PI * (y.square() / 2).exp(), half=False)
+                         lambda x, y, g: g * _SQRT_2PI * (y.square() / 2).exp(), half=False,
+                         saves="y")
 SpecialLogNdtr = _unary_op("SpecialLogNdtr", "log_ndtr_cpu", _cephes.log_ndtr,
                            lambda x, y, g: g / _SQRT_2PI * (y + x.pow(2) / 2).neg().exp(),
                            half=False)
 SpecialErfcx = _unary_op("SpecialErfcx", "erfcx_cpu", _cephes.erfcx,
                          lambda x, y, g: (2.0 * x * y - 2.0 / math.sqrt(math.pi)) * g, half=False)
 SpecialEntr = _unary_op("SpecialEntr", "entr_cpu", _cephes.entr,
-                        lambda x, y, g: g * (-(1 + x.log())))
+                        lambda x, y, g: g * (-(1 + x.log())), saves="x")
 
 
 def _unary_fn(cls, name: str, top: str | None = None):
