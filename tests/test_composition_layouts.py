@@ -182,6 +182,7 @@ CONTIGUOUS = {
     "masked_fill": lambda T, x: x.t().masked_fill(x.t() > 1, 0.0),
     "masked_fill(row mask)": lambda T, x: x.t().masked_fill(T.tensor([True, False, True]), 0.0),
     "masked_fill(tensor value)": lambda T, x: x.t().masked_fill(x.t() > 1, T.tensor(2.0)),
+    "masked_fill(0-d)": lambda T, x: x[0, 0].masked_fill(x[0, 0] > 0, 1.0),
 }
 
 

@@ -125,6 +125,10 @@ WRITTEN = {  # torch's formulas: erfinv, i0 and entr read the input, ndtri the r
     "entr": lambda T, y: T.special.entr(y), "ndtri": lambda T, y: T.special.ndtri(y * 0.5),
     "erfcx": lambda T, y: T.special.erfcx(y), "i0e": lambda T, y: T.special.i0e(y),
     "exp": lambda T, y: y.exp(), "sin": lambda T, y: y.sin(), "pow": lambda T, y: y ** 3,
+    # a quotient by a constant keeps only the divisor (x / 2, then x written: torch computes)
+    "div by 2": lambda T, y: y / 2, "div by 0-d": lambda T, y: y / T.tensor(2.0),
+    "div by tensor": lambda T, y: y.true_divide(T.full((3, 4), 2.0)),
+    "rdiv": lambda T, y: 2 / y, "div by itself": lambda T, y: y / y.detach(),
 }
 
 

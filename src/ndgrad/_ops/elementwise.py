@@ -146,7 +146,8 @@ class Div(Op):
         if rounding_mode is None:
             if a.dtype.kind in "iub":  # true division of integers gives the default float
                 a, b = _to_float(a), _to_float(b)
-            ctx.save(a, b)
+            # a only for b's gradient, as torch's formula: a / c then a write into a computes
+            ctx.save(a if ctx.needs_input_grad[1] else None, b)
             return a / b
         xp = ctx.xp
         k = a.dtype.kind
@@ -459,7 +460,7 @@ class Where(Op):
     def forward(ctx, cond, a, b, dt=None, c_order=False):
         ctx.save(cond)
         out = ctx.xp.where(cond, _as(a, dt), _as(b, dt))
-        return ctx.xp.ascontiguousarray(out) if c_order else out
+        return out.copy() if c_order and not out.flags.c_contiguous else out
 
     def formula(ctx, ns, saved, g):
         (cond,) = saved
