@@ -50,7 +50,6 @@ def _call(name):
         "multilabel_margin_loss": lambda T, x: F(T).multilabel_margin_loss(
             x[0], T.tensor([[0, 1, -1, 0]] * 3)),
         "threshold_": lambda T, x: F(T).threshold_(x, 0.5, 0.0),
-        "abs_": lambda T, x: T.abs_(x),
         "hardtanh": lambda T, x: F(T).hardtanh(x),
         "relu6": lambda T, x: F(T).relu6(x),
     }

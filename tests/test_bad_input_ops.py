@@ -54,6 +54,8 @@ CASES = {
                         ("F", "elu_"), ("F", "leaky_relu_"), ("F", "hardtanh_"),
                         ("F", "rrelu_"), ("torch", "abs_")]
        for dt in ("int64", "bool", "complex64", "float32")},
+    **{f"Tensor.{m} {dt}": (lambda T, m=m, dt=dt: getattr(_t(T, dt), m)())
+       for m in ("abs_", "absolute_") for dt in ("int64", "bool", "complex64", "float32")},
     **{f"threshold_ {dt}": (lambda T, dt=dt: F(T).threshold_(_t(T, dt), 0.5, 0.0))
        for dt in ("int64", "bool", "complex64")},
 }

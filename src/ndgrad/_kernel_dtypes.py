@@ -83,8 +83,6 @@ KERNELS = {
     **dict.fromkeys(("elu_", "selu_", "celu_"), ("elu_cpu", _FLOAT_ONLY)),
     **dict.fromkeys(("leaky_relu_", "rrelu_"), ("leaky_relu_cpu", _FLOAT_ONLY)),
     "threshold_": ("threshold_cpu", _BOOL_COMPLEX),
-    "abs_": (lambda x: RuntimeError("In-place abs is not supported for complex tensors."),
-             _COMPLEX),
     **dict.fromkeys(("hardtanh", "relu6", "hardtanh_"), (lambda x: RuntimeError(
         "Bool inputs not supported for hardtanh") if x.dtype.name == "bool" else
         NotImplementedError("clamp is not supported for complex types"), _BOOL_COMPLEX)),

@@ -326,6 +326,17 @@ for _alias, _name in ALIASES.items():
     globals()[_alias + "_"] = globals()[_name + "_"]
     if _alias != "absolute":  # torch has Tensor.absolute_ but no torch.absolute_
         __all__.append(_alias + "_")
+_abs_inplace = abs_  # noqa: F821  (made by _export above)
+
+
+def abs_(input: Tensor) -> Tensor:
+    """Same as torch.abs_: a complex tensor cannot hold its (real) absolute value."""
+    if input.is_complex():
+        raise RuntimeError("In-place abs is not supported for complex tensors.")
+    return _abs_inplace(input)
+
+
+absolute_ = abs_
 
 
 def positive(input: Tensor) -> Tensor:
