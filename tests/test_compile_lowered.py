@@ -28,8 +28,8 @@ def _compare(step, make_inputs, leaves, calls: int = 6, lowered: bool | None = T
     the leaves' gradients must agree to the bit."""
     f = ndgrad.compile(step)
     for i in range(calls):
-        ndgrad.manual_seed(i)
         args = make_inputs(i)
+        ndgrad.manual_seed(i)
         for t in leaves:
             t.grad = None
         want = step(*args)
@@ -217,3 +217,42 @@ def test_traced_arrays_escape_where_python_would_read_data():
         with pytest.raises(Escape):  # a write into an array the recording does not know
             np.add(v, 1, out=raw)
     assert [ln[0] for ln in rec.lines[-3:]] == ["binary", "call", "binary"]
+
+
+# --- random programs: eager and lowered, on fresh data at each call ----------------------------
+_ONE = ndgrad.tensor([1])
+_UNARY = [lambda t: t.sin(), lambda t: t.exp().clamp(max=5.0), lambda t: t.tanh(),
+          lambda t: t.relu(), lambda t: t.sigmoid(), lambda t: t.abs().add(1).log(),
+          lambda t: t.square(), lambda t: F.gelu(t), lambda t: F.softmax(t, -1),
+          lambda t: F.log_softmax(t, 0), lambda t: t.cumsum(-1), lambda t: t.flip(0),
+          lambda t: t.t().contiguous().t(), lambda t: t * (t > 0.1), lambda t: t.clamp(-0.5, 0.5),
+          lambda t: ndgrad.where(t > 0, t, t * 0.1), lambda t: t.max(-1, keepdim=True).values + t,
+          lambda t: t - t.mean(0), lambda t: t / (t.norm() + 1), lambda t: F.layer_norm(t, (4,)),
+          lambda t: t[:, [3, 0, 2, 1]], lambda t: t.roll(1, 0),
+          lambda t: t.mul(2).exp_().clamp(max=5.0),
+          lambda t: t.clone().index_fill_(1, _ONE, 0.5),
+          lambda t: t.pow(3), lambda t: t.double().sin().float(), lambda t: F.dropout(t, 0.3),
+          lambda t: t.sort(-1).values, lambda t: ndgrad.cat([t[:1], t[1:] * 2])]
+_BINARY = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b.t().t(),
+           lambda a, b: a @ b.t() @ a / 4, lambda a, b: ndgrad.maximum(a, b),
+           lambda a, b: ndgrad.stack([a, b]).sum(0), lambda a, b: a.lerp(b, 0.3),
+           lambda a, b: ndgrad.atan2(a, b + 3)]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_programs_lowered_equal_eager(seed):
+    rng = np.random.default_rng(seed)
+    plan = [(int(rng.integers(2)), int(rng.integers(len(_UNARY))), int(rng.integers(len(_BINARY))),
+             int(rng.integers(8))) for _ in range(int(rng.integers(3, 8)))]
+    w = ndgrad.randn(3, 4, requires_grad=True)
+
+    def step(x):
+        vals = [x, w]
+        for binary, u, b, j in plan:
+            a = vals[j % len(vals)]
+            vals.append(_BINARY[b](a, vals[-1]) if binary else _UNARY[u](a))
+        loss = (vals[-1] * ndgrad.linspace(-1, 1, 4)).sum() + vals[len(vals) // 2].sum() + w.sum()
+        loss.backward()
+        return loss
+
+    _compare(step, lambda i: (ndgrad.randn(3, 4),), [w], calls=5, lowered=None)

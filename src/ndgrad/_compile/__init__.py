@@ -130,6 +130,9 @@ class CompiledFunction:
         before = pystate.snapshot(tracer.py_roots)
         with C.tracing(tracer):
             out = self.fn(*args, **kwargs)
+        if tracer.failed is None and tracer.unseen_writes():
+            tracer.failed = ("an in-place write the capture does not see (an op writing into a "
+                             "tensor's array itself): a replay would skip it")
         if second and tracer.failed is None and pystate.changed(
                 before, pystate.snapshot(tracer.py_roots)) - tracer.py_exempt:
             tracer.failed = ("the step changes Python state a replay would not (a variable, "

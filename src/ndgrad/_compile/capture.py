@@ -61,6 +61,9 @@ class Tracer:
         self.failed: str | None = None
         self.py_exempt: set = set()  # Python state the opaque calls changed (see pystate)
         self.depth = 0  # > 0 inside a recorded creation function or opaque call
+        # version counters: id -> (counter, value when first seen, writes a replay makes): an
+        # in-place write not recorded (an op writing into its array itself) would be lost
+        self.versions: dict = {}
         for t in arg_tensors:
             k = self.prog.reg()
             self.prog.arg_regs.append(k)
@@ -73,11 +76,32 @@ class Tracer:
     def _read(self, t: Tensor, k: int) -> None:
         """``t`` (in register ``k`` at replay) is read: where its gradient flows, if any."""
         self.keep.append(t)
+        self.version(t)
         if t._requires_grad:
             fn = t._grad_fn
             self.edge_src.setdefault((id(fn), t._output_nr) if fn else (id(t), 0), k)
 
     # --- bookkeeping -------------------------------------------------------------------------
+    def version(self, t: Tensor) -> None:
+        vc = t._vc
+        if id(vc) not in self.versions:
+            self.versions[id(vc)] = [vc, vc[0], 0]
+
+    def unseen_writes(self) -> bool:
+        """Whether a tensor the step touched was written in place other than through a
+        recorded door (its version moved more than the recorded writes account for)."""
+        return any(vc[0] - v0 != n for vc, v0, n in self.versions.values())
+
+    def _replayed(self, fn, *args, **kwargs):
+        """``fn(*args)``, whose in-place writes a replay repeats as they are (an optimizer's
+        step, the engine's accumulation into .grad): counted as recorded."""
+        before = [(v, v[0][0]) for v in self.versions.values()]
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            for v, n in before:
+                v[2] += v[0][0] - n
+
     def _known(self, arr, k: int) -> None:
         self.origin[id(arr)] = k
         self.keep.append(arr)
@@ -343,6 +367,8 @@ class Tracer:
             return self.fail(str(e))
         vc = t._vc if any(e is t for e in self.externals) else None
         self.prog.steps.append(P.write(dst, src, vc))
+        v = self.versions.setdefault(id(t._vc), [t._vc, t._vc[0] - 1, 0])  # (bumped already)
+        v[2] += 1
 
     def copied(self, src: Tensor, out: Tensor) -> None:
         """``_inplace._snapshot``: a copy of ``src``'s array."""
@@ -375,7 +401,7 @@ class Tracer:
         _op._profiler = None
         before = pystate.snapshot(self.py_roots) if self.py_roots else None
         try:
-            res = fn(*args, **kwargs)
+            res = self._replayed(fn, *args, **kwargs)
         finally:
             self.depth -= 1
             _trace.tracer = saved_tracer
@@ -417,7 +443,7 @@ class Tracer:
         try:
             nodes = [n if n is not None else self.capture_node[s] for s, n in sched.order]
             leaves = sched.run(nodes, [g._data for g in root_grads], bool(retain_graph))
-            sched.accumulate(leaves, self.at_capture())
+            self._replayed(sched.accumulate, leaves, self.at_capture())
         finally:
             _grad_state.grad_enabled = prev
             self.depth -= 1
@@ -450,7 +476,7 @@ class Tracer:
         self.depth += 1
         _op._profiler = _engine._tracer = None
         try:
-            _engine.run(roots, root_grads, retain_graph, False, None)
+            self._replayed(_engine.run, roots, root_grads, retain_graph, False, None)
         finally:
             self.depth -= 1
             _engine._tracer = self
@@ -655,6 +681,7 @@ def tracing(tracer: Tracer):
         t = orig_make(*a, **k)
         tracer.created.add(id(t))
         tracer.keep.append(t)
+        tracer.version(t)
         return t
 
     patch(Tensor, "_make", staticmethod(make))
