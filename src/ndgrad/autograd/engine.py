@@ -324,10 +324,9 @@ def _walk_first_order(roots: list, root_grads: list, deps: dict, retain_graph: b
             if res is None:  # hooks, several outputs, no (or a deferring) raw backward
                 res = _first_order_step(fn, [g] if fn.out_meta is None else g)
             else:
-                checked = False
+                checked, nd = False, fn.xp.ndarray
             if not retain_graph and fn.saved:
                 fn.saved = _FREED
-        nd = fn.xp.ndarray if g is not None else None
         for e, gi, meta in zip(edges, res, fn.in_meta):
             if e is None:
                 continue
