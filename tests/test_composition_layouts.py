@@ -193,3 +193,19 @@ def test_layout_of_copies(name):
         y = CONTIGUOUS[name](T, x)
         return [y, y.is_contiguous()]
     _both(run)
+
+
+@pytest.mark.parametrize("fmt", ["channels_last", "contiguous_format", "preserve_format"])
+def test_to_memory_format(fmt):
+    def run(T):
+        out = []
+        for base in BASES.values():
+            x = base(T)
+            for args in [(), (T.float64,)]:
+                y = x.to(*args, memory_format=getattr(T, fmt))
+                out += [y, y.is_contiguous(), y is x]
+        return out
+    _both(run)
+    for T in LIBS:
+        with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last"):
+            T.zeros(2, 3).to(memory_format=T.channels_last)

@@ -66,6 +66,13 @@ def clone(input: Tensor, *, memory_format=None) -> Tensor:
     return Clone.apply(input, order=_order_of(memory_format, input.ndim))
 
 
+def _suggested(t: Tensor):
+    """torch's suggest_memory_format: channels_last for a 4-d tensor laid out NHWC."""
+    a = t._data
+    return channels_last if a.ndim == 4 and not a.flags.c_contiguous and a.transpose(
+        0, 2, 3, 1).flags.c_contiguous else contiguous_format
+
+
 def contiguous(input: Tensor, memory_format=None) -> Tensor:
     """Same as torch.Tensor.contiguous: the tensor itself when already laid out as asked."""
     order = "C" if memory_format in (None, preserve_format) else _order_of(memory_format,
@@ -132,11 +139,16 @@ def _parse_to(args, kwargs):
 
 
 def to(input: Tensor, *args, **kwargs) -> Tensor:
-    """Same as torch.Tensor.to(dtype), .to(device, dtype), .to(other), with ``copy=``;
-    ``non_blocking`` and ``memory_format`` are accepted and ignored."""
+    """Same as torch.Tensor.to(dtype), .to(device, dtype), .to(other), with ``copy=`` and
+    ``memory_format=``; ``non_blocking`` is accepted and ignored."""
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    fmt = kwargs.pop("memory_format", None)
+    if fmt not in (None, preserve_format):
+        out = to(input, *args, copy=copy, **kwargs)
+        if out is input and _suggested(input) is fmt:
+            return input  # torch's to() aliases a tensor whose layout suggests that format
+        return contiguous(out, fmt)
     if len(args) > 2 and isinstance(args[-1], bool):  # to(device, dtype, non_blocking, copy)
         copy = args[-1]
     dt, dev = _parse_to(args, kwargs)
