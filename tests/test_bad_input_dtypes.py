@@ -39,7 +39,6 @@ def _call(name):
         "pdist": lambda T, x: F(T).pdist(x[0]),
         "multilabel_soft_margin_loss": lambda T, x: F(T).multilabel_soft_margin_loss(x, x),
         "gumbel_softmax": lambda T, x: F(T).gumbel_softmax(x),
-        "cross": lambda T, x: (T.cross(x[0], x[0], dim=0), T.linalg.cross(x[0], x[0], dim=0)),
         "addbmm": lambda T, x: T.addbmm(x[0, :, :3], x, x.mT),
         "baddbmm": lambda T, x: T.baddbmm(x[:, :, :3], x, x.mT),
         "mvlgamma": lambda T, x: T.mvlgamma(x + 3, 2),

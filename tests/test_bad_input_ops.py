@@ -40,6 +40,12 @@ CASES = {
                                                            T.tensor([1, 2], dtype=T.int32)),
     "tensor_split float sections": lambda T: T.tensor_split(T.arange(6.0), T.tensor(2.0)),
     "tensor_split long indices": lambda T: T.tensor_split(T.arange(6.0), T.tensor([1, 4])),
+    **{f"{name} {dt}": (lambda T, name=name, dt=dt: {
+        "cross": lambda a: T.cross(a, a, dim=0), "linalg.cross": lambda a: T.linalg.cross(a, a),
+        "Tensor.cross": lambda a: a.cross(a, dim=0),
+        "cross bool-float": lambda a: T.linalg.cross(a, T.ones(3))}[name](_t(T, dt, (3,))))
+       for name in ("cross", "linalg.cross", "Tensor.cross", "cross bool-float")
+       for dt in ("bool", "int64", "complex64")},
     "arange complex": lambda T: T.arange(0, 3, dtype=T.complex64),
     "arange complex128 end only": lambda T: T.arange(3, dtype=T.complex128),
     "bernoulli p > 1": lambda T: T.bernoulli(T.tensor([0.5, 2.0])),

@@ -75,7 +75,6 @@ KERNELS = {
     "gumbel_softmax": (lambda x: RuntimeError(  # its exponential draw's check
         "Exponential distribution is a continuous probability distribution. dtype must be a "
         f"floating point but you specified {torch_type_name(x.dtype)}"), _FLOAT_ONLY),
-    "cross": ("cross", frozenset(("bool",))),  # (torch.cross and linalg.cross)
     "addbmm": ("addmm_impl_cpu_", frozenset(("bool",))),
     "baddbmm": ("baddbmm", frozenset(("bool",))),
     **dict.fromkeys(("mvlgamma", "multigammaln"), ("arange_cpu", _COMPLEX)),

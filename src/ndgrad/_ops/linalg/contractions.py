@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor, wrap_dim, wrap_dims
-from ..._errors import dtype_mismatch, not_tensor_element, size_mismatch
+from ..._errors import dtype_mismatch, not_implemented, not_tensor_element, size_mismatch
 from ...autograd.op import Op
 from ..._dtype import meta_name, torch_type_name
 from ..elementwise import mul
@@ -111,6 +111,8 @@ def linalg_cross(input, other, *, dim=-1, out=None) -> Tensor:
     if input.shape[d] != 3 or other.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{input.shape[d]} and {other.shape[d]}")
+    if input._data.dtype.kind == "b":  # torch's kernel has no bool code (checked first)
+        raise not_implemented("cross", input.dtype)
     if input.dtype is not other.dtype:
         raise dtype_mismatch(input.dtype, other.dtype)
     for x, y in zip(input.shape, other.shape):
