@@ -147,6 +147,7 @@ class MkldnnRnnLayer(Op):
         dh, dc = g_h.T.copy(), g_c.T.copy()  # (never the caller's arrays: updated in place)
         tmp = xp.empty_like(dh)  # (dh: one array, each step's GEMM writes the next into it)
         f = acts[:, 2 * H:3 * H]
+        fac4, dg4 = fac.reshape(T, 4, H, N), dgates.reshape(T, 4, H, N)  # (no reshape a step)
         need = ctx.needs_input_grad
         order = range(T) if rev else range(T - 1, -1, -1)
         last = order[-1]
@@ -155,7 +156,7 @@ class MkldnnRnnLayer(Op):
             dc += xp.multiply(dh, q[t], out=tmp)
             dg = dgates[t]
             xp.multiply(dh, fac[t, :H], out=dg[:H])
-            xp.multiply(dc, fac[t, H:].reshape(3, H, N), out=dg[H:].reshape(3, H, N))
+            xp.multiply(dc, fac4[t, 1:], out=dg4[t, 1:])
             if t != last or need[6]:  # the first step's dc and dh reach only hx and cx
                 dc *= f[t]
             if t != last or need[5]:
