@@ -256,3 +256,16 @@ def test_random_programs_lowered_equal_eager(seed):
         return loss
 
     _compare(step, lambda i: (ndgrad.randn(3, 4),), [w], calls=5, lowered=None)
+
+
+def test_index_writes_without_a_graph_are_replayed():
+    """index_fill_ and item assignment on a tensor that records no graph write straight into
+    its array: captured through the op's door (before, replays skipped the fill)."""
+    def step(x):
+        y = x.clone().index_fill_(1, _ONE, 0.5)
+        y[0, 0] = 7.0
+        y[x > 1] = -1.0
+        return y * 2
+
+    f = _compare(step, lambda i: (ndgrad.randn(2, 3),), [], lowered=None)
+    assert type(next(iter(f.cache.values()))) is not Captured or _entry(f).prog.lowered
