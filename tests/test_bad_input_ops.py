@@ -3,7 +3,8 @@ call against torch, the same result (dtype and shape) or the same exception type
 Complex/bool where torch's kernels have no code (unique, unique_consecutive, searchsorted and
 bucketize by the promoted dtype), tensor_split's index tensor (long, at most 1-d), bernoulli's
 probabilities outside [0, 1] or nan, normal's complex std, the in-place activations' kernels,
-arange of a complex dtype."""
+arange of a complex dtype, the batched matrix products, mvlgamma, topk/kthvalue and round as
+functions and Tensor methods."""
 
 from __future__ import annotations
 
@@ -46,6 +47,22 @@ CASES = {
         "cross bool-float": lambda a: T.linalg.cross(a, T.ones(3))}[name](_t(T, dt, (3,))))
        for name in ("cross", "linalg.cross", "Tensor.cross", "cross bool-float")
        for dt in ("bool", "int64", "complex64")},
+    **{f"{name} {dt}": (lambda T, name=name, dt=dt: {
+        "addbmm": lambda x: T.addbmm(x[0, :, :3], x, x.mT),
+        "Tensor.addbmm_": lambda x: x[0, :, :3].clone().addbmm_(x, x.mT),
+        "baddbmm": lambda x: T.baddbmm(x[:, :, :3], x, x.mT),
+        "Tensor.baddbmm_": lambda x: x[:, :, :3].clone().baddbmm_(x, x.mT),
+        "mvlgamma": lambda x: T.mvlgamma(x + 3, 2),
+        "Tensor.mvlgamma": lambda x: (x + 3).mvlgamma(2),
+        "special.multigammaln": lambda x: T.special.multigammaln(x + 3, 2),
+        "Tensor.topk": lambda x: x.topk(1)[0],
+        "Tensor.kthvalue": lambda x: x.kthvalue(1)[0],
+        "round decimals": lambda x: T.round(x, decimals=1),
+        "round": lambda x: T.round(x)}[name](_t(T, dt, (2, 3, 4))))
+       for name in ("addbmm", "Tensor.addbmm_", "baddbmm", "Tensor.baddbmm_", "mvlgamma",
+                    "Tensor.mvlgamma", "special.multigammaln", "Tensor.topk", "Tensor.kthvalue",
+                    "round decimals", "round")
+       for dt in ("bool", "int64", "complex64", "float16", "float32")},
     "arange complex": lambda T: T.arange(0, 3, dtype=T.complex64),
     "arange complex128 end only": lambda T: T.arange(3, dtype=T.complex128),
     "bernoulli p > 1": lambda T: T.bernoulli(T.tensor([0.5, 2.0])),

@@ -75,9 +75,6 @@ KERNELS = {
     "gumbel_softmax": (lambda x: RuntimeError(  # its exponential draw's check
         "Exponential distribution is a continuous probability distribution. dtype must be a "
         f"floating point but you specified {torch_type_name(x.dtype)}"), _FLOAT_ONLY),
-    "addbmm": ("addmm_impl_cpu_", frozenset(("bool",))),
-    "baddbmm": ("baddbmm", frozenset(("bool",))),
-    **dict.fromkeys(("mvlgamma", "multigammaln"), ("arange_cpu", _COMPLEX)),
     # the in-place spellings meet the same kernels
     **dict.fromkeys(("elu_", "selu_", "celu_"), ("elu_cpu", _FLOAT_ONLY)),
     **dict.fromkeys(("leaky_relu_", "rrelu_"), ("leaky_relu_cpu", _FLOAT_ONLY)),

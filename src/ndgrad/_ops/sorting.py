@@ -92,6 +92,9 @@ def msort(input: Tensor, *, out=None) -> Tensor:
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *,
          out=None):
     """Same as torch.topk (ties keep their original order, which torch does not promise)."""
+    if input.dtype is D.bool_ or input.is_complex():
+        raise RuntimeError(f"{'' if input.dtype is D.bool_ else ' '}topk does not support "
+                           f"{'bool' if input.dtype is D.bool_ else 'complex'} dtypes on CPU")
     d = wrap_dim(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
     if k < 0 or k > size:
@@ -120,7 +123,8 @@ def _pick(input: Tensor, dim: int, keepdim: bool, pos_fn, name: str, kind: str):
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     """Same as torch.kthvalue: the k-th smallest element (1-based)."""
-    _check_sortable(input)
+    if input.dtype is D.bool_ or input.is_complex():
+        raise not_implemented("kthvalue_cpu", input.dtype)
     d = wrap_dim(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
     if size == 0:

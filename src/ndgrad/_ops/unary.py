@@ -238,8 +238,8 @@ class Round(Op):
 
     def forward(ctx, a, decimals=0):
         k = a.dtype.kind
-        if k in "bc":
-            raise not_implemented("round_vml_cpu", a.dtype)
+        if k in "bc":  # torch's kernel with decimals is round_cpu
+            raise not_implemented("round_cpu" if decimals else "round_vml_cpu", a.dtype)
         if k in "iu":
             if decimals:
                 raise not_implemented("round_cpu", a.dtype)

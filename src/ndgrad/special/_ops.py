@@ -334,6 +334,8 @@ def mvlgamma(input: Tensor, p: int, *, out=None) -> Tensor:
     _need_tensor("mvlgamma", input)
     if input.dtype is D.bool_:
         raise RuntimeError("The input tensor may not be a boolean tensor.")
+    if input.is_complex():  # torch's composite meets arange first
+        raise not_implemented("arange_cpu", input.dtype)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     return _out(Mvlgamma.apply_one(input, p), out, "mvlgamma")
