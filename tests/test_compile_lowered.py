@@ -258,6 +258,20 @@ def test_random_programs_lowered_equal_eager(seed):
     _compare(step, lambda i: (ndgrad.randn(3, 4),), [w], calls=5, lowered=None)
 
 
+def test_a_tensor_made_from_python_values_inside_the_step_is_replayed():
+    """torch.tensor([...]) inside a step is a creation the replay makes again (it broke the
+    graph before)."""
+    w = ndgrad.randn(3, 4, requires_grad=True)
+
+    def step(x):
+        y = (x * w).index_fill(1, ndgrad.tensor([1]), 0.5) * ndgrad.tensor(2.0)
+        y.sum().backward()
+        return y
+
+    f = _compare(step, lambda i: (ndgrad.randn(3, 4),), [w])
+    assert type(next(iter(f.cache.values()))) is Captured
+
+
 def test_index_writes_without_a_graph_are_replayed():
     """index_fill_ and item assignment on a tensor that records no graph write straight into
     its array: captured through the op's door (before, replays skipped the fill)."""

@@ -256,6 +256,7 @@ def new(self, *args, device=None) -> Tensor:
     return Tensor._make(legacy_array(args, self.dtype, dev), dev)
 
 
+@torch_allocation_errors
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Same as torch.tensor: always copies; infers int64 / default float / bool / complex."""
     dt = None if dtype is None else D.to_dtype(dtype)
