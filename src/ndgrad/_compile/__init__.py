@@ -10,7 +10,8 @@ printing) or otherwise cannot be replayed is cut around the statement where it b
 before and after are compiled, the statement runs eagerly (``islands``); where it cannot be cut,
 the signature stays eager (``fullgraph=True`` raises instead). The signature: the arguments'
 shapes, dtypes, devices, requires_grad and other values, grad mode, autocast, the default dtype
-and device, and for a module its and its submodules' ``training``."""
+and device, and for a module its and its submodules' ``training``. On the CPU the third call
+lowers the program to one function of NumPy calls (``lower``), which later calls run."""
 
 from __future__ import annotations
 
