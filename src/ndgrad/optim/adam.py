@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _arrays as A
+from ._adam_flat import step_flat
 from ._state import check_args, step_tensor, zeros_like
 from .optimizer import Optimizer
 
@@ -47,40 +48,56 @@ class Adam(Optimizer):
     def _prepare(self, group):
         return group, {}  # and the scalars as 0-d arrays, per dtype and step
 
+    def _step_group(self, group) -> None:
+        if type(self)._update is not Adam._update or not step_flat(self, group):
+            super()._step_group(group)
+
     def _update(self, hyper, p, g, state, step):
         (group, made), param, xp = hyper, A.real(p._data), p._device.xp
         k = made.get((param.dtype, step))
         if k is None:
-            lr, (beta1, beta2) = A.scalar(group["lr"]), map(A.scalar, group["betas"])
-            weight = 1 - beta1  # lerp's weight; torch's form for weights >= 0.5 takes 1 - w
-            k = made[param.dtype, step] = (weight < 0.5, *A.constants(
-                xp, param.dtype, 1 - lr * group["weight_decay"],
-                weight if weight < 0.5 else 1 - param.dtype.type(weight), beta2, 1 - beta2,
-                (1 - beta2 ** step) ** 0.5, group["eps"], -lr / (1 - beta1 ** step)))
-        small, decay, w, beta2, one_minus_beta2, bias_correction2_sqrt, eps, step_size = k
+            k = made[param.dtype, step] = constants(xp, group, param.dtype, step)
         m, v = A.arrays(state, "exp_avg", "exp_avg_sq")
         if group["weight_decay"] != 0:
             if group["decoupled_weight_decay"]:
-                param *= decay
+                param *= k[1]
             else:
                 g = A.added(g, param, group["weight_decay"])
-        tmp = xp.subtract(g, m, out=xp.empty_like(m))  # m.lerp_(g, 1 - beta1); the scratch
-        tmp *= w
-        if small:
-            m += tmp
-        else:
-            xp.subtract(g, tmp, out=m)
-        v *= beta2  # v = beta2 v + (1 - beta2) g²
-        xp.multiply(g, one_minus_beta2, out=tmp)
-        tmp *= g
-        v += tmp
-        if group["amsgrad"]:
-            vmax = A.real(state["max_exp_avg_sq"]._data)
-            xp.maximum(vmax, v, out=vmax)
-            v = vmax
-        denom = xp.sqrt(v)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        xp.multiply(m, step_size, out=tmp)  # param.addcdiv_(m, denom, -step_size)
-        tmp /= denom
-        param += tmp
+        vmax = A.real(state["max_exp_avg_sq"]._data) if group["amsgrad"] else None
+        param += moments_step(xp, k, g, m, v, vmax)
+
+
+def constants(xp, group, dtype, step) -> tuple:
+    """(lerp's small-weight form?, decay, weight, beta2, 1 - beta2, sqrt of bias correction 2,
+    eps, -step size) for ``dtype`` at ``step``."""
+    lr, (beta1, beta2) = A.scalar(group["lr"]), map(A.scalar, group["betas"])
+    weight = 1 - beta1  # lerp's weight; torch's form for weights >= 0.5 takes 1 - w
+    return (weight < 0.5, *A.constants(
+        xp, dtype, 1 - lr * group["weight_decay"], weight if weight < 0.5 else
+        1 - dtype.type(weight), beta2, 1 - beta2, (1 - beta2 ** step) ** 0.5, group["eps"],
+        -lr / (1 - beta1 ** step)))
+
+
+def moments_step(xp, k, g, m, v, vmax=None):
+    """Update the moments m, v (and vmax, amsgrad's) in place from the gradient g; return the
+    step to add to the parameter, in torch's operation order."""
+    small, _, w, beta2, one_minus_beta2, bias_correction2_sqrt, eps, step_size = k
+    tmp = xp.subtract(g, m, out=xp.empty_like(m))  # m.lerp_(g, 1 - beta1); the scratch
+    tmp *= w
+    if small:
+        m += tmp
+    else:
+        xp.subtract(g, tmp, out=m)
+    v *= beta2  # v = beta2 v + (1 - beta2) g²
+    xp.multiply(g, one_minus_beta2, out=tmp)
+    tmp *= g
+    v += tmp
+    if vmax is not None:
+        xp.maximum(vmax, v, out=vmax)
+        v = vmax
+    denom = xp.sqrt(v)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    xp.multiply(m, step_size, out=tmp)  # param.addcdiv_(m, denom, -step_size)
+    tmp /= denom
+    return tmp
