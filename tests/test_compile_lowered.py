@@ -283,3 +283,23 @@ def test_index_writes_without_a_graph_are_replayed():
 
     f = _compare(step, lambda i: (ndgrad.randn(2, 3),), [], lowered=None)
     assert type(next(iter(f.cache.values()))) is not Captured or _entry(f).prog.lowered
+
+
+def test_non_dense_arguments_and_scalar_gradient_sums_lower_and_replay():
+    """A strided argument (its twin rebuilt with its strides) and 0-d gradients summed by the
+    engine (NumPy's scalar made an array) lower, and later calls record nothing more."""
+    w = ndgrad.randn((), requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum() + (x.sum() * w) + w * 2
+        loss.backward()
+        return loss
+
+    base = ndgrad.randn(4, 6)
+    _compare(step, lambda i: (base[:, ::2] + i,), [w], lowered=None)
+    f2 = _compare(step, lambda i: (ndgrad.randn(8, 6)[::2, 1:5],), [w])
+    prog = _entry(f2).prog
+    n = len(prog.lowered.fn.source)
+    for _ in range(3):
+        f2(ndgrad.randn(8, 6)[::2, 1:5])
+    assert len(prog.lowered.fn.source) == n and prog.lowered.failures == 0

@@ -8,10 +8,13 @@ registers, ``t<k>`` the bodies' temporaries, freed after their last reader). The
 (loads from tensors, in-place writes, creation functions, an optimizer's step...) are called as
 they are. Later replays run that function: no node objects, no op dispatch, no per-op Python.
 
-A body that reads an array's value in Python, or does anything else a recording cannot repeat,
-raises ``Escape``: the program keeps its op-level replay. The twins have the registers' shapes,
-dtypes and strides; the arguments' and parameters' strides are checked before each lowered run
-(the bodies may branch on them; the signature does not hold them)."""
+The traced run is checked against the real one bit for bit. A body that reads an array's value in
+Python, or does anything else a recording cannot repeat, raises ``Escape``: the program keeps its
+op-level replay. A body's ``if`` on an array becomes a guard: a call whose data take the other
+branch runs the op-level replay instead, which is why a guard may only come before the first line
+that changes state (a write into an outside array, a gradient accumulated, a random draw, an
+optimizer's step). The twins have the registers' shapes, dtypes and strides; the arguments' and
+parameters' strides are checked before each lowered run (the signature does not hold them)."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from . import program as P
 from .traced import Escape, Recorder, Traced, _frozen, patched
 
 ENABLED = os.environ.get("NDGRAD_COMPILE_LOWER", "1") != "0"
+_ASARRAY = np.asarray  # NumPy's own (``traced.patched`` stands in for it while tracing)
 
 
 class Lowering:
@@ -47,13 +51,17 @@ class Lowering:
         real = self.regs[k]
         if not isinstance(real, (np.ndarray, np.generic)) or real is self.prog.template[k]:
             return real  # a constant of the program (the same object at every replay), a tensor
-        v = self.dry[k] = self.rec.new(_twin(real), k, ext=True)
+        self.rec.busy = True  # (NumPy's own calls, not the body's)
+        try:
+            twin = _twin(real)
+        finally:
+            self.rec.busy = False
+        v = self.dry[k] = self.rec.new(twin, k, ext=True)
         return v
 
     def bind(self, k: int, v) -> None:
         """A step's result ``v`` is register ``k``: a temporary just made takes its number."""
-        if type(v) is Traced and v.k >= self.mark and v.k not in self.dry:
-            self.renamed.add(v.k)
+        if type(v) is Traced and v.k >= self.mark:
             v.k = k
         self.dry[k] = v
         self.bound.append(k)
@@ -106,7 +114,7 @@ class Lowering:
 
     def step(self, step) -> None:
         """Trace ``step`` (before it runs for real)."""
-        self.mark, self.renamed = self.rec.next, set()
+        self.mark = self.rec.next
         if type(step) is P.Forward:
             dry = copy.copy(step)
             dry.nd = None  # (its results taken as NumPy's 0-d scalars are: through asarray)
@@ -140,7 +148,7 @@ class Lowering:
 
         def traced_sum(a, b):  # engine._sum: NumPy's 0-d sums are scalars, made arrays
             s = a + b
-            return rec.call(np.asarray, (s,), {}) if type(s) is Traced and \
+            return rec.call(_ASARRAY, (s,), {}) if type(s) is Traced and \
                 isinstance(s.a, np.generic) else s
 
         P._sum, saved_sum = traced_sum, P._sum
