@@ -33,11 +33,11 @@ _SHAPED = ("shape", "size", "nbytes", "strides")
 # results of NumPy functions that depend on metadata only
 _META_FUNCTIONS = {np.ndim, np.shape, np.size, np.result_type, np.can_cast, np.iscomplexobj,
                    np.isrealobj, np.min_scalar_type}
-# functions whose results' shapes the data decide
 # functions writing into their first argument
 _WRITES_FIRST = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis,
-                 *(u.at for u in (np.add, np.subtract, np.multiply, np.maximum,
-                                              np.minimum, np.logical_or, np.logical_and))}
+                 *(u.at for u in (np.add, np.subtract, np.multiply, np.maximum, np.minimum,
+                                  np.logical_or, np.logical_and))}
+# functions (and methods) whose results' shapes the data decide
 _DATA_SHAPED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.compress, np.extract,
                 np.setdiff1d, np.intersect1d, np.union1d, np.setxor1d, np.bincount,
                 np.trim_zeros, np.delete, np.insert, "nonzero", "compress"}
@@ -53,7 +53,7 @@ class Recorder:
         self.keep: list = []
         self.busy = False  # inside a recorded call: NumPy's own calls are not the body's
         self.external: set = set()  # ids of the buffers of arrays from outside the recording
-        self.effects: set = set()  # indices of lines that write into such arrays
+        self.effects: set = set()  # ids of the lines that write into such arrays
         self.thread = threading.get_ident()  # (another thread's NumPy calls are not either)
 
     def new(self, real, k: int | None = None, ext: bool = False) -> Traced:
