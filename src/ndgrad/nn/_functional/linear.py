@@ -164,7 +164,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     except ValueError:
         _bias_error(input, weight, bias)
         raise
-    if out._grad_fn is not None:
+    if out._grad_fn is not None and len(xs) != 2:  # (a matrix: torch's graph already)
         out = _torch_graph(out, input, fused)
     return out if fused or bias is None else out + bias
 
@@ -174,9 +174,7 @@ def _torch_graph(out: Tensor, input: Tensor, fused: bool) -> Tensor:
     rows, and an output that is not a matrix its own view node (W's TBackward0: see _MmT)."""
     node = out._grad_fn
     xp, a, dt = node.xp, input._data, out._data.dtype
-    xs, n = a.shape, out._data.shape[-1]
-    if len(xs) == 2:  # the usual call: nothing to change (the weight's TBackward0: see _MmT)
-        return out
+    xs, n = a.shape, out._data.shape[-1]  # (not a matrix: the caller checked)
     edges, meta = list(node.next_edges), list(node.in_meta)
     i = 1 if fused else 0  # the input's edge; the weight's follows
     rows = (math.prod(xs[:-1]), xs[-1])
