@@ -176,3 +176,22 @@ def test_poisson_errors_as_torch():
             lib.poisson(lib.tensor([-1.0]))
         with pytest.raises(NotImplementedError, match="poisson_cpu"):
             lib.poisson(lib.tensor([1]))
+
+
+@pytest.mark.parametrize("make", [  # pytorch/examples' gat: nn.Parameter(torch.empty(size=(a, b)))
+    lambda lib: lib.empty(size=(2, 3)).fill_(1.5),
+    lambda lib: lib.zeros(size=[2], dtype=lib.float64),
+    lambda lib: lib.ones(size=(1, 2)),
+    lambda lib: lib.ones(2).new_zeros(size=(2, 3)),
+    lambda lib: lib.ones(2, dtype=lib.int64).new_ones(size=(3,)),
+    lambda lib: lib.ones(2).new_empty(size=(2,)).fill_(2),
+])
+def test_factories_take_size_as_a_keyword(make):
+    _same(make)
+
+
+def test_factories_size_keyword_errors():
+    for lib in (torch, ndgrad):
+        for call in (lambda: lib.zeros(2, size=(2,)), lambda: lib.zeros(sizes=(2,))):
+            with pytest.raises(TypeError):
+                call()

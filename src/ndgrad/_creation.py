@@ -375,22 +375,38 @@ def _filled(name, fill, size, dtype, device, requires_grad):
         return _leaf(fill(dev.xp, _size(size, name), dt.np), dev, requires_grad)
 
 
+def _size_kw(name: str, size: tuple, kw: dict) -> tuple:
+    """The size given as ``*size`` or as torch's keyword ``size=`` (d2l: randn(size=());
+    pytorch/examples' gat: empty(size=...))."""
+    if "size" in kw and not size and len(kw) == 1:
+        return (kw["size"],)
+    if kw:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"unexpected keyword arguments {sorted(kw)}")
+    return size
+
+
 @factory_out
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    """Same as torch.zeros."""
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          **kw) -> Tensor:
+    """Same as torch.zeros (the size also as ``size=``)."""
+    size = _size_kw("zeros", size, kw) if kw else size
     return _filled("zeros", lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
 @factory_out
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    """Same as torch.ones."""
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          **kw) -> Tensor:
+    """Same as torch.ones (the size also as ``size=``)."""
+    size = _size_kw("ones", size, kw) if kw else size
     return _filled("ones", lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
 @factory_out
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          memory_format=None, pin_memory=False) -> Tensor:
-    """Same as torch.empty."""
+          memory_format=None, pin_memory=False, **kw) -> Tensor:
+    """Same as torch.empty (the size also as ``size=``: pytorch/examples' gat)."""
+    size = _size_kw("empty", size, kw) if kw else size
     return _filled("empty", lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
@@ -638,7 +654,8 @@ def _type_name(t):
 # --- new_* methods --------------------------------------------------------------------------------
 def _new(fn):
     def new(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
-            pin_memory=False) -> Tensor:
+            pin_memory=False, **kw) -> Tensor:
+        size = _size_kw("new_" + fn.__name__, size, kw) if kw else size
         return fn(*size, dtype=dtype or self.dtype, device=device or self.device,
                   requires_grad=requires_grad)
 

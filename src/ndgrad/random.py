@@ -9,7 +9,7 @@ import numpy as np
 from . import _dtype as D
 from ._backend import CPU, device_of_array, to_device
 from . import _creation
-from ._creation import _leaf, _size, made_like
+from ._creation import _leaf, _size, _size_kw, made_like
 from ._errors import infer_size, not_implemented, not_tensor, torch_allocation_errors
 from ._grad_mode import no_grad
 from ._grad_mode import state as _grad_state
@@ -134,16 +134,6 @@ def _out_dtype(name: str, out, dtype, default):
                            f"aten::{name}(): functions with out=... arguments don't support "
                            "automatic differentiation, but one of the arguments requires grad.")
     return out.dtype
-
-
-def _size_kw(name: str, size: tuple, kw: dict) -> tuple:
-    """The size given as ``*size`` or as torch's keyword ``size=`` (d2l: randn(size=()))."""
-    if "size" in kw and not size and len(kw) == 1:
-        return (kw["size"],)
-    if kw:
-        raise TypeError(f"{name}() received an invalid combination of arguments - got "
-                        f"unexpected keyword arguments {sorted(kw)}")
-    return size
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
