@@ -345,7 +345,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     if _autocast_state.on:
         input, batch1, batch2 = _autocast(input, batch1, batch2)
     _batch_check(batch1, batch2)
-    _no_bool("baddbmm", batch1)
+    _no_bool(batch1, "baddbmm")
     if not input.dtype is batch1.dtype is batch2.dtype:
         raise RuntimeError(f"Input dtypes must be the same, got: input {meta_name(input.dtype)}"
                            f", batch1: {meta_name(batch1.dtype)}, batch2: "
@@ -357,11 +357,6 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     return _add_product(input, batch1, batch2, beta, alpha, "BaddbmmBackward0")
 
 
-def _no_bool(kernel: str, t) -> None:
-    if t.dtype is D.bool_:  # torch's kernels have no bool code
-        raise not_implemented(kernel, t.dtype)
-
-
 @out_arg()
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
     """Same as torch.addbmm: the batch is contracted in one GEMM (n, b*k) @ (b*k, m)."""
@@ -369,7 +364,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:
         input, batch1, batch2 = _autocast(input, batch1, batch2)
     _batch_check(batch1, batch2)
     _same_dtype(input, batch2)
-    _no_bool("addmm_impl_cpu_", batch1)
+    _no_bool(batch1, "addmm_impl_cpu_")
     b, n, k = batch1.shape
     if batch2.shape[:2] != (b, k):
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{k} and "
