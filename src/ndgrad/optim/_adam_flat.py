@@ -22,55 +22,64 @@ from ._state import step_tensor
 _OPTIONS_OFF = ("amsgrad", "maximize", "capturable", "differentiable", "fused")
 
 
-def _eligible(opt, group) -> list | None:
-    """The group's parameters with a gradient, if the flat path applies to them."""
-    if any(group.get(k) for k in _OPTIONS_OFF) or isinstance(group["lr"], Tensor):
-        return None
-    todo = [p for p in group["params"] if p._grad is not None]
+def _eligible(opt, todo) -> bool:
+    """The flat path applies to these parameters (the group's with a gradient)."""
     if len(todo) < 2:
-        return None
+        return False
     dt = todo[0]._data.dtype
     if dt != np.float32 and dt != np.float64:
-        return None
+        return False
     steps = set()
     for p in todo:
         d, g = p._data, p._grad
         if type(d) is not np.ndarray or d.dtype != dt or g._data.dtype != dt or g.is_sparse \
                 or type(g._data) is not np.ndarray:
-            return None
+            return False
         state = opt.state.get(p)
         steps.add(float(state["step"]._data) if state else 0.0)
-    return todo if len(steps) == 1 else None
+    return len(steps) == 1
 
 
-def _moments(opt, group, todo):
-    """The group's flat (exp_avg, exp_avg_sq) arrays, made (or remade, keeping the values the
-    state holds) when the parameters or their state tensors are not the ones it was made for."""
-    cache = opt.__dict__.setdefault("_adam_flat", {})
-    made = cache.get(id(group))
-    if made is not None and len(made[0]) == len(todo) and all(
-            p is q and opt.state.get(p, {}).get("exp_avg") is m and
-            opt.state[p].get("exp_avg_sq") is v for p, (q, m, v) in zip(todo, made[0])):
-        return made
+def _still(opt, todo, made) -> bool:
+    """``made`` is for these parameters, their state holds its tensors, their data and
+    gradients are still NumPy arrays of its dtype."""
+    params, tensors, dt = made[0], made[1], made[2].dtype
+    if len(params) != len(todo):
+        return False
+    state = opt.state
+    for p, q, (s, m, v) in zip(todo, params, tensors):
+        st = state.get(p)
+        g = p._grad
+        if p is not q or st is None or st.get("step") is not s or st.get("exp_avg") is not m \
+                or st.get("exp_avg_sq") is not v or p._data.dtype != dt or g.is_sparse \
+                or type(g._data) is not np.ndarray or g._data.dtype != dt:
+            return False
+    return True
+
+
+def _build(opt, group, todo):
+    """Flat (exp_avg, exp_avg_sq, step) arrays for the group, the state tensors made views of
+    them (keeping the values the state holds)."""
     dt = todo[0]._data.dtype
     n = sum(p._data.size for p in todo)
     flat_m, flat_v = np.zeros(n, dt), np.zeros(n, dt)
-    views, lo = [], 0
-    for p in todo:
+    steps = np.zeros(len(todo), step_tensor()._data.dtype)
+    tensors, lo = [], 0
+    for i, p in enumerate(todo):
         hi = lo + p._data.size
         state = opt.state.get(p)
         if not state:
-            state = opt.state[p] = {"step": step_tensor()}
-        pair = []
-        for key, flat in (("exp_avg", flat_m), ("exp_avg_sq", flat_v)):
-            view = flat[lo:hi].reshape(p._data.shape)
+            state = opt.state[p] = {}
+        for key, flat in (("step", steps), ("exp_avg", flat_m), ("exp_avg_sq", flat_v)):
+            view = (steps[i:i + 1].reshape(()) if key == "step" else
+                    flat[lo:hi].reshape(p._data.shape))
             if key in state:
                 view[...] = state[key]._data
             state[key] = Tensor._make(view, p._device)
-            pair.append(state[key])
-        views.append((p, *pair))
+        tensors.append((state["step"], state["exp_avg"], state["exp_avg_sq"]))
         lo = hi
-    made = cache[id(group)] = (views, flat_m, flat_v)
+    made = opt.__dict__.setdefault("_adam_flat", {})[id(group)] = (todo, tensors, flat_m,
+                                                                   flat_v, steps)
     return made
 
 
@@ -79,13 +88,17 @@ def step_flat(opt, group) -> bool:
     apply (the caller then steps parameter by parameter)."""
     from .adam import constants, moments_step  # (adam imports this module)
 
-    todo = _eligible(opt, group)
-    if todo is None:
+    if any(group.get(k) for k in _OPTIONS_OFF) or isinstance(group["lr"], Tensor):
         return False
-    _, m, v = _moments(opt, group, todo)
-    for p in todo:
-        opt.state[p]["step"]._data += 1
-    step = float(opt.state[todo[0]]["step"]._data)
+    todo = [p for p in group["params"] if p._grad is not None]
+    made = opt.__dict__.get("_adam_flat", {}).get(id(group))
+    if made is None or not _still(opt, todo, made):
+        if not _eligible(opt, todo):
+            return False
+        made = _build(opt, group, todo)
+    _, _, m, v, steps = made
+    steps += 1
+    step = float(steps[0])
     params = [p._data for p in todo]
     g = np.concatenate([p._grad._data.reshape(-1) for p in todo])
     k = constants(np, group, g.dtype, step)
