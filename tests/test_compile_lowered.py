@@ -123,6 +123,27 @@ def test_a_branch_on_data_is_a_guard_and_the_other_branch_falls_back():
     assert low.failures == 1 and "raise GuardFailed" in low.fn.source
 
 
+def test_a_guard_failing_after_a_random_draw_takes_that_draw():
+    """dropout draws, then max pooling's NaN guard fails: the op-level replay reuses the mask the
+    lowered run drew, so the stream advanced once, as eager's."""
+    pool = nn.MaxPool2d(2)
+    w = ndgrad.randn(1, 1, 4, 4, requires_grad=True)
+
+    def make(i):
+        x = ndgrad.randn(1, 1, 4, 4)
+        if i in (4, 5):
+            x[0, 0, 1, 1] = float("nan")
+        return (x,)
+
+    def step(x):
+        out = pool(F.dropout(x * w, 0.5)).sum()
+        out.backward()
+        return out, ndgrad.rand(2)
+
+    f = _compare(step, make, [w], calls=7)
+    assert _entry(f).prog.lowered.failures == 2
+
+
 def test_a_branch_on_data_after_a_state_change_is_not_lowered():
     """A guard after a gradient was accumulated could not fall back: the op-level replay."""
     pool = nn.MaxPool2d(2)
@@ -367,6 +388,6 @@ def test_training_steps_lowered_equal_eager(model, opt):
     (la, sa, _), (lb, sb, f) = run(False), run(True)
     assert all(np.array_equal(a._data, b._data) for a, b in zip(la, lb))
     assert all(np.array_equal(a, b) for a, b in zip(sa, sb))
-    # (dropout draws before cross_entropy's branch on its targets: a guard after a random draw
-    # could not fall back, so that step keeps the op-level replay)
+    # (batch norm writes its running statistics before cross_entropy's branch on its targets:
+    # a guard after a write into a buffer could not fall back, that step stays op-level)
     assert (_entry(f).prog.lowered is not None) == (model != "bn_dropout")

@@ -224,8 +224,9 @@ class Captured:
     def replay(self, tensors):
         low = self.prog.lowered
         regs = low.run(tensors) if low is not None else None
-        if regs is None:
-            regs = self.prog.run(tensors, L.Lowering if self.lower else None)
+        if regs is None:  # (a lowered run that fell back hands on the draws it made)
+            regs = self.prog.run(tensors, L.Lowering if self.lower else None,
+                                 low.drawn if low is not None else None)
             self.lower = False  # (tried once)
         node = self.spent
         if self.region is not None:

@@ -42,6 +42,12 @@ class Lowering:
         self.rec = Recorder(self.first_temp)
         self.dry: dict = {}  # program register -> its traced value (or a node, or a key tuple)
         self.mark = self.first_temp  # temporaries from here on were made by the current step
+        # registers holding arrays from outside the step (writing into them changes state): the
+        # arguments', the loads from tensors and views of those
+        self.outside = set(prog.arg_regs)
+        for step, _ in prog.plan:
+            if getattr(step, "outside", False) or getattr(step, "view_of", None) in self.outside:
+                self.outside.update(step.writes)
 
     # --- registers, as the traced bodies see them ---------------------------------------------
     def read(self, k: int):
@@ -56,7 +62,7 @@ class Lowering:
             twin = _twin(real)
         finally:
             self.rec.busy = False
-        v = self.dry[k] = self.rec.new(twin, k, ext=True)
+        v = self.dry[k] = self.rec.new(twin, k, ext=k in self.outside)
         return v
 
     def bind(self, k: int, v) -> None:
@@ -128,8 +134,13 @@ class Lowering:
         else:
             for k in getattr(step, "reads", ()):
                 self.materialize(k)
-            self.rec.lines.append(("step", step, (), {}, None))
+            line = ("step", step, (), {}, None)
+            self.rec.lines.append(line)
             self.embedded = True
+            dst = getattr(step, "dst", None)
+            if dst is not None and (dst in self.outside or getattr(self.dry.get(dst), "ext",
+                                                                   False)):
+                self.rec.effects.add(id(line))  # an in-place write into an outside array
             for k in step.writes:
                 self.dry.pop(k, None)
 
@@ -166,15 +177,17 @@ class Lowering:
         prog = self.prog
         try:
             constants = [k for k, v in enumerate(prog.template) if v is not None]
+            draws = [s.writes[0] for s, _ in prog.plan if getattr(s, "draws", False)]
             fn = Emitter(self.rec.lines, self.first_temp,
-                         {*prog.kept, *prog.arg_regs, *constants}, self.rec.effects).build()
+                         {*prog.kept, *prog.arg_regs, *constants, *draws},
+                         self.rec.effects).build()
         except Escape as e:
             prog.not_lowered = f"Escape: {e}"
             return None
         loads = [(step.tensor, step.tensor._data.strides) for step, _ in prog.plan
                  if hasattr(step, "tensor")]
         return Lowered(fn, prog, self.rec.next - self.first_temp,
-                       [t._data.strides for t in tensors], loads)
+                       [t._data.strides for t in tensors], loads, draws)
 
 
 class GuardFailed(Exception):
@@ -188,21 +201,28 @@ class Lowered:
     """A lowered step: ``run`` gives the registers as ``Program.run`` would, or None when the
     arrays' strides are not those it was lowered with."""
 
-    def __init__(self, fn, prog: P.Program, temporaries: int, arg_strides, loads) -> None:
+    def __init__(self, fn, prog: P.Program, temporaries: int, arg_strides, loads,
+                 draws) -> None:
         self.fn, self.prog, self.temporaries = fn, prog, temporaries
         self.arg_strides, self.loads = arg_strides, loads
+        self.draws = draws  # registers of the random draws (kept to the end of a run)
+        self.drawn: dict = {}  # those a run made before its guard failed
 
     failures = 0
 
     def run(self, tensors) -> list | None:
+        self.drawn = {}
         if [t._data.strides for t in tensors] != self.arg_strides:
             return None
         for t, strides in self.loads:
             if t._data.strides != strides:
                 return None
+        regs = self.prog.start(tensors, self.temporaries)
         try:
-            return self.fn(self.prog.start(tensors, self.temporaries))
-        except GuardFailed:  # data took a body's other branch: nothing was changed yet
+            return self.fn(regs)
+        except GuardFailed:  # data took a body's other branch: nothing was changed yet but
+            # the random draws, which the op-level replay then takes instead of drawing again
+            self.drawn = {k: regs[k] for k in self.draws if regs[k] is not None}
             self.failures += 1
             if self.failures > MAX_GUARD_FAILURES:
                 self.prog.lowered = None
@@ -362,8 +382,8 @@ class Emitter:
         kind, what = line[0], line[1]
         if kind == "acc" or id(line) in self.effects:
             return True
-        if kind != "step":
-            return False
+        if kind != "step" or getattr(what, "draws", False) or hasattr(what, "dst"):
+            return False  # (a fallback takes the draws; a write outside is an effect)
         name = getattr(getattr(what, "opaque_fn", None), "__name__", None)
         if name is not None:
             return name not in ("zero_grad", "manual_seed", "set_state")

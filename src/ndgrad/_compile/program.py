@@ -51,13 +51,16 @@ class Program:
             regs[j] = t
         return regs
 
-    def run(self, tensors, lowering=None) -> list:
-        """One replay (with ``lowering``: traced beside it, see ``lower``)."""
+    def run(self, tensors, lowering=None, drawn=None) -> list:
+        """One replay (with ``lowering``: traced beside it, see ``lower``; ``drawn``: the
+        random draws a lowered run made before it fell back, taken instead of drawn again)."""
         regs = self.start(tensors)
         if lowering is not None:
             lowering = lowering(self, regs)
         for step, free in self.plan:
-            if lowering is None:
+            if drawn and getattr(step, "draws", False) and step.writes[0] in drawn:
+                regs[step.writes[0]] = drawn.pop(step.writes[0])
+            elif lowering is None:
                 step(regs)
             else:  # traced, run, and the traced results checked against the real ones
                 lowering = lowering.run(step)
@@ -98,7 +101,7 @@ def load(k: int, t: Tensor):
     """An array the step reads from a tensor made before it (a parameter, a buffer)."""
     def step(regs):
         regs[k] = t._data
-    step.tensor = t
+    step.tensor, step.outside = t, True
     return _reads(step, writes=(k,), pure=True)
 
 
@@ -106,6 +109,7 @@ def load_grad(k: int, leaf: int):
     """The ``.grad`` a backward gave the leaf in register ``leaf``."""
     def step(regs):
         regs[k] = regs[leaf]._grad._data
+    step.outside = True  # (an array from outside the step)
     return _reads(step, leaf, writes=(k,), pure=True)
 
 
@@ -113,7 +117,8 @@ def produce(k: int, make, args, kwargs):
     """A creation function or random draw, made again (a random one draws again)."""
     def step(regs):
         regs[k] = make(*args, **kwargs)._data
-    return _reads(step, writes=(k,), pure=getattr(make, "__name__", None) in _DETERMINISTIC)
+    step.draws = getattr(make, "__name__", None) not in _DETERMINISTIC
+    return _reads(step, writes=(k,), pure=not step.draws)
 
 
 # creation functions that draw nothing: made twice, the same (a lowered step may fall back after)
@@ -137,6 +142,7 @@ def strided_view(k: int, src: int, offset: int, shape, strides):
         regs[k] = np.lib.stride_tricks.as_strided(flat, shape, strides) if \
             isinstance(base, np.ndarray) else device_of_array(base).xp.lib.stride_tricks \
             .as_strided(flat, shape, strides)
+    step.view_of = src
     return _reads(step, src, writes=(k,), pure=True)
 
 
@@ -148,6 +154,7 @@ def write(dst: int, src: int, vc):
         writable(regs[dst])[...] = regs[src]
         if vc is not None:
             vc[0] += 1
+    step.dst = dst
     return _reads(step, dst, src)
 
 
