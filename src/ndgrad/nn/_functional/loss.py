@@ -251,7 +251,7 @@ class NllLoss(Op):
         tshape, t = t.shape, t.reshape(-1)
         keep = t != ignore_index
         ctx.dtype, ctx.fast = x.dtype, False
-        if xp is np and w is None and x.ndim == 2 and reduction != "none" and \
+        if xp is np and w is None and x.ndim == 2 and reduction != "none" and len(t) and \
                 x.dtype.kind == "f" and x.itemsize >= 4 and keep.all():
             return _nll_rows(ctx, x, t, reduction)
         safe = xp.where(keep, t, 0)
@@ -322,9 +322,8 @@ def _nll_rows(ctx, x, t, reduction):
     total = picked.sum()
     if reduction == "sum":
         return np.asarray(total, dtype=x.dtype)
-    ctx.denom = x.dtype.type(len(t))  # the weights' sum: N ones
-    with _quiet():
-        return np.asarray(total / ctx.denom, dtype=x.dtype)
+    ctx.denom = x.dtype.type(len(t))  # the weights' sum: N ones (N > 0)
+    return np.asarray(total / ctx.denom, dtype=x.dtype)
 
 
 class NllLossBackward(Op):
@@ -396,11 +395,12 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         if t is not None and t._device is not dev:
             _device_mismatch(NllLoss, dev, t._device)
     tarr = derived(_int64, array_of(target))  # (recorded for ndgrad.compile's replays)
-    bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))
     nan = None
     if dev is CPU:
-        if bad.any():
-            raise IndexError(f"Target {int(tarr[bad.argmax()])} is out of bounds.")
+        if tarr.size and (tarr.min() < 0 or tarr.max() >= c):  # (two reductions: most calls)
+            bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))
+            if bad.any():
+                raise IndexError(f"Target {int(tarr[bad.argmax()])} is out of bounds.")
     else:  # no read-back on CUDA (torch asserts there, later): a target out of range gives nan
         tarr, nan = derived(_unchecked_targets, tarr, c, ignore_index, input._data.dtype)
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
