@@ -135,6 +135,23 @@ def make_mnist_pickle(root: pathlib.Path) -> None:
         pickle.dump((split(512), split(128), split(128)), f)
 
 
+def make_cora(root: pathlib.Path) -> None:
+    """gat's cora/cora.{content,cites}: id, binary features, class; citing and cited ids."""
+    import numpy as np
+
+    rng = np.random.RandomState(5)
+    ids = rng.choice(100000, 200, replace=False)
+    classes = ["Case_Based", "Genetic_Algorithms", "Neural_Networks", "Probabilistic_Methods",
+               "Reinforcement_Learning", "Rule_Learning", "Theory"]
+    out = root / "cora"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cora.content").write_text("".join(
+        f"{i}\t" + "\t".join(map(str, (rng.rand(60) < 0.1).astype(int)))
+        + f"\t{classes[rng.randint(7)]}\n" for i in ids))
+    (out / "cora.cites").write_text("".join(
+        "{}\t{}\n".format(*rng.choice(ids, 2, replace=False)) for _ in range(500)))
+
+
 # ---------------------------------------------------------------- the programs
 
 
@@ -300,6 +317,13 @@ PROGRAMS = {
     "dynamic_net": _tutorial("examples_nn/dynamic_net.py", keep=("model",),
                              patch=(("dynamic_net.py", "range(30000)", "range(4000)"),)),
     "nn_tutorial": _tutorial("nn_tutorial.py", setup=make_mnist_pickle, keep=("model",)),
+    # graph attention on a 200-node fake Cora (sparse adjacency, dropout 0.6, Adam); the splits
+    # are Cora's 2708 nodes' sizes
+    "gat": Program(src="gat", main="main.py", setup=make_cora, keep=("gat_net",),
+                   argv=("--epochs", "6", "--val-every", "2", "--no-accel"),
+                   mask=(r"\([\d.]+s\)",), origin=EXAMPLES.format("gat/main.py"),
+                   patch=(("main.py", "idx[:1200], idx[1200:1600], idx[1600:]",
+                           "idx[:60], idx[60:100], idx[100:]"),)),
 }
 
 
