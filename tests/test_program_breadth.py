@@ -195,3 +195,18 @@ def test_factories_size_keyword_errors():
         for call in (lambda: lib.zeros(2, size=(2,)), lambda: lib.zeros(sizes=(2,))):
             with pytest.raises(TypeError):
                 call()
+
+
+@pytest.mark.parametrize("shape", [(16, 1000, 2, 2), (3, 5, 4, 4), (128, 832, 2, 2)])
+def test_max_pool_with_padding_on_many_windows(shape):
+    # d2l's GoogLeNet at 28x28: MaxPool2d(3, 2, 1) on (128, 832, 2, 2) took wrong maxima (NumPy
+    # 2.4's unravel_index on an index array of over 8192 elements that is not 1-D)
+    x = np.random.RandomState(0).rand(*shape).astype(np.float32)
+
+    def pool(lib):
+        t = lib.tensor(x, requires_grad=True)
+        out, idx = lib.nn.functional.max_pool2d(t, 3, 2, 1, return_indices=True)
+        (g,) = lib.autograd.grad(out.sum(), t)
+        return lib.cat([out.reshape(-1), idx.reshape(-1).float(), g.reshape(-1)])
+
+    _same(pool)

@@ -199,7 +199,11 @@ def _max_pool_indices(xp, x, k, s, pads, d, outs):
         better = (cand > best) | (xp.isnan(cand) & ~xp.isnan(best))
         best = xp.where(better, cand, best)
         arg[better] = j
-    offs = xp.unravel_index(arg, k)
+    # (not unravel_index: NumPy 2.4's gives wrong values for an index array of over 8192
+    # elements that is not 1-D; pooling's windows are (N, C, *out))
+    offs = [None] * nd
+    for j in reversed(range(nd)):
+        arg, offs[j] = xp.divmod(arg, k[j])
     idx = 0
     for j, (o, si, (lo, _), di) in enumerate(zip(outs, s, pads, d)):
         pos = xp.arange(o).reshape((o,) + (1,) * (nd - 1 - j)) * si - lo + offs[j] * di
