@@ -22,6 +22,7 @@ from ..autograd.op import Op
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.saved import written_output
+from ._layout import fills_block
 
 def check_leaf(t: Tensor, requires_grad: bool | None = None) -> None:
     """torch's check before an in-place op that records (``requires_grad``: does anything it
@@ -81,9 +82,7 @@ def check_partial_overlap(t: Tensor, operands) -> None:
             continue
         if a.strides == b.strides and a.shape == b.shape and _ptr(a) == _ptr(b):
             continue  # the same elements
-        from .strided import _dense
-
-        if _dense(a) and _dense(b) and t._device.xp.may_share_memory(a, b):
+        if fills_block(a) and fills_block(b) and t._device.xp.may_share_memory(a, b):
             raise RuntimeError(_PARTIAL)
 
 

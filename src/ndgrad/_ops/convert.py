@@ -9,6 +9,7 @@ from .. import _dtype as D
 from .._backend import cuda_available, device, device_of_array, to_device
 from .._tensor import Tensor, _resolve_device
 from ..autograd.op import Op
+from ._layout import _empty, _like
 
 __all__ = ["channels_last", "clone", "contiguous_format", "memory_format", "preserve_format"]
 
@@ -39,8 +40,6 @@ class Clone(Op):
     def forward(ctx, a, order="K"):
         if order == "C" or a.ndim < 2 or (order == "K" and a.flags.c_contiguous):
             return a.copy()
-        from .indexing import _empty, _like  # (indexing imports movement, which imports this)
-
         out = _like(ctx.xp, a) if order == "K" else _empty(ctx.xp, a.shape, a.dtype, [1, 3, 2, 0])
         out[...] = a
         return out
@@ -94,9 +93,8 @@ class ToCopy(Op):
                           UserWarning, stacklevel=5)
             a = a.real
         if a.ndim > 1 and not a.flags.c_contiguous:
-            from .indexing import _like  # torch's empty_like: NumPy's order "K" would put an
-
-            res = _like(ctx.xp, a, dt)  # expanded (0-stride) dim innermost, torch keeps it
+            # torch's empty_like: NumPy's order "K" would put an expanded (0-stride) dim
+            res = _like(ctx.xp, a, dt)  # innermost, torch keeps it
             res[...] = a
             return to_device(res, dev)
         out = to_device(a.astype(dt, copy=False), dev)

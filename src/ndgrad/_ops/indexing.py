@@ -17,6 +17,7 @@ from .._backend import ufunc_at
 from .._tensor import Tensor
 from ..autograd.op import Op
 from ._inplace import _OVERLAP, inplace, inplace_fill, writable
+from ._layout import _dense, _empty, _is_c, _laid, _like, _order  # noqa: F401  (re-exported)
 from .._dtype import check_scalar_range, int_fill
 from .movement import Slice, _basic
 
@@ -226,76 +227,6 @@ def _region_shape(shape, akey, bshape) -> tuple:
     kept.extend(shape[dim:])
     first = pos[0] if pos == list(range(pos[0], pos[-1] + 1)) else 0
     return tuple(kept[:first]) + tuple(bshape) + tuple(kept[first:])
-
-
-# --- layouts: the strides torch gives the tensors it creates ------------------------------------
-def _order(shape, *strides) -> list:
-    """Dims fastest first, as torch lays out a new result from its operands' strides
-    (TensorIterator's reorder_dimensions, infer_dense_strides): an insertion sort where a 0
-    stride leaves a pair to the next operand and equal strides put the smaller dim first."""
-    perm = list(range(len(shape) - 1, -1, -1))
-    for i in range(1, len(shape)):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            a, b, c = perm[d0], perm[d1], 0
-            for st in strides:
-                sa, sb = abs(st[a]), abs(st[b])
-                if not (sa and sb):
-                    continue  # a broadcast dim decides nothing
-                if sa != sb:
-                    c = 1 if sa > sb else -1
-                    break
-                if shape[a] > shape[b]:
-                    c = 1
-                    break
-            if c > 0:
-                perm[d0], perm[d1] = b, a
-                d1 = d0
-            elif c < 0:
-                break
-    return perm
-
-
-def _empty(xp, shape, dtype, perm=None):
-    """An uninitialised array with its dims laid out fastest first as ``perm`` (None: C order)."""
-    if perm is None or perm == list(range(len(shape) - 1, -1, -1)):
-        return xp.empty(shape, dtype)
-    slow = perm[::-1]
-    return xp.empty(tuple(shape[d] for d in slow), dtype).transpose(tuple(np.argsort(slow)))
-
-
-def _laid(xp, a, perm=None):
-    """``a``, or a copy of it, with the strides of a new torch tensor laid out as ``perm`` (None:
-    C order; NumPy's fancy indexing and joins may hand back other orders)."""
-    if not a.size:
-        return a
-    if _is_c(a) if perm is None else a.strides == tuple(x * a.itemsize for x in
-                                                       _dense(a.shape, perm)):
-        return a
-    out = _empty(xp, a.shape, a.dtype, perm)
-    out[...] = a
-    return out
-
-
-def _like(xp, a, dtype=None):
-    """torch's empty_like: an uninitialised array with ``a``'s order of dims, dense."""
-    perm = _order(a.shape, a.strides) if a.ndim > 1 else None
-    return _empty(xp, a.shape, dtype or a.dtype, perm)
-
-
-def _dense(shape, perm) -> list:
-    """Dense strides (in elements) for dims laid out fastest first as ``perm``."""
-    out, acc = [0] * len(shape), 1
-    for d in perm:
-        out[d] = acc
-        acc *= shape[d]
-    return out
-
-
-def _is_c(a) -> bool:
-    """C ordered with torch's strides for its 1-sized dims too (NumPy's flag ignores those)."""
-    return a.flags.c_contiguous and (1 not in a.shape or a.strides == tuple(
-        x * a.itemsize for x in _dense(a.shape, range(a.ndim - 1, -1, -1))))
 
 
 def _view_strides(old, st, new) -> list:

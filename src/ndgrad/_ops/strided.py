@@ -12,6 +12,7 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
 from .._dtype import torch_type_name
 from .movement import _as_view, select
+from ._layout import fills_block
 from .convert import contiguous_format
 
 __all__ = ["as_strided", "as_strided_", "as_strided_scatter", "diagonal_scatter", "imag", "real",
@@ -34,19 +35,9 @@ def _storage(a):
         if not isinstance(base, type(a)):
             break
         root = base
-    if _dense(root):  # (exp of a permuted tensor is dense in another order: its memory order)
+    if fills_block(root):  # (exp of a permuted tensor is dense in another order: its memory order)
         return root.ravel(order="K"), (_ptr(a) - _ptr(root)) // a.itemsize
     return a.ravel(), 0
-
-
-def _dense(a) -> bool:
-    """``a`` fills its memory block without gaps or overlaps, in some order of its dims."""
-    step = a.itemsize
-    for s, n in sorted((s, n) for s, n in zip(a.strides, a.shape) if n > 1):
-        if s != step:
-            return False
-        step *= n
-    return True
 
 
 def _positions(xp, shape, strides, offset):
