@@ -391,3 +391,19 @@ def test_training_steps_lowered_equal_eager(model, opt):
     # (batch norm writes its running statistics before cross_entropy's branch on its targets:
     # a guard after a write into a buffer could not fall back, that step stays op-level)
     assert (_entry(f).prog.lowered is not None) == (model != "bn_dropout")
+
+
+def test_the_notebooks_loop_of_writes_into_slices_replays_each_write():
+    """z[i] = x[i] @ y[i] into a tensor made in the step: every write is replayed (before this
+    session the replay skipped them and returned zeros), as a write into the slice alone."""
+    x, y = ndgrad.randn(30, 4, 4), ndgrad.randn(30, 4, 4)
+
+    def step(s):
+        z = ndgrad.zeros(30, 4, 4)
+        for i in range(30):
+            z[i, :, :] = ndgrad.matmul(x[i] * s, y[i])
+        z[0, 0] = 1.5
+        return z
+
+    f = _compare(step, lambda i: (ndgrad.tensor(float(i + 1)),), [])
+    assert "CopySlices" not in str(_entry(f).prog.lowered.fn.source)

@@ -16,7 +16,7 @@ from .. import _trace
 from .._backend import ufunc_at
 from .._tensor import Tensor
 from ..autograd.op import Op
-from ._inplace import _OVERLAP, inplace, inplace_fill, writable
+from ._inplace import _OVERLAP, inplace, inplace_fill, writable, write
 from ._layout import _dense, _empty, _is_c, _laid, _like, _order  # noqa: F401  (re-exported)
 from .._dtype import check_scalar_range, int_fill
 from .movement import Slice, _basic
@@ -510,6 +510,8 @@ def put_in_place(t: Tensor, basic, akey, value, accumulate: bool = False) -> boo
     tensor's shared memory holds what torch writes there."""
     if _recording(t, value):
         return False
+    if _trace.tracer is not None:  # ndgrad.compile: recorded, a region as a write into its view
+        return akey is None and not accumulate and _traced_put(t, basic, value)
     v = value._data if isinstance(value, Tensor) else value
     try:
         _put(t._device.xp, writable(t._data), basic, akey, v, accumulate)
@@ -517,6 +519,19 @@ def put_in_place(t: Tensor, basic, akey, value, accumulate: bool = False) -> boo
         _put_error(t, basic, akey, np.shape(v), value)
         raise
     t._vc[0] += 1
+    return True
+
+
+def _traced_put(t: Tensor, basic, value) -> bool:
+    """``t[basic] = value`` while a step is captured: a write into the view, which a replay
+    repeats on that region alone (the recorded op would copy all of ``t`` at each write)."""
+    view = t[basic] if basic else t
+    if not isinstance(value, Tensor):
+        xp, npdt = view._device.xp, view._data.dtype
+        value = Tensor._make(xp.asarray(int_fill(value, npdt, xp), npdt), view._device)
+    elif value.dtype is not view.dtype:
+        value = value.to(view.dtype)
+    write(view, value)
     return True
 
 
@@ -547,8 +562,6 @@ _HALVES = frozenset((D.float16, D.bfloat16))
 def _recording(self: Tensor, value) -> bool:
     from ..autograd.grad_mode import state
 
-    if _trace.tracer is not None:  # ndgrad.compile records the write (its door is the op's)
-        return True
     if not state.grad_enabled:
         return False
     base = self._base
