@@ -251,10 +251,11 @@ def _ones(n: int, dtype):
 
 
 def _rows_ok(x, w, b) -> bool:
-    """The layer norm's rows path applies: NumPy float32/64, C-contiguous, not empty, the
-    parameters of x's dtype."""
-    return (type(x) is np.ndarray and x.dtype.kind == "f" and x.itemsize >= 4 and x.size > 0
-            and x.flags.c_contiguous and (w is None or w.dtype == x.dtype)
+    """The layer norm's rows path applies: NumPy float32/64, C-contiguous, rows (a 1-d input's
+    statistics come out 0-d in the generic path, which NumPy 1.x rounds otherwise), not empty,
+    the parameters of x's dtype."""
+    return (isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.itemsize >= 4 and x.ndim > 1
+            and x.size > 0 and x.flags.c_contiguous and (w is None or w.dtype == x.dtype)
             and (b is None or b.dtype == x.dtype))
 
 
