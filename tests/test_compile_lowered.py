@@ -407,3 +407,39 @@ def test_the_notebooks_loop_of_writes_into_slices_replays_each_write():
 
     f = _compare(step, lambda i: (ndgrad.tensor(float(i + 1)),), [])
     assert "CopySlices" not in str(_entry(f).prog.lowered.fn.source)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_the_demos_training_step_compiled_equals_eager(kind):
+    """The demo's models, AdamW and one-cycle schedule on its digits, step by step with the
+    loader's batches (the last one smaller: a second signature), loss read by .item()."""
+    from ndgrad import demo
+    from ndgrad.utils.data import DataLoader
+
+    train_set, _ = demo.digits(0)
+
+    def run(compiled: bool):
+        ndgrad.manual_seed(0)
+        model = demo.make_model(kind)
+        opt = ndgrad.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+        loader = DataLoader(train_set, batch_size=64, shuffle=True,
+                            generator=ndgrad.Generator().manual_seed(0))
+        sched = ndgrad.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, epochs=1,
+                                                      steps_per_epoch=len(loader))
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            sched.step()
+            return loss
+
+        f = ndgrad.compile(step) if compiled else step
+        losses = [f(x, y).item() for x, y in loader]
+        return losses, [p._data.copy() for p in model.parameters()], f
+
+    (la, pa, _), (lb, pb, f) = run(False), run(True)
+    assert la == lb and all(np.array_equal(a, b) for a, b in zip(pa, pb))
+    entries = [e for e in f.cache.values() if type(e) is Captured]
+    assert entries and entries[0].prog.lowered is not None, entries[0].prog.not_lowered
