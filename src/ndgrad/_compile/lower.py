@@ -437,57 +437,36 @@ def _live(lines, keep) -> list:
         read = {k for ln in lines for k in _reads(ln)} | keep
         live = [ln for ln in lines if not (
             ln[0] in _PURE and "out" not in ln[3] and ln[4] is not None
-            and all(o.k not in read for o in _flat_traced(ln[4])))]
+            and all(o.k not in read for o in _traced_in(ln[4])))]
         if len(live) == len(lines):
             return lines
         lines = live
 
 
-def _flat_traced(out) -> list:
-    return list(_traced_in(out))
-
-
 def _traced_in(x):
-    if type(x) is Traced:
+    """The traced arrays in ``x`` (nested in tuples, lists, dicts and slices), in order."""
+    t = type(x)
+    if t is Traced:
         yield x
-    elif type(x) in (tuple, list):
+    elif t is tuple or t is list:
         for a in x:
             yield from _traced_in(a)
+    elif t is dict:
+        for a in x.values():
+            yield from _traced_in(a)
+    elif t is slice:
+        yield from _traced_in((x.start, x.stop, x.step))
 
 
 def _reads(line) -> list:
     kind, what, args, kwargs, _ = line
     if kind == "step":
         return list(getattr(what, "reads", ()))
-    out: list = []
-    _collect((args, kwargs), out)
+    out = [v.k for v in _traced_in((args, kwargs))]
     if kind == "acc":
         out.append(what)
     return out
 
 
-def _collect(x, out: list) -> None:
-    t = type(x)
-    if t is Traced:
-        out.append(x.k)
-    elif t is tuple or t is list:
-        for a in x:
-            _collect(a, out)
-    elif t is dict:
-        for a in x.values():
-            _collect(a, out)
-    elif t is slice:
-        _collect((x.start, x.stop, x.step), out)
-
-
 def _holds_traced(x) -> bool:
-    t = type(x)
-    if t is Traced:
-        return True
-    if t is tuple or t is list:
-        return any(_holds_traced(a) for a in x)
-    if t is dict:
-        return any(_holds_traced(a) for a in x.values())
-    if t is slice:
-        return _holds_traced((x.start, x.stop, x.step))
-    return False
+    return next(_traced_in(x), None) is not None
