@@ -121,18 +121,20 @@ def from_numpy(np_dtype) -> dtype:
 
 
 def to_dtype(d) -> dtype:
-    """Accept an ndgrad dtype, a Python type (float, int, bool, complex) or a NumPy dtype."""
+    """An ndgrad dtype, or a Python type (float, int, bool, complex) as torch's argument parser
+    takes; anything else (np.float32, 'float32') is torch's TypeError."""
     if isinstance(d, dtype):
         return d
-    if d is float:
-        return float64
-    if d is int:
-        return int64
-    if d is bool:
-        return bool_
-    if d is complex:
-        return complex128
-    return from_numpy(d)
+    got = _PY_TYPES.get(d) if isinstance(d, type) else None
+    if got is None:
+        kind = type(d)
+        name = kind.__name__ if kind.__module__ == "builtins" else \
+            f"{kind.__module__}.{kind.__qualname__}"
+        raise TypeError(f"argument 'dtype' must be torch.dtype, not {name}")
+    return got
+
+
+_PY_TYPES = {float: float64, int: int64, bool: bool_, complex: complex128}
 
 
 # --- default dtype -------------------------------------------------------------------------------
@@ -144,8 +146,9 @@ def get_default_dtype() -> dtype:
 
 
 def set_default_dtype(d: dtype) -> None:
-    if not d.is_floating_point:
-        raise TypeError("only floating-point types are supported as the default type")
+    if not isinstance(d, dtype) or not d.is_floating_point:  # (float, np.float64: not dtypes)
+        raise TypeError("invalid dtype object: " * (not isinstance(d, dtype)) + "only "
+                        "floating-point types are supported as the default type")
     _default[0] = d
     from . import _print
 
