@@ -124,16 +124,25 @@ def _parse_to(args, kwargs):
         raise TypeError("to() received an invalid combination of arguments - got (other=Tensor, )"
                         + _TO_OVERLOADS)
     for i, a in enumerate(args):
-        if isinstance(a, D.dtype):
-            if dt is not None:
-                raise TypeError("to() received an invalid combination of arguments - got "
-                                "(torch.dtype, torch.dtype)" + _TO_OVERLOADS)
-            dt = a
-        elif isinstance(a, Tensor):
+        if isinstance(a, Tensor):
             dt, dev = a.dtype, a.device
+        elif isinstance(a, D.dtype) or isinstance(a, type) and a in D._PY_TYPES:  # float: float64
+            if dt is not None:
+                raise TypeError(_to_invalid(args))
+            dt = a
         elif isinstance(a, (str, device, int)) and not isinstance(a, bool) and i == 0:
             dev = a
+        elif not isinstance(a, bool):  # (non_blocking, copy): np.float32, 'float32' are not dtypes
+            raise TypeError(_to_invalid(args))
     return dt, dev
+
+
+def _to_invalid(args) -> str:
+    names = ("torch.dtype" if isinstance(x, D.dtype) else "torch.device" if isinstance(x, device)
+             else type(x).__name__ if type(x).__module__ == "builtins" else
+             f"{type(x).__module__}.{type(x).__qualname__}" for x in args)
+    return f"to() received an invalid combination of arguments - got ({', '.join(names)})" + \
+        _TO_OVERLOADS
 
 
 def to(input: Tensor, *args, **kwargs) -> Tensor:
@@ -217,6 +226,10 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         return legacy_type_name(self)
     if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), D.dtype):
         dtype = dtype.dtype  # a legacy type such as FloatTensor
+    if isinstance(dtype, type) and not isinstance(getattr(dtype, "dtype", None), D.dtype):
+        name = dtype.__name__ if dtype.__module__ == "builtins" else \
+            f"{dtype.__module__}.{dtype.__qualname__}"  # float, np.float32: not a tensor type
+        raise ValueError(f"invalid type: '{name}'")
     if isinstance(dtype, str):
         mod, _, name = dtype.rpartition(".")
         if mod not in ("torch", "torch.cuda") or name not in _FROM_LEGACY:
