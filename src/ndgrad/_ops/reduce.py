@@ -204,7 +204,9 @@ _MeanDims = Mean.named("MeanBackward1")
 
 def _out_dtype(dtype, out):
     """torch's sum/prod/cumsum/cumprod with ``out`` compute in out's dtype (as with ``dtype``)."""
-    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+    if dtype is None:
+        return out.dtype if isinstance(out, Tensor) else None
+    return D.to_dtype(dtype)  # sum(dtype=float): float64; np.float64 is torch's TypeError
 
 
 def _count(shape, axes) -> int:
