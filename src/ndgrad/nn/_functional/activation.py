@@ -839,7 +839,7 @@ def _softmax_like(cls, input: Tensor, dim, dtype, name: str) -> Tensor:
     if dim is None:
         dim = _softmax_dim(name, input.ndim, 4)
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(dtype=dtype)  # (a str is no device here)
     d = wrap_dim(dim, input.ndim)
     if not input.is_floating_point():  # (complex too: torch has no complex kernel)
         last = "lastdim_" if d >= input.ndim - 1 else ""
@@ -860,7 +860,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     if dim is None:
         dim = _softmax_dim("softmin", input.ndim, 3)
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(dtype=dtype)
     return _softmax_like(Softmax, -input, dim, None, "softmax")
 
 
