@@ -351,6 +351,8 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
+        if self._requires_grad and _SCALAR_WARNING:
+            _warn_scalar()
         v = self._scalar()
         if isinstance(v, complex):
             raise overflow(D.float64)
@@ -369,6 +371,8 @@ class Tensor:
         return self.item()
 
     def __complex__(self) -> complex:
+        if self._requires_grad and _SCALAR_WARNING:
+            _warn_scalar()
         return complex(self.item())
 
     def __index__(self) -> int:
@@ -533,6 +537,16 @@ def sync_views(base: Tensor) -> None:
 
 _DETACH_HINT = (" If you want to use a computed variable in a subgraph that doesn't require "
                 "differentiation use var_no_grad = var.detach().")
+
+
+_SCALAR_WARNING = ["Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                   "behavior.\nConsider using tensor.detach() first."]
+
+
+def _warn_scalar() -> None:
+    """torch's TORCH_WARN_ONCE: float()/complex() (not int(), item()) of a tensor that requires
+    grad warns once a process."""
+    warnings.warn(_SCALAR_WARNING.pop(), UserWarning, stacklevel=3)
 
 
 def _set_requires_grad(t: Tensor, flag: bool, dtype_msg: str, attribute: bool) -> None:
