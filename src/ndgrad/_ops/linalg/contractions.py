@@ -62,8 +62,9 @@ def tensordot(a, b, dims=2, out=None) -> Tensor:
     fa = [i for i in range(a.ndim) if i not in ca]
     fb = [i for i in range(b.ndim) if i not in cb]
     k = math.prod(a.shape[i] for i in ca)
-    a2 = a.permute(*fa, *ca).reshape(-1, k)
-    b2 = b.permute(*cb, *fb).reshape(k, -1)
+    # explicit sizes: -1 is ambiguous when a size is 0
+    a2 = a.permute(*fa, *ca).reshape(math.prod(a.shape[i] for i in fa), k)
+    b2 = b.permute(*cb, *fb).reshape(k, math.prod(b.shape[i] for i in fb))
     return (a2 @ b2).reshape(*(a.shape[i] for i in fa), *(b.shape[i] for i in fb))
 
 
