@@ -13,6 +13,7 @@ from .._trace import array_of, derived
 from .._tensor import Tensor, wrap_dim
 from ..autograd.node import named as _named
 from ..autograd.op import Op
+from ..autograd.torch_saves import saves
 from ._inplace import inplace, inplace_fill
 from .._dtype import torch_type_name
 from ._out import out_arg
@@ -100,7 +101,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     d = _check_gather("gather", input, dim, index)
     if not (input.ndim and index.ndim):
         return _named(gather(_one(input), d, _one(index)).reshape(index.shape), "GatherBackward0")
-    return _Gather.apply(input, _along(index, d))
+    return saves(_Gather.apply(input, _along(index, d)), input, index)
 
 
 def _scatter(input: Tensor, dim: int, index: Tensor, src, accumulate: bool, name: str):
@@ -114,7 +115,8 @@ def _scatter(input: Tensor, dim: int, index: Tensor, src, accumulate: bool, name
         return lambda t, v: _named(fn(_one(t), v).reshape(t.shape), bname), src
     if isinstance(src, Tensor):
         src = _one(src)[tuple(slice(0, s) for s in index.shape)]
-    return lambda t, v: IndexPut.named(bname).apply(t, v, (), _along(index, d), accumulate), src
+    return lambda t, v: saves(IndexPut.named(bname).apply(t, v, (), _along(index, d), accumulate),
+                              index), src
 
 
 @out_arg()
@@ -248,7 +250,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                              include_self=include_self)
         return _named(res.reshape(input.shape), "ScatterReduceBackward0")
     src = _one(src)[tuple(slice(0, s) for s in index.shape)]
-    return ScatterReduce.apply(input, src, _along(index, d), reduce, include_self)
+    return saves(ScatterReduce.apply(input, src, _along(index, d), reduce, include_self), index)
 
 
 def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
@@ -279,7 +281,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
     shape[d] = input.shape[d]
     input = input.expand(shape)
     shape[d] = indices.shape[d]
-    return gather(input, d, indices.expand(shape))
+    # a copy of the indices: torch's gradient reads them as they were (a later write into
+    # ``indices`` neither changes it nor raises)
+    return gather(input, d, indices.expand(shape).clone())
 
 
 # --- one index per slice along dim ---------------------------------------------------------------
@@ -319,8 +323,9 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
                            f"{index.numel()} value(s)")
     _, key = _dim_key(input, dim, index, "index_select")
     if not input.ndim:  # torch reads a 0-d tensor as one element along dim 0
-        return _named(Index.apply(input.reshape(1), key).reshape(()), "IndexSelectBackward0")
-    return _IndexSelect.apply(input, key)
+        return _named(saves(Index.apply(input.reshape(1), key), index).reshape(()),
+                      "IndexSelectBackward0")
+    return saves(_IndexSelect.apply(input, key), index)
 
 
 def _index_add_check(input: Tensor, d: int, index: Tensor, source: Tensor) -> None:
@@ -379,18 +384,23 @@ def _index_copy_check(input: Tensor, d: int, index: Tensor, source: Tensor) -> N
                          f"source.size(dim) ({source.shape[d]})")
 
 
-def _index_put_fn(name, input, dim, index, accumulate, bname, keep=False):
+def _index_put_fn(name, input, dim, index, accumulate, bname, keep=False, source=None):
+    """(key, put): ``put(t, v)`` writes ``v`` at ``index`` along ``dim``; its node saves the
+    index (and ``source``) as torch's does."""
     _, key = _dim_key(input, dim, index, name)
     if not input.ndim:  # torch reads a 0-d tensor as one element along dim 0
-        return key, lambda t, v: _named(
-            IndexPut.apply(t.reshape(1), _one(v), (), key, accumulate).reshape(()), bname)
-    return key, lambda t, v: IndexPut.named(bname).apply(t, v, (), key, accumulate, keep)
+        return key, lambda t, v: _named(saves(
+            IndexPut.apply(t.reshape(1), _one(v), (), key, accumulate), index, source).reshape(()),
+            bname)
+    return key, lambda t, v: saves(IndexPut.named(bname).apply(t, v, (), key, accumulate, keep),
+                                   index, source)
 
 
 def _index_add(inplace_: bool):
     def fn(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
         _index_add_check(input, wrap_dim(dim, input.ndim), index, source)
-        _, put = _index_put_fn("index_add_", input, dim, index, True, "IndexAddBackward0")
+        _, put = _index_put_fn("index_add_", input, dim, index, True, "IndexAddBackward0",
+                               source=source)
         src = source * alpha if alpha != 1 else source
         return inplace(input, put, src) if inplace_ else put(input, src)
 
@@ -401,7 +411,8 @@ def _index_add(inplace_: bool):
 def _index_copy(inplace_: bool):
     def fn(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
         _index_copy_check(input, wrap_dim(dim, input.ndim), index, source)
-        _, put = _index_put_fn("index_copy_", input, dim, index, False, "IndexCopyBackward0")
+        _, put = _index_put_fn("index_copy_", input, dim, index, False, "IndexCopyBackward0",
+                               source=source)
         return inplace(input, put, source) if inplace_ else put(input, source)
 
     fn.__name__ = "index_copy_" if inplace_ else "index_copy"
@@ -448,7 +459,7 @@ def _mask(name: str, input: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
 def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
     """Same as torch.masked_select."""
     x, m = _mask("masked_select", input, mask)
-    return _MaskedSelect.apply(x, (m._data,))
+    return saves(_MaskedSelect.apply(x, (m._data,)), input, mask)
 
 
 def _masked_scatter(inplace_: bool):
@@ -478,7 +489,7 @@ def _masked_scatter(inplace_: bool):
         src = source.reshape(-1)[:k]
 
         def put(t, v):
-            return _MaskedScatter.apply(t, v, (), (m,))
+            return saves(_MaskedScatter.apply(t, v, (), (m,)), mask)
 
         return inplace(input, put, src) if inplace_ else put(input, src)
 
@@ -518,7 +529,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         bad = int(idx[(idx >= n) | (idx < -n)].ravel()[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
                          "elements.")
-    return _Take.apply(input.reshape(-1), (idx,))
+    return saves(_Take.apply(input.reshape(-1), (idx,)), input, index)
 
 
 def _put_fn(input: Tensor, index: Tensor, source: Tensor, accumulate: bool, name: str = "put_",
@@ -549,9 +560,9 @@ def _put_fn(input: Tensor, index: Tensor, source: Tensor, accumulate: bool, name
 
     def put(t, v):
         if not t.ndim:
-            return _named(IndexPut.apply(t.reshape(1), v, (), key, accumulate).reshape(()),
-                          "PutBackward0")
-        return _Put.apply(t, v, (), key, accumulate, True)
+            return _named(saves(IndexPut.apply(t.reshape(1), v, (), key, accumulate), index,
+                                source).reshape(()), "PutBackward0")
+        return saves(_Put.apply(t, v, (), key, accumulate, True), index, source)
 
     return put, source.reshape(-1)
 

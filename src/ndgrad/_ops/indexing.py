@@ -16,6 +16,7 @@ from .. import _trace
 from .._backend import ufunc_at
 from .._tensor import Tensor
 from ..autograd.op import Op
+from ..autograd.torch_saves import saves
 from ._inplace import _OVERLAP, inplace, inplace_fill, writable, write
 from ._layout import _dense, _empty, _is_c, _laid, _like, _order  # noqa: F401  (re-exported)
 from .._dtype import check_scalar_range, int_fill
@@ -326,7 +327,7 @@ def getitem(self: Tensor, key) -> Tensor:
     if tk is Tensor and key._data.ndim and key._data.dtype in _FAST_INDEX:
         akey = (key._data,)
         try:
-            return Index.apply_one(self, akey, True)
+            return saves(Index.apply_one(self, akey, True), key)
         except IndexError:
             _explain(self._data.shape, akey)
             raise
@@ -338,10 +339,15 @@ def getitem(self: Tensor, key) -> Tensor:
     if akey is None:
         return out
     try:
-        return Index.apply_one(out, akey, True)
+        return saves(Index.apply_one(out, akey, True), *_key_tensors(key))
     except IndexError:
         _explain(out._data.shape, akey)
         raise
+
+
+def _key_tensors(key) -> list:
+    """The tensors of an indexing key (torch's index nodes save them)."""
+    return [k for k in key if isinstance(k, Tensor)] if type(key) in (tuple, list) else [key]
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -495,7 +501,8 @@ def setitem(self: Tensor, key, value) -> None:
         "IndexPutBackward0" if akey is not None else "torch::autograd::CopyBackwards"
 
     def put(t, v):
-        return IndexPut.named(name).apply(t, v, basic, akey)
+        out = IndexPut.named(name).apply(t, v, basic, akey)
+        return out if akey is None else saves(out, *_key_tensors(key))
 
     try:
         inplace(self, put, value)  # nothing is written when the forward raises
@@ -591,7 +598,7 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
     _check_dtype(input, basic, akey, values, accumulate)
 
     def put(t, v):
-        return _index_put(t, v, basic, akey, accumulate)
+        return saves(_index_put(t, v, basic, akey, accumulate), *_key_tensors(indices))
 
     return input if put_in_place(input, basic, akey, values, accumulate) else \
         inplace_fill(input, put, values)  # torch writes through an expanded tensor
@@ -610,4 +617,5 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
     basic, akey = _indices_key(input, indices)
     values = _value(input, values)
     _check_dtype(input, basic, akey, values, accumulate)
-    return _index_put(input, values, basic, akey, accumulate, True)
+    return saves(_index_put(input, values, basic, akey, accumulate, True),
+                 *_key_tensors(indices))
