@@ -10,6 +10,7 @@ from ..._errors import index_out_of_range, wrong_scalar_type
 from ..._tensor import Tensor
 from ..._trace import array_of
 from ...autograd.op import Op
+from ...autograd.torch_saves import saves
 from ...autograd.grad_mode import no_grad
 from ...autograd.op import _device_mismatch
 from ._utils import scatter_add
@@ -118,8 +119,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None:
         _embedding_renorm_(weight, idx, max_norm, norm_type)
     # the indices are no edge: torch's EmbeddingBackward0 links to the weight only
-    return Embedding.apply(weight, idx=idx, padding_idx=padding_idx,
-                           scale_grad_by_freq=scale_grad_by_freq)
+    # its node saves the indices, as torch's: a later write into them raises
+    return saves(Embedding.apply(weight, idx=idx, padding_idx=padding_idx,
+                                 scale_grad_by_freq=scale_grad_by_freq), input)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
