@@ -18,6 +18,7 @@ from ..._trace import array_of, derived
 from ...amp._state import fp32 as _fp32
 from ...amp._state import state as _autocast_state
 from ...autograd.op import Op
+from ...autograd.torch_saves import saves
 from ...autograd.op import _device_mismatch
 from ._utils import (broadcast_pair, is_half, legacy_reduction, scalar_node, torch_name, where)
 from ._utils import reduce as _reduce
@@ -408,10 +409,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if input.ndim == 3 or input.ndim > 4:  # torch views these as (N, C, 1, -1) for nll_loss2d
         n = input.shape[0]
         out = _nll(input.reshape(n, c, 1, -1), tarr.reshape(n, 1, -1), w, ignore_index,
-                   reduction)
+                   reduction, (input, target, weight))
         out = out.view(target.shape) if reduction == "none" else out
     else:
-        out = _nll(input, tarr, w, ignore_index, reduction)
+        out = _nll(input, tarr, w, ignore_index, reduction, (input, target, weight))
     if nan is not None:
         derived(_add_into, out._data, nan)  # in place: NllLoss keeps no output for backward
     return out
@@ -433,10 +434,11 @@ def _add_into(a, b):
     return a
 
 
-def _nll(input, tarr, w, ignore_index, reduction):
+def _nll(input, tarr, w, ignore_index, reduction, saved=()):
+    """The loss node; it also saves ``saved`` (the input, target and weight), as torch's."""
     op = _NllLoss2D if input.ndim == 4 else NllLoss
-    return op.apply(input, t=tarr, w=w, ignore_index=ignore_index, reduction=reduction,
-                    cdim=0 if input.ndim == 1 else 1)
+    return saves(op.apply(input, t=tarr, w=w, ignore_index=ignore_index, reduction=reduction,
+                          cdim=0 if input.ndim == 1 else 1), *saved)
 
 
 _NllLoss2D = NllLoss.named("NllLoss2DBackward0")  # torch's node for 4-d input
@@ -727,7 +729,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     _no_weight_grad("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     w = None if weight is None else _broadcast_weight(weight, input)
     pw = None if pos_weight is None else _broadcast_weight(pos_weight, input, pos=True)
-    return BinaryCrossEntropyWithLogits.apply(input, target, w=w, pw=pw, reduction=reduction)
+    # the weights are read in backward: saved with their versions (a later write raises)
+    return saves(BinaryCrossEntropyWithLogits.apply(input, target, w=w, pw=pw,
+                                                    reduction=reduction), weight, pos_weight)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
