@@ -15,6 +15,7 @@ from .. import _dtype as D
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, wrap_dim, wrap_dims
 from ..autograd.op import Op
+from ..autograd.torch_saves import saves
 from ..autograd.node import _check_grads
 from .._dtype import torch_type_name
 from ._out import _out, write_out
@@ -146,10 +147,15 @@ def select_along(input: Tensor, idx, dim: int, keepdim: bool, name: str,
     return _rename(Select.apply(input, idx, dim, keepdim, repeats), name)
 
 
-def _index_tensor(idx, keepdim, dim, dev) -> Tensor:
+def _index_tensor(idx, keepdim, dim, dev, values=None) -> Tensor:
+    """The indices as a tensor; ``values``' node saves it (its gradient reads ``idx``), as
+    torch's saves its indices: a later write into them raises."""
     xp = dev.xp
     idx = idx if keepdim else idx.squeeze(dim)
-    return wrap(idx.astype(xp.int64, copy=False), dev)
+    ind = wrap(idx.astype(xp.int64, copy=False), dev)
+    if values is not None:
+        saves(values, ind)
+    return ind
 
 
 # --- sum, mean, prod ----------------------------------------------------------------------------
@@ -429,14 +435,14 @@ def _max_min_reduce(fn, input, dim, keepdim):
     if a.ndim == 0:
         idx = input._device.xp.zeros((1,), input._device.xp.int64)
         vals = select_along(input.reshape(1), idx, 0, False, fn.capitalize() + "Backward0")
-        return getattr(return_types, fn)(vals, _index_tensor(idx, False, 0, input._device))
+        return getattr(return_types, fn)(vals, _index_tensor(idx, False, 0, input._device, vals))
     if a.shape[d] == 0:
         raise empty_reduction(fn, d)
     if a.dtype.kind == "c":
         raise RuntimeError(f"{fn}(): does not support complex input")
     idx = _arg_index(input._device.xp, a, d, fn)
     vals = select_along(input, idx, d, keepdim, fn.capitalize() + "Backward0")
-    return getattr(return_types, fn)(vals, _index_tensor(idx, keepdim, d, input._device))
+    return getattr(return_types, fn)(vals, _index_tensor(idx, keepdim, d, input._device, vals))
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
@@ -475,8 +481,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     lo, hi = amin(input, d, keepdim), amax(input, d, keepdim)
     if dim is None and keepdim:
         lo, hi = lo.reshape((1,) * input.ndim), hi.reshape((1,) * input.ndim)
-    return return_types.aminmax(_rename(lo, "AminmaxBackward0"),
-                                   _rename(hi, "AminmaxBackward0"))
+    lo, hi = _rename(lo, "AminmaxBackward0"), _rename(hi, "AminmaxBackward0")
+    return return_types.aminmax(saves(lo, hi), saves(hi, lo))  # torch's one node saves both
 
 
 def _argmax_min(fn, input, dim, keepdim):
