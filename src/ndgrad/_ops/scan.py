@@ -200,7 +200,7 @@ def _cum_extreme(fn, input: Tensor, dim: int, out=None):
     if a.ndim == 0:
         idx = xp.zeros((1,), xp.int64)
         vals = select_along(input.reshape(1), idx, 0, False, fn.capitalize() + "Backward0")
-        return getattr(return_types, fn)(vals, _index_tensor(idx, False, 0, input._device))
+        return getattr(return_types, fn)(vals, _index_tensor(idx, False, 0, input._device, vals))
     acc = accumulate(xp, "maximum" if fn == "cummax" else "minimum", a, d)
     # the latest position holding the running extreme (ties move the index forward, as in
     # torch); a nan is the extreme from its position on
@@ -210,7 +210,7 @@ def _cum_extreme(fn, input: Tensor, dim: int, out=None):
     pos = xp.arange(a.shape[d]).reshape([-1 if i == d else 1 for i in range(a.ndim)])
     idx = accumulate(xp, "maximum", xp.where(hit, pos, 0), d)
     vals = select_along(input, idx, d, True, fn.capitalize() + "Backward0", repeats=True)
-    res = getattr(return_types, fn)(vals, _index_tensor(idx, True, d, input._device))
+    res = getattr(return_types, fn)(vals, _index_tensor(idx, True, d, input._device, vals))
     if out is not None:
         _out(res[0], out[0], fn)
         _out(res[1], out[1], fn)
