@@ -44,13 +44,14 @@ def _sorted(input: Tensor, dim: int, descending: bool, name: str, k: int | None 
     if input.ndim == 0:
         idx = xp.zeros((1,), xp.int64)
         vals = select_along(input.reshape(1), idx, 0, False, name)
-        return vals, _index_tensor(idx, False, 0, input._device)
+        return vals, _index_tensor(idx, False, 0, input._device, vals)
     idx = argsort_array(xp, input._data, d, descending)
     if k is not None:
         idx = xp.take(idx, xp.arange(k), axis=d)
     else:
         idx = _like_input(xp, idx, input._data)
-    return select_along(input, idx, d, True, name), _index_tensor(idx, True, d, input._device)
+    vals = select_along(input, idx, d, True, name)
+    return vals, _index_tensor(idx, True, d, input._device, vals)
 
 
 def _like_input(xp, idx, a):
@@ -118,7 +119,7 @@ def _pick(input: Tensor, dim: int, keepdim: bool, pos_fn, name: str, kind: str):
     pos = pos_fn(xp, srt, d)
     idx = xp.take_along_axis(order, pos, axis=d)
     vals = select_along(input, idx, d, keepdim, name)
-    return getattr(return_types, kind)(vals, _index_tensor(idx, keepdim, d, input._device))
+    return getattr(return_types, kind)(vals, _index_tensor(idx, keepdim, d, input._device, vals))
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
