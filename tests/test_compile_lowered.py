@@ -443,3 +443,132 @@ def test_the_demos_training_step_compiled_equals_eager(kind):
     assert la == lb and all(np.array_equal(a, b) for a, b in zip(pa, pb))
     entries = [e for e in f.cache.values() if type(e) is Captured]
     assert entries and entries[0].prog.lowered is not None, entries[0].prog.not_lowered
+
+
+# --- a compiled module in training: its forward and the backward of its outputs, lowered -------
+@pytest.mark.parametrize("model", list(_MODELS))
+def test_compiled_modules_in_training_lower_forward_and_backward(model):
+    make_model, make_x = _MODELS[model]
+
+    def run(compiled: bool):
+        ndgrad.manual_seed(0)
+        net = make_model()
+        o = ndgrad.optim.Adam(net.parameters(), lr=1e-2)
+        f = ndgrad.compile(net) if compiled else net
+        g = ndgrad.Generator().manual_seed(3)
+        out = []
+        for i in range(7):
+            x = make_x(g)
+            ndgrad.manual_seed(10 + i)
+            o.zero_grad()
+            loss = F.cross_entropy(f(x), ndgrad.randint(0, 3, (x.shape[0],), generator=g))
+            loss.backward()
+            o.step()
+            out.append(loss.detach())
+        state = [t._data.copy() for t in (*net.parameters(), *net.buffers())]
+        return out, state, f
+
+    (la, sa, _), (lb, sb, f) = run(False), run(True)
+    assert all(np.array_equal(a._data, b._data) for a, b in zip(la, lb))
+    assert all(np.array_equal(a, b) for a, b in zip(sa, sb))
+    prog = _entry(f._compiled).prog
+    assert prog.lowered is not None and prog.lowered.bwd is not None, prog.not_lowered
+
+
+def _region_grads(f, net, x, g=None, twice=False):
+    for p in net.parameters():
+        p.grad = None
+    out = f(x)
+    out.backward(g, retain_graph=twice)
+    if twice:
+        out.backward(g)
+    return [p.grad._data.copy() for p in net.parameters()]
+
+
+def test_a_lowered_region_backward_twice_accumulates_and_then_is_freed():
+    ndgrad.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    f = ndgrad.compile(net)
+    x = ndgrad.randn(3, 4)
+    for _ in range(3):
+        _region_grads(f, net, x, ndgrad.ones(3, 2))
+    assert _entry(f._compiled).prog.lowered.bwd is not None
+    want = _region_grads(net, net, x, ndgrad.ones(3, 2), twice=True)
+    got = _region_grads(f, net, x, ndgrad.ones(3, 2), twice=True)
+    assert all(np.array_equal(a, b) for a, b in zip(want, got))
+    out = f(x)
+    out.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.sum().backward()
+
+
+def test_a_lowered_region_takes_output_gradients_of_another_layout():
+    ndgrad.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 5))
+    f = ndgrad.compile(net)
+    x = ndgrad.randn(5, 4)
+    for _ in range(3):
+        _region_grads(f, net, x, ndgrad.randn(5, 5))
+    g = ndgrad.randn(5, 5).t()  # traced with a C-contiguous gradient, given a transposed one
+    want = _region_grads(net, net, x, g)
+    assert all(np.array_equal(a, b) for a, b in zip(want, _region_grads(f, net, x, g)))
+    want = _region_grads(net, net, x, ndgrad.tensor(2.0).expand(5, 5))  # zero strides
+    got = _region_grads(f, net, x, ndgrad.tensor(2.0).expand(5, 5))
+    assert all(np.array_equal(a, b) for a, b in zip(want, got))
+    assert _entry(f._compiled).prog.lowered.bwd is not None
+
+
+def test_a_guard_of_a_regions_backward_is_checked_in_its_forward_and_falls_back():
+    # the embedding's backward branches on its indices (sorted or not): a saved value, so the
+    # check moves to the lowered forward, which falls back to the op-level replay
+    ndgrad.manual_seed(0)
+    net = nn.Sequential(nn.Embedding(10, 3), nn.Flatten(), nn.Linear(12, 2))
+    f = ndgrad.compile(net)
+    g = ndgrad.Generator().manual_seed(1)
+    xs = [ndgrad.randint(0, 10, (2, 4), generator=g) for _ in range(4)]
+    xs.append(ndgrad.arange(8).reshape(2, 4))  # strictly increasing: the other branch
+    for x in xs:
+        want = _region_grads(net, net, x, ndgrad.ones(2, 2))
+        assert all(np.array_equal(a, b) for a, b in zip(want, _region_grads(
+            f, net, x, ndgrad.ones(2, 2))))
+    low = _entry(f._compiled).prog.lowered
+    assert low.bwd is not None and low.failures == 1 and "GuardFailed" in low.fn.source
+
+
+def test_a_compiled_loss_function_lowers_with_its_backward_outside():
+    ndgrad.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 7), nn.GELU(), nn.Dropout(0.3), nn.Linear(7, 3))
+
+    def loss_fn(x, y):
+        return F.cross_entropy(net(x), y) + 0.01 * sum(p.pow(2).sum() for p in net.parameters())
+
+    f = ndgrad.compile(loss_fn)
+    g = ndgrad.Generator().manual_seed(2)
+    for i in range(6):
+        x, y = ndgrad.randn(6, 5, generator=g), ndgrad.randint(0, 3, (6,), generator=g)
+        grads = []
+        for fn in (loss_fn, f):
+            for p in net.parameters():
+                p.grad = None
+            ndgrad.manual_seed(i)
+            loss = fn(x, y)
+            loss.backward()
+            grads.append([loss._data.copy()] + [p.grad._data.copy() for p in net.parameters()])
+        assert all(np.array_equal(a, b) for a, b in zip(*grads)), i
+    assert _entry(f).prog.lowered.bwd is not None
+
+
+def test_a_region_output_without_backward_at_lowering_keeps_the_op_level_replay():
+    ndgrad.manual_seed(0)
+    net = nn.Linear(3, 2)
+    f = ndgrad.compile(net)
+    x = ndgrad.randn(4, 3)
+    for i in range(5):
+        out = f(x)
+        if i != 2:  # the third call (the one that lowers) is never differentiated
+            out.sum().backward()
+    prog = _entry(f._compiled).prog
+    assert prog.lowered is None and prog.pending is None
+    net.weight.grad = None
+    f(x).sum().backward()
+    assert np.array_equal(net.weight.grad._data, x._data.sum(0)[None].repeat(2, 0))

@@ -189,7 +189,7 @@ class Captured:
         self.region = None
         self.spent = None  # the node of outputs whose graph a backward inside the step used up
         if region and all(_used_up(t._grad_fn) for t in region):
-            self.spent = P.region_node(None, None, (), (), None, region[0]._device.xp)
+            self.spent = P.region_node((), (), None, region[0]._device.xp)
             self.spent.saved = _FREED  # as eager's: a second backward raises torch's error
         elif region:
             sched = tracer.schedule([(t._grad_fn, t._output_nr) for t in region], region=True)
@@ -204,8 +204,9 @@ class Captured:
                           for t in tracer.externals]
         self.bindings = pystate.bindings(fn)
         self.writes = WRITES[0]
-        # lowered at its first replay: a step on CPU whose graph stays inside it
-        self.lower = L.ENABLED and self.region is None and all(
+        # lowered at its first replay: a step on CPU (a region with one output: each output's
+        # gradient may come or not, and a lowered backward has no other branch to take)
+        self.lower = L.ENABLED and len(region) < 2 and all(
             t._device.type == "cpu" for t in (*tensors, *tracer.externals))
 
     def valid(self) -> bool:
@@ -222,12 +223,17 @@ class Captured:
         return True
 
     def replay(self, tensors):
-        low = self.prog.lowered
+        prog = self.prog
+        low = prog.lowered
         regs = low.run(tensors) if low is not None else None
         if regs is None:  # (a lowered run that fell back hands on the draws it made)
-            regs = self.prog.run(tensors, L.Lowering if self.lower else None,
-                                 low.drawn if low is not None else None)
+            lowering = None
+            if self.lower:
+                lowering = L.Lowering if self.region is None else \
+                    functools.partial(L.Lowering, region=self.region[0])
+            regs = prog.run(tensors, lowering, low.drawn if low is not None else None)
             self.lower = False  # (tried once)
+            low = None
         node = self.spent
         if self.region is not None:
             sched, out_meta, xp = self.region
@@ -235,7 +241,15 @@ class Captured:
             edges = tuple(_edge(t) if t._requires_grad else None for t in sinks)
             in_meta = tuple((t._data.shape, t._data.dtype) if e is not None else None
                             for t, e in zip(sinks, edges))
-            node = P.region_node(sched, sched.nodes(regs), edges, in_meta, out_meta, xp)
+            if low is not None:
+                node = P.region_node(edges, in_meta, out_meta, xp, lowered=low, regs=regs)
+            else:
+                node = P.region_node(edges, in_meta, out_meta, xp, schedule=sched,
+                                     nodes=sched.nodes(regs))
+                if prog.pending is not None:  # lowered at the first backward of this call's
+                    # outputs (if none comes, the region keeps the op-level replay)
+                    node.__dict__["then"] = prog.pending.finish_region
+                    prog.pending = None
         return self.rebuild(regs, tensors, node)
 
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 import copy
 import math
 import os
+import threading
 import traceback
 
 import numpy as np
 
 from ..autograd.engine import _accumulate
 from . import program as P
-from .traced import Escape, Recorder, Traced, _frozen, patched
+from .traced import _WRITES_FIRST, Escape, Recorder, Traced, _frozen, patched
 
 ENABLED = os.environ.get("NDGRAD_COMPILE_LOWER", "1") != "0"
 _ASARRAY = np.asarray  # NumPy's own (``traced.patched`` stands in for it while tracing)
@@ -36,8 +37,11 @@ _ASARRAY = np.asarray  # NumPy's own (``traced.patched`` stands in for it while 
 class Lowering:
     """The traced run beside one real replay of ``prog`` (whose registers are ``regs``)."""
 
-    def __init__(self, prog: P.Program, regs: list) -> None:
+    def __init__(self, prog: P.Program, regs: list, region: P.Schedule | None = None) -> None:
         self.prog, self.regs = prog, regs
+        # a compiled region's backward (run by the engine after the step): traced at its first
+        # run, then the region lowers to a forward and a backward function (``finish_region``)
+        self.region = region
         self.first_temp = len(prog.template)
         self.rec = Recorder(self.first_temp)
         self.dry: dict = {}  # program register -> its traced value (or a node, or a key tuple)
@@ -114,6 +118,7 @@ class Lowering:
 
     def _fail(self, step, e) -> None:
         self.prog.not_lowered = f"{_name(step)}: {type(e).__name__}: {e}"
+        self.prog.pending = None
         if os.environ.get("NDGRAD_COMPILE_DEBUG"):
             traceback.print_exception(e)
         return None
@@ -146,6 +151,14 @@ class Lowering:
 
     def _backward(self, step) -> None:
         s = step.schedule
+        leaves = self._traced_backward(s, [self.read(k) for k in step.root_regs])
+        for i, g in leaves.items():  # (a gradient made of constants only is one: read-only)
+            g = g if type(g) is Traced else _frozen(g)
+            self.rec.lines.append(("acc", s.sinks[i], (g,), {}, None))
+            self.accumulated.append((self.regs[s.sinks[i]], g))
+
+    def _traced_backward(self, s: P.Schedule, roots) -> dict:
+        """The schedule ``s`` run on the traced forwards' nodes: {sink index: gradient}."""
         sched = P.Schedule(s.order, s.edges, s.multi, s.roots, s.sinks)
         nodes = []
         for slot, node in s.order:
@@ -154,7 +167,6 @@ class Lowering:
                 if node is None or type(node) is Traced:
                     raise Escape("a backward of a node no traced forward made")
             nodes.append(node)  # (or a node kept as it is: it saves nothing)
-        roots = [self.read(k) for k in step.root_regs]
         rec = self.rec
 
         def traced_sum(a, b):  # engine._sum: NumPy's 0-d sums are scalars, made arrays
@@ -162,32 +174,73 @@ class Lowering:
             return rec.call(_ASARRAY, (s,), {}) if type(s) is Traced and \
                 isinstance(s.a, np.generic) else s
 
-        P._sum, saved_sum = traced_sum, P._sum
-        try:
-            leaves = sched.run(nodes, roots, True)
-        finally:
-            P._sum = saved_sum
-        for i, g in leaves.items():  # (a gradient made of constants only is one: read-only)
-            g = g if type(g) is Traced else _frozen(g)
-            rec.lines.append(("acc", s.sinks[i], (g,), {}, None))
-            self.accumulated.append((self.regs[s.sinks[i]], g))
+        return sched.run(nodes, roots, True, traced_sum)
 
     def finish(self, tensors) -> Lowered | None:
-        """The lowered step, once the traced run went through."""
+        """The lowered step, once the traced run went through (a region's: at its backward)."""
         prog = self.prog
+        self.arg_strides = [t._data.strides for t in tensors]
+        self.loads = [(step.tensor, step.tensor._data.strides) for step, _ in prog.plan
+                      if hasattr(step, "tensor")]
+        constants = [k for k, v in enumerate(prog.template) if v is not None]
+        self.draws = [s.writes[0] for s, _ in prog.plan if getattr(s, "draws", False)]
+        self.keep = {*prog.kept, *prog.arg_regs, *constants, *self.draws}
+        if self.region is not None:
+            prog.pending = self
+            return None
         try:
-            constants = [k for k, v in enumerate(prog.template) if v is not None]
-            draws = [s.writes[0] for s, _ in prog.plan if getattr(s, "draws", False)]
-            fn = Emitter(self.rec.lines, self.first_temp,
-                         {*prog.kept, *prog.arg_regs, *constants, *draws},
-                         self.rec.effects).build()
+            fn = Emitter(self.rec.lines, self.first_temp, self.keep, self.rec.effects).build()
         except Escape as e:
             prog.not_lowered = f"Escape: {e}"
             return None
-        loads = [(step.tensor, step.tensor._data.strides) for step, _ in prog.plan
-                 if hasattr(step, "tensor")]
-        return Lowered(fn, prog, self.rec.next - self.first_temp,
-                       [t._data.strides for t in tensors], loads, draws)
+        return self._lowered(fn)
+
+    def _lowered(self, fn, backward=None) -> Lowered:
+        return Lowered(fn, self.prog, self.rec.next - self.first_temp, self.arg_strides,
+                       self.loads, self.draws, backward)
+
+    def finish_region(self, grads, real) -> None:
+        """The first backward of the lowering call's region outputs, from ``grads`` (``real``:
+        what the op-level backward gave the region's inputs): traced on the forward's nodes,
+        checked bit for bit, and the region lowered to a forward function and a backward
+        function that reads the forward's saved temporaries from its registers."""
+        prog, rec = self.prog, self.rec
+        try:
+            if threading.get_ident() != rec.thread:
+                raise Escape("a backward on another thread than its forward")
+            split = len(rec.lines)
+            self.mark = rec.next
+            rec.busy = True
+            try:
+                roots = [rec.new(_twin(g)) for g in grads]
+            finally:
+                rec.busy = False
+            with patched(rec):
+                leaves = self._traced_backward(self.region, roots)
+            res = tuple(leaves.get(i) for i in range(len(self.region.sinks)))
+            for got, want in zip(res, real):
+                got = got.a if type(got) is Traced else got
+                if (got is None) != (want is None) or got is not None and not _same_bits(
+                        got, want):
+                    raise Escape("its traced backward computed another gradient")
+            forward, backward = _hoist(rec.lines[:split], rec.lines[split:], roots)
+            if any(ln[0] == "guard" for ln in backward):
+                raise Escape("a branch on data in a compiled region's backward")
+            res = tuple(g if g is None or type(g) is Traced else _frozen(g) for g in res)
+            backward.append(("result", None, (res,), {}, None))
+            made, saved = {r.k for r in roots}, set()  # (saved: what it reads of the forward)
+            for ln in backward:
+                saved.update(k for k in _reads(ln) if k not in made)
+                made.update(o.k for o in _traced_in(ln[4]))
+            listed = {r.k for r in roots} | {k for k in saved if k >= self.first_temp}
+            fwd = Emitter(forward, self.first_temp, self.keep | saved, rec.effects,
+                          listed).build()
+            bwd = Emitter(backward, self.first_temp, set(range(self.first_temp)) | listed,
+                          rec.effects, listed).build()
+        except Exception as e:  # noqa: BLE001  (an Escape, or a body failing on traced arrays)
+            self._fail(self.region, e)
+            return
+        prog.lowered = self._lowered(fwd, (bwd, [(r.k, r.a) for r in roots]))
 
 
 class GuardFailed(Exception):
@@ -199,14 +252,16 @@ MAX_GUARD_FAILURES = 8  # then the op-level replay for good
 
 class Lowered:
     """A lowered step: ``run`` gives the registers as ``Program.run`` would, or None when the
-    arrays' strides are not those it was lowered with."""
+    arrays' strides are not those it was lowered with. A compiled region's has ``backward``."""
 
     def __init__(self, fn, prog: P.Program, temporaries: int, arg_strides, loads,
-                 draws) -> None:
+                 draws, backward=None) -> None:
         self.fn, self.prog, self.temporaries = fn, prog, temporaries
         self.arg_strides, self.loads = arg_strides, loads
         self.draws = draws  # registers of the random draws (kept to the end of a run)
         self.drawn: dict = {}  # those a run made before its guard failed
+        # (the backward function, (register, traced twin) of each output's gradient)
+        self.bwd, self.roots = backward or (None, ())
 
     failures = 0
 
@@ -228,6 +283,16 @@ class Lowered:
                 self.prog.lowered = None
                 self.prog.not_lowered = "its data kept taking a branch other than the traced"
             return None
+
+    def backward(self, regs, grads) -> tuple:
+        """The region's input gradients from its outputs' (``grads``), given in the layout
+        they were traced with (a body's NumPy calls then run as they were checked)."""
+        for (k, like), g in zip(self.roots, grads):
+            if g.strides != like.strides or g.dtype != like.dtype or g.shape != like.shape:
+                g = _strided_copy(np.broadcast_to(g, like.shape).astype(like.dtype, copy=False),
+                                  like.strides)
+            regs[k] = g
+        return self.bwd(regs)
 
 
 class _DryRegs:
@@ -263,6 +328,48 @@ def _name(step) -> str:
         step, "__qualname__", type(step).__name__).split(".")[0]
 
 
+def _hoist(forward, backward, roots):
+    """A region's backward with its guards on saved values (an embedding's "indices sorted"),
+    and the lines computing them, moved to the end of its forward: a guard failing there falls
+    back before anything ran (a lowered backward has no other branch). Left where they are if
+    a guard reads the outputs' gradients, or its lines write into arrays or are written."""
+    grads = {r.k for r in roots}
+    maker: dict = {}  # register -> the first backward line making it
+    for i, ln in enumerate(backward):
+        for o in _traced_in(ln[4]):
+            maker.setdefault(o.k, i)
+    move: set = set()
+    for i, ln in enumerate(backward):
+        if ln[0] != "guard":
+            continue
+        stack = [i]
+        while stack:
+            j = stack.pop()
+            if j in move:
+                continue
+            if j != i and (backward[j][0] not in _PURE or _writes_into(backward[j])):
+                return forward, backward
+            move.add(j)
+            for k in _reads(backward[j]):
+                if k in grads:
+                    return forward, backward
+                if maker.get(k, j) < j:
+                    stack.append(maker[k])
+    made = [o.a for j in move for o in _traced_in(backward[j][4])]
+    rest = [ln for j, ln in enumerate(backward) if j not in move]
+    if any(np.may_share_memory(w.a, a) for ln in rest for w in _traced_in(_writes_into(ln))
+           for a in made):
+        return forward, backward
+    return forward + [ln for j, ln in enumerate(backward) if j in move], rest
+
+
+def _writes_into(line):
+    """What a recorded line writes into (None: nothing)."""
+    kind, what, args, kwargs, _ = line
+    return kwargs.get("out", args[0] if kind in ("inplace", "setitem") or
+                      what in _WRITES_FIRST else None)
+
+
 def _twin(a):
     """A copy of ``a`` with its strides and writeability (what a body may look at)."""
     if isinstance(a, np.generic):
@@ -271,12 +378,18 @@ def _twin(a):
         raise Escape("an array with negative strides")
     b = a.copy(order="K")
     if b.strides != a.strides:  # not dense: the same strides over a buffer of its span
-        span = sum((n - 1) * s for n, s in zip(a.shape, a.strides)) // a.itemsize + 1
-        b = np.lib.stride_tricks.as_strided(np.empty(span if a.size else 0, a.dtype), a.shape,
-                                            a.strides)
-        b[...] = a
+        b = _strided_copy(a, a.strides)
     if not a.flags.writeable:
         b.flags.writeable = False
+    return b
+
+
+def _strided_copy(a, strides):
+    """A copy of ``a`` with these (non-negative) strides, over a buffer of their span."""
+    span = sum((n - 1) * s for n, s in zip(a.shape, strides)) // a.itemsize + 1
+    b = np.lib.stride_tricks.as_strided(np.empty(span if a.size else 0, a.dtype), a.shape,
+                                        strides)
+    b[...] = a
     return b
 
 
@@ -296,13 +409,16 @@ _SIMPLE = (bool, int, str, type(None))
 
 
 class Emitter:
-    def __init__(self, lines, first_temp: int, keep: set, effects: set) -> None:
+    def __init__(self, lines, first_temp: int, keep: set, effects: set,
+                 listed: set = frozenset()) -> None:
         self.lines, self.first_temp = lines, first_temp
         self.keep = keep  # registers never freed: the result's, the arguments', constants
         self.effects = effects  # ids of the traced lines writing into arrays from outside
         self.globals: dict = {"ACC": _acc, "ACC_LAST": _acc_last, "GuardFailed": GuardFailed}
         self.names: dict = {}  # id(constant) -> its name
-        self.listed: set = set()  # temporaries an accumulation reads: kept in r
+        # temporaries kept in r: those an accumulation reads, and (a region's forward) those
+        # its backward function reads
+        self.listed: set = set(listed)
 
     def const(self, x) -> str:
         name = self.names.get(id(x))
@@ -347,6 +463,8 @@ class Emitter:
             return f"r[{what}] = {self.arg(args[0])}"
         if kind == "acc":
             return f"ACC(r[{what}], {self.arg(args[0])})"
+        if kind == "result":
+            return f"return {self.arg(args[0])}"
         if kind == "guard":
             return f"if {'not ' if what else ''}{self.arg(args[0])}: raise GuardFailed"
         if kind == "setitem":
@@ -419,7 +537,8 @@ class Emitter:
                 src.append("    " + self.line(*ln))
             if gone:
                 src.append("    " + " = ".join(self.ref(k) for k in gone) + " = None")
-        src.append("    return r")
+        if not lines or lines[-1][0] != "result":
+            src.append("    return r")
         code = compile("\n".join(src), "<ndgrad.compile lowered step>", "exec")
         exec(code, self.globals)  # noqa: S102  (source made here, from recorded calls)
         fn = self.globals["lowered"]

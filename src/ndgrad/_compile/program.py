@@ -38,6 +38,7 @@ class Program:
         self.plan: list = []  # (step, registers to drop after it): see finalize
         self.kept: set = set()  # registers the result is rebuilt from
         self.lowered = None  # the step as one function of NumPy calls (``lower``)
+        self.pending = None  # a compiled region's lowering, waiting for its first backward
 
     def reg(self, value=None) -> int:
         self.template.append(value)
@@ -297,14 +298,15 @@ class Schedule:
     def nodes(self, regs) -> list:
         return [regs[s] if n is None else n for s, n in self.order]
 
-    def run(self, nodes, root_grads, retain: bool) -> dict:
-        """engine.run's first-order loop over the known order: {sink index: gradient}."""
+    def run(self, nodes, root_grads, retain: bool, add=_sum) -> dict:
+        """engine.run's first-order loop over the known order: {sink index: gradient}
+        (``add``: how two gradients of one input are summed)."""
         buffers: list = [None] * len(nodes)
         leaves: dict = {}
         multi = self.multi
         for e, g in zip(self.roots, root_grads):
             if g is not None:
-                _route(buffers, leaves, multi, e, g)
+                _route(buffers, leaves, multi, e, g, add)
         exact, learn = self.exact, not self.learned
         for i, fn in enumerate(nodes):
             g = buffers[i]
@@ -331,7 +333,7 @@ class Schedule:
                 fn.saved = _FREED
             for e, gi in zip(self.edges[i], in_grads):
                 if e is not None and gi is not None:
-                    _route(buffers, leaves, multi, e, gi)
+                    _route(buffers, leaves, multi, e, gi, add)
         self.learned = True
         return leaves
 
@@ -344,20 +346,20 @@ class Schedule:
             g = None
 
 
-def _route(buffers, leaves, multi, e, g) -> None:
+def _route(buffers, leaves, multi, e, g, add) -> None:
     """Add ``g`` to where the edge ``e`` leads: a sink's sum or a node's output buffer."""
     kind, i, nr = e
     if kind:
         old = leaves.get(i)
-        leaves[i] = g if old is None else _sum(old, g)
+        leaves[i] = g if old is None else add(old, g)
     elif multi[i] is None:
         old = buffers[i]
-        buffers[i] = g if old is None else _sum(old, g)
+        buffers[i] = g if old is None else add(old, g)
     else:
         buf = buffers[i]
         if buf is None:
             buf = buffers[i] = [None] * multi[i]
-        buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
+        buf[nr] = g if buf[nr] is None else add(buf[nr], g)
 
 
 def backward(schedule: Schedule, root_regs, retain: bool):
@@ -390,9 +392,16 @@ class CompiledFunctionBackward(Node):
         if self.saved is _FREED:  # the engine frees it after a backward without retain_graph
             raise RuntimeError(FREED_MSG)
         d = self.__dict__
+        lowered = d.get("lowered")
+        if lowered is not None:
+            return lowered.backward(d["regs"], grads)
         sched = d["schedule"]
         leaves = sched.run(d["nodes"], list(grads), True)
-        return tuple(leaves.get(i) for i in range(len(sched.sinks)))
+        res = tuple(leaves.get(i) for i in range(len(sched.sinks)))
+        then = d.pop("then", None)  # (lowering this region: see lower.Lowering.finish_region)
+        if then is not None:
+            then(grads, res)
+        return res
 
     def backward(self, *grads):
         """On tensors (hooks in the backward): the same first-order run; a backward that
@@ -405,13 +414,14 @@ class CompiledFunctionBackward(Node):
         return tuple(None if r is None else _MAKE(r, g._device) for r in res)
 
 
-def region_node(schedule: Schedule, nodes, edges, in_meta, out_meta, xp):
-    """The node of one replay of a compiled region: ``nodes`` are this replay's."""
+def region_node(edges, in_meta, out_meta, xp, **how):
+    """The node of one replay of a compiled region: ``how`` is this replay's nodes and their
+    ``schedule`` (or the region's ``lowered`` backward and the lowered replay's ``regs``)."""
     node = _new(CompiledFunctionBackward)
     node.xp, node.saved, node._hooks = xp, (True,), None
     node.next_edges, node.in_meta, node.out_meta = edges, in_meta, out_meta
     node.needs_input_grad = tuple(e is not None for e in edges)
-    node.__dict__.update(schedule=schedule, nodes=nodes)
+    node.__dict__.update(how)
     return node
 
 
