@@ -260,23 +260,50 @@ _BINARY = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b.t().t(),
            lambda a, b: ndgrad.atan2(a, b + 3)]
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_random_programs_lowered_equal_eager(seed):
+def _random_program(seed: int, w):
     rng = np.random.default_rng(seed)
     plan = [(int(rng.integers(2)), int(rng.integers(len(_UNARY))), int(rng.integers(len(_BINARY))),
              int(rng.integers(8))) for _ in range(int(rng.integers(3, 8)))]
-    w = ndgrad.randn(3, 4, requires_grad=True)
 
-    def step(x):
+    def program(x):
         vals = [x, w]
         for binary, u, b, j in plan:
             a = vals[j % len(vals)]
             vals.append(_BINARY[b](a, vals[-1]) if binary else _UNARY[u](a))
-        loss = (vals[-1] * ndgrad.linspace(-1, 1, 4)).sum() + vals[len(vals) // 2].sum() + w.sum()
+        return vals[-1] * ndgrad.linspace(-1, 1, 4) + vals[len(vals) // 2] + w
+    return program
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_programs_lowered_equal_eager(seed):
+    w = ndgrad.randn(3, 4, requires_grad=True)
+    program = _random_program(seed, w)
+
+    def step(x):
+        loss = program(x).sum()
         loss.backward()
         return loss
 
     _compare(step, lambda i: (ndgrad.randn(3, 4),), [w], calls=5, lowered=None)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_programs_compiled_as_regions_equal_eager(seed):
+    """The same programs compiled alone, their backward run outside (a compiled region)."""
+    w = ndgrad.randn(3, 4, requires_grad=True)
+    program = _random_program(seed, w)
+    f = ndgrad.compile(program)
+    for i in range(5):
+        x, g = ndgrad.randn(3, 4), ndgrad.randn(3, 4)
+        res = []
+        for fn in (program, f):
+            w.grad = None
+            ndgrad.manual_seed(i)
+            out = fn(x)
+            out.backward(g)
+            res.append((out._data.copy(), w.grad._data.copy()))
+        for a, b in zip(*res):
+            assert np.array_equal(a, b, equal_nan=True), i
 
 
 def test_a_tensor_made_from_python_values_inside_the_step_is_replayed():
