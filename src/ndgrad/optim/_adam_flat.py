@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._parallel import pieces, run
 from .._tensor import Tensor
 from . import _arrays as A
 from ._state import step_tensor
@@ -109,7 +110,12 @@ def step_flat(opt, group) -> bool:
         else:
             g = A.added(g, np.concatenate([d.reshape(-1) for d in params]),
                         group["weight_decay"])
-    tmp = moments_step(np, k, g, m, v)
+    tmp = np.empty_like(m)
+
+    def piece(lo, hi):
+        moments_step(np, k, g[lo:hi], m[lo:hi], v[lo:hi], out=tmp[lo:hi])
+
+    run(piece, pieces(m.size, 12, like=m))
     lo = 0
     for p, d in zip(todo, params):
         hi = lo + d.size

@@ -78,11 +78,11 @@ def constants(xp, group, dtype, step) -> tuple:
         -lr / (1 - beta1 ** step)))
 
 
-def moments_step(xp, k, g, m, v, vmax=None):
+def moments_step(xp, k, g, m, v, vmax=None, out=None):
     """Update the moments m, v (and vmax, amsgrad's) in place from the gradient g; return the
-    step to add to the parameter, in torch's operation order."""
+    step to add to the parameter (in ``out`` if given), in torch's operation order."""
     small, _, w, beta2, one_minus_beta2, bias_correction2_sqrt, eps, step_size = k
-    tmp = xp.subtract(g, m, out=xp.empty_like(m))  # m.lerp_(g, 1 - beta1); the scratch
+    tmp = xp.subtract(g, m, out=xp.empty_like(m) if out is None else out)  # m.lerp_(g, 1 - beta1)
     tmp *= w
     if small:
         m += tmp

@@ -16,28 +16,31 @@ import math
 
 import numpy as np
 
+from ..._parallel import pieces, run
+
 _P = 0.3275911 / math.sqrt(2)  # t = 1 / (1 + p |x| / sqrt 2)
 # torch's coefficients p5..p1, halved (exact): Horner gives (1 - erf|z|) / 2 directly
 _HALF_A = tuple(c / 2 for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736,
                                 0.254829592))
 _SIGN = np.int32(-2 ** 31)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
-def _density(xp, a):
+def _density(xp, a, out=None):
     """exp(-a^2 / 2), the argument rounded as torch's gelu_backward rounds it."""
-    e = xp.multiply(a, a, out=xp.empty_like(a))
+    e = xp.multiply(a, a, out=xp.empty_like(a) if out is None else out)
     e *= -0.5
     return xp.exp(e, out=e)
 
 
-def _cdf_f32(xp, x, e):
+def _cdf_f32(xp, x, e, out=None):
     """Phi(x) for float32 ``x`` from e = exp(-x^2 / 2), in torch's operation order: 0.5 (1 +
     sign(x) (1 - q)), q = t P(t) e (the halving is exact, so it moves into the coefficients)."""
     t = xp.abs(x)
     t *= _P
     t += 1
     xp.divide(1, t, out=t)
-    q = xp.multiply(t, _HALF_A[0], out=xp.empty_like(t))
+    q = xp.multiply(t, _HALF_A[0], out=xp.empty_like(t) if out is None else out)
     for c in _HALF_A[1:-1]:
         q += c
         q *= t
@@ -51,12 +54,30 @@ def _cdf_f32(xp, x, e):
     return q
 
 
+def _flat(a):
+    """A C-contiguous NumPy float32 array as one row (a view), else None: the arrays split
+    across threads."""
+    return a.reshape(-1) if type(a) is np.ndarray and a.dtype == np.float32 and \
+        a.flags.c_contiguous else None
+
+
+def _split(fn, passes, *arrays):
+    """fn(*(flat pieces)) over the arrays' elements (``passes`` over each), split across the
+    BLAS threads."""
+    flat = [a.reshape(-1) for a in arrays]
+    run(lambda lo, hi: fn(*(f[lo:hi] for f in flat)), pieces(flat[0].size, passes, like=arrays[0]))
+
+
 def gelu_parts(xp, a):
     """(Phi(a), exp(-a^2 / 2)) for a float array ``a``: float32 by the formula above, others
     by ``erf``."""
     if not a.ndim:  # NumPy's 0-d results are scalars, which NumPy 1.x promotes with floats
         c, e = gelu_parts(xp, a.reshape(1))
         return c.reshape(()), e.reshape(())
+    if _flat(a) is not None:
+        c, e = np.empty_like(a), np.empty_like(a)
+        _split(lambda x, c, e: _cdf_f32(np, x, _density(np, x, e), c), 20, a, c, e)
+        return c, e
     e = _density(xp, a)
     if a.dtype == xp.float32:
         return _cdf_f32(xp, a, e), e
@@ -66,3 +87,37 @@ def gelu_parts(xp, a):
     c += 1
     c *= 0.5
     return c, e
+
+
+def _forward_f32(x, y, c, e):
+    _cdf_f32(np, x, _density(np, x, e), c)
+    np.multiply(x, c, out=y)
+
+
+def gelu_forward(xp, a):
+    """(a Phi(a), (Phi(a), exp(-a^2 / 2))): GELU's erf form and what its backward needs."""
+    if a.ndim and _flat(a) is not None:
+        y, c, e = np.empty_like(a), np.empty_like(a), np.empty_like(a)
+        _split(_forward_f32, 21, a, y, c, e)
+        return y, (c, e)
+    parts = gelu_parts(xp, a)
+    return a * parts[0], parts
+
+
+def _grad(xp, a, g, cdf, e, d):
+    xp.multiply(e, _INV_SQRT_2PI, out=d)  # g (Phi(a) + a phi(a)), as torch
+    d *= a
+    d += cdf
+    d *= g
+
+
+def gelu_grad(xp, a, g, parts):
+    """torch's gelu_backward (erf form) from ``parts`` = (Phi(a), exp(-a^2 / 2))."""
+    cdf, e = parts
+    d = xp.empty_like(e)
+    if a.ndim and _flat(a) is not None and all(_flat(t) is not None for t in (g, cdf, e)) \
+            and g.shape == a.shape:
+        _split(lambda a, g, c, e, d: _grad(np, a, g, c, e, d), 4, a, g, cdf, e, d)
+    else:
+        _grad(xp, a, g, cdf, e, d)
+    return d

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..._errors import dtype_mismatch
 from ..._grad_mode import no_grad
+from ..._parallel import pieces, run
 from ..._tensor import Tensor
 from ..._trace import array_of, derived
 from ...autograd.op import Op
@@ -178,21 +179,15 @@ class NativeLayerNorm(_Norm):
             return _Norm.forward(ctx, x, w, b, layout, given, stats)
         c = math.prod(layout.rshape[len(layout.waxes):])
         x2 = x.reshape(-1, c)
-        ones = _ones(c, x.dtype)
-        mean = x2 @ ones
-        mean *= 1 / c
-        d = x2 - mean[:, None]
-        var = (d * d) @ ones
-        var *= 1 / c
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rstd = (var + layout.eps) ** -0.5
-        d *= rstd[:, None]  # x-hat
-        out = d if w is None else d * w.reshape(c)
-        if b is not None:
-            if out is d:
-                out = d + b.reshape(c)
-            else:
-                out += b.reshape(c)
+        n = len(x2)
+        w1 = None if w is None else w.reshape(c)
+        b1 = None if b is None else b.reshape(c)
+        mean, rstd = np.empty(n, x.dtype), np.empty(n, x.dtype)
+        d = np.empty_like(x2)  # x-hat
+        out = d if w is None and b is None else np.empty_like(x2)
+        run(lambda lo, hi: _rows_forward(x2[lo:hi], w1, b1, layout.eps, mean[lo:hi],
+                                         rstd[lo:hi], d[lo:hi], out[lo:hi]),
+            pieces(n, 8 * c, 8, x))
         keep = x.shape[:len(layout.waxes)] + (1,) * len(layout.dims)
         ctx.layout, ctx.mean, ctx.rstd = layout, mean.reshape(keep), rstd.reshape(keep)
         # x-hat for the first-order backward, unless it is the output (which may change)
@@ -215,25 +210,61 @@ class NativeLayerNorm(_Norm):
             xhat *= rstd[:, None]
         else:
             xhat = xhat.reshape(-1, c)
-        ones = _ones(c, g.dtype)
-        gx = gw = gb = None
-        if need[0]:
-            gy = g2 if w is None else g2 * w.reshape(c)
-            m1 = gy @ ones
-            m1 *= 1 / c
-            m2 = (gy * xhat) @ ones
-            m2 *= 1 / c
-            gx = gy - m1[:, None]
-            gx -= xhat * m2[:, None]
-            gx *= rstd[:, None]
+        gb = None
+        gx = np.empty_like(g2) if need[0] else None
+        gw = np.empty_like(g2) if need[1] and k.waxes else None  # g * x-hat, summed below
+        w1 = None if w is None else w.reshape(c)
+        run(lambda lo, hi: _rows_backward(
+            g2[lo:hi], xhat[lo:hi], rstd[lo:hi], w1, None if gx is None else gx[lo:hi],
+            None if gw is None else gw[lo:hi]), pieces(len(g2), 9 * c, 8, g))
+        if gx is not None:
             gx = gx.reshape(x.shape)
         rows = _ones(len(g2), g.dtype) if k.waxes else None  # (1-d x: no sum, as the generic)
         if need[1]:
-            gw = g2 * xhat
-            gw = (gw if rows is None else rows @ gw).reshape(k.wshape)
+            gw = (g2 * xhat if rows is None else rows @ gw).reshape(k.wshape)
         if need[2]:
             gb = (g2 if rows is None else rows @ g2).reshape(k.bshape)
         return gx, gw, gb
+
+
+def _rows_forward(x, w, b, eps, mean, rstd, d, out):
+    """Layer norm of the rows of ``x`` (the generic path's operations): statistics into
+    ``mean`` and ``rstd``, x-hat into ``d``, the output into ``out`` (which is ``d`` without
+    parameters)."""
+    ones = _ones(x.shape[1], x.dtype)
+    m = x @ ones
+    m *= 1 / x.shape[1]
+    np.subtract(x, m[:, None], out=d)
+    var = (d * d) @ ones
+    var *= 1 / x.shape[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (var + eps) ** -0.5
+    d *= r[:, None]
+    mean[...], rstd[...] = m, r
+    if w is not None:
+        np.multiply(d, w, out=out)
+        if b is not None:
+            out += b
+    elif b is not None:
+        np.add(d, b, out=out)
+
+
+def _rows_backward(g, xhat, rstd, w, gx, gw):
+    """Layer norm's gradients on rows: x's into ``gx``, g * x-hat (w's before the sum over
+    rows) into ``gw``, where given."""
+    if gx is not None:
+        c = g.shape[1]
+        ones = _ones(c, g.dtype)
+        gy = g if w is None else g * w
+        m1 = gy @ ones
+        m1 *= 1 / c
+        m2 = (gy * xhat) @ ones
+        m2 *= 1 / c
+        np.subtract(gy, m1[:, None], out=gx)
+        gx -= xhat * m2[:, None]
+        gx *= rstd[:, None]
+    if gw is not None:
+        np.multiply(g, xhat, out=gw)
 
 
 _ONES: dict = {}

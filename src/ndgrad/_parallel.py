@@ -1,0 +1,47 @@
+"""Large elementwise passes split across the BLAS threads, as torch runs its elementwise kernels
+on its intra-op threads (NumPy's ufuncs release the GIL, but each runs on one core).
+
+``pieces(n, per)`` cuts range(n) for the current thread count (one piece when the work is too
+small to pay for the handoff); ``run(fn, bounds)`` calls fn(lo, hi) for every piece, the first on
+the calling thread. Each element gets the same operations whatever the cut, so the results are
+those of one pass, bit for bit."""
+
+from __future__ import annotations
+
+import contextvars
+
+import numpy as np
+
+from ._threads import _count, _pool
+
+MIN_WORK = 1 << 18  # element-passes per piece: ~40 us of one core's work, the handoff ~15 us
+
+
+def pieces(n: int, per: int = 1, align: int = 64, like=None) -> list:
+    """[(lo, hi)] covering range(n), one per thread as long as each piece holds ``MIN_WORK``
+    of work (``per``: element-passes per unit of n); inner edges at multiples of ``align``
+    (64 float32 elements: whole cache lines and SIMD blocks). One piece unless ``like`` (an
+    array of the pass) is a NumPy array: ndgrad.compile's traced twins record only the calling
+    thread's calls."""
+    if type(like) is not np.ndarray:
+        return [(0, n)]
+    k = min(_count(), n * per // MIN_WORK)
+    if k < 2:
+        return [(0, n)]
+    edges = [0] + [n * i // k // align * align for i in range(1, k)] + [n]
+    return [(lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+
+
+def run(fn, bounds) -> None:
+    """fn(lo, hi) for each piece of ``bounds``: the first here, the others on the pool (in the
+    caller's context: NumPy's errstate is a context variable)."""
+    if len(bounds) == 1:
+        fn(*bounds[0])
+        return
+    pool = _pool(_count() - 1)
+    futures = [pool.submit(contextvars.copy_context().run, fn, lo, hi) for lo, hi in bounds[1:]]
+    try:
+        fn(*bounds[0])
+    finally:
+        for f in futures:
+            f.result()

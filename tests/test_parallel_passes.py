@@ -1,0 +1,118 @@
+"""Elementwise passes split across threads (``ndgrad._parallel``): GELU, layer norm's rows path
+and Adam's flat step give the bits of one pass, at odd sizes and with more pieces than rows of
+work would make by default; against torch as well."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ndgrad
+from ndgrad import _parallel
+
+
+@pytest.fixture(params=[1, 2, 3])
+def threads(request, monkeypatch):
+    """Split into this many pieces wherever there is any work (1: one pass)."""
+    monkeypatch.setattr(_parallel, "_count", lambda: request.param)
+    monkeypatch.setattr(_parallel, "MIN_WORK", 1)
+    return request.param
+
+
+def _bits(arrays):
+    return [np.asarray(a).copy() for a in arrays]
+
+
+def _same_bits(a, b):
+    for u, v in zip(a, b, strict=True):
+        assert u.dtype == v.dtype and u.shape == v.shape
+        assert np.array_equal(u.view(np.uint8), v.view(np.uint8))
+
+
+def test_pieces_cover_the_range_at_aligned_edges(threads):
+    for n in (0, 1, 63, 64, 65, 1000, 4097):
+        got = _parallel.pieces(n, like=np.empty(0))
+        assert got[0][0] == 0 and got[-1][1] == n or got == [(0, 0)]
+        assert all(a[1] == b[0] and b[0] % 64 == 0 for a, b in zip(got, got[1:]))
+        assert len(got) <= threads
+    assert _parallel.pieces(10 ** 6, like=[]) == [(0, 10 ** 6)]  # not a NumPy array: one piece
+
+
+def test_errors_of_a_piece_reach_the_caller(threads):
+    def fn(lo, hi):
+        if lo:
+            raise ValueError("piece")
+
+    if threads > 1:
+        with pytest.raises(ValueError, match="piece"):
+            _parallel.run(fn, _parallel.pieces(1000, like=np.empty(0)))
+
+
+def _gelu(lib, x, g):
+    t = lib.from_numpy(x.copy()).requires_grad_()
+    y = lib.nn.functional.gelu(t)
+    y.backward(lib.from_numpy(g))
+    return y.detach().numpy(), t.grad.numpy()
+
+
+@pytest.mark.parametrize("shape", [(3, 1001), (8, 64, 512), (7,)])
+def test_gelu_split_is_one_pass_bit_for_bit_and_torch(threads, shape, monkeypatch):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 4).astype(np.float32)
+    x.reshape(-1)[:6] = [0.0, -0.0, np.inf, -np.inf, 30.0, -30.0]
+    g = rng.standard_normal(shape).astype(np.float32)
+    got = _bits(_gelu(ndgrad, x, g))
+    monkeypatch.setattr(_parallel, "_count", lambda: 1)
+    _same_bits(got, _bits(_gelu(ndgrad, x, g)))
+    finite = np.isfinite(x)  # (torch's vectorised gelu gives nan at inf)
+    for a, b in zip(got, _gelu(torch, x, g)):
+        np.testing.assert_allclose(a[finite], b[finite], rtol=2e-6, atol=2e-6)
+
+
+def _layer_norm(lib, x, g, params, norm):
+    ts = [lib.from_numpy(a.copy()).requires_grad_() for a in [x] + params]
+    y = lib.nn.functional.layer_norm(ts[0], norm, *ts[1:])
+    y.backward(lib.from_numpy(g))
+    return [y.detach().numpy()] + [t.grad.numpy() for t in ts]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,norm", [((8, 64, 128), (128,)), ((37, 33), (33,)),
+                                        ((5, 6, 7), (6, 7))])
+@pytest.mark.parametrize("params", [0, 1, 2])
+def test_layer_norm_split_is_one_pass_bit_for_bit_and_torch(threads, dtype, shape, norm,
+                                                            params, monkeypatch):
+    rng = np.random.default_rng(1)
+    x, g = ((rng.standard_normal(shape) * 3 + 1).astype(dtype) for _ in range(2))
+    ps = [rng.standard_normal(norm).astype(dtype) for _ in range(params)]
+    got = _bits(_layer_norm(ndgrad, x, g, ps, norm))
+    monkeypatch.setattr(_parallel, "_count", lambda: 1)
+    _same_bits(got, _bits(_layer_norm(ndgrad, x, g, ps, norm)))
+    tol = 1e-4 if dtype == "float32" else 1e-10
+    for a, b in zip(got, _layer_norm(torch, x, g, ps, norm)):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def _adamw(lib, dtype, steps=3):
+    rng = np.random.default_rng(2)
+    ps = [lib.from_numpy(rng.standard_normal(s).astype(dtype)).requires_grad_()
+          for s in [(300, 7), (5,), (40, 40)]]
+    opt = lib.optim.AdamW([{"params": ps[:2]}, {"params": ps[2:], "weight_decay": 0.0}],
+                          lr=0.01)
+    for _ in range(steps):
+        for p in ps:
+            p.grad = lib.from_numpy(rng.standard_normal(tuple(p.shape)).astype(dtype))
+        opt.step()
+    st = opt.state[ps[0]]
+    return [p.detach().numpy() for p in ps] + [st["exp_avg"].numpy(), st["exp_avg_sq"].numpy()]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_adamw_flat_split_is_one_pass_bit_for_bit_and_torch(threads, dtype, monkeypatch):
+    got = _bits(_adamw(ndgrad, dtype))
+    monkeypatch.setattr(_parallel, "_count", lambda: 1)
+    _same_bits(got, _bits(_adamw(ndgrad, dtype)))
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for a, b in zip(got, _adamw(torch, dtype)):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
