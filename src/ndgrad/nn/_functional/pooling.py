@@ -15,6 +15,7 @@ from ..._tensor import Tensor
 from ..._trace import array_of, derived
 from ..._errors import no_dims_error
 from ...autograd.op import Op
+from ...autograd.torch_saves import saves
 from ._im2col import col2im
 from ._utils import is_half, ntuple
 from .conv import windows
@@ -267,12 +268,13 @@ def _max_pool(nd, name, input, kernel_size, stride, padding, dilation, ceil_mode
     xp = input._device.xp
     if (not return_indices and k == s and d == (1, 1) and input._data.dtype.kind == "f"
             and not any(lo or hi for lo, hi in pads)):
-        return MaxPool2DTiles.apply(input, k=k, outs=outs)
+        return saves(MaxPool2DTiles.apply(input, k=k, outs=outs), input)
     data = array_of(input).reshape(shape)
     data = data.astype(xp.float32) if data.dtype.kind == "V" else data
     idx = derived(_max_pool_indices, xp, data, k, s, pads, d, outs)
     out = MaxPool2DWithIndices.apply(input, idx=idx)
     ind = Tensor._make(idx if batched else idx[0], input._device)
+    saves(out, input, ind)  # as torch's node: a later write into either raises
     return (out, ind) if return_indices else out
 
 
@@ -387,7 +389,7 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
         div = _avg_divisor(xp, size, k, s, p, outs, count_include_pad, dt)
         if not ceil_mode and (count_include_pad or not any(p)):
             div = math.prod(k)
-    return AvgPool2D.apply(input, k=k, s=s, pads=pads, outs=outs, div=div)
+    return saves(AvgPool2D.apply(input, k=k, s=s, pads=pads, outs=outs, div=div), input)
 
 
 def _check_1d(name: str, input: Tensor) -> None:
@@ -464,8 +466,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         return input.mean((-1, -2), keepdim=True)
     xp = input._device.xp
     dt = input._data.dtype
-    return AdaptiveAvgPool2D.apply(input, ah=_adaptive_matrix(xp, h, oh, dt),
-                                   aw=_adaptive_matrix(xp, w, ow, dt).T)
+    return saves(AdaptiveAvgPool2D.apply(input, ah=_adaptive_matrix(xp, h, oh, dt),
+                                         aw=_adaptive_matrix(xp, w, ow, dt).T), input)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:

@@ -9,6 +9,7 @@ import math
 from ..._errors import not_implemented
 from ..._tensor import Tensor
 from ...autograd.op import Op
+from ...autograd.torch_saves import saves
 from ._utils import mm, scatter_add
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
@@ -46,10 +47,13 @@ class _Adjoint(Op):
         return type(ctx).Map.apply(gg, fwd=adj, adj=fwd)
 
 
-def _linear_map(name: str, adjoint: str | None = None) -> type:
+def _linear_map(name: str, adjoint: str | None = None, saves_input: bool = False) -> type:
     """A _LinearMap class torch names <name>Backward0, with its adjoint (<name>BackwardBackward0
-    unless torch records the adjoint as another op: ``adjoint``)."""
+    unless torch records the adjoint as another op: ``adjoint``). ``saves_input``: torch's node
+    saves the input (for its shape), so a later write into it raises torch's version error."""
     op = type(name, (_LinearMap,), {"__slots__": ()})
+    if saves_input:
+        op.apply = classmethod(lambda cls, a, **kw: saves(Op.apply.__func__(cls, a, **kw), a))
     op.Adjoint = type(name + "Backward", (_Adjoint,), {
         "__slots__": (), "Map": op, "_node_name": adjoint or name + "BackwardBackward0"})
     return op
@@ -142,8 +146,8 @@ def _index_pad(input: Tensor, pad, mode: str) -> Tensor:
     return op.apply(input, fwd=_gather(idxs), adj=_scatter(idxs, input.shape))
 
 
-_REFLECT = {n: _linear_map(f"ReflectionPad{n}D") for n in (1, 2, 3)}
-_REPLICATE = {n: _linear_map(f"ReplicationPad{n}D") for n in (1, 2, 3)}
+_REFLECT = {n: _linear_map(f"ReflectionPad{n}D", saves_input=True) for n in (1, 2, 3)}
+_REPLICATE = {n: _linear_map(f"ReplicationPad{n}D", saves_input=True) for n in (1, 2, 3)}
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
