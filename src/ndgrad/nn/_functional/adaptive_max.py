@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor
+from ...autograd.torch_saves import saves
 from .pooling import MaxPool2DWithIndices, _check_1d
 
 
@@ -71,8 +72,9 @@ def _adaptive_max(nd: int, input: Tensor, output_size, return_indices: bool):
     data = input._data if input.ndim == nd + 2 else input._data[None]
     idx = window_argmax(xp, data, [adaptive_positions(xp, s, o) for s, o in zip(sizes, outs)])
     out = MaxPool2DWithIndices.named(f"AdaptiveMaxPool{nd}DBackward0").apply(input, idx=idx)
-    ind = idx if input.ndim == nd + 2 else idx[0]
-    return (out, Tensor._make(ind, input._device)) if return_indices else out
+    ind = Tensor._make(idx if input.ndim == nd + 2 else idx[0], input._device)
+    saves(out, input, ind)  # as torch's node: a later write into either raises
+    return (out, ind) if return_indices else out
 
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
