@@ -7,6 +7,7 @@ from __future__ import annotations
 from ... import rand
 from ..._tensor import Tensor
 from .adaptive_max import window_argmax
+from ...autograd.torch_saves import saves
 from .pooling import MaxPool2DWithIndices
 from ._utils import ntuple
 
@@ -58,8 +59,9 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
             xp.arange(k[j])) for j in range(nd)]
     idx = window_argmax(xp, data, pos)
     out = MaxPool2DWithIndices.named(f"FractionalMaxPool{nd}DBackward0").apply(input, idx=idx)
-    ind = idx if input.ndim == nd + 2 else idx[0]
-    return (out, Tensor._make(ind, input._device)) if return_indices else out
+    ind = Tensor._make(idx if input.ndim == nd + 2 else idx[0], input._device)
+    saves(out, input, ind)  # as torch's node: a later write into either raises
+    return (out, ind) if return_indices else out
 
 
 def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
