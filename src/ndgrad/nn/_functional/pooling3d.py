@@ -8,7 +8,7 @@ from .pooling import _adaptive_matrix, _avg_pool, _max_pool
 from .shape import _linear_map, _separable
 from ._utils import named
 
-AdaptiveAvgPool3D = _linear_map("AdaptiveAvgPool3D")
+AdaptiveAvgPool3D = _linear_map("AdaptiveAvgPool3D", saves_input=True)
 
 
 def _check_3d(name: str, input: Tensor) -> None:
