@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor
+from ...autograd.torch_saves import saves
 from .shape import _linear_map
 from ._utils import ntuple
 
@@ -83,7 +84,8 @@ def _unpool(nd: int, input: Tensor, indices: Tensor, size) -> Tensor:
         raise RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
                            f"{'x'.join(map(str, size))})")
     fwd, adj = _maps(idx, tuple(size))
-    return _UNPOOL[nd].apply(input, fwd=fwd, adj=adj)
+    # torch's node saves the indices (adj reads them): a later write into them raises
+    return saves(_UNPOOL[nd].apply(input, fwd=fwd, adj=adj), indices)
 
 
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
