@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import sys
 
-from ... import _trace
+import numpy as np
+
+from ... import _threads, _trace
 from ...autograd.op import Op
 from ...autograd.op import _NO_GRAD
 
@@ -40,21 +42,36 @@ def _buffer(xp, shape, dtype):
     return a
 
 
-def _gate_rows(xp, w, H, halve):
-    """torch's gate rows [i, f, g, o] in the layer's order [o, i, f, g]: the sigmoid gates are
-    one block (rows :3H), and [i, f] lines up with [g, c_prev] in a step's rows; with ``halve``
-    the sigmoid rows are scaled by 1/2 (exact), so one tanh over a step's four gates gives
+def _gate_rows(xp, dst, w, H):
+    """torch's gate rows [i, f, g, o] of ``w`` into ``dst`` in the layer's order [o, i, f, g]:
+    the sigmoid gates are one block (rows :3H), and [i, f] lines up with [g, c_prev] in a step's
+    rows; the sigmoid rows are scaled by 1/2 (exact), so one tanh over a step's four gates gives
     tanh(z / 2) on those rows: sigmoid(z) = (1 + tanh(z / 2)) / 2."""
-    out = xp.concatenate((w[3 * H:], w[:3 * H]))
-    if halve:
-        xp.multiply(out[:3 * H], 0.5, out=out[:3 * H])
-    return out
+    xp.multiply(w[3 * H:], 0.5, out=dst[:H])
+    xp.multiply(w[:2 * H], 0.5, out=dst[H:3 * H])
+    xp.copyto(dst[3 * H:], w[2 * H:3 * H])
+
+
+def _blocks(xp, m, k, n):
+    """Row blocks for an (m, k) @ (k, n) product that runs once a step. OpenBLAS (NumPy's wheels)
+    has a small-matrix GEMM, taken for m n k <= 1e6, that reaches 108 GFLOP/s on a step's
+    (512, 161) @ (161, 16) where the general GEMM on one thread reaches 83 (measured): on one
+    BLAS thread a thin product runs as row blocks under that size. On more threads the general
+    GEMM splits the product between them, faster than the blocks one after the other."""
+    mnk = m * k * n
+    if xp is not np or n > 32 or mnk <= 1_000_000 or _threads._count() > 1:
+        return [slice(0, m)]
+    p = min(-(-mnk // 1_000_000), 8)
+    return [slice(m * j // p, m * (j + 1) // p) for j in range(p)]
 
 
 def _gate_rows_t(xp, w, H):
-    """The transpose of ``_gate_rows(w)`` (not halved), C-contiguous: one copy from ``w``."""
-    wt = w.T
-    return xp.concatenate((wt[:, 3 * H:], wt[:, :3 * H]), axis=1)
+    """The transpose of ``w`` with its rows in the layer's order (not halved), row-major (its row
+    blocks are _blocks' operands; concatenating transposes would give a column-major array)."""
+    wt = xp.empty((w.shape[1], 4 * H), w.dtype)
+    xp.copyto(wt[:, :H], w[3 * H:].T)
+    xp.copyto(wt[:, H:], w[:3 * H].T)
+    return wt
 
 
 class MkldnnRnnLayer(Op):
@@ -83,12 +100,12 @@ class MkldnnRnnLayer(Op):
         xp.copyto(v[op:op + T, H:H + I], x.transpose(0, 2, 1))
         v[op:op + T, H + I] = 1
         w = xp.empty((4 * H, k), dt)
-        w[:, :H] = _gate_rows(xp, w_hh, H, True)
-        w[:, H:H + I] = _gate_rows(xp, w_ih, H, True)
+        _gate_rows(xp, w[:, :H], w_hh, H)
+        _gate_rows(xp, w[:, H:H + I], w_ih, H)
         if b_ih is None:
             w[:, H + I] = 0
         else:
-            w[:, H + I] = _gate_rows(xp, b_ih + b_hh, H, True)  # mkldnn adds the two once
+            _gate_rows(xp, w[:, H + I], b_ih + b_hh, H)  # mkldnn adds the two once
         acts = _buffer(xp, (T, 5 * H, N), dt)  # [o, i, f, g, c_prev] of every step
         tcs = _buffer(xp, (T, H, N), dt)  # tanh(c_t)
         fc = xp.empty((2 * H, N), dt)  # [i g, f c_prev]
@@ -96,18 +113,30 @@ class MkldnnRnnLayer(Op):
         order = range(T - 1, -1, -1) if reverse else range(T)
         xp.copyto(acts[order[0], 4 * H:], cx.T)
         xp.copyto(v[order[0] + op, :H], hx.T)
-        for n, t in enumerate(order):
-            a = acts[t]
-            z = xp.dot(w, v[t + op], out=a[:4 * H])  # (dot: less overhead than matmul)
+        # every step's views made up front, a list each (a list index costs less than slicing)
+        blocks = _blocks(xp, 4 * H, k, N)
+        wb = [w[r] for r in blocks]
+        zb = [list(acts[:, r]) for r in blocks]
+        z4, s3, i_f, g_c, o = (list(acts[:, r]) for r in (
+            slice(0, 4 * H), slice(0, 3 * H), slice(H, 3 * H), slice(3 * H, 4 * H + H),
+            slice(0, H)))
+        c_in = list(acts[:, 4 * H:])
+        c_out = [c_in[t] for t in order[1:]] + [cy]  # where each step writes its c
+        vs, hs, tc = list(v), list(v[:, :H]), list(tcs)
+        fc_i, fc_f = fc[:H], fc[H:]
+        for t, c in zip(order, c_out):
+            vt = vs[t + op]
+            for wk, zk in zip(wb, zb):
+                xp.dot(wk, vt, out=zk[t])  # (dot: less overhead than matmul)
+            z = z4[t]
             xp.tanh(z, out=z)
-            s = a[:3 * H]
+            s = s3[t]
             xp.multiply(s, 0.5, out=s)
             xp.add(s, 0.5, out=s)
-            xp.multiply(a[H:3 * H], a[3 * H:], out=fc)
-            c = acts[order[n + 1], 4 * H:] if n + 1 < T else cy
-            xp.add(fc[:H], fc[H:], out=c)
-            tc = xp.tanh(c, out=tcs[t])
-            xp.multiply(a[:H], tc, out=v[t + nxt, :H])
+            xp.multiply(i_f[t], g_c[t], out=fc)
+            xp.add(fc_i, fc_f, out=c)
+            xp.tanh(c, out=tc[t])
+            xp.multiply(o[t], tc[t], out=hs[t + nxt])
         # h of every step, (T, N, H) (a copy: for N = 1 a transpose is contiguous)
         out = v[nxt:nxt + T, :H].transpose(0, 2, 1).copy()
         ctx.reverse = reverse
@@ -146,21 +175,26 @@ class MkldnnRnnLayer(Op):
         whh_t = _gate_rows_t(xp, w_hh, H)
         dh, dc = g_h.T.copy(), g_c.T.copy()  # (never the caller's arrays: updated in place)
         tmp = xp.empty_like(dh)  # (dh: one array, each step's GEMM writes the next into it)
-        f = acts[:, 2 * H:3 * H]
-        fac4, dg4 = fac.reshape(T, 4, H, N), dgates.reshape(T, 4, H, N)  # (no reshape a step)
         need = ctx.needs_input_grad
         order = range(T) if rev else range(T - 1, -1, -1)
         last = order[-1]
+        blocks = _blocks(xp, H, 4 * H, N)
+        wb, dhb = [whh_t[r] for r in blocks], [dh[r] for r in blocks]
+        fac4, dg4 = fac.reshape(T, 4, H, N), dgates.reshape(T, 4, H, N)
+        go, qs, dgs, fo, dgo, fifg, dgifg, f = (list(a) for a in (
+            gout, q, dgates, fac[:, :H], dgates[:, :H], fac4[:, 1:], dg4[:, 1:],
+            acts[:, 2 * H:3 * H]))
         for t in order:
-            dh += gout[t]
-            dc += xp.multiply(dh, q[t], out=tmp)
-            dg = dgates[t]
-            xp.multiply(dh, fac[t, :H], out=dg[:H])
-            xp.multiply(dc, fac4[t, 1:], out=dg4[t, 1:])
+            dh += go[t]
+            dc += xp.multiply(dh, qs[t], out=tmp)
+            dg = dgs[t]
+            xp.multiply(dh, fo[t], out=dgo[t])
+            xp.multiply(dc, fifg[t], out=dgifg[t])
             if t != last or need[6]:  # the first step's dc and dh reach only hx and cx
                 dc *= f[t]
             if t != last or need[5]:
-                xp.dot(whh_t, dg, out=dh)
+                for wk, dk in zip(wb, dhb):
+                    xp.dot(wk, dg, out=dk)
         # every step's gate gradients as one (4H, T N) matrix in torch's gate order, for one
         # GEMM per weight (measured after a forward, as in training: four copies and two GEMMs
         # beat one (T N, 4H) copy and one GEMM against [h_prev, x, 1], backward 2.88 -> 2.77 ms)
