@@ -12,6 +12,7 @@ from .._grad_mode import enable_grad
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 from ..autograd.op import Op
+from ..autograd.saved import _OUT
 
 
 class KernelGrad(Op):
@@ -58,14 +59,19 @@ class _Composite(Op):
                       else t.detach() for t, r in zip(tensors, ctx.needs_input_grad)]
             out = fn(*leaves)
         ctx.inner, ctx.errors, ctx.reads = (out, leaves), errors, reads
-        ctx.save(*arrays)
+        # the result is the inner graph's output: if its node saved it (cdist's sqrt), a later
+        # write into the result would change the gradient, so it is saved (version-checked)
+        node = out._grad_fn
+        own = node is not None and node.saved and any(
+            s is not None and s[0] is _OUT and s[1][0] is out._data for s in node.saved)
+        ctx.save(*arrays, *((out._data,) if own else ()))
         return out._data
 
     def backward(ctx, g):
         from ..autograd import grad
 
         out, leaves = ctx.inner
-        inputs = ctx.saved_tensors
+        inputs = ctx.saved_tensors[:len(leaves)]
         want = [i for i, t in enumerate(leaves) if t.requires_grad]
         got = grad(out, [leaves[i] for i in want], g.detach(), retain_graph=True,
                    allow_unused=True, materialize_grads=True)
