@@ -64,14 +64,15 @@ class CtcLoss(Op):
         with np.errstate(divide="ignore"):
             nll = -(xp.log(xp.exp(l1 - m) + xp.exp(l2 - m)) + m)
         ctx.args = (lp, labels, lpl, skip, alpha, in_len, tg_len, nll, zero_infinity)
-        ctx.save(lp)  # an edge of the gradient's node, as torch's _ctc_loss_backward has
+        ctx.save(lp, nll)  # lp: an edge of the gradient's node, as torch's; nll is read there
         return nll
 
     def backward(ctx, g):
-        (lp,) = ctx.saved_tensors
+        lp, _ = ctx.saved_tensors
         return CtcLossGrad.apply(g, lp, node=ctx)
 
     def backward_raw(ctx, g):
+        ctx.saved_arrays  # (version-checked: _ctc_grad reads its arrays from ctx.args)
         return _ctc_grad(ctx, g)
 
 
