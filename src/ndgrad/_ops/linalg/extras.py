@@ -11,6 +11,7 @@ import numpy as np
 from ... import _dtype as D
 from ..._tensor import Tensor, wrap_dim
 from ...autograd.op import Op
+from ...autograd.torch_saves import saves
 from .._inplace import inplace
 from ..._dtype import torch_type_name
 from ._common import warn_once
@@ -225,7 +226,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     out = Pdist.apply(input, float(p))
-    return out
+    return saves(out, outputs=(out,))  # torch's node saves its result: a later write raises
 
 
 # --- deprecated norms -----------------------------------------------------------------------------
