@@ -8,6 +8,7 @@ from .. import _dtype as D
 from .._dtype import promote_types, result_type, torch_type_name
 from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
+from ..autograd.torch_saves import saves
 from ._out import _out, write_out
 from .indexing import _like
 from .._errors import empty_reduction, no_dims_error, not_implemented
@@ -203,7 +204,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=
         if input.dtype._kind in (0, 3):  # torch has no bool or complex median kernel
             raise not_implemented("median_cpu", input.dtype)
         _check_sortable(input)
-        return _out(_rename(_Median.apply(input), "MedianBackward0"), out, "median")
+        res = _rename(_Median.apply(input), "MedianBackward0")
+        return _out(saves(res, outputs=(res,)), out, "median")  # torch's node saves its result
     return _tuple_out(_median_dim(input, dim, keepdim, False), out, "median")
 
 
@@ -213,8 +215,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, o
         if input.dtype._kind in (0, 3):  # torch has no bool or complex median kernel
             raise not_implemented("median_cpu", input.dtype)
         _check_sortable(input)
-        res = _Median.apply(input, ignore_nan=True)
-        return _out(_rename(res, "NanmedianBackward0"), out, "nanmedian")
+        res = _rename(_Median.apply(input, ignore_nan=True), "NanmedianBackward0")
+        return _out(saves(res, outputs=(res,)), out, "nanmedian")  # (as median's)
     return _tuple_out(_median_dim(input, dim, keepdim, True), out, "nanmedian")
 
 
