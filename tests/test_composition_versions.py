@@ -184,3 +184,33 @@ def _written_input(op):
 @pytest.mark.parametrize("op", sorted(F4))
 def test_write_into_a_saved_input_after_the_op(op):
     _same(_written_input(F4[op]))
+
+
+# --- a write into the result, where the gradient reads it -----------------------------------------
+RESULT = {
+    "cdist": lambda T, x: T.cdist(x[0, 0], x[0, 1]),
+    "cdist p=1": lambda T, x: T.cdist(x[0, 0], x[0, 1], p=1),
+    "ctc_loss": lambda T, x: T.nn.functional.ctc_loss(
+        x[0].log_softmax(2), T.tensor([[1, 2], [1, 1], [3, 0], [2, 2]]), [3] * 4, [2, 2, 1, 2],
+        reduction="none"),
+    "multi_margin_loss": lambda T, x: T.nn.functional.multi_margin_loss(
+        x[0, 0], T.tensor([0, 1, 2, 3]), reduction="none"),
+    "exp": lambda T, x: x.exp(),
+    "median": lambda T, x: x.median(),
+    "pdist": lambda T, x: T.nn.functional.pdist(x[0, 0]),
+}
+
+
+def _written_result(op):
+    def program(T):
+        x0 = T.tensor(np.random.default_rng(1).standard_normal((2, 3, 4, 4)), requires_grad=True)
+        y = op(T, x0 * 1)
+        s = (y * T.arange(1.0, y.numel() + 1, dtype=y.dtype).reshape(y.shape)).sum()
+        y.mul_(2)
+        return T.autograd.grad(s, x0)
+    return program
+
+
+@pytest.mark.parametrize("op", sorted(RESULT))
+def test_write_into_the_result_after_the_op(op):
+    _same(_written_result(RESULT[op]))
