@@ -203,6 +203,28 @@ def _sizes(labels, shapes):
     return sizes
 
 
+def _mixed_dtype(eq, shapes, dtypes):
+    """The dtype of torch's result for two operands of two dtypes, or torch's error: it multiplies
+    (promoting) unless a label summed away has a size other than 1 in both, which takes bmm (one
+    dtype only). Three or more operands: torch's pairwise order is its own, so ndgrad refuses."""
+    from ..._dtype import promote_types
+
+    dt = promote_types(*dtypes[:2]) if len(dtypes) == 2 else dtypes[0]
+    other = next(d for d in dtypes if d is not dt)
+    if len(dtypes) > 2:
+        raise dtype_mismatch(dt, other)
+    terms, out = eq.split("->")
+    a, b = (dict(zip(t, s)) for t, s in zip(terms.split(","), shapes))
+    if any(c not in out and a[c] != 1 and b[c] != 1 for c in a if c in b):
+        # bmm's message: where both keep labels of their own (not of size 1), the one holding
+        # the first such label of the output goes first
+        mine = [[c for c in out if x.get(c, 1) != 1 and y.get(c, 1) == 1] for x, y in
+                ((a, b), (b, a))]
+        swap = all(mine) and out.index(mine[1][0]) < out.index(mine[0][0])
+        raise dtype_mismatch(*(dtypes[::-1] if swap else dtypes))
+    return dt
+
+
 def einsum(*args) -> Tensor:
     """Same as torch.einsum (equation or sublist form)."""
     if not args or (isinstance(args[0], str) and len(args) == 1):
@@ -214,10 +236,11 @@ def einsum(*args) -> Tensor:
             ops = tuple(ops[0])
     else:
         eq, ops = _sublist_equation(args)
-    for op in ops[1:]:
-        if op.dtype is not ops[0].dtype:
-            raise dtype_mismatch(ops[0].dtype, op.dtype)
-    explicit, targets, summed = _plan(eq, tuple(op._data.shape for op in ops))
+    shapes = tuple(op._data.shape for op in ops)
+    explicit, targets, summed = _plan(eq, shapes)
+    if any(op.dtype is not ops[0].dtype for op in ops[1:]):
+        dt = _mixed_dtype(explicit, shapes, [op.dtype for op in ops])
+        ops = [op.to(dt) for op in ops]
     ops = [op if t is None else op.expand(*t) for op, t in zip(ops, targets)]
     res = Einsum.apply(*ops, eq=explicit)
     if res._grad_fn is not None:
