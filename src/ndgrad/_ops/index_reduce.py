@@ -7,6 +7,7 @@ from __future__ import annotations
 from .._errors import index_out_of_range
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
+from ..autograd.torch_saves import saves
 from ._inplace import inplace
 from .._dtype import torch_type_name
 
@@ -53,7 +54,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     out = input.scatter_reduce(d, full, source, reduce, include_self=include_self)
     if out._grad_fn is not None:
         out._grad_fn._name = "IndexReduceBackward0"
-    return out
+    return saves(out, index)  # torch's node saves it (the copy read here is ``full``)
 
 
 def index_reduce_(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
