@@ -176,20 +176,48 @@ def out_size(size, k, s, p, d):
                  for n, ki, si, pi, di in zip(size, k, s, p, d))
 
 
+def _im2col_params(kernel_size, dilation, padding, stride):
+    """ATen's im2col/col2im checks: two values each, then their signs, in its order."""
+    out = []
+    for name, v in (("kernel_size", kernel_size), ("dilation", dilation), ("padding", padding),
+                    ("stride", stride)):
+        v = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+        if len(v) != 2:
+            raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(v)}")
+        out.append(v)
+    k, d, p, s = out
+    for vals, ok, what, short in ((k, 1, "kernel size should be greater than zero", "kernel"),
+                                  (d, 1, "dilation should be greater than zero", "dilation"),
+                                  (p, 0, "padding should be non-negative", "pad"),
+                                  (s, 1, "stride should be greater than zero", "stride")):
+        if min(vals) < ok:
+            raise RuntimeError(f"{what}, but got {short}_height: {vals[0]} {short}_width: "
+                               f"{vals[1]}")
+    return k, d, p, s
+
+
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    if input.ndim != 4:
-        raise NotImplementedError(f"Input Error: Only 4D input Tensors are supported "
+    if input.ndim not in (3, 4):
+        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported "
                                   f"(got {input.ndim}D)")
-    k, d, p, s = pair(kernel_size), pair(dilation), pair(padding), pair(stride)
-    return named(Unfold.apply(input, k=k, s=s, pads=_sym(p), d=d), "Im2ColBackward0")
+    k, d, p, s = _im2col_params(kernel_size, dilation, padding, stride)
+    blocks = out_size(input.shape[-2:], k, s, p, d)
+    if min(blocks) < 1:
+        raise RuntimeError(f"Given input with spatial size {tuple(input.shape[-2:])}, "
+                           f"kernel_size={k}, dilation={d}, padding={p}, calculated shape of the "
+                           f"array of sliding blocks as {blocks}, but its components must be at "
+                           "least one.")
+    x = input if input.ndim == 4 else input.unsqueeze(0)  # unbatched (C, H, W)
+    out = named(Unfold.apply(x, k=k, s=s, pads=_sym(p), d=d), "Im2ColBackward0")
+    return out if input.ndim == 4 else out.squeeze(0)
 
 
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     if input.ndim not in (2, 3):
         raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input "
                                   f"Tensors are supported (got {input.ndim}D)")
-    size, k, d, p, s = (pair(output_size), pair(kernel_size), pair(dilation), pair(padding),
-                        pair(stride))
+    k, d, p, s = _im2col_params(kernel_size, dilation, padding, stride)
+    size = pair(output_size)
     ck, ll = input.shape[-2:]
     kk = math.prod(k)
     if ck % kk:
@@ -269,19 +297,48 @@ def _padding(padding, nd, k, d, name):
                 total = di * (ki - 1)
                 pads.append((total // 2, total - total // 2))
             return tuple(pads)
-        raise ValueError(f"Invalid padding string '{padding}', should be one of "
-                         "{'valid', 'same'}")
+        raise RuntimeError(f"Invalid padding string: '{padding}'")  # (nn.Conv*: ValueError)
     return _sym(ntuple(nd)(padding))
+
+
+def _params(nd, groups, stride, padding, dilation, transposed=False):
+    """ATen's checks of a convolution's parameters, in its order: groups, each parameter's
+    length (one value or ``nd``), then their signs. (stride, padding, dilation) as tuples of nd;
+    a padding string is left as it is."""
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    out = []
+    for name, v in (("stride", stride), ("padding", padding), ("dilation", dilation)):
+        if isinstance(v, str):
+            out.append(v)
+            continue
+        v = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+        if len(v) not in (1, nd):
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} "
+                               "values to match the convolution dimensions, but got "
+                               f"{name}={list(v)}")
+        out.append(v * nd if len(v) == 1 else v)
+    s, p, d = out
+    if not isinstance(p, str) and any(pi < 0 for pi in p):
+        raise RuntimeError("negative padding is not supported")
+    if any(si <= 0 for si in s):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(di <= 0 for di in d):
+        full = (1,) * (nd == 1) + d  # torch runs a 1-d convolution as a 2-d one
+        got = ", ".join(f"dilation_{n}: {v}" for n, v in zip(
+            ("depth", "height", "width")[-len(full):], full)) if transposed else list(full)
+        raise RuntimeError(f"dilation should be greater than zero, but got {got}")
+    return s, p, d
 
 
 def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
     if _autocast_state.on:  # torch.autocast: in the region's lower precision
         input, weight, bias = _autocast(input, weight, bias)
+    s, padding, d = _params(nd, groups, stride, padding, dilation)
     x, batched = _conv_checks(name, nd, input, weight, bias, groups)
-    tup = ntuple(nd)
-    k, s, d = tuple(weight.shape[2:]), tup(stride), tup(dilation)
+    k = tuple(weight.shape[2:])
     if isinstance(padding, str) and padding == "same" and any(si != 1 for si in s):
-        raise ValueError("padding='same' is not supported for strided convolutions")
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
     pads = _padding(padding, nd, k, d, name)
     if any(lo != hi for lo, hi in pads):  # torch pads the odd one out explicitly
         from .shape import pad as _pad
@@ -316,10 +373,9 @@ def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_pad
                       dilation):
     if _autocast_state.on:
         input, weight, bias = _autocast(input, weight, bias)
+    s, p, d = _params(nd, groups, stride, padding, dilation, transposed=True)
     x, batched = _conv_checks(name, nd, input, weight, bias, groups, transposed=True)
-    tup = ntuple(nd)
-    k, s, p, op, d = tuple(weight.shape[2:]), tup(stride), tup(padding), tup(output_padding), \
-        tup(dilation)
+    k, op = tuple(weight.shape[2:]), ntuple(nd)(output_padding)
     for opi, si, di in zip(op, s, d):
         if opi >= si and opi >= di:
             raise RuntimeError("output padding must be smaller than either stride or dilation, "
