@@ -324,6 +324,15 @@ PROGRAMS = {
                    mask=(r"\([\d.]+s\)",), origin=EXAMPLES.format("gat/main.py"),
                    patch=(("main.py", "idx[:1200], idx[1200:1600], idx[1600:]",
                            "idx[:60], idx[60:100], idx[100:]"),)),
+    # graph convolutions on the same fake Cora: sparse COO adjacency, spmm, sparse @ dense
+    "gcn": Program(src="gcn", main="main.py", setup=make_cora, keep=("gcn",),
+                   argv=("--epochs", "6", "--val-every", "2", "--no-accel", "--include-bias"),
+                   mask=(r"\([\d.]+s\)",), origin=EXAMPLES.format("gcn/main.py"), patch=(
+                       ("main.py", "idx[:1000], idx[1000:1500], idx[1500:]",
+                        "idx[:60], idx[60:100], idx[100:]"),
+                       # the download (the setup wrote cora/ already)
+                       ("main.py", "with requests.get(cora_url, stream=True) as tgz_file:",
+                        "if False:"))),
 }
 
 
