@@ -10,6 +10,7 @@ import numpy as np
 from ... import zeros
 from ..._errors import no_derivative, not_implemented
 from ..._ops.once import kernel_grads
+from ..._parallel import pieces, run
 from ..._tensor import Tensor
 from ..._trace import produced
 from ...autograd.op import Op
@@ -97,10 +98,11 @@ def _flash_eligible(q, k, v, dropout_p) -> bool:
             and q.dtype is k.dtype is v.dtype and q.numel() > 0 and k.shape[-2] > 0)
 
 
-def _attention_probs(ns, q, k, scale, mask, causal):
+def _attention_probs(ns, q, k, scale, mask, causal, into=None):
     """softmax(q k^T scale + mask) over the keys, the keys above the diagonal masked out when
-    ``causal``; rows that mask every key are zeros (no nan, in either order of derivative)."""
-    scores = ns.scale(ns.matmul(q, ns.mT(k)), scale)
+    ``causal``; rows that mask every key are zeros (no nan, in either order of derivative).
+    ``into``: an array for the scores (and mostly the probabilities: see the result)."""
+    scores = ns.scale(ns.matmul(q, ns.mT(k), into), scale)
     if mask is not None:
         scores = ns.add_mask(scores, mask)
     if causal:  # -inf written over the upper triangle: no mask tensor, no dead rows
@@ -151,8 +153,8 @@ class _ArrayNS:
     def __init__(self, xp):
         self.xp = xp
 
-    def matmul(self, a, b):
-        return self.xp.matmul(a, b)
+    def matmul(self, a, b, out=None):
+        return self.xp.matmul(a, b, out=out)
 
     def mT(self, a):
         return self.xp.swapaxes(a, -1, -2)
@@ -195,7 +197,7 @@ class _ArrayNS:
 
 
 class _TensorNS:
-    matmul = staticmethod(lambda a, b: a @ b)
+    matmul = staticmethod(lambda a, b, out=None: a @ b)
     mT = staticmethod(lambda a: a.mT)
     scale = staticmethod(lambda s, c: s * c)
     add_mask = staticmethod(lambda s, mask: s + mask)
@@ -230,9 +232,23 @@ class ScaledDotProductFlashAttentionForCpu(Op):
         if is_half(dt):
             q, k, v = (a.astype(xp.float32) for a in (q, k, v))
             mask = None if mask is None else mask.astype(xp.float32)
-        p = _attention_probs(_ArrayNS(xp), q, k, scale, mask, causal)
         out = xp.empty_like(saved[0], dtype=dt)  # torch's output keeps the query's strides
-        out[...] = xp.matmul(p, v)
+        bounds = _pieces(q, k, g=out)
+        if len(bounds) == 1:
+            p = _attention_probs(_ArrayNS(xp), q, k, scale, mask, causal)
+            out[...] = xp.matmul(p, v)
+        else:  # a batch in pieces on the threads (every sample on its own: the same bits)
+            p = np.empty(q.shape[:-1] + k.shape[-2:-1], q.dtype)
+
+            def piece(lo, hi):
+                into = p[lo:hi]
+                pp = _attention_probs(_ArrayNS(np), q[lo:hi], k[lo:hi], scale,
+                                      _batch(mask, lo, hi, len(q)), causal, into)
+                if pp is not into:  # (a mask that is not added in place, dead rows)
+                    into[...] = pp
+                out[lo:hi] = np.matmul(into, v[lo:hi])
+
+            run(piece, bounds)
         if True in ctx.needs_input_grad:
             ctx.save(*saved, out)
             if p.nbytes <= _KEEP_PROBS_BYTES:  # long sequences recompute them, as torch's kernel
@@ -254,8 +270,40 @@ class ScaledDotProductFlashAttentionForCpu(Op):
         q, k, v, out = ctx.saved_arrays
         if is_half(q.dtype):
             return NotImplemented
-        return _attention_grads(_ArrayNS(ctx.xp), ctx.needs_input_grad, g, q, k, v, ctx.scale,
-                                ctx.mask, ctx.causal, ctx.p, out)
+        need, p = ctx.needs_input_grad, ctx.p
+        bounds = _pieces(q, k, g)
+        if len(bounds) == 1:
+            return _attention_grads(_ArrayNS(ctx.xp), need, g, q, k, v, ctx.scale, ctx.mask,
+                                    ctx.causal, p, out)
+        grads = [np.empty(a.shape, a.dtype) if n else None for a, n in zip((q, k, v), need)]
+
+        def piece(lo, hi):
+            part = _attention_grads(_ArrayNS(np), need, g[lo:hi], q[lo:hi], k[lo:hi], v[lo:hi],
+                                    ctx.scale, _batch(ctx.mask, lo, hi, len(q)), ctx.causal,
+                                    None if p is None else p[lo:hi], out[lo:hi])
+            for full, a in zip(grads, part):
+                if full is not None:
+                    full[lo:hi] = a
+
+        run(piece, bounds)
+        return tuple(grads)
+
+
+def _pieces(q, k, g):
+    """Pieces of the batch for the threads (``_parallel``): NumPy arrays of one dtype, the
+    work counted as ~4 passes over the scores."""
+    if type(q) is not np.ndarray or type(g) is not np.ndarray or g.dtype != q.dtype:
+        return ((0, len(q)),)
+    per = math.prod(q.shape[1:-1]) * k.shape[-2] * 4
+    return pieces(len(q), per, 1, q)
+
+
+def _batch(mask, lo, hi, n):
+    """The additive mask's rows for samples lo:hi (a mask that broadcasts over the batch as
+    it is)."""
+    if mask is None or mask.ndim < 4 or mask.shape[0] != n:
+        return mask
+    return mask[lo:hi]
 
 
 def _no_flash_double():
