@@ -30,7 +30,7 @@ def _unpack(node, s):
         return None
     kind, obj, vc, version = s
     if kind is _HOOKED:
-        return vc(obj)  # the unpack hook
+        return _in_place_of(vc(obj[0]), obj[1])  # the unpack hook's tensor
     if vc[0] != version:
         raise RuntimeError(_modified_message(node, obj, kind, vc[0], version))
     if kind is _OUT:  # rebuild the output tensor without a reference cycle
@@ -46,7 +46,7 @@ def _unpack_array(node, s):
         return None
     kind, obj, vc, version = s
     if kind is _HOOKED:
-        return vc(obj)._data
+        return vc(obj[0])._data
     if vc[0] != version:
         raise RuntimeError(_modified_message(node, obj, kind, vc[0], version))
     return obj[0] if kind is _OUT else obj._data
@@ -91,13 +91,31 @@ def written_output(new: Tensor, t: Tensor) -> None:
 
 
 def _hooked(value: Tensor):
+    """A pack hook's result, and the saved tensor's place in the graph: as torch's, the unpack
+    hook gives only the data, and the unpacked tensor stands where the saved one stood (its
+    node's output, or the leaf), so a double backward reaches the forward's graph (a
+    non-reentrant checkpoint's recomputed values are detached)."""
     hooks = _grad_state.saved_hooks
     pack, unpack = hooks[-1]
     _grad_state.saved_hooks = ()  # ops inside the pack hook save their tensors plainly
     try:
-        return (_HOOKED, pack(value), unpack, None)
+        packed = pack(value)
     finally:
         _grad_state.saved_hooks = hooks
+    fn = value._grad_fn  # (weakly: a node saving its own output would keep itself alive)
+    place = (weakref.ref(fn), value._output_nr) if fn is not None else \
+        value if value._requires_grad else None
+    return (_HOOKED, (packed, place), unpack, None)
+
+
+def _in_place_of(t, place):
+    """The unpacked tensor ``t`` where the saved one stood in the graph (see ``_hooked``)."""
+    if place is None or not isinstance(t, Tensor):
+        return t
+    if type(place) is tuple:
+        fn = place[0]()
+        return t if fn is None else Tensor._make(t._data, t._device, True, fn, place[1])
+    return place  # a leaf: gradients reach it (its data are what was saved)
 
 
 def _pack(s, args, arrays, outs, results, dev):
