@@ -15,7 +15,7 @@ from ..._tensor import Tensor, wrap_dim
 from ...amp._state import lower as _autocast
 from ...amp._state import state as _autocast_state
 from ...autograd.op import Op
-from ._gelu import gelu_parts
+from ._gelu import gelu_forward, gelu_grad, gelu_parts
 from ._utils import compute as _compute
 from ._utils import is_half, scalar_node, torch_name, where
 
@@ -154,12 +154,7 @@ def _gelu_d(xp, a, g, approximate, parts=None):
         t = xp.tanh(_SQRT_2_PI * (a + _KAPPA * x_sq * a))
         right = 0.5 * a * (1 - t * t) * (_SQRT_2_PI * (1 + 3 * _KAPPA * x_sq))
         return g * (0.5 * (1 + t) + right)
-    cdf, e = gelu_parts(xp, a) if parts is None else parts
-    d = xp.multiply(e, _INV_SQRT_2PI, out=xp.empty_like(e))  # g (Phi(a) + a phi(a)), as torch
-    d *= a
-    d += cdf
-    d *= g
-    return d
+    return gelu_grad(xp, a, g, gelu_parts(xp, a) if parts is None else parts)
 
 
 def _gelu_dd(a, g, gg, approximate):
@@ -244,11 +239,11 @@ class Gelu(_act("Gelu", _gelu_f, _gelu_d, _gelu_dd)):
         ctx.parts = None
         if approximate == "tanh" or a.dtype.kind != "f" or is_half(a.dtype):
             return _Act.forward(ctx, a, approximate=approximate)
-        parts = gelu_parts(ctx.xp, a)
+        out, parts = gelu_forward(ctx.xp, a)
         if ctx.needs_input_grad[0]:
             ctx.save(a)
             ctx.parts = parts
-        return a * parts[0]
+        return out
 
     def backward_raw(ctx, g):
         if ctx.parts is None:
