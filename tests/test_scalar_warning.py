@@ -18,7 +18,8 @@ print([(i.category.__name__, str(i.message).split(" (Triggered")[0], i.lineno) f
 
 @pytest.mark.parametrize("calls", [
     "float(x)", "complex(x)", "float(x * 2); float(x)", "import math; math.exp(x)",
-    "int(x); x.item(); bool(x); x.tolist()", "float(x.detach())"])
+    "int(x); x.item(); bool(x); x.tolist()", "float(x.detach())",
+    "with torch.no_grad(): float(x)"])
 def test_float_of_a_tensor_that_requires_grad_warns_once_as_torch(calls):
     out = [subprocess.run([sys.executable, "-c", PROBE.format(lib=lib, calls=calls)], check=True,
                           capture_output=True, text=True).stdout for lib in ("torch", "ndgrad")]

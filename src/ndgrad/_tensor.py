@@ -351,7 +351,7 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
-        if self._requires_grad and _SCALAR_WARNING:
+        if self._requires_grad and _SCALAR_WARNING and _grad_state.grad_enabled:
             _warn_scalar()
         v = self._scalar()
         if isinstance(v, complex):
@@ -371,7 +371,7 @@ class Tensor:
         return self.item()
 
     def __complex__(self) -> complex:
-        if self._requires_grad and _SCALAR_WARNING:
+        if self._requires_grad and _SCALAR_WARNING and _grad_state.grad_enabled:
             _warn_scalar()
         return complex(self.item())
 
@@ -545,7 +545,8 @@ _SCALAR_WARNING = ["Converting a tensor with requires_grad=True to a scalar may 
 
 def _warn_scalar() -> None:
     """torch's TORCH_WARN_ONCE: float()/complex() (not int(), item()) of a tensor that requires
-    grad warns once a process."""
+    grad, with grad mode on (not in an optimizer's step: LBFGS's float(loss)), warns once a
+    process."""
     warnings.warn(_SCALAR_WARNING.pop(), UserWarning, stacklevel=3)
 
 
