@@ -254,6 +254,9 @@ def _max_pool(nd, name, input, kernel_size, stride, padding, dilation, ceil_mode
     p, d = tup(padding), tup(dilation)
     _check_pool(name, nd, input, k, s, p, d)
     if nd == 1:  # torch pools 1-D as 2-D over an unsqueezed input, and squeezes
+        o = _pool_geometry(input.shape[-1:], k, s, p, d, ceil_mode)[0][0]
+        if o <= 0 and not return_indices:  # (with indices: the 2-D message)
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {o}")
         out = _max_pool(2, "max_pool2d", input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p,
                         (1,) + d, ceil_mode, True)
         return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else \
@@ -261,10 +264,7 @@ def _max_pool(nd, name, input, kernel_size, stride, padding, dilation, ceil_mode
     batched = input.ndim == nd + 2
     shape = input.shape if batched else (1,) + tuple(input.shape)
     outs, pads = _pool_geometry(shape[2:], k, s, p, d, ceil_mode)
-    if any(o <= 0 for o in outs):
-        raise RuntimeError(f"Given input size: ({'x'.join(map(str, shape[1:]))}). Calculated "
-                           f"output size: ({'x'.join(map(str, (shape[1],) + outs))}). Output "
-                           "size is too small")
+    _too_small(shape, outs)
     xp = input._device.xp
     if (not return_indices and k == s and d == (1, 1) and input._data.dtype.kind == "f"
             and not any(lo or hi for lo, hi in pads)):
@@ -354,6 +354,14 @@ class AvgPool2DBackward(Op):
         return AvgPool2D.apply(gg, k=k, s=s, pads=pads, outs=outs, div=div)
 
 
+def _too_small(shape, outs) -> None:
+    """torch's error for a window larger than the (padded) input: DenseNet on too small images."""
+    if any(o <= 0 for o in outs):
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, shape[1:]))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (shape[1],) + outs))}). Output "
+                           "size is too small")
+
+
 def _avg_divisor(xp, size, k, s, p, outs, count_include_pad, dtype):
     """torch's per-window divisor: the window clipped to the padded input (count_include_pad) or
     to the input; separable, so an outer product of one count per dimension."""
@@ -381,6 +389,7 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
                          count_include_pad, None).squeeze(-2)
     size = input.shape[-nd:]
     outs, pads = _pool_geometry(size, k, s, p, (1,) * nd, ceil_mode)
+    _too_small(input.shape if input.ndim == nd + 2 else (1,) + tuple(input.shape), outs)
     xp = input._device.xp
     if divisor_override:
         div = divisor_override
@@ -451,6 +460,10 @@ class AdaptiveAvgPool2DBackward(Op):
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    if isinstance(output_size, (tuple, list)) and input.ndim < 3:  # torch's _list_with_default
+        raise ValueError("Input dimension should be at least 3")
+    if output_size == 1 and input.ndim >= 2:  # torch's mean, before its checks (any rank)
+        return input.mean((-1, -2), keepdim=True)
     if input.ndim not in (3, 4):
         raise RuntimeError("adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
                            f"{list(input.shape)}")
