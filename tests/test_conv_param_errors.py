@@ -74,3 +74,38 @@ def test_unbatched_unfold_gradient_as_torch():
     torch.nn.functional.unfold(x, 3, padding=1).pow(2).sum().backward()
     ndgrad.nn.functional.unfold(n, 3, padding=1).pow(2).sum().backward()
     assert ndgrad.allclose(n.grad, ndgrad.tensor(x.grad.numpy()), rtol=1e-12, atol=0)
+
+
+def _pool_cases():
+    for fn, shapes in [("avg_pool1d", [(1, 2, 1), (2, 1)]),
+                       ("avg_pool2d", [(1, 2, 1, 1), (2, 1, 1), (1, 2, 1, 3)]),
+                       ("avg_pool3d", [(1, 2, 1, 1, 1), (2, 1, 1, 1), (1, 2, 1, 3, 3)]),
+                       ("max_pool1d", [(1, 2, 1)]), ("max_pool2d", [(1, 2, 1, 1), (2, 1, 1)]),
+                       ("max_pool3d", [(1, 2, 1, 1, 1)]), ("lp_pool1d", [(1, 2, 1)]),
+                       ("lp_pool2d", [(1, 2, 1, 1)])]:
+        for shape in shapes:
+            for kw in [dict(kernel_size=2), dict(kernel_size=2, padding=1),
+                       dict(kernel_size=2, ceil_mode=True),
+                       dict(kernel_size=3, stride=2, padding=1)]:
+                if fn.startswith("lp"):
+                    if "padding" in kw:
+                        continue
+                    kw = dict(kw, norm_type=2)
+                yield fn, shape, kw
+
+
+@pytest.mark.parametrize("fn,shape,kw", list(_pool_cases()), ids=str)
+def test_pooling_window_larger_than_input_as_torch(fn, shape, kw):
+    # DenseNet's transitions on too small images: torch's RuntimeError, not NumPy's ValueError
+    want = _outcome(lambda: getattr(torch.nn.functional, fn)(torch.ones(*shape), **kw))
+    got = _outcome(lambda: getattr(ndgrad.nn.functional, fn)(ndgrad.ones(*shape), **kw))
+    assert got == want
+
+
+@pytest.mark.parametrize("shape,size", [((2, 2), 1), ((1, 2, 0, 3), 1), ((2, 2), (1, 1)),
+                                        ((5, 1, 2, 2, 3), 1), ((2, 3, 4), (None, 1))], ids=str)
+def test_adaptive_avg_pool2d_mean_shortcut_as_torch(shape, size):
+    # output 1: torch takes the mean before its rank and size checks
+    want = _outcome(lambda: torch.nn.functional.adaptive_avg_pool2d(torch.ones(*shape), size))
+    got = _outcome(lambda: ndgrad.nn.functional.adaptive_avg_pool2d(ndgrad.ones(*shape), size))
+    assert str(got) == str(want)

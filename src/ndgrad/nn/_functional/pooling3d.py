@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..._tensor import Tensor
 from .pooling import _adaptive_matrix, _avg_pool, _max_pool
 from .shape import _linear_map, _separable
-from ._utils import named
+from ._utils import named, ntuple
 
 AdaptiveAvgPool3D = _linear_map("AdaptiveAvgPool3D", saves_input=True)
 
@@ -37,6 +37,10 @@ def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
     _check_3d("avg_pool3d()", input)
+    k, (t, h, w) = ntuple(3)(kernel_size), input.shape[-3:]
+    if t < k[0] or h < k[1] or w < k[2]:  # the unpadded input, as torch's pool3d_shape_check
+        raise RuntimeError(f"input image (T: {t} H: {h} W: {w}) smaller than kernel size "
+                           f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     out = _avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                     divisor_override)
     return named(out, "AvgPool3DBackward0")
