@@ -6,6 +6,7 @@ itself; their summed gradient goes through the leaf's hooks into ``.grad`` once 
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 
@@ -212,12 +213,12 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
     if _tracer is not None:
         return _tracer.run(roots, root_grads, retain_graph, create_graph, targets)
     raw = not create_graph and not anomaly.enabled
-    if raw and targets is None and _profiler is None:  # the usual backward: one loop (below)
+    if raw and targets is None and _profiler is None:  # the usual backward: _walk's inline step
         prev_mode = _state.grad_enabled
         _state.grad_enabled = False
         try:
-            leaves = _walk_first_order(roots, [g._data for g in root_grads], _counts(roots),
-                                       retain_graph)
+            leaves = _walk(roots, [g._data for g in root_grads], _counts(roots), None,
+                           retain_graph, False)
             _into_leaves(leaves, None, None, False)  # (the walk's frame gone: see _sole_owner)
         finally:
             _state.grad_enabled = prev_mode
@@ -244,9 +245,16 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
 def _walk(roots: list, root_grads: list, deps: dict, step, retain_graph: bool,
           create_graph: bool) -> dict:
     """Run each node once every edge into it has delivered (``deps`` counts them down): pop a
-    ready node, ``step(fn, grads)`` gives its inputs' gradients (None: not run), add each to its
-    node's buffer (a list for several outputs) or its leaf's sum; free what the node saved unless
-    ``retain_graph``. Returns {leaf: gradient}."""
+    ready node, run it, add each of its inputs' gradients to that node's buffer (a list for
+    several outputs) or its leaf's sum; free what the node saved unless ``retain_graph``. Returns
+    {leaf: gradient}.
+
+    ``step`` None is the usual backward (first order, into ``.grad``, no profiler): gradients
+    are arrays, a node's ``backward_raw`` runs on them inline and each result is checked against
+    its input's meta as it is delivered (as ``_check_arrays`` does); a node with hooks, several
+    outputs or no (or a deferring) raw backward takes ``_first_order_step``. Any other backward
+    passes ``step(fn, grads)``: its inputs' gradients, checked, or None (not run: what it saved
+    is kept)."""
     buffers: dict = {}
     leaves: dict = {}
     ready = []  # only roots can start with no pending edges
@@ -257,76 +265,34 @@ def _walk(roots: list, root_grads: list, deps: dict, step, retain_graph: bool,
         if deps[fn] == 0 and fn not in buffers:
             ready.append(fn)
         _deliver(buffers, fn, nr, g, create_graph)
-    while ready:
-        fn = ready.pop()
-        g = buffers.pop(fn, None)
-        in_grads = None if g is None else step(fn, [g] if fn.out_meta is None else g)
-        if in_grads is None:
-            in_grads = _NONES(len(fn.next_edges))
-        elif not retain_graph and fn.saved:
-            fn.saved = _FREED
-        for e, gi in zip(fn.next_edges, in_grads):
-            if e is None:
-                continue
-            t, nr = e
-            if isinstance(t, Tensor):
-                if gi is not None:
-                    old = leaves.get(t)
-                    leaves[t] = gi if old is None else _add(old, gi, create_graph)
-                continue
-            if gi is not None:
-                if t.out_meta is None:  # _deliver's usual case, inlined
-                    old = buffers.get(t)
-                    buffers[t] = gi if old is None else _add(old, gi, create_graph)
-                else:
-                    _deliver(buffers, t, nr, gi, create_graph)
-            n = deps[t] - 1
-            deps[t] = n
-            if n == 0:
-                ready.append(t)
-    return leaves
-
-
-def _walk_first_order(roots: list, root_grads: list, deps: dict, retain_graph: bool) -> dict:
-    """``_walk`` and ``_first_order_step`` in one loop for the usual backward
-    (first order, into ``.grad``, no profiler): gradients are arrays; a node's ``backward_raw``
-    runs on them and each result is checked against its input's meta as it is delivered (as
-    ``_check_arrays`` does). A node with hooks, or without a raw backward, takes the general
-    step. Measured: a third of the engine's time per node."""
-    buffers: dict = {}
-    leaves: dict = {}
-    ready = []
-    for (fn, nr), g in zip(roots, root_grads):
-        if isinstance(fn, Tensor):
-            leaves[fn] = _add(leaves.get(fn), g, False)
-            continue
-        if deps[fn] == 0 and fn not in buffers:
-            ready.append(fn)
-        _deliver(buffers, fn, nr, g, False)
+    add = _sum if step is None else functools.partial(_add, create_graph=create_graph)
     pop, push = buffers.pop, ready.append
     while ready:
         fn = ready.pop()
         g = pop(fn, None)
         edges = fn.next_edges
         checked = True
-        if g is None:  # no gradient reached it: its inputs' counts still go down
-            res = _NONES(len(edges))
-        else:
-            res = None
-            if fn.out_meta is None and fn._hooks is None:
-                br = fn.backward_raw
-                if br is not None:
-                    res = br(g)
-                    if res is NotImplemented:
-                        res = None
-                    elif type(res) is not tuple:
-                        res = (res,)
-            if res is None:  # hooks, several outputs, no (or a deferring) raw backward
-                res = _first_order_step(fn, [g] if fn.out_meta is None else g)
+        res = None
+        if g is not None:
+            if step is not None:
+                res = step(fn, [g] if fn.out_meta is None else g)
             else:
-                checked, nd = False, fn.xp.ndarray
-            if not retain_graph and fn.saved:
-                fn.saved = _FREED
+                if fn.out_meta is None and fn._hooks is None:
+                    br = fn.backward_raw
+                    if br is not None:
+                        res = br(g)
+                        if res is NotImplemented:
+                            res = None
+                        elif type(res) is not tuple:
+                            res = (res,)
+                if res is None:  # hooks, several outputs, no (or a deferring) raw backward
+                    res = _first_order_step(fn, [g] if fn.out_meta is None else g)
+                else:
+                    checked, nd = False, fn.xp.ndarray
+        if res is None:  # no gradient reached it, or not run: its inputs' counts still go down
+            res = _NONES(len(edges))
+        elif not retain_graph and fn.saved:
+            fn.saved = _FREED
         for e, gi, meta in zip(edges, res, fn.in_meta):
             if e is None:
                 continue
@@ -340,14 +306,14 @@ def _walk_first_order(roots: list, root_grads: list, deps: dict, retain_graph: b
             if n is None:  # a leaf
                 if gi is not None:
                     old = leaves.get(t)
-                    leaves[t] = gi if old is None else _sum(old, gi)
+                    leaves[t] = gi if old is None else add(old, gi)
                 continue
             if gi is not None:
-                if t.out_meta is None:
+                if t.out_meta is None:  # _deliver's usual case, inlined
                     old = buffers.get(t)
-                    buffers[t] = gi if old is None else _sum(old, gi)
+                    buffers[t] = gi if old is None else add(old, gi)
                 else:
-                    _deliver(buffers, t, nr, gi, False)
+                    _deliver(buffers, t, nr, gi, create_graph)
             deps[t] = n - 1
             if n == 1:
                 push(t)
