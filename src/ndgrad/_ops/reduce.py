@@ -167,8 +167,9 @@ class Sum(Op):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         if dtype is None:
             k = a.dtype.kind
-            if k == "f" and a.dtype.itemsize > 2:  # the hot path
-                return a.sum(axis=axes, keepdims=keepdim)
+            if k == "f" and a.dtype.itemsize > 2:  # the hot path (ndarray.sum's Python skipped)
+                return _add_reduce(a, axes, None, None, keepdim) if ctx.xp is np else \
+                    a.sum(axis=axes, keepdims=keepdim)
             if k in "biu":
                 dtype = ctx.xp.int64
             elif _is_half(a):  # accumulate in float32, like torch
@@ -191,8 +192,12 @@ class Mean(Op):
     def forward(ctx, a, axes=None, keepdim=False):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         n = ctx.count = _count(a.shape, axes)
-        work = a.astype(ctx.xp.float32) if _is_half(a) else a
-        total = work.sum(axis=axes, keepdims=keepdim)  # sum / n: ndarray.mean is slow Python
+        xp = ctx.xp
+        if xp is np and a.dtype in _F32_F64:  # sum / n: ndarray.mean is slow Python
+            total = _add_reduce(a, axes, None, None, keepdim)
+        else:
+            work = a.astype(xp.float32) if _is_half(a) else a
+            total = work.sum(axis=axes, keepdims=keepdim)
         if n == 0:  # the mean of nothing is nan; its (empty) input's grad needs no 0-division
             ctx.count = math.inf
             return ctx.xp.full(ctx.xp.shape(total), ctx.xp.nan, a.dtype)
@@ -205,6 +210,8 @@ class Mean(Op):
         return _expand_array(ctx.xp, g / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
 
 
+_add_reduce = np.add.reduce  # ndarray.sum's own call, without its Python wrapper
+_F32_F64 = (np.dtype(np.float32), np.dtype(np.float64))
 _SumDims = Sum.named("SumBackward1")  # torch's node for a sum over given dims
 _MeanDims = Mean.named("MeanBackward1")
 
@@ -222,6 +229,8 @@ def _count(shape, axes) -> int:
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.sum."""
+    if dim is None and dtype is None and out is None:  # x.sum(): nothing to normalise
+        return Sum.apply_one(input)
     dtype = _out_dtype(dtype, out)
     axes = _axes(dim, input.ndim)
     res = (Sum if dim is None else _SumDims).apply_one(  # (a dim of a 0-d tensor too)
@@ -237,6 +246,8 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            "floating point or complex dtype. Got: "
                            f"{torch_type_name(input.dtype)}")
+    if dim is None and out is None:  # x.mean(): nothing to normalise
+        return Mean.apply_one(input)
     axes = _axes(dim, input.ndim)
     res = (Mean if dim is None else _MeanDims).apply_one(input, axes, keepdim)
     return res if out is None else _out(res, out, "mean")
