@@ -53,8 +53,31 @@ def _functional(name: str):
     return fn
 
 
-softmax = _functional("softmax")
-log_softmax = _functional("log_softmax")
+def _needs_dim(name: str):
+    """torch.softmax / torch.log_softmax: native functions whose dim is required (F.softmax's
+    is optional, with a warning)."""
+    forward = _functional(name)
+
+    def fn(*args, **kwargs):
+        pos = len(args) + ("input" in kwargs)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", kwargs.get("axis"))
+        if pos < 2 and "dim" not in kwargs and "axis" not in kwargs:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+        if dim is None:
+            where = " (position 2)" * (len(args) > 1)
+            raise TypeError(f"{name}(): argument 'dim'{where} must be int, not NoneType")
+        if len(args) > 2:  # (input, dim, dtype): F's third is _stacklevel
+            kwargs["dtype"] = args[2]
+            args = args[:2]
+        return forward(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = forward.__doc__
+    return fn
+
+
+softmax = _needs_dim("softmax")
+log_softmax = _needs_dim("log_softmax")
 dropout = _functional("dropout")
 conv1d = _functional("conv1d")
 conv2d = _functional("conv2d")
