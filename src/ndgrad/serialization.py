@@ -67,8 +67,15 @@ def save(obj: Any, f, pickle_module: Any = None, pickle_protocol: int = 2,
     if hasattr(f, "write"):
         f.write(data)
     else:
-        with open(os.fspath(f), "wb") as fh:
-            fh.write(data)
+        path = os.fspath(f)
+        parent = os.path.dirname(path)
+        if parent and not os.path.isdir(parent):  # torch's check before it opens the file
+            raise RuntimeError(f"Parent directory {parent} does not exist.")
+        try:
+            with open(path, "wb") as fh:
+                fh.write(data)
+        except OSError as e:  # torch's writer reports a file it cannot open as RuntimeError
+            raise RuntimeError(f"open file failed with strerror: {e.strerror}") from e
 
 
 def _archive(path: str) -> str:
