@@ -72,7 +72,7 @@ class CtcLoss(Op):
         return CtcLossGrad.apply(g, lp, node=ctx)
 
     def backward_raw(ctx, g):
-        ctx.saved_arrays  # (version-checked: _ctc_grad reads its arrays from ctx.args)
+        _ = ctx.saved_arrays  # version-checked: _ctc_grad reads its arrays from ctx.args
         return _ctc_grad(ctx, g)
 
 
