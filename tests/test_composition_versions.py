@@ -214,3 +214,46 @@ def _written_result(op):
 @pytest.mark.parametrize("op", sorted(RESULT))
 def test_write_into_the_result_after_the_op(op):
     _same(_written_result(RESULT[op]))
+
+
+# --- out= that partially overlaps an input: torch refuses (its kernels would read what they wrote)
+OUT_OVERLAP = [
+    "T.add(x[:4], 1, out=x[1:5])", "T.mul(x[:4], x[2:6], out=x[1:5])", "T.exp(x[:4], out=x[2:6])",
+    "T.sub(x[:4], x[4:], alpha=2, out=x[1:5])", "T.div(x[:4], 2, out=x[1:5])",
+    "T.div(x[:4], 2, rounding_mode='floor', out=x[1:5])",
+    "T.neg(x[:4].view(2, 2), out=x[:4].view(2, 2).t())",
+    "T.cumsum(x[:4], 0, out=x[1:5])", "T.clamp(x[:4], 1, 2, out=x[1:5])",
+    "T.where(x[:4] > 1, x[:4], x[4:], out=x[1:5])",
+    "T.gather(x[:4], 0, T.tensor([0, 1, 2, 3]), out=x[1:5])",
+    "T.index_select(x[:4], 0, T.tensor([0, 1, 2, 3]), out=x[1:5])",
+    "T.masked_select(x[:4], x[:4] > -1, out=x[1:5])",
+    "T.take_along_dim(x[:4], T.tensor([0, 1, 2, 3]), out=x[1:5])",
+    "T.scatter(x[:4], 0, T.tensor([0, 1]), x[4:6], out=x[1:5])",
+    "T.cat([x[:2], x[2:4]], out=x[1:5])", "T.stack([x[:2], x[2:4]], out=x[1:5].view(2, 2))",
+    "T.gather(x, 0, T.tensor([1, 0]), out=x[6:])", "T.add(x, 1, out=x[6:])",
+]
+OUT_ALLOWED = [  # the same elements, apart, or an op torch does not check (mm: any order gives
+    # torch's value when the operands are apart)
+    "T.add(x[:4], 1, out=x[:4])", "T.sin(x[:4], out=x[4:])", "T.add(x[::2], 1, out=x[1::2])",
+    "T.mm(x[:4].view(2, 2), x[4:].view(2, 2), out=x[4:].view(2, 2).clone())",
+    ]
+
+
+def _out_program(T, code):
+    x = T.arange(8.0)
+    eval(code, {"T": T, "x": x})
+    return x
+
+
+@pytest.mark.parametrize("code", OUT_OVERLAP)
+def test_out_partially_overlapping_an_input_is_refused(code):
+    for T in (torch, ndgrad):
+        with pytest.raises(RuntimeError, match="some elements of the input tensor and the "
+                                               "written-to tensor refer to a single memory"):
+            _out_program(T, code)
+
+
+@pytest.mark.parametrize("code", OUT_ALLOWED)
+def test_out_overlap_torch_allows(code):
+    np.testing.assert_allclose(_out_program(ndgrad, code).numpy(),
+                               _out_program(torch, code).numpy(), rtol=1e-6)

@@ -14,17 +14,20 @@ from .._dtype import meta_name, torch_type_name
 from .._errors import cast_error, not_tensor, out_requires_grad
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
+from ._inplace import check_partial_overlap
 
 EXACT = "Expected out tensor to have dtype {want}, but got {got} instead"
 CAST = "result type {Want} can't be cast to the desired output type {Got}"
 
 
 def out_arg(name: str | None = None, *, dtype_error: str = EXACT, cast: bool = False,
-            error=RuntimeError):
+            error=RuntimeError, overlap: bool = False):
     """Decorate an op that takes ``out=`` but computes a new tensor (or tuple of them): the
     result is written into ``out`` with torch's checks. ``dtype_error`` is torch's message for
     an ``out`` of another dtype ({want}/{got}: C++ names, {Want}/{Got}: torch's, {name}); with
-    ``cast`` a dtype the result casts to is fine (``error`` is raised for one it does not)."""
+    ``cast`` a dtype the result casts to is fine (``error`` is raised for one it does not).
+    ``overlap``: torch refuses an ``out`` that partially overlaps an input (its TensorIterator
+    kernels, gather, index_select...; not mm, tril, the norms)."""
 
     def deco(fn):
         op_name = name or fn.__name__
@@ -32,7 +35,11 @@ def out_arg(name: str | None = None, *, dtype_error: str = EXACT, cast: bool = F
         @functools.wraps(fn)
         def wrapper(*args, out=None, **kwargs):
             res = fn(*args, **kwargs)
-            return res if out is None else write_out(res, out, op_name, dtype_error, cast, error)
+            if out is None:
+                return res
+            if overlap and isinstance(out, Tensor):  # torch's assert_no_partial_overlap
+                check_partial_overlap(out, _tensors(args))
+            return write_out(res, out, op_name, dtype_error, cast, error)
 
         return wrapper
 
@@ -58,11 +65,26 @@ def write_out(res, out, name: str, dtype_error: str = EXACT, cast: bool = False,
     return _out(res, out, name)
 
 
-def _out(res: Tensor, out, name: str = "") -> Tensor:
+def _tensors(args) -> list:
+    """The tensors among an op's arguments, and in its sequences of them (cat's)."""
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            out.append(a)
+        elif isinstance(a, (list, tuple)):
+            out.extend(t for t in a if isinstance(t, Tensor))
+    return out
+
+
+def _out(res: Tensor, out, name: str = "", operands=()) -> Tensor:
     """Write ``res`` into ``out`` (resized when its shape differs), as torch's out= variants of
-    the elementwise ops do: a result of a lower category than ``out`` casts."""
+    the elementwise ops do: a result of a lower category than ``out`` casts. ``operands``: the
+    op's inputs, which may not partially overlap ``out`` (torch's check; ``out`` may be one of
+    them exactly)."""
     if out is None:
         return res
+    if operands and isinstance(out, Tensor):
+        check_partial_overlap(out, operands)
     _grad_check(res, out, name)
     src = res._data
     if src.dtype != out._data.dtype:

@@ -94,7 +94,7 @@ def _one(t):
     return t.reshape(1) if isinstance(t, Tensor) and not t.ndim else t
 
 
-@out_arg()
+@out_arg(overlap=True)
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
            out=None) -> Tensor:
     """Same as torch.gather."""
@@ -119,7 +119,7 @@ def _scatter(input: Tensor, dim: int, index: Tensor, src, accumulate: bool, name
                               index), src
 
 
-@out_arg()
+@out_arg(overlap=True)
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None,
             out=None) -> Tensor:
     """Same as torch.scatter (with ``src`` or ``value``; ``reduce='add'`` or 'multiply')."""
@@ -237,7 +237,7 @@ def _prod_grads(g, a, src, out, key, include_self):
     return ga, gs
 
 
-@out_arg()
+@out_arg(overlap=True)
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True, out=None) -> Tensor:
     """Same as torch.scatter_reduce (sum, prod, mean, amax, amin) with torch's gradients."""
@@ -260,7 +260,7 @@ def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce:
                                                       include_self=include_self), src)
 
 
-@out_arg()
+@out_arg(overlap=True)
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out=None) -> Tensor:
     """Same as torch.take_along_dim: gather after broadcasting all but ``dim``."""
     if dim is None:
@@ -315,7 +315,7 @@ def _dim_key(input: Tensor, dim: int, index: Tensor, name: str) -> tuple[int, tu
     return d, (slice(None),) * d + (idx,)
 
 
-@out_arg(dtype_error="{name}(): self and result must have the same scalar type")
+@out_arg(dtype_error="{name}(): self and result must have the same scalar type", overlap=True)
 def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
     """Same as torch.index_select."""
     if not input.ndim and isinstance(index, Tensor) and index.numel() != 1:
@@ -455,7 +455,7 @@ def _mask(name: str, input: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
     return broadcast_tensors(input, mask)
 
 
-@out_arg(dtype_error="{name}(): self and result must have the same scalar type")
+@out_arg(dtype_error="{name}(): self and result must have the same scalar type", overlap=True)
 def masked_select(input: Tensor, mask: Tensor, *, out=None) -> Tensor:
     """Same as torch.masked_select."""
     x, m = _mask("masked_select", input, mask)
