@@ -292,18 +292,18 @@ __all__: list[str] = []
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """Same as torch.add."""
     if alpha.__class__ is not int or alpha != 1:  # True, 1.0, 1+0j: torch's checks apply
-        return _out(binary(Add, input, other, alpha=alpha), out, "add")
+        return _out(binary(Add, input, other, alpha=alpha), out, "add", (input, other))
     if out is not None:
-        return _out(binary(Add, input, other), out, "add")
+        return _out(binary(Add, input, other), out, "add", (input, other))
     return binary(Add, input, other)
 
 
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """Same as torch.sub."""
     if alpha.__class__ is not int or alpha != 1:  # True, 1.0, 1+0j: torch's checks apply
-        return _out(binary(Sub, input, other, alpha=alpha), out, "sub")
+        return _out(binary(Sub, input, other, alpha=alpha), out, "sub", (input, other))
     if out is not None:
-        return _out(binary(Sub, input, other), out, "sub")
+        return _out(binary(Sub, input, other), out, "sub", (input, other))
     return binary(Sub, input, other)
 
 
@@ -323,19 +323,19 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 def mul(input, other, *, out=None) -> Tensor:
     """Same as torch.mul."""
     if out is not None:
-        return _out(binary(Mul, input, other), out, "mul")
+        return _out(binary(Mul, input, other), out, "mul", (input, other))
     return binary(Mul, input, other)
 
 
 def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     """Same as torch.div."""
     if rounding_mode is None:
-        return _out(binary(Div, input, other), out, "div")
+        return _out(binary(Div, input, other), out, "div", (input, other))
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{rounding_mode}'")
     res = binary(Div, input, other, node=_DivRounding, rounding_mode=rounding_mode)
-    return _out(res, out, "div")
+    return _out(res, out, "div", (input, other))
 
 
 def true_divide(input, other, *, out=None) -> Tensor:
@@ -485,7 +485,7 @@ def where(condition: Tensor, input=None, other=None, *, out=None):
     dev = condition._device
     a, b = _cast(input, dt, dev), _cast(other, dt, dev)
     try:
-        return _out(Where.apply(condition, a, b, dt=dt), out, "where")
+        return _out(Where.apply(condition, a, b, dt=dt), out, "where", (condition, a, b))
     except ValueError:
         broadcast_error(condition, a, b)
         raise
