@@ -299,7 +299,7 @@ class Sgn(Op):
 def _unary_fn(cls, name):
     def fn(input, *, out=None):
         if out is not None:
-            return _out(cls.apply_one(input), out, name)
+            return _out(cls.apply_one(input), out, name, (input,))
         return cls.apply_one(input)
 
     fn.__name__ = fn.__qualname__ = name
