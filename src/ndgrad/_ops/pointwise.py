@@ -117,7 +117,7 @@ def _clamp(input, min, max, name, names):
 def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
     """Same as torch.clamp."""
     res = _clamp(input, min, max, "clamp", ("ClampBackward1", "ClampBackward0"))
-    return _out(res, out, "clamp")
+    return _out(res, out, "clamp", (input, min, max))
 
 
 def clamp_min(input: Tensor, min, *, out=None) -> Tensor:
