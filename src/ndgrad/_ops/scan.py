@@ -74,7 +74,7 @@ def cumsum(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     if dtype is bool_:  # torch has no bool kernel (a bool input scans as int64)
         raise not_implemented("cumsum_out_cpu", dtype)
     res = Cumsum.apply(input, wrap_dim(dim, input.ndim), dtype=None if dtype is None else dtype.np)
-    return _out(res, out, "cumsum")
+    return _out(res, out, "cumsum", (input,))
 
 
 def rev_cumsum(input: Tensor, dim: int) -> Tensor:
@@ -186,7 +186,7 @@ def cumprod(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     if dtype is bool_:  # torch has no bool kernel (a bool input scans as int64)
         raise not_implemented("cumprod_out_cpu", dtype)
     res = Cumprod.apply(input, wrap_dim(dim, input.ndim), dtype=None if dtype is None else dtype.np)
-    return _out(res, out, "cumprod")
+    return _out(res, out, "cumprod", (input,))
 
 
 def _cum_extreme(fn, input: Tensor, dim: int, out=None):
