@@ -9,7 +9,7 @@ from ..autograd.op import Op
 from ._out import out_arg
 
 # torch writes every join through cat's out: a dtype the result casts to is fine
-_cat_out = out_arg("cat", cast=True, error=TypeError,
+_cat_out = out_arg("cat", cast=True, error=TypeError, overlap=True,
                    dtype_error="torch.cat(): input types can't be cast to the desired output "
                    "type {Got}")
 
