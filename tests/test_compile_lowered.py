@@ -222,10 +222,12 @@ def test_traced_arrays_escape_where_python_would_read_data():
     rec = Recorder(0)
     v = rec.new(np.arange(6.0))
     raw = np.empty(6)
-    for read in (float, int, list, lambda a: a.item(), lambda a: a.tolist(),
+    for read in (float, int, lambda a: a.item(), lambda a: a.tolist(),
                  lambda a: np.asarray(a), lambda a: 1.0 in a):
         with pytest.raises(Escape):
             read(v > 2)
+    rows = list(v.reshape(3, 2))  # iterating: indexes the signature fixes (an LSTM's steps)
+    assert len(rows) == 3 and rec.lines[-1][0] == "getitem" and rows[2].a.tolist() == [4, 5]
     assert bool((v > 2).any()) is True  # a branch: recorded as a guard
     assert rec.lines[-1][:2] == ("guard", True)
     with patched(rec):

@@ -237,6 +237,15 @@ class Traced:
         if self.ext:
             self.rec.effects.add(id(line))
 
+    def __iter__(self):
+        """Rows, as NumPy's iteration gives them: recorded indexes (how many the signature
+        fixes, unless data shaped the array)."""
+        if self.dyn:
+            raise Escape("Python iterates over an array its data shaped")
+        if self.a.ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(len(self.a)))
+
     def __bool__(self) -> bool:
         """A branch on data: recorded as a guard, checked at every replay (see lower)."""
         res = bool(self.a)
@@ -246,7 +255,7 @@ class Traced:
     def _escape(self, *args):
         raise Escape("Python reads an array's value")
 
-    __float__ = __int__ = __index__ = __complex__ = __array__ = __iter__ = _escape
+    __float__ = __int__ = __index__ = __complex__ = __array__ = _escape
     __contains__ = __reduce__ = __reduce_ex__ = __copy__ = __deepcopy__ = _escape
 
     def __repr__(self) -> str:
