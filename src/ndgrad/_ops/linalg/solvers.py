@@ -263,8 +263,8 @@ def _pinv_backward(g, p, a):
 
 
 @out_arg(cast=True, dtype_error=CAST)
-def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None) -> Tensor:
-    """Same as torch.linalg.pinv (`rcond` is the deprecated name of `rtol`)."""
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None) -> Tensor:
+    """Same as torch.linalg.pinv (`rcond`, also positional, is the deprecated name of `rtol`)."""
     if A.ndim < 2 or not (A.is_floating_point() or A.is_complex()) or A._data.dtype in HALF:
         raise RuntimeError(f"linalg.pinv({torch_type_name(A.dtype)}{{{list(A.shape)}}}): expected "
                            "a tensor with 2 or "
