@@ -280,8 +280,14 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise ValueError("either size or scale_factor should be defined")
     if recompute_scale_factor and size is not None:
         raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
-    if antialias:
-        raise NotImplementedError("antialias=True is not supported by ndgrad")
+    if antialias and (mode not in ("bilinear", "bicubic", "lanczos") or input.ndim != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
+                         "and requires a 4-D tensor as input")
+    if mode == "lanczos" and input.ndim == 4:  # (other ranks: the rank error below)
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if input.ndim not in (3, 4, 5):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                                   f"{input.ndim}D) for the modes: nearest | linear | bilinear | "
@@ -300,9 +306,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         kind = "NearestExact" if mode == "nearest-exact" else "Nearest"
         return _upsample_op(f"Upsample{kind}{nd}D").apply(
             input, fwd=_gather(idxs), adj=_scatter(idxs, input.shape))
-    wanted = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+    wanted = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "lanczos": 2}
     if mode not in wanted or wanted[mode] != nd:
-        if mode in wanted:
+        if mode in wanted and mode != "lanczos":
             need = {1: "3D", 2: "4D", 3: "5D"}[wanted[mode]]
             raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need} "
                                       "input")
@@ -312,6 +318,14 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                   f"{mode})")
     ft = xp.float64 if input._data.dtype == xp.float64 else xp.float32
     dt = input._data.dtype
+    if antialias:  # (4-D, checked above)
+        from ._antialias import aa_matrix
+
+        mats = {2 + j: aa_matrix(xp, input.shape[2 + j], out_size[j], align_corners, scales[j],
+                                 mode, ft).astype(dt) for j in range(2)}
+        name = f"Upsample{mode.capitalize()}2DAa"
+        return _upsample_op(name).apply(input, fwd=_separable(mats, False),
+                                        adj=_separable(mats, True))
     mats = {2 + j: _interp_matrix(xp, input.shape[2 + j], out_size[j], align_corners, scales[j],
                                   mode == "bicubic", ft).astype(dt) for j in range(nd)}
     name = {"linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
