@@ -1087,3 +1087,25 @@ def test_pinv_positional_rcond(args):
         out = T.linalg.pinv(x, *rest)
         return out.detach(), T.autograd.grad(out.sum(), x)[0]
     _same(run)
+
+
+def _orders(fn, arrays, nonleaf=False):
+    got, want = both(fn, arrays, nonleaf=nonleaf)
+    compare(got, want, 1e-7, 1e-9, "ndgrad vs torch")
+    assert want.second is not None and any(t is not None for t in want.second)
+
+
+# pow with a tensor exponent at base 0: the exponent's gradient is masked on its coefficient, as
+# torch (masking grad * coefficient made d(grad)/d(cotangent) 0 * -inf = nan there)
+@pytest.mark.parametrize("case", [
+    lambda T, x: T.pow(x, x + 2), lambda T, x: T.pow(x.abs(), 2.5 - x),
+    lambda T, x: T.pow(x * 0, x)])
+def test_pow_tensor_exponent_at_zero_base(case):
+    _orders(case, [np.array([0.0, 1.5, 0.7])])
+    _orders(case, [np.array([[0.0, 0.0], [2.0, 0.5]])], nonleaf=True)
+
+
+# layer_norm over no dims: torch's error
+def test_layer_norm_of_an_empty_normalized_shape():
+    _same(lambda T: T.nn.functional.layer_norm(T.ones(()), ()))
+    _same(lambda T: T.nn.functional.layer_norm(T.ones(3), []))

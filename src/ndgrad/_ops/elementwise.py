@@ -267,8 +267,9 @@ class Pow(Op):
                 ga = g * ns.c(b * a ** (b - 1))
                 ga = ns.keep(b != 0, ga) if ns.numel(ga) else ga
         if ctx.needs_input_grad[1]:
-            gb = g * ns.c(y * ns.log(a))
-            gb = ns.keep(~((a == 0) & (b.real >= 0)), gb) if ns.numel(gb) else gb
+            # torch masks the coefficient, not the product: d(gb)/dg is 0 (not 0 * -inf) there
+            k = y * ns.log(a)
+            gb = g * ns.c(ns.keep(~((a == 0) & (b.real >= 0)), k) if ns.numel(k) else k)
         return ga, gb
 
 
