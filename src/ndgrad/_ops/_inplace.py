@@ -257,11 +257,27 @@ def _inplace(t: Tensor, fn, args, kwargs, no_overlap: bool) -> Tensor:
     base = t._base
     if base is not None and t._view_ver != t._vc[0]:
         refresh_view(t)
-    new = _compute(t, _snapshot(t), fn, args, kwargs, no_overlap)
+    old = _snapshot(t) if base is None or not _hooked(t._grad_fn) else _view_snapshot(t)
+    new = _compute(t, old, fn, args, kwargs, no_overlap)
     write(t, new)
     rebase_written(t, new)
     written_output(new, t)  # what new's node saved of new is t's value now
     return t
+
+
+def _hooked(fn) -> bool:
+    return fn is not None and bool(fn._hooks) and any(fn._hooks.values())
+
+
+def _view_snapshot(t: Tensor) -> Tensor:
+    """``t``'s value as a new view of its base at the base's place in the graph: torch's
+    CopySlices sends the view's gradient straight to the base's, never through the view's old
+    node, so hooks registered on the view before the write do not run (used only when that node
+    has hooks: otherwise the two graphs give the same gradients)."""
+    base = t._base
+    if base._grad_fn is not None:  # (a leaf is its own place in the graph)
+        base = Tensor._make(base._data, base._device, True, base._grad_fn, base._output_nr)
+    return _snapshot(t._view_fn(base))
 
 
 def rebase_written(t: Tensor, new: Tensor) -> Tensor:
