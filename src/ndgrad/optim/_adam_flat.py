@@ -13,6 +13,8 @@ takes the per-parameter path.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .._parallel import pieces, run
@@ -103,23 +105,51 @@ def step_flat(opt, group) -> bool:
     params = [p._data for p in todo]
     g = np.concatenate([p._grad._data.reshape(-1) for p in todo])
     k = constants(np, group, g.dtype, step)
-    if group["weight_decay"] != 0:
-        if group["decoupled_weight_decay"]:
+    decay = group["weight_decay"] != 0 and group["decoupled_weight_decay"]
+    if group["weight_decay"] != 0 and not decay:
+        g = A.added(g, np.concatenate([d.reshape(-1) for d in params]), group["weight_decay"])
+    bounds = pieces(m.size, 14, like=m)
+    if len(bounds) > 1 and all(d.flags.c_contiguous for d in params):
+        _split_step(moments_step, params, k, g, m, v, decay, bounds)
+    else:
+        if decay:  # param *= 1 - lr * weight_decay
             for d in params:
                 d *= k[1]
-        else:
-            g = A.added(g, np.concatenate([d.reshape(-1) for d in params]),
-                        group["weight_decay"])
+        tmp = moments_step(np, k, g, m, v)
+        lo = 0
+        for d in params:
+            hi = lo + d.size
+            d += tmp[lo:hi].reshape(d.shape)
+            lo = hi
+    for p in todo:
+        p._vc[0] += 1  # an in-place update (saved-tensor checks see it, as in torch)
+    return True
+
+
+def _split_step(moments_step, params, k, g, m, v, decay, bounds) -> None:
+    """The update above (decay, moments, step) on pieces of the flat range on the threads: a
+    piece may cut a parameter (then it works on a flat view of its part)."""
     tmp = np.empty_like(m)
+    starts = list(itertools.accumulate((d.size for d in params), initial=0))
 
     def piece(lo, hi):
+        parts = _parts(params, starts, lo, hi)
+        if decay:
+            for d, _, _ in parts:
+                d *= k[1]
         moments_step(np, k, g[lo:hi], m[lo:hi], v[lo:hi], out=tmp[lo:hi])
+        for d, a, b in parts:
+            d += tmp[a:b].reshape(d.shape)
 
-    run(piece, pieces(m.size, 12, like=m))
-    lo = 0
-    for p, d in zip(todo, params):
-        hi = lo + d.size
-        d += tmp[lo:hi].reshape(d.shape)
-        p._vc[0] += 1  # an in-place update (saved-tensor checks see it, as in torch)
-        lo = hi
-    return True
+    run(piece, bounds)
+
+
+def _parts(params, starts, lo, hi) -> list:
+    """(part, a, b) for the parameters' elements a:b in the flat range lo:hi: ``part`` the
+    parameter itself where it lies whole in the range, else a flat view of its piece."""
+    out = []
+    for d, s in zip(params, starts):
+        a, b = max(lo, s), min(hi, s + d.size)
+        if a < b:
+            out.append((d if b - a == d.size else d.reshape(-1)[a - s:b - s], a, b))
+    return out
