@@ -635,6 +635,11 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 def wrap_dims(dims, ndim: int) -> tuple:
     if isinstance(dims, int):
         dims = (dims,)
+    elif isinstance(dims, Tensor):  # a 0-d integer tensor is an int to torch, not a list of dims
+        if dims._data.ndim or dims._data.dtype.kind not in "iu":
+            raise TypeError(f"expected dims as int or tuple of ints, but got a {dims.ndim}-d "
+                            f"{torch_type_name(dims.dtype)} tensor")
+        dims = (int(dims),)
     return tuple(_wrap_dim(d, ndim) for d in dims)
 
 
