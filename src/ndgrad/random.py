@@ -156,10 +156,18 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False) -> Tensor:
+    given = (low, high, size)
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=...), as mnist_forward_forward calls it
         low, high = 0, low
+    if _creation._as_int(low) is None or _creation._as_int(high) is None:
+        if given[2] is None or given[1] is None:  # the (high, size) form
+            raise TypeError("randint(): argument 'high' (position 1) must be int, not "
+                            f"{_creation.type_name(high)}")
+        names = ", ".join(map(_creation.type_name, given))
+        raise TypeError(f"randint() received an invalid combination of arguments - got ({names})")
+    low, high = _creation._as_int(low), _creation._as_int(high)
     dt = _out_dtype("randint", out, dtype, D.int64)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
@@ -170,6 +178,9 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 
 def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False) -> Tensor:
+    if _creation._as_int(n) is None:
+        raise TypeError("randperm(): argument 'n' (position 1) must be int, not "
+                        f"{_creation.type_name(n)}")
     dt = _out_dtype("randperm", out, dtype, D.int64)
     if dt is D.bool_:
         raise not_implemented("randperm", dt)
