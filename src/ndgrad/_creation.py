@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import math
 import numbers
+import operator
 import types
 from collections import deque
 
@@ -342,27 +343,44 @@ def _size(size, name: str = "zeros") -> tuple:
     """Sizes given as ints or one sequence, checked with torch's messages."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    elif len(size) == 1 and isinstance(size[0], Tensor) and size[0].ndim == 1:
-        size = size[0].tolist()
     out = []
     for i, s in enumerate(size, 1):
         if isinstance(s, (tuple, list)):
             raise TypeError(f"{name}() takes 1 positional argument but {len(size)} were given")
-        if not isinstance(s, (int, np.integer, Tensor)) or isinstance(s, Tensor) and (
-                s.is_floating_point() or s.numel() != 1):
-            what = type(s).__name__
+        if _as_int(s) is None:
+            what = type_name(s)
             if len(size) == 1:
                 raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, "
                                 f"not {what}")
             raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {i} "
                             f"with error \"type must be tuple of ints,but got {what}\"")
-        out.append(int(s))
+        out.append(_as_int(s))
     for s in out:
         if s < 0:
             if name == "zeros":
                 raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise negative_size(s, out)
     return tuple(out)
+
+
+def _as_int(x) -> int | None:
+    """``x`` as torch's parser reads an int argument (what has __index__: a one-element integer
+    tensor or NumPy array too, not a bool or a float), else None."""
+    if isinstance(x, bool) or isinstance(x, (Tensor, np.ndarray)) and (
+            x.dtype == bool or x.ndim and x.shape != (1,)):
+        return None
+    try:
+        return operator.index(x)
+    except TypeError:
+        return None
+
+
+def type_name(x) -> str:
+    """A value's type as torch's argument errors name it: 'float', 'Tensor', 'numpy.ndarray'."""
+    kind = type(x)
+    if isinstance(x, Tensor) or kind.__module__ == "builtins":
+        return "Tensor" if isinstance(x, Tensor) else kind.__name__
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 @torch_allocation_errors
@@ -433,12 +451,13 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad=False) -> Tensor:
     """Same as torch.eye."""
     for name, v in (("n", n), ("m", m)):
-        if v is not None and not isinstance(v, (int, np.integer)):
+        if v is not None and _as_int(v) is None:
             raise TypeError(f"eye(): argument '{name}' (position 1) must be int, not "
-                            f"{type(v).__name__}")
-        if v is not None and v < 0:
+                            f"{type_name(v)}")
+        if v is not None and _as_int(v) < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
-    m = n if m is None else m
+    n = _as_int(n)
+    m = n if m is None else _as_int(m)
     return _filled("eye", lambda xp, s, d: xp.eye(n, m, dtype=d), (n, m), dtype, device,
                    requires_grad)
 
@@ -542,9 +561,10 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
 
 
 def _steps(steps):
-    if not isinstance(steps, (int, np.integer)):
+    if _as_int(steps) is None:
         raise TypeError(f"linspace(): argument 'steps' (position 3) must be int, not "
-                        f"{type(steps).__name__}")
+                        f"{type_name(steps)}")
+    steps = _as_int(steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     return int(steps)
