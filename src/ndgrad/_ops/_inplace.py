@@ -72,18 +72,23 @@ def check_partial_overlap(t: Tensor, operands) -> None:
     """torch's assert_no_partial_overlap between the written tensor and each operand: both
     dense (else torch finds it 'too hard' and lets it be), on the same memory, neither the same
     elements in the same order nor apart (``v[1:].add_(v[:-1])``, ``x.t().add_(x)``)."""
-    a = t._data
-    ra = _root(a)
     for o in operands:
-        if not isinstance(o, Tensor):
-            continue
-        b = o._data
-        if b is a or _root(b) is not ra or not (a.size and b.size):
-            continue
-        if a.strides == b.strides and a.shape == b.shape and _ptr(a) == _ptr(b):
-            continue  # the same elements
-        if fills_block(a) and fills_block(b) and t._device.xp.may_share_memory(a, b):
+        if isinstance(o, Tensor) and overlap(t._data, o._data, t._device.xp) == "partial":
             raise RuntimeError(_PARTIAL)
+
+
+def overlap(a, b, xp) -> str | None:
+    """torch's get_overlap_status of two arrays: "full" (the same elements in the same order),
+    "partial", or None (apart, empty, or either not dense: torch's 'too hard')."""
+    if a is b:
+        return "full"
+    if _root(b) is not _root(a) or not (a.size and b.size):
+        return None
+    if a.strides == b.strides and a.shape == b.shape and _ptr(a) == _ptr(b):
+        return "full"
+    if fills_block(a) and fills_block(b) and xp.may_share_memory(a, b):
+        return "partial"
+    return None
 
 
 def warn_expanded_fill(t: Tensor, op: str) -> None:

@@ -17,7 +17,7 @@ from .._backend import ufunc_at
 from .._tensor import Tensor
 from ..autograd.op import Op
 from ..autograd.torch_saves import saves
-from ._inplace import _OVERLAP, inplace, inplace_fill, writable, write
+from ._inplace import _OVERLAP, _PARTIAL, inplace_fill, overlap, writable, write
 from ._layout import _dense, _empty, _is_c, _laid, _like, _order  # noqa: F401  (re-exported)
 from .._dtype import check_scalar_range, int_fill
 from .movement import Slice, _basic
@@ -482,6 +482,10 @@ def setitem(self: Tensor, key, value) -> None:
             raise RuntimeError(_OVERLAP)
         _warn_expanded(fills=_lone_mask(akey) and (
             value._data.size == 1 if isinstance(value, Tensor) else True))
+    if isinstance(value, Tensor):  # torch's copy_ into the region, or index_put_ into it
+        seen = overlap(self._data[basic] if basic else self._data, value._data, value._device.xp)
+        if seen == "partial" or seen == "full" and akey is not None:
+            raise RuntimeError(_PARTIAL)
     if value.__class__ in _SCALARS and self.dtype in _HALVES:
         check_scalar_range(value, D.float64)  # torch writes it through a double, unchecked
         with np.errstate(over="ignore"):
@@ -505,7 +509,8 @@ def setitem(self: Tensor, key, value) -> None:
         return out if akey is None else saves(out, *_key_tensors(key))
 
     try:
-        inplace(self, put, value)  # nothing is written when the forward raises
+        inplace_fill(self, put, value)  # nothing is written when the forward raises (the
+        # overlap checks were made above, on the region written)
     except (IndexError, ValueError):
         _put_error(self, basic, akey, value._data.shape, value)
         raise
