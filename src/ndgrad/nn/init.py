@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from .._creation import empty_like
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._functional._utils import where
@@ -78,7 +79,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                 mask = (result < a) | (result > b)
                 if not mask.any():
                     break
-                result = where(mask, result.new_empty(result.shape).normal_(
+                result = where(mask, empty_like(result).normal_(  # (laid out as result)
                     mean, std, generator=generator), result)
             if result is not tensor:
                 tensor.copy_(result)
@@ -92,11 +93,11 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
         tensor.uniform_(a, b, generator=generator)
         cand = log_ratio(tensor)
-        buf = tensor.new_empty(tensor.shape)
+        buf = empty_like(tensor)  # torch's buffers are laid out as the tensor
         pending = buf.uniform_(generator=generator).log_() > cand
         result = tensor.clone()
         while pending.any():
-            c = tensor.new_empty(tensor.shape).uniform_(a, b, generator=generator)
+            c = empty_like(tensor).uniform_(a, b, generator=generator)
             result = where(pending, c, result)
             pending = where(pending, buf.uniform_(generator=generator).log_() > log_ratio(c),
                             pending)
