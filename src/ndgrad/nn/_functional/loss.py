@@ -253,7 +253,7 @@ class NllLoss(Op):
         keep = t != ignore_index
         ctx.dtype, ctx.fast = x.dtype, False
         if xp is np and w is None and x.ndim == 2 and reduction != "none" and len(t) and \
-                x.dtype.kind == "f" and x.itemsize >= 4 and keep.all():
+                x.dtype.kind == "f" and x.itemsize >= 4 and _all(keep, None):
             return _nll_rows(ctx, x, t, reduction)
         safe = xp.where(keep, t, 0)
         wt = (w[safe] if w is not None else xp.ones(t.shape, x.dtype)) * keep
@@ -320,11 +320,14 @@ def _nll_rows(ctx, x, t, reduction):
     np.negative(picked, out=picked)
     ctx.t, ctx.reduction, ctx.shape, ctx.cdim, ctx.fast = t, reduction, x.shape, 1, True
     ctx.save(x)  # for the double backward's edge to it, as torch's
-    total = picked.sum()
+    total = _add_reduce(picked, None)  # (picked.sum() without its Python)
     if reduction == "sum":
         return np.asarray(total, dtype=x.dtype)
     ctx.denom = x.dtype.type(len(t))  # the weights' sum: N ones (N > 0)
     return np.asarray(total / ctx.denom, dtype=x.dtype)
+
+
+_all, _add_reduce = np.logical_and.reduce, np.add.reduce
 
 
 class NllLossBackward(Op):
@@ -370,44 +373,50 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         input, weight = _fp32(input, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if input.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    if input.ndim != 1 and input.shape[0] != (target.shape[0] if target.ndim else 1):
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0] if target.ndim else 1}).")
-    _check_target_dtype(target)
-    c = input.shape[0] if input.ndim == 1 else input.shape[1]
-    if input.ndim == 1 and target.ndim > 1 or input.ndim == 2 and target.ndim != 1:
+    xs = input._data.shape  # (the arrays' shapes: read once, not through Tensor's properties)
+    nd = len(xs)
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    ts = target._data.shape
+    if nd != 1 and xs[0] != (ts[0] if ts else 1):
+        raise ValueError(f"Expected input batch_size ({xs[0]}) to match target "
+                         f"batch_size ({ts[0] if ts else 1}).")
+    if target._data.dtype not in _TARGET_DTYPES:
+        _check_target_dtype(target)
+    c = xs[0] if nd == 1 else xs[1]
+    if nd == 1 and len(ts) > 1 or nd == 2 and len(ts) != 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input.ndim > 2:
-        want = (input.shape[0],) + tuple(input.shape[2:])
-        if input.ndim == 4 and target.ndim != 3:
+    if nd > 2:
+        want = (xs[0],) + xs[2:]
+        if nd == 4 and len(ts) != 3:
             raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
-                               f"targets of dimension: {target.ndim}")
-        if tuple(target.shape) != want:
-            raise RuntimeError(f"Expected target size {list(want)}, got {list(target.shape)}")
-    if weight is not None and weight.numel() != c:
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
-                           f"classes but got weight tensor of shape: {list(weight.shape)}")
-    if weight is not None and weight.dtype is not input.dtype:
-        raise dtype_mismatch(input.dtype, weight.dtype)
-    _no_weight_grad("nll_loss2d_forward" if input.ndim > 2 else "nll_loss_forward", weight=weight)
+                               f"targets of dimension: {len(ts)}")
+        if ts != want:
+            raise RuntimeError(f"Expected target size {list(want)}, got {list(ts)}")
     dev = input._device
+    if weight is not None:
+        if weight.numel() != c:
+            raise RuntimeError(f"weight tensor should be defined either for all {c} classes or "
+                               f"no classes but got weight tensor of shape: "
+                               f"{list(weight.shape)}")
+        if weight.dtype is not input.dtype:
+            raise dtype_mismatch(input.dtype, weight.dtype)
+        _no_weight_grad("nll_loss2d_forward" if nd > 2 else "nll_loss_forward", weight=weight)
     for t in (target, weight):
         if t is not None and t._device is not dev:
             _device_mismatch(NllLoss, dev, t._device)
     tarr = derived(_int64, array_of(target))  # (recorded for ndgrad.compile's replays)
     nan = None
     if dev is CPU:
-        if tarr.size and (tarr.min() < 0 or tarr.max() >= c):  # (two reductions: most calls)
-            bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))
+        if tarr.size and (_min(tarr, None) < 0 or _max(tarr, None) >= c):  # (most calls: two
+            bad = (tarr != ignore_index) & ((tarr < 0) | (tarr >= c))  # reductions only)
             if bad.any():
                 raise IndexError(f"Target {int(tarr[bad.argmax()])} is out of bounds.")
     else:  # no read-back on CUDA (torch asserts there, later): a target out of range gives nan
         tarr, nan = derived(_unchecked_targets, tarr, c, ignore_index, input._data.dtype)
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
-    if input.ndim == 3 or input.ndim > 4:  # torch views these as (N, C, 1, -1) for nll_loss2d
-        n = input.shape[0]
+    if nd == 3 or nd > 4:  # torch views these as (N, C, 1, -1) for nll_loss2d
+        n = xs[0]
         out = _nll(input.reshape(n, c, 1, -1), tarr.reshape(n, 1, -1), w, ignore_index,
                    reduction, (input, target, weight))
         out = out.view(target.shape) if reduction == "none" else out
@@ -416,6 +425,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if nan is not None:
         derived(_add_into, out._data, nan)  # in place: NllLoss keeps no output for backward
     return out
+
+
+_TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
+_min, _max = np.minimum.reduce, np.maximum.reduce  # (ndarray.min/max without their Python)
 
 
 def _int64(a):
@@ -436,9 +449,9 @@ def _add_into(a, b):
 
 def _nll(input, tarr, w, ignore_index, reduction, saved=()):
     """The loss node; it also saves ``saved`` (the input, target and weight), as torch's."""
-    op = _NllLoss2D if input.ndim == 4 else NllLoss
+    op = _NllLoss2D if input._data.ndim == 4 else NllLoss
     return saves(op.apply(input, t=tarr, w=w, ignore_index=ignore_index, reduction=reduction,
-                          cdim=0 if input.ndim == 1 else 1), *saved)
+                          cdim=0 if input._data.ndim == 1 else 1), *saved)
 
 
 _NllLoss2D = NllLoss.named("NllLoss2DBackward0")  # torch's node for 4-d input
