@@ -313,3 +313,32 @@ def _hooked_view(code):
 @pytest.mark.parametrize("code", sorted(HOOKED_VIEW))
 def test_hook_on_a_view_written_in_place(code):
     _same(_hooked_view(HOOKED_VIEW[code]))
+
+
+# --- random draws into views and laid-out buffers: torch's stream, in torch's memory order --------
+DRAWS = [
+    "r = T.zeros(3, 4); r[:, 1].uniform_()", "r = T.zeros(3, 4); r.t()[1:3].uniform_()",
+    "r = T.zeros(3, 4); r[:, ::2].normal_()", "r = T.zeros(20, 20).t(); r.normal_()",
+    "r = T.zeros(3, 4); r.t().bernoulli_(T.full((4, 3), 0.3))",
+    "r = T.zeros(3, 4); r[:, 1:3].exponential_()",
+    "r = T.zeros(3, 4, dtype=T.int64); r.t().random_()",
+    "r = T.zeros(2, 3, 4).permute(2, 0, 1)[:, 1]; r.normal_()",
+    "x = T.zeros(3, 4, requires_grad=True); y = x * 1; y.t()[1].normal_(); y.sum().backward(); "
+    "r = x.grad",
+    "r = T.zeros(5, 4).t(); T.nn.init.trunc_normal_(r)",
+    "r = T.zeros(5, 4).t(); T.nn.init.trunc_normal_(r, a=0.5, b=0.7)",
+    "p = T.rand(6, 5); r = T.multinomial(p.t(), 3)",
+    "p = T.rand(6, 5); r = T.multinomial(p.t(), 1)",
+    "p = T.rand(6, 5); r = T.multinomial(p[:, ::2].t(), 2)",
+]
+
+
+@pytest.mark.parametrize("code", DRAWS)
+def test_random_draws_into_views_follow_torchs_stream(code):
+    def program(T):
+        T.manual_seed(0)
+        env = {"T": T}
+        exec(code, env)
+        r = env["r"]  # values, strides, and the generator left where torch's is
+        return [r.double() * 1, T.tensor(list(r.stride())), T.rand(3, dtype=T.float64)]
+    _same(program)

@@ -947,7 +947,12 @@ class Engine:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         if not replacement or num_samples == 1:
             # Gumbel-max in exponential form: argmax / topk of p / q with q ~ Exp(1)
-            q = (rows / self.exponential(rows.shape, 1.0, dt)).astype(dt).astype(np.float64)
+            # torch's q is empty_like(probs): it fills in the stride order of probs
+            if probs.ndim == 2 and min(probs.shape) > 1 and probs.strides[0] < probs.strides[1]:
+                e = self.exponential(rows.shape[::-1], 1.0, dt).T
+            else:
+                e = self.exponential(rows.shape, 1.0, dt)
+            q = (rows / e).astype(dt).astype(np.float64)
             if num_samples == 1:
                 idx = np.argmax(q, axis=1)[:, None]  # first maximum, like torch.argmax
             else:  # topk; its order of tied values is libstdc++'s, replayed only if needed
