@@ -50,3 +50,29 @@ def test_layer_in_blocks_matches_torch(one_thread, bidirectional):
         assert g.shape == w.shape and g.dtype == w.dtype
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(w).max()),
                                    err_msg=f"item {k}")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("T", [1, 5])
+def test_zero_initial_state_matches_torch(threads, T):
+    """No hx (zeros): the layer's first step skips W_hh and dW_hh skips h0; both directions."""
+    before = ndgrad.get_num_threads()
+    ndgrad.set_num_threads(threads)
+    try:
+        torch.manual_seed(1)
+        tm = torch.nn.LSTM(8, 128, bidirectional=True)
+        nm = ndgrad.nn.LSTM(8, 128, bidirectional=True)
+        nm.load_state_dict({k: ndgrad.from_numpy(v.detach().numpy().copy())
+                            for k, v in tm.state_dict().items()})
+        a = np.random.default_rng(4).standard_normal((T, 16, 8)).astype(np.float32)
+        res = []
+        for lib, m in ((torch, tm), (ndgrad, nm)):
+            x = lib.from_numpy(a.copy()).requires_grad_()
+            out, (hn, cn) = m(x)
+            (out.square().sum() + hn.sum() + cn.square().sum()).backward()
+            res.append([out, hn, cn, x.grad] + [p.grad for _, p in sorted(m.named_parameters())])
+        for k, (want, got) in enumerate(zip(*res)):
+            np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-4,
+                                       atol=1e-5, err_msg=f"item {k}")
+    finally:
+        ndgrad.set_num_threads(before)
