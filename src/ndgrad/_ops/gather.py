@@ -14,7 +14,7 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd.node import named as _named
 from ..autograd.op import Op
 from ..autograd.torch_saves import saves
-from ._inplace import inplace, inplace_fill
+from ._inplace import check_overlap, inplace, inplace_fill
 from .._dtype import torch_type_name
 from ._out import out_arg
 from .indexing import Index, IndexPut, _expanded, _warn_expanded, put_in_place
@@ -491,7 +491,10 @@ def _masked_scatter(inplace_: bool):
         def put(t, v):
             return saves(_MaskedScatter.apply(t, v, (), (m,)), mask)
 
-        return inplace(input, put, src) if inplace_ else put(input, src)
+        if not inplace_:
+            return put(input, src)
+        check_overlap(input)  # (torch checks no overlap with the source: it reads it in order)
+        return inplace_fill(input, put, src)
 
     fn.__name__ = name
     return fn

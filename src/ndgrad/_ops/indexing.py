@@ -482,10 +482,7 @@ def setitem(self: Tensor, key, value) -> None:
             raise RuntimeError(_OVERLAP)
         _warn_expanded(fills=_lone_mask(akey) and (
             value._data.size == 1 if isinstance(value, Tensor) else True))
-    if isinstance(value, Tensor):  # torch's copy_ into the region, or index_put_ into it
-        seen = overlap(self._data[basic] if basic else self._data, value._data, value._device.xp)
-        if seen == "partial" or seen == "full" and akey is not None:
-            raise RuntimeError(_PARTIAL)
+    _check_put_overlap(self, basic, akey, value)
     if value.__class__ in _SCALARS and self.dtype in _HALVES:
         check_scalar_range(value, D.float64)  # torch writes it through a double, unchecked
         with np.errstate(over="ignore"):
@@ -514,6 +511,15 @@ def setitem(self: Tensor, key, value) -> None:
     except (IndexError, ValueError):
         _put_error(self, basic, akey, value._data.shape, value)
         raise
+
+
+def _check_put_overlap(t: Tensor, basic, akey, value) -> None:
+    """torch's overlap checks of ``t[basic][akey] = value``: its copy_ into the region refuses
+    a partial overlap, its index_put_ a partial or a full one."""
+    if isinstance(value, Tensor):
+        seen = overlap(t._data[basic] if basic else t._data, value._data, value._device.xp)
+        if seen == "partial" or seen == "full" and akey is not None:
+            raise RuntimeError(_PARTIAL)
 
 
 def put_in_place(t: Tensor, basic, akey, value, accumulate: bool = False) -> bool:
@@ -601,6 +607,7 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
     if _expanded(input._data):
         _warn_expanded(fills=_fills(input._device.xp, values._data, akey, accumulate))
     _check_dtype(input, basic, akey, values, accumulate)
+    _check_put_overlap(input, basic, akey if akey is not None else (), values)
 
     def put(t, v):
         return saves(_index_put(t, v, basic, akey, accumulate), *_key_tensors(indices))
