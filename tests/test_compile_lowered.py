@@ -601,3 +601,27 @@ def test_a_region_output_without_backward_at_lowering_keeps_the_op_level_replay(
     net.weight.grad = None
     f(x).sum().backward()
     assert np.array_equal(net.weight.grad._data, x._data.sum(0)[None].repeat(2, 0))
+
+
+def test_a_regions_forward_guard_failing_after_a_draw_takes_that_draw():
+    # dropout draws its mask, then max pooling's NaN check fails on the lowered forward: the
+    # op-level replay takes the same mask, so the stream advances once, as in eager
+    ndgrad.manual_seed(0)
+    net = nn.Sequential(nn.Dropout(0.5), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 2))
+    f = ndgrad.compile(net)
+    g = ndgrad.Generator().manual_seed(1)
+    xs = [ndgrad.randn(3, 2, 4, 4, generator=g) for _ in range(5)]
+    xs[4][0, 1, 1, 1] = float("nan")
+    for i, x in enumerate(xs):
+        res = []
+        for fn in (net, f):
+            ndgrad.manual_seed(i)
+            for p in net.parameters():
+                p.grad = None
+            out = fn(x)
+            out.backward(ndgrad.ones(3, 2))
+            res.append([out._data.copy(), ndgrad.rand(1)._data] +
+                       [p.grad._data.copy() for p in net.parameters()])
+        assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(*res)), i
+    low = _entry(f._compiled).prog.lowered
+    assert low.bwd is not None and low.failures == 1
