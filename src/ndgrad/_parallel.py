@@ -32,6 +32,12 @@ def pieces(n: int, per: int = 1, align: int = 64, like=None) -> list:
     return [(lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
 
 
+def worth(n: int, per: int = 1) -> bool:
+    """Whether ``pieces`` would cut n units of ``per`` element-passes (a cheap test before
+    making a pass's pieces)."""
+    return n * per >= 2 * MIN_WORK and _count() > 1
+
+
 def run(fn, bounds) -> None:
     """fn(lo, hi) for each piece of ``bounds``: the first here, the others on the pool (in the
     caller's context: NumPy's errstate is a context variable)."""

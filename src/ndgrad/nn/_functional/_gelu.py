@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ..._parallel import pieces, run
+from ..._parallel import pieces, run, worth
 
 _P = 0.3275911 / math.sqrt(2)  # t = 1 / (1 + p |x| / sqrt 2)
 # torch's coefficients p5..p1, halved (exact): Horner gives (1 - erf|z|) / 2 directly
@@ -54,11 +54,11 @@ def _cdf_f32(xp, x, e, out=None):
     return q
 
 
-def _flat(a):
-    """A C-contiguous NumPy float32 array as one row (a view), else None: the arrays split
-    across threads."""
-    return a.reshape(-1) if type(a) is np.ndarray and a.dtype == np.float32 and \
-        a.flags.c_contiguous else None
+def _split_ok(a, passes) -> bool:
+    """``a`` (float) is worth splitting across threads: a large C-contiguous NumPy float32
+    array."""
+    return worth(a.size, passes) and type(a) is np.ndarray and a.dtype == np.float32 and \
+        a.flags.c_contiguous
 
 
 def _split(fn, passes, *arrays):
@@ -74,7 +74,7 @@ def gelu_parts(xp, a):
     if not a.ndim:  # NumPy's 0-d results are scalars, which NumPy 1.x promotes with floats
         c, e = gelu_parts(xp, a.reshape(1))
         return c.reshape(()), e.reshape(())
-    if _flat(a) is not None:
+    if _split_ok(a, 20):
         c, e = np.empty_like(a), np.empty_like(a)
         _split(lambda x, c, e: _cdf_f32(np, x, _density(np, x, e), c), 20, a, c, e)
         return c, e
@@ -96,7 +96,7 @@ def _forward_f32(x, y, c, e):
 
 def gelu_forward(xp, a):
     """(a Phi(a), (Phi(a), exp(-a^2 / 2))): GELU's erf form and what its backward needs."""
-    if a.ndim and _flat(a) is not None:
+    if _split_ok(a, 21):
         y, c, e = np.empty_like(a), np.empty_like(a), np.empty_like(a)
         _split(_forward_f32, 21, a, y, c, e)
         return y, (c, e)
@@ -115,8 +115,9 @@ def gelu_grad(xp, a, g, parts):
     """torch's gelu_backward (erf form) from ``parts`` = (Phi(a), exp(-a^2 / 2))."""
     cdf, e = parts
     d = xp.empty_like(e)
-    if a.ndim and _flat(a) is not None and all(_flat(t) is not None for t in (g, cdf, e)) \
-            and g.shape == a.shape:
+    if _split_ok(a, 4) and g.shape == a.shape and all(
+            type(t) is np.ndarray and t.dtype == np.float32 and t.flags.c_contiguous
+            for t in (g, cdf, e)):
         _split(lambda a, g, c, e, d: _grad(np, a, g, c, e, d), 4, a, g, cdf, e, d)
     else:
         _grad(xp, a, g, cdf, e, d)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..._errors import dtype_mismatch
 from ..._grad_mode import no_grad
-from ..._parallel import pieces, run
+from ..._parallel import pieces, run, worth
 from ..._tensor import Tensor
 from ..._trace import array_of, derived
 from ...autograd.op import Op
@@ -179,15 +179,21 @@ class NativeLayerNorm(_Norm):
             return _Norm.forward(ctx, x, w, b, layout, given, stats)
         c = math.prod(layout.rshape[len(layout.waxes):])
         x2 = x.reshape(-1, c)
-        n = len(x2)
         w1 = None if w is None else w.reshape(c)
         b1 = None if b is None else b.reshape(c)
-        mean, rstd = np.empty(n, x.dtype), np.empty(n, x.dtype)
-        d = np.empty_like(x2)  # x-hat
-        out = d if w is None and b is None else np.empty_like(x2)
-        run(lambda lo, hi: _rows_forward(x2[lo:hi], w1, b1, layout.eps, mean[lo:hi],
-                                         rstd[lo:hi], d[lo:hi], out[lo:hi]),
-            pieces(n, 8 * c, 8, x))
+        if worth(x.size, 8) and type(x) is np.ndarray:  # rows in pieces on the threads
+            n = len(x2)
+            mean, rstd = np.empty(n, x.dtype), np.empty(n, x.dtype)
+            d = np.empty_like(x2)
+            out = d if w is None and b is None else np.empty_like(x2)
+
+            def piece(lo, hi):
+                mean[lo:hi], rstd[lo:hi], _, _ = _rows_forward(
+                    x2[lo:hi], w1, b1, layout.eps, d[lo:hi], out[lo:hi])
+
+            run(piece, pieces(n, 8 * c, 8, x))
+        else:
+            mean, rstd, d, out = _rows_forward(x2, w1, b1, layout.eps)
         keep = x.shape[:len(layout.waxes)] + (1,) * len(layout.dims)
         ctx.layout, ctx.mean, ctx.rstd = layout, mean.reshape(keep), rstd.reshape(keep)
         # x-hat for the first-order backward, unless it is the output (which may change)
@@ -211,12 +217,17 @@ class NativeLayerNorm(_Norm):
         else:
             xhat = xhat.reshape(-1, c)
         gb = None
-        gx = np.empty_like(g2) if need[0] else None
-        gw = np.empty_like(g2) if need[1] and k.waxes else None  # g * x-hat, summed below
         w1 = None if w is None else w.reshape(c)
-        run(lambda lo, hi: _rows_backward(
-            g2[lo:hi], xhat[lo:hi], rstd[lo:hi], w1, None if gx is None else gx[lo:hi],
-            None if gw is None else gw[lo:hi]), pieces(len(g2), 9 * c, 8, g))
+        sums = need[1] and bool(k.waxes)  # w's gradient: g * x-hat, summed over the rows below
+        if worth(g.size, 9) and type(g) is np.ndarray:  # rows in pieces on the threads
+            gx = np.empty_like(g2) if need[0] else None
+            gw = np.empty_like(g2) if sums else None
+            run(lambda lo, hi: _rows_backward(
+                g2[lo:hi], xhat[lo:hi], rstd[lo:hi], w1, need[0], sums,
+                None if gx is None else gx[lo:hi], None if gw is None else gw[lo:hi]),
+                pieces(len(g2), 9 * c, 8, g))
+        else:
+            gx, gw = _rows_backward(g2, xhat, rstd, w1, need[0], sums)
         if gx is not None:
             gx = gx.reshape(x.shape)
         rows = _ones(len(g2), g.dtype) if k.waxes else None  # (1-d x: no sum, as the generic)
@@ -227,32 +238,33 @@ class NativeLayerNorm(_Norm):
         return gx, gw, gb
 
 
-def _rows_forward(x, w, b, eps, mean, rstd, d, out):
-    """Layer norm of the rows of ``x`` (the generic path's operations): statistics into
-    ``mean`` and ``rstd``, x-hat into ``d``, the output into ``out`` (which is ``d`` without
-    parameters)."""
-    ones = _ones(x.shape[1], x.dtype)
-    m = x @ ones
-    m *= 1 / x.shape[1]
-    np.subtract(x, m[:, None], out=d)
+def _rows_forward(x, w, b, eps, d=None, out=None):
+    """Layer norm of the rows of ``x`` (the generic path's operations): (mean, rstd, x-hat,
+    output), x-hat written into ``d`` and the output into ``out`` where given (the output is
+    x-hat itself without parameters)."""
+    c = x.shape[1]
+    ones = _ones(c, x.dtype)
+    mean = x @ ones
+    mean *= 1 / c
+    d = np.subtract(x, mean[:, None], out=d)
     var = (d * d) @ ones
-    var *= 1 / x.shape[1]
+    var *= 1 / c
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = (var + eps) ** -0.5
-    d *= r[:, None]
-    mean[...], rstd[...] = m, r
+        rstd = (var + eps) ** -0.5
+    d *= rstd[:, None]
     if w is not None:
-        np.multiply(d, w, out=out)
+        out = np.multiply(d, w, out=out)
         if b is not None:
             out += b
-    elif b is not None:
-        np.add(d, b, out=out)
+    else:
+        out = d if b is None else np.add(d, b, out=out)
+    return mean, rstd, d, out
 
 
-def _rows_backward(g, xhat, rstd, w, gx, gw):
-    """Layer norm's gradients on rows: x's into ``gx``, g * x-hat (w's before the sum over
-    rows) into ``gw``, where given."""
-    if gx is not None:
+def _rows_backward(g, xhat, rstd, w, need_x, need_w, gx=None, gw=None):
+    """Layer norm's gradients on rows: (x's, g * x-hat: w's before the sum over rows), each
+    where needed (written into ``gx``, ``gw`` where given)."""
+    if need_x:
         c = g.shape[1]
         ones = _ones(c, g.dtype)
         gy = g if w is None else g * w
@@ -260,11 +272,12 @@ def _rows_backward(g, xhat, rstd, w, gx, gw):
         m1 *= 1 / c
         m2 = (gy * xhat) @ ones
         m2 *= 1 / c
-        np.subtract(gy, m1[:, None], out=gx)
+        gx = np.subtract(gy, m1[:, None], out=gx)
         gx -= xhat * m2[:, None]
         gx *= rstd[:, None]
-    if gw is not None:
-        np.multiply(g, xhat, out=gw)
+    if need_w:
+        gw = np.multiply(g, xhat, out=gw)
+    return gx, gw
 
 
 _ONES: dict = {}
