@@ -1109,3 +1109,21 @@ def test_pow_tensor_exponent_at_zero_base(case):
 def test_layer_norm_of_an_empty_normalized_shape():
     _same(lambda T: T.nn.functional.layer_norm(T.ones(()), ()))
     _same(lambda T: T.nn.functional.layer_norm(T.ones(3), []))
+
+
+# kthvalue among equal values: torch returns the index its quickselect lands on (a stable sort
+# gave the first of the ties), so its gradient went to another element
+@pytest.mark.parametrize("seed", range(6))
+def test_kthvalue_index_among_ties(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 3, (4, 7)).astype(np.float64)
+    if seed % 2:
+        a[1, 2] = np.nan
+
+    def run(T):
+        x = T.tensor(a, requires_grad=True)
+        outs = [x.kthvalue(k, d) for k in (1, 2, 4) for d in (0, 1)]
+        g = T.autograd.grad(sum((o.values * o.values).sum() for o in outs), x)[0]
+        return [o.indices for o in outs], [o.values.detach() for o in outs], g
+    _same(run)
+    _same(lambda T: T.tensor(a.astype(np.int64)).kthvalue(3, 1))

@@ -3,6 +3,8 @@ quantile/nanquantile, unique/unique_consecutive, isin."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._backend import errstate, to_device, to_numpy
 from .. import _dtype as D
 from .._dtype import promote_types, result_type, torch_type_name
@@ -119,8 +121,75 @@ def _pick(input: Tensor, dim: int, keepdim: bool, pos_fn, name: str, kind: str):
     srt = xp.take_along_axis(a, order, axis=d)
     pos = pos_fn(xp, srt, d)
     idx = xp.take_along_axis(order, pos, axis=d)
+    if kind == "kthvalue" and xp is np:
+        idx = _quickselect_ties(a, srt, pos, idx, d)
     vals = select_along(input, idx, d, keepdim, name)
     return getattr(return_types, kind)(vals, _index_tensor(idx, keepdim, d, input._device, vals))
+
+
+def _gt_or_nan(x, y) -> bool:
+    return (x != x and y == y) or x > y
+
+
+def _torch_quickselect(v: list, k: int) -> int:
+    """The index torch's CPU kthvalue returns: its quick_select_template (median-of-three pivot)
+    run on ``v``, which picks among equal values in its own order."""
+    ind = list(range(len(v)))
+
+    def swap(i, j):
+        v[i], v[j] = v[j], v[i]
+        ind[i], ind[j] = ind[j], ind[i]
+
+    lo, hi = 0, len(v) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if _gt_or_nan(v[lo], v[hi]):
+                swap(lo, hi)
+            break
+        swap(lo + (hi - lo) // 2, lo + 1)
+        if _gt_or_nan(v[lo + 1], v[hi]):
+            swap(lo + 1, hi)
+        if _gt_or_nan(v[lo], v[hi]):
+            swap(lo, hi)
+        if _gt_or_nan(v[lo + 1], v[lo]):
+            swap(lo + 1, lo)
+        i, j, piv = lo + 1, hi, v[lo]
+        while True:
+            i += 1
+            while _gt_or_nan(piv, v[i]):
+                i += 1
+            j -= 1
+            while _gt_or_nan(v[j], piv):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return ind[k]
+
+
+def _quickselect_ties(a, srt, pos, idx, d):
+    """kthvalue's indices where the k-th value is tied (a stable sort picks the first of the
+    ties, torch its quickselect's): the lines with a tie rerun torch's selection."""
+    n = srt.shape[d]
+    k = int(pos.reshape(-1)[0]) if pos.size else 0
+    s = np.moveaxis(srt, d, -1)
+    kth = s[..., k]
+    tied = np.zeros(kth.shape, bool)
+    for j in (k - 1, k + 1):
+        if 0 <= j < n:
+            tied |= (s[..., j] == kth) | (np.isnan(s[..., j]) & np.isnan(kth))
+    if not tied.any():
+        return idx
+    lines = np.moveaxis(a, d, -1)
+    out = np.moveaxis(idx, d, -1).copy()
+    for at in zip(*np.nonzero(tied)) if tied.ndim else [()]:
+        out[tuple(at) + (0,)] = _torch_quickselect(lines[tuple(at)].tolist(), k)
+    return np.moveaxis(out, -1, d)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
