@@ -58,8 +58,11 @@ def _hooked(step: Callable) -> Callable:
 
     @functools.wraps(step)
     def run(self, *args, **kwargs):
-        if self.__dict__.get("_in_step"):  # a subclass's step calling super().step()
-            return step(self, *args, **kwargs)
+        d = self.__dict__
+        if d.get("_in_step") or not (d["_optimizer_step_pre_hooks"]
+                                     or d["_optimizer_step_post_hooks"]):
+            return step(self, *args, **kwargs)  # a subclass's step calling super().step(), or
+            # no hooks to run (then a nested call needs no guard either)
         for pre in list(self._optimizer_step_pre_hooks.values()):
             out = pre(self, args, kwargs)
             if out is not None:

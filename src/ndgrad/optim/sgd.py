@@ -34,12 +34,15 @@ class SGD(Optimizer):
         for p in group["params"]:
             grad = p._grad
             if grad is not None:
-                param = A.real(p._data)
-                neg_lr = made.get(param.dtype)
+                param, g = p._data, grad._data
+                dt = param.dtype
+                if dt.kind == "c":
+                    param, g = A.real(param), A.real(g)
+                    dt = param.dtype
+                neg_lr = made.get(dt)
                 if neg_lr is None:
-                    neg_lr = made[param.dtype] = A.constants(
-                        p._device.xp, param.dtype, -A.scalar(group["lr"]))[0]
-                param += A.real(grad._data) * neg_lr
+                    neg_lr = made[dt] = A.constants(p._device.xp, dt, -A.scalar(group["lr"]))[0]
+                param += g * neg_lr
                 p._vc[0] += 1  # an in-place update (saved-tensor checks see it, as in torch)
 
     def _keeps_state(self, group):
