@@ -7,7 +7,8 @@ is the formula of torch's own vectorised float erf (Abramowitz & Stegun 7.1.26:
 erf(z) = sign(z) (1 - t P(t) exp(-z^2)), t = 1 / (1 + p |z|), |error| <= 1.5e-7), in place over
 the whole array. Its exp(-z^2) is exp(-x^2 / 2), the factor of the derivative's density, so the
 forward hands it to the backward (which then needs no exp of its own): 23 passes over the array
-for both, where a rational erf took 28 for Phi and 11 more for the derivative.
+for both, where a rational erf took 28 for Phi and 11 more for the derivative. Large arrays are
+cut into pieces for the BLAS threads (``_parallel``; elementwise, so the same bits).
 """
 
 from __future__ import annotations
@@ -61,11 +62,11 @@ def _split_ok(a, passes) -> bool:
         a.flags.c_contiguous
 
 
-def _split(fn, passes, *arrays):
+def _split(fn, passes, a, *arrays):
     """fn(*(flat pieces)) over the arrays' elements (``passes`` over each), split across the
     BLAS threads."""
-    flat = [a.reshape(-1) for a in arrays]
-    run(lambda lo, hi: fn(*(f[lo:hi] for f in flat)), pieces(flat[0].size, passes, like=arrays[0]))
+    flat = [t.reshape(-1) for t in (a, *arrays)]
+    run(lambda lo, hi: fn(*(f[lo:hi] for f in flat)), pieces(a.size, passes, like=a))
 
 
 def gelu_parts(xp, a):
@@ -74,10 +75,6 @@ def gelu_parts(xp, a):
     if not a.ndim:  # NumPy's 0-d results are scalars, which NumPy 1.x promotes with floats
         c, e = gelu_parts(xp, a.reshape(1))
         return c.reshape(()), e.reshape(())
-    if _split_ok(a, 20):
-        c, e = np.empty_like(a), np.empty_like(a)
-        _split(lambda x, c, e: _cdf_f32(np, x, _density(np, x, e), c), 20, a, c, e)
-        return c, e
     e = _density(xp, a)
     if a.dtype == xp.float32:
         return _cdf_f32(xp, a, e), e
