@@ -625,3 +625,42 @@ def test_a_regions_forward_guard_failing_after_a_draw_takes_that_draw():
         assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(*res)), i
     low = _entry(f._compiled).prog.lowered
     assert low.bwd is not None and low.failures == 1
+
+
+class _LogitsAndLoss(nn.Module):
+    """nanoGPT's forward: the logits and the loss computed from them, both out."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed, self.rnn, self.head = nn.Embedding(7, 5), nn.LSTM(5, 6), nn.Linear(6, 7)
+
+    def forward(self, idx, targets):
+        out, (h, c) = self.rnn(self.embed(idx))
+        logits = self.head(out)
+        return logits, F.cross_entropy(logits.reshape(-1, 7), targets.reshape(-1)), (h, c)
+
+
+@pytest.mark.parametrize("uses", ["loss", "loss_and_logits", "state"])
+def test_a_region_with_several_outputs_lowers_whichever_get_a_gradient(uses):
+    ndgrad.manual_seed(0)
+    net = _LogitsAndLoss()
+    f = ndgrad.compile(net)
+    g = ndgrad.Generator().manual_seed(2)
+    for i in range(6):
+        idx, tgt = ndgrad.randint(0, 7, (4, 3), generator=g), ndgrad.randint(0, 7, (4, 3),
+                                                                            generator=g)
+        res = []
+        for fn in (net, f):
+            for p in net.parameters():
+                p.grad = None
+            logits, loss, (h, c) = fn(idx, tgt)
+            # the outputs a backward reaches change from call to call after lowering
+            which = "loss" if i < 3 else uses
+            total = {"loss": lambda: loss, "loss_and_logits": lambda: loss + logits.sin().sum(),
+                     "state": lambda: loss + h.sum() * c.mean()}[which]()
+            total.backward()
+            res.append([total._data.copy()] + [p.grad._data.copy() for p in net.parameters()])
+        for a, b in zip(*res):
+            assert np.array_equal(a, b), (i, which)
+    low = _entry(f._compiled).prog.lowered
+    assert low is not None and len(low.roots) == 4, _entry(f._compiled).prog.not_lowered

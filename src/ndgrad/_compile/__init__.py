@@ -198,15 +198,15 @@ class Captured:
             # stays None (the region's backward skips it) instead of zeros
             out_meta = None if len(region) == 1 else (None,) * len(region)
             self.region = (sched, out_meta, dev.xp)
+            self.region_outs = [(t._data.shape, t._data.dtype) for t in region]
             kept += sched.sinks + sched.slots()
         self.prog.finalize(kept)
         self.externals = [(t, t._requires_grad, t._data.dtype, t._data.shape)
                           for t in tracer.externals]
         self.bindings = pystate.bindings(fn)
         self.writes = WRITES[0]
-        # lowered at its first replay: a step on CPU (a region with one output: each output's
-        # gradient may come or not, and a lowered backward has no other branch to take)
-        self.lower = L.ENABLED and len(region) < 2 and all(
+        # lowered at its first replay: a step on CPU
+        self.lower = L.ENABLED and all(
             t._device.type == "cpu" for t in (*tensors, *tracer.externals))
 
     def valid(self) -> bool:
@@ -230,7 +230,7 @@ class Captured:
             lowering = None
             if self.lower:
                 lowering = L.Lowering if self.region is None else \
-                    functools.partial(L.Lowering, region=self.region[0])
+                    functools.partial(L.Lowering, region=self.region[0], outs=self.region_outs)
             regs = prog.run(tensors, lowering, low.drawn if low is not None else None)
             self.lower = False  # (tried once)
             low = None

@@ -37,11 +37,13 @@ _ASARRAY = np.asarray  # NumPy's own (``traced.patched`` stands in for it while 
 class Lowering:
     """The traced run beside one real replay of ``prog`` (whose registers are ``regs``)."""
 
-    def __init__(self, prog: P.Program, regs: list, region: P.Schedule | None = None) -> None:
+    def __init__(self, prog: P.Program, regs: list, region: P.Schedule | None = None,
+                 outs=()) -> None:
         self.prog, self.regs = prog, regs
         # a compiled region's backward (run by the engine after the step): traced at its first
-        # run, then the region lowers to a forward and a backward function (``finish_region``)
-        self.region = region
+        # run, then the region lowers to a forward and a backward function (``finish_region``);
+        # ``outs``: the shape and dtype of each of its outputs
+        self.region, self.outs = region, outs
         self.first_temp = len(prog.template)
         self.rec = Recorder(self.first_temp)
         self.dry: dict = {}  # program register -> its traced value (or a node, or a key tuple)
@@ -211,8 +213,10 @@ class Lowering:
             split = len(rec.lines)
             self.mark = rec.next
             rec.busy = True
-            try:
-                roots = [rec.new(_twin(g)) for g in grads]
+            try:  # (an output without a gradient takes zeros: the lowered backward always
+                # runs every output's branch, whichever of them a later backward reaches)
+                roots = [rec.new(_twin(np.zeros(*o) if g is None else g))
+                         for g, o in zip(grads, self.outs)]
             finally:
                 rec.busy = False
             with patched(rec):
@@ -286,8 +290,12 @@ class Lowered:
 
     def backward(self, regs, grads) -> tuple:
         """The region's input gradients from its outputs' (``grads``), given in the layout
-        they were traced with (a body's NumPy calls then run as they were checked)."""
+        they were traced with (a body's NumPy calls then run as they were checked). An output
+        no gradient reached takes zeros: the result equals the engine's, which skips it, up to
+        the sign of a zero (checked bit for bit at lowering)."""
         for (k, like), g in zip(self.roots, grads):
+            if g is None:  # (no gradient reached this output: zeros, as at lowering)
+                g = np.zeros(like.shape, like.dtype)
             if g.strides != like.strides or g.dtype != like.dtype or g.shape != like.shape:
                 g = _strided_copy(np.broadcast_to(g, like.shape).astype(like.dtype, copy=False),
                                   like.strides)
