@@ -121,24 +121,33 @@ class Op(Node):
                 return _wrap(cls.forward(ctx, d, *args, **kw), dev, xp)
             ctx.needs_input_grad = _FIRST
             out = cls.forward(ctx, d, *args, **kw)
-            ctx.next_edges = (_edge(t),)
+            if t._base is not None and t._view_ver != t._vc[0]:  # _edge inlined
+                refresh_view(t)
+            fn = t._grad_fn
+            ctx.next_edges = ((t, 0) if fn is None else (fn, t._output_nr),)
             ctx.in_meta = (_METAS.get((d.shape, d.dtype)) or _metas(d))[0]
             ctx._hooks = None
             if _anomaly.enabled:
                 ctx._stack = traceback.format_stack()[:-1]
-            if type(out) is not xp.ndarray and xp is np and isinstance(out, np.generic):
-                out = _as_saved_array(ctx, out, np.asarray(out))  # a reduction's 0-d result
-            if type(out) is not xp.ndarray or _grad_state.saved_hooks:
+            if type(out) is not xp.ndarray:
+                if xp is np and isinstance(out, np.generic):  # a reduction's 0-d result
+                    out = _as_saved_array(ctx, out, np.asarray(out))
+                if type(out) is not xp.ndarray:
+                    return _outputs(ctx, out, dev, xp, (t,), (d,))
+            if _grad_state.saved_hooks:
                 return _outputs(ctx, out, dev, xp, (t,), (d,))
             # _outputs and _pack unrolled for one array out, as in apply_pair
             diff = out.dtype.kind in "fcV"
             res = Tensor._make(out, dev, diff, ctx if diff else None, 0)
             ctx.out_meta = None
-            if ctx.saved:
-                ctx.saved = tuple([
-                    None if s is None else (_IN, t, t._vc, t._vc[0]) if s is d else
-                    (_OUT, (out, 0, dev), res._vc, 0) if s is out else
-                    (_IN, Tensor._make(s, dev), _CONST_VC, 0) for s in ctx.saved])
+            saved = ctx.saved
+            if saved:
+                packed = []  # (a loop, as in apply_pair)
+                for s in saved:
+                    packed.append(None if s is None else (_IN, t, t._vc, t._vc[0]) if s is d else
+                                  (_OUT, (out, 0, dev), res._vc, 0) if s is out else
+                                  (_IN, Tensor._make(s, dev), _CONST_VC, 0))
+                ctx.saved = tuple(packed)
             return res
         except (MemoryError, ValueError) as e:  # NumPy's allocation failures: torch's error
             reraise_allocation_error(e)
