@@ -1127,3 +1127,23 @@ def test_kthvalue_index_among_ties(seed):
         return [o.indices for o in outs], [o.values.detach() for o in outs], g
     _same(run)
     _same(lambda T: T.tensor(a.astype(np.int64)).kthvalue(3, 1))
+
+
+# topk: torch's order among equal values (std::partial_sort for k * 64 <= n, else nth_element and
+# std::sort), and with sorted=False nth_element's own order; a stable sort gave others, so the
+# gradient of a tie went elsewhere
+@pytest.mark.parametrize("n,k", [(5, 2), (7, 3), (20, 6), (40, 1), (130, 2), (300, 4)])
+@pytest.mark.parametrize("largest,is_sorted", [(True, True), (False, True), (True, False)])
+def test_topk_order_among_ties_and_unsorted(n, k, largest, is_sorted):
+    rng = np.random.default_rng(n + k)
+    a = rng.integers(0, 3, (3, n)).astype(np.float64)
+    a[1] = rng.standard_normal(n)
+    a[2, 0] = np.nan
+
+    def run(T):
+        x = T.tensor(a, requires_grad=True)
+        out = x.topk(k, -1, largest, is_sorted)
+        w = T.tensor(np.arange(1.0, k + 1))
+        g = T.autograd.grad((out.values.nan_to_num() * w).sum(), x)[0]
+        return out.indices, out.values.detach(), g
+    _same(run)

@@ -18,6 +18,7 @@ from ._export import export
 from ._operands import wrap
 from .reduce import _index_tensor, _rename, return_types, select_along
 from .scan import accumulate
+from .stl_order import quickselect_ties, stl_topk
 
 __all__: list[str] = []
 _NS = globals()
@@ -39,8 +40,10 @@ def _check_sortable(input: Tensor) -> None:
         raise RuntimeError(" Sort does not support complex dtypes on CPU")
 
 
-def _sorted(input: Tensor, dim: int, descending: bool, name: str, k: int | None = None):
-    """(values, indices) of ``input`` sorted along ``dim``, the first ``k`` only if given."""
+def _sorted(input: Tensor, dim: int, descending: bool, name: str, k: int | None = None,
+            fix_order: bool = False):
+    """(values, indices) of ``input`` sorted along ``dim``, the first ``k`` only if given
+    (``fix_order``: in torch's unsorted order, see _stl_topk)."""
     _check_sortable(input)
     xp = input._device.xp
     d = wrap_dim(dim, input.ndim)
@@ -50,7 +53,9 @@ def _sorted(input: Tensor, dim: int, descending: bool, name: str, k: int | None 
         return vals, _index_tensor(idx, False, 0, input._device, vals)
     idx = argsort_array(xp, input._data, d, descending)
     if k is not None:
-        idx = xp.take(idx, xp.arange(k), axis=d)
+        full, idx = idx, xp.take(idx, xp.arange(k), axis=d)
+        if xp is np and k:  # torch's order among ties (and unsorted), see _stl_topk
+            idx = stl_topk(input._data, full, idx, d, k, descending, fix_order)
     else:
         idx = _like_input(xp, idx, input._data)
     vals = select_along(input, idx, d, True, name)
@@ -95,7 +100,8 @@ def msort(input: Tensor, *, out=None) -> Tensor:
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *,
          out=None):
-    """Same as torch.topk (ties keep their original order, which torch does not promise)."""
+    """Same as torch.topk (its order among ties, and with sorted=False, where it selects rather than
+    sorts: see _stl_topk)."""
     if input.dtype is D.bool_ or input.is_complex():
         raise RuntimeError(f"{'' if input.dtype is D.bool_ else ' '}topk does not support "
                            f"{'bool' if input.dtype is D.bool_ else 'complex'} dtypes on CPU")
@@ -103,7 +109,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     size = input.shape[d] if input.ndim else 1
     if k < 0 or k > size:
         raise RuntimeError("selected index k out of range")
-    res = return_types.topk(*_sorted(input, dim, largest, "TopkBackward0", k))
+    res = return_types.topk(*_sorted(input, dim, largest, "TopkBackward0", k, not sorted))
     return _tuple_out(res, out, "topk")
 
 
@@ -122,74 +128,9 @@ def _pick(input: Tensor, dim: int, keepdim: bool, pos_fn, name: str, kind: str):
     pos = pos_fn(xp, srt, d)
     idx = xp.take_along_axis(order, pos, axis=d)
     if kind == "kthvalue" and xp is np:
-        idx = _quickselect_ties(a, srt, pos, idx, d)
+        idx = quickselect_ties(a, srt, pos, idx, d)
     vals = select_along(input, idx, d, keepdim, name)
     return getattr(return_types, kind)(vals, _index_tensor(idx, keepdim, d, input._device, vals))
-
-
-def _gt_or_nan(x, y) -> bool:
-    return (x != x and y == y) or x > y
-
-
-def _torch_quickselect(v: list, k: int) -> int:
-    """The index torch's CPU kthvalue returns: its quick_select_template (median-of-three pivot)
-    run on ``v``, which picks among equal values in its own order."""
-    ind = list(range(len(v)))
-
-    def swap(i, j):
-        v[i], v[j] = v[j], v[i]
-        ind[i], ind[j] = ind[j], ind[i]
-
-    lo, hi = 0, len(v) - 1
-    while hi > lo:
-        if hi == lo + 1:
-            if _gt_or_nan(v[lo], v[hi]):
-                swap(lo, hi)
-            break
-        swap(lo + (hi - lo) // 2, lo + 1)
-        if _gt_or_nan(v[lo + 1], v[hi]):
-            swap(lo + 1, hi)
-        if _gt_or_nan(v[lo], v[hi]):
-            swap(lo, hi)
-        if _gt_or_nan(v[lo + 1], v[lo]):
-            swap(lo + 1, lo)
-        i, j, piv = lo + 1, hi, v[lo]
-        while True:
-            i += 1
-            while _gt_or_nan(piv, v[i]):
-                i += 1
-            j -= 1
-            while _gt_or_nan(v[j], piv):
-                j -= 1
-            if j < i:
-                break
-            swap(i, j)
-        swap(lo, j)
-        if j <= k:
-            lo = i
-        if j >= k:
-            hi = j - 1
-    return ind[k]
-
-
-def _quickselect_ties(a, srt, pos, idx, d):
-    """kthvalue's indices where the k-th value is tied (a stable sort picks the first of the
-    ties, torch its quickselect's): the lines with a tie rerun torch's selection."""
-    n = srt.shape[d]
-    k = int(pos.reshape(-1)[0]) if pos.size else 0
-    s = np.moveaxis(srt, d, -1)
-    kth = s[..., k]
-    tied = np.zeros(kth.shape, bool)
-    for j in (k - 1, k + 1):
-        if 0 <= j < n:
-            tied |= (s[..., j] == kth) | (np.isnan(s[..., j]) & np.isnan(kth))
-    if not tied.any():
-        return idx
-    lines = np.moveaxis(a, d, -1)
-    out = np.moveaxis(idx, d, -1).copy()
-    for at in zip(*np.nonzero(tied)) if tied.ndim else [()]:
-        out[tuple(at) + (0,)] = _torch_quickselect(lines[tuple(at)].tolist(), k)
-    return np.moveaxis(out, -1, d)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
