@@ -51,15 +51,13 @@ def _guarded_class(cls) -> type:
     sub = _GUARDED.get(cls)
     if sub is not None:
         return sub
-    bw, raw = cls.backward, cls.backward_raw
-
     def backward(ctx, *grads):
         _check(ctx)
-        return bw(ctx, *grads)
+        return cls.backward(ctx, *grads)
 
     def backward_raw(ctx, *grads):
         _check(ctx)
-        return raw(ctx, *grads)
+        return cls.backward_raw(ctx, *grads)
 
     def saved_tensors(ctx):
         return Node.saved_tensors.fget(ctx)[:ctx._n_saved]
@@ -70,6 +68,6 @@ def _guarded_class(cls) -> type:
     sub = _GUARDED[cls] = type(cls)(cls.__name__, (cls,), {
         "__slots__": (), "_node_name": cls._node_name, "__module__": cls.__module__,
         "__qualname__": cls.__qualname__, "_renamed": True, "_guarded": True,
-        "backward": backward, "backward_raw": None if raw is None else backward_raw,
+        "backward": backward, "backward_raw": None if cls.backward_raw is None else backward_raw,
         "saved_tensors": property(saved_tensors), "saved_arrays": property(saved_arrays)})
     return sub
