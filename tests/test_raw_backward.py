@@ -53,7 +53,7 @@ def _raw_classes() -> set:
     while stack:
         for c in stack.pop().__subclasses__():
             stack.append(c)
-            if c.__dict__.get("backward_raw") is not None:
+            if c.__dict__.get("backward_raw") is not None and "_guarded" not in c.__dict__:
                 seen.add(c)
     return seen
 
