@@ -18,6 +18,7 @@ from .._grad_mode import anomaly, set_grad_enabled
 from .._grad_mode import state as _state
 from .._tensor import Tensor, refresh_view
 from .node import _check_arrays, _fix_array
+from .._ops._layout import fills_block
 from .saved import _FREED
 
 _Grads = list  # one gradient (or None) per output of a node
@@ -437,11 +438,11 @@ def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
             g = g.clone(memory_format=contiguous_format)  # torch's: the leaf's, C for a C leaf)
             g._grad_fn._name = "torch::autograd::CopyBackwards"
             leaf._grad = g
-        elif type(g) is not Tensor and _sole_owner(g):  # torch steals such a buffer too
-            leaf._grad = Tensor._make(g, leaf._device)
+        elif type(g) is not Tensor and _sole_owner(g) and _obeys(g, leaf._data):
+            leaf._grad = Tensor._make(g, leaf._device)  # torch steals such a buffer too
         else:  # a buffer of our own, so later calls can add into it in place
             d = g._data if type(g) is Tensor else g
-            leaf._grad = Tensor._make(d.copy(), leaf._device)
+            leaf._grad = Tensor._make(_grad_copy(d, leaf._data, leaf._device.xp), leaf._device)
     elif create_graph:
         leaf._grad = old + g
     else:
@@ -452,6 +453,26 @@ def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
         if hooks:
             for hook in tuple(hooks.values()):
                 hook(leaf)
+
+
+def _obeys(g, a) -> bool:
+    """torch's layout contract for a leaf's first .grad: the leaf's strides (a leaf that fills
+    its block: a transposed weight's grad is transposed too), else C order."""
+    if g.strides == a.strides:
+        return True
+    if fills_block(a):
+        return g.shape == a.shape and all(
+            x == y for x, y, n in zip(g.strides, a.strides, a.shape) if n > 1)
+    return g.flags.c_contiguous
+
+
+def _grad_copy(g, a, xp):
+    """``g`` copied, laid out as torch's AccumulateGrad lays out the first grad of ``a``."""
+    if a.flags.c_contiguous or g.shape != a.shape or not fills_block(a):
+        return g.copy()
+    out = xp.empty_like(a, dtype=g.dtype)  # (order K: a's strides, as it fills its block)
+    out[...] = g
+    return out
 
 
 # Set by Tensor.register_post_accumulate_grad_hook and DDP's reducer: until then, accumulating a
