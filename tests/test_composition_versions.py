@@ -342,3 +342,37 @@ def test_random_draws_into_views_follow_torchs_stream(code):
         r = env["r"]  # values, strides, and the generator left where torch's is
         return [r.double() * 1, T.tensor(list(r.stride())), T.rand(3, dtype=T.float64)]
     _same(program)
+
+
+# --- layouts: a transposed leaf's first .grad is laid out as the leaf; view scatters as clone --
+LAYOUTS = [
+    "w = T.randn(3, 4).t().requires_grad_(); (w * 2).sum().backward(); r = w.grad",
+    "w = T.randn(3, 4).t().requires_grad_(); (w @ T.randn(3, 2)).sum().backward(); r = w.grad",
+    "w = T.randn(3, 4).t().requires_grad_(); w.sum().backward(); r = w.grad",
+    "w = T.randn(3, 4).t().requires_grad_(); (w[1:] * 2).sum().backward(); r = w.grad",
+    "w = T.randn(3, 4).t().requires_grad_(); (w * 2).sum().backward(); (w * 3).sum().backward(); "
+    "r = w.grad",
+    "w = T.randn(2, 3, 4).permute(2, 0, 1).requires_grad_(); (w * 2).sum().backward(); r = w.grad",
+    "w = T.randn(3, 4)[:, ::2].requires_grad_(); (w.t() * 2).sum().backward(); r = w.grad",
+    "w = T.randn(4, 3).requires_grad_(); (w.t() * 2).sum().backward(); r = w.grad",
+    "w = T.randn(3, 4).t().requires_grad_(); r = T.autograd.grad((w * 2).sum(), w)[0]",
+    "x = T.arange(12.).reshape(3, 4).t(); r = x.diagonal_scatter(T.zeros(3))",
+    "x = T.arange(12.).reshape(3, 4).t(); r = x.diagonal_scatter(T.zeros(2), 1)",
+    "x = T.arange(12.).reshape(3, 4).t(); r = x.diagonal_scatter(T.zeros(3), -1)",
+    "x = T.arange(12.).reshape(3, 4).t(); r = x.select_scatter(T.zeros(3), 0, 1)",
+    "x = T.arange(12.).reshape(3, 4).t(); r = x.slice_scatter(T.zeros(2, 3), 0, 0, 2)",
+    "x = T.arange(12.).reshape(3, 4).t(); i = T.tensor([[0, 1, 2], [2, 0, 1]]); "
+    "r = x.scatter(0, i, 5.)",
+    "x = T.arange(12.).reshape(3, 4).t(); r = x.index_add(0, T.tensor([0, 2]), x[:2])",
+]
+
+
+@pytest.mark.parametrize("code", LAYOUTS)
+def test_layouts_of_grads_and_scatters(code):
+    def program(T):
+        T.manual_seed(0)
+        env = {"T": T}
+        exec(code, env)
+        r = env["r"]
+        return [r.detach() * 1, T.tensor(list(r.stride()))]
+    _same(program)

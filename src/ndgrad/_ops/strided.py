@@ -12,7 +12,7 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd.op import Op
 from .._dtype import torch_type_name
 from .movement import _as_view, select
-from ._layout import fills_block
+from ._layout import _like, fills_block
 from .convert import contiguous_format
 
 __all__ = ["as_strided", "as_strided_", "as_strided_scatter", "diagonal_scatter", "imag", "real",
@@ -191,22 +191,28 @@ def view_as_complex(input: Tensor) -> Tensor:
 
 # --- scatters: the input with a view of it replaced ----------------------------------------------
 class ViewScatter(Op):
-    """``a`` (copied, C order) with a view of it set to ``src``: ``view(out)`` gives that view,
-    writable, for arrays and tensors alike (basic indexing, or a strided view)."""
+    """``a`` (copied: laid out as torch's clone lays it out, or C order with ``c_order``, which
+    as_strided_scatter's strides index) with a view of it set to ``src``: ``view(out)`` gives
+    that view, writable, for arrays and tensors alike (basic indexing, or a strided view)."""
 
     __slots__ = ()
 
-    def forward(ctx, a, src, view):
-        ctx.view = view
-        out = a.copy()
+    def forward(ctx, a, src, view, c_order=False):
+        ctx.view, ctx.c_order = view, c_order
+        if c_order:
+            out = a.copy()
+        else:
+            out = _like(ctx.xp, a)
+            out[...] = a
         view(out)[...] = src if src.dtype.kind != "c" or a.dtype.kind == "c" else src.real
         return out
 
     def backward(ctx, g):
         need = ctx.needs_input_grad
         gs = ctx.view(g)
-        ga = ViewScatter.apply(g, gs.new_zeros(gs.shape), ctx.view) if need[0] else None
-        return ga, gs if need[1] else None, None
+        ga = ViewScatter.apply(g, gs.new_zeros(gs.shape), ctx.view, ctx.c_order) if need[0] \
+            else None
+        return ga, gs if need[1] else None, None, None
 
 
 def _strided_view(t, shape, strides, offset):
@@ -219,7 +225,7 @@ def _strided_view(t, shape, strides, offset):
                                            tuple(s * t.itemsize for s in strides))
 
 
-def _scatter(input: Tensor, src: Tensor, view, name: str, want=None) -> Tensor:
+def _scatter(input: Tensor, src: Tensor, view, name: str, want=None, c_order=False) -> Tensor:
     """input with ``view(input)`` replaced by src (torch's errors come from the tensor view)."""
     want = tuple(view(input).shape) if want is None else tuple(want)
     if tuple(src.shape) != want:
@@ -230,7 +236,7 @@ def _scatter(input: Tensor, src: Tensor, view, name: str, want=None) -> Tensor:
         op = "select_scatter" if name.startswith("Select") else "slice_scatter"
         raise RuntimeError(f"{op} does not support automatic differentiation for outputs with "
                            "complex dtype.")
-    return ViewScatter.named(name).apply(input, src, view)
+    return ViewScatter.named(name).apply(input, src, view, c_order)
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
@@ -265,12 +271,16 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
         if isinstance(t, Tensor):
             return t.diagonal(offset, dim1, dim2)
         d1, d2 = wrap_dim(dim1, t.ndim), wrap_dim(dim2, t.ndim)
-        st = [s // t.itemsize for s in t.strides]
         n = max(0, min(t.shape[d1] - max(-offset, 0), t.shape[d2] - max(offset, 0)))
         rest = [i for i in range(t.ndim) if i not in (d1, d2)]
-        start = offset * st[d2] if offset >= 0 else -offset * st[d1]
-        return _strided_view(t, [t.shape[i] for i in rest] + [n],
-                             [st[i] for i in rest] + [st[d1] + st[d2]], start if n else 0)
+        key = [slice(None)] * t.ndim  # start at the diagonal's first element (any layout of t)
+        if n:
+            key[d2 if offset >= 0 else d1] = slice(abs(offset), None)
+        xp = np if isinstance(t, np.ndarray) else __import__("cupy")
+        st = t.strides
+        return xp.lib.stride_tricks.as_strided(
+            t[tuple(key)], tuple([t.shape[i] for i in rest] + [n]),
+            tuple([st[i] for i in rest] + [st[d1] + st[d2]]))
 
     return _scatter(input, src, view, "DiagonalScatterBackward0")
 
@@ -297,7 +307,7 @@ def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=
     def view(t):
         return _strided_view(t, size, stride, offset)
 
-    return _scatter(input, src, view, "AsStridedScatterBackward0", size)
+    return _scatter(input, src, view, "AsStridedScatterBackward0", size, True)
 
 
 def real(input: Tensor) -> Tensor:
