@@ -1147,3 +1147,21 @@ def test_topk_order_among_ties_and_unsorted(n, k, largest, is_sorted):
         g = T.autograd.grad((out.values.nan_to_num() * w).sum(), x)[0]
         return out.indices, out.values.detach(), g
     _same(run)
+
+
+# mode's index: torch sorts (value, index) pairs with std::sort (not stable past 16 elements, NaN
+# unordered) and returns the last of the first longest run (ndgrad gave the last occurrence),
+# so mode's gradient went to another element
+@pytest.mark.parametrize("n", [5, 16, 17, 40])
+@pytest.mark.parametrize("nan", [False, True])
+def test_mode_index_as_torch(n, nan):
+    a = np.random.default_rng(n).integers(0, 4, (3, n)).astype(np.float64)
+    if nan:
+        a[0, n // 2] = np.nan
+
+    def run(T):
+        x = T.tensor(a, requires_grad=True)
+        out = [x.mode(1), x.mode(0, True), x[0].mode()]
+        g = T.autograd.grad(sum((o.values.nan_to_num() ** 2).sum() for o in out), x)[0]
+        return [o.indices for o in out], [o.values.detach() for o in out], g
+    _same(run)

@@ -18,7 +18,7 @@ from ._export import export
 from ._operands import wrap
 from .reduce import _index_tensor, _rename, return_types, select_along
 from .scan import accumulate
-from .stl_order import quickselect_ties, stl_topk
+from .stl_order import mode_ties, quickselect_ties, stl_topk
 
 __all__: list[str] = []
 _NS = globals()
@@ -129,6 +129,8 @@ def _pick(input: Tensor, dim: int, keepdim: bool, pos_fn, name: str, kind: str):
     idx = xp.take_along_axis(order, pos, axis=d)
     if kind == "kthvalue" and xp is np:
         idx = quickselect_ties(a, srt, pos, idx, d)
+    elif kind == "mode" and xp is np:
+        idx = mode_ties(a, srt, idx, d)
     vals = select_along(input, idx, d, keepdim, name)
     return getattr(return_types, kind)(vals, _index_tensor(idx, keepdim, d, input._device, vals))
 
@@ -231,7 +233,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, o
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None):
-    """Same as torch.mode: the most frequent value (the smallest on ties) and its last index."""
+    """Same as torch.mode: the most frequent value (the smallest on ties) and torch's index of it
+    (see stl_order.mode_ties)."""
     if input.is_complex():
         raise not_implemented("mode_cpu", input.dtype)
     _check_sortable(input)

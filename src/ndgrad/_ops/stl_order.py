@@ -174,7 +174,7 @@ class _StlSort:
         v, ind = self.v, self.ind
         val, vi = v[i], ind[i]
         j = i - 1
-        while self.comp(val, v[j]):
+        while j >= 0 and self.comp(val, v[j]):  # (libstdc++ relies on a smaller element first)
             v[j + 1], ind[j + 1] = v[j], ind[j]
             j -= 1
         v[j + 1], ind[j + 1] = val, vi
@@ -246,4 +246,34 @@ def quickselect_ties(a, srt, pos, idx, d):
     out = np.moveaxis(idx, d, -1).copy()
     for at in zip(*np.nonzero(tied)) if tied.ndim else [()]:
         out[tuple(at) + (0,)] = _torch_quickselect(lines[tuple(at)].tolist(), k)
+    return np.moveaxis(out, -1, d)
+
+
+def mode_ties(a, srt, idx, d):
+    """torch's CPU mode index: the (value, index) pairs sorted by value with std::sort (not stable
+    past 16 elements; NaN unordered), the last pair of the first longest run of equal values.
+    Rerun on the lines with a repeated value or a NaN (elsewhere the run is one element)."""
+    s = np.moveaxis(srt, d, -1)
+    lines = (s[..., 1:] == s[..., :-1]).any(-1)
+    if s.dtype.kind in "fc":
+        lines |= np.isnan(s).any(-1)
+    if not lines.any():
+        return idx
+    rows = np.moveaxis(a, d, -1)
+    out = np.moveaxis(idx, d, -1).copy()
+    n = a.shape[d]
+    for at in zip(*np.nonzero(lines)) if lines.ndim else [()]:
+        at = tuple(int(i) for i in at)
+        v, ind = rows[at].tolist(), list(range(n))
+        try:
+            _StlSort(v, ind, lambda x, y: x < y).sort(0, n)
+        except _Fallback:
+            continue
+        best, run = -1, 0
+        for i in range(n):
+            run += 1
+            if i == n - 1 or v[i] != v[i + 1]:
+                if run > best:
+                    best, out[at + (0,)] = run, ind[i]
+                run = 0
     return np.moveaxis(out, -1, d)
