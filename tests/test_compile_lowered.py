@@ -664,3 +664,23 @@ def test_a_region_with_several_outputs_lowers_whichever_get_a_gradient(uses):
             assert np.array_equal(a, b), (i, which)
     low = _entry(f._compiled).prog.lowered
     assert low is not None and len(low.roots) == 4, _entry(f._compiled).prog.not_lowered
+
+
+@pytest.mark.parametrize("at", [2, 4])
+def test_a_region_whose_saved_weight_was_written_before_its_backward_raises_as_eager(at):
+    # call 3 (at=2) replays op by op, its backward lowers the region; call 5 runs it lowered
+    ndgrad.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    f = ndgrad.compile(m)
+    x = ndgrad.randn(5, 3, requires_grad=True)
+    for i in range(6):
+        out = f(x)
+        if i == at:
+            with ndgrad.no_grad():
+                m[2].weight.mul_(1.5)  # an optimizer's step before the backward
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                out.sum().backward()
+        else:
+            out.sum().backward()
+    # (a lowering call whose backward raised keeps the op-level replay)
+    assert (_entry(f._compiled).prog.lowered is None) == (at == 2)

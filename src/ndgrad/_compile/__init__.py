@@ -27,7 +27,7 @@ from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 from ..autograd import op as _op
 from ..autograd.op import _edge
-from ..autograd.saved import _FREED
+from ..autograd.saved import _FREED, _IN
 from ..nn.modules.module import WRITES, Module
 from . import capture as C
 from . import islands as I
@@ -189,7 +189,7 @@ class Captured:
         self.region = None
         self.spent = None  # the node of outputs whose graph a backward inside the step used up
         if region and all(_used_up(t._grad_fn) for t in region):
-            self.spent = P.region_node((), (), None, region[0]._device.xp)
+            self.spent = P.region_node((), (), None, region[0]._device.xp, ())
             self.spent.saved = _FREED  # as eager's: a second backward raises torch's error
         elif region:
             sched = tracer.schedule([(t._grad_fn, t._output_nr) for t in region], region=True)
@@ -199,6 +199,7 @@ class Captured:
             out_meta = None if len(region) == 1 else (None,) * len(region)
             self.region = (sched, out_meta, dev.xp)
             self.region_outs = [(t._data.shape, t._data.dtype) for t in region]
+            self.watch = _saved_from_outside(region, tracer, tensors)
             kept += sched.sinks + sched.slots()
         self.prog.finalize(kept)
         self.externals = [(t, t._requires_grad, t._data.dtype, t._data.shape)
@@ -241,16 +242,44 @@ class Captured:
             edges = tuple(_edge(t) if t._requires_grad else None for t in sinks)
             in_meta = tuple((t._data.shape, t._data.dtype) if e is not None else None
                             for t, e in zip(sinks, edges))
+            watched = [(t, t._vc[0]) for t in (tensors[w] if type(w) is int else w
+                                               for w in self.watch)]
             if low is not None:
-                node = P.region_node(edges, in_meta, out_meta, xp, lowered=low, regs=regs)
+                node = P.region_node(edges, in_meta, out_meta, xp, watched, lowered=low,
+                                     regs=regs)
             else:
-                node = P.region_node(edges, in_meta, out_meta, xp, schedule=sched,
+                node = P.region_node(edges, in_meta, out_meta, xp, watched, schedule=sched,
                                      nodes=sched.nodes(regs))
                 if prog.pending is not None:  # lowered at the first backward of this call's
                     # outputs (if none comes, the region keeps the op-level replay)
                     node.__dict__["then"] = prog.pending.finish_region
                     prog.pending = None
         return self.rebuild(regs, tensors, node)
+
+
+def _saved_from_outside(region, tracer: C.Tracer, tensors) -> list:
+    """The tensors from outside a region (an argument: its index; a parameter, a buffer) that
+    its nodes saved for backward: their versions are checked when the region's backward runs,
+    as the engine checks a saved tensor's (an optimizer's step between a compiled module's
+    forward and its backward raises torch's error instead of using the new weights)."""
+    arg_index = {id(t): i for i, t in enumerate(tensors)}
+    outside = {id(t) for t in tracer.externals}
+    found: dict = {}
+    seen, stack = set(), [t._grad_fn for t in region]
+    while stack:
+        fn = stack.pop()
+        if isinstance(fn, Tensor) or id(fn) in seen or id(fn) not in tracer.slots:
+            continue
+        seen.add(id(fn))
+        for s in fn.saved if type(fn.saved) is tuple else ():
+            t = s[1] if s is not None and s[0] is _IN else None
+            if isinstance(t, Tensor) and id(t) not in found:
+                if id(t) in arg_index:
+                    found[id(t)] = arg_index[id(t)]
+                elif id(t) in outside:
+                    found[id(t)] = t
+        stack.extend(e[0] for e in fn.next_edges if e is not None)
+    return list(found.values())
 
 
 def _used_up(fn) -> bool:

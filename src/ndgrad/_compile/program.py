@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from ..autograd.engine import _accumulate, _sum
 from ..autograd.node import Node, _check_arrays
 from ..autograd.op import _as_saved_array
-from ..autograd.saved import _FREED, _OUT, FREED_MSG
+from ..autograd.saved import _FREED, _IN, _OUT, FREED_MSG, _modified_message
 
 _CONST_VC = [0]  # the version of every value a replayed node saves: nothing writes over them
 _new = object.__new__
@@ -392,6 +392,9 @@ class CompiledFunctionBackward(Node):
         if self.saved is _FREED:  # the engine frees it after a backward without retain_graph
             raise RuntimeError(FREED_MSG)
         d = self.__dict__
+        for t, version in d["watched"]:  # what its nodes saved from outside, unchanged
+            if t._vc[0] != version:
+                raise RuntimeError(_modified_message(self, t, _IN, t._vc[0], version))
         lowered = d.get("lowered")
         if lowered is not None:
             return lowered.backward(d["regs"], grads)
@@ -414,14 +417,15 @@ class CompiledFunctionBackward(Node):
         return tuple(None if r is None else _MAKE(r, g._device) for r in res)
 
 
-def region_node(edges, in_meta, out_meta, xp, **how):
+def region_node(edges, in_meta, out_meta, xp, watched, **how):
     """The node of one replay of a compiled region: ``how`` is this replay's nodes and their
-    ``schedule`` (or the region's ``lowered`` backward and the lowered replay's ``regs``)."""
+    ``schedule`` (or the region's ``lowered`` backward and the lowered replay's ``regs``);
+    ``watched``: (tensor, version) of the outside tensors its nodes saved."""
     node = _new(CompiledFunctionBackward)
     node.xp, node.saved, node._hooks = xp, (True,), None
     node.next_edges, node.in_meta, node.out_meta = edges, in_meta, out_meta
     node.needs_input_grad = tuple(e is not None for e in edges)
-    node.__dict__.update(how)
+    node.__dict__.update(how, watched=watched)
     return node
 
 
