@@ -11,6 +11,7 @@ import warnings
 
 from ..._errors import dtype_mismatch, not_implemented
 from ..._tensor import Tensor
+from ...autograd.torch_saves import saves
 from ._utils import named
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False "
@@ -201,7 +202,8 @@ def _sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str, align_cor
             out = _gather(flat, sizes, idx)
         else:
             out = _linear(flat, sizes, coords, nd)
-    return named(out, f"GridSampler{nd}DBackward0")
+    # torch's one node saves both (a later write raises; ndgrad's ops may have copied them)
+    return saves(named(out, f"GridSampler{nd}DBackward0"), input, grid)
 
 
 def _linear(flat, sizes, coords, nd):
