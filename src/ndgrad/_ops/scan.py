@@ -10,6 +10,7 @@ from .._dtype import bool_
 from .._tensor import Tensor, wrap_dim
 from .._typeinfo import finfo
 from ..autograd.op import Op
+from ..autograd.torch_saves import saves
 from .joins import cat
 from .elementwise import where
 from ._export import export
@@ -210,7 +211,8 @@ def _cum_extreme(fn, input: Tensor, dim: int, out=None):
     pos = xp.arange(a.shape[d]).reshape([-1 if i == d else 1 for i in range(a.ndim)])
     idx = accumulate(xp, "maximum", xp.where(hit, pos, 0), d)
     vals = select_along(input, idx, d, True, fn.capitalize() + "Backward0", repeats=True)
-    res = getattr(return_types, fn)(vals, _index_tensor(idx, True, d, input._device, vals))
+    res = getattr(return_types, fn)(vals, _index_tensor(idx, True, d, input._device,
+                                                        saves(vals, input)))  # (as torch's)
     if out is not None:
         _out(res[0], out[0], fn)
         _out(res[1], out[1], fn)
