@@ -1165,3 +1165,15 @@ def test_mode_index_as_torch(n, nan):
         g = T.autograd.grad(sum((o.values.nan_to_num() ** 2).sum() for o in out), x)[0]
         return [o.indices for o in out], [o.values.detach() for o in out], g
     _same(run)
+
+
+# cdist with p=inf: torch's backward gives every tied maximum coordinate the whole gradient (ndgrad
+# split it among the ties, as vector_norm does)
+def test_cdist_inf_ties():
+    a = np.array([[1.0, 2.0, 2.0], [1.0, 3.0, 3.0], [0.0, 0.0, 2.0]])
+
+    def run(T):
+        x = T.tensor(a, requires_grad=True)
+        out = T.cdist(x, x.flip(0).detach() + 1, float("inf"))
+        return out.detach(), T.autograd.grad((out * T.arange(9.0).reshape(3, 3)).sum(), x)[0]
+    _same(run)

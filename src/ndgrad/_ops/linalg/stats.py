@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import warnings
 
 from ..._errors import dtype_mismatch, infer_size, no_dims_error, not_implemented, repeated_dim
@@ -162,7 +164,13 @@ def _cdist_forward(x1, x2, p):
         return EuclideanDist.apply(x1, x2, False)
     if p == 0:
         return CountDist.apply(x1, x2)
-    return vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == math.inf:  # torch's _cdist_backward gives every tied maximum the whole gradient
+        a = diff.abs()
+        d = a.amax(-1)
+        s = (a * (a == d.detach().unsqueeze(-1))).sum(-1)  # d * ties, with that gradient
+        return s - (s - d).detach()
+    return vector_norm(diff, p, -1)
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
