@@ -16,6 +16,7 @@ from ._ops.movement import cat
 from ._tensor import Tensor, wrap_dim, wrap_dims
 from .autograd.node import named as _named
 from .autograd.op import Op
+from .autograd.torch_saves import saves
 
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft", "ifft2",
            "ifftn", "ifftshift", "ihfft", "ihfft2", "ihfftn", "irfft", "irfft2", "irfftn", "rfft",
@@ -87,12 +88,15 @@ _RealC2C = {True: FftC2C.named("FftR2CBackward0"), False: FftC2C.named("ConjBack
 
 
 def _c2c(x, axes, forward, norm):
-    op = FftC2C if x.is_complex() else _RealC2C[bool(forward)]
-    return op.apply(x, tuple(axes), forward, norm)
+    if x.is_complex():
+        return FftC2C.apply(x, tuple(axes), forward, norm)
+    out = _RealC2C[bool(forward)].apply(x, tuple(axes), forward, norm)
+    # torch's 1-d transform of a real input is _fft_r2c, whose node saves it (fftn converts)
+    return saves(out, x) if len(axes) == 1 else out
 
 
 def _r2c(x, axes, norm):
-    return FftR2C.apply(x, tuple(axes), norm)
+    return saves(FftR2C.apply(x, tuple(axes), norm), x)  # (as torch's FftR2CBackward0)
 
 
 def _pad(x, ax, n):
