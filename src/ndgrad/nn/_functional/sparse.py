@@ -98,9 +98,9 @@ def _embedding_renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    if weight.ndim != 2:
+    if weight._data.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
-    n = weight.shape[0]
+    n = weight._data.shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
             assert padding_idx < n, "Padding_idx must be within num_embeddings"
@@ -109,19 +109,24 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
             padding_idx = n + padding_idx
     else:
         padding_idx = -1
-    if input.dtype.name not in ("int64", "int32"):
+    if input._data.dtype not in _INDEX_DTYPES:
         raise wrong_scalar_type("indices", 1, "embedding", "Long, Int", input.dtype)
     if input._device is not weight._device:
         _device_mismatch(Embedding, weight._device, input._device)
     idx = array_of(input)  # (known to ndgrad.compile's tracer: replays pass their own)
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
+    if idx.size and (_min(idx, None) < 0 or _max(idx, None) >= n if type(idx) is np.ndarray
+                     else idx.min() < 0 or idx.max() >= n):  # (NumPy: min/max's Python skipped)
         raise index_out_of_range()
     if max_norm is not None:
         _embedding_renorm_(weight, idx, max_norm, norm_type)
     # the indices are no edge: torch's EmbeddingBackward0 links to the weight only
     # its node saves the indices, as torch's: a later write into them raises
-    return saves(Embedding.apply(weight, idx=idx, padding_idx=padding_idx,
-                                 scale_grad_by_freq=scale_grad_by_freq), input)
+    return saves(Embedding.apply_one(weight, idx=idx, padding_idx=padding_idx,
+                                     scale_grad_by_freq=scale_grad_by_freq), input)
+
+
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))
+_min, _max = np.minimum.reduce, np.maximum.reduce
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
