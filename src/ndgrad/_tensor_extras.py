@@ -319,3 +319,13 @@ def register_post_accumulate_grad_hook(self: Tensor, hook) -> _Handle:
     key = object()
     hooks[key] = hook
     return _Handle(hooks, key)
+
+
+# type(x) prints <class 'torch.Tensor'> in torch (its classes say they live in the package, as
+# do torch.Size, torch.dtype, torch.device): tutorials print these types
+from ._backend import device as _device  # noqa: E402
+from ._dtype import dtype as _dtype  # noqa: E402
+from ._tensor import Size as _Size  # noqa: E402
+
+for _cls in (Tensor, _Size, _dtype, _device):
+    _cls.__module__ = "ndgrad"
