@@ -316,6 +316,9 @@ PROGRAMS = {
     "polynomial_module": _tutorial("examples_nn/polynomial_module.py", keep=("model",)),
     "dynamic_net": _tutorial("examples_nn/dynamic_net.py", keep=("model",),
                              patch=(("dynamic_net.py", "range(30000)", "range(4000)"),)),
+    # the Bi-LSTM CRF (nlp/advanced_tutorial.py): per-tag Python loops, log-sum-exp, Viterbi
+    "bilstm_crf": _tutorial("nlp/advanced_tutorial.py", keep=("model",),
+                            patch=(("advanced_tutorial.py", "300):", "20):"),)),
     "nn_tutorial": _tutorial("nn_tutorial.py", setup=make_mnist_pickle, keep=("model",)),
     # graph attention on a 200-node fake Cora (sparse adjacency, dropout 0.6, Adam); the splits
     # are Cora's 2708 nodes' sizes
