@@ -1183,3 +1183,83 @@ def test_cdist_inf_ties():
         out = T.cdist(x, x.flip(0).detach() + 1, float("inf"))
         return out.detach(), T.autograd.grad((out * T.arange(9.0).reshape(3, 3)).sum(), x)[0]
     _same(run)
+
+
+# --- second order of torch functions no op table entry names (aliases, *_copy variants, stacks and
+# splits, special aliases): outputs, first and second derivatives vs torch, float64, as non-leaf
+# inputs, and float32 mixed with float64
+def _fx(*shapes):
+    rng = np.random.default_rng(len(shapes))
+    return [rng.uniform(0.2, 0.9, s) for s in shapes]
+
+
+UNNAMED = {
+    "alias_copy": (lambda T, x: T.alias_copy(x) ** 2, _fx((2, 3))),
+    "diagonal_copy": (lambda T, x: T.diagonal_copy(x, 1) ** 2, _fx((3, 3))),
+    "expand_copy": (lambda T, x: T.expand_copy(x, (2, 3)) ** 2, _fx((3,))),
+    "permute_copy": (lambda T, x: T.permute_copy(x, (1, 0)).exp(), _fx((2, 3))),
+    "select_copy": (lambda T, x: T.select_copy(x, 1, 0).exp(), _fx((2, 3))),
+    "slice_copy": (lambda T, x: T.slice_copy(x, 1, 1, 3).exp(), _fx((2, 3))),
+    "split_copy": (lambda T, x: T.split_copy(x, 1, 0)[1].exp(), _fx((2, 3))),
+    "squeeze_copy": (lambda T, x: T.squeeze_copy(x).sigmoid(), _fx((2, 1))),
+    "t_copy": (lambda T, x: T.t_copy(x).tanh(), _fx((2, 3))),
+    "transpose_copy": (lambda T, x: T.transpose_copy(x, 0, 1).tanh(), _fx((2, 3))),
+    "unbind_copy": (lambda T, x: T.unbind_copy(x, 1)[2].exp(), _fx((2, 3))),
+    "unfold_copy": (lambda T, x: T.unfold_copy(x, 0, 2, 1) ** 3, _fx((4,))),
+    "unsqueeze_copy": (lambda T, x: T.unsqueeze_copy(x, 0).exp(), _fx((3,))),
+    "view_copy": (lambda T, x: T.view_copy(x, (3, 2)).exp(), _fx((2, 3))),
+    "narrow_copy": (lambda T, x: T.narrow_copy(x, 0, 1, 2).exp(), _fx((3, 2))),
+    "atleast_3d": (lambda T, x: T.atleast_3d(x).exp(), _fx((3,))),
+    "concatenate": (lambda T, x, y: T.concatenate([x, y * y], 0).exp(), _fx((2, 3), (1, 3))),
+    "concat": (lambda T, x, y: T.concat([x.exp(), y], 1) ** 2, _fx((2, 3), (2, 1))),
+    "divide": (lambda T, x, y: T.divide(x, y, rounding_mode=None) ** 2, _fx((2, 3), (3,))),
+    "multiply": (lambda T, x, y: T.multiply(x, y).exp(), _fx((2, 3), (3,))),
+    "subtract": (lambda T, x, y: T.subtract(x, y, alpha=2).exp(), _fx((2, 3), (3,))),
+    "dstack": (lambda T, x, y: T.dstack([x, y]).exp(), _fx((2, 3), (2, 3))),
+    "hstack": (lambda T, x, y: T.hstack([x, y]).exp(), _fx((3,), (2,))),
+    "vstack": (lambda T, x, y: T.vstack([x, y]).exp(), _fx((3,), (2, 3))),
+    "row_stack": (lambda T, x, y: T.row_stack([x, y]) ** 3, _fx((3,), (3,))),
+    "fliplr": (lambda T, x: T.fliplr(x).exp() * x, _fx((2, 3))),
+    "flipud": (lambda T, x: T.flipud(x).exp() * x, _fx((2, 3))),
+    "hsplit": (lambda T, x: T.hsplit(x, 3)[1].exp(), _fx((2, 3))),
+    "vsplit": (lambda T, x: T.vsplit(x, [1])[1].exp(), _fx((2, 3))),
+    "dsplit": (lambda T, x: T.dsplit(x, 2)[0].exp(), _fx((1, 2, 4))),
+    "swapaxes": (lambda T, x: T.swapaxes(x, 0, 1).exp() * x.t(), _fx((2, 3))),
+    "swapdims": (lambda T, x: T.swapdims(x, 1, 0) ** 3, _fx((2, 3))),
+    "tril": (lambda T, x: T.tril(x, -1).exp(), _fx((3, 3))),
+    "triu": (lambda T, x: T.triu(x.exp(), 1) ** 2, _fx((3, 3))),
+    "split_with_sizes": (lambda T, x: T.split_with_sizes(x, [1, 2], 1)[1].exp(), _fx((2, 3))),
+    "unsafe_chunk": (lambda T, x: T.unsafe_chunk(x, 2, 1)[0].exp(), _fx((2, 4))),
+    "unsafe_split": (lambda T, x: T.unsafe_split(x, 2, 1)[1] ** 3, _fx((2, 4))),
+    "meshgrid": (lambda T, x, y: (lambda a, b: (a * b).exp())(*T.meshgrid(x, y, indexing="ij")),
+                 _fx((2,), (3,))),
+    "clone": (lambda T, x: T.clone(x).exp() * x, _fx((2, 3))),
+    "scatter": (lambda T, x, y: T.scatter(x, 1, T.tensor([[2, 0]]), y).exp(),
+                _fx((2, 3), (1, 2))),
+    "special.expit": (lambda T, x: T.special.expit(x) ** 2, _fx((2, 3))),
+    "special.gammaln": (lambda T, x: T.special.gammaln(x), _fx((2, 3))),
+    "special.psi": (lambda T, x: T.special.psi(x), _fx((2, 3))),
+    "special.polygamma": (lambda T, x: T.special.polygamma(2, x), _fx((2, 3))),
+    "special.multigammaln": (lambda T, x: T.special.multigammaln(x + 2, 3), _fx((2, 3))),
+    "special.gammainc": (lambda T, x, y: T.special.gammainc(x.detach() + 1, y), _fx((3,), (3,))),
+    "F.interpolate": (lambda T, x: T.nn.functional.interpolate(x, scale_factor=2, mode="linear")
+                      .exp(), _fx((1, 2, 3))),
+    "F.pad": (lambda T, x: T.nn.functional.pad(x, (1, 2), mode="replicate").exp(), _fx((1, 3))),
+    "linalg.ldl_solve": (lambda T, a, b: T.linalg.ldl_solve(
+        *T.linalg.ldl_factor(a @ a.mT + T.eye(3, dtype=a.dtype)), b), _fx((3, 3), (3, 2))),
+}
+
+
+@pytest.mark.parametrize("mode", ["float64", "nonleaf", "mixed"])
+@pytest.mark.parametrize("name", sorted(UNNAMED))
+def test_second_order_of_unnamed_functions(name, mode):
+    fn, arrays = UNNAMED[name]
+    dtypes = ["float32" if i % 2 == 0 else None for i in range(len(arrays))] \
+        if mode == "mixed" else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got, want = both(fn, arrays, nonleaf=mode == "nonleaf", dtypes=dtypes)
+    tol = (2e-4, 2e-5) if mode == "mixed" else (1e-7, 1e-9)
+    compare(got, want, *tol, f"{name} {mode}")
+    if want.error is None:
+        assert want.second is not None, "the table's functions are twice differentiable"
