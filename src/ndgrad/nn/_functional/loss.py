@@ -464,13 +464,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         input, weight = _fp32(input, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    class_dim = 0 if input.ndim == 1 else 1
-    if input.ndim == 0:
+    xs = input._data.shape  # (read once from the array: Tensor.shape makes a Size)
+    class_dim = 0 if len(xs) == 1 else 1
+    if not xs:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    n = input.shape[class_dim]
-    if target.shape == input.shape:
+    n = xs[class_dim]
+    if target._data.shape == xs:
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction,
                                     label_smoothing, class_dim, n)
     logp = log_softmax(input, class_dim)
