@@ -202,17 +202,18 @@ class MkldnnRnnLayer(Op):
         go, qs, dgs, fo, dgo, fifg, dgifg, f = (list(a) for a in (
             gout, q, dgates, fac[:, :H], dgates[:, :H], fac4[:, 1:], dg4[:, 1:],
             acts[:, 2 * H:3 * H]))
+        dot, mul = xp.dot, xp.multiply
         for t in order:
             dh += go[t]
-            dc += xp.multiply(dh, qs[t], out=tmp)
+            dc += mul(dh, qs[t], out=tmp)
             dg = dgs[t]
-            xp.multiply(dh, fo[t], out=dgo[t])
-            xp.multiply(dc, fifg[t], out=dgifg[t])
+            mul(dh, fo[t], out=dgo[t])
+            mul(dc, fifg[t], out=dgifg[t])
             if t != last or need[6]:  # the first step's dc and dh reach only hx and cx
                 dc *= f[t]
             if t != last or need[5]:
                 for wk, dk in zip(wb, dhb):
-                    xp.dot(wk, dg, out=dk)
+                    dot(wk, dg, out=dk)
         # every step's gate gradients as one (4H, T N) matrix in torch's gate order, for one
         # GEMM per weight (measured after a forward, as in training: four copies and two GEMMs
         # beat one (T N, 4H) copy and one GEMM against [h_prev, x, 1], backward 2.88 -> 2.77 ms)
