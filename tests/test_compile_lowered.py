@@ -684,3 +684,20 @@ def test_a_region_whose_saved_weight_was_written_before_its_backward_raises_as_e
             out.sum().backward()
     # (a lowering call whose backward raised keeps the op-level replay)
     assert (_entry(f._compiled).prog.lowered is None) == (at == 2)
+
+
+def test_a_guard_reading_what_the_backward_writes_stays_in_the_backward():
+    from ndgrad._compile.lower import _hoist
+    rec = Recorder(0)
+    saved, g = rec.new(np.arange(-2.0, 2.0)), rec.new(np.ones(4))
+    n = len(rec.lines)
+    twice = saved * 2  # a check on a saved value: moved to the forward
+    bool((twice > 0).any())
+    moved, left = _hoist([], rec.lines[n:], [g])
+    assert [ln[0] for ln in moved] == ["binary", "binary", "method", "guard"] and left == []
+    n = len(rec.lines)
+    view = saved[1:]
+    view *= g[1:]  # the backward writes into the saved value (a view of it), then checks it
+    bool((saved > 0).any())
+    moved, left = _hoist([], rec.lines[n:], [g])
+    assert moved == [] and len(left) == 6

@@ -363,10 +363,12 @@ def _hoist(forward, backward, roots):
                     return forward, backward
                 if maker.get(k, j) < j:
                     stack.append(maker[k])
-    made = [o.a for j in move for o in _traced_in(backward[j][4])]
+    # what the moved lines read and make: no line left in the backward may write into it
+    touched = [v.a for j in move for v in _traced_in((backward[j][2], backward[j][3],
+                                                       backward[j][4]))]
     rest = [ln for j, ln in enumerate(backward) if j not in move]
     if any(np.may_share_memory(w.a, a) for ln in rest for w in _traced_in(_writes_into(ln))
-           for a in made):
+           for a in touched):
         return forward, backward
     return forward + [ln for j, ln in enumerate(backward) if j in move], rest
 
