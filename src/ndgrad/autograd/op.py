@@ -105,9 +105,10 @@ class Op(Node):
             reraise_allocation_error(e)
 
     @classmethod
-    def apply_one(cls, t, *args, **kw):
+    def apply_one(cls, t, /, *args, **kw):
         """``apply(t, *args, **kw)`` for an op whose only tensor argument is the first (unary
-        math, reductions, views): the same steps without the scan for tensors."""
+        math, reductions, views): the same steps without the scan for tensors. (``t`` is
+        positional only: a keyword argument ``t`` is the op's.)"""
         if _profiler is not None:  # ndgrad.profiler is recording (see above)
             return _profiler.op(cls.apply_one, cls, (t, *args), kw)
         try:

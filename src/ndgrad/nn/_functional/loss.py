@@ -450,8 +450,9 @@ def _add_into(a, b):
 def _nll(input, tarr, w, ignore_index, reduction, saved=()):
     """The loss node; it also saves ``saved`` (the input, target and weight), as torch's."""
     op = _NllLoss2D if input._data.ndim == 4 else NllLoss
-    return saves(op.apply(input, t=tarr, w=w, ignore_index=ignore_index, reduction=reduction,
-                          cdim=0 if input._data.ndim == 1 else 1), *saved)
+    return saves(op.apply_one(input, t=tarr, w=w, ignore_index=ignore_index,
+                              reduction=reduction, cdim=0 if input._data.ndim == 1 else 1),
+                 *saved)
 
 
 _NllLoss2D = NllLoss.named("NllLoss2DBackward0")  # torch's node for 4-d input
