@@ -1,37 +1,49 @@
 """Tensors torch's node saves that ndgrad's derivative does not read: gather's or a pooling's input
 (torch reads only its shape, or recomputes from it), a weight passed beside the arrays, a result
 torch's formula reads. ``saves(out, *inputs, outputs=...)`` keeps them on ``out``'s node as saved
-values (saved.py's entries, with their versions) after the node's own, checked when its backward
-runs: a write into one of them raises torch's version error where torch's does, and a second
-backward through a freed node raises torch's error too. The node becomes an instance of a subclass
-that checks them first and hides them from ``saved_tensors``/``saved_arrays``, so the op's formula
-is unchanged and no other node pays."""
+values (saved.py's entries, with their versions), in one last entry after the node's own, checked
+when its backward runs: a write into one of them raises torch's version error where torch's does,
+and a second backward through a freed node raises torch's error too. The node becomes an instance
+of a subclass that checks them first and hides them from ``saved_tensors``/``saved_arrays``, so
+the op's formula is unchanged and no other node pays."""
 
 from __future__ import annotations
 
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor
 from .node import Node
-from .saved import _FREED, _IN, _OUT, FREED_MSG, _modified_message
+from .saved import _FREED, _IN, _OUT, FREED_MSG, _modified_message, _unpack, _unpack_array
+
+_GUARDS = 3  # the kind of the last saved entry: (kind, entries, None, None)
 
 
-def saves(out, *inputs, outputs=None):
+def saves(out, *inputs, outputs=()):
     """``out`` (a tensor or a tuple of them, the op's results) with its node also saving the
-    tensors ``inputs`` and the tensors ``outputs`` (results of the same node) as torch's does.
-    Returns ``out``."""
-    first = out[0] if isinstance(out, (tuple, list)) else out
-    node = first._grad_fn if isinstance(first, Tensor) else None
-    if node is None or not isinstance(node, Node) or _grad_state.saved_hooks \
-            or node.saved is _FREED:
+    tensors among ``inputs`` and the tensors ``outputs`` (results of the same node) as torch's
+    does. Returns ``out``."""
+    node = (out if isinstance(out, Tensor) else out[0])._grad_fn
+    if node is None or _grad_state.saved_hooks:
         return out
-    extra = [(_IN, t, t._vc, t._vc[0]) for t in inputs if isinstance(t, Tensor)]
-    extra += [(_OUT, (o._data, o._output_nr, o._device), o._vc, o._vc[0])
-              for o in outputs or () if isinstance(o, Tensor)]
-    if extra:
-        if not getattr(type(node), "_guarded", False):
-            node.__dict__["_n_saved"] = len(node.saved)
-            node.__class__ = _guarded_class(type(node))
-        node.saved = tuple(node.saved) + tuple(extra)
+    extra = tuple([(_IN, t, t._vc, t._vc[0]) for t in inputs if isinstance(t, Tensor)])
+    if outputs:
+        extra += tuple([(_OUT, (o._data, o._output_nr, o._device), o._vc, o._vc[0])
+                        for o in outputs])
+    saved = node.saved
+    if not extra or saved is _FREED:
+        return out
+    sub = _GUARDED.get(type(node))
+    if sub is None:  # an op's node, or one renamed since it was guarded
+        if "_guarded" not in type(node).__dict__ and getattr(type(node), "_guarded", False):
+            node.saved = saved[:-1] + ((_GUARDS, saved[-1][1] + extra, None, None),)
+            return out
+        if not isinstance(node, Node):
+            return out
+        sub = _guarded_class(type(node))
+    if sub is type(node):  # guarded already: one more set of entries
+        node.saved = saved[:-1] + ((_GUARDS, saved[-1][1] + extra, None, None),)
+    else:
+        node.__class__ = sub
+        node.saved = saved + ((_GUARDS, extra, None, None),)
     return out
 
 
@@ -39,7 +51,7 @@ def _check(node) -> None:
     saved = node.saved
     if saved is _FREED:
         raise RuntimeError(FREED_MSG)
-    for s in saved[node._n_saved:]:
+    for s in saved[-1][1]:
         if s[2][0] != s[3]:
             raise RuntimeError(_modified_message(node, s[1], s[0], s[2][0], s[3]))
 
@@ -48,9 +60,6 @@ _GUARDED: dict = {}
 
 
 def _guarded_class(cls) -> type:
-    sub = _GUARDED.get(cls)
-    if sub is not None:
-        return sub
     def backward(ctx, *grads):
         _check(ctx)
         return cls.backward(ctx, *grads)
@@ -60,14 +69,19 @@ def _guarded_class(cls) -> type:
         return cls.backward_raw(ctx, *grads)
 
     def saved_tensors(ctx):
-        return Node.saved_tensors.fget(ctx)[:ctx._n_saved]
+        if ctx.saved is _FREED:
+            raise RuntimeError(FREED_MSG)
+        return tuple([_unpack(ctx, s) for s in ctx.saved[:-1]])
 
     def saved_arrays(ctx):
-        return Node.saved_arrays.fget(ctx)[:ctx._n_saved]
+        if ctx.saved is _FREED:
+            raise RuntimeError(FREED_MSG)
+        return tuple([_unpack_array(ctx, s) for s in ctx.saved[:-1]])
 
-    sub = _GUARDED[cls] = type(cls)(cls.__name__, (cls,), {
+    sub = type(cls)(cls.__name__, (cls,), {
         "__slots__": (), "_node_name": cls._node_name, "__module__": cls.__module__,
         "__qualname__": cls.__qualname__, "_renamed": True, "_guarded": True,
         "backward": backward, "backward_raw": None if cls.backward_raw is None else backward_raw,
         "saved_tensors": property(saved_tensors), "saved_arrays": property(saved_arrays)})
+    _GUARDED[cls] = _GUARDED[sub] = sub  # (a guarded class maps to itself)
     return sub
