@@ -49,18 +49,37 @@ class Lambda:
 
 
 class Resize:
-    """Identity at the stand-in datasets' own sizes (the programs ask for those)."""
+    """torchvision's Resize of an image (the smaller edge to an int size, else (h, w)) through
+    PIL's bilinear filter, as torchvision does for PIL images; identity at the same size."""
 
     def __init__(self, size, *args, **kwargs):
         self.size = size
 
     def __call__(self, img):
-        h, w = np.asarray(img).shape[:2]
-        size = (self.size, self.size) if isinstance(self.size, int) else tuple(self.size)
-        if min(h, w) != min(size):
-            raise NotImplementedError(f"stand-in Resize from {(h, w)} to {size}")
-        return img
+        arr = np.asarray(img)
+        h, w = arr.shape[:2]
+        if isinstance(self.size, int):
+            short = min(h, w)
+            size = (self.size, self.size * w // h) if h == short else (self.size * h // w,
+                                                                        self.size)
+        else:
+            size = tuple(self.size)
+        if (h, w) == size:
+            return img
+        from PIL import Image
+
+        return np.asarray(Image.fromarray(arr).resize((size[1], size[0]), Image.BILINEAR))
 
 
-class CenterCrop(Resize):
-    pass
+class CenterCrop:
+    """torchvision's CenterCrop (no padding): the middle (h, w) of an image."""
+
+    def __init__(self, size):
+        self.size = (size, size) if isinstance(size, int) else tuple(size)
+
+    def __call__(self, img):
+        arr = np.asarray(img)
+        h, w = arr.shape[:2]
+        th, tw = self.size
+        top, left = int(round((h - th) / 2.0)), int(round((w - tw) / 2.0))
+        return arr[top:top + th, left:left + tw]
