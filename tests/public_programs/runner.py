@@ -319,6 +319,10 @@ PROGRAMS = {
     # the Bi-LSTM CRF (nlp/advanced_tutorial.py): per-tag Python loops, log-sum-exp, Viterbi
     "bilstm_crf": _tutorial("nlp/advanced_tutorial.py", keep=("model",),
                             patch=(("advanced_tutorial.py", "300):", "20):"),)),
+    # nn.utils.parametrize: register/cached/right_inverse/remove, Cayley map, matrix_exp
+    "parametrizations": Program(src="tutorials", main="parametrizations.py", keep=("layer",),
+                                origin="github.com/pytorch/tutorials: intermediate_source/"
+                                "parametrizations.py (BSD-3-Clause)"),
     "nn_tutorial": _tutorial("nn_tutorial.py", setup=make_mnist_pickle, keep=("model",)),
     # graph attention on a 200-node fake Cora (sparse adjacency, dropout 0.6, Adam); the splits
     # are Cora's 2708 nodes' sizes
