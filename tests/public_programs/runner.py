@@ -323,6 +323,10 @@ PROGRAMS = {
     "parametrizations": Program(src="tutorials", main="parametrizations.py", keep=("layer",),
                                 origin="github.com/pytorch/tutorials: intermediate_source/"
                                 "parametrizations.py (BSD-3-Clause)"),
+    # nn.utils.prune: random/l1/ln_structured/global pruning, containers, remove, a custom method
+    "pruning": Program(src="tutorials", main="pruning_tutorial.py", keep=("model", "new_model"),
+                       origin="github.com/pytorch/tutorials: intermediate_source/"
+                       "pruning_tutorial.py (BSD-3-Clause)"),
     "nn_tutorial": _tutorial("nn_tutorial.py", setup=make_mnist_pickle, keep=("model",)),
     # graph attention on a 200-node fake Cora (sparse adjacency, dropout 0.6, Adam); the splits
     # are Cora's 2708 nodes' sizes
