@@ -1061,7 +1061,8 @@ def test_nll_weight_requiring_grad(shape):
 @pytest.mark.parametrize("eq,sa,sb", [
     ("...i,ij->...j", (1,), (1, 2)), ("i,j->ij", (2,), (3,)), ("bi,b->bi", (2, 2), (2,)),
     ("bi,bi->bi", (2, 2), (2, 2)), ("bi,bi->b", (2, 2), (2, 2)), ("lj,ji->il", (3, 3), (3, 2)),
-    ("ki,kj->ij", (3, 2), (3, 3)), ("l,lk->k", (3,), (3, 2)), ("ij,ik->jk", (2, 1), (2, 3))])
+    ("ki,kj->ij", (3, 2), (3, 3)), ("l,lk->k", (3,), (3, 2)), ("ij,ik->jk", (2, 1), (2, 3)),
+    ("i,ij->j", (0,), (0, 2)), ("bi,bi->b", (2, 0), (2, 0))])
 @pytest.mark.parametrize("first", ["float32", "float64"])
 def test_einsum_of_mixed_dtypes(eq, sa, sb, first):
     second = "float64" if first == "float32" else "float32"

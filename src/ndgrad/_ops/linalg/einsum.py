@@ -216,6 +216,9 @@ def _mixed_dtype(eq, shapes, dtypes):
     terms, out = eq.split("->")
     a, b = (dict(zip(t, s)) for t, s in zip(terms.split(","), shapes))
     if any(c not in out and a[c] != 1 and b[c] != 1 for c in a if c in b):
+        # labels of one operand alone are summed first; an empty bmm is not checked (b's dtype)
+        if any(x[c] == 0 for x, y in ((a, b), (b, a)) for c in x if c in out or c in y):
+            return dtypes[1]
         # bmm's message: where both keep labels of their own (not of size 1), the one holding
         # the first such label of the output goes first
         mine = [[c for c in out if x.get(c, 1) != 1 and y.get(c, 1) == 1] for x, y in
