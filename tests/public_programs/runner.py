@@ -327,6 +327,12 @@ PROGRAMS = {
     "pruning": Program(src="tutorials", main="pruning_tutorial.py", keep=("model", "new_model"),
                        origin="github.com/pytorch/tutorials: intermediate_source/"
                        "pruning_tutorial.py (BSD-3-Clause)"),
+    # a spatial transformer on the MNIST stand-in: affine_grid, grid_sample, Dropout2d, one epoch
+    "spatial_transformer": Program(
+        src="tutorials", main="spatial_transformer_tutorial.py", keep=("model",),
+        origin="github.com/pytorch/tutorials: intermediate_source/spatial_transformer_tutorial.py"
+        " (BSD-3-Clause)", patch=(("spatial_transformer_tutorial.py", "range(1, 20 + 1)",
+                                   "range(1, 1 + 1)"),)),
     "nn_tutorial": _tutorial("nn_tutorial.py", setup=make_mnist_pickle, keep=("model",)),
     # graph attention on a 200-node fake Cora (sparse adjacency, dropout 0.6, Adam); the splits
     # are Cora's 2708 nodes' sizes
