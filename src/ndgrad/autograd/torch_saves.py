@@ -34,12 +34,13 @@ def saves(out, *inputs, outputs=()):
     sub = _GUARDED.get(type(node))
     if sub is None:  # an op's node, or one renamed since it was guarded
         if "_guarded" not in type(node).__dict__ and getattr(type(node), "_guarded", False):
-            node.saved = saved[:-1] + ((_GUARDS, saved[-1][1] + extra, None, None),)
+            node.saved = saved[:-1] + ((_GUARDS, saved[-1][1] + extra, None, None),) \
+                if _own(saved) is not saved else saved + ((_GUARDS, extra, None, None),)
             return out
         if not isinstance(node, Node):
             return out
         sub = _guarded_class(type(node))
-    if sub is type(node):  # guarded already: one more set of entries
+    if sub is type(node) and _own(saved) is not saved:  # guarded already: more entries
         node.saved = saved[:-1] + ((_GUARDS, saved[-1][1] + extra, None, None),)
     else:
         node.__class__ = sub
@@ -51,9 +52,17 @@ def _check(node) -> None:
     saved = node.saved
     if saved is _FREED:
         raise RuntimeError(FREED_MSG)
-    for s in saved[-1][1]:
-        if s[2][0] != s[3]:
-            raise RuntimeError(_modified_message(node, s[1], s[0], s[2][0], s[3]))
+    if _own(saved) is not saved:
+        for s in saved[-1][1]:
+            if s[2][0] != s[3]:
+                raise RuntimeError(_modified_message(node, s[1], s[0], s[2][0], s[3]))
+
+
+def _own(saved) -> tuple:
+    """The node's own saved entries (a node of a guarded class may have none added: a compiled
+    step replays its op's forward into a node of that class)."""
+    last = saved[-1] if saved else None
+    return saved[:-1] if last is not None and last[0] == _GUARDS else saved
 
 
 _GUARDED: dict = {}
@@ -71,12 +80,12 @@ def _guarded_class(cls) -> type:
     def saved_tensors(ctx):
         if ctx.saved is _FREED:
             raise RuntimeError(FREED_MSG)
-        return tuple([_unpack(ctx, s) for s in ctx.saved[:-1]])
+        return tuple([_unpack(ctx, s) for s in _own(ctx.saved)])
 
     def saved_arrays(ctx):
         if ctx.saved is _FREED:
             raise RuntimeError(FREED_MSG)
-        return tuple([_unpack_array(ctx, s) for s in ctx.saved[:-1]])
+        return tuple([_unpack_array(ctx, s) for s in _own(ctx.saved)])
 
     sub = type(cls)(cls.__name__, (cls,), {
         "__slots__": (), "_node_name": cls._node_name, "__module__": cls.__module__,
