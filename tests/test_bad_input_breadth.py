@@ -36,3 +36,9 @@ def test_save_where_torch_cannot_open(where, tmp_path, monkeypatch):
         ndgrad.save(ndgrad.ones(1), where)
     if "Parent directory" in str(want.value):
         assert str(got.value) == str(want.value)
+
+
+def test_pad_sequence_of_nothing():
+    for lib in (torch, ndgrad):
+        with pytest.raises(RuntimeError, match="received an empty list of sequences"):
+            lib.nn.utils.rnn.pad_sequence([])
