@@ -66,8 +66,9 @@ def _half_op(xp, fn, *arrays):
     a = arrays[0]
     if is_half(a.dtype):
         res = fn(*(x if x is None else x.astype(xp.float32) for x in arrays))
-        return tuple(r if r is None else r.astype(a.dtype) for r in res) \
-            if type(res) is tuple else res.astype(a.dtype)
+        dt = xp.result_type(*(x.dtype for x in arrays if x is not None))  # a float32 target wins
+        return tuple(r if r is None else r.astype(dt) for r in res) \
+            if type(res) is tuple else res.astype(dt)
     return fn(*arrays)
 
 
