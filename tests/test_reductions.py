@@ -315,3 +315,10 @@ def test_dim_ops_over_random_dims(shape, dim, flag, name):
         res.append([o.tolist() for o in (out if isinstance(out, tuple) else (out,))])
     assert res[0] == res[1] if isinstance(res[1], tuple) else np.allclose(
         np.asarray(res[0], dtype=float), np.asarray(res[1], dtype=float), rtol=1e-12)
+
+
+def test_sum_and_mean_of_all_elements_keep_dims_as_torch():
+    for T in (torch, ndgrad):
+        x = T.ones(2, 3)
+        assert tuple(x.sum(None, True).shape) == (1, 1)
+        assert tuple(x.mean(dim=None, keepdim=True).shape) == (1, 1)

@@ -229,7 +229,8 @@ def _count(shape, axes) -> int:
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """Same as torch.sum."""
-    if dim is None and dtype is None and out is None:  # x.sum(): nothing to normalise
+    if dim is None and dtype is None and out is None and not keepdim:  # x.sum(): nothing
+        # to normalise
         return Sum.apply_one(input)
     dtype = _out_dtype(dtype, out)
     axes = _axes(dim, input.ndim)
@@ -246,7 +247,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            "floating point or complex dtype. Got: "
                            f"{torch_type_name(input.dtype)}")
-    if dim is None and out is None:  # x.mean(): nothing to normalise
+    if dim is None and out is None and not keepdim:  # x.mean(): nothing to normalise
         return Mean.apply_one(input)
     axes = _axes(dim, input.ndim)
     res = (Mean if dim is None else _MeanDims).apply_one(input, axes, keepdim)
