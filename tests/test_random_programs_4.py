@@ -1264,3 +1264,32 @@ def test_second_order_of_unnamed_functions(name, mode):
     compare(got, want, *tol, f"{name} {mode}")
     if want.error is None:
         assert want.second is not None, "the table's functions are twice differentiable"
+
+
+# a half tensor times (or over) a 0-d float32 tensor computes in float32 (torch's opmath): the
+# forward saved its float32 copies, constants to the graph, so second derivatives lost those paths
+# (d(grad of y)/dx was half of torch's); pair losses of a half input and a float32 target kept
+# the half dtype where torch promotes
+@pytest.mark.parametrize("case", [
+    lambda T, x, y: x * y, lambda T, x, y: (x * 1).mul_(y), lambda T, x, y: x / y,
+    lambda T, x, y: (x * 1).div_(y), lambda T, x, y: T.div(x, y, rounding_mode="floor") + x * y,
+    lambda T, x, y: y * x.exp()])
+def test_half_with_a_0d_float32_second_order(case):
+    def run(T):
+        x = T.tensor(np.array([0.5, -1.0, 2.0], dtype=np.float16), requires_grad=True)
+        y = T.tensor(np.float32(0.7), requires_grad=True)
+        t = case(T, x, y)
+        gx, gy = T.autograd.grad((t * t).sum(), (x, y), create_graph=True)
+        return (t.detach(), gx.detach(), gy.detach(), T.autograd.grad(gy, x, retain_graph=True)[0],
+                T.autograd.grad(gx.sum(), y)[0])
+    _same(run, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "smooth_l1_loss", "l1_loss"])
+def test_pair_loss_of_half_and_float32(loss):
+    def run(T):
+        x = T.tensor(np.array([0.5, -1.0, 2.0], dtype=np.float16), requires_grad=True)
+        t = T.tensor(np.array([1.0, 2.0, 0.5], dtype=np.float32), requires_grad=True)
+        out = getattr(T.nn.functional, loss)(x, t)
+        return out.detach(), T.autograd.grad(out, (x, t))
+    _same(run, rtol=1e-3, atol=1e-3)

@@ -113,11 +113,12 @@ class Mul(Op):
     __slots__ = ()
 
     def forward(ctx, a, b, dt=None):
-        if dt is not None:
-            a, b = _as(a, dt), _as(b, dt)
-            if dt.__class__ is Opmath:
-                return Mul.forward(ctx, a, b).astype(dt.out)
         need = ctx.needs_input_grad
+        if dt is not None:
+            if dt.__class__ is Opmath:  # in float32, the operands saved as given (their graphs)
+                ctx.saved = (b if need[0] else None, a if need[1] else None)
+                return (_as(a, dt) * _as(b, dt)).astype(dt.out)
+            a, b = _as(a, dt), _as(b, dt)
         ctx.saved = (b if need[0] else None, a if need[1] else None)
         return a * b
 
@@ -140,9 +141,12 @@ class Div(Op):
 
     def forward(ctx, a, b, dt=None, rounding_mode=None):
         if dt is not None:
+            if dt.__class__ is Opmath:  # in float32, the operands saved as given (their graphs)
+                out = Div.forward(ctx, _as(a, dt), _as(b, dt), None, rounding_mode)
+                if ctx.saved:
+                    ctx.save(a if ctx.needs_input_grad[1] else None, b)
+                return out.astype(dt.out)
             a, b = _as(a, dt), _as(b, dt)
-            if dt.__class__ is Opmath:
-                return Div.forward(ctx, a, b, None, rounding_mode).astype(dt.out)
         if rounding_mode is None:
             if a.dtype.kind in "iub":  # true division of integers gives the default float
                 a, b = _to_float(a), _to_float(b)
