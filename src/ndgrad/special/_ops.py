@@ -59,6 +59,8 @@ def _safe_small(x: Tensor):
 
 def _i1_grad(scaled):
     def grad(x, y, g):
+        if _is_half(x._data):  # torch's backward kernels have no half-precision version
+            raise not_implemented("i1e_backward" if scaled else "i1_backward", x.dtype)
         big, safe = _safe_small(x)
         if scaled:  # d i1e = i0e - i1e (sgn x + 1/x)
             d = i0e(safe) - y * (safe.sgn() + safe.reciprocal())
