@@ -83,3 +83,26 @@ def fills_block(a) -> bool:
             return False
         step *= n
     return True
+
+
+def contiguous_result(forward):
+    """The ``forward`` of an op whose result torch allocates contiguous whatever its input's
+    layout (reductions over dims, scans, softmax, layer and group norm: ``x.t().softmax(-1)
+    .view(-1)`` works): its result made C-contiguous (a copy only for a strided input), and
+    what it saved of the result is the new array (the saved output stays the output)."""
+    def laid(ctx, *args, **kwargs):
+        out = forward(ctx, *args, **kwargs)
+        return tuple(_c_result(ctx, o) for o in out) if type(out) is tuple else \
+            _c_result(ctx, out)
+    laid.__name__, laid.__qualname__, laid.__doc__ = forward.__name__, forward.__qualname__, \
+        forward.__doc__
+    return laid
+
+
+def _c_result(ctx, out):
+    if out.flags.c_contiguous:
+        return out
+    new = ctx.xp.ascontiguousarray(out)
+    if ctx.saved:
+        ctx.saved = tuple(new if s is out else s for s in ctx.saved)
+    return new

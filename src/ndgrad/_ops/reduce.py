@@ -25,6 +25,7 @@ from .._errors import empty_reduction, not_implemented, repeated_dim
 from .elementwise import where
 from ._operands import _is_half, wrap
 from ._export import export
+from ._layout import contiguous_result
 
 __all__: list[str] = ["return_types"]
 _NS = globals()
@@ -214,6 +215,8 @@ _add_reduce = np.add.reduce  # ndarray.sum's own call, without its Python wrappe
 _F32_F64 = (np.dtype(np.float32), np.dtype(np.float64))
 _SumDims = Sum.named("SumBackward1")  # torch's node for a sum over given dims
 _MeanDims = Mean.named("MeanBackward1")
+_SumDims.forward = contiguous_result(Sum.forward)  # (the sum of all: a 0-d array)
+_MeanDims.forward = contiguous_result(Mean.forward)
 
 
 def _out_dtype(dtype, out):
@@ -259,6 +262,7 @@ class Nansum(Sum):
 
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, axes=None, keepdim=False, dtype=None):
         if a.dtype.kind in "fV":
             nan = ctx.xp.isnan(a)
@@ -389,6 +393,7 @@ class Amax(Op):
 
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, axes=None, keepdim=False, fn="max"):
         name = ("a" + fn) if ctx.named_a else fn
         if a.size == 0 and axes is None:
@@ -539,6 +544,7 @@ class VarMean(Op):
 
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, axes=None, correction=1, keepdim=False, std=False, listed=False):
         xp = ctx.xp
         work = a.astype(xp.float32) if _is_half(a) else a
@@ -651,6 +657,7 @@ def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: boo
 class Logsumexp(Op):
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, axes, keepdim=False):
         xp = ctx.xp
         if a.dtype.kind in "biu":
@@ -692,6 +699,8 @@ def _logical_reduce(fn, input, dim, keepdim, out):
         res = a != 0
     else:
         res = getattr(xp, fn)(a, axis=_axes(dim, input.ndim), keepdims=keepdim)
+        if not res.flags.c_contiguous:  # (torch's result is contiguous, as the other reductions)
+            res = xp.ascontiguousarray(res)
     if a.dtype == xp.uint8:  # torch keeps uint8 for all/any of uint8
         res = xp.asarray(res).astype(xp.uint8)
     return _out(wrap(res, input._device), out, fn)

@@ -17,6 +17,7 @@ from ._export import export
 from ._out import _out
 from .._errors import not_implemented
 from .reduce import _index_tensor, _is_half, _out_dtype, return_types, select_along
+from ._layout import contiguous_result
 
 __all__: list[str] = []
 _NS = globals()
@@ -49,6 +50,7 @@ class Cumsum(Op):
 
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, axis, reverse=False, dtype=None):
         xp = ctx.xp
         if dtype is None and a.dtype.kind in "biu":
@@ -86,6 +88,7 @@ def rev_cumsum(input: Tensor, dim: int) -> Tensor:
 class Cumprod(Op):
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, axis, dtype=None):
         xp = ctx.xp
         x = a
@@ -209,7 +212,8 @@ def _cum_extreme(fn, input: Tensor, dim: int, out=None):
     if a.dtype.kind in "fV":
         hit = hit | xp.isnan(a)
     pos = xp.arange(a.shape[d]).reshape([-1 if i == d else 1 for i in range(a.ndim)])
-    idx = accumulate(xp, "maximum", xp.where(hit, pos, 0), d)
+    idx = xp.ascontiguousarray(accumulate(xp, "maximum", xp.where(hit, pos, 0), d))  # (the
+    # values are gathered in its layout: contiguous, as torch's)
     vals = select_along(input, idx, d, True, fn.capitalize() + "Backward0", repeats=True)
     res = getattr(return_types, fn)(vals, _index_tensor(idx, True, d, input._device,
                                                         saves(vals, input)))  # (as torch's)
@@ -235,6 +239,7 @@ class Logcumsumexp(Op):
 
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, axis, reverse=False):
         xp = ctx.xp
         ctx.axis, ctx.reverse = axis, reverse

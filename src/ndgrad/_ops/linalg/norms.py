@@ -12,6 +12,7 @@ from ..reduce import _rename, amax, amin
 from ..reduce import sum as _sum
 from ._common import HALF, check_float
 from .._out import out_arg
+from .._layout import contiguous_result
 
 _INF = float("inf")
 
@@ -46,6 +47,7 @@ class VectorNorm(Op):
     __slots__ = ()
     _node_name = "LinalgVectorNormBackward0"
 
+    @contiguous_result
     def forward(ctx, a, ord, axes, keepdim):
         xp = ctx.xp
         half = a.dtype in HALF

@@ -18,6 +18,7 @@ from ...autograd.op import Op
 from ._gelu import gelu_forward, gelu_grad, gelu_parts
 from ._utils import compute as _compute
 from ._utils import is_half, scalar_node, torch_name, where
+from ..._ops._layout import contiguous_result
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -726,6 +727,7 @@ def _log_softmax_np(xp, x, axis):
 class Softmax(Op):
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, dim):
         ctx.dim = dim
         out = _compute(ctx.xp, lambda xp, x: _softmax_np(xp, x, dim), a) if a.size else a.copy()
@@ -745,6 +747,7 @@ class Softmax(Op):
 class LogSoftmax(Op):
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, dim):
         ctx.dim = dim
         out = _compute(ctx.xp, lambda xp, x: _log_softmax_np(xp, x, dim), a) if a.size \

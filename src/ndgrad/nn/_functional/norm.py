@@ -17,6 +17,7 @@ from ..._tensor import Tensor
 from ..._trace import array_of, derived
 from ...autograd.op import Op
 from ._utils import is_half
+from ..._ops._layout import contiguous_result
 
 
 def _edge_gemv(a, dims):
@@ -173,6 +174,7 @@ class NativeLayerNorm(_Norm):
 
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, x, w, b, layout, given=None, stats=None):
         ctx.rows = None
         if not _rows_ok(x, w, b):
@@ -309,6 +311,9 @@ class NativeBatchNorm(_Norm):
 
 class NativeGroupNorm(_Norm):
     __slots__ = ()
+
+
+NativeGroupNorm.forward = contiguous_result(_Norm.forward)
 
 
 def _affine(y: Tensor, weight, bias, shape) -> Tensor:
