@@ -151,3 +151,38 @@ def test_sdpa_split_over_the_batch_is_one_pass_bit_for_bit_and_torch(threads, dt
     tol = 1e-5 if dtype == "float32" else 1e-12
     for a, b_ in zip(got, _sdpa(torch, arrays, m, mask == "causal")):
         np.testing.assert_allclose(a, b_, rtol=tol, atol=tol)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_splits_on_threads_of_its_own(monkeypatch):
+    """A DataLoader worker forked after the parent used the pool: the parent's pool threads are
+    gone there, so the child makes a pool of its own (it waited forever on the parent's)."""
+    import os
+
+    monkeypatch.setattr(_parallel, "_count", lambda: 2)
+    monkeypatch.setattr(_parallel, "MIN_WORK", 1)
+    x = ndgrad.randn(4, 100)
+    y = ndgrad.nn.functional.gelu(x).numpy()  # the parent's pool
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        code = 3
+        try:
+            done = []
+            _parallel.run(lambda lo, hi: done.append(hi), [(0, 1), (1, 2)])
+            ok = done and np.array_equal(ndgrad.nn.functional.gelu(x).numpy(), y)
+            code = 0 if ok else 4
+        finally:
+            os._exit(code)
+    import signal
+    import time
+
+    for _ in range(200):  # the child's exit, or a hang
+        got, status = os.waitpid(pid, os.WNOHANG)
+        if got:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung on the parent's pool")
+    assert os.waitstatus_to_exitcode(status) == 0

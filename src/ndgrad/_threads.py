@@ -51,6 +51,10 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(workers, thread_name_prefix="ndgrad-matmul")
 
 
+# a forked child (a DataLoader worker) has none of the parent's pool threads: it makes its own
+os.register_at_fork(after_in_child=_pool.cache_clear)
+
+
 def split_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """np.matmul of two (batch, m, k) @ (batch, k, n) NumPy stacks, split over the BLAS threads
     with each GEMM on one thread; None where that does not pay.
