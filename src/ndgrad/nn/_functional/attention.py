@@ -291,10 +291,10 @@ class ScaledDotProductFlashAttentionForCpu(Op):
 
 def _pieces(q, k, g):
     """Pieces of the batch for the threads (``_parallel``): NumPy arrays of one dtype, the
-    work counted as ~4 passes over the scores."""
+    work counted as ~32 passes over the scores (nanoGPT's 8x4x64x64: forward 500 us)."""
     if type(q) is not np.ndarray or type(g) is not np.ndarray or g.dtype != q.dtype:
         return ((0, len(q)),)
-    per = math.prod(q.shape[1:-1]) * k.shape[-2] * 4
+    per = math.prod(q.shape[1:-1]) * k.shape[-2] * 32
     return pieces(len(q), per, 1, q)
 
 
