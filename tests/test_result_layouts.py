@@ -26,7 +26,14 @@ OPS = {
     "softmax0": lambda T, a: a.softmax(0), "log_softmax1": lambda T, a: a.log_softmax(1),
     "layer_norm": lambda T, a: T.nn.functional.layer_norm(a, (3,)),
     "group_norm": lambda T, a: T.nn.functional.group_norm(a, 1),
+    "prod1": lambda T, a: a.prod(1), "count_nonzero1": lambda T, a: T.count_nonzero(a, 1),
+    "avg_pool1d": lambda T, a: T.nn.functional.avg_pool1d(a, 2),
+    "avg_pool2d": lambda T, a: T.nn.functional.avg_pool2d(a[None], 2),
+    "lp_pool1d": lambda T, a: T.nn.functional.lp_pool1d(a, 2, 2),
+    "one_hot": lambda T, a: T.nn.functional.one_hot((a > 0).long(), 2),
+    "tile": lambda T, a: a.tile(2),
 }
+NO_GRAD = ("all1", "any2", "argmax1", "count_nonzero1", "one_hot")
 
 
 def _input(T):
@@ -40,7 +47,13 @@ def test_results_on_a_permuted_input_are_laid_out_as_torch(name):
     np.testing.assert_allclose(got.view(-1)._data, want.view(-1).numpy(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", [n for n in OPS if n not in ("all1", "any2", "argmax1")])
+def test_tile_takes_one_int_or_unpacked_dims_as_tensor_tile():
+    for T in (torch, ndgrad):
+        x = T.ones(2, 3)
+        assert tuple(x.tile(2).shape) == (2, 6) and tuple(x.tile(2, 1).shape) == (4, 3)
+
+
+@pytest.mark.parametrize("name", [n for n in OPS if n not in NO_GRAD])
 def test_gradients_through_laid_out_results_equal_torch(name):
     def grads(T):
         x = T.arange(24.0, dtype=T.float64).reshape(2, 3, 4).sin().requires_grad_()

@@ -302,6 +302,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=N
 class Prod(Op):
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, a, axis=None, keepdim=False, dtype=None):
         xp = ctx.xp
         x = a
@@ -720,6 +721,8 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """Same as torch.count_nonzero."""
     xp = input._device.xp
     res = xp.count_nonzero(input._data, axis=_axes(dim, input.ndim))
+    if getattr(res, "ndim", 0) and not res.flags.c_contiguous:  # (contiguous, as torch's)
+        res = xp.ascontiguousarray(res)
     return wrap(xp.asarray(res, dtype=xp.int64), input._device)
 
 

@@ -72,9 +72,9 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return Repeat.apply(input, tuple(sizes))
 
 
-def tile(input: Tensor, dims) -> Tensor:
-    """Same as torch.tile."""
-    dims = tuple(dims)
+def tile(input: Tensor, dims, *more) -> Tensor:
+    """Same as torch.tile (and Tensor.tile, which takes the dims unpacked or one int too)."""
+    dims = (dims, *more) if more or isinstance(dims, int) else tuple(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 

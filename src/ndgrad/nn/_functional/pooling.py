@@ -19,6 +19,7 @@ from ...autograd.torch_saves import saves
 from ._im2col import col2im
 from ._utils import is_half, ntuple
 from .conv import windows
+from ..._ops._layout import contiguous_result
 
 
 class MaxPool2DWithIndices(Op):
@@ -308,6 +309,7 @@ class AvgPool2D(Op):
 
     __slots__ = ()
 
+    @contiguous_result
     def forward(ctx, x, k, s, pads, outs, div):
         if x.ndim == len(k) + 1:
             ctx.unbatched = True

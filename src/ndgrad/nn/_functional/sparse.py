@@ -143,5 +143,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Class values must be non-negative.")
         if a.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    out = (a[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    out = (a[..., None] == xp.arange(num_classes)).astype(xp.int64, order="C")  # (contiguous
+    # whatever the index's layout, as torch's)
     return Tensor._make(out, tensor._device)
