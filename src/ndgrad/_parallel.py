@@ -46,7 +46,7 @@ def run(fn, bounds) -> None:
     if len(bounds) == 1:
         fn(*bounds[0])
         return
-    pool = _pool(_count() - 1)
+    pool = _pool(max(_count(), len(bounds)) - 1)  # (the count may change after ``pieces``)
     futures = [pool.submit(contextvars.copy_context().run, fn, lo, hi) for lo, hi in bounds[1:]]
     try:
         fn(*bounds[0])
