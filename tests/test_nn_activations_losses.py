@@ -299,3 +299,12 @@ def test_pair_losses_promote_an_integer_or_bool_target_as_torch(name, target_dty
     assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
     np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(ga.numpy(), gb.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_mean_pair_losses_of_empty_inputs_are_nan_with_empty_gradients_as_torch(loss):
+    for T in (torch, ndgrad):
+        x = T.zeros(0, requires_grad=True)
+        out = getattr(T.nn.functional, loss)(x, T.zeros(0))
+        out.backward()
+        assert out.item() != out.item() and tuple(x.grad.shape) == (0,)

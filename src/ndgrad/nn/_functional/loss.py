@@ -112,7 +112,7 @@ class _PairLossGrad(Op):
 
     @classmethod
     def kernel(cls, xp, g, a, b, reduction, p):
-        n = cls.scale / a.size if reduction == "mean" else cls.scale
+        n = cls.scale / max(a.size, 1) if reduction == "mean" else cls.scale  # (empty: any)
         return _half_op(xp, lambda g, a, b: cls.d(xp, a, b, g, n, p), g, a, b)
 
     def forward(ctx, g, a, b, reduction, p):
