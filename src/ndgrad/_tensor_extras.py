@@ -313,8 +313,8 @@ def register_post_accumulate_grad_hook(self: Tensor, hook) -> _Handle:
         entry = _POST_HOOKS.get(id(self))
         if entry is None or entry[0]() is not self:
             key = id(self)
-            entry = _POST_HOOKS[key] = (weakref.ref(self, lambda _: _POST_HOOKS.pop(key, None)),
-                                        {})
+            entry = _POST_HOOKS[key] = (weakref.ref(  # (the dict bound: at interpreter exit
+                self, lambda _, hooks=_POST_HOOKS: hooks.pop(key, None)), {})  # globals are None)
         hooks = entry[1]
     key = object()
     hooks[key] = hook
