@@ -203,7 +203,10 @@ register(*[
     OpInfo("F.interpolate_trilinear_align", _interp("trilinear", scale_factor=2,
                                                     align_corners=True),
            shapes([(1, 1, 2, 3, 2)])),
-    OpInfo("F.interpolate_area_3d", _interp("area", size=(2, 2, 1)), shapes([(1, 2, 4, 4, 2)])))
+    OpInfo("F.interpolate_area_3d", _interp("area", size=(2, 2, 1)), shapes([(1, 2, 4, 4, 2)])),
+    # antialias=True: the separable antialiased filters (downsampling widens them)
+    *[OpInfo(f"F.interpolate_{mode}_aa", _interp(mode, size=(3, 2), antialias=True),
+             shapes([(1, 2, 7, 5)])) for mode in ("bilinear", "bicubic", "lanczos")])
 
 
 # --- losses ---------------------------------------------------------------------------------------
