@@ -1,7 +1,7 @@
 """A/B of ndgrad's split elementwise passes (``ndgrad._parallel``) on a model step, wall time:
 the same step with the passes split across the BLAS threads and with one piece each, alternating
-in one process, torch's step beside them. Needs an idle machine (the split only pays where the
-second core is free).
+in one process, torch's step beside them (the split is off by default: see ``_parallel``). Needs
+an idle machine (the split only pays where the second core is free).
 
     python -m bench.split_ab [--only gpt,char_lstm] [--samples 40] [--threads 2] [--no-scipy]
 """
@@ -31,7 +31,7 @@ def main() -> None:
 
     for lib in (ndgrad, torch):
         lib.set_num_threads(a.threads)
-    split = _parallel.MIN_WORK
+    enabled = _parallel.ENABLED
     for name in a.only.split(","):
         build = getattr(models, name)
         steps = {"split": build(ndgrad, False), "torch": build(torch, False)}
@@ -42,12 +42,12 @@ def main() -> None:
         times: dict = {k: [] for k in steps}
         for _ in range(a.samples):
             for k, s in steps.items():
-                _parallel.MIN_WORK = 1 << 62 if k == "one piece" else split
+                _parallel.ENABLED = k != "one piece"
                 time.sleep(0.15)  # BLAS/OpenMP threads stop spinning (as bench.run)
                 t0 = time.perf_counter()
                 s()
                 times[k].append(time.perf_counter() - t0)
-        _parallel.MIN_WORK = split
+        _parallel.ENABLED = enabled
         best = {k: min(v) for k, v in times.items()}
         print(f"{name}: " + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in best.items())
               + f"; ndgrad/torch: split {best['split'] / best['torch']:.3f}, one piece "

@@ -17,6 +17,7 @@ def threads(request, monkeypatch):
     """Split into this many pieces wherever there is any work (1: one pass)."""
     monkeypatch.setattr(_parallel, "_count", lambda: request.param)
     monkeypatch.setattr(_parallel, "MIN_WORK", 1)
+    monkeypatch.setattr(_parallel, "ENABLED", True)
     return request.param
 
 
@@ -161,6 +162,7 @@ def test_a_forked_child_splits_on_threads_of_its_own(monkeypatch):
 
     monkeypatch.setattr(_parallel, "_count", lambda: 2)
     monkeypatch.setattr(_parallel, "MIN_WORK", 1)
+    monkeypatch.setattr(_parallel, "ENABLED", True)
     x = ndgrad.randn(4, 100)
     y = ndgrad.nn.functional.gelu(x).numpy()  # the parent's pool
     pid = os.fork()

@@ -4,11 +4,16 @@ on its intra-op threads (NumPy's ufuncs release the GIL, but each runs on one co
 ``pieces(n, per)`` cuts range(n) for the current thread count (one piece when the work is too
 small to pay for the handoff); ``run(fn, bounds)`` calls fn(lo, hi) for every piece, the first on
 the calling thread. Each element gets the same operations whatever the cut, so the results are
-those of one pass, bit for bit."""
+those of one pass, bit for bit.
+
+Off unless NDGRAD_SPLIT_PASSES=1: on the 2-core VM this was built on it lost (nanoGPT's step 18.9
+vs 18.0 ms, GELU's forward and backward 854 vs 748 us, wall, 2 threads): waking a sleeping pool
+thread costs more than half of a ~500 us pass there (torch's OpenMP threads spin instead)."""
 
 from __future__ import annotations
 
 import contextvars
+import os
 
 import numpy as np
 
@@ -17,6 +22,7 @@ from ._threads import _count, _pool
 # element-passes per piece: ~50 us of one core's work (~0.1 ns per float32 element-pass here:
 # GELU's forward 530 us for 262K elements, 21 passes), where the handoff costs ~15 us
 MIN_WORK = 1 << 19
+ENABLED = os.environ.get("NDGRAD_SPLIT_PASSES", "0") == "1"
 
 
 def pieces(n: int, per: int = 1, align: int = 64, like=None) -> list:
@@ -25,7 +31,7 @@ def pieces(n: int, per: int = 1, align: int = 64, like=None) -> list:
     (64 float32 elements: whole cache lines and SIMD blocks). One piece unless ``like`` (an
     array of the pass) is a NumPy array: ndgrad.compile's traced twins record only the calling
     thread's calls."""
-    if type(like) is not np.ndarray:
+    if not ENABLED or type(like) is not np.ndarray:
         return [(0, n)]
     k = min(_count(), n * per // MIN_WORK)
     if k < 2:
@@ -37,7 +43,7 @@ def pieces(n: int, per: int = 1, align: int = 64, like=None) -> list:
 def worth(n: int, per: int = 1) -> bool:
     """Whether ``pieces`` would cut n units of ``per`` element-passes (a cheap test before
     making a pass's pieces)."""
-    return n * per >= 2 * MIN_WORK and _count() > 1
+    return ENABLED and n * per >= 2 * MIN_WORK and _count() > 1
 
 
 def run(fn, bounds) -> None:
