@@ -265,12 +265,7 @@ def _saved_from_outside(region, tracer: C.Tracer, tensors) -> list:
     arg_index = {id(t): i for i, t in enumerate(tensors)}
     outside = {id(t) for t in tracer.externals}
     found: dict = {}
-    seen, stack = set(), [t._grad_fn for t in region]
-    while stack:
-        fn = stack.pop()
-        if isinstance(fn, Tensor) or id(fn) in seen or id(fn) not in tracer.slots:
-            continue
-        seen.add(id(fn))
+    for fn in _graph([t._grad_fn for t in region], lambda fn: id(fn) in tracer.slots):
         for s in fn.saved if type(fn.saved) is tuple else ():
             t = s[1] if s is not None and s[0] is _IN else None
             if isinstance(t, Tensor) and id(t) not in found:
@@ -278,23 +273,25 @@ def _saved_from_outside(region, tracer: C.Tracer, tensors) -> list:
                     found[id(t)] = arg_index[id(t)]
                 elif id(t) in outside:
                     found[id(t)] = t
-        stack.extend(e[0] for e in fn.next_edges if e is not None)
     return list(found.values())
 
 
 def _used_up(fn) -> bool:
     """Whether a backward freed what a node of this graph saved: a second backward through it
     raises torch's error."""
-    seen, stack = set(), [fn]
+    return any(n.saved is _FREED for n in _graph([fn], lambda n: True))
+
+
+def _graph(roots, inside):
+    """The nodes reachable from ``roots`` through nodes ``inside`` accepts, each once."""
+    seen, stack = set(), list(roots)
     while stack:
         fn = stack.pop()
-        if id(fn) in seen or isinstance(fn, Tensor):
+        if isinstance(fn, Tensor) or id(fn) in seen or not inside(fn):
             continue
-        if fn.saved is _FREED:
-            return True
         seen.add(id(fn))
+        yield fn
         stack.extend(e[0] for e in fn.next_edges if e is not None)
-    return False
 
 
 def _spec(out, tracer: C.Tracer, arg_ids: dict, region: list, kept: list):
