@@ -8,10 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 
-class _Fallback(Exception):
-    """libstdc++'s heap fallback (its recursion depth spent): not emulated."""
-
-
 def stl_topk(a, full, idx, d, k, largest, unsorted):
     """torch's CPU topk: std::partial_sort for k * 64 <= n, else std::nth_element at k - 1 then
     (sorted) std::sort of the first k - 1, with NaN as the largest. Their order among equal
@@ -35,61 +31,24 @@ def stl_topk(a, full, idx, d, k, largest, unsorted):
     out = np.moveaxis(idx, d, -1).copy()
     for at in zip(*np.nonzero(lines)) if lines.ndim else [()]:
         at = tuple(int(i) for i in at)
-        v, ind = rows[at].tolist(), list(range(n))
-        if partial:
-            out[at] = _partial_sort(v, k, comp)
-            continue
-        try:
-            _StlSort(v, ind, comp).nth_element(0, k - 1, n)
-            if not unsorted:
-                _StlSort(v, ind, comp).sort(0, k - 1)
-        except _Fallback:
-            continue
-        out[at] = ind[:k]
+        out[at] = topk_line(rows[at].tolist(), k, comp, unsorted)
     return np.moveaxis(out, -1, d)
 
 
-def _partial_sort(v, k, comp):
-    """The indices of libstdc++'s std::partial_sort(first, first + k, last): a heap of the first
-    k, each later element smaller than its top replacing it, then the heap sorted."""
-    e = list(zip(v, range(len(v))))
-
-    def less(x, y):
-        return comp(x[0], y[0])
-
-    def adjust(hole, n, value):
-        top, child = hole, hole
-        while child < (n - 1) // 2:
-            child = 2 * (child + 1)
-            if less(e[child], e[child - 1]):
-                child -= 1
-            e[hole] = e[child]
-            hole = child
-        if n % 2 == 0 and child == (n - 2) // 2:
-            child = 2 * (child + 1)
-            e[hole] = e[child - 1]
-            hole = child - 1
-        parent = (hole - 1) // 2
-        while hole > top and less(e[parent], value):
-            e[hole] = e[parent]
-            hole = parent
-            parent = (hole - 1) // 2
-        e[hole] = value
-
-    def pop(n, result):  # the top to ``result``, the value there sifted into the heap of n
-        value = e[result]
-        e[result] = e[0]
-        adjust(0, n, value)
-
-    if k > 1:
-        for parent in range((k - 2) // 2, -1, -1):
-            adjust(parent, k, e[parent])
-    for i in range(k, len(e)):
-        if less(e[i], e[0]):
-            pop(k, i)
-    for last in range(k - 1, 0, -1):
-        pop(last, last)
-    return [i for _, i in e[:k]]
+def topk_line(v: list, k: int, comp, unsorted: bool = False) -> list:
+    """The indices torch's CPU topk gives one line ``v`` (``comp``: "comes first"): libstdc++'s
+    std::partial_sort for k * 64 <= n, else std::nth_element at k - 1 then (sorted) std::sort of
+    the first k - 1 (multinomial without replacement draws through it too)."""
+    n = len(v)
+    s = _StlSort(v, list(range(n)), comp)
+    if k * 64 <= n:
+        s.heap_select(0, k, n)
+        s.sort_heap(0, k)
+    else:
+        s.nth_element(0, k - 1, n)
+        if not unsorted:
+            s.sort(0, k - 1)
+    return s.ind[:k]
 
 
 class _StlSort:
@@ -107,8 +66,10 @@ class _StlSort:
     def nth_element(self, first, nth, last):
         depth = 2 * ((last - first).bit_length() - 1)
         while last - first > 3:
-            if depth == 0:
-                raise _Fallback
+            if depth == 0:  # (the recursion depth spent: a heap)
+                self.heap_select(first, nth + 1, last)
+                self.swap(first, nth)
+                return
             depth -= 1
             cut = self.partition_pivot(first, last)
             if cut <= nth:
@@ -130,8 +91,10 @@ class _StlSort:
 
     def introsort(self, first, last, depth):
         while last - first > 16:
-            if depth == 0:
-                raise _Fallback
+            if depth == 0:  # (the recursion depth spent: heapsort)
+                self.heap_select(first, last, last)
+                self.sort_heap(first, last)
+                return
             depth -= 1
             cut = self.partition_pivot(first, last)
             self.introsort(cut, last, depth)
@@ -152,6 +115,48 @@ class _StlSort:
                 return lo
             self.swap(lo, hi)
             lo += 1
+
+    def heap_select(self, first, middle, last):
+        """std::__heap_select: a heap of [first, middle), each later element that comes before
+        its top swapped in."""
+        n, v = middle - first, self.v
+        for parent in range((n - 2) // 2, -1, -1):
+            self.adjust(first, parent, n, (v[first + parent], self.ind[first + parent]))
+        for i in range(middle, last):
+            if self.comp(v[i], v[first]):
+                self.pop(first, middle, i)
+
+    def sort_heap(self, first, last):
+        while last - first > 1:
+            last -= 1
+            self.pop(first, last, last)
+
+    def pop(self, first, last, result):
+        """std::__pop_heap: the top to ``result``, the value there sifted into the heap."""
+        v, ind = self.v, self.ind
+        value = (v[result], ind[result])
+        v[result], ind[result] = v[first], ind[first]
+        self.adjust(first, 0, last - first, value)
+
+    def adjust(self, first, hole, n, value):
+        """std::__adjust_heap of the heap of n at ``first``: ``value`` placed from ``hole``."""
+        v, ind, comp = self.v, self.ind, self.comp
+        top = child = hole
+        while child < (n - 1) // 2:
+            child = 2 * (child + 1)
+            if comp(v[first + child], v[first + child - 1]):
+                child -= 1
+            v[first + hole], ind[first + hole] = v[first + child], ind[first + child]
+            hole = child
+        if n % 2 == 0 and child == (n - 2) // 2:
+            child = 2 * (child + 1)
+            v[first + hole], ind[first + hole] = v[first + child - 1], ind[first + child - 1]
+            hole = child - 1
+        parent = (hole - 1) // 2
+        while hole > top and comp(v[first + parent], value[0]):
+            v[first + hole], ind[first + hole] = v[first + parent], ind[first + parent]
+            hole, parent = parent, (parent - 1) // 2
+        v[first + hole], ind[first + hole] = value
 
     def median_to_first(self, result, a, b, c):
         v, comp = self.v, self.comp
@@ -265,10 +270,7 @@ def mode_ties(a, srt, idx, d):
     for at in zip(*np.nonzero(lines)) if lines.ndim else [()]:
         at = tuple(int(i) for i in at)
         v, ind = rows[at].tolist(), list(range(n))
-        try:
-            _StlSort(v, ind, lambda x, y: x < y).sort(0, n)
-        except _Fallback:
-            continue
+        _StlSort(v, ind, lambda x, y: x < y).sort(0, n)
         best, run = -1, 0
         for i in range(n):
             run += 1
